@@ -1,0 +1,6 @@
+"""The `leanstock` command line: each module registers its commands on the one app."""
+
+from leanstock.entrypoints.cli import bench as bench
+from leanstock.entrypoints.cli.app import app
+
+__all__ = ["app"]

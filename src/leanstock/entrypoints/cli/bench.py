@@ -1,0 +1,51 @@
+"""`leanstock bench NAME`: run one benchmark and print its figures as a last JSON line."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from typing import Annotated
+
+import typer
+
+from leanstock import benchmarks
+from leanstock.benchmarks import BenchOptions
+from leanstock.entrypoints.cli.app import app, err_console
+
+
+def _available() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.ispkg)
+
+
+@app.command()
+def bench(
+    name: Annotated[str, typer.Argument(help="Benchmark to run (ledger, orders, forecast, ...).")],
+    quick: Annotated[bool, typer.Option(help="Small data, for CI.")] = False,
+    data: Annotated[
+        str | None, typer.Option(help="A real data set instead of generated data (carparts).")
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(help="sqlite, postgres, or a SQLAlchemy URL; benchmarks that touch one."),
+    ] = None,
+    thorough: Annotated[bool, typer.Option(help="Include slow model families.")] = False,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+) -> None:
+    """Run benchmark NAME; its last output line is one JSON object of figures."""
+    names = _available()
+    if name not in names:
+        err_console.print(f"[red]Unknown benchmark {name!r}.[/] Available: {', '.join(names)}")
+        raise typer.Exit(2)
+    module = importlib.import_module(f"leanstock.benchmarks.{name}")
+    options = BenchOptions(
+        quick=quick,
+        data=data,
+        database=database,
+        thorough=thorough,
+        engine=engine,
+        scheduler=scheduler,
+    )
+    figures = module.run(options)
+    print(json.dumps(figures, default=str))
