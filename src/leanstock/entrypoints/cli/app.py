@@ -13,3 +13,8 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """Leanstock: just-in-time inventory management."""
