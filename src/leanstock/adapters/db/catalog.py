@@ -1,0 +1,351 @@
+"""Items, locations, suppliers and supplier items in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, RowMapping, Select, func, or_, select
+
+from leanstock.adapters.db import tables as t
+from leanstock.domain.catalog import (
+    PHYSICAL_KINDS,
+    Item,
+    ItemKind,
+    Location,
+    LocationKind,
+    Policy,
+    Supplier,
+    SupplierItem,
+)
+from leanstock.domain.errors import AlreadyExists, NotFound
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Stored(Generic[T]):
+    """A domain object with its database id, for the joins the ledger needs."""
+
+    id: int
+    value: T
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _item(row: RowMapping) -> Item:
+    return Item(
+        sku=row["sku"],
+        name=row["name"],
+        unit=row["unit"],
+        kind=ItemKind(row["kind"]),
+        category=row["category"],
+        unit_cost=row["unit_cost"],
+        lot_tracked=row["lot_tracked"],
+        shelf_life_days=row["shelf_life_days"],
+        policy=Policy(row["policy"]),
+        active=row["active"],
+    )
+
+
+def _location(row: RowMapping) -> Location:
+    return Location(
+        code=row["code"],
+        name=row["name"],
+        kind=LocationKind(row["kind"]),
+        allow_negative=row["allow_negative"],
+    )
+
+
+def _supplier(row: RowMapping) -> Supplier:
+    return Supplier(code=row["code"], name=row["name"], email=row["email"], active=row["active"])
+
+
+def _supplier_item(row: RowMapping) -> SupplierItem:
+    return SupplierItem(
+        supplier=row["supplier"],
+        sku=row["sku"],
+        price=row["price"],
+        lead_time_days=row["lead_time_days"],
+        moq=row["moq"],
+        pack_size=row["pack_size"],
+        priority=row["priority"],
+        supplier_sku=row["supplier_sku"],
+    )
+
+
+def _item_values(item: Item) -> dict[str, Any]:
+    return {
+        "sku": item.sku,
+        "name": item.name,
+        "unit": item.unit,
+        "kind": item.kind.value,
+        "category": item.category,
+        "unit_cost": item.unit_cost,
+        "lot_tracked": item.lot_tracked,
+        "shelf_life_days": item.shelf_life_days,
+        "policy": item.policy.value,
+        "active": item.active,
+    }
+
+
+class CatalogRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.db = connection
+
+    def _page(
+        self, query: Select[Any], order: Sequence[Any], limit: int, offset: int
+    ) -> tuple[list[Any], int]:
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(query.order_by(*order).limit(limit).offset(offset)).mappings().all()
+        return list(rows), int(total)
+
+    # Items
+
+    def item(self, sku: str, field: str = "sku") -> Stored[Item]:
+        row = self.db.execute(select(t.items).where(t.items.c.sku == sku)).mappings().first()
+        if row is None:
+            raise NotFound("item", sku, field)
+        return Stored(row["id"], _item(row))
+
+    def add_item(self, item: Item) -> Stored[Item]:
+        if self.db.execute(select(t.items.c.id).where(t.items.c.sku == item.sku)).first():
+            raise AlreadyExists("item", item.sku, "sku")
+        now = _now()
+        new_id = self.db.execute(
+            t.items.insert().values(**_item_values(item), created_at=now, updated_at=now)
+        ).inserted_primary_key
+        assert new_id is not None
+        return Stored(int(new_id[0]), item)
+
+    def update_item(self, item: Item) -> None:
+        self.db.execute(
+            t.items.update()
+            .where(t.items.c.sku == item.sku)
+            .values(**_item_values(item), updated_at=_now())
+        )
+
+    def items(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        category: str | None = None,
+        kind: str | None = None,
+        policy: str | None = None,
+        lot_tracked: bool | None = None,
+        active: bool | None = None,
+    ) -> Page[Item]:
+        query = select(t.items)
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(t.items.c.sku).like(pattern),
+                    func.lower(t.items.c.name).like(pattern),
+                )
+            )
+        for column, value in (
+            (t.items.c.category, category),
+            (t.items.c.kind, kind),
+            (t.items.c.policy, policy),
+            (t.items.c.lot_tracked, lot_tracked),
+            (t.items.c.active, active),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        rows, total = self._page(query, (t.items.c.sku,), limit, offset)
+        return Page([_item(r) for r in rows], total, limit, offset)
+
+    # Locations
+
+    def location(self, code: str, field: str = "location") -> Stored[Location]:
+        row = (
+            self.db.execute(select(t.locations).where(t.locations.c.code == code))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("location", code, field)
+        return Stored(row["id"], _location(row))
+
+    def add_location(self, location: Location) -> Stored[Location]:
+        if self.db.execute(
+            select(t.locations.c.id).where(t.locations.c.code == location.code)
+        ).first():
+            raise AlreadyExists("location", location.code, "code")
+        new_id = self.db.execute(
+            t.locations.insert().values(
+                code=location.code,
+                name=location.name,
+                kind=location.kind.value,
+                allow_negative=location.allow_negative,
+                created_at=_now(),
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return Stored(int(new_id[0]), location)
+
+    def update_location(self, location: Location) -> None:
+        self.db.execute(
+            t.locations.update()
+            .where(t.locations.c.code == location.code)
+            .values(name=location.name, allow_negative=location.allow_negative)
+        )
+
+    def locations(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        kind: str | None = None,
+        physical: bool | None = None,
+    ) -> Page[Location]:
+        query = select(t.locations)
+        if kind is not None:
+            query = query.where(t.locations.c.kind == kind)
+        if physical is not None:
+            kinds = [k.value for k in PHYSICAL_KINDS]
+            query = query.where(
+                t.locations.c.kind.in_(kinds) if physical else t.locations.c.kind.not_in(kinds)
+            )
+        rows, total = self._page(query, (t.locations.c.id,), limit, offset)
+        return Page([_location(r) for r in rows], total, limit, offset)
+
+    # Suppliers
+
+    def supplier(self, code: str, field: str = "supplier") -> Stored[Supplier]:
+        row = (
+            self.db.execute(select(t.suppliers).where(t.suppliers.c.code == code))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("supplier", code, field)
+        return Stored(row["id"], _supplier(row))
+
+    def add_supplier(self, supplier: Supplier) -> Stored[Supplier]:
+        if self.db.execute(
+            select(t.suppliers.c.id).where(t.suppliers.c.code == supplier.code)
+        ).first():
+            raise AlreadyExists("supplier", supplier.code, "code")
+        new_id = self.db.execute(
+            t.suppliers.insert().values(
+                code=supplier.code,
+                name=supplier.name,
+                email=supplier.email,
+                active=supplier.active,
+                created_at=_now(),
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return Stored(int(new_id[0]), supplier)
+
+    def update_supplier(self, supplier: Supplier) -> None:
+        self.db.execute(
+            t.suppliers.update()
+            .where(t.suppliers.c.code == supplier.code)
+            .values(name=supplier.name, email=supplier.email, active=supplier.active)
+        )
+
+    def suppliers(
+        self, limit: int = 50, offset: int = 0, active: bool | None = None
+    ) -> Page[Supplier]:
+        query = select(t.suppliers)
+        if active is not None:
+            query = query.where(t.suppliers.c.active == active)
+        rows, total = self._page(query, (t.suppliers.c.code,), limit, offset)
+        return Page([_supplier(r) for r in rows], total, limit, offset)
+
+    # Supplier items
+
+    def _supplier_items_query(self) -> Select[Any]:
+        return (
+            select(
+                t.supplier_items,
+                t.suppliers.c.code.label("supplier"),
+                t.items.c.sku.label("sku"),
+            )
+            .join(t.suppliers, t.suppliers.c.id == t.supplier_items.c.supplier_id)
+            .join(t.items, t.items.c.id == t.supplier_items.c.item_id)
+        )
+
+    def supplier_item(self, supplier: str, sku: str) -> SupplierItem:
+        row = (
+            self.db.execute(
+                self._supplier_items_query().where(
+                    t.suppliers.c.code == supplier, t.items.c.sku == sku
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("supplier item", f"{sku} from {supplier}", "sku")
+        return _supplier_item(row)
+
+    def put_supplier_item(self, terms: SupplierItem, create: bool) -> None:
+        supplier = self.supplier(terms.supplier)
+        item = self.item(terms.sku)
+        values = {
+            "supplier_sku": terms.supplier_sku,
+            "price": terms.price,
+            "lead_time_days": terms.lead_time_days,
+            "moq": terms.moq,
+            "pack_size": terms.pack_size,
+            "priority": terms.priority,
+        }
+        exists = self.db.execute(
+            select(t.supplier_items.c.id).where(
+                t.supplier_items.c.supplier_id == supplier.id, t.supplier_items.c.item_id == item.id
+            )
+        ).first()
+        if create:
+            if exists:
+                raise AlreadyExists("supplier item", f"{terms.sku} from {terms.supplier}", "sku")
+            self.db.execute(
+                t.supplier_items.insert().values(supplier_id=supplier.id, item_id=item.id, **values)
+            )
+        else:
+            self.db.execute(
+                t.supplier_items.update()
+                .where(
+                    t.supplier_items.c.supplier_id == supplier.id,
+                    t.supplier_items.c.item_id == item.id,
+                )
+                .values(**values)
+            )
+
+    def supplier_items(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        supplier: str | None = None,
+        sku: str | None = None,
+    ) -> Page[SupplierItem]:
+        query = self._supplier_items_query()
+        if supplier is not None:
+            query = query.where(t.suppliers.c.code == supplier)
+        if sku is not None:
+            query = query.where(t.items.c.sku == sku)
+        rows, total = self._page(
+            query, (t.items.c.sku, t.supplier_items.c.priority, t.suppliers.c.code), limit, offset
+        )
+        return Page([_supplier_item(r) for r in rows], total, limit, offset)
+
+    def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
+        rows = self.db.execute(
+            select(t.locations.c.code, t.locations.c.id).where(t.locations.c.code.in_(codes))
+        ).all()
+        return {code: int(id_) for code, id_ in rows}

@@ -1,0 +1,522 @@
+"""The stock ledger in the database: moves, balances, lots, reservations and stock reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from leanstock.adapters.db import tables as t
+from leanstock.domain.catalog import PHYSICAL_KINDS
+from leanstock.domain.errors import Conflict, NotFound
+from leanstock.domain.ledger import LotStock
+
+ZERO = Decimal(0)
+PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location as the ledger needs it: its id and whether it may hold less than zero."""
+
+    id: int
+    code: str
+    may_go_negative: bool
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One move with the database ids it touches."""
+
+    item_id: int
+    source: Place
+    target: Place
+    quantity: Decimal
+    lot: str | None = None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    on_hand: Decimal
+    reserved: Decimal
+
+
+@dataclass(frozen=True)
+class ReservationRow:
+    id: int
+    item_id: int
+    location_id: int
+    reference: str
+    quantity: Decimal
+    open_quantity: Decimal
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LedgerRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.db = connection
+        self.dialect = connection.dialect.name
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # Locks and reads inside a transaction
+
+    def lock_stock(self, item_id: int, place: Place) -> StockLevel:
+        """Lock the item-location's stock row for this transaction and read it.
+
+        The row is created first when missing, so even the first receipt and a concurrent
+        shipment queue on the same lock. SQLite needs no row lock: BEGIN IMMEDIATE already
+        gives the transaction the database's single write lock.
+        """
+        query = (
+            select(t.stock.c.on_hand, t.stock.c.reserved)
+            .where(t.stock.c.item_id == item_id, t.stock.c.location_id == place.id)
+            .with_for_update()
+        )
+        row = self.db.execute(query).first()
+        if row is None:
+            self.db.execute(
+                self._insert(t.stock)
+                .values(
+                    item_id=item_id,
+                    location_id=place.id,
+                    on_hand=ZERO,
+                    reserved=ZERO,
+                    may_go_negative=place.may_go_negative,
+                )
+                .on_conflict_do_nothing()
+            )
+            row = self.db.execute(query).one()
+        return StockLevel(row.on_hand, row.reserved)
+
+    def lot_stock(self, item_id: int, location_id: int) -> list[LotStock]:
+        rows = self.db.execute(
+            select(t.balances.c.lot, t.balances.c.quantity, t.lots.c.expires_on)
+            .select_from(t.balances)
+            .outerjoin(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .where(t.balances.c.item_id == item_id, t.balances.c.location_id == location_id)
+        ).all()
+        return [LotStock(row.lot or None, row.quantity, row.expires_on) for row in rows]
+
+    def lot_expiry(self, item_id: int, code: str) -> tuple[bool, date | None]:
+        """(whether the lot exists, its expiry date)."""
+        row = self.db.execute(
+            select(t.lots.c.expires_on).where(t.lots.c.item_id == item_id, t.lots.c.code == code)
+        ).first()
+        return (row is not None, row.expires_on if row else None)
+
+    def add_lot(self, item_id: int, code: str, expires_on: date | None) -> None:
+        self.db.execute(
+            self._insert(t.lots)
+            .values(item_id=item_id, code=code, expires_on=expires_on, created_at=_now())
+            .on_conflict_do_nothing()
+        )
+
+    # Writes
+
+    def post(
+        self,
+        kind: str,
+        postings: Sequence[Posting],
+        occurred_at: datetime,
+        reference: str | None = None,
+        partner: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Record one operation and its moves, and change the balances in the same transaction.
+
+        Balances are changed with atomic upserts (`quantity = quantity + delta`), in key order,
+        so concurrent postings cannot lose an update or deadlock on each other's rows.
+        """
+        recorded_at = _now()
+        operation_id = self.db.execute(
+            t.operations.insert().values(
+                kind=kind,
+                reference=reference,
+                partner=partner,
+                reason=reason,
+                note=note,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+            )
+        ).inserted_primary_key
+        assert operation_id is not None
+        op_id = int(operation_id[0])
+        self.db.execute(
+            t.moves.insert(),
+            [
+                {
+                    "operation_id": op_id,
+                    "item_id": p.item_id,
+                    "lot": p.lot,
+                    "source_id": p.source.id,
+                    "target_id": p.target.id,
+                    "quantity": p.quantity,
+                    "kind": kind,
+                    "occurred_at": occurred_at,
+                }
+                for p in postings
+            ],
+        )
+        self.apply(postings)
+        return op_id
+
+    def apply(self, postings: Iterable[Posting]) -> None:
+        """Add the postings' quantities to the per-lot balances and the per-location stock."""
+        lot_delta: dict[tuple[int, int, str], Decimal] = defaultdict(Decimal)
+        location_delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        negative: dict[int, bool] = {}
+        for p in postings:
+            for place, sign in ((p.source, -1), (p.target, 1)):
+                lot_delta[(p.item_id, place.id, p.lot or "")] += sign * p.quantity
+                location_delta[(p.item_id, place.id)] += sign * p.quantity
+                negative[place.id] = place.may_go_negative
+        self._add(
+            t.balances,
+            ["item_id", "location_id", "lot"],
+            "quantity",
+            [
+                {"item_id": item, "location_id": location, "lot": lot, "quantity": delta}
+                for (item, location, lot), delta in sorted(lot_delta.items())
+                if delta != 0
+            ],
+            negative,
+        )
+        self._add(
+            t.stock,
+            ["item_id", "location_id"],
+            "on_hand",
+            [
+                {"item_id": item, "location_id": location, "on_hand": delta, "reserved": ZERO}
+                for (item, location), delta in sorted(location_delta.items())
+                if delta != 0
+            ],
+            negative,
+        )
+
+    def _add(
+        self,
+        table: Any,
+        keys: list[str],
+        column: str,
+        rows: list[dict[str, Any]],
+        may_go_negative: dict[int, bool],
+    ) -> None:
+        """`column += delta` per row: an upsert where the row may be new, else an UPDATE.
+
+        Databases check CHECK constraints on the row an upsert proposes before they find the
+        conflict, so a decrement of a location that must stay non-negative is a plain UPDATE of
+        the row its stock check already locked; an UPDATE that finds no row is a bug upstream.
+        """
+        upserts = [
+            {**r, "may_go_negative": may_go_negative[r["location_id"]]}
+            for r in rows
+            if r[column] > 0 or may_go_negative[r["location_id"]]
+        ]
+        updates = [r for r in rows if not (r[column] > 0 or may_go_negative[r["location_id"]])]
+        if upserts:
+            insert = self._insert(table)
+            self.db.execute(
+                insert.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={column: table.c[column] + insert.excluded[column]},
+                ),
+                upserts,
+            )
+        for r in updates:
+            changed = self.db.execute(
+                table.update()
+                .where(*(table.c[k] == r[k] for k in keys))
+                .values({column: table.c[column] + r[column]})
+            ).rowcount
+            if changed != 1:
+                raise Conflict(f"Stock to take was not found ({r}); nothing was changed.")
+
+    def change_reserved(self, item_id: int, location_id: int, delta: Decimal) -> None:
+        self.db.execute(
+            t.stock.update()
+            .where(t.stock.c.item_id == item_id, t.stock.c.location_id == location_id)
+            .values(reserved=t.stock.c.reserved + delta)
+        )
+
+    # Reservations
+
+    def add_reservation(
+        self, item_id: int, location_id: int, reference: str, quantity: Decimal
+    ) -> ReservationRow:
+        now = _now()
+        new_id = self.db.execute(
+            t.reservations.insert().values(
+                item_id=item_id,
+                location_id=location_id,
+                reference=reference,
+                quantity=quantity,
+                open_quantity=quantity,
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return ReservationRow(
+            int(new_id[0]), item_id, location_id, reference, quantity, quantity, "open", now, now
+        )
+
+    def reservation(self, reservation_id: int, lock: bool = False) -> ReservationRow:
+        query = select(t.reservations).where(t.reservations.c.id == reservation_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.db.execute(query).mappings().first()
+        if row is None:
+            raise NotFound("reservation", reservation_id, "reservation")
+        return ReservationRow(**dict(row))
+
+    def update_reservation(self, reservation_id: int, open_quantity: Decimal, status: str) -> None:
+        self.db.execute(
+            t.reservations.update()
+            .where(t.reservations.c.id == reservation_id)
+            .values(open_quantity=open_quantity, status=status, updated_at=_now())
+        )
+
+    def reservations(
+        self,
+        reference: str | None = None,
+        item_id: int | None = None,
+        location_id: int | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[ReservationRow], int]:
+        query = select(t.reservations)
+        for column, value in (
+            (t.reservations.c.reference, reference),
+            (t.reservations.c.item_id, item_id),
+            (t.reservations.c.location_id, location_id),
+            (t.reservations.c.status, status),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(
+            query.order_by(t.reservations.c.id).limit(limit).offset(offset)
+        ).mappings()
+        return [ReservationRow(**dict(r)) for r in rows], int(total)
+
+    def names(self, item_id: int, location_id: int) -> tuple[str, str]:
+        """The SKU and location code behind two ids."""
+        row = self.db.execute(
+            select(
+                select(t.items.c.sku).where(t.items.c.id == item_id).scalar_subquery().label("sku"),
+                select(t.locations.c.code)
+                .where(t.locations.c.id == location_id)
+                .scalar_subquery()
+                .label("code"),
+            )
+        ).one()
+        return row.sku, row.code
+
+    def has_moves(self, item_id: int) -> bool:
+        return (
+            self.db.execute(
+                select(t.moves.c.id).where(t.moves.c.item_id == item_id).limit(1)
+            ).first()
+            is not None
+        )
+
+    def set_may_go_negative(self, location_id: int, value: bool) -> None:
+        """Keep the denormalised flag the balance constraints read in step with the location."""
+        for table in (t.balances, t.stock):
+            self.db.execute(
+                table.update()
+                .where(table.c.location_id == location_id)
+                .values(may_go_negative=value)
+            )
+
+    # Reads for people and reports
+
+    def stock_levels(
+        self,
+        today: date,
+        sku: str | None = None,
+        location: str | None = None,
+        physical_only: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """On hand, reserved and available per item-location; expired lots are not available."""
+        expired = (
+            select(
+                t.balances.c.item_id,
+                t.balances.c.location_id,
+                func.sum(t.balances.c.quantity).label("expired"),
+            )
+            .join(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .where(t.lots.c.expires_on < today, t.balances.c.quantity > 0)
+            .group_by(t.balances.c.item_id, t.balances.c.location_id)
+            .subquery()
+        )
+        expired_qty = func.coalesce(expired.c.expired, literal(ZERO, t.stock.c.on_hand.type))
+        query = (
+            select(
+                t.items.c.sku,
+                t.items.c.unit,
+                t.locations.c.code.label("location"),
+                t.stock.c.on_hand,
+                t.stock.c.reserved,
+                expired_qty.label("expired"),
+                (t.stock.c.on_hand - expired_qty - t.stock.c.reserved).label("available"),
+            )
+            .select_from(t.stock)
+            .join(t.items, t.items.c.id == t.stock.c.item_id)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .outerjoin(
+                expired,
+                and_(
+                    expired.c.item_id == t.stock.c.item_id,
+                    expired.c.location_id == t.stock.c.location_id,
+                ),
+            )
+        )
+        if sku is not None:
+            query = query.where(t.items.c.sku == sku)
+        if location is not None:
+            query = query.where(t.locations.c.code == location)
+        if physical_only:
+            query = query.where(t.locations.c.kind.in_(PHYSICAL))
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(
+            query.order_by(t.items.c.sku, t.locations.c.code).limit(limit).offset(offset)
+        ).mappings()
+        return [dict(r) for r in rows], int(total)
+
+    def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]:
+        query = (
+            select(
+                t.locations.c.code.label("location"),
+                t.balances.c.lot,
+                t.balances.c.quantity,
+                t.lots.c.expires_on,
+            )
+            .select_from(t.balances)
+            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
+            .outerjoin(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .where(t.balances.c.item_id == item_id, t.balances.c.quantity != ZERO)
+            .where(t.locations.c.kind.in_(PHYSICAL))
+        )
+        if location_id is not None:
+            query = query.where(t.balances.c.location_id == location_id)
+        rows = self.db.execute(
+            query.order_by(t.locations.c.code, t.lots.c.expires_on, t.balances.c.lot)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def on_hand_as_of(
+        self, at: datetime, item_id: int | None = None, location_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """On hand per item, location and lot at `at`, summed from the moves themselves."""
+        quantity = t.moves.c.quantity
+        legs = []
+        for column, sign in ((t.moves.c.target_id, 1), (t.moves.c.source_id, -1)):
+            leg = select(
+                t.moves.c.item_id,
+                column.label("location_id"),
+                t.moves.c.lot,
+                (quantity if sign > 0 else -quantity).label("quantity"),
+            ).where(t.moves.c.occurred_at <= at)
+            if item_id is not None:
+                leg = leg.where(t.moves.c.item_id == item_id)
+            if location_id is not None:
+                leg = leg.where(column == location_id)
+            legs.append(leg)
+        union = legs[0].union_all(legs[1]).subquery()
+        total = func.sum(union.c.quantity)
+        query = (
+            select(
+                t.items.c.sku,
+                t.locations.c.code.label("location"),
+                union.c.lot,
+                total.label("on_hand"),
+            )
+            .join(t.items, t.items.c.id == union.c.item_id)
+            .join(t.locations, t.locations.c.id == union.c.location_id)
+            .group_by(t.items.c.sku, t.locations.c.code, union.c.lot)
+            .order_by(t.items.c.sku, t.locations.c.code, union.c.lot)
+        )
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def moves(
+        self,
+        item_id: int,
+        location_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        source = t.locations.alias("source")
+        target = t.locations.alias("target")
+        query = (
+            select(
+                t.moves.c.id,
+                t.moves.c.operation_id,
+                t.moves.c.kind,
+                t.moves.c.lot,
+                source.c.code.label("source"),
+                target.c.code.label("target"),
+                t.moves.c.quantity,
+                t.moves.c.occurred_at,
+                t.operations.c.reference,
+                t.operations.c.partner,
+                t.operations.c.reason,
+                t.operations.c.recorded_at,
+            )
+            .join(source, source.c.id == t.moves.c.source_id)
+            .join(target, target.c.id == t.moves.c.target_id)
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .where(t.moves.c.item_id == item_id)
+        )
+        if location_id is not None:
+            query = query.where(
+                (t.moves.c.source_id == location_id) | (t.moves.c.target_id == location_id)
+            )
+        if since is not None:
+            query = query.where(t.moves.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(t.moves.c.occurred_at <= until)
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(
+            query.order_by(t.moves.c.occurred_at, t.moves.c.id).limit(limit).offset(offset)
+        ).mappings()
+        return [dict(r) for r in rows], int(total)
+
+    def ledger_check(self) -> dict[str, Any]:
+        """Items whose balances over all locations do not sum to zero (there should be none)."""
+        sums = self.db.execute(
+            select(t.balances.c.item_id, func.sum(t.balances.c.quantity).label("total"))
+            .group_by(t.balances.c.item_id)
+            .having(func.sum(t.balances.c.quantity) != ZERO)
+        ).all()
+        return {"unbalanced_items": [int(r.item_id) for r in sums]}

@@ -1,0 +1,189 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations (leanstock/migrations) build it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from leanstock.adapters.db.types import Exact
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Timestamp = DateTime(timezone=True)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("category", String(64), nullable=False, index=True),
+    Column("unit_cost", Exact(), nullable=False),
+    Column("lot_tracked", Boolean, nullable=False),
+    Column("shelf_life_days", Integer, nullable=True),
+    Column("policy", String(32), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("allow_negative", Boolean, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(200), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+supplier_items = Table(
+    "supplier_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("supplier_id", Id, ForeignKey("suppliers.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False, index=True),
+    Column("supplier_sku", String(64), nullable=True),
+    Column("price", Exact(), nullable=False),
+    Column("lead_time_days", Integer, nullable=False),
+    Column("moq", Exact(), nullable=False),
+    Column("pack_size", Exact(), nullable=False),
+    Column("priority", Integer, nullable=False),
+    UniqueConstraint("supplier_id", "item_id"),
+    CheckConstraint("lead_time_days >= 0", name="lead_time"),
+    CheckConstraint("moq > 0 AND pack_size > 0", name="moq_pack"),
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("expires_on", Date, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("reference", String(200), nullable=True, index=True),
+    Column("partner", String(64), nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("recorded_at", Timestamp, nullable=False),
+)
+
+moves = Table(
+    "moves",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("lot", String(64), nullable=True),
+    Column("source_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("target_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("quantity", Exact(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("occurred_at", Timestamp, nullable=False),
+    CheckConstraint("quantity > 0", name="positive"),
+    CheckConstraint("source_id <> target_id", name="two_locations"),
+    Index(None, "item_id", "occurred_at"),
+)
+
+# Per item, location and lot ('' for untracked stock): the sum of the moves, kept in step with
+# them in the same transaction. Only locations allowed to go negative may hold less than zero.
+balances = Table(
+    "balances",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("quantity", Exact(), nullable=False),
+    Column("may_go_negative", Boolean, nullable=False),
+    CheckConstraint("quantity >= 0 OR may_go_negative", name="non_negative"),
+)
+
+# Per item and location: on hand over all lots and what is reserved of it. This row is the lock
+# every stock-changing transaction takes first (SELECT ... FOR UPDATE), so checks and writes of
+# one item-location never interleave.
+stock = Table(
+    "stock",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("on_hand", Exact(), nullable=False),
+    Column("reserved", Exact(), nullable=False),
+    Column("may_go_negative", Boolean, nullable=False),
+    CheckConstraint("on_hand >= 0 OR may_go_negative", name="non_negative"),
+    CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("reference", String(200), nullable=False, index=True),
+    Column("quantity", Exact(), nullable=False),
+    Column("open_quantity", Exact(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    CheckConstraint("quantity > 0", name="positive"),
+    CheckConstraint("open_quantity >= 0 AND open_quantity <= quantity", name="open_within"),
+    Index(None, "item_id", "location_id"),
+)
+
+# Responses to POSTs sent with an Idempotency-Key, replayed when the same request comes again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", Timestamp, nullable=False, index=True),
+)

@@ -1,0 +1,91 @@
+"""Unit of work: one database transaction and the repositories that work inside it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from leanstock.adapters.db.catalog import CatalogRepository
+from leanstock.adapters.db.ledger import LedgerRepository
+from leanstock.domain.errors import Conflict
+
+
+class RetryableConflict(Exception):
+    """The database aborted the transaction (deadlock, serialization, busy): run it again."""
+
+
+# PostgreSQL SQLSTATEs that mean "try the whole transaction again".
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return isinstance(error, OperationalError) and "database is locked" in message
+
+
+class UnitOfWork:
+    """`with uow:` opens a transaction; `uow.commit()` keeps it, leaving without commit rolls back.
+
+    Database errors that mean "run again" surface as `RetryableConflict`; a constraint that
+    catches what the code should have caught surfaces as a `Conflict`, never as a 500.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("Use the unit of work inside `with uow:`.")
+        return self._connection
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __enter__(self) -> Self:
+        self._connection = self.engine.connect()
+        self._connection.begin()
+        self.catalog = CatalogRepository(self._connection)
+        self.ledger = LedgerRepository(self._connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+        if isinstance(exc, DBAPIError) and is_retryable(exc):
+            raise RetryableConflict(str(exc.orig)) from exc
+        if isinstance(exc, IntegrityError):
+            raise Conflict(
+                f"The database refused the change ({str(exc.orig).splitlines()[0]}); "
+                "nothing was changed."
+            ) from exc
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except DBAPIError as error:
+            if is_retryable(error):
+                raise RetryableConflict(str(error.orig)) from error
+            raise
+
+    def rollback(self) -> None:
+        self.connection.rollback()

@@ -1,0 +1,176 @@
+"""What the business stocks, where, and who supplies it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from leanstock.domain.errors import InvalidInput
+from leanstock.domain.quantities import non_negative, positive
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
+
+
+def code(value: str, field: str) -> str:
+    """A SKU or location/supplier code: 1-64 letters, digits and `. _ - /`, no spaces."""
+    if not CODE.match(value):
+        raise InvalidInput(
+            f"{field} {value!r} must be 1-64 letters, digits, '.', '_', '-' or '/', "
+            "starting with a letter or digit.",
+            field,
+        )
+    return value
+
+
+def text(value: str, field: str, max_length: int = 200) -> str:
+    stripped = value.strip()
+    if not stripped or len(stripped) > max_length:
+        raise InvalidInput(f"{field} must be 1-{max_length} characters.", field)
+    return stripped
+
+
+class ItemKind(StrEnum):
+    BOUGHT = "bought"
+    MADE = "made"
+
+
+class Policy(StrEnum):
+    """How an item-location is replenished (DESIGN.md, the JIT loop, step 3)."""
+
+    MAKE_TO_ORDER = "make_to_order"
+    BUY_TO_ORDER = "buy_to_order"
+    DROP_SHIP = "drop_ship"
+    TRANSFER = "transfer"
+    KANBAN = "kanban"
+    REORDER_POINT = "reorder_point"
+    MIN_MAX = "min_max"
+    PERIODIC = "periodic"
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    QUARANTINE = "quarantine"
+    WORK_IN_PROGRESS = "work_in_progress"
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    PRODUCTION = "production"
+    SCRAP = "scrap"
+    ADJUSTMENT = "adjustment"
+    IN_TRANSIT = "in_transit"
+
+
+PHYSICAL_KINDS = frozenset(
+    {
+        LocationKind.WAREHOUSE,
+        LocationKind.STORE,
+        LocationKind.QUARANTINE,
+        LocationKind.WORK_IN_PROGRESS,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    unit: str = "each"
+    kind: ItemKind = ItemKind.BOUGHT
+    category: str = "general"
+    unit_cost: Decimal = Decimal(0)
+    lot_tracked: bool = False
+    shelf_life_days: int | None = None
+    policy: Policy = Policy.REORDER_POINT
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        code(self.sku, "sku")
+        object.__setattr__(self, "name", text(self.name, "name"))
+        object.__setattr__(self, "unit", text(self.unit, "unit", 16))
+        object.__setattr__(self, "category", text(self.category, "category", 64))
+        object.__setattr__(self, "unit_cost", non_negative(self.unit_cost, "unit_cost"))
+        if self.shelf_life_days is not None and self.shelf_life_days <= 0:
+            raise InvalidInput(
+                "shelf_life_days must be a positive number of days.", "shelf_life_days"
+            )
+        if self.shelf_life_days is not None and not self.lot_tracked:
+            raise InvalidInput(
+                "A perishable item (with shelf_life_days) must be lot-tracked, "
+                "so its expiry is known.",
+                "lot_tracked",
+            )
+
+
+# Codes of the virtual locations every database has; they make every move balanced.
+SUPPLIER = "supplier"
+CUSTOMER = "customer"
+PRODUCTION = "production"
+SCRAP = "scrap"
+ADJUSTMENT = "adjustment"
+IN_TRANSIT = "in_transit"
+VIRTUAL_LOCATIONS: dict[str, LocationKind] = {
+    SUPPLIER: LocationKind.SUPPLIER,
+    CUSTOMER: LocationKind.CUSTOMER,
+    PRODUCTION: LocationKind.PRODUCTION,
+    SCRAP: LocationKind.SCRAP,
+    ADJUSTMENT: LocationKind.ADJUSTMENT,
+    IN_TRANSIT: LocationKind.IN_TRANSIT,
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    code: str
+    name: str
+    kind: LocationKind = LocationKind.WAREHOUSE
+    allow_negative: bool = False
+
+    def __post_init__(self) -> None:
+        code(self.code, "code")
+        object.__setattr__(self, "name", text(self.name, "name"))
+
+    @property
+    def is_physical(self) -> bool:
+        return self.kind in PHYSICAL_KINDS
+
+    @property
+    def may_go_negative(self) -> bool:
+        """Virtual locations are the other side of the ledger, so they run negative by design."""
+        return self.allow_negative or not self.is_physical
+
+
+@dataclass(frozen=True)
+class Supplier:
+    code: str
+    name: str
+    email: str | None = None
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        code(self.code, "code")
+        object.__setattr__(self, "name", text(self.name, "name"))
+
+
+@dataclass(frozen=True)
+class SupplierItem:
+    """The terms on which one supplier sells one item."""
+
+    supplier: str
+    sku: str
+    price: Decimal
+    lead_time_days: int
+    moq: Decimal = Decimal(1)
+    pack_size: Decimal = Decimal(1)
+    priority: int = 1
+    supplier_sku: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "price", non_negative(self.price, "price"))
+        object.__setattr__(self, "moq", positive(self.moq, "moq"))
+        object.__setattr__(self, "pack_size", positive(self.pack_size, "pack_size"))
+        if self.lead_time_days < 0:
+            raise InvalidInput("lead_time_days must not be negative.", "lead_time_days")
+        if self.priority < 1:
+            raise InvalidInput("priority must be 1 (preferred) or more.", "priority")

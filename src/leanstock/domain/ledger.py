@@ -1,0 +1,123 @@
+"""The double-entry stock ledger: immutable moves between locations, picked first-expired-first-out.
+
+Every change of stock moves a quantity of one item (and lot) from one location to another;
+virtual locations (supplier, customer, scrap, adjustment, ...) stand on the other side, so for
+each item the balances over all locations sum to zero. A move is never edited; a correction is
+a new move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from leanstock.domain.errors import InvalidQuantity, LotExpired, OutOfStock, SameLocation
+
+
+class MoveKind(StrEnum):
+    RECEIPT = "receipt"
+    SHIPMENT = "shipment"
+    TRANSFER = "transfer"
+    ADJUSTMENT = "adjustment"
+    SCRAP = "scrap"
+    CONSUMPTION = "consumption"
+    PRODUCTION = "production"
+
+
+class ScrapReason(StrEnum):
+    SPOILAGE = "spoilage"
+    DAMAGE = "damage"
+    EXPIRY = "expiry"
+    QUALITY = "quality"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Move:
+    """`quantity` of `item` (lot `lot`) leaves `source` and enters `target`."""
+
+    item: str
+    source: str
+    target: str
+    quantity: Decimal
+    lot: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise InvalidQuantity(self.quantity)
+        if self.source == self.target:
+            raise SameLocation(self.source)
+
+
+@dataclass(frozen=True)
+class LotStock:
+    """What one lot (or the untracked remainder, `lot=None`) holds at a location."""
+
+    lot: str | None
+    quantity: Decimal
+    expires_on: date | None = None
+
+    def expired(self, today: date) -> bool:
+        """A lot is usable through its expiry date and expired the day after."""
+        return self.expires_on is not None and self.expires_on < today
+
+
+def usable(stock: Sequence[LotStock], today: date) -> Decimal:
+    """On hand that may be promised or picked: positive balances of unexpired lots."""
+    return sum((s.quantity for s in stock if s.quantity > 0 and not s.expired(today)), Decimal(0))
+
+
+def pick_fefo(
+    item: str,
+    location: str,
+    stock: Sequence[LotStock],
+    quantity: Decimal,
+    today: date,
+    lot: str | None = None,
+    allow_negative: bool = False,
+    allow_expired: bool = False,
+) -> list[tuple[str | None, Decimal]]:
+    """Which lots to take `quantity` from: the named one, else first-expired-first-out.
+
+    Lots without an expiry date go after dated ones; ties break on the lot code, so the pick is
+    deterministic. Expired lots are never picked (a named one only with `allow_expired`, which
+    scrapping spoiled stock needs). A location allowed to go negative takes any
+    remainder from the untracked balance (or the last lot picked).
+    """
+    if lot is not None:
+        match = [s for s in stock if s.lot == lot]
+        held = match[0].quantity if match else Decimal(0)
+        if match and match[0].expired(today) and not allow_expired:
+            raise LotExpired(item, lot, match[0].expires_on)
+        if held < quantity and not allow_negative:
+            raise OutOfStock(item, location, quantity, max(held, Decimal(0)), lot)
+        return [(lot, quantity)]
+    candidates = sorted(
+        (s for s in stock if s.quantity > 0 and not s.expired(today)),
+        key=lambda s: (s.expires_on is None, s.expires_on or date.max, s.lot or ""),
+    )
+    picks: list[tuple[str | None, Decimal]] = []
+    remaining = quantity
+    for s in candidates:
+        if remaining <= 0:
+            break
+        take = min(s.quantity, remaining)
+        picks.append((s.lot, take))
+        remaining -= take
+    if remaining > 0:
+        if not allow_negative:
+            raise OutOfStock(item, location, quantity, quantity - remaining)
+        if picks:
+            last_lot, last_qty = picks.pop()
+            picks.append((last_lot, last_qty + remaining))
+        else:
+            picks.append((None, remaining))
+    return picks
+
+
+def count_difference(counted: Decimal, on_hand: Decimal) -> Decimal:
+    """A stocktake books `counted − on_hand` as an adjustment (positive: found, negative: lost)."""
+    return counted - on_hand

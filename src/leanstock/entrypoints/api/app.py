@@ -1,0 +1,68 @@
+"""The FastAPI application: `/api/v1`, OpenAPI at `/docs`, problems for every error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
+
+from leanstock.adapters.db.engine import make_engine
+from leanstock.config import Settings, get_settings
+from leanstock.entrypoints.api import problems
+from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from leanstock.entrypoints.api.routes import catalog, stock
+
+PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """An app on `engine`, or on one made from the settings when it starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = engine is None
+        app.state.engine = engine or make_engine(settings.database_url)
+        app.state.idempotency = IdempotencyStore(
+            app.state.engine, timedelta(hours=settings.idempotency_hours)
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Leanstock",
+        version="0.1.0",
+        summary="Just-in-time inventory management",
+        lifespan=lifespan,
+    )
+    if engine is not None:
+        app.state.engine = engine
+        app.state.idempotency = IdempotencyStore(
+            engine, timedelta(hours=settings.idempotency_hours)
+        )
+    problems.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.include_router(catalog.router, prefix=PREFIX)
+    app.include_router(stock.router, prefix=PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get(f"{PREFIX}/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def serve_app() -> FastAPI:
+    """Factory for `uvicorn --factory leanstock.entrypoints.api.app:serve_app`."""
+    return create_app()

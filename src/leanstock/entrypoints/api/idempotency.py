@@ -1,0 +1,159 @@
+"""`Idempotency-Key` on POST: the same key and body replay the first response.
+
+The first request with a key claims it (an INSERT that only one concurrent request can win),
+runs, and stores its response; a retry with the same key and body gets that response again,
+waiting while the first is still running; the same key with another body is a 422. Keys are
+kept for `LEANSTOCK_IDEMPOTENCY_HOURS` (24 by default). A 5xx is not stored, so a retry after
+a failure runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from leanstock.adapters.db import tables as t
+from leanstock.entrypoints.api.problems import problem
+
+HEADER = "Idempotency-Key"
+WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Stored:
+    fingerprint: str
+    status_code: int | None
+    content_type: str | None
+    body: bytes | None
+
+
+class IdempotencyStore:
+    def __init__(self, engine: Engine, keep: timedelta) -> None:
+        self.engine = engine
+        self.keep = keep
+
+    def claim(self, key: str, fingerprint: str) -> Stored | None:
+        """None when this request now owns the key; else what is stored under it."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as db:
+                db.execute(
+                    delete(t.idempotency_keys).where(
+                        t.idempotency_keys.c.key == key,
+                        t.idempotency_keys.c.created_at < now - self.keep,
+                    )
+                )
+                db.execute(
+                    t.idempotency_keys.insert().values(
+                        key=key, fingerprint=fingerprint, created_at=now
+                    )
+                )
+            return None
+        except IntegrityError:
+            return self.get(key)
+
+    def get(self, key: str) -> Stored | None:
+        with self.engine.begin() as db:
+            row = db.execute(
+                select(t.idempotency_keys).where(t.idempotency_keys.c.key == key)
+            ).first()
+        if row is None:
+            return None
+        return Stored(row.fingerprint, row.status_code, row.content_type, row.body)
+
+    def complete(self, key: str, status_code: int, content_type: str | None, body: bytes) -> None:
+        with self.engine.begin() as db:
+            db.execute(
+                t.idempotency_keys.update()
+                .where(t.idempotency_keys.c.key == key)
+                .values(status_code=status_code, content_type=content_type, body=body)
+            )
+
+    def forget(self, key: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(t.idempotency_keys).where(t.idempotency_keys.c.key == key))
+
+
+def _replay(stored: Stored) -> Response:
+    return Response(
+        stored.body or b"",
+        status_code=stored.status_code or 200,
+        media_type=stored.content_type,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+class IdempotencyMiddleware(BaseHTTPMiddleware):
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None:
+            return await call_next(request)
+        if not 1 <= len(key) <= 200:
+            return problem(422, "Invalid request", f"{HEADER} must be 1-200 characters.")
+        store: IdempotencyStore = request.app.state.idempotency
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            b"\n".join([request.method.encode(), request.url.path.encode(), body])
+        ).hexdigest()
+        stored = await run_in_threadpool(store.claim, key, fingerprint)
+        if stored is not None:
+            return await self._answer_retry(store, key, fingerprint, stored)
+        try:
+            response = await call_next(request)
+            content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        except BaseException:
+            await run_in_threadpool(store.forget, key)
+            raise
+        if response.status_code >= 500:
+            await run_in_threadpool(store.forget, key)
+        else:
+            await run_in_threadpool(
+                store.complete,
+                key,
+                response.status_code,
+                response.headers.get("content-type"),
+                content,
+            )
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(content, status_code=response.status_code, headers=headers)
+
+    async def _answer_retry(
+        self, store: IdempotencyStore, key: str, fingerprint: str, stored: Stored
+    ) -> Response:
+        if stored.fingerprint != fingerprint:
+            return problem(
+                422,
+                "Idempotency key reused",
+                f"{HEADER} {key!r} was first used with another request; use a new key for a "
+                "different request.",
+                [{"field": HEADER, "message": "used before with another request"}],
+            )
+        waited = 0.0
+        current: Stored | None = stored
+        while current is not None and current.status_code is None and waited < WAIT_SECONDS:
+            await asyncio.sleep(0.02)
+            waited += 0.02
+            current = await run_in_threadpool(store.get, key)
+        if current is None:
+            return problem(
+                409, "Retry", "The first request with this key failed; send the request again."
+            )
+        if current.status_code is None:
+            return problem(
+                409,
+                "Still in progress",
+                f"The first request with {HEADER} {key!r} is still running.",
+            )
+        return _replay(current)

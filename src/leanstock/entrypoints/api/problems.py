@@ -1,0 +1,83 @@
+"""Every error as `application/problem+json` (RFC 9457), in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leanstock.domain.errors import AlreadyExists, Conflict, DomainError, InvalidInput, NotFound
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("leanstock.api")
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _status(request: Request, error: DomainError) -> int:
+    if isinstance(error, NotFound):
+        # A missing resource named in the URL is a 404; one named in a request body makes the
+        # body invalid.
+        if request.method in ("GET", "DELETE") or str(error.key) in request.url.path.split("/"):
+            return 404
+        return 422
+    if isinstance(error, AlreadyExists | Conflict):
+        return 409
+    if isinstance(error, InvalidInput):
+        return 422
+    return 400
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        errors = [{"field": error.field, "message": error.detail}] if error.field else None
+        return problem(_status(request, error), error.title, error.detail, errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = []
+        for e in error.errors():
+            field = _location(tuple(e.get("loc", ())))
+            message = str(e.get("msg", "invalid"))
+            if e.get("type") == "json_invalid":
+                message = f"Malformed JSON: {e.get('ctx', {}).get('error', message)}"
+                field = "body"
+            elif e.get("type") == "extra_forbidden":
+                message = f"Unknown field {field!r}."
+            errors.append({"field": field, "message": message})
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "Invalid request", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
+        return problem(error.status_code, title, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, error: Exception) -> JSONResponse:
+        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "Internal error", "Something went wrong on our side; it has been logged."
+        )

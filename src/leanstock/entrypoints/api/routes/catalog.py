@@ -1,0 +1,159 @@
+"""Items, locations, suppliers and supplier items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy, Supplier
+from leanstock.domain.catalog import SupplierItem as Terms
+from leanstock.entrypoints.api.deps import UowDep
+from leanstock.entrypoints.api.schemas import (
+    ItemIn,
+    ItemOut,
+    ItemPatch,
+    LocationIn,
+    LocationOut,
+    LocationPatch,
+    PageOut,
+    SupplierIn,
+    SupplierItemIn,
+    SupplierItemOut,
+    SupplierItemPatch,
+    SupplierOut,
+    SupplierPatch,
+)
+from leanstock.services import catalog
+
+router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("/items", status_code=201, tags=["catalog"])
+def create_item(body: ItemIn, uow: UowDep) -> ItemOut:
+    """Add an item to the catalog."""
+    return ItemOut.model_validate(catalog.add_item(uow, Item(**body.model_dump())))
+
+
+@router.get("/items", tags=["catalog"])
+def list_items(
+    uow: UowDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q: Annotated[str | None, Query(description="Part of the SKU or name.")] = None,
+    category: str | None = None,
+    kind: ItemKind | None = None,
+    policy: Policy | None = None,
+    lot_tracked: bool | None = None,
+    active: bool | None = None,
+) -> PageOut[ItemOut]:
+    """Items, by SKU, filtered and paginated."""
+    page = catalog.list_items(
+        uow,
+        limit,
+        offset,
+        search=q,
+        category=category,
+        kind=kind,
+        policy=policy,
+        lot_tracked=lot_tracked,
+        active=active,
+    )
+    return PageOut[ItemOut].model_validate(page)
+
+
+@router.get("/items/{sku}", tags=["catalog"])
+def get_item(sku: str, uow: UowDep) -> ItemOut:
+    return ItemOut.model_validate(catalog.get_item(uow, sku))
+
+
+@router.patch("/items/{sku}", tags=["catalog"])
+def update_item(sku: str, body: ItemPatch, uow: UowDep) -> ItemOut:
+    """Change some fields of an item."""
+    return ItemOut.model_validate(catalog.update_item(uow, sku, body.changes()))
+
+
+@router.post("/locations", status_code=201, tags=["catalog"])
+def create_location(body: LocationIn, uow: UowDep) -> LocationOut:
+    """Add a warehouse, store, quarantine or work-in-progress location."""
+    return LocationOut.model_validate(catalog.add_location(uow, Location(**body.model_dump())))
+
+
+@router.get("/locations", tags=["catalog"])
+def list_locations(
+    uow: UowDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    kind: LocationKind | None = None,
+    physical: bool | None = None,
+) -> PageOut[LocationOut]:
+    page = catalog.list_locations(uow, limit, offset, kind=kind, physical=physical)
+    return PageOut[LocationOut].model_validate(page)
+
+
+@router.get("/locations/{code}", tags=["catalog"])
+def get_location(code: str, uow: UowDep) -> LocationOut:
+    return LocationOut.model_validate(catalog.get_location(uow, code))
+
+
+@router.patch("/locations/{code}", tags=["catalog"])
+def update_location(code: str, body: LocationPatch, uow: UowDep) -> LocationOut:
+    return LocationOut.model_validate(catalog.update_location(uow, code, body.changes()))
+
+
+@router.post("/suppliers", status_code=201, tags=["suppliers"])
+def create_supplier(body: SupplierIn, uow: UowDep) -> SupplierOut:
+    return SupplierOut.model_validate(catalog.add_supplier(uow, Supplier(**body.model_dump())))
+
+
+@router.get("/suppliers", tags=["suppliers"])
+def list_suppliers(
+    uow: UowDep, limit: Limit = 50, offset: Offset = 0, active: bool | None = None
+) -> PageOut[SupplierOut]:
+    page = catalog.list_suppliers(uow, limit, offset, active=active)
+    return PageOut[SupplierOut].model_validate(page)
+
+
+@router.get("/suppliers/{code}", tags=["suppliers"])
+def get_supplier(code: str, uow: UowDep) -> SupplierOut:
+    return SupplierOut.model_validate(catalog.get_supplier(uow, code))
+
+
+@router.patch("/suppliers/{code}", tags=["suppliers"])
+def update_supplier(code: str, body: SupplierPatch, uow: UowDep) -> SupplierOut:
+    return SupplierOut.model_validate(catalog.update_supplier(uow, code, body.changes()))
+
+
+@router.post("/suppliers/{code}/items", status_code=201, tags=["suppliers"])
+def create_supplier_item(code: str, body: SupplierItemIn, uow: UowDep) -> SupplierItemOut:
+    """The terms on which this supplier sells an item: price, MOQ, pack size, lead time."""
+    terms = Terms(supplier=code, **body.model_dump())
+    return SupplierItemOut.model_validate(catalog.add_supplier_item(uow, terms))
+
+
+@router.get("/suppliers/{code}/items", tags=["suppliers"])
+def list_supplier_items(
+    code: str, uow: UowDep, limit: Limit = 50, offset: Offset = 0
+) -> PageOut[SupplierItemOut]:
+    page = catalog.list_supplier_items(uow, limit, offset, supplier=code)
+    return PageOut[SupplierItemOut].model_validate(page)
+
+
+@router.patch("/suppliers/{code}/items/{sku}", tags=["suppliers"])
+def update_supplier_item(
+    code: str, sku: str, body: SupplierItemPatch, uow: UowDep
+) -> SupplierItemOut:
+    return SupplierItemOut.model_validate(
+        catalog.update_supplier_item(uow, code, sku, body.changes())
+    )
+
+
+@router.get("/items/{sku}/suppliers", tags=["suppliers"])
+def list_item_suppliers(
+    sku: str, uow: UowDep, limit: Limit = 50, offset: Offset = 0
+) -> PageOut[SupplierItemOut]:
+    """Who sells this item, preferred first."""
+    page = catalog.list_supplier_items(uow, limit, offset, sku=sku)
+    return PageOut[SupplierItemOut].model_validate(page)

@@ -1,0 +1,213 @@
+"""Stock operations, reservations and stock reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from leanstock.entrypoints.api.deps import UowDep
+from leanstock.entrypoints.api.schemas import (
+    CountIn,
+    LotLevelOut,
+    MoveOut,
+    OperationOut,
+    PageOut,
+    ReceiptIn,
+    ReleaseIn,
+    ReservationChangeIn,
+    ReservationIn,
+    ReservationOut,
+    ScrapIn,
+    ShipmentIn,
+    StockAsOfOut,
+    StockLevelOut,
+    TransferIn,
+)
+from leanstock.services import catalog, queries, stock
+
+router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("/stock/receipts", status_code=201, tags=["stock"])
+def receive(body: ReceiptIn, uow: UowDep) -> OperationOut:
+    """Receive goods from a supplier into a location (supplier → location)."""
+    operation = stock.receive(
+        uow,
+        body.sku,
+        body.location,
+        body.quantity,
+        unit=body.unit,
+        lot=body.lot,
+        expires_on=body.expires_on,
+        supplier=body.supplier,
+        reference=body.reference,
+        occurred_at=body.occurred_at,
+    )
+    return OperationOut.model_validate(operation)
+
+
+@router.post("/stock/shipments", status_code=201, tags=["stock"])
+def ship(body: ShipmentIn, uow: UowDep) -> OperationOut:
+    """Ship unreserved stock to a customer, first-expired-first-out unless a lot is named."""
+    operation = stock.ship(
+        uow,
+        body.sku,
+        body.location,
+        body.quantity,
+        unit=body.unit,
+        lot=body.lot,
+        customer=body.customer,
+        reference=body.reference,
+        occurred_at=body.occurred_at,
+    )
+    return OperationOut.model_validate(operation)
+
+
+@router.post("/stock/transfers", status_code=201, tags=["stock"])
+def transfer(body: TransferIn, uow: UowDep) -> OperationOut:
+    """Move stock between two physical locations."""
+    operation = stock.transfer(
+        uow,
+        body.sku,
+        body.source,
+        body.target,
+        body.quantity,
+        unit=body.unit,
+        lot=body.lot,
+        reference=body.reference,
+        occurred_at=body.occurred_at,
+    )
+    return OperationOut.model_validate(operation)
+
+
+@router.post("/stock/counts", status_code=201, tags=["stock"])
+def count(body: CountIn, uow: UowDep) -> OperationOut:
+    """Record a stocktake; the difference from the books becomes an adjustment move."""
+    operation = stock.count(
+        uow,
+        body.sku,
+        body.location,
+        body.counted,
+        unit=body.unit,
+        lot=body.lot,
+        expires_on=body.expires_on,
+        reference=body.reference,
+        occurred_at=body.occurred_at,
+    )
+    return OperationOut.model_validate(operation)
+
+
+@router.post("/stock/scraps", status_code=201, tags=["stock"])
+def scrap(body: ScrapIn, uow: UowDep) -> OperationOut:
+    """Write stock off to scrap with a reason (spoilage, damage, expiry, quality, other)."""
+    operation = stock.scrap(
+        uow,
+        body.sku,
+        body.location,
+        body.quantity,
+        body.reason,
+        unit=body.unit,
+        lot=body.lot,
+        note=body.note,
+        reference=body.reference,
+        occurred_at=body.occurred_at,
+    )
+    return OperationOut.model_validate(operation)
+
+
+@router.post("/reservations", status_code=201, tags=["reservations"])
+def reserve(body: ReservationIn, uow: UowDep) -> ReservationOut:
+    """Promise available stock to a reference; 409 when not enough is available."""
+    reservation = stock.reserve(
+        uow, body.sku, body.location, body.quantity, body.reference, unit=body.unit
+    )
+    return ReservationOut.model_validate(reservation)
+
+
+@router.get("/reservations", tags=["reservations"])
+def list_reservations(
+    uow: UowDep,
+    reference: str | None = None,
+    sku: str | None = None,
+    location: str | None = None,
+    status: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[ReservationOut]:
+    page = stock.list_reservations(uow, reference, sku, location, status, limit, offset)
+    return PageOut[ReservationOut].model_validate(page)
+
+
+@router.get("/reservations/{reservation_id}", tags=["reservations"])
+def get_reservation(reservation_id: int, uow: UowDep) -> ReservationOut:
+    return ReservationOut.model_validate(stock.get_reservation(uow, reservation_id))
+
+
+@router.post("/reservations/{reservation_id}/release", tags=["reservations"])
+def release(reservation_id: int, body: ReleaseIn, uow: UowDep) -> ReservationOut:
+    """Give reserved stock back to available, all of it or `quantity`."""
+    return ReservationOut.model_validate(stock.release(uow, reservation_id, body.quantity))
+
+
+@router.post("/reservations/{reservation_id}/consume", status_code=201, tags=["reservations"])
+def consume(reservation_id: int, body: ReservationChangeIn, uow: UowDep) -> OperationOut:
+    """Ship reserved stock to the customer, all of it or `quantity`."""
+    operation = stock.consume(
+        uow, reservation_id, body.quantity, lot=body.lot, occurred_at=body.occurred_at
+    )
+    return OperationOut.model_validate(operation)
+
+
+@router.get("/stock", tags=["stock"], response_model=None)
+def stock_levels(
+    uow: UowDep,
+    sku: str | None = None,
+    location: str | None = None,
+    as_of: Annotated[
+        datetime | None, Query(description="A past moment: on hand per lot from the moves.")
+    ] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> PageOut[StockLevelOut] | list[StockAsOfOut]:
+    """On hand, reserved and available per item and location; or on hand at `as_of`."""
+    if as_of is not None:
+        return [
+            StockAsOfOut.model_validate(r) for r in queries.stock_as_of(uow, as_of, sku, location)
+        ]
+    rows = queries.stock(uow, sku, location, limit, offset)
+    return PageOut[StockLevelOut](
+        items=[StockLevelOut.model_validate(r) for r in rows.rows],
+        total=rows.total,
+        limit=rows.limit,
+        offset=rows.offset,
+    )
+
+
+@router.get("/items/{sku}/lots", tags=["stock"])
+def item_lots(sku: str, uow: UowDep, location: str | None = None) -> list[LotLevelOut]:
+    """What each lot of the item holds per location, with expiry."""
+    return [LotLevelOut.model_validate(r) for r in queries.lots(uow, sku, location)]
+
+
+@router.get("/items/{sku}/moves", tags=["stock"])
+def item_moves(
+    sku: str,
+    uow: UowDep,
+    location: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> PageOut[MoveOut]:
+    """The item's move history, oldest first."""
+    rows = queries.moves(uow, sku, location, since, until, limit, offset)
+    return PageOut[MoveOut](
+        items=[MoveOut.model_validate(r) for r in rows.rows],
+        total=rows.total,
+        limit=rows.limit,
+        offset=rows.offset,
+    )

@@ -1,0 +1,281 @@
+"""Request and response bodies of the HTTP API. Unknown fields are rejected."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leanstock.domain.catalog import ItemKind, LocationKind, Policy
+from leanstock.domain.ledger import ScrapReason
+
+T = TypeVar("T")
+
+Code = Field(min_length=1, max_length=64)
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields a PATCH body actually sets."""
+        return self.model_dump(exclude_unset=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PageOut(Out, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+# Catalog
+
+
+class ItemIn(In):
+    sku: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = "each"
+    kind: ItemKind = ItemKind.BOUGHT
+    category: str = "general"
+    unit_cost: Decimal = Decimal(0)
+    lot_tracked: bool = False
+    shelf_life_days: int | None = Field(default=None, gt=0)
+    policy: Policy = Policy.REORDER_POINT
+    active: bool = True
+
+
+class ItemPatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    unit: str | None = None
+    kind: ItemKind | None = None
+    category: str | None = None
+    unit_cost: Decimal | None = None
+    lot_tracked: bool | None = None
+    shelf_life_days: int | None = Field(default=None, gt=0)
+    policy: Policy | None = None
+    active: bool | None = None
+
+
+class ItemOut(Out):
+    sku: str
+    name: str
+    unit: str
+    kind: ItemKind
+    category: str
+    unit_cost: Decimal
+    lot_tracked: bool
+    shelf_life_days: int | None
+    policy: Policy
+    active: bool
+
+
+class LocationIn(In):
+    code: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    kind: LocationKind = LocationKind.WAREHOUSE
+    allow_negative: bool = False
+
+
+class LocationPatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    allow_negative: bool | None = None
+
+
+class LocationOut(Out):
+    code: str
+    name: str
+    kind: LocationKind
+    allow_negative: bool
+    is_physical: bool
+
+
+class SupplierIn(In):
+    code: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+    active: bool = True
+
+
+class SupplierPatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+    active: bool | None = None
+
+
+class SupplierOut(Out):
+    code: str
+    name: str
+    email: str | None
+    active: bool
+
+
+class SupplierItemIn(In):
+    sku: str = Code
+    price: Decimal
+    lead_time_days: int = Field(ge=0)
+    moq: Decimal = Decimal(1)
+    pack_size: Decimal = Decimal(1)
+    priority: int = Field(default=1, ge=1)
+    supplier_sku: str | None = Field(default=None, max_length=64)
+
+
+class SupplierItemPatch(In):
+    price: Decimal | None = None
+    lead_time_days: int | None = Field(default=None, ge=0)
+    moq: Decimal | None = None
+    pack_size: Decimal | None = None
+    priority: int | None = Field(default=None, ge=1)
+    supplier_sku: str | None = Field(default=None, max_length=64)
+
+
+class SupplierItemOut(Out):
+    supplier: str
+    sku: str
+    price: Decimal
+    lead_time_days: int
+    moq: Decimal
+    pack_size: Decimal
+    priority: int
+    supplier_sku: str | None
+
+
+# Stock operations
+
+
+class StockOperationIn(In):
+    sku: str = Code
+    quantity: Decimal
+    unit: str | None = None
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    reference: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime | None = None
+
+
+class ReceiptIn(StockOperationIn):
+    location: str = Code
+    expires_on: date | None = None
+    supplier: str | None = None
+
+
+class ShipmentIn(StockOperationIn):
+    location: str = Code
+    customer: str | None = Field(default=None, max_length=64)
+
+
+class TransferIn(StockOperationIn):
+    source: str = Code
+    target: str = Code
+
+
+class ScrapIn(StockOperationIn):
+    location: str = Code
+    reason: ScrapReason
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class CountIn(In):
+    sku: str = Code
+    location: str = Code
+    counted: Decimal
+    unit: str | None = None
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    expires_on: date | None = None
+    reference: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime | None = None
+
+
+class MoveLineOut(Out):
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    lot: str | None
+
+
+class OperationOut(Out):
+    id: int | None = Field(description="None when nothing had to move (a count that matched).")
+    kind: str
+    occurred_at: datetime
+    reference: str | None
+    moves: list[MoveLineOut]
+
+
+class ReservationIn(In):
+    sku: str = Code
+    location: str = Code
+    quantity: Decimal
+    reference: str = Field(min_length=1, max_length=200)
+    unit: str | None = None
+
+
+class ReservationChangeIn(In):
+    quantity: Decimal | None = Field(
+        default=None, description="How much; leave out for all that is still open."
+    )
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    occurred_at: datetime | None = None
+
+
+class ReleaseIn(In):
+    quantity: Decimal | None = Field(
+        default=None, description="How much; leave out for all that is still open."
+    )
+
+
+class ReservationOut(Out):
+    id: int
+    sku: str
+    location: str
+    reference: str
+    quantity: Decimal
+    open_quantity: Decimal
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class StockLevelOut(Out):
+    sku: str
+    unit: str
+    location: str
+    on_hand: Decimal
+    reserved: Decimal
+    expired: Decimal
+    available: Decimal
+
+
+class StockAsOfOut(Out):
+    sku: str
+    location: str
+    lot: str | None
+    on_hand: Decimal
+
+
+class LotLevelOut(Out):
+    location: str
+    lot: str | None
+    quantity: Decimal
+    expires_on: date | None
+    expired: bool
+
+
+class MoveOut(Out):
+    id: int
+    operation_id: int
+    kind: str
+    lot: str | None
+    source: str
+    target: str
+    quantity: Decimal
+    occurred_at: datetime
+    recorded_at: datetime
+    reference: str | None
+    partner: str | None
+    reason: str | None

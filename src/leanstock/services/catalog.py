@@ -1,0 +1,168 @@
+"""Catalog use cases: items, locations, suppliers and the terms suppliers sell items on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from leanstock.adapters.db.catalog import Page
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
+from leanstock.domain.errors import InvalidInput
+from leanstock.services.retry import retrying
+
+MAX_PAGE = 500
+
+
+def page_bounds(limit: int, offset: int) -> tuple[int, int]:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", "limit")
+    if offset < 0:
+        raise InvalidInput("offset must not be negative.", "offset")
+    return limit, offset
+
+
+@retrying
+def add_item(uow: UnitOfWork, item: Item) -> Item:
+    with uow:
+        uow.catalog.add_item(item)
+        uow.commit()
+    return item
+
+
+@retrying
+def update_item(uow: UnitOfWork, sku: str, changes: dict[str, Any]) -> Item:
+    """Change some fields of an item; the SKU itself never changes (moves refer to it)."""
+    if "sku" in changes:
+        raise InvalidInput("The SKU of an item cannot change; create a new item.", "sku")
+    with uow:
+        stored = uow.catalog.item(sku)
+        current = stored.value
+        for field in ("lot_tracked", "unit"):
+            changed = field in changes and changes[field] != getattr(current, field)
+            if changed and uow.ledger.has_moves(stored.id):
+                raise InvalidInput(
+                    f"Item {sku} has stock moves already; its {field} cannot change now.", field
+                )
+        updated = replace(current, **changes)
+        uow.catalog.update_item(updated)
+        uow.commit()
+    return updated
+
+
+def get_item(uow: UnitOfWork, sku: str) -> Item:
+    with uow:
+        return uow.catalog.item(sku).value
+
+
+def list_items(uow: UnitOfWork, limit: int = 50, offset: int = 0, **filters: Any) -> Page[Item]:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        return uow.catalog.items(limit, offset, **filters)
+
+
+@retrying
+def add_location(uow: UnitOfWork, location: Location) -> Location:
+    if not location.is_physical:
+        raise InvalidInput(
+            "Only physical locations (warehouse, store, quarantine, work_in_progress) can be "
+            "added; the virtual ones exist already.",
+            "kind",
+        )
+    with uow:
+        uow.catalog.add_location(location)
+        uow.commit()
+    return location
+
+
+@retrying
+def update_location(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> Location:
+    for frozen in ("code", "kind"):
+        if frozen in changes:
+            raise InvalidInput(f"The {frozen} of a location cannot change.", frozen)
+    with uow:
+        current = uow.catalog.location(code).value
+        if not current.is_physical:
+            raise InvalidInput(f"{code} is a virtual location; it cannot be changed.", "code")
+        updated = replace(current, **changes)
+        if updated.allow_negative != current.allow_negative:
+            uow.ledger.set_may_go_negative(uow.catalog.location(code).id, updated.may_go_negative)
+        uow.catalog.update_location(updated)
+        uow.commit()
+    return updated
+
+
+def get_location(uow: UnitOfWork, code: str) -> Location:
+    with uow:
+        return uow.catalog.location(code).value
+
+
+def list_locations(
+    uow: UnitOfWork, limit: int = 50, offset: int = 0, **filters: Any
+) -> Page[Location]:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        return uow.catalog.locations(limit, offset, **filters)
+
+
+@retrying
+def add_supplier(uow: UnitOfWork, supplier: Supplier) -> Supplier:
+    with uow:
+        uow.catalog.add_supplier(supplier)
+        uow.commit()
+    return supplier
+
+
+@retrying
+def update_supplier(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> Supplier:
+    if "code" in changes:
+        raise InvalidInput("The code of a supplier cannot change.", "code")
+    with uow:
+        updated = replace(uow.catalog.supplier(code).value, **changes)
+        uow.catalog.update_supplier(updated)
+        uow.commit()
+    return updated
+
+
+def get_supplier(uow: UnitOfWork, code: str) -> Supplier:
+    with uow:
+        return uow.catalog.supplier(code).value
+
+
+def list_suppliers(
+    uow: UnitOfWork, limit: int = 50, offset: int = 0, **filters: Any
+) -> Page[Supplier]:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        return uow.catalog.suppliers(limit, offset, **filters)
+
+
+@retrying
+def add_supplier_item(uow: UnitOfWork, terms: SupplierItem) -> SupplierItem:
+    with uow:
+        uow.catalog.put_supplier_item(terms, create=True)
+        uow.commit()
+    return terms
+
+
+@retrying
+def update_supplier_item(
+    uow: UnitOfWork, supplier: str, sku: str, changes: dict[str, Any]
+) -> SupplierItem:
+    with uow:
+        updated = replace(uow.catalog.supplier_item(supplier, sku), **changes)
+        uow.catalog.put_supplier_item(updated, create=False)
+        uow.commit()
+    return updated
+
+
+def list_supplier_items(
+    uow: UnitOfWork, limit: int = 50, offset: int = 0, **filters: Any
+) -> Page[SupplierItem]:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        if filters.get("supplier") is not None:
+            uow.catalog.supplier(filters["supplier"])
+        if filters.get("sku") is not None:
+            uow.catalog.item(filters["sku"])
+        return uow.catalog.supplier_items(limit, offset, **filters)

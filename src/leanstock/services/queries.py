@@ -1,0 +1,102 @@
+"""Read-only use cases: stock levels now or at a past moment, lots, and an item's move history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import VIRTUAL_LOCATIONS
+from leanstock.services.catalog import page_bounds
+
+
+@dataclass(frozen=True)
+class Rows:
+    rows: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+def stock(
+    uow: UnitOfWork,
+    sku: str | None = None,
+    location: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    today: date | None = None,
+) -> Rows:
+    """On hand, reserved and available per item and physical location, now.
+
+    available = on hand − expired − reserved (DESIGN.md, "The stock ledger").
+    """
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        if sku is not None:
+            uow.catalog.item(sku)
+        if location is not None:
+            uow.catalog.location(location)
+        rows, total = uow.ledger.stock_levels(
+            today or datetime.now(UTC).date(), sku, location, True, limit, offset
+        )
+    return Rows(rows, total, limit, offset)
+
+
+def stock_as_of(
+    uow: UnitOfWork, at: datetime, sku: str | None = None, location: str | None = None
+) -> list[dict[str, Any]]:
+    """On hand per item, location and lot at a past moment, summed from the moves.
+
+    Reservations are not versioned, so a past view has on hand only.
+    """
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    with uow:
+        item_id = uow.catalog.item(sku).id if sku is not None else None
+        location_id = uow.catalog.location(location).id if location is not None else None
+        rows = uow.ledger.on_hand_as_of(at, item_id, location_id)
+    virtual = set(VIRTUAL_LOCATIONS)
+    return [
+        {**r, "lot": r["lot"] or None}
+        for r in rows
+        if r["location"] not in virtual and r["on_hand"] != Decimal(0)
+    ]
+
+
+def lots(
+    uow: UnitOfWork, sku: str, location: str | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
+    """What each lot of an item holds per physical location, with its expiry."""
+    day = today or datetime.now(UTC).date()
+    with uow:
+        item_id = uow.catalog.item(sku).id
+        location_id = uow.catalog.location(location).id if location is not None else None
+        rows = uow.ledger.lot_levels(item_id, location_id)
+    return [
+        {
+            **r,
+            "lot": r["lot"] or None,
+            "expired": r["expires_on"] is not None and r["expires_on"] < day,
+        }
+        for r in rows
+    ]
+
+
+def moves(
+    uow: UnitOfWork,
+    sku: str,
+    location: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Rows:
+    """An item's moves in the order they happened, optionally at one location and in a window."""
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        item_id = uow.catalog.item(sku).id
+        location_id = uow.catalog.location(location).id if location is not None else None
+        rows, total = uow.ledger.moves(item_id, location_id, since, until, limit, offset)
+    return Rows(rows, total, limit, offset)

@@ -1,0 +1,498 @@
+"""Stock operations: receive, ship, transfer, count, scrap, and reservations.
+
+Each is one transaction that locks the stock rows it takes from, checks the rules of the
+ledger (DESIGN.md, "The stock ledger") and posts balanced moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from leanstock.adapters.db.catalog import Stored
+from leanstock.adapters.db.ledger import Place, Posting, ReservationRow
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.catalog import Item, Location
+from leanstock.domain.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    LotNotTracked,
+    LotRequired,
+    OutOfStock,
+    WrongUnit,
+)
+from leanstock.domain.ledger import MoveKind, ScrapReason, pick_fefo, usable
+from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.retry import retrying
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class MoveLine:
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    lot: str | None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a stock operation posted: zero or more balanced moves under one id."""
+
+    id: int | None
+    kind: str
+    occurred_at: datetime
+    reference: str | None = None
+    moves: list[MoveLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: int
+    sku: str
+    location: str
+    reference: str
+    quantity: Decimal
+    open_quantity: Decimal
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _when(occurred_at: datetime | None) -> datetime:
+    now = datetime.now(UTC)
+    if occurred_at is None:
+        return now
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=UTC)
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            f"occurred_at {occurred_at.isoformat()} is in the future; stock moves record what "
+            "has happened.",
+            "occurred_at",
+        )
+    return occurred_at
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(UTC).date()
+
+
+def _item(uow: UnitOfWork, sku: str, unit: str | None, lot: str | None) -> Stored[Item]:
+    item = uow.catalog.item(sku)
+    if unit is not None and unit != item.value.unit:
+        raise WrongUnit(sku, unit, item.value.unit)
+    if lot is not None:
+        catalog.code(lot, "lot")
+        if not item.value.lot_tracked:
+            raise LotNotTracked(sku)
+    return item
+
+
+def _place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
+    stored = uow.catalog.location(code, field)
+    location: Location = stored.value
+    if physical and not location.is_physical:
+        raise InvalidInput(
+            f"{code} is a virtual location ({location.kind}); name a warehouse or store.", field
+        )
+    return Place(stored.id, location.code, location.may_go_negative)
+
+
+def _virtual(uow: UnitOfWork, code: str) -> Place:
+    return _place(uow, code, "location", physical=False)
+
+
+def _lines(sku: str, postings: list[Posting]) -> list[MoveLine]:
+    return [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for p in postings]
+
+
+def _take(
+    uow: UnitOfWork,
+    item: Stored[Item],
+    place: Place,
+    quantity: Decimal,
+    today: date,
+    lot: str | None = None,
+    respect_reservations: bool = True,
+    own_reserved: Decimal = Decimal(0),
+    allow_expired: bool = False,
+) -> list[tuple[str | None, Decimal]]:
+    """Lock the item-location, check what may be taken, and pick lots first-expired-first-out.
+
+    available = usable on hand − reserved (+ what the caller itself has reserved); usable on
+    hand leaves out expired lots. Physical events (scrap, counts) ignore reservations: damaged
+    stock is gone whoever it was promised to.
+    """
+    level = uow.ledger.lock_stock(item.id, place)
+    lots = uow.ledger.lot_stock(item.id, place.id)
+    if respect_reservations and not place.may_go_negative:
+        available = usable(lots, today) - level.reserved + own_reserved
+        if quantity > available:
+            raise OutOfStock(item.value.sku, place.code, quantity, max(available, Decimal(0)))
+    return pick_fefo(
+        item.value.sku,
+        place.code,
+        lots,
+        quantity,
+        today,
+        lot=lot,
+        allow_negative=place.may_go_negative,
+        allow_expired=allow_expired,
+    )
+
+
+def _post(
+    uow: UnitOfWork,
+    kind: MoveKind,
+    item: Stored[Item],
+    postings: list[Posting],
+    when: datetime,
+    reference: str | None = None,
+    partner: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> Operation:
+    op_id = (
+        uow.ledger.post(kind.value, postings, when, reference, partner, reason, note)
+        if postings
+        else None
+    )
+    return Operation(op_id, kind.value, when, reference, _lines(item.value.sku, postings))
+
+
+@retrying
+def receive(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    expires_on: date | None = None,
+    supplier: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Operation:
+    """Receive goods from a supplier into a location: supplier → location."""
+    quantity = positive(quantity)
+    when = _when(occurred_at)
+    with uow:
+        item = _item(uow, sku, unit, lot)
+        if item.value.lot_tracked and lot is None:
+            raise LotRequired(sku)
+        if expires_on is not None and lot is None:
+            raise InvalidInput("expires_on belongs to a lot: name the lot too.", "expires_on")
+        if supplier is not None:
+            uow.catalog.supplier(supplier)
+        target = _place(uow, location, "location")
+        if lot is not None:
+            exists, known_expiry = uow.ledger.lot_expiry(item.id, lot)
+            if exists and expires_on is not None and expires_on != known_expiry:
+                raise InvalidInput(
+                    f"Lot {lot} of {sku} expires on {known_expiry}, not {expires_on}.", "expires_on"
+                )
+            if not exists:
+                shelf_life = item.value.shelf_life_days
+                if expires_on is None and shelf_life is not None:
+                    expires_on = when.date() + timedelta(days=shelf_life)
+                uow.ledger.add_lot(item.id, lot, expires_on)
+        postings = [Posting(item.id, _virtual(uow, catalog.SUPPLIER), target, quantity, lot)]
+        operation = _post(uow, MoveKind.RECEIPT, item, postings, when, reference, supplier)
+        uow.commit()
+    return operation
+
+
+@retrying
+def ship(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    customer: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out."""
+    quantity = positive(quantity)
+    when = _when(occurred_at)
+    with uow:
+        item = _item(uow, sku, unit, lot)
+        source = _place(uow, location, "location")
+        picks = _take(uow, item, source, quantity, _today(today), lot)
+        customer_place = _virtual(uow, catalog.CUSTOMER)
+        postings = [Posting(item.id, source, customer_place, q, lt) for lt, q in picks]
+        operation = _post(uow, MoveKind.SHIPMENT, item, postings, when, reference, customer)
+        uow.commit()
+    return operation
+
+
+@retrying
+def transfer(
+    uow: UnitOfWork,
+    sku: str,
+    source: str,
+    target: str,
+    quantity: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Move stock between two physical locations, lots first-expired-first-out."""
+    quantity = positive(quantity)
+    when = _when(occurred_at)
+    with uow:
+        item = _item(uow, sku, unit, lot)
+        origin = _place(uow, source, "source")
+        destination = _place(uow, target, "target")
+        if origin.id == destination.id:
+            raise InvalidInput(
+                f"Source and target are both {source}; a transfer needs two.", "target"
+            )
+        picks = _take(uow, item, origin, quantity, _today(today), lot)
+        postings = [Posting(item.id, origin, destination, q, lt) for lt, q in picks]
+        operation = _post(uow, MoveKind.TRANSFER, item, postings, when, reference)
+        uow.commit()
+    return operation
+
+
+@retrying
+def count(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    counted: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    expires_on: date | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Operation:
+    """Stocktake: book the difference between the counted and the recorded quantity.
+
+    More counted than recorded: adjustment → location; less: location → adjustment. A count
+    that matches posts nothing. Lot-tracked items are counted lot by lot.
+    """
+    counted = non_negative(counted, "counted")
+    when = _when(occurred_at)
+    with uow:
+        item = _item(uow, sku, unit, lot)
+        if item.value.lot_tracked and lot is None:
+            raise LotRequired(sku)
+        place = _place(uow, location, "location")
+        uow.ledger.lock_stock(item.id, place)
+        if lot is not None:
+            exists, _ = uow.ledger.lot_expiry(item.id, lot)
+            if not exists:
+                uow.ledger.add_lot(item.id, lot, expires_on)
+        held = sum(
+            (s.quantity for s in uow.ledger.lot_stock(item.id, place.id) if s.lot == lot),
+            Decimal(0),
+        )
+        difference = counted - held
+        adjustment = _virtual(uow, catalog.ADJUSTMENT)
+        postings: list[Posting] = []
+        if difference > 0:
+            postings.append(Posting(item.id, adjustment, place, difference, lot))
+        elif difference < 0:
+            postings.append(Posting(item.id, place, adjustment, -difference, lot))
+        operation = _post(
+            uow, MoveKind.ADJUSTMENT, item, postings, when, reference, note=f"counted {counted}"
+        )
+        uow.commit()
+    return operation
+
+
+@retrying
+def scrap(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    reason: ScrapReason,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    note: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Write stock off to `scrap` with a reason, so spoilage and damage show in the KPIs.
+
+    A named lot may be scrapped even when expired (that is what expiry scrapping is).
+    """
+    quantity = positive(quantity)
+    when = _when(occurred_at)
+    with uow:
+        item = _item(uow, sku, unit, lot)
+        place = _place(uow, location, "location")
+        picks = _take(
+            uow,
+            item,
+            place,
+            quantity,
+            _today(today),
+            lot,
+            respect_reservations=False,
+            allow_expired=True,
+        )
+        scrap_place = _virtual(uow, catalog.SCRAP)
+        postings = [Posting(item.id, place, scrap_place, q, lt) for lt, q in picks]
+        operation = _post(
+            uow, MoveKind.SCRAP, item, postings, when, reference, reason=reason.value, note=note
+        )
+        uow.commit()
+    return operation
+
+
+def _reservation(uow: UnitOfWork, row: ReservationRow, sku: str, location: str) -> Reservation:
+    return Reservation(
+        row.id,
+        sku,
+        location,
+        row.reference,
+        row.quantity,
+        row.open_quantity,
+        row.status,
+        row.created_at,
+        row.updated_at,
+    )
+
+
+@retrying
+def reserve(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    reference: str,
+    *,
+    unit: str | None = None,
+    today: date | None = None,
+) -> Reservation:
+    """Promise available stock to `reference` (later: a sales order line).
+
+    Succeeds only while quantity ≤ available = usable on hand − reserved, checked under the
+    item-location's row lock, so concurrent reservations can never promise more than is there.
+    """
+    quantity = positive(quantity)
+    if not reference.strip():
+        raise InvalidInput("A reservation needs a reference (what it is for).", "reference")
+    with uow:
+        item = _item(uow, sku, unit, None)
+        place = _place(uow, location, "location")
+        level = uow.ledger.lock_stock(item.id, place)
+        available = usable(uow.ledger.lot_stock(item.id, place.id), _today(today)) - level.reserved
+        if quantity > available:
+            raise OutOfStock(sku, location, quantity, max(available, Decimal(0)))
+        row = uow.ledger.add_reservation(item.id, place.id, reference.strip(), quantity)
+        uow.ledger.change_reserved(item.id, place.id, quantity)
+        uow.commit()
+    return _reservation(uow, row, sku, location)
+
+
+def _open_reservation(
+    uow: UnitOfWork, reservation_id: int, quantity: Decimal | None
+) -> tuple[ReservationRow, Decimal]:
+    row = uow.ledger.reservation(reservation_id, lock=True)
+    if row.status != "open":
+        raise InvalidTransition(f"Reservation {reservation_id} is already {row.status}.")
+    amount = row.open_quantity if quantity is None else positive(quantity)
+    if amount > row.open_quantity:
+        raise Conflict(
+            f"Reservation {reservation_id} holds only {row.open_quantity}; {amount} asked.",
+            "quantity",
+        )
+    return row, amount
+
+
+@retrying
+def release(uow: UnitOfWork, reservation_id: int, quantity: Decimal | None = None) -> Reservation:
+    """Give back all (or `quantity`) of a reservation to available stock."""
+    with uow:
+        row, amount = _open_reservation(uow, reservation_id, quantity)
+        sku, location = uow.ledger.names(row.item_id, row.location_id)
+        place = _place(uow, location, "location")
+        uow.ledger.lock_stock(row.item_id, place)
+        remaining = row.open_quantity - amount
+        status = "open" if remaining > 0 else "released"
+        uow.ledger.update_reservation(row.id, remaining, status)
+        uow.ledger.change_reserved(row.item_id, row.location_id, -amount)
+        uow.commit()
+    return _reservation(uow, replace(row, open_quantity=remaining, status=status), sku, location)
+
+
+@retrying
+def consume(
+    uow: UnitOfWork,
+    reservation_id: int,
+    quantity: Decimal | None = None,
+    *,
+    lot: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Ship what a reservation holds (all, or `quantity`) to the customer."""
+    when = _when(occurred_at)
+    with uow:
+        row, amount = _open_reservation(uow, reservation_id, quantity)
+        sku, location = uow.ledger.names(row.item_id, row.location_id)
+        item = _item(uow, sku, None, lot)
+        place = _place(uow, location, "location")
+        picks = _take(uow, item, place, amount, _today(today), lot, own_reserved=amount)
+        customer_place = _virtual(uow, catalog.CUSTOMER)
+        postings = [Posting(item.id, place, customer_place, q, lt) for lt, q in picks]
+        remaining = row.open_quantity - amount
+        uow.ledger.update_reservation(row.id, remaining, "open" if remaining > 0 else "consumed")
+        uow.ledger.change_reserved(row.item_id, row.location_id, -amount)
+        operation = _post(uow, MoveKind.SHIPMENT, item, postings, when, row.reference)
+        uow.commit()
+    return operation
+
+
+@dataclass(frozen=True)
+class ReservationPage:
+    items: list[Reservation]
+    total: int
+    limit: int
+    offset: int
+
+
+def list_reservations(
+    uow: UnitOfWork,
+    reference: str | None = None,
+    sku: str | None = None,
+    location: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ReservationPage:
+    with uow:
+        item_id = uow.catalog.item(sku).id if sku is not None else None
+        location_id = uow.catalog.location(location).id if location is not None else None
+        rows, total = uow.ledger.reservations(
+            reference, item_id, location_id, status, limit, offset
+        )
+        found = [_reservation(uow, r, *uow.ledger.names(r.item_id, r.location_id)) for r in rows]
+    return ReservationPage(found, total, limit, offset)
+
+
+def get_reservation(uow: UnitOfWork, reservation_id: int) -> Reservation:
+    with uow:
+        row = uow.ledger.reservation(reservation_id)
+        return _reservation(uow, row, *uow.ledger.names(row.item_id, row.location_id))
