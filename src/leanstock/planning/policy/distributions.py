@@ -231,8 +231,9 @@ def normal_levels(
         _f(mean_p), _f(sd_p), _f(allowed_shortage), _f(cycle_service)
     )
     safe_sd = np.where(sp > 0, sp, 1.0)
+    finite = np.isfinite(allowed)
     k_fill = np.where(
-        np.isfinite(allowed), standard_normal_loss_inverse(allowed / safe_sd), -np.inf
+        finite, standard_normal_loss_inverse(np.where(finite, allowed / safe_sd, 1.0)), -np.inf
     )
     k_cycle = np.where(alpha > 0, special.ndtri(np.clip(alpha, 1e-12, 1 - 1e-12)), -np.inf)
     k = np.maximum(k_fill, k_cycle)
