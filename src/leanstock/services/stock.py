@@ -19,6 +19,7 @@ from leanstock.domain.errors import (
     Conflict,
     InvalidInput,
     InvalidTransition,
+    LotExpired,
     LotNotTracked,
     LotRequired,
     OutOfStock,
@@ -131,6 +132,9 @@ def _take(
     """
     level = uow.ledger.lock_stock(item.id, place)
     lots = uow.ledger.lot_stock(item.id, place.id)
+    named = [s for s in lots if lot is not None and s.lot == lot]
+    if named and named[0].expired(today) and not allow_expired:
+        raise LotExpired(item.value.sku, named[0].lot or "", named[0].expires_on)
     if respect_reservations and not place.may_go_negative:
         available = usable(lots, today) - level.reserved + own_reserved
         if quantity > available:
