@@ -1,6 +1,8 @@
 """The `leanstock` command line: each module registers its commands on the one app."""
 
 from leanstock.entrypoints.cli import bench as bench
+from leanstock.entrypoints.cli import serve as serve
+from leanstock.entrypoints.cli import stock as stock
 from leanstock.entrypoints.cli.app import app
 
 __all__ = ["app"]

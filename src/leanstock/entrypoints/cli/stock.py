@@ -1,0 +1,337 @@
+"""Catalog and stock commands: the same services the API calls, printed as Rich tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy
+from leanstock.domain.ledger import ScrapReason
+from leanstock.entrypoints.cli.app import app, console, handled, open_engine
+from leanstock.services import catalog, queries, stock
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(open_engine())
+
+
+def _table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], total: int | None = None
+) -> None:
+    caption = f"{total} in all" if total is not None else None
+    table = Table(title=title, caption=caption)
+    for column in columns:
+        numeric = column in {"on hand", "reserved", "available", "expired", "quantity", "cost"}
+        table.add_column(column, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or bring its schema up to date."""
+    with handled():
+        open_engine().dispose()
+    console.print("[green]Database ready.[/]")
+
+
+@app.command("items")
+def list_items(
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Part of SKU or name.")
+    ] = None,
+    category: str | None = None,
+    kind: ItemKind | None = None,
+    policy: Policy | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> None:
+    """List items."""
+    with handled():
+        page = catalog.list_items(
+            _uow(), limit, offset, search=search, category=category, kind=kind, policy=policy
+        )
+    _table(
+        "Items",
+        ["sku", "name", "unit", "kind", "category", "policy", "lots", "shelf life"],
+        (
+            [
+                i.sku,
+                i.name,
+                i.unit,
+                i.kind,
+                i.category,
+                i.policy,
+                "yes" if i.lot_tracked else "",
+                i.shelf_life_days,
+            ]
+            for i in page.items
+        ),
+        page.total,
+    )
+
+
+@app.command("item")
+def show_item(sku: str) -> None:
+    """Show one item, its suppliers and its stock."""
+    uow = _uow()
+    with handled():
+        item = catalog.get_item(uow, sku)
+        offers = catalog.list_supplier_items(uow, sku=sku).items
+        levels = queries.stock(uow, sku=sku).rows
+    _table("Item", ["field", "value"], ([k, v] for k, v in vars(item).items()))
+    _table(
+        "Suppliers",
+        ["supplier", "price", "lead time (days)", "moq", "pack", "priority"],
+        ([o.supplier, o.price, o.lead_time_days, o.moq, o.pack_size, o.priority] for o in offers),
+    )
+    _stock_table(levels)
+
+
+@app.command("locations")
+def list_locations(limit: int = 50, offset: int = 0) -> None:
+    """List locations, physical and virtual."""
+    with handled():
+        page = catalog.list_locations(_uow(), limit, offset)
+    _table(
+        "Locations",
+        ["code", "name", "kind", "physical", "may go negative"],
+        ([x.code, x.name, x.kind, x.is_physical, x.may_go_negative] for x in page.items),
+        page.total,
+    )
+
+
+@app.command("add-location")
+def add_location(
+    code: str, name: str, kind: LocationKind = LocationKind.WAREHOUSE, allow_negative: bool = False
+) -> None:
+    """Add a warehouse, store, quarantine or work-in-progress location."""
+    with handled():
+        catalog.add_location(_uow(), Location(code, name, kind, allow_negative))
+    console.print(f"[green]Added location {code}.[/]")
+
+
+@app.command("add-item")
+def add_item(
+    sku: str,
+    name: str,
+    unit: str = "each",
+    kind: ItemKind = ItemKind.BOUGHT,
+    category: str = "general",
+    unit_cost: Decimal = Decimal(0),
+    lot_tracked: bool = False,
+    shelf_life_days: int | None = None,
+    policy: Policy = Policy.REORDER_POINT,
+) -> None:
+    """Add an item to the catalog."""
+    with handled():
+        catalog.add_item(
+            _uow(),
+            Item(sku, name, unit, kind, category, unit_cost, lot_tracked, shelf_life_days, policy),
+        )
+    console.print(f"[green]Added item {sku}.[/]")
+
+
+@app.command("suppliers")
+def list_suppliers(limit: int = 50, offset: int = 0) -> None:
+    """List suppliers."""
+    with handled():
+        page = catalog.list_suppliers(_uow(), limit, offset)
+    _table(
+        "Suppliers",
+        ["code", "name", "email", "active"],
+        ([s.code, s.name, s.email, s.active] for s in page.items),
+        page.total,
+    )
+
+
+def _stock_table(rows: list[dict[str, Any]], total: int | None = None) -> None:
+    _table(
+        "Stock",
+        ["sku", "location", "on hand", "reserved", "expired", "available", "unit"],
+        (
+            [
+                r["sku"],
+                r["location"],
+                r["on_hand"],
+                r["reserved"],
+                r["expired"],
+                r["available"],
+                r["unit"],
+            ]
+            for r in rows
+        ),
+        total,
+    )
+
+
+@app.command("stock")
+def show_stock(
+    sku: Annotated[str | None, typer.Option(help="Only this item.")] = None,
+    location: Annotated[str | None, typer.Option(help="Only this location.")] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(help="A past moment: on hand per lot then, from the moves.")
+    ] = None,
+    lots: Annotated[bool, typer.Option(help="Per lot, with expiry (needs --sku).")] = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> None:
+    """Stock on hand, reserved and available; per lot; or as of a past moment."""
+    uow = _uow()
+    with handled():
+        if as_of is not None:
+            rows = queries.stock_as_of(uow, as_of, sku, location)
+            _table(
+                f"On hand as of {as_of:%Y-%m-%d %H:%M}",
+                ["sku", "location", "lot", "on hand"],
+                ([r["sku"], r["location"], r["lot"], r["on_hand"]] for r in rows),
+            )
+        elif lots:
+            if sku is None:
+                raise typer.BadParameter("--lots needs --sku")
+            found = queries.lots(uow, sku, location)
+            _table(
+                f"Lots of {sku}",
+                ["location", "lot", "quantity", "expires on", "expired"],
+                (
+                    [r["location"], r["lot"], r["quantity"], r["expires_on"], r["expired"]]
+                    for r in found
+                ),
+            )
+        else:
+            page = queries.stock(uow, sku, location, limit, offset)
+            _stock_table(page.rows, page.total)
+
+
+@app.command("moves")
+def show_moves(
+    sku: str,
+    location: Annotated[str | None, typer.Option(help="Only moves in or out of here.")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> None:
+    """An item's move history, oldest first."""
+    with handled():
+        page = queries.moves(_uow(), sku, location, since, until, limit, offset)
+    _table(
+        f"Moves of {sku}",
+        ["when", "kind", "from", "to", "quantity", "lot", "reference", "reason"],
+        (
+            [
+                f"{m['occurred_at']:%Y-%m-%d %H:%M}",
+                m["kind"],
+                m["source"],
+                m["target"],
+                m["quantity"],
+                m["lot"],
+                m["reference"],
+                m["reason"],
+            ]
+            for m in page.rows
+        ),
+        page.total,
+    )
+
+
+def _moved(operation: stock.Operation) -> None:
+    if not operation.moves:
+        console.print("Nothing to move: the books already agree.")
+        return
+    _table(
+        f"{operation.kind.capitalize()} #{operation.id}",
+        ["sku", "from", "to", "quantity", "lot"],
+        ([m.sku, m.source, m.target, m.quantity, m.lot] for m in operation.moves),
+    )
+
+
+Lot = Annotated[str | None, typer.Option(help="Lot code (lot-tracked items).")]
+
+
+@app.command()
+def receive(
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    lot: Lot = None,
+    expires_on: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    supplier: str | None = None,
+    reference: str | None = None,
+) -> None:
+    """Receive goods from a supplier into a location."""
+    expiry: date | None = expires_on.date() if expires_on else None
+    with handled():
+        _moved(
+            stock.receive(
+                _uow(),
+                sku,
+                location,
+                quantity,
+                lot=lot,
+                expires_on=expiry,
+                supplier=supplier,
+                reference=reference,
+            )
+        )
+
+
+@app.command()
+def ship(
+    sku: str, location: str, quantity: Decimal, lot: Lot = None, reference: str | None = None
+) -> None:
+    """Ship to a customer, first-expired-first-out unless a lot is named."""
+    with handled():
+        _moved(stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference))
+
+
+@app.command()
+def transfer(
+    sku: str,
+    source: str,
+    target: str,
+    quantity: Decimal,
+    lot: Lot = None,
+    reference: str | None = None,
+) -> None:
+    """Move stock between two locations."""
+    with handled():
+        _moved(stock.transfer(_uow(), sku, source, target, quantity, lot=lot, reference=reference))
+
+
+@app.command()
+def count(sku: str, location: str, counted: Decimal, lot: Lot = None) -> None:
+    """Record a stocktake; the difference becomes an adjustment."""
+    with handled():
+        _moved(stock.count(_uow(), sku, location, counted, lot=lot))
+
+
+@app.command()
+def scrap(
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    reason: ScrapReason,
+    lot: Lot = None,
+    note: str | None = None,
+) -> None:
+    """Write stock off to scrap with a reason."""
+    with handled():
+        _moved(stock.scrap(_uow(), sku, location, quantity, reason, lot=lot, note=note))
+
+
+@app.command()
+def reserve(sku: str, location: str, quantity: Decimal, reference: str) -> None:
+    """Reserve available stock for a reference."""
+    with handled():
+        r = stock.reserve(_uow(), sku, location, quantity, reference)
+    console.print(
+        f"[green]Reservation {r.id}:[/] {r.quantity} {sku} at {location} for {reference}."
+    )
