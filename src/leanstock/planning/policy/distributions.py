@@ -124,29 +124,47 @@ def _dispersed(mean: FloatArray, var: FloatArray) -> BoolArray:
     return np.asarray(var > mean * (1.0 + 1e-9), dtype=np.bool_)
 
 
-def count_cdf_scan(
-    mean: npt.ArrayLike, var: npt.ArrayLike
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Starting state of the upward scan over integer levels S = 0, 1, 2, …: (p(0), r, q).
+def _count_parameters(
+    mean: FloatArray, var: FloatArray
+) -> tuple[BoolArray, FloatArray, FloatArray]:
+    """(dispersed, r, p): negative binomial where σ² > μ, else Poisson (r, p unused)."""
+    disp = _dispersed(mean, var)
+    r, p = negative_binomial_parameters(mean, np.where(disp, var, 2.0 * mean + 1.0))
+    return disp, r, p
 
-    For the negative binomial p(x + 1) = p(x)·(x + r)/(x + 1)·(1 − p) and for the Poisson
-    p(x + 1) = p(x)·μ/(x + 1); r = ∞ marks the Poisson (then q carries μ).
+
+def count_cdf(level: npt.ArrayLike, mean: npt.ArrayLike, var: npt.ArrayLike) -> FloatArray:
+    """F(S) = P(X ≤ S) of the count distribution matched to (μ, σ²), for integer S.
+
+    Negative binomial: F(k) = I_p(r, k + 1), the regularised incomplete beta function;
+    Poisson: the regularised upper incomplete gamma function Q(k + 1, μ).
     """
+    s = np.floor(_f(level))
     mu = _f(mean)
-    v = _f(var)
-    disp = _dispersed(mu, v)
-    r, p = negative_binomial_parameters(mu, np.where(disp, v, 2.0 * mu + 1.0))
-    p0 = np.where(disp, np.exp(r * np.log(p)), np.exp(-mu))
-    r = np.where(disp, r, np.inf)
-    q = np.where(disp, 1.0 - p, mu)
-    return p0, r, q
+    disp, r, p = _count_parameters(mu, _f(var))
+    k = np.maximum(s, 0.0)
+    cdf = np.where(disp, special.betainc(r, k + 1.0, p), special.pdtr(k, mu))
+    return np.where(s < 0, 0.0, np.where(mu > 0, cdf, 1.0))
 
 
-def _next_pmf(pmf: FloatArray, x: FloatArray, r: FloatArray, q: FloatArray) -> FloatArray:
-    poisson = np.isinf(r)
-    ratio = np.where(poisson, q / (x + 1.0), (x + np.where(poisson, 0.0, r)) / (x + 1.0) * q)
-    out: FloatArray = pmf * ratio
-    return out
+def count_loss(level: npt.ArrayLike, mean: npt.ArrayLike, var: npt.ArrayLike) -> FloatArray:
+    """E[(X − S)⁺] of the count distribution matched to (μ, σ²), for integer S.
+
+    From x·p(x) = μ·p*(x − 1), p* the pmf of NB(r + 1, p) (of the same Poisson for a
+    Poisson): n(S) = μ·(1 − F*(S − 1)) − S·(1 − F(S)).
+    """
+    s = np.floor(_f(level))
+    mu = _f(mean)
+    disp, r, p = _count_parameters(mu, _f(var))
+    k = np.maximum(s, 0.0)
+    upper = np.where(
+        disp,
+        special.betainc(r + 1.0, np.maximum(k, 1.0), p),
+        special.pdtr(np.maximum(k - 1.0, 0.0), mu),
+    )
+    upper = np.where(k >= 1, upper, 0.0)
+    loss = mu * (1.0 - upper) - k * (1.0 - count_cdf(k, mu, var))
+    return np.where(s < 0, mu - s, np.maximum(loss, 0.0))
 
 
 def count_levels(
@@ -156,63 +174,135 @@ def count_levels(
     var_l: npt.ArrayLike,
     allowed_shortage: npt.ArrayLike,
     cycle_service: npt.ArrayLike,
-    max_steps: int = 100_000,
+    scan_limit: int = 2048,
 ) -> FloatArray:
     """Smallest integer S ≥ 0 meeting both ESPC(S) ≤ allowed_shortage and F_P(S) ≥ α.
 
     Count (Poisson / negative binomial) demand over the protection interval P and over the lead
-    time L. Scans S upward with n(S + 1) = n(S) − (1 − F(S)) and the pmf recursion, so it needs
-    only arithmetic, all items at once, dropping items as they are satisfied; pass
-    allowed_shortage = ∞ to use only the cycle service α, or α = 0 to use only the fill rate.
+    time L. Scans S = 0, 1, 2, … with n(S + 1) = n(S) − (1 − F(S)) and the pmf recursion
+    p(x + 1) = p(x)·(c₀ + c₁·x)/(x + 1) (c₀ = r(1 − p), c₁ = 1 − p for the negative binomial;
+    c₀ = μ, c₁ = 0 for the Poisson): only arithmetic, for all items at once, in blocks of
+    levels (cumulative products and sums along a block) that double in width as fewer items
+    remain. Items not done by `scan_limit` finish by bisection on the closed-form loss
+    (`count_loss`). Pass allowed_shortage = ∞ to use only the cycle service α, or α = 0 to
+    use only the fill rate. Both constraints are monotone in S, so the result is monotone in
+    the service target.
     """
-    mp, vp, ml, vl, allowed, alpha = (
-        np.array(x, dtype=np.float64)
-        for x in np.broadcast_arrays(
-            _f(mean_p),
-            _f(var_p),
-            _f(mean_l),
-            _f(var_l),
-            _f(allowed_shortage),
-            _f(cycle_service),
-        )
+    arrays = np.broadcast_arrays(
+        _f(mean_p),
+        _f(var_p),
+        _f(mean_l),
+        _f(var_l),
+        _f(allowed_shortage),
+        _f(cycle_service),
     )
-    shape = mp.shape
-    mp, vp, ml, vl, allowed, alpha = (x.ravel() for x in (mp, vp, ml, vl, allowed, alpha))
+    shape = arrays[0].shape
+    mp, vp, ml, vl, allowed, alpha = (np.array(x, dtype=np.float64).ravel() for x in arrays)
     result = np.zeros(mp.size)
     active = np.nonzero(mp > 0)[0]
-    pmf_p, r_p, q_p = count_cdf_scan(mp[active], vp[active])
+
+    def start(mean: FloatArray, var: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        disp, r, p = _count_parameters(mean, var)
+        pmf0 = np.where(disp, np.exp(r * np.log(p)), np.exp(-mean))
+        c0 = np.where(disp, r * (1.0 - p), mean)
+        c1 = np.where(disp, 1.0 - p, 0.0)
+        return pmf0, c0, c1
+
     has_l = ml[active] > 0
-    pmf_l, r_l, q_l = count_cdf_scan(np.where(has_l, ml[active], 1.0), vl[active])
-    pmf_l = np.where(has_l, pmf_l, 1.0)
-    cdf_p = pmf_p.copy()
-    cdf_l = pmf_l.copy()
-    loss_p = mp[active].copy()
-    loss_l = np.where(has_l, ml[active], 0.0)
+    pmf_p, c0_p, c1_p = start(mp[active], vp[active])
+    pmf_l, c0_l, c1_l = start(np.where(has_l, ml[active], 1.0), vl[active])
+    pmf_l = np.where(has_l, pmf_l, 0.0)
+    c0_l = np.where(has_l, c0_l, 0.0)
+    state_p = (pmf_p, pmf_p.copy(), mp[active].copy())  # pmf, cdf, loss at level `base`
+    state_l = (pmf_l, np.where(has_l, pmf_l, 1.0), np.where(has_l, ml[active], 0.0))
     lim = allowed[active]
-    a = alpha[active]
-    level = np.zeros(active.size)
-    for _ in range(max_steps):
-        done = (loss_p - loss_l <= lim) & (cdf_p >= a - 1e-12)
-        if done.any():
-            result[active[done]] = level[done]
-            keep = ~done
-            active = active[keep]
-            if active.size == 0:
-                break
-            pmf_p, r_p, q_p, cdf_p, loss_p = (x[keep] for x in (pmf_p, r_p, q_p, cdf_p, loss_p))
-            pmf_l, r_l, q_l, cdf_l, loss_l = (x[keep] for x in (pmf_l, r_l, q_l, cdf_l, loss_l))
-            has_l = has_l[keep]
-            lim, a, level = (x[keep] for x in (lim, a, level))
-        loss_p = np.maximum(loss_p - (1.0 - cdf_p), 0.0)
-        loss_l = np.where(has_l, np.maximum(loss_l - (1.0 - cdf_l), 0.0), 0.0)
-        pmf_p = _next_pmf(pmf_p, level, r_p, q_p)
-        pmf_l = np.where(has_l, _next_pmf(pmf_l, level, r_l, q_l), 0.0)
-        cdf_p = np.minimum(cdf_p + pmf_p, 1.0)
-        cdf_l = np.where(has_l, np.minimum(cdf_l + pmf_l, 1.0), 1.0)
-        level = level + 1.0
-    else:
-        result[active] = level
+    a = alpha[active] - 1e-12
+    base = 0
+    width = 16
+    while active.size and base < scan_limit:
+        levels = base + np.arange(width, dtype=np.float64)
+        cdf_p, loss_p, next_p = _count_block(state_p, c0_p, c1_p, levels)
+        _, loss_l, next_l = _count_block(state_l, c0_l, c1_l, levels)
+        ok = (loss_p - loss_l <= lim[:, None]) & (cdf_p >= a[:, None])
+        found = ok.any(axis=1)
+        result[active[found]] = base + np.argmax(ok[found], axis=1)
+        keep = ~found
+        active = active[keep]
+        state_p = tuple(x[keep] for x in next_p)  # type: ignore[assignment]
+        state_l = tuple(x[keep] for x in next_l)  # type: ignore[assignment]
+        c0_p, c1_p, c0_l, c1_l, lim, a = (x[keep] for x in (c0_p, c1_p, c0_l, c1_l, lim, a))
+        base += width
+        width *= 2
+    if active.size:
+        result[active] = _count_levels_bisect(
+            mp[active],
+            vp[active],
+            ml[active],
+            vl[active],
+            allowed[active],
+            alpha[active],
+            float(base),
+        )
     return result.reshape(shape)
+
+
+def _count_block(
+    state: tuple[FloatArray, FloatArray, FloatArray],
+    c0: FloatArray,
+    c1: FloatArray,
+    levels: FloatArray,
+) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray, FloatArray]]:
+    """cdf and loss at `levels` (consecutive integers) and the state after the block."""
+    pmf, cdf, loss = state
+    ratio = (c0[:, None] + c1[:, None] * levels[None, :]) / (levels[None, :] + 1.0)
+    pmf_next = pmf[:, None] * np.cumprod(ratio, axis=1)  # p(x + 1) for x in levels
+    cdf_block = np.empty_like(pmf_next)
+    cdf_block[:, 0] = cdf
+    np.cumsum(pmf_next[:, :-1], axis=1, out=cdf_block[:, 1:])
+    cdf_block[:, 1:] += cdf[:, None]
+    np.minimum(cdf_block, 1.0, out=cdf_block)
+    loss_block = np.empty_like(pmf_next)
+    loss_block[:, 0] = 0.0
+    np.cumsum(1.0 - cdf_block[:, :-1], axis=1, out=loss_block[:, 1:])
+    loss_block = np.maximum(loss[:, None] - loss_block, 0.0)
+    last_cdf = cdf_block[:, -1]
+    after = (
+        pmf_next[:, -1],
+        np.minimum(last_cdf + pmf_next[:, -1], 1.0),
+        np.maximum(loss_block[:, -1] - (1.0 - last_cdf), 0.0),
+    )
+    return cdf_block, loss_block, after
+
+
+def _count_levels_bisect(
+    mp: FloatArray,
+    vp: FloatArray,
+    ml: FloatArray,
+    vl: FloatArray,
+    allowed: FloatArray,
+    alpha: FloatArray,
+    lowest: float,
+) -> FloatArray:
+    def ok(level: FloatArray) -> BoolArray:
+        espc = count_loss(level, mp, vp) - np.where(ml > 0, count_loss(level, ml, vl), 0.0)
+        return np.asarray(
+            (espc <= allowed) & (count_cdf(level, mp, vp) >= alpha - 1e-12), dtype=np.bool_
+        )
+
+    lo = np.full(mp.shape, lowest)
+    hi = np.maximum(np.ceil(mp + 10.0 * np.sqrt(vp)), lowest)
+    for _ in range(64):
+        bad = ~ok(hi)
+        if not bad.any():
+            break
+        lo = np.where(bad, hi + 1.0, lo)
+        hi = np.where(bad, hi * 2.0 + 1.0, hi)
+    while np.any(lo < hi):
+        mid = np.floor((lo + hi) / 2.0)
+        good = ok(mid)
+        hi = np.where(good, mid, hi)
+        lo = np.where(good, lo, mid + 1.0)
+    return hi
 
 
 def normal_levels(
