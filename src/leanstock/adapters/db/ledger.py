@@ -520,3 +520,81 @@ class LedgerRepository:
             .having(func.sum(t.balances.c.quantity) != ZERO)
         ).all()
         return {"unbalanced_items": [int(r.item_id) for r in sums]}
+
+    # Bulk loading of history
+
+    def add_lots(self, lots: Sequence[tuple[int, str, date | None]]) -> None:
+        """Register many lots in one statement: (item id, code, expiry); known ones stay."""
+        if not lots:
+            return
+        now = _now()
+        self.db.execute(
+            self._insert(t.lots).on_conflict_do_nothing(),
+            [
+                {"item_id": item_id, "code": code, "expires_on": expires_on, "created_at": now}
+                for item_id, code, expires_on in lots
+            ],
+        )
+
+    def post_history(self, operations: Sequence[OperationRecord]) -> list[int]:
+        """Record many past operations and their moves at once, and change the balances by the net.
+
+        For loading history (the demo business, a move from another system), where `post`'s few
+        statements per operation add up to minutes. The moves are the same; the balances change
+        once, so the non-negative constraints see only the end state: the caller must have checked
+        that no physical location ran short in between, which `post` leaves to the service too.
+        """
+        if not operations:
+            return []
+        recorded_at = _now()
+        ids = (
+            self.db.execute(
+                t.operations.insert().returning(t.operations.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "kind": op.kind,
+                        "reference": op.reference,
+                        "partner": op.partner,
+                        "reason": op.reason,
+                        "note": op.note,
+                        "occurred_at": op.occurred_at,
+                        "recorded_at": recorded_at,
+                    }
+                    for op in operations
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        self.db.execute(
+            t.moves.insert(),
+            [
+                {
+                    "operation_id": op_id,
+                    "item_id": p.item_id,
+                    "lot": p.lot,
+                    "source_id": p.source.id,
+                    "target_id": p.target.id,
+                    "quantity": p.quantity,
+                    "kind": op.kind,
+                    "occurred_at": op.occurred_at,
+                }
+                for op_id, op in zip(ids, operations, strict=True)
+                for p in op.postings
+            ],
+        )
+        self.apply(p for op in operations for p in op.postings)
+        return [int(i) for i in ids]
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """One operation to record with `post_history`: what `post` takes, as a value."""
+
+    kind: str
+    postings: Sequence[Posting]
+    occurred_at: datetime
+    reference: str | None = None
+    partner: str | None = None
+    reason: str | None = None
+    note: str | None = None
