@@ -1,0 +1,105 @@
+"""Load the generated sample business (`leanstock.demo`) into an empty database.
+
+Everything goes through the repositories, in one transaction: the demo database is either
+complete or untouched. The history is two years of moves (300k+), so it is recorded in bulk
+(`LedgerRepository.post_history`) after checking, move by move in time order, that no
+physical location ever runs short — the check `post` would make per operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+
+from leanstock.adapters.db.ledger import OperationRecord, Place, Posting
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.demo.generate import DemoBusiness, shortfalls
+from leanstock.domain.errors import Conflict, InvalidInput
+
+OPERATION = ("occurred_at", "kind", "reference", "partner", "reason")
+MOVE = ("sku", "source", "target", "quantity", "lot")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    items: int
+    locations: int
+    suppliers: int
+    supplier_items: int
+    lots: int
+    operations: int
+    moves: int
+    first_day: date
+    last_day: date
+
+
+def load_demo(uow: UnitOfWork, business: DemoBusiness) -> DemoSummary:
+    """Write the sample business into an empty, migrated database; refuse one with items.
+
+    Moves are grouped into operations the way the business books them: one per purchase-order
+    delivery, per store and day for sales, use, bakes, transfers and expiry scrap.
+    """
+    short = shortfalls(business.moves, [loc.code for loc in business.locations])
+    if not short.is_empty():
+        first = short.row(0, named=True)
+        raise Conflict(
+            f"The demo history takes {first['sku']} (lot {first['lot']}) below zero at "
+            f"{first['location']} on {first['occurred_at']}; it cannot be loaded."
+        )
+    with uow:
+        if uow.catalog.items(limit=1).total:
+            raise InvalidInput(
+                "The database already has items; load the demo into a new, empty database.",
+                "database",
+            )
+        for location in business.locations:
+            uow.catalog.add_location(location)
+        for supplier in business.suppliers:
+            uow.catalog.add_supplier(supplier)
+        item_ids = {item.sku: uow.catalog.add_item(item).id for item in business.items}
+        for terms in business.supplier_items:
+            uow.catalog.put_supplier_item(terms, create=True)
+        uow.ledger.add_lots(
+            [(item_ids[sku], lot, expires) for sku, lot, expires in business.lots.iter_rows()]
+        )
+        places = _places(uow, business)
+        rows = business.moves.select(*OPERATION, *MOVE).iter_rows()
+        operations = [
+            OperationRecord(
+                kind=kind,
+                postings=[
+                    Posting(item_ids[sku], places[source], places[target], quantity, lot)
+                    for *_, sku, source, target, quantity, lot in group
+                ],
+                occurred_at=when,
+                reference=reference,
+                partner=partner,
+                reason=reason,
+            )
+            for (when, kind, reference, partner, reason), group in groupby(
+                rows, key=lambda row: row[: len(OPERATION)]
+            )
+        ]
+        uow.ledger.post_history(operations)
+        uow.commit()
+    return DemoSummary(
+        items=len(business.items),
+        locations=len(business.locations),
+        suppliers=len(business.suppliers),
+        supplier_items=len(business.supplier_items),
+        lots=business.lots.height,
+        operations=len(operations),
+        moves=sum(len(op.postings) for op in operations),
+        first_day=business.start,
+        last_day=business.end,
+    )
+
+
+def _places(uow: UnitOfWork, business: DemoBusiness) -> dict[str, Place]:
+    codes = set(business.moves["source"]) | set(business.moves["target"])
+    places = {}
+    for code in sorted(codes):
+        stored = uow.catalog.location(code)
+        places[code] = Place(stored.id, code, stored.value.may_go_negative)
+    return places
