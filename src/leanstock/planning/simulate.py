@@ -241,6 +241,9 @@ class ReviewState:
 class Policy(Protocol):
     """Sets the reorder point s and order-up-to level S of every item at a review."""
 
+    def start(self) -> None:
+        """Forget anything learnt in an earlier run; called when a simulation starts."""
+
     def levels(self, forecast: Forecast, state: ReviewState) -> tuple[FloatArray, FloatArray]:
         """(s, S) per item: order up to S when the inventory position is below s."""
 
@@ -280,6 +283,12 @@ class PlannerPolicy:
     _last_period: int = field(default=-1, init=False)
     _seen: tuple[float, float, int, int] = field(default=(0.0, 0.0, 0, 0), init=False)
     _recent: tuple[float, float] = field(default=(0.0, 0.0), init=False)
+
+    def start(self) -> None:
+        self._log_scale = 0.0
+        self._last_period = -1
+        self._seen = (0.0, 0.0, 0, 0)
+        self._recent = (0.0, 0.0)
 
     def _learn(self, state: ReviewState) -> None:
         """One step of the service feedback from the latest period's outcome."""
@@ -359,6 +368,9 @@ class BaseStockPolicy:
     z: float
     review_period: float = 1.0
     integral_units: bool = True
+
+    def start(self) -> None:
+        """Nothing to forget: the baseline does not learn."""
 
     def levels(self, forecast: Forecast, state: ReviewState) -> tuple[FloatArray, FloatArray]:
         p = self.items.lead_time.astype(np.float64) + self.review_period
@@ -494,6 +506,7 @@ def simulate(
     forecast = model.forecast()
     forecast_seconds += time.perf_counter() - tick
 
+    policy.start()
     state = ReviewState(burn_in - 1, 0.0, 0.0, 0, 0)
     _, up_to = policy.levels(forecast, state)
     on_hand = up_to.astype(np.float64).copy()

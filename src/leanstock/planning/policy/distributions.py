@@ -78,9 +78,11 @@ def normal_loss(level: npt.ArrayLike, mean: npt.ArrayLike, sd: npt.ArrayLike) ->
 def standard_normal_loss_inverse(target: npt.ArrayLike) -> FloatArray:
     """z with G(z) = target, G the standard normal loss function (decreasing, G(z) > 0).
 
-    Newton's method on G'(z) = −(1 − Φ(z)) from a start that is good in both tails.
+    Newton's method on G'(z) = −(1 − Φ(z)) from a start that is good in both tails. Targets
+    below 1e-12 are raised to it (z ≈ 6.7): a safety factor beyond that buys nothing real and
+    the normal tail underflows.
     """
-    t = np.clip(_f(target), 1e-300, None)
+    t = np.clip(_f(target), 1e-12, None)
     z = np.where(t < 0.3989, np.sqrt(np.maximum(-2.0 * np.log(t * SQRT_2PI), 0.0)) - 0.5, -t)
     for _ in range(60):
         tail = 0.5 * special.erfc(z / np.sqrt(2.0))
@@ -218,21 +220,22 @@ def count_levels(
     lim = allowed[active]
     a = alpha[active] - 1e-12
     base = 0
-    width = 16
+    width = 8
     while active.size and base < scan_limit:
-        levels = base + np.arange(width, dtype=np.float64)
+        levels = base + np.arange(width, dtype=np.float64)[:, None]
         cdf_p, loss_p, next_p = _count_block(state_p, c0_p, c1_p, levels)
         _, loss_l, next_l = _count_block(state_l, c0_l, c1_l, levels)
-        ok = (loss_p - loss_l <= lim[:, None]) & (cdf_p >= a[:, None])
-        found = ok.any(axis=1)
-        result[active[found]] = base + np.argmax(ok[found], axis=1)
+        ok = (loss_p - loss_l <= lim) & (cdf_p >= a)
+        first = np.argmax(ok, axis=0)
+        found = ok[first, np.arange(active.size)]
+        result[active[found]] = base + first[found]
         keep = ~found
         active = active[keep]
-        state_p = tuple(x[keep] for x in next_p)  # type: ignore[assignment]
-        state_l = tuple(x[keep] for x in next_l)  # type: ignore[assignment]
+        state_p = (next_p[0][keep], next_p[1][keep], next_p[2][keep])
+        state_l = (next_l[0][keep], next_l[1][keep], next_l[2][keep])
         c0_p, c1_p, c0_l, c1_l, lim, a = (x[keep] for x in (c0_p, c1_p, c0_l, c1_l, lim, a))
         base += width
-        width *= 2
+        width = width * 2 if base >= 16 else width
     if active.size:
         result[active] = _count_levels_bisect(
             mp[active],
@@ -252,24 +255,29 @@ def _count_block(
     c1: FloatArray,
     levels: FloatArray,
 ) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray, FloatArray]]:
-    """cdf and loss at `levels` (consecutive integers) and the state after the block."""
+    """cdf and loss at `levels` (a column of consecutive integers; one column per item) and
+    the (pmf, cdf, loss) state at the level after the block."""
     pmf, cdf, loss = state
-    ratio = (c0[:, None] + c1[:, None] * levels[None, :]) / (levels[None, :] + 1.0)
-    pmf_next = pmf[:, None] * np.cumprod(ratio, axis=1)  # p(x + 1) for x in levels
+    inverse = 1.0 / (levels + 1.0)
+    ratio = c0 * inverse
+    ratio += c1 * (levels * inverse)
+    pmf_next = np.cumprod(ratio, axis=0, out=ratio)
+    pmf_next *= pmf  # p(x + 1) for x in levels
     cdf_block = np.empty_like(pmf_next)
-    cdf_block[:, 0] = cdf
-    np.cumsum(pmf_next[:, :-1], axis=1, out=cdf_block[:, 1:])
-    cdf_block[:, 1:] += cdf[:, None]
-    np.minimum(cdf_block, 1.0, out=cdf_block)
+    cdf_block[0] = cdf
+    np.cumsum(pmf_next[:-1], axis=0, out=cdf_block[1:])
+    cdf_block[1:] += cdf
+    # n(x) = n(base) − Σ_{i<x} (1 − F(i)) = n(base) − (x − base) + Σ_{i<x} F(i)
     loss_block = np.empty_like(pmf_next)
-    loss_block[:, 0] = 0.0
-    np.cumsum(1.0 - cdf_block[:, :-1], axis=1, out=loss_block[:, 1:])
-    loss_block = np.maximum(loss[:, None] - loss_block, 0.0)
-    last_cdf = cdf_block[:, -1]
+    loss_block[0] = loss
+    np.cumsum(cdf_block[:-1], axis=0, out=loss_block[1:])
+    loss_block[1:] += loss - (levels[1:] - levels[0])
+    np.maximum(loss_block, 0.0, out=loss_block)
+    last_cdf = cdf_block[-1]
     after = (
-        pmf_next[:, -1],
-        np.minimum(last_cdf + pmf_next[:, -1], 1.0),
-        np.maximum(loss_block[:, -1] - (1.0 - last_cdf), 0.0),
+        pmf_next[-1].copy(),
+        last_cdf + pmf_next[-1],
+        np.maximum(loss_block[-1] - (1.0 - last_cdf), 0.0),
     )
     return cdf_block, loss_block, after
 
