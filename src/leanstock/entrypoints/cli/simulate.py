@@ -1,0 +1,161 @@
+"""`leanstock simulate`: replay a demand history under the planner's policy."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from leanstock.entrypoints.cli.app import app, console, err_console
+from leanstock.planning.simulate import (
+    PreparedHistory,
+    SimulationInputError,
+    prepare_history,
+    results_by_item,
+    simulate_history,
+)
+
+
+class PolicyChoice(StrEnum):
+    auto = "auto"
+    periodic = "periodic"
+    baseline = "baseline"
+
+
+class BadInput(Exception):
+    """A user-facing input problem, already worded for one red line."""
+
+
+def _read_csv(path: Path, label: str) -> pl.DataFrame:
+    try:
+        return pl.read_csv(path, infer_schema_length=0)
+    except FileNotFoundError as error:
+        raise BadInput(f"{label} {path}: file not found") from error
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BadInput(f"{label} {path}: not a readable CSV file ({first})") from error
+
+
+def _load(demand_path: Path, items_path: Path) -> PreparedHistory:
+    demand = _read_csv(demand_path, "DEMAND")
+    items = _read_csv(items_path, "ITEMS")
+    try:
+        return prepare_history(demand, items)
+    except SimulationInputError as error:
+        path = demand_path if error.table == "demand" else items_path
+        # The header is line 1 of the file, so frame row i is file row i + 2.
+        where = f"row {error.row + 2}, " if error.row is not None else ""
+        raise BadInput(f"{path}: {where}column '{error.column}': {error.problem}") from error
+
+
+@app.command()
+def simulate(
+    demand: Annotated[
+        Path, typer.Option("--demand", help="CSV with columns item, ds, qty (one row per sale).")
+    ],
+    items: Annotated[
+        Path,
+        typer.Option(
+            "--items",
+            help="CSV with item, lead_time (periods), unit_cost; optional moq, pack_size, "
+            "order_cost, holding_rate.",
+        ),
+    ],
+    policy: Annotated[
+        PolicyChoice, typer.Option(help="auto: the planner; periodic: (R, S) only; baseline.")
+    ] = PolicyChoice.auto,
+    service_level: Annotated[
+        float, typer.Option(min=0.5, max=0.9999, help="Target service level.")
+    ] = 0.95,
+    fill_rate: Annotated[
+        bool, typer.Option("--fill-rate", help="Target a fill rate instead of a cycle service.")
+    ] = False,
+    warmup: Annotated[
+        float, typer.Option(min=0.05, max=0.95, help="Share of the history for fitting only.")
+    ] = 0.5,
+    lost_sales: Annotated[
+        bool, typer.Option("--lost-sales", help="Lose unmet demand instead of backordering.")
+    ] = False,
+    top: Annotated[int, typer.Option(min=0, help="Items to show, by demand.")] = 15,
+) -> None:
+    """Replay DEMAND under the policy, re-planning each period from the past only.
+
+    Prints service and stock per item (the top items by demand) and overall; the last line is
+    one JSON object of the overall figures.
+    """
+    try:
+        history = _load(demand, items)
+    except BadInput as error:
+        err_console.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    try:
+        result = simulate_history(
+            history,
+            policy=policy.value,
+            service_level=service_level,
+            fill_rate=fill_rate,
+            warmup_share=warmup,
+            backorders=not lost_sales,
+        )
+    except ValueError as error:
+        err_console.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+    per_item = results_by_item(result, history.item_ids).sort("demand", descending=True)
+    table = Table(title=f"Simulated {policy.value} policy, {result.periods} periods measured")
+    for name in (
+        "item",
+        "demand",
+        "fill rate",
+        "cycle service",
+        "avg on hand",
+        "avg value",
+        "orders",
+        "stock-out periods",
+    ):
+        table.add_column(name, justify="left" if name == "item" else "right")
+    for row in per_item.head(top).iter_rows(named=True):
+        fill = "–" if row["fill_rate"] is None else f"{row['fill_rate']:.1%}"
+        table.add_row(
+            str(row["item"]),
+            f"{row['demand']:g}",
+            fill,
+            f"{row['cycle_service_level']:.1%}",
+            f"{row['average_on_hand']:.1f}",
+            f"{row['average_on_hand_value']:.2f}",
+            str(row["orders"]),
+            str(row["stockout_periods"]),
+        )
+    overall = result.overall()
+    table.add_section()
+    table.add_row(
+        f"all {overall['items']} items",
+        f"{float(result.demand.sum()):g}",
+        f"{result.fill_rate:.1%}",
+        f"{result.cycle_service:.1%}",
+        f"{result.average_on_hand:.1f}",
+        f"{result.average_value:.2f}",
+        str(overall["orders"]),
+        str(overall["stockout_periods"]),
+    )
+    console.print(table)
+    console.print(
+        f"Forecast fitting {result.forecast_seconds:.3f} s; simulation "
+        f"{result.simulation_seconds:.3f} s ({overall['item_periods_per_second']:,} "
+        "item-periods/s)."
+    )
+    print(
+        json.dumps(
+            {
+                "policy": policy.value,
+                "service_level": service_level,
+                "measure": "fill_rate" if fill_rate else "cycle_service",
+                **overall,
+            }
+        )
+    )
