@@ -1,0 +1,151 @@
+"""Loading the sample business: a balanced ledger, no negative stock, the counts it reports."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, func, select, union_all
+
+from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.demo import DemoBusiness, generate
+from leanstock.domain.errors import Conflict, InvalidInput
+from leanstock.services.demo import load_demo
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    from leanstock.adapters.db.engine import make_engine, upgrade
+
+    e = make_engine(f"sqlite:///{tmp_path}/t.db")
+    upgrade(e)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture(scope="module")
+def business() -> DemoBusiness:
+    return generate(seed=11, days=60, end=date(2026, 6, 30))
+
+
+def count(engine: Engine, table: t.Table) -> int:
+    with engine.connect() as db:
+        return int(db.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_loading_writes_what_the_summary_counts(engine: Engine, business: DemoBusiness) -> None:
+    summary = load_demo(UnitOfWork(engine), business)
+    assert summary.items == count(engine, t.items) == len(business.items)
+    assert summary.suppliers == count(engine, t.suppliers) == 8
+    assert summary.supplier_items == count(engine, t.supplier_items)
+    assert summary.lots == count(engine, t.lots) == business.lots.height
+    assert summary.moves == count(engine, t.moves) == business.moves.height
+    assert summary.operations == count(engine, t.operations)
+    assert summary.locations == 3
+    assert (summary.first_day, summary.last_day) == (date(2026, 5, 2), date(2026, 6, 30))
+    with engine.connect() as db:
+        first, last = db.execute(
+            select(func.min(t.moves.c.occurred_at), func.max(t.moves.c.occurred_at))
+        ).one()
+    assert (first.date(), last.date()) == (summary.first_day, summary.last_day)
+
+
+def test_balances_sum_to_zero_per_item_and_no_physical_one_is_negative(
+    engine: Engine, business: DemoBusiness
+) -> None:
+    load_demo(UnitOfWork(engine), business)
+    with engine.connect() as db:
+        totals = db.execute(
+            select(t.balances.c.item_id, func.sum(t.balances.c.quantity)).group_by(
+                t.balances.c.item_id
+            )
+        ).all()
+        physical = db.execute(
+            select(func.min(t.balances.c.quantity), func.min(t.stock.c.on_hand))
+            .select_from(t.balances)
+            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
+            .join(
+                t.stock,
+                (t.stock.c.item_id == t.balances.c.item_id)
+                & (t.stock.c.location_id == t.balances.c.location_id),
+            )
+            .where(t.locations.c.kind.in_(["warehouse", "store"]))
+        ).one()
+    assert len(totals) == business.moves["sku"].n_unique()  # out-of-season bakes never moved
+    assert all(total == 0 for _, total in totals)
+    assert physical[0] >= 0
+    assert physical[1] >= 0
+
+
+def test_stock_on_hand_is_the_sum_of_the_moves(engine: Engine, business: DemoBusiness) -> None:
+    load_demo(UnitOfWork(engine), business)
+    legs = union_all(
+        select(t.moves.c.item_id, t.moves.c.target_id.label("loc"), t.moves.c.quantity),
+        select(t.moves.c.item_id, t.moves.c.source_id.label("loc"), -t.moves.c.quantity),
+    ).subquery()
+    with engine.connect() as db:
+        from_moves = {
+            (item, loc): q
+            for item, loc, q in db.execute(
+                select(legs.c.item_id, legs.c.loc, func.sum(legs.c.quantity)).group_by(
+                    legs.c.item_id, legs.c.loc
+                )
+            )
+            if q != 0
+        }
+        stock = {
+            (item, loc): q
+            for item, loc, q in db.execute(
+                select(t.stock.c.item_id, t.stock.c.location_id, t.stock.c.on_hand)
+            )
+            if q != 0
+        }
+        on_hand = db.execute(
+            select(t.items.c.sku, t.locations.c.code, t.stock.c.on_hand)
+            .join(t.items, t.items.c.id == t.stock.c.item_id)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .where(t.locations.c.code == "STORE-N", t.stock.c.on_hand != 0)
+        ).all()
+    assert stock == from_moves
+    moves = business.moves
+    expected = (
+        pl.concat(
+            [
+                moves.select("sku", pl.col("target").alias("loc"), "quantity"),
+                moves.select("sku", pl.col("source").alias("loc"), -pl.col("quantity")),
+            ]
+        )
+        .filter(pl.col("loc") == "STORE-N")
+        .group_by("sku")
+        .agg(pl.col("quantity").sum())
+        .filter(pl.col("quantity") != 0)
+    )
+    assert {sku: q for sku, _, q in on_hand} == {sku: Decimal(q) for sku, q in expected.iter_rows()}
+
+
+def test_a_database_with_items_is_refused(engine: Engine, business: DemoBusiness) -> None:
+    load_demo(UnitOfWork(engine), business)
+    moves = count(engine, t.moves)
+    with pytest.raises(InvalidInput, match="already has items"):
+        load_demo(UnitOfWork(engine), business)
+    assert count(engine, t.moves) == moves
+
+
+def test_a_history_that_runs_short_is_refused_and_nothing_is_written(
+    engine: Engine, business: DemoBusiness
+) -> None:
+    moves = business.moves.with_columns(
+        quantity=pl.when(pl.int_range(pl.len()) == business.moves["kind"].index_of("shipment"))
+        .then(pl.col("quantity") * 1000)
+        .otherwise(pl.col("quantity"))
+    )
+    broken = dataclasses.replace(business, moves=moves)
+    with pytest.raises(Conflict, match="below zero"):
+        load_demo(UnitOfWork(engine), broken)
+    assert count(engine, t.items) == 0

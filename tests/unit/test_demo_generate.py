@@ -1,0 +1,203 @@
+"""The sample business: reproducible, realistic in shape, and always within its own stock."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from leanstock.demo import DemoBusiness, generate
+from leanstock.demo.generate import easter, shortfalls
+from leanstock.domain.catalog import ItemKind, LocationKind
+
+END = date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def business() -> DemoBusiness:
+    return generate(seed=7, days=730, end=END)
+
+
+@pytest.fixture(scope="module")
+def small() -> DemoBusiness:
+    return generate(seed=3, days=60, end=END)
+
+
+def test_the_same_seed_gives_the_same_business(small: DemoBusiness) -> None:
+    again = generate(seed=3, days=60, end=END)
+    assert again.items == small.items
+    assert again.supplier_items == small.supplier_items
+    assert again.moves.equals(small.moves)
+    assert again.demand.equals(small.demand)
+    assert again.purchase_orders.equals(small.purchase_orders)
+
+
+def test_another_seed_gives_another_business(small: DemoBusiness) -> None:
+    other = generate(seed=4, days=60, end=END)
+    assert other.items != small.items
+    assert not other.moves.equals(small.moves)
+
+
+def test_the_catalog_has_about_200_items_bought_made_perishable_and_lot_tracked(
+    business: DemoBusiness,
+) -> None:
+    items = business.items
+    assert 180 <= len(items) <= 220
+    assert len({i.sku for i in items}) == len(items)
+    made = [i for i in items if i.kind is ItemKind.MADE]
+    assert 20 <= len(made) <= 40
+    perishable = [i for i in items if i.shelf_life_days is not None]
+    assert len(perishable) >= 40
+    assert all(i.lot_tracked for i in perishable)
+    assert any(i.lot_tracked and i.shelf_life_days is None for i in items)
+    assert {i.unit for i in items} >= {"each", "kg", "l"}
+
+
+def test_there_is_a_warehouse_and_two_stores(business: DemoBusiness) -> None:
+    kinds = sorted(loc.kind for loc in business.locations)
+    assert kinds == [LocationKind.STORE, LocationKind.STORE, LocationKind.WAREHOUSE]
+
+
+def test_eight_suppliers_sell_each_bought_item_on_one_or_two_sets_of_terms(
+    business: DemoBusiness,
+) -> None:
+    assert len(business.suppliers) == 8
+    terms: dict[str, list[tuple[int, str]]] = {}
+    for t in business.supplier_items:
+        terms.setdefault(t.sku, []).append((t.priority, t.supplier))
+    for item in business.items:
+        offered = sorted(terms.get(item.sku, []))
+        if item.kind is ItemKind.MADE:
+            assert offered == []
+        else:
+            assert [p for p, _ in offered] in ([1], [1, 2])
+            assert len({s for _, s in offered}) == len(offered)
+    assert sum(len(t) == 2 for t in terms.values()) >= 20
+    assert len({t.lead_time_days for t in business.supplier_items}) >= 5
+
+
+def test_the_history_spans_two_years(business: DemoBusiness) -> None:
+    days = business.moves["day"]
+    assert days.min() == END - timedelta(days=729) == business.start
+    assert days.max() == END == business.end
+    assert business.moves.height > 100_000
+    assert {"receipt", "shipment", "transfer", "production", "consumption", "scrap"} <= set(
+        business.moves["kind"]
+    )
+
+
+def test_stores_sell_more_at_weekends(business: DemoBusiness) -> None:
+    per_day = (
+        business.demand.filter(pl.col("location") != "WH")
+        .group_by("day")
+        .agg(pl.col("demanded").cast(pl.Float64).sum())
+        .with_columns(weekend=pl.col("day").dt.weekday() >= 6)
+        .group_by("weekend")
+        .agg(pl.col("demanded").mean())
+    )
+    means = dict(per_day.iter_rows())
+    assert means[True] > 1.2 * means[False]
+
+
+def test_slow_movers_sell_on_few_days(business: DemoBusiness) -> None:
+    slow = business.profiles.filter(pl.col("pattern") == "intermittent")["sku"]
+    assert len(slow) >= 8
+    zero_share = (
+        business.demand.filter(pl.col("sku").is_in(slow.implode()), pl.col("location") != "WH")
+        .group_by("sku", "location")
+        .agg((pl.col("demanded") == 0).mean().alias("zeros"))
+    )
+    assert zero_share["zeros"].min() > 0.6
+
+
+def test_christmas_lines_sell_in_november_and_december(business: DemoBusiness) -> None:
+    christmas = business.profiles.filter(pl.col("season") == "christmas")["sku"]
+    sold = business.shipments.filter(pl.col("sku").is_in(christmas.implode())).with_columns(
+        season=pl.col("day").dt.month() >= 11, quantity=pl.col("quantity").cast(pl.Float64)
+    )
+    in_season = sold.filter(pl.col("season"))["quantity"].sum()
+    assert in_season > 0.8 * sold["quantity"].sum()
+
+
+def test_easter_falls_on_its_sunday() -> None:
+    assert [easter(y) for y in (2024, 2025, 2026)] == [
+        date(2024, 3, 31),
+        date(2025, 4, 20),
+        date(2026, 4, 5),
+    ]
+
+
+def test_no_move_takes_more_than_the_simulated_stock_holds(business: DemoBusiness) -> None:
+    assert shortfalls(business.moves).is_empty()
+
+
+def test_shortfalls_finds_a_shipment_beyond_stock(small: DemoBusiness) -> None:
+    first = small.shipments.row(0, named=True)
+    extra = pl.DataFrame([{**first, "quantity": Decimal("1000000")}], schema=small.moves.schema)
+    short = shortfalls(pl.concat([small.moves, extra]))
+    assert short.filter(pl.col("sku") == first["sku"]).height > 0
+
+
+def test_what_was_served_is_what_was_shipped_or_used(business: DemoBusiness) -> None:
+    served = (
+        business.demand.filter(pl.col("served") > 0)
+        .select("day", "sku", "location", "served")
+        .sort("day", "sku", "location")
+    )
+    moved = (
+        business.moves.filter(pl.col("kind").is_in(["shipment", "consumption"]))
+        .group_by("day", "sku", pl.col("source").alias("location"))
+        .agg(pl.col("quantity").sum().alias("served"))
+        .sort("day", "sku", "location")
+    )
+    assert served.with_columns(pl.col("served").cast(pl.Float64)).equals(
+        moved.with_columns(pl.col("served").cast(pl.Float64))
+    )
+    assert (business.demand["served"] <= business.demand["demanded"]).all()
+
+
+def test_lots_are_never_shipped_after_expiry_and_are_scrapped_on_their_last_day(
+    business: DemoBusiness,
+) -> None:
+    dated = business.moves.filter(pl.col("expires_on").is_not_null())
+    assert (dated["day"] <= dated["expires_on"]).all()
+    scrapped = business.moves.filter(pl.col("kind") == "scrap")
+    assert scrapped.height > 0
+    assert (scrapped["reason"] == "expiry").all()
+    assert (scrapped["day"] == scrapped["expires_on"]).all()
+
+
+def test_lot_tracked_items_always_move_with_a_lot(business: DemoBusiness) -> None:
+    tracked = {i.sku for i in business.items if i.lot_tracked}
+    moves = business.moves
+    assert moves.filter(pl.col("sku").is_in(tracked))["lot"].null_count() == 0
+    assert (
+        moves.filter(~pl.col("sku").is_in(tracked))["lot"].null_count()
+        == moves.filter(~pl.col("sku").is_in(tracked)).height
+    )
+
+
+def test_quantities_are_positive_and_exact_to_the_gram(business: DemoBusiness) -> None:
+    quantities = business.moves["quantity"]
+    assert isinstance(quantities.dtype, pl.Decimal)
+    assert quantities.dtype.scale == 3
+    assert all(isinstance(q, Decimal) for q in quantities.head(100))
+    assert (quantities > 0).all()
+    counted = {i.sku for i in business.items if i.unit == "each"}
+    each = business.moves.filter(pl.col("sku").is_in(counted))["quantity"]
+    assert (each.cast(pl.Float64) % 1 == 0).all()
+
+
+def test_receipts_come_from_suppliers_with_order_and_promise_dates(
+    business: DemoBusiness,
+) -> None:
+    receipts = business.receipts
+    assert set(receipts["source"]) == {"supplier"}
+    assert set(receipts["partner"]) == {s.code for s in business.suppliers}
+    assert receipts["ordered_on"].null_count() == 0
+    assert (receipts["ordered_on"] < receipts["promised_on"]).all()
+    assert (receipts["day"] >= receipts["promised_on"]).all()
+    late = receipts.filter(pl.col("day") > pl.col("promised_on")).height
+    assert 0 < late < receipts.height / 2
