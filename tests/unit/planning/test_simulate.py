@@ -1,0 +1,290 @@
+"""The policy simulator: known answers, no look-ahead, the planner's maths, input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from leanstock.planning.policy import plan_policies
+from leanstock.planning.simulate import (
+    BaseStockPolicy,
+    ExponentialForecaster,
+    Forecast,
+    HistoryForecaster,
+    Items,
+    PlannerPolicy,
+    ReviewState,
+    SimulationInputError,
+    prepare_history,
+    simulate,
+    simulate_history,
+)
+
+
+class FixedLevel:
+    """Order up to S every period, whatever happened."""
+
+    def __init__(self, n: int, level: float) -> None:
+        self.level = np.full(n, level)
+
+    def start(self) -> None:
+        pass
+
+    def levels(self, forecast: Forecast, state: ReviewState) -> tuple[np.ndarray, np.ndarray]:
+        return self.level, self.level
+
+
+def _poisson_demand(n: int, periods: int, mean: float, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).poisson(mean, (n, periods)).astype(float)
+
+
+@pytest.mark.parametrize("level", [8, 12, 14])
+def test_base_stock_with_backorders_matches_the_analytic_fill_rate_and_stock(level):
+    # Poisson(3) per period, L = 2: fill = 1 − (n_P(S) − n_L(S))/μ with P = L + 1, and
+    # E[on hand] = E[(S − D_P)⁺] (Snyder & Shen 2019, §4.4; Silver, Pyke & Thomas, §7.6).
+    n, mean, lead = 3000, 3.0, 2
+    demand = _poisson_demand(n, 300, mean)
+    items = Items.uniform(n, lead)
+    result = simulate(demand, items, FixedLevel(n, level), warmup=40, burn_in=5)
+    x = np.arange(200)
+    over_p = stats.poisson(mean * (lead + 1)).pmf(x)
+    over_l = stats.poisson(mean * lead).pmf(x)
+    espc = np.sum(np.maximum(x - level, 0) * (over_p - over_l))
+    assert result.fill_rate == pytest.approx(1 - espc / mean, abs=0.004)
+    assert result.average_on_hand == pytest.approx(
+        np.sum(np.maximum(level - x, 0) * over_p), rel=0.01
+    )
+
+
+def test_zero_lead_time_orders_arrive_for_the_next_period():
+    demand = np.array([[0, 0, 5, 5, 5, 5]], dtype=float)
+    result = simulate(demand, Items.uniform(1, 0), FixedLevel(1, 5), warmup=2, burn_in=1)
+    assert result.fill_rate == 1.0
+    assert result.orders.tolist() == [4]
+
+
+def test_fill_rate_counts_only_demand_served_from_the_shelf_in_its_period():
+    demand = np.array([[0, 0, 9, 0, 0, 0]], dtype=float)
+    items = Items.uniform(1, 1)
+    lost = simulate(demand, items, FixedLevel(1, 4), warmup=2, burn_in=1, backorders=False)
+    kept = simulate(demand, items, FixedLevel(1, 4), warmup=2, burn_in=1)
+    assert lost.fill_rate == pytest.approx(4 / 9)
+    assert kept.fill_rate == pytest.approx(4 / 9)
+    # Backorders are served from the next receipt but never count toward the fill rate; and a
+    # base-stock policy restores the same stock either way.
+    assert lost.average_on_hand == kept.average_on_hand
+
+
+class Recorder:
+    """Wraps a policy and keeps every decision with what it was shown."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.decisions: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def start(self) -> None:
+        self.inner.start()
+        self.decisions.clear()
+
+    def levels(self, forecast, state):
+        s, big_s = self.inner.levels(forecast, state)
+        self.decisions.append((s.copy(), big_s.copy()))
+        return s, big_s
+
+
+def test_changing_future_demand_does_not_change_past_decisions():
+    n = 40
+    demand = np.random.default_rng(5).negative_binomial(1.0, 0.3, (n, 60)).astype(float)
+    future = demand.copy()
+    future[:, 45:] *= 7
+    items = Items.uniform(n, 2)
+    runs = []
+    for history in (demand, future):
+        policy = Recorder(PlannerPolicy(items, np.full(n, 0.95)))
+        simulate(history, items, policy, warmup=30, burn_in=10)
+        runs.append(policy.decisions)
+    # decision k is taken at the end of period burn_in + k − 1, seeing periods < burn_in + k.
+    for k in range(0, 45 - 10 + 1):
+        np.testing.assert_array_equal(runs[0][k][1], runs[1][k][1])
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(runs[0], runs[1], strict=True))
+
+
+def test_the_forecaster_sees_only_the_past():
+    seen: list[int] = []
+
+    def forecast(history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(history.shape[1])
+        return history.mean(axis=1), history.std(axis=1)
+
+    demand = _poisson_demand(3, 20, 2.0)
+    items = Items.uniform(3, 1)
+    simulate(demand, items, BaseStockPolicy(items, 1.0), forecast, warmup=10, burn_in=4)
+    assert seen == list(range(4, 21))
+
+
+def test_planner_levels_are_those_of_plan_policies():
+    rng = np.random.default_rng(2)
+    n = 200
+    mean = rng.gamma(0.6, 8.0, n)
+    sd = mean * rng.uniform(0.3, 2.5, n) + 0.05
+    lead = rng.integers(0, 6, n)
+    items = Items.uniform(n, 0)
+    items = Items(
+        lead_time=lead,
+        unit_cost=items.unit_cost,
+        moq=items.moq,
+        pack_size=items.pack_size,
+        order_cost=items.order_cost,
+        holding_rate=items.holding_rate,
+    )
+    policy = PlannerPolicy(items, np.full(n, 0.95), feedback_gain=0.0)
+    _, up_to = policy.levels(Forecast(mean, sd), ReviewState(0, 0.0, 0.0, 0, 0))
+    plan = plan_policies(
+        pl.DataFrame(
+            {
+                "item": np.arange(n).astype(str),
+                "location": "main",
+                "policy": "periodic",
+                "demand_mean": mean,
+                "demand_sd": sd,
+                "lead_time_mean": lead.astype(float),
+            }
+        )
+    )
+    np.testing.assert_array_equal(up_to, plan["order_up_to"].to_numpy())
+
+
+def test_service_feedback_brings_fill_rate_to_target_when_the_model_is_too_optimistic():
+    # Lumpy demand whose variance the first periods understate: open loop falls short.
+    rng = np.random.default_rng(9)
+    n, periods = 600, 90
+    occurs = rng.random((n, periods)) < 0.15
+    demand = np.where(occurs, rng.geometric(0.15, (n, periods)), 0).astype(float)
+    items = Items.uniform(n, 2)
+    open_loop = simulate(demand, items, PlannerPolicy(items, np.full(n, 0.95), feedback_gain=0.0))
+    closed = simulate(demand, items, PlannerPolicy(items, np.full(n, 0.95)))
+    assert abs(closed.fill_rate - 0.95) < abs(open_loop.fill_rate - 0.95)
+    assert abs(closed.fill_rate - 0.95) < 0.02
+
+
+def test_higher_service_costs_more_stock():
+    demand = _poisson_demand(300, 80, 4.0)
+    items = Items.uniform(300, 1)
+    figures = [
+        simulate(demand, items, PlannerPolicy(items, np.full(300, s), feedback_gain=0.0))
+        for s in (0.8, 0.95, 0.99)
+    ]
+    stock = [f.average_on_hand for f in figures]
+    fill = [f.fill_rate for f in figures]
+    assert stock == sorted(stock)
+    assert fill == sorted(fill)
+
+
+def test_forecasters_agree_with_direct_formulas():
+    demand = _poisson_demand(5, 30, 2.0)
+    plain = HistoryForecaster()
+    plain.fit(demand[:, :20])
+    for t in range(20, 30):
+        plain.update(demand[:, t])
+    np.testing.assert_allclose(plain.forecast().mean, demand.mean(axis=1))
+    np.testing.assert_allclose(plain.forecast().sd, demand.std(axis=1, ddof=1))
+    smooth = ExponentialForecaster(alpha=0.2)
+    smooth.fit(demand[:, :20])
+    for t in range(20, 30):
+        smooth.update(demand[:, t])
+    weights = 0.8 ** np.arange(29, -1, -1)
+    np.testing.assert_allclose(smooth.forecast().mean, demand @ weights / weights.sum())
+
+
+def test_items_with_order_costs_order_in_economic_batches():
+    n = 50
+    demand = _poisson_demand(n, 80, 5.0)
+    plain = Items.uniform(n, 1)
+    batched = Items.uniform(n, 1, order_cost=50.0, holding_rate=0.01)
+    few = simulate(demand, batched, PlannerPolicy(batched, np.full(n, 0.95)))
+    many = simulate(demand, plain, PlannerPolicy(plain, np.full(n, 0.95)))
+    assert few.orders.sum() < many.orders.sum() / 2
+
+
+def test_packs_and_moq_shape_every_order():
+    n = 20
+    demand = _poisson_demand(n, 60, 3.0)
+    items = Items.uniform(n, 1, moq=10.0, pack_size=6.0)
+    history = simulate(demand, items, PlannerPolicy(items, np.full(n, 0.95)))
+    assert history.fill_rate > 0.9
+
+
+def _tables():
+    demand = pl.DataFrame(
+        {
+            "item": ["a", "a", "b", "a"],
+            "ds": ["2024-01", "2024-02", "2024-02", "2024-02"],
+            "qty": ["1", "2", "3", "4"],
+        }
+    )
+    items = pl.DataFrame(
+        {"item": ["a", "b", "c"], "lead_time": ["1", "2", "0"], "unit_cost": ["1", "2", "3"]}
+    )
+    return demand, items
+
+
+def test_prepare_history_sums_rows_and_fills_missing_periods_with_zero():
+    history = prepare_history(*_tables())
+    np.testing.assert_array_equal(history.demand, [[1, 6], [0, 3], [0, 0]])
+    assert history.periods == ["2024-01", "2024-02"]
+    assert history.items.lead_time.tolist() == [1, 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("change", "table", "row", "column"),
+    [
+        (lambda d, i: (d.drop("qty"), i), "demand", None, "qty"),
+        (
+            lambda d, i: (d.with_columns(qty=pl.Series(["1", "-2", "3", "4"])), i),
+            "demand",
+            1,
+            "qty",
+        ),
+        (lambda d, i: (d.with_columns(qty=pl.Series(["1", "x", "3", "4"])), i), "demand", 1, "qty"),
+        (
+            lambda d, i: (d.with_columns(item=pl.Series(["a", "a", "z", "a"])), i),
+            "demand",
+            2,
+            "item",
+        ),
+        (
+            lambda d, i: (d, i.with_columns(lead_time=pl.Series(["1", "-1", "0"]))),
+            "items",
+            1,
+            "lead_time",
+        ),
+        (
+            lambda d, i: (d, i.with_columns(lead_time=pl.Series(["1", "1.5", "0"]))),
+            "items",
+            1,
+            "lead_time",
+        ),
+        (lambda d, i: (d, i.drop("unit_cost")), "items", None, "unit_cost"),
+    ],
+)
+def test_bad_tables_name_the_row_and_column(change, table, row, column):
+    with pytest.raises(SimulationInputError) as caught:
+        prepare_history(*change(*_tables()))
+    assert (caught.value.table, caught.value.row, caught.value.column) == (table, row, column)
+
+
+def test_named_policies_run_over_a_prepared_history():
+    history = prepare_history(*_tables())
+    with pytest.raises(ValueError, match="at least 3 periods"):
+        simulate_history(history)
+    demand = pl.DataFrame(
+        {"item": ["a"] * 12, "ds": [f"2024-{m:02d}" for m in range(1, 13)], "qty": [2.0] * 12}
+    )
+    items = pl.DataFrame({"item": ["a"], "lead_time": [1], "unit_cost": [4.0]})
+    full = prepare_history(demand, items)
+    for policy in ("auto", "periodic", "baseline"):
+        result = simulate_history(full, policy=policy, fill_rate=True)
+        assert result.fill_rate == 1.0
+        assert result.periods == 6
