@@ -106,7 +106,7 @@ def _place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Pla
 
 
 def _virtual(uow: UnitOfWork, code: str) -> Place:
-    return _place(uow, code, "location", physical=False)
+    return uow.virtual_place(code)
 
 
 def _lines(sku: str, postings: list[Posting]) -> list[MoveLine]:
@@ -130,8 +130,7 @@ def _take(
     hand leaves out expired lots. Physical events (scrap, counts) ignore reservations: damaged
     stock is gone whoever it was promised to.
     """
-    level = uow.ledger.lock_stock(item.id, place)
-    lots = uow.ledger.lot_stock(item.id, place.id)
+    level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
     named = [s for s in lots if lot is not None and s.lot == lot]
     if named and named[0].expired(today) and not allow_expired:
         raise LotExpired(item.value.sku, named[0].lot or "", named[0].expires_on)
@@ -400,8 +399,8 @@ def reserve(
     with uow:
         item = _item(uow, sku, unit, None)
         place = _place(uow, location, "location")
-        level = uow.ledger.lock_stock(item.id, place)
-        available = usable(uow.ledger.lot_stock(item.id, place.id), _today(today)) - level.reserved
+        level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
+        available = usable(lots, _today(today)) - level.reserved
         if quantity > available:
             raise OutOfStock(sku, location, quantity, max(available, Decimal(0)))
         row = uow.ledger.add_reservation(item.id, place.id, reference.strip(), quantity)

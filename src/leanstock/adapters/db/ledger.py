@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import PHYSICAL_KINDS
-from leanstock.domain.errors import Conflict, NotFound
+from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import LotStock
 
 ZERO = Decimal(0)
@@ -101,6 +101,16 @@ class LedgerRepository:
             )
             row = self.db.execute(query).one()
         return StockLevel(row.on_hand, row.reserved)
+
+    def lock_stock_and_lots(self, item_id: int, place: Place) -> tuple[StockLevel, list[LotStock]]:
+        """Lock the item-location, then read what each lot holds.
+
+        Two statements on purpose: under READ COMMITTED, a statement that waited for a row lock
+        re-reads only the locked row; rows it joined would still come from the snapshot taken
+        before the wait, so a join here would let two shipments pick the same lot.
+        """
+        level = self.lock_stock(item_id, place)
+        return level, self.lot_stock(item_id, place.id)
 
     def lot_stock(self, item_id: int, location_id: int) -> list[LotStock]:
         rows = self.db.execute(
@@ -219,35 +229,27 @@ class LedgerRepository:
         rows: list[dict[str, Any]],
         may_go_negative: dict[int, bool],
     ) -> None:
-        """`column += delta` per row: an upsert where the row may be new, else an UPDATE.
+        """`column += delta` per row in one upsert.
 
         Databases check CHECK constraints on the row an upsert proposes before they find the
-        conflict, so a decrement of a location that must stay non-negative is a plain UPDATE of
-        the row its stock check already locked; an UPDATE that finds no row is a bug upstream.
+        conflict, so a decrement proposes its row as allowed to go negative; only the quantity
+        is updated on conflict, so the existing row keeps its own flag and its constraint holds.
+        Decrements of locations that must stay non-negative always hit an existing row: the
+        service picked them from the balances it read under the item-location's lock.
         """
-        upserts = [
-            {**r, "may_go_negative": may_go_negative[r["location_id"]]}
-            for r in rows
-            if r[column] > 0 or may_go_negative[r["location_id"]]
-        ]
-        updates = [r for r in rows if not (r[column] > 0 or may_go_negative[r["location_id"]])]
-        if upserts:
-            insert = self._insert(table)
-            self.db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=keys,
-                    set_={column: table.c[column] + insert.excluded[column]},
-                ),
-                upserts,
-            )
-        for r in updates:
-            changed = self.db.execute(
-                table.update()
-                .where(*(table.c[k] == r[k] for k in keys))
-                .values({column: table.c[column] + r[column]})
-            ).rowcount
-            if changed != 1:
-                raise Conflict(f"Stock to take was not found ({r}); nothing was changed.")
+        if not rows:
+            return
+        insert = self._insert(table)
+        self.db.execute(
+            insert.on_conflict_do_update(
+                index_elements=keys,
+                set_={column: table.c[column] + insert.excluded[column]},
+            ),
+            [
+                {**r, "may_go_negative": may_go_negative[r["location_id"]] or r[column] < 0}
+                for r in rows
+            ],
+        )
 
     def change_reserved(self, item_id: int, location_id: int, delta: Decimal) -> None:
         self.db.execute(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from leanstock.adapters.db.catalog import CatalogRepository
-from leanstock.adapters.db.ledger import LedgerRepository
+from leanstock.adapters.db.ledger import LedgerRepository, Place
 from leanstock.domain.errors import Conflict
 
 
@@ -27,6 +28,11 @@ def is_retryable(error: DBAPIError) -> bool:
         return True
     message = str(error.orig).lower()
     return isinstance(error, OperationalError) and "database is locked" in message
+
+
+# Virtual locations are seeded by the migrations and never change, so each process looks
+# them up once per engine.
+_virtual_places: WeakKeyDictionary[Engine, dict[str, Place]] = WeakKeyDictionary()
 
 
 class UnitOfWork:
@@ -78,6 +84,14 @@ class UnitOfWork:
                 f"The database refused the change ({str(exc.orig).splitlines()[0]}); "
                 "nothing was changed."
             ) from exc
+
+    def virtual_place(self, code: str) -> Place:
+        """The virtual location `code` (supplier, customer, scrap, ...), cached per engine."""
+        places = _virtual_places.setdefault(self.engine, {})
+        if code not in places:
+            stored = self.catalog.location(code)
+            places[code] = Place(stored.id, code, stored.value.may_go_negative)
+        return places[code]
 
     def commit(self) -> None:
         try:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leanstock.adapters.db import tables as t
 from leanstock.entrypoints.api.problems import problem
@@ -93,41 +92,69 @@ def _replay(stored: Stored) -> Response:
     )
 
 
-class IdempotencyMiddleware(BaseHTTPMiddleware):
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class IdempotencyMiddleware:
+    """Pure ASGI middleware: requests without the header pass straight through at no cost."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
         key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None:
-            return await call_next(request)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
         if not 1 <= len(key) <= 200:
-            return problem(422, "Invalid request", f"{HEADER} must be 1-200 characters.")
-        store: IdempotencyStore = request.app.state.idempotency
+            await problem(422, "Invalid request", f"{HEADER} must be 1-200 characters.")(
+                scope, receive, send
+            )
+            return
+        store: IdempotencyStore = scope["app"].state.idempotency
         body = await request.body()
-        fingerprint = hashlib.sha256(
-            b"\n".join([request.method.encode(), request.url.path.encode(), body])
-        ).hexdigest()
+        fingerprint = hashlib.sha256(b"\n".join([scope["path"].encode(), body])).hexdigest()
         stored = await run_in_threadpool(store.claim, key, fingerprint)
         if stored is not None:
-            return await self._answer_retry(store, key, fingerprint, stored)
+            response = await self._answer_retry(store, key, fingerprint, stored)
+            await response(scope, receive, send)
+            return
+
+        sent_body = False
+
+        async def replay_body() -> Message:
+            nonlocal sent_body
+            if sent_body:
+                return await receive()
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
         try:
-            response = await call_next(request)
-            content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+            await self.app(scope, replay_body, capture)
         except BaseException:
             await run_in_threadpool(store.forget, key)
             raise
-        if response.status_code >= 500:
+        content = b"".join(chunks)
+        if status >= 500:
             await run_in_threadpool(store.forget, key)
         else:
-            await run_in_threadpool(
-                store.complete,
-                key,
-                response.status_code,
-                response.headers.get("content-type"),
-                content,
-            )
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return Response(content, status_code=response.status_code, headers=headers)
+            content_type = dict(headers).get(b"content-type", b"").decode() or None
+            await run_in_threadpool(store.complete, key, status, content_type, content)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
     async def _answer_retry(
         self, store: IdempotencyStore, key: str, fingerprint: str, stored: Stored

@@ -1,0 +1,202 @@
+"""Shared plumbing for HTTP benchmarks: a fresh database, a real server, a closed-loop load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, text
+
+from leanstock.adapters.db.engine import make_engine, normalise_url, upgrade
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def fresh_database(choice: str | None) -> Iterator[tuple[str, str]]:
+    """(kind, url) of an empty, migrated database: a temp SQLite file or a new PG schema."""
+    choice = choice or "sqlite"
+    if choice == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/bench.db"
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+            yield "sqlite", url
+        return
+    base = os.environ.get("LEANSTOCK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    if choice not in ("postgres", "postgresql"):
+        base = choice
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield "postgresql", url
+    finally:
+        with admin.connect() as db:
+            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, workers: int) -> Iterator[str]:
+    """Run `uvicorn` on the app in its own processes; yield its base URL."""
+    port = _free_port()
+    env = {**os.environ, "LEANSTOCK_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "leanstock.entrypoints.api.app:serve_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("The API server did not start within 30 s.")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    moves: int = 0
+    wall: float = 0.0
+
+    def figures(self) -> dict[str, object]:
+        ms = np.array(self.latencies) * 1000
+        return {
+            "requests": len(self.latencies),
+            "requests_per_s": round(len(self.latencies) / self.wall, 1),
+            "moves": self.moves,
+            "moves_per_s": round(self.moves / self.wall, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2),
+            "wall_s": round(self.wall, 2),
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+        }
+
+
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client connection for load generation.
+
+    httpx costs about as much CPU per request as the server does; on a 2-core machine that
+    would measure the client. This speaks just enough HTTP/1.1 (JSON bodies, Content-Length
+    framing, which is what the API answers with) to cost little.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        payload = b"" if body is None else json.dumps(body).encode()
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + payload)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        data = await self.reader.readexactly(length)
+        return status, json.loads(data) if data else None
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+Step = Callable[[Connection, int, int], Awaitable[tuple[int, int]]]
+
+
+async def closed_loop(base: str, clients: int, seconds: float, step: Step) -> Load:
+    """`clients` concurrent loops, each sending its next request when the last is answered.
+
+    `step(connection, worker, n)` sends one request and returns (status, moves posted).
+    """
+    load = Load()
+    address = base.removeprefix("http://")
+    host, port = address.split(":")
+    stop = time.perf_counter() + seconds
+
+    async def worker(w: int) -> None:
+        connection = Connection(host, int(port))
+        n = 0
+        try:
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                status, moves = await step(connection, w, n)
+                load.latencies.append(time.perf_counter() - started)
+                load.statuses[status] = load.statuses.get(status, 0) + 1
+                load.moves += moves
+                n += 1
+        finally:
+            connection.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(clients)))
+    load.wall = time.perf_counter() - began
+    return load

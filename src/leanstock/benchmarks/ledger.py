@@ -1,0 +1,87 @@
+"""`leanstock bench ledger`: concurrent clients posting moves and reservations over HTTP.
+
+Each client loops: a receipt, a transfer or a shipment (one to three moves), or a reservation
+and its release, on random items of a 1,000-item catalog; all against a real uvicorn server on
+a fresh SQLite file or PostgreSQL schema. Figures: moves and requests per second, latency
+percentiles, HTTP statuses (409s are refusals for lack of stock, which the ledger must give).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import random
+from typing import Any
+
+import httpx
+
+from leanstock.benchmarks import BenchOptions
+from leanstock.benchmarks._http import Connection, Step, closed_loop, fresh_database, server
+
+ITEMS = 1000
+LOCATIONS = ("WH", "STORE")
+
+
+def _seed(base: str, items: int) -> None:
+    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as api:
+        for code, kind in (("WH", "warehouse"), ("STORE", "store")):
+            api.post(
+                "/locations", json={"code": code, "name": code, "kind": kind}
+            ).raise_for_status()
+        for i in range(items):
+            api.post("/items", json={"sku": f"SKU-{i:05d}", "name": f"Item {i}"}).raise_for_status()
+            receipt = {"sku": f"SKU-{i:05d}", "location": "WH", "quantity": 1000}
+            api.post("/stock/receipts", json=receipt).raise_for_status()
+
+
+def _stepper(items: int) -> Step:
+    return functools.partial(_step, items)
+
+
+async def _step(items: int, http: Connection, worker: int, n: int) -> tuple[int, int]:
+    rng = random.Random(worker * 1_000_003 + n)
+    sku = f"SKU-{rng.randrange(items):05d}"
+    roll = rng.random()
+    if roll < 0.25:
+        body: dict[str, Any] = {
+            "sku": sku,
+            "location": rng.choice(LOCATIONS),
+            "quantity": rng.randint(1, 20),
+        }
+        status, answer = await http.request("POST", "/api/v1/stock/receipts", body)
+    elif roll < 0.5:
+        source, target = rng.sample(LOCATIONS, 2)
+        body = {"sku": sku, "source": source, "target": target, "quantity": rng.randint(1, 5)}
+        status, answer = await http.request("POST", "/api/v1/stock/transfers", body)
+    elif roll < 0.8:
+        body = {"sku": sku, "location": rng.choice(LOCATIONS), "quantity": rng.randint(1, 5)}
+        status, answer = await http.request("POST", "/api/v1/stock/shipments", body)
+    else:
+        body = {"sku": sku, "location": "WH", "quantity": 1, "reference": f"bench-{worker}-{n}"}
+        status, answer = await http.request("POST", "/api/v1/reservations", body)
+        if status == 201:
+            path = f"/api/v1/reservations/{answer['id']}/release"
+            status, _ = await http.request("POST", path, {})
+        return status, 0
+    return status, len(answer["moves"]) if status == 201 else 0
+
+
+def run(options: BenchOptions) -> dict[str, object]:
+    clients = 8 if options.quick else 32
+    seconds = 5.0 if options.quick else 30.0
+    items = 100 if options.quick else ITEMS
+    with fresh_database(options.database) as (kind, url):
+        workers = 1 if kind == "sqlite" else int(os.environ.get("LEANSTOCK_BENCH_WORKERS", "2"))
+        with server(url, workers) as base:
+            _seed(base, items)
+            load = asyncio.run(closed_loop(base, clients, seconds, _stepper(items)))
+    return {
+        "benchmark": "ledger",
+        "database": kind,
+        "clients": clients,
+        "server_workers": workers,
+        "items": items,
+        **load.figures(),
+        "quick": options.quick,
+    }
