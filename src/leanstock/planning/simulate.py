@@ -400,6 +400,8 @@ class SimulationResult:
     unit_cost: FloatArray
     seconds: float
     forecast_seconds: float
+    simulated_periods: int = 0
+    """Periods played, burn-in included: what the replay's speed is measured on."""
 
     @property
     def item_periods(self) -> int:
@@ -439,7 +441,8 @@ class SimulationResult:
 
     @property
     def simulation_seconds(self) -> float:
-        """Wall time of the replay without the forecaster's time."""
+        """Wall time of the replay (all simulated periods, re-planning included) without the
+        forecaster's time."""
         return max(self.seconds - self.forecast_seconds, 1e-12)
 
     def overall(self) -> dict[str, float | int]:
@@ -454,9 +457,12 @@ class SimulationResult:
             "average_on_hand_value": round(self.average_value, 4),
             "orders": int(self.orders.sum()),
             "stockout_periods": int(self.stockout_periods.sum()),
+            "simulated_item_periods": self.simulated_periods * len(self.demand),
             "simulation_seconds": round(self.simulation_seconds, 4),
             "forecast_seconds": round(self.forecast_seconds, 4),
-            "item_periods_per_second": round(self.item_periods / self.simulation_seconds),
+            "item_periods_per_second": round(
+                self.simulated_periods * len(self.demand) / self.simulation_seconds
+            ),
         }
 
 
@@ -583,6 +589,7 @@ def simulate(
         unit_cost=items.unit_cost,
         seconds=time.perf_counter() - started,
         forecast_seconds=forecast_seconds,
+        simulated_periods=horizon - burn_in,
     )
 
 
