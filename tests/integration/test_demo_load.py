@@ -1,16 +1,17 @@
-"""Loading the sample business: a balanced ledger, no negative stock, the counts it reports."""
+"""Loading the sample business: a balanced ledger, no negative stock, the counts it reports.
+
+The `engine` fixture (tests/conftest.py) runs each test on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine, func, select, union_all
+from sqlalchemy import Engine, Table, func, select, union_all
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
@@ -19,22 +20,12 @@ from leanstock.domain.errors import Conflict, InvalidInput
 from leanstock.services.demo import load_demo
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    from leanstock.adapters.db.engine import make_engine, upgrade
-
-    e = make_engine(f"sqlite:///{tmp_path}/t.db")
-    upgrade(e)
-    yield e
-    e.dispose()
-
-
 @pytest.fixture(scope="module")
 def business() -> DemoBusiness:
-    return generate(seed=11, days=60, end=date(2026, 6, 30))
+    return generate(seed=11, days=30, end=date(2026, 6, 30))
 
 
-def count(engine: Engine, table: t.Table) -> int:
+def count(engine: Engine, table: Table) -> int:
     with engine.connect() as db:
         return int(db.execute(select(func.count()).select_from(table)).scalar_one())
 
@@ -48,7 +39,7 @@ def test_loading_writes_what_the_summary_counts(engine: Engine, business: DemoBu
     assert summary.moves == count(engine, t.moves) == business.moves.height
     assert summary.operations == count(engine, t.operations)
     assert summary.locations == 3
-    assert (summary.first_day, summary.last_day) == (date(2026, 5, 2), date(2026, 6, 30))
+    assert (summary.first_day, summary.last_day) == (date(2026, 6, 1), date(2026, 6, 30))
     with engine.connect() as db:
         first, last = db.execute(
             select(func.min(t.moves.c.occurred_at), func.max(t.moves.c.occurred_at))
