@@ -109,7 +109,7 @@ def test_slow_movers_sell_on_few_days(business: DemoBusiness) -> None:
         .group_by("sku", "location")
         .agg((pl.col("demanded") == 0).mean().alias("zeros"))
     )
-    assert zero_share["zeros"].min() > 0.6
+    assert (zero_share["zeros"] > 0.6).all()
 
 
 def test_christmas_lines_sell_in_november_and_december(business: DemoBusiness) -> None:
@@ -118,7 +118,7 @@ def test_christmas_lines_sell_in_november_and_december(business: DemoBusiness) -
         season=pl.col("day").dt.month() >= 11, quantity=pl.col("quantity").cast(pl.Float64)
     )
     in_season = sold.filter(pl.col("season"))["quantity"].sum()
-    assert in_season > 0.8 * sold["quantity"].sum()
+    assert in_season > 0.8 * float(sold["quantity"].sum())
 
 
 def test_easter_falls_on_its_sunday() -> None:

@@ -489,7 +489,7 @@ class _Slots:
         self.consumed: Bools = np.array(
             [specs[i].family.outflow is Outflow.CONSUMPTION for i in item]
         )
-        self.online: Bools = np.array(
+        self.asked: Bools = np.array(  # has demand of its own: stores, and the online shop's lines
             [lc != WH or specs[i].family.online for i, lc in zip(item, loc, strict=True)]
         )
         self.batch: Ints = np.array([specs[i].family.batch for i in item], dtype=np.int64)
@@ -505,7 +505,7 @@ class _Slots:
 
     def expected(self, specs: list[_Spec], item_factor: Floats, location_factor: Floats) -> Floats:
         """(day, slot): expected demand in units."""
-        base = np.array([specs[i].base for i in self.item]) * SCALE[self.loc] * self.online
+        base = np.array([specs[i].base for i in self.item]) * SCALE[self.loc] * self.asked
         return np.asarray(
             base[None, :] * item_factor[:, self.item] * location_factor[:, self.loc],
             dtype=np.float64,
@@ -1021,14 +1021,16 @@ def _decimal(thousandths: pl.Expr) -> pl.Expr:
 def _demand_frame(
     start: date, skus: NDArray[np.str_], slots: _Slots, demand: Ints, served: Ints
 ) -> pl.DataFrame:
-    days, n = demand.shape
+    """Demand per day and item-location where customers (or the bakery) can ask for it."""
+    asked = np.flatnonzero(slots.asked)
+    days, n = demand.shape[0], len(asked)
     return pl.DataFrame(
         {
             "day_index": np.repeat(np.arange(days), n),
-            "sku": np.tile(skus[slots.item], days),
-            "location": np.tile(PLACES[slots.loc], days),
-            "demanded": demand.ravel(),
-            "served": served.ravel(),
+            "sku": np.tile(skus[slots.item[asked]], days),
+            "location": np.tile(PLACES[slots.loc[asked]], days),
+            "demanded": demand[:, asked].ravel(),
+            "served": served[:, asked].ravel(),
         }
     ).select(
         (pl.lit(start) + pl.duration(days=pl.col("day_index"))).cast(pl.Date).alias("day"),
