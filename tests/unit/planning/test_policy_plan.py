@@ -210,7 +210,7 @@ def test_suggestions_net_the_position_and_date_orders_just_in_time():
     bolt_row, desk_row = out.to_dicts()
     assert bolt_row["suggested_quantity"] == 5
     assert bolt_row["net_requirement"] == pytest.approx(bolt["order_up_to"] - 5 - 40)
-    days_to_need = int((bolt["order_up_to"] - 5 - bolt["safety_stock"]) / 10)
+    days_to_need = round((bolt["order_up_to"] - 5 - bolt["safety_stock"]) / 10)
     assert bolt_row["need_date"] == today + dt.timedelta(days=days_to_need)
     assert bolt_row["order_by"] == max(today, bolt_row["need_date"] - dt.timedelta(days=3))
     assert desk_row["suggested_quantity"] == 2

@@ -499,8 +499,8 @@ def suggest_orders(
     with np.errstate(divide="ignore", invalid="ignore"):
         periods_to_need = np.where(mu > 0, (pos - np.maximum(safety, 0.0)) / mu, np.inf)
     periods_to_need = np.where(mto, 0.0, np.clip(periods_to_need, 0.0, 3650.0 / period_days))
-    need_days = np.floor(periods_to_need * period_days)
-    lead_days = np.ceil(lead * period_days)
+    need_days = np.round(periods_to_need * period_days)
+    lead_days = np.round(lead * period_days)
     start = pl.lit(today, dtype=pl.Date)
     out = joined.with_columns(
         pl.Series("position", pos),
