@@ -208,7 +208,7 @@ def generate(seed: int = 42, days: int = 730, end: date | None = None) -> DemoBu
     slots = _Slots(specs, terms)
     mu = slots.expected(specs, item_factor, calendar.location_factor())
     demand = slots.draw(rng, mu[:days])
-    simulation = _Simulation(rng, specs, terms, slots, calendar, mu, demand)
+    simulation = _Simulation(rng, terms, slots, calendar, mu, demand)
     simulation.run()
     skus = np.array([s.item.sku for s in specs])
     return DemoBusiness(
@@ -591,7 +591,6 @@ class _Simulation:
     def __init__(
         self,
         rng: np.random.Generator,
-        specs: list[_Spec],
         terms: list[list[SupplierItem]],
         slots: _Slots,
         calendar: _Calendar,
@@ -599,7 +598,6 @@ class _Simulation:
         demand: Ints,
     ) -> None:
         self.rng = rng
-        self.specs = specs
         self.terms = terms
         self.s = slots
         self.calendar = calendar
@@ -608,14 +606,15 @@ class _Simulation:
         self.days = demand.shape[0]
         self.supplier_index = {p.code: k for k, p in enumerate(SUPPLIERS)}
         # Planning demand: a warehouse slot plans for its own online demand and its stores'.
-        plan = mu.copy()
-        variance = slots.variance(mu)
+        own_variance = slots.variance(mu)
+        plan, variance = mu.copy(), own_variance.copy()
         fed = np.flatnonzero(slots.fed)
         np.add.at(plan.T, slots.feeder[fed], mu[:, fed].T)
-        np.add.at(variance.T, slots.feeder[fed], variance[:, fed].T)
+        np.add.at(variance.T, slots.feeder[fed], own_variance[:, fed].T)
+        # Cumulative sums (a zero row first), so any window's total is one subtraction.
         zero = np.zeros((1, slots.n))
         self.own = np.vstack([zero, np.cumsum(mu, axis=0)]) * MILLI
-        self.own_var = np.vstack([zero, np.cumsum(slots.variance(mu), axis=0)]) * MILLI**2
+        self.own_var = np.vstack([zero, np.cumsum(own_variance, axis=0)]) * MILLI**2
         self.plan = np.vstack([zero, np.cumsum(plan, axis=0)]) * MILLI
         self.plan_var = np.vstack([zero, np.cumsum(variance, axis=0)]) * MILLI**2
         self.on_hand: Ints = np.zeros(slots.n, dtype=np.int64)
