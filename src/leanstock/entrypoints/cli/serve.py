@@ -8,8 +8,14 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.table import Table
 
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.config import get_settings
+from leanstock.demo.generate import generate
 from leanstock.entrypoints.cli.app import app, console, database_url, handled, open_engine
+from leanstock.services import catalog
+from leanstock.services.demo import load_demo
 
 
 def run_server(host: str, port: int, workers: int) -> None:
@@ -56,30 +62,27 @@ def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
-    """Create a sample business (about 200 items, 3 locations, 8 suppliers, two years of
-    history) in a SQLite file and serve the API on it."""
-    from leanstock.adapters.db.uow import UnitOfWork
-    from leanstock.demo.generate import generate
-    from leanstock.services.demo import load_demo
-
+    """Create a sample business (about 200 items, a warehouse and two stores, 8 suppliers,
+    two years of history) in a SQLite file, then serve the API on it."""
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     os.environ["LEANSTOCK_DATABASE_URL"] = f"sqlite:///{path.resolve()}"
-    from leanstock.config import get_settings
-
     get_settings.cache_clear()
     engine = open_engine()
     uow = UnitOfWork(engine)
-    from leanstock.services import catalog
-
     with handled():
         if catalog.list_items(uow, 1, 0).total == 0:
-            with console.status("Generating the sample business..."):
+            with console.status(f"Generating the sample business (seed {seed})..."):
                 business = generate(seed)
-            with console.status("Writing it to the database..."):
+            with console.status("Writing two years of history to the database..."):
                 summary = load_demo(uow, business)
-            console.print(f"[green]Demo business ready in {path}:[/] {summary}")
+            table = Table(title=f"Demo business in {path}")
+            table.add_column("what")
+            table.add_column("how many", justify="right")
+            for name, value in vars(summary).items():
+                table.add_row(name.replace("_", " "), str(value))
+            console.print(table)
         else:
             console.print(f"Using the demo business already in {path} (--fresh starts over).")
     engine.dispose()

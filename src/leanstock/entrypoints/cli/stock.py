@@ -28,7 +28,7 @@ def _table(
     table = Table(title=title, caption=caption)
     for column in columns:
         numeric = column in {"on hand", "reserved", "available", "expired", "quantity", "cost"}
-        table.add_column(column, justify="right" if numeric else "left")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)

@@ -1,0 +1,105 @@
+"""The `leanstock` command line as a person uses it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from leanstock.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+def leanstock(db: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--database", f"sqlite:///{db}", *args])
+    return result.exit_code, result.output
+
+
+def test_stock_can_be_kept_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    assert leanstock(db, "add-location", "WH", "Warehouse")[0] == 0
+    assert leanstock(db, "add-item", "BEANS", "Coffee beans", "--unit", "kg")[0] == 0
+    code, out = leanstock(db, "receive", "BEANS", "WH", "12.5")
+    assert code == 0
+    assert "supplier" in out
+    assert leanstock(db, "ship", "BEANS", "WH", "2.5")[0] == 0
+    code, out = leanstock(db, "stock", "--sku", "BEANS")
+    assert code == 0
+    assert "10" in out
+    assert "BEANS" in out
+    code, out = leanstock(db, "moves", "BEANS")
+    assert "receipt" in out
+    assert "shipment" in out
+    code, out = leanstock(db, "items")
+    assert "Coffee beans" in out
+
+
+def test_a_refused_operation_prints_why_and_exits_2(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    leanstock(db, "add-location", "WH", "Warehouse")
+    leanstock(db, "add-item", "BEANS", "Coffee beans")
+    code, out = leanstock(db, "ship", "BEANS", "WH", "1")
+    assert code == 2
+    assert "Only 0 of BEANS available at WH" in out
+    code, out = leanstock(db, "item", "NOPE")
+    assert code == 2
+    assert "No item NOPE" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_the_demo_builds_a_sample_business_and_serves_it(tmp_path: Path) -> None:
+    port = _free_port()
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "leanstock.entrypoints.cli",
+            "demo",
+            "--path",
+            str(tmp_path / "demo.db"),
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "120"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert demo.poll() is None, demo.stdout.read() if demo.stdout else ""
+                time.sleep(0.5)
+        items = httpx.get(f"{base}/items", params={"limit": 1}).json()
+        assert 180 <= items["total"] <= 220
+        locations = httpx.get(f"{base}/locations", params={"physical": True}).json()
+        assert locations["total"] == 3
+        assert httpx.get(f"{base}/suppliers").json()["total"] == 8
+        stock = httpx.get(f"{base}/stock", params={"limit": 1}).json()
+        assert stock["total"] > 100
+        sku = items["items"][0]["sku"]
+        assert httpx.get(f"{base}/items/{sku}/moves").json()["total"] > 10
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
