@@ -213,26 +213,34 @@ def count_levels(
     has_l = ml[active] > 0
     pmf_p, c0_p, c1_p = start(mp[active], vp[active])
     pmf_l, c0_l, c1_l = start(np.where(has_l, ml[active], 1.0), vl[active])
-    pmf_l = np.where(has_l, pmf_l, 0.0)
     c0_l = np.where(has_l, c0_l, 0.0)
-    state_p = (pmf_p, pmf_p.copy(), mp[active].copy())  # pmf, cdf, loss at level `base`
-    state_l = (pmf_l, np.where(has_l, pmf_l, 1.0), np.where(has_l, ml[active], 0.0))
+    c1_l = np.where(has_l, c1_l, 0.0)
+    cdf_l = np.where(has_l, pmf_l, 1.0)
+    # State at level `base`: the two pmfs, F_P, G = F_L − F_P and ESPC = n_P − n_L.
+    state = (
+        pmf_p,
+        pmf_l,
+        pmf_p.copy(),
+        cdf_l - pmf_p,
+        mp[active] - np.where(has_l, ml[active], 0.0),
+    )
     lim = allowed[active]
     a = alpha[active] - 1e-12
+    needs_cdf = bool(np.any(a > 0))
     base = 0
     width = 8
     while active.size and base < scan_limit:
         levels = base + np.arange(width, dtype=np.float64)[:, None]
-        cdf_p, loss_p, next_p = _count_block(state_p, c0_p, c1_p, levels)
-        _, loss_l, next_l = _count_block(state_l, c0_l, c1_l, levels)
-        ok = (loss_p - loss_l <= lim) & (cdf_p >= a)
+        espc, cdf_p, state = _count_block(state, c0_p, c1_p, c0_l, c1_l, levels, needs_cdf)
+        ok = espc <= lim
+        if needs_cdf:
+            ok &= cdf_p >= a
         first = np.argmax(ok, axis=0)
         found = ok[first, np.arange(active.size)]
         result[active[found]] = base + first[found]
         keep = ~found
         active = active[keep]
-        state_p = (next_p[0][keep], next_p[1][keep], next_p[2][keep])
-        state_l = (next_l[0][keep], next_l[1][keep], next_l[2][keep])
+        state = tuple(x[keep] for x in state)
         c0_p, c1_p, c0_l, c1_l, lim, a = (x[keep] for x in (c0_p, c1_p, c0_l, c1_l, lim, a))
         base += width
         width = width * 2 if base >= 16 else width
@@ -249,37 +257,60 @@ def count_levels(
     return result.reshape(shape)
 
 
+CountState = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+
+
 def _count_block(
-    state: tuple[FloatArray, FloatArray, FloatArray],
-    c0: FloatArray,
-    c1: FloatArray,
+    state: CountState,
+    c0_p: FloatArray,
+    c1_p: FloatArray,
+    c0_l: FloatArray,
+    c1_l: FloatArray,
     levels: FloatArray,
-) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray, FloatArray]]:
-    """cdf and loss at `levels` (a column of consecutive integers; one column per item) and
-    the (pmf, cdf, loss) state at the level after the block."""
-    pmf, cdf, loss = state
+    needs_cdf: bool,
+) -> tuple[FloatArray, FloatArray, CountState]:
+    """ESPC and F_P at `levels` (a column of consecutive integers x; one column per item)
+    and the state at the level after the block.
+
+    With G(x) = F_L(x) − F_P(x): ESPC(x + 1) = ESPC(x) − G(x) (from n(x + 1) = n(x) − (1 − F(x))
+    for both distributions) and G(x + 1) = G(x) + p_L(x + 1) − p_P(x + 1).
+    """
+    pmf_p, pmf_l, cdf_p, gap, espc = state
     inverse = 1.0 / (levels + 1.0)
-    ratio = c0 * inverse
-    ratio += c1 * (levels * inverse)
-    pmf_next = np.cumprod(ratio, axis=0, out=ratio)
-    pmf_next *= pmf  # p(x + 1) for x in levels
-    cdf_block = np.empty_like(pmf_next)
-    cdf_block[0] = cdf
-    np.cumsum(pmf_next[:-1], axis=0, out=cdf_block[1:])
-    cdf_block[1:] += cdf
-    # n(x) = n(base) − Σ_{i<x} (1 − F(i)) = n(base) − (x − base) + Σ_{i<x} F(i)
-    loss_block = np.empty_like(pmf_next)
-    loss_block[0] = loss
-    np.cumsum(cdf_block[:-1], axis=0, out=loss_block[1:])
-    loss_block[1:] += loss - (levels[1:] - levels[0])
-    np.maximum(loss_block, 0.0, out=loss_block)
-    last_cdf = cdf_block[-1]
+    scaled = levels * inverse
+    next_p = c0_p * inverse
+    next_p += c1_p * scaled
+    np.cumprod(next_p, axis=0, out=next_p)
+    next_p *= pmf_p  # p_P(x + 1) for x in levels
+    next_l = c0_l * inverse
+    next_l += c1_l * scaled
+    np.cumprod(next_l, axis=0, out=next_l)
+    next_l *= pmf_l
+    step = next_l - next_p
+    gaps = np.empty_like(step)
+    gaps[0] = gap
+    np.cumsum(step[:-1], axis=0, out=gaps[1:])
+    gaps[1:] += gap
+    espcs = np.empty_like(step)
+    espcs[0] = espc
+    np.cumsum(gaps[:-1], axis=0, out=espcs[1:])
+    np.subtract(espc, espcs[1:], out=espcs[1:])
+    cdfs = np.empty((0, 0))
+    last_cdf = cdf_p
+    if needs_cdf:
+        cdfs = np.empty_like(step)
+        cdfs[0] = cdf_p
+        np.cumsum(next_p[:-1], axis=0, out=cdfs[1:])
+        cdfs[1:] += cdf_p
+        last_cdf = cdfs[-1] + next_p[-1]
     after = (
-        pmf_next[-1].copy(),
-        last_cdf + pmf_next[-1],
-        np.maximum(loss_block[-1] - (1.0 - last_cdf), 0.0),
+        next_p[-1].copy(),
+        next_l[-1].copy(),
+        last_cdf,
+        gaps[-1] + step[-1],
+        espcs[-1] - gaps[-1],
     )
-    return cdf_block, loss_block, after
+    return espcs, cdfs, after
 
 
 def _count_levels_bisect(
