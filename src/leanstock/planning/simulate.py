@@ -331,13 +331,16 @@ class PlannerPolicy:
         mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0)
         count = is_count_demand(mean_p, np.full(mu.shape, self.integral_units))
         holding = items.holding_rate * items.unit_cost
-        economic = eoq(items.order_cost, holding, mu).quantity
         has_eoq = (items.order_cost > 0) & (holding > 0)
-        q = np.where(has_eoq, np.maximum(economic, mu * review), mu * review)
-        if self.integral_units:
-            q = np.ceil(q - 1e-9)
-        q = round_order_quantity(q, items.moq, items.pack_size).quantity
-        cycle = np.where(has_eoq, np.maximum(q, mu * review), mu * review)
+        if has_eoq.any():
+            economic = eoq(items.order_cost, holding, mu).quantity
+            q = np.where(has_eoq, np.maximum(economic, mu * review), mu * review)
+            if self.integral_units:
+                q = np.ceil(q - 1e-9)
+            q = round_order_quantity(q, items.moq, items.pack_size).quantity
+            cycle = np.where(has_eoq, np.maximum(q, mu * review), mu * review)
+        else:
+            q = cycle = mu * review
         if self.fill_rate:
             shortfall = np.clip((1.0 - self.service_level) * scale, 0.0, 0.999999)
             allowed = shortfall * cycle

@@ -392,12 +392,14 @@ def buffer_levels(
         _f(cycle_service),
         np.asarray(discrete, dtype=np.bool_),
     )
-    out = normal_levels(mp, sp, allowed, alpha)
-    if disc.any():
-        idx = np.nonzero(disc)
-        out = np.array(out, dtype=np.float64)
-        out[idx] = count_levels(
-            mp[idx], sp[idx] ** 2, ml[idx], sl[idx] ** 2, allowed[idx], alpha[idx]
+    out = np.zeros(mp.shape)
+    smooth = np.nonzero(~disc)
+    if smooth[0].size:
+        out[smooth] = normal_levels(mp[smooth], sp[smooth], allowed[smooth], alpha[smooth])
+    counts = np.nonzero(disc)
+    if counts[0].size:
+        out[counts] = count_levels(
+            mp[counts], sp[counts] ** 2, ml[counts], sl[counts] ** 2, allowed[counts], alpha[counts]
         )
     return out
 
