@@ -1,0 +1,49 @@
+"""Smoke tests of `leanstock bench policy` and `leanstock bench plan` in their quick forms."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from leanstock.benchmarks import BenchOptions
+from leanstock.benchmarks import plan as plan_bench
+from leanstock.benchmarks import policy as policy_bench
+from leanstock.entrypoints.cli import app
+
+
+def test_generated_policy_bench_reports_speed_and_service():
+    figures = policy_bench.run(BenchOptions(quick=True))
+    assert figures["items"] == 1000
+    assert figures["item_periods_per_second"] > 0
+    assert 0.9 < figures["fill_rate"] <= 1.0
+    assert "forecast_seconds" in figures
+
+
+def test_generated_demand_is_reproducible_and_mixed():
+    first, items = policy_bench.generate_demand(500, 52, seed=3)
+    second, _ = policy_bench.generate_demand(500, 52, seed=3)
+    np.testing.assert_array_equal(first, second)
+    zeros = (first == 0).mean(axis=1)
+    assert (zeros > 0.5).sum() > 100
+    assert (zeros == 0).sum() > 50
+    assert items.lead_time.min() >= 1
+
+
+def test_carparts_bench_says_where_to_find_the_data(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("LEANSTOCK_CARPARTS", str(tmp_path / "absent.csv.gz"))
+    with pytest.raises(SystemExit) as stopped:
+        policy_bench.run(BenchOptions(data="carparts"))
+    assert stopped.value.code == 2
+    assert "LEANSTOCK_CARPARTS" in capsys.readouterr().err
+
+
+def test_plan_bench_through_the_cli_ends_with_json():
+    result = CliRunner().invoke(app, ["bench", "plan", "--quick"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["item_locations"] == 5000
+    assert figures["within_bar"] is True
+    assert plan_bench.BAR_SECONDS == 10.0
