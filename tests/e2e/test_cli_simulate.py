@@ -90,7 +90,7 @@ def _rewrite(path: Path, change) -> None:
 @pytest.mark.parametrize(
     ("target", "change", "expected"),
     [
-        ("demand", lambda f: f.drop("qty"), "column 'qty': missing column"),
+        ("demand", lambda f: f.drop("qty"), "row 1 (header), column 'qty': missing column"),
         (
             "demand",
             lambda f: f.with_columns(

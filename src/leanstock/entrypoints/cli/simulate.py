@@ -49,8 +49,8 @@ def _load(demand_path: Path, items_path: Path) -> PreparedHistory:
     except SimulationInputError as error:
         path = demand_path if error.table == "demand" else items_path
         # The header is line 1 of the file, so frame row i is file row i + 2.
-        where = f"row {error.row + 2}, " if error.row is not None else ""
-        raise BadInput(f"{path}: {where}column '{error.column}': {error.problem}") from error
+        where = f"row {error.row + 2}" if error.row is not None else "row 1 (header)"
+        raise BadInput(f"{path}: {where}, column '{error.column}': {error.problem}") from error
 
 
 @app.command()
