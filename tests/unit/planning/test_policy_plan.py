@@ -235,3 +235,41 @@ def test_plan_for_fifty_thousand_items_is_quick():
     plan = plan_policies(frame)
     assert plan.height == n
     assert plan["reorder_point"].is_nan().sum() == 0
+
+
+def test_price_breaks_choose_the_quantity_that_earns_the_discount():
+    frame = pl.concat(
+        [
+            _frame(
+                item=item,
+                policy="min_max",
+                demand_mean=1000 / 365,
+                demand_sd=2.0,
+                order_cost=100.0,
+                holding_rate=0.2 / 365,
+                unit_cost=5.0,
+                break_quantities=quantities,
+                break_prices=prices,
+            )
+            for item, quantities, prices in (
+                ("discounted", [0.0, 500.0, 1000.0], [5.0, 4.8, 4.75]),
+                ("list price", None, None),
+            )
+        ],
+        how="diagonal_relaxed",
+    )
+    plan = plan_policies(frame)
+    assert plan["order_quantity"].to_list() == [500, 448]
+    assert plan["unit_price"].to_list() == [4.8, 5.0]
+
+
+def test_price_break_lists_must_pair_up():
+    frame = _frame(
+        policy="min_max",
+        order_cost=10.0,
+        holding_rate=0.001,
+        break_quantities=[0.0, 100.0],
+        break_prices=[5.0],
+    )
+    with pytest.raises(PlanInputError, match="differ in length"):
+        plan_policies(frame)

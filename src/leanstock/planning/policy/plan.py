@@ -22,7 +22,7 @@ import numpy.typing as npt
 import polars as pl
 from scipy import special
 
-from leanstock.planning.policy.classic import eoq
+from leanstock.planning.policy.classic import eoq, eoq_price_breaks
 from leanstock.planning.policy.distributions import (
     buffer_levels,
     is_count_demand,
@@ -91,6 +91,37 @@ def _column(frame: pl.DataFrame, name: str) -> FloatArray:
     return frame.get_column(name).cast(pl.Float64).to_numpy()
 
 
+def _price_breaks(frame: pl.DataFrame) -> tuple[FloatArray, FloatArray] | None:
+    """`break_quantities` and `break_prices` list columns as NaN-padded (n, m) arrays."""
+    if "break_quantities" not in frame.columns or "break_prices" not in frame.columns:
+        return None
+    lists = frame.select(
+        pl.col("break_quantities").cast(pl.List(pl.Float64)),
+        pl.col("break_prices").cast(pl.List(pl.Float64)),
+    )
+    uneven = lists.select(
+        pl.col("break_quantities").list.len() != pl.col("break_prices").list.len()
+    ).to_series()
+    if uneven.any():
+        row = int(uneven.arg_true()[0])
+        raise PlanInputError(f"row {row}: break_quantities and break_prices differ in length")
+    width = int(lists.get_column("break_prices").list.len().fill_null(0).to_numpy().max(initial=0))
+    if width == 0:
+        return None
+    columns = lists.select(
+        *(
+            pl.col("break_quantities").list.get(j, null_on_oob=True).alias(f"q{j}")
+            for j in range(width)
+        ),
+        *(
+            pl.col("break_prices").list.get(j, null_on_oob=True).alias(f"p{j}")
+            for j in range(width)
+        ),
+    ).fill_null(np.nan)
+    values = columns.to_numpy().astype(np.float64)
+    return values[:, :width], values[:, width:]
+
+
 def _with_defaults(frame: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -142,12 +173,16 @@ def plan_policies(
       `holding_rate` (0; per period, share of unit cost); `moq` (0), `pack_size` (1),
       `max_order` (∞), `shelf_life` (∞ periods), `container_size` (kanban; default the
       order quantity), `kanban_safety` (0.1), `customer_wait` (make/buy-to-order: the wait
-      customers accept, periods), `integral_units` (True: demand comes in whole units).
+      customers accept, periods), `integral_units` (True: demand comes in whole units);
+      `break_quantities` / `break_prices` (lists, all-units quantity discounts: the price
+      `break_prices[j]` applies to a whole order of at least `break_quantities[j]`, the
+      first break at 0).
 
     Output: the input columns plus `protection_interval`, `lead_time_demand_mean`,
     `lead_time_demand_sd` (over the protection interval), `distribution` ("normal",
     "poisson", "negative_binomial" or "none"), `target_service`, `safety_stock`,
-    `reorder_point`, `order_up_to`, `order_quantity`, `kanban_cards`, `order_capped` (MOQ,
+    `reorder_point`, `order_up_to`, `order_quantity`, `unit_price` (the price the order
+    quantity earns; `unit_cost` without price breaks), `kanban_cards`, `order_capped` (MOQ,
     pack, maximum or shelf life kept the quantity from the need), `lead_time_ok`
     (make/buy-to-order only: lead time at 95% fits the customer's wait; null elsewhere) and
     `explanation`.
@@ -155,7 +190,8 @@ def plan_policies(
     The maths, per policy (order when the position is below the reorder point):
 
     - order quantity Q: the EOQ √(2Kλ/(i·c)) when an order cost and a holding rate are
-      given, else the demand of one review period (one period for continuous review);
+      given (with price breaks, the all-units-discount EOQ of `eoq_price_breaks`), else the
+      demand of one review period (one period for continuous review);
       then MOQ/pack rounding capped by `max_order` and the shelf-life cap
       Q ≤ μ_d·T − SS (`rules`);
     - `reorder_point` (s, Q), continuous review: protection interval P = L; s the smallest
@@ -213,7 +249,23 @@ def plan_policies(
 
     economic = eoq(order_cost, holding, mu).quantity
     base_q = mu * np.maximum(review, 1.0)
-    raw_q = np.where((order_cost > 0) & (holding > 0) & np.isfinite(economic), economic, base_q)
+    has_eoq = (order_cost > 0) & (holding > 0) & np.isfinite(economic)
+    raw_q = np.where(has_eoq, economic, base_q)
+    unit_price = unit_cost.copy()
+    breaks = _price_breaks(f)
+    if breaks is not None:
+        quantities, prices = breaks
+        priced = has_eoq & ~np.isnan(prices[:, 0])
+        if priced.any():
+            best = eoq_price_breaks(
+                order_cost[priced],
+                _column(f, "holding_rate")[priced],
+                mu[priced],
+                quantities[priced],
+                prices[priced],
+            )
+            raw_q[priced] = best.quantity
+            unit_price[priced] = best.unit_price
     raw_q = np.where(integral, np.ceil(raw_q - 1e-9), raw_q)
 
     # Continuous review protects the lead time only; the P/L split handles periodic review.
@@ -290,6 +342,7 @@ def plan_policies(
         pl.Series("order_quantity", np.where(no_buffer, 0.0, q)),
         pl.Series("kanban_cards", cards).fill_nan(None),
         pl.Series("order_capped", rounded.capped & ~no_buffer),
+        pl.Series("unit_price", unit_price),
         pl.Series("lead_time_ok", fits)
         .to_frame()
         .select(
