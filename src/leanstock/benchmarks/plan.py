@@ -60,12 +60,21 @@ def generate_catalogue(rows: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataF
             "customer_wait": np.where(rng.random(rows) < 0.5, rng.uniform(5.0, 30.0, rows), np.nan),
         }
     )
+    # Stock positions around each item's own levels, as a running business would have them:
+    # from a preliminary plan (not timed), between 90% of the reorder point and the order-up-to
+    # level plus a little, open supply on a third of the items.
+    levels = plan_policies(plan_input)
+    reorder = levels.get_column("reorder_point").to_numpy()
+    up_to = levels.get_column("order_up_to").to_numpy()
+    open_order = rng.random(rows) < 0.3
     position = pl.DataFrame(
         {
             "item": plan_input["item"],
             "location": plan_input["location"],
-            "on_hand": np.floor(mean * lead * rng.uniform(0.3, 2.5, rows)),
-            "open_supply": np.floor(mean * lead * rng.uniform(0.0, 1.0, rows)),
+            "on_hand": np.floor(rng.uniform(0.9 * reorder, 1.1 * up_to + 1.0)),
+            "open_supply": np.where(
+                open_order, levels.get_column("order_quantity").to_numpy(), 0.0
+            ),
             "reserved": np.floor(mean * rng.uniform(0.0, 3.0, rows)),
         }
     )

@@ -554,6 +554,7 @@ def suggest_orders(
     periods_to_need = np.where(mto, 0.0, np.clip(periods_to_need, 0.0, 3650.0 / period_days))
     need_days = np.round(periods_to_need * period_days)
     lead_days = np.round(lead * period_days)
+    slack_days = np.round((periods_to_need - lead) * period_days)
     start = pl.lit(today, dtype=pl.Date)
     out = joined.with_columns(
         pl.Series("position", pos),
@@ -561,14 +562,17 @@ def suggest_orders(
         pl.Series("suggested_quantity", rounded.quantity),
         pl.Series("_need_days", need_days.astype(np.int64)),
         pl.Series("_lead_days", lead_days.astype(np.int64)),
+        pl.Series("_slack_days", slack_days.astype(np.int64)),
     ).with_columns(
         pl.coalesce(pl.col("due"), start + pl.duration(days=pl.col("_need_days"))).alias(
             "need_date"
-        )
+        ),
+        pl.when(pl.col("due").is_null())
+        .then(start + pl.duration(days=pl.col("_slack_days")))
+        .otherwise(pl.col("due") - pl.duration(days=pl.col("_lead_days")))
+        .alias("_order_by"),
     )
     out = out.with_columns(
-        (pl.col("need_date") - pl.duration(days=pl.col("_lead_days"))).alias("_order_by")
-    ).with_columns(
         (pl.col("_order_by") < start).alias("late"),
         pl.max_horizontal(pl.col("_order_by"), start).alias("order_by"),
     )
