@@ -1,0 +1,187 @@
+"""Check demand history and put it on a regular grid the models can read.
+
+The engine works on one long frame keyed by an integer series id `sid` (one per
+item-location), so that nothing on a hot path compares strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+FREQUENCIES: dict[str, tuple[str, int]] = {
+    # business code -> (polars interval, season length in periods)
+    "D": ("1d", 7),
+    "W": ("1w", 52),
+    "M": ("1mo", 12),
+}
+
+
+class ForecastInputError(ValueError):
+    """The history, calendar or options cannot be forecast; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """History on a regular grid, with the key of each series.
+
+    `frame` has sid, ds, qty (float, censored periods already imputed), stockout, event;
+    `keys` maps sid to item (and location).
+    """
+
+    frame: pl.DataFrame
+    keys: pl.DataFrame
+    key_columns: tuple[str, ...]
+    interval: str
+    season_length: int
+
+
+def season_length_of(freq: str) -> int:
+    return FREQUENCIES[check_freq(freq)][1]
+
+
+def check_freq(freq: str) -> str:
+    code = freq.strip().upper()
+    if code not in FREQUENCIES:
+        raise ForecastInputError(
+            f"Unknown frequency {freq!r}: use D (daily), W (weekly) or M (monthly)."
+        )
+    return code
+
+
+def check_horizon(horizon: int) -> int:
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        raise ForecastInputError(
+            f"The horizon must be a whole number of periods ≥ 1, not {horizon!r}."
+        )
+    return horizon
+
+
+def prepare(history: pl.DataFrame, freq: str) -> Prepared:
+    """Validate `history` (item, [location], ds, qty, [stockout]) and regularise it.
+
+    Missing periods inside a series are sales of zero (an order system records every
+    sale, so a period without a row sold nothing). Leading periods before the first
+    recorded sale are dropped: a product not yet launched has no demand to learn from.
+    """
+    code = check_freq(freq)
+    interval, season = FREQUENCIES[code]
+    missing = [c for c in ("item", "ds", "qty") if c not in history.columns]
+    if missing:
+        raise ForecastInputError(
+            f"The history lacks the column(s) {', '.join(missing)}; "
+            "it needs item, ds, qty (and optionally location, stockout)."
+        )
+    if history.height == 0:
+        raise ForecastInputError("The history is empty.")
+    keys = ("item", "location") if "location" in history.columns else ("item",)
+    cols = [*keys, "ds", "qty"]
+    has_stockout = "stockout" in history.columns
+    if has_stockout:
+        cols.append("stockout")
+    extra = ["category"] if "category" in history.columns else []
+    frame = history.select(cols + extra)
+    for key in keys:
+        if frame[key].null_count():
+            raise ForecastInputError(f"The history has rows without {key}.")
+        if frame.schema[key] not in (pl.Categorical, pl.Enum) and not isinstance(
+            frame.schema[key], pl.Enum
+        ):
+            frame = frame.with_columns(pl.col(key).cast(pl.String))
+    frame = _coerce_dates(frame)
+    qty_dtype = frame.schema["qty"]
+    if not qty_dtype.is_numeric():
+        raise ForecastInputError(f"qty must be a number, not {qty_dtype}.")
+    frame = frame.with_columns(pl.col("qty").cast(pl.Float64))
+    bad = frame.filter(pl.col("qty").is_null() | pl.col("qty").is_nan())
+    if bad.height:
+        raise ForecastInputError(f"{bad.height} row(s) have no qty, e.g. {_where(bad, keys)}.")
+    negative = frame.filter(pl.col("qty") < 0)
+    if negative.height:
+        raise ForecastInputError(
+            f"Negative quantities in {negative.height} row(s), e.g. {_where(negative, keys)}; "
+            "record returns separately, demand is never negative."
+        )
+    if has_stockout:
+        frame = frame.with_columns(pl.col("stockout").fill_null(False).cast(pl.Boolean))
+    else:
+        frame = frame.with_columns(stockout=pl.lit(False))
+
+    frame = frame.sort([*keys, "ds"])
+    frame = frame.with_columns(sid=pl.struct(keys).rle_id())
+    dup = frame.filter(pl.struct("sid", "ds").is_duplicated())
+    if dup.height:
+        raise ForecastInputError(
+            f"Duplicate periods: {dup.height} rows share an item, location and ds, "
+            f"e.g. {_where(dup, keys)}; sum them before forecasting."
+        )
+    _check_alignment(frame, code, keys)
+    key_frame = frame.group_by("sid").agg([pl.col(k).first() for k in (*keys, *extra)]).sort("sid")
+    frame = _fill_gaps(frame.select("sid", "ds", "qty", "stockout"), interval)
+    frame = frame.filter((pl.col("qty") > 0).cum_max().over("sid") | _last_row_per_sid())
+    return Prepared(frame, key_frame, keys, interval, season)
+
+
+def _last_row_per_sid() -> pl.Expr:
+    """Keep one row of a series that never sold, so it still gets a (zero) forecast."""
+    return (
+        pl.int_range(pl.len(), dtype=pl.Int64).over("sid")
+        == pl.len().over("sid").cast(pl.Int64) - 1
+    )
+
+
+def _coerce_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    dtype = frame.schema["ds"]
+    if dtype == pl.String:
+        try:
+            frame = frame.with_columns(pl.col("ds").str.to_date(strict=True))
+        except pl.exceptions.PolarsError as exc:
+            raise ForecastInputError(
+                "ds must be dates like 2024-01-31; some values are not."
+            ) from exc
+    elif isinstance(dtype, pl.Datetime):
+        frame = frame.with_columns(pl.col("ds").dt.date())
+    elif dtype != pl.Date:
+        raise ForecastInputError(f"ds must be a date, not {dtype}.")
+    if frame["ds"].null_count():
+        raise ForecastInputError("The history has rows without ds.")
+    return frame
+
+
+def _check_alignment(frame: pl.DataFrame, code: str, keys: tuple[str, ...]) -> None:
+    """Weekly periods start on the same weekday per series; monthly on the 1st."""
+    if code == "M":
+        off = frame.filter(pl.col("ds").dt.day() != 1)
+        if off.height:
+            raise ForecastInputError(
+                f"Monthly periods must start on the 1st; e.g. {_where(off, keys)} does not."
+            )
+    elif code == "W":
+        off = frame.filter(pl.col("ds").dt.weekday().n_unique().over("sid") > 1)
+        if off.height:
+            raise ForecastInputError(
+                f"Weekly periods of one series must fall on the same weekday; "
+                f"e.g. {_where(off, keys)} does not."
+            )
+
+
+def _fill_gaps(frame: pl.DataFrame, interval: str) -> pl.DataFrame:
+    span = frame.group_by("sid").agg(start=pl.col("ds").min(), end=pl.col("ds").max(), n=pl.len())
+    expected = span.select(pl.date_ranges("start", "end", interval).list.len().alias("m"), "n")
+    if (expected["m"] == expected["n"]).all():
+        return frame
+    grid = span.select("sid", pl.date_ranges("start", "end", interval).alias("ds")).explode("ds")
+    return (
+        grid.join(frame, on=["sid", "ds"], how="left")
+        .with_columns(pl.col("qty").fill_null(0.0), pl.col("stockout").fill_null(False))
+        .sort("sid", "ds")
+    )
+
+
+def _where(rows: pl.DataFrame, keys: tuple[str, ...]) -> str:
+    first = rows.row(0, named=True)
+    parts = [f"{k}={first[k]}" for k in keys if k in first]
+    if "ds" in first:
+        parts.append(f"ds={first['ds']}")
+    return ", ".join(parts) if parts else "row 1"
