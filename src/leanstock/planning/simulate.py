@@ -279,7 +279,7 @@ class PlannerPolicy:
     review_period: float = 1.0
     lead_time_sd: FloatArray | None = None
     integral_units: bool = True
-    feedback_gain: float = 0.2
+    feedback_gain: float = 0.3
     feedback_memory: float = 0.8
     _log_scale: float = field(default=0.0, init=False)
     _last_period: int = field(default=-1, init=False)
