@@ -12,9 +12,13 @@
    origin, b = Σ ŷy/s² / Σ ŷ²/s² over the backtest (s the series' RMSSE scale), so a
    forecast that has been systematically too high (obsolescent parts) or too low
    stops being so; b is used only for groups of ≥ 30 series and kept in [0.5, 1.5].
-5. Quantiles are split conformal (Vovk et al., 2005; Angelopoulos & Bates, 2023): the
-   p-quantile is ŷ + the ⌈(n+1)p⌉/n empirical quantile of that series' n backtest
-   residuals, cut at zero. New items (too short to backtest) use Poisson quantiles.
+5. Quantiles are conformal from the backtest (split conformal prediction; Vovk et al.,
+   2005; Angelopoulos & Bates, 2023): the p-quantile is ŷ + the empirical p-quantile
+   (linear interpolation) of that series' backtest residuals y − ŷ, cut at zero. The
+   finite-sample ⌈(n+1)p⌉/n correction is left out on purpose: with count data full of
+   zeros every quantile ≥ 0 already covers the zeros, and the correction over-covers
+   (carparts: 95.5 % at a nominal 90 %). New items, too short to backtest, get Poisson
+   quantiles around their mean.
 """
 
 from __future__ import annotations
@@ -186,7 +190,7 @@ def forecast(
                 part, result, horizon, qs, engine, scheduler, n_jobs, models=models
             )
             timings["fit"] = timings.get("fit", 0.0) + time.perf_counter() - tick
-        except Exception as exc:  # noqa: BLE001 - one bad group must not sink the run
+        except Exception as exc:
             done += 1
             result = _short_history_group(part, horizon, qs, engine, scheduler, n_jobs)
             result.selection = result.selection.with_columns(
@@ -335,9 +339,7 @@ def _backtest_group(
     n = plan.windows * plan.horizon
     offsets = combined.group_by("sid").agg(
         [
-            (pl.col("actual") - pl.col("forecast"))
-            .quantile(min(1.0, math.ceil((n + 1) * p) / n), "higher")
-            .alias(quantile_column(p))
+            (pl.col("actual") - pl.col("forecast")).quantile(p, "linear").alias(quantile_column(p))
             for p in qs
         ]
     )
@@ -400,10 +402,10 @@ def _forecast_group(
         .join(chosen, on=["sid", "members"])
         .group_by("sid", "t")
         .agg(
-            (
+
                 pl.col("forecast").fill_nan(0.0).mean().clip(lower_bound=0.0)
                 * pl.col("calibration").first()
-            )
+
         )
     )
     result.points = points

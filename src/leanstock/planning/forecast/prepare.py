@@ -62,8 +62,8 @@ def prepare(history: pl.DataFrame, freq: str) -> Prepared:
     """Validate `history` (item, [location], ds, qty, [stockout]) and regularise it.
 
     Missing periods inside a series are sales of zero (an order system records every
-    sale, so a period without a row sold nothing). Leading periods before the first
-    recorded sale are dropped: a product not yet launched has no demand to learn from.
+    sale, so a period without a row sold nothing). A series starts at its first row, so
+    rows should start when the item was launched at the location.
     """
     code = check_freq(freq)
     interval, season = FREQUENCIES[code]
@@ -119,16 +119,7 @@ def prepare(history: pl.DataFrame, freq: str) -> Prepared:
     _check_alignment(frame, code, keys)
     key_frame = frame.group_by("sid").agg([pl.col(k).first() for k in (*keys, *extra)]).sort("sid")
     frame = _fill_gaps(frame.select("sid", "ds", "qty", "stockout"), interval)
-    frame = frame.filter((pl.col("qty") > 0).cum_max().over("sid") | _last_row_per_sid())
     return Prepared(frame, key_frame, keys, interval, season)
-
-
-def _last_row_per_sid() -> pl.Expr:
-    """Keep one row of a series that never sold, so it still gets a (zero) forecast."""
-    return (
-        pl.int_range(pl.len(), dtype=pl.Int64).over("sid")
-        == pl.len().over("sid").cast(pl.Int64) - 1
-    )
 
 
 def _coerce_dates(frame: pl.DataFrame) -> pl.DataFrame:
