@@ -334,7 +334,7 @@ class PlannerPolicy:
         has_eoq = (items.order_cost > 0) & (holding > 0)
         if has_eoq.any():
             economic = eoq(items.order_cost, holding, mu).quantity
-            q = np.where(has_eoq, np.maximum(economic, mu * review), mu * review)
+            q = np.where(has_eoq, economic, mu * review)
             if self.integral_units:
                 q = np.ceil(q - 1e-9)
             q = round_order_quantity(q, items.moq, items.pack_size).quantity

@@ -124,35 +124,41 @@ def test_the_forecaster_sees_only_the_past():
     assert seen == list(range(4, 21))
 
 
-def test_planner_levels_are_those_of_plan_policies():
+@pytest.mark.parametrize(("policy_name", "order_cost"), [("periodic", 0.0), ("min_max", 40.0)])
+def test_planner_levels_are_those_of_plan_policies(policy_name, order_cost):
     rng = np.random.default_rng(2)
     n = 200
     mean = rng.gamma(0.6, 8.0, n)
     sd = mean * rng.uniform(0.3, 2.5, n) + 0.05
     lead = rng.integers(0, 6, n)
-    items = Items.uniform(n, 0)
     items = Items(
         lead_time=lead,
-        unit_cost=items.unit_cost,
-        moq=items.moq,
-        pack_size=items.pack_size,
-        order_cost=items.order_cost,
-        holding_rate=items.holding_rate,
+        unit_cost=np.full(n, 2.0),
+        moq=np.full(n, 5.0),
+        pack_size=np.full(n, 3.0),
+        order_cost=np.full(n, order_cost),
+        holding_rate=np.full(n, 0.01),
     )
     policy = PlannerPolicy(items, np.full(n, 0.95), feedback_gain=0.0)
-    _, up_to = policy.levels(Forecast(mean, sd), ReviewState(0, 0.0, 0.0, 0, 0))
+    reorder, up_to = policy.levels(Forecast(mean, sd), ReviewState(0, 0.0, 0.0, 0, 0))
     plan = plan_policies(
         pl.DataFrame(
             {
                 "item": np.arange(n).astype(str),
                 "location": "main",
-                "policy": "periodic",
+                "policy": policy_name,
                 "demand_mean": mean,
                 "demand_sd": sd,
                 "lead_time_mean": lead.astype(float),
+                "unit_cost": 2.0,
+                "order_cost": order_cost,
+                "holding_rate": 0.01,
+                "moq": 5.0,
+                "pack_size": 3.0,
             }
         )
     )
+    np.testing.assert_array_equal(reorder, plan["reorder_point"].to_numpy())
     np.testing.assert_array_equal(up_to, plan["order_up_to"].to_numpy())
 
 

@@ -274,7 +274,9 @@ def plan_policies(
     level_sd_p = np.where(cont, sd_l, sd_p)
     level_mean_l = np.where(cont, 0.0, mean_l)
     level_sd_l = np.where(cont, 0.0, sd_l)
-    cycle_demand = np.where(policy == "periodic", mu * review, np.maximum(raw_q, mu * review))
+    # The demand per cycle is what one order brings in: Q after MOQ and pack rounding.
+    ordered = round_order_quantity(raw_q, moq, pack, max_order).quantity
+    cycle_demand = np.where(policy == "periodic", mu * review, np.maximum(ordered, mu * review))
     allowed = np.where(fill, (1.0 - service) * cycle_demand, np.inf)
     alpha = np.where(fill, 0.0, service)
     buffered = np.isin(policy, _BUFFERED)
