@@ -67,7 +67,11 @@ def simulate(
         ),
     ],
     policy: Annotated[
-        PolicyChoice, typer.Option(help="auto: the planner; periodic: (R, S) only; baseline.")
+        PolicyChoice,
+        typer.Option(
+            help="auto: the planner; periodic: the planner with (R, S) only; baseline: "
+            "order up to μ·P + z·σ·√P with one z."
+        ),
     ] = PolicyChoice.auto,
     service_level: Annotated[
         float, typer.Option(min=0.5, max=0.9999, help="Target service level.")
@@ -85,8 +89,7 @@ def simulate(
 ) -> None:
     """Replay DEMAND under the policy, re-planning each period from the past only.
 
-    Prints service and stock per item (the top items by demand) and overall; the last line is
-    one JSON object of the overall figures.
+    Prints service and stock per item and overall; the last line is one JSON object.
     """
     try:
         history = _load(demand, items)
