@@ -402,10 +402,8 @@ def _forecast_group(
         .join(chosen, on=["sid", "members"])
         .group_by("sid", "t")
         .agg(
-
-                pl.col("forecast").fill_nan(0.0).mean().clip(lower_bound=0.0)
-                * pl.col("calibration").first()
-
+            pl.col("forecast").fill_nan(0.0).mean().clip(lower_bound=0.0)
+            * pl.col("calibration").first()
         )
     )
     result.points = points
@@ -521,7 +519,7 @@ def _assemble(
     class_frame = (
         classes.join(keys, on="sid")
         .sort("sid")
-        .select(*key_columns, "n", "adi", "cv2", "demand_class")
+        .select(*key_columns, "n", "adi", "cv2", "demand_class", "seasonal")
     )
     del horizon
     return {
