@@ -245,7 +245,6 @@ def plan_policies(
 
     mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review)
     mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0)
-    count = is_count_demand(mean_p, integral)
 
     economic = eoq(order_cost, holding, mu).quantity
     base_q = mu * np.maximum(review, 1.0)
@@ -274,6 +273,7 @@ def plan_policies(
     level_sd_p = np.where(cont, sd_l, sd_p)
     level_mean_l = np.where(cont, 0.0, mean_l)
     level_sd_l = np.where(cont, 0.0, sd_l)
+    count = is_count_demand(level_mean_p, integral)
     # The demand per cycle is what one order brings in: Q after MOQ and pack rounding.
     ordered = round_order_quantity(raw_q, moq, pack, max_order).quantity
     cycle_demand = np.where(policy == "periodic", mu * review, np.maximum(ordered, mu * review))
@@ -326,7 +326,7 @@ def plan_policies(
         buffered,
         np.where(
             count,
-            np.where(sd_p**2 > mean_p * (1 + 1e-9), "negative_binomial", "poisson"),
+            np.where(level_sd_p**2 > level_mean_p * (1 + 1e-9), "negative_binomial", "poisson"),
             "normal",
         ),
         "none",
