@@ -187,3 +187,4 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=True),
     Column("created_at", Timestamp, nullable=False, index=True),
 )
+from leanstock.adapters.db import order_tables as order_tables  # noqa: E402,F401
