@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from leanstock.adapters.db.catalog import CatalogRepository
 from leanstock.adapters.db.ledger import LedgerRepository, Place
+from leanstock.adapters.db.orders import OrdersRepository
 from leanstock.domain.errors import Conflict
 
 
@@ -61,6 +62,7 @@ class UnitOfWork:
         self._connection.begin()
         self.catalog = CatalogRepository(self._connection)
         self.ledger = LedgerRepository(self._connection)
+        self.orders = OrdersRepository(self._connection)
         return self
 
     def __exit__(
