@@ -1,0 +1,508 @@
+"""The pull: serve a demand from stock, pull supply for the rest, and undo it when demand shrinks.
+
+A demand is a sales line or a production order's component. Served from stock means reserved
+under the item-location's row lock, exactly as `stock.reserve` does, so concurrent demands
+never promise more than is there. What stock cannot serve is pulled by the item's policy
+(DESIGN.md, the JIT loop, step 4) and pegged to the demand; pulled supply, when it arrives,
+is reserved for its pegs first. Everything here runs inside the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from leanstock.adapters.db.ledger import Place
+from leanstock.adapters.db.orders import PegRow
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Policy
+from leanstock.domain.errors import Conflict
+from leanstock.domain.ledger import usable
+from leanstock.domain.orders import (
+    Component,
+    DemandKind,
+    Fulfilment,
+    ProductionOrder,
+    ProductionStatus,
+    PurchaseLine,
+    PurchaseOrder,
+    PurchaseStatus,
+    Supply,
+    SupplyKind,
+    TransferOrder,
+    TransferStatus,
+    number,
+    order_quantity,
+    promise_date,
+)
+from leanstock.domain.quantities import QUANTUM
+
+ZERO = Decimal(0)
+
+# Days a transfer between two of the business's own locations takes, door to door.
+TRANSFER_DAYS = 1
+
+STOCKED = {Policy.KANBAN, Policy.REORDER_POINT, Policy.MIN_MAX, Policy.PERIODIC}
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Something that needs `item` at `place`: a sales line, or a component of a production order.
+
+    `reference` names its reservations (SO-000001/1, MO-000002/FLOUR) and its pegs.
+    """
+
+    kind: DemandKind
+    id: int
+    reference: str
+    item_id: int
+    sku: str
+    place: Place
+    customer: str | None = None
+    sales_order_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PegView:
+    supply: str
+    kind: str
+    quantity: Decimal
+    received: Decimal
+    status: str
+    expected: date | None
+
+
+@dataclass
+class Pulled:
+    """What a pull arranged: how, the pegs it made, and when their supply is expected."""
+
+    fulfilment: Fulfilment
+    pegs: list[PegView] = field(default_factory=list)
+
+    @property
+    def supplies(self) -> list[Supply]:
+        return [Supply(p.quantity - p.received, p.expected) for p in self.pegs]
+
+
+def reserve_from_stock(uow: UnitOfWork, demand: Demand, wanted: Decimal, today: date) -> Decimal:
+    """Reserve up to `wanted` of what is available; returns how much was reserved.
+
+    available = usable on hand − reserved, read under the stock row lock (`stock.reserve`).
+    """
+    level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, demand.place)
+    available = usable(lots, today) - level.reserved
+    take = min(max(available, ZERO), wanted)
+    if take > 0:
+        uow.ledger.add_reservation(demand.item_id, demand.place.id, demand.reference, take)
+        uow.ledger.change_reserved(demand.item_id, demand.place.id, take)
+    return take
+
+
+def pull(uow: UnitOfWork, demand: Demand, item: Item, quantity: Decimal, today: date) -> Pulled:
+    """Pull supply for `quantity` of `demand` that stock cannot serve, by the item's policy.
+
+    buy_to_order: onto the preferred supplier's open draft; make_to_order: a production order
+    whose components pull in turn; drop_ship: a purchase order shipped to the customer;
+    transfer: from other locations that have it; stocked policies: a backorder the planner
+    replenishes.
+    """
+    policy = item.policy
+    if policy is Policy.DROP_SHIP and demand.kind is DemandKind.SALES_LINE:
+        return _buy(uow, demand, quantity, today, drop_ship=True)
+    if policy in (Policy.BUY_TO_ORDER, Policy.DROP_SHIP):
+        return _buy(uow, demand, quantity, today, drop_ship=False)
+    if policy is Policy.MAKE_TO_ORDER:
+        return _make(uow, demand, quantity, today)
+    if policy is Policy.TRANSFER:
+        return _transfer(uow, demand, quantity, today)
+    return Pulled(Fulfilment.BACKORDER)
+
+
+def _peg(
+    uow: UnitOfWork,
+    demand: Demand,
+    kind: SupplyKind,
+    supply_id: int,
+    supply: str,
+    quantity: Decimal,
+    expected: date | None,
+) -> PegView:
+    uow.orders.add_peg(
+        demand.kind.value, demand.id, kind.value, supply_id, demand.reference, quantity
+    )
+    return PegView(supply, kind.value, quantity, ZERO, "open", expected)
+
+
+def _buy(
+    uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date, drop_ship: bool
+) -> Pulled:
+    terms = uow.orders.preferred_supplier(demand.item_id)
+    if terms is None:
+        return Pulled(Fulfilment.BACKORDER)
+    supplier_id, supplier, price, moq, pack, lead = terms
+    expected = today + timedelta(days=lead)
+    if drop_ship:
+        order = PurchaseOrder(supplier, drop_ship_customer=demand.customer or "customer")
+        uow.orders.add_purchase_order(order, supplier_id, demand.sales_order_id)
+        line = PurchaseLine(1, demand.sku, demand.place.code, quantity, price, expected)
+        uow.orders.add_purchase_line(order.id or 0, line, demand.item_id, demand.place)
+        supply = f"{order.number}/1"
+        peg = _peg(uow, demand, SupplyKind.PURCHASE, line.id or 0, supply, quantity, expected)
+        return Pulled(Fulfilment.DROP_SHIP, [peg])
+    order = uow.orders.open_draft(supplier_id, supplier)
+    found = [ln for ln in order.lines if ln.sku == demand.sku and ln.location == demand.place.code]
+    if found:
+        line = found[0]
+        pegged = sum((p.open for p in uow.orders.pegs_of_supply("purchase", [line.id or 0])), ZERO)
+        line.quantity = max(line.quantity, order_quantity(pegged + quantity, moq, pack))
+        line.expected_date = expected
+        uow.orders.save_purchase_order(order)
+    else:
+        line_no = max((ln.line_no for ln in order.lines), default=0) + 1
+        line = PurchaseLine(
+            line_no,
+            demand.sku,
+            demand.place.code,
+            order_quantity(quantity, moq, pack),
+            price,
+            expected,
+        )
+        uow.orders.add_purchase_line(order.id or 0, line, demand.item_id, demand.place)
+    supply = f"{order.number}/{line.line_no}"
+    peg = _peg(uow, demand, SupplyKind.PURCHASE, line.id or 0, supply, quantity, expected)
+    return Pulled(Fulfilment.PURCHASE, [peg])
+
+
+def _make(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -> Pulled:
+    order = start_production(uow, demand.item_id, demand.sku, demand.place, quantity, today)
+    peg = _peg(
+        uow,
+        demand,
+        SupplyKind.PRODUCTION,
+        order.id or 0,
+        order.number,
+        quantity,
+        order.due_date,
+    )
+    return Pulled(Fulfilment.PRODUCTION, [peg])
+
+
+def start_production(
+    uow: UnitOfWork,
+    item_id: int,
+    sku: str,
+    place: Place,
+    quantity: Decimal,
+    today: date,
+    due_date: date | None = None,
+) -> ProductionOrder:
+    """A draft production order whose components are reserved from stock or pulled.
+
+    The BOM is exploded one level here; a component that is itself made to order pulls its
+    own production order, which explodes the next level. Due: the latest date a component is
+    ready, plus the BOM's lead time (unless a later `due_date` is asked).
+    """
+    bom = uow.orders.bom(item_id)
+    if bom is None:
+        raise Conflict(
+            f"{sku} is made to order but has no bill of materials; add one before ordering it.",
+            "sku",
+        )
+    lead, lines = bom
+    order = ProductionOrder(sku, place.code, quantity)
+    uow.orders.add_production_order(order, item_id, place)
+    ready = today
+    for component_id, line in lines:
+        component = Component(line.component, line.gross(quantity))
+        uow.orders.add_component(order.id or 0, component, component_id)
+        demand = Demand(
+            DemandKind.COMPONENT,
+            component.id or 0,
+            f"{order.number}/{line.component}",
+            component_id,
+            line.component,
+            place,
+        )
+        reserved = reserve_from_stock(uow, demand, component.quantity, today)
+        pulled = Pulled(Fulfilment.STOCK)
+        if reserved < component.quantity:
+            item = uow.catalog.item(line.component).value
+            pulled = pull(uow, demand, item, component.quantity - reserved, today)
+        when = promise_date(
+            today,
+            component.quantity,
+            reserved,
+            pulled.supplies,
+            uow.orders.lead_time(component_id) if pulled.fulfilment is Fulfilment.BACKORDER else 0,
+        )
+        ready = max(ready, when or today)
+    order.due_date = max(ready + timedelta(days=lead), due_date or today)
+    uow.orders.save_production_order(order)
+    return order
+
+
+def _transfer(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -> Pulled:
+    pulled = Pulled(Fulfilment.BACKORDER)
+    remaining = quantity
+    expected = today + timedelta(days=TRANSFER_DAYS)
+    for source, _hint in uow.orders.available_elsewhere(demand.item_id, demand.place.id):
+        if remaining <= 0:
+            break
+        level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, source)
+        take = min(usable(lots, today) - level.reserved, remaining)
+        if take <= 0:
+            continue
+        order = TransferOrder(demand.sku, source.code, demand.place.code, take)
+        order.expected_date = expected
+        uow.orders.add_transfer_order(order, demand.item_id, source, demand.place)
+        uow.ledger.add_reservation(demand.item_id, source.id, order.number, take)
+        uow.ledger.change_reserved(demand.item_id, source.id, take)
+        pulled.pegs.append(
+            _peg(uow, demand, SupplyKind.TRANSFER, order.id or 0, order.number, take, expected)
+        )
+        pulled.fulfilment = Fulfilment.TRANSFER
+        remaining -= take
+    return pulled
+
+
+# Supply arriving
+
+
+def reserve_on_receipt(
+    uow: UnitOfWork, kind: SupplyKind, supply_id: int, item_id: int, place: Place, arrived: Decimal
+) -> Decimal:
+    """Reserve arrived supply for the demands it is pegged to, oldest peg first.
+
+    The caller holds the item-location's stock row lock and has posted the receipt, so what is
+    reserved here is on hand. Returns how much was reserved; the rest is free stock.
+    """
+    remaining = arrived
+    for peg in uow.orders.pegs_of_supply(kind.value, [supply_id]):
+        if remaining <= 0:
+            break
+        take = min(peg.open, remaining)
+        if take <= 0:
+            continue
+        uow.ledger.add_reservation(item_id, place.id, peg.reference, take)
+        uow.ledger.change_reserved(item_id, place.id, take)
+        received = peg.received + take
+        uow.orders.update_peg(
+            peg.id, peg.quantity, received, "received" if received >= peg.quantity else "open"
+        )
+        remaining -= take
+    return arrived - remaining
+
+
+def settle_pegs(uow: UnitOfWork, kind: SupplyKind, supply_id: int) -> list[PegRow]:
+    """Supply that will bring no more (closed short, cancelled): its open pegs end.
+
+    The demands they served fall back to backorder; returns the pegs ended.
+    """
+    ended = [p for p in uow.orders.pegs_of_supply(kind.value, [supply_id]) if p.open > 0]
+    for peg in ended:
+        uow.orders.update_peg(peg.id, peg.received, peg.received, "cancelled")
+    return ended
+
+
+# Demand shrinking
+
+
+def drop(
+    uow: UnitOfWork,
+    demand: Demand,
+    open_before: Decimal,
+    quantity: Decimal,
+    actor: str,
+) -> None:
+    """Take `quantity` off a demand that had `open_before` still to come.
+
+    The unsupplied rest goes first, then pegged supply (a draft is reduced or cancelled; a
+    released one is flagged for a change request to the supplier), newest first, and last
+    its reservations, newest first: stock in hand is the last thing to give back.
+    """
+    remaining = quantity
+    pegs = [p for p in uow.orders.pegs_of_demand(demand.kind.value, [demand.id]) if p.open > 0]
+    reservations, _ = uow.ledger.reservations(reference=demand.reference, status="open", limit=500)
+    reserved = sum((r.open_quantity for r in reservations), ZERO)
+    pegged = sum((p.open for p in pegs), ZERO)
+    remaining -= min(max(open_before - reserved - pegged, ZERO), remaining)
+    for peg in reversed(pegs):
+        if remaining <= 0:
+            break
+        take = min(peg.open, remaining)
+        _unpeg(uow, peg, take, actor)
+        remaining -= take
+    if remaining > 0 and reservations:
+        uow.ledger.lock_stock(demand.item_id, demand.place)
+        for row in reversed(reservations):
+            if remaining <= 0:
+                break
+            take = min(row.open_quantity, remaining)
+            left = row.open_quantity - take
+            uow.ledger.update_reservation(row.id, left, "open" if left > 0 else "released")
+            uow.ledger.change_reserved(row.item_id, row.location_id, -take)
+            remaining -= take
+
+
+def _unpeg(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str) -> None:
+    left = peg.quantity - quantity
+    status = "open" if left > peg.received else ("received" if peg.received > 0 else "cancelled")
+    uow.orders.update_peg(peg.id, left, peg.received, status)
+    if peg.supply_kind == SupplyKind.PURCHASE:
+        _reduce_purchase(uow, peg, quantity, actor)
+    elif peg.supply_kind == SupplyKind.PRODUCTION:
+        _reduce_production(uow, peg.supply_id, quantity, actor)
+    else:
+        _reduce_transfer(uow, peg.supply_id, quantity, actor)
+
+
+def _reduce_purchase(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str) -> None:
+    order_id = uow.orders.purchase_line_order(peg.supply_id)
+    order, refs = uow.orders.purchase_order(order_id, lock=True)
+    line = next(ln for ln in order.lines if ln.id == peg.supply_id)
+    subject = order.number
+    if order.status is PurchaseStatus.DRAFT:
+        pegged = sum((p.open for p in uow.orders.pegs_of_supply("purchase", [peg.supply_id])), ZERO)
+        before = line.quantity
+        if pegged <= 0:
+            uow.orders.delete_purchase_line(peg.supply_id)
+            order.lines.remove(line)
+        elif order.drop_ship_customer is not None:
+            line.quantity = pegged
+        else:
+            terms = uow.orders.preferred_supplier(refs[line.line_no].item_id)
+            moq, pack = (terms[3], terms[4]) if terms else (Decimal(1), Decimal(1))
+            line.quantity = order_quantity(pegged, moq, pack)
+        if not order.lines:
+            order.status = PurchaseStatus.CANCELLED
+            uow.orders.event("purchase_order.cancelled", subject, {"reason": "demand withdrawn"})
+        uow.orders.save_purchase_order(order)
+        uow.orders.audit(
+            actor,
+            "reduce_draft",
+            subject,
+            {"line": line.line_no, "quantity": [before, line.quantity if pegged > 0 else 0]},
+        )
+    elif order.status in (
+        PurchaseStatus.RELEASED,
+        PurchaseStatus.ACKNOWLEDGED,
+        PurchaseStatus.SHIPPED,
+        PurchaseStatus.PARTIALLY_RECEIVED,
+    ):
+        order.change_requested = True
+        uow.orders.save_purchase_order(order)
+        change = {"line": line.line_no, "sku": line.sku, "reduce_by": quantity}
+        uow.orders.event("purchase_order.change_requested", subject, change)
+        uow.orders.audit(actor, "request_change", subject, change)
+
+
+def _reduce_production(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: str) -> None:
+    order, ref, item_ids = uow.orders.production_order(order_id, lock=True)
+    if order.status is ProductionStatus.DRAFT:
+        before = order.quantity
+        after = max(before - quantity, ZERO)
+        for component in order.components:
+            need = (component.quantity * after / before).quantize(QUANTUM, rounding=ROUND_CEILING)
+            demand = component_demand(order, component, item_ids[component.sku], ref.place)
+            drop(uow, demand, component.quantity, component.quantity - need, actor)
+            component.quantity = need
+        order.quantity = after
+        if after == 0:
+            order.status = ProductionStatus.CANCELLED
+            uow.orders.event(
+                "production_order.cancelled", order.number, {"reason": "demand withdrawn"}
+            )
+        uow.orders.save_production_order(order)
+        uow.orders.audit(actor, "reduce_draft", order.number, {"quantity": [before, after]})
+    elif order.status in (ProductionStatus.RELEASED, ProductionStatus.IN_PROGRESS):
+        order.change_requested = True
+        uow.orders.save_production_order(order)
+        change = {"reduce_by": quantity}
+        uow.orders.event("production_order.change_requested", order.number, change)
+        uow.orders.audit(actor, "request_change", order.number, change)
+
+
+def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: str) -> None:
+    order, item_id, source, _target = uow.orders.transfer_order(order_id, lock=True)
+    if order.status is not TransferStatus.DRAFT:
+        return
+    before = order.quantity
+    reservations, _ = uow.ledger.reservations(reference=order.number, status="open")
+    uow.ledger.lock_stock(item_id, source)
+    for row in reservations:
+        left = max(row.open_quantity - quantity, ZERO)
+        uow.ledger.update_reservation(row.id, left, "open" if left > 0 else "released")
+        uow.ledger.change_reserved(item_id, source.id, left - row.open_quantity)
+    if before - quantity <= 0:
+        order.status = TransferStatus.CANCELLED
+        uow.orders.event("transfer_order.cancelled", order.number, {"reason": "demand withdrawn"})
+    else:
+        order.quantity = before - quantity
+    uow.orders.save_transfer_order(order)
+    uow.orders.audit(actor, "reduce_draft", order.number, {"quantity": [before, order.quantity]})
+
+
+def component_demand(
+    order: ProductionOrder, component: Component, item_id: int, place: Place
+) -> Demand:
+    return Demand(
+        DemandKind.COMPONENT,
+        component.id or 0,
+        f"{order.number}/{component.sku}",
+        item_id,
+        component.sku,
+        place,
+    )
+
+
+# Promise dates
+
+
+def promises(
+    uow: UnitOfWork,
+    demands: Sequence[tuple[Demand, Decimal, date | None]],
+    today: date,
+) -> tuple[dict[int, date | None], dict[int, Decimal], dict[int, list[PegView]]]:
+    """Promise date, reserved quantity and pegs per demand id, from what is in the database.
+
+    `demands` are (demand, open quantity, requested date), all of one kind.
+    """
+    if not demands:
+        return {}, {}, {}
+    kind = demands[0][0].kind.value
+    reserved = uow.orders.reserved([d.reference for d, _, _ in demands])
+    pegs = uow.orders.pegs_of_demand(kind, [d.id for d, _, _ in demands])
+    dates = uow.orders.supply_dates(pegs)
+    numbers = uow.orders.supply_numbers(pegs)
+    views: dict[int, list[PegView]] = {d.id: [] for d, _, _ in demands}
+    for p in pegs:
+        views[p.demand_id].append(
+            PegView(
+                numbers[(p.supply_kind, p.supply_id)],
+                p.supply_kind,
+                p.quantity,
+                p.received,
+                p.status,
+                dates.get((p.supply_kind, p.supply_id)),
+            )
+        )
+    promised: dict[int, date | None] = {}
+    held: dict[int, Decimal] = {}
+    for demand, open_quantity, requested in demands:
+        mine = reserved.get(demand.reference, ZERO)
+        held[demand.id] = mine
+        supplies = [
+            Supply(v.quantity - v.received, v.expected)
+            for v in views[demand.id]
+            if v.status == "open"
+        ]
+        covered = mine + sum((s.quantity for s in supplies), ZERO)
+        lead = uow.orders.lead_time(demand.item_id) if covered < open_quantity else None
+        promised[demand.id] = promise_date(today, open_quantity, mine, supplies, lead, requested)
+    return promised, held, views
+
+
+def number_of(kind: str, order_id: int | None) -> str:
+    return number(kind, order_id or 0)

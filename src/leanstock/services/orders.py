@@ -1,0 +1,512 @@
+"""Sales orders: place, confirm (reserve, then pull what stock cannot serve), ship, change, cancel.
+
+Each line records its demand when the order is confirmed, served or not, so stock-outs do not
+hide demand (DESIGN.md, the JIT loop, step 1); `demand_history` is what the forecasts read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from leanstock.adapters.db.catalog import Stored
+from leanstock.adapters.db.ledger import Posting
+from leanstock.adapters.db.orders import LineRef
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.catalog import Item, Policy
+from leanstock.domain.errors import InvalidInput, InvalidTransition, NotFound
+from leanstock.domain.ledger import MoveKind
+from leanstock.domain.orders import (
+    DemandKind,
+    Fulfilment,
+    SalesLine,
+    SalesOrder,
+    SalesStatus,
+    order_id,
+    promise_date,
+)
+from leanstock.domain.quantities import positive
+from leanstock.services._pull import (
+    Demand,
+    PegView,
+    Pulled,
+    drop,
+    promises,
+    pull,
+    reserve_from_stock,
+)
+from leanstock.services.catalog import page_bounds
+from leanstock.services.queries import Rows
+from leanstock.services.retry import retrying
+from leanstock.services.stock import _item, _place, _post, _take, _today, _when
+
+ZERO = Decimal(0)
+FREQUENCIES = {"D": "1d", "W": "1w", "M": "1mo"}
+
+
+@dataclass(frozen=True)
+class NewLine:
+    sku: str
+    quantity: Decimal
+    location: str | None = None
+    requested_date: date | None = None
+
+
+@dataclass(frozen=True)
+class SalesLineView:
+    line_no: int
+    sku: str
+    location: str
+    quantity: Decimal
+    ordered_quantity: Decimal
+    shipped: Decimal
+    open_quantity: Decimal
+    reserved: Decimal
+    short_at_order: Decimal
+    fulfilment: str
+    cancelled: bool
+    requested_date: date | None
+    promise_date: date | None
+    pegs: list[PegView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SalesOrderView:
+    number: str
+    customer: str
+    status: str
+    ordered_at: datetime
+    lines: list[SalesLineView]
+
+
+def sales_id(value: str) -> int:
+    found = order_id("sales", value)
+    if found is None:
+        raise NotFound("sales order", value, "order")
+    return found
+
+
+def _demand(order: SalesOrder, line: SalesLine, ref: LineRef) -> Demand:
+    return Demand(
+        DemandKind.SALES_LINE,
+        ref.id,
+        f"{order.number}/{line.line_no}",
+        ref.item_id,
+        line.sku,
+        ref.place,
+        order.customer,
+        order.id,
+    )
+
+
+def _line_view(
+    line: SalesLine, reserved: Decimal, promised: date | None, pegs: list[PegView]
+) -> SalesLineView:
+    return SalesLineView(
+        line.line_no,
+        line.sku,
+        line.location,
+        line.quantity,
+        line.ordered_quantity,
+        line.shipped,
+        line.open_quantity,
+        reserved,
+        line.short_at_order,
+        line.fulfilment.value,
+        line.cancelled,
+        line.requested_date,
+        promised,
+        pegs,
+    )
+
+
+def _serve(
+    uow: UnitOfWork,
+    order: SalesOrder,
+    refs: Mapping[int, LineRef],
+    items: Mapping[str, Item],
+    today: date,
+    wanted: Mapping[int, Decimal],
+) -> dict[int, SalesLineView]:
+    """Reserve what stock can give each line and pull the rest; record the shortfall.
+
+    Lines are served in item-location order, so two orders locking the same stock rows take
+    them in the same order.
+    """
+    views: dict[int, SalesLineView] = {}
+    for line in sorted(
+        (ln for ln in order.lines if ln.line_no in wanted),
+        key=lambda ln: (refs[ln.line_no].item_id, refs[ln.line_no].place.id),
+    ):
+        quantity = wanted[line.line_no]
+        item = items[line.sku]
+        demand = _demand(order, line, refs[line.line_no])
+        reserved = (
+            ZERO
+            if item.policy is Policy.DROP_SHIP
+            else reserve_from_stock(uow, demand, quantity, today)
+        )
+        short = quantity - reserved
+        pulled = pull(uow, demand, item, short, today) if short > 0 else Pulled(Fulfilment.STOCK)
+        line.short_at_order += short
+        if short > 0:
+            line.fulfilment = pulled.fulfilment
+        covered = reserved + sum((s.quantity for s in pulled.supplies), ZERO)
+        lead = uow.orders.lead_time(demand.item_id) if covered < quantity else None
+        promised = promise_date(
+            today, quantity, reserved, pulled.supplies, lead, line.requested_date
+        )
+        views[line.line_no] = _line_view(line, reserved, promised, pulled.pegs)
+    return views
+
+
+def _items(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, Item]:
+    return {sku: uow.catalog.item(sku).value for sku in set(skus)}
+
+
+@retrying
+def place_order(
+    uow: UnitOfWork,
+    customer: str,
+    lines: Sequence[NewLine],
+    *,
+    location: str | None = None,
+    confirm: bool = False,
+    ordered_at: datetime | None = None,
+    actor: str = "system",
+    today: date | None = None,
+) -> SalesOrderView:
+    """Record a customer's order; with `confirm`, confirm it in the same transaction."""
+    customer = catalog.text(customer, "customer")
+    if not lines:
+        raise InvalidInput("An order needs at least one line.", "lines")
+    when = _when(ordered_at)
+    day = _today(today)
+    with uow:
+        order_lines: list[SalesLine] = []
+        refs: list[tuple[int, Any]] = []
+        items: dict[str, Item] = {}
+        for n, new in enumerate(lines, 1):
+            code = new.location or location
+            if code is None:
+                raise InvalidInput(f"Line {n} names no location to ship from.", "location")
+            stored: Stored[Item] = _item(uow, new.sku, None, None)
+            if not stored.value.active:
+                raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
+            items[new.sku] = stored.value
+            place = _place(uow, code, "location")
+            refs.append((stored.id, place))
+            order_lines.append(
+                SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date)
+            )
+        order = SalesOrder(customer, order_lines, ordered_at=when)
+        if confirm:
+            order.status = SalesStatus.CONFIRMED
+        ids = uow.orders.add_sales_order(order, refs)
+        line_refs = {
+            line.line_no: LineRef(line_id, item_id, place)
+            for line, line_id, (item_id, place) in zip(order_lines, ids, refs, strict=True)
+        }
+        if confirm:
+            views = _serve(
+                uow, order, line_refs, items, day, {ln.line_no: ln.quantity for ln in order_lines}
+            )
+            uow.orders.save_sales_order(order)
+            uow.orders.event("sales_order.confirmed", order.number, {"customer": customer})
+        else:
+            views = {ln.line_no: _line_view(ln, ZERO, None, []) for ln in order_lines}
+        uow.orders.audit(
+            actor,
+            "place" + ("_and_confirm" if confirm else ""),
+            order.number,
+            {"customer": customer, "lines": [[ln.sku, ln.quantity] for ln in order_lines]},
+        )
+        uow.commit()
+    return SalesOrderView(
+        order.number,
+        order.customer,
+        order.status.value,
+        when,
+        [views[ln.line_no] for ln in order_lines],
+    )
+
+
+@retrying
+def confirm_order(
+    uow: UnitOfWork, number: str, *, actor: str = "system", today: date | None = None
+) -> SalesOrderView:
+    """Confirm a draft: each line reserves available stock and pulls supply for the rest."""
+    day = _today(today)
+    with uow:
+        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order.confirm()
+        order.status = SalesStatus.CONFIRMED
+        items = _items(uow, [ln.sku for ln in order.lines])
+        _serve(uow, order, refs, items, day, {ln.line_no: ln.quantity for ln in order.lines})
+        uow.orders.save_sales_order(order)
+        uow.orders.event("sales_order.confirmed", order.number, {"customer": order.customer})
+        uow.orders.audit(actor, "confirm", order.number, {})
+        uow.commit()
+    return get_order(uow, number, today=day)
+
+
+@retrying
+def ship_order(
+    uow: UnitOfWork,
+    number: str,
+    lines: Mapping[int, Decimal] | None = None,
+    *,
+    actor: str = "system",
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> SalesOrderView:
+    """Ship reserved stock of some lines (`line_no → quantity`), or all that is reserved.
+
+    A line ships only what is reserved for it: what is still coming ships when it arrives.
+    Drop-shipped lines ship when the supplier's delivery to the customer is received.
+    """
+    when = _when(occurred_at)
+    day = _today(today)
+    with uow:
+        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order.check_shippable()
+        wanted = dict(lines) if lines is not None else None
+        shipped: dict[int, Decimal] = {}
+        for line in order.lines:
+            if wanted is not None and line.line_no not in wanted:
+                continue
+            if wanted is not None:
+                order.line(line.line_no)
+            ref = refs[line.line_no]
+            reference = f"{order.number}/{line.line_no}"
+            reservations, _ = uow.ledger.reservations(reference=reference, status="open", limit=500)
+            held = sum((r.open_quantity for r in reservations), ZERO)
+            amount = positive(wanted[line.line_no]) if wanted is not None else held
+            if amount <= 0:
+                continue
+            if line.fulfilment is Fulfilment.DROP_SHIP and held == 0:
+                raise InvalidTransition(
+                    f"Line {line.line_no} of {order.number} is drop-shipped: it ships when "
+                    "the supplier's delivery to the customer is received."
+                )
+            if amount > held:
+                raise InvalidTransition(
+                    f"Line {line.line_no} of {order.number} has {held} reserved to ship; "
+                    f"{amount} asked. The rest ships when its supply arrives."
+                )
+            order.record_shipment(line.line_no, amount)
+            item = uow.catalog.item(line.sku)
+            picks = _take(uow, item, ref.place, amount, day, own_reserved=amount)
+            left = amount
+            for row in reservations:
+                if left <= 0:
+                    break
+                take = min(row.open_quantity, left)
+                rest = row.open_quantity - take
+                uow.ledger.update_reservation(row.id, rest, "open" if rest > 0 else "consumed")
+                left -= take
+            uow.ledger.change_reserved(ref.item_id, ref.place.id, -amount)
+            customer_place = uow.virtual_place(catalog.CUSTOMER)
+            postings = [Posting(ref.item_id, ref.place, customer_place, q, lt) for lt, q in picks]
+            _post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)
+            shipped[line.line_no] = amount
+        if not shipped:
+            raise InvalidTransition(f"{order.number} has nothing reserved to ship yet.")
+        uow.orders.save_sales_order(order)
+        payload = {"lines": {str(k): v for k, v in shipped.items()}, "status": order.status.value}
+        uow.orders.event("sales_order.shipped", order.number, payload)
+        uow.orders.audit(actor, "ship", order.number, payload)
+        uow.commit()
+    return get_order(uow, number, today=day)
+
+
+@retrying
+def cancel_order(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    reason: str | None = None,
+    actor: str = "system",
+    today: date | None = None,
+) -> SalesOrderView:
+    """Cancel what is not shipped: reservations go back, pulled supply is reduced or flagged."""
+    with uow:
+        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        opens = {ln.line_no: ln.open_quantity for ln in order.lines}
+        dropped = order.cancel()
+        if opens and order.status is not SalesStatus.DRAFT:
+            for line in dropped:
+                demand = _demand(order, line, refs[line.line_no])
+                drop(uow, demand, opens[line.line_no], opens[line.line_no], actor)
+        uow.orders.save_sales_order(order)
+        payload = {"reason": reason, "lines": [ln.line_no for ln in dropped]}
+        uow.orders.event("sales_order.cancelled", order.number, payload)
+        uow.orders.audit(actor, "cancel", order.number, payload)
+        uow.commit()
+    return get_order(uow, number, today=today)
+
+
+@retrying
+def change_line(
+    uow: UnitOfWork,
+    number: str,
+    line_no: int,
+    quantity: Decimal,
+    *,
+    actor: str = "system",
+    today: date | None = None,
+) -> SalesOrderView:
+    """Change a line's quantity. Less: drop the difference (supply first, stock last);
+    more, on a confirmed order: reserve and pull the extra like a confirmation does.
+    """
+    day = _today(today)
+    with uow:
+        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        line = order.line(line_no)
+        open_before = line.open_quantity
+        before = line.quantity
+        was_draft = order.status is SalesStatus.DRAFT
+        delta = order.change_line(line_no, quantity)
+        if not was_draft and delta < 0:
+            drop(uow, _demand(order, line, refs[line_no]), open_before, -delta, actor)
+        elif not was_draft and delta > 0:
+            line.ordered_quantity += delta
+            _serve(uow, order, refs, _items(uow, [line.sku]), day, {line_no: delta})
+        uow.orders.save_sales_order(order)
+        change = {"line": line_no, "quantity": [before, line.quantity]}
+        uow.orders.event("sales_line.changed", order.number, change)
+        uow.orders.audit(actor, "change_line", order.number, change)
+        uow.commit()
+    return get_order(uow, number, today=day)
+
+
+@retrying
+def cancel_line(
+    uow: UnitOfWork, number: str, line_no: int, *, actor: str = "system", today: date | None = None
+) -> SalesOrderView:
+    """Cancel one line's unshipped rest, with the same propagation as cancelling the order."""
+    with uow:
+        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        was_draft = order.status is SalesStatus.DRAFT
+        line = order.line(line_no)
+        open_before = line.open_quantity
+        dropped = order.cancel_line(line_no)
+        if not was_draft:
+            drop(uow, _demand(order, line, refs[line_no]), open_before, dropped, actor)
+        uow.orders.save_sales_order(order)
+        change = {"line": line_no, "dropped": dropped}
+        uow.orders.event("sales_line.cancelled", order.number, change)
+        uow.orders.audit(actor, "cancel_line", order.number, change)
+        uow.commit()
+    return get_order(uow, number, today=today)
+
+
+def _view(
+    uow: UnitOfWork, order: SalesOrder, refs: Mapping[int, LineRef], day: date
+) -> SalesOrderView:
+    demands = [
+        (_demand(order, ln, refs[ln.line_no]), ln.open_quantity, ln.requested_date)
+        for ln in order.lines
+    ]
+    promised, reserved, pegs = promises(uow, demands, day)
+    return SalesOrderView(
+        order.number,
+        order.customer,
+        order.status.value,
+        order.ordered_at or datetime.now(UTC),
+        [
+            _line_view(
+                ln,
+                reserved[refs[ln.line_no].id],
+                promised[refs[ln.line_no].id],
+                pegs[refs[ln.line_no].id],
+            )
+            for ln in order.lines
+        ],
+    )
+
+
+def get_order(uow: UnitOfWork, number: str, *, today: date | None = None) -> SalesOrderView:
+    """The order with, per line, what is reserved, the supply pegged to it and its promise date."""
+    with uow:
+        order, refs = uow.orders.sales_order(sales_id(number))
+        return _view(uow, order, refs, _today(today))
+
+
+def list_orders(
+    uow: UnitOfWork,
+    status: str | None = None,
+    customer: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Rows:
+    limit, offset = page_bounds(limit, offset)
+    if status is not None and status not in {s.value for s in SalesStatus}:
+        raise InvalidInput(f"Unknown status {status!r}.", "status")
+    with uow:
+        rows, total = uow.orders.sales_orders(status, customer, limit, offset)
+    for row in rows:
+        row["number"] = f"SO-{row.pop('id'):06d}"
+    return Rows(rows, total, limit, offset)
+
+
+def order_events(uow: UnitOfWork, number: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(outbox events, audit trail) of one order, oldest first."""
+    with uow:
+        sales_id(number)
+        return uow.orders.events(number.upper()), uow.orders.audit_trail(number.upper())
+
+
+DEMAND_SCHEMA = {
+    "item": pl.String,
+    "location": pl.String,
+    "ds": pl.Date,
+    "qty": pl.Float64,
+    "stockout": pl.Boolean,
+}
+
+
+def demand_history(uow: UnitOfWork, freq: str = "D", since: date | None = None) -> pl.DataFrame:
+    """Demand per item, location and period, as ordered: what the forecasts read.
+
+    Columns item, location, ds (period start: the day, the Monday, the 1st of the month), qty
+    (quantity ordered at confirmation, including what stock could not serve) and stockout
+    (some line of the period could not be fully reserved when it was confirmed: an
+    approximation of "the item-location had nothing available at some point").
+    """
+    code = freq.strip().upper()
+    if code not in FREQUENCIES:
+        raise InvalidInput(f"Unknown frequency {freq!r}: use D, W or M.", "freq")
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None
+    with uow:
+        rows = uow.orders.demand_rows(start)
+    if not rows:
+        return pl.DataFrame(schema=DEMAND_SCHEMA)
+    frame = pl.DataFrame(
+        {
+            "item": [r["item"] for r in rows],
+            "location": [r["location"] for r in rows],
+            "ds": [_day(r["ordered_at"]) for r in rows],
+            "qty": [float(r["qty"]) for r in rows],
+            "stockout": [bool(r["stockout"]) for r in rows],
+        },
+        schema=DEMAND_SCHEMA,
+    )
+    return (
+        frame.with_columns(pl.col("ds").dt.truncate(FREQUENCIES[code]))
+        .group_by("item", "location", "ds")
+        .agg(pl.col("qty").sum(), pl.col("stockout").any())
+        .sort("item", "location", "ds")
+    )
+
+
+def _day(moment: datetime) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()

@@ -1,0 +1,371 @@
+"""Bills of materials and production orders: draft → released → started (components issued to
+work in progress) → produced (partially allowed) → closed; cancel.
+
+Creating a production order explodes its BOM, reserves the components in stock and pulls the
+rest the way a sales line pulls (`_pull.start_production`). Finished goods are reserved first
+for the demands pegged to the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_CEILING, Decimal
+
+from leanstock.adapters.db.ledger import Place, Posting
+from leanstock.adapters.db.orders import LineRef
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.catalog import ItemKind
+from leanstock.domain.errors import InvalidInput, NotFound
+from leanstock.domain.ledger import MoveKind
+from leanstock.domain.orders import (
+    BomLine,
+    ProductionOrder,
+    Requirement,
+    SupplyKind,
+    explode,
+    order_id,
+)
+from leanstock.domain.quantities import QUANTUM, positive
+from leanstock.services._pull import (
+    component_demand,
+    drop,
+    reserve_on_receipt,
+    settle_pegs,
+    start_production,
+)
+from leanstock.services.catalog import page_bounds
+from leanstock.services.queries import Rows
+from leanstock.services.retry import retrying
+from leanstock.services.stock import _item, _place, _post, _take, _today, _when
+
+ZERO = Decimal(0)
+WIP = "WIP"
+
+
+@dataclass(frozen=True)
+class BomView:
+    sku: str
+    lead_time_days: int
+    lines: list[BomLine]
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    sku: str
+    quantity: Decimal
+    consumed: Decimal
+    reserved: Decimal
+
+
+@dataclass(frozen=True)
+class ProductionOrderView:
+    number: str
+    sku: str
+    location: str
+    quantity: Decimal
+    produced: Decimal
+    status: str
+    due_date: date | None
+    change_requested: bool
+    components: list[ComponentView] = field(default_factory=list)
+    pegged_to: list[str] = field(default_factory=list)
+
+
+def production_id(value: str) -> int:
+    found = order_id("production", value)
+    if found is None:
+        raise NotFound("production order", value, "order")
+    return found
+
+
+@retrying
+def put_bom(
+    uow: UnitOfWork,
+    sku: str,
+    lines: Sequence[tuple[str, Decimal, Decimal]],
+    lead_time_days: int = 0,
+    *,
+    actor: str = "system",
+) -> BomView:
+    """Set (or replace) the bill of materials of a made item: (component, quantity, scrap)."""
+    if lead_time_days < 0:
+        raise InvalidInput("lead_time_days must not be negative.", "lead_time_days")
+    if not lines:
+        raise InvalidInput("A bill of materials needs at least one component.", "lines")
+    with uow:
+        parent = uow.catalog.item(sku)
+        if parent.value.kind is not ItemKind.MADE:
+            raise InvalidInput(
+                f"Item {sku} is bought, not made; it has no bill of materials.", "sku"
+            )
+        bom_lines = [BomLine(sku, c, positive(q), s) for c, q, s in lines]
+        if len({b.component for b in bom_lines}) != len(bom_lines):
+            raise InvalidInput("Each component appears once in a bill of materials.", "lines")
+        components = [(uow.catalog.item(b.component, "component").id, b) for b in bom_lines]
+        boms = uow.orders.all_boms()
+        boms[sku] = bom_lines
+        explode(sku, Decimal(1), boms)
+        uow.orders.put_bom(parent.id, lead_time_days, components)
+        uow.orders.audit(
+            actor,
+            "put_bom",
+            sku,
+            {"lines": [[b.component, b.quantity, b.scrap] for b in bom_lines]},
+        )
+        uow.commit()
+    return BomView(sku, lead_time_days, bom_lines)
+
+
+def get_bom(uow: UnitOfWork, sku: str) -> BomView:
+    with uow:
+        found = uow.orders.bom(uow.catalog.item(sku).id)
+    if found is None:
+        raise NotFound("bill of materials for", sku, "sku")
+    return BomView(sku, found[0], [line for _, line in found[1]])
+
+
+def explosion(uow: UnitOfWork, sku: str, quantity: Decimal) -> list[Requirement]:
+    """Every component at every level that `quantity` of `sku` needs, gross of scrap."""
+    quantity = positive(quantity)
+    with uow:
+        uow.catalog.item(sku)
+        boms = uow.orders.all_boms()
+    if sku not in boms:
+        raise NotFound("bill of materials for", sku, "sku")
+    return explode(sku, quantity, boms)
+
+
+def _view(uow: UnitOfWork, order: ProductionOrder, ref: LineRef) -> ProductionOrderView:
+    reserved = uow.orders.reserved([f"{order.number}/{c.sku}" for c in order.components])
+    pegs = uow.orders.pegs_of_supply("production", [order.id or 0])
+    return ProductionOrderView(
+        order.number,
+        order.sku,
+        order.location,
+        order.quantity,
+        order.produced,
+        order.status.value,
+        order.due_date,
+        order.change_requested,
+        [
+            ComponentView(
+                c.sku, c.quantity, c.consumed, reserved.get(f"{order.number}/{c.sku}", ZERO)
+            )
+            for c in order.components
+        ],
+        [p.reference for p in pegs if p.status != "cancelled"],
+    )
+
+
+def get_production_order(uow: UnitOfWork, number: str) -> ProductionOrderView:
+    with uow:
+        order, ref, _ = uow.orders.production_order(production_id(number))
+        return _view(uow, order, ref)
+
+
+def list_production_orders(
+    uow: UnitOfWork, status: str | None = None, limit: int = 50, offset: int = 0
+) -> Rows:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        rows, total = uow.orders.production_orders(status, limit, offset)
+    for row in rows:
+        row["number"] = f"MO-{row.pop('id'):06d}"
+    return Rows(rows, total, limit, offset)
+
+
+@retrying
+def create_production_order(
+    uow: UnitOfWork,
+    sku: str,
+    quantity: Decimal,
+    location: str,
+    *,
+    due_date: date | None = None,
+    actor: str = "system",
+    today: date | None = None,
+) -> ProductionOrderView:
+    """A draft production order; its components are reserved or pulled at once."""
+    quantity = positive(quantity)
+    with uow:
+        item = uow.catalog.item(sku)
+        place = _place(uow, location, "location")
+        order = start_production(uow, item.id, sku, place, quantity, _today(today), due_date)
+        uow.orders.event(
+            "production_order.created", order.number, {"sku": sku, "quantity": quantity}
+        )
+        uow.orders.audit(actor, "create", order.number, {"sku": sku, "quantity": quantity})
+        uow.commit()
+    return get_production_order(uow, order.number)
+
+
+@retrying
+def release_production(
+    uow: UnitOfWork, number: str, *, actor: str = "system"
+) -> ProductionOrderView:
+    with uow:
+        order, _, _ = uow.orders.production_order(production_id(number), lock=True)
+        order.release()
+        uow.orders.save_production_order(order)
+        uow.orders.event("production_order.released", order.number, {})
+        uow.orders.audit(actor, "release", order.number, {})
+        uow.commit()
+    return get_production_order(uow, number)
+
+
+def _wip(uow: UnitOfWork) -> Place:
+    return _place(uow, WIP, "location")
+
+
+@retrying
+def start_production_order(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    actor: str = "system",
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> ProductionOrderView:
+    """Issue every component to work in progress: its reservation first, then free stock.
+
+    Refused (409, nothing moved) while any component is short.
+    """
+    when = _when(occurred_at)
+    day = _today(today)
+    with uow:
+        order, ref, item_ids = uow.orders.production_order(production_id(number), lock=True)
+        order.start()
+        wip = _wip(uow)
+        for component in sorted(order.components, key=lambda c: item_ids[c.sku]):
+            amount = component.quantity - component.consumed
+            if amount <= 0:
+                continue
+            demand = component_demand(order, component, item_ids[component.sku], ref.place)
+            reservations, _ = uow.ledger.reservations(
+                reference=demand.reference, status="open", limit=500
+            )
+            held = sum((r.open_quantity for r in reservations), ZERO)
+            item = _item(uow, component.sku, None, None)
+            picks = _take(uow, item, ref.place, amount, day, own_reserved=min(held, amount))
+            for row in reservations:
+                uow.ledger.update_reservation(row.id, ZERO, "consumed")
+            if held:
+                uow.ledger.change_reserved(item.id, ref.place.id, -held)
+            postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
+            _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+            component.consumed += amount
+        uow.orders.save_production_order(order)
+        uow.orders.event("production_order.started", order.number, {})
+        uow.orders.audit(actor, "start", order.number, {})
+        uow.commit()
+    return get_production_order(uow, number)
+
+
+def _used(component_consumed: Decimal, produced: Decimal, quantity: Decimal) -> Decimal:
+    """Components used up by `produced` of `quantity`: the issued amount pro rata, rounded up."""
+    if produced >= quantity:
+        return component_consumed
+    share = component_consumed * produced / quantity
+    return share.quantize(QUANTUM, rounding=ROUND_CEILING)
+
+
+@retrying
+def produce(
+    uow: UnitOfWork,
+    number: str,
+    quantity: Decimal,
+    *,
+    actor: str = "system",
+    occurred_at: datetime | None = None,
+) -> ProductionOrderView:
+    """Report finished goods: the components they used leave WIP for production, the goods
+    arrive at the order's location and are reserved first for the demands pegged to it.
+    """
+    quantity = positive(quantity)
+    when = _when(occurred_at)
+    with uow:
+        order, ref, _ = uow.orders.production_order(production_id(number), lock=True)
+        before = order.produced
+        order.produce(quantity)
+        wip = _wip(uow)
+        production = uow.virtual_place(catalog.PRODUCTION)
+        for component in order.components:
+            used = _used(component.consumed, order.produced, order.quantity) - _used(
+                component.consumed, before, order.quantity
+            )
+            if used <= 0:
+                continue
+            item = _item(uow, component.sku, None, None)
+            picks = _take(uow, item, wip, used, _today(None), respect_reservations=False)
+            postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
+            _post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
+        finished = _item(uow, order.sku, None, None)
+        uow.ledger.lock_stock(ref.item_id, ref.place)
+        _post(
+            uow,
+            MoveKind.PRODUCTION,
+            finished,
+            [Posting(ref.item_id, production, ref.place, quantity)],
+            when,
+            order.number,
+        )
+        reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
+        uow.orders.save_production_order(order)
+        payload = {"quantity": quantity, "produced": order.produced}
+        uow.orders.event("production_order.produced", order.number, payload)
+        uow.orders.audit(actor, "produce", order.number, payload)
+        uow.commit()
+    return get_production_order(uow, number)
+
+
+@retrying
+def close_production(
+    uow: UnitOfWork, number: str, *, actor: str = "system", occurred_at: datetime | None = None
+) -> ProductionOrderView:
+    """Close a started order: unused components go back from WIP to the order's location, and
+    demands still waiting on it fall back to backorder.
+    """
+    when = _when(occurred_at)
+    with uow:
+        order, ref, _ = uow.orders.production_order(production_id(number), lock=True)
+        order.close()
+        wip = _wip(uow)
+        for component in order.components:
+            left = component.consumed - _used(component.consumed, order.produced, order.quantity)
+            if left <= 0:
+                continue
+            item = _item(uow, component.sku, None, None)
+            picks = _take(uow, item, wip, left, _today(None), respect_reservations=False)
+            postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
+            _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
+        uow.orders.save_production_order(order)
+        payload = {"produced": order.produced, "unpegged": ended}
+        uow.orders.event("production_order.closed", order.number, payload)
+        uow.orders.audit(actor, "close", order.number, payload)
+        uow.commit()
+    return get_production_order(uow, number)
+
+
+@retrying
+def cancel_production(
+    uow: UnitOfWork, number: str, *, reason: str | None = None, actor: str = "system"
+) -> ProductionOrderView:
+    """Cancel an order not started: component reservations go back, their pulled supply is
+    reduced or flagged, and the demands it served fall back to backorder."""
+    with uow:
+        order, ref, item_ids = uow.orders.production_order(production_id(number), lock=True)
+        order.cancel()
+        for component in order.components:
+            demand = component_demand(order, component, item_ids[component.sku], ref.place)
+            drop(uow, demand, component.quantity, component.quantity, actor)
+        ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
+        uow.orders.save_production_order(order)
+        payload = {"reason": reason, "unpegged": ended}
+        uow.orders.event("production_order.cancelled", order.number, payload)
+        uow.orders.audit(actor, "cancel", order.number, payload)
+        uow.commit()
+    return get_production_order(uow, number)

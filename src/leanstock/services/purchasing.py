@@ -1,0 +1,499 @@
+"""Purchase orders: draft → released → acknowledged → shipped (ASN) → received → closed; cancel.
+
+Receipts record the actual date and quantity against the promised ones (the supplier
+scorecard reads `receipt_history`), may reject goods for quality (to quarantine or back to
+the supplier, never to available stock), and reserve what arrives for the demands pegged to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import polars as pl
+
+from leanstock.adapters.db.ledger import Posting
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.errors import InvalidInput, LotRequired, NotFound
+from leanstock.domain.ledger import MoveKind
+from leanstock.domain.orders import (
+    PurchaseLine,
+    PurchaseOrder,
+    PurchaseStatus,
+    RejectTo,
+    SupplyKind,
+    order_id,
+)
+from leanstock.domain.quantities import non_negative, positive
+from leanstock.services._pull import reserve_on_receipt, settle_pegs
+from leanstock.services.catalog import page_bounds
+from leanstock.services.queries import Rows
+from leanstock.services.retry import retrying
+from leanstock.services.stock import _item, _place, _post, _today, _when
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class NewPurchaseLine:
+    sku: str
+    quantity: Decimal
+    location: str
+    price: Decimal | None = None
+    expected_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    line_no: int
+    quantity: Decimal
+    rejected: Decimal = ZERO
+    rejected_to: RejectTo = RejectTo.QUARANTINE
+    lot: str | None = None
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseLineView:
+    line_no: int
+    sku: str
+    location: str
+    quantity: Decimal
+    price: Decimal
+    expected_date: date | None
+    confirmed_quantity: Decimal | None
+    confirmed_date: date | None
+    shipped_quantity: Decimal
+    received: Decimal
+    rejected: Decimal
+    outstanding: Decimal
+    pegged_to: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PurchaseOrderView:
+    number: str
+    supplier: str
+    status: str
+    drop_ship_customer: str | None
+    change_requested: bool
+    ordered_at: datetime
+    lines: list[PurchaseLineView]
+
+
+def purchase_id(value: str) -> int:
+    found = order_id("purchase", value)
+    if found is None:
+        raise NotFound("purchase order", value, "order")
+    return found
+
+
+def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
+    pegs = uow.orders.pegs_of_supply("purchase", [ln.id or 0 for ln in order.lines])
+    pegged: dict[int, list[str]] = {}
+    for p in pegs:
+        if p.status != "cancelled":
+            pegged.setdefault(p.supply_id, []).append(p.reference)
+    return PurchaseOrderView(
+        order.number,
+        order.supplier,
+        order.status.value,
+        order.drop_ship_customer,
+        order.change_requested,
+        order.ordered_at or datetime.now(UTC),
+        [
+            PurchaseLineView(
+                ln.line_no,
+                ln.sku,
+                ln.location,
+                ln.quantity,
+                ln.price,
+                ln.expected_date,
+                ln.confirmed_quantity,
+                ln.confirmed_date,
+                ln.shipped_quantity,
+                ln.received,
+                ln.rejected,
+                ln.outstanding,
+                pegged.get(ln.id or 0, []),
+            )
+            for ln in order.lines
+        ],
+    )
+
+
+def get_purchase_order(uow: UnitOfWork, number: str) -> PurchaseOrderView:
+    with uow:
+        order, _ = uow.orders.purchase_order(purchase_id(number))
+        return _view(uow, order)
+
+
+def list_purchase_orders(
+    uow: UnitOfWork,
+    status: str | None = None,
+    supplier: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Rows:
+    limit, offset = page_bounds(limit, offset)
+    if status is not None and status not in {s.value for s in PurchaseStatus}:
+        raise InvalidInput(f"Unknown status {status!r}.", "status")
+    with uow:
+        rows, total = uow.orders.purchase_orders(status, supplier, limit, offset)
+    for row in rows:
+        row["number"] = f"PO-{row.pop('id'):06d}"
+    return Rows(rows, total, limit, offset)
+
+
+@retrying
+def add_to_draft(
+    uow: UnitOfWork,
+    supplier: str,
+    lines: Sequence[NewPurchaseLine],
+    *,
+    actor: str = "system",
+    today: date | None = None,
+) -> PurchaseOrderView:
+    """Add lines to the supplier's open draft (created when there is none): one draft per supplier.
+
+    Price and expected date default to the supplier's terms for the item (today + lead time).
+    """
+    if not lines:
+        raise InvalidInput("A purchase order needs at least one line.", "lines")
+    day = _today(today)
+    with uow:
+        stored = uow.catalog.supplier(supplier, "supplier")
+        order = uow.orders.open_draft(stored.id, supplier)
+        next_no = max((ln.line_no for ln in order.lines), default=0) + 1
+        for n, new in enumerate(lines, next_no):
+            item = _item(uow, new.sku, None, None)
+            place = _place(uow, new.location, "location")
+            try:
+                terms = uow.catalog.supplier_item(supplier, new.sku)
+                price, lead = terms.price, terms.lead_time_days
+            except NotFound:
+                price, lead = ZERO, 0
+            line = PurchaseLine(
+                n,
+                new.sku,
+                new.location,
+                positive(new.quantity),
+                non_negative(new.price, "price") if new.price is not None else price,
+                new.expected_date or day + timedelta(days=lead),
+            )
+            uow.orders.add_purchase_line(order.id or 0, line, item.id, place)
+            order.lines.append(line)
+        uow.orders.audit(
+            actor, "add_lines", order.number, {"lines": [[ln.sku, ln.quantity] for ln in lines]}
+        )
+        uow.commit()
+    return get_purchase_order(uow, order.number)
+
+
+@retrying
+def release(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
+    """Send the order to the supplier; from now on a change is a request to them."""
+    with uow:
+        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order.release()
+        order.ordered_at = datetime.now(UTC)
+        uow.orders.save_purchase_order(order)
+        payload = {"supplier": order.supplier, "lines": len(order.lines)}
+        uow.orders.event("purchase_order.released", order.number, payload)
+        uow.orders.audit(actor, "release", order.number, payload)
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+def _fit_pegs(uow: UnitOfWork, order: PurchaseOrder) -> None:
+    """A line confirmed short can serve fewer demands: unpeg the newest beyond what will come."""
+    for line in order.lines:
+        pegs = [p for p in uow.orders.pegs_of_supply("purchase", [line.id or 0]) if p.open > 0]
+        excess = sum((p.open for p in pegs), ZERO) - line.outstanding
+        for peg in reversed(pegs):
+            if excess <= 0:
+                break
+            cut = min(peg.open, excess)
+            left = peg.quantity - cut
+            status = "open" if left > peg.received else "cancelled"
+            uow.orders.update_peg(peg.id, left, peg.received, status)
+            excess -= cut
+
+
+@retrying
+def acknowledge(
+    uow: UnitOfWork,
+    number: str,
+    lines: Mapping[int, tuple[Decimal | None, date | None]],
+    *,
+    actor: str = "system",
+) -> PurchaseOrderView:
+    """Record the supplier's confirmation: per line, the quantity and date they commit to.
+
+    A later date moves the promise dates of the sales lines pegged to the line (they are read
+    from it); a smaller quantity unpegs the newest demands beyond it, which fall back to
+    backorder.
+    """
+    with uow:
+        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        before = {ln.line_no: (ln.due, ln.promised_date) for ln in order.lines}
+        checked = {
+            n: (non_negative(q, "quantity") if q is not None else None, d)
+            for n, (q, d) in lines.items()
+        }
+        order.acknowledge(checked)
+        _fit_pegs(uow, order)
+        uow.orders.save_purchase_order(order)
+        changes = {
+            str(ln.line_no): {
+                "quantity": [before[ln.line_no][0], ln.due],
+                "date": [before[ln.line_no][1], ln.promised_date],
+            }
+            for ln in order.lines
+            if ln.line_no in lines
+        }
+        uow.orders.event("purchase_order.acknowledged", order.number, changes)
+        for line in order.lines:
+            old_date = before[line.line_no][1]
+            if line.line_no in lines and line.promised_date != old_date:
+                for peg in uow.orders.pegs_of_supply("purchase", [line.id or 0]):
+                    if peg.open > 0:
+                        uow.orders.event(
+                            "promise_date.changed",
+                            peg.reference.split("/")[0],
+                            {
+                                "line": peg.reference,
+                                "supply": f"{order.number}/{line.line_no}",
+                                "expected": [old_date, line.promised_date],
+                            },
+                        )
+        uow.orders.audit(actor, "acknowledge", order.number, changes)
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+@retrying
+def ship_notice(
+    uow: UnitOfWork,
+    number: str,
+    lines: Mapping[int, Decimal] | None = None,
+    expected_date: date | None = None,
+    *,
+    actor: str = "system",
+) -> PurchaseOrderView:
+    """The supplier's advance ship notice: quantities on the way (default all due), arrival date."""
+    with uow:
+        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order.ship({n: non_negative(q) for n, q in (lines or {}).items()}, expected_date)
+        uow.orders.save_purchase_order(order)
+        payload = {"expected_date": expected_date}
+        uow.orders.event("purchase_order.shipped", order.number, payload)
+        uow.orders.audit(actor, "ship_notice", order.number, payload)
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+@retrying
+def receive(
+    uow: UnitOfWork,
+    number: str,
+    lines: Sequence[ReceiptLine],
+    *,
+    received_on: date | None = None,
+    actor: str = "system",
+) -> PurchaseOrderView:
+    """Post a delivery: accepted goods supplier → location (→ customer for a drop-ship), rejected
+    goods supplier → quarantine (or not posted at all when they go straight back).
+
+    What is accepted is reserved first for the demands pegged to the line.
+    """
+    if not lines:
+        raise InvalidInput("A receipt needs at least one line.", "lines")
+    day = received_on or _today(None)
+    moment = (
+        _when(None)
+        if received_on is None
+        else _when(datetime.combine(received_on, time(12), tzinfo=UTC))
+    )
+    with uow:
+        order, refs = uow.orders.purchase_order(purchase_id(number), lock=True)
+        supplier_place = uow.virtual_place(catalog.SUPPLIER)
+        posted: list[dict[str, object]] = []
+        for receipt in lines:
+            accepted = non_negative(receipt.quantity)
+            rejected = non_negative(receipt.rejected, "rejected")
+            promised = order.line(receipt.line_no).promised_date
+            order.receive(receipt.line_no, accepted, rejected)
+            line = order.line(receipt.line_no)
+            ref = refs[receipt.line_no]
+            item = _item(uow, line.sku, None, receipt.lot)
+            if item.value.lot_tracked and receipt.lot is None:
+                raise LotRequired(line.sku)
+            if receipt.lot is not None:
+                exists, _ = uow.ledger.lot_expiry(item.id, receipt.lot)
+                if not exists:
+                    expires = receipt.expires_on
+                    if expires is None and item.value.shelf_life_days is not None:
+                        expires = day + timedelta(days=item.value.shelf_life_days)
+                    uow.ledger.add_lot(item.id, receipt.lot, expires)
+            drop_ship = order.drop_ship_customer is not None
+            target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
+            postings: list[Posting] = []
+            if accepted > 0:
+                if not drop_ship:
+                    uow.ledger.lock_stock(ref.item_id, ref.place)
+                postings.append(Posting(ref.item_id, supplier_place, target, accepted, receipt.lot))
+            if rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE:
+                quarantine = _place(uow, "QUARANTINE", "rejected_to")
+                postings.append(
+                    Posting(ref.item_id, supplier_place, quarantine, rejected, receipt.lot)
+                )
+            operation = _post(
+                uow,
+                MoveKind.RECEIPT,
+                item,
+                postings,
+                moment,
+                f"{order.number}/{line.line_no}",
+                order.supplier,
+                "quality" if rejected > 0 else None,
+            )
+            uow.orders.add_receipt(
+                ref.id,
+                day,
+                promised,
+                accepted,
+                rejected,
+                receipt.rejected_to.value if rejected > 0 else None,
+                operation.id,
+            )
+            if accepted > 0 and drop_ship:
+                _deliver_drop_ship(uow, ref.id, accepted)
+            elif accepted > 0:
+                reserve_on_receipt(
+                    uow, SupplyKind.PURCHASE, ref.id, ref.item_id, ref.place, accepted
+                )
+            posted.append(
+                {"line": line.line_no, "accepted": accepted, "rejected": rejected, "on": day}
+            )
+        uow.orders.save_purchase_order(order)
+        uow.orders.event("receipt.posted", order.number, {"lines": posted})
+        uow.orders.audit(actor, "receive", order.number, {"lines": posted})
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal) -> None:
+    """A drop-ship delivery reached the customer: it ships the pegged sales lines."""
+    remaining = arrived
+    for peg in uow.orders.pegs_of_supply("purchase", [purchase_line_id]):
+        if remaining <= 0:
+            break
+        take = min(peg.open, remaining)
+        if take <= 0:
+            continue
+        received = peg.received + take
+        uow.orders.update_peg(
+            peg.id, peg.quantity, received, "received" if received >= peg.quantity else "open"
+        )
+        sales, _refs = uow.orders.sales_order(uow.orders.sales_line_order(peg.demand_id), lock=True)
+        line = next(ln for ln in sales.lines if ln.id == peg.demand_id)
+        sales.record_shipment(line.line_no, min(take, line.open_quantity))
+        uow.orders.save_sales_order(sales)
+        uow.orders.event(
+            "sales_order.shipped",
+            sales.number,
+            {"lines": {str(line.line_no): take}, "drop_ship": True, "status": sales.status.value},
+        )
+        remaining -= take
+
+
+@retrying
+def close(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
+    """Close a received order; what was not delivered will not come, so its pegs end."""
+    with uow:
+        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order.close()
+        ended = [
+            p.reference
+            for ln in order.lines
+            for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
+        ]
+        uow.orders.save_purchase_order(order)
+        payload = {
+            "short": {str(ln.line_no): ln.outstanding for ln in order.lines},
+            "unpegged": ended,
+        }
+        uow.orders.event("purchase_order.closed", order.number, payload)
+        uow.orders.audit(actor, "close", order.number, payload)
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+@retrying
+def cancel(
+    uow: UnitOfWork, number: str, *, reason: str | None = None, actor: str = "system"
+) -> PurchaseOrderView:
+    """Cancel an order nothing has been received against; the demands it served backorder."""
+    with uow:
+        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order.cancel()
+        ended = [
+            p.reference
+            for ln in order.lines
+            for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
+        ]
+        uow.orders.save_purchase_order(order)
+        payload = {"reason": reason, "unpegged": ended}
+        uow.orders.event("purchase_order.cancelled", order.number, payload)
+        uow.orders.audit(actor, "cancel", order.number, payload)
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+RECEIPT_SCHEMA = pl.Schema(
+    [
+        ("supplier", pl.String),
+        ("item", pl.String),
+        ("ordered_at", pl.Datetime("us", "UTC")),
+        ("promised_date", pl.Date),
+        ("received_date", pl.Date),
+        ("ordered_qty", pl.Float64),
+        ("received_qty", pl.Float64),
+        ("rejected_qty", pl.Float64),
+    ]
+)
+
+
+def receipt_history(uow: UnitOfWork) -> pl.DataFrame:
+    """One row per delivery: what was promised against what came, for supplier scorecards.
+
+    Columns supplier, item, ordered_at (when the order was released), promised_date (the
+    supplier's confirmed date, else our expected date, as it stood at delivery), received_date,
+    ordered_qty (the line's ordered quantity), received_qty (all that arrived in this delivery,
+    accepted or not) and rejected_qty (refused for quality).
+    """
+    with uow:
+        rows = uow.orders.receipt_rows()
+    if not rows:
+        return pl.DataFrame(schema=RECEIPT_SCHEMA)
+    return pl.DataFrame(
+        {
+            "supplier": [r["supplier"] for r in rows],
+            "item": [r["item"] for r in rows],
+            "ordered_at": [_utc(r["ordered_at"]) for r in rows],
+            "promised_date": [r["promised_date"] for r in rows],
+            "received_date": [r["received_date"] for r in rows],
+            "ordered_qty": [float(r["ordered_qty"]) for r in rows],
+            "received_qty": [float(r["received_qty"]) for r in rows],
+            "rejected_qty": [float(r["rejected_qty"]) for r in rows],
+        },
+        schema=RECEIPT_SCHEMA,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

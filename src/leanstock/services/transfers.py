@@ -1,0 +1,197 @@
+"""Transfer orders between the business's own locations: draft → in transit → received; cancel.
+
+A draft reserves its quantity at the source; shipping moves it source → in_transit, receiving
+in_transit → target (what did not arrive is written off as an adjustment), where it is
+reserved first for the demands pegged to the transfer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from leanstock.adapters.db.ledger import Posting
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
+from leanstock.domain.ledger import MoveKind, usable
+from leanstock.domain.orders import SupplyKind, TransferOrder, order_id
+from leanstock.domain.quantities import non_negative, positive
+from leanstock.services._pull import TRANSFER_DAYS, reserve_on_receipt, settle_pegs
+from leanstock.services.catalog import page_bounds
+from leanstock.services.queries import Rows
+from leanstock.services.retry import retrying
+from leanstock.services.stock import _item, _place, _post, _take, _today, _when
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class TransferOrderView:
+    number: str
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    received: Decimal
+    status: str
+    expected_date: date | None
+    pegged_to: list[str] = field(default_factory=list)
+
+
+def transfer_id(value: str) -> int:
+    found = order_id("transfer", value)
+    if found is None:
+        raise NotFound("transfer order", value, "order")
+    return found
+
+
+def get_transfer_order(uow: UnitOfWork, number: str) -> TransferOrderView:
+    with uow:
+        order, _, _, _ = uow.orders.transfer_order(transfer_id(number))
+        pegs = uow.orders.pegs_of_supply("transfer", [order.id or 0])
+    return TransferOrderView(
+        order.number,
+        order.sku,
+        order.source,
+        order.target,
+        order.quantity,
+        order.received,
+        order.status.value,
+        order.expected_date,
+        [p.reference for p in pegs if p.status != "cancelled"],
+    )
+
+
+def list_transfer_orders(
+    uow: UnitOfWork, status: str | None = None, limit: int = 50, offset: int = 0
+) -> Rows:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        rows, total = uow.orders.transfer_orders(status, limit, offset)
+    for row in rows:
+        row["number"] = f"TO-{row.pop('id'):06d}"
+    return Rows(rows, total, limit, offset)
+
+
+@retrying
+def create_transfer_order(
+    uow: UnitOfWork,
+    sku: str,
+    source: str,
+    target: str,
+    quantity: Decimal,
+    *,
+    expected_date: date | None = None,
+    actor: str = "system",
+    today: date | None = None,
+) -> TransferOrderView:
+    """Plan a transfer and reserve its quantity at the source (409 when not available)."""
+    quantity = positive(quantity)
+    day = _today(today)
+    with uow:
+        item = _item(uow, sku, None, None)
+        origin = _place(uow, source, "source")
+        destination = _place(uow, target, "target")
+        order = TransferOrder(sku, source, target, quantity)
+        order.expected_date = expected_date or day + timedelta(days=TRANSFER_DAYS)
+        level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
+        available = usable(lots, day) - level.reserved
+        if quantity > available:
+            raise OutOfStock(sku, source, quantity, max(available, ZERO))
+        uow.orders.add_transfer_order(order, item.id, origin, destination)
+        uow.ledger.add_reservation(item.id, origin.id, order.number, quantity)
+        uow.ledger.change_reserved(item.id, origin.id, quantity)
+        payload = {"sku": sku, "source": source, "target": target, "quantity": quantity}
+        uow.orders.event("transfer_order.created", order.number, payload)
+        uow.orders.audit(actor, "create", order.number, payload)
+        uow.commit()
+    return get_transfer_order(uow, order.number)
+
+
+@retrying
+def ship_transfer(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    actor: str = "system",
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> TransferOrderView:
+    """Send the goods: source → in_transit, out of what the order reserved."""
+    when = _when(occurred_at)
+    with uow:
+        order, item_id, source, _ = uow.orders.transfer_order(transfer_id(number), lock=True)
+        order.ship()
+        item = _item(uow, order.sku, None, None)
+        reservations, _ = uow.ledger.reservations(reference=order.number, status="open")
+        held = sum((r.open_quantity for r in reservations), ZERO)
+        picks = _take(uow, item, source, order.quantity, _today(today), own_reserved=held)
+        for row in reservations:
+            uow.ledger.update_reservation(row.id, ZERO, "consumed")
+        if held:
+            uow.ledger.change_reserved(item_id, source.id, -held)
+        transit = uow.virtual_place(catalog.IN_TRANSIT)
+        postings = [Posting(item_id, source, transit, q, lot) for lot, q in picks]
+        _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        uow.orders.save_transfer_order(order)
+        uow.orders.event("transfer_order.shipped", order.number, {"quantity": order.quantity})
+        uow.orders.audit(actor, "ship", order.number, {})
+        uow.commit()
+    return get_transfer_order(uow, number)
+
+
+@retrying
+def receive_transfer(
+    uow: UnitOfWork,
+    number: str,
+    quantity: Decimal | None = None,
+    *,
+    actor: str = "system",
+    occurred_at: datetime | None = None,
+) -> TransferOrderView:
+    """Receive at the target (all that was shipped unless less arrived; the rest is written off)."""
+    when = _when(occurred_at)
+    with uow:
+        order, item_id, _, target = uow.orders.transfer_order(transfer_id(number), lock=True)
+        arrived = order.quantity if quantity is None else non_negative(quantity)
+        if arrived <= 0 and quantity is not None:
+            raise InvalidInput("Say how much arrived (more than zero).", "quantity")
+        order.receive(arrived)
+        item = _item(uow, order.sku, None, None)
+        transit = uow.virtual_place(catalog.IN_TRANSIT)
+        uow.ledger.lock_stock(item_id, target)
+        postings = [Posting(item_id, transit, target, arrived)]
+        lost = order.quantity - arrived
+        if lost > 0:
+            postings.append(Posting(item_id, transit, uow.virtual_place(catalog.ADJUSTMENT), lost))
+        _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        reserve_on_receipt(uow, SupplyKind.TRANSFER, order.id or 0, item_id, target, arrived)
+        if lost > 0:
+            settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)
+        uow.orders.save_transfer_order(order)
+        payload = {"received": arrived, "lost": lost}
+        uow.orders.event("transfer_order.received", order.number, payload)
+        uow.orders.audit(actor, "receive", order.number, payload)
+        uow.commit()
+    return get_transfer_order(uow, number)
+
+
+@retrying
+def cancel_transfer(uow: UnitOfWork, number: str, *, actor: str = "system") -> TransferOrderView:
+    """Cancel a draft transfer: the source reservation goes back; pegged demands backorder."""
+    with uow:
+        order, item_id, source, _ = uow.orders.transfer_order(transfer_id(number), lock=True)
+        order.cancel()
+        reservations, _ = uow.ledger.reservations(reference=order.number, status="open")
+        uow.ledger.lock_stock(item_id, source)
+        for row in reservations:
+            uow.ledger.update_reservation(row.id, ZERO, "released")
+            uow.ledger.change_reserved(item_id, source.id, -row.open_quantity)
+        ended = [p.reference for p in settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)]
+        uow.orders.save_transfer_order(order)
+        uow.orders.event("transfer_order.cancelled", order.number, {"unpegged": ended})
+        uow.orders.audit(actor, "cancel", order.number, {})
+        uow.commit()
+    return get_transfer_order(uow, number)
