@@ -28,5 +28,5 @@ def peak_memory_mb() -> float:
     """Peak resident set size of this process (and waited-for children), in MiB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-    return max(own, children) * scale / 1024 / (1024 if sys.platform == "darwin" else 1)
+    per_mib = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return round(max(own, children) / per_mib, 1)
