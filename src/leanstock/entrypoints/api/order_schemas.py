@@ -1,0 +1,318 @@
+"""Request and response bodies of the order endpoints. Unknown fields are rejected."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from leanstock.domain.orders import RejectTo
+from leanstock.entrypoints.api.schemas import Code, In, Out
+
+MAX_LINES = 500
+
+# Sales orders
+
+
+class SalesLineIn(In):
+    sku: str = Code
+    quantity: Decimal
+    location: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Defaults to the order's."
+    )
+    requested_date: date | None = None
+
+
+class SalesOrderIn(In):
+    customer: str = Field(min_length=1, max_length=200)
+    location: str | None = Field(default=None, min_length=1, max_length=64)
+    lines: list[SalesLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    confirm: bool = Field(
+        default=False, description="Confirm at once: reserve stock and pull supply."
+    )
+    ordered_at: datetime | None = Field(
+        default=None, description="When the customer ordered; now when left out."
+    )
+
+
+class LineQuantityIn(In):
+    line: int = Field(ge=1)
+    quantity: Decimal
+
+
+class ShipmentLinesIn(In):
+    lines: list[LineQuantityIn] | None = Field(
+        default=None, description="Which lines and how much; leave out for all that is reserved."
+    )
+
+
+class CancelIn(In):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class LineChangeIn(In):
+    quantity: Decimal
+
+
+class PegOut(Out):
+    supply: str
+    kind: str
+    quantity: Decimal
+    received: Decimal
+    status: str
+    expected: date | None
+
+
+class SalesLineOut(Out):
+    line_no: int
+    sku: str
+    location: str
+    quantity: Decimal
+    ordered_quantity: Decimal
+    shipped: Decimal
+    open_quantity: Decimal
+    reserved: Decimal
+    short_at_order: Decimal
+    fulfilment: str
+    cancelled: bool
+    requested_date: date | None
+    promise_date: date | None = Field(
+        description="When all that is open can ship, given stock, pegged supply and lead times."
+    )
+    pegs: list[PegOut]
+
+
+class SalesOrderOut(Out):
+    number: str
+    customer: str
+    status: str
+    ordered_at: datetime
+    lines: list[SalesLineOut]
+
+
+class SalesOrderRowOut(Out):
+    number: str
+    customer: str
+    status: str
+    ordered_at: datetime
+    lines: int
+    quantity: Decimal | None
+    shipped: Decimal | None
+
+
+class EventOut(Out):
+    event: str
+    subject: str
+    payload: dict[str, object]
+    created_at: datetime
+
+
+class AuditOut(Out):
+    actor: str
+    action: str
+    subject: str
+    changes: dict[str, object]
+    created_at: datetime
+
+
+class HistoryOut(Out):
+    events: list[EventOut]
+    audit: list[AuditOut]
+
+
+# Purchase orders
+
+
+class PurchaseLineIn(In):
+    sku: str = Code
+    quantity: Decimal
+    location: str = Code
+    price: Decimal | None = None
+    expected_date: date | None = None
+
+
+class PurchaseOrderIn(In):
+    supplier: str = Code
+    lines: list[PurchaseLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class AcknowledgedLineIn(In):
+    line: int = Field(ge=1)
+    quantity: Decimal | None = Field(default=None, description="Confirmed quantity.")
+    date: date | None = Field(default=None, description="Confirmed delivery date.")
+
+
+class AcknowledgementIn(In):
+    lines: list[AcknowledgedLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class ShipNoticeIn(In):
+    lines: list[LineQuantityIn] | None = None
+    expected_date: date | None = None
+
+
+class ReceiptLineIn(In):
+    line: int = Field(ge=1)
+    quantity: Decimal = Field(description="Accepted into stock (or to the customer).")
+    rejected: Decimal = Decimal(0)
+    rejected_to: RejectTo = RejectTo.QUARANTINE
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    expires_on: date | None = None
+
+
+class PurchaseReceiptIn(In):
+    lines: list[ReceiptLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    received_on: date | None = None
+
+
+class PurchaseLineOut(Out):
+    line_no: int
+    sku: str
+    location: str
+    quantity: Decimal
+    price: Decimal
+    expected_date: date | None
+    confirmed_quantity: Decimal | None
+    confirmed_date: date | None
+    shipped_quantity: Decimal
+    received: Decimal
+    rejected: Decimal
+    outstanding: Decimal
+    pegged_to: list[str]
+
+
+class PurchaseOrderOut(Out):
+    number: str
+    supplier: str
+    status: str
+    drop_ship_customer: str | None
+    change_requested: bool
+    ordered_at: datetime
+    lines: list[PurchaseLineOut]
+
+
+class PurchaseOrderRowOut(Out):
+    number: str
+    supplier: str
+    status: str
+    drop_ship_customer: str | None
+    change_requested: bool
+    ordered_at: datetime
+    lines: int
+    quantity: Decimal | None
+    received: Decimal | None
+    promised_date: date | None
+
+
+# Production
+
+
+class BomLineIn(In):
+    sku: str = Code
+    quantity: Decimal
+    scrap: Decimal = Field(default=Decimal(0), description="Fraction lost, 0 ≤ scrap < 1.")
+
+
+class BomIn(In):
+    sku: str = Code
+    lead_time_days: int = Field(default=0, ge=0)
+    lines: list[BomLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class BomLineOut(Out):
+    component: str
+    quantity: Decimal
+    scrap: Decimal
+
+
+class BomOut(Out):
+    sku: str
+    lead_time_days: int
+    lines: list[BomLineOut]
+
+
+class RequirementOut(Out):
+    sku: str
+    quantity: Decimal
+    level: int
+    parent: str
+
+
+class ProductionOrderIn(In):
+    sku: str = Code
+    quantity: Decimal
+    location: str = Code
+    due_date: date | None = None
+
+
+class ProduceIn(In):
+    quantity: Decimal
+
+
+class ComponentOut(Out):
+    sku: str
+    quantity: Decimal
+    consumed: Decimal
+    reserved: Decimal
+
+
+class ProductionOrderOut(Out):
+    number: str
+    sku: str
+    location: str
+    quantity: Decimal
+    produced: Decimal
+    status: str
+    due_date: date | None
+    change_requested: bool
+    components: list[ComponentOut]
+    pegged_to: list[str]
+
+
+class ProductionOrderRowOut(Out):
+    number: str
+    sku: str
+    location: str
+    quantity: Decimal
+    produced: Decimal
+    status: str
+    due_date: date | None
+
+
+# Transfers
+
+
+class TransferOrderIn(In):
+    sku: str = Code
+    source: str = Code
+    target: str = Code
+    quantity: Decimal
+    expected_date: date | None = None
+
+
+class TransferReceiptIn(In):
+    quantity: Decimal | None = Field(default=None, description="Leave out when all arrived.")
+
+
+class TransferOrderOut(Out):
+    number: str
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    received: Decimal
+    status: str
+    expected_date: date | None
+    pegged_to: list[str]
+
+
+class TransferOrderRowOut(Out):
+    number: str
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    received: Decimal
+    status: str
+    expected_date: date | None

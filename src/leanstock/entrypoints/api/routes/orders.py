@@ -1,0 +1,371 @@
+"""Sales, purchase, production and transfer orders, and bills of materials.
+
+Who made a change comes from the `X-Actor` header (the audit trail records it).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from leanstock.entrypoints.api.deps import UowDep
+from leanstock.entrypoints.api.order_schemas import (
+    AcknowledgementIn,
+    BomIn,
+    BomOut,
+    CancelIn,
+    HistoryOut,
+    LineChangeIn,
+    ProduceIn,
+    ProductionOrderIn,
+    ProductionOrderOut,
+    ProductionOrderRowOut,
+    PurchaseOrderIn,
+    PurchaseOrderOut,
+    PurchaseOrderRowOut,
+    PurchaseReceiptIn,
+    RequirementOut,
+    SalesOrderIn,
+    SalesOrderOut,
+    SalesOrderRowOut,
+    ShipmentLinesIn,
+    ShipNoticeIn,
+    TransferOrderIn,
+    TransferOrderOut,
+    TransferOrderRowOut,
+    TransferReceiptIn,
+)
+from leanstock.entrypoints.api.schemas import PageOut
+from leanstock.services import catalog, orders, production, purchasing, transfers
+from leanstock.services.queries import Rows
+
+router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+Actor = Annotated[str, Header(alias="X-Actor", max_length=200)]
+
+
+def _page(rows: Rows, model: type[Any]) -> Any:
+    return PageOut[model](  # type: ignore[valid-type]
+        items=[model.model_validate(r) for r in rows.rows],
+        total=rows.total,
+        limit=rows.limit,
+        offset=rows.offset,
+    )
+
+
+# Sales orders
+
+
+@router.post("/sales-orders", status_code=201, tags=["sales orders"])
+def place_order(body: SalesOrderIn, uow: UowDep, actor: Actor = "api") -> SalesOrderOut:
+    """Record a customer order; with `confirm`, reserve stock and pull supply for the rest."""
+    view = orders.place_order(
+        uow,
+        body.customer,
+        [orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date) for ln in body.lines],
+        location=body.location,
+        confirm=body.confirm,
+        ordered_at=body.ordered_at,
+        actor=actor,
+    )
+    return SalesOrderOut.model_validate(view)
+
+
+@router.get("/sales-orders", tags=["sales orders"])
+def list_sales_orders(
+    uow: UowDep,
+    status: str | None = None,
+    customer: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[SalesOrderRowOut]:
+    return _page(orders.list_orders(uow, status, customer, limit, offset), SalesOrderRowOut)  # type: ignore[no-any-return]
+
+
+@router.get("/sales-orders/{number}", tags=["sales orders"])
+def get_sales_order(number: str, uow: UowDep) -> SalesOrderOut:
+    """The order with each line's reservation, pegged supply and promise date."""
+    return SalesOrderOut.model_validate(orders.get_order(uow, number))
+
+
+@router.get("/sales-orders/{number}/history", tags=["sales orders"])
+def sales_order_history(number: str, uow: UowDep) -> HistoryOut:
+    """The order's domain events and audit trail (who changed what), oldest first."""
+    events, audit = orders.order_events(uow, number)
+    return HistoryOut.model_validate({"events": events, "audit": audit})
+
+
+@router.post("/sales-orders/{number}/confirm", tags=["sales orders"])
+def confirm_sales_order(number: str, uow: UowDep, actor: Actor = "api") -> SalesOrderOut:
+    return SalesOrderOut.model_validate(orders.confirm_order(uow, number, actor=actor))
+
+
+@router.post("/sales-orders/{number}/shipments", status_code=201, tags=["sales orders"])
+def ship_sales_order(
+    number: str, uow: UowDep, body: ShipmentLinesIn | None = None, actor: Actor = "api"
+) -> SalesOrderOut:
+    """Ship reserved stock: the lines named, or everything reserved for the order."""
+    lines = {ln.line: ln.quantity for ln in body.lines} if body is not None and body.lines else None
+    return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor))
+
+
+@router.post("/sales-orders/{number}/cancel", tags=["sales orders"])
+def cancel_sales_order(
+    number: str, uow: UowDep, body: CancelIn | None = None, actor: Actor = "api"
+) -> SalesOrderOut:
+    """Cancel what is not shipped; pulled drafts shrink, released supply gets a change request."""
+    reason = body.reason if body is not None else None
+    return SalesOrderOut.model_validate(
+        orders.cancel_order(uow, number, reason=reason, actor=actor)
+    )
+
+
+@router.post("/sales-orders/{number}/lines/{line}/change", tags=["sales orders"])
+def change_sales_line(
+    number: str, line: int, body: LineChangeIn, uow: UowDep, actor: Actor = "api"
+) -> SalesOrderOut:
+    """Change a line's quantity; a reduction propagates to the supply it pulled."""
+    return SalesOrderOut.model_validate(
+        orders.change_line(uow, number, line, body.quantity, actor=actor)
+    )
+
+
+@router.post("/sales-orders/{number}/lines/{line}/cancel", tags=["sales orders"])
+def cancel_sales_line(number: str, line: int, uow: UowDep, actor: Actor = "api") -> SalesOrderOut:
+    return SalesOrderOut.model_validate(orders.cancel_line(uow, number, line, actor=actor))
+
+
+# Purchase orders
+
+
+@router.post("/purchase-orders", status_code=201, tags=["purchase orders"])
+def add_purchase_lines(
+    body: PurchaseOrderIn, uow: UowDep, actor: Actor = "api"
+) -> PurchaseOrderOut:
+    """Add lines to the supplier's open draft order (one draft per supplier)."""
+    lines = [
+        purchasing.NewPurchaseLine(ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date)
+        for ln in body.lines
+    ]
+    return PurchaseOrderOut.model_validate(
+        purchasing.add_to_draft(uow, body.supplier, lines, actor=actor)
+    )
+
+
+@router.get("/purchase-orders", tags=["purchase orders"])
+def list_purchase_orders(
+    uow: UowDep,
+    status: str | None = None,
+    supplier: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[PurchaseOrderRowOut]:
+    rows = purchasing.list_purchase_orders(uow, status, supplier, limit, offset)
+    return _page(rows, PurchaseOrderRowOut)  # type: ignore[no-any-return]
+
+
+@router.get("/purchase-orders/{number}", tags=["purchase orders"])
+def get_purchase_order(number: str, uow: UowDep) -> PurchaseOrderOut:
+    return PurchaseOrderOut.model_validate(purchasing.get_purchase_order(uow, number))
+
+
+@router.post("/purchase-orders/{number}/release", tags=["purchase orders"])
+def release_purchase_order(number: str, uow: UowDep, actor: Actor = "api") -> PurchaseOrderOut:
+    """Send the order to the supplier."""
+    return PurchaseOrderOut.model_validate(purchasing.release(uow, number, actor=actor))
+
+
+@router.post("/purchase-orders/{number}/acknowledgement", tags=["purchase orders"])
+def acknowledge_purchase_order(
+    number: str, body: AcknowledgementIn, uow: UowDep, actor: Actor = "api"
+) -> PurchaseOrderOut:
+    """The supplier's confirmed quantities and dates; pegged sales lines' promises follow."""
+    lines = {ln.line: (ln.quantity, ln.date) for ln in body.lines}
+    return PurchaseOrderOut.model_validate(purchasing.acknowledge(uow, number, lines, actor=actor))
+
+
+@router.post("/purchase-orders/{number}/ship-notice", tags=["purchase orders"])
+def ship_notice(
+    number: str, uow: UowDep, body: ShipNoticeIn | None = None, actor: Actor = "api"
+) -> PurchaseOrderOut:
+    """The supplier's advance ship notice."""
+    lines = {ln.line: ln.quantity for ln in body.lines} if body and body.lines else None
+    expected = body.expected_date if body else None
+    return PurchaseOrderOut.model_validate(
+        purchasing.ship_notice(uow, number, lines, expected, actor=actor)
+    )
+
+
+@router.post("/purchase-orders/{number}/receipts", status_code=201, tags=["purchase orders"])
+def receive_purchase_order(
+    number: str, body: PurchaseReceiptIn, uow: UowDep, actor: Actor = "api"
+) -> PurchaseOrderOut:
+    """Post a delivery: rejects to quarantine or back; accepted goods to pegged orders first."""
+    lines = [
+        purchasing.ReceiptLine(
+            ln.line, ln.quantity, ln.rejected, ln.rejected_to, ln.lot, ln.expires_on
+        )
+        for ln in body.lines
+    ]
+    return PurchaseOrderOut.model_validate(
+        purchasing.receive(uow, number, lines, received_on=body.received_on, actor=actor)
+    )
+
+
+@router.post("/purchase-orders/{number}/close", tags=["purchase orders"])
+def close_purchase_order(number: str, uow: UowDep, actor: Actor = "api") -> PurchaseOrderOut:
+    return PurchaseOrderOut.model_validate(purchasing.close(uow, number, actor=actor))
+
+
+@router.post("/purchase-orders/{number}/cancel", tags=["purchase orders"])
+def cancel_purchase_order(
+    number: str, uow: UowDep, body: CancelIn | None = None, actor: Actor = "api"
+) -> PurchaseOrderOut:
+    reason = body.reason if body is not None else None
+    return PurchaseOrderOut.model_validate(
+        purchasing.cancel(uow, number, reason=reason, actor=actor)
+    )
+
+
+# Bills of materials and production orders
+
+
+@router.post("/boms", status_code=201, tags=["production"])
+def put_bom(body: BomIn, uow: UowDep, actor: Actor = "api") -> BomOut:
+    """Set (or replace) the bill of materials of a made item."""
+    lines = [(ln.sku, ln.quantity, ln.scrap) for ln in body.lines]
+    return BomOut.model_validate(
+        production.put_bom(uow, body.sku, lines, body.lead_time_days, actor=actor)
+    )
+
+
+@router.get("/boms/{sku}", tags=["production"])
+def get_bom(sku: str, uow: UowDep) -> BomOut:
+    return BomOut.model_validate(production.get_bom(uow, sku))
+
+
+@router.get("/boms/{sku}/explosion", tags=["production"])
+def explode_bom(
+    sku: str, uow: UowDep, quantity: Annotated[Decimal, Query(gt=0)] = Decimal(1)
+) -> list[RequirementOut]:
+    """Every component at every level `quantity` of the item needs, gross of scrap."""
+    return [RequirementOut.model_validate(r) for r in production.explosion(uow, sku, quantity)]
+
+
+@router.post("/production-orders", status_code=201, tags=["production"])
+def create_production_order(
+    body: ProductionOrderIn, uow: UowDep, actor: Actor = "api"
+) -> ProductionOrderOut:
+    """A draft production order; components are reserved or pulled at once."""
+    view = production.create_production_order(
+        uow, body.sku, body.quantity, body.location, due_date=body.due_date, actor=actor
+    )
+    return ProductionOrderOut.model_validate(view)
+
+
+@router.get("/production-orders", tags=["production"])
+def list_production_orders(
+    uow: UowDep, status: str | None = None, limit: Limit = 50, offset: Offset = 0
+) -> PageOut[ProductionOrderRowOut]:
+    rows = production.list_production_orders(uow, status, limit, offset)
+    return _page(rows, ProductionOrderRowOut)  # type: ignore[no-any-return]
+
+
+@router.get("/production-orders/{number}", tags=["production"])
+def get_production_order(number: str, uow: UowDep) -> ProductionOrderOut:
+    return ProductionOrderOut.model_validate(production.get_production_order(uow, number))
+
+
+@router.post("/production-orders/{number}/release", tags=["production"])
+def release_production_order(number: str, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+    return ProductionOrderOut.model_validate(
+        production.release_production(uow, number, actor=actor)
+    )
+
+
+@router.post("/production-orders/{number}/start", tags=["production"])
+def start_production_order(number: str, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+    """Issue the components to work in progress (409 while any is short)."""
+    return ProductionOrderOut.model_validate(
+        production.start_production_order(uow, number, actor=actor)
+    )
+
+
+@router.post("/production-orders/{number}/produce", tags=["production"])
+def produce(number: str, body: ProduceIn, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+    """Report finished goods (partially allowed)."""
+    return ProductionOrderOut.model_validate(
+        production.produce(uow, number, body.quantity, actor=actor)
+    )
+
+
+@router.post("/production-orders/{number}/close", tags=["production"])
+def close_production_order(number: str, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+    return ProductionOrderOut.model_validate(production.close_production(uow, number, actor=actor))
+
+
+@router.post("/production-orders/{number}/cancel", tags=["production"])
+def cancel_production_order(
+    number: str, uow: UowDep, body: CancelIn | None = None, actor: Actor = "api"
+) -> ProductionOrderOut:
+    reason = body.reason if body is not None else None
+    return ProductionOrderOut.model_validate(
+        production.cancel_production(uow, number, reason=reason, actor=actor)
+    )
+
+
+# Transfer orders
+
+
+@router.post("/transfer-orders", status_code=201, tags=["transfer orders"])
+def create_transfer_order(
+    body: TransferOrderIn, uow: UowDep, actor: Actor = "api"
+) -> TransferOrderOut:
+    """Plan a transfer; its quantity is reserved at the source."""
+    view = transfers.create_transfer_order(
+        uow,
+        body.sku,
+        body.source,
+        body.target,
+        body.quantity,
+        expected_date=body.expected_date,
+        actor=actor,
+    )
+    return TransferOrderOut.model_validate(view)
+
+
+@router.get("/transfer-orders", tags=["transfer orders"])
+def list_transfer_orders(
+    uow: UowDep, status: str | None = None, limit: Limit = 50, offset: Offset = 0
+) -> PageOut[TransferOrderRowOut]:
+    rows = transfers.list_transfer_orders(uow, status, limit, offset)
+    return _page(rows, TransferOrderRowOut)  # type: ignore[no-any-return]
+
+
+@router.get("/transfer-orders/{number}", tags=["transfer orders"])
+def get_transfer_order(number: str, uow: UowDep) -> TransferOrderOut:
+    return TransferOrderOut.model_validate(transfers.get_transfer_order(uow, number))
+
+
+@router.post("/transfer-orders/{number}/ship", tags=["transfer orders"])
+def ship_transfer_order(number: str, uow: UowDep, actor: Actor = "api") -> TransferOrderOut:
+    """Send the goods on their way (source → in transit)."""
+    return TransferOrderOut.model_validate(transfers.ship_transfer(uow, number, actor=actor))
+
+
+@router.post("/transfer-orders/{number}/receive", tags=["transfer orders"])
+def receive_transfer_order(
+    number: str, uow: UowDep, body: TransferReceiptIn | None = None, actor: Actor = "api"
+) -> TransferOrderOut:
+    quantity = body.quantity if body is not None else None
+    return TransferOrderOut.model_validate(
+        transfers.receive_transfer(uow, number, quantity, actor=actor)
+    )
+
+
+@router.post("/transfer-orders/{number}/cancel", tags=["transfer orders"])
+def cancel_transfer_order(number: str, uow: UowDep, actor: Actor = "api") -> TransferOrderOut:
+    return TransferOrderOut.model_validate(transfers.cancel_transfer(uow, number, actor=actor))
