@@ -188,3 +188,4 @@ idempotency_keys = Table(
     Column("created_at", Timestamp, nullable=False, index=True),
 )
 from leanstock.adapters.db import order_tables as order_tables  # noqa: E402,F401
+from leanstock.adapters.db import planning_tables as planning_tables  # noqa: E402,F401
