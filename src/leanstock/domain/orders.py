@@ -356,6 +356,14 @@ class PurchaseOrder:
         self.status = PurchaseStatus.CANCELLED
 
 
+def _tidy(value: Decimal) -> Decimal:
+    """Rounded up to six places, without trailing zeros or exponent (2.5, 8 — not 8.000000)."""
+    rounded = value.quantize(QUANTUM, rounding=ROUND_CEILING)
+    if rounded == rounded.to_integral_value():
+        return rounded.quantize(Decimal(1))
+    return rounded.normalize()
+
+
 def order_quantity(need: Decimal, moq: Decimal, pack_size: Decimal) -> Decimal:
     """What to order for `need`: at least the MOQ, then up to whole packs.
 
@@ -405,8 +413,7 @@ class BomLine:
 
     def gross(self, parent_quantity: Decimal) -> Decimal:
         """Component to issue for `parent_quantity`, rounded up to the sixth decimal place."""
-        exact = parent_quantity * self.quantity / (1 - self.scrap)
-        return exact.quantize(QUANTUM, rounding=ROUND_CEILING)
+        return _tidy(parent_quantity * self.quantity / (1 - self.scrap))
 
 
 @dataclass(frozen=True)

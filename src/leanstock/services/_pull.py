@@ -367,15 +367,14 @@ def _reduce_purchase(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str
         pegged = sum((p.open for p in uow.orders.pegs_of_supply("purchase", [peg.supply_id])), ZERO)
         before = line.quantity
         if pegged <= 0:
-            uow.orders.delete_purchase_line(peg.supply_id)
-            order.lines.remove(line)
+            line.quantity = ZERO
         elif order.drop_ship_customer is not None:
             line.quantity = pegged
         else:
             terms = uow.orders.preferred_supplier(refs[line.line_no].item_id)
             moq, pack = (terms[3], terms[4]) if terms else (Decimal(1), Decimal(1))
             line.quantity = order_quantity(pegged, moq, pack)
-        if not order.lines:
+        if all(ln.quantity == 0 for ln in order.lines):
             order.status = PurchaseStatus.CANCELLED
             uow.orders.event("purchase_order.cancelled", subject, {"reason": "demand withdrawn"})
         uow.orders.save_purchase_order(order)
@@ -383,7 +382,7 @@ def _reduce_purchase(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str
             actor,
             "reduce_draft",
             subject,
-            {"line": line.line_no, "quantity": [before, line.quantity if pegged > 0 else 0]},
+            {"line": line.line_no, "quantity": [before, line.quantity]},
         )
     elif order.status in (
         PurchaseStatus.RELEASED,
@@ -480,7 +479,7 @@ def promises(
     for p in pegs:
         views[p.demand_id].append(
             PegView(
-                numbers[(p.supply_kind, p.supply_id)],
+                numbers.get((p.supply_kind, p.supply_id), p.supply_kind),
                 p.supply_kind,
                 p.quantity,
                 p.received,

@@ -473,9 +473,6 @@ class OrdersRepository:
             ],
         )
 
-    def delete_purchase_line(self, line_id: int) -> None:
-        self.db.execute(o.purchase_lines.delete().where(o.purchase_lines.c.id == line_id))
-
     def purchase_orders(
         self,
         status: str | None = None,
