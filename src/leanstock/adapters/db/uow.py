@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from leanstock.adapters.db.catalog import CatalogRepository
 from leanstock.adapters.db.ledger import LedgerRepository, Place
 from leanstock.adapters.db.orders import OrdersRepository
+from leanstock.adapters.db.planning import PlanningRepository
 from leanstock.domain.errors import Conflict
 
 
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.catalog = CatalogRepository(self._connection)
         self.ledger = LedgerRepository(self._connection)
         self.orders = OrdersRepository(self._connection)
+        self.planning = PlanningRepository(self._connection)
         return self
 
     def __exit__(

@@ -1,0 +1,148 @@
+"""Forecast runs, the event calendar and plan runs in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from leanstock.adapters.db import planning_tables as p
+from leanstock.adapters.db import tables as t
+from leanstock.domain.errors import NotFound
+
+CHUNK = 5000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PlanningRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.db = connection
+
+    def ids(self) -> tuple[dict[str, int], dict[str, int]]:
+        """SKU → item id and location code → location id, for writing frames keyed by name."""
+        items = dict(self.db.execute(select(t.items.c.sku, t.items.c.id)))
+        places = dict(self.db.execute(select(t.locations.c.code, t.locations.c.id)))
+        return items, places
+
+    def _insert_many(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), CHUNK):
+            self.db.execute(table.insert(), list(rows[start : start + CHUNK]))
+
+    # Events
+
+    def add_event(
+        self,
+        name: str,
+        starts_on: date,
+        ends_on: date,
+        skus: list[str] | None,
+        categories: list[str] | None,
+        uplift: float | None,
+    ) -> int:
+        new_id = self.db.execute(
+            p.events.insert().values(
+                name=name,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                skus=skus,
+                categories=categories,
+                uplift=uplift,
+                created_at=_now(),
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def events(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(select(p.events).order_by(p.events.c.starts_on, p.events.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def delete_event(self, event_id: int) -> None:
+        if not self.db.execute(delete(p.events).where(p.events.c.id == event_id)).rowcount:
+            raise NotFound("event", event_id, "event")
+
+    # Forecast runs
+
+    def add_forecast_run(self, run: dict[str, Any]) -> int:
+        new_id = self.db.execute(
+            p.forecast_runs.insert().values(**run, created_at=_now())
+        ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def add_forecast_values(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_many(p.forecast_values, rows)
+
+    def add_forecast_accuracy(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_many(p.forecast_accuracy, rows)
+
+    def forecast_run(self, run_id: int | None = None) -> dict[str, Any]:
+        """A run by id, or the newest when `run_id` is None."""
+        query = select(p.forecast_runs)
+        query = (
+            query.where(p.forecast_runs.c.id == run_id)
+            if run_id is not None
+            else query.order_by(p.forecast_runs.c.id.desc()).limit(1)
+        )
+        row = self.db.execute(query).first()
+        if row is None:
+            raise NotFound("forecast run", run_id if run_id is not None else "yet", "run")
+        return dict(row._mapping)
+
+    def forecast_runs(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        total = self.db.execute(select(func.count()).select_from(p.forecast_runs)).scalar_one()
+        rows = self.db.execute(
+            select(p.forecast_runs)
+            .order_by(p.forecast_runs.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [dict(r._mapping) for r in rows], int(total)
+
+    def forecast_values(
+        self, run_id: int, item_id: int | None = None, location_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        query = (
+            select(
+                t.items.c.sku.label("item"),
+                t.locations.c.code.label("location"),
+                p.forecast_values.c.ds,
+                p.forecast_values.c.forecast,
+                p.forecast_values.c.quantiles,
+            )
+            .join(t.items, t.items.c.id == p.forecast_values.c.item_id)
+            .join(t.locations, t.locations.c.id == p.forecast_values.c.location_id)
+            .where(p.forecast_values.c.run_id == run_id)
+            .order_by(t.items.c.sku, t.locations.c.code, p.forecast_values.c.ds)
+        )
+        if item_id is not None:
+            query = query.where(p.forecast_values.c.item_id == item_id)
+        if location_id is not None:
+            query = query.where(p.forecast_values.c.location_id == location_id)
+        return [dict(r._mapping) for r in self.db.execute(query)]
+
+    def forecast_accuracy(
+        self, run_id: int, item_id: int, location_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        query = (
+            select(
+                t.locations.c.code.label("location"),
+                p.forecast_accuracy.c.model,
+                p.forecast_accuracy.c.chosen,
+                p.forecast_accuracy.c.demand_class,
+                p.forecast_accuracy.c.metrics,
+            )
+            .join(t.locations, t.locations.c.id == p.forecast_accuracy.c.location_id)
+            .where(p.forecast_accuracy.c.run_id == run_id, p.forecast_accuracy.c.item_id == item_id)
+            .order_by(
+                t.locations.c.code, p.forecast_accuracy.c.chosen.desc(), p.forecast_accuracy.c.model
+            )
+        )
+        if location_id is not None:
+            query = query.where(p.forecast_accuracy.c.location_id == location_id)
+        return [dict(r._mapping) for r in self.db.execute(query)]

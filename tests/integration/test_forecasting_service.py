@@ -1,0 +1,97 @@
+"""Forecast runs from the sales history, stored with their accuracy, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location
+from leanstock.domain.errors import InvalidInput
+from leanstock.services import catalog, forecasting, stock
+from leanstock.services.orders import NewLine, place_order
+
+WEEKS = 40
+
+
+@pytest.fixture
+def history(uow: UnitOfWork) -> UnitOfWork:
+    """Two items sold for 40 weeks: a steady one (~20 a week) and a slow, lumpy one."""
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("STEADY", "Steady seller"))
+    catalog.add_item(uow, Item("LUMPY", "Slow mover"))
+    stock.receive(uow, "STEADY", "WH", Decimal(100_000))
+    stock.receive(uow, "LUMPY", "WH", Decimal(100_000))
+    rng = np.random.default_rng(7)
+    monday = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    monday -= timedelta(days=monday.weekday() + 7 * WEEKS)
+    for week in range(WEEKS):
+        day = monday + timedelta(weeks=week)
+        lines = [NewLine("STEADY", Decimal(int(rng.poisson(20)) + 1), "WH")]
+        if rng.random() < 0.25:
+            lines.append(NewLine("LUMPY", Decimal(int(rng.integers(5, 15))), "WH"))
+        place_order(uow, f"Customer {week}", lines, confirm=True, ordered_at=day)
+    return uow
+
+
+def test_a_forecast_run_is_stored_with_quantiles_and_accuracy(history: UnitOfWork) -> None:
+    run = forecasting.run_forecast(history, 4, "W")
+    assert (run.freq, run.horizon, run.series) == ("W", 4, 2)
+    assert run.accuracy["overall"] is not None
+    assert run.accuracy["overall"]["mase"] > 0
+
+    found, points = forecasting.item_forecast(history, "STEADY")
+    assert found.id == run.id
+    assert len(points) == 4
+    for point in points:
+        q = point["quantiles"]
+        assert q["q50"] <= q["q90"] <= q["q99"]
+        assert 12 <= point["forecast"] <= 30  # the weekly mean is 21
+
+    _, models = forecasting.item_accuracy(history, "LUMPY")
+    chosen = [m for m in models if m["chosen"]]
+    assert len(chosen) == 1
+    assert chosen[0]["demand_class"] in ("intermittent", "lumpy", "erratic", "smooth")
+    assert len(models) > 1
+
+
+def test_each_run_is_kept_so_accuracy_can_be_followed(history: UnitOfWork) -> None:
+    first = forecasting.run_forecast(history, 2, "W")
+    second = forecasting.run_forecast(history, 3, "W")
+    runs, total = forecasting.forecast_runs(history)
+    assert total == 2
+    assert [r.id for r in runs] == [second.id, first.id]
+    assert len(forecasting.item_forecast(history, "STEADY", run_id=first.id)[1]) == 2
+
+
+def test_no_history_is_a_clear_error(uow: UnitOfWork) -> None:
+    with pytest.raises(InvalidInput, match="no sales history"):
+        forecasting.run_forecast(uow, 4, "W")
+
+
+def test_forecasts_and_events_through_the_api(history: UnitOfWork, client: TestClient) -> None:
+    event = {
+        "name": "Summer sale",
+        "starts_on": "2026-07-01",
+        "ends_on": "2026-07-07",
+        "uplift": 1.5,
+    }
+    assert client.post("/api/v1/events", json=event).status_code == 201
+    bad = client.post("/api/v1/events", json={**event, "ends_on": "2026-06-01"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "ends_on"
+    assert client.post("/api/v1/forecast-runs", json={"horizon": 0}).status_code == 422
+    assert client.post("/api/v1/forecast-runs", json={"horizon": 3, "freq": "Q"}).status_code == 422
+    made = client.post("/api/v1/forecast-runs", json={"horizon": 3, "freq": "W"})
+    assert made.status_code == 201, made.text
+    forecast = client.get("/api/v1/items/STEADY/forecast", params={"location": "WH"}).json()
+    assert len(forecast["points"]) == 3
+    assert {"q50", "q80", "q90", "q95", "q99"} <= set(forecast["points"][0]["quantiles"])
+    accuracy = client.get("/api/v1/items/STEADY/forecast-accuracy").json()
+    assert any(m["chosen"] for m in accuracy["models"])
+    assert client.get("/api/v1/forecast-runs").json()["total"] == 1
+    assert client.get("/api/v1/items/NOPE/forecast").status_code == 404
