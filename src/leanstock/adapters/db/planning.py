@@ -25,8 +25,8 @@ class PlanningRepository:
 
     def ids(self) -> tuple[dict[str, int], dict[str, int]]:
         """SKU → item id and location code → location id, for writing frames keyed by name."""
-        items = dict(self.db.execute(select(t.items.c.sku, t.items.c.id)))
-        places = dict(self.db.execute(select(t.locations.c.code, t.locations.c.id)))
+        items = dict(self.db.execute(select(t.items.c.sku, t.items.c.id)).all())
+        places = dict(self.db.execute(select(t.locations.c.code, t.locations.c.id)).all())
         return items, places
 
     def _insert_many(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
