@@ -1,0 +1,227 @@
+"""The order services on SQLite and PostgreSQL: propagation, receipts, history frames, refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import (
+    Item,
+    ItemKind,
+    Location,
+    LocationKind,
+    Policy,
+    Supplier,
+    SupplierItem,
+)
+from leanstock.domain.errors import Conflict, InvalidTransition, OutOfStock
+from leanstock.domain.orders import RejectTo
+from leanstock.services import catalog, orders, production, purchasing, queries, stock, transfers
+
+D = Decimal
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture
+def business(uow: UnitOfWork) -> UnitOfWork:
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_location(uow, Location("SHOP", "Shop", LocationKind.STORE))
+    catalog.add_supplier(uow, Supplier("MILL", "Mill"))
+    catalog.add_supplier(uow, Supplier("SLOW", "Slow Ltd"))
+    for item in (
+        Item("FLOUR", "Flour", unit="kg", policy=Policy.BUY_TO_ORDER),
+        Item("SUGAR", "Sugar", unit="kg", policy=Policy.BUY_TO_ORDER),
+        Item("CAKE", "Cake", kind=ItemKind.MADE, policy=Policy.MAKE_TO_ORDER),
+        Item("CUP", "Cup"),
+    ):
+        catalog.add_item(uow, item)
+    catalog.add_supplier_item(uow, SupplierItem("MILL", "FLOUR", D(1), 2, moq=D(10)))
+    catalog.add_supplier_item(uow, SupplierItem("SLOW", "SUGAR", D(2), 6))
+    production.put_bom(uow, "CAKE", [("FLOUR", D(1), D(0)), ("SUGAR", D("0.5"), D(0))], 1)
+    return uow
+
+
+def one_line(uow: UnitOfWork, sku: str, quantity: int, location: str = "WH") -> str:
+    view = orders.place_order(
+        uow, "Ann", [orders.NewLine(sku, D(quantity), location)], confirm=True
+    )
+    return view.number
+
+
+def _unbalanced(uow: UnitOfWork) -> list[int]:
+    with uow:
+        found: list[int] = uow.ledger.ledger_check()["unbalanced_items"]
+    return found
+
+
+def test_cancelling_a_made_to_order_line_cancels_its_production_and_component_drafts(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    number = one_line(uow, "CAKE", 4)
+    (mo,) = production.list_production_orders(uow).rows
+    assert mo["status"] == "draft"
+    pos = {p["supplier"]: p for p in purchasing.list_purchase_orders(uow).rows}
+    assert (pos["MILL"]["quantity"], pos["SLOW"]["quantity"]) == (10, 2)
+    promised = orders.get_order(uow, number).lines[0].promise_date
+    assert promised == TODAY + timedelta(days=7)  # sugar in 6 days, a day to bake
+    orders.cancel_order(uow, number, actor="ops")
+    assert production.list_production_orders(uow).rows[0]["status"] == "cancelled"
+    assert {p["status"] for p in purchasing.list_purchase_orders(uow).rows} == {"cancelled"}
+
+
+def test_reducing_a_line_whose_supply_is_released_flags_a_change_request(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    number = one_line(uow, "SUGAR", 5)
+    (po,) = purchasing.list_purchase_orders(uow).rows
+    purchasing.release(uow, po["number"])
+    orders.change_line(uow, number, 1, D(3), actor="ops")
+    after = purchasing.get_purchase_order(uow, po["number"])
+    assert after.change_requested
+    assert after.lines[0].quantity == 5
+    with uow:
+        events = [e["event"] for e in uow.orders.events(po["number"])]
+    assert "purchase_order.change_requested" in events
+
+
+def test_a_short_acknowledgement_unpegs_the_newest_demand(business: UnitOfWork) -> None:
+    uow = business
+    first = one_line(uow, "SUGAR", 3)
+    second = one_line(uow, "SUGAR", 2)
+    (po,) = purchasing.list_purchase_orders(uow).rows
+    purchasing.release(uow, po["number"])
+    purchasing.acknowledge(uow, po["number"], {1: (D(3), TODAY + timedelta(days=8))})
+    assert orders.get_order(uow, first).lines[0].promise_date == TODAY + timedelta(days=8)
+    later = orders.get_order(uow, second).lines[0]
+    assert later.pegs[0].status == "cancelled"
+    assert later.promise_date == TODAY + timedelta(days=6)  # back to a full lead time
+
+
+def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    number = one_line(uow, "FLOUR", 4)
+    (po,) = purchasing.list_purchase_orders(uow).rows
+    purchasing.release(uow, po["number"])
+    late = TODAY - timedelta(days=1)
+    purchasing.receive(
+        uow,
+        po["number"],
+        [purchasing.ReceiptLine(1, D(3), D(2), RejectTo.SUPPLIER)],
+        received_on=late,
+    )
+    (row,) = queries.stock(uow, "FLOUR", "WH").rows
+    assert (row["on_hand"], row["reserved"]) == (3, 3)
+    assert queries.stock(uow, "FLOUR", "QUARANTINE").rows == []
+    purchasing.receive(uow, po["number"], [purchasing.ReceiptLine(1, D(5), D(1))])
+    (row,) = queries.stock(uow, "FLOUR", "WH").rows
+    assert (row["on_hand"], row["reserved"]) == (8, 4)
+    (quarantined,) = queries.stock(uow, "FLOUR", "QUARANTINE").rows
+    assert quarantined["on_hand"] == 1
+    line = orders.get_order(uow, number).lines[0]
+    assert (line.reserved, line.promise_date) == (4, TODAY)
+    history = purchasing.receipt_history(uow)
+    assert history.columns == [
+        "supplier",
+        "item",
+        "ordered_at",
+        "promised_date",
+        "received_date",
+        "ordered_qty",
+        "received_qty",
+        "rejected_qty",
+    ]
+    assert history.select("received_date", "received_qty", "rejected_qty").rows() == [
+        (late, 5.0, 2.0),
+        (TODAY, 6.0, 1.0),
+    ]
+    assert history["promised_date"].to_list() == [TODAY + timedelta(days=2)] * 2
+    assert _unbalanced(uow) == []
+
+
+def test_closing_short_sends_waiting_lines_back_to_backorder(business: UnitOfWork) -> None:
+    uow = business
+    number = one_line(uow, "FLOUR", 10)
+    (po,) = purchasing.list_purchase_orders(uow).rows
+    purchasing.release(uow, po["number"])
+    purchasing.receive(uow, po["number"], [purchasing.ReceiptLine(1, D(6))])
+    purchasing.close(uow, po["number"])
+    line = orders.get_order(uow, number).lines[0]
+    assert line.reserved == 6
+    assert line.pegs[0].status == "cancelled"
+    assert line.promise_date == TODAY + timedelta(days=2)
+
+
+def test_a_production_order_cannot_start_while_a_component_is_short(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    stock.receive(uow, "FLOUR", "WH", D(5))
+    mo = production.create_production_order(uow, "CAKE", D(2), "WH")
+    assert [(c.sku, c.reserved) for c in mo.components] == [("FLOUR", 2), ("SUGAR", 0)]
+    production.release_production(uow, mo.number)
+    with pytest.raises(OutOfStock):
+        production.start_production_order(uow, mo.number)
+    assert production.get_production_order(uow, mo.number).status == "released"
+    (flour,) = queries.stock(uow, "FLOUR", "WH").rows
+    assert (flour["on_hand"], flour["reserved"]) == (5, 2)
+
+
+def test_a_make_to_order_item_without_a_bom_is_refused_and_nothing_changes(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    catalog.add_item(uow, Item("PIE", "Pie", kind=ItemKind.MADE, policy=Policy.MAKE_TO_ORDER))
+    with pytest.raises(Conflict, match="no bill of materials"):
+        one_line(uow, "PIE", 1)
+    assert orders.list_orders(uow).total == 0
+
+
+def test_a_transfer_that_arrives_short_writes_off_the_rest(business: UnitOfWork) -> None:
+    uow = business
+    stock.receive(uow, "CUP", "WH", D(10))
+    to = transfers.create_transfer_order(uow, "CUP", "WH", "SHOP", D(6))
+    with pytest.raises(OutOfStock):
+        transfers.create_transfer_order(uow, "CUP", "WH", "SHOP", D(5))
+    transfers.ship_transfer(uow, to.number)
+    with pytest.raises(InvalidTransition):
+        transfers.cancel_transfer(uow, to.number)
+    transfers.receive_transfer(uow, to.number, D(5))
+    assert queries.stock(uow, "CUP", "SHOP").rows[0]["on_hand"] == 5
+    assert queries.stock(uow, "CUP", "WH").rows[0]["on_hand"] == 4
+    assert _unbalanced(uow) == []
+
+
+def test_demand_history_counts_demand_at_order_time_per_period(business: UnitOfWork) -> None:
+    uow = business
+    stock.receive(uow, "CUP", "WH", D(3))
+    days = [datetime(2026, 3, d, 10, tzinfo=UTC) for d in (2, 3, 9, 10)]
+    for moment, quantity in zip(days, (2, 2, 1, 1), strict=True):
+        orders.place_order(
+            uow, "Ann", [orders.NewLine("CUP", D(quantity), "WH")], confirm=True, ordered_at=moment
+        )
+    orders.place_order(uow, "Bo", [orders.NewLine("CUP", D(9), "WH")], ordered_at=days[0])
+    weekly = orders.demand_history(uow, "W")
+    assert weekly.schema == pl.Schema(
+        {
+            "item": pl.String,
+            "location": pl.String,
+            "ds": pl.Date,
+            "qty": pl.Float64,
+            "stockout": pl.Boolean,
+        }
+    )
+    assert weekly.rows() == [
+        ("CUP", "WH", date(2026, 3, 2), 4.0, True),
+        ("CUP", "WH", date(2026, 3, 9), 2.0, True),
+    ]
+    monthly = orders.demand_history(uow, "M", since=date(2026, 3, 3))
+    assert monthly.rows() == [("CUP", "WH", date(2026, 3, 1), 4.0, True)]
+    assert orders.demand_history(uow, "D").height == 4
