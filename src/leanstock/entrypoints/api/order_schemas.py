@@ -140,7 +140,7 @@ class PurchaseOrderIn(In):
 class AcknowledgedLineIn(In):
     line: int = Field(ge=1)
     quantity: Decimal | None = Field(default=None, description="Confirmed quantity.")
-    date: date | None = Field(default=None, description="Confirmed delivery date.")
+    delivery_date: date | None = Field(default=None, description="Confirmed delivery date.")
 
 
 class AcknowledgementIn(In):

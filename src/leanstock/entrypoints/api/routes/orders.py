@@ -183,7 +183,7 @@ def acknowledge_purchase_order(
     number: str, body: AcknowledgementIn, uow: UowDep, actor: Actor = "api"
 ) -> PurchaseOrderOut:
     """The supplier's confirmed quantities and dates; pegged sales lines' promises follow."""
-    lines = {ln.line: (ln.quantity, ln.date) for ln in body.lines}
+    lines = {ln.line: (ln.quantity, ln.delivery_date) for ln in body.lines}
     return PurchaseOrderOut.model_validate(purchasing.acknowledge(uow, number, lines, actor=actor))
 
 
