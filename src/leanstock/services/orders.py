@@ -277,12 +277,12 @@ def ship_order(
         order, refs = uow.orders.sales_order(sales_id(number), lock=True)
         order.check_shippable()
         wanted = dict(lines) if lines is not None else None
+        for line_no in wanted or {}:
+            order.line(line_no)
         shipped: dict[int, Decimal] = {}
         for line in order.lines:
             if wanted is not None and line.line_no not in wanted:
                 continue
-            if wanted is not None:
-                order.line(line.line_no)
             ref = refs[line.line_no]
             reference = f"{order.number}/{line.line_no}"
             reservations, _ = uow.ledger.reservations(reference=reference, status="open", limit=500)
@@ -419,7 +419,7 @@ def _view(
         order.number,
         order.customer,
         order.status.value,
-        order.ordered_at or datetime.now(UTC),
+        _utc(order.ordered_at),
         [
             _line_view(
                 ln,
@@ -504,6 +504,13 @@ def demand_history(uow: UnitOfWork, freq: str = "D", since: date | None = None) 
         .agg(pl.col("qty").sum(), pl.col("stockout").any())
         .sort("item", "location", "ds")
     )
+
+
+def _utc(moment: datetime | None) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _day(moment: datetime) -> date:
