@@ -86,13 +86,22 @@ class Pulled:
         return [Supply(p.quantity - p.received, p.expected) for p in self.pegs]
 
 
-def reserve_from_stock(uow: UnitOfWork, demand: Demand, wanted: Decimal, today: date) -> Decimal:
+def reserve_from_stock(
+    uow: UnitOfWork, demand: Demand, wanted: Decimal, today: date, lot_tracked: bool = True
+) -> Decimal:
     """Reserve up to `wanted` of what is available; returns how much was reserved.
 
     available = usable on hand − reserved, read under the stock row lock (`stock.reserve`).
+    An item that is not lot-tracked has no lots to expire, so its usable on hand is the locked
+    row's on hand and the lots need not be read.
     """
-    level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, demand.place)
-    available = usable(lots, today) - level.reserved
+    if lot_tracked:
+        level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, demand.place)
+        on_hand = usable(lots, today)
+    else:
+        level = uow.ledger.lock_stock(demand.item_id, demand.place)
+        on_hand = level.on_hand
+    available = on_hand - level.reserved
     take = min(max(available, ZERO), wanted)
     if take > 0:
         uow.ledger.add_reservation(demand.item_id, demand.place.id, demand.reference, take)

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from leanstock.adapters.db.catalog import Stored
-from leanstock.adapters.db.ledger import Posting
+from leanstock.adapters.db.ledger import Place, Posting
 from leanstock.adapters.db.orders import LineRef
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
@@ -150,7 +150,7 @@ def _serve(
         reserved = (
             ZERO
             if item.policy is Policy.DROP_SHIP
-            else reserve_from_stock(uow, demand, quantity, today)
+            else reserve_from_stock(uow, demand, quantity, today, item.lot_tracked)
         )
         short = quantity - reserved
         pulled = pull(uow, demand, item, short, today) if short > 0 else Pulled(Fulfilment.STOCK)
@@ -190,8 +190,9 @@ def place_order(
     day = _today(today)
     with uow:
         order_lines: list[SalesLine] = []
-        refs: list[tuple[int, Any]] = []
+        refs: list[tuple[int, Place]] = []
         items: dict[str, Item] = {}
+        places: dict[str, Place] = {}
         for n, new in enumerate(lines, 1):
             code = new.location or location
             if code is None:
@@ -200,8 +201,9 @@ def place_order(
             if not stored.value.active:
                 raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
             items[new.sku] = stored.value
-            place = _place(uow, code, "location")
-            refs.append((stored.id, place))
+            if code not in places:
+                places[code] = _place(uow, code, "location")
+            refs.append((stored.id, places[code]))
             order_lines.append(
                 SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date)
             )
@@ -217,7 +219,7 @@ def place_order(
             views = _serve(
                 uow, order, line_refs, items, day, {ln.line_no: ln.quantity for ln in order_lines}
             )
-            uow.orders.save_sales_order(order)
+            uow.orders.save_sales_lines([ln for ln in order_lines if ln.short_at_order > 0])
             uow.orders.event("sales_order.confirmed", order.number, {"customer": customer})
         else:
             views = {ln.line_no: _line_view(ln, ZERO, None, []) for ln in order_lines}

@@ -223,6 +223,11 @@ class OrdersRepository:
             .where(o.sales_orders.c.id == order.id)
             .values(status=order.status.value, updated_at=_now())
         )
+        self.save_sales_lines(order.lines)
+
+    def save_sales_lines(self, lines: Sequence[SalesLine]) -> None:
+        if not lines:
+            return
         self.db.execute(
             o.sales_lines.update()
             .where(o.sales_lines.c.id == bindparam("line_id"))
@@ -244,7 +249,7 @@ class OrdersRepository:
                     "fulfilment": line.fulfilment.value,
                     "cancelled": line.cancelled,
                 }
-                for line in order.lines
+                for line in lines
             ],
         )
 
