@@ -8,30 +8,50 @@ lost sales inventory systems", NRL 41; the backtest ignores censored periods ent
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
+from leanstock.planning.forecast.prepare import series_starts
 
-def trailing_clean_mean(frame: pl.DataFrame, clean: pl.Expr, window: int) -> pl.Expr:
-    """Mean of qty over the last `window` rows where `clean` holds, per sid (None if none)."""
-    del frame
-    value = pl.when(clean).then(pl.col("qty")).otherwise(0.0)
-    count = clean.cast(pl.Float64)
-    total = value.rolling_sum(window, min_samples=1).over("sid")
-    n = count.rolling_sum(window, min_samples=1).over("sid")
-    overall = pl.when(clean).then(pl.col("qty")).mean().over("sid")
-    return pl.when(n > 0).then(total / n).otherwise(overall)
+
+def trailing_clean_mean(
+    frame: pl.DataFrame, clean: np.ndarray, rows: np.ndarray, window: int
+) -> np.ndarray:
+    """Mean qty over the `window` rows up to each of `rows` where `clean` holds (NaN if none).
+
+    `frame` is ordered by sid (0 … S − 1) then t. Only the windows of `rows` are read
+    (in chunks), never the whole history: `rows` are few next to the history.
+    """
+    sid = frame["sid"].to_numpy()
+    qty = frame["qty"].to_numpy()
+    starts = series_starts(sid, int(sid[-1]) + 1 if sid.size else 0)
+    out = np.empty(rows.size, dtype=np.float64)
+    back = np.arange(window, dtype=np.int64)
+    for lo in range(0, rows.size, 250_000):
+        chunk = rows[lo : lo + 250_000].astype(np.int64)
+        idx = chunk[:, None] - back[None, :]
+        ok = idx >= starts[sid[chunk]].astype(np.int64)[:, None]
+        idx = np.where(ok, idx, chunk[:, None])
+        ok &= clean[idx]
+        n = ok.sum(axis=1)
+        total = np.where(ok, qty[idx], 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[lo : lo + chunk.size] = np.where(n > 0, total / n, np.nan)
+    return out
 
 
 def impute_censored(frame: pl.DataFrame, window: int) -> pl.DataFrame:
     """Raise censored periods (stockout) of frame (sid, t, qty, stockout) to their estimate."""
-    if not frame["stockout"].any():
+    stockout = frame["stockout"].to_numpy()
+    rows = np.flatnonzero(stockout)
+    if rows.size == 0:
         return frame
-    hit = frame.filter(pl.col("stockout").any().over("sid"))
-    estimate = trailing_clean_mean(hit, ~pl.col("stockout"), window)
-    fixed = hit.with_columns(
-        qty=pl.when(pl.col("stockout"))
-        .then(pl.max_horizontal(pl.col("qty"), estimate.fill_null(0.0)))
-        .otherwise(pl.col("qty"))
-    )
-    rest = frame.filter(~pl.col("stockout").any().over("sid"))
-    return pl.concat([rest, fixed]).sort("sid", "t")
+    clean = ~stockout
+    estimate = trailing_clean_mean(frame, clean, rows, window)
+    missing = np.isnan(estimate)
+    if missing.any():
+        estimate[missing] = trailing_clean_mean(frame, clean, rows[missing], 8 * window)
+    estimate = np.nan_to_num(estimate, nan=0.0)
+    qty = frame["qty"].to_numpy().copy()
+    qty[rows] = np.maximum(qty[rows], estimate)
+    return frame.with_columns(pl.Series("qty", qty))

@@ -155,9 +155,10 @@ def forecast(
     started = time.perf_counter()
 
     prep = prepare(history, code)
-    frame = prep.frame.with_columns(t=_period_index(code))
-    frame = impute_censored(frame, window=4 * prep.season_length if code == "D" else 6)
-    frame, uplifts = remove_uplifts(frame, prep.keys, calendar, prep.interval)
+    frame = prep.frame
+    window = 28 if code == "D" else 6
+    frame = impute_censored(frame, window=window)
+    frame, uplifts = remove_uplifts(frame, prep.keys, calendar, code, window)
     plan = backtest_plan(code, horizon, thorough)
     classes = classify(frame, plan.min_length).with_columns(
         seasonal=(pl.col("n") - plan.span) >= 2 * prep.season_length
@@ -207,8 +208,11 @@ def forecast(
     report("forecast", total, total)
 
     tick = time.perf_counter()
-    out = _assemble(pieces, frame, classes, prep.keys, prep.key_columns, code, qs, horizon)
-    out = apply_uplifts(out, prep.keys, calendar, uplifts, prep.interval, qs)
+
+    def adjust(points: pl.DataFrame) -> pl.DataFrame:
+        return apply_uplifts(points, prep.keys, calendar, uplifts, code, qs)
+
+    out = _assemble(pieces, frame, classes, prep.keys, prep.key_columns, code, qs, adjust)
     timings["assemble"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return ForecastResult(
@@ -221,15 +225,6 @@ def forecast(
         quantiles=qs,
         timings=timings,
     )
-
-
-def _period_index(code: str) -> pl.Expr:
-    days = pl.col("ds").cast(pl.Int64)
-    if code == "D":
-        return days
-    if code == "W":
-        return days // 7
-    return pl.col("ds").dt.year().cast(pl.Int64) * 12 + pl.col("ds").dt.month().cast(pl.Int64) - 1
 
 
 @dataclass
@@ -336,7 +331,6 @@ def _backtest_group(
     )
     calibration = _calibration(combined)
     combined = combined.with_columns(pl.col("forecast") * calibration)
-    n = plan.windows * plan.horizon
     offsets = combined.group_by("sid").agg(
         [
             (pl.col("actual") - pl.col("forecast")).quantile(p, "linear").alias(quantile_column(p))
@@ -444,7 +438,7 @@ def _assemble(
     key_columns: tuple[str, ...],
     code: str,
     qs: tuple[float, ...],
-    horizon: int,
+    adjust: Callable[[pl.DataFrame], pl.DataFrame],
 ) -> dict[str, pl.DataFrame]:
     qcols = [quantile_column(p) for p in qs]
     blocks: list[pl.DataFrame] = []
@@ -475,6 +469,7 @@ def _assemble(
     points = points.join(last, on="sid").with_columns(
         ds=pl.col("ds_last").dt.offset_by(pl.format("{}" + unit, pl.col("t") - pl.col("t_last")))
     )
+    points = adjust(points)
     selection = pl.concat([p.selection for p in pieces], how="diagonal").join(
         classes.select("sid", "demand_class"), on="sid"
     )
@@ -521,7 +516,6 @@ def _assemble(
         .sort("sid")
         .select(*key_columns, "n", "adi", "cv2", "demand_class", "seasonal")
     )
-    del horizon
     return {
         "forecast": forecast_frame,
         "accuracy": accuracy,

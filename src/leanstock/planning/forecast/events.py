@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from leanstock.planning.forecast.accuracy import quantile_column
 from leanstock.planning.forecast.censor import trailing_clean_mean
-from leanstock.planning.forecast.prepare import ForecastInputError
+from leanstock.planning.forecast.prepare import ForecastInputError, period_index, series_starts
 
 _UPLIFT_SCHEMA = {"name": pl.String, "uplift": pl.Float64, "source": pl.String, "periods": pl.Int64}
 
@@ -66,23 +67,35 @@ def check_calendar(events: pl.DataFrame) -> pl.DataFrame:
     return cal.select("name", "start", "end", "items", "categories", "uplift")
 
 
-def _covered(
-    rows: pl.DataFrame, keys: pl.DataFrame, calendar: pl.DataFrame, interval: str
-) -> pl.DataFrame:
-    """(sid, ds, name, given uplift) for each row of `rows` (sid, ds) an occurrence covers."""
-    occurrences = calendar.with_row_index("occ")
-    dates = rows.select(pl.col("ds").unique()).with_columns(
-        ds_next=pl.col("ds").dt.offset_by(interval)
+def spans_of(frame: pl.DataFrame) -> pl.DataFrame:
+    """First and last period of each series, and its weekday (for weekly data)."""
+    return frame.group_by("sid").agg(
+        t0=pl.col("t").min(), t1=pl.col("t").max(), weekday=pl.col("ds").first().dt.weekday()
     )
-    hits = dates.join_where(
-        occurrences.select("occ", "start", "end"),
-        pl.col("ds") <= pl.col("end"),
-        pl.col("ds_next") > pl.col("start"),
-    ).select("ds", "occ")
-    if hits.height == 0:
-        return pl.DataFrame(
-            schema={"sid": pl.UInt32, "ds": pl.Date, "name": pl.String, "given": pl.Float64}
-        )
+
+
+def _covered(
+    calendar: pl.DataFrame, keys: pl.DataFrame, spans: pl.DataFrame, code: str
+) -> pl.DataFrame:
+    """(sid, t, ds, name, given) for each period in `spans` that an occurrence covers.
+
+    A period [ds, ds + 1 interval) is covered when it overlaps [start, end]. Built from
+    the calendar side (occurrences × their series), never by scanning the history.
+    """
+    occurrences = calendar.with_row_index("occ")
+    if code == "M":
+        first = pl.col("start").dt.month_start()
+        step = "1mo"
+    elif code == "W":
+        first = pl.col("start").dt.offset_by("-6d")
+        step = "1d"
+    else:
+        first = pl.col("start")
+        step = "1d"
+    dates = occurrences.select(
+        "occ", "name", pl.col("uplift").alias("given"), ds=pl.date_ranges(first, "end", step)
+    ).explode("ds")
+    dates = dates.with_columns(t=period_index(code), weekday=pl.col("ds").dt.weekday())
     series = keys.select(
         "sid",
         pl.col("item").cast(pl.String),
@@ -102,50 +115,60 @@ def _covered(
         )
         .select("occ", "sid")
     )
-    return (
-        rows.select("sid", "ds")
-        .join(hits, on="ds")
-        .join(targets, on=["occ", "sid"])
-        .join(occurrences.select("occ", "name", pl.col("uplift").alias("given")), on="occ")
-        .unique(["sid", "ds", "name"])
-        .select("sid", "ds", "name", "given")
+    covered = (
+        dates.join(targets, on="occ")
+        .join(spans, on="sid", suffix="_series")
+        .filter((pl.col("t") >= pl.col("t0")) & (pl.col("t") <= pl.col("t1")))
     )
+    if code == "W":
+        covered = covered.filter(pl.col("weekday") == pl.col("weekday_series"))
+    return covered.unique(["sid", "t", "name"]).select("sid", "t", "ds", "name", "given", "t0")
 
 
 def remove_uplifts(
-    frame: pl.DataFrame, keys: pl.DataFrame, calendar: pl.DataFrame | None, interval: str
+    frame: pl.DataFrame,
+    keys: pl.DataFrame,
+    calendar: pl.DataFrame | None,
+    code: str,
+    window: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Estimate missing uplifts from the history and divide them out of it."""
+    """Estimate missing uplifts from the history and divide them out of it.
+
+    `frame` (sid, ds, t, qty, stockout) is ordered by sid then t on a regular grid, so the
+    row of (sid, t) is start(sid) + t − t0(sid).
+    """
     if calendar is None or calendar.height == 0:
         return frame, pl.DataFrame(schema=_UPLIFT_SCHEMA)
-    covered = _covered(frame, keys, calendar, interval)
+    covered = _covered(calendar, keys, spans_of(frame), code)
     names = calendar.group_by("name", maintain_order=True).agg(
         given=pl.col("uplift").drop_nulls().first()
     )
     estimated = pl.DataFrame(
-        schema={"name": pl.String, "estimate": pl.Float64, "periods": pl.UInt32}
+        schema={"name": pl.String, "estimate": pl.Float64, "periods": pl.Int64}
     )
     if covered.height:
-        in_event = frame.select("sid", "ds").join(
-            covered.select("sid", "ds").unique(), on=["sid", "ds"], how="semi"
-        )
-        flagged = frame.with_columns(
-            in_event=pl.struct("sid", "ds").is_in(
-                in_event.select(pl.struct("sid", "ds")).to_series().implode()
-            )
-        )
-        with_base = flagged.with_columns(
-            base=trailing_clean_mean(flagged, ~pl.col("stockout") & ~pl.col("in_event"), 28)
-        ).select("sid", "ds", "qty", "stockout", "base")
+        sid = frame["sid"].to_numpy()
+        starts = series_starts(sid, int(sid[-1]) + 1)
+        rows = (
+            starts[covered["sid"].to_numpy()] + (covered["t"] - covered["t0"]).to_numpy()
+        ).astype(np.int64)
+        covered = covered.with_columns(row=pl.Series(rows))
+        stockout = frame["stockout"].to_numpy()
+        in_event = np.zeros(frame.height, dtype=bool)
+        in_event[rows] = True
+        base = trailing_clean_mean(frame, ~stockout & ~in_event, rows, window)
+        qty = frame["qty"].to_numpy()
         estimated = (
-            covered.join(with_base, on=["sid", "ds"])
-            .filter(~pl.col("stockout") & pl.col("base").is_not_null())
+            covered.with_columns(
+                qty=pl.Series(qty[rows]), base=pl.Series(base), stockout=pl.Series(stockout[rows])
+            )
+            .filter(~pl.col("stockout") & pl.col("base").is_not_nan())
             .group_by("name")
             .agg(
                 estimate=pl.when(pl.col("base").sum() > 0).then(
                     pl.col("qty").sum() / pl.col("base").sum()
                 ),
-                periods=pl.len(),
+                periods=pl.len().cast(pl.Int64),
             )
         )
     uplifts = (
@@ -164,45 +187,34 @@ def remove_uplifts(
     )
     if covered.height == 0:
         return frame, uplifts
-    factor = _factors(covered, uplifts)
-    adjusted = (
-        frame.join(factor, on=["sid", "ds"], how="left")
-        .with_columns(qty=pl.col("qty") / pl.col("factor").fill_null(1.0))
-        .drop("factor")
-    )
-    return adjusted, uplifts
-
-
-def _factors(covered: pl.DataFrame, uplifts: pl.DataFrame) -> pl.DataFrame:
-    return (
-        covered.join(uplifts.select("name", "uplift"), on="name")
-        .group_by("sid", "ds")
-        .agg(factor=pl.col("uplift").product())
-    )
+    lift = covered.join(uplifts.select("name", "uplift"), on="name", how="left")
+    qty = frame["qty"].to_numpy().copy()
+    np.divide.at(qty, lift["row"].to_numpy(), lift["uplift"].fill_null(1.0).to_numpy())
+    return frame.with_columns(pl.Series("qty", qty)), uplifts
 
 
 def apply_uplifts(
-    out: dict[str, pl.DataFrame],
+    points: pl.DataFrame,
     keys: pl.DataFrame,
     calendar: pl.DataFrame | None,
     uplifts: pl.DataFrame,
-    interval: str,
+    code: str,
     quantiles: Sequence[float],
-) -> dict[str, pl.DataFrame]:
-    """Multiply the forecast and its quantiles in future periods an event covers."""
-    if calendar is None or calendar.height == 0:
-        return out
-    key_columns = [c for c in ("item", "location") if c in out["forecast"].columns]
-    fc = out["forecast"].join(keys.select("sid", *key_columns), on=key_columns)
-    covered = _covered(fc.select("sid", "ds"), keys, calendar, interval)
+) -> pl.DataFrame:
+    """Multiply forecast and quantiles of `points` (sid, t, ds, ...) in covered periods."""
+    if calendar is None or calendar.height == 0 or points.height == 0:
+        return points
+    covered = _covered(calendar, keys, spans_of(points), code)
     if covered.height == 0:
-        return out
-    factor = _factors(covered, uplifts)
-    scaled = ["forecast", *[quantile_column(p) for p in quantiles]]
-    columns = out["forecast"].columns
-    fc = (
-        fc.join(factor, on=["sid", "ds"], how="left")
-        .with_columns([pl.col(c) * pl.col("factor").fill_null(1.0) for c in scaled])
-        .select(columns)
+        return points
+    factor = (
+        covered.join(uplifts.select("name", "uplift"), on="name")
+        .group_by("sid", "t")
+        .agg(factor=pl.col("uplift").product())
     )
-    return {**out, "forecast": fc}
+    scaled = ["forecast", *[quantile_column(p) for p in quantiles]]
+    return (
+        points.join(factor, on=["sid", "t"], how="left")
+        .with_columns([pl.col(c) * pl.col("factor").fill_null(1.0) for c in scaled])
+        .drop("factor")
+    )

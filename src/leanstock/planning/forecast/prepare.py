@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 FREQUENCIES: dict[str, tuple[str, int]] = {
@@ -108,18 +109,60 @@ def prepare(history: pl.DataFrame, freq: str) -> Prepared:
     else:
         frame = frame.with_columns(stockout=pl.lit(False))
 
-    frame = frame.sort([*keys, "ds"])
+    frame = _group_and_order(frame, keys)
+    key_frame = _keys_of(frame, (*keys, *extra))
+    frame = frame.select("sid", "ds", "qty", "stockout").with_columns(t=period_index(code))
+    _check_alignment(frame, code, keys, key_frame)
+    frame = _fill_gaps(frame, code)
+    return Prepared(frame, key_frame, keys, interval, season)
+
+
+def period_index(code: str) -> pl.Expr:
+    """Periods since 1970 as an integer: days, weeks (of the series' weekday) or months."""
+    days = pl.col("ds").cast(pl.Int64)
+    if code == "D":
+        return days
+    if code == "W":
+        return days // 7
+    return pl.col("ds").dt.year().cast(pl.Int64) * 12 + pl.col("ds").dt.month().cast(pl.Int64) - 1
+
+
+def series_starts(sid: np.ndarray, n_series: int) -> np.ndarray:
+    """Row where each series starts in a frame ordered by sid (0 … n_series − 1)."""
+    return np.searchsorted(sid, np.arange(n_series, dtype=sid.dtype), side="left")
+
+
+def _keys_of(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    return frame.group_by("sid").agg([pl.col(k).first() for k in columns]).sort("sid")
+
+
+def _group_and_order(frame: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    """Number the series 0, 1, … and order rows by series then ds.
+
+    Histories usually arrive grouped by series and in time order; then one pass checks
+    that and the sort is skipped.
+    """
     frame = frame.with_columns(sid=pl.struct(keys).rle_id())
-    dup = frame.filter(pl.struct("sid", "ds").is_duplicated())
+    grouped = not _keys_of(frame, keys).select(pl.struct(keys).is_duplicated().any()).item()
+    in_order = grouped and bool(
+        frame.select(
+            ((pl.col("sid") != pl.col("sid").shift(1)) | (pl.col("ds") > pl.col("ds").shift(1)))
+            .fill_null(True)
+            .all()
+        ).item()
+    )
+    if in_order:
+        return frame
+    frame = frame.sort([*keys, "ds"]).with_columns(sid=pl.struct(keys).rle_id())
+    dup = frame.filter(
+        (pl.col("sid") == pl.col("sid").shift(1)) & (pl.col("ds") == pl.col("ds").shift(1))
+    )
     if dup.height:
         raise ForecastInputError(
-            f"Duplicate periods: {dup.height} rows share an item, location and ds, "
+            f"Duplicate periods: {dup.height} row(s) repeat an item, location and ds, "
             f"e.g. {_where(dup, keys)}; sum them before forecasting."
         )
-    _check_alignment(frame, code, keys)
-    key_frame = frame.group_by("sid").agg([pl.col(k).first() for k in (*keys, *extra)]).sort("sid")
-    frame = _fill_gaps(frame.select("sid", "ds", "qty", "stockout"), interval)
-    return Prepared(frame, key_frame, keys, interval, season)
+    return frame
 
 
 def _coerce_dates(frame: pl.DataFrame) -> pl.DataFrame:
@@ -140,33 +183,44 @@ def _coerce_dates(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def _check_alignment(frame: pl.DataFrame, code: str, keys: tuple[str, ...]) -> None:
-    """Weekly periods start on the same weekday per series; monthly on the 1st."""
+def _check_alignment(
+    frame: pl.DataFrame, code: str, keys: tuple[str, ...], key_frame: pl.DataFrame
+) -> None:
+    """Monthly periods start on the 1st; weekly ones on one weekday per series."""
     if code == "M":
         off = frame.filter(pl.col("ds").dt.day() != 1)
-        if off.height:
-            raise ForecastInputError(
-                f"Monthly periods must start on the 1st; e.g. {_where(off, keys)} does not."
-            )
     elif code == "W":
         off = frame.filter(pl.col("ds").dt.weekday().n_unique().over("sid") > 1)
-        if off.height:
-            raise ForecastInputError(
-                f"Weekly periods of one series must fall on the same weekday; "
-                f"e.g. {_where(off, keys)} does not."
-            )
+    else:
+        return
+    if off.height:
+        where = _where(off.join(key_frame, on="sid"), keys)
+        rule = "start on the 1st" if code == "M" else "fall on one weekday per series"
+        raise ForecastInputError(
+            f"{'Monthly' if code == 'M' else 'Weekly'} periods must {rule}; {where} does not."
+        )
 
 
-def _fill_gaps(frame: pl.DataFrame, interval: str) -> pl.DataFrame:
-    span = frame.group_by("sid").agg(start=pl.col("ds").min(), end=pl.col("ds").max(), n=pl.len())
-    expected = span.select(pl.date_ranges("start", "end", interval).list.len().alias("m"), "n")
-    if (expected["m"] == expected["n"]).all():
+def _fill_gaps(frame: pl.DataFrame, code: str) -> pl.DataFrame:
+    span = frame.group_by("sid").agg(
+        t0=pl.col("t").min(), t1=pl.col("t").max(), ds0=pl.col("ds").min(), n=pl.len()
+    )
+    if (span["t1"] - span["t0"] + 1 == span["n"]).all():
         return frame
-    grid = span.select("sid", pl.date_ranges("start", "end", interval).alias("ds")).explode("ds")
+    unit = {"D": "d", "W": "w", "M": "mo"}[code]
+    grid = (
+        span.select("sid", "t0", "ds0", t=pl.int_ranges("t0", pl.col("t1") + 1))
+        .explode("t")
+        .with_columns(
+            ds=pl.col("ds0").dt.offset_by(pl.format("{}" + unit, pl.col("t") - pl.col("t0")))
+        )
+        .select("sid", "ds", "t")
+    )
     return (
-        grid.join(frame, on=["sid", "ds"], how="left")
+        grid.join(frame.select("sid", "t", "qty", "stockout"), on=["sid", "t"], how="left")
         .with_columns(pl.col("qty").fill_null(0.0), pl.col("stockout").fill_null(False))
-        .sort("sid", "ds")
+        .sort("sid", "t")
+        .select("sid", "ds", "qty", "stockout", "t")
     )
 
 
