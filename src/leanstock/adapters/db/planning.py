@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
+from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
 from leanstock.adapters.db import tables as t
 from leanstock.domain.errors import NotFound
@@ -146,3 +147,121 @@ class PlanningRepository:
         if location_id is not None:
             query = query.where(p.forecast_accuracy.c.location_id == location_id)
         return [dict(r._mapping) for r in self.db.execute(query)]
+
+    # Inputs of a plan
+
+    def open_supply(self) -> list[dict[str, Any]]:
+        """Ordered but not yet received, per item and location: purchase, production, transfer.
+
+        Purchase lines count their confirmed quantity when the supplier confirmed one;
+        rejected quantities were delivered, so they are not open any more.
+        """
+        ordered = func.coalesce(o.purchase_lines.c.confirmed_quantity, o.purchase_lines.c.quantity)
+        purchase = (
+            select(
+                o.purchase_lines.c.item_id,
+                o.purchase_lines.c.location_id,
+                (ordered - o.purchase_lines.c.received - o.purchase_lines.c.rejected).label("qty"),
+            )
+            .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
+            .where(
+                o.purchase_orders.c.status.in_(
+                    ["draft", "released", "acknowledged", "shipped", "partially_received"]
+                ),
+                o.purchase_orders.c.drop_ship_customer.is_(None),
+            )
+        )
+        production = select(
+            o.production_orders.c.item_id,
+            o.production_orders.c.location_id,
+            (o.production_orders.c.quantity - o.production_orders.c.produced).label("qty"),
+        ).where(o.production_orders.c.status.in_(["draft", "released", "in_progress"]))
+        transfer = select(
+            o.transfer_orders.c.item_id,
+            o.transfer_orders.c.target_id.label("location_id"),
+            (o.transfer_orders.c.quantity - o.transfer_orders.c.received).label("qty"),
+        ).where(o.transfer_orders.c.status.in_(["draft", "in_transit"]))
+        union = purchase.union_all(production, transfer).subquery()
+        query = (
+            select(
+                t.items.c.sku.label("item"),
+                t.locations.c.code.label("location"),
+                func.sum(union.c.qty).label("open_supply"),
+            )
+            .join(t.items, t.items.c.id == union.c.item_id)
+            .join(t.locations, t.locations.c.id == union.c.location_id)
+            .group_by(t.items.c.sku, t.locations.c.code)
+        )
+        return [dict(r._mapping) for r in self.db.execute(query)]
+
+    # Plan runs
+
+    def add_plan_run(
+        self, forecast_run_id: int | None, parameters: dict[str, Any], summary: dict[str, Any]
+    ) -> int:
+        new_id = self.db.execute(
+            p.plan_runs.insert().values(
+                created_at=_now(),
+                status="draft",
+                forecast_run_id=forecast_run_id,
+                parameters=parameters,
+                summary=summary,
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def add_plan_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_many(p.plan_lines, rows)
+
+    def plan_run(self, run_id: int, lock: bool = False) -> dict[str, Any]:
+        query = select(p.plan_runs).where(p.plan_runs.c.id == run_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.db.execute(query).first()
+        if row is None:
+            raise NotFound("plan run", run_id, "run")
+        return dict(row._mapping)
+
+    def plan_runs(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        total = self.db.execute(select(func.count()).select_from(p.plan_runs)).scalar_one()
+        rows = self.db.execute(
+            select(p.plan_runs).order_by(p.plan_runs.c.id.desc()).limit(limit).offset(offset)
+        )
+        return [dict(r._mapping) for r in rows], int(total)
+
+    def plan_lines(self, run_id: int, line_id: int | None = None) -> list[dict[str, Any]]:
+        source = t.locations.alias("source")
+        query = (
+            select(
+                p.plan_lines,
+                t.items.c.sku,
+                t.locations.c.code.label("location"),
+                t.suppliers.c.code.label("supplier"),
+                source.c.code.label("source"),
+            )
+            .join(t.items, t.items.c.id == p.plan_lines.c.item_id)
+            .join(t.locations, t.locations.c.id == p.plan_lines.c.location_id)
+            .outerjoin(t.suppliers, t.suppliers.c.id == p.plan_lines.c.supplier_id)
+            .outerjoin(source, source.c.id == p.plan_lines.c.source_location_id)
+            .where(p.plan_lines.c.run_id == run_id)
+            .order_by(p.plan_lines.c.order_by, t.items.c.sku, p.plan_lines.c.id)
+        )
+        if line_id is not None:
+            query = query.where(p.plan_lines.c.id == line_id)
+        return [dict(r._mapping) for r in self.db.execute(query)]
+
+    def update_plan_line(self, line_id: int, **values: Any) -> None:
+        self.db.execute(p.plan_lines.update().where(p.plan_lines.c.id == line_id).values(**values))
+
+    def update_plan_run(self, run_id: int, **values: Any) -> None:
+        self.db.execute(p.plan_runs.update().where(p.plan_runs.c.id == run_id).values(**values))
+
+    def production_lead_times(self) -> dict[str, int]:
+        """Days to make each item that has a bill of materials."""
+        rows = self.db.execute(
+            select(t.items.c.sku, o.boms.c.lead_time_days).join(
+                t.items, t.items.c.id == o.boms.c.item_id
+            )
+        ).all()
+        return {sku: int(days) for sku, days in rows}

@@ -14,7 +14,7 @@ from leanstock.adapters.db.engine import make_engine
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints.api import problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from leanstock.entrypoints.api.routes import catalog, forecasts, stock
+from leanstock.entrypoints.api.routes import catalog, forecasts, plans, stock
 from leanstock.entrypoints.api.routes import orders as order_routes
 
 PREFIX = "/api/v1"
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
+    app.include_router(plans.router, prefix=PREFIX)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -499,8 +499,10 @@ def suggest_orders(
 
     Dates, just in time: the need date is when the projected position falls to the safety
     stock, today + (position − SS)/μ_d periods (the due date for make/buy-to-order); the
-    order-by date is need date − lead time. An order-by date in the past becomes today with
-    `late` set: expedite or accept a short gap.
+    order-by date is need date − lead time, and an order-by date in the past becomes today
+    (a review found the position already below the reorder point). `late` is set when even
+    an order placed today arrives after the projected stock-out (position / μ_d < lead time;
+    for make/buy-to-order, when due − lead time has passed): expedite or accept a short gap.
 
     Returns `item`, `location`, `policy`, `position`, `net_requirement`,
     `suggested_quantity`, `need_date`, `order_by`, `late`, `explanation`; only rows with a
@@ -574,8 +576,15 @@ def suggest_orders(
         .otherwise(pl.col("due") - pl.duration(days=pl.col("_lead_days")))
         .alias("_order_by"),
     )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stockout_days = np.where(mu > 0, np.maximum(pos, 0.0) / mu, np.inf) * period_days
+    runs_out_first = np.where(mto, False, stockout_days < lead_days)
     out = out.with_columns(
-        (pl.col("_order_by") < start).alias("late"),
+        (
+            pl.when(pl.col("due").is_null())
+            .then(pl.Series("_runs_out", runs_out_first))
+            .otherwise(pl.col("_order_by") < start)
+        ).alias("late"),
         pl.max_horizontal(pl.col("_order_by"), start).alias("order_by"),
     )
     reason = (
@@ -598,7 +607,7 @@ def suggest_orders(
     )
     late_note = (
         pl.when(pl.col("late"))
-        .then(pl.lit("; late: the lead time no longer fits, expedite"))
+        .then(pl.lit("; late: stock runs out before an order placed today arrives, expedite"))
         .otherwise(pl.lit(""))
     )
     return out.filter(pl.col("suggested_quantity") > 0).select(

@@ -1,0 +1,115 @@
+"""Plan runs: suggested orders with their reasons, reviewed, approved and released."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from leanstock.entrypoints.api.deps import UowDep
+from leanstock.entrypoints.api.schemas import In, Out, PageOut
+from leanstock.services import planning
+
+router = APIRouter(tags=["plans"])
+
+
+class PlanRunIn(In):
+    forecast_run_id: int | None = Field(default=None, description="Default: the newest run.")
+    service_level: float | None = Field(
+        default=None, ge=0.5, lt=1, description="One target for all; default by ABC class."
+    )
+    fill_rate: bool = Field(default=True, description="Target fill rate (else cycle service).")
+    otif_standard: float = Field(
+        default=planning.OTIF_STANDARD, ge=0, le=1, description="Suppliers below it give way."
+    )
+
+
+class PlanLineIn(In):
+    quantity: Decimal = Field(description="The quantity to order; 0 drops the line.")
+
+
+class PlanLineOut(Out):
+    id: int
+    sku: str
+    location: str
+    kind: str
+    supplier: str | None
+    source: str | None
+    suggested_quantity: Decimal
+    quantity: Decimal
+    unit_cost: Decimal
+    value: Decimal
+    order_by: date
+    need_by: date
+    status: str
+    explanation: str
+    figures: dict[str, Any]
+    released_order: str | None
+
+
+class PlanRunOut(Out):
+    id: int
+    created_at: datetime
+    status: str
+    forecast_run_id: int | None
+    parameters: dict[str, Any]
+    summary: dict[str, Any]
+    approved_at: datetime | None
+    released_at: datetime | None
+    lines: list[PlanLineOut]
+
+
+@router.post("/plan-runs", status_code=201)
+def run_plan(body: PlanRunIn, uow: UowDep) -> PlanRunOut:
+    """Plan every forecast item-location: buffers, net requirements, JIT order dates."""
+    plan = planning.run_plan(
+        uow,
+        forecast_run_id=body.forecast_run_id,
+        service_level=body.service_level,
+        fill_rate=body.fill_rate,
+        otif_standard=body.otif_standard,
+    )
+    return PlanRunOut.model_validate(plan)
+
+
+@router.get("/plan-runs")
+def list_plan_runs(
+    uow: UowDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PageOut[PlanRunOut]:
+    """Plan runs, newest first (without their lines)."""
+    runs, total = planning.list_plans(uow, limit, offset)
+    return PageOut[PlanRunOut](
+        items=[PlanRunOut.model_validate(r) for r in runs], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/plan-runs/{run_id}")
+def get_plan_run(run_id: int, uow: UowDep) -> PlanRunOut:
+    return PlanRunOut.model_validate(planning.get_plan(uow, run_id))
+
+
+@router.patch("/plan-runs/{run_id}/lines/{line_id}")
+def edit_plan_line(run_id: int, line_id: int, body: PlanLineIn, uow: UowDep) -> PlanRunOut:
+    """Change a suggested quantity while the plan is a draft."""
+    return PlanRunOut.model_validate(planning.edit_plan_line(uow, run_id, line_id, body.quantity))
+
+
+@router.post("/plan-runs/{run_id}/lines/{line_id}/drop")
+def drop_plan_line(run_id: int, line_id: int, uow: UowDep) -> PlanRunOut:
+    return PlanRunOut.model_validate(planning.drop_plan_line(uow, run_id, line_id))
+
+
+@router.post("/plan-runs/{run_id}/approve")
+def approve_plan(run_id: int, uow: UowDep) -> PlanRunOut:
+    return PlanRunOut.model_validate(planning.approve_plan(uow, run_id))
+
+
+@router.post("/plan-runs/{run_id}/release")
+def release_plan(run_id: int, uow: UowDep) -> PlanRunOut:
+    """Create and send the orders of an approved plan."""
+    return PlanRunOut.model_validate(planning.release_plan(uow, run_id))

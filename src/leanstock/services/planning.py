@@ -1,0 +1,679 @@
+"""The plan run: from forecasts, stock and supplier performance to reviewed, released orders.
+
+A run reads the newest forecast run, the stock position (on hand, reserved, open supply),
+the catalog's supplier terms and the suppliers' measured deliveries; the policy maths in
+`planning.policy` sizes each item-location's buffer and says what to order, how much and by
+when; the run is stored with its inputs so a manager can review it (edit quantities, drop
+lines), approve it, and release it into purchase, production and transfer orders.
+
+Single echelon: a store is refilled from the warehouse by transfer and the warehouse from
+suppliers or production, each from its own forecast; store demand is not yet passed up to
+the warehouse's requirement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import polars as pl
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import ItemKind, LocationKind, Policy
+from leanstock.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
+from leanstock.domain.quantities import non_negative
+from leanstock.planning.policy.lead_time import lead_time_from_receipts
+from leanstock.planning.policy.plan import plan_policies, suggest_orders
+from leanstock.services import production, purchasing, transfers
+from leanstock.services.catalog import page_bounds
+from leanstock.services.retry import retrying
+
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
+TRANSFER_DAYS = 1
+DEFAULT_PRODUCTION_DAYS = 1
+OTIF_STANDARD = 0.85
+MIN_RECEIPTS_TO_JUDGE = 5
+PLACES = Decimal("0.000001")
+
+# Item policies as the policy maths knows them: drop-ship is bought to order, and a
+# transfer-refilled item keeps a reorder point at the location it is refilled to.
+MATHS_POLICY = {
+    Policy.MAKE_TO_ORDER: "make_to_order",
+    Policy.BUY_TO_ORDER: "buy_to_order",
+    Policy.DROP_SHIP: "buy_to_order",
+    Policy.TRANSFER: "reorder_point",
+    Policy.KANBAN: "kanban",
+    Policy.REORDER_POINT: "reorder_point",
+    Policy.MIN_MAX: "min_max",
+    Policy.PERIODIC: "periodic",
+}
+
+LIVE = ("proposed", "edited")
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    id: int
+    sku: str
+    location: str
+    kind: str
+    supplier: str | None
+    source: str | None
+    suggested_quantity: Decimal
+    quantity: Decimal
+    unit_cost: Decimal
+    order_by: date
+    need_by: date
+    status: str
+    explanation: str
+    figures: dict[str, Any]
+    released_order: str | None
+
+    @property
+    def value(self) -> Decimal:
+        return self.quantity * self.unit_cost
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    id: int
+    created_at: datetime
+    status: str
+    forecast_run_id: int | None
+    parameters: dict[str, Any]
+    summary: dict[str, Any]
+    approved_at: datetime | None
+    released_at: datetime | None
+    lines: list[PlanLine]
+
+
+def _exact(value: float) -> Decimal:
+    """A suggested quantity as an exact decimal, rounded up to the sixth place."""
+    return Decimal(repr(float(value))).quantize(PLACES, rounding=ROUND_CEILING)
+
+
+def _abc(frame: pl.DataFrame) -> pl.DataFrame:
+    """ABC class by forecast value: the items making the first 80% of it are A, the next 15%
+    B, the rest C (Silver, Pyke & Thomas 2017, §2.3)."""
+    value = (pl.col("demand_mean") * pl.col("unit_cost")).alias("_value")
+    ranked = frame.with_columns(value).sort("_value", descending=True)
+    total = ranked["_value"].sum() or 1.0
+    before = (pl.col("_value").cum_sum() - pl.col("_value")) / total
+    return ranked.with_columns(
+        pl.when(before < 0.8)
+        .then(pl.lit("A"))
+        .when(before < 0.95)
+        .then(pl.lit("B"))
+        .otherwise(pl.lit("C"))
+        .alias("abc_class")
+    ).drop("_value")
+
+
+def supplier_scores(receipts: pl.DataFrame) -> dict[str, tuple[float, int]]:
+    """Per supplier: on-time-in-full rate and the number of deliveries it rests on.
+
+    A delivery is on time when it arrived by the promised date and in full when what was
+    accepted covers the ordered quantity.
+    """
+    if receipts.height == 0:
+        return {}
+    scored = receipts.with_columns(
+        otif=(pl.col("received_date") <= pl.col("promised_date"))
+        & ((pl.col("received_qty") - pl.col("rejected_qty")) >= pl.col("ordered_qty"))
+    )
+    grouped = scored.group_by("supplier").agg(pl.col("otif").mean(), pl.len().alias("n"))
+    return {r["supplier"]: (float(r["otif"]), int(r["n"])) for r in grouped.iter_rows(named=True)}
+
+
+def choose_supplier(
+    offers: Sequence[dict[str, Any]],
+    active: dict[str, bool],
+    scores: dict[str, tuple[float, int]],
+    standard: float,
+) -> tuple[dict[str, Any] | None, str]:
+    """The supplier to buy from, and why.
+
+    Offers go by priority, then price. The first whose supplier is available and, where
+    there are enough deliveries to judge, delivers on time in full at least `standard` of
+    the time, wins; a preferred supplier that is passed over is named in the reason.
+    """
+    ranked = sorted(offers, key=lambda o: (o["priority"], o["price"]))
+    passed: list[str] = []
+    for offer in ranked:
+        code = offer["supplier"]
+        if not active.get(code, False):
+            passed.append(f"{code} is marked unavailable")
+            continue
+        rate, n = scores.get(code, (math.nan, 0))
+        if n >= MIN_RECEIPTS_TO_JUDGE and rate < standard:
+            passed.append(
+                f"{code} delivered on time in full {rate:.0%} of {n} times, below {standard:.0%}"
+            )
+            continue
+        reason = f"; {code} instead, because " + " and ".join(passed) if passed else ""
+        return offer, reason
+    if ranked:
+        best = max(ranked, key=lambda o: scores.get(o["supplier"], (0.0, 0))[0])
+        return best, "; no supplier meets the standard: " + " and ".join(passed)
+    return None, ""
+
+
+def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
+    with uow:
+        try:
+            forecast_run = uow.planning.forecast_run(run_id)
+        except NotFound:
+            if run_id is not None:
+                raise
+            raise InvalidInput(
+                "There is no forecast yet: run one first (leanstock forecast, or POST "
+                "/api/v1/forecast-runs).",
+                "forecast_run",
+            ) from None
+        values = uow.planning.forecast_values(forecast_run["id"])
+        items = uow.catalog.items(limit=1_000_000).items
+        locations = uow.catalog.locations(limit=1_000_000, physical=True).items
+        suppliers = uow.catalog.suppliers(limit=1_000_000).items
+        offers = uow.catalog.supplier_items(limit=1_000_000).items
+        levels, _ = uow.ledger.stock_levels(day, limit=10_000_000)
+        supply = uow.planning.open_supply()
+        make_days = uow.planning.production_lead_times()
+    return {
+        "forecast_run": forecast_run,
+        "values": values,
+        "items": items,
+        "locations": locations,
+        "suppliers": suppliers,
+        "offers": offers,
+        "levels": levels,
+        "supply": supply,
+        "make_days": make_days,
+    }
+
+
+def run_plan(
+    uow: UnitOfWork,
+    *,
+    forecast_run_id: int | None = None,
+    service_level: float | None = None,
+    fill_rate: bool = True,
+    otif_standard: float = OTIF_STANDARD,
+    today: date | None = None,
+) -> PlanRun:
+    """Plan every forecast item-location and store the suggested orders for review."""
+    if service_level is not None and not 0.5 <= service_level < 1:
+        raise InvalidInput("service_level must be at least 0.5 and below 1.", "service_level")
+    if not 0 <= otif_standard <= 1:
+        raise InvalidInput("otif_standard is a share between 0 and 1.", "otif_standard")
+    day = today or datetime.now(UTC).date()
+    data = _inputs(uow, forecast_run_id, day)
+    run = data["forecast_run"]
+    period_days = PERIOD_DAYS[run["freq"]]
+    receipts = purchasing.receipt_history(uow)
+    scores = supplier_scores(receipts)
+    active = {s.code: s.active for s in data["suppliers"]}
+    offers_by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for offer in data["offers"]:
+        offers_by_item[offer.sku].append(vars(offer))
+    items = {i.sku: i for i in data["items"]}
+    kinds = {loc.code: loc.kind for loc in data["locations"]}
+    warehouses = sorted(c for c, k in kinds.items() if k == LocationKind.WAREHOUSE)
+
+    forecast = (
+        pl.DataFrame(
+            {
+                "item": [r["item"] for r in data["values"]],
+                "location": [r["location"] for r in data["values"]],
+                "forecast": [r["forecast"] for r in data["values"]],
+                "q90": [r["quantiles"].get("q90") or r["forecast"] for r in data["values"]],
+            },
+            schema={
+                "item": pl.Utf8,
+                "location": pl.Utf8,
+                "forecast": pl.Float64,
+                "q90": pl.Float64,
+            },
+        )
+        .group_by("item", "location")
+        .agg(demand_mean=pl.col("forecast").mean(), demand_p90=pl.col("q90").mean())
+        .filter(pl.col("location").is_in(list(kinds)))
+    )
+    lead_stats = _lead_times(receipts)
+    rows: list[dict[str, Any]] = []
+    for row in forecast.iter_rows(named=True):
+        item = items.get(row["item"])
+        if item is None or not item.active:
+            continue
+        line = _source(
+            item,
+            row["location"],
+            kinds,
+            warehouses,
+            offers_by_item,
+            active,
+            scores,
+            otif_standard,
+            data["make_days"],
+            lead_stats,
+        )
+        rows.append(
+            {
+                **row,
+                "policy": MATHS_POLICY[item.policy],
+                "unit_cost": float(line["unit_cost"]),
+                "moq": float(line["moq"]),
+                "pack_size": float(line["pack_size"]),
+                "lead_time_mean": line["lead_days"] / period_days,
+                "lead_time_sd": line["lead_sd_days"] / period_days,
+                "lead_time_receipts": line["receipts"],
+                "shelf_life": (item.shelf_life_days / period_days)
+                if item.shelf_life_days
+                else math.inf,
+                "service_measure": "fill_rate" if fill_rate else "cycle",
+                "_kind": line["kind"],
+                "_supplier": line["supplier"],
+                "_source": line["source"],
+                "_note": line["note"],
+            }
+        )
+    if not rows:
+        raise InvalidInput(
+            "The forecast run has no active item at a physical location to plan.", "forecast_run"
+        )
+    frame = _abc(pl.DataFrame(rows))
+    if service_level is not None:
+        frame = frame.with_columns(service_level=pl.lit(service_level))
+    plan = plan_policies(frame, period_days=period_days)
+    position = _position(data["levels"], data["supply"], plan)
+    suggestions = suggest_orders(plan, position, today=day, period_days=period_days)
+    extra = plan.select(
+        "item",
+        "location",
+        "_kind",
+        "_supplier",
+        "_source",
+        "_note",
+        "unit_cost",
+        "abc_class",
+        "reorder_point",
+        "safety_stock",
+        "order_up_to",
+        "explanation",
+    )
+    merged = suggestions.join(extra, on=["item", "location"], how="left", suffix="_plan")
+    below = int(
+        position.join(plan.select("item", "location", "reorder_point"), on=["item", "location"])
+        .filter(
+            pl.col("on_hand") + pl.col("open_supply") - pl.col("reserved") < pl.col("reorder_point")
+        )
+        .height
+    )
+    return _store_plan(
+        uow,
+        run["id"],
+        merged,
+        below,
+        {
+            "service_level": service_level,
+            "fill_rate": fill_rate,
+            "otif_standard": otif_standard,
+            "today": day.isoformat(),
+            "period_days": period_days,
+        },
+    )
+
+
+def _lead_times(receipts: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    if receipts.height == 0:
+        return {}
+    frame = receipts.select(
+        "supplier",
+        "item",
+        ordered_on=pl.col("ordered_at").dt.date(),
+        promised_on=pl.col("promised_date"),
+        received_on=pl.col("received_date"),
+    ).drop_nulls()
+    stats = lead_time_from_receipts(frame, keys=("supplier", "item"))
+    return {(r["supplier"], r["item"]): r for r in stats.iter_rows(named=True)}
+
+
+def _source(
+    item: Any,
+    location: str,
+    kinds: dict[str, LocationKind],
+    warehouses: list[str],
+    offers_by_item: dict[str, list[dict[str, Any]]],
+    active: dict[str, bool],
+    scores: dict[str, tuple[float, int]],
+    standard: float,
+    make_days: dict[str, int],
+    lead_stats: dict[tuple[str, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """Where an item-location's supply comes from, at what cost, after how long."""
+    base = {
+        "supplier": None,
+        "source": None,
+        "moq": 0,
+        "pack_size": 1,
+        "unit_cost": item.unit_cost,
+        "receipts": 0,
+        "lead_sd_days": 0.0,
+        "note": "",
+    }
+    if (
+        kinds[location] == LocationKind.STORE
+        and warehouses
+        and item.policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
+    ):
+        return {
+            **base,
+            "kind": "transfer",
+            "source": warehouses[0],
+            "lead_days": float(TRANSFER_DAYS),
+            "note": f"; refilled from {warehouses[0]}",
+        }
+    if item.kind == ItemKind.MADE:
+        return {
+            **base,
+            "kind": "production",
+            "lead_days": float(make_days.get(item.sku, DEFAULT_PRODUCTION_DAYS)),
+        }
+    offer, reason = choose_supplier(offers_by_item.get(item.sku, []), active, scores, standard)
+    if offer is None:
+        return {
+            **base,
+            "kind": "purchase",
+            "lead_days": 0.0,
+            "note": "; no supplier sells it: add supplier terms",
+        }
+    stats = lead_stats.get((offer["supplier"], item.sku))
+    lead_days = float(stats["lead_time_mean"]) if stats else float(offer["lead_time_days"])
+    spread = float(stats["lead_time_sd"] or 0.0) if stats else 0.0
+    receipts = int(stats["receipts"]) if stats else 0
+    rate, n = scores.get(offer["supplier"], (math.nan, 0))
+    record = f"{rate:.0%} on time in full over {n} deliveries" if n else "no deliveries yet"
+    return {
+        **base,
+        "kind": "purchase",
+        "supplier": offer["supplier"],
+        "moq": offer["moq"],
+        "pack_size": offer["pack_size"],
+        "unit_cost": offer["price"],
+        "lead_days": lead_days,
+        "lead_sd_days": spread,
+        "receipts": receipts,
+        "note": f"; from {offer['supplier']} ({record}){reason}",
+    }
+
+
+def _position(
+    levels: list[dict[str, Any]], supply: list[dict[str, Any]], plan: pl.DataFrame
+) -> pl.DataFrame:
+    keys = plan.select("item", "location")
+    stock = pl.DataFrame(
+        {
+            "item": [r["sku"] for r in levels],
+            "location": [r["location"] for r in levels],
+            "on_hand": [float(r["on_hand"] - r["expired"]) for r in levels],
+            "reserved": [float(r["reserved"]) for r in levels],
+        },
+        schema={
+            "item": pl.Utf8,
+            "location": pl.Utf8,
+            "on_hand": pl.Float64,
+            "reserved": pl.Float64,
+        },
+    )
+    open_supply = pl.DataFrame(
+        {
+            "item": [r["item"] for r in supply],
+            "location": [r["location"] for r in supply],
+            "open_supply": [float(r["open_supply"]) for r in supply],
+        },
+        schema={"item": pl.Utf8, "location": pl.Utf8, "open_supply": pl.Float64},
+    )
+    return (
+        keys.join(stock, on=["item", "location"], how="left")
+        .join(open_supply, on=["item", "location"], how="left")
+        .fill_null(0.0)
+    )
+
+
+@retrying
+def _store_plan(
+    uow: UnitOfWork,
+    forecast_run_id: int,
+    merged: pl.DataFrame,
+    below: int,
+    parameters: dict[str, Any],
+) -> PlanRun:
+    with uow:
+        items, places = uow.planning.ids()
+        supplier_ids = {
+            s.code: uow.catalog.supplier(s.code).id
+            for s in uow.catalog.suppliers(limit=1_000_000).items
+        }
+        lines: list[dict[str, Any]] = []
+        value = Decimal(0)
+        for r in merged.iter_rows(named=True):
+            quantity = _exact(r["suggested_quantity"])
+            unit_cost = Decimal(str(r["unit_cost"])).quantize(PLACES)
+            value += quantity * unit_cost
+            lines.append(
+                {
+                    "item_id": items[r["item"]],
+                    "location_id": places[r["location"]],
+                    "kind": r["_kind"],
+                    "supplier_id": supplier_ids.get(r["_supplier"]) if r["_supplier"] else None,
+                    "source_location_id": places.get(r["_source"]) if r["_source"] else None,
+                    "suggested_quantity": quantity,
+                    "quantity": quantity,
+                    "unit_cost": unit_cost,
+                    "order_by": r["order_by"],
+                    "need_by": r["need_date"],
+                    "status": "proposed",
+                    "explanation": f"{r['explanation_plan']}; {r['explanation']}{r['_note']}",
+                    "figures": {
+                        "abc_class": r["abc_class"],
+                        "reorder_point": _num(r["reorder_point"]),
+                        "safety_stock": _num(r["safety_stock"]),
+                        "order_up_to": _num(r["order_up_to"]),
+                        "position": _num(r["position"]),
+                        "late": bool(r["late"]),
+                    },
+                }
+            )
+        summary = {
+            "orders": len(lines),
+            "purchase": sum(1 for x in lines if x["kind"] == "purchase"),
+            "production": sum(1 for x in lines if x["kind"] == "production"),
+            "transfer": sum(1 for x in lines if x["kind"] == "transfer"),
+            "value": str(value),
+            "late": sum(1 for x in lines if x["figures"]["late"]),
+            "below_reorder_point": below,
+            "item_locations": merged.height if merged.height else 0,
+        }
+        run_id = uow.planning.add_plan_run(forecast_run_id, parameters, summary)
+        uow.planning.add_plan_lines([{**x, "run_id": run_id} for x in lines])
+        uow.commit()
+    return get_plan(uow, run_id)
+
+
+def _num(value: Any) -> float | None:
+    return (
+        None
+        if value is None or (isinstance(value, float) and not math.isfinite(value))
+        else round(float(value), 3)
+    )
+
+
+def _line(row: dict[str, Any]) -> PlanLine:
+    return PlanLine(
+        id=row["id"],
+        sku=row["sku"],
+        location=row["location"],
+        kind=row["kind"],
+        supplier=row["supplier"],
+        source=row["source"],
+        suggested_quantity=row["suggested_quantity"],
+        quantity=row["quantity"],
+        unit_cost=row["unit_cost"],
+        order_by=row["order_by"],
+        need_by=row["need_by"],
+        status=row["status"],
+        explanation=row["explanation"],
+        figures=row["figures"],
+        released_order=row["released_order"],
+    )
+
+
+def get_plan(uow: UnitOfWork, run_id: int) -> PlanRun:
+    with uow:
+        run = uow.planning.plan_run(run_id)
+        lines = [_line(r) for r in uow.planning.plan_lines(run_id)]
+    return PlanRun(**run, lines=lines)
+
+
+def list_plans(uow: UnitOfWork, limit: int = 20, offset: int = 0) -> tuple[list[PlanRun], int]:
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        rows, total = uow.planning.plan_runs(limit, offset)
+    return [PlanRun(**r, lines=[]) for r in rows], total
+
+
+def _draft_line(uow: UnitOfWork, run_id: int, line_id: int) -> dict[str, Any]:
+    run = uow.planning.plan_run(run_id, lock=True)
+    if run["status"] != "draft":
+        raise InvalidTransition(
+            f"Plan {run_id} is {run['status']}; only a draft plan can be changed."
+        )
+    found = uow.planning.plan_lines(run_id, line_id)
+    if not found:
+        raise NotFound("plan line", f"{line_id} in plan {run_id}", "line")
+    return found[0]
+
+
+@retrying
+def edit_plan_line(uow: UnitOfWork, run_id: int, line_id: int, quantity: Decimal) -> PlanRun:
+    """A manager's quantity replaces the suggestion; zero drops the line."""
+    quantity = non_negative(quantity)
+    with uow:
+        _draft_line(uow, run_id, line_id)
+        status = "edited" if quantity > 0 else "dropped"
+        uow.planning.update_plan_line(line_id, quantity=quantity, status=status)
+        uow.commit()
+    return get_plan(uow, run_id)
+
+
+@retrying
+def drop_plan_line(uow: UnitOfWork, run_id: int, line_id: int) -> PlanRun:
+    with uow:
+        _draft_line(uow, run_id, line_id)
+        uow.planning.update_plan_line(line_id, status="dropped")
+        uow.commit()
+    return get_plan(uow, run_id)
+
+
+@retrying
+def approve_plan(uow: UnitOfWork, run_id: int) -> PlanRun:
+    with uow:
+        run = uow.planning.plan_run(run_id, lock=True)
+        if run["status"] != "draft":
+            raise InvalidTransition(
+                f"Plan {run_id} is {run['status']}; only a draft can be approved."
+            )
+        uow.planning.update_plan_run(run_id, status="approved", approved_at=datetime.now(UTC))
+        uow.commit()
+    return get_plan(uow, run_id)
+
+
+def release_plan(uow: UnitOfWork, run_id: int, *, actor: str = "planner") -> PlanRun:
+    """Turn an approved plan's live lines into orders: one purchase order per supplier,
+    a production order per made item, a transfer per store refill.
+
+    Each order is its own transaction; a line whose order is refused (a transfer whose
+    source no longer has the stock, say) keeps the reason and the rest go ahead.
+    """
+    plan = get_plan(uow, run_id)
+    if plan.status != "approved":
+        raise InvalidTransition(f"Plan {run_id} is {plan.status}; approve it before releasing.")
+    live = [line for line in plan.lines if line.status in LIVE and line.quantity > 0]
+    by_supplier: dict[str, list[PlanLine]] = defaultdict(list)
+    outcomes: dict[int, tuple[str, str | None, str | None]] = {}
+    for line in live:
+        if line.kind == "purchase" and line.supplier:
+            by_supplier[line.supplier].append(line)
+    for supplier, lines in by_supplier.items():
+        try:
+            order = purchasing.add_to_draft(
+                uow,
+                supplier,
+                [
+                    purchasing.NewPurchaseLine(
+                        x.sku, x.quantity, x.location, x.unit_cost, x.need_by
+                    )
+                    for x in lines
+                ],
+                actor=actor,
+            )
+            purchasing.release(uow, order.number, actor=actor)
+            for x in lines:
+                outcomes[x.id] = ("released", order.number, None)
+        except DomainError as error:
+            for x in lines:
+                outcomes[x.id] = ("failed", None, error.detail)
+    for line in live:
+        if line.id in outcomes:
+            continue
+        try:
+            if line.kind == "production":
+                made = production.create_production_order(
+                    uow, line.sku, line.quantity, line.location, due_date=line.need_by, actor=actor
+                )
+                production.release_production(uow, made.number, actor=actor)
+                outcomes[line.id] = ("released", made.number, None)
+            elif line.kind == "transfer" and line.source:
+                moved = transfers.create_transfer_order(
+                    uow,
+                    line.sku,
+                    line.source,
+                    line.location,
+                    line.quantity,
+                    expected_date=line.need_by,
+                    actor=actor,
+                )
+                outcomes[line.id] = ("released", moved.number, None)
+            else:
+                outcomes[line.id] = ("failed", None, "no supplier sells this item")
+        except DomainError as error:
+            outcomes[line.id] = ("failed", None, error.detail)
+    _record_release(uow, run_id, outcomes)
+    return get_plan(uow, run_id)
+
+
+@retrying
+def _record_release(
+    uow: UnitOfWork, run_id: int, outcomes: dict[int, tuple[str, str | None, str | None]]
+) -> None:
+    with uow:
+        run = uow.planning.plan_run(run_id, lock=True)
+        if run["status"] != "approved":
+            raise Conflict(f"Plan {run_id} changed while it was being released.")
+        for line_id, (status, number, reason) in outcomes.items():
+            values: dict[str, Any] = {"status": status, "released_order": number}
+            if reason:
+                row = uow.planning.plan_lines(run_id, line_id)[0]
+                values["figures"] = {**row["figures"], "release_error": reason}
+            uow.planning.update_plan_line(line_id, **values)
+        failed = sum(1 for s, _, _ in outcomes.values() if s == "failed")
+        uow.planning.update_plan_run(
+            run_id,
+            status="released" if not failed else "partially_released",
+            released_at=datetime.now(UTC),
+        )
+        uow.commit()

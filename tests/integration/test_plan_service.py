@@ -1,0 +1,125 @@
+"""The plan run: forecasts and stock in, reviewed and released orders out (both databases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
+from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.services import catalog, forecasting, planning, purchasing, stock
+from leanstock.services.orders import NewLine, place_order, ship_order
+
+WEEKS = 30
+
+
+@pytest.fixture
+def cafe(uow: UnitOfWork) -> UnitOfWork:
+    """A roastery warehouse and a café: beans bought from a roaster (backup: a wholesaler),
+    cups kept at the café and refilled from the warehouse; 30 weeks of sales."""
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_location(uow, Location("CAFE", "Café", LocationKind.STORE))
+    catalog.add_item(uow, Item("BEANS", "Coffee beans", unit="kg", unit_cost=Decimal(12)))
+    catalog.add_item(uow, Item("CUPS", "Cups", unit_cost=Decimal("0.05"), policy=Policy.TRANSFER))
+    catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
+    catalog.add_supplier(uow, Supplier("BULK", "Wholesaler"))
+    catalog.add_supplier_item(
+        uow, SupplierItem("ROAST", "BEANS", Decimal(11), 7, moq=Decimal(10), pack_size=Decimal(5))
+    )
+    catalog.add_supplier_item(uow, SupplierItem("BULK", "BEANS", Decimal(13), 3, priority=2))
+    stock.receive(uow, "BEANS", "WH", Decimal(2000))
+    stock.receive(uow, "CUPS", "CAFE", Decimal(2000))
+    stock.receive(uow, "CUPS", "WH", Decimal(5000))
+    rng = np.random.default_rng(3)
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=start.weekday() + 7 * WEEKS)
+    for week in range(WEEKS):
+        lines = [
+            NewLine("BEANS", Decimal(int(rng.poisson(40)) + 1), "WH"),
+            NewLine("CUPS", Decimal(int(rng.poisson(60)) + 1), "CAFE"),
+        ]
+        when = start + timedelta(weeks=week)
+        order = place_order(uow, f"Guest {week}", lines, confirm=True, ordered_at=when)
+        ship_order(uow, order.number, occurred_at=when + timedelta(hours=2))
+    # Little left: the plan must reorder both.
+    stock.count(uow, "BEANS", "WH", Decimal(10))
+    stock.count(uow, "CUPS", "CAFE", Decimal(2))
+    forecasting.run_forecast(uow, 8, "W")
+    return uow
+
+
+def test_a_plan_suggests_jit_orders_with_their_reasons(cafe: UnitOfWork) -> None:
+    plan = planning.run_plan(cafe)
+    lines = {line.sku: line for line in plan.lines}
+    beans, cups = lines["BEANS"], lines["CUPS"]
+    assert (beans.kind, beans.supplier, beans.location) == ("purchase", "ROAST", "WH")
+    assert beans.quantity >= 10  # the minimum order
+    assert beans.quantity % 5 == 0  # in packs of 5
+    assert beans.unit_cost == 11
+    today = datetime.now(UTC).date()
+    assert beans.order_by == max(today, beans.need_by - timedelta(days=7))  # JIT: need − lead
+    assert "reorder point" in beans.explanation
+    assert "ROAST" in beans.explanation
+    assert (cups.kind, cups.source, cups.location) == ("transfer", "WH", "CAFE")
+    assert plan.summary["orders"] == len(plan.lines)
+    assert Decimal(plan.summary["value"]) == sum(line.value for line in plan.lines)
+
+
+def test_an_unavailable_supplier_gives_way_to_its_backup(cafe: UnitOfWork) -> None:
+    catalog.update_supplier(cafe, "ROAST", {"active": False})
+    beans = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
+    assert beans.supplier == "BULK"
+    assert "ROAST is marked unavailable" in beans.explanation
+
+
+def test_a_reviewed_plan_is_released_as_orders(cafe: UnitOfWork) -> None:
+    plan = planning.run_plan(cafe)
+    beans = next(line for line in plan.lines if line.sku == "BEANS")
+    cups = next(line for line in plan.lines if line.sku == "CUPS")
+    planning.edit_plan_line(cafe, plan.id, beans.id, Decimal(100))
+    planning.approve_plan(cafe, plan.id)
+    with pytest.raises(InvalidTransition):
+        planning.edit_plan_line(cafe, plan.id, beans.id, Decimal(5))
+    released = planning.release_plan(cafe, plan.id)
+    assert released.status == "released"
+    done = {line.sku: line for line in released.lines}
+    assert done["BEANS"].status == "released"
+    order = purchasing.get_purchase_order(cafe, done["BEANS"].released_order or "")
+    assert order.status == "released"
+    assert [(ln.sku, ln.quantity) for ln in order.lines] == [("BEANS", Decimal(100))]
+    assert done["CUPS"].released_order is not None
+    _ = cups
+    # The next plan sees the open supply and does not order the beans again.
+    again = planning.run_plan(cafe)
+    assert all(line.sku != "BEANS" for line in again.lines)
+    with pytest.raises(InvalidTransition):
+        planning.release_plan(cafe, plan.id)
+
+
+def test_planning_needs_a_forecast(uow: UnitOfWork) -> None:
+    with pytest.raises(InvalidInput, match="no forecast yet"):
+        planning.run_plan(uow)
+
+
+def test_plans_through_the_api(cafe: UnitOfWork, client: TestClient) -> None:
+    assert client.post("/api/v1/plan-runs", json={"service_level": 1.5}).status_code == 422
+    made = client.post("/api/v1/plan-runs", json={"service_level": 0.95})
+    assert made.status_code == 201, made.text
+    plan = made.json()
+    line = plan["lines"][0]
+    dropped = client.post(f"/api/v1/plan-runs/{plan['id']}/lines/{line['id']}/drop").json()
+    assert next(x for x in dropped["lines"] if x["id"] == line["id"])["status"] == "dropped"
+    early = client.post(f"/api/v1/plan-runs/{plan['id']}/release")
+    assert early.status_code == 409
+    assert "approve" in early.json()["detail"]
+    assert client.post(f"/api/v1/plan-runs/{plan['id']}/approve").json()["status"] == "approved"
+    released = client.post(f"/api/v1/plan-runs/{plan['id']}/release").json()
+    assert released["status"] == "released"
+    assert next(x for x in released["lines"] if x["id"] == line["id"])["released_order"] is None
+    assert client.get("/api/v1/plan-runs").json()["total"] == 1
+    assert client.get("/api/v1/plan-runs/999").status_code == 404
