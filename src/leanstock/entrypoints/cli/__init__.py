@@ -1,8 +1,8 @@
 """The `leanstock` command line: each module registers its commands on the one app."""
 
 from leanstock.entrypoints.cli import bench as bench
-from leanstock.entrypoints.cli import orders as orders
 from leanstock.entrypoints.cli import forecast as forecast
+from leanstock.entrypoints.cli import orders as orders
 from leanstock.entrypoints.cli import serve as serve
 from leanstock.entrypoints.cli import simulate as simulate
 from leanstock.entrypoints.cli import stock as stock
