@@ -578,7 +578,7 @@ def suggest_orders(
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         stockout_days = np.where(mu > 0, np.maximum(pos, 0.0) / mu, np.inf) * period_days
-    runs_out_first = np.where(mto, False, stockout_days < lead_days)
+    runs_out_first = np.where(mto, lead_days > 0, stockout_days < lead_days)
     out = out.with_columns(
         (
             pl.when(pl.col("due").is_null())
