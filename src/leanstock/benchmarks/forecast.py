@@ -342,9 +342,7 @@ def _statsforecast_alone(history: pl.DataFrame, result: Any, horizon: int) -> fl
         .join(result.classes.select(*keys, "seasonal"), on=keys)
     )
     frame = history.select(
-        pl.concat_str(
-            pl.col("item").cast(pl.String), pl.col("location").cast(pl.String), separator="/"
-        ).alias("unique_id"),
+        pl.struct(keys).rle_id().alias("unique_id"),
         *keys,
         "ds",
         pl.col("qty").cast(pl.Float64).alias("y"),
