@@ -8,10 +8,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, forecasting, planning, purchasing, stock
 from leanstock.services.orders import NewLine, place_order, ship_order
 
@@ -123,3 +125,24 @@ def test_plans_through_the_api(cafe: UnitOfWork, client: TestClient) -> None:
     assert next(x for x in released["lines"] if x["id"] == line["id"])["released_order"] is None
     assert client.get("/api/v1/plan-runs").json()["total"] == 1
     assert client.get("/api/v1/plan-runs/999").status_code == 404
+
+
+def test_plans_from_the_command_line(cafe: UnitOfWork, db_url: str) -> None:
+    runner = CliRunner()
+
+    def leanstock(*args: str) -> str:
+        result = runner.invoke(app, ["--database", db_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = leanstock("plan", "--explain")
+    assert "BEANS" in out
+    assert "reorder point" in out
+    run_id = planning.list_plans(cafe)[0][0].id
+    line = planning.get_plan(cafe, run_id).lines[0]
+    leanstock("plan-edit", str(run_id), str(line.id), "0")
+    leanstock("plan-approve", str(run_id))
+    assert "released" in leanstock("plan-release", str(run_id))
+    refused = runner.invoke(app, ["--database", db_url, "plan-approve", str(run_id)])
+    assert refused.exit_code == 2
+    assert "only a draft" in refused.output

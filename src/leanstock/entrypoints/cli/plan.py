@@ -1,0 +1,122 @@
+"""`leanstock plan` and its review commands: the same services the API calls."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.entrypoints.cli.app import app, console, handled, open_engine
+from leanstock.services import planning
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(open_engine())
+
+
+def _show(plan: planning.PlanRun, explain: bool) -> None:
+    summary = plan.summary
+    head = Table(title=f"Plan {plan.id} ({plan.status}) from forecast run {plan.forecast_run_id}")
+    for column in (
+        "orders",
+        "purchase",
+        "production",
+        "transfer",
+        "value",
+        "late",
+        "below reorder point",
+    ):
+        head.add_column(column, justify="right")
+    head.add_row(
+        *(
+            str(summary.get(key.replace(" ", "_"), ""))
+            for key in (
+                "orders",
+                "purchase",
+                "production",
+                "transfer",
+                "value",
+                "late",
+                "below reorder point",
+            )
+        )
+    )
+    console.print(head)
+    lines = Table(title="Suggested orders")
+    for column in ("line", "order by", "kind", "sku", "to", "from", "quantity", "value", "status"):
+        lines.add_column(
+            column,
+            justify="right" if column in ("line", "quantity", "value") else "left",
+            overflow="fold",
+        )
+    for line in plan.lines:
+        late = " [red](late)[/]" if line.figures.get("late") else ""
+        row = [
+            str(line.id),
+            f"{line.order_by}{late}",
+            line.kind,
+            line.sku,
+            line.location,
+            line.supplier or line.source or "",
+            str(line.quantity),
+            str(line.value),
+            line.status + (f" {line.released_order}" if line.released_order else ""),
+        ]
+        lines.add_row(*row)
+    console.print(lines)
+    if explain:
+        for line in plan.lines:
+            console.print(f"[bold]{line.id}[/] {line.sku} at {line.location}: {line.explanation}")
+
+
+@app.command()
+def plan(
+    service_level: Annotated[
+        float | None, typer.Option(help="One target for all items (default: by ABC class).")
+    ] = None,
+    cycle: Annotated[bool, typer.Option(help="Target cycle service instead of fill rate.")] = False,
+    forecast_run: Annotated[int | None, typer.Option(help="Default: the newest run.")] = None,
+    explain: Annotated[bool, typer.Option(help="Show the reason for every number.")] = False,
+) -> None:
+    """Plan replenishment from the newest forecast: buffers, JIT order dates, suppliers."""
+    uow = _uow()
+    with handled(), console.status("Planning..."):
+        result = planning.run_plan(
+            uow, forecast_run_id=forecast_run, service_level=service_level, fill_rate=not cycle
+        )
+    _show(result, explain)
+    console.print(
+        f"Review with [bold]leanstock plan-edit {result.id} LINE QTY[/], then [bold]leanstock "
+        f"plan-approve {result.id}[/] and [bold]leanstock plan-release {result.id}[/]."
+    )
+
+
+@app.command("plan-show")
+def plan_show(run: int, explain: bool = True) -> None:
+    """Show a plan run and its lines."""
+    with handled():
+        _show(planning.get_plan(_uow(), run), explain)
+
+
+@app.command("plan-edit")
+def plan_edit(run: int, line: int, quantity: Decimal) -> None:
+    """Change a suggested quantity (0 drops the line)."""
+    with handled():
+        _show(planning.edit_plan_line(_uow(), run, line, quantity), False)
+
+
+@app.command("plan-approve")
+def plan_approve(run: int) -> None:
+    """Approve a draft plan."""
+    with handled():
+        _show(planning.approve_plan(_uow(), run), False)
+
+
+@app.command("plan-release")
+def plan_release(run: int) -> None:
+    """Create and send the orders of an approved plan."""
+    with handled():
+        _show(planning.release_plan(_uow(), run), False)
