@@ -108,6 +108,12 @@ WAREHOUSE_COVER = 10  # days of demand one purchase order covers
 DIRECT_COVER = 2
 STORE_COVER = 3
 BACKUP_SHARE = 0.1  # orders that go to the backup supplier (primary out of stock, a better deal)
+DISRUPTED_SUPPLIER = "ROASTHOUSE"
+DISRUPTION = (0.55, 0.63)
+"""Share of the history during which the disrupted supplier (a fire at the roastery) delivers
+every order DISRUPTION_DELAY days late and half short: a period scorecards and lead-time
+estimates should see, and stock-outs the forecasts should not mistake for low demand."""
+DISRUPTION_DELAY = 12
 
 # The kinds of moves, the hour of the day they happen and the reference prefix they carry.
 KINDS = (
@@ -839,6 +845,11 @@ class _Simulation:
         po = self.orders
         late = self.rng.random() < profile.p_late
         delay = 1 + int(self.rng.poisson(profile.delay)) if late else 0
+        disrupted = profile.code == DISRUPTED_SUPPLIER and (
+            int(self.days * DISRUPTION[0]) <= day < int(self.days * DISRUPTION[1])
+        )
+        if disrupted:
+            delay += DISRUPTION_DELAY
         for slot, qty, terms in lines:
             promised = day + terms.lead_time_days
             arrival = promised + delay
@@ -850,6 +861,9 @@ class _Simulation:
             if self.rng.random() < profile.p_short:
                 pack = int(terms.pack_size) * MILLI
                 delivered = int(qty * self.rng.uniform(0.5, 0.9)) // pack * pack
+            if disrupted:
+                pack = int(terms.pack_size) * MILLI
+                delivered = min(delivered, qty // 2 // pack * pack)
             line = _Line(po, slot, supplier, qty, delivered, day, promised, arrival)
             self.lines.append(line)
             self.on_order[slot] += qty
