@@ -16,6 +16,7 @@ from leanstock.adapters.db.ledger import OperationRecord, Place, Posting
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo.generate import DemoBusiness, shortfalls
 from leanstock.domain.errors import Conflict, InvalidInput
+from leanstock.services.order_history import record_order_history
 
 OPERATION = ("occurred_at", "kind", "reference", "partner", "reason")
 MOVE = ("sku", "source", "target", "quantity", "lot")
@@ -82,6 +83,7 @@ def load_demo(uow: UnitOfWork, business: DemoBusiness) -> DemoSummary:
             )
         ]
         uow.ledger.post_history(operations)
+        record_order_history(uow, business)
         uow.commit()
     return DemoSummary(
         items=len(business.items),
