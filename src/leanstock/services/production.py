@@ -217,7 +217,8 @@ def release_production(
 
 
 def _wip(uow: UnitOfWork) -> Place:
-    return _place(uow, WIP, "location")
+    """Where issued components wait for production; made on first use."""
+    return uow.orders.ensure_location(WIP, "Work in progress", "work_in_progress")
 
 
 @retrying

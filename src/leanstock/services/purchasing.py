@@ -35,6 +35,7 @@ from leanstock.services.retry import retrying
 from leanstock.services.stock import _item, _place, _post, _today, _when
 
 ZERO = Decimal(0)
+QUARANTINE = "QUARANTINE"
 
 
 @dataclass(frozen=True)
@@ -347,7 +348,9 @@ def receive(
                     uow.ledger.lock_stock(ref.item_id, ref.place)
                 postings.append(Posting(ref.item_id, supplier_place, target, accepted, receipt.lot))
             if rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE:
-                quarantine = _place(uow, "QUARANTINE", "rejected_to")
+                quarantine = uow.orders.ensure_location(
+                    QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
+                )
                 postings.append(
                     Posting(ref.item_id, supplier_place, quarantine, rejected, receipt.lot)
                 )

@@ -584,6 +584,24 @@ class OrdersRepository:
             query = query.where(o.sales_orders.c.ordered_at >= since)
         return [dict(r) for r in self.db.execute(query).mappings()]
 
+    def ensure_location(self, code: str, name: str, kind: str) -> Place:
+        """The physical location `code`, created on first use (quarantine, work in progress).
+
+        Created with ON CONFLICT DO NOTHING, so two first uses at once both find the one row.
+        """
+        query = select(t.locations.c.id, t.locations.c.allow_negative).where(
+            t.locations.c.code == code
+        )
+        row = self.db.execute(query).first()
+        if row is None:
+            self.db.execute(
+                self._insert(t.locations)
+                .values(code=code, name=name, kind=kind, allow_negative=False, created_at=_now())
+                .on_conflict_do_nothing()
+            )
+            row = self.db.execute(query).one()
+        return Place(int(row.id), code, bool(row.allow_negative))
+
     # Bulk loading of history
 
     def empty(self) -> bool:
