@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,9 @@ def backtest_plan(freq: str, horizon: int, thorough: bool) -> BacktestPlan:
         h = min(horizon, 13)
         return BacktestPlan(h, 3, max(1, h // 2), 13, None)
     h = min(horizon, 28)
-    return BacktestPlan(h, 2, h, 56, None if thorough else 364)
+    if thorough:
+        return BacktestPlan(h, 2, h, 56, None)
+    return BacktestPlan(h, 1, h, 56, 182)
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,6 @@ def forecast(
     censored), [category] (for event calendars). events: name, start, end, [items],
     [categories], [uplift]. See the module docstring for the method.
     """
-    import time
-
     code = check_freq(freq)
     check_horizon(horizon)
     qs = check_quantiles(quantiles)
@@ -155,34 +156,58 @@ def forecast(
     started = time.perf_counter()
 
     prep = prepare(history, code)
+    timings["validate"] = time.perf_counter() - started
     frame = prep.frame
     window = 28 if code == "D" else 6
+    tick = time.perf_counter()
     frame = impute_censored(frame, window=window)
+    timings["censoring"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     frame, uplifts = remove_uplifts(frame, prep.keys, calendar, code, window)
+    timings["events"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     plan = backtest_plan(code, horizon, thorough)
     classes = classify(frame, plan.min_length).with_columns(
         seasonal=(pl.col("n") - plan.span) >= 2 * prep.season_length
     )
-    timings["prepare"] = time.perf_counter() - started
+    timings["classify"] = time.perf_counter() - tick
 
+    last = _last_periods(frame)
     groups = (
-        classes.group_by("demand_class", "seasonal").agg("sid").sort("demand_class", "seasonal")
+        classes.with_columns(
+            short=pl.col("demand_class").is_in(["new", "inactive"]),
+            group=pl.struct("demand_class", "seasonal").rank("dense").cast(pl.Int64) - 1,
+        )
+        .with_columns(group=pl.when(pl.col("short")).then(-1).otherwise(pl.col("group")))
+        .sort("sid")
     )
-    backtested = groups.filter(~pl.col("demand_class").is_in(["new", "inactive"]))
+    group_of_row = groups["group"].to_numpy()[frame["sid"].to_numpy()]
+    parts = frame.with_columns(group=pl.Series(group_of_row)).partition_by(
+        "group", as_dict=True, include_key=False
+    )
+    del frame, group_of_row
+    timings["split"] = time.perf_counter() - tick
+    backtested = (
+        groups.filter(~pl.col("short"))
+        .group_by("group")
+        .agg(pl.col("demand_class").first(), pl.col("seasonal").first())
+        .sort("group")
+    )
     total = backtested.height * 2 + 1
     report("forecast", 0, total)
     pieces: list[_GroupResult] = []
     done = 0
     for row in backtested.iter_rows(named=True):
-        sids = pl.Series("sid", row["sid"], dtype=pl.UInt32)
-        part = frame.filter(pl.col("sid").is_in(sids.implode()))
+        part = parts.pop((row["group"],))
         label = f"{row['demand_class']}{' seasonal' if row['seasonal'] else ''}"
         models = candidates(
             row["demand_class"], code, prep.season_length, row["seasonal"], thorough
         )
         try:
             tick = time.perf_counter()
-            result = _backtest_group(part, models, plan, qs, selection, engine, scheduler, n_jobs)
+            result = _backtest_group(
+                part, models, plan, qs, selection, engine, scheduler, n_jobs, timings
+            )
             timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
             done += 1
             report(f"backtest {label}", done, total)
@@ -201,9 +226,8 @@ def forecast(
         report(f"forecast {label}", done, total)
         pieces.append(result)
 
-    short = classes.filter(pl.col("demand_class").is_in(["new", "inactive"]))
-    if short.height:
-        part = frame.filter(pl.col("sid").is_in(short["sid"].implode()))
+    if (-1,) in parts:
+        part = parts.pop((-1,))
         pieces.append(_short_history_group(part, horizon, qs, engine, scheduler, n_jobs))
     report("forecast", total, total)
 
@@ -212,7 +236,7 @@ def forecast(
     def adjust(points: pl.DataFrame) -> pl.DataFrame:
         return apply_uplifts(points, prep.keys, calendar, uplifts, code, qs)
 
-    out = _assemble(pieces, frame, classes, prep.keys, prep.key_columns, code, qs, adjust)
+    out = _assemble(pieces, last, classes, prep.keys, prep.key_columns, code, qs, adjust)
     timings["assemble"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return ForecastResult(
@@ -245,14 +269,13 @@ def _backtest_group(
     engine: str,
     scheduler: str | None,
     n_jobs: int,
+    timings: dict[str, float],
 ) -> _GroupResult:
+    tick = time.perf_counter()
     data = part
     if plan.train_window is not None:
         keep = plan.train_window + plan.span
-        data = part.filter(
-            pl.int_range(pl.len(), dtype=pl.Int64).over("sid")
-            >= pl.len().over("sid").cast(pl.Int64) - keep
-        )
+        data = part.filter(pl.Series(_tail_mask(part["sid"].to_numpy(), keep)))
     cv = run_statsforecast(
         data.select("sid", "t", "qty"),
         models,
@@ -262,6 +285,9 @@ def _backtest_group(
         n_jobs=n_jobs,
         n_windows=plan.windows,
         step_size=plan.step,
+    )
+    timings["backtest_statsforecast"] = (
+        timings.get("backtest_statsforecast", 0.0) + time.perf_counter() - tick
     )
     names = [c for c in cv.columns if c not in ("sid", "t", "cutoff", "actual")]
     first_cut = cv.group_by("sid").agg(first_cut=pl.col("cutoff").min())
@@ -357,6 +383,26 @@ def _backtest_group(
     return _GroupResult(selection=label, scores=scores, offsets=offsets)
 
 
+def _series_ends(sid: np.ndarray) -> np.ndarray:
+    """Index of the last row of the series each row belongs to (rows grouped by sid)."""
+    change = np.flatnonzero(sid[1:] != sid[:-1])
+    ends = np.append(change, sid.size - 1)
+    run = np.zeros(sid.size, dtype=np.int64)
+    run[change + 1] = 1
+    return ends[np.cumsum(run)]
+
+
+def _tail_mask(sid: np.ndarray, keep: int) -> np.ndarray:
+    """True on the last `keep` rows of each series."""
+    return _series_ends(sid) - np.arange(sid.size) < keep
+
+
+def _last_periods(frame: pl.DataFrame) -> pl.DataFrame:
+    sid = frame["sid"].to_numpy()
+    ends = np.append(np.flatnonzero(sid[1:] != sid[:-1]), sid.size - 1)
+    return frame[ends].select("sid", t_last=pl.col("t"), ds_last=pl.col("ds"))
+
+
 def _calibration(combined: pl.DataFrame) -> float:
     usable = combined.filter(pl.col("scale_rmse") > 0)
     if usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
@@ -432,7 +478,7 @@ def _short_history_group(
 
 def _assemble(
     pieces: list[_GroupResult],
-    frame: pl.DataFrame,
+    last: pl.DataFrame,
     classes: pl.DataFrame,
     keys: pl.DataFrame,
     key_columns: tuple[str, ...],
@@ -464,7 +510,6 @@ def _assemble(
     if qcols:
         running = [pl.max_horizontal(qcols[: i + 1]).alias(c) for i, c in enumerate(qcols)]
         points = points.with_columns(running)
-    last = frame.group_by("sid").agg(t_last=pl.col("t").max(), ds_last=pl.col("ds").max())
     unit = _PERIOD_UNIT[code]
     points = points.join(last, on="sid").with_columns(
         ds=pl.col("ds_last").dt.offset_by(pl.format("{}" + unit, pl.col("t") - pl.col("t_last")))
