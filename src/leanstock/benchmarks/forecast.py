@@ -115,10 +115,13 @@ def carparts(options: BenchOptions) -> dict[str, object]:
         )
         .filter(pl.col("scale_mae") > 0)
     )
-    mase = float((per_series["mae"] / per_series["scale_mae"]).mean())  # type: ignore[arg-type]
-    rmsse = float((per_series["rmse"] / per_series["scale_rmse"]).mean())  # type: ignore[arg-type]
-    cover90 = float((scored["y"] <= scored[q90]).mean())
-    cover95 = float((scored["y"] <= scored[q95]).mean())
+    ratios = per_series.select(
+        mase=pl.col("mae") / pl.col("scale_mae"), rmsse=pl.col("rmse") / pl.col("scale_rmse")
+    )
+    mase = float(ratios["mase"].to_numpy().mean())
+    rmsse = float(ratios["rmsse"].to_numpy().mean())
+    cover90 = float(np.mean(scored["y"].to_numpy() <= scored[q90].to_numpy()))
+    cover95 = float(np.mean(scored["y"].to_numpy() <= scored[q95].to_numpy()))
     chosen = result.selection.group_by("demand_class", "model").len().sort("len", descending=True)
     _say(str(chosen.head(12)))
     _say(str(result.selection.group_by("demand_class").agg(pl.col("calibration").first())))

@@ -38,6 +38,7 @@ def run_statsforecast(
     )
     n_series = data["unique_id"].n_unique()
     jobs = 1 if n_series < _PARALLEL_FROM else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+    out: Any
     if engine == "dask":
         out = _on_dask(data, models, horizon, n_windows, step_size, scheduler)
     else:
@@ -46,19 +47,19 @@ def run_statsforecast(
             out = sf.cross_validation(df=data, h=horizon, n_windows=n_windows, step_size=step_size)
         else:
             out = sf.forecast(df=data, h=horizon)
-    out = out.rename({"unique_id": "sid", "ds": "t"})
-    if "y" in out.columns:
-        out = out.rename({"y": "actual"})
-    values = [c for c in out.columns if c not in ("sid", "t", "cutoff")]
-    out = out.with_columns(
+    frame_out = pl.DataFrame(out).rename({"unique_id": "sid", "ds": "t"})
+    if "y" in frame_out.columns:
+        frame_out = frame_out.rename({"y": "actual"})
+    values = [c for c in frame_out.columns if c not in ("sid", "t", "cutoff")]
+    frame_out = frame_out.with_columns(
         pl.col("sid").cast(pl.UInt32),
         pl.col("t").cast(pl.Int64),
         *[pl.col(c).cast(pl.Float64) for c in values],
     )
-    if "cutoff" in out.columns:
-        out = out.with_columns(pl.col("cutoff").cast(pl.Int64))
-        return out.sort("sid", "cutoff", "t")
-    return out.sort("sid", "t")
+    if "cutoff" in frame_out.columns:
+        frame_out = frame_out.with_columns(pl.col("cutoff").cast(pl.Int64))
+        return frame_out.sort("sid", "cutoff", "t")
+    return frame_out.sort("sid", "t")
 
 
 def _on_dask(
@@ -71,23 +72,27 @@ def _on_dask(
 ) -> pl.DataFrame:
     """statsforecast distributes through fugue when handed a Dask frame."""
     import dask.dataframe as dd
-    from distributed import Client, get_client
+    import distributed
 
-    owned: Client | None = None
+    make_client: Any = distributed.Client
+    owned: Any = None
+    client: Any
     if scheduler:
-        owned = Client(scheduler)
+        owned = make_client(scheduler)
         client = owned
     else:
         try:
-            client = get_client()
+            client = distributed.get_client()
         except ValueError:
-            owned = Client(processes=False, n_workers=2, threads_per_worker=1)
+            owned = make_client(processes=False, n_workers=2, threads_per_worker=1)
             client = owned
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         pdf = data.with_columns(pl.col("unique_id").cast(pl.Int64)).to_pandas()
-        ddf = dd.from_pandas(pdf, npartitions=max(1, min(workers * 2, len(pdf))))
+        to_dask: Any = dd.from_pandas
+        ddf = to_dask(pdf, npartitions=max(1, min(workers * 2, len(pdf))))
         sf = StatsForecast(models=models, freq=1, n_jobs=1)
+        result: Any
         with client.as_current():
             if n_windows:
                 result = sf.cross_validation(
@@ -96,7 +101,7 @@ def _on_dask(
             else:
                 result = sf.forecast(df=ddf, h=horizon)
             computed = result.compute() if hasattr(result, "compute") else result
-        return pl.from_pandas(computed.reset_index(drop=True))
+        return pl.DataFrame(pl.from_pandas(computed.reset_index(drop=True)))
     finally:
         if owned is not None:
             owned.close()
