@@ -182,8 +182,10 @@ def forecast(
         .sort("sid")
     )
     group_of_row = groups["group"].to_numpy()[frame["sid"].to_numpy()]
-    parts = frame.with_columns(group=pl.Series(group_of_row)).partition_by(
-        "group", as_dict=True, include_key=False
+    parts = (
+        frame.drop("ds")
+        .with_columns(group=pl.Series(group_of_row))
+        .partition_by("group", as_dict=True, include_key=False)
     )
     del frame, group_of_row
     timings["split"] = time.perf_counter() - tick

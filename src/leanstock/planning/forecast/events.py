@@ -67,10 +67,25 @@ def check_calendar(events: pl.DataFrame) -> pl.DataFrame:
     return cal.select("name", "start", "end", "items", "categories", "uplift")
 
 
-def spans_of(frame: pl.DataFrame) -> pl.DataFrame:
-    """First and last period of each series, and its weekday (for weekly data)."""
-    return frame.group_by("sid").agg(
-        t0=pl.col("t").min(), t1=pl.col("t").max(), weekday=pl.col("ds").first().dt.weekday()
+def spans_of(frame: pl.DataFrame, ordered: bool = True) -> pl.DataFrame:
+    """First and last period of each series, and its weekday (for weekly data).
+
+    `ordered`: `frame` is grouped by sid and ordered by t, so no group-by is needed.
+    """
+    if not ordered:
+        return frame.group_by("sid").agg(
+            t0=pl.col("t").min(),
+            weekday=pl.col("ds").sort_by("t").first().dt.weekday(),
+            t1=pl.col("t").max(),
+        )
+    sid = frame["sid"].to_numpy()
+    change = np.flatnonzero(sid[1:] != sid[:-1])
+    firsts = np.append(0, change + 1)
+    lasts = np.append(change, sid.size - 1)
+    return (
+        frame[firsts]
+        .select("sid", t0=pl.col("t"), weekday=pl.col("ds").dt.weekday())
+        .with_columns(t1=frame["t"].gather(lasts))
     )
 
 
@@ -204,7 +219,7 @@ def apply_uplifts(
     """Multiply forecast and quantiles of `points` (sid, t, ds, ...) in covered periods."""
     if calendar is None or calendar.height == 0 or points.height == 0:
         return points
-    covered = _covered(calendar, keys, spans_of(points), code)
+    covered = _covered(calendar, keys, spans_of(points, ordered=False), code)
     if covered.height == 0:
         return points
     factor = (
