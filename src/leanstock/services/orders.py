@@ -14,7 +14,6 @@ from typing import Any
 
 import polars as pl
 
-from leanstock.adapters.db.catalog import Stored
 from leanstock.adapters.db.ledger import Place, Posting
 from leanstock.adapters.db.orders import LineRef
 from leanstock.adapters.db.uow import UnitOfWork
@@ -44,7 +43,7 @@ from leanstock.services._pull import (
 from leanstock.services.catalog import page_bounds
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _item, _place, _post, _take, _today, _when
+from leanstock.services.stock import _place, _post, _take, _today, _when
 
 ZERO = Decimal(0)
 FREQUENCIES = {"D": "1d", "W": "1w", "M": "1mo"}
@@ -193,11 +192,14 @@ def place_order(
         refs: list[tuple[int, Place]] = []
         items: dict[str, Item] = {}
         places: dict[str, Place] = {}
+        known = uow.orders.items([new.sku for new in lines])
         for n, new in enumerate(lines, 1):
             code = new.location or location
             if code is None:
                 raise InvalidInput(f"Line {n} names no location to ship from.", "location")
-            stored: Stored[Item] = _item(uow, new.sku, None, None)
+            stored = known.get(new.sku)
+            if stored is None:
+                raise NotFound("item", new.sku, "sku")
             if not stored.value.active:
                 raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
             items[new.sku] = stored.value

@@ -14,7 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.catalog import Stored
+from leanstock.adapters.db.catalog import _item as item_of
 from leanstock.adapters.db.ledger import Place
+from leanstock.domain.catalog import Item
 from leanstock.domain.errors import NotFound
 from leanstock.domain.orders import (
     BomLine,
@@ -70,6 +73,10 @@ class PegRow:
         return self.quantity - self.received if self.status == "open" else ZERO
 
 
+_INSERT_EVENT = o.outbox.insert()
+_INSERT_AUDIT = o.audit_log.insert()
+
+
 class OrdersRepository:
     def __init__(self, connection: Connection) -> None:
         self.db = connection
@@ -96,21 +103,26 @@ class OrdersRepository:
     def event(self, name: str, subject: str, payload: dict[str, Any]) -> None:
         """A domain event for webhooks, committed (or not) with the change that caused it."""
         self.db.execute(
-            o.outbox.insert().values(
-                event=name, subject=subject, payload=_json(payload), created_at=_now()
-            )
+            _INSERT_EVENT,
+            {"event": name, "subject": subject, "payload": _json(payload), "created_at": _now()},
         )
 
     def audit(self, actor: str, action: str, subject: str, changes: dict[str, Any]) -> None:
         self.db.execute(
-            o.audit_log.insert().values(
-                actor=actor,
-                action=action,
-                subject=subject,
-                changes=_json(changes),
-                created_at=_now(),
-            )
+            _INSERT_AUDIT,
+            {
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "changes": _json(changes),
+                "created_at": _now(),
+            },
         )
+
+    def items(self, skus: Sequence[str]) -> dict[str, Stored[Item]]:
+        """The items behind some SKUs, in one query; unknown SKUs are left out."""
+        rows = self.db.execute(select(t.items).where(t.items.c.sku.in_(sorted(set(skus)))))
+        return {r["sku"]: Stored(r["id"], item_of(r)) for r in rows.mappings()}
 
     def events(self, subject: str | None = None) -> list[dict[str, Any]]:
         query = select(o.outbox).order_by(o.outbox.c.id)
