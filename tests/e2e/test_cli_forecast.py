@@ -88,3 +88,33 @@ def test_an_unknown_frequency_and_a_missing_file_are_reported(tmp_path: Path) ->
     assert "Unknown frequency 'Q'" in freq.output
     assert missing.exit_code == 2
     assert "No history file" in missing.output
+
+
+def test_an_event_calendar_file_lifts_the_covered_days(tmp_path: Path) -> None:
+    history, out, events = (tmp_path / n for n in ("history.csv", "forecast.csv", "events.csv"))
+    write_history(history)
+    events.write_text(
+        "name,start,end,items,uplift\nFête,2024-05-02,2024-05-02,croissant;brioche,2.0\n"
+    )
+
+    result = runner.invoke(
+        app,
+        [
+            "forecast",
+            "--history",
+            str(history),
+            "--horizon",
+            "3",
+            "--out",
+            str(out),
+            "--events",
+            str(events),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    fc = pl.read_csv(out, try_parse_dates=True)
+    croissant = dict(fc.filter(pl.col("item") == "croissant").select("ds", "forecast").iter_rows())
+    baguette = dict(fc.filter(pl.col("item") == "baguette").select("ds", "forecast").iter_rows())
+    assert croissant[dt.date(2024, 5, 2)] / croissant[dt.date(2024, 5, 3)] > 1.7
+    assert 0.8 < baguette[dt.date(2024, 5, 2)] / baguette[dt.date(2024, 5, 3)] < 1.25
