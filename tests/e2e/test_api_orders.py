@@ -452,3 +452,29 @@ def test_100_concurrent_identical_posts_with_one_key_make_one_order(shop: TestCl
         headers={"Idempotency-Key": "order-1"},
     )
     assert other.status_code == 422
+
+
+def test_a_draft_order_quotes_promise_dates_before_the_customer_commits(
+    shop: TestClient,
+) -> None:
+    api = shop
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    post(api, "/stock/receipts", {"sku": "JACKET", "location": "WH", "quantity": 5}, 201)
+    body = {
+        "customer": "Quote",
+        "location": "WH",
+        "lines": [
+            {"sku": "MUG", "quantity": 2},
+            {"sku": "CABLE", "quantity": 3},
+            {"sku": "TV", "quantity": 1},
+            {"sku": "JACKET", "quantity": 2, "location": "STORE"},
+        ],
+    }
+    draft = post(api, "/sales-orders", body, 201)
+    promised = [line["promise_date"] for line in draft["lines"]]
+    days = [0, 5, 4, 1]
+    assert promised == [str(TODAY + timedelta(days=d)) for d in days]
+    assert on_hand(api, "MUG", "WH") == ("5", "0")
+    assert get(api, "/purchase-orders")["total"] == 0
+    confirmed = post(api, f"/sales-orders/{draft['number']}/confirm")
+    assert [line["promise_date"] for line in confirmed["lines"]] == promised

@@ -512,5 +512,40 @@ def promises(
     return promised, held, views
 
 
+def quote(
+    uow: UnitOfWork,
+    demand: Demand,
+    item: Item,
+    quantity: Decimal,
+    today: date,
+    requested: date | None = None,
+) -> date | None:
+    """When a line not yet confirmed could ship, if confirmed now: what a customer sees before
+    committing. Nothing is reserved or pulled; confirmation decides under the locks.
+
+    Free stock covers it: today. Otherwise by policy: drop-ship and buy-to-order wait the
+    preferred supplier's lead time, make-to-order the BOM's plus its slowest component's,
+    transfer a day if another location has enough, stocked items their replenishment lead time.
+    """
+    free = ZERO
+    if item.policy is not Policy.DROP_SHIP:
+        free = uow.orders.free_stock(demand.item_id, demand.place.id)
+    short = quantity - max(free, ZERO)
+    lead: int | None = 0
+    if short > 0 and item.policy is Policy.MAKE_TO_ORDER:
+        bom = uow.orders.bom(demand.item_id)
+        components = [uow.orders.lead_time(cid) or 0 for cid, _ in bom[1]] if bom else []
+        lead = bom[0] + max(components, default=0) if bom else None
+    elif short > 0 and item.policy is Policy.TRANSFER:
+        elsewhere = uow.orders.free_stock(demand.item_id) - max(free, ZERO)
+        lead = TRANSFER_DAYS if elsewhere >= short else None
+    elif short > 0:
+        lead = uow.orders.lead_time(demand.item_id)
+    if lead is None:
+        return None
+    promised = today + timedelta(days=lead)
+    return max(promised, requested) if requested else promised
+
+
 def number_of(kind: str, order_id: int | None) -> str:
     return number(kind, order_id or 0)

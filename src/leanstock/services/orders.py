@@ -38,6 +38,7 @@ from leanstock.services._pull import (
     drop,
     promises,
     pull,
+    quote,
     reserve_from_stock,
 )
 from leanstock.services.catalog import page_bounds
@@ -224,7 +225,22 @@ def place_order(
             uow.orders.save_sales_lines([ln for ln in order_lines if ln.short_at_order > 0])
             uow.orders.event("sales_order.confirmed", order.number, {"customer": customer})
         else:
-            views = {ln.line_no: _line_view(ln, ZERO, None, []) for ln in order_lines}
+            views = {
+                ln.line_no: _line_view(
+                    ln,
+                    ZERO,
+                    quote(
+                        uow,
+                        _demand(order, ln, line_refs[ln.line_no]),
+                        items[ln.sku],
+                        ln.quantity,
+                        day,
+                        ln.requested_date,
+                    ),
+                    [],
+                )
+                for ln in order_lines
+            }
         uow.orders.audit(
             actor,
             "place" + ("_and_confirm" if confirm else ""),
@@ -419,6 +435,10 @@ def _view(
         for ln in order.lines
     ]
     promised, reserved, pegs = promises(uow, demands, day)
+    if order.status is SalesStatus.DRAFT:
+        items = _items(uow, [ln.sku for ln in order.lines])
+        for (demand, open_quantity, requested), line in zip(demands, order.lines, strict=True):
+            promised[demand.id] = quote(uow, demand, items[line.sku], open_quantity, day, requested)
     return SalesOrderView(
         order.number,
         order.customer,

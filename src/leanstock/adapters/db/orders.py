@@ -614,6 +614,22 @@ class OrdersRepository:
             row = self.db.execute(query).one()
         return Place(int(row.id), code, bool(row.allow_negative))
 
+    def free_stock(self, item_id: int, location_id: int | None = None) -> Decimal:
+        """on hand − reserved, without a lock, at one location or summed over warehouses and
+        stores: a quote's estimate, which a confirmation re-checks under the lock."""
+        free = func.coalesce(func.sum(t.stock.c.on_hand - t.stock.c.reserved), ZERO)
+        query = (
+            select(free)
+            .select_from(t.stock)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .where(t.stock.c.item_id == item_id, t.stock.c.on_hand > t.stock.c.reserved)
+        )
+        if location_id is not None:
+            query = query.where(t.stock.c.location_id == location_id)
+        else:
+            query = query.where(t.locations.c.kind.in_(["warehouse", "store"]))
+        return Decimal(self.db.execute(query).scalar_one())
+
     # Bulk loading of history
 
     def empty(self) -> bool:
