@@ -192,6 +192,8 @@ def create_production_order(
     quantity = positive(quantity)
     with uow:
         item = uow.catalog.item(sku)
+        if item.value.kind is not ItemKind.MADE:
+            raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
         place = _place(uow, location, "location")
         order = start_production(uow, item.id, sku, place, quantity, _today(today), due_date)
         uow.orders.event(
