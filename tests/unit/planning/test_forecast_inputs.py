@@ -67,3 +67,13 @@ def test_missing_days_count_as_no_sales() -> None:
     frame = history().filter(pl.col("ds") != dt.date(2024, 1, 10))
     result = forecast(frame, horizon=2, freq="D")
     assert result.classes["n"][0] == 40
+
+
+def test_row_order_does_not_change_the_forecast() -> None:
+    frame = pl.concat([history(), history().with_columns(item=pl.lit("honey"))])
+    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=4)
+
+    ordered = forecast(frame, horizon=3, freq="D").forecast
+    unordered = forecast(shuffled, horizon=3, freq="D").forecast
+
+    assert ordered.equals(unordered)
