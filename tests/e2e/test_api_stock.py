@@ -163,6 +163,16 @@ def test_items_and_suppliers_can_be_updated(api: TestClient) -> None:
     (offer,) = api.get(f"{API}/items/BEANS/suppliers").json()["items"]
     assert (offer["supplier"], offer["price"], offer["pack_size"]) == ("ROAST", "12.5", "2.5")
     problem(api.post(f"{API}/suppliers/ROAST/items", json={**terms, "moq": 0}), 422, "moq")
+    breaks = [{"min_quantity": 50, "price": "11"}, {"min_quantity": 20, "price": "12"}]
+    assert api.post(f"{API}/suppliers", json={"code": "BULK", "name": "Bulk"}).status_code == 201
+    made = api.post(f"{API}/suppliers/BULK/items", json={**terms, "price_breaks": breaks})
+    assert [b["min_quantity"] for b in made.json()["price_breaks"]] == ["20", "50"]
+    rising = [{"min_quantity": 20, "price": "13"}]
+    problem(
+        api.patch(f"{API}/suppliers/BULK/items/BEANS", json={"price_breaks": rising}),
+        422,
+        "price_breaks",
+    )
 
 
 def test_reservations_hold_stock_until_released_or_shipped(api: TestClient) -> None:

@@ -11,7 +11,15 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
+from leanstock.domain.catalog import (
+    Item,
+    Location,
+    LocationKind,
+    Policy,
+    PriceBreak,
+    Supplier,
+    SupplierItem,
+)
 from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, forecasting, planning, purchasing, stock
@@ -77,6 +85,19 @@ def test_an_unavailable_supplier_gives_way_to_its_backup(cafe: UnitOfWork) -> No
     beans = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
     assert beans.supplier == "BULK"
     assert "ROAST is marked unavailable" in beans.explanation
+
+
+def test_a_quantity_discount_can_make_another_supplier_cheaper(cafe: UnitOfWork) -> None:
+    catalog.update_supplier_item(
+        cafe,
+        "BULK",
+        "BEANS",
+        {"priority": 1, "price_breaks": (PriceBreak(Decimal(20), Decimal(9)),)},
+    )
+    beans = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
+    assert beans.supplier == "BULK"
+    assert beans.quantity >= 20
+    assert beans.unit_cost == 9
 
 
 def test_a_reviewed_plan_is_released_as_orders(cafe: UnitOfWork) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -154,6 +155,18 @@ class Supplier:
 
 
 @dataclass(frozen=True)
+class PriceBreak:
+    """From `min_quantity` on, the whole order is priced at `price` (all-units discount)."""
+
+    min_quantity: Decimal
+    price: Decimal
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "min_quantity", positive(self.min_quantity, "price_breaks"))
+        object.__setattr__(self, "price", non_negative(self.price, "price_breaks"))
+
+
+@dataclass(frozen=True)
 class SupplierItem:
     """The terms on which one supplier sells one item."""
 
@@ -165,12 +178,30 @@ class SupplierItem:
     pack_size: Decimal = Decimal(1)
     priority: int = 1
     supplier_sku: str | None = None
+    price_breaks: tuple[PriceBreak, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "price", non_negative(self.price, "price"))
+        breaks = tuple(sorted(self.price_breaks, key=lambda b: b.min_quantity))
+        object.__setattr__(self, "price_breaks", breaks)
+        quantities = [b.min_quantity for b in breaks]
+        if len(set(quantities)) != len(quantities):
+            raise InvalidInput("Two price breaks start at the same quantity.", "price_breaks")
+        prices = [self.price, *(b.price for b in breaks)]
+        if any(later > earlier for earlier, later in itertools.pairwise(prices)):
+            raise InvalidInput(
+                "A price break must not raise the price: bigger orders cost the same or less.",
+                "price_breaks",
+            )
         object.__setattr__(self, "moq", positive(self.moq, "moq"))
         object.__setattr__(self, "pack_size", positive(self.pack_size, "pack_size"))
         if self.lead_time_days < 0:
             raise InvalidInput("lead_time_days must not be negative.", "lead_time_days")
         if self.priority < 1:
             raise InvalidInput("priority must be 1 (preferred) or more.", "priority")
+
+    def price_at(self, quantity: Decimal) -> Decimal:
+        """The unit price of an order of `quantity`: the last break it reaches, else the list
+        price (all-units quantity discount; Silver, Pyke & Thomas 2017, §4.5)."""
+        reached = [b.price for b in self.price_breaks if quantity >= b.min_quantity]
+        return reached[-1] if reached else self.price

@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.domain.catalog import ItemKind, LocationKind, Policy
+from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierItem
 from leanstock.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from leanstock.domain.quantities import non_negative
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
@@ -131,21 +131,29 @@ def supplier_scores(receipts: pl.DataFrame) -> dict[str, tuple[float, int]]:
 
 
 def choose_supplier(
-    offers: Sequence[dict[str, Any]],
+    offers: Sequence[SupplierItem],
     active: dict[str, bool],
     scores: dict[str, tuple[float, int]],
     standard: float,
-) -> tuple[dict[str, Any] | None, str]:
+    demand_per_day: float = 0.0,
+) -> tuple[SupplierItem | None, str]:
     """The supplier to buy from, and why.
 
-    Offers go by priority, then price. The first whose supplier is available and, where
-    there are enough deliveries to judge, delivers on time in full at least `standard` of
-    the time, wins; a preferred supplier that is passed over is named in the reason.
+    Offers go by priority, then by landed unit price: the price, after quantity breaks, of
+    an order covering the offer's lead time and one more week of demand. The first whose
+    supplier is available and, where there are enough deliveries to judge, delivers on time
+    in full at least `standard` of the time, wins; a supplier passed over is named in the
+    reason.
     """
-    ranked = sorted(offers, key=lambda o: (o["priority"], o["price"]))
+
+    def landed(offer: SupplierItem) -> Decimal:
+        typical = Decimal(repr(demand_per_day * (offer.lead_time_days + 7)))
+        return offer.price_at(max(typical, offer.moq))
+
+    ranked = sorted(offers, key=lambda o: (o.priority, landed(o)))
     passed: list[str] = []
     for offer in ranked:
-        code = offer["supplier"]
+        code = offer.supplier
         if not active.get(code, False):
             passed.append(f"{code} is marked unavailable")
             continue
@@ -158,7 +166,7 @@ def choose_supplier(
         reason = f"; {code} instead, because " + " and ".join(passed) if passed else ""
         return offer, reason
     if ranked:
-        best = max(ranked, key=lambda o: scores.get(o["supplier"], (0.0, 0))[0])
+        best = max(ranked, key=lambda o: scores.get(o.supplier, (0.0, 0))[0])
         return best, "; no supplier meets the standard: " + " and ".join(passed)
     return None, ""
 
@@ -203,9 +211,22 @@ def run_plan(
     service_level: float | None = None,
     fill_rate: bool = True,
     otif_standard: float = OTIF_STANDARD,
+    order_cost: float = 0.0,
+    holding_rate: float = 0.25,
     today: date | None = None,
 ) -> PlanRun:
-    """Plan every forecast item-location and store the suggested orders for review."""
+    """Plan every forecast item-location and store the suggested orders for review.
+
+    With an `order_cost` (per order line) the order quantity is the economic one, price
+    breaks included; without one (the JIT default) each order covers one period. The
+    `holding_rate` is a share of the unit cost per year.
+    """
+    if order_cost < 0:
+        raise InvalidInput("order_cost must not be negative.", "order_cost")
+    if not 0 <= holding_rate <= 5:
+        raise InvalidInput(
+            "holding_rate is a yearly share of the unit cost, e.g. 0.25.", "holding_rate"
+        )
     if service_level is not None and not 0.5 <= service_level < 1:
         raise InvalidInput("service_level must be at least 0.5 and below 1.", "service_level")
     if not 0 <= otif_standard <= 1:
@@ -217,9 +238,9 @@ def run_plan(
     receipts = purchasing.receipt_history(uow)
     scores = supplier_scores(receipts)
     active = {s.code: s.active for s in data["suppliers"]}
-    offers_by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    offers_by_item: dict[str, list[SupplierItem]] = defaultdict(list)
     for offer in data["offers"]:
-        offers_by_item[offer.sku].append(vars(offer))
+        offers_by_item[offer.sku].append(offer)
     items = {i.sku: i for i in data["items"]}
     kinds = {loc.code: loc.kind for loc in data["locations"]}
     warehouses = sorted(c for c, k in kinds.items() if k == LocationKind.WAREHOUSE)
@@ -260,6 +281,7 @@ def run_plan(
             otif_standard,
             data["make_days"],
             lead_stats,
+            row["demand_mean"] / period_days,
         )
         rows.append(
             {
@@ -271,6 +293,10 @@ def run_plan(
                 "lead_time_mean": line["lead_days"] / period_days,
                 "lead_time_sd": line["lead_sd_days"] / period_days,
                 "lead_time_receipts": line["receipts"],
+                "order_cost": order_cost,
+                "holding_rate": holding_rate * period_days / 365.25,
+                "break_quantities": line["break_quantities"],
+                "break_prices": line["break_prices"],
                 "shelf_life": (item.shelf_life_days / period_days)
                 if item.shelf_life_days
                 else math.inf,
@@ -299,6 +325,8 @@ def run_plan(
         "_source",
         "_note",
         "unit_cost",
+        "break_quantities",
+        "break_prices",
         "abc_class",
         "reorder_point",
         "safety_stock",
@@ -322,6 +350,8 @@ def run_plan(
             "service_level": service_level,
             "fill_rate": fill_rate,
             "otif_standard": otif_standard,
+            "order_cost": order_cost,
+            "holding_rate": holding_rate,
             "today": day.isoformat(),
             "period_days": period_days,
         },
@@ -347,12 +377,13 @@ def _source(
     location: str,
     kinds: dict[str, LocationKind],
     warehouses: list[str],
-    offers_by_item: dict[str, list[dict[str, Any]]],
+    offers_by_item: dict[str, list[SupplierItem]],
     active: dict[str, bool],
     scores: dict[str, tuple[float, int]],
     standard: float,
     make_days: dict[str, int],
     lead_stats: dict[tuple[str, str], dict[str, Any]],
+    demand_per_day: float,
 ) -> dict[str, Any]:
     """Where an item-location's supply comes from, at what cost, after how long."""
     base = {
@@ -361,6 +392,8 @@ def _source(
         "moq": 0,
         "pack_size": 1,
         "unit_cost": item.unit_cost,
+        "break_quantities": [0.0],
+        "break_prices": [float(item.unit_cost)],
         "receipts": 0,
         "lead_sd_days": 0.0,
         "note": "",
@@ -383,7 +416,9 @@ def _source(
             "kind": "production",
             "lead_days": float(make_days.get(item.sku, DEFAULT_PRODUCTION_DAYS)),
         }
-    offer, reason = choose_supplier(offers_by_item.get(item.sku, []), active, scores, standard)
+    offer, reason = choose_supplier(
+        offers_by_item.get(item.sku, []), active, scores, standard, demand_per_day
+    )
     if offer is None:
         return {
             **base,
@@ -391,23 +426,25 @@ def _source(
             "lead_days": 0.0,
             "note": "; no supplier sells it: add supplier terms",
         }
-    stats = lead_stats.get((offer["supplier"], item.sku))
-    lead_days = float(stats["lead_time_mean"]) if stats else float(offer["lead_time_days"])
+    stats = lead_stats.get((offer.supplier, item.sku))
+    lead_days = float(stats["lead_time_mean"]) if stats else float(offer.lead_time_days)
     spread = float(stats["lead_time_sd"] or 0.0) if stats else 0.0
     receipts = int(stats["receipts"]) if stats else 0
-    rate, n = scores.get(offer["supplier"], (math.nan, 0))
+    rate, n = scores.get(offer.supplier, (math.nan, 0))
     record = f"{rate:.0%} on time in full over {n} deliveries" if n else "no deliveries yet"
     return {
         **base,
         "kind": "purchase",
-        "supplier": offer["supplier"],
-        "moq": offer["moq"],
-        "pack_size": offer["pack_size"],
-        "unit_cost": offer["price"],
+        "supplier": offer.supplier,
+        "moq": offer.moq,
+        "pack_size": offer.pack_size,
+        "unit_cost": offer.price,
+        "break_quantities": [0.0, *(float(b.min_quantity) for b in offer.price_breaks)],
+        "break_prices": [float(offer.price), *(float(b.price) for b in offer.price_breaks)],
         "lead_days": lead_days,
         "lead_sd_days": spread,
         "receipts": receipts,
-        "note": f"; from {offer['supplier']} ({record}){reason}",
+        "note": f"; from {offer.supplier} ({record}){reason}",
     }
 
 
@@ -462,7 +499,7 @@ def _store_plan(
         value = Decimal(0)
         for r in merged.iter_rows(named=True):
             quantity = _exact(r["suggested_quantity"])
-            unit_cost = Decimal(str(r["unit_cost"])).quantize(PLACES)
+            unit_cost = _price_at(quantity, r["break_quantities"], r["break_prices"])
             value += quantity * unit_cost
             lines.append(
                 {
@@ -502,6 +539,12 @@ def _store_plan(
         uow.planning.add_plan_lines([{**x, "run_id": run_id} for x in lines])
         uow.commit()
     return get_plan(uow, run_id)
+
+
+def _price_at(quantity: Decimal, breaks: list[float], prices: list[float]) -> Decimal:
+    """The unit price the whole order earns under all-units quantity breaks."""
+    reached = [p for q, p in zip(breaks, prices, strict=True) if quantity >= Decimal(repr(q))]
+    return Decimal(repr(reached[-1] if reached else prices[0])).quantize(PLACES)
 
 
 def _num(value: Any) -> float | None:

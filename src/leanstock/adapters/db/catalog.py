@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, RowMapping, Select, func, or_, select
@@ -17,6 +18,7 @@ from leanstock.domain.catalog import (
     Location,
     LocationKind,
     Policy,
+    PriceBreak,
     Supplier,
     SupplierItem,
 )
@@ -83,6 +85,9 @@ def _supplier_item(row: RowMapping) -> SupplierItem:
         pack_size=row["pack_size"],
         priority=row["priority"],
         supplier_sku=row["supplier_sku"],
+        price_breaks=tuple(
+            PriceBreak(Decimal(q), Decimal(p)) for q, p in row["price_breaks"] or []
+        ),
     )
 
 
@@ -305,6 +310,7 @@ class CatalogRepository:
             "moq": terms.moq,
             "pack_size": terms.pack_size,
             "priority": terms.priority,
+            "price_breaks": [[str(b.min_quantity), str(b.price)] for b in terms.price_breaks],
         }
         exists = self.db.execute(
             select(t.supplier_items.c.id).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -87,6 +88,8 @@ supplier_items = Table(
     Column("moq", Exact(), nullable=False),
     Column("pack_size", Exact(), nullable=False),
     Column("priority", Integer, nullable=False),
+    # All-units quantity discounts: [[min_quantity, price], ...] as exact decimal strings.
+    Column("price_breaks", JSON, nullable=False, server_default="[]"),
     UniqueConstraint("supplier_id", "item_id"),
     CheckConstraint("lead_time_days >= 0", name="lead_time"),
     CheckConstraint("moq > 0 AND pack_size > 0", name="moq_pack"),
@@ -187,5 +190,5 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=True),
     Column("created_at", Timestamp, nullable=False, index=True),
 )
-from leanstock.adapters.db import order_tables as order_tables  # noqa: E402,F401
-from leanstock.adapters.db import planning_tables as planning_tables  # noqa: E402,F401
+from leanstock.adapters.db import order_tables as order_tables  # noqa: E402
+from leanstock.adapters.db import planning_tables as planning_tables  # noqa: E402

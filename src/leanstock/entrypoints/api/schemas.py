@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leanstock.domain.catalog import ItemKind, LocationKind, Policy
+from leanstock.domain.catalog import ItemKind, LocationKind, Policy, PriceBreak, SupplierItem
 from leanstock.domain.ledger import ScrapReason
 
 T = TypeVar("T")
@@ -116,6 +116,16 @@ class SupplierOut(Out):
     active: bool
 
 
+class PriceBreakIn(In):
+    min_quantity: Decimal = Field(description="From this order quantity on ...")
+    price: Decimal = Field(description="... the whole order costs this per unit.")
+
+
+class PriceBreakOut(Out):
+    min_quantity: Decimal
+    price: Decimal
+
+
 class SupplierItemIn(In):
     sku: str = Code
     price: Decimal
@@ -124,6 +134,14 @@ class SupplierItemIn(In):
     pack_size: Decimal = Decimal(1)
     priority: int = Field(default=1, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
+    price_breaks: list[PriceBreakIn] = Field(default_factory=list, max_length=50)
+
+    def terms(self, supplier: str) -> SupplierItem:
+        return SupplierItem(
+            supplier=supplier,
+            **self.model_dump(exclude={"price_breaks"}),
+            price_breaks=tuple(PriceBreak(b.min_quantity, b.price) for b in self.price_breaks),
+        )
 
 
 class SupplierItemPatch(In):
@@ -133,6 +151,15 @@ class SupplierItemPatch(In):
     pack_size: Decimal | None = None
     priority: int | None = Field(default=None, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
+    price_breaks: list[PriceBreakIn] | None = Field(default=None, max_length=50)
+
+    def changes(self) -> dict[str, Any]:
+        found = super().changes()
+        if "price_breaks" in found:
+            found["price_breaks"] = tuple(
+                PriceBreak(b.min_quantity, b.price) for b in self.price_breaks or []
+            )
+        return found
 
 
 class SupplierItemOut(Out):
@@ -144,6 +171,7 @@ class SupplierItemOut(Out):
     pack_size: Decimal
     priority: int
     supplier_sku: str | None
+    price_breaks: list[PriceBreakOut]
 
 
 # Stock operations

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy, Supplier
-from leanstock.domain.catalog import SupplierItem as Terms
 from leanstock.entrypoints.api.deps import UowDep
 from leanstock.entrypoints.api.schemas import (
     ItemIn,
@@ -129,8 +128,7 @@ def update_supplier(code: str, body: SupplierPatch, uow: UowDep) -> SupplierOut:
 @router.post("/suppliers/{code}/items", status_code=201, tags=["suppliers"])
 def create_supplier_item(code: str, body: SupplierItemIn, uow: UowDep) -> SupplierItemOut:
     """The terms on which this supplier sells an item: price, MOQ, pack size, lead time."""
-    terms = Terms(supplier=code, **body.model_dump())
-    return SupplierItemOut.model_validate(catalog.add_supplier_item(uow, terms))
+    return SupplierItemOut.model_validate(catalog.add_supplier_item(uow, body.terms(code)))
 
 
 @router.get("/suppliers/{code}/items", tags=["suppliers"])

@@ -25,6 +25,12 @@ class PlanRunIn(In):
     otif_standard: float = Field(
         default=planning.OTIF_STANDARD, ge=0, le=1, description="Suppliers below it give way."
     )
+    order_cost: float = Field(
+        default=0.0, ge=0, description="Cost of one order line; > 0 turns on EOQ lot sizes."
+    )
+    holding_rate: float = Field(
+        default=0.25, ge=0, le=5, description="Holding cost per year, a share of unit cost."
+    )
 
 
 class PlanLineIn(In):
@@ -71,6 +77,8 @@ def run_plan(body: PlanRunIn, uow: UowDep) -> PlanRunOut:
         service_level=body.service_level,
         fill_rate=body.fill_rate,
         otif_standard=body.otif_standard,
+        order_cost=body.order_cost,
+        holding_rate=body.holding_rate,
     )
     return PlanRunOut.model_validate(plan)
 
