@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ from leanstock.planning.forecast.prepare import (
     check_horizon,
     prepare,
 )
-from leanstock.planning.forecast.runner import ENGINES, run_statsforecast
+from leanstock.planning.forecast.runner import ENGINES, dask_client, run_statsforecast
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
 Progress = Callable[[str, int, int], None]
@@ -203,43 +204,44 @@ def forecast(
         .agg(pl.col("demand_class").first(), pl.col("seasonal").first())
         .sort("group")
     )
-    total = backtested.height * 2 + 1
-    report("forecast", 0, total)
-    pieces: list[_GroupResult] = []
-    done = 0
-    for row in backtested.iter_rows(named=True):
-        part = parts.pop((row["group"],))
-        label = f"{row['demand_class']}{' seasonal' if row['seasonal'] else ''}"
-        models = candidates(
-            row["demand_class"], code, prep.season_length, row["seasonal"], thorough
-        )
-        try:
-            tick = time.perf_counter()
-            result = _backtest_group(
-                part, models, plan, qs, selection, engine, scheduler, n_jobs, timings
+    with dask_client(scheduler) if engine == "dask" else nullcontext() as client:
+        total = backtested.height * 2 + 1
+        report("forecast", 0, total)
+        pieces: list[_GroupResult] = []
+        done = 0
+        for row in backtested.iter_rows(named=True):
+            part = parts.pop((row["group"],))
+            label = f"{row['demand_class']}{' seasonal' if row['seasonal'] else ''}"
+            models = candidates(
+                row["demand_class"], code, prep.season_length, row["seasonal"], thorough
             )
-            timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
+            try:
+                tick = time.perf_counter()
+                result = _backtest_group(
+                    part, models, plan, qs, selection, engine, client, n_jobs, timings
+                )
+                timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
+                done += 1
+                report(f"backtest {label}", done, total)
+                tick = time.perf_counter()
+                result = _forecast_group(
+                    part, result, horizon, qs, engine, client, n_jobs, models=models
+                )
+                timings["fit"] = timings.get("fit", 0.0) + time.perf_counter() - tick
+            except Exception as exc:
+                done += 1
+                result = _short_history_group(part, horizon, qs, engine, client, n_jobs)
+                result.selection = result.selection.with_columns(
+                    note=pl.lit(f"fell back to short-history models: {exc}")
+                )
             done += 1
-            report(f"backtest {label}", done, total)
-            tick = time.perf_counter()
-            result = _forecast_group(
-                part, result, horizon, qs, engine, scheduler, n_jobs, models=models
-            )
-            timings["fit"] = timings.get("fit", 0.0) + time.perf_counter() - tick
-        except Exception as exc:
-            done += 1
-            result = _short_history_group(part, horizon, qs, engine, scheduler, n_jobs)
-            result.selection = result.selection.with_columns(
-                note=pl.lit(f"fell back to short-history models: {exc}")
-            )
-        done += 1
-        report(f"forecast {label}", done, total)
-        pieces.append(result)
+            report(f"forecast {label}", done, total)
+            pieces.append(result)
 
-    if (-1,) in parts:
-        part = parts.pop((-1,))
-        pieces.append(_short_history_group(part, horizon, qs, engine, scheduler, n_jobs))
-    report("forecast", total, total)
+        if (-1,) in parts:
+            part = parts.pop((-1,))
+            pieces.append(_short_history_group(part, horizon, qs, engine, client, n_jobs))
+        report("forecast", total, total)
 
     tick = time.perf_counter()
 
@@ -277,7 +279,7 @@ def _backtest_group(
     qs: tuple[float, ...],
     selection: str,
     engine: str,
-    scheduler: str | None,
+    client: Any,
     n_jobs: int,
     timings: dict[str, float],
 ) -> _GroupResult:
@@ -291,7 +293,7 @@ def _backtest_group(
         models,
         horizon=plan.horizon,
         engine=engine,
-        scheduler=scheduler,
+        client=client,
         n_jobs=n_jobs,
         n_windows=plan.windows,
         step_size=plan.step,
@@ -432,7 +434,7 @@ def _forecast_group(
     horizon: int,
     qs: tuple[float, ...],
     engine: str,
-    scheduler: str | None,
+    client: Any,
     n_jobs: int,
     models: list[Any],
 ) -> _GroupResult:
@@ -442,7 +444,7 @@ def _forecast_group(
         [m for m in models if repr(m) in wanted],
         horizon=horizon,
         engine=engine,
-        scheduler=scheduler,
+        client=client,
         n_jobs=n_jobs,
     )
     names = [c for c in fc.columns if c not in ("sid", "t")]
@@ -465,7 +467,7 @@ def _short_history_group(
     horizon: int,
     qs: tuple[float, ...],
     engine: str,
-    scheduler: str | None,
+    client: Any,
     n_jobs: int,
 ) -> _GroupResult:
     models = short_history_models()
@@ -483,7 +485,7 @@ def _short_history_group(
         offsets=pl.DataFrame(schema={"sid": pl.UInt32}),
         poisson=True,
     )
-    return _forecast_group(part, result, horizon, qs, engine, scheduler, n_jobs, models=models)
+    return _forecast_group(part, result, horizon, qs, engine, client, n_jobs, models=models)
 
 
 def _assemble(

@@ -7,6 +7,8 @@ input whatever the calendar frequency.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -22,7 +24,7 @@ def run_statsforecast(
     *,
     horizon: int,
     engine: str,
-    scheduler: str | None,
+    client: Any,
     n_jobs: int,
     n_windows: int = 0,
     step_size: int = 1,
@@ -40,7 +42,7 @@ def run_statsforecast(
     jobs = 1 if n_series < _PARALLEL_FROM else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
     out: Any
     if engine == "dask":
-        out = _on_dask(data, models, horizon, n_windows, step_size, scheduler)
+        out = _on_dask(data, models, horizon, n_windows, step_size, client)
     else:
         sf = StatsForecast(models=models, freq=1, n_jobs=jobs)
         if n_windows:
@@ -62,46 +64,49 @@ def run_statsforecast(
     return frame_out.sort("sid", "t")
 
 
+@contextmanager
+def dask_client(scheduler: str | None) -> Iterator[Any]:
+    """A client for the run: to `scheduler`, else the current one, else a local cluster."""
+    import distributed
+
+    make_client: Any = distributed.Client
+    if scheduler:
+        client = make_client(scheduler)
+    else:
+        try:
+            yield distributed.get_client()
+            return
+        except ValueError:
+            client = make_client(processes=False, n_workers=2, threads_per_worker=1)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def _on_dask(
     data: pl.DataFrame,
     models: list[Any],
     horizon: int,
     n_windows: int,
     step_size: int,
-    scheduler: str | None,
+    client: Any,
 ) -> pl.DataFrame:
     """statsforecast distributes through fugue when handed a Dask frame."""
     import dask.dataframe as dd
-    import distributed
 
-    make_client: Any = distributed.Client
-    owned: Any = None
-    client: Any
-    if scheduler:
-        owned = make_client(scheduler)
-        client = owned
-    else:
-        try:
-            client = distributed.get_client()
-        except ValueError:
-            owned = make_client(processes=False, n_workers=2, threads_per_worker=1)
-            client = owned
-    try:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-        pdf = data.with_columns(pl.col("unique_id").cast(pl.Int64)).to_pandas()
-        to_dask: Any = dd.from_pandas
-        ddf = to_dask(pdf, npartitions=max(1, min(workers * 2, len(pdf))))
-        sf = StatsForecast(models=models, freq=1, n_jobs=1)
-        result: Any
-        with client.as_current():
-            if n_windows:
-                result = sf.cross_validation(
-                    df=ddf, h=horizon, n_windows=n_windows, step_size=step_size
-                )
-            else:
-                result = sf.forecast(df=ddf, h=horizon)
-            computed = result.compute() if hasattr(result, "compute") else result
-        return pl.DataFrame(pl.from_pandas(computed.reset_index(drop=True)))
-    finally:
-        if owned is not None:
-            owned.close()
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    pdf = data.with_columns(pl.col("unique_id").cast(pl.Int64)).to_pandas()
+    to_dask: Any = dd.from_pandas
+    ddf = to_dask(pdf, npartitions=max(1, min(workers * 2, len(pdf))))
+    sf = StatsForecast(models=models, freq=1, n_jobs=1)
+    result: Any
+    with client.as_current():
+        if n_windows:
+            result = sf.cross_validation(
+                df=ddf, h=horizon, n_windows=n_windows, step_size=step_size
+            )
+        else:
+            result = sf.forecast(df=ddf, h=horizon)
+        computed = result.compute() if hasattr(result, "compute") else result
+    return pl.DataFrame(pl.from_pandas(computed.reset_index(drop=True)))
