@@ -359,8 +359,9 @@ def cancel_order(
     with uow:
         order, refs = uow.orders.sales_order(sales_id(number), lock=True)
         opens = {ln.line_no: ln.open_quantity for ln in order.lines}
+        was_draft = order.status is SalesStatus.DRAFT
         dropped = order.cancel()
-        if opens and order.status is not SalesStatus.DRAFT:
+        if not was_draft:
             for line in dropped:
                 demand = _demand(order, line, refs[line.line_no])
                 drop(uow, demand, opens[line.line_no], opens[line.line_no], actor)
