@@ -160,16 +160,14 @@ def _buy(
         supply = f"{order.number}/1"
         peg = _peg(uow, demand, SupplyKind.PURCHASE, line.id or 0, supply, quantity, expected)
         return Pulled(Fulfilment.DROP_SHIP, [peg])
-    order = uow.orders.open_draft(supplier_id, supplier)
-    found = [ln for ln in order.lines if ln.sku == demand.sku and ln.location == demand.place.code]
-    if found:
-        line = found[0]
-        pegged = sum((p.open for p in uow.orders.pegs_of_supply("purchase", [line.id or 0])), ZERO)
-        line.quantity = max(line.quantity, order_quantity(pegged + quantity, moq, pack))
-        line.expected_date = expected
-        uow.orders.save_purchase_order(order)
+    order_id = uow.orders.lock_draft(supplier_id)
+    found = uow.orders.draft_line(order_id, demand.item_id, demand.place.id)
+    if found is not None:
+        line_id, line_no, ordered, pegged = found
+        wanted = max(ordered, order_quantity(pegged + quantity, moq, pack))
+        uow.orders.resize_line(line_id, wanted, expected)
     else:
-        line_no = max((ln.line_no for ln in order.lines), default=0) + 1
+        line_no = uow.orders.next_line_no(order_id)
         line = PurchaseLine(
             line_no,
             demand.sku,
@@ -178,9 +176,9 @@ def _buy(
             price,
             expected,
         )
-        uow.orders.add_purchase_line(order.id or 0, line, demand.item_id, demand.place)
-    supply = f"{order.number}/{line.line_no}"
-    peg = _peg(uow, demand, SupplyKind.PURCHASE, line.id or 0, supply, quantity, expected)
+        line_id = uow.orders.add_purchase_line(order_id, line, demand.item_id, demand.place)
+    supply = f"{number('purchase', order_id)}/{line_no}"
+    peg = _peg(uow, demand, SupplyKind.PURCHASE, line_id, supply, quantity, expected)
     return Pulled(Fulfilment.PURCHASE, [peg])
 
 

@@ -321,7 +321,11 @@ class OrdersRepository:
     # Purchase orders
 
     def open_draft(self, supplier_id: int, supplier: str) -> PurchaseOrder:
-        """The supplier's one open stock draft, locked; created when there is none.
+        """The supplier's one open stock draft with its lines, locked (see `lock_draft`)."""
+        return self.purchase_order(self.lock_draft(supplier_id))[0]
+
+    def lock_draft(self, supplier_id: int) -> int:
+        """The id of the supplier's one open stock draft, locked; created when there is none.
 
         A unique partial index allows one draft per supplier, so of two transactions that both
         find none, one inserts and the other, waiting on that insert, then finds and locks it.
@@ -351,7 +355,52 @@ class OrdersRepository:
                 .on_conflict_do_nothing()
             )
             found = self.db.execute(query).scalar_one()
-        return self.purchase_order(int(found))[0]
+        return int(found)
+
+    def draft_line(
+        self, order_id: int, item_id: int, location_id: int
+    ) -> tuple[int, int, Decimal, Decimal] | None:
+        """(id, line number, quantity, open pegged quantity) of the order's line for an item and
+        location, or None; one query, for pulls adding to a draft."""
+        pegged = (
+            select(func.coalesce(func.sum(o.pegs.c.quantity - o.pegs.c.received), ZERO))
+            .where(
+                o.pegs.c.supply_kind == "purchase",
+                o.pegs.c.supply_id == o.purchase_lines.c.id,
+                o.pegs.c.status == "open",
+            )
+            .scalar_subquery()
+        )
+        row = self.db.execute(
+            select(
+                o.purchase_lines.c.id,
+                o.purchase_lines.c.line_no,
+                o.purchase_lines.c.quantity,
+                pegged.label("pegged"),
+            ).where(
+                o.purchase_lines.c.order_id == order_id,
+                o.purchase_lines.c.item_id == item_id,
+                o.purchase_lines.c.location_id == location_id,
+            )
+        ).first()
+        if row is None:
+            return None
+        return int(row.id), int(row.line_no), row.quantity, Decimal(row.pegged)
+
+    def next_line_no(self, order_id: int) -> int:
+        last = self.db.execute(
+            select(func.max(o.purchase_lines.c.line_no)).where(
+                o.purchase_lines.c.order_id == order_id
+            )
+        ).scalar()
+        return int(last or 0) + 1
+
+    def resize_line(self, line_id: int, quantity: Decimal, expected_date: date) -> None:
+        self.db.execute(
+            o.purchase_lines.update()
+            .where(o.purchase_lines.c.id == line_id)
+            .values(quantity=quantity, expected_date=expected_date)
+        )
 
     def add_purchase_order(
         self, order: PurchaseOrder, supplier_id: int, sales_order_id: int | None = None
