@@ -44,7 +44,7 @@ from leanstock.services._pull import (
 from leanstock.services.catalog import page_bounds
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _place, _post, _take, _today, _when
+from leanstock.services.stock import _post, _take, _today, _when
 
 ZERO = Decimal(0)
 FREQUENCIES = {"D": "1d", "W": "1w", "M": "1mo"}
@@ -205,7 +205,11 @@ def place_order(
                 raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
             items[new.sku] = stored.value
             if code not in places:
-                places[code] = _place(uow, code, "location")
+                places[code], physical = uow.orders.place(code, "location")
+                if not physical:
+                    raise InvalidInput(
+                        f"{code} is a virtual location; name a warehouse or store.", "location"
+                    )
             refs.append((stored.id, places[code]))
             order_lines.append(
                 SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date)
@@ -223,7 +227,6 @@ def place_order(
                 uow, order, line_refs, items, day, {ln.line_no: ln.quantity for ln in order_lines}
             )
             uow.orders.save_sales_lines([ln for ln in order_lines if ln.short_at_order > 0])
-            uow.orders.event("sales_order.confirmed", order.number, {"customer": customer})
         else:
             views = {
                 ln.line_no: _line_view(
@@ -241,7 +244,9 @@ def place_order(
                 )
                 for ln in order_lines
             }
-        uow.orders.audit(
+        uow.orders.event_and_audit(
+            "sales_order.confirmed" if confirm else "sales_order.placed",
+            {"customer": customer},
             actor,
             "place" + ("_and_confirm" if confirm else ""),
             order.number,

@@ -17,7 +17,7 @@ from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.catalog import Stored
 from leanstock.adapters.db.catalog import _item as item_of
 from leanstock.adapters.db.ledger import Place
-from leanstock.domain.catalog import Item
+from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
 from leanstock.domain.errors import NotFound
 from leanstock.domain.orders import (
     BomLine,
@@ -79,6 +79,15 @@ _INSERT_EVENT = o.outbox.insert()
 _INSERT_AUDIT = o.audit_log.insert()
 _ITEMS_BY_SKU = select(t.items).where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
 _INSERTS: dict[tuple[str, bool], Any] = {}
+_PLACE_BY_CODE = select(t.locations.c.id, t.locations.c.kind, t.locations.c.allow_negative).where(
+    t.locations.c.code == bindparam("code")
+)
+_EVENT_AND_AUDIT = text(
+    "WITH event AS (INSERT INTO outbox (event, subject, payload, created_at) "
+    "VALUES (:event, :subject, :payload, :created_at)) "
+    "INSERT INTO audit_log (actor, action, subject, changes, created_at) "
+    "VALUES (:actor, :action, :subject, :changes, :created_at)"
+)
 
 
 def _returning(table: Any, many: bool = False) -> Any:
@@ -125,6 +134,42 @@ class OrdersRepository:
                 "created_at": _now(),
             },
         )
+
+    def event_and_audit(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        actor: str,
+        action: str,
+        subject: str,
+        changes: dict[str, Any],
+    ) -> None:
+        """`event` and `audit` at once: one round trip on PostgreSQL (a data-modifying CTE)."""
+        if self.dialect != "postgresql":
+            self.event(name, subject, payload)
+            self.audit(actor, action, subject, changes)
+            return
+        self.db.execute(
+            _EVENT_AND_AUDIT,
+            {
+                "event": name,
+                "subject": subject,
+                "payload": _json(payload),
+                "actor": actor,
+                "action": action,
+                "changes": _json(changes),
+                "created_at": _now(),
+            },
+        )
+
+    def place(self, code: str, field: str) -> tuple[Place, bool]:
+        """A location as the ledger needs it, and whether it is physical; `NotFound` if none."""
+        row = self.db.execute(_PLACE_BY_CODE, {"code": code}).first()
+        if row is None:
+            raise NotFound("location", code, field)
+        kind = LocationKind(row.kind)
+        place = Place(int(row.id), code, bool(row.allow_negative) or kind not in PHYSICAL_KINDS)
+        return place, kind in PHYSICAL_KINDS
 
     def items(self, skus: Sequence[str]) -> dict[str, Stored[Item]]:
         """The items behind some SKUs, in one query; unknown SKUs are left out."""
