@@ -86,13 +86,18 @@ def _today(today: date | None) -> date:
 
 def _item(uow: UnitOfWork, sku: str, unit: str | None, lot: str | None) -> Stored[Item]:
     item = uow.catalog.item(sku)
+    _check_item(item, unit, lot)
+    return item
+
+
+def _check_item(item: Stored[Item], unit: str | None, lot: str | None) -> None:
+    sku = item.value.sku
     if unit is not None and unit != item.value.unit:
         raise WrongUnit(sku, unit, item.value.unit)
     if lot is not None:
         catalog.code(lot, "lot")
         if not item.value.lot_tracked:
             raise LotNotTracked(sku)
-    return item
 
 
 def _place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
@@ -103,6 +108,28 @@ def _place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Pla
             f"{code} is a virtual location ({location.kind}); name a warehouse or store.", field
         )
     return Place(stored.id, location.code, location.may_go_negative)
+
+
+def _resolve(
+    uow: UnitOfWork, sku: str, unit: str | None, lot: str | None, places: dict[str, str]
+) -> tuple[Stored[Item], dict[str, Place]]:
+    """The item and the physical locations (by input field) an operation names, in one query;
+    when something is missing, the single look-ups name what."""
+    found = uow.catalog.item_and_locations(sku, list(places.values()))
+    if found is None:
+        item = _item(uow, sku, unit, lot)
+        return item, {name: _place(uow, code, name) for name, code in places.items()}
+    stored, locations = found
+    _check_item(stored, unit, lot)
+    resolved: dict[str, Place] = {}
+    for name, code in places.items():
+        location = locations[code].value
+        if not location.is_physical:
+            raise InvalidInput(
+                f"{code} is a virtual location ({location.kind}); name a warehouse or store.", name
+            )
+        resolved[name] = Place(locations[code].id, code, location.may_go_negative)
+    return stored, resolved
 
 
 def _virtual(uow: UnitOfWork, code: str) -> Place:
@@ -187,14 +214,14 @@ def receive(
     quantity = positive(quantity)
     when = _when(occurred_at)
     with uow:
-        item = _item(uow, sku, unit, lot)
+        item, places = _resolve(uow, sku, unit, lot, {"location": location})
+        target = places["location"]
         if item.value.lot_tracked and lot is None:
             raise LotRequired(sku)
         if expires_on is not None and lot is None:
             raise InvalidInput("expires_on belongs to a lot: name the lot too.", "expires_on")
         if supplier is not None:
             uow.catalog.supplier(supplier)
-        target = _place(uow, location, "location")
         if lot is not None:
             exists, known_expiry = uow.ledger.lot_expiry(item.id, lot)
             if exists and expires_on is not None and expires_on != known_expiry:
@@ -230,8 +257,8 @@ def ship(
     quantity = positive(quantity)
     when = _when(occurred_at)
     with uow:
-        item = _item(uow, sku, unit, lot)
-        source = _place(uow, location, "location")
+        item, places = _resolve(uow, sku, unit, lot, {"location": location})
+        source = places["location"]
         picks = _take(uow, item, source, quantity, _today(today), lot)
         customer_place = _virtual(uow, catalog.CUSTOMER)
         postings = [Posting(item.id, source, customer_place, q, lt) for lt, q in picks]
@@ -258,9 +285,12 @@ def transfer(
     quantity = positive(quantity)
     when = _when(occurred_at)
     with uow:
-        item = _item(uow, sku, unit, lot)
-        origin = _place(uow, source, "source")
-        destination = _place(uow, target, "target")
+        if source == target:
+            raise InvalidInput(
+                f"Source and target are both {source}; a transfer needs two.", "target"
+            )
+        item, places = _resolve(uow, sku, unit, lot, {"source": source, "target": target})
+        origin, destination = places["source"], places["target"]
         if origin.id == destination.id:
             raise InvalidInput(
                 f"Source and target are both {source}; a transfer needs two.", "target"
@@ -397,8 +427,8 @@ def reserve(
     if not reference.strip():
         raise InvalidInput("A reservation needs a reference (what it is for).", "reference")
     with uow:
-        item = _item(uow, sku, unit, None)
-        place = _place(uow, location, "location")
+        item, places = _resolve(uow, sku, unit, None, {"location": location})
+        place = places["location"]
         level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
         available = usable(lots, _today(today)) - level.reserved
         if quantity > available:

@@ -125,6 +125,43 @@ class CatalogRepository:
             raise NotFound("item", sku, field)
         return Stored(row["id"], _item(row))
 
+    def item_and_locations(
+        self, sku: str, codes: Sequence[str]
+    ) -> tuple[Stored[Item], dict[str, Stored[Location]]] | None:
+        """An item and some locations in one round trip; None when any of them is missing."""
+        location = t.locations.alias("location")
+        rows = (
+            self.db.execute(
+                select(
+                    t.items,
+                    location.c.id.label("location_id"),
+                    location.c.code.label("location_code"),
+                    location.c.name.label("location_name"),
+                    location.c.kind.label("location_kind"),
+                    location.c.allow_negative.label("location_allow_negative"),
+                )
+                .join(location, location.c.code.in_(list(codes)))
+                .where(t.items.c.sku == sku)
+            )
+            .mappings()
+            .all()
+        )
+        found = {
+            r["location_code"]: Stored(
+                r["location_id"],
+                Location(
+                    code=r["location_code"],
+                    name=r["location_name"],
+                    kind=LocationKind(r["location_kind"]),
+                    allow_negative=r["location_allow_negative"],
+                ),
+            )
+            for r in rows
+        }
+        if not rows or set(codes) - set(found):
+            return None
+        return Stored(rows[0]["id"], _item(rows[0])), found
+
     def add_item(self, item: Item) -> Stored[Item]:
         if self.db.execute(select(t.items.c.id).where(t.items.c.sku == item.sku)).first():
             raise AlreadyExists("item", item.sku, "sku")

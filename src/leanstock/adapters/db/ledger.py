@@ -18,6 +18,8 @@ from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import LotStock
 
 ZERO = Decimal(0)
+# Up to this many rows go in one multi-row INSERT (one round trip); more use executemany.
+MULTI_VALUES = 50
 PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
 
 
@@ -169,22 +171,23 @@ class LedgerRepository:
         ).inserted_primary_key
         assert operation_id is not None
         op_id = int(operation_id[0])
-        self.db.execute(
-            t.moves.insert(),
-            [
-                {
-                    "operation_id": op_id,
-                    "item_id": p.item_id,
-                    "lot": p.lot,
-                    "source_id": p.source.id,
-                    "target_id": p.target.id,
-                    "quantity": p.quantity,
-                    "kind": kind,
-                    "occurred_at": occurred_at,
-                }
-                for p in postings
-            ],
-        )
+        rows = [
+            {
+                "operation_id": op_id,
+                "item_id": p.item_id,
+                "lot": p.lot,
+                "source_id": p.source.id,
+                "target_id": p.target.id,
+                "quantity": p.quantity,
+                "kind": kind,
+                "occurred_at": occurred_at,
+            }
+            for p in postings
+        ]
+        if len(rows) <= MULTI_VALUES:
+            self.db.execute(t.moves.insert().values(rows))
+        else:
+            self.db.execute(t.moves.insert(), rows)
         self.apply(postings)
         return op_id
 
@@ -239,17 +242,20 @@ class LedgerRepository:
         """
         if not rows:
             return
+        flagged = [
+            {**r, "may_go_negative": may_go_negative[r["location_id"]] or r[column] < 0}
+            for r in rows
+        ]
         insert = self._insert(table)
-        self.db.execute(
-            insert.on_conflict_do_update(
-                index_elements=keys,
-                set_={column: table.c[column] + insert.excluded[column]},
-            ),
-            [
-                {**r, "may_go_negative": may_go_negative[r["location_id"]] or r[column] < 0}
-                for r in rows
-            ],
+        if len(flagged) <= MULTI_VALUES:
+            insert = insert.values(flagged)
+        statement = insert.on_conflict_do_update(
+            index_elements=keys, set_={column: table.c[column] + insert.excluded[column]}
         )
+        if len(flagged) <= MULTI_VALUES:
+            self.db.execute(statement)
+        else:
+            self.db.execute(statement, flagged)
 
     def change_reserved(self, item_id: int, location_id: int, delta: Decimal) -> None:
         self.db.execute(
