@@ -237,3 +237,46 @@ def test_the_openapi_document_describes_the_api(api: TestClient) -> None:
     spec = api.get("/openapi.json").json()
     assert f"{API}/stock/shipments" in spec["paths"]
     assert api.get("/docs").status_code == 200
+
+
+def test_a_delivery_of_several_lines_is_received_and_shipped_at_once(api: TestClient) -> None:
+    delivery = {
+        "location": "WH",
+        "supplier": None,
+        "reference": "ASN-77",
+        "lines": [
+            {"sku": "BEANS", "quantity": "12.5"},
+            {"sku": "MILK", "quantity": 6, "lot": "M1", "expires_on": "2099-01-01"},
+        ],
+    }
+    received = api.post(f"{API}/stock/receipts", json=delivery)
+    assert received.status_code == 201, received.text
+    assert [(m["sku"], m["quantity"]) for m in received.json()["moves"]] == [
+        ("BEANS", "12.5"),
+        ("MILK", "6"),
+    ]
+    order = {
+        "location": "WH",
+        "lines": [{"sku": "BEANS", "quantity": 2}, {"sku": "CUP", "quantity": 3}],
+    }
+    assert api.post(f"{API}/stock/shipments", json=order).status_code == 201
+    assert on_hand(api, "CUP", "WH") == "7"
+    too_much = {
+        "location": "WH",
+        "lines": [{"sku": "CUP", "quantity": 1}, {"sku": "BEANS", "quantity": 99}],
+    }
+    refused = problem(api.post(f"{API}/stock/shipments", json=too_much), 409, "lines[1].quantity")
+    assert refused["detail"].startswith("Line 2:")
+    assert on_hand(api, "CUP", "WH") == "7"  # nothing of the refused shipment moved
+    both = {"location": "WH", "sku": "CUP", "quantity": 1, "lines": [{"sku": "CUP", "quantity": 1}]}
+    problem(api.post(f"{API}/stock/shipments", json=both), 422, "lines")
+    twice = {
+        "location": "WH",
+        "lines": [{"sku": "CUP", "quantity": 1}, {"sku": "CUP", "quantity": 1}],
+    }
+    problem(api.post(f"{API}/stock/shipments", json=twice), 422, "lines[1].sku")
+    expiring = {
+        "location": "WH",
+        "lines": [{"sku": "CUP", "quantity": 1, "expires_on": "2099-01-01"}],
+    }
+    problem(api.post(f"{API}/stock/shipments", json=expiring), 422, "lines.0.expires_on")

@@ -6,6 +6,8 @@ ledger (DESIGN.md, "The stock ledger") and posts balanced moves.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +19,7 @@ from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import (
     Conflict,
+    DomainError,
     InvalidInput,
     InvalidTransition,
     LotExpired,
@@ -196,7 +199,112 @@ def _post(
     return Operation(op_id, kind.value, when, reference, _lines(item.value.sku, postings))
 
 
+@dataclass(frozen=True)
+class StockLine:
+    """One line of a multi-line receipt, shipment or transfer."""
+
+    sku: str
+    quantity: Decimal
+    unit: str | None = None
+    lot: str | None = None
+    expires_on: date | None = None
+
+
+@contextmanager
+def _line_errors(index: int, many: bool) -> Iterator[None]:
+    """On a multi-line document, say which line an error is about (`lines[2].quantity`)."""
+    try:
+        yield
+    except DomainError as error:
+        if many:
+            error.field = f"lines[{index}].{error.field}" if error.field else f"lines[{index}]"
+            error.detail = f"Line {index + 1}: {error.detail}"
+            error.args = (error.detail,)
+        raise
+
+
+def _checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
+    if not lines:
+        raise InvalidInput("Name at least one line.", "lines")
+    seen: set[tuple[str, str | None]] = set()
+    checked = []
+    for index, line in enumerate(lines):
+        with _line_errors(index, len(lines) > 1):
+            if (line.sku, line.lot) in seen:
+                raise InvalidInput(
+                    f"{line.sku}{f' lot {line.lot}' if line.lot else ''} is on two lines; "
+                    "put it on one.",
+                    "sku",
+                )
+            seen.add((line.sku, line.lot))
+            checked.append(replace(line, quantity=positive(line.quantity)))
+    return checked
+
+
+def _receipt_lot(uow: UnitOfWork, item: Stored[Item], line: StockLine, when: datetime) -> None:
+    """Check a received lot against what is known of it, or record it with its expiry."""
+    sku, lot, expires_on = item.value.sku, line.lot, line.expires_on
+    if item.value.lot_tracked and lot is None:
+        raise LotRequired(sku)
+    if expires_on is not None and lot is None:
+        raise InvalidInput("expires_on belongs to a lot: name the lot too.", "expires_on")
+    if lot is None:
+        return
+    exists, known_expiry = uow.ledger.lot_expiry(item.id, lot)
+    if exists and expires_on is not None and expires_on != known_expiry:
+        raise InvalidInput(
+            f"Lot {lot} of {sku} expires on {known_expiry}, not {expires_on}.", "expires_on"
+        )
+    if not exists:
+        shelf_life = item.value.shelf_life_days
+        if expires_on is None and shelf_life is not None:
+            expires_on = when.date() + timedelta(days=shelf_life)
+        uow.ledger.add_lot(item.id, lot, expires_on)
+
+
+def _post_lines(
+    uow: UnitOfWork,
+    kind: MoveKind,
+    postings: list[tuple[str, Posting]],
+    when: datetime,
+    reference: str | None = None,
+    partner: str | None = None,
+) -> Operation:
+    op_id = uow.ledger.post(kind.value, [p for _, p in postings], when, reference, partner)
+    moves = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
+    return Operation(op_id, kind.value, when, reference, moves)
+
+
 @retrying
+def receive_lines(
+    uow: UnitOfWork,
+    location: str,
+    lines: Sequence[StockLine],
+    *,
+    supplier: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Operation:
+    """Receive a delivery from a supplier into a location: supplier → location, per line."""
+    checked = _checked_lines(lines)
+    when = _when(occurred_at)
+    many = len(checked) > 1
+    with uow:
+        if supplier is not None:
+            uow.catalog.supplier(supplier)
+        source = _virtual(uow, catalog.SUPPLIER)
+        postings: list[tuple[str, Posting]] = []
+        for index, line in enumerate(checked):
+            with _line_errors(index, many):
+                item, places = _resolve(uow, line.sku, line.unit, line.lot, {"location": location})
+                _receipt_lot(uow, item, line, when)
+                posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
+                postings.append((line.sku, posting))
+        operation = _post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
+        uow.commit()
+    return operation
+
+
 def receive(
     uow: UnitOfWork,
     sku: str,
@@ -210,36 +318,62 @@ def receive(
     reference: str | None = None,
     occurred_at: datetime | None = None,
 ) -> Operation:
-    """Receive goods from a supplier into a location: supplier → location."""
-    quantity = positive(quantity)
+    """Receive one item from a supplier into a location: supplier → location."""
+    line = StockLine(sku, quantity, unit, lot, expires_on)
+    return receive_lines(
+        uow, location, [line], supplier=supplier, reference=reference, occurred_at=occurred_at
+    )
+
+
+def _take_lines(
+    uow: UnitOfWork,
+    lines: list[StockLine],
+    origin: str,
+    field: str,
+    destination: Place | str,
+    day: date,
+) -> list[tuple[str, Posting]]:
+    """Pick every line from `origin` and move it to `destination`, locking item-locations in
+    item order so that two multi-line documents cannot deadlock on each other."""
+    many = len(lines) > 1
+    resolved = []
+    names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
+    for index, line in enumerate(lines):
+        with _line_errors(index, many):
+            item, places = _resolve(uow, line.sku, line.unit, line.lot, names)
+            resolved.append((index, line, item, places))
+    postings: list[tuple[str, Posting]] = []
+    for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
+        with _line_errors(index, many):
+            source = places[field]
+            target = places["target"] if isinstance(destination, str) else destination
+            for lot, q in _take(uow, item, source, line.quantity, day, line.lot):
+                postings.append((line.sku, Posting(item.id, source, target, q, lot)))
+    return postings
+
+
+@retrying
+def ship_lines(
+    uow: UnitOfWork,
+    location: str,
+    lines: Sequence[StockLine],
+    *,
+    customer: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out."""
+    checked = _checked_lines(lines)
     when = _when(occurred_at)
     with uow:
-        item, places = _resolve(uow, sku, unit, lot, {"location": location})
-        target = places["location"]
-        if item.value.lot_tracked and lot is None:
-            raise LotRequired(sku)
-        if expires_on is not None and lot is None:
-            raise InvalidInput("expires_on belongs to a lot: name the lot too.", "expires_on")
-        if supplier is not None:
-            uow.catalog.supplier(supplier)
-        if lot is not None:
-            exists, known_expiry = uow.ledger.lot_expiry(item.id, lot)
-            if exists and expires_on is not None and expires_on != known_expiry:
-                raise InvalidInput(
-                    f"Lot {lot} of {sku} expires on {known_expiry}, not {expires_on}.", "expires_on"
-                )
-            if not exists:
-                shelf_life = item.value.shelf_life_days
-                if expires_on is None and shelf_life is not None:
-                    expires_on = when.date() + timedelta(days=shelf_life)
-                uow.ledger.add_lot(item.id, lot, expires_on)
-        postings = [Posting(item.id, _virtual(uow, catalog.SUPPLIER), target, quantity, lot)]
-        operation = _post(uow, MoveKind.RECEIPT, item, postings, when, reference, supplier)
+        customer_place = _virtual(uow, catalog.CUSTOMER)
+        postings = _take_lines(uow, checked, location, "location", customer_place, _today(today))
+        operation = _post_lines(uow, MoveKind.SHIPMENT, postings, when, reference, customer)
         uow.commit()
     return operation
 
 
-@retrying
 def ship(
     uow: UnitOfWork,
     sku: str,
@@ -253,21 +387,41 @@ def ship(
     occurred_at: datetime | None = None,
     today: date | None = None,
 ) -> Operation:
-    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out."""
-    quantity = positive(quantity)
+    """Ship one item to a customer from unreserved, unexpired stock."""
+    return ship_lines(
+        uow,
+        location,
+        [StockLine(sku, quantity, unit, lot)],
+        customer=customer,
+        reference=reference,
+        occurred_at=occurred_at,
+        today=today,
+    )
+
+
+@retrying
+def transfer_lines(
+    uow: UnitOfWork,
+    source: str,
+    target: str,
+    lines: Sequence[StockLine],
+    *,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Move stock between two physical locations, lots first-expired-first-out."""
+    checked = _checked_lines(lines)
     when = _when(occurred_at)
+    if source == target:
+        raise InvalidInput(f"Source and target are both {source}; a transfer needs two.", "target")
     with uow:
-        item, places = _resolve(uow, sku, unit, lot, {"location": location})
-        source = places["location"]
-        picks = _take(uow, item, source, quantity, _today(today), lot)
-        customer_place = _virtual(uow, catalog.CUSTOMER)
-        postings = [Posting(item.id, source, customer_place, q, lt) for lt, q in picks]
-        operation = _post(uow, MoveKind.SHIPMENT, item, postings, when, reference, customer)
+        postings = _take_lines(uow, checked, source, "source", target, _today(today))
+        operation = _post_lines(uow, MoveKind.TRANSFER, postings, when, reference)
         uow.commit()
     return operation
 
 
-@retrying
 def transfer(
     uow: UnitOfWork,
     sku: str,
@@ -281,25 +435,16 @@ def transfer(
     occurred_at: datetime | None = None,
     today: date | None = None,
 ) -> Operation:
-    """Move stock between two physical locations, lots first-expired-first-out."""
-    quantity = positive(quantity)
-    when = _when(occurred_at)
-    with uow:
-        if source == target:
-            raise InvalidInput(
-                f"Source and target are both {source}; a transfer needs two.", "target"
-            )
-        item, places = _resolve(uow, sku, unit, lot, {"source": source, "target": target})
-        origin, destination = places["source"], places["target"]
-        if origin.id == destination.id:
-            raise InvalidInput(
-                f"Source and target are both {source}; a transfer needs two.", "target"
-            )
-        picks = _take(uow, item, origin, quantity, _today(today), lot)
-        postings = [Posting(item.id, origin, destination, q, lt) for lt, q in picks]
-        operation = _post(uow, MoveKind.TRANSFER, item, postings, when, reference)
-        uow.commit()
-    return operation
+    """Move one item between two physical locations."""
+    return transfer_lines(
+        uow,
+        source,
+        target,
+        [StockLine(sku, quantity, unit, lot)],
+        reference=reference,
+        occurred_at=occurred_at,
+        today=today,
+    )
 
 
 @retrying

@@ -9,7 +9,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, PriceBreak, SupplierItem
+from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import ScrapReason
+from leanstock.services.stock import StockLine
 
 T = TypeVar("T")
 
@@ -186,18 +188,56 @@ class StockOperationIn(In):
     occurred_at: datetime | None = None
 
 
-class ReceiptIn(StockOperationIn):
+class StockLineIn(In):
+    sku: str = Code
+    quantity: Decimal
+    unit: str | None = None
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ReceiptLineIn(StockLineIn):
+    expires_on: date | None = Field(default=None, description="For a new lot.")
+
+
+class DocumentIn(In):
+    """A receipt, shipment or transfer: one item (`sku`, `quantity`, ...) or several `lines`."""
+
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+    quantity: Decimal | None = None
+    unit: str | None = None
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    lines: list[StockLineIn] | None = Field(default=None, max_length=500)
+    reference: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime | None = None
+
+    def stock_lines(self, expires_on: date | None = None) -> list[StockLine]:
+        if self.lines is not None:
+            if self.sku is not None or self.quantity is not None or self.lot is not None:
+                raise InvalidInput("Give either sku and quantity, or lines, not both.", "lines")
+            return [
+                StockLine(x.sku, x.quantity, x.unit, x.lot, getattr(x, "expires_on", None))
+                for x in self.lines
+            ]
+        if self.sku is None:
+            raise InvalidInput("sku is required (or several lines).", "sku")
+        if self.quantity is None:
+            raise InvalidInput("quantity is required.", "quantity")
+        return [StockLine(self.sku, self.quantity, self.unit, self.lot, expires_on)]
+
+
+class ReceiptIn(DocumentIn):
     location: str = Code
+    lines: list[ReceiptLineIn] | None = Field(default=None, max_length=500)  # type: ignore[assignment]
     expires_on: date | None = None
     supplier: str | None = None
 
 
-class ShipmentIn(StockOperationIn):
+class ShipmentIn(DocumentIn):
     location: str = Code
     customer: str | None = Field(default=None, max_length=64)
 
 
-class TransferIn(StockOperationIn):
+class TransferIn(DocumentIn):
     source: str = Code
     target: str = Code
 

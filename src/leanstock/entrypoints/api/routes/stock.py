@@ -34,15 +34,12 @@ Offset = Annotated[int, Query(ge=0)]
 
 @router.post("/stock/receipts", status_code=201, tags=["stock"])
 def receive(body: ReceiptIn, uow: UowDep) -> OperationOut:
-    """Receive goods from a supplier into a location (supplier → location)."""
-    operation = stock.receive(
+    """Receive goods from a supplier into a location (supplier → location): one item, or a
+    whole delivery as `lines`."""
+    operation = stock.receive_lines(
         uow,
-        body.sku,
         body.location,
-        body.quantity,
-        unit=body.unit,
-        lot=body.lot,
-        expires_on=body.expires_on,
+        body.stock_lines(body.expires_on),
         supplier=body.supplier,
         reference=body.reference,
         occurred_at=body.occurred_at,
@@ -52,14 +49,12 @@ def receive(body: ReceiptIn, uow: UowDep) -> OperationOut:
 
 @router.post("/stock/shipments", status_code=201, tags=["stock"])
 def ship(body: ShipmentIn, uow: UowDep) -> OperationOut:
-    """Ship unreserved stock to a customer, first-expired-first-out unless a lot is named."""
-    operation = stock.ship(
+    """Ship unreserved stock to a customer, first-expired-first-out unless a lot is named;
+    one item, or several as `lines`."""
+    operation = stock.ship_lines(
         uow,
-        body.sku,
         body.location,
-        body.quantity,
-        unit=body.unit,
-        lot=body.lot,
+        body.stock_lines(),
         customer=body.customer,
         reference=body.reference,
         occurred_at=body.occurred_at,
@@ -69,15 +64,12 @@ def ship(body: ShipmentIn, uow: UowDep) -> OperationOut:
 
 @router.post("/stock/transfers", status_code=201, tags=["stock"])
 def transfer(body: TransferIn, uow: UowDep) -> OperationOut:
-    """Move stock between two physical locations."""
-    operation = stock.transfer(
+    """Move stock between two physical locations: one item, or several as `lines`."""
+    operation = stock.transfer_lines(
         uow,
-        body.sku,
         body.source,
         body.target,
-        body.quantity,
-        unit=body.unit,
-        lot=body.lot,
+        body.stock_lines(),
         reference=body.reference,
         occurred_at=body.occurred_at,
     )
