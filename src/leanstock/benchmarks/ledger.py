@@ -1,9 +1,11 @@
 """`leanstock bench ledger`: concurrent clients posting moves and reservations over HTTP.
 
-Each client loops: a receipt, a transfer or a shipment (one to three moves), or a reservation
-and its release, on random items of a 1,000-item catalog; all against a real uvicorn server on
-a fresh SQLite file or PostgreSQL schema. Figures: moves and requests per second, latency
-percentiles, HTTP statuses (409s are refusals for lack of stock, which the ledger must give).
+Each client loops over a mix of documents on random items of a 1,000-item catalog: supplier
+deliveries (1-6 lines), store refills (1-4), customer shipments (1-3), and reservations with
+their release; all against a real uvicorn server on a fresh SQLite file or PostgreSQL schema.
+Every line of a document is one move (more when a line is picked from several lots).
+Figures: moves and requests per second, latency percentiles, HTTP statuses (409s are
+refusals for lack of stock, which the ledger must give).
 """
 
 from __future__ import annotations
@@ -39,25 +41,31 @@ def _stepper(items: int) -> Step:
     return functools.partial(_step, items)
 
 
+def _lines(rng: random.Random, items: int, most: int, largest: int) -> list[dict[str, Any]]:
+    skus = rng.sample(range(items), rng.randint(1, most))
+    return [{"sku": f"SKU-{i:05d}", "quantity": rng.randint(1, largest)} for i in sorted(skus)]
+
+
 async def _step(items: int, http: Connection, worker: int, n: int) -> tuple[int, int]:
+    """One request of the mix: a delivery (1-6 lines), a store refill (1-4), a customer
+    shipment (1-3), or a reservation and its release."""
     rng = random.Random(worker * 1_000_003 + n)
-    sku = f"SKU-{rng.randrange(items):05d}"
     roll = rng.random()
     if roll < 0.25:
         body: dict[str, Any] = {
-            "sku": sku,
             "location": rng.choice(LOCATIONS),
-            "quantity": rng.randint(1, 20),
+            "lines": _lines(rng, items, 6, 20),
         }
         status, answer = await http.request("POST", "/api/v1/stock/receipts", body)
     elif roll < 0.5:
         source, target = rng.sample(LOCATIONS, 2)
-        body = {"sku": sku, "source": source, "target": target, "quantity": rng.randint(1, 5)}
+        body = {"source": source, "target": target, "lines": _lines(rng, items, 4, 5)}
         status, answer = await http.request("POST", "/api/v1/stock/transfers", body)
     elif roll < 0.8:
-        body = {"sku": sku, "location": rng.choice(LOCATIONS), "quantity": rng.randint(1, 5)}
+        body = {"location": rng.choice(LOCATIONS), "lines": _lines(rng, items, 3, 5)}
         status, answer = await http.request("POST", "/api/v1/stock/shipments", body)
     else:
+        sku = f"SKU-{rng.randrange(items):05d}"
         body = {"sku": sku, "location": "WH", "quantity": 1, "reference": f"bench-{worker}-{n}"}
         status, answer = await http.request("POST", "/api/v1/reservations", body)
         if status == 201:
