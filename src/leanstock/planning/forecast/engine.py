@@ -180,6 +180,7 @@ def forecast(
         seasonal=(pl.col("n") - plan.span) >= 2 * prep.season_length
     )
     timings["classify"] = time.perf_counter() - tick
+    tick = time.perf_counter()
 
     last = _last_periods(frame)
     groups = (
