@@ -16,6 +16,7 @@ from rich.table import Table
 
 from leanstock.entrypoints.cli.app import app, console, err_console
 from leanstock.planning.forecast import ForecastInputError, ForecastResult, forecast
+from leanstock.planning.forecast.prepare import check_freq, check_horizon
 
 
 def _fail(message: str) -> typer.Exit:
@@ -50,6 +51,11 @@ def forecast_command(
         raise _fail("Pass --history HISTORY.csv; forecasting from the database is not here yet.")
     if out is None:
         raise _fail("Pass --out FORECAST.csv: where to write the forecast.")
+    try:
+        check_freq(freq)
+        check_horizon(horizon)
+    except ForecastInputError as exc:
+        raise _fail(str(exc)) from None
     frame = _read_csv(history, "history", {"item": pl.String, "location": pl.String})
     calendar = None
     if events is not None:
