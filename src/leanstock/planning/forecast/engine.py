@@ -13,12 +13,12 @@
    forecast that has been systematically too high (obsolescent parts) or too low
    stops being so; b is used only for groups of ≥ 30 series and kept in [0.5, 1.5].
 5. Quantiles are conformal from the backtest (split conformal prediction; Vovk et al.,
-   2005; Angelopoulos & Bates, 2023): the p-quantile is ŷ + the empirical p-quantile
-   (linear interpolation) of that series' backtest residuals y − ŷ, cut at zero. The
-   finite-sample ⌈(n+1)p⌉/n correction is left out on purpose: with count data full of
-   zeros every quantile ≥ 0 already covers the zeros, and the correction over-covers
-   (carparts: 95.5 % at a nominal 90 %). New items, too short to backtest, get Poisson
-   quantiles around their mean.
+   2005; Angelopoulos & Bates, 2023): the p-quantile is ŷ + the p-quantile of that
+   series' n backtest residuals y − ŷ, taken at rank (n + 1)p with linear interpolation
+   (Hyndman & Fan, 1996, type 6), cut at zero. The stricter ⌈(n+1)p⌉/n rank of split
+   conformal is not used: with count data full of zeros it over-covers (carparts:
+   95.5 % at a nominal 90 %). New items, too short to backtest, get Poisson quantiles
+   around their mean.
 """
 
 from __future__ import annotations
@@ -370,9 +370,12 @@ def _backtest_group(
     )
     calibration = _calibration(combined)
     combined = combined.with_columns(pl.col("forecast") * calibration)
+    n = plan.windows * plan.horizon
     offsets = combined.group_by("sid").agg(
         [
-            (pl.col("actual") - pl.col("forecast")).quantile(p, "linear").alias(quantile_column(p))
+            (pl.col("actual") - pl.col("forecast"))
+            .quantile(_plotting_position(p, n), "linear")
+            .alias(quantile_column(p))
             for p in qs
         ]
     )
@@ -394,6 +397,18 @@ def _backtest_group(
         note=pl.lit(None, dtype=pl.String),
     )
     return _GroupResult(selection=label, scores=scores, offsets=offsets)
+
+
+def _plotting_position(p: float, n: int) -> float:
+    """The level that makes linear interpolation give the Weibull p-quantile.
+
+    Of n exchangeable residuals, the order statistic at rank (n + 1)p is the one a new
+    residual falls below with probability p (Hyndman & Fan, 1996, "Sample quantiles in
+    statistical packages", type 6); polars interpolates at rank 1 + (n − 1)q.
+    """
+    if n < 2:
+        return p
+    return min(1.0, max(0.0, ((n + 1) * p - 1) / (n - 1)))
 
 
 def _series_ends(sid: np.ndarray) -> np.ndarray:
