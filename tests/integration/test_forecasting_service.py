@@ -8,10 +8,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import InvalidInput
+from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, forecasting, stock
 from leanstock.services.orders import NewLine, place_order
 
@@ -95,3 +97,17 @@ def test_forecasts_and_events_through_the_api(history: UnitOfWork, client: TestC
     assert any(m["chosen"] for m in accuracy["models"])
     assert client.get("/api/v1/forecast-runs").json()["total"] == 1
     assert client.get("/api/v1/items/NOPE/forecast").status_code == 404
+
+
+def test_the_forecast_command_runs_on_the_database(history: UnitOfWork, db_url: str) -> None:
+    result = CliRunner().invoke(
+        app, ["--database", db_url, "forecast", "--horizon", "3", "--freq", "W"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Forecast run 1: 2 series" in result.output
+    assert forecasting.get_forecast_run(history).horizon == 3
+    refused = CliRunner().invoke(
+        app, ["--database", db_url, "forecast", "--horizon", "3", "--freq", "Q"]
+    )
+    assert refused.exit_code == 2
+    assert "Unknown frequency 'Q'" in refused.output

@@ -1,22 +1,27 @@
 """`leanstock forecast`: demand forecasts per item(-location) with quantiles.
 
-`--history FILE` is the file mode: no database, a CSV in and a CSV out. The mode that reads
-the history from the database and stores the run will sit beside it.
+`--history FILE` is the file mode: no database, a CSV in and a CSV out. Without it, the
+history is read from the database (sales order lines, demand at order time) and the run is
+stored with its accuracy, for the planner and the API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leanstock.entrypoints.cli.app import app, console, err_console
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
 from leanstock.planning.forecast import ForecastInputError, ForecastResult, forecast
 from leanstock.planning.forecast.prepare import check_freq, check_horizon
+from leanstock.services import forecasting
 
 
 def _fail(message: str) -> typer.Exit:
@@ -48,7 +53,13 @@ def forecast_command(
 ) -> None:
     """Forecast demand per item(-location), with quantiles, choosing models by backtest."""
     if history is None:
-        raise _fail("Pass --history HISTORY.csv; forecasting from the database is not here yet.")
+        if out is not None or events is not None:
+            raise _fail(
+                "--out and --events belong to the file mode (--history); the database mode "
+                "stores the run and reads the event calendar from the database."
+            )
+        _database_run(horizon, freq, engine, scheduler, thorough)
+        return
     if out is None:
         raise _fail("Pass --out FORECAST.csv: where to write the forecast.")
     try:
@@ -81,6 +92,58 @@ def forecast_command(
     console.print(f"Wrote {result.forecast.height:,} rows to {out}.")
 
 
+def _database_run(
+    horizon: int, freq: str, engine: str, scheduler: str | None, thorough: bool
+) -> None:
+    with handled(), _bar() as (bar, task):
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        run = forecasting.run_forecast(
+            UnitOfWork(open_engine()),
+            horizon,
+            freq.upper(),
+            engine=engine,
+            scheduler=scheduler,
+            thorough=thorough,
+            progress=report,
+        )
+    table = Table(title=f"Forecast run {run.id}: {run.series} series, {run.horizon} x {run.freq}")
+    for name in ("model", "series", "MASE", "RMSSE", "WAPE", "bias", "cover q90", "cover q95"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for row in run.accuracy.get("models", []):
+        table.add_row(
+            str(row.get("model")),
+            str(row.get("series", "")),
+            *(_figure(row.get(k)) for k in ("mase", "rmsse", "wape", "bias")),
+            *(_figure(row.get(k)) for k in ("coverage_q90", "coverage_q95")),
+        )
+    console.print(table)
+    console.print(
+        f"History {run.history_from} to {run.history_to}; {run.wall_seconds:.1f} s. "
+        f"See one item with [bold]GET /api/v1/items/SKU/forecast[/]; plan with "
+        "[bold]leanstock plan[/]."
+    )
+
+
+def _figure(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else "" if value is None else str(value)
+
+
+@contextmanager
+def _bar() -> Iterator[tuple[Progress, TaskID]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        yield bar, bar.add_task("forecast", total=1)
+
+
 def _read_csv(path: Path, what: str, schema: dict[str, type[pl.DataType]]) -> pl.DataFrame:
     if not path.is_file():
         raise _fail(f"No {what} file at {path}.")
@@ -102,15 +165,7 @@ def _run(
     scheduler: str | None,
     thorough: bool,
 ) -> ForecastResult:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("forecast", total=1)
+    with _bar() as (bar, task):
 
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
