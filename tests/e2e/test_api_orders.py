@@ -408,6 +408,14 @@ def test_bad_order_input_is_a_problem_naming_the_field(shop: TestClient) -> None
     for body, field in (
         ({"customer": "X", "lines": [{"sku": "MUG", "quantity": 1}]}, "location"),
         ({"customer": "X", "location": "WH", "lines": []}, "lines"),
+        (
+            {"customer": "X", "location": "MARS", "lines": [{"sku": "MUG", "quantity": 1}]},
+            "location",
+        ),
+        (
+            {"customer": "X", "location": "customer", "lines": [{"sku": "MUG", "quantity": 1}]},
+            "location",
+        ),
         ({"customer": "X", "location": "WH", "lines": [{"sku": "NOPE", "quantity": 1}]}, "sku"),
         ({"customer": "X", "location": "WH", "lines": [{"sku": "MUG", "quantity": 0}]}, "quantity"),
         (

@@ -193,7 +193,13 @@ def place_order(
         refs: list[tuple[int, Place]] = []
         items: dict[str, Item] = {}
         places: dict[str, Place] = {}
-        known = uow.orders.items([new.sku for new in lines])
+        known, usual = uow.orders.items([new.sku for new in lines], location)
+        if location is not None and usual is not None:
+            places[location], physical = usual
+            if not physical:
+                raise InvalidInput(
+                    f"{location} is a virtual location; name a warehouse or store.", "location"
+                )
         for n, new in enumerate(lines, 1):
             code = new.location or location
             if code is None:

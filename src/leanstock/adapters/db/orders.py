@@ -77,7 +77,17 @@ class PegRow:
 # paths (placing an order, posting a receipt) run them for every request.
 _INSERT_EVENT = o.outbox.insert()
 _INSERT_AUDIT = o.audit_log.insert()
-_ITEMS_BY_SKU = select(t.items).where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
+_PLACE = t.locations.alias("place")
+_ITEMS_AND_PLACE = (
+    select(
+        t.items,
+        _PLACE.c.id.label("place_id"),
+        _PLACE.c.kind.label("place_kind"),
+        _PLACE.c.allow_negative.label("place_negative"),
+    )
+    .outerjoin(_PLACE, _PLACE.c.code == bindparam("code"))
+    .where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
+)
 _INSERTS: dict[tuple[str, bool], Any] = {}
 _PLACE_BY_CODE = select(t.locations.c.id, t.locations.c.kind, t.locations.c.allow_negative).where(
     t.locations.c.code == bindparam("code")
@@ -171,10 +181,21 @@ class OrdersRepository:
         place = Place(int(row.id), code, bool(row.allow_negative) or kind not in PHYSICAL_KINDS)
         return place, kind in PHYSICAL_KINDS
 
-    def items(self, skus: Sequence[str]) -> dict[str, Stored[Item]]:
-        """The items behind some SKUs, in one query; unknown SKUs are left out."""
-        rows = self.db.execute(_ITEMS_BY_SKU, {"skus": sorted(set(skus))})
-        return {r["sku"]: Stored(r["id"], item_of(r)) for r in rows.mappings()}
+    def items(
+        self, skus: Sequence[str], location: str | None = None
+    ) -> tuple[dict[str, Stored[Item]], tuple[Place, bool] | None]:
+        """The items behind some SKUs (unknown ones left out) and, when asked, the location
+        `place` would give (None when unknown or no SKU is known), all in one query."""
+        params = {"skus": sorted(set(skus)), "code": location or ""}
+        rows = self.db.execute(_ITEMS_AND_PLACE, params).mappings().all()
+        found = {r["sku"]: Stored(r["id"], item_of(r)) for r in rows}
+        place = None
+        if rows and rows[0]["place_id"] is not None and location is not None:
+            kind = LocationKind(rows[0]["place_kind"])
+            physical = kind in PHYSICAL_KINDS
+            negative = bool(rows[0]["place_negative"]) or not physical
+            place = (Place(int(rows[0]["place_id"]), location, negative), physical)
+        return found, place
 
     def events(self, subject: str | None = None) -> list[dict[str, Any]]:
         query = select(o.outbox).order_by(o.outbox.c.id)
