@@ -543,7 +543,3 @@ def quote(
         return None
     promised = today + timedelta(days=lead)
     return max(promised, requested) if requested else promised
-
-
-def number_of(kind: str, order_id: int | None) -> str:
-    return number(kind, order_id or 0)

@@ -1098,15 +1098,6 @@ class OrdersRepository:
         )
         return order, ref, item_ids
 
-    def component_order(self, component_id: int) -> int:
-        return int(
-            self.db.execute(
-                select(o.production_components.c.order_id).where(
-                    o.production_components.c.id == component_id
-                )
-            ).scalar_one()
-        )
-
     def save_production_order(self, order: ProductionOrder) -> None:
         self.db.execute(
             o.production_orders.update()
