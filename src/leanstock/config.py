@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     idempotency_hours: int = 24
+    # Database connections per API process; requests beyond it wait for one, so PostgreSQL
+    # never has to fork a connection per request under load.
+    pool_size: int = 16
 
 
 @lru_cache(maxsize=1)

@@ -66,27 +66,24 @@ def _free_port() -> int:
 
 @contextmanager
 def server(url: str, workers: int) -> Iterator[str]:
-    """Run `uvicorn` on the app in its own processes; yield its base URL."""
+    """Run `leanstock serve` on the database in its own processes; yield its base URL."""
     port = _free_port()
     env = {**os.environ, "LEANSTOCK_DATABASE_URL": url}
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "leanstock.entrypoints.api.app:serve_app",
-            "--factory",
+            "leanstock.entrypoints.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
         ],
         env=env,
+        stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -293,12 +293,17 @@ def receive_lines(
         if supplier is not None:
             uow.catalog.supplier(supplier)
         source = _virtual(uow, catalog.SUPPLIER)
-        postings: list[tuple[str, Posting]] = []
+        resolved = []
         for index, line in enumerate(checked):
             with _line_errors(index, many):
                 item, places = _resolve(uow, line.sku, line.unit, line.lot, {"location": location})
+                resolved.append((index, line, item, places["location"]))
+        _lock_rows(uow, {(item.id, target.id): target for _, _, item, target in resolved})
+        postings: list[tuple[str, Posting]] = []
+        for index, line, item, target in resolved:
+            with _line_errors(index, many):
                 _receipt_lot(uow, item, line, when)
-                posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
+                posting = Posting(item.id, source, target, line.quantity, line.lot)
                 postings.append((line.sku, posting))
         operation = _post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         uow.commit()
@@ -325,6 +330,15 @@ def receive(
     )
 
 
+def _lock_rows(uow: UnitOfWork, rows: dict[tuple[int, int], Place]) -> None:
+    """Lock every physical stock row a document changes, up front, in one global order (item,
+    then location). Row locks then always come in the same order (stock rows, then balances,
+    then the virtual locations' rows, each sorted), so two documents never wait for each
+    other in a circle, a deadlock the database would break only after a second."""
+    for (item_id, _), place in sorted(rows.items(), key=lambda row: row[0]):
+        uow.ledger.lock_stock(item_id, place)
+
+
 def _take_lines(
     uow: UnitOfWork,
     lines: list[StockLine],
@@ -342,6 +356,14 @@ def _take_lines(
         with _line_errors(index, many):
             item, places = _resolve(uow, line.sku, line.unit, line.lot, names)
             resolved.append((index, line, item, places))
+    _lock_rows(
+        uow,
+        {
+            (item.id, place.id): place
+            for _, _, item, places in resolved
+            for place in places.values()
+        },
+    )
     postings: list[tuple[str, Posting]] = []
     for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
         with _line_errors(index, many):

@@ -55,7 +55,7 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
 
         return engine
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60, pool_recycle=1800
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
@@ -27,7 +28,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
-        app.state.engine = engine or make_engine(settings.database_url)
+        # One worker thread per pooled connection: a request beyond that waits in the event
+        # loop instead of holding a thread that waits for a connection.
+        to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
+        app.state.engine = engine or make_engine(settings.database_url, settings.pool_size)
         app.state.idempotency = IdempotencyStore(
             app.state.engine, timedelta(hours=settings.idempotency_hours)
         )

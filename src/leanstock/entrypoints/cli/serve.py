@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.table import Table
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import get_settings
 from leanstock.demo.generate import generate
+from leanstock.entrypoints.api import server
 from leanstock.entrypoints.cli.app import app, console, database_url, handled, open_engine
 from leanstock.services import catalog
 from leanstock.services.demo import load_demo
@@ -25,14 +25,7 @@ def run_server(host: str, port: int, workers: int) -> None:
         f"Leanstock API on [bold]http://{host}:{port}/api/v1[/], "
         f"docs at [bold]http://{host}:{port}/docs[/]  (Ctrl+C stops)"
     )
-    uvicorn.run(
-        "leanstock.entrypoints.api.app:serve_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    server.serve(host, port, workers)
 
 
 @app.command()
