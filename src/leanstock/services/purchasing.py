@@ -307,7 +307,8 @@ def receive(
     actor: str = "system",
 ) -> PurchaseOrderView:
     """Post a delivery: accepted goods supplier → location (→ customer for a drop-ship), rejected
-    goods supplier → quarantine (or not posted at all when they go straight back).
+    goods supplier → quarantine (or not posted at all when they go straight back, as goods a
+    drop-ship customer refuses always do: they never reach our premises).
 
     What is accepted is reserved first for the demands pegged to the line.
     """
@@ -347,7 +348,7 @@ def receive(
                 if not drop_ship:
                     uow.ledger.lock_stock(ref.item_id, ref.place)
                 postings.append(Posting(ref.item_id, supplier_place, target, accepted, receipt.lot))
-            if rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE:
+            if rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE and not drop_ship:
                 quarantine = uow.orders.ensure_location(
                     QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
                 )
