@@ -55,3 +55,36 @@ def test_orders_show_their_lines_promises_and_the_supply_they_pulled(
     code, out = leanstock(db, "order", "SO-424242")
     assert code == 2
     assert "No sales order SO-424242" in out
+
+
+def test_an_order_is_placed_confirmed_received_and_shipped_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 220)
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "add-location", "WH", "Warehouse")[0] == 0
+    engine = make_engine(f"sqlite:///{db}")
+    uow = UnitOfWork(engine)
+    catalog.add_supplier(uow, Supplier("MILL", "Mill"))
+    catalog.add_item(uow, Item("FLOUR", "Flour", unit="kg", policy=Policy.BUY_TO_ORDER))
+    catalog.add_supplier_item(uow, SupplierItem("MILL", "FLOUR", Decimal(1), 3))
+    engine.dispose()
+    code, out = leanstock(db, "place-order", "Ann", "--line", "FLOUR:4", "--location", "WH")
+    assert code == 0
+    assert "SO-000001 draft" in out
+    code, out = leanstock(db, "confirm-order", "SO-000001")
+    assert code == 0
+    assert "PO-000001/1" in out
+    code, out = leanstock(db, "ship-order", "SO-000001")
+    assert code == 2
+    assert "nothing reserved" in out
+    assert leanstock(db, "release-po", "PO-000001")[0] == 0
+    code, out = leanstock(db, "receive-po", "PO-000001", "--line", "1:4")
+    assert code == 0
+    assert "SO-000001/1" in out
+    code, out = leanstock(db, "ship-order", "SO-000001")
+    assert code == 0
+    assert "shipped" in out
+    code, out = leanstock(db, "place-order", "Bo", "--line", "FLOUR", "--location", "WH")
+    assert code == 2
+    assert "SKU:QUANTITY" in out

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.errors import InvalidInput
+from leanstock.domain.quantities import exact
 from leanstock.entrypoints.cli.app import app, console, handled, open_engine
 from leanstock.services import orders, production, purchasing
 
@@ -191,3 +194,90 @@ def list_production_orders(status: str | None = None, limit: int = 50, offset: i
         ),
         f"{page.total} in all",
     )
+
+
+def _quantities(pairs: list[str], what: str) -> list[tuple[str, Decimal]]:
+    """`A:3` pairs (SKU or line number, quantity) as given on the command line."""
+    found: list[tuple[str, Decimal]] = []
+    for pair in pairs:
+        key, sep, quantity = pair.rpartition(":")
+        if not sep or not key:
+            raise InvalidInput(f"Write each {what} as {what.upper()}:QUANTITY, not {pair!r}.", what)
+        found.append((key, exact(quantity)))
+    return found
+
+
+def _line_numbers(pairs: list[str]) -> dict[int, Decimal]:
+    lines: dict[int, Decimal] = {}
+    for key, quantity in _quantities(pairs, "line"):
+        if not key.isdigit():
+            raise InvalidInput(f"{key!r} is not a line number.", "line")
+        lines[int(key)] = quantity
+    return lines
+
+
+@app.command("place-order")
+def place_order(
+    customer: str,
+    lines: Annotated[list[str], typer.Option("--line", "-l", help="SKU:QUANTITY, repeatable.")],
+    location: Annotated[str, typer.Option(help="Where the order ships from.")],
+    confirm: Annotated[bool, typer.Option(help="Reserve stock and pull supply now.")] = False,
+) -> None:
+    """Record a customer order (and confirm it with --confirm)."""
+    with handled():
+        new = [orders.NewLine(sku, q) for sku, q in _quantities(lines, "sku")]
+        view = orders.place_order(
+            _uow(), customer, new, location=location, confirm=confirm, actor="cli"
+        )
+    console.print(f"[green]{view.number}[/] {view.status}")
+    show_sales_order(view.number)
+
+
+@app.command("confirm-order")
+def confirm_order(number: str) -> None:
+    """Confirm a draft order: reserve available stock, pull supply for the rest."""
+    with handled():
+        orders.confirm_order(_uow(), number, actor="cli")
+    show_sales_order(number)
+
+
+@app.command("ship-order")
+def ship_order(
+    number: str,
+    lines: Annotated[
+        list[str] | None,
+        typer.Option("--line", "-l", help="LINE:QUANTITY; leave out for all reserved."),
+    ] = None,
+) -> None:
+    """Ship what is reserved for an order, all of it or the lines named."""
+    with handled():
+        orders.ship_order(_uow(), number, _line_numbers(lines) if lines else None, actor="cli")
+    show_sales_order(number)
+
+
+@app.command("cancel-order")
+def cancel_order(number: str, reason: str | None = None) -> None:
+    """Cancel what is not shipped; the supply it pulled is reduced or flagged."""
+    with handled():
+        orders.cancel_order(_uow(), number, reason=reason, actor="cli")
+    show_sales_order(number)
+
+
+@app.command("release-po")
+def release_purchase_order(number: str) -> None:
+    """Send a draft purchase order to its supplier."""
+    with handled():
+        purchasing.release(_uow(), number, actor="cli")
+    show_purchase_order(number)
+
+
+@app.command("receive-po")
+def receive_purchase_order(
+    number: str,
+    lines: Annotated[list[str], typer.Option("--line", "-l", help="LINE:QUANTITY accepted.")],
+) -> None:
+    """Receive a delivery against a purchase order; pegged orders get it first."""
+    with handled():
+        receipt = [purchasing.ReceiptLine(n, q) for n, q in _line_numbers(lines).items()]
+        purchasing.receive(_uow(), number, receipt, actor="cli")
+    show_purchase_order(number)
