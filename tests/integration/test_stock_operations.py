@@ -22,6 +22,7 @@ from leanstock.domain.errors import (
 )
 from leanstock.domain.ledger import ScrapReason
 from leanstock.services import catalog, queries, stock
+from leanstock.services.stock import StockLine
 
 D = Decimal
 TODAY = datetime.now(UTC).date()
@@ -201,3 +202,21 @@ def test_moves_are_never_edited_a_correction_is_a_new_move(shop: UnitOfWork) -> 
         ("supplier", "WH", D(10)),
         ("WH", "adjustment", D(2)),
     ]
+
+
+def test_lines_of_one_document_cannot_together_take_more_than_is_available(
+    shop: UnitOfWork,
+) -> None:
+    later = TODAY + timedelta(days=5)
+    stock.receive(shop, "MILK", "WH", D(5), lot="A", expires_on=later)
+    stock.receive(shop, "MILK", "WH", D(5), lot="B", expires_on=later)
+    stock.reserve(shop, "MILK", "WH", D(6), "SO-9/1")
+    with pytest.raises(OutOfStock) as refused:
+        stock.ship_lines(
+            shop, "WH", [StockLine("MILK", D(3), lot="A"), StockLine("MILK", D(3), lot="B")]
+        )
+    assert refused.value.field == "lines[1].quantity"
+    shipped = stock.ship_lines(
+        shop, "WH", [StockLine("MILK", D(2), lot="A"), StockLine("MILK", D(2), lot="B")]
+    )
+    assert [(m.lot, m.quantity) for m in shipped.moves] == [("A", D(2)), ("B", D(2))]

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from leanstock.adapters.db.catalog import Stored
-from leanstock.adapters.db.ledger import Place, Posting, ReservationRow
+from leanstock.adapters.db.ledger import Place, Posting, ReservationRow, StockLevel
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Location
@@ -28,7 +28,7 @@ from leanstock.domain.errors import (
     OutOfStock,
     WrongUnit,
 )
-from leanstock.domain.ledger import MoveKind, ScrapReason, pick_fefo, usable
+from leanstock.domain.ledger import LotStock, MoveKind, ScrapReason, pick_fefo, usable
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.retry import retrying
 
@@ -113,26 +113,47 @@ def _place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Pla
     return Place(stored.id, location.code, location.may_go_negative)
 
 
+Resolved = tuple[int, "StockLine", Stored[Item], dict[str, Place]]
+
+
+def _resolve_lines(
+    uow: UnitOfWork, lines: Sequence[StockLine], places: dict[str, str]
+) -> list[Resolved]:
+    """Each line's item and the physical locations (by input field) a document names, in one
+    query; when something is missing, single look-ups name what, and on which line."""
+    many = len(lines) > 1
+    found = uow.catalog.items_and_locations([x.sku for x in lines], list(places.values()))
+    resolved: list[Resolved] = []
+    for index, line in enumerate(lines):
+        with _line_errors(index, many):
+            if found is None:
+                item = _item(uow, line.sku, line.unit, line.lot)
+                named = {name: _place(uow, code, name) for name, code in places.items()}
+                resolved.append((index, line, item, named))
+                continue
+            items, locations = found
+            item = items[line.sku]
+            _check_item(item, line.unit, line.lot)
+            named = {}
+            for name, code in places.items():
+                location = locations[code].value
+                if not location.is_physical:
+                    raise InvalidInput(
+                        f"{code} is a virtual location ({location.kind}); name a warehouse or "
+                        "store.",
+                        name,
+                    )
+                named[name] = Place(locations[code].id, code, location.may_go_negative)
+            resolved.append((index, line, item, named))
+    return resolved
+
+
 def _resolve(
     uow: UnitOfWork, sku: str, unit: str | None, lot: str | None, places: dict[str, str]
 ) -> tuple[Stored[Item], dict[str, Place]]:
-    """The item and the physical locations (by input field) an operation names, in one query;
-    when something is missing, the single look-ups name what."""
-    found = uow.catalog.item_and_locations(sku, list(places.values()))
-    if found is None:
-        item = _item(uow, sku, unit, lot)
-        return item, {name: _place(uow, code, name) for name, code in places.items()}
-    stored, locations = found
-    _check_item(stored, unit, lot)
-    resolved: dict[str, Place] = {}
-    for name, code in places.items():
-        location = locations[code].value
-        if not location.is_physical:
-            raise InvalidInput(
-                f"{code} is a virtual location ({location.kind}); name a warehouse or store.", name
-            )
-        resolved[name] = Place(locations[code].id, code, location.may_go_negative)
-    return stored, resolved
+    """One item and the physical locations (by input field) an operation names."""
+    (_, _, item, named), *_ = _resolve_lines(uow, [StockLine(sku, Decimal(1), unit, lot)], places)
+    return item, named
 
 
 def _virtual(uow: UnitOfWork, code: str) -> Place:
@@ -153,14 +174,16 @@ def _take(
     respect_reservations: bool = True,
     own_reserved: Decimal = Decimal(0),
     allow_expired: bool = False,
+    locked: tuple[StockLevel, list[LotStock]] | None = None,
 ) -> list[tuple[str | None, Decimal]]:
     """Lock the item-location, check what may be taken, and pick lots first-expired-first-out.
 
     available = usable on hand − reserved (+ what the caller itself has reserved); usable on
     hand leaves out expired lots. Physical events (scrap, counts) ignore reservations: damaged
-    stock is gone whoever it was promised to.
+    stock is gone whoever it was promised to. `locked` is the row and lots a caller already
+    locked and read.
     """
-    level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
+    level, lots = locked or uow.ledger.lock_stock_and_lots(item.id, place)
     named = [s for s in lots if lot is not None and s.lot == lot]
     if named and named[0].expired(today) and not allow_expired:
         raise LotExpired(item.value.sku, named[0].lot or "", named[0].expires_on)
@@ -293,17 +316,16 @@ def receive_lines(
         if supplier is not None:
             uow.catalog.supplier(supplier)
         source = _virtual(uow, catalog.SUPPLIER)
-        resolved = []
-        for index, line in enumerate(checked):
-            with _line_errors(index, many):
-                item, places = _resolve(uow, line.sku, line.unit, line.lot, {"location": location})
-                resolved.append((index, line, item, places["location"]))
-        _lock_rows(uow, {(item.id, target.id): target for _, _, item, target in resolved})
+        resolved = _resolve_lines(uow, checked, {"location": location})
+        _lock_rows(
+            uow,
+            {(item.id, places["location"].id): places["location"] for *_, item, places in resolved},
+        )
         postings: list[tuple[str, Posting]] = []
-        for index, line, item, target in resolved:
+        for index, line, item, places in resolved:
             with _line_errors(index, many):
                 _receipt_lot(uow, item, line, when)
-                posting = Posting(item.id, source, target, line.quantity, line.lot)
+                posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
                 postings.append((line.sku, posting))
         operation = _post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         uow.commit()
@@ -330,13 +352,14 @@ def receive(
     )
 
 
-def _lock_rows(uow: UnitOfWork, rows: dict[tuple[int, int], Place]) -> None:
+def _lock_rows(
+    uow: UnitOfWork, rows: dict[tuple[int, int], Place]
+) -> dict[tuple[int, int], StockLevel]:
     """Lock every physical stock row a document changes, up front, in one global order (item,
     then location). Row locks then always come in the same order (stock rows, then balances,
     then the virtual locations' rows, each sorted), so two documents never wait for each
     other in a circle, a deadlock the database would break only after a second."""
-    for (item_id, _), place in sorted(rows.items(), key=lambda row: row[0]):
-        uow.ledger.lock_stock(item_id, place)
+    return uow.ledger.lock_stocks([(item_id, place) for (item_id, _), place in rows.items()])
 
 
 def _take_lines(
@@ -347,16 +370,16 @@ def _take_lines(
     destination: Place | str,
     day: date,
 ) -> list[tuple[str, Posting]]:
-    """Pick every line from `origin` and move it to `destination`, locking item-locations in
-    item order so that two multi-line documents cannot deadlock on each other."""
+    """Pick every line from `origin` and move it to `destination`.
+
+    All the document's stock rows are locked first in one global order (`_lock_rows`), then
+    the lots of its sources read at once; each line then takes from what the lines before it
+    left.
+    """
     many = len(lines) > 1
-    resolved = []
     names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
-    for index, line in enumerate(lines):
-        with _line_errors(index, many):
-            item, places = _resolve(uow, line.sku, line.unit, line.lot, names)
-            resolved.append((index, line, item, places))
-    _lock_rows(
+    resolved = _resolve_lines(uow, lines, names)
+    levels = _lock_rows(
         uow,
         {
             (item.id, place.id): place
@@ -364,14 +387,29 @@ def _take_lines(
             for place in places.values()
         },
     )
+    held = uow.ledger.lots_of([(item.id, places[field].id) for _, _, item, places in resolved])
     postings: list[tuple[str, Posting]] = []
     for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
         with _line_errors(index, many):
             source = places[field]
             target = places["target"] if isinstance(destination, str) else destination
-            for lot, q in _take(uow, item, source, line.quantity, day, line.lot):
+            key = (item.id, source.id)
+            picks = _take(
+                uow, item, source, line.quantity, day, line.lot, locked=(levels[key], held[key])
+            )
+            for lot, q in picks:
                 postings.append((line.sku, Posting(item.id, source, target, q, lot)))
+            held[key] = _less(held[key], picks)
     return postings
+
+
+def _less(lots: list[LotStock], picks: list[tuple[str | None, Decimal]]) -> list[LotStock]:
+    """The lots after `picks` were taken from them."""
+    taken: dict[str | None, Decimal] = {}
+    for lot, quantity in picks:
+        taken[lot] = taken.get(lot, Decimal(0)) + quantity
+    left = [replace(s, quantity=s.quantity - taken.pop(s.lot, Decimal(0))) for s in lots]
+    return left + [LotStock(lot, -quantity) for lot, quantity in taken.items()]
 
 
 @retrying

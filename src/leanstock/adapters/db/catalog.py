@@ -125,10 +125,10 @@ class CatalogRepository:
             raise NotFound("item", sku, field)
         return Stored(row["id"], _item(row))
 
-    def item_and_locations(
-        self, sku: str, codes: Sequence[str]
-    ) -> tuple[Stored[Item], dict[str, Stored[Location]]] | None:
-        """An item and some locations in one round trip; None when any of them is missing."""
+    def items_and_locations(
+        self, skus: Sequence[str], codes: Sequence[str]
+    ) -> tuple[dict[str, Stored[Item]], dict[str, Stored[Location]]] | None:
+        """Items and locations in one round trip; None when any of them is missing."""
         location = t.locations.alias("location")
         rows = (
             self.db.execute(
@@ -140,13 +140,14 @@ class CatalogRepository:
                     location.c.kind.label("location_kind"),
                     location.c.allow_negative.label("location_allow_negative"),
                 )
-                .join(location, location.c.code.in_(list(codes)))
-                .where(t.items.c.sku == sku)
+                .join(location, location.c.code.in_(sorted(set(codes))))
+                .where(t.items.c.sku.in_(sorted(set(skus))))
             )
             .mappings()
             .all()
         )
-        found = {
+        items = {r["sku"]: Stored(r["id"], _item(r)) for r in rows}
+        locations = {
             r["location_code"]: Stored(
                 r["location_id"],
                 Location(
@@ -158,9 +159,9 @@ class CatalogRepository:
             )
             for r in rows
         }
-        if not rows or set(codes) - set(found):
+        if set(skus) - set(items) or set(codes) - set(locations):
             return None
-        return Stored(rows[0]["id"], _item(rows[0])), found
+        return items, locations
 
     def add_item(self, item: Item) -> Stored[Item]:
         if self.db.execute(select(t.items.c.id).where(t.items.c.sku == item.sku)).first():

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy import Connection, and_, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
@@ -103,6 +103,67 @@ class LedgerRepository:
             )
             row = self.db.execute(query).one()
         return StockLevel(row.on_hand, row.reserved)
+
+    def lock_stocks(self, rows: Sequence[tuple[int, Place]]) -> dict[tuple[int, int], StockLevel]:
+        """Lock many item-location rows, in (item, location) order, in one round trip.
+
+        PostgreSQL locks the rows of `SELECT ... ORDER BY ... FOR UPDATE` as the sorted rows
+        come out, so every caller takes them in the same order. Missing rows are created
+        first (a second round trip, only then).
+        """
+        places = {(item_id, place.id): place for item_id, place in rows}
+        keys = sorted(places)
+        query = (
+            select(t.stock.c.item_id, t.stock.c.location_id, t.stock.c.on_hand, t.stock.c.reserved)
+            .where(tuple_(t.stock.c.item_id, t.stock.c.location_id).in_(keys))
+            .order_by(t.stock.c.item_id, t.stock.c.location_id)
+            .with_for_update()
+        )
+        found = {(r.item_id, r.location_id): r for r in self.db.execute(query)}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            self.db.execute(
+                self._insert(t.stock)
+                .values(
+                    [
+                        {
+                            "item_id": item_id,
+                            "location_id": location_id,
+                            "on_hand": ZERO,
+                            "reserved": ZERO,
+                            "may_go_negative": places[(item_id, location_id)].may_go_negative,
+                        }
+                        for item_id, location_id in missing
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
+            found = {(r.item_id, r.location_id): r for r in self.db.execute(query)}
+        return {key: StockLevel(row.on_hand, row.reserved) for key, row in found.items()}
+
+    def lots_of(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[LotStock]]:
+        """What each lot holds, for many item-locations at once (read after locking them)."""
+        rows = self.db.execute(
+            select(
+                t.balances.c.item_id,
+                t.balances.c.location_id,
+                t.balances.c.lot,
+                t.balances.c.quantity,
+                t.lots.c.expires_on,
+            )
+            .select_from(t.balances)
+            .outerjoin(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .where(tuple_(t.balances.c.item_id, t.balances.c.location_id).in_(sorted(set(keys))))
+        )
+        found: dict[tuple[int, int], list[LotStock]] = {key: [] for key in keys}
+        for r in rows:
+            found[(r.item_id, r.location_id)].append(
+                LotStock(r.lot or None, r.quantity, r.expires_on)
+            )
+        return found
 
     def lock_stock_and_lots(self, item_id: int, place: Place) -> tuple[StockLevel, list[LotStock]]:
         """Lock the item-location, then read what each lot holds.
