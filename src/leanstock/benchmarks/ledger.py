@@ -76,7 +76,7 @@ async def _step(items: int, http: Connection, worker: int, n: int) -> tuple[int,
 
 
 def run(options: BenchOptions) -> dict[str, object]:
-    clients = 8 if options.quick else 32
+    clients = int(os.environ.get("LEANSTOCK_BENCH_CLIENTS", "4" if options.quick else "8"))
     seconds = 5.0 if options.quick else 30.0
     items = 100 if options.quick else ITEMS
     with fresh_database(options.database) as (kind, url):

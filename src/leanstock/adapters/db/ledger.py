@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select, tuple_
+from sqlalchemy import Connection, String, and_, func, literal, select, true, tuple_, values
+from sqlalchemy import column as sql_column
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.tables import Id, Timestamp
+from leanstock.adapters.db.types import Exact
 from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import LotStock
@@ -219,17 +222,18 @@ class LedgerRepository:
         so concurrent postings cannot lose an update or deadlock on each other's rows.
         """
         recorded_at = _now()
-        operation_id = self.db.execute(
-            t.operations.insert().values(
-                kind=kind,
-                reference=reference,
-                partner=partner,
-                reason=reason,
-                note=note,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-            )
-        ).inserted_primary_key
+        operation = t.operations.insert().values(
+            kind=kind,
+            reference=reference,
+            partner=partner,
+            reason=reason,
+            note=note,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+        )
+        if self.dialect == "postgresql" and len(postings) <= MULTI_VALUES:
+            return self._post_at_once(operation, kind, postings, occurred_at)
+        operation_id = self.db.execute(operation).inserted_primary_key
         assert operation_id is not None
         op_id = int(operation_id[0])
         rows = [
@@ -252,8 +256,70 @@ class LedgerRepository:
         self.apply(postings)
         return op_id
 
+    def _post_at_once(
+        self, operation: Any, kind: str, postings: Sequence[Posting], occurred_at: datetime
+    ) -> int:
+        """PostgreSQL: the operation, its moves and the balance changes in one statement.
+
+        Data-modifying WITH clauses all run, once, within the statement (PostgreSQL manual,
+        "Data-Modifying Statements in WITH"), so a posting costs one round trip, not four.
+        """
+        op = operation.returning(t.operations.c.id).cte("op")
+        rows = values(
+            sql_column("item_id", Id),
+            sql_column("lot", String),
+            sql_column("source_id", Id),
+            sql_column("target_id", Id),
+            sql_column("quantity", Exact()),
+            name="posting",
+        ).data([(p.item_id, p.lot, p.source.id, p.target.id, p.quantity) for p in postings])
+        moves = (
+            t.moves.insert()
+            .from_select(
+                [
+                    "operation_id",
+                    "item_id",
+                    "lot",
+                    "source_id",
+                    "target_id",
+                    "quantity",
+                    "kind",
+                    "occurred_at",
+                ],
+                select(
+                    op.c.id,
+                    rows.c.item_id,
+                    rows.c.lot,
+                    rows.c.source_id,
+                    rows.c.target_id,
+                    rows.c.quantity,
+                    literal(kind, String),
+                    literal(occurred_at, Timestamp),
+                ).select_from(op.join(rows, true())),
+            )
+            .returning(literal(1))
+            .cte("moved")
+        )
+        ctes = [moves]
+        for n, statement in enumerate(self._changes(postings)):
+            ctes.append(statement.returning(literal(1)).cte(f"changed_{n}"))
+        return int(self.db.execute(select(op.c.id).add_cte(*ctes)).scalar_one())
+
     def apply(self, postings: Iterable[Posting]) -> None:
         """Add the postings' quantities to the per-lot balances and the per-location stock."""
+        for statement in self._changes(postings):
+            self.db.execute(statement)
+
+    def _changes(self, postings: Iterable[Posting]) -> list[Any]:
+        """The upserts that add postings to the balances and the stock, `column += delta`.
+
+        Databases check CHECK constraints on the row an upsert proposes before they find the
+        conflict, so a decrement proposes its row as allowed to go negative; only the quantity
+        is updated on conflict, so the existing row keeps its own flag and its constraint holds.
+        Decrements of locations that must stay non-negative always hit an existing row: the
+        service picked them from the balances it read under the item-location's lock. Rows go
+        in key order, so concurrent postings cannot deadlock on each other's rows.
+        """
         lot_delta: dict[tuple[int, int, str], Decimal] = defaultdict(Decimal)
         location_delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
         negative: dict[int, bool] = {}
@@ -262,61 +328,34 @@ class LedgerRepository:
                 lot_delta[(p.item_id, place.id, p.lot or "")] += sign * p.quantity
                 location_delta[(p.item_id, place.id)] += sign * p.quantity
                 negative[place.id] = place.may_go_negative
-        self._add(
-            t.balances,
-            ["item_id", "location_id", "lot"],
-            "quantity",
-            [
-                {"item_id": item, "location_id": location, "lot": lot, "quantity": delta}
-                for (item, location, lot), delta in sorted(lot_delta.items())
-                if delta != 0
-            ],
-            negative,
-        )
-        self._add(
-            t.stock,
-            ["item_id", "location_id"],
-            "on_hand",
-            [
-                {"item_id": item, "location_id": location, "on_hand": delta, "reserved": ZERO}
-                for (item, location), delta in sorted(location_delta.items())
-                if delta != 0
-            ],
-            negative,
-        )
-
-    def _add(
-        self,
-        table: Any,
-        keys: list[str],
-        column: str,
-        rows: list[dict[str, Any]],
-        may_go_negative: dict[int, bool],
-    ) -> None:
-        """`column += delta` per row in one upsert.
-
-        Databases check CHECK constraints on the row an upsert proposes before they find the
-        conflict, so a decrement proposes its row as allowed to go negative; only the quantity
-        is updated on conflict, so the existing row keeps its own flag and its constraint holds.
-        Decrements of locations that must stay non-negative always hit an existing row: the
-        service picked them from the balances it read under the item-location's lock.
-        """
-        if not rows:
-            return
-        flagged = [
-            {**r, "may_go_negative": may_go_negative[r["location_id"]] or r[column] < 0}
-            for r in rows
+        balances: list[dict[str, Any]] = [
+            {"item_id": item, "location_id": location, "lot": lot, "quantity": delta}
+            for (item, location, lot), delta in sorted(lot_delta.items())
+            if delta != 0
         ]
-        insert = self._insert(table)
-        if len(flagged) <= MULTI_VALUES:
-            insert = insert.values(flagged)
-        statement = insert.on_conflict_do_update(
-            index_elements=keys, set_={column: table.c[column] + insert.excluded[column]}
-        )
-        if len(flagged) <= MULTI_VALUES:
-            self.db.execute(statement)
-        else:
-            self.db.execute(statement, flagged)
+        levels: list[dict[str, Any]] = [
+            {"item_id": item, "location_id": location, "on_hand": delta, "reserved": ZERO}
+            for (item, location), delta in sorted(location_delta.items())
+            if delta != 0
+        ]
+        statements = []
+        for table, keys, column_name, rows in (
+            (t.balances, ["item_id", "location_id", "lot"], "quantity", balances),
+            (t.stock, ["item_id", "location_id"], "on_hand", levels),
+        ):
+            for start in range(0, len(rows), MULTI_VALUES):
+                chunk = [
+                    {**r, "may_go_negative": negative[r["location_id"]] or r[column_name] < 0}
+                    for r in rows[start : start + MULTI_VALUES]
+                ]
+                insert = self._insert(table).values(chunk)
+                statements.append(
+                    insert.on_conflict_do_update(
+                        index_elements=keys,
+                        set_={column_name: table.c[column_name] + insert.excluded[column_name]},
+                    )
+                )
+        return statements
 
     def change_reserved(self, item_id: int, location_id: int, delta: Decimal) -> None:
         self.db.execute(
