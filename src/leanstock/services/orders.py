@@ -170,6 +170,43 @@ def _items(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, Item]:
     return {sku: uow.catalog.item(sku).value for sku in set(skus)}
 
 
+def _resolve(
+    uow: UnitOfWork, lines: Sequence[NewLine], location: str | None
+) -> tuple[list[SalesLine], list[tuple[int, Place]], dict[str, Item]]:
+    """The order's lines, each line's item id and place, and the items, checked: every line
+    names an active item and a warehouse or store (its own, or the order's)."""
+    order_lines: list[SalesLine] = []
+    refs: list[tuple[int, Place]] = []
+    items: dict[str, Item] = {}
+    places: dict[str, Place] = {}
+    known, usual = uow.orders.items([new.sku for new in lines], location)
+    if location is not None and usual is not None:
+        places[location], physical = usual
+        if not physical:
+            raise InvalidInput(
+                f"{location} is a virtual location; name a warehouse or store.", "location"
+            )
+    for n, new in enumerate(lines, 1):
+        code = new.location or location
+        if code is None:
+            raise InvalidInput(f"Line {n} names no location to ship from.", "location")
+        stored = known.get(new.sku)
+        if stored is None:
+            raise NotFound("item", new.sku, "sku")
+        if not stored.value.active:
+            raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
+        items[new.sku] = stored.value
+        if code not in places:
+            places[code], physical = uow.orders.place(code, "location")
+            if not physical:
+                raise InvalidInput(
+                    f"{code} is a virtual location; name a warehouse or store.", "location"
+                )
+        refs.append((stored.id, places[code]))
+        order_lines.append(SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date))
+    return order_lines, refs, items
+
+
 @retrying
 def place_order(
     uow: UnitOfWork,
@@ -189,37 +226,7 @@ def place_order(
     when = _when(ordered_at)
     day = _today(today)
     with uow:
-        order_lines: list[SalesLine] = []
-        refs: list[tuple[int, Place]] = []
-        items: dict[str, Item] = {}
-        places: dict[str, Place] = {}
-        known, usual = uow.orders.items([new.sku for new in lines], location)
-        if location is not None and usual is not None:
-            places[location], physical = usual
-            if not physical:
-                raise InvalidInput(
-                    f"{location} is a virtual location; name a warehouse or store.", "location"
-                )
-        for n, new in enumerate(lines, 1):
-            code = new.location or location
-            if code is None:
-                raise InvalidInput(f"Line {n} names no location to ship from.", "location")
-            stored = known.get(new.sku)
-            if stored is None:
-                raise NotFound("item", new.sku, "sku")
-            if not stored.value.active:
-                raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
-            items[new.sku] = stored.value
-            if code not in places:
-                places[code], physical = uow.orders.place(code, "location")
-                if not physical:
-                    raise InvalidInput(
-                        f"{code} is a virtual location; name a warehouse or store.", "location"
-                    )
-            refs.append((stored.id, places[code]))
-            order_lines.append(
-                SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date)
-            )
+        order_lines, refs, items = _resolve(uow, lines, location)
         order = SalesOrder(customer, order_lines, ordered_at=when)
         if confirm:
             order.status = SalesStatus.CONFIRMED
