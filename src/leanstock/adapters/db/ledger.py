@@ -9,13 +9,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, func, literal, select, true, tuple_, values
-from sqlalchemy import column as sql_column
+from sqlalchemy import Connection, and_, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.tables import Id, Timestamp
-from leanstock.adapters.db.types import Exact
 from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import LotStock
@@ -231,8 +228,6 @@ class LedgerRepository:
             occurred_at=occurred_at,
             recorded_at=recorded_at,
         )
-        if self.dialect == "postgresql" and len(postings) <= MULTI_VALUES:
-            return self._post_at_once(operation, kind, postings, occurred_at)
         operation_id = self.db.execute(operation).inserted_primary_key
         assert operation_id is not None
         op_id = int(operation_id[0])
@@ -255,55 +250,6 @@ class LedgerRepository:
             self.db.execute(t.moves.insert(), rows)
         self.apply(postings)
         return op_id
-
-    def _post_at_once(
-        self, operation: Any, kind: str, postings: Sequence[Posting], occurred_at: datetime
-    ) -> int:
-        """PostgreSQL: the operation, its moves and the balance changes in one statement.
-
-        Data-modifying WITH clauses all run, once, within the statement (PostgreSQL manual,
-        "Data-Modifying Statements in WITH"), so a posting costs one round trip, not four.
-        """
-        op = operation.returning(t.operations.c.id).cte("op")
-        rows = values(
-            sql_column("item_id", Id),
-            sql_column("lot", String),
-            sql_column("source_id", Id),
-            sql_column("target_id", Id),
-            sql_column("quantity", Exact()),
-            name="posting",
-        ).data([(p.item_id, p.lot, p.source.id, p.target.id, p.quantity) for p in postings])
-        moves = (
-            t.moves.insert()
-            .from_select(
-                [
-                    "operation_id",
-                    "item_id",
-                    "lot",
-                    "source_id",
-                    "target_id",
-                    "quantity",
-                    "kind",
-                    "occurred_at",
-                ],
-                select(
-                    op.c.id,
-                    rows.c.item_id,
-                    rows.c.lot,
-                    rows.c.source_id,
-                    rows.c.target_id,
-                    rows.c.quantity,
-                    literal(kind, String),
-                    literal(occurred_at, Timestamp),
-                ).select_from(op.join(rows, true())),
-            )
-            .returning(literal(1))
-            .cte("moved")
-        )
-        ctes = [moves]
-        for n, statement in enumerate(self._changes(postings)):
-            ctes.append(statement.returning(literal(1)).cte(f"changed_{n}"))
-        return int(self.db.execute(select(op.c.id).add_cte(*ctes)).scalar_one())
 
     def apply(self, postings: Iterable[Posting]) -> None:
         """Add the postings' quantities to the per-lot balances and the per-location stock."""
