@@ -280,3 +280,27 @@ def test_a_delivery_of_several_lines_is_received_and_shipped_at_once(api: TestCl
         "lines": [{"sku": "CUP", "quantity": 1, "expires_on": "2099-01-01"}],
     }
     problem(api.post(f"{API}/stock/shipments", json=expiring), 422, "lines.0.expires_on")
+
+
+def test_32_clients_reserving_over_http_get_exactly_what_is_there(api: TestClient) -> None:
+    receipt = {"sku": "BEANS", "location": "WH", "quantity": 500}
+    assert api.post(f"{API}/stock/receipts", json=receipt).status_code == 201
+
+    def client(n: int) -> tuple[int, list[Any]]:
+        won = 0
+        while True:
+            body = {"sku": "BEANS", "location": "WH", "quantity": 1, "reference": f"c{n}-{won}"}
+            answer = api.post(f"{API}/reservations", json=body)
+            if answer.status_code != 201:
+                return won, [answer.status_code, answer.headers["content-type"], answer.json()]
+            won += 1
+
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(client, range(32)))
+    assert sum(won for won, _ in results) == 500
+    for _, (status, content_type, body) in results:
+        assert (status, content_type) == (409, "application/problem+json")
+        assert body["errors"][0]["field"] == "quantity"
+        assert "Only 0 of BEANS available" in body["detail"]
+    row = api.get(f"{API}/stock", params={"sku": "BEANS", "location": "WH"}).json()["items"][0]
+    assert (row["on_hand"], row["reserved"], row["available"]) == ("500", "500", "0")
