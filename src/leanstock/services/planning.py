@@ -398,6 +398,13 @@ def _source(
         "lead_sd_days": 0.0,
         "note": "",
     }
+    if item.kind == ItemKind.MADE:
+        return {
+            **base,
+            "kind": "production",
+            "lead_days": float(make_days.get(item.sku, DEFAULT_PRODUCTION_DAYS)),
+            "note": f"; made at {location}",
+        }
     if (
         kinds[location] == LocationKind.STORE
         and warehouses
@@ -409,12 +416,6 @@ def _source(
             "source": warehouses[0],
             "lead_days": float(TRANSFER_DAYS),
             "note": f"; refilled from {warehouses[0]}",
-        }
-    if item.kind == ItemKind.MADE:
-        return {
-            **base,
-            "kind": "production",
-            "lead_days": float(make_days.get(item.sku, DEFAULT_PRODUCTION_DAYS)),
         }
     offer, reason = choose_supplier(
         offers_by_item.get(item.sku, []), active, scores, standard, demand_per_day
@@ -530,7 +531,7 @@ def _store_plan(
             "purchase": sum(1 for x in lines if x["kind"] == "purchase"),
             "production": sum(1 for x in lines if x["kind"] == "production"),
             "transfer": sum(1 for x in lines if x["kind"] == "transfer"),
-            "value": str(value),
+            "value": str(value.quantize(Decimal("0.01"))),
             "late": sum(1 for x in lines if x["figures"]["late"]),
             "below_reorder_point": below,
             "item_locations": merged.height if merged.height else 0,
