@@ -116,8 +116,3 @@ def pick_fefo(
         else:
             picks.append((None, remaining))
     return picks
-
-
-def count_difference(counted: Decimal, on_hand: Decimal) -> Decimal:
-    """A stocktake books `counted − on_hand` as an adjustment (positive: found, negative: lost)."""
-    return counted - on_hand

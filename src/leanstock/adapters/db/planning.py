@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, func, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
@@ -62,10 +62,6 @@ class PlanningRepository:
     def events(self) -> list[dict[str, Any]]:
         rows = self.db.execute(select(p.events).order_by(p.events.c.starts_on, p.events.c.id))
         return [dict(r._mapping) for r in rows]
-
-    def delete_event(self, event_id: int) -> None:
-        if not self.db.execute(delete(p.events).where(p.events.c.id == event_id)).rowcount:
-            raise NotFound("event", event_id, "event")
 
     # Forecast runs
 

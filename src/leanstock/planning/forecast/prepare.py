@@ -38,10 +38,6 @@ class Prepared:
     season_length: int
 
 
-def season_length_of(freq: str) -> int:
-    return FREQUENCIES[check_freq(freq)][1]
-
-
 def check_freq(freq: str) -> str:
     code = freq.strip().upper()
     if code not in FREQUENCIES:
