@@ -160,10 +160,6 @@ def _virtual(uow: UnitOfWork, code: str) -> Place:
     return uow.virtual_place(code)
 
 
-def _lines(sku: str, postings: list[Posting]) -> list[MoveLine]:
-    return [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for p in postings]
-
-
 def _take(
     uow: UnitOfWork,
     item: Stored[Item],
@@ -214,12 +210,9 @@ def _post(
     reason: str | None = None,
     note: str | None = None,
 ) -> Operation:
-    op_id = (
-        uow.ledger.post(kind.value, postings, when, reference, partner, reason, note)
-        if postings
-        else None
-    )
-    return Operation(op_id, kind.value, when, reference, _lines(item.value.sku, postings))
+    """Post one item's moves (see `_post_lines`)."""
+    named = [(item.value.sku, p) for p in postings]
+    return _post_lines(uow, kind, named, when, reference, partner, reason, note)
 
 
 @dataclass(frozen=True)
@@ -292,10 +285,18 @@ def _post_lines(
     when: datetime,
     reference: str | None = None,
     partner: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
 ) -> Operation:
-    op_id = uow.ledger.post(kind.value, [p for _, p in postings], when, reference, partner)
-    moves = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
-    return Operation(op_id, kind.value, when, reference, moves)
+    """Record an operation's moves (SKU, posting); with nothing to move, record nothing."""
+    moves = [p for _, p in postings]
+    op_id = (
+        uow.ledger.post(kind.value, moves, when, reference, partner, reason, note)
+        if moves
+        else None
+    )
+    lines = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
+    return Operation(op_id, kind.value, when, reference, lines)
 
 
 @retrying
