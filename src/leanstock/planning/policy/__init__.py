@@ -4,7 +4,8 @@
 - `distributions`: lead-time demand, loss functions, fill-rate and cycle-service levels.
 - `rules`: MOQ/pack rounding with a maximum, kanban sizing, shelf-life cap, MTO check.
 - `lead_time`: lead-time mean and spread from supplier receipts.
-- `plan`: `plan_policies` and `suggest_orders`, the frame contracts the plan service uses.
+- `plan`: `plan_policies` and `suggest_orders`, the frame contracts the plan service uses;
+  `explain` words each plan row's reason; `kinds` names the policies.
 """
 
 from leanstock.planning.policy.classic import (
@@ -23,9 +24,9 @@ from leanstock.planning.policy.distributions import (
     poisson_loss,
     protection_moments,
 )
+from leanstock.planning.policy.kinds import POLICIES
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import (
-    POLICIES,
     SERVICE_BY_CLASS,
     PlanInputError,
     plan_policies,

@@ -28,6 +28,8 @@ from leanstock.planning.policy.distributions import (
     is_count_demand,
     protection_moments,
 )
+from leanstock.planning.policy.explain import explanation, number
+from leanstock.planning.policy.kinds import BUFFERED, NO_BUFFER, POLICIES
 from leanstock.planning.policy.rules import (
     kanban_cards,
     lead_time_fits,
@@ -36,16 +38,6 @@ from leanstock.planning.policy.rules import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-
-POLICIES: Final = (
-    "reorder_point",
-    "min_max",
-    "periodic",
-    "kanban",
-    "make_to_order",
-    "buy_to_order",
-)
-"""The replenishment policies of DESIGN.md: (s, Q), (s, S), (R, S), kanban, and no buffer."""
 
 SERVICE_BY_CLASS: Final[Mapping[str, float]] = {"A": 0.98, "B": 0.95, "C": 0.90}
 """Default service target by ABC class: fast movers that make most of the revenue get the
@@ -78,9 +70,6 @@ OPTIONAL_COLUMNS: Final[Mapping[str, object]] = {
     "customer_wait": None,
     "integral_units": True,
 }
-
-_BUFFERED = ("reorder_point", "min_max", "periodic")
-_NO_BUFFER = ("make_to_order", "buy_to_order")
 
 
 class PlanInputError(ValueError):
@@ -279,7 +268,7 @@ def plan_policies(
     cycle_demand = np.where(policy == "periodic", mu * review, np.maximum(ordered, mu * review))
     allowed = np.where(fill, (1.0 - service) * cycle_demand, np.inf)
     alpha = np.where(fill, 0.0, service)
-    buffered = np.isin(policy, _BUFFERED)
+    buffered = np.isin(policy, BUFFERED)
     level = np.zeros(len(f))
     if buffered.any():
         idx = np.nonzero(buffered)
@@ -319,7 +308,7 @@ def plan_policies(
     q = np.where(is_kanban, loop.container_size, q)
     safety = np.where(is_kanban, loop.cards * loop.container_size - mu * lt, safety)
 
-    no_buffer = np.isin(policy, _NO_BUFFER)
+    no_buffer = np.isin(policy, NO_BUFFER)
     wait = _column(f, "customer_wait")
     fits = lead_time_fits(lt, lt_sd, np.nan_to_num(wait, nan=-np.inf))
     distribution = np.where(
@@ -356,121 +345,7 @@ def plan_policies(
         pl.Series("_fill", fill),
         pl.Series("_review", review),
     )
-    return out.with_columns(_explanation(period_days)).drop("_fill", "_review")
-
-
-def _num(name: str) -> pl.Expr:
-    """A number as a person reads it: whole numbers without decimals, else one decimal."""
-    return pl.col(name).round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
-
-
-def _explanation(period_days: float) -> pl.Expr:
-    days = period_days
-    lead_days = (pl.col("lead_time_mean") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
-    spread_days = (pl.col("lead_time_sd") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
-    interval = (
-        pl.when(pl.col("_review") > 0)
-        .then(
-            pl.format(
-                "{} days' lead time + {} days' review",
-                lead_days,
-                (pl.col("_review") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", ""),
-            )
-        )
-        .otherwise(pl.format("{} days' lead time", lead_days))
-    )
-    service = pl.format(
-        "{}% {}",
-        (pl.col("target_service") * 100).round(1).cast(pl.Utf8).str.replace(r"\.0$", ""),
-        pl.when(pl.col("_fill")).then(pl.lit("fill")).otherwise(pl.lit("cycle service")),
-    )
-    spread = (
-        pl.when(pl.col("lead_time_receipts").fill_null(0) > 0)
-        .then(
-            pl.format(
-                "; lead time spread {} days from {} receipts",
-                spread_days,
-                pl.col("lead_time_receipts").cast(pl.Int64),
-            )
-        )
-        .otherwise(pl.lit("; promised lead time, no receipts yet"))
-    )
-    safety_word = (
-        pl.when(pl.col("safety_stock") >= 0)
-        .then(pl.format("+ {} safety", _num("safety_stock")))
-        .otherwise(
-            pl.format(
-                "− {} (the order size or lumpy demand already meets the target)",
-                (-pl.col("safety_stock")).round(1).cast(pl.Utf8).str.replace(r"\.0$", ""),
-            )
-        )
-    )
-    level_name = (
-        pl.when(pl.col("policy") == "periodic")
-        .then(pl.lit("order-up-to level"))
-        .otherwise(pl.lit("reorder point"))
-    )
-    buffered = pl.format(
-        "{} {} = {} expected over {} {} for {}{}; order {}",
-        level_name,
-        _num("reorder_point"),
-        _num("lead_time_demand_mean"),
-        interval,
-        safety_word,
-        service,
-        spread,
-        pl.when(pl.col("policy") == "periodic")
-        .then(pl.format("up to {} each review", _num("order_up_to")))
-        .otherwise(pl.format("{} when below it", _num("order_quantity"))),
-    )
-    capped = (
-        pl.when(pl.col("order_capped"))
-        .then(pl.lit(" (capped by the maximum or the shelf life)"))
-        .otherwise(pl.lit(""))
-    )
-    kanban = pl.format(
-        "{} kanban cards × {} = demand {} per day × {} days' lead time × (1 + {} safety)",
-        pl.col("kanban_cards").cast(pl.Int64),
-        _num("order_quantity"),
-        (pl.col("demand_mean") / days).round(2).cast(pl.Utf8),
-        lead_days,
-        pl.col("kanban_safety").round(2).cast(pl.Utf8),
-    )
-    no_buffer = (
-        pl.when(pl.col("lead_time_ok").is_null())
-        .then(
-            pl.format(
-                "no stock: each order pulls supply; set the wait customers accept "
-                "to check the {} days' lead time",
-                lead_days,
-            )
-        )
-        .when(pl.col("lead_time_ok"))
-        .then(
-            pl.format(
-                "no stock: {} days' lead time fits the {} days customers accept",
-                lead_days,
-                (pl.col("customer_wait") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", ""),
-            )
-        )
-        .otherwise(
-            pl.format(
-                "no stock, but the {} days' lead time (spread {}) exceeds the {} days "
-                "customers accept: find a faster supplier or hold a buffer",
-                lead_days,
-                spread_days,
-                (pl.col("customer_wait") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", ""),
-            )
-        )
-    )
-    return (
-        pl.when(pl.col("policy").is_in(list(_NO_BUFFER)))
-        .then(no_buffer)
-        .when(pl.col("policy") == "kanban")
-        .then(kanban)
-        .otherwise(pl.format("{}{}", buffered, capped))
-        .alias("explanation")
-    )
+    return out.with_columns(explanation(period_days)).drop("_fill", "_review")
 
 
 POSITION_COLUMNS: Final = ("item", "location", "on_hand", "open_supply", "reserved")
@@ -534,7 +409,7 @@ def suggest_orders(
 
     pos = _column(joined, "on_hand") + _column(joined, "open_supply") - _column(joined, "reserved")
     policy = joined.get_column("policy").to_numpy().astype(str)
-    mto = np.isin(policy, _NO_BUFFER)
+    mto = np.isin(policy, NO_BUFFER)
     kanban = policy == "kanban"
     reorder = _column(joined, "reorder_point")
     up_to = _column(joined, "order_up_to")
@@ -588,20 +463,20 @@ def suggest_orders(
         pl.max_horizontal(pl.col("_order_by"), start).alias("order_by"),
     )
     reason = (
-        pl.when(pl.col("policy").is_in(list(_NO_BUFFER)))
+        pl.when(pl.col("policy").is_in(list(NO_BUFFER)))
         .then(
             pl.format(
                 "customer orders need {} beyond stock and open supply",
-                _num("suggested_quantity"),
+                number("suggested_quantity"),
             )
         )
         .otherwise(
             pl.format(
                 "position {} is below the reorder point {}: order up to {}, {} after rounding",
-                _num("position"),
-                _num("reorder_point"),
-                _num("order_up_to"),
-                _num("suggested_quantity"),
+                number("position"),
+                number("reorder_point"),
+                number("order_up_to"),
+                number("suggested_quantity"),
             )
         )
     )
