@@ -30,6 +30,12 @@ def test_protection_moments_add_lead_time_spread():
     assert sd == pytest.approx(np.sqrt(5 * 9 + 100 * 1))
 
 
+def test_an_uncertain_forecast_mean_counts_once_per_period_of_the_interval():
+    # The same error of the mean repeats in each of the P = 5 periods: P²·σ_μ̂², not P·σ_μ̂².
+    _, sd = protection_moments(10.0, 3.0, 4.0, 0.0, 1.0, 0.5)
+    assert sd == pytest.approx(np.sqrt(5 * 9 + 25 * 0.25))
+
+
 def test_normal_loss_matches_the_standard_table():
     # G(0) = φ(0) = 0.3989, G(1) = 0.0833, G(2) = 0.0085 (Silver, Pyke & Thomas, App. II).
     assert normal_loss(0.0, 0.0, 1.0) == pytest.approx(0.398942, abs=1e-6)

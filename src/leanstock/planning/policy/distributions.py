@@ -46,18 +46,23 @@ def protection_moments(
     lead_time_mean: npt.ArrayLike,
     lead_time_sd: npt.ArrayLike,
     review_period: npt.ArrayLike,
+    demand_mean_sd: npt.ArrayLike = 0.0,
 ) -> tuple[FloatArray, FloatArray]:
-    """Mean and standard deviation of demand over the protection interval E[L] + R.
+    """Mean and standard deviation of demand over the protection interval P = E[L] + R.
 
-    μ_P = μ_d·(E[L] + R), σ_P = √((E[L] + R)·σ_d² + μ_d²·σ_L²) (Silver, Pyke & Thomas 2017,
-    eq. 7.30 with R added to the lead time for periodic review, §7.9).
+    μ_P = μ_d·P, σ_P = √(P·σ_d² + P²·σ_μ̂² + μ_d²·σ_L²) (Silver, Pyke & Thomas 2017,
+    eq. 7.30 with R added to the lead time for periodic review, §7.9). σ_μ̂, the standard
+    error of the forecast mean, enters with P² because the same error repeats in every
+    period of the interval (Prak, Teunter & Syntetos 2017, EJOR 256(2)); 0 treats the
+    forecast mean as exact.
     """
     mu = _f(demand_mean)
     sd = _f(demand_sd)
     interval = _f(lead_time_mean) + _f(review_period)
     lt_sd = _f(lead_time_sd)
+    mean_sd = _f(demand_mean_sd)
     mean = mu * interval
-    var = interval * sd * sd + mu * mu * lt_sd * lt_sd
+    var = interval * sd * sd + interval * interval * mean_sd * mean_sd + mu * mu * lt_sd * lt_sd
     return mean, np.sqrt(np.maximum(var, 0.0))
 
 

@@ -52,6 +52,7 @@ REQUIRED_COLUMNS: Final = ("item", "location", "policy", "demand_mean", "lead_ti
 OPTIONAL_COLUMNS: Final[Mapping[str, object]] = {
     "demand_sd": None,
     "demand_p90": None,
+    "demand_mean_sd": 0.0,
     "lead_time_sd": 0.0,
     "lead_time_receipts": 0,
     "review_period": None,
@@ -155,8 +156,10 @@ def plan_policies(
       per period), `lead_time_mean`; and `demand_sd` (forecast error standard deviation per
       period, e.g. the backtest RMSE) or `demand_p90` (the forecast's 90% quantile per period,
       then σ_d = (q₉₀ − μ_d)/z₀.₉);
-    - optional (default): `lead_time_sd` (0) and `lead_time_receipts` (0) from
-      `lead_time_from_receipts`; `review_period` (1 for min_max/periodic, 0 otherwise);
+    - optional (default): `demand_mean_sd` (0; the standard error of the forecast mean,
+      entering σ_P² with P², see `protection_moments`); `lead_time_sd` (0) and
+      `lead_time_receipts` (0) from `lead_time_from_receipts`; `review_period` (1 for
+      min_max/periodic, 0 otherwise);
       `service_level` (by `abc_class` from `service_by_class`, else `default_service`);
       `service_measure` ("fill_rate" or "cycle"); `unit_cost` (1), `order_cost` (0),
       `holding_rate` (0; per period, share of unit cost); `moq` (0), `pack_size` (1),
@@ -205,6 +208,7 @@ def plan_policies(
     p90 = _column(f, "demand_p90")
     sd = np.where(np.isnan(sd_in), np.maximum(p90 - mu, 0.0) / Z_90, sd_in)
     sd = np.maximum(np.nan_to_num(sd), 0.0)
+    mean_sd = np.maximum(np.nan_to_num(_column(f, "demand_mean_sd")), 0.0)
     lt = np.maximum(_column(f, "lead_time_mean"), 0.0)
     lt_sd = np.maximum(np.nan_to_num(_column(f, "lead_time_sd")), 0.0)
     periodic_review = np.isin(policy, ("min_max", "periodic"))
@@ -232,8 +236,8 @@ def plan_policies(
     shelf = np.where(np.isnan(shelf), np.inf, shelf)
     integral = f.get_column("integral_units").cast(pl.Boolean).fill_null(True).to_numpy()
 
-    mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review)
-    mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0)
+    mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review, mean_sd)
+    mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0, mean_sd)
 
     economic = eoq(order_cost, holding, mu).quantity
     base_q = mu * np.maximum(review, 1.0)

@@ -14,10 +14,18 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Forecast:
-    """Demand forecast per item for each coming period: mean and error standard deviation."""
+    """Demand forecast per item for each coming period.
+
+    `mean` and `sd` are the mean and spread of one period's demand; `mean_sd` is the standard
+    error of the mean itself (how far the estimated mean may be from the true one). Demand
+    over P periods then has variance P·σ² + P²·σ_μ̂²: the error of the mean repeats in every
+    period of the interval instead of averaging out (Prak, Teunter & Syntetos 2017, *On the
+    calculation of safety stocks when demand is forecasted*, EJOR 256(2)). None means 0.
+    """
 
     mean: FloatArray
     sd: FloatArray
+    mean_sd: FloatArray | None = None
 
 
 class Forecaster(Protocol):
@@ -39,7 +47,9 @@ class ExponentialForecaster:
     Weights (1 − α)^age over all history, so recent periods count more: intermittent parts
     whose demand dies out lose their buffer instead of keeping it for years. With weights w,
     μ = Σw·d/Σw and σ² = [Σw·d²/Σw − μ²]·n_eff/(n_eff − 1), n_eff = (Σw)²/Σw² the effective
-    sample size (Kish 1965), which removes the small-sample bias. Updates are O(items).
+    sample size (Kish 1965), which removes the small-sample bias. The mean's standard error
+    is σ/√n_eff, the variance of a weighted mean of independent periods (for a long history
+    σ²·α/(2 − α), that of simple exponential smoothing). Updates are O(items).
     """
 
     def __init__(self, alpha: float = 0.1) -> None:
@@ -73,11 +83,12 @@ class ExponentialForecaster:
         var = np.maximum(self._sxx / self._w - mean * mean, 0.0)
         n_eff = self._w * self._w / self._w2
         var = var * (n_eff / (n_eff - 1.0) if n_eff > 1.0 else 1.0)
-        return Forecast(mean, np.sqrt(var))
+        return Forecast(mean, np.sqrt(var), np.sqrt(var / n_eff))
 
 
 class HistoryForecaster:
-    """Plain mean and sample standard deviation of all the history seen (equal weights)."""
+    """Plain mean and sample standard deviation of all the history seen (equal weights); the
+    mean's standard error is σ/√n."""
 
     def __init__(self) -> None:
         self._n = 0
@@ -98,7 +109,7 @@ class HistoryForecaster:
         n = max(self._n, 1)
         mean = self._sx / n
         var = np.maximum(self._sxx - n * mean * mean, 0.0) / max(n - 1, 1)
-        return Forecast(mean, np.sqrt(var))
+        return Forecast(mean, np.sqrt(var), np.sqrt(var / n))
 
 
 ForecastFunction = Callable[[FloatArray], tuple[FloatArray, FloatArray]]

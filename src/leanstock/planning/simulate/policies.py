@@ -99,22 +99,27 @@ class PlannerPolicy:
     """The planner's own maths (`policy.plan_policies`, periodic and min-max branches).
 
     Per item: protection interval P = L + R; demand over P and over L from the forecast
-    (σ_P² = P·σ_d² + μ_d²·σ_L²); a normal, Poisson or negative-binomial distribution by
+    (σ_P² = P·σ_d² + P²·σ_μ̂² + μ_d²·σ_L²); a normal, Poisson or negative-binomial distribution by
     the item's shape; S the smallest level whose expected shortage per cycle
     n_P(S) − n_L(S) is at most (1 − β)·μ_d·R (fill rate) or with F_P(S) ≥ α (cycle service)
     (Silver, Pyke & Thomas 2017, §7.4–7.9). Items with an order cost and a holding rate get
     (s, S) with S = s + EOQ (rounded); the others order up to S every period (s = S).
 
     Service feedback (the "learn" step of the JIT loop): with `feedback_gain` > 0 the
-    allowed shortage of every item is scaled by a common factor c, updated at each review
-    from the recent service against the target (integral control on the log shortfall),
-    log c ← log c + gain·(log(1 − target) − log(1 − achieved)), bounded to
-    [1e-4, 0.5]/(1 − target), "achieved" being the served share of demand (or the
-    share of item-periods without a stock-out, for a cycle-service target) exponentially
-    weighted over past periods with `feedback_memory` per period. Per-item targets then
-    keep their relative shape while demand the item models cannot foresee (a part's first
-    ever order, a new lumpy pattern) is made up for across the catalogue. Set the gain to 0
-    for the open-loop textbook policy.
+    allowed shortage of every item is scaled by a common factor c, set by integral control
+    on the shortfall in units. Each period's error is
+    e = [(1 − β̄)·x − m] / [(1 − β̄)·x̄], x the demand exposed that period (item-periods for
+    a cycle-service target), m the demand missed (item-periods with a stock-out), x̄ its
+    running mean and 1 − β̄ the demand-weighted target shortfall; then
+    log c ← log c + gain/τ·ē, bounded to [1e-4, 0.5]/(1 − β̄), with ē the error smoothed
+    with `feedback_memory` per period and τ = L̄ + R the demand-weighted protection
+    interval, the delay before a change of levels shows in service. Because e is linear in
+    the units missed, the loop settles where the missed units average (1 − β̄) of demand,
+    which is the fill rate measured; dividing the gain by τ keeps the loop stable
+    (gain·τ/τ < π/2 for an integrator with dead time τ; Åström & Murray 2021, *Feedback
+    Systems*, §10.4). Per-item targets keep their relative shape while demand the item
+    models cannot foresee (a part's first ever order, a trend the mean lags) is made up for
+    across the catalogue. Set the gain to 0 for the open-loop textbook policy.
     """
 
     items: Items
@@ -123,56 +128,64 @@ class PlannerPolicy:
     review_period: float = 1.0
     lead_time_sd: FloatArray | None = None
     integral_units: bool = True
-    feedback_gain: float = 0.3
-    feedback_memory: float = 0.8
+    feedback_gain: float = 0.5
+    feedback_memory: float = 0.0
     _log_scale: float = field(default=0.0, init=False)
     _last_period: int = field(default=-1, init=False)
     _seen: tuple[float, float, int, int] = field(default=(0.0, 0.0, 0, 0), init=False)
-    _recent: tuple[float, float] = field(default=(0.0, 0.0), init=False)
+    _exposure: tuple[float, float] = field(default=(0.0, 0.0), init=False)
+    _error: float = field(default=0.0, init=False)
 
     def start(self) -> None:
         self._log_scale = 0.0
         self._last_period = -1
         self._seen = (0.0, 0.0, 0, 0)
-        self._recent = (0.0, 0.0)
+        self._exposure = (0.0, 0.0)
+        self._error = 0.0
 
-    def _learn(self, state: ReviewState) -> None:
+    def _learn(self, state: ReviewState, mean: FloatArray) -> None:
         """One step of the service feedback from the latest period's outcome."""
         demand, served, item_periods, stockouts = self._seen
+        now = (state.demand, state.served, state.item_periods, state.stockout_item_periods)
         if self.fill_rate:
-            missed = (state.demand - demand) - (state.served - served)
-            exposed = state.demand - demand
+            missed = (now[0] - demand) - (now[1] - served)
+            exposed = now[0] - demand
         else:
-            missed = float(state.stockout_item_periods - stockouts)
-            exposed = float(state.item_periods - item_periods)
-        self._seen = (state.demand, state.served, state.item_periods, state.stockout_item_periods)
-        keep = self.feedback_memory
-        self._recent = (
-            keep * self._recent[0] + missed,
-            keep * self._recent[1] + exposed,
-        )
-        if self._recent[1] <= 0:
+            missed = float(now[3] - stockouts)
+            exposed = float(now[2] - item_periods)
+        self._seen = now
+        total, count = self._exposure
+        self._exposure = (total + exposed, count + 1.0)
+        if total + exposed <= 0:
             return
-        target = 1.0 - float(np.mean(self.service_level))
-        achieved = max(self._recent[0] / self._recent[1], 1e-6)
-        self._log_scale += self.feedback_gain * (math.log(target) - math.log(achieved))
+        short = 1.0 - self.service_level
+        weights = mean if self.fill_rate and mean.sum() > 0 else np.ones_like(mean)
+        target = float(np.average(short, weights=weights))
+        interval = self.items.lead_time + self.review_period
+        delay = max(float(np.average(interval, weights=weights)), 1.0)
+        typical = (total + exposed) / (count + 1.0)
+        error = (target * exposed - missed) / (target * typical)
+        keep = self.feedback_memory
+        self._error = keep * self._error + (1.0 - keep) * error
+        self._log_scale += self.feedback_gain / delay * self._error
         lo = math.log(1e-4 / target)
         hi = math.log(0.5 / target)
         self._log_scale = min(max(self._log_scale, lo), hi)
 
     def levels(self, forecast: Forecast, state: ReviewState) -> tuple[FloatArray, FloatArray]:
         items = self.items
-        if self.feedback_gain > 0 and state.period != self._last_period:
-            self._learn(state)
-        self._last_period = state.period
-        scale = math.exp(self._log_scale)
         mu = np.maximum(forecast.mean, 0.0)
         sd = np.maximum(forecast.sd, 0.0)
+        mean_sd = np.zeros_like(mu) if forecast.mean_sd is None else forecast.mean_sd
+        if self.feedback_gain > 0 and state.period != self._last_period:
+            self._learn(state, mu)
+        self._last_period = state.period
+        scale = math.exp(self._log_scale)
         lt = items.lead_time.astype(np.float64)
         lt_sd = self.lead_time_sd if self.lead_time_sd is not None else np.zeros_like(lt)
         review = self.review_period
-        mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review)
-        mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0)
+        mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review, mean_sd)
+        mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0, mean_sd)
         count = is_count_demand(mean_p, np.full(mu.shape, self.integral_units))
         holding = items.holding_rate * items.unit_cost
         has_eoq = (items.order_cost > 0) & (holding > 0)
