@@ -169,3 +169,48 @@ def test_plans_from_the_command_line(cafe: UnitOfWork, db_url: str) -> None:
     refused = runner.invoke(app, ["--database", db_url, "plan-approve", str(run_id)])
     assert refused.exit_code == 2
     assert "only a draft" in refused.output
+
+
+@pytest.fixture
+def bakery(uow: UnitOfWork) -> UnitOfWork:
+    """Sourdough that keeps one day, bought daily from a baker one day away: 16 weeks of
+    sales of about 15 a day."""
+    catalog.add_location(uow, Location("SHOP", "Shop"))
+    catalog.add_item(
+        uow,
+        Item(
+            "BRD-001",
+            "Sourdough",
+            unit_cost=Decimal(2),
+            lot_tracked=True,
+            shelf_life_days=1,
+            policy=Policy.PERIODIC,
+        ),
+    )
+    catalog.add_supplier(uow, Supplier("BAKER", "Baker"))
+    catalog.add_supplier_item(uow, SupplierItem("BAKER", "BRD-001", Decimal("1.5"), 1))
+    rng = np.random.default_rng(5)
+    sold = [Decimal(int(q) + 1) for q in rng.poisson(15, 7 * 16)]
+    today = datetime.now(UTC).date()
+    stock.receive(
+        uow, "BRD-001", "SHOP", sum(sold) + 5, lot="L1", expires_on=today + timedelta(days=1)
+    )
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    for day, quantity in enumerate(sold):
+        when = start - timedelta(days=len(sold) - day)
+        order = place_order(
+            uow, "Walk-in", [NewLine("BRD-001", quantity, "SHOP")], confirm=True, ordered_at=when
+        )
+        ship_order(uow, order.number, occurred_at=when + timedelta(hours=1))
+    return uow
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("freq", ["W", "M"])
+def test_shelf_life_caps_the_plan_whatever_the_forecast_period(bakery: UnitOfWork, freq) -> None:
+    forecasting.run_forecast(bakery, 3, freq)
+    run = planning.run_plan(bakery)
+    bread = next(line for line in run.lines if line.sku == "BRD-001")
+    # At most the day's lead time plus the day it keeps: about two days' sales, not eight.
+    assert bread.figures["order_up_to"] <= 2 * 17
+    assert "capped by the 1 days' shelf life" in bread.explanation

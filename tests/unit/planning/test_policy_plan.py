@@ -275,3 +275,64 @@ def test_price_break_lists_must_pair_up():
     )
     with pytest.raises(PlanInputError, match="differ in length"):
         plan_policies(frame)
+
+
+# Sourdough as the demo sells it: 15.65 a day, made in 1 day, keeps 1 day, periodic review.
+SOURDOUGH_PER_DAY = 15.65
+SOURDOUGH_SD_PER_DAY = 4.0
+
+
+def _sourdough(period_days: float, shelf_days: float, **overrides: object) -> dict[str, object]:
+    """The forecast of one item as a plan run of that frequency sees it (per period)."""
+    row: dict[str, object] = {
+        "item": "BRD-001",
+        "policy": "periodic",
+        "demand_mean": SOURDOUGH_PER_DAY * period_days,
+        "demand_sd": SOURDOUGH_SD_PER_DAY * np.sqrt(period_days),
+        "lead_time_mean": 1.0 / period_days,
+        "lead_time_sd": 0.0,
+        "lead_time_receipts": 0,
+        "shelf_life": shelf_days / period_days,
+    }
+    frame = _frame(**{**row, **overrides})
+    return plan_policies(frame, period_days=period_days).row(0, named=True)
+
+
+@pytest.mark.parametrize("period_days", [7.0, 365.25 / 12])
+def test_shelf_life_caps_the_order_up_to_level_whatever_the_forecast_period(period_days):
+    daily = _sourdough(1.0, 1.0)
+    row = _sourdough(period_days, 1.0)
+    # No level covers more than the lead time plus the day the bread keeps …
+    assert row["order_up_to"] <= SOURDOUGH_PER_DAY * (1 + 1)
+    # … and a weekly or monthly forecast plans what a daily one does.
+    assert row["order_up_to"] == daily["order_up_to"]
+    assert row["shelf_life_capped"]
+    assert row["explanation"].startswith("order-up-to level 31, capped by the 1 days' shelf life")
+    assert "95% fill would need" in row["explanation"]
+    assert "1 days' review (shortened for the shelf life)" in row["explanation"]
+
+
+@pytest.mark.parametrize("period_days", [1.0, 7.0, 365.25 / 12])
+def test_a_perishable_is_reviewed_often_enough_to_keep_its_buffer(period_days):
+    # It keeps 3 days: reviewing every 2 days leaves room for the safety stock, uncapped.
+    row = _sourdough(period_days, 3.0)
+    assert row["order_up_to"] <= SOURDOUGH_PER_DAY * (1 + 3)
+    assert not row["shelf_life_capped"]
+    assert row["safety_stock"] > 0
+    assert "capped" not in row["explanation"]
+
+
+@pytest.mark.parametrize("period_days", [1.0, 7.0, 365.25 / 12])
+@pytest.mark.parametrize("policy", ["reorder_point", "min_max", "periodic", "kanban"])
+def test_no_level_holds_more_than_sells_before_it_expires(policy, period_days):
+    row = _sourdough(period_days, 2.0, policy=policy, order_cost=40.0, holding_rate=0.01)
+    per_period = SOURDOUGH_PER_DAY * period_days
+    lead, shelf = 1.0 / period_days, 2.0 / period_days
+    assert row["order_up_to"] <= per_period * (lead + shelf) + 1e-9
+
+
+def test_a_long_shelf_life_changes_nothing():
+    fresh = plan_policies(_frame()).row(0, named=True)
+    kept = plan_policies(_frame(shelf_life=365.0)).row(0, named=True)
+    assert kept["order_up_to"] == fresh["order_up_to"]
+    assert not kept["shelf_life_capped"]

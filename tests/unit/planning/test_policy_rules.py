@@ -16,7 +16,7 @@ from leanstock.planning.policy import (
     lead_time_fits,
     lead_time_from_receipts,
     round_order_quantity,
-    shelf_life_cap,
+    shelf_life_level,
 )
 
 
@@ -56,9 +56,9 @@ def test_kanban_cards_follow_the_toyota_formula():
     assert float(kanban_cards(0.0, 3.0, 10.0).cards) == 1
 
 
-def test_shelf_life_caps_what_one_order_brings_in():
-    cap = shelf_life_cap([10.0, 10.0, 10.0], [5.0, np.inf, 1.0], [20.0, 20.0, 20.0])
-    assert cap[0] == pytest.approx(30.0)
+def test_shelf_life_caps_the_level_at_lead_time_plus_shelf_life_of_demand():
+    cap = shelf_life_level([10.0, 10.0, 10.0], [2.0, 2.0, 0.0], [5.0, np.inf, 0.0])
+    assert cap[0] == pytest.approx(70.0)  # 20 sold while the order travels, 50 within 5 periods
     assert cap[1] == np.inf
     assert cap[2] == 0.0
 

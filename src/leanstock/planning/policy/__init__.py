@@ -36,7 +36,7 @@ from leanstock.planning.policy.rules import (
     kanban_cards,
     lead_time_fits,
     round_order_quantity,
-    shelf_life_cap,
+    shelf_life_level,
 )
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
     "protection_moments",
     "round_order_quantity",
     "rq_eil",
-    "shelf_life_cap",
+    "shelf_life_level",
     "suggest_orders",
     "zheng_federgruen",
 ]

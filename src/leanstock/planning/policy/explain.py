@@ -11,22 +11,29 @@ import polars as pl
 from leanstock.planning.policy.kinds import NO_BUFFER
 
 
-def number(name: str) -> pl.Expr:
+def number(name: str | pl.Expr) -> pl.Expr:
     """A number as a person reads it: whole numbers without decimals, else one decimal."""
-    return pl.col(name).round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
+    column = pl.col(name) if isinstance(name, str) else name
+    return column.round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
 
 
 def explanation(period_days: float) -> pl.Expr:
+    """The `explanation` column of `plan_policies`, from its output and private columns
+    (`_fill`, `_review`, `_review_shortened`, `_needed`, `_shelf`); times in days."""
     days = period_days
+    shelf_days = number(pl.col("_shelf") * days)
     lead_days = (pl.col("lead_time_mean") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
     spread_days = (pl.col("lead_time_sd") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", "")
     interval = (
         pl.when(pl.col("_review") > 0)
         .then(
             pl.format(
-                "{} days' lead time + {} days' review",
+                "{} days' lead time + {} days' review{}",
                 lead_days,
                 (pl.col("_review") * days).round(1).cast(pl.Utf8).str.replace(r"\.0$", ""),
+                pl.when(pl.col("_review_shortened"))
+                .then(pl.lit(" (shortened for the shelf life)"))
+                .otherwise(pl.lit("")),
             )
         )
         .otherwise(pl.format("{} days' lead time", lead_days))
@@ -62,6 +69,11 @@ def explanation(period_days: float) -> pl.Expr:
         .then(pl.lit("order-up-to level"))
         .otherwise(pl.lit("reorder point"))
     )
+    order = (
+        pl.when(pl.col("policy") == "periodic")
+        .then(pl.format("up to {} each review", number("order_up_to")))
+        .otherwise(pl.format("{} when below it", number("order_quantity")))
+    )
     buffered = pl.format(
         "{} {} = {} expected over {} {} for {}{}; order {}",
         level_name,
@@ -71,9 +83,21 @@ def explanation(period_days: float) -> pl.Expr:
         safety_word,
         service,
         spread,
-        pl.when(pl.col("policy") == "periodic")
-        .then(pl.format("up to {} each review", number("order_up_to")))
-        .otherwise(pl.format("{} when below it", number("order_quantity"))),
+        order,
+    )
+    shelf_capped = pl.format(
+        "{} {}, capped by the {} days' shelf life so that stock sells before it expires "
+        "({} would need {} = {} expected over {} + {} safety){}; order {}",
+        level_name,
+        number("reorder_point"),
+        shelf_days,
+        service,
+        number("_needed"),
+        number("lead_time_demand_mean"),
+        interval,
+        number(pl.col("_needed") - pl.col("lead_time_demand_mean")),
+        spread,
+        order,
     )
     capped = (
         pl.when(pl.col("order_capped"))
@@ -81,12 +105,22 @@ def explanation(period_days: float) -> pl.Expr:
         .otherwise(pl.lit(""))
     )
     kanban = pl.format(
-        "{} kanban cards × {} = demand {} per day × {} days' lead time × (1 + {} safety)",
+        "{} kanban cards × {} = demand {} per day × {} days' lead time × (1 + {} safety){}",
         pl.col("kanban_cards").cast(pl.Int64),
         number("order_quantity"),
         (pl.col("demand_mean") / days).round(2).cast(pl.Utf8),
         lead_days,
         pl.col("kanban_safety").round(2).cast(pl.Utf8),
+        pl.when(pl.col("shelf_life_capped"))
+        .then(
+            pl.format(
+                ", capped by the {} days' shelf life so that stock sells before it expires "
+                "(the loop would need {})",
+                shelf_days,
+                number("_needed"),
+            )
+        )
+        .otherwise(pl.lit("")),
     )
     no_buffer = (
         pl.when(pl.col("lead_time_ok").is_null())
@@ -120,6 +154,8 @@ def explanation(period_days: float) -> pl.Expr:
         .then(no_buffer)
         .when(pl.col("policy") == "kanban")
         .then(kanban)
+        .when(pl.col("shelf_life_capped"))
+        .then(pl.format("{}{}", shelf_capped, capped))
         .otherwise(pl.format("{}{}", buffered, capped))
         .alias("explanation")
     )

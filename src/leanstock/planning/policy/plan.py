@@ -13,8 +13,8 @@ position at or above the reorder point after ordering, the service maths below h
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -28,16 +28,27 @@ from leanstock.planning.policy.distributions import (
     is_count_demand,
     protection_moments,
 )
-from leanstock.planning.policy.explain import explanation, number
-from leanstock.planning.policy.kinds import BUFFERED, NO_BUFFER, POLICIES
+from leanstock.planning.policy.explain import explanation
+from leanstock.planning.policy.frames import PlanInputError, column, price_breaks, with_defaults
+from leanstock.planning.policy.kinds import BUFFERED, NO_BUFFER
 from leanstock.planning.policy.rules import (
     kanban_cards,
     lead_time_fits,
     round_order_quantity,
-    shelf_life_cap,
+    shelf_life_level,
 )
+from leanstock.planning.policy.suggest import suggest_orders
+
+__all__ = [
+    "DEFAULT_SERVICE",
+    "SERVICE_BY_CLASS",
+    "PlanInputError",
+    "plan_policies",
+    "suggest_orders",
+]
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 SERVICE_BY_CLASS: Final[Mapping[str, float]] = {"A": 0.98, "B": 0.95, "C": 0.90}
 """Default service target by ABC class: fast movers that make most of the revenue get the
@@ -47,97 +58,110 @@ DEFAULT_SERVICE: Final = 0.95
 
 Z_90: Final = float(special.ndtri(0.9))
 
-REQUIRED_COLUMNS: Final = ("item", "location", "policy", "demand_mean", "lead_time_mean")
 
-OPTIONAL_COLUMNS: Final[Mapping[str, object]] = {
-    "demand_sd": None,
-    "demand_p90": None,
-    "demand_mean_sd": 0.0,
-    "lead_time_sd": 0.0,
-    "lead_time_receipts": 0,
-    "review_period": None,
-    "service_level": None,
-    "service_measure": "fill_rate",
-    "abc_class": None,
-    "unit_cost": 1.0,
-    "order_cost": 0.0,
-    "holding_rate": 0.0,
-    "moq": 0.0,
-    "pack_size": 1.0,
-    "max_order": float("inf"),
-    "shelf_life": float("inf"),
-    "container_size": None,
-    "kanban_safety": 0.1,
-    "customer_wait": None,
-    "integral_units": True,
-}
+@dataclass(frozen=True)
+class _Demand:
+    mean: FloatArray
+    sd: FloatArray
+    mean_sd: FloatArray
+    lead_time: FloatArray
+    lead_time_sd: FloatArray
+    integral: BoolArray
 
 
-class PlanInputError(ValueError):
-    """The plan frame is missing a column or holds a value the maths cannot use."""
+@dataclass(frozen=True)
+class _Costs:
+    unit_cost: FloatArray
+    order_cost: FloatArray
+    holding: FloatArray
+    holding_rate: FloatArray
+    breaks: tuple[FloatArray, FloatArray] | None
 
 
-def _column(frame: pl.DataFrame, name: str) -> FloatArray:
-    return frame.get_column(name).cast(pl.Float64).to_numpy()
+@dataclass(frozen=True)
+class _Sized:
+    mean_p: FloatArray
+    sd_p: FloatArray
+    level_mean_p: FloatArray
+    level_sd_p: FloatArray
+    count: BoolArray
+    raw_q: FloatArray
+    unit_price: FloatArray
+    level: FloatArray
 
 
-def _price_breaks(frame: pl.DataFrame) -> tuple[FloatArray, FloatArray] | None:
-    """`break_quantities` and `break_prices` list columns as NaN-padded (n, m) arrays."""
-    if "break_quantities" not in frame.columns or "break_prices" not in frame.columns:
-        return None
-    lists = frame.select(
-        pl.col("break_quantities").cast(pl.List(pl.Float64)),
-        pl.col("break_prices").cast(pl.List(pl.Float64)),
-    )
-    uneven = lists.select(
-        pl.col("break_quantities").list.len() != pl.col("break_prices").list.len()
-    ).to_series()
-    if uneven.any():
-        row = int(uneven.arg_true()[0])
-        raise PlanInputError(f"row {row}: break_quantities and break_prices differ in length")
-    width = int(lists.get_column("break_prices").list.len().fill_null(0).to_numpy().max(initial=0))
-    if width == 0:
-        return None
-    columns = lists.select(
-        *(
-            pl.col("break_quantities").list.get(j, null_on_oob=True).alias(f"q{j}")
-            for j in range(width)
-        ),
-        *(
-            pl.col("break_prices").list.get(j, null_on_oob=True).alias(f"p{j}")
-            for j in range(width)
-        ),
-    ).fill_null(np.nan)
-    values = columns.to_numpy().astype(np.float64)
-    return values[:, :width], values[:, width:]
+def _size(
+    demand: _Demand,
+    costs: _Costs,
+    review: FloatArray,
+    policy: npt.NDArray[np.str_],
+    fill: BoolArray,
+    service: FloatArray,
+    moq: FloatArray,
+    pack: FloatArray,
+    max_order: FloatArray,
+    shelf: FloatArray,
+) -> _Sized:
+    """Order quantity and service level per row for the given review periods (see
+    `plan_policies`), before the shelf-life cap."""
+    mu, sd, integral = demand.mean, demand.sd, demand.integral
+    lt, lt_sd, mean_sd = demand.lead_time, demand.lead_time_sd, demand.mean_sd
+    unit_cost, order_cost, holding = costs.unit_cost, costs.order_cost, costs.holding
+    periodic_review = np.isin(policy, ("min_max", "periodic"))
+    mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review, mean_sd)
+    mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0, mean_sd)
 
+    economic = eoq(order_cost, holding, mu).quantity
+    base_q = mu * np.where(review > 0, review, 1.0)
+    has_eoq = (order_cost > 0) & (holding > 0) & np.isfinite(economic)
+    raw_q = np.where(has_eoq, economic, base_q)
+    unit_price = unit_cost.copy()
+    breaks = costs.breaks
+    if breaks is not None:
+        quantities, prices = breaks
+        priced = has_eoq & ~np.isnan(prices[:, 0])
+        if priced.any():
+            best = eoq_price_breaks(
+                order_cost[priced],
+                costs.holding_rate[priced],
+                mu[priced],
+                quantities[priced],
+                prices[priced],
+            )
+            raw_q[priced] = best.quantity
+            unit_price[priced] = best.unit_price
+    raw_q = np.where(integral, np.ceil(raw_q - 1e-9), raw_q)
 
-def _with_defaults(frame: pl.DataFrame) -> pl.DataFrame:
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PlanInputError(f"plan frame is missing column(s): {', '.join(missing)}")
-    if "demand_sd" not in frame.columns and "demand_p90" not in frame.columns:
-        raise PlanInputError("plan frame needs demand_sd or demand_p90")
-    unknown = set(frame.get_column("policy").unique().to_list()) - set(POLICIES)
-    if unknown:
-        raise PlanInputError(f"unknown policy {sorted(map(str, unknown))}; one of {POLICIES}")
-    extra = [
-        pl.lit(default).alias(name)
-        for name, default in OPTIONAL_COLUMNS.items()
-        if name not in frame.columns
-    ]
-    out = frame.with_columns(extra) if extra else frame
-    return out.with_columns(
-        pl.col(name).cast(pl.Float64)
-        for name in (
-            "demand_sd",
-            "demand_p90",
-            "review_period",
-            "service_level",
-            "container_size",
-            "customer_wait",
+    # Continuous review protects the lead time only; the P/L split handles periodic review.
+    cont = ~periodic_review
+    level_mean_p = np.where(cont, mean_l, mean_p)
+    level_sd_p = np.where(cont, sd_l, sd_p)
+    level_mean_l = np.where(cont, 0.0, mean_l)
+    level_sd_l = np.where(cont, 0.0, sd_l)
+    count = is_count_demand(level_mean_p, integral)
+    # The demand per cycle is what one order brings in: Q after MOQ and pack rounding, and no
+    # more than sells within the shelf life (Q ≤ μ_d·T, before the safety stock's share).
+    most = np.minimum(max_order, shelf_life_level(mu, 0.0, shelf))
+    ordered = round_order_quantity(raw_q, moq, pack, most).quantity
+    cycle_demand = np.where(policy == "periodic", mu * review, np.maximum(ordered, mu * review))
+    allowed = np.where(fill, (1.0 - service) * cycle_demand, np.inf)
+    alpha = np.where(fill, 0.0, service)
+    buffered = np.isin(policy, BUFFERED)
+    level = np.zeros(len(mu))
+    if buffered.any():
+        idx = np.nonzero(buffered)
+        level[idx] = buffer_levels(
+            level_mean_p[idx],
+            level_sd_p[idx],
+            level_mean_l[idx],
+            level_sd_l[idx],
+            allowed[idx],
+            alpha[idx],
+            count[idx],
         )
-    )
+    level = np.where(integral & ~count, np.ceil(level - 1e-9), level)
+    level = np.maximum(level, 0.0)
+    return _Sized(mean_p, sd_p, level_mean_p, level_sd_p, count, raw_q, unit_price, level)
 
 
 def plan_policies(
@@ -175,7 +199,8 @@ def plan_policies(
     "poisson", "negative_binomial" or "none"), `target_service`, `safety_stock`,
     `reorder_point`, `order_up_to`, `order_quantity`, `unit_price` (the price the order
     quantity earns; `unit_cost` without price breaks), `kanban_cards`, `order_capped` (MOQ,
-    pack, maximum or shelf life kept the quantity from the need), `lead_time_ok`
+    pack, maximum or shelf life kept the quantity from the need), `shelf_life_capped` (the
+    shelf life lowered the level below what the service target needs), `lead_time_ok`
     (make/buy-to-order only: lead time at 95% fits the customer's wait; null elsewhere) and
     `explanation`.
 
@@ -184,8 +209,7 @@ def plan_policies(
     - order quantity Q: the EOQ √(2Kλ/(i·c)) when an order cost and a holding rate are
       given (with price breaks, the all-units-discount EOQ of `eoq_price_breaks`), else the
       demand of one review period (one period for continuous review);
-      then MOQ/pack rounding capped by `max_order` and the shelf-life cap
-      Q ≤ μ_d·T − SS (`rules`);
+      then MOQ/pack rounding capped by `max_order` and the shelf-life cap below;
     - `reorder_point` (s, Q), continuous review: protection interval P = L; s the smallest
       level with expected shortage per cycle n_L(s) ≤ (1 − β)·Q (fill rate) or
       F_L(s) ≥ α (cycle service); order-up-to s + Q;
@@ -197,123 +221,115 @@ def plan_policies(
     - `make_to_order` / `buy_to_order`: no buffer; only the check
       E[L] + z₀.₉₅·σ_L ≤ customer wait.
 
+    Shelf life T caps every buffered and kanban plan, whatever the period: the review period
+    is at most T (and at least a day), and no order-up-to level exceeds μ_d·(L + T), so what
+    is on hand after a receipt sells before it expires (`rules.shelf_life_level`; for (s, Q)
+    this is Q ≤ μ_d·T − SS). Where the cap is below what the service target needs, the level
+    is capped, `shelf_life_capped` is set and the explanation gives both figures: the target
+    is then out of reach without spoilage.
+
     The distributions and loss functions are those of `distributions` (normal for smooth
     demand, Poisson or negative binomial for whole-unit demand with a small mean over P), with
     lead-time variability in σ_P (Silver, Pyke & Thomas 2017, §7.4–7.9).
     """
-    f = _with_defaults(frame)
+    f = with_defaults(frame)
     policy = f.get_column("policy").to_numpy().astype(str)
-    mu = np.maximum(np.nan_to_num(_column(f, "demand_mean")), 0.0)
-    sd_in = _column(f, "demand_sd")
-    p90 = _column(f, "demand_p90")
+    mu = np.maximum(np.nan_to_num(column(f, "demand_mean")), 0.0)
+    sd_in = column(f, "demand_sd")
+    p90 = column(f, "demand_p90")
     sd = np.where(np.isnan(sd_in), np.maximum(p90 - mu, 0.0) / Z_90, sd_in)
     sd = np.maximum(np.nan_to_num(sd), 0.0)
-    mean_sd = np.maximum(np.nan_to_num(_column(f, "demand_mean_sd")), 0.0)
-    lt = np.maximum(_column(f, "lead_time_mean"), 0.0)
-    lt_sd = np.maximum(np.nan_to_num(_column(f, "lead_time_sd")), 0.0)
+    mean_sd = np.maximum(np.nan_to_num(column(f, "demand_mean_sd")), 0.0)
+    lt = np.maximum(column(f, "lead_time_mean"), 0.0)
+    lt_sd = np.maximum(np.nan_to_num(column(f, "lead_time_sd")), 0.0)
     periodic_review = np.isin(policy, ("min_max", "periodic"))
-    review = _column(f, "review_period")
+    review = column(f, "review_period")
     review = np.where(np.isnan(review), np.where(periodic_review, 1.0, 0.0), review)
     review = np.where(np.isin(policy, ("reorder_point", "kanban")), 0.0, np.maximum(review, 0.0))
+    shelf = column(f, "shelf_life")
+    shelf = np.where(np.isnan(shelf), np.inf, shelf)
+    # A perishable is reviewed at least once per shelf life (at most daily): reviewing one-day
+    # bread weekly, as a weekly forecast's period would, makes every order cover a week.
+    fastest = np.maximum(shelf, 1.0 / period_days)
+    review_shortened = periodic_review & (review > fastest * (1.0 + 1e-9))
+    review = np.where(review_shortened, fastest, review)
 
     classes = f.get_column("abc_class").cast(pl.Utf8).fill_null("")
     by_class = classes.replace_strict(
         dict(service_by_class), default=default_service, return_dtype=pl.Float64
     ).to_numpy()
-    service = _column(f, "service_level")
+    service = column(f, "service_level")
     service = np.clip(np.where(np.isnan(service), by_class, service), 0.0, 0.999999)
     fill = f.get_column("service_measure").cast(pl.Utf8).fill_null("fill_rate").to_numpy()
     fill = fill.astype(str) != "cycle"
 
-    unit_cost = _column(f, "unit_cost")
-    order_cost = _column(f, "order_cost")
-    holding = _column(f, "holding_rate") * unit_cost
-    moq = np.nan_to_num(_column(f, "moq"))
-    pack = np.nan_to_num(_column(f, "pack_size"), nan=1.0)
-    max_order = _column(f, "max_order")
+    unit_cost = column(f, "unit_cost")
+    order_cost = column(f, "order_cost")
+    holding = column(f, "holding_rate") * unit_cost
+    moq = np.nan_to_num(column(f, "moq"))
+    pack = np.nan_to_num(column(f, "pack_size"), nan=1.0)
+    max_order = column(f, "max_order")
     max_order = np.where(np.isnan(max_order), np.inf, max_order)
-    shelf = _column(f, "shelf_life")
-    shelf = np.where(np.isnan(shelf), np.inf, shelf)
     integral = f.get_column("integral_units").cast(pl.Boolean).fill_null(True).to_numpy()
 
-    mean_p, sd_p = protection_moments(mu, sd, lt, lt_sd, review, mean_sd)
-    mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0, mean_sd)
-
-    economic = eoq(order_cost, holding, mu).quantity
-    base_q = mu * np.maximum(review, 1.0)
-    has_eoq = (order_cost > 0) & (holding > 0) & np.isfinite(economic)
-    raw_q = np.where(has_eoq, economic, base_q)
-    unit_price = unit_cost.copy()
-    breaks = _price_breaks(f)
-    if breaks is not None:
-        quantities, prices = breaks
-        priced = has_eoq & ~np.isnan(prices[:, 0])
-        if priced.any():
-            best = eoq_price_breaks(
-                order_cost[priced],
-                _column(f, "holding_rate")[priced],
-                mu[priced],
-                quantities[priced],
-                prices[priced],
-            )
-            raw_q[priced] = best.quantity
-            unit_price[priced] = best.unit_price
-    raw_q = np.where(integral, np.ceil(raw_q - 1e-9), raw_q)
-
-    # Continuous review protects the lead time only; the P/L split handles periodic review.
-    cont = ~periodic_review
-    level_mean_p = np.where(cont, mean_l, mean_p)
-    level_sd_p = np.where(cont, sd_l, sd_p)
-    level_mean_l = np.where(cont, 0.0, mean_l)
-    level_sd_l = np.where(cont, 0.0, sd_l)
-    count = is_count_demand(level_mean_p, integral)
-    # The demand per cycle is what one order brings in: Q after MOQ and pack rounding.
-    ordered = round_order_quantity(raw_q, moq, pack, max_order).quantity
-    cycle_demand = np.where(policy == "periodic", mu * review, np.maximum(ordered, mu * review))
-    allowed = np.where(fill, (1.0 - service) * cycle_demand, np.inf)
-    alpha = np.where(fill, 0.0, service)
     buffered = np.isin(policy, BUFFERED)
-    level = np.zeros(len(f))
-    if buffered.any():
-        idx = np.nonzero(buffered)
-        level[idx] = buffer_levels(
-            level_mean_p[idx],
-            level_sd_p[idx],
-            level_mean_l[idx],
-            level_sd_l[idx],
-            allowed[idx],
-            alpha[idx],
-            count[idx],
-        )
-    level = np.where(integral & ~count, np.ceil(level - 1e-9), level)
-    level = np.maximum(level, 0.0)
+    cover = shelf_life_level(mu, lt, shelf)
+    cover = np.where(integral & np.isfinite(cover), np.floor(cover + 1e-9), cover)
+    costs = _Costs(unit_cost, order_cost, holding, column(f, "holding_rate"), price_breaks(f))
+    demand = _Demand(mu, sd, mean_sd, lt, lt_sd, integral)
+    sized = _size(demand, costs, review, policy, fill, service, moq, pack, max_order, shelf)
+    # Where a review as long as the shelf life leaves no room for the safety stock, review
+    # more often (at most daily) so that the order plus the buffer sell before they expire.
+    day = 1.0 / period_days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roomy = shelf - (sized.level - sized.level_mean_p) / mu
+    roomy = np.maximum(np.floor(np.nan_to_num(roomy) / day + 1e-9) * day, day)  # whole days
+    again = buffered & periodic_review & (sized.level > cover) & (roomy < review) & (mu > 0)
+    if again.any():
+        review = np.where(again, roomy, review)
+        review_shortened |= again
+        sized = _size(demand, costs, review, policy, fill, service, moq, pack, max_order, shelf)
+    mean_p, sd_p, level, count = sized.mean_p, sized.sd_p, sized.level, sized.count
+    level_mean_p, level_sd_p = sized.level_mean_p, sized.level_sd_p
+    raw_q, unit_price = sized.raw_q, sized.unit_price
+    # No level holds more than sells before it expires: S ≤ μ_d·(L + T), whole units down.
+    needed = level.copy()
+    level_capped = buffered & (level > cover)
+    level = np.minimum(level, cover)
     safety = np.where(buffered, level - level_mean_p, 0.0)
 
-    cap = np.minimum(max_order, shelf_life_cap(mu, shelf, np.maximum(safety, 0.0)))
-    rounded = round_order_quantity(raw_q, moq, pack, cap)
+    # For (s, Q) and (s, S) the order on top of s is what the cover leaves: Q ≤ μ_d·T − SS.
+    room = np.where(policy == "periodic", np.inf, np.maximum(cover - level, 0.0))
+    rounded = round_order_quantity(raw_q, moq, pack, np.minimum(max_order, room))
     q = rounded.quantity
 
-    container = _column(f, "container_size")
+    container = column(f, "container_size")
     container = np.where(np.isnan(container) | (container <= 0), np.maximum(q, 1.0), container)
-    loop = kanban_cards(mu, lt, container, _column(f, "kanban_safety"))
+    loop = kanban_cards(mu, lt, container, column(f, "kanban_safety"))
     is_kanban = policy == "kanban"
-    cards = np.where(is_kanban, loop.cards, np.nan)
+    kanban_needed = loop.cards * loop.container_size
+    most_cards = np.maximum(np.floor(cover / loop.container_size + 1e-9), 1.0)
+    kanban_capped = is_kanban & (loop.cards > most_cards)
+    loop_cards = np.where(kanban_capped, most_cards, loop.cards)
+    cards = np.where(is_kanban, loop_cards, np.nan)
 
     reorder = np.select(
         [is_kanban, buffered],
-        [(loop.cards - 1.0) * loop.container_size, level],
+        [(loop_cards - 1.0) * loop.container_size, level],
         default=0.0,
     )
     up_to = np.select(
         [is_kanban, policy == "periodic", buffered],
-        [loop.cards * loop.container_size, level, level + q],
+        [loop_cards * loop.container_size, level, level + q],
         default=0.0,
     )
     q = np.where(is_kanban, loop.container_size, q)
-    safety = np.where(is_kanban, loop.cards * loop.container_size - mu * lt, safety)
+    safety = np.where(is_kanban, loop_cards * loop.container_size - mu * lt, safety)
+    needed = np.where(is_kanban, kanban_needed, needed)
+    shelf_capped = level_capped | kanban_capped
 
     no_buffer = np.isin(policy, NO_BUFFER)
-    wait = _column(f, "customer_wait")
+    wait = column(f, "customer_wait")
     fits = lead_time_fits(lt, lt_sd, np.nan_to_num(wait, nan=-np.inf))
     distribution = np.where(
         buffered,
@@ -337,6 +353,7 @@ def plan_policies(
         pl.Series("order_quantity", np.where(no_buffer, 0.0, q)),
         pl.Series("kanban_cards", cards).fill_nan(None),
         pl.Series("order_capped", rounded.capped & ~no_buffer),
+        pl.Series("shelf_life_capped", shelf_capped),
         pl.Series("unit_price", unit_price),
         pl.Series("lead_time_ok", fits)
         .to_frame()
@@ -348,156 +365,10 @@ def plan_policies(
         .to_series(),
         pl.Series("_fill", fill),
         pl.Series("_review", review),
+        pl.Series("_review_shortened", review_shortened),
+        pl.Series("_needed", needed),
+        pl.Series("_shelf", shelf),
     )
-    return out.with_columns(explanation(period_days)).drop("_fill", "_review")
-
-
-POSITION_COLUMNS: Final = ("item", "location", "on_hand", "open_supply", "reserved")
-
-
-def suggest_orders(
-    plan: pl.DataFrame,
-    position: pl.DataFrame,
-    *,
-    today: dt.date,
-    period_days: float = 1.0,
-) -> pl.DataFrame:
-    """What to order now, how much, and by when, per item-location.
-
-    `plan` is the output of `plan_policies`; `position` has `item`, `location`, `on_hand`,
-    `open_supply` (ordered, not received), `reserved` (promised to customer orders), and
-    optionally `forecast_demand` (forecast over the protection interval; default the plan's
-    `lead_time_demand_mean`) and `due` (make/buy-to-order: earliest customer due date).
-
-    Net requirement (MRP netting; Silver, Pyke & Thomas 2017, §15.3):
-    position = on hand + open supply − reserved, net = position − forecast over the
-    protection interval. For buffered policies and kanban an order is suggested when the
-    position is below the reorder point: quantity = order-up-to − position, rounded to MOQ
-    and pack (for kanban, whole containers). Make/buy-to-order items order exactly what the
-    customer orders need beyond stock and open supply: (reserved − on hand − open supply)⁺.
-
-    Dates, just in time: the need date is when the projected position falls to the safety
-    stock, today + (position − SS)/μ_d periods (the due date for make/buy-to-order); the
-    order-by date is need date − lead time, and an order-by date in the past becomes today
-    (a review found the position already below the reorder point). `late` is set when even
-    an order placed today arrives after the projected stock-out (position / μ_d < lead time;
-    for make/buy-to-order, when due − lead time has passed): expedite or accept a short gap.
-
-    Returns `item`, `location`, `policy`, `position`, `net_requirement`,
-    `suggested_quantity`, `need_date`, `order_by`, `late`, `explanation`; only rows with a
-    positive suggested quantity.
-    """
-    missing = [c for c in POSITION_COLUMNS if c not in position.columns]
-    if missing:
-        raise PlanInputError(f"position frame is missing column(s): {', '.join(missing)}")
-    cols = [
-        "item",
-        "location",
-        "policy",
-        "demand_mean",
-        "lead_time_mean",
-        "lead_time_demand_mean",
-        "safety_stock",
-        "reorder_point",
-        "order_up_to",
-        "order_quantity",
-        "moq",
-        "pack_size",
-        "max_order",
-    ]
-    joined = plan.select(cols).join(position, on=["item", "location"], how="inner", validate="1:1")
-    if "forecast_demand" not in joined.columns:
-        joined = joined.with_columns(pl.col("lead_time_demand_mean").alias("forecast_demand"))
-    if "due" not in joined.columns:
-        joined = joined.with_columns(pl.lit(None, dtype=pl.Date).alias("due"))
-
-    pos = _column(joined, "on_hand") + _column(joined, "open_supply") - _column(joined, "reserved")
-    policy = joined.get_column("policy").to_numpy().astype(str)
-    mto = np.isin(policy, NO_BUFFER)
-    kanban = policy == "kanban"
-    reorder = _column(joined, "reorder_point")
-    up_to = _column(joined, "order_up_to")
-    container = np.maximum(_column(joined, "order_quantity"), 1e-9)
-    mu = _column(joined, "demand_mean")
-    lead = _column(joined, "lead_time_mean")
-    safety = _column(joined, "safety_stock")
-
-    trigger = pos < reorder - 1e-9
-    need = np.where(trigger, up_to - pos, 0.0)
-    need = np.where(kanban & trigger, np.ceil((up_to - pos) / container - 1e-9) * container, need)
-    need = np.where(mto, np.maximum(-pos, 0.0), need)
-    rounded = round_order_quantity(
-        need,
-        np.where(kanban, 0.0, _column(joined, "moq")),
-        np.where(kanban, container, _column(joined, "pack_size")),
-        _column(joined, "max_order"),
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        periods_to_need = np.where(mu > 0, (pos - np.maximum(safety, 0.0)) / mu, np.inf)
-    periods_to_need = np.where(mto, 0.0, np.clip(periods_to_need, 0.0, 3650.0 / period_days))
-    need_days = np.round(periods_to_need * period_days)
-    lead_days = np.round(lead * period_days)
-    slack_days = np.round((periods_to_need - lead) * period_days)
-    start = pl.lit(today, dtype=pl.Date)
-    out = joined.with_columns(
-        pl.Series("position", pos),
-        pl.Series("net_requirement", pos - _column(joined, "forecast_demand")),
-        pl.Series("suggested_quantity", rounded.quantity),
-        pl.Series("_need_days", need_days.astype(np.int64)),
-        pl.Series("_lead_days", lead_days.astype(np.int64)),
-        pl.Series("_slack_days", slack_days.astype(np.int64)),
-    ).with_columns(
-        pl.coalesce(pl.col("due"), start + pl.duration(days=pl.col("_need_days"))).alias(
-            "need_date"
-        ),
-        pl.when(pl.col("due").is_null())
-        .then(start + pl.duration(days=pl.col("_slack_days")))
-        .otherwise(pl.col("due") - pl.duration(days=pl.col("_lead_days")))
-        .alias("_order_by"),
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stockout_days = np.where(mu > 0, np.maximum(pos, 0.0) / mu, np.inf) * period_days
-    runs_out_first = np.where(mto, lead_days > 0, stockout_days < lead_days)
-    out = out.with_columns(
-        (
-            pl.when(pl.col("due").is_null())
-            .then(pl.Series("_runs_out", runs_out_first))
-            .otherwise(pl.col("_order_by") < start)
-        ).alias("late"),
-        pl.max_horizontal(pl.col("_order_by"), start).alias("order_by"),
-    )
-    reason = (
-        pl.when(pl.col("policy").is_in(list(NO_BUFFER)))
-        .then(
-            pl.format(
-                "customer orders need {} beyond stock and open supply",
-                number("suggested_quantity"),
-            )
-        )
-        .otherwise(
-            pl.format(
-                "position {} is below the reorder point {}: order up to {}, {} after rounding",
-                number("position"),
-                number("reorder_point"),
-                number("order_up_to"),
-                number("suggested_quantity"),
-            )
-        )
-    )
-    late_note = (
-        pl.when(pl.col("late"))
-        .then(pl.lit("; late: stock runs out before an order placed today arrives, expedite"))
-        .otherwise(pl.lit(""))
-    )
-    return out.filter(pl.col("suggested_quantity") > 0).select(
-        "item",
-        "location",
-        "policy",
-        "position",
-        "net_requirement",
-        "suggested_quantity",
-        "need_date",
-        "order_by",
-        "late",
-        pl.format("{}{}", reason, late_note).alias("explanation"),
+    return out.with_columns(explanation(period_days)).drop(
+        "_fill", "_review", "_review_shortened", "_needed", "_shelf"
     )

@@ -88,20 +88,22 @@ def kanban_cards(
     return KanbanLoop(cards=cards, container_size=size)
 
 
-def shelf_life_cap(
-    demand_rate: npt.ArrayLike, shelf_life: npt.ArrayLike, safety_stock: npt.ArrayLike = 0.0
+def shelf_life_level(
+    demand_rate: npt.ArrayLike, lead_time: npt.ArrayLike, shelf_life: npt.ArrayLike
 ) -> FloatArray:
-    """Most one order may bring in and still sell before it expires.
+    """Highest order-up-to level whose stock still sells before it expires: S ≤ D·(L + T).
 
-    With first-expired-first-out picking, a receipt sells within its shelf life T (periods,
-    counted from receipt) only if Q ≤ D·T − SS: the safety stock SS sits on the shelf
-    ahead of it and is, on average, what is left when the lot ages out (Silver, Pyke &
-    Thomas 2017, §5.7 "limited shelf life"). Never negative; T = ∞ means no cap.
+    An order placed when the inventory position is raised to S arrives L periods later with
+    the position down by the lead-time demand, so S − D·L is on hand after the receipt. With
+    first-expired-first-out picking that stock sells within the shelf life T (periods,
+    counted from receipt) only if S − D·L ≤ D·T (Silver, Pyke & Thomas 2017, §5.7 "limited
+    shelf life": the same bound as Q ≤ D·T − SS for an order quantity Q on top of a safety
+    stock SS, since S = D·L + SS + Q). Never negative; T = ∞ means no cap.
     """
-    d, t, ss = np.broadcast_arrays(_f(demand_rate), _f(shelf_life), _f(safety_stock))
+    d, lt, t = np.broadcast_arrays(_f(demand_rate), _f(lead_time), _f(shelf_life))
     finite = np.isfinite(t)
     cap = np.full(d.shape, np.inf)
-    cap[finite] = np.maximum(d[finite] * t[finite] - np.maximum(ss[finite], 0.0), 0.0)
+    cap[finite] = np.maximum(d[finite] * (np.maximum(lt[finite], 0.0) + t[finite]), 0.0)
     return cap
 
 
