@@ -83,6 +83,27 @@ def test_simulate_runs_the_baseline_and_cycle_service(files):
     assert figures["measure"] == "cycle_service"
 
 
+def test_one_catalogue_target_reports_the_money_saved(files):
+    demand, items = files
+    _rewrite(
+        items, lambda f: f.with_columns(unit_cost=pl.Series([str(3.0 * 4**i) for i in range(12)]))
+    )
+    args = ["--demand", str(demand), "--items", str(items), "--service-level", "0.95"]
+    result = _run(*args, "--fill-rate", "--catalog-target")
+    assert result.exit_code == 0, result.output
+    assert "One 95.0% target per item" in result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["catalog_target"] is True
+    assert figures["saving"] == pytest.approx(
+        1 - figures["catalog_average_on_hand_value"] / figures["per_item_average_on_hand_value"],
+        abs=1e-5,
+    )
+    assert figures["saving_value"] > 0
+    refused = _run(*args, "--catalog-target")
+    assert refused.exit_code == 2
+    assert "--fill-rate" in refused.output
+
+
 def _rewrite(path: Path, change) -> None:
     change(pl.read_csv(path, infer_schema_length=0)).write_csv(path)
 

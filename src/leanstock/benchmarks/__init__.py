@@ -22,6 +22,7 @@ class BenchOptions:
     thorough: bool = False
     engine: str = "local"
     scheduler: str | None = None
+    catalog_target: bool = False
 
 
 def peak_memory_mb() -> float:

@@ -16,7 +16,11 @@ from leanstock.planning.policy import (
     poisson_loss,
     protection_moments,
 )
-from leanstock.planning.policy.distributions import standard_normal_loss_inverse
+from leanstock.planning.policy.distributions import (
+    count_loss,
+    count_losses,
+    standard_normal_loss_inverse,
+)
 
 
 def _brute_loss(dist, level):
@@ -111,3 +115,11 @@ def test_higher_service_never_lowers_the_level(mean, dispersion, low, step):
 
 def test_an_item_without_demand_needs_no_buffer():
     assert count_levels(0.0, 0.0, 0.0, 0.0, 0.0, 0.99) == 0.0
+
+
+def test_count_losses_at_every_level_match_the_closed_form():
+    mean = np.array([0.0, 0.3, 3.0, 20.0, 45.0])
+    var = np.array([0.0, 0.9, 3.0, 200.0, 46.0])
+    every = count_losses(mean, var, 300)
+    closed = count_loss(np.arange(301)[None, :], mean[:, None], var[:, None])
+    np.testing.assert_allclose(every, closed, atol=1e-9)

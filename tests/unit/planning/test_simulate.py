@@ -17,6 +17,7 @@ from leanstock.planning.simulate import (
     PlannerPolicy,
     ReviewState,
     SimulationInputError,
+    compare_catalog_target,
     prepare_history,
     simulate,
     simulate_history,
@@ -380,3 +381,14 @@ def test_named_policies_run_over_a_prepared_history():
         result = simulate_history(full, policy=policy, fill_rate=True)
         assert result.fill_rate == 1.0
         assert result.periods == 6
+
+
+def test_one_catalogue_target_meets_the_fill_with_less_money_in_stock():
+    sales, items = _generated("steady", seed=11, n=200, periods=104)
+    history = prepare_history(sales, items.with_columns(lead_time=pl.lit(2)))
+    comparison = compare_catalog_target(history, service_level=0.95)
+    assert comparison.catalog.fill_rate == pytest.approx(0.95, abs=0.01)
+    assert comparison.per_item.fill_rate == pytest.approx(0.95, abs=0.01)
+    assert comparison.saving > 0.1
+    with pytest.raises(ValueError, match="fill rate"):
+        simulate_history(history, catalog_target=True)

@@ -47,3 +47,20 @@ def test_plan_bench_through_the_cli_ends_with_json():
     assert figures["item_locations"] == 5000
     assert figures["within_bar"] is True
     assert plan_bench.BAR_SECONDS == 10.0
+
+
+@pytest.mark.slow
+def test_catalog_target_bench_ends_with_fill_value_and_saving():
+    result = CliRunner().invoke(app, ["bench", "policy", "--quick", "--catalog-target"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["mode"] == "catalog_target"
+    assert figures["saving"] == pytest.approx(
+        1 - figures["stock_value"] / figures["per_item_stock_value"], abs=1e-5
+    )
+    assert 0.9 < figures["fill_rate"] <= 1.0
+
+
+def test_carparts_costs_are_drawn_the_same_every_run():
+    np.testing.assert_array_equal(policy_bench.part_costs(50), policy_bench.part_costs(50))
+    assert np.median(policy_bench.part_costs(20_000)) == pytest.approx(50.0, rel=0.05)

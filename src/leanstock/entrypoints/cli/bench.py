@@ -32,6 +32,10 @@ def bench(
     thorough: Annotated[bool, typer.Option(help="Include slow model families.")] = False,
     engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    catalog_target: Annotated[
+        bool,
+        typer.Option("--catalog-target", help="policy: one fill-rate target for the catalogue."),
+    ] = False,
 ) -> None:
     """Run benchmark NAME; its last output line is one JSON object of figures."""
     names = _available()
@@ -46,6 +50,7 @@ def bench(
         thorough=thorough,
         engine=engine,
         scheduler=scheduler,
+        catalog_target=catalog_target,
     )
     figures = module.run(options)
     print(json.dumps(figures, default=str))

@@ -13,8 +13,10 @@ from rich.table import Table
 
 from leanstock.entrypoints.cli.app import app, console, err_console
 from leanstock.planning.simulate import (
+    CatalogComparison,
     PreparedHistory,
     SimulationInputError,
+    compare_catalog_target,
     prepare_history,
     results_by_item,
     simulate_history,
@@ -86,6 +88,15 @@ def simulate(
         bool, typer.Option("--lost-sales", help="Lose unmet demand instead of backordering.")
     ] = False,
     top: Annotated[int, typer.Option(min=0, help="Items to show, by demand.")] = 15,
+    catalog_target: Annotated[
+        bool,
+        typer.Option(
+            "--catalog-target",
+            help="The service level is one fill rate for the whole catalogue (weighted by "
+            "demand), allocated over the items at the least stock value by each item's "
+            "unit_cost; also replays one target per item and reports the money saved.",
+        ),
+    ] = False,
 ) -> None:
     """Replay DEMAND under the policy, re-planning each period from the past only.
 
@@ -96,21 +107,40 @@ def simulate(
     except BadInput as error:
         err_console.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    comparison: CatalogComparison | None = None
     try:
-        result = simulate_history(
-            history,
-            policy=policy.value,
-            service_level=service_level,
-            fill_rate=fill_rate,
-            warmup_share=warmup,
-            backorders=not lost_sales,
-        )
+        if catalog_target:
+            if not fill_rate or policy == PolicyChoice.baseline:
+                raise ValueError(
+                    "--catalog-target allocates a fill rate over the planner's items: "
+                    "add --fill-rate and use --policy auto or periodic"
+                )
+            comparison = compare_catalog_target(
+                history,
+                policy=policy.value,
+                service_level=service_level,
+                warmup_share=warmup,
+                backorders=not lost_sales,
+            )
+            result = comparison.catalog
+        else:
+            result = simulate_history(
+                history,
+                policy=policy.value,
+                service_level=service_level,
+                fill_rate=fill_rate,
+                warmup_share=warmup,
+                backorders=not lost_sales,
+            )
     except ValueError as error:
         err_console.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
     per_item = results_by_item(result, history.item_ids).sort("demand", descending=True)
-    table = Table(title=f"Simulated {policy.value} policy, {result.periods} periods measured")
+    target = "one catalogue target, " if catalog_target else ""
+    table = Table(
+        title=f"Simulated {policy.value} policy, {target}{result.periods} periods measured"
+    )
     for name in (
         "item",
         "demand",
@@ -147,6 +177,15 @@ def simulate(
         str(overall["stockout_periods"]),
     )
     console.print(table)
+    if comparison is not None:
+        each = comparison.per_item
+        console.print(
+            f"One {service_level:.1%} target per item: fill {each.fill_rate:.1%}, stock "
+            f"value {each.average_value:,.2f}. One catalogue target: fill "
+            f"{result.fill_rate:.1%}, stock value {result.average_value:,.2f}, "
+            f"{each.average_value - result.average_value:,.2f} "
+            f"({comparison.saving:.1%}) less."
+        )
     console.print(
         f"Forecast fitting {result.forecast_seconds:.3f} s; simulation "
         f"{result.simulation_seconds:.3f} s ({overall['item_periods_per_second']:,} "
@@ -158,7 +197,9 @@ def simulate(
                 "policy": policy.value,
                 "service_level": service_level,
                 "measure": "fill_rate" if fill_rate else "cycle_service",
+                "catalog_target": catalog_target,
                 **overall,
+                **(comparison.overall() if comparison is not None else {}),
             }
         )
     )

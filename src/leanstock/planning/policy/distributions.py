@@ -174,6 +174,34 @@ def count_loss(level: npt.ArrayLike, mean: npt.ArrayLike, var: npt.ArrayLike) ->
     return np.where(s < 0, mu - s, np.maximum(loss, 0.0))
 
 
+def count_losses(mean: npt.ArrayLike, var: npt.ArrayLike, top: int) -> FloatArray:
+    """E[(X − S)⁺] for S = 0 … `top` (columns), one row per item, count distribution
+    matched to (μ, σ²).
+
+    All levels at once from the pmf recursion p(x + 1) = p(x)·(c₀ + c₁·x)/(x + 1) and
+    n(S + 1) = n(S) − (1 − F(S)), n(0) = μ (see `count_levels`); only arithmetic, so a
+    whole catalogue's curves cost one cumulative product and two cumulative sums.
+    """
+    mu = np.atleast_1d(_f(mean))
+    v = np.broadcast_to(_f(var), mu.shape)
+    disp, r, p = _count_parameters(mu, np.asarray(v, dtype=np.float64))
+    pmf0 = np.where(disp, np.exp(r * np.log(p)), np.exp(-mu))
+    c0 = np.where(disp, r * (1.0 - p), mu)
+    c1 = np.where(disp, 1.0 - p, 0.0)
+    x = np.arange(top, dtype=np.float64)
+    ratios = (c0[:, None] + c1[:, None] * x[None, :]) / (x[None, :] + 1.0)
+    pmf = np.empty((mu.size, top + 1))
+    pmf[:, 0] = 1.0
+    np.cumprod(ratios, axis=1, out=pmf[:, 1:])
+    pmf *= pmf0[:, None]
+    cdf = np.cumsum(pmf, axis=1)
+    loss = np.empty_like(pmf)
+    loss[:, 0] = mu
+    np.cumsum(1.0 - cdf[:, :-1], axis=1, out=loss[:, 1:])
+    loss[:, 1:] = mu[:, None] - loss[:, 1:]
+    return np.maximum(np.where(mu[:, None] > 0, loss, 0.0), 0.0)
+
+
 def count_levels(
     mean_p: npt.ArrayLike,
     var_p: npt.ArrayLike,

@@ -22,8 +22,10 @@ from leanstock.planning.simulate.forecasters import (
 )
 from leanstock.planning.simulate.history import (
     POLICY_CHOICES,
+    CatalogComparison,
     PreparedHistory,
     SimulationInputError,
+    compare_catalog_target,
     prepare_history,
     results_by_item,
     simulate_history,
@@ -40,6 +42,7 @@ from leanstock.planning.simulate.replay import SimulationResult, simulate
 __all__ = [
     "POLICY_CHOICES",
     "BaseStockPolicy",
+    "CatalogComparison",
     "ExponentialForecaster",
     "Forecast",
     "ForecastFunction",
@@ -53,6 +56,7 @@ __all__ = [
     "ReviewState",
     "SimulationInputError",
     "SimulationResult",
+    "compare_catalog_target",
     "prepare_history",
     "results_by_item",
     "simulate",

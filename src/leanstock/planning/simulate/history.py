@@ -182,6 +182,7 @@ def simulate_history(
     warmup_share: float = 0.5,
     backorders: bool = True,
     forecaster: Forecaster | ForecastFunction | None = None,
+    catalog_target: bool = False,
 ) -> SimulationResult:
     """Run one of the named policies over a prepared history.
 
@@ -191,8 +192,15 @@ def simulate_history(
     - "baseline": `BaseStockPolicy` with z = Φ⁻¹(service level) on the plain history mean
       and standard deviation.
 
-    `warmup_share` of the periods is warm-up (fitting only).
+    `warmup_share` of the periods is warm-up (fitting only). With `catalog_target` the
+    service level is one fill-rate target for the whole catalogue, weighted by demand, and
+    the planner's per-item targets are allocated to it at the least stock value
+    (`PlannerPolicy.catalog_target`).
     """
+    if catalog_target and not fill_rate:
+        raise ValueError("a catalogue target is a fill rate: add --fill-rate")
+    if catalog_target and policy == "baseline":
+        raise ValueError("a catalogue target allocates the planner's targets: use auto or periodic")
     if policy not in POLICY_CHOICES:
         raise ValueError(f"policy must be one of {POLICY_CHOICES}, not {policy!r}")
     if not 0.0 < service_level < 1.0:
@@ -217,7 +225,12 @@ def simulate_history(
                 order_cost=np.zeros(n),
                 holding_rate=np.zeros(n),
             )
-        chosen = PlannerPolicy(items, np.full(n, service_level), fill_rate=fill_rate)
+        chosen = PlannerPolicy(
+            items,
+            np.full(n, service_level),
+            fill_rate=fill_rate,
+            catalog_target=service_level if catalog_target else None,
+        )
     return simulate(
         history.demand,
         items,
@@ -243,3 +256,55 @@ def results_by_item(result: SimulationResult, item_ids: list[str]) -> pl.DataFra
             "stockout_periods": result.stockout_periods,
         }
     ).with_columns(pl.col("fill_rate").fill_nan(None))
+
+
+@dataclass(frozen=True)
+class CatalogComparison:
+    """One catalogue target against one target per item, on the same replay."""
+
+    catalog: SimulationResult
+    per_item: SimulationResult
+
+    @property
+    def saving(self) -> float:
+        """Share of the average stock value saved by the catalogue target."""
+        per_item = self.per_item.average_value
+        return 1.0 - self.catalog.average_value / per_item if per_item > 0 else 0.0
+
+    def overall(self) -> dict[str, float]:
+        """The comparison's figures, JSON-ready."""
+        return {
+            "per_item_fill_rate": round(self.per_item.fill_rate, 6),
+            "per_item_average_on_hand_value": round(self.per_item.average_value, 4),
+            "catalog_fill_rate": round(self.catalog.fill_rate, 6),
+            "catalog_average_on_hand_value": round(self.catalog.average_value, 4),
+            "saving_value": round(self.per_item.average_value - self.catalog.average_value, 4),
+            "saving": round(self.saving, 6),
+        }
+
+
+def compare_catalog_target(
+    history: PreparedHistory,
+    *,
+    policy: str = "auto",
+    service_level: float = 0.95,
+    warmup_share: float = 0.5,
+    backorders: bool = True,
+    forecaster: Forecaster | ForecastFunction | None = None,
+) -> CatalogComparison:
+    """Replay the history with `service_level` as the catalogue's fill-rate target and as
+    every item's, and report both: the money the catalogue target saves."""
+
+    def run(catalog: bool) -> SimulationResult:
+        return simulate_history(
+            history,
+            policy=policy,
+            service_level=service_level,
+            fill_rate=True,
+            warmup_share=warmup_share,
+            backorders=backorders,
+            forecaster=forecaster,
+            catalog_target=catalog,
+        )
+
+    return CatalogComparison(catalog=run(True), per_item=run(False))

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from leanstock.planning.policy.catalog import ServiceAllocation, allocate_fill_rates
 from leanstock.planning.policy.classic import eoq
 from leanstock.planning.policy.distributions import (
     buffer_levels,
@@ -120,6 +121,11 @@ class PlannerPolicy:
     Systems*, §10.4). Per-item targets keep their relative shape while demand the item
     models cannot foresee (a part's first ever order, a trend the mean lags) is made up for
     across the catalogue. Set the gain to 0 for the open-loop textbook policy.
+
+    Catalogue target: with `catalog_target` set, `service_level` is re-allocated at every
+    `reallocate_every`-th review from the current forecast by marginal analysis
+    (`policy.catalog.allocate_fill_rates`): per-item fill rates whose demand-weighted mean
+    is the target, at the least stock value. The feedback then holds that catalogue target.
     """
 
     items: Items
@@ -130,6 +136,10 @@ class PlannerPolicy:
     integral_units: bool = True
     feedback_gain: float = 0.5
     feedback_memory: float = 0.0
+    catalog_target: float | None = None
+    reallocate_every: int = 1
+    allocation: ServiceAllocation | None = field(default=None, init=False)
+    _allocated_at: int | None = field(default=None, init=False)
     _log_scale: float = field(default=0.0, init=False)
     _last_period: int = field(default=-1, init=False)
     _seen: tuple[float, float, int, int] = field(default=(0.0, 0.0, 0, 0), init=False)
@@ -137,11 +147,17 @@ class PlannerPolicy:
     _error: float = field(default=0.0, init=False)
 
     def start(self) -> None:
+        self.allocation = None
+        self._allocated_at = None
         self._log_scale = 0.0
         self._last_period = -1
         self._seen = (0.0, 0.0, 0, 0)
         self._exposure = (0.0, 0.0)
         self._error = 0.0
+
+    def __post_init__(self) -> None:
+        if self.catalog_target is not None and not self.fill_rate:
+            raise ValueError("a catalogue target is a fill rate: set fill_rate=True")
 
     def _learn(self, state: ReviewState, mean: FloatArray) -> None:
         """One step of the service feedback from the latest period's outcome."""
@@ -158,9 +174,11 @@ class PlannerPolicy:
         self._exposure = (total + exposed, count + 1.0)
         if total + exposed <= 0:
             return
-        short = 1.0 - self.service_level
         weights = mean if self.fill_rate and mean.sum() > 0 else np.ones_like(mean)
-        target = float(np.average(short, weights=weights))
+        if self.catalog_target is not None:
+            target = 1.0 - self.catalog_target
+        else:
+            target = float(np.average(1.0 - self.service_level, weights=weights))
         interval = self.items.lead_time + self.review_period
         delay = max(float(np.average(interval, weights=weights)), 1.0)
         typical = (total + exposed) / (count + 1.0)
@@ -177,10 +195,6 @@ class PlannerPolicy:
         mu = np.maximum(forecast.mean, 0.0)
         sd = np.maximum(forecast.sd, 0.0)
         mean_sd = np.zeros_like(mu) if forecast.mean_sd is None else forecast.mean_sd
-        if self.feedback_gain > 0 and state.period != self._last_period:
-            self._learn(state, mu)
-        self._last_period = state.period
-        scale = math.exp(self._log_scale)
         lt = items.lead_time.astype(np.float64)
         lt_sd = self.lead_time_sd if self.lead_time_sd is not None else np.zeros_like(lt)
         review = self.review_period
@@ -198,6 +212,33 @@ class PlannerPolicy:
             cycle = np.where(has_eoq, np.maximum(q, mu * review), mu * review)
         else:
             q = cycle = mu * review
+        if self.feedback_gain > 0 and state.period != self._last_period:
+            self._learn(state, mu)
+        self._last_period = state.period
+        scale = math.exp(self._log_scale)
+        if self.catalog_target is not None:
+            # The feedback tightens or loosens the catalogue target the allocation aims at,
+            # so that the per-item targets keep the shape marginal analysis gave them.
+            due = self._allocated_at is None or (
+                state.period - self._allocated_at >= self.reallocate_every
+            )
+            if due:
+                aim = 1.0 - (1.0 - self.catalog_target) * scale
+                self.allocation = allocate_fill_rates(
+                    mu,
+                    mean_p,
+                    sd_p,
+                    mean_l,
+                    sd_l,
+                    cycle,
+                    review,
+                    items.unit_cost,
+                    count,
+                    min(max(aim, 1e-6), 1.0 - 1e-6),
+                )
+                self.service_level = self.allocation.service
+                self._allocated_at = state.period
+            scale = 1.0
         if self.fill_rate:
             shortfall = np.clip((1.0 - self.service_level) * scale, 0.0, 0.999999)
             allowed = shortfall * cycle
