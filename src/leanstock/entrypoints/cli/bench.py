@@ -15,7 +15,12 @@ from leanstock.entrypoints.cli.app import app, err_console
 
 
 def _available() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.ispkg)
+    """Benchmark names: the modules of `leanstock.benchmarks`, with `-` for `_` (what-if)."""
+    return sorted(
+        m.name.replace("_", "-")
+        for m in pkgutil.iter_modules(benchmarks.__path__)
+        if not m.ispkg and not m.name.startswith("_")
+    )
 
 
 @app.command()
@@ -42,7 +47,7 @@ def bench(
     if name not in names:
         err_console.print(f"[red]Unknown benchmark {name!r}.[/] Available: {', '.join(names)}")
         raise typer.Exit(2)
-    module = importlib.import_module(f"leanstock.benchmarks.{name}")
+    module = importlib.import_module(f"leanstock.benchmarks.{name.replace('-', '_')}")
     options = BenchOptions(
         quick=quick,
         data=data,

@@ -37,7 +37,7 @@ from leanstock.planning.simulate.policies import (
     Policy,
     ReviewState,
 )
-from leanstock.planning.simulate.replay import SimulationResult, simulate
+from leanstock.planning.simulate.replay import SimulationResult, Supply, simulate
 
 __all__ = [
     "POLICY_CHOICES",
@@ -56,6 +56,7 @@ __all__ = [
     "ReviewState",
     "SimulationInputError",
     "SimulationResult",
+    "Supply",
     "compare_catalog_target",
     "prepare_history",
     "results_by_item",

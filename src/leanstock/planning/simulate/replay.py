@@ -46,6 +46,38 @@ from leanstock.planning.simulate.policies import Items, Policy, ReviewState
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Supply:
+    """How supply really behaves from period `start` on, where it departs from the plan.
+
+    The policy keeps planning with the items' own lead times; orders placed at or after
+    `start` arrive after `lead_time` instead (None: as planned), each one `late_by` periods
+    later still with probability `late_share` (a supplier's on-time rate falling), drawn
+    with `seed` so that two replays see the same late orders. `stopped` items get nothing:
+    their orders are not placed.
+    """
+
+    start: int = 0
+    lead_time: IntArray | None = None
+    late_share: FloatArray | None = None
+    late_by: IntArray | None = None
+    stopped: BoolArray | None = None
+    seed: int = 0
+
+    def offsets(self, planned: IntArray) -> tuple[IntArray, IntArray, FloatArray, BoolArray]:
+        """(arrival offset without lateness, extra periods when late, chance of being late,
+        stopped) per item, for orders from `start` on."""
+        n = planned.shape[0]
+        lead = planned if self.lead_time is None else np.asarray(self.lead_time, dtype=np.int64)
+        late = np.zeros(n, dtype=np.int64) if self.late_by is None else self.late_by
+        share = np.zeros(n) if self.late_share is None else self.late_share
+        stopped = np.zeros(n, dtype=np.bool_) if self.stopped is None else self.stopped
+        if np.any(lead < 0) or np.any(late < 0):
+            raise ValueError("lead times and delays must be ≥ 0")
+        return lead + 1, np.asarray(late, dtype=np.int64), np.asarray(share), stopped
 
 
 @dataclass(frozen=True)
@@ -68,6 +100,8 @@ class SimulationResult:
     forecast_seconds: float
     simulated_periods: int = 0
     """Periods played, burn-in included: what the replay's speed is measured on."""
+    ordered: FloatArray | None = None
+    """Units ordered per item over the measured periods."""
 
     @property
     def item_periods(self) -> int:
@@ -141,6 +175,7 @@ def simulate(
     warmup: int | None = None,
     burn_in: int | None = None,
     backorders: bool = True,
+    supply: Supply | None = None,
 ) -> SimulationResult:
     """Replay `demand` (items × periods) under `policy`; see the module docstring.
 
@@ -167,10 +202,15 @@ def simulate(
 
     started = time.perf_counter()
     forecast_seconds = 0.0
-    slots = int(items.lead_time.max(initial=0)) + 2
+    arrival_offset = items.lead_time + 1
+    actual, late_by, late_share, stopped = (supply or Supply()).offsets(items.lead_time)
+    draws = np.zeros((n, horizon), dtype=np.bool_)
+    if supply is not None:
+        draws = np.random.default_rng(supply.seed).random((n, horizon)) < late_share[:, None]
+    longest = int(max(arrival_offset.max(initial=0), (actual + late_by).max(initial=0)))
+    slots = longest + 1
     pipeline = np.zeros((n, slots))
     rows = np.arange(n)
-    arrival_offset = items.lead_time + 1
 
     tick = time.perf_counter()
     if isinstance(model, FunctionForecaster):
@@ -191,6 +231,7 @@ def simulate(
     total_served = np.zeros(n)
     on_hand_sum = np.zeros(n)
     orders = np.zeros(n, dtype=np.int64)
+    ordered = np.zeros(n)
     stockouts = np.zeros(n, dtype=np.int64)
     seen_demand = 0.0
     seen_served = 0.0
@@ -239,10 +280,15 @@ def simulate(
             continue
         need = np.where(below, up_to - position, 0.0)
         quantity = round_order_quantity(need, items.moq, items.pack_size).quantity
+        offset = arrival_offset
+        if supply is not None and t >= supply.start:
+            quantity = np.where(stopped, 0.0, quantity)
+            offset = actual + np.where(draws[:, t], late_by, 0)
         placed = quantity > 0
         if t >= warmup:
             orders += placed
-        pipeline[rows, (t + arrival_offset) % slots] += quantity
+            ordered += quantity
+        pipeline[rows, (t + offset) % slots] += quantity
         on_order += quantity
 
     return SimulationResult(
@@ -256,4 +302,5 @@ def simulate(
         seconds=time.perf_counter() - started,
         forecast_seconds=forecast_seconds,
         simulated_periods=horizon - burn_in,
+        ordered=ordered,
     )
