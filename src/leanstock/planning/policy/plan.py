@@ -281,9 +281,10 @@ def plan_policies(
     # Where a review as long as the shelf life leaves no room for the safety stock, review
     # more often (at most daily) so that the order plus the buffer sell before they expire.
     day = 1.0 / period_days
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         roomy = shelf - (sized.level - sized.level_mean_p) / mu
-    roomy = np.maximum(np.floor(np.nan_to_num(roomy) / day + 1e-9) * day, day)  # whole days
+        whole_days = np.floor(roomy / day + 1e-9) * day
+    roomy = np.where(np.isfinite(roomy), np.maximum(whole_days, day), np.inf)
     again = buffered & periodic_review & (sized.level > cover) & (roomy < review) & (mu > 0)
     if again.any():
         review = np.where(again, roomy, review)
