@@ -98,3 +98,26 @@ class LotExpired(Conflict):
 
 class InvalidTransition(Conflict):
     title = "Not allowed in this state"
+
+
+class NotAuthenticated(DomainError):
+    """No credentials, or ones that are not (or no longer) valid: 401."""
+
+    title = "Not signed in"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this: 403. Never used for objects they may not see
+    (those are `NotFound`, so ids do not leak)."""
+
+    title = "Not allowed"
+
+
+class TooManyAttempts(DomainError):
+    """Sign-in refused for a while after repeated failures: 429 with Retry-After."""
+
+    title = "Too many failed sign-ins"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.", None)
+        self.retry_after = retry_after

@@ -1,0 +1,210 @@
+"""Who may do what: roles, their permissions, and the principal a piece of work runs as.
+
+The role → permission table below is the one place a role's reach is written down. Entry points
+check a permission at the door (`actor.require("purchase:acknowledge")`); objects bound to a
+location or a supplier are narrowed by `sees_location` / `sees_supplier`, so a foreign object
+answers exactly as a missing one does (DESIGN.md, "Who may do what").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from leanstock.domain.errors import Forbidden, NotFound
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    BUYER = "buyer"
+    WAREHOUSE = "warehouse"
+    VIEWER = "viewer"
+    SUPPLIER = "supplier"
+
+
+class Scope(StrEnum):
+    """What an API token may do of what its user may: everything, or only reading."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+# Every user, whatever the role: see and change their own account and tokens.
+_SELF = frozenset({"account:read", "account:self", "token:read", "token:write"})
+_READ_BUSINESS = frozenset(
+    {
+        "catalog:read",
+        "stock:read",
+        "sales:read",
+        "purchase:read",
+        "production:read",
+        "transfer:read",
+        "supplier:read",
+        "forecast:read",
+        "plan:read",
+    }
+)
+_BUYER = frozenset(
+    {
+        "purchase:write",
+        "purchase:acknowledge",
+        "purchase:ship_notice",
+        "supplier:write",
+        "production:write",
+        "transfer:write",
+        "forecast:run",
+        "forecast:write",
+        "plan:run",
+        "plan:edit",
+    }
+)
+_WAREHOUSE = frozenset(
+    {
+        "stock:write",
+        "sales:ship",
+        "purchase:receive",
+        "production:execute",
+        "transfer:execute",
+    }
+)
+_MANAGER = frozenset(
+    {
+        "catalog:write",
+        "reservation:write",
+        "sales:write",
+        "purchase:release",
+        "production:release",
+        "plan:approve",
+        "plan:release",
+        "audit:read",
+    }
+)
+_OWNER = frozenset({"user:read", "user:write"})
+
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.OWNER: _SELF | _READ_BUSINESS | _BUYER | _WAREHOUSE | _MANAGER | _OWNER,
+    Role.MANAGER: _SELF | _READ_BUSINESS | _BUYER | _WAREHOUSE | _MANAGER,
+    Role.BUYER: _SELF | _READ_BUSINESS | _BUYER,
+    Role.WAREHOUSE: _SELF | _READ_BUSINESS | _WAREHOUSE,
+    Role.VIEWER: _SELF | _READ_BUSINESS,
+    # Only its own purchase orders: read them, acknowledge, announce and deliver drop-ships.
+    Role.SUPPLIER: _SELF
+    | frozenset(
+        {"purchase:read", "purchase:acknowledge", "purchase:ship_notice", "purchase:deliver"}
+    ),
+}
+
+ALL_PERMISSIONS = frozenset().union(*PERMISSIONS.values())
+
+
+def reads_only(permission: str) -> bool:
+    """Whether a read-only token may use `permission`: it only reads."""
+    return permission.endswith(":read")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated principal: a user, through a session, a token or the command line.
+
+    `locations` limits a warehouse user to some location codes (None: every location);
+    `supplier` binds a supplier user to one supplier code. A token's `scope` can only narrow
+    what its user's role allows, never widen it.
+    """
+
+    user_id: int | None
+    email: str
+    role: Role
+    display_name: str = ""
+    scope: Scope = Scope.WRITE
+    locations: frozenset[str] | None = None
+    supplier: str | None = None
+    credential: str = ""
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        """Someone at the machine (the command line): the database is theirs already."""
+        return cls(None, name, Role.OWNER, name, credential="cli")
+
+    @property
+    def name(self) -> str:
+        """How the audit trail names the actor."""
+        return self.email
+
+    def can(self, permission: str) -> bool:
+        if permission not in PERMISSIONS[self.role]:
+            return False
+        return self.scope is Scope.WRITE or reads_only(permission)
+
+    def require(self, permission: str) -> None:
+        """Refuse (403) what the role, or a read-only token, may not do."""
+        if permission not in ALL_PERMISSIONS:
+            raise ValueError(f"Unknown permission {permission!r}")
+        if permission not in PERMISSIONS[self.role]:
+            raise Forbidden(
+                f"A {self.role.value} may not do this (it needs {permission!r}); "
+                "ask an owner for a role that may."
+            )
+        if not self.can(permission):
+            raise Forbidden(
+                f"This token is read-only; {permission!r} needs a token with the write scope."
+            )
+
+    def sees_location(self, code: str) -> bool:
+        return self.locations is None or code in self.locations
+
+    def require_location(self, code: str, field: str = "location") -> None:
+        """A location not granted is answered as one that does not exist."""
+        if not self.sees_location(code):
+            raise NotFound("location", code, field)
+
+    def sees_supplier(self, code: str) -> bool:
+        return self.role is not Role.SUPPLIER or self.supplier == code
+
+
+@dataclass
+class RequestContext:
+    """Who is acting and in which request, for whatever writes the audit trail.
+
+    Entry points set it once per request (or command) with `acting`; it is mutable so that
+    authentication, which runs after the request id is known, can fill in the actor, and
+    code running in worker threads (which get a copy of the context) sees the same object.
+    """
+
+    request_id: str | None = None
+    actor: Actor | None = None
+    address: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.name if self.actor is not None else "system"
+
+    @property
+    def credential(self) -> str | None:
+        return self.actor.credential if self.actor is not None else None
+
+
+_context: ContextVar[RequestContext | None] = ContextVar("leanstock_request", default=None)
+
+
+def current() -> RequestContext:
+    """The context of the work in progress (an empty one outside any request or command)."""
+    return _context.get() or RequestContext()
+
+
+def begin(context: RequestContext) -> None:
+    """Set the context for the rest of this thread's work (a command-line process)."""
+    _context.set(context)
+
+
+@contextmanager
+def acting(context: RequestContext) -> Iterator[RequestContext]:
+    token = _context.set(context)
+    try:
+        yield context
+    finally:
+        _context.reset(token)
