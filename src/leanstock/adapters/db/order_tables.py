@@ -214,13 +214,18 @@ outbox = Table(
     Column("published_at", Timestamp, nullable=True, index=True),
 )
 
+# Who changed what, append-only: the database refuses UPDATE and DELETE (migration 0006).
 audit_log = Table(
     "audit_log",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("actor", String(200), nullable=False),
+    Column("actor", String(254), nullable=False, index=True),
     Column("action", String(64), nullable=False),
-    Column("subject", String(64), nullable=False, index=True),
+    Column("subject", String(300), nullable=False, index=True),
     Column("changes", Text, nullable=False),
-    Column("created_at", Timestamp, nullable=False),
+    Column("created_at", Timestamp, nullable=False, index=True),
+    # The credential used (`token:lst_ab12cd34`, `session`, `cli`), the request and the client.
+    Column("credential", String(64), nullable=True),
+    Column("request_id", String(64), nullable=True, index=True),
+    Column("address", String(64), nullable=True),
 )

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.audit import stamp
 from leanstock.adapters.db.catalog import Stored
 from leanstock.adapters.db.catalog import _item as item_of
 from leanstock.adapters.db.ledger import Place
@@ -95,8 +96,10 @@ _PLACE_BY_CODE = select(t.locations.c.id, t.locations.c.kind, t.locations.c.allo
 _EVENT_AND_AUDIT = text(
     "WITH event AS (INSERT INTO outbox (event, subject, payload, created_at) "
     "VALUES (:event, :subject, :payload, :created_at)) "
-    "INSERT INTO audit_log (actor, action, subject, changes, created_at) "
-    "VALUES (:actor, :action, :subject, :changes, :created_at)"
+    "INSERT INTO audit_log "
+    "(actor, action, subject, changes, created_at, credential, request_id, address) "
+    "VALUES (:actor, :action, :subject, :changes, :created_at, :credential, :request_id, "
+    ":address)"
 )
 
 
@@ -137,6 +140,7 @@ class OrdersRepository:
         self.db.execute(
             _INSERT_AUDIT,
             {
+                **stamp(),
                 "actor": actor,
                 "action": action,
                 "subject": subject,
@@ -162,6 +166,7 @@ class OrdersRepository:
         self.db.execute(
             _EVENT_AND_AUDIT,
             {
+                **stamp(),
                 "event": name,
                 "subject": subject,
                 "payload": _json(payload),

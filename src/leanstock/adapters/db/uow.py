@@ -9,6 +9,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from leanstock.adapters.db.accounts import AccountsRepository
+from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.catalog import CatalogRepository
 from leanstock.adapters.db.ledger import LedgerRepository, Place
 from leanstock.adapters.db.orders import OrdersRepository
@@ -65,6 +67,8 @@ class UnitOfWork:
         self.ledger = LedgerRepository(self._connection)
         self.orders = OrdersRepository(self._connection)
         self.planning = PlanningRepository(self._connection)
+        self.accounts = AccountsRepository(self._connection)
+        self.audit = AuditRepository(self._connection)
         return self
 
     def __exit__(
