@@ -9,13 +9,18 @@ physical location ever runs short — the check `post` would make per operation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
+from typing import Any
 
+from leanstock.adapters.auth.credentials import new_password
 from leanstock.adapters.db.ledger import OperationRecord, Place, Posting
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.demo.generate import DemoBusiness, shortfalls
-from leanstock.domain.errors import Conflict, InvalidInput
+from leanstock.demo.catalog import SUPPLIERS
+from leanstock.demo.generate import WAREHOUSE, DemoBusiness, shortfalls
+from leanstock.domain.access import Actor, Role
+from leanstock.domain.errors import Conflict, InvalidInput, NotFound
+from leanstock.services import accounts, tokens
 from leanstock.services.order_history import record_order_history
 
 OPERATION = ("occurred_at", "kind", "reference", "partner", "reason")
@@ -105,3 +110,43 @@ def _places(uow: UnitOfWork, business: DemoBusiness) -> dict[str, Place]:
         stored = uow.catalog.location(code)
         places[code] = Place(stored.id, code, stored.value.may_go_negative)
     return places
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: Role
+    password: str
+    binding: str
+
+
+def demo_logins(uow: UnitOfWork) -> list[DemoLogin]:
+    """One demo user per role, each given a new random password on every call (only hashes
+    are stored, so the passwords can be shown only when they are set). The warehouse user
+    works at the central warehouse; the supplier user for the first supplier. The previous
+    demo tokens are revoked and the owner gets a new one: it is the `api` login."""
+    bindings: dict[Role, dict[str, Any]] = {
+        Role.WAREHOUSE: {"locations": [WAREHOUSE]},
+        Role.SUPPLIER: {"supplier": SUPPLIERS[0].code},
+    }
+    logins = []
+    for role in Role:
+        email = f"{role.value}@leanstock.example"
+        password = new_password()
+        binding = bindings.get(role, {})
+        try:
+            user_id = accounts.user_id_of(uow, email)
+        except NotFound:
+            user_id = accounts.create_user(uow, email, password, role, **binding).id
+        else:
+            accounts.update_user(uow, user_id, {"role": role, "active": True, **binding})
+            accounts.reset_password(uow, user_id, password)
+        where = ", ".join(f"{k}: {v[0] if isinstance(v, list) else v}" for k, v in binding.items())
+        logins.append(DemoLogin(email, role, password, where))
+    owner = accounts.user_id_of(uow, f"{Role.OWNER.value}@leanstock.example")
+    for old in tokens.list_tokens(uow, owner, limit=500).items:
+        if old.name == "demo" and old.status == "active":
+            tokens.revoke_token(uow, Actor.system("demo"), old.id)
+    made = tokens.create_token(uow, owner, "demo", lifetime=timedelta(days=30))
+    logins.append(DemoLogin(made.token.user, Role.OWNER, made.secret, "API token"))
+    return logins

@@ -1,0 +1,216 @@
+"""Sign-in, web sessions and API tokens: who a request comes from.
+
+Sign-in is throttled per account and per client address (`domain.accounts.Throttle`). Each
+attempt is counted *before* the password is checked, under a row lock, so a burst of parallel
+guesses is counted one after another and cannot slip past the limit; a success then takes its
+own count back. A locked key refuses at once (429 with Retry-After), without checking the
+password, so a right guess during a lock tells nothing. Every answer to a wrong email, a
+wrong password or a disabled user is the same: "Email or password is wrong."
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from leanstock.adapters.auth.credentials import digest, new_secret, same, token_prefix
+from leanstock.adapters.auth.passwords import passwords
+from leanstock.adapters.db.accounts import Credentials, ThrottleRow
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.access import Actor, Scope
+from leanstock.domain.accounts import ACCOUNT_THROTTLE, ADDRESS_THROTTLE, Throttle, User, subject
+from leanstock.domain.errors import NotAuthenticated, TooManyAttempts
+
+WRONG = "Email or password is wrong."
+INVALID_TOKEN = "The token is not valid: it is malformed, unknown, expired or revoked."
+SESSION_ENDED = "Your session has ended; sign in again."
+# Last use of a token or session is written at most this often, not on every request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def actor_of(user: User, credential: str, scope: Scope = Scope.WRITE) -> Actor:
+    return Actor(
+        user.id,
+        user.email,
+        user.role,
+        user.display_name,
+        scope,
+        user.locations,
+        user.supplier,
+        credential,
+    )
+
+
+def _keys(email: str, address: str | None) -> dict[str, Throttle]:
+    keys = {f"account:{email}": ACCOUNT_THROTTLE}
+    if address:
+        keys[f"address:{address[:64]}"] = ADDRESS_THROTTLE
+    return keys
+
+
+def _count_attempt(
+    uow: UnitOfWork, email: str, address: str | None, now: datetime
+) -> Credentials | None:
+    """Count one attempt against the account and the address, or refuse while either is
+    locked; then the user's credentials, if the email is known."""
+    keys = _keys(email, address)
+    with uow:
+        rows = uow.accounts.throttle(list(keys), now)
+        locked = max(
+            (r.locked_until for r in rows.values() if r.locked_until and r.locked_until > now),
+            default=None,
+        )
+        if locked is not None:
+            uow.audit.record(
+                "login_refused", subject(email), {"reason": "throttled"}, actor="anonymous"
+            )
+            uow.commit()
+            raise TooManyAttempts(max(1, math.ceil((locked - now).total_seconds())))
+        for key, row in rows.items():
+            rule = keys[key]
+            failures = (0 if now - row.last_failure_at > rule.forget else row.failures) + 1
+            lock = rule.lock(failures)
+            uow.accounts.put_throttle(ThrottleRow(key, failures, now, now + lock if lock else None))
+        found = uow.accounts.credentials(email)
+        uow.commit()
+    return found
+
+
+def _take_back(uow: UnitOfWork, email: str, address: str | None) -> None:
+    """After a success: the account starts afresh, the address loses this attempt's count."""
+    keys = _keys(email, address)
+    rows = uow.accounts.throttle(list(keys), datetime.now(UTC))
+    for key, row in rows.items():
+        if key.startswith("account:"):
+            uow.accounts.put_throttle(ThrottleRow(key, 0, row.last_failure_at, None))
+        else:
+            failures = max(row.failures - 1, 0)
+            keep = row.locked_until if failures >= keys[key].free else None
+            uow.accounts.put_throttle(ThrottleRow(key, failures, row.last_failure_at, keep))
+
+
+def verify(
+    uow: UnitOfWork, email: str, password: str, address: str | None, now: datetime | None = None
+) -> User | None:
+    """The active user with this email and password, or None; throttled and audited as a
+    sign-in (failures audited here, success left to the caller)."""
+    email = email.strip().lower()[:254]
+    found = _count_attempt(uow, email, address, _now(now))
+    ok = passwords().verify(found.password_hash if found else None, password)
+    if found is not None and ok and found.user.active:
+        with uow:
+            _take_back(uow, email, address)
+            if passwords().needs_rehash(found.password_hash):
+                uow.accounts.update_user(
+                    found.user.id, _now(now), password_hash=passwords().hash(password)
+                )
+            uow.commit()
+        return found.user
+    reason = "unknown email" if found is None else "wrong password" if not ok else "disabled"
+    with uow:
+        uow.audit.record("login_failed", subject(email), {"reason": reason}, actor="anonymous")
+        uow.commit()
+    return None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    actor: Actor
+    session_id: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def login(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    address: str | None,
+    lifetime: timedelta,
+    idle: timedelta,
+    now: datetime | None = None,
+) -> SignedIn:
+    """Check the password and open a web session (its id goes in a cookie, only its hash is
+    stored); `NotAuthenticated` with the same words whatever was wrong."""
+    moment = _now(now)
+    user = verify(uow, email, password, address, moment)
+    if user is None:
+        raise NotAuthenticated(WRONG)
+    session_id, csrf = new_secret(), new_secret()
+    expires = moment + lifetime
+    with uow:
+        uow.accounts.purge_sessions(moment, moment - idle)
+        uow.accounts.add_session(digest(session_id), user.id, csrf, moment, expires, address)
+        uow.audit.record(
+            "login", subject(user.email), {"session_expires_at": expires}, actor=user.email
+        )
+        uow.commit()
+    return SignedIn(actor_of(user, "session"), session_id, csrf, expires)
+
+
+def logout(uow: UnitOfWork, session_id: str) -> bool:
+    """End a session; False if it had ended already."""
+    with uow:
+        row = uow.accounts.session(digest(session_id))
+        if row is None:
+            return False
+        user = uow.accounts.user(row.user_id)
+        uow.accounts.end_session(digest(session_id))
+        uow.audit.record("logout", subject(user.email), {}, actor=user.email)
+        uow.commit()
+    return True
+
+
+@dataclass(frozen=True)
+class Session:
+    actor: Actor
+    csrf_token: str
+
+
+def session(
+    uow: UnitOfWork, session_id: str, idle: timedelta, now: datetime | None = None
+) -> Session:
+    """The signed-in user behind a session cookie; ended after `idle` without a request or at
+    its absolute expiry, and at once when the user is disabled."""
+    moment = _now(now)
+    key = digest(session_id)
+    with uow:
+        row = uow.accounts.session(key)
+        if row is None:
+            raise NotAuthenticated(SESSION_ENDED)
+        user = uow.accounts.user(row.user_id)
+        if moment >= row.expires_at or moment - row.last_seen_at > idle or not user.active:
+            uow.accounts.end_session(key)
+            uow.commit()
+            raise NotAuthenticated(SESSION_ENDED)
+        if moment - row.last_seen_at > TOUCH_EVERY:
+            uow.accounts.touch_session(key, moment)
+            uow.commit()
+    return Session(actor_of(user, "session"), row.csrf_token)
+
+
+def token(uow: UnitOfWork, secret: str, now: datetime | None = None) -> Actor:
+    """The principal behind a bearer token: its user's current role and bindings, narrowed by
+    the token's scope. Unknown, expired, revoked and disabled all answer alike."""
+    prefix = token_prefix(secret)
+    if prefix is None:
+        raise NotAuthenticated(INVALID_TOKEN)
+    moment = _now(now)
+    with uow:
+        row = uow.accounts.token_by_prefix(prefix)
+        if row is None or not same(row.token_hash, digest(secret)):
+            raise NotAuthenticated(INVALID_TOKEN)
+        if row.revoked_at is not None or moment >= row.expires_at:
+            raise NotAuthenticated(INVALID_TOKEN)
+        user = uow.accounts.user(row.user_id)
+        if not user.active:
+            raise NotAuthenticated(INVALID_TOKEN)
+        if row.last_used_at is None or moment - row.last_used_at > TOUCH_EVERY:
+            uow.accounts.touch_token(row.id, moment)
+            uow.commit()
+    return actor_of(user, f"token:{row.prefix}", row.scope)
