@@ -1,4 +1,9 @@
-"""The FastAPI application: `/api/v1`, OpenAPI at `/docs`, problems for every error."""
+"""The FastAPI application: `/api/v1`, OpenAPI at `/docs`, problems for every error.
+
+Every route but health, sign-in and the docs needs a principal (`security.py`); each declares
+the permission it needs (`deps.permit`). The app refuses to start on a database without an
+active owner, so a fresh install is never an open one.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,27 @@ from datetime import timedelta
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
 from leanstock.adapters.db.engine import make_engine
+from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints.api import problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from leanstock.entrypoints.api.routes import catalog, forecasts, plans, stock
+from leanstock.entrypoints.api.routes import accounts, audit, catalog, forecasts, plans, stock
 from leanstock.entrypoints.api.routes import orders as order_routes
+from leanstock.entrypoints.api.security import (
+    PREFIX,
+    AuthenticationMiddleware,
+    GuardMiddleware,
+)
+from leanstock.services.accounts import NO_OWNER, has_owner
 
-PREFIX = "/api/v1"
+
+class NoOwner(RuntimeError):
+    """Refuse to serve a database nobody owns."""
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -32,6 +47,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # loop instead of holding a thread that waits for a connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
         app.state.engine = engine or make_engine(settings.database_url, settings.pool_size)
+        if not has_owner(UnitOfWork(app.state.engine)):
+            if owned:
+                app.state.engine.dispose()
+            raise NoOwner(NO_OWNER)
         app.state.idempotency = IdempotencyStore(
             app.state.engine, timedelta(hours=settings.idempotency_hours)
         )
@@ -41,19 +60,38 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             if owned:
                 app.state.engine.dispose()
 
+    docs = settings.docs
     app = FastAPI(
         title="Leanstock",
         version="0.1.0",
         summary="Just-in-time inventory management",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    app.state.settings = settings
     if engine is not None:
         app.state.engine = engine
         app.state.idempotency = IdempotencyStore(
             engine, timedelta(hours=settings.idempotency_hours)
         )
     problems.install(app)
+    # Outermost last: Guard (request id, headers, body limit) → CORS → Authentication →
+    # Idempotency (keyed per principal) → routes.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(AuthenticationMiddleware, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(GuardMiddleware, settings=settings)
+    app.include_router(accounts.router, prefix=PREFIX)
+    app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
@@ -62,7 +100,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/docs" if docs else f"{PREFIX}/health")
 
     @app.get(f"{PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -1,12 +1,20 @@
-"""FastAPI dependencies: a unit of work per request on the app's engine."""
+"""FastAPI dependencies: a unit of work per request, and the principal making it.
+
+Authentication happens in `security.AuthenticationMiddleware`, before routing, for every path
+but the few public ones, so a route that forgot to ask still cannot be reached anonymously.
+Each route then declares the one permission it needs with `permit(...)`: 403 when the
+principal's role (or a read-only token) lacks it.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.access import ALL_PERMISSIONS, Actor
+from leanstock.domain.errors import NotAuthenticated
 
 
 def unit_of_work(request: Request) -> UnitOfWork:
@@ -14,3 +22,38 @@ def unit_of_work(request: Request) -> UnitOfWork:
 
 
 UowDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+async def current_actor(request: Request) -> Actor:
+    """The authenticated principal of this request (session cookie or Bearer token)."""
+    actor = request.scope.get("state", {}).get("actor")
+    if not isinstance(actor, Actor):
+        raise NotAuthenticated("Sign in, or send an API token as `Authorization: Bearer <token>`.")
+    return actor
+
+
+Principal = Annotated[Actor, Depends(current_actor)]
+
+
+def permit(*permissions: str) -> Any:
+    """A dependency that lets through only principals with one of `permissions` (403
+    otherwise) and gives the route the principal:
+    `actor: Annotated[Actor, permit("purchase:release")]`, or
+    `dependencies=[permit("catalog:read")]` when the route does not need it."""
+    unknown = [p for p in permissions if p not in ALL_PERMISSIONS]
+    if not permissions or unknown:
+        raise ValueError(f"Unknown permission {unknown!r}: add it to domain/access.py.")
+
+    async def check(actor: Principal) -> Actor:
+        if not any(actor.can(p) for p in permissions):
+            actor.require(permissions[0])
+        return actor
+
+    check.permissions = permissions  # type: ignore[attr-defined]
+    check.__name__ = "permit_" + "_or_".join(p.replace(":", "_") for p in permissions)
+    return Depends(check)
+
+
+def permissions_of(dependency: Any) -> tuple[str, ...] | None:
+    """The permissions a `permit` dependency checks (for tests walking every route)."""
+    return getattr(dependency, "permissions", None)

@@ -114,7 +114,13 @@ class IdempotencyMiddleware:
             return
         store: IdempotencyStore = scope["app"].state.idempotency
         body = await request.body()
-        fingerprint = hashlib.sha256(b"\n".join([scope["path"].encode(), body])).hexdigest()
+        # Until keys get a principal scope of their own, the principal is part of the
+        # fingerprint: another principal's key is "used with another request", never replayed.
+        actor = scope.get("state", {}).get("actor")
+        principal = (actor.email if actor is not None else "").encode()
+        fingerprint = hashlib.sha256(
+            b"\n".join([principal, scope["path"].encode(), body])
+        ).hexdigest()
         stored = await run_in_threadpool(store.claim, key, fingerprint)
         if stored is not None:
             response = await self._answer_retry(store, key, fingerprint, stored)

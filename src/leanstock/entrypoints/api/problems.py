@@ -10,14 +10,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leanstock.domain.errors import AlreadyExists, Conflict, DomainError, InvalidInput, NotFound
+from leanstock.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("leanstock.api")
 
 
 def problem(
-    status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -27,10 +40,34 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def refused(error: DomainError) -> JSONResponse:
+    """The answer to a request refused before it reaches a route: 401, 403 or 429."""
+    status = _STATUS.get(type(error), 400)
+    errors = [{"field": error.field, "message": error.detail}] if error.field else None
+    return problem(status, error.title, error.detail, errors, _headers(error))
+
+
+_STATUS: dict[type[DomainError], int] = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
+}
+
+
+def _headers(error: DomainError) -> dict[str, str] | None:
+    if isinstance(error, NotAuthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="leanstock"'}
+    if isinstance(error, TooManyAttempts):
+        return {"Retry-After": str(error.retry_after)}
+    return None
 
 
 def _status(request: Request, error: DomainError) -> int:
+    if type(error) in _STATUS:
+        return _STATUS[type(error)]
     if isinstance(error, NotFound):
         # A missing resource named in the URL is a 404; one named in a request body makes the
         # body invalid.
@@ -53,7 +90,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> JSONResponse:
         errors = [{"field": error.field, "message": error.detail}] if error.field else None
-        return problem(_status(request, error), error.title, error.detail, errors)
+        return problem(_status(request, error), error.title, error.detail, errors, _headers(error))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy, Supplier
-from leanstock.entrypoints.api.deps import UowDep
+from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import (
     ItemIn,
     ItemOut,
@@ -30,13 +30,13 @@ Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-@router.post("/items", status_code=201, tags=["catalog"])
+@router.post("/items", status_code=201, tags=["catalog"], dependencies=[permit("catalog:write")])
 def create_item(body: ItemIn, uow: UowDep) -> ItemOut:
     """Add an item to the catalog."""
     return ItemOut.model_validate(catalog.add_item(uow, Item(**body.model_dump())))
 
 
-@router.get("/items", tags=["catalog"])
+@router.get("/items", tags=["catalog"], dependencies=[permit("catalog:read")])
 def list_items(
     uow: UowDep,
     limit: Limit = 50,
@@ -63,24 +63,26 @@ def list_items(
     return PageOut[ItemOut].model_validate(page)
 
 
-@router.get("/items/{sku}", tags=["catalog"])
+@router.get("/items/{sku}", tags=["catalog"], dependencies=[permit("catalog:read")])
 def get_item(sku: str, uow: UowDep) -> ItemOut:
     return ItemOut.model_validate(catalog.get_item(uow, sku))
 
 
-@router.patch("/items/{sku}", tags=["catalog"])
+@router.patch("/items/{sku}", tags=["catalog"], dependencies=[permit("catalog:write")])
 def update_item(sku: str, body: ItemPatch, uow: UowDep) -> ItemOut:
     """Change some fields of an item."""
     return ItemOut.model_validate(catalog.update_item(uow, sku, body.changes()))
 
 
-@router.post("/locations", status_code=201, tags=["catalog"])
+@router.post(
+    "/locations", status_code=201, tags=["catalog"], dependencies=[permit("catalog:write")]
+)
 def create_location(body: LocationIn, uow: UowDep) -> LocationOut:
     """Add a warehouse, store, quarantine or work-in-progress location."""
     return LocationOut.model_validate(catalog.add_location(uow, Location(**body.model_dump())))
 
 
-@router.get("/locations", tags=["catalog"])
+@router.get("/locations", tags=["catalog"], dependencies=[permit("catalog:read")])
 def list_locations(
     uow: UowDep,
     limit: Limit = 50,
@@ -92,22 +94,24 @@ def list_locations(
     return PageOut[LocationOut].model_validate(page)
 
 
-@router.get("/locations/{code}", tags=["catalog"])
+@router.get("/locations/{code}", tags=["catalog"], dependencies=[permit("catalog:read")])
 def get_location(code: str, uow: UowDep) -> LocationOut:
     return LocationOut.model_validate(catalog.get_location(uow, code))
 
 
-@router.patch("/locations/{code}", tags=["catalog"])
+@router.patch("/locations/{code}", tags=["catalog"], dependencies=[permit("catalog:write")])
 def update_location(code: str, body: LocationPatch, uow: UowDep) -> LocationOut:
     return LocationOut.model_validate(catalog.update_location(uow, code, body.changes()))
 
 
-@router.post("/suppliers", status_code=201, tags=["suppliers"])
+@router.post(
+    "/suppliers", status_code=201, tags=["suppliers"], dependencies=[permit("supplier:write")]
+)
 def create_supplier(body: SupplierIn, uow: UowDep) -> SupplierOut:
     return SupplierOut.model_validate(catalog.add_supplier(uow, Supplier(**body.model_dump())))
 
 
-@router.get("/suppliers", tags=["suppliers"])
+@router.get("/suppliers", tags=["suppliers"], dependencies=[permit("supplier:read")])
 def list_suppliers(
     uow: UowDep, limit: Limit = 50, offset: Offset = 0, active: bool | None = None
 ) -> PageOut[SupplierOut]:
@@ -115,23 +119,28 @@ def list_suppliers(
     return PageOut[SupplierOut].model_validate(page)
 
 
-@router.get("/suppliers/{code}", tags=["suppliers"])
+@router.get("/suppliers/{code}", tags=["suppliers"], dependencies=[permit("supplier:read")])
 def get_supplier(code: str, uow: UowDep) -> SupplierOut:
     return SupplierOut.model_validate(catalog.get_supplier(uow, code))
 
 
-@router.patch("/suppliers/{code}", tags=["suppliers"])
+@router.patch("/suppliers/{code}", tags=["suppliers"], dependencies=[permit("supplier:write")])
 def update_supplier(code: str, body: SupplierPatch, uow: UowDep) -> SupplierOut:
     return SupplierOut.model_validate(catalog.update_supplier(uow, code, body.changes()))
 
 
-@router.post("/suppliers/{code}/items", status_code=201, tags=["suppliers"])
+@router.post(
+    "/suppliers/{code}/items",
+    status_code=201,
+    tags=["suppliers"],
+    dependencies=[permit("supplier:write")],
+)
 def create_supplier_item(code: str, body: SupplierItemIn, uow: UowDep) -> SupplierItemOut:
     """The terms on which this supplier sells an item: price, MOQ, pack size, lead time."""
     return SupplierItemOut.model_validate(catalog.add_supplier_item(uow, body.terms(code)))
 
 
-@router.get("/suppliers/{code}/items", tags=["suppliers"])
+@router.get("/suppliers/{code}/items", tags=["suppliers"], dependencies=[permit("supplier:read")])
 def list_supplier_items(
     code: str, uow: UowDep, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[SupplierItemOut]:
@@ -139,7 +148,9 @@ def list_supplier_items(
     return PageOut[SupplierItemOut].model_validate(page)
 
 
-@router.patch("/suppliers/{code}/items/{sku}", tags=["suppliers"])
+@router.patch(
+    "/suppliers/{code}/items/{sku}", tags=["suppliers"], dependencies=[permit("supplier:write")]
+)
 def update_supplier_item(
     code: str, sku: str, body: SupplierItemPatch, uow: UowDep
 ) -> SupplierItemOut:
@@ -148,7 +159,7 @@ def update_supplier_item(
     )
 
 
-@router.get("/items/{sku}/suppliers", tags=["suppliers"])
+@router.get("/items/{sku}/suppliers", tags=["suppliers"], dependencies=[permit("supplier:read")])
 def list_item_suppliers(
     sku: str, uow: UowDep, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[SupplierItemOut]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from leanstock.entrypoints.api.deps import UowDep
+from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
 from leanstock.planning.forecast import DEFAULT_QUANTILES
 from leanstock.services import forecasting
@@ -87,7 +87,7 @@ class EventOut(Out):
     uplift: float | None
 
 
-@router.post("/forecast-runs", status_code=201)
+@router.post("/forecast-runs", status_code=201, dependencies=[permit("forecast:run")])
 def run_forecast(body: ForecastRunIn, uow: UowDep) -> ForecastRunOut:
     """Forecast every item-location from its sales history and store the run.
 
@@ -105,7 +105,7 @@ def run_forecast(body: ForecastRunIn, uow: UowDep) -> ForecastRunOut:
     return ForecastRunOut.model_validate(run)
 
 
-@router.get("/forecast-runs")
+@router.get("/forecast-runs", dependencies=[permit("forecast:read")])
 def list_forecast_runs(
     uow: UowDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
@@ -120,12 +120,12 @@ def list_forecast_runs(
     )
 
 
-@router.get("/forecast-runs/{run_id}")
+@router.get("/forecast-runs/{run_id}", dependencies=[permit("forecast:read")])
 def get_forecast_run(run_id: int, uow: UowDep) -> ForecastRunOut:
     return ForecastRunOut.model_validate(forecasting.get_forecast_run(uow, run_id))
 
 
-@router.get("/items/{sku}/forecast")
+@router.get("/items/{sku}/forecast", dependencies=[permit("forecast:read")])
 def item_forecast(
     sku: str, uow: UowDep, location: str | None = None, run: int | None = None
 ) -> ItemForecastOut:
@@ -138,7 +138,7 @@ def item_forecast(
     )
 
 
-@router.get("/items/{sku}/forecast-accuracy")
+@router.get("/items/{sku}/forecast-accuracy", dependencies=[permit("forecast:read")])
 def item_accuracy(
     sku: str, uow: UowDep, location: str | None = None, run: int | None = None
 ) -> ItemAccuracyOut:
@@ -149,7 +149,7 @@ def item_accuracy(
     )
 
 
-@router.post("/events", status_code=201)
+@router.post("/events", status_code=201, dependencies=[permit("forecast:write")])
 def add_event(body: EventIn, uow: UowDep) -> EventOut:
     """Put a promotion or holiday on the calendar the forecasts use."""
     event_id = forecasting.add_event(
@@ -158,6 +158,6 @@ def add_event(body: EventIn, uow: UowDep) -> EventOut:
     return EventOut(id=event_id, **body.model_dump())
 
 
-@router.get("/events")
+@router.get("/events", dependencies=[permit("forecast:read")])
 def list_events(uow: UowDep) -> list[EventOut]:
     return [EventOut.model_validate(e) for e in forecasting.events(uow)]

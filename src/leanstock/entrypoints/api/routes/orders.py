@@ -1,6 +1,8 @@
 """Sales, purchase, production and transfer orders, and bills of materials.
 
-Who made a change comes from the `X-Actor` header (the audit trail records it).
+Who made a change is the authenticated principal (the audit trail records it). A supplier
+user sees only its own supplier's purchase orders; a warehouse user limited to some locations
+acts only there (`entrypoints/api/access.py`).
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from leanstock.entrypoints.api.deps import UowDep
+from leanstock.domain.access import Actor
+from leanstock.entrypoints.api import access
+from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.order_schemas import (
     AcknowledgementIn,
     BomIn,
@@ -44,7 +48,6 @@ from leanstock.services.queries import Rows
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0)]
-Actor = Annotated[str, Header(alias="X-Actor", max_length=200)]
 
 
 def _page(rows: Rows, model: type[Any]) -> Any:
@@ -60,7 +63,9 @@ def _page(rows: Rows, model: type[Any]) -> Any:
 
 
 @router.post("/sales-orders", status_code=201, tags=["sales orders"], response_model=SalesOrderOut)
-def place_order(body: SalesOrderIn, uow: UowDep, actor: Actor = "api") -> Response:
+def place_order(
+    body: SalesOrderIn, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
+) -> Response:
     """Record a customer order; with `confirm`, reserve stock and pull supply for the rest.
 
     The busiest endpoint: its body is serialised once, straight from the validated model.
@@ -72,7 +77,7 @@ def place_order(body: SalesOrderIn, uow: UowDep, actor: Actor = "api") -> Respon
         location=body.location,
         confirm=body.confirm,
         ordered_at=body.ordered_at,
-        actor=actor,
+        actor=actor.name,
     )
     return Response(
         SalesOrderOut.model_validate(view).model_dump_json(),
@@ -81,7 +86,7 @@ def place_order(body: SalesOrderIn, uow: UowDep, actor: Actor = "api") -> Respon
     )
 
 
-@router.get("/sales-orders", tags=["sales orders"])
+@router.get("/sales-orders", tags=["sales orders"], dependencies=[permit("sales:read")])
 def list_sales_orders(
     uow: UowDep,
     status: str | None = None,
@@ -92,13 +97,15 @@ def list_sales_orders(
     return _page(orders.list_orders(uow, status, customer, limit, offset), SalesOrderRowOut)  # type: ignore[no-any-return]
 
 
-@router.get("/sales-orders/{number}", tags=["sales orders"])
+@router.get("/sales-orders/{number}", tags=["sales orders"], dependencies=[permit("sales:read")])
 def get_sales_order(number: str, uow: UowDep) -> SalesOrderOut:
     """The order with each line's reservation, pegged supply and promise date."""
     return SalesOrderOut.model_validate(orders.get_order(uow, number))
 
 
-@router.get("/sales-orders/{number}/history", tags=["sales orders"])
+@router.get(
+    "/sales-orders/{number}/history", tags=["sales orders"], dependencies=[permit("sales:read")]
+)
 def sales_order_history(number: str, uow: UowDep) -> HistoryOut:
     """The order's domain events and audit trail (who changed what), oldest first."""
     events, audit = orders.order_events(uow, number)
@@ -106,43 +113,58 @@ def sales_order_history(number: str, uow: UowDep) -> HistoryOut:
 
 
 @router.post("/sales-orders/{number}/confirm", tags=["sales orders"])
-def confirm_sales_order(number: str, uow: UowDep, actor: Actor = "api") -> SalesOrderOut:
-    return SalesOrderOut.model_validate(orders.confirm_order(uow, number, actor=actor))
+def confirm_sales_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
+) -> SalesOrderOut:
+    return SalesOrderOut.model_validate(orders.confirm_order(uow, number, actor=actor.name))
 
 
 @router.post("/sales-orders/{number}/shipments", status_code=201, tags=["sales orders"])
 def ship_sales_order(
-    number: str, uow: UowDep, body: ShipmentLinesIn | None = None, actor: Actor = "api"
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("sales:ship")],
+    body: ShipmentLinesIn | None = None,
 ) -> SalesOrderOut:
     """Ship reserved stock: the lines named, or everything reserved for the order."""
     lines = {ln.line: ln.quantity for ln in body.lines} if body is not None and body.lines else None
-    return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor))
+    access.check_sales_shipment(uow, actor, number, lines)
+    return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor.name))
 
 
 @router.post("/sales-orders/{number}/cancel", tags=["sales orders"])
 def cancel_sales_order(
-    number: str, uow: UowDep, body: CancelIn | None = None, actor: Actor = "api"
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("sales:write")],
+    body: CancelIn | None = None,
 ) -> SalesOrderOut:
     """Cancel what is not shipped; pulled drafts shrink, released supply gets a change request."""
     reason = body.reason if body is not None else None
     return SalesOrderOut.model_validate(
-        orders.cancel_order(uow, number, reason=reason, actor=actor)
+        orders.cancel_order(uow, number, reason=reason, actor=actor.name)
     )
 
 
 @router.post("/sales-orders/{number}/lines/{line}/change", tags=["sales orders"])
 def change_sales_line(
-    number: str, line: int, body: LineChangeIn, uow: UowDep, actor: Actor = "api"
+    number: str,
+    line: int,
+    body: LineChangeIn,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("sales:write")],
 ) -> SalesOrderOut:
     """Change a line's quantity; a reduction propagates to the supply it pulled."""
     return SalesOrderOut.model_validate(
-        orders.change_line(uow, number, line, body.quantity, actor=actor)
+        orders.change_line(uow, number, line, body.quantity, actor=actor.name)
     )
 
 
 @router.post("/sales-orders/{number}/lines/{line}/cancel", tags=["sales orders"])
-def cancel_sales_line(number: str, line: int, uow: UowDep, actor: Actor = "api") -> SalesOrderOut:
-    return SalesOrderOut.model_validate(orders.cancel_line(uow, number, line, actor=actor))
+def cancel_sales_line(
+    number: str, line: int, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
+) -> SalesOrderOut:
+    return SalesOrderOut.model_validate(orders.cancel_line(uow, number, line, actor=actor.name))
 
 
 # Purchase orders
@@ -150,7 +172,7 @@ def cancel_sales_line(number: str, line: int, uow: UowDep, actor: Actor = "api")
 
 @router.post("/purchase-orders", status_code=201, tags=["purchase orders"])
 def add_purchase_lines(
-    body: PurchaseOrderIn, uow: UowDep, actor: Actor = "api"
+    body: PurchaseOrderIn, uow: UowDep, actor: Annotated[Actor, permit("purchase:write")]
 ) -> PurchaseOrderOut:
     """Add lines to the supplier's open draft order (one draft per supplier)."""
     lines = [
@@ -158,82 +180,111 @@ def add_purchase_lines(
         for ln in body.lines
     ]
     return PurchaseOrderOut.model_validate(
-        purchasing.add_to_draft(uow, body.supplier, lines, actor=actor)
+        purchasing.add_to_draft(uow, body.supplier, lines, actor=actor.name)
     )
 
 
 @router.get("/purchase-orders", tags=["purchase orders"])
 def list_purchase_orders(
     uow: UowDep,
+    actor: Annotated[Actor, permit("purchase:read")],
     status: str | None = None,
     supplier: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[PurchaseOrderRowOut]:
+    """Purchase orders, filtered (a supplier user: only its own supplier's)."""
+    if actor.supplier is not None:
+        if supplier not in (None, actor.supplier):
+            return PageOut[PurchaseOrderRowOut](items=[], total=0, limit=limit, offset=offset)
+        supplier = actor.supplier
     rows = purchasing.list_purchase_orders(uow, status, supplier, limit, offset)
     return _page(rows, PurchaseOrderRowOut)  # type: ignore[no-any-return]
 
 
 @router.get("/purchase-orders/{number}", tags=["purchase orders"])
-def get_purchase_order(number: str, uow: UowDep) -> PurchaseOrderOut:
-    return PurchaseOrderOut.model_validate(purchasing.get_purchase_order(uow, number))
+def get_purchase_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("purchase:read")]
+) -> PurchaseOrderOut:
+    return access.purchase_out(actor, access.purchase_order(uow, actor, number))
 
 
 @router.post("/purchase-orders/{number}/release", tags=["purchase orders"])
-def release_purchase_order(number: str, uow: UowDep, actor: Actor = "api") -> PurchaseOrderOut:
+def release_purchase_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("purchase:release")]
+) -> PurchaseOrderOut:
     """Send the order to the supplier."""
-    return PurchaseOrderOut.model_validate(purchasing.release(uow, number, actor=actor))
+    return PurchaseOrderOut.model_validate(purchasing.release(uow, number, actor=actor.name))
 
 
 @router.post("/purchase-orders/{number}/acknowledgement", tags=["purchase orders"])
 def acknowledge_purchase_order(
-    number: str, body: AcknowledgementIn, uow: UowDep, actor: Actor = "api"
+    number: str,
+    body: AcknowledgementIn,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("purchase:acknowledge")],
 ) -> PurchaseOrderOut:
     """The supplier's confirmed quantities and dates; pegged sales lines' promises follow."""
     lines = {ln.line: (ln.quantity, ln.delivery_date) for ln in body.lines}
-    return PurchaseOrderOut.model_validate(purchasing.acknowledge(uow, number, lines, actor=actor))
+    access.check_purchase_order(uow, actor, number)
+    return access.purchase_out(actor, purchasing.acknowledge(uow, number, lines, actor=actor.name))
 
 
 @router.post("/purchase-orders/{number}/ship-notice", tags=["purchase orders"])
 def ship_notice(
-    number: str, uow: UowDep, body: ShipNoticeIn | None = None, actor: Actor = "api"
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("purchase:ship_notice")],
+    body: ShipNoticeIn | None = None,
 ) -> PurchaseOrderOut:
     """The supplier's advance ship notice."""
     lines = {ln.line: ln.quantity for ln in body.lines} if body and body.lines else None
     expected = body.expected_date if body else None
-    return PurchaseOrderOut.model_validate(
-        purchasing.ship_notice(uow, number, lines, expected, actor=actor)
+    access.check_purchase_order(uow, actor, number)
+    return access.purchase_out(
+        actor, purchasing.ship_notice(uow, number, lines, expected, actor=actor.name)
     )
 
 
 @router.post("/purchase-orders/{number}/receipts", status_code=201, tags=["purchase orders"])
 def receive_purchase_order(
-    number: str, body: PurchaseReceiptIn, uow: UowDep, actor: Actor = "api"
+    number: str,
+    body: PurchaseReceiptIn,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("purchase:receive", "purchase:deliver")],
 ) -> PurchaseOrderOut:
-    """Post a delivery: rejects to quarantine or back; accepted goods to pegged orders first."""
+    """Post a delivery: rejects to quarantine or back; accepted goods to pegged orders first.
+    A supplier posts only the deliveries of its own drop-ship orders."""
     lines = [
         purchasing.ReceiptLine(
             ln.line, ln.quantity, ln.rejected, ln.rejected_to, ln.lot, ln.expires_on
         )
         for ln in body.lines
     ]
-    return PurchaseOrderOut.model_validate(
-        purchasing.receive(uow, number, lines, received_on=body.received_on, actor=actor)
+    access.check_receipt(uow, actor, number, [ln.line_no for ln in lines])
+    return access.purchase_out(
+        actor,
+        purchasing.receive(uow, number, lines, received_on=body.received_on, actor=actor.name),
     )
 
 
 @router.post("/purchase-orders/{number}/close", tags=["purchase orders"])
-def close_purchase_order(number: str, uow: UowDep, actor: Actor = "api") -> PurchaseOrderOut:
-    return PurchaseOrderOut.model_validate(purchasing.close(uow, number, actor=actor))
+def close_purchase_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("purchase:write")]
+) -> PurchaseOrderOut:
+    return PurchaseOrderOut.model_validate(purchasing.close(uow, number, actor=actor.name))
 
 
 @router.post("/purchase-orders/{number}/cancel", tags=["purchase orders"])
 def cancel_purchase_order(
-    number: str, uow: UowDep, body: CancelIn | None = None, actor: Actor = "api"
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("purchase:write")],
+    body: CancelIn | None = None,
 ) -> PurchaseOrderOut:
     reason = body.reason if body is not None else None
     return PurchaseOrderOut.model_validate(
-        purchasing.cancel(uow, number, reason=reason, actor=actor)
+        purchasing.cancel(uow, number, reason=reason, actor=actor.name)
     )
 
 
@@ -241,20 +292,20 @@ def cancel_purchase_order(
 
 
 @router.post("/boms", status_code=201, tags=["production"])
-def put_bom(body: BomIn, uow: UowDep, actor: Actor = "api") -> BomOut:
+def put_bom(body: BomIn, uow: UowDep, actor: Annotated[Actor, permit("catalog:write")]) -> BomOut:
     """Set (or replace) the bill of materials of a made item."""
     lines = [(ln.sku, ln.quantity, ln.scrap) for ln in body.lines]
     return BomOut.model_validate(
-        production.put_bom(uow, body.sku, lines, body.lead_time_days, actor=actor)
+        production.put_bom(uow, body.sku, lines, body.lead_time_days, actor=actor.name)
     )
 
 
-@router.get("/boms/{sku}", tags=["production"])
+@router.get("/boms/{sku}", tags=["production"], dependencies=[permit("catalog:read")])
 def get_bom(sku: str, uow: UowDep) -> BomOut:
     return BomOut.model_validate(production.get_bom(uow, sku))
 
 
-@router.get("/boms/{sku}/explosion", tags=["production"])
+@router.get("/boms/{sku}/explosion", tags=["production"], dependencies=[permit("catalog:read")])
 def explode_bom(
     sku: str, uow: UowDep, quantity: Annotated[Decimal, Query(gt=0)] = Decimal(1)
 ) -> list[RequirementOut]:
@@ -264,16 +315,16 @@ def explode_bom(
 
 @router.post("/production-orders", status_code=201, tags=["production"])
 def create_production_order(
-    body: ProductionOrderIn, uow: UowDep, actor: Actor = "api"
+    body: ProductionOrderIn, uow: UowDep, actor: Annotated[Actor, permit("production:write")]
 ) -> ProductionOrderOut:
     """A draft production order; components are reserved or pulled at once."""
     view = production.create_production_order(
-        uow, body.sku, body.quantity, body.location, due_date=body.due_date, actor=actor
+        uow, body.sku, body.quantity, body.location, due_date=body.due_date, actor=actor.name
     )
     return ProductionOrderOut.model_validate(view)
 
 
-@router.get("/production-orders", tags=["production"])
+@router.get("/production-orders", tags=["production"], dependencies=[permit("production:read")])
 def list_production_orders(
     uow: UowDep, status: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[ProductionOrderRowOut]:
@@ -281,46 +332,64 @@ def list_production_orders(
     return _page(rows, ProductionOrderRowOut)  # type: ignore[no-any-return]
 
 
-@router.get("/production-orders/{number}", tags=["production"])
+@router.get(
+    "/production-orders/{number}", tags=["production"], dependencies=[permit("production:read")]
+)
 def get_production_order(number: str, uow: UowDep) -> ProductionOrderOut:
     return ProductionOrderOut.model_validate(production.get_production_order(uow, number))
 
 
 @router.post("/production-orders/{number}/release", tags=["production"])
-def release_production_order(number: str, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+def release_production_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("production:release")]
+) -> ProductionOrderOut:
     return ProductionOrderOut.model_validate(
-        production.release_production(uow, number, actor=actor)
+        production.release_production(uow, number, actor=actor.name)
     )
 
 
 @router.post("/production-orders/{number}/start", tags=["production"])
-def start_production_order(number: str, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+def start_production_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("production:execute")]
+) -> ProductionOrderOut:
     """Issue the components to work in progress (409 while any is short)."""
+    access.check_production(uow, actor, number)
     return ProductionOrderOut.model_validate(
-        production.start_production_order(uow, number, actor=actor)
+        production.start_production_order(uow, number, actor=actor.name)
     )
 
 
 @router.post("/production-orders/{number}/produce", tags=["production"])
-def produce(number: str, body: ProduceIn, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
+def produce(
+    number: str, body: ProduceIn, uow: UowDep, actor: Annotated[Actor, permit("production:execute")]
+) -> ProductionOrderOut:
     """Report finished goods (partially allowed)."""
+    access.check_production(uow, actor, number)
     return ProductionOrderOut.model_validate(
-        production.produce(uow, number, body.quantity, actor=actor)
+        production.produce(uow, number, body.quantity, actor=actor.name)
     )
 
 
 @router.post("/production-orders/{number}/close", tags=["production"])
-def close_production_order(number: str, uow: UowDep, actor: Actor = "api") -> ProductionOrderOut:
-    return ProductionOrderOut.model_validate(production.close_production(uow, number, actor=actor))
+def close_production_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("production:execute")]
+) -> ProductionOrderOut:
+    access.check_production(uow, actor, number)
+    return ProductionOrderOut.model_validate(
+        production.close_production(uow, number, actor=actor.name)
+    )
 
 
 @router.post("/production-orders/{number}/cancel", tags=["production"])
 def cancel_production_order(
-    number: str, uow: UowDep, body: CancelIn | None = None, actor: Actor = "api"
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("production:write")],
+    body: CancelIn | None = None,
 ) -> ProductionOrderOut:
     reason = body.reason if body is not None else None
     return ProductionOrderOut.model_validate(
-        production.cancel_production(uow, number, reason=reason, actor=actor)
+        production.cancel_production(uow, number, reason=reason, actor=actor.name)
     )
 
 
@@ -329,7 +398,7 @@ def cancel_production_order(
 
 @router.post("/transfer-orders", status_code=201, tags=["transfer orders"])
 def create_transfer_order(
-    body: TransferOrderIn, uow: UowDep, actor: Actor = "api"
+    body: TransferOrderIn, uow: UowDep, actor: Annotated[Actor, permit("transfer:write")]
 ) -> TransferOrderOut:
     """Plan a transfer; its quantity is reserved at the source."""
     view = transfers.create_transfer_order(
@@ -339,12 +408,12 @@ def create_transfer_order(
         body.target,
         body.quantity,
         expected_date=body.expected_date,
-        actor=actor,
+        actor=actor.name,
     )
     return TransferOrderOut.model_validate(view)
 
 
-@router.get("/transfer-orders", tags=["transfer orders"])
+@router.get("/transfer-orders", tags=["transfer orders"], dependencies=[permit("transfer:read")])
 def list_transfer_orders(
     uow: UowDep, status: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[TransferOrderRowOut]:
@@ -352,27 +421,38 @@ def list_transfer_orders(
     return _page(rows, TransferOrderRowOut)  # type: ignore[no-any-return]
 
 
-@router.get("/transfer-orders/{number}", tags=["transfer orders"])
+@router.get(
+    "/transfer-orders/{number}", tags=["transfer orders"], dependencies=[permit("transfer:read")]
+)
 def get_transfer_order(number: str, uow: UowDep) -> TransferOrderOut:
     return TransferOrderOut.model_validate(transfers.get_transfer_order(uow, number))
 
 
 @router.post("/transfer-orders/{number}/ship", tags=["transfer orders"])
-def ship_transfer_order(number: str, uow: UowDep, actor: Actor = "api") -> TransferOrderOut:
+def ship_transfer_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("transfer:execute")]
+) -> TransferOrderOut:
     """Send the goods on their way (source → in transit)."""
-    return TransferOrderOut.model_validate(transfers.ship_transfer(uow, number, actor=actor))
+    access.check_transfer(uow, actor, number, "source")
+    return TransferOrderOut.model_validate(transfers.ship_transfer(uow, number, actor=actor.name))
 
 
 @router.post("/transfer-orders/{number}/receive", tags=["transfer orders"])
 def receive_transfer_order(
-    number: str, uow: UowDep, body: TransferReceiptIn | None = None, actor: Actor = "api"
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("transfer:execute")],
+    body: TransferReceiptIn | None = None,
 ) -> TransferOrderOut:
     quantity = body.quantity if body is not None else None
+    access.check_transfer(uow, actor, number, "target")
     return TransferOrderOut.model_validate(
-        transfers.receive_transfer(uow, number, quantity, actor=actor)
+        transfers.receive_transfer(uow, number, quantity, actor=actor.name)
     )
 
 
 @router.post("/transfer-orders/{number}/cancel", tags=["transfer orders"])
-def cancel_transfer_order(number: str, uow: UowDep, actor: Actor = "api") -> TransferOrderOut:
-    return TransferOrderOut.model_validate(transfers.cancel_transfer(uow, number, actor=actor))
+def cancel_transfer_order(
+    number: str, uow: UowDep, actor: Annotated[Actor, permit("transfer:write")]
+) -> TransferOrderOut:
+    return TransferOrderOut.model_validate(transfers.cancel_transfer(uow, number, actor=actor.name))

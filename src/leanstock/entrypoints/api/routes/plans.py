@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from leanstock.entrypoints.api.deps import UowDep
+from leanstock.domain.access import Actor
+from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
 from leanstock.services import planning
 
@@ -68,7 +69,7 @@ class PlanRunOut(Out):
     lines: list[PlanLineOut]
 
 
-@router.post("/plan-runs", status_code=201)
+@router.post("/plan-runs", status_code=201, dependencies=[permit("plan:run")])
 def run_plan(body: PlanRunIn, uow: UowDep) -> PlanRunOut:
     """Plan every forecast item-location: buffers, net requirements, JIT order dates."""
     plan = planning.run_plan(
@@ -83,7 +84,7 @@ def run_plan(body: PlanRunIn, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(plan)
 
 
-@router.get("/plan-runs")
+@router.get("/plan-runs", dependencies=[permit("plan:read")])
 def list_plan_runs(
     uow: UowDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
@@ -96,28 +97,30 @@ def list_plan_runs(
     )
 
 
-@router.get("/plan-runs/{run_id}")
+@router.get("/plan-runs/{run_id}", dependencies=[permit("plan:read")])
 def get_plan_run(run_id: int, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(planning.get_plan(uow, run_id))
 
 
-@router.patch("/plan-runs/{run_id}/lines/{line_id}")
+@router.patch("/plan-runs/{run_id}/lines/{line_id}", dependencies=[permit("plan:edit")])
 def edit_plan_line(run_id: int, line_id: int, body: PlanLineIn, uow: UowDep) -> PlanRunOut:
     """Change a suggested quantity while the plan is a draft."""
     return PlanRunOut.model_validate(planning.edit_plan_line(uow, run_id, line_id, body.quantity))
 
 
-@router.post("/plan-runs/{run_id}/lines/{line_id}/drop")
+@router.post("/plan-runs/{run_id}/lines/{line_id}/drop", dependencies=[permit("plan:edit")])
 def drop_plan_line(run_id: int, line_id: int, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(planning.drop_plan_line(uow, run_id, line_id))
 
 
-@router.post("/plan-runs/{run_id}/approve")
+@router.post("/plan-runs/{run_id}/approve", dependencies=[permit("plan:approve")])
 def approve_plan(run_id: int, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(planning.approve_plan(uow, run_id))
 
 
 @router.post("/plan-runs/{run_id}/release")
-def release_plan(run_id: int, uow: UowDep) -> PlanRunOut:
+def release_plan(
+    run_id: int, uow: UowDep, actor: Annotated[Actor, permit("plan:release")]
+) -> PlanRunOut:
     """Create and send the orders of an approved plan."""
-    return PlanRunOut.model_validate(planning.release_plan(uow, run_id))
+    return PlanRunOut.model_validate(planning.release_plan(uow, run_id, actor=actor.name))

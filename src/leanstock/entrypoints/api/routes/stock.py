@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from leanstock.entrypoints.api.deps import UowDep
+from leanstock.domain.access import Actor
+from leanstock.domain.errors import NotFound
+from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import (
     CountIn,
     LotLevelOut,
@@ -30,12 +32,23 @@ from leanstock.services import catalog, queries, stock
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0)]
+# Warehouse users limited to some locations act only there; elsewhere is "no such location".
+StockWriter = Annotated[Actor, permit("stock:write")]
+StockReader = Annotated[Actor, permit("stock:read")]
+
+
+def _visible_reservation(uow: UowDep, actor: Actor, reservation_id: int) -> None:
+    if actor.locations is not None:
+        found = stock.get_reservation(uow, reservation_id)
+        if not actor.sees_location(found.location):
+            raise NotFound("reservation", reservation_id, "reservation")
 
 
 @router.post("/stock/receipts", status_code=201, tags=["stock"])
-def receive(body: ReceiptIn, uow: UowDep) -> OperationOut:
+def receive(body: ReceiptIn, uow: UowDep, actor: StockWriter) -> OperationOut:
     """Receive goods from a supplier into a location (supplier → location): one item, or a
     whole delivery as `lines`."""
+    actor.require_location(body.location)
     operation = stock.receive_lines(
         uow,
         body.location,
@@ -48,9 +61,10 @@ def receive(body: ReceiptIn, uow: UowDep) -> OperationOut:
 
 
 @router.post("/stock/shipments", status_code=201, tags=["stock"])
-def ship(body: ShipmentIn, uow: UowDep) -> OperationOut:
+def ship(body: ShipmentIn, uow: UowDep, actor: StockWriter) -> OperationOut:
     """Ship unreserved stock to a customer, first-expired-first-out unless a lot is named;
     one item, or several as `lines`."""
+    actor.require_location(body.location)
     operation = stock.ship_lines(
         uow,
         body.location,
@@ -63,8 +77,11 @@ def ship(body: ShipmentIn, uow: UowDep) -> OperationOut:
 
 
 @router.post("/stock/transfers", status_code=201, tags=["stock"])
-def transfer(body: TransferIn, uow: UowDep) -> OperationOut:
-    """Move stock between two physical locations: one item, or several as `lines`."""
+def transfer(body: TransferIn, uow: UowDep, actor: StockWriter) -> OperationOut:
+    """Move stock between two physical locations: one item, or several as `lines` (a
+    warehouse user limited to some locations needs both ends granted)."""
+    actor.require_location(body.source, "source")
+    actor.require_location(body.target, "target")
     operation = stock.transfer_lines(
         uow,
         body.source,
@@ -77,8 +94,9 @@ def transfer(body: TransferIn, uow: UowDep) -> OperationOut:
 
 
 @router.post("/stock/counts", status_code=201, tags=["stock"])
-def count(body: CountIn, uow: UowDep) -> OperationOut:
+def count(body: CountIn, uow: UowDep, actor: StockWriter) -> OperationOut:
     """Record a stocktake; the difference from the books becomes an adjustment move."""
+    actor.require_location(body.location)
     operation = stock.count(
         uow,
         body.sku,
@@ -94,8 +112,9 @@ def count(body: CountIn, uow: UowDep) -> OperationOut:
 
 
 @router.post("/stock/scraps", status_code=201, tags=["stock"])
-def scrap(body: ScrapIn, uow: UowDep) -> OperationOut:
+def scrap(body: ScrapIn, uow: UowDep, actor: StockWriter) -> OperationOut:
     """Write stock off to scrap with a reason (spoilage, damage, expiry, quality, other)."""
+    actor.require_location(body.location)
     operation = stock.scrap(
         uow,
         body.sku,
@@ -111,7 +130,12 @@ def scrap(body: ScrapIn, uow: UowDep) -> OperationOut:
     return OperationOut.model_validate(operation)
 
 
-@router.post("/reservations", status_code=201, tags=["reservations"])
+@router.post(
+    "/reservations",
+    status_code=201,
+    tags=["reservations"],
+    dependencies=[permit("reservation:write")],
+)
 def reserve(body: ReservationIn, uow: UowDep) -> ReservationOut:
     """Promise available stock to a reference; 409 when not enough is available."""
     reservation = stock.reserve(
@@ -123,6 +147,7 @@ def reserve(body: ReservationIn, uow: UowDep) -> ReservationOut:
 @router.get("/reservations", tags=["reservations"])
 def list_reservations(
     uow: UowDep,
+    actor: StockReader,
     reference: str | None = None,
     sku: str | None = None,
     location: str | None = None,
@@ -130,24 +155,36 @@ def list_reservations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[ReservationOut]:
+    if location is not None:
+        actor.require_location(location)
     page = stock.list_reservations(uow, reference, sku, location, status, limit, offset)
     return PageOut[ReservationOut].model_validate(page)
 
 
 @router.get("/reservations/{reservation_id}", tags=["reservations"])
-def get_reservation(reservation_id: int, uow: UowDep) -> ReservationOut:
-    return ReservationOut.model_validate(stock.get_reservation(uow, reservation_id))
+def get_reservation(reservation_id: int, uow: UowDep, actor: StockReader) -> ReservationOut:
+    found = stock.get_reservation(uow, reservation_id)
+    if not actor.sees_location(found.location):
+        raise NotFound("reservation", reservation_id, "reservation")
+    return ReservationOut.model_validate(found)
 
 
-@router.post("/reservations/{reservation_id}/release", tags=["reservations"])
+@router.post(
+    "/reservations/{reservation_id}/release",
+    tags=["reservations"],
+    dependencies=[permit("reservation:write")],
+)
 def release(reservation_id: int, body: ReleaseIn, uow: UowDep) -> ReservationOut:
     """Give reserved stock back to available, all of it or `quantity`."""
     return ReservationOut.model_validate(stock.release(uow, reservation_id, body.quantity))
 
 
 @router.post("/reservations/{reservation_id}/consume", status_code=201, tags=["reservations"])
-def consume(reservation_id: int, body: ReservationChangeIn, uow: UowDep) -> OperationOut:
+def consume(
+    reservation_id: int, body: ReservationChangeIn, uow: UowDep, actor: StockWriter
+) -> OperationOut:
     """Ship reserved stock to the customer, all of it or `quantity`."""
+    _visible_reservation(uow, actor, reservation_id)
     operation = stock.consume(
         uow, reservation_id, body.quantity, lot=body.lot, occurred_at=body.occurred_at
     )
@@ -157,6 +194,7 @@ def consume(reservation_id: int, body: ReservationChangeIn, uow: UowDep) -> Oper
 @router.get("/stock", tags=["stock"], response_model=None)
 def stock_levels(
     uow: UowDep,
+    actor: StockReader,
     sku: str | None = None,
     location: str | None = None,
     as_of: Annotated[
@@ -166,6 +204,8 @@ def stock_levels(
     offset: Offset = 0,
 ) -> PageOut[StockLevelOut] | list[StockAsOfOut]:
     """On hand, reserved and available per item and location; or on hand at `as_of`."""
+    if location is not None:
+        actor.require_location(location)
     if as_of is not None:
         return [
             StockAsOfOut.model_validate(r) for r in queries.stock_as_of(uow, as_of, sku, location)
@@ -180,8 +220,12 @@ def stock_levels(
 
 
 @router.get("/items/{sku}/lots", tags=["stock"])
-def item_lots(sku: str, uow: UowDep, location: str | None = None) -> list[LotLevelOut]:
+def item_lots(
+    sku: str, uow: UowDep, actor: StockReader, location: str | None = None
+) -> list[LotLevelOut]:
     """What each lot of the item holds per location, with expiry."""
+    if location is not None:
+        actor.require_location(location)
     return [LotLevelOut.model_validate(r) for r in queries.lots(uow, sku, location)]
 
 
@@ -189,6 +233,7 @@ def item_lots(sku: str, uow: UowDep, location: str | None = None) -> list[LotLev
 def item_moves(
     sku: str,
     uow: UowDep,
+    actor: StockReader,
     location: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -196,6 +241,8 @@ def item_moves(
     offset: Offset = 0,
 ) -> PageOut[MoveOut]:
     """The item's move history, oldest first."""
+    if location is not None:
+        actor.require_location(location)
     rows = queries.moves(uow, sku, location, since, until, limit, offset)
     return PageOut[MoveOut](
         items=[MoveOut.model_validate(r) for r in rows.rows],

@@ -1,0 +1,233 @@
+"""What every request passes through before any route: a request id and the request context,
+security headers, a body size limit, authentication and CSRF protection.
+
+Two pure ASGI middlewares, outermost first:
+
+- `GuardMiddleware` gives each request an id (`X-Request-ID`, echoed back), opens the request
+  context the audit trail reads (`domain.access.current()`), refuses bodies over
+  `max_body_bytes` (413) and adds the security headers to every response.
+- `AuthenticationMiddleware` finds the principal: `Authorization: Bearer <token>`, else the
+  session cookie. Every path but `PUBLIC_PATHS` needs one (401 otherwise). A state-changing
+  request made with the cookie must carry the session's CSRF token in `X-CSRF-Token`
+  (synchronizer token pattern), and an `Origin`, when sent, must be this host (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leanstock.adapters.auth.credentials import same
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.config import Settings
+from leanstock.domain.access import Actor, RequestContext, acting, current
+from leanstock.domain.errors import DomainError, Forbidden, NotAuthenticated
+from leanstock.entrypoints.api.problems import problem, refused
+from leanstock.services import signin
+
+PREFIX = "/api/v1"
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        f"{PREFIX}/health",
+        f"{PREFIX}/auth/login",
+        f"{PREFIX}/auth/logout",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+_HEADERS = {
+    b"x-content-type-options": b"nosniff",
+    b"x-frame-options": b"DENY",
+    b"referrer-policy": b"no-referrer",
+    b"cross-origin-opener-policy": b"same-origin",
+    b"cross-origin-resource-policy": b"same-origin",
+    b"cache-control": b"no-store",
+}
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# Swagger UI and ReDoc as FastAPI serves them: scripts and styles from jsDelivr, an inline
+# start-up script, and (ReDoc) Google fonts and a worker.
+_DOCS_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    b"https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
+)
+_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+
+def cookie_name(settings: Settings) -> str:
+    """`__Host-` pins a secure cookie to this host and path `/` (RFC 6265bis §4.1.3.2)."""
+    return "__Host-leanstock_session" if settings.cookie_secure else "leanstock_session"
+
+
+def client_address(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0])[:64] if client else None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_body_bytes
+        self.hsts = (
+            f"max-age={settings.hsts_seconds}; includeSubDomains".encode()
+            if settings.hsts_seconds
+            else None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        extra = {b"x-request-id": request_id.encode()}
+        extra[b"content-security-policy"] = _DOCS_CSP if scope["path"] in _DOCS_PATHS else _API_CSP
+        if self.hsts is not None:
+            extra[b"strict-transport-security"] = self.hsts
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [
+                    (name, value)
+                    for name, value in (*_HEADERS.items(), *extra.items())
+                    if name not in present
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        context = RequestContext(request_id=request_id, address=client_address(scope))
+        with acting(context):
+            length = headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                await self._too_large(scope, receive, send_with_headers)
+                return
+            if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
+                try:
+                    receive = await self._buffered(receive)
+                except _TooLarge:
+                    await self._too_large(scope, receive, send_with_headers)
+                    return
+            await self.app(scope, receive, send_with_headers)
+
+    async def _buffered(self, receive: Receive) -> Receive:
+        """Read a body of unknown length up to the limit, then hand it on as one message."""
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                raise _TooLarge
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        return replay
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            "Request too large",
+            f"The request body is over {self.limit} bytes; send less at a time.",
+        )
+        await response(scope, receive, send)
+
+
+class AuthenticationMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.cookie = cookie_name(settings)
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.allowed_origins = {o.rstrip("/") for o in settings.cors_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            actor, csrf = await self._authenticate(request)
+            if csrf is not None and scope["method"] not in SAFE_METHODS:
+                self._check_csrf(request, csrf)
+        except DomainError as error:
+            response = refused(error)
+            if isinstance(error, NotAuthenticated) and self.cookie in request.cookies:
+                forget_cookie(response, self.cookie)
+            await response(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["actor"] = actor
+        state["csrf_token"] = csrf
+        current().actor = actor
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, request: Request) -> tuple[Actor, str | None]:
+        uow = UnitOfWork(request.app.state.engine)
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            scheme, _, secret = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise NotAuthenticated("Send the API token as `Authorization: Bearer <token>`.")
+            return await run_in_threadpool(signin.token, uow, secret.strip()), None
+        session_id = request.cookies.get(self.cookie)
+        if session_id:
+            found = await run_in_threadpool(signin.session, uow, session_id, self.idle)
+            return found.actor, found.csrf_token
+        raise NotAuthenticated("Sign in, or send an API token as `Authorization: Bearer <token>`.")
+
+    def _check_csrf(self, request: Request, csrf: str) -> None:
+        """A state-changing request with the session cookie must prove it came from our own
+        pages: the session's CSRF token in a header, which another site cannot read or set."""
+        sent = request.headers.get(CSRF_HEADER.lower(), "")
+        if not sent or not same(sent, csrf):
+            raise Forbidden(
+                f"This request needs the {CSRF_HEADER} header with the token from sign-in "
+                "(or from GET /api/v1/me)."
+            )
+        origin = request.headers.get("origin")
+        if (
+            origin
+            and origin.rstrip("/") not in self.allowed_origins
+            and urlsplit(origin).netloc != request.headers.get("host", "")
+        ):
+            raise Forbidden("This request came from another site.")
+
+
+def forget_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(
+        name, path="/", secure=name.startswith("__Host-"), httponly=True, samesite="lax"
+    )
