@@ -1,5 +1,6 @@
 """The `leanstock` command line: each module registers its commands on the one app."""
 
+from leanstock.entrypoints.cli import accounts as accounts
 from leanstock.entrypoints.cli import bench as bench
 from leanstock.entrypoints.cli import forecast as forecast
 from leanstock.entrypoints.cli import orders as orders

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -13,6 +15,7 @@ from sqlalchemy import Engine
 
 from leanstock.adapters.db.engine import make_engine, upgrade
 from leanstock.config import get_settings
+from leanstock.domain.access import Actor, RequestContext, begin
 from leanstock.domain.errors import DomainError
 
 app = typer.Typer(
@@ -37,9 +40,18 @@ def main(
     ] = None,
 ) -> None:
     """Leanstock: just-in-time inventory management."""
+    # Whatever this command changes is audited as done from the command line by this login.
+    begin(RequestContext(uuid.uuid4().hex, Actor.system(f"cli:{_login()}")))
     if database is not None:
         os.environ["LEANSTOCK_DATABASE_URL"] = database
         get_settings.cache_clear()
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def database_url() -> str:

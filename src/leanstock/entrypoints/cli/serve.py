@@ -13,14 +13,28 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import get_settings
 from leanstock.demo.generate import generate
 from leanstock.entrypoints.api import server
-from leanstock.entrypoints.cli.app import app, console, database_url, handled, open_engine
-from leanstock.services import catalog
-from leanstock.services.demo import load_demo
+from leanstock.entrypoints.cli.app import (
+    app,
+    console,
+    database_url,
+    err_console,
+    handled,
+    open_engine,
+)
+from leanstock.services import accounts, catalog
+from leanstock.services.demo import DemoLogin, demo_logins, load_demo
 
 
 def run_server(host: str, port: int, workers: int) -> None:
-    """Serve the API; worker processes read the database URL from the environment."""
+    """Serve the API; worker processes read the database URL from the environment. A
+    database without an active owner is refused: nobody could sign in to it."""
     os.environ["LEANSTOCK_DATABASE_URL"] = database_url()
+    engine = open_engine()
+    owned = accounts.has_owner(UnitOfWork(engine))
+    engine.dispose()
+    if not owned:
+        err_console.print(f"[red]{accounts.NO_OWNER}[/]")
+        raise typer.Exit(2)
     console.print(
         f"Leanstock API on [bold]http://{host}:{port}/api/v1[/], "
         f"docs at [bold]http://{host}:{port}/docs[/]  (Ctrl+C stops)"
@@ -78,6 +92,34 @@ def demo(
             console.print(table)
         else:
             console.print(f"Using the demo business already in {path} (--fresh starts over).")
+        logins = demo_logins(uow)
     engine.dispose()
+    _print_logins(logins, host, port)
+    # The demo serves plain http on this machine: the session cookie cannot require HTTPS.
+    os.environ["LEANSTOCK_COOKIE_SECURE"] = "false"
     if serve_api:
         run_server(host, port, 1)
+
+
+def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
+    table = Table(
+        title="DEMO ONLY: sign-ins for this demo database (new passwords on every start)",
+        caption="Never use these users or passwords for real data.",
+        title_style="bold yellow",
+    )
+    for column in ("role", "email", "password", "bound to"):
+        table.add_column(column)
+    token = logins[-1]
+    for login in logins[:-1]:
+        table.add_row(login.role.value, login.email, login.password, login.binding)
+    console.print(table)
+    console.print(
+        f"Sign in: POST http://{host}:{port}/api/v1/auth/login with an email and password, "
+        "or call the API with the owner's demo token:"
+    )
+    console.print(f"DEMO API TOKEN (owner): {token.password}", highlight=False, soft_wrap=True)
+    console.print(
+        f"  curl -H 'Authorization: Bearer {token.password}' http://{host}:{port}/api/v1/items",
+        highlight=False,
+        soft_wrap=True,
+    )

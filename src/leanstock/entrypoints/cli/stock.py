@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,8 +14,9 @@ from rich.table import Table
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy
 from leanstock.domain.ledger import ScrapReason
-from leanstock.entrypoints.cli.app import app, console, handled, open_engine
-from leanstock.services import catalog, queries, stock
+from leanstock.entrypoints.cli.accounts import create_owner, read_password
+from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
+from leanstock.services import accounts, catalog, queries, stock
 
 
 def _uow() -> UnitOfWork:
@@ -35,10 +37,31 @@ def _table(
 
 
 @app.command()
-def init() -> None:
-    """Create the database, or bring its schema up to date."""
+def init(
+    owner: Annotated[
+        str | None, typer.Option(help="Email of the first owner, on a database without one.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="The owner's display name.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the owner's password from stdin.")
+    ] = False,
+) -> None:
+    """Create the database, or bring its schema up to date; on a database without an owner,
+    create the first one (asked for when run at a terminal)."""
     with handled():
-        open_engine().dispose()
+        engine = open_engine()
+        uow = UnitOfWork(engine)
+        if not accounts.has_owner(uow):
+            if owner is None and sys.stdin.isatty():
+                owner = typer.prompt("Email of the first owner")
+            if owner is not None:
+                create_owner(uow, owner, name, read_password(password_stdin))
+            else:
+                err_console.print(
+                    "[yellow]No owner yet: the server will not start until one exists. Run "
+                    "`leanstock init --owner EMAIL`.[/]"
+                )
+        engine.dispose()
     console.print("[green]Database ready.[/]")
 
 
