@@ -3,6 +3,9 @@
 PostgreSQL tests read LEANSTOCK_TEST_POSTGRES_URL; each test gets a schema of its own, dropped
 afterwards. Where the variable is unset they skip with that reason, except under CI (CI=true),
 where a missing server is a failure, so CI cannot pass without them.
+
+The API client signs its requests with an owner's token, as a real client must. Password
+hashing is made cheap here, for the tests only (the settings' defaults stay at full cost).
 """
 
 from __future__ import annotations
@@ -10,10 +13,16 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+
+os.environ.setdefault("LEANSTOCK_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("LEANSTOCK_PASSWORD_MEMORY_KIB", "64")
+os.environ.setdefault("LEANSTOCK_PASSWORD_PARALLELISM", "1")
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 from fastapi.testclient import TestClient
@@ -21,9 +30,14 @@ from sqlalchemy import Engine, create_engine, text
 
 from leanstock.adapters.db.engine import make_engine, normalise_url, upgrade
 from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.access import Role, Scope
+from leanstock.domain.errors import NotFound
 from leanstock.entrypoints.api.app import create_app
+from leanstock.services import accounts, tokens
 
 POSTGRES_URL = os.environ.get("LEANSTOCK_TEST_POSTGRES_URL")
+OWNER = "owner@example.com"
+PASSWORD = "correct horse battery staple"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -33,12 +47,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+@contextmanager
+def database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A URL of an empty database: a SQLite file, or a fresh schema on the PostgreSQL server."""
-    if request.param == "sqlite":
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db')}/leanstock.db"
         return
     if not POSTGRES_URL:
@@ -56,6 +68,18 @@ def db_url(
         admin.dispose()
 
 
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh schema on the PostgreSQL server."""
+    with database(request.param, tmp_path_factory) as url:
+        yield url
+
+
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url, pool_size=40)
@@ -69,7 +93,48 @@ def uow(engine: Engine) -> UnitOfWork:
     return UnitOfWork(engine)
 
 
+def make_token(
+    engine: Engine,
+    email: str,
+    role: Role,
+    *,
+    locations: list[str] | None = None,
+    supplier: str | None = None,
+    scope: Scope = Scope.WRITE,
+) -> str:
+    """A user (created if new, password `PASSWORD`) and a fresh API token of theirs."""
+    uow = UnitOfWork(engine)
+    try:
+        user_id = accounts.user_id_of(uow, email)
+    except NotFound:
+        user = accounts.create_user(
+            uow, email, PASSWORD, role, locations=locations, supplier=supplier
+        )
+        user_id = user.id
+    return tokens.create_token(uow, user_id, "tests", scope).secret
+
+
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(engine=engine), raise_server_exceptions=False) as test_client:
+def token_for(engine: Engine) -> Callable[..., str]:
+    """`token_for(email, role, locations=..., supplier=..., scope=...)`: a user's new token."""
+
+    def make(email: str, role: Role, **bindings: Any) -> str:
+        return make_token(engine, email, role, **bindings)
+
+    return make
+
+
+@pytest.fixture
+def owner_token(engine: Engine) -> str:
+    return make_token(engine, OWNER, Role.OWNER)
+
+
+@pytest.fixture
+def client(engine: Engine, owner_token: str) -> Iterator[TestClient]:
+    """An API client signed in as an owner (with a Bearer token)."""
+    with TestClient(
+        create_app(engine=engine),
+        raise_server_exceptions=False,
+        headers={"Authorization": f"Bearer {owner_token}"},
+    ) as test_client:
         yield test_client
