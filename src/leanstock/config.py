@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,25 @@ class Settings(BaseSettings):
     # Database connections per API process; requests beyond it wait for one, so PostgreSQL
     # never has to fork a connection per request under load.
     pool_size: int = 16
+
+    # Security. Secrets never live in code: database credentials come with the URL above.
+    # Argon2id cost (RFC 9106's second recommendation: t=3, 64 MiB, p=4). Lower it only in tests.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
+    # Password hashes computed at once per process: each takes `password_memory_kib`.
+    password_hash_concurrency: int = Field(default=4, ge=1)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    # Send the session cookie over HTTPS only; turn off only for plain http on one's own machine.
+    cookie_secure: bool = True
+    # Strict-Transport-Security max-age; set it (e.g. 31536000) once the site is HTTPS-only.
+    hsts_seconds: int = Field(default=0, ge=0)
+    # Origins allowed to call the API from a browser (CORS); none unless configured.
+    cors_origins: list[str] = []
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # Interactive API docs at /docs and /redoc and the schema at /openapi.json.
+    docs: bool = True
 
 
 @lru_cache(maxsize=1)

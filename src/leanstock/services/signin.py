@@ -67,7 +67,11 @@ def _count_attempt(
         )
         if locked is not None:
             uow.audit.record(
-                "login_refused", subject(email), {"reason": "throttled"}, actor="anonymous"
+                "login_refused",
+                subject(email),
+                {"reason": "throttled"},
+                actor="anonymous",
+                credential="password",
             )
             uow.commit()
             raise TooManyAttempts(max(1, math.ceil((locked - now).total_seconds())))
@@ -113,7 +117,13 @@ def verify(
         return found.user
     reason = "unknown email" if found is None else "wrong password" if not ok else "disabled"
     with uow:
-        uow.audit.record("login_failed", subject(email), {"reason": reason}, actor="anonymous")
+        uow.audit.record(
+            "login_failed",
+            subject(email),
+            {"reason": reason},
+            actor="anonymous",
+            credential="password",
+        )
         uow.commit()
     return None
 
@@ -147,7 +157,11 @@ def login(
         uow.accounts.purge_sessions(moment, moment - idle)
         uow.accounts.add_session(digest(session_id), user.id, csrf, moment, expires, address)
         uow.audit.record(
-            "login", subject(user.email), {"session_expires_at": expires}, actor=user.email
+            "login",
+            subject(user.email),
+            {"session_expires_at": expires},
+            actor=user.email,
+            credential="password",
         )
         uow.commit()
     return SignedIn(actor_of(user, "session"), session_id, csrf, expires)
@@ -161,7 +175,7 @@ def logout(uow: UnitOfWork, session_id: str) -> bool:
             return False
         user = uow.accounts.user(row.user_id)
         uow.accounts.end_session(digest(session_id))
-        uow.audit.record("logout", subject(user.email), {}, actor=user.email)
+        uow.audit.record("logout", subject(user.email), {}, actor=user.email, credential="session")
         uow.commit()
     return True
 

@@ -33,12 +33,21 @@ class AuditRepository:
         self.db = connection
 
     def record(
-        self, action: str, subject: str, changes: dict[str, Any], actor: str | None = None
+        self,
+        action: str,
+        subject: str,
+        changes: dict[str, Any],
+        actor: str | None = None,
+        credential: str | None = None,
     ) -> None:
-        """Append one row; `changes` holds `[before, after]` pairs where a value changed."""
+        """Append one row; `changes` holds `[before, after]` pairs where a value changed.
+        `actor` and `credential` name who acted where the request has no principal yet
+        (signing in)."""
         row = stamp()
         if actor is not None:
             row["actor"] = actor
+        if credential is not None:
+            row["credential"] = credential
         self.db.execute(
             _INSERT,
             {
