@@ -1,4 +1,8 @@
-"""Shared plumbing for HTTP benchmarks: a fresh database, a real server, a closed-loop load."""
+"""Shared plumbing for HTTP benchmarks: a fresh database, a real server, a closed-loop load.
+
+The database gets an owner and an API token, which every request carries, as a real client's
+would: what is measured includes checking it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -21,22 +26,39 @@ import httpx
 import numpy as np
 from sqlalchemy import create_engine, text
 
+from leanstock.adapters.auth.credentials import new_password
 from leanstock.adapters.db.engine import make_engine, normalise_url, upgrade
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.access import Role
+from leanstock.services import accounts, tokens
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def _owner_token(url: str) -> str:
+    """Migrate the database, add the bench's owner, and return an API token of theirs."""
+    engine = make_engine(url)
+    upgrade(engine)
+    uow = UnitOfWork(engine)
+    owner = accounts.create_user(uow, "bench@leanstock.example", new_password(), Role.OWNER)
+    token = tokens.create_token(uow, owner.id, "bench", lifetime=timedelta(days=1)).secret
+    engine.dispose()
+    return token
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @contextmanager
-def fresh_database(choice: str | None) -> Iterator[tuple[str, str]]:
-    """(kind, url) of an empty, migrated database: a temp SQLite file or a new PG schema."""
+def fresh_database(choice: str | None) -> Iterator[tuple[str, str, str]]:
+    """(kind, url, owner's API token) of an empty, migrated database: a temp SQLite file or a
+    new PG schema."""
     choice = choice or "sqlite"
     if choice == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield "sqlite", url
+            yield "sqlite", url, _owner_token(url)
         return
     base = os.environ.get("LEANSTOCK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     if choice not in ("postgres", "postgresql"):
@@ -48,10 +70,7 @@ def fresh_database(choice: str | None) -> Iterator[tuple[str, str]]:
     separator = "&" if "?" in base else "?"
     url = f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
     try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield "postgresql", url
+        yield "postgresql", url, _owner_token(url)
     finally:
         with admin.connect() as db:
             db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -132,9 +151,10 @@ class Connection:
     framing, which is what the API answers with) to cost little.
     """
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, token: str) -> None:
         self.host = host
         self.port = port
+        self.token = token
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -145,6 +165,7 @@ class Connection:
         payload = b"" if body is None else json.dumps(body).encode()
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Authorization: Bearer {self.token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
         )
         self.writer.write(head.encode() + payload)
@@ -169,7 +190,7 @@ class Connection:
 Step = Callable[[Connection, int, int], Awaitable[tuple[int, int]]]
 
 
-async def closed_loop(base: str, clients: int, seconds: float, step: Step) -> Load:
+async def closed_loop(base: str, token: str, clients: int, seconds: float, step: Step) -> Load:
     """`clients` concurrent loops, each sending its next request when the last is answered.
 
     `step(connection, worker, n)` sends one request and returns (status, moves posted).
@@ -180,7 +201,7 @@ async def closed_loop(base: str, clients: int, seconds: float, step: Step) -> Lo
     stop = time.perf_counter() + seconds
 
     async def worker(w: int) -> None:
-        connection = Connection(host, int(port))
+        connection = Connection(host, int(port), token)
         n = 0
         try:
             while time.perf_counter() < stop:

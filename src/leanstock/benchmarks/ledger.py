@@ -19,14 +19,21 @@ from typing import Any
 import httpx
 
 from leanstock.benchmarks import BenchOptions
-from leanstock.benchmarks._http import Connection, Step, closed_loop, fresh_database, server
+from leanstock.benchmarks._http import (
+    Connection,
+    Step,
+    auth,
+    closed_loop,
+    fresh_database,
+    server,
+)
 
 ITEMS = 1000
 LOCATIONS = ("WH", "STORE")
 
 
-def _seed(base: str, items: int) -> None:
-    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as api:
+def _seed(base: str, token: str, items: int) -> None:
+    with httpx.Client(base_url=f"{base}/api/v1", timeout=30, headers=auth(token)) as api:
         for code, kind in (("WH", "warehouse"), ("STORE", "store")):
             api.post(
                 "/locations", json={"code": code, "name": code, "kind": kind}
@@ -79,11 +86,11 @@ def run(options: BenchOptions) -> dict[str, object]:
     clients = int(os.environ.get("LEANSTOCK_BENCH_CLIENTS", "4" if options.quick else "8"))
     seconds = 5.0 if options.quick else 30.0
     items = 100 if options.quick else ITEMS
-    with fresh_database(options.database) as (kind, url):
+    with fresh_database(options.database) as (kind, url, token):
         workers = 1 if kind == "sqlite" else int(os.environ.get("LEANSTOCK_BENCH_WORKERS", "2"))
         with server(url, workers) as base:
-            _seed(base, items)
-            load = asyncio.run(closed_loop(base, clients, seconds, _stepper(items)))
+            _seed(base, token, items)
+            load = asyncio.run(closed_loop(base, token, clients, seconds, _stepper(items)))
     return {
         "benchmark": "ledger",
         "database": kind,

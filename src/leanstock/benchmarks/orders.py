@@ -23,15 +23,22 @@ from typing import Any
 import httpx
 
 from leanstock.benchmarks import BenchOptions
-from leanstock.benchmarks._http import Connection, Step, closed_loop, fresh_database, server
+from leanstock.benchmarks._http import (
+    Connection,
+    Step,
+    auth,
+    closed_loop,
+    fresh_database,
+    server,
+)
 
 ITEMS = 500
 SUPPLIERS = 10
 PULLED_SHARE = 0.2
 
 
-def _seed(base: str, items: int) -> None:
-    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as api:
+def _seed(base: str, token: str, items: int) -> None:
+    with httpx.Client(base_url=f"{base}/api/v1", timeout=30, headers=auth(token)) as api:
         api.post("/locations", json={"code": "WH", "name": "Warehouse"}).raise_for_status()
         for s in range(SUPPLIERS):
             api.post("/suppliers", json={"code": f"SUP-{s}", "name": f"Supplier {s}"})
@@ -73,13 +80,13 @@ def run(options: BenchOptions) -> dict[str, object]:
     seconds = 5.0 if options.quick else 20.0
     items = 100 if options.quick else ITEMS
     served: Counter[str] = Counter()
-    with fresh_database(options.database) as (kind, url):
+    with fresh_database(options.database) as (kind, url, token):
         workers = 1 if kind == "sqlite" else int(os.environ.get("LEANSTOCK_BENCH_WORKERS", "2"))
         with server(url, workers) as base:
-            _seed(base, items)
+            _seed(base, token, items)
             step: Step = functools.partial(_step, items, served)
-            load = asyncio.run(closed_loop(base, clients, seconds, step))
-            with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as api:
+            load = asyncio.run(closed_loop(base, token, clients, seconds, step))
+            with httpx.Client(base_url=f"{base}/api/v1", timeout=30, headers=auth(token)) as api:
                 drafts = api.get("/purchase-orders", params={"status": "draft"}).json()["total"]
     figures = load.figures()
     confirmed = load.statuses.get(201, 0)
