@@ -82,6 +82,18 @@ def test_the_demo_builds_a_sample_business_and_serves_it(tmp_path: Path) -> None
         text=True,
     )
     try:
+        assert demo.stdout is not None
+        token, printed = None, []
+        while token is None:
+            line = demo.stdout.readline()
+            assert line, "".join(printed)
+            printed.append(line)
+            if line.startswith("DEMO API TOKEN (owner): "):
+                token = line.split(": ", 1)[1].strip()
+        shown = "".join(printed)
+        assert "DEMO ONLY" in shown
+        for role in ("owner", "manager", "buyer", "warehouse", "viewer", "supplier"):
+            assert f"{role}@leanstock.example" in shown
         base = f"http://127.0.0.1:{port}/api/v1"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -91,15 +103,20 @@ def test_the_demo_builds_a_sample_business_and_serves_it(tmp_path: Path) -> None
             except httpx.HTTPError:
                 assert demo.poll() is None, demo.stdout.read() if demo.stdout else ""
                 time.sleep(0.5)
-        items = httpx.get(f"{base}/items", params={"limit": 1}).json()
+        assert httpx.get(f"{base}/items").status_code == 401
+        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
+        items = api.get("/items", params={"limit": 1}).json()
         assert 180 <= items["total"] <= 220
-        locations = httpx.get(f"{base}/locations", params={"physical": True}).json()
+        locations = api.get("/locations", params={"physical": True}).json()
         assert locations["total"] == 3
-        assert httpx.get(f"{base}/suppliers").json()["total"] == 8
-        stock = httpx.get(f"{base}/stock", params={"limit": 1}).json()
+        assert api.get("/suppliers").json()["total"] == 8
+        stock = api.get("/stock", params={"limit": 1}).json()
         assert stock["total"] > 100
         sku = items["items"][0]["sku"]
-        assert httpx.get(f"{base}/items/{sku}/moves").json()["total"] > 10
+        assert api.get(f"/items/{sku}/moves").json()["total"] > 10
+        viewer = shown.split("viewer@leanstock.example")[1].split()[1]
+        login = {"email": "viewer@leanstock.example", "password": viewer}
+        assert api.post("/auth/login", json=login).status_code == 200
     finally:
         demo.terminate()
         demo.wait(timeout=30)

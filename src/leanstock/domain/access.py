@@ -77,6 +77,7 @@ _MANAGER = frozenset(
         "reservation:write",
         "sales:write",
         "purchase:release",
+        "purchase:deliver",
         "production:release",
         "plan:approve",
         "plan:release",

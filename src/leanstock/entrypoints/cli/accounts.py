@@ -4,6 +4,7 @@ line. Whoever runs these holds the database already; their changes are audited a
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from typing import Annotated
@@ -176,7 +177,7 @@ def list_tokens(
         page = tokens.list_tokens(uow, user_id, limit, offset)
     table = Table(title="API tokens", caption=f"{page.total} in all")
     for column in ("prefix", "name", "user", "scope", "status", "expires", "last used"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column not in ("name", "user"), overflow="fold")
     for t in page.items:
         table.add_row(
             t.prefix,
@@ -215,17 +216,15 @@ def audit_trail(
     """Who changed what and when, newest first."""
     with handled():
         page = audit.audit_trail(_uow(), subject, actor, action, since, until, None, limit, offset)
-    table = Table(title="Audit trail", caption=f"{page.total} in all")
-    for column in ("when (UTC)", "actor", "via", "action", "object", "changes", "request"):
-        table.add_column(column, overflow="fold")
+    console.print(f"[bold]Audit trail[/], newest first ({page.total} in all)")
     for row in page.items:
-        table.add_row(
-            f"{row['created_at']:%Y-%m-%d %H:%M:%S}",
-            row["actor"],
-            row["credential"] or "",
-            row["action"],
-            row["subject"],
-            str(row["changes"]),
-            (row["request_id"] or "")[:12],
+        via = f" via {row['credential']}" if row["credential"] else ""
+        console.print(
+            f"{row['created_at']:%Y-%m-%d %H:%M:%S}  {row['action']} {row['subject']}"
+            f"  by {row['actor']}{via}",
+            markup=False,
+            highlight=False,
         )
-    console.print(table)
+        console.print(
+            f"    {json.dumps(row['changes'], default=str)}", markup=False, highlight=False
+        )
