@@ -28,6 +28,7 @@ from leanstock.domain.accounts import (
 from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput
 from leanstock.services import signin
 from leanstock.services.catalog import page_bounds
+from leanstock.services.retry import retrying
 
 EDITABLE = ("display_name", "role", "active", "locations", "supplier")
 NO_OWNER = (
@@ -116,6 +117,7 @@ def user_id_of(uow: UnitOfWork, email: str) -> int:
         return uow.accounts.user_by_email(normal_email(email)).id
 
 
+@retrying
 def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
     """Change a user's display name, role, active flag, locations or supplier.
 
@@ -126,6 +128,9 @@ def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
     if unknown:
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", sorted(unknown)[0])
     with uow:
+        # Owners' rows first, always in one order, then the user's: two owners demoting each
+        # other wait for one another instead of deadlocking, and the second sees one owner.
+        owners = uow.accounts.active_owners(lock=True)
         user = uow.accounts.user(user_id, lock=True)
         role = Role(changes.get("role", user.role))
         # A new role drops bindings that no longer fit it, unless new ones are given.
@@ -143,7 +148,7 @@ def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
         )
         was_owner = user.role is Role.OWNER and user.active
         stays_owner = after.role is Role.OWNER and after.active
-        if was_owner and not stays_owner and uow.accounts.active_owners(lock=True) <= 1:
+        if was_owner and not stays_owner and owners <= 1:
             raise Conflict(
                 f"{user.email} is the last active owner; make another user owner first.",
                 "role",

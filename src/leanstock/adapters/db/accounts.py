@@ -197,8 +197,10 @@ class AccountsRepository:
     def active_owners(self, lock: bool = False) -> int:
         """How many active owners there are; with `lock`, their rows stay locked until commit,
         so two owners cannot demote each other at the same moment and leave none."""
-        query = select(a.users.c.id).where(
-            a.users.c.role == Role.OWNER.value, a.users.c.active.is_(True)
+        query = (
+            select(a.users.c.id)
+            .where(a.users.c.role == Role.OWNER.value, a.users.c.active.is_(True))
+            .order_by(a.users.c.id)
         )
         if lock and self.dialect == "postgresql":
             query = query.with_for_update()
