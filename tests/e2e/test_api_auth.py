@@ -72,6 +72,22 @@ def test_signing_in_sets_a_secure_httponly_samesite_cookie_and_gives_a_csrf_toke
     assert "user:write" not in me["permissions"]
 
 
+def test_sign_in_takes_json_only_so_another_sites_form_cannot_sign_someone_in(
+    web: TestClient,
+) -> None:
+    form = {"email": "mia@example.com", "password": PASSWORD}
+    for sent in (
+        web.post(f"{API}/auth/login", data=form),
+        web.post(
+            f"{API}/auth/login",
+            content=f'{{"email": "mia@example.com", "password": "{PASSWORD}"}}',
+            headers={"Content-Type": "text/plain"},
+        ),
+    ):
+        assert sent.status_code == 422
+        assert COOKIE not in web.cookies
+
+
 def test_a_wrong_email_a_wrong_password_and_a_disabled_user_answer_alike(
     engine: Engine, web: TestClient, users: dict[str, int]
 ) -> None:
