@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import ALL_PERMISSIONS, Actor
@@ -24,7 +25,15 @@ def unit_of_work(request: Request) -> UnitOfWork:
 UowDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
-async def current_actor(request: Request) -> Actor:
+# Declares the Bearer scheme in the OpenAPI document (the docs' Authorize button); checking
+# the token is the middleware's work.
+_bearer = HTTPBearer(auto_error=False, description="An API token: `lst_...`.")
+
+
+async def current_actor(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
     """The authenticated principal of this request (session cookie or Bearer token)."""
     actor = request.scope.get("state", {}).get("actor")
     if not isinstance(actor, Actor):
