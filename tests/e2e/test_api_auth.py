@@ -164,6 +164,16 @@ def test_a_state_changing_request_with_the_cookie_needs_the_csrf_token(
     assert ok.status_code == 201, ok.text
 
 
+def test_signing_in_again_replaces_the_session(web: TestClient) -> None:
+    assert sign_in(web).status_code == 200
+    first = web.cookies[COOKIE]
+    assert sign_in(web).status_code == 200
+    assert web.cookies[COOKIE] != first
+    assert web.get(f"{API}/me").status_code == 200
+    web.cookies.set(COOKIE, first, domain="leanstock.test")
+    assert web.get(f"{API}/me").status_code == 401
+
+
 def test_signing_out_ends_the_session(web: TestClient) -> None:
     csrf = sign_in(web).json()["me"]["csrf_token"]
     cookie = web.cookies[COOKIE]

@@ -197,11 +197,6 @@ def current() -> RequestContext:
     return _context.get() or RequestContext()
 
 
-def begin(context: RequestContext) -> None:
-    """Set the context for the rest of this thread's work (a command-line process)."""
-    _context.set(context)
-
-
 @contextmanager
 def acting(context: RequestContext) -> Iterator[RequestContext]:
     token = _context.set(context)

@@ -60,6 +60,7 @@ def _count_attempt(
     locked; then the user's credentials, if the email is known."""
     keys = _keys(email, address)
     with uow:
+        uow.accounts.forget_throttle(now - ACCOUNT_THROTTLE.forget)
         rows = uow.accounts.throttle(list(keys), now)
         locked = max(
             (r.locked_until for r in rows.values() if r.locked_until and r.locked_until > now),

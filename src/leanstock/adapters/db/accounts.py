@@ -370,6 +370,16 @@ class AccountsRepository:
             for r in self.db.execute(query)
         }
 
+    def forget_throttle(self, before: datetime) -> None:
+        """Drop rows whose last failure is older than `before` and that lock nothing."""
+        table = a.login_throttle
+        self.db.execute(
+            delete(table).where(
+                table.c.last_failure_at < before,
+                (table.c.locked_until.is_(None)) | (table.c.locked_until < before),
+            )
+        )
+
     def put_throttle(self, row: ThrottleRow) -> None:
         table = a.login_throttle
         self.db.execute(

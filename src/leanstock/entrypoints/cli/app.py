@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from leanstock.adapters.db.engine import make_engine, upgrade
 from leanstock.config import get_settings
-from leanstock.domain.access import Actor, RequestContext, begin
+from leanstock.domain.access import Actor, RequestContext, acting
 from leanstock.domain.errors import DomainError
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ err_console = Console(stderr=True)
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     database: Annotated[
         str | None,
         typer.Option(
@@ -41,7 +42,8 @@ def main(
 ) -> None:
     """Leanstock: just-in-time inventory management."""
     # Whatever this command changes is audited as done from the command line by this login.
-    begin(RequestContext(uuid.uuid4().hex, Actor.system(f"cli:{_login()}")))
+    context = RequestContext(uuid.uuid4().hex, Actor.system(f"cli:{_login()}"))
+    ctx.with_resource(acting(context))
     if database is not None:
         os.environ["LEANSTOCK_DATABASE_URL"] = database
         get_settings.cache_clear()

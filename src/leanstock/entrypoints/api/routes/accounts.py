@@ -148,6 +148,7 @@ def login(body: LoginIn, request: Request, response: Response, uow: UowDep) -> S
     the CSRF token to send with state-changing requests. Wrong email or password answer alike;
     repeated failures are refused for a growing while (429 with Retry-After)."""
     settings = request.app.state.settings
+    previous = request.cookies.get(cookie_name(settings))
     signed = signin.login(
         uow,
         body.email,
@@ -156,6 +157,8 @@ def login(body: LoginIn, request: Request, response: Response, uow: UowDep) -> S
         timedelta(hours=settings.session_absolute_hours),
         timedelta(minutes=settings.session_idle_minutes),
     )
+    if previous:  # a new session id at every sign-in; the old one ends
+        signin.logout(uow, previous)
     response.set_cookie(
         cookie_name(settings),
         signed.session_id,
