@@ -455,3 +455,34 @@ def test_one_principals_idempotency_key_never_replays_for_another(
     theirs = client.post(f"{API}/locations", json=body, headers={**key, **other})
     assert theirs.status_code == 422
     assert "Idempotent-Replayed" not in theirs.headers
+
+
+def test_a_warehouse_user_reads_and_acts_at_their_own_locations_only(
+    client: TestClient, token_for: Callable[..., str]
+) -> None:
+    for code in ("WH", "STORE"):
+        client.post(f"{API}/locations", json={"code": code, "name": code})
+    client.post(f"{API}/items", json={"sku": "CUP", "name": "Cup"})
+    for code in ("WH", "STORE"):
+        client.post(f"{API}/stock/receipts", json={"sku": "CUP", "location": code, "quantity": 5})
+    kim = {
+        "Authorization": f"Bearer {token_for('kim@example.com', Role.WAREHOUSE, locations=['WH'])}"
+    }
+    everywhere = client.get(f"{API}/stock", headers=kim)
+    assert everywhere.status_code == 422
+    assert "Name one of your locations (WH)" in everywhere.json()["detail"]
+    mine = client.get(f"{API}/stock", params={"location": "WH"}, headers=kim)
+    assert [row["location"] for row in mine.json()["items"]] == ["WH"]
+    theirs = client.get(f"{API}/stock", params={"location": "STORE"}, headers=kim)
+    missing = client.get(f"{API}/stock", params={"location": "MARS"}, headers=kim)
+    assert (theirs.status_code, missing.status_code) == (404, 404)
+    assert theirs.json()["detail"] == "No location STORE exists."
+    ship = {"sku": "CUP", "location": "STORE", "quantity": 1}
+    refused = client.post(f"{API}/stock/shipments", json=ship, headers=kim)
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "location")
+    assert (
+        client.post(
+            f"{API}/stock/shipments", json={**ship, "location": "WH"}, headers=kim
+        ).status_code
+        == 201
+    )

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from leanstock.domain.errors import Forbidden, NotFound
+from leanstock.domain.errors import Forbidden, InvalidInput, NotFound
 
 
 class Role(StrEnum):
@@ -161,6 +161,16 @@ class Actor:
         """A location not granted is answered as one that does not exist."""
         if not self.sees_location(code):
             raise NotFound("location", code, field)
+
+    def require_own_location(self, code: str | None, field: str = "location") -> None:
+        """A read across locations: a user limited to some must name one of them (until lists
+        are narrowed to their locations at the source)."""
+        if code is None:
+            if self.locations is not None:
+                mine = ", ".join(sorted(self.locations))
+                raise InvalidInput(f"Name one of your locations ({mine}) in `{field}`.", field)
+            return
+        self.require_location(code, field)
 
     def sees_supplier(self, code: str) -> bool:
         return self.role is not Role.SUPPLIER or self.supplier == code

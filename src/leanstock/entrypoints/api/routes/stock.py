@@ -155,8 +155,7 @@ def list_reservations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[ReservationOut]:
-    if location is not None:
-        actor.require_location(location)
+    actor.require_own_location(location)
     page = stock.list_reservations(uow, reference, sku, location, status, limit, offset)
     return PageOut[ReservationOut].model_validate(page)
 
@@ -204,8 +203,7 @@ def stock_levels(
     offset: Offset = 0,
 ) -> PageOut[StockLevelOut] | list[StockAsOfOut]:
     """On hand, reserved and available per item and location; or on hand at `as_of`."""
-    if location is not None:
-        actor.require_location(location)
+    actor.require_own_location(location)
     if as_of is not None:
         return [
             StockAsOfOut.model_validate(r) for r in queries.stock_as_of(uow, as_of, sku, location)
@@ -224,8 +222,7 @@ def item_lots(
     sku: str, uow: UowDep, actor: StockReader, location: str | None = None
 ) -> list[LotLevelOut]:
     """What each lot of the item holds per location, with expiry."""
-    if location is not None:
-        actor.require_location(location)
+    actor.require_own_location(location)
     return [LotLevelOut.model_validate(r) for r in queries.lots(uow, sku, location)]
 
 
@@ -241,8 +238,7 @@ def item_moves(
     offset: Offset = 0,
 ) -> PageOut[MoveOut]:
     """The item's move history, oldest first."""
-    if location is not None:
-        actor.require_location(location)
+    actor.require_own_location(location)
     rows = queries.moves(uow, sku, location, since, until, limit, offset)
     return PageOut[MoveOut](
         items=[MoveOut.model_validate(r) for r in rows.rows],
