@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.domain.access import Role, Scope
+from leanstock.domain.access import Actor, Role, Scope
+from leanstock.domain.errors import NotFound
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import accounts, tokens
 
@@ -58,7 +59,7 @@ def _token(
 ) -> tuple[int, str]:
     try:
         user_id = accounts.user_id_of(uow, email)
-    except Exception:
+    except NotFound:
         user_id = accounts.create_user(uow, email, PASSWORD, role, **bindings).id
     made = tokens.create_token(uow, user_id, "authz", scope, timedelta(days=1), now=now)
     return made.token.id, made.secret
@@ -159,7 +160,5 @@ def build(engine: Engine) -> World:
     return World(client, secrets, ids)
 
 
-def _system() -> Any:
-    from leanstock.domain.access import Actor
-
+def _system() -> Actor:
     return Actor.system("authz-setup")
