@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from leanstock.adapters.db.engine import make_engine
-from leanstock.adapters.db.tables import metadata
+from leanstock.adapters.db.schema import metadata
 from leanstock.config import get_settings
 
 config = context.config

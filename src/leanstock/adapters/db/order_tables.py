@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 
-from leanstock.adapters.db.tables import Id, Timestamp, metadata
+from leanstock.adapters.db.metadata import Id, Timestamp, metadata
 from leanstock.adapters.db.types import Exact
 
 sales_orders = Table(

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-from leanstock.adapters.db.tables import Id, Timestamp, metadata
+from leanstock.adapters.db.metadata import Id, Timestamp, metadata
 from leanstock.adapters.db.types import Exact
 
 events = Table(

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
+from leanstock.adapters.db.metadata import Id, Timestamp, metadata
 from leanstock.adapters.db.types import Exact
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-Id = BigInteger().with_variant(Integer(), "sqlite")
-Timestamp = DateTime(timezone=True)
 
 items = Table(
     "items",
@@ -190,5 +175,3 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=True),
     Column("created_at", Timestamp, nullable=False, index=True),
 )
-from leanstock.adapters.db import order_tables as order_tables  # noqa: E402
-from leanstock.adapters.db import planning_tables as planning_tables  # noqa: E402
