@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from leanstock.domain.errors import InvalidQuantity, LotExpired, OutOfStock, SameLocation
+from leanstock.domain.errors import LotExpired, OutOfStock
 
 
 class MoveKind(StrEnum):
@@ -33,23 +33,6 @@ class ScrapReason(StrEnum):
     EXPIRY = "expiry"
     QUALITY = "quality"
     OTHER = "other"
-
-
-@dataclass(frozen=True)
-class Move:
-    """`quantity` of `item` (lot `lot`) leaves `source` and enters `target`."""
-
-    item: str
-    source: str
-    target: str
-    quantity: Decimal
-    lot: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.quantity <= 0:
-            raise InvalidQuantity(self.quantity)
-        if self.source == self.target:
-            raise SameLocation(self.source)
 
 
 @dataclass(frozen=True)

@@ -514,6 +514,9 @@ class ProductionOrder:
 
 # Transfers
 
+# Days a transfer between two of the business's own locations takes, door to door.
+TRANSFER_DAYS = 1
+
 
 class TransferStatus(StrEnum):
     DRAFT = "draft"

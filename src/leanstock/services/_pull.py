@@ -21,6 +21,7 @@ from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import Conflict
 from leanstock.domain.ledger import usable
 from leanstock.domain.orders import (
+    TRANSFER_DAYS,
     Component,
     DemandKind,
     Fulfilment,
@@ -40,11 +41,6 @@ from leanstock.domain.orders import (
 from leanstock.domain.quantities import QUANTUM
 
 ZERO = Decimal(0)
-
-# Days a transfer between two of the business's own locations takes, door to door.
-TRANSFER_DAYS = 1
-
-STOCKED = {Policy.KANBAN, Policy.REORDER_POINT, Policy.MIN_MAX, Policy.PERIODIC}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import polars as pl
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo.generate import WAREHOUSE, DemoBusiness
 from leanstock.domain.errors import InvalidInput
-from leanstock.domain.orders import Fulfilment, PurchaseStatus, SalesStatus
+from leanstock.domain.orders import PREFIXES, Fulfilment, PurchaseStatus, SalesStatus
 
 ZERO = Decimal(0)
 ORDER_HOUR = time(12, tzinfo=UTC)
@@ -133,7 +133,7 @@ def _purchases(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     prices = {(s.supplier, s.sku): s.price for s in business.supplier_items}
     frame = business.purchase_orders.with_columns(
-        number=pl.col("po").str.strip_prefix("PO-").cast(pl.Int64)
+        number=pl.col("po").str.strip_prefix(f"{PREFIXES['purchase']}-").cast(pl.Int64)
     ).sort("number", "sku", "location")
     orders: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []

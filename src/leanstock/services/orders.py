@@ -30,7 +30,9 @@ from leanstock.domain.orders import (
     order_id,
     promise_date,
 )
+from leanstock.domain.orders import number as order_number
 from leanstock.domain.quantities import positive
+from leanstock.planning.periods import PERIODS
 from leanstock.services._pull import (
     Demand,
     PegView,
@@ -47,7 +49,6 @@ from leanstock.services.retry import retrying
 from leanstock.services.stock import _post, _take, _today, _when
 
 ZERO = Decimal(0)
-FREQUENCIES = {"D": "1d", "W": "1w", "M": "1mo"}
 
 
 @dataclass(frozen=True)
@@ -495,7 +496,7 @@ def list_orders(
     with uow:
         rows, total = uow.orders.sales_orders(status, customer, limit, offset)
     for row in rows:
-        row["number"] = f"SO-{row.pop('id'):06d}"
+        row["number"] = order_number("sales", row.pop("id"))
     return Rows(rows, total, limit, offset)
 
 
@@ -524,7 +525,7 @@ def demand_history(uow: UnitOfWork, freq: str = "D", since: date | None = None) 
     approximation of "the item-location had nothing available at some point").
     """
     code = freq.strip().upper()
-    if code not in FREQUENCIES:
+    if code not in PERIODS:
         raise InvalidInput(f"Unknown frequency {freq!r}: use D, W or M.", "freq")
     start = datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None
     with uow:
@@ -542,7 +543,7 @@ def demand_history(uow: UnitOfWork, freq: str = "D", since: date | None = None) 
         schema=DEMAND_SCHEMA,
     )
     return (
-        frame.with_columns(pl.col("ds").dt.truncate(FREQUENCIES[code]))
+        frame.with_columns(pl.col("ds").dt.truncate(PERIODS[code].interval))
         .group_by("item", "location", "ds")
         .agg(pl.col("qty").sum(), pl.col("stockout").any())
         .sort("item", "location", "ds")

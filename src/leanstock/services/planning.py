@@ -26,15 +26,15 @@ import polars as pl
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierItem
 from leanstock.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
+from leanstock.domain.orders import TRANSFER_DAYS
 from leanstock.domain.quantities import non_negative
+from leanstock.planning.periods import PERIODS
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
 from leanstock.services import production, purchasing, transfers
 from leanstock.services.catalog import page_bounds
 from leanstock.services.retry import retrying
 
-PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
-TRANSFER_DAYS = 1
 DEFAULT_PRODUCTION_DAYS = 1
 OTIF_STANDARD = 0.85
 MIN_RECEIPTS_TO_JUDGE = 5
@@ -234,7 +234,7 @@ def run_plan(
     day = today or datetime.now(UTC).date()
     data = _inputs(uow, forecast_run_id, day)
     run = data["forecast_run"]
-    period_days = PERIOD_DAYS[run["freq"]]
+    period_days = PERIODS[run["freq"]].days
     receipts = purchasing.receipt_history(uow)
     scores = supplier_scores(receipts)
     active = {s.code: s.active for s in data["suppliers"]}

@@ -26,6 +26,7 @@ from leanstock.domain.orders import (
     Requirement,
     SupplyKind,
     explode,
+    number,
     order_id,
 )
 from leanstock.domain.quantities import QUANTUM, positive
@@ -173,7 +174,7 @@ def list_production_orders(
     with uow:
         rows, total = uow.orders.production_orders(status, limit, offset)
     for row in rows:
-        row["number"] = f"MO-{row.pop('id'):06d}"
+        row["number"] = number("production", row.pop("id"))
     return Rows(rows, total, limit, offset)
 
 

@@ -27,6 +27,7 @@ from leanstock.domain.orders import (
     SupplyKind,
     order_id,
 )
+from leanstock.domain.orders import number as order_number
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
@@ -145,7 +146,7 @@ def list_purchase_orders(
     with uow:
         rows, total = uow.orders.purchase_orders(status, supplier, limit, offset)
     for row in rows:
-        row["number"] = f"PO-{row.pop('id'):06d}"
+        row["number"] = order_number("purchase", row.pop("id"))
     return Rows(rows, total, limit, offset)
 
 

@@ -16,9 +16,9 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
 from leanstock.domain.ledger import MoveKind, usable
-from leanstock.domain.orders import SupplyKind, TransferOrder, order_id
+from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind, TransferOrder, number, order_id
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services._pull import TRANSFER_DAYS, reserve_on_receipt, settle_pegs
+from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
@@ -71,7 +71,7 @@ def list_transfer_orders(
     with uow:
         rows, total = uow.orders.transfer_orders(status, limit, offset)
     for row in rows:
-        row["number"] = f"TO-{row.pop('id'):06d}"
+        row["number"] = number("transfer", row.pop("id"))
     return Rows(rows, total, limit, offset)
 
 
