@@ -53,6 +53,17 @@ def usable(stock: Sequence[LotStock], today: date) -> Decimal:
     return sum((s.quantity for s in stock if s.quantity > 0 and not s.expired(today)), Decimal(0))
 
 
+def available(stock: Sequence[LotStock], reserved: Decimal, today: date) -> Decimal:
+    """What may still be promised or picked at an item-location: usable on hand − reserved.
+
+    available = on hand − expired − reserved (docs/architecture.md, "The ledger's rules"):
+    usable on hand leaves out expired lots (and balances below zero, which a location allowed
+    to go negative may hold). It may come out below zero when stock expired under a
+    reservation; callers cap what they take at zero.
+    """
+    return usable(stock, today) - reserved
+
+
 def pick_fefo(
     item: str,
     location: str,

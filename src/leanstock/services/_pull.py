@@ -19,7 +19,7 @@ from leanstock.adapters.db.orders import PegRow
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import Conflict
-from leanstock.domain.ledger import usable
+from leanstock.domain.ledger import LotStock, available
 from leanstock.domain.orders import (
     TRANSFER_DAYS,
     Component,
@@ -93,12 +93,10 @@ def reserve_from_stock(
     """
     if lot_tracked:
         level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, demand.place)
-        on_hand = usable(lots, today)
     else:
         level = uow.ledger.lock_stock(demand.item_id, demand.place)
-        on_hand = level.on_hand
-    available = on_hand - level.reserved
-    take = min(max(available, ZERO), wanted)
+        lots = [LotStock(None, level.on_hand)]
+    take = min(max(available(lots, level.reserved, today), ZERO), wanted)
     if take > 0:
         uow.ledger.add_reservation(demand.item_id, demand.place.id, demand.reference, take)
         uow.ledger.change_reserved(demand.item_id, demand.place.id, take)
@@ -254,7 +252,7 @@ def _transfer(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -
         if remaining <= 0:
             break
         level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, source)
-        take = min(usable(lots, today) - level.reserved, remaining)
+        take = min(available(lots, level.reserved, today), remaining)
         if take <= 0:
             continue
         order = TransferOrder(demand.sku, source.code, demand.place.code, take)

@@ -28,7 +28,7 @@ from leanstock.domain.errors import (
     OutOfStock,
     WrongUnit,
 )
-from leanstock.domain.ledger import LotStock, MoveKind, ScrapReason, pick_fefo, usable
+from leanstock.domain.ledger import LotStock, MoveKind, ScrapReason, available, pick_fefo
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.retry import retrying
 
@@ -184,9 +184,9 @@ def _take(
     if named and named[0].expired(today) and not allow_expired:
         raise LotExpired(item.value.sku, named[0].lot or "", named[0].expires_on)
     if respect_reservations and not place.may_go_negative:
-        available = usable(lots, today) - level.reserved + own_reserved
-        if quantity > available:
-            raise OutOfStock(item.value.sku, place.code, quantity, max(available, Decimal(0)))
+        free = available(lots, level.reserved, today) + own_reserved
+        if quantity > free:
+            raise OutOfStock(item.value.sku, place.code, quantity, max(free, Decimal(0)))
     return pick_fefo(
         item.value.sku,
         place.code,
@@ -636,9 +636,9 @@ def reserve(
         item, places = _resolve(uow, sku, unit, None, {"location": location})
         place = places["location"]
         level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
-        available = usable(lots, _today(today)) - level.reserved
-        if quantity > available:
-            raise OutOfStock(sku, location, quantity, max(available, Decimal(0)))
+        free = available(lots, level.reserved, _today(today))
+        if quantity > free:
+            raise OutOfStock(sku, location, quantity, max(free, Decimal(0)))
         row = uow.ledger.add_reservation(item.id, place.id, reference.strip(), quantity)
         uow.ledger.change_reserved(item.id, place.id, quantity)
         uow.commit()

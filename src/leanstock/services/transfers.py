@@ -15,7 +15,7 @@ from leanstock.adapters.db.ledger import Posting
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
-from leanstock.domain.ledger import MoveKind, usable
+from leanstock.domain.ledger import MoveKind, available
 from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind, TransferOrder, number, order_id
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services._pull import reserve_on_receipt, settle_pegs
@@ -97,9 +97,9 @@ def create_transfer_order(
         order = TransferOrder(sku, source, target, quantity)
         order.expected_date = expected_date or day + timedelta(days=TRANSFER_DAYS)
         level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
-        available = usable(lots, day) - level.reserved
-        if quantity > available:
-            raise OutOfStock(sku, source, quantity, max(available, ZERO))
+        free = available(lots, level.reserved, day)
+        if quantity > free:
+            raise OutOfStock(sku, source, quantity, max(free, ZERO))
         uow.orders.add_transfer_order(order, item.id, origin, destination)
         uow.ledger.add_reservation(item.id, origin.id, order.number, quantity)
         uow.ledger.change_reserved(item.id, origin.id, quantity)
