@@ -8,13 +8,15 @@ a new move.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
-from leanstock.domain.errors import LotExpired, OutOfStock
+from leanstock.domain.errors import Conflict, InvalidTransition, LotExpired, OutOfStock
+from leanstock.domain.quantities import positive
 
 
 class MoveKind(StrEnum):
@@ -110,3 +112,77 @@ def pick_fefo(
         else:
             picks.append((None, remaining))
     return picks
+
+
+# Reservations
+
+
+class ReservationStatus(StrEnum):
+    OPEN = "open"
+    RELEASED = "released"
+    CONSUMED = "consumed"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Stock promised to `reference` at one item-location; `open_quantity` of it is still held.
+
+    The item-location's `reserved` counter is the sum of its open reservations: the ledger
+    changes both together (`reserve`, `release`, `consume`), never one alone.
+    """
+
+    id: int
+    item_id: int
+    location_id: int
+    reference: str
+    quantity: Decimal
+    open_quantity: Decimal
+    status: ReservationStatus
+    created_at: datetime
+    updated_at: datetime
+
+    def portion(self, quantity: Decimal | None = None) -> Decimal:
+        """What a release or consumption takes: `quantity`, or all that is held when None.
+
+        Refused once the reservation is closed, or for more than it holds.
+        """
+        if self.status is not ReservationStatus.OPEN:
+            raise InvalidTransition(f"Reservation {self.id} is already {self.status}.")
+        amount = self.open_quantity if quantity is None else positive(quantity)
+        if amount > self.open_quantity:
+            raise Conflict(
+                f"Reservation {self.id} holds only {self.open_quantity}; {amount} asked.",
+                "quantity",
+            )
+        return amount
+
+    def less(self, quantity: Decimal, closing: ReservationStatus) -> Reservation:
+        """The reservation after `quantity` of it is given back or used: still open while
+        anything is held, else `closing` (released or consumed)."""
+        left = self.open_quantity - quantity
+        return replace(
+            self, open_quantity=left, status=ReservationStatus.OPEN if left > 0 else closing
+        )
+
+
+class Held(Protocol):
+    @property
+    def open_quantity(self) -> Decimal: ...
+
+
+H = TypeVar("H", bound=Held)
+
+
+def draw(held: Iterable[H], quantity: Decimal) -> list[tuple[H, Decimal]]:
+    """Take `quantity` from reservations (or anything holding an open quantity) in the order
+    given: all of the first, then the next, until it is covered; returns what each gives."""
+    takes: list[tuple[H, Decimal]] = []
+    remaining = quantity
+    for h in held:
+        if remaining <= 0:
+            break
+        take = min(h.open_quantity, remaining)
+        if take > 0:
+            takes.append((h, take))
+            remaining -= take
+    return takes

@@ -19,7 +19,7 @@ from leanstock.adapters.db.orders import PegRow
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import Conflict
-from leanstock.domain.ledger import LotStock, available
+from leanstock.domain.ledger import LotStock, available, draw
 from leanstock.domain.orders import (
     TRANSFER_DAYS,
     Component,
@@ -98,8 +98,7 @@ def reserve_from_stock(
         lots = [LotStock(None, level.on_hand)]
     take = min(max(available(lots, level.reserved, today), ZERO), wanted)
     if take > 0:
-        uow.ledger.add_reservation(demand.item_id, demand.place.id, demand.reference, take)
-        uow.ledger.change_reserved(demand.item_id, demand.place.id, take)
+        uow.ledger.reserve(demand.item_id, demand.place.id, demand.reference, take)
     return take
 
 
@@ -258,8 +257,7 @@ def _transfer(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -
         order = TransferOrder(demand.sku, source.code, demand.place.code, take)
         order.expected_date = expected
         uow.orders.add_transfer_order(order, demand.item_id, source, demand.place)
-        uow.ledger.add_reservation(demand.item_id, source.id, order.number, take)
-        uow.ledger.change_reserved(demand.item_id, source.id, take)
+        uow.ledger.reserve(demand.item_id, source.id, order.number, take)
         pulled.pegs.append(
             _peg(uow, demand, SupplyKind.TRANSFER, order.id or 0, order.number, take, expected)
         )
@@ -286,8 +284,7 @@ def reserve_on_receipt(
         take = min(peg.open, remaining)
         if take <= 0:
             continue
-        uow.ledger.add_reservation(item_id, place.id, peg.reference, take)
-        uow.ledger.change_reserved(item_id, place.id, take)
+        uow.ledger.reserve(item_id, place.id, peg.reference, take)
         received = peg.received + take
         uow.orders.update_peg(
             peg.id, peg.quantity, received, "received" if received >= peg.quantity else "open"
@@ -325,7 +322,7 @@ def drop(
     """
     remaining = quantity
     pegs = [p for p in uow.orders.pegs_of_demand(demand.kind.value, [demand.id]) if p.open > 0]
-    reservations, _ = uow.ledger.reservations(reference=demand.reference, status="open", limit=500)
+    reservations = uow.ledger.open_reservations(demand.reference)
     reserved = sum((r.open_quantity for r in reservations), ZERO)
     pegged = sum((p.open for p in pegs), ZERO)
     remaining -= min(max(open_before - reserved - pegged, ZERO), remaining)
@@ -337,14 +334,7 @@ def drop(
         remaining -= take
     if remaining > 0 and reservations:
         uow.ledger.lock_stock(demand.item_id, demand.place)
-        for row in reversed(reservations):
-            if remaining <= 0:
-                break
-            take = min(row.open_quantity, remaining)
-            left = row.open_quantity - take
-            uow.ledger.update_reservation(row.id, left, "open" if left > 0 else "released")
-            uow.ledger.change_reserved(row.item_id, row.location_id, -take)
-            remaining -= take
+        uow.ledger.release(draw(reversed(reservations), remaining))
 
 
 def _unpeg(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str) -> None:
@@ -429,12 +419,8 @@ def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: s
     if order.status is not TransferStatus.DRAFT:
         return
     before = order.quantity
-    reservations, _ = uow.ledger.reservations(reference=order.number, status="open")
     uow.ledger.lock_stock(item_id, source)
-    for row in reservations:
-        left = max(row.open_quantity - quantity, ZERO)
-        uow.ledger.update_reservation(row.id, left, "open" if left > 0 else "released")
-        uow.ledger.change_reserved(item_id, source.id, left - row.open_quantity)
+    uow.ledger.release(draw(uow.ledger.open_reservations(order.number), quantity))
     if before - quantity <= 0:
         order.status = TransferStatus.CANCELLED
         uow.orders.event("transfer_order.cancelled", order.number, {"reason": "demand withdrawn"})

@@ -20,7 +20,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import InvalidInput, InvalidTransition, NotFound
-from leanstock.domain.ledger import MoveKind
+from leanstock.domain.ledger import MoveKind, draw
 from leanstock.domain.orders import (
     DemandKind,
     Fulfilment,
@@ -324,7 +324,7 @@ def ship_order(
                 continue
             ref = refs[line.line_no]
             reference = f"{order.number}/{line.line_no}"
-            reservations, _ = uow.ledger.reservations(reference=reference, status="open", limit=500)
+            reservations = uow.ledger.open_reservations(reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
             amount = positive(wanted[line.line_no]) if wanted is not None else held
             if amount <= 0:
@@ -342,15 +342,7 @@ def ship_order(
             order.record_shipment(line.line_no, amount)
             item = uow.catalog.item(line.sku)
             picks = _take(uow, item, ref.place, amount, day, own_reserved=amount)
-            left = amount
-            for row in reservations:
-                if left <= 0:
-                    break
-                take = min(row.open_quantity, left)
-                rest = row.open_quantity - take
-                uow.ledger.update_reservation(row.id, rest, "open" if rest > 0 else "consumed")
-                left -= take
-            uow.ledger.change_reserved(ref.item_id, ref.place.id, -amount)
+            uow.ledger.consume(draw(reservations, amount))
             customer_place = uow.virtual_place(catalog.CUSTOMER)
             postings = [Posting(ref.item_id, ref.place, customer_place, q, lt) for lt, q in picks]
             _post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)

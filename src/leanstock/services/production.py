@@ -248,16 +248,11 @@ def start_production_order(
             if amount <= 0:
                 continue
             demand = component_demand(order, component, item_ids[component.sku], ref.place)
-            reservations, _ = uow.ledger.reservations(
-                reference=demand.reference, status="open", limit=500
-            )
+            reservations = uow.ledger.open_reservations(demand.reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
             item = _item(uow, component.sku, None, None)
             picks = _take(uow, item, ref.place, amount, day, own_reserved=min(held, amount))
-            for row in reservations:
-                uow.ledger.update_reservation(row.id, ZERO, "consumed")
-            if held:
-                uow.ledger.change_reserved(item.id, ref.place.id, -held)
+            uow.ledger.consume([(r, r.open_quantity) for r in reservations])
             postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
             _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
             component.consumed += amount

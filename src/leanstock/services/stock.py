@@ -13,22 +13,27 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from leanstock.adapters.db.catalog import Stored
-from leanstock.adapters.db.ledger import Place, Posting, ReservationRow, StockLevel
+from leanstock.adapters.db.ledger import Place, Posting, StockLevel
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import (
-    Conflict,
     DomainError,
     InvalidInput,
-    InvalidTransition,
     LotExpired,
     LotNotTracked,
     LotRequired,
     OutOfStock,
     WrongUnit,
 )
-from leanstock.domain.ledger import LotStock, MoveKind, ScrapReason, available, pick_fefo
+from leanstock.domain.ledger import (
+    LotStock,
+    MoveKind,
+    Reservation,
+    ScrapReason,
+    available,
+    pick_fefo,
+)
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.retry import retrying
 
@@ -56,7 +61,7 @@ class Operation:
 
 
 @dataclass(frozen=True)
-class Reservation:
+class ReservationView:
     id: int
     sku: str
     location: str
@@ -599,15 +604,15 @@ def scrap(
     return operation
 
 
-def _reservation(uow: UnitOfWork, row: ReservationRow, sku: str, location: str) -> Reservation:
-    return Reservation(
+def _view(row: Reservation, sku: str, location: str) -> ReservationView:
+    return ReservationView(
         row.id,
         sku,
         location,
         row.reference,
         row.quantity,
         row.open_quantity,
-        row.status,
+        row.status.value,
         row.created_at,
         row.updated_at,
     )
@@ -623,7 +628,7 @@ def reserve(
     *,
     unit: str | None = None,
     today: date | None = None,
-) -> Reservation:
+) -> ReservationView:
     """Promise available stock to `reference` (later: a sales order line).
 
     Succeeds only while quantity ≤ available = usable on hand − reserved, checked under the
@@ -639,41 +644,25 @@ def reserve(
         free = available(lots, level.reserved, _today(today))
         if quantity > free:
             raise OutOfStock(sku, location, quantity, max(free, Decimal(0)))
-        row = uow.ledger.add_reservation(item.id, place.id, reference.strip(), quantity)
-        uow.ledger.change_reserved(item.id, place.id, quantity)
+        row = uow.ledger.reserve(item.id, place.id, reference.strip(), quantity)
         uow.commit()
-    return _reservation(uow, row, sku, location)
-
-
-def _open_reservation(
-    uow: UnitOfWork, reservation_id: int, quantity: Decimal | None
-) -> tuple[ReservationRow, Decimal]:
-    row = uow.ledger.reservation(reservation_id, lock=True)
-    if row.status != "open":
-        raise InvalidTransition(f"Reservation {reservation_id} is already {row.status}.")
-    amount = row.open_quantity if quantity is None else positive(quantity)
-    if amount > row.open_quantity:
-        raise Conflict(
-            f"Reservation {reservation_id} holds only {row.open_quantity}; {amount} asked.",
-            "quantity",
-        )
-    return row, amount
+    return _view(row, sku, location)
 
 
 @retrying
-def release(uow: UnitOfWork, reservation_id: int, quantity: Decimal | None = None) -> Reservation:
+def release(
+    uow: UnitOfWork, reservation_id: int, quantity: Decimal | None = None
+) -> ReservationView:
     """Give back all (or `quantity`) of a reservation to available stock."""
     with uow:
-        row, amount = _open_reservation(uow, reservation_id, quantity)
+        row = uow.ledger.reservation(reservation_id, lock=True)
+        amount = row.portion(quantity)
         sku, location = uow.ledger.names(row.item_id, row.location_id)
         place = _place(uow, location, "location")
         uow.ledger.lock_stock(row.item_id, place)
-        remaining = row.open_quantity - amount
-        status = "open" if remaining > 0 else "released"
-        uow.ledger.update_reservation(row.id, remaining, status)
-        uow.ledger.change_reserved(row.item_id, row.location_id, -amount)
+        (after,) = uow.ledger.release([(row, amount)])
         uow.commit()
-    return _reservation(uow, replace(row, open_quantity=remaining, status=status), sku, location)
+    return _view(after, sku, location)
 
 
 @retrying
@@ -689,16 +678,15 @@ def consume(
     """Ship what a reservation holds (all, or `quantity`) to the customer."""
     when = _when(occurred_at)
     with uow:
-        row, amount = _open_reservation(uow, reservation_id, quantity)
+        row = uow.ledger.reservation(reservation_id, lock=True)
+        amount = row.portion(quantity)
         sku, location = uow.ledger.names(row.item_id, row.location_id)
         item = _item(uow, sku, None, lot)
         place = _place(uow, location, "location")
         picks = _take(uow, item, place, amount, _today(today), lot, own_reserved=amount)
         customer_place = _virtual(uow, catalog.CUSTOMER)
         postings = [Posting(item.id, place, customer_place, q, lt) for lt, q in picks]
-        remaining = row.open_quantity - amount
-        uow.ledger.update_reservation(row.id, remaining, "open" if remaining > 0 else "consumed")
-        uow.ledger.change_reserved(row.item_id, row.location_id, -amount)
+        uow.ledger.consume([(row, amount)])
         operation = _post(uow, MoveKind.SHIPMENT, item, postings, when, row.reference)
         uow.commit()
     return operation
@@ -706,7 +694,7 @@ def consume(
 
 @dataclass(frozen=True)
 class ReservationPage:
-    items: list[Reservation]
+    items: list[ReservationView]
     total: int
     limit: int
     offset: int
@@ -727,11 +715,11 @@ def list_reservations(
         rows, total = uow.ledger.reservations(
             reference, item_id, location_id, status, limit, offset
         )
-        found = [_reservation(uow, r, *uow.ledger.names(r.item_id, r.location_id)) for r in rows]
+        found = [_view(r, *uow.ledger.names(r.item_id, r.location_id)) for r in rows]
     return ReservationPage(found, total, limit, offset)
 
 
-def get_reservation(uow: UnitOfWork, reservation_id: int) -> Reservation:
+def get_reservation(uow: UnitOfWork, reservation_id: int) -> ReservationView:
     with uow:
         row = uow.ledger.reservation(reservation_id)
-        return _reservation(uow, row, *uow.ledger.names(row.item_id, row.location_id))
+        return _view(row, *uow.ledger.names(row.item_id, row.location_id))

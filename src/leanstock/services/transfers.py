@@ -101,8 +101,7 @@ def create_transfer_order(
         if quantity > free:
             raise OutOfStock(sku, source, quantity, max(free, ZERO))
         uow.orders.add_transfer_order(order, item.id, origin, destination)
-        uow.ledger.add_reservation(item.id, origin.id, order.number, quantity)
-        uow.ledger.change_reserved(item.id, origin.id, quantity)
+        uow.ledger.reserve(item.id, origin.id, order.number, quantity)
         payload = {"sku": sku, "source": source, "target": target, "quantity": quantity}
         uow.orders.event("transfer_order.created", order.number, payload)
         uow.orders.audit(actor, "create", order.number, payload)
@@ -125,13 +124,10 @@ def ship_transfer(
         order, item_id, source, _ = uow.orders.transfer_order(transfer_id(number), lock=True)
         order.ship()
         item = _item(uow, order.sku, None, None)
-        reservations, _ = uow.ledger.reservations(reference=order.number, status="open")
+        reservations = uow.ledger.open_reservations(order.number)
         held = sum((r.open_quantity for r in reservations), ZERO)
         picks = _take(uow, item, source, order.quantity, _today(today), own_reserved=held)
-        for row in reservations:
-            uow.ledger.update_reservation(row.id, ZERO, "consumed")
-        if held:
-            uow.ledger.change_reserved(item_id, source.id, -held)
+        uow.ledger.consume([(r, r.open_quantity) for r in reservations])
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         postings = [Posting(item_id, source, transit, q, lot) for lot, q in picks]
         _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
@@ -184,11 +180,9 @@ def cancel_transfer(uow: UnitOfWork, number: str, *, actor: str = "system") -> T
     with uow:
         order, item_id, source, _ = uow.orders.transfer_order(transfer_id(number), lock=True)
         order.cancel()
-        reservations, _ = uow.ledger.reservations(reference=order.number, status="open")
+        reservations = uow.ledger.open_reservations(order.number)
         uow.ledger.lock_stock(item_id, source)
-        for row in reservations:
-            uow.ledger.update_reservation(row.id, ZERO, "released")
-            uow.ledger.change_reserved(item_id, source.id, -row.open_quantity)
+        uow.ledger.release([(r, r.open_quantity) for r in reservations])
         ended = [p.reference for p in settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)]
         uow.orders.save_transfer_order(order)
         uow.orders.event("transfer_order.cancelled", order.number, {"unpegged": ended})

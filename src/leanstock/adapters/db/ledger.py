@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select, tuple_
+from sqlalchemy import Connection, RowMapping, and_, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.errors import NotFound
-from leanstock.domain.ledger import LotStock
+from leanstock.domain.ledger import LotStock, Reservation, ReservationStatus
 
 ZERO = Decimal(0)
 # Up to this many rows go in one multi-row INSERT (one round trip); more use executemany.
@@ -49,21 +49,12 @@ class StockLevel:
     reserved: Decimal
 
 
-@dataclass(frozen=True)
-class ReservationRow:
-    id: int
-    item_id: int
-    location_id: int
-    reference: str
-    quantity: Decimal
-    open_quantity: Decimal
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _reservation(row: RowMapping) -> Reservation:
+    return Reservation(**{**row, "status": ReservationStatus(row["status"])})
 
 
 class LedgerRepository:
@@ -303,18 +294,16 @@ class LedgerRepository:
                 )
         return statements
 
-    def change_reserved(self, item_id: int, location_id: int, delta: Decimal) -> None:
-        self.db.execute(
-            t.stock.update()
-            .where(t.stock.c.item_id == item_id, t.stock.c.location_id == location_id)
-            .values(reserved=t.stock.c.reserved + delta)
-        )
+    # Reservations: the rows and the stock row's `reserved` counter change together, here only.
 
-    # Reservations
-
-    def add_reservation(
+    def reserve(
         self, item_id: int, location_id: int, reference: str, quantity: Decimal
-    ) -> ReservationRow:
+    ) -> Reservation:
+        """Promise `quantity` at an item-location to `reference`.
+
+        The caller holds the item-location's stock row lock and has checked that it is
+        available (`domain.ledger.available`).
+        """
         now = _now()
         new_id = self.db.execute(
             t.reservations.insert().values(
@@ -323,31 +312,91 @@ class LedgerRepository:
                 reference=reference,
                 quantity=quantity,
                 open_quantity=quantity,
-                status="open",
+                status=ReservationStatus.OPEN.value,
                 created_at=now,
                 updated_at=now,
             )
         ).inserted_primary_key
         assert new_id is not None
-        return ReservationRow(
-            int(new_id[0]), item_id, location_id, reference, quantity, quantity, "open", now, now
+        self._change_reserved({(item_id, location_id): quantity})
+        return Reservation(
+            int(new_id[0]),
+            item_id,
+            location_id,
+            reference,
+            quantity,
+            quantity,
+            ReservationStatus.OPEN,
+            now,
+            now,
         )
 
-    def reservation(self, reservation_id: int, lock: bool = False) -> ReservationRow:
+    def release(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
+        """Give back (reservation, quantity) pairs to available stock; returns them after."""
+        return self._settle(takes, ReservationStatus.RELEASED)
+
+    def consume(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
+        """Use up (reservation, quantity) pairs: the stock they held is being moved out."""
+        return self._settle(takes, ReservationStatus.CONSUMED)
+
+    def _settle(
+        self, takes: Sequence[tuple[Reservation, Decimal]], closing: ReservationStatus
+    ) -> list[Reservation]:
+        after = [(r.less(q, closing), q) for r, q in takes if q > 0]
+        if not after:
+            return []
+        now = _now()
+        self.db.execute(
+            t.reservations.update()
+            .where(t.reservations.c.id == bindparam("reservation_id"))
+            .values(
+                open_quantity=bindparam("open_quantity"),
+                status=bindparam("new_status"),
+                updated_at=now,
+            ),
+            [
+                {
+                    "reservation_id": r.id,
+                    "open_quantity": r.open_quantity,
+                    "new_status": r.status.value,
+                }
+                for r, _ in after
+            ],
+        )
+        deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        for r, q in after:
+            deltas[(r.item_id, r.location_id)] -= q
+        self._change_reserved(deltas)
+        return [r for r, _ in after]
+
+    def _change_reserved(self, deltas: dict[tuple[int, int], Decimal]) -> None:
+        for (item_id, location_id), delta in sorted(deltas.items()):
+            self.db.execute(
+                t.stock.update()
+                .where(t.stock.c.item_id == item_id, t.stock.c.location_id == location_id)
+                .values(reserved=t.stock.c.reserved + delta)
+            )
+
+    def reservation(self, reservation_id: int, lock: bool = False) -> Reservation:
         query = select(t.reservations).where(t.reservations.c.id == reservation_id)
         if lock:
             query = query.with_for_update()
         row = self.db.execute(query).mappings().first()
         if row is None:
             raise NotFound("reservation", reservation_id, "reservation")
-        return ReservationRow(**dict(row))
+        return _reservation(row)
 
-    def update_reservation(self, reservation_id: int, open_quantity: Decimal, status: str) -> None:
-        self.db.execute(
-            t.reservations.update()
-            .where(t.reservations.c.id == reservation_id)
-            .values(open_quantity=open_quantity, status=status, updated_at=_now())
-        )
+    def open_reservations(self, reference: str) -> list[Reservation]:
+        """The open reservations made for `reference`, oldest first."""
+        rows = self.db.execute(
+            select(t.reservations)
+            .where(
+                t.reservations.c.reference == reference,
+                t.reservations.c.status == ReservationStatus.OPEN.value,
+            )
+            .order_by(t.reservations.c.id)
+        ).mappings()
+        return [_reservation(r) for r in rows]
 
     def reservations(
         self,
@@ -357,7 +406,7 @@ class LedgerRepository:
         status: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[ReservationRow], int]:
+    ) -> tuple[list[Reservation], int]:
         query = select(t.reservations)
         for column, value in (
             (t.reservations.c.reference, reference),
@@ -371,7 +420,7 @@ class LedgerRepository:
         rows = self.db.execute(
             query.order_by(t.reservations.c.id).limit(limit).offset(offset)
         ).mappings()
-        return [ReservationRow(**dict(r)) for r in rows], int(total)
+        return [_reservation(r) for r in rows], int(total)
 
     def names(self, item_id: int, location_id: int) -> tuple[str, str]:
         """The SKU and location code behind two ids."""
