@@ -18,7 +18,7 @@ from leanstock.domain.catalog import (
     Supplier,
     SupplierItem,
 )
-from leanstock.domain.errors import Conflict, InvalidTransition, OutOfStock
+from leanstock.domain.errors import Conflict, InvalidInput, InvalidTransition, OutOfStock
 from leanstock.domain.orders import RejectTo
 from leanstock.services import catalog, orders, production, purchasing, queries, stock, transfers
 
@@ -225,3 +225,20 @@ def test_demand_history_counts_demand_at_order_time_per_period(business: UnitOfW
     monthly = orders.demand_history(uow, "M", since=date(2026, 3, 3))
     assert monthly.rows() == [("CUP", "WH", date(2026, 3, 1), 4.0, True)]
     assert orders.demand_history(uow, "D").height == 4
+
+
+def test_a_delivery_of_a_known_lot_with_another_expiry_is_refused_and_changes_nothing(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    catalog.add_item(uow, Item("MILK", "Milk", lot_tracked=True, shelf_life_days=10))
+    stock.receive(uow, "MILK", "WH", D(5), lot="L1", expires_on=TODAY + timedelta(days=4))
+    order = purchasing.add_to_draft(uow, "MILL", [purchasing.NewPurchaseLine("MILK", D(6), "WH")])
+    purchasing.release(uow, order.number)
+    other = purchasing.ReceiptLine(1, D(6), lot="L1", expires_on=TODAY + timedelta(days=9))
+    with pytest.raises(InvalidInput, match="expires on"):
+        purchasing.receive(uow, order.number, [other])
+    assert purchasing.get_purchase_order(uow, order.number).lines[0].received == 0
+    purchasing.receive(uow, order.number, [purchasing.ReceiptLine(1, D(6), lot="L2")])
+    lots = {r["lot"]: r["expires_on"] for r in queries.lots(uow, "MILK")}
+    assert lots == {"L1": TODAY + timedelta(days=4), "L2": TODAY + timedelta(days=10)}

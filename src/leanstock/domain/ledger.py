@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from leanstock.domain.errors import Conflict, InvalidTransition, LotExpired, OutOfStock
+from leanstock.domain.catalog import Item
+from leanstock.domain.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    LotExpired,
+    LotRequired,
+    OutOfStock,
+)
 from leanstock.domain.quantities import positive
 
 
@@ -53,6 +61,54 @@ class LotStock:
 def usable(stock: Sequence[LotStock], today: date) -> Decimal:
     """On hand that may be promised or picked: positive balances of unexpired lots."""
     return sum((s.quantity for s in stock if s.quantity > 0 and not s.expired(today)), Decimal(0))
+
+
+@dataclass(frozen=True)
+class KnownLot:
+    """A lot the ledger has seen before, with the expiry it was registered with."""
+
+    code: str
+    expires_on: date | None
+
+
+@dataclass(frozen=True)
+class NewLot:
+    """A lot to register on its first receipt."""
+
+    code: str
+    expires_on: date | None
+
+
+def received_lot(
+    item: Item,
+    lot: str | None,
+    expires_on: date | None,
+    received_on: date,
+    known: KnownLot | None,
+) -> NewLot | None:
+    """Check a lot arriving in stock (a receipt, a purchase delivery) against what is known.
+
+    A lot-tracked item arrives with its lot named; an expiry date belongs to a lot. A known lot
+    keeps the expiry it was registered with (another date is refused); a new one is registered
+    with the date given or, for a perishable item, received_on + shelf life. Returns the lot to
+    register, or None when there is none to register.
+    """
+    if item.lot_tracked and lot is None:
+        raise LotRequired(item.sku)
+    if expires_on is not None and lot is None:
+        raise InvalidInput("expires_on belongs to a lot: name the lot too.", "expires_on")
+    if lot is None:
+        return None
+    if known is not None:
+        if expires_on is not None and expires_on != known.expires_on:
+            raise InvalidInput(
+                f"Lot {lot} of {item.sku} expires on {known.expires_on}, not {expires_on}.",
+                "expires_on",
+            )
+        return None
+    if expires_on is None and item.shelf_life_days is not None:
+        expires_on = received_on + timedelta(days=item.shelf_life_days)
+    return NewLot(lot, expires_on)
 
 
 def available(stock: Sequence[LotStock], reserved: Decimal, today: date) -> Decimal:

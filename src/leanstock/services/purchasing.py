@@ -17,7 +17,7 @@ import polars as pl
 from leanstock.adapters.db.ledger import Posting
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
-from leanstock.domain.errors import InvalidInput, LotRequired, NotFound
+from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.ledger import MoveKind
 from leanstock.domain.orders import (
     PurchaseLine,
@@ -33,7 +33,7 @@ from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _item, _place, _post, _today, _when
+from leanstock.services.stock import _item, _place, _post, _today, _when, receive_lot
 
 ZERO = Decimal(0)
 QUARANTINE = "QUARANTINE"
@@ -333,15 +333,7 @@ def receive(
             line = order.line(receipt.line_no)
             ref = refs[receipt.line_no]
             item = _item(uow, line.sku, None, receipt.lot)
-            if item.value.lot_tracked and receipt.lot is None:
-                raise LotRequired(line.sku)
-            if receipt.lot is not None:
-                exists, _ = uow.ledger.lot_expiry(item.id, receipt.lot)
-                if not exists:
-                    expires = receipt.expires_on
-                    if expires is None and item.value.shelf_life_days is not None:
-                        expires = day + timedelta(days=item.value.shelf_life_days)
-                    uow.ledger.add_lot(item.id, receipt.lot, expires)
+            receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
             drop_ship = order.drop_ship_customer is not None
             target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
             postings: list[Posting] = []

@@ -33,6 +33,7 @@ from leanstock.domain.ledger import (
     ScrapReason,
     available,
     pick_fefo,
+    received_lot,
 )
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.retry import retrying
@@ -262,25 +263,15 @@ def _checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
     return checked
 
 
-def _receipt_lot(uow: UnitOfWork, item: Stored[Item], line: StockLine, when: datetime) -> None:
-    """Check a received lot against what is known of it, or record it with its expiry."""
-    sku, lot, expires_on = item.value.sku, line.lot, line.expires_on
-    if item.value.lot_tracked and lot is None:
-        raise LotRequired(sku)
-    if expires_on is not None and lot is None:
-        raise InvalidInput("expires_on belongs to a lot: name the lot too.", "expires_on")
-    if lot is None:
-        return
-    exists, known_expiry = uow.ledger.lot_expiry(item.id, lot)
-    if exists and expires_on is not None and expires_on != known_expiry:
-        raise InvalidInput(
-            f"Lot {lot} of {sku} expires on {known_expiry}, not {expires_on}.", "expires_on"
-        )
-    if not exists:
-        shelf_life = item.value.shelf_life_days
-        if expires_on is None and shelf_life is not None:
-            expires_on = when.date() + timedelta(days=shelf_life)
-        uow.ledger.add_lot(item.id, lot, expires_on)
+def receive_lot(
+    uow: UnitOfWork, item: Stored[Item], lot: str | None, expires_on: date | None, on: date
+) -> None:
+    """Check a lot arriving in stock against what is known of it, or register it
+    (`domain.ledger.received_lot`)."""
+    known = uow.ledger.lot(item.id, lot) if lot is not None else None
+    new = received_lot(item.value, lot, expires_on, on, known)
+    if new is not None:
+        uow.ledger.add_lot(item.id, new.code, new.expires_on)
 
 
 def _post_lines(
@@ -330,7 +321,7 @@ def receive_lines(
         postings: list[tuple[str, Posting]] = []
         for index, line, item, places in resolved:
             with _line_errors(index, many):
-                _receipt_lot(uow, item, line, when)
+                receive_lot(uow, item, line.lot, line.expires_on, when.date())
                 posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
                 postings.append((line.sku, posting))
         operation = _post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
@@ -539,10 +530,8 @@ def count(
             raise LotRequired(sku)
         place = _place(uow, location, "location")
         uow.ledger.lock_stock(item.id, place)
-        if lot is not None:
-            exists, _ = uow.ledger.lot_expiry(item.id, lot)
-            if not exists:
-                uow.ledger.add_lot(item.id, lot, expires_on)
+        if lot is not None and uow.ledger.lot(item.id, lot) is None:
+            uow.ledger.add_lot(item.id, lot, expires_on)
         held = sum(
             (s.quantity for s in uow.ledger.lot_stock(item.id, place.id) if s.lot == lot),
             Decimal(0),

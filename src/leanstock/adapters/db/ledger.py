@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.errors import NotFound
-from leanstock.domain.ledger import LotStock, Reservation, ReservationStatus
+from leanstock.domain.ledger import KnownLot, LotStock, Reservation, ReservationStatus
 
 ZERO = Decimal(0)
 # Up to this many rows go in one multi-row INSERT (one round trip); more use executemany.
@@ -178,12 +178,12 @@ class LedgerRepository:
         ).all()
         return [LotStock(row.lot or None, row.quantity, row.expires_on) for row in rows]
 
-    def lot_expiry(self, item_id: int, code: str) -> tuple[bool, date | None]:
-        """(whether the lot exists, its expiry date)."""
+    def lot(self, item_id: int, code: str) -> KnownLot | None:
+        """The lot `code` of an item as registered, or None when it is new."""
         row = self.db.execute(
             select(t.lots.c.expires_on).where(t.lots.c.item_id == item_id, t.lots.c.code == code)
         ).first()
-        return (row is not None, row.expires_on if row else None)
+        return None if row is None else KnownLot(code, row.expires_on)
 
     def add_lot(self, item_id: int, code: str, expires_on: date | None) -> None:
         self.db.execute(
