@@ -242,3 +242,21 @@ def test_a_delivery_of_a_known_lot_with_another_expiry_is_refused_and_changes_no
     purchasing.receive(uow, order.number, [purchasing.ReceiptLine(1, D(6), lot="L2")])
     lots = {r["lot"]: r["expires_on"] for r in queries.lots(uow, "MILK")}
     assert lots == {"L1": TODAY + timedelta(days=4), "L2": TODAY + timedelta(days=10)}
+
+
+def test_a_pulled_line_is_promised_on_the_lead_time_of_the_supplier_it_is_bought_from(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    catalog.add_supplier(uow, Supplier("FAST", "Fast Ltd"))
+    catalog.add_supplier_item(uow, SupplierItem("FAST", "SUGAR", D(2), 1))
+    catalog.update_supplier(uow, "FAST", {"active": False})
+    catalog.update_supplier_item(uow, "SLOW", "SUGAR", {"priority": 2})
+    number = one_line(uow, "SUGAR", 4)
+    line = orders.get_order(uow, number).lines[0]
+    assert line.pegs[0].supply.startswith("PO-")
+    assert purchasing.list_purchase_orders(uow).rows[0]["supplier"] == "SLOW"
+    assert line.promise_date == TODAY + timedelta(days=6)
+    cup = orders.place_order(uow, "Bo", [orders.NewLine("CUP", D(1), "WH")], confirm=True)
+    assert cup.lines[0].fulfilment == "backorder"
+    assert cup.lines[0].promise_date is None

@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, Decimal
 from leanstock.adapters.db.ledger import Place
 from leanstock.adapters.db.orders import PegRow
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.domain.catalog import Item, Policy
+from leanstock.domain.catalog import Item, Policy, SupplierItem
 from leanstock.domain.errors import Conflict
 from leanstock.domain.ledger import LotStock, available, draw
 from leanstock.domain.orders import (
@@ -39,6 +39,7 @@ from leanstock.domain.orders import (
     promise_date,
 )
 from leanstock.domain.quantities import QUANTUM
+from leanstock.domain.sourcing import Sourcing, choose_supplier, replenishment_lead_time
 
 ZERO = Decimal(0)
 
@@ -80,6 +81,35 @@ class Pulled:
     @property
     def supplies(self) -> list[Supply]:
         return [Supply(p.quantity - p.received, p.expected) for p in self.pegs]
+
+
+@dataclass(frozen=True)
+class PreferredSupplier:
+    """The supplier the sourcing rule (`domain.sourcing.choose_supplier`) picks for an item."""
+
+    supplier_id: int
+    sourcing: Sourcing
+
+    @property
+    def terms(self) -> SupplierItem:
+        return self.sourcing.offer
+
+
+def preferred_supplier(uow: UnitOfWork, item_id: int) -> PreferredSupplier | None:
+    """Whom to buy an item from: the same rule, and so the same supplier, as the planner's."""
+    found = uow.orders.offers(item_id)
+    chosen = choose_supplier(found.offers, found.active, found.records)
+    return (
+        None if chosen is None else PreferredSupplier(found.supplier_ids[chosen.supplier], chosen)
+    )
+
+
+def lead_time(uow: UnitOfWork, item_id: int) -> int | None:
+    """Days to replenish an item: its preferred supplier's lead time, else its BOM's."""
+    preferred = preferred_supplier(uow, item_id)
+    if preferred is not None:
+        return replenishment_lead_time(preferred.sourcing, None)
+    return replenishment_lead_time(None, uow.orders.bom_lead_time(item_id))
 
 
 def reserve_from_stock(
@@ -140,11 +170,12 @@ def _peg(
 def _buy(
     uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date, drop_ship: bool
 ) -> Pulled:
-    terms = uow.orders.preferred_supplier(demand.item_id)
-    if terms is None:
+    preferred = preferred_supplier(uow, demand.item_id)
+    if preferred is None:
         return Pulled(Fulfilment.BACKORDER)
-    supplier_id, supplier, price, moq, pack, lead = terms
-    expected = today + timedelta(days=lead)
+    supplier_id, terms = preferred.supplier_id, preferred.terms
+    supplier, price, moq, pack = terms.supplier, terms.price, terms.moq, terms.pack_size
+    expected = today + timedelta(days=terms.lead_time_days)
     if drop_ship:
         order = PurchaseOrder(supplier, drop_ship_customer=demand.customer or "customer")
         uow.orders.add_purchase_order(order, supplier_id, demand.sales_order_id)
@@ -235,7 +266,7 @@ def start_production(
             component.quantity,
             reserved,
             pulled.supplies,
-            uow.orders.lead_time(component_id) if pulled.fulfilment is Fulfilment.BACKORDER else 0,
+            lead_time(uow, component_id) if pulled.fulfilment is Fulfilment.BACKORDER else 0,
         )
         ready = max(ready, when or today)
     order.due_date = max(ready + timedelta(days=lead), due_date or today)
@@ -362,8 +393,12 @@ def _reduce_purchase(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str
         elif order.drop_ship_customer is not None:
             line.quantity = pegged
         else:
-            terms = uow.orders.preferred_supplier(refs[line.line_no].item_id)
-            moq, pack = (terms[3], terms[4]) if terms else (Decimal(1), Decimal(1))
+            preferred = preferred_supplier(uow, refs[line.line_no].item_id)
+            moq, pack = (
+                (preferred.terms.moq, preferred.terms.pack_size)
+                if preferred
+                else (Decimal(1), Decimal(1))
+            )
             line.quantity = order_quantity(pegged, moq, pack)
         if all(ln.quantity == 0 for ln in order.lines):
             order.status = PurchaseStatus.CANCELLED
@@ -485,7 +520,7 @@ def promises(
             if v.status == "open"
         ]
         covered = mine + sum((s.quantity for s in supplies), ZERO)
-        lead = uow.orders.lead_time(demand.item_id) if covered < open_quantity else None
+        lead = lead_time(uow, demand.item_id) if covered < open_quantity else None
         promised[demand.id] = promise_date(today, open_quantity, mine, supplies, lead, requested)
     return promised, held, views
 
@@ -512,13 +547,13 @@ def quote(
     lead: int | None = 0
     if short > 0 and item.policy is Policy.MAKE_TO_ORDER:
         bom = uow.orders.bom(demand.item_id)
-        components = [uow.orders.lead_time(cid) or 0 for cid, _ in bom[1]] if bom else []
+        components = [lead_time(uow, cid) or 0 for cid, _ in bom[1]] if bom else []
         lead = bom[0] + max(components, default=0) if bom else None
     elif short > 0 and item.policy is Policy.TRANSFER:
         elsewhere = uow.orders.free_stock(demand.item_id) - max(free, ZERO)
         lead = TRANSFER_DAYS if elsewhere >= short else None
     elif short > 0:
-        lead = uow.orders.lead_time(demand.item_id)
+        lead = lead_time(uow, demand.item_id)
     if lead is None:
         return None
     promised = today + timedelta(days=lead)

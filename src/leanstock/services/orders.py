@@ -38,6 +38,7 @@ from leanstock.services._pull import (
     PegView,
     Pulled,
     drop,
+    lead_time,
     promises,
     pull,
     quote,
@@ -159,7 +160,7 @@ def _serve(
         if short > 0:
             line.fulfilment = pulled.fulfilment
         covered = reserved + sum((s.quantity for s in pulled.supplies), ZERO)
-        lead = uow.orders.lead_time(demand.item_id) if covered < quantity else None
+        lead = lead_time(uow, demand.item_id) if covered < quantity else None
         promised = promise_date(
             today, quantity, reserved, pulled.supplies, lead, line.requested_date
         )

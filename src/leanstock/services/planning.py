@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -28,6 +27,7 @@ from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierIte
 from leanstock.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from leanstock.domain.orders import TRANSFER_DAYS
 from leanstock.domain.quantities import non_negative
+from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
 from leanstock.planning.periods import PERIODS
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
@@ -36,8 +36,6 @@ from leanstock.services.catalog import page_bounds
 from leanstock.services.retry import retrying
 
 DEFAULT_PRODUCTION_DAYS = 1
-OTIF_STANDARD = 0.85
-MIN_RECEIPTS_TO_JUDGE = 5
 PLACES = Decimal("0.000001")
 
 # Item policies as the policy maths knows them: drop-ship is bought to order, and a
@@ -114,63 +112,6 @@ def _abc(frame: pl.DataFrame) -> pl.DataFrame:
     ).drop("_value")
 
 
-def supplier_scores(receipts: pl.DataFrame) -> dict[str, tuple[float, int]]:
-    """Per supplier: on-time-in-full rate and the number of deliveries it rests on.
-
-    A delivery is on time when it arrived by the promised date and in full when what was
-    accepted covers the ordered quantity.
-    """
-    if receipts.height == 0:
-        return {}
-    scored = receipts.with_columns(
-        otif=(pl.col("received_date") <= pl.col("promised_date"))
-        & ((pl.col("received_qty") - pl.col("rejected_qty")) >= pl.col("ordered_qty"))
-    )
-    grouped = scored.group_by("supplier").agg(pl.col("otif").mean(), pl.len().alias("n"))
-    return {r["supplier"]: (float(r["otif"]), int(r["n"])) for r in grouped.iter_rows(named=True)}
-
-
-def choose_supplier(
-    offers: Sequence[SupplierItem],
-    active: dict[str, bool],
-    scores: dict[str, tuple[float, int]],
-    standard: float,
-    demand_per_day: float = 0.0,
-) -> tuple[SupplierItem | None, str]:
-    """The supplier to buy from, and why.
-
-    Offers go by priority, then by landed unit price: the price, after quantity breaks, of
-    an order covering the offer's lead time and one more week of demand. The first whose
-    supplier is available and, where there are enough deliveries to judge, delivers on time
-    in full at least `standard` of the time, wins; a supplier passed over is named in the
-    reason.
-    """
-
-    def landed(offer: SupplierItem) -> Decimal:
-        typical = Decimal(repr(demand_per_day * (offer.lead_time_days + 7)))
-        return offer.price_at(max(typical, offer.moq))
-
-    ranked = sorted(offers, key=lambda o: (o.priority, landed(o)))
-    passed: list[str] = []
-    for offer in ranked:
-        code = offer.supplier
-        if not active.get(code, False):
-            passed.append(f"{code} is marked unavailable")
-            continue
-        rate, n = scores.get(code, (math.nan, 0))
-        if n >= MIN_RECEIPTS_TO_JUDGE and rate < standard:
-            passed.append(
-                f"{code} delivered on time in full {rate:.0%} of {n} times, below {standard:.0%}"
-            )
-            continue
-        reason = f"; {code} instead, because " + " and ".join(passed) if passed else ""
-        return offer, reason
-    if ranked:
-        best = max(ranked, key=lambda o: scores.get(o.supplier, (0.0, 0))[0])
-        return best, "; no supplier meets the standard: " + " and ".join(passed)
-    return None, ""
-
-
 def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
     with uow:
         try:
@@ -191,7 +132,9 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         levels, _ = uow.ledger.stock_levels(day, limit=10_000_000)
         supply = uow.planning.open_supply()
         make_days = uow.planning.production_lead_times()
+        records = uow.orders.supplier_records()
     return {
+        "records": records,
         "forecast_run": forecast_run,
         "values": values,
         "items": items,
@@ -236,7 +179,7 @@ def run_plan(
     run = data["forecast_run"]
     period_days = PERIODS[run["freq"]].days
     receipts = purchasing.receipt_history(uow)
-    scores = supplier_scores(receipts)
+    scores = data["records"]
     active = {s.code: s.active for s in data["suppliers"]}
     offers_by_item: dict[str, list[SupplierItem]] = defaultdict(list)
     for offer in data["offers"]:
@@ -379,7 +322,7 @@ def _source(
     warehouses: list[str],
     offers_by_item: dict[str, list[SupplierItem]],
     active: dict[str, bool],
-    scores: dict[str, tuple[float, int]],
+    scores: dict[str, SupplierRecord],
     standard: float,
     make_days: dict[str, int],
     lead_stats: dict[tuple[str, str], dict[str, Any]],
@@ -417,22 +360,26 @@ def _source(
             "lead_days": float(TRANSFER_DAYS),
             "note": f"; refilled from {warehouses[0]}",
         }
-    offer, reason = choose_supplier(
-        offers_by_item.get(item.sku, []), active, scores, standard, demand_per_day
-    )
-    if offer is None:
-        return {
-            **base,
-            "kind": "purchase",
-            "lead_days": 0.0,
-            "note": "; no supplier sells it: add supplier terms",
-        }
+    offers = offers_by_item.get(item.sku, [])
+    chosen = choose_supplier(offers, active, scores, standard, demand_per_day)
+    if chosen is None:
+        note = (
+            "; no supplier is available: all that sell it are marked unavailable"
+            if offers
+            else "; no supplier sells it: add supplier terms"
+        )
+        return {**base, "kind": "purchase", "lead_days": 0.0, "note": note}
+    offer, reason = chosen.offer, chosen.reason
     stats = lead_stats.get((offer.supplier, item.sku))
     lead_days = float(stats["lead_time_mean"]) if stats else float(offer.lead_time_days)
     spread = float(stats["lead_time_sd"] or 0.0) if stats else 0.0
     receipts = int(stats["receipts"]) if stats else 0
-    rate, n = scores.get(offer.supplier, (math.nan, 0))
-    record = f"{rate:.0%} on time in full over {n} deliveries" if n else "no deliveries yet"
+    delivered = scores.get(offer.supplier, NO_RECORD)
+    record = (
+        f"{delivered.on_time_in_full:.0%} on time in full over {delivered.deliveries} deliveries"
+        if delivered.deliveries
+        else "no deliveries yet"
+    )
     return {
         **base,
         "kind": "purchase",

@@ -47,7 +47,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _item(row: RowMapping) -> Item:
+def item_from_row(row: RowMapping) -> Item:
     return Item(
         sku=row["sku"],
         name=row["name"],
@@ -75,7 +75,7 @@ def _supplier(row: RowMapping) -> Supplier:
     return Supplier(code=row["code"], name=row["name"], email=row["email"], active=row["active"])
 
 
-def _supplier_item(row: RowMapping) -> SupplierItem:
+def supplier_item_from_row(row: RowMapping) -> SupplierItem:
     return SupplierItem(
         supplier=row["supplier"],
         sku=row["sku"],
@@ -123,7 +123,7 @@ class CatalogRepository:
         row = self.db.execute(select(t.items).where(t.items.c.sku == sku)).mappings().first()
         if row is None:
             raise NotFound("item", sku, field)
-        return Stored(row["id"], _item(row))
+        return Stored(row["id"], item_from_row(row))
 
     def items_and_locations(
         self, skus: Sequence[str], codes: Sequence[str]
@@ -146,7 +146,7 @@ class CatalogRepository:
             .mappings()
             .all()
         )
-        items = {r["sku"]: Stored(r["id"], _item(r)) for r in rows}
+        items = {r["sku"]: Stored(r["id"], item_from_row(r)) for r in rows}
         locations = {
             r["location_code"]: Stored(
                 r["location_id"],
@@ -210,7 +210,7 @@ class CatalogRepository:
             if value is not None:
                 query = query.where(column == value)
         rows, total = self._page(query, (t.items.c.sku,), limit, offset)
-        return Page([_item(r) for r in rows], total, limit, offset)
+        return Page([item_from_row(r) for r in rows], total, limit, offset)
 
     # Locations
 
@@ -336,7 +336,7 @@ class CatalogRepository:
         )
         if row is None:
             raise NotFound("supplier item", f"{sku} from {supplier}", "sku")
-        return _supplier_item(row)
+        return supplier_item_from_row(row)
 
     def put_supplier_item(self, terms: SupplierItem, create: bool) -> None:
         supplier = self.supplier(terms.supplier)
@@ -386,7 +386,7 @@ class CatalogRepository:
         rows, total = self._page(
             query, (t.items.c.sku, t.supplier_items.c.priority, t.suppliers.c.code), limit, offset
         )
-        return Page([_supplier_item(r) for r in rows], total, limit, offset)
+        return Page([supplier_item_from_row(r) for r in rows], total, limit, offset)
 
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
         rows = self.db.execute(

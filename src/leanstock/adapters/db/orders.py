@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, select, text
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.audit import stamp
-from leanstock.adapters.db.catalog import Stored
-from leanstock.adapters.db.catalog import _item as item_of
+from leanstock.adapters.db.catalog import Stored, item_from_row, supplier_item_from_row
 from leanstock.adapters.db.ledger import Place
-from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
+from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind, SupplierItem
 from leanstock.domain.errors import NotFound
 from leanstock.domain.orders import (
     BomLine,
@@ -36,6 +36,7 @@ from leanstock.domain.orders import (
     TransferStatus,
     number,
 )
+from leanstock.domain.sourcing import SupplierRecord
 
 ZERO = Decimal(0)
 
@@ -101,6 +102,71 @@ _EVENT_AND_AUDIT = text(
     "VALUES (:actor, :action, :subject, :changes, :created_at, :credential, :request_id, "
     ":address)"
 )
+
+
+def _delivery_records(*where: Any) -> Select[Any]:
+    """Per supplier: deliveries on time in full (`hits`), deliveries that were late or short
+    (`misses`), and all deliveries. A delivery without a promised date that came in full is
+    neither a hit nor a miss: there is nothing to judge its timing by."""
+    accepted = o.receipts.c.quantity
+    ordered = o.purchase_lines.c.quantity
+    arrived, promised = o.receipts.c.received_on, o.receipts.c.promised_date
+    hit = case((and_(accepted >= ordered, arrived <= promised), 1), else_=0)
+    miss = case((or_(accepted < ordered, arrived > promised), 1), else_=0)
+    return (
+        select(
+            o.purchase_orders.c.supplier_id,
+            func.sum(hit).label("hits"),
+            func.sum(miss).label("misses"),
+            func.count().label("deliveries"),
+        )
+        .select_from(o.receipts)
+        .join(o.purchase_lines, o.purchase_lines.c.id == o.receipts.c.purchase_line_id)
+        .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
+        .where(*where)
+        .group_by(o.purchase_orders.c.supplier_id)
+    )
+
+
+def _record(hits: Any, misses: Any, deliveries: Any) -> SupplierRecord:
+    judged = int(hits or 0) + int(misses or 0)
+    rate = int(hits or 0) / judged if judged else math.nan
+    return SupplierRecord(rate, int(deliveries or 0))
+
+
+_ITEM_SUPPLIERS = select(t.supplier_items.c.supplier_id).where(
+    t.supplier_items.c.item_id == bindparam("item_id")
+)
+_ITEM_RECORDS = _delivery_records(
+    o.purchase_orders.c.supplier_id.in_(_ITEM_SUPPLIERS.scalar_subquery())
+).subquery()
+_OFFERS = (
+    select(
+        t.supplier_items,
+        t.suppliers.c.code.label("supplier"),
+        t.suppliers.c.active.label("supplier_active"),
+        t.items.c.sku,
+        _ITEM_RECORDS.c.hits,
+        _ITEM_RECORDS.c.misses,
+        _ITEM_RECORDS.c.deliveries,
+    )
+    .join(t.suppliers, t.suppliers.c.id == t.supplier_items.c.supplier_id)
+    .join(t.items, t.items.c.id == t.supplier_items.c.item_id)
+    .outerjoin(_ITEM_RECORDS, _ITEM_RECORDS.c.supplier_id == t.suppliers.c.id)
+    .where(t.supplier_items.c.item_id == bindparam("item_id"))
+    .order_by(t.supplier_items.c.priority, t.suppliers.c.code)
+)
+
+
+@dataclass
+class SupplierOffers:
+    """Who sells an item (`offers`), whether each supplier is active, its delivery record, and
+    its database id, by supplier code."""
+
+    offers: list[SupplierItem]
+    active: dict[str, bool]
+    records: dict[str, SupplierRecord]
+    supplier_ids: dict[str, int]
 
 
 def _returning(table: Any, many: bool = False) -> Any:
@@ -193,7 +259,7 @@ class OrdersRepository:
         `place` would give (None when unknown or no SKU is known), all in one query."""
         params = {"skus": sorted(set(skus)), "code": location or ""}
         rows = self.db.execute(_ITEMS_AND_PLACE, params).mappings().all()
-        found = {r["sku"]: Stored(r["id"], item_of(r)) for r in rows}
+        found = {r["sku"]: Stored(r["id"], item_from_row(r)) for r in rows}
         place = None
         if rows and rows[0]["place_id"] is not None and location is not None:
             kind = LocationKind(rows[0]["place_kind"])
@@ -920,39 +986,34 @@ class OrdersRepository:
         ).all()
         return {r[0]: r[1] for r in rows}
 
-    def lead_time(self, item_id: int) -> int | None:
-        """Days to replenish an item: its preferred supplier's lead time, else its BOM's."""
-        days = self.db.execute(
-            select(t.supplier_items.c.lead_time_days)
-            .where(t.supplier_items.c.item_id == item_id)
-            .order_by(t.supplier_items.c.priority, t.supplier_items.c.id)
-            .limit(1)
-        ).scalar()
-        if days is None:
-            days = self.db.execute(
-                select(o.boms.c.lead_time_days).where(o.boms.c.item_id == item_id)
-            ).scalar()
-        return None if days is None else int(days)
+    def offers(self, item_id: int) -> SupplierOffers:
+        """Who sells an item, on what terms, and how each of them has delivered: what
+        `domain.sourcing.choose_supplier` chooses from. One query."""
+        found = SupplierOffers([], {}, {}, {})
+        for r in self.db.execute(_OFFERS, {"item_id": item_id}).mappings():
+            offer = supplier_item_from_row(r)
+            found.offers.append(offer)
+            found.active[offer.supplier] = bool(r["supplier_active"])
+            found.records[offer.supplier] = _record(r["hits"], r["misses"], r["deliveries"])
+            found.supplier_ids[offer.supplier] = int(r["supplier_id"])
+        return found
 
-    def preferred_supplier(
-        self, item_id: int
-    ) -> tuple[int, str, Decimal, Decimal, Decimal, int] | None:
-        """(supplier id, code, price, MOQ, pack size, lead time) of the item's first supplier."""
-        row = self.db.execute(
-            select(
-                t.suppliers.c.id,
-                t.suppliers.c.code,
-                t.supplier_items.c.price,
-                t.supplier_items.c.moq,
-                t.supplier_items.c.pack_size,
-                t.supplier_items.c.lead_time_days,
+    def supplier_records(self) -> dict[str, SupplierRecord]:
+        """Every supplier's delivery record (`SupplierRecord`), by supplier code."""
+        records = _delivery_records().subquery()
+        rows = self.db.execute(
+            select(t.suppliers.c.code, records.c.hits, records.c.misses, records.c.deliveries).join(
+                records, records.c.supplier_id == t.suppliers.c.id
             )
-            .join(t.suppliers, t.suppliers.c.id == t.supplier_items.c.supplier_id)
-            .where(t.supplier_items.c.item_id == item_id, t.suppliers.c.active.is_(True))
-            .order_by(t.supplier_items.c.priority, t.suppliers.c.code)
-            .limit(1)
-        ).first()
-        return None if row is None else (int(row[0]), row[1], row[2], row[3], row[4], int(row[5]))
+        ).all()
+        return {r.code: _record(r.hits, r.misses, r.deliveries) for r in rows}
+
+    def bom_lead_time(self, item_id: int) -> int | None:
+        """The lead time of the item's bill of materials, or None without one."""
+        days = self.db.execute(
+            select(o.boms.c.lead_time_days).where(o.boms.c.item_id == item_id)
+        ).scalar()
+        return None if days is None else int(days)
 
     # Bills of materials
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from leanstock.domain.access import Actor
+from leanstock.domain.sourcing import OTIF_STANDARD
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
 from leanstock.services import planning
@@ -24,7 +25,7 @@ class PlanRunIn(In):
     )
     fill_rate: bool = Field(default=True, description="Target fill rate (else cycle service).")
     otif_standard: float = Field(
-        default=planning.OTIF_STANDARD, ge=0, le=1, description="Suppliers below it give way."
+        default=OTIF_STANDARD, ge=0, le=1, description="Suppliers below it give way."
     )
     order_cost: float = Field(
         default=0.0, ge=0, description="Cost of one order line; > 0 turns on EOQ lot sizes."
