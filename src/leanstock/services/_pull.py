@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from leanstock.adapters.db.ledger import Place
-from leanstock.adapters.db.orders import PegRow
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Policy, SupplierItem
 from leanstock.domain.errors import Conflict
@@ -25,6 +24,8 @@ from leanstock.domain.orders import (
     Component,
     DemandKind,
     Fulfilment,
+    Peg,
+    PegStatus,
     ProductionOrder,
     ProductionStatus,
     PurchaseLine,
@@ -164,7 +165,7 @@ def _peg(
     uow.orders.add_peg(
         demand.kind.value, demand.id, kind.value, supply_id, demand.reference, quantity
     )
-    return PegView(supply, kind.value, quantity, ZERO, "open", expected)
+    return PegView(supply, kind.value, quantity, ZERO, PegStatus.OPEN.value, expected)
 
 
 def _buy(
@@ -308,30 +309,21 @@ def reserve_on_receipt(
     The caller holds the item-location's stock row lock and has posted the receipt, so what is
     reserved here is on hand. Returns how much was reserved; the rest is free stock.
     """
-    remaining = arrived
-    for peg in uow.orders.pegs_of_supply(kind.value, [supply_id]):
-        if remaining <= 0:
-            break
-        take = min(peg.open, remaining)
-        if take <= 0:
-            continue
+    takes = draw(uow.orders.pegs_of_supply(kind.value, [supply_id]), arrived)
+    for peg, take in takes:
         uow.ledger.reserve(item_id, place.id, peg.reference, take)
-        received = peg.received + take
-        uow.orders.update_peg(
-            peg.id, peg.quantity, received, "received" if received >= peg.quantity else "open"
-        )
-        remaining -= take
-    return arrived - remaining
+        uow.orders.save_peg(peg.receive(take))
+    return sum((take for _, take in takes), ZERO)
 
 
-def settle_pegs(uow: UnitOfWork, kind: SupplyKind, supply_id: int) -> list[PegRow]:
+def settle_pegs(uow: UnitOfWork, kind: SupplyKind, supply_id: int) -> list[Peg]:
     """Supply that will bring no more (closed short, cancelled): its open pegs end.
 
     The demands they served fall back to backorder; returns the pegs ended.
     """
     ended = [p for p in uow.orders.pegs_of_supply(kind.value, [supply_id]) if p.open > 0]
     for peg in ended:
-        uow.orders.update_peg(peg.id, peg.received, peg.received, "cancelled")
+        uow.orders.save_peg(peg.end())
     return ended
 
 
@@ -357,10 +349,7 @@ def drop(
     reserved = sum((r.open_quantity for r in reservations), ZERO)
     pegged = sum((p.open for p in pegs), ZERO)
     remaining -= min(max(open_before - reserved - pegged, ZERO), remaining)
-    for peg in reversed(pegs):
-        if remaining <= 0:
-            break
-        take = min(peg.open, remaining)
+    for peg, take in draw(reversed(pegs), remaining):
         _unpeg(uow, peg, take, actor)
         remaining -= take
     if remaining > 0 and reservations:
@@ -368,10 +357,8 @@ def drop(
         uow.ledger.release(draw(reversed(reservations), remaining))
 
 
-def _unpeg(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str) -> None:
-    left = peg.quantity - quantity
-    status = "open" if left > peg.received else ("received" if peg.received > 0 else "cancelled")
-    uow.orders.update_peg(peg.id, left, peg.received, status)
+def _unpeg(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
+    uow.orders.save_peg(peg.reduce(quantity))
     if peg.supply_kind == SupplyKind.PURCHASE:
         _reduce_purchase(uow, peg, quantity, actor)
     elif peg.supply_kind == SupplyKind.PRODUCTION:
@@ -380,7 +367,7 @@ def _unpeg(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str) -> None:
         _reduce_transfer(uow, peg.supply_id, quantity, actor)
 
 
-def _reduce_purchase(uow: UnitOfWork, peg: PegRow, quantity: Decimal, actor: str) -> None:
+def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
     order_id = uow.orders.purchase_line_order(peg.supply_id)
     order, refs = uow.orders.purchase_order(order_id, lock=True)
     line = next(ln for ln in order.lines if ln.id == peg.supply_id)
@@ -517,7 +504,7 @@ def promises(
         supplies = [
             Supply(v.quantity - v.received, v.expected)
             for v in views[demand.id]
-            if v.status == "open"
+            if v.status == PegStatus.OPEN
         ]
         covered = mine + sum((s.quantity for s in supplies), ZERO)
         lead = lead_time(uow, demand.item_id) if covered < open_quantity else None

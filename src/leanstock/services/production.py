@@ -22,6 +22,7 @@ from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.ledger import MoveKind
 from leanstock.domain.orders import (
     BomLine,
+    PegStatus,
     ProductionOrder,
     Requirement,
     SupplyKind,
@@ -157,7 +158,7 @@ def _view(uow: UnitOfWork, order: ProductionOrder, ref: LineRef) -> ProductionOr
             )
             for c in order.components
         ],
-        [p.reference for p in pegs if p.status != "cancelled"],
+        [p.reference for p in pegs if p.status is not PegStatus.CANCELLED],
     )
 
 

@@ -18,8 +18,9 @@ from leanstock.adapters.db.ledger import Posting
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.ledger import MoveKind
+from leanstock.domain.ledger import MoveKind, draw
 from leanstock.domain.orders import (
+    PegStatus,
     PurchaseLine,
     PurchaseOrder,
     PurchaseStatus,
@@ -97,7 +98,7 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
     pegs = uow.orders.pegs_of_supply("purchase", [ln.id or 0 for ln in order.lines])
     pegged: dict[int, list[str]] = {}
     for p in pegs:
-        if p.status != "cancelled":
+        if p.status is not PegStatus.CANCELLED:
             pegged.setdefault(p.supply_id, []).append(p.reference)
     return PurchaseOrderView(
         order.number,
@@ -215,14 +216,8 @@ def _fit_pegs(uow: UnitOfWork, order: PurchaseOrder) -> None:
     for line in order.lines:
         pegs = [p for p in uow.orders.pegs_of_supply("purchase", [line.id or 0]) if p.open > 0]
         excess = sum((p.open for p in pegs), ZERO) - line.outstanding
-        for peg in reversed(pegs):
-            if excess <= 0:
-                break
-            cut = min(peg.open, excess)
-            left = peg.quantity - cut
-            status = "open" if left > peg.received else "cancelled"
-            uow.orders.update_peg(peg.id, left, peg.received, status)
-            excess -= cut
+        for peg, cut in draw(reversed(pegs), excess):
+            uow.orders.save_peg(peg.reduce(cut))
 
 
 @retrying
@@ -385,17 +380,8 @@ def receive(
 
 def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal) -> None:
     """A drop-ship delivery reached the customer: it ships the pegged sales lines."""
-    remaining = arrived
-    for peg in uow.orders.pegs_of_supply("purchase", [purchase_line_id]):
-        if remaining <= 0:
-            break
-        take = min(peg.open, remaining)
-        if take <= 0:
-            continue
-        received = peg.received + take
-        uow.orders.update_peg(
-            peg.id, peg.quantity, received, "received" if received >= peg.quantity else "open"
-        )
+    for peg, take in draw(uow.orders.pegs_of_supply("purchase", [purchase_line_id]), arrived):
+        uow.orders.save_peg(peg.receive(take))
         sales, _refs = uow.orders.sales_order(uow.orders.sales_line_order(peg.demand_id), lock=True)
         line = next(ln for ln in sales.lines if ln.id == peg.demand_id)
         sales.record_shipment(line.line_no, min(take, line.open_quantity))
@@ -405,7 +391,6 @@ def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal)
             sales.number,
             {"lines": {str(line.line_no): take}, "drop_ship": True, "status": sales.status.value},
         )
-        remaining -= take
 
 
 @retrying

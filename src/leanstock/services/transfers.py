@@ -16,7 +16,14 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
 from leanstock.domain.ledger import MoveKind, available
-from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind, TransferOrder, number, order_id
+from leanstock.domain.orders import (
+    TRANSFER_DAYS,
+    PegStatus,
+    SupplyKind,
+    TransferOrder,
+    number,
+    order_id,
+)
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
@@ -60,7 +67,7 @@ def get_transfer_order(uow: UnitOfWork, number: str) -> TransferOrderView:
         order.received,
         order.status.value,
         order.expected_date,
-        [p.reference for p in pegs if p.status != "cancelled"],
+        [p.reference for p in pegs if p.status is not PegStatus.CANCELLED],
     )
 
 

@@ -10,6 +10,9 @@ import pytest
 from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.domain.orders import (
     BomLine,
+    DemandKind,
+    Peg,
+    PegStatus,
     ProductionOrder,
     ProductionStatus,
     PurchaseLine,
@@ -19,6 +22,7 @@ from leanstock.domain.orders import (
     SalesOrder,
     SalesStatus,
     Supply,
+    SupplyKind,
     TransferOrder,
     explode,
     number,
@@ -211,3 +215,15 @@ def test_the_promise_date_is_the_latest_part_to_be_ready() -> None:
     assert promise_date(TODAY, D(0), D(0), [], 3) is None
     overdue = TODAY - timedelta(days=2)
     assert promise_date(TODAY, D(1), D(0), [Supply(D(1), overdue)], None) == TODAY
+
+
+def test_a_peg_is_received_reduced_and_ended_by_its_own_rules() -> None:
+    peg = Peg(1, DemandKind.SALES_LINE, 7, SupplyKind.PURCHASE, 3, "SO-000007/1", D(5))
+    part = peg.receive(D(2))
+    assert (part.received, part.status, part.open) == (D(2), PegStatus.OPEN, D(3))
+    assert part.receive(D(3)).status is PegStatus.RECEIVED
+    assert part.reduce(D(3)).status is PegStatus.RECEIVED
+    assert part.reduce(D(1)).open == D(2)
+    assert peg.reduce(D(5)).status is PegStatus.CANCELLED
+    ended = part.end()
+    assert (ended.quantity, ended.status, ended.open) == (D(2), PegStatus.CANCELLED, D(0))

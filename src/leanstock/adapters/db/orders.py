@@ -23,7 +23,10 @@ from leanstock.domain.errors import NotFound
 from leanstock.domain.orders import (
     BomLine,
     Component,
+    DemandKind,
     Fulfilment,
+    Peg,
+    PegStatus,
     ProductionOrder,
     ProductionStatus,
     PurchaseLine,
@@ -32,6 +35,7 @@ from leanstock.domain.orders import (
     SalesLine,
     SalesOrder,
     SalesStatus,
+    SupplyKind,
     TransferOrder,
     TransferStatus,
     number,
@@ -56,23 +60,6 @@ class LineRef:
     id: int
     item_id: int
     place: Place
-
-
-@dataclass(frozen=True)
-class PegRow:
-    id: int
-    demand_kind: str
-    demand_id: int
-    supply_kind: str
-    supply_id: int
-    reference: str
-    quantity: Decimal
-    received: Decimal
-    status: str
-
-    @property
-    def open(self) -> Decimal:
-        return self.quantity - self.received if self.status == "open" else ZERO
 
 
 # Statements built once: building one costs about as much CPU as running it, and the busiest
@@ -504,7 +491,7 @@ class OrdersRepository:
             .where(
                 o.pegs.c.supply_kind == "purchase",
                 o.pegs.c.supply_id == o.purchase_lines.c.id,
-                o.pegs.c.status == "open",
+                o.pegs.c.status == PegStatus.OPEN.value,
             )
             .scalar_subquery()
         )
@@ -890,11 +877,11 @@ class OrdersRepository:
             reference=reference,
             quantity=quantity,
             received=ZERO,
-            status="open",
+            status=PegStatus.OPEN.value,
             created_at=_now(),
         )
 
-    def _pegs(self, *where: Any) -> list[PegRow]:
+    def _pegs(self, *where: Any) -> list[Peg]:
         rows = self.db.execute(
             select(
                 o.pegs.c.id,
@@ -910,26 +897,39 @@ class OrdersRepository:
             .where(*where)
             .order_by(o.pegs.c.id)
         ).all()
-        return [PegRow(*r) for r in rows]
+        return [
+            Peg(
+                int(r.id),
+                DemandKind(r.demand_kind),
+                int(r.demand_id),
+                SupplyKind(r.supply_kind),
+                int(r.supply_id),
+                r.reference,
+                r.quantity,
+                r.received,
+                PegStatus(r.status),
+            )
+            for r in rows
+        ]
 
-    def pegs_of_demand(self, kind: str, ids: Sequence[int]) -> list[PegRow]:
+    def pegs_of_demand(self, kind: str, ids: Sequence[int]) -> list[Peg]:
         if not ids:
             return []
         return self._pegs(o.pegs.c.demand_kind == kind, o.pegs.c.demand_id.in_(ids))
 
-    def pegs_of_supply(self, kind: str, ids: Sequence[int]) -> list[PegRow]:
+    def pegs_of_supply(self, kind: str, ids: Sequence[int]) -> list[Peg]:
         if not ids:
             return []
         return self._pegs(o.pegs.c.supply_kind == kind, o.pegs.c.supply_id.in_(ids))
 
-    def update_peg(self, peg_id: int, quantity: Decimal, received: Decimal, status: str) -> None:
+    def save_peg(self, peg: Peg) -> None:
         self.db.execute(
             o.pegs.update()
-            .where(o.pegs.c.id == peg_id)
-            .values(quantity=quantity, received=received, status=status)
+            .where(o.pegs.c.id == peg.id)
+            .values(quantity=peg.quantity, received=peg.received, status=peg.status.value)
         )
 
-    def supply_dates(self, pegs: Sequence[PegRow]) -> dict[tuple[str, int], date | None]:
+    def supply_dates(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], date | None]:
         """When each pegged supply is expected: (kind, id) → date."""
         found: dict[tuple[str, int], date | None] = {}
         by_kind: dict[str, list[int]] = {}
@@ -958,7 +958,7 @@ class OrdersRepository:
                 found.update({(kind, int(i)): d for i, d in rows})
         return found
 
-    def supply_numbers(self, pegs: Sequence[PegRow]) -> dict[tuple[str, int], str]:
+    def supply_numbers(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], str]:
         """The order number people know each pegged supply by (PO-…/line for purchases)."""
         found: dict[tuple[str, int], str] = {}
         ids = [p.supply_id for p in pegs if p.supply_kind == "purchase"]

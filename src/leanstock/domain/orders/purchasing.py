@@ -1,0 +1,187 @@
+"""Purchase orders: draft → released → acknowledged → shipped → received → closed; cancelled.
+
+A draft changes freely; once released, a change is a request to the supplier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_CEILING, Decimal
+from enum import StrEnum
+
+from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.domain.orders.common import ZERO, number
+from leanstock.domain.orders.common import refused as _why
+
+# A purchase line may be received up to this much over what was ordered (or confirmed):
+# suppliers round to their own cases; more than this is a mistake to refuse.
+OVER_RECEIPT_TOLERANCE = Decimal("0.10")
+
+
+class PurchaseStatus(StrEnum):
+    DRAFT = "draft"
+    RELEASED = "released"
+    ACKNOWLEDGED = "acknowledged"
+    SHIPPED = "shipped"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+RECEIVABLE = (
+    PurchaseStatus.RELEASED,
+    PurchaseStatus.ACKNOWLEDGED,
+    PurchaseStatus.SHIPPED,
+    PurchaseStatus.PARTIALLY_RECEIVED,
+    PurchaseStatus.RECEIVED,
+)
+
+
+class RejectTo(StrEnum):
+    """Where goods refused at receipt go: never to available stock."""
+
+    QUARANTINE = "quarantine"
+    SUPPLIER = "supplier"
+
+
+@dataclass
+class PurchaseLine:
+    line_no: int
+    sku: str
+    location: str
+    quantity: Decimal
+    price: Decimal = ZERO
+    expected_date: date | None = None
+    confirmed_quantity: Decimal | None = None
+    confirmed_date: date | None = None
+    shipped_quantity: Decimal = ZERO
+    received: Decimal = ZERO
+    rejected: Decimal = ZERO
+    id: int | None = None
+
+    @property
+    def due(self) -> Decimal:
+        """What the supplier owes: the confirmed quantity once acknowledged, else the ordered."""
+        return self.quantity if self.confirmed_quantity is None else self.confirmed_quantity
+
+    @property
+    def promised_date(self) -> date | None:
+        return self.confirmed_date or self.expected_date
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(self.due - self.received, ZERO)
+
+
+@dataclass
+class PurchaseOrder:
+    supplier: str
+    lines: list[PurchaseLine] = field(default_factory=list)
+    status: PurchaseStatus = PurchaseStatus.DRAFT
+    expected_date: date | None = None
+    drop_ship_customer: str | None = None
+    change_requested: bool = False
+    ordered_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def number(self) -> str:
+        return number("purchase", self.id or 0)
+
+    def line(self, line_no: int) -> PurchaseLine:
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise InvalidInput(f"{self.number} has no line {line_no}.", "line")
+
+    def check_draft(self, verb: str = "changed") -> None:
+        if self.status is not PurchaseStatus.DRAFT:
+            raise _why(self.number, self.status, verb, "Only a draft changes freely.")
+
+    def release(self) -> None:
+        self.check_draft("released")
+        if not any(line.quantity > 0 for line in self.lines):
+            raise InvalidTransition(f"{self.number} has no lines; there is nothing to send.")
+        self.status = PurchaseStatus.RELEASED
+
+    def acknowledge(self, changes: Mapping[int, tuple[Decimal | None, date | None]]) -> None:
+        """The supplier confirms each line's quantity and date, which may differ from ours."""
+        if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
+            raise _why(self.number, self.status, "acknowledged", "Release it first.")
+        for line_no, (quantity, when) in changes.items():
+            line = self.line(line_no)
+            if quantity is not None:
+                if quantity < 0:
+                    raise InvalidInput("A confirmed quantity must not be negative.", "quantity")
+                line.confirmed_quantity = quantity
+            if when is not None:
+                line.confirmed_date = when
+        self.status = PurchaseStatus.ACKNOWLEDGED
+
+    def ship(self, quantities: Mapping[int, Decimal], expected: date | None) -> None:
+        """The advance ship notice: what is on its way, and when it should arrive."""
+        if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
+            raise _why(self.number, self.status, "marked shipped", "Release it first.")
+        for line in self.lines:
+            line.shipped_quantity = quantities.get(line.line_no, line.due)
+            if expected is not None:
+                line.confirmed_date = expected
+        self.status = PurchaseStatus.SHIPPED
+
+    def receive(self, line_no: int, quantity: Decimal, rejected: Decimal) -> None:
+        """Record goods arriving (accepted plus rejected) against a line.
+
+        Up to due × (1 + OVER_RECEIPT_TOLERANCE) in all may arrive; less is allowed (the rest
+        may still come, or the order is closed short).
+        """
+        if self.status not in RECEIVABLE:
+            hint = "Release it first." if self.status is PurchaseStatus.DRAFT else ""
+            raise _why(self.number, self.status, "received against", hint)
+        line = self.line(line_no)
+        arrived = quantity + rejected
+        if arrived <= 0:
+            raise InvalidInput("A receipt needs a quantity greater than zero.", "quantity")
+        limit = line.due * (1 + OVER_RECEIPT_TOLERANCE)
+        if line.received + line.rejected + arrived > limit:
+            raise InvalidTransition(
+                f"Line {line_no} of {self.number} is due {line.due} and has received "
+                f"{line.received + line.rejected}; {arrived} more is over the "
+                f"{OVER_RECEIPT_TOLERANCE:.0%} tolerance."
+            )
+        line.received += quantity
+        line.rejected += rejected
+        self.status = (
+            PurchaseStatus.RECEIVED
+            if all(line.received >= line.due for line in self.lines)
+            else PurchaseStatus.PARTIALLY_RECEIVED
+        )
+
+    def close(self) -> None:
+        if self.status not in (PurchaseStatus.PARTIALLY_RECEIVED, PurchaseStatus.RECEIVED):
+            raise _why(self.number, self.status, "closed", "Only a received order is closed.")
+        self.status = PurchaseStatus.CLOSED
+
+    def cancel(self) -> None:
+        if self.status not in (
+            PurchaseStatus.DRAFT,
+            PurchaseStatus.RELEASED,
+            PurchaseStatus.ACKNOWLEDGED,
+        ):
+            hint = "Close it instead." if self.status in RECEIVABLE else ""
+            raise _why(self.number, self.status, "cancelled", hint)
+        self.status = PurchaseStatus.CANCELLED
+
+
+def order_quantity(need: Decimal, moq: Decimal, pack_size: Decimal) -> Decimal:
+    """What to order for `need`: at least the MOQ, then up to whole packs.
+
+    q = ⌈max(need, MOQ) / pack⌉ · pack; nothing when nothing is needed.
+    """
+    if need <= 0:
+        return ZERO
+    wanted = max(need, moq)
+    packs = (wanted / pack_size).to_integral_value(rounding=ROUND_CEILING)
+    return packs * pack_size

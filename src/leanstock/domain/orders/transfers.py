@@ -1,0 +1,68 @@
+"""Transfer orders between the business's own locations: draft → in transit → received;
+cancelled while a draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.domain.orders.common import ZERO, number
+from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.quantities import positive
+
+# Days a transfer between two of the business's own locations takes, door to door.
+TRANSFER_DAYS = 1
+
+
+class TransferStatus(StrEnum):
+    DRAFT = "draft"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class TransferOrder:
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    status: TransferStatus = TransferStatus.DRAFT
+    expected_date: date | None = None
+    received: Decimal = ZERO
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.quantity = positive(self.quantity)
+        if self.source == self.target:
+            raise InvalidInput(
+                f"Source and target are both {self.source}; a transfer needs two.", "target"
+            )
+
+    @property
+    def number(self) -> str:
+        return number("transfer", self.id or 0)
+
+    def ship(self) -> None:
+        if self.status is not TransferStatus.DRAFT:
+            raise _why(self.number, self.status, "shipped", "Only a draft transfer ships.")
+        self.status = TransferStatus.IN_TRANSIT
+
+    def receive(self, quantity: Decimal) -> None:
+        if self.status is not TransferStatus.IN_TRANSIT:
+            hint = "Ship it first." if self.status is TransferStatus.DRAFT else ""
+            raise _why(self.number, self.status, "received", hint)
+        if quantity > self.quantity:
+            raise InvalidTransition(
+                f"{self.number} carries {self.quantity}; {quantity} cannot arrive."
+            )
+        self.received = quantity
+        self.status = TransferStatus.RECEIVED
+
+    def cancel(self) -> None:
+        if self.status is not TransferStatus.DRAFT:
+            raise _why(self.number, self.status, "cancelled", "Only a draft transfer is cancelled.")
+        self.status = TransferStatus.CANCELLED
