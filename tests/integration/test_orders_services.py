@@ -86,7 +86,7 @@ def test_reducing_a_line_whose_supply_is_released_flags_a_change_request(
     assert after.change_requested
     assert after.lines[0].quantity == 5
     with uow:
-        events = [e["event"] for e in uow.orders.events(po["number"])]
+        events = [e["event"] for e in uow.outbox.events(po["number"])]
     assert "purchase_order.change_requested" in events
 
 

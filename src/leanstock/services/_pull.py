@@ -98,7 +98,7 @@ class PreferredSupplier:
 
 def preferred_supplier(uow: UnitOfWork, item_id: int) -> PreferredSupplier | None:
     """Whom to buy an item from: the same rule, and so the same supplier, as the planner's."""
-    found = uow.orders.offers(item_id)
+    found = uow.purchasing.offers(item_id)
     chosen = choose_supplier(found.offers, found.active, found.records)
     return (
         None if chosen is None else PreferredSupplier(found.supplier_ids[chosen.supplier], chosen)
@@ -110,7 +110,7 @@ def lead_time(uow: UnitOfWork, item_id: int) -> int | None:
     preferred = preferred_supplier(uow, item_id)
     if preferred is not None:
         return replenishment_lead_time(preferred.sourcing, None)
-    return replenishment_lead_time(None, uow.orders.bom_lead_time(item_id))
+    return replenishment_lead_time(None, uow.boms.lead_time(item_id))
 
 
 def reserve_from_stock(
@@ -162,9 +162,7 @@ def _peg(
     quantity: Decimal,
     expected: date | None,
 ) -> PegView:
-    uow.orders.add_peg(
-        demand.kind.value, demand.id, kind.value, supply_id, demand.reference, quantity
-    )
+    uow.pegs.add(demand.kind.value, demand.id, kind.value, supply_id, demand.reference, quantity)
     return PegView(supply, kind.value, quantity, ZERO, PegStatus.OPEN.value, expected)
 
 
@@ -179,20 +177,20 @@ def _buy(
     expected = today + timedelta(days=terms.lead_time_days)
     if drop_ship:
         order = PurchaseOrder(supplier, drop_ship_customer=demand.customer or "customer")
-        uow.orders.add_purchase_order(order, supplier_id, demand.sales_order_id)
+        uow.purchasing.add(order, supplier_id, demand.sales_order_id)
         line = PurchaseLine(1, demand.sku, demand.place.code, quantity, price, expected)
-        uow.orders.add_purchase_line(order.id or 0, line, demand.item_id, demand.place)
+        uow.purchasing.add_line(order.id or 0, line, demand.item_id, demand.place)
         supply = f"{order.number}/1"
         peg = _peg(uow, demand, SupplyKind.PURCHASE, line.id or 0, supply, quantity, expected)
         return Pulled(Fulfilment.DROP_SHIP, [peg])
-    order_id = uow.orders.lock_draft(supplier_id)
-    found = uow.orders.draft_line(order_id, demand.item_id, demand.place.id)
+    order_id = uow.purchasing.lock_draft(supplier_id)
+    found = uow.purchasing.draft_line(order_id, demand.item_id, demand.place.id)
     if found is not None:
         line_id, line_no, ordered, pegged = found
         wanted = max(ordered, order_quantity(pegged + quantity, moq, pack))
-        uow.orders.resize_line(line_id, wanted, expected)
+        uow.purchasing.resize_line(line_id, wanted, expected)
     else:
-        line_no = uow.orders.next_line_no(order_id)
+        line_no = uow.purchasing.next_line_no(order_id)
         line = PurchaseLine(
             line_no,
             demand.sku,
@@ -201,7 +199,7 @@ def _buy(
             price,
             expected,
         )
-        line_id = uow.orders.add_purchase_line(order_id, line, demand.item_id, demand.place)
+        line_id = uow.purchasing.add_line(order_id, line, demand.item_id, demand.place)
     supply = f"{number('purchase', order_id)}/{line_no}"
     peg = _peg(uow, demand, SupplyKind.PURCHASE, line_id, supply, quantity, expected)
     return Pulled(Fulfilment.PURCHASE, [peg])
@@ -236,7 +234,7 @@ def start_production(
     own production order, which explodes the next level. Due: the latest date a component is
     ready, plus the BOM's lead time (unless a later `due_date` is asked).
     """
-    bom = uow.orders.bom(item_id)
+    bom = uow.boms.get(item_id)
     if bom is None:
         raise Conflict(
             f"{sku} is made to order but has no bill of materials; add one before ordering it.",
@@ -244,11 +242,11 @@ def start_production(
         )
     lead, lines = bom
     order = ProductionOrder(sku, place.code, quantity)
-    uow.orders.add_production_order(order, item_id, place)
+    uow.production.add(order, item_id, place)
     ready = today
     for component_id, line in lines:
         component = Component(line.component, line.gross(quantity))
-        uow.orders.add_component(order.id or 0, component, component_id)
+        uow.production.add_component(order.id or 0, component, component_id)
         demand = Demand(
             DemandKind.COMPONENT,
             component.id or 0,
@@ -271,7 +269,7 @@ def start_production(
         )
         ready = max(ready, when or today)
     order.due_date = max(ready + timedelta(days=lead), due_date or today)
-    uow.orders.save_production_order(order)
+    uow.production.save(order)
     return order
 
 
@@ -279,7 +277,7 @@ def _transfer(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -
     pulled = Pulled(Fulfilment.BACKORDER)
     remaining = quantity
     expected = today + timedelta(days=TRANSFER_DAYS)
-    for source, _hint in uow.orders.available_elsewhere(demand.item_id, demand.place.id):
+    for source, _hint in uow.ledger.available_elsewhere(demand.item_id, demand.place.id):
         if remaining <= 0:
             break
         level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, source)
@@ -288,7 +286,7 @@ def _transfer(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -
             continue
         order = TransferOrder(demand.sku, source.code, demand.place.code, take)
         order.expected_date = expected
-        uow.orders.add_transfer_order(order, demand.item_id, source, demand.place)
+        uow.transfers.add(order, demand.item_id, source, demand.place)
         uow.ledger.reserve(demand.item_id, source.id, order.number, take)
         pulled.pegs.append(
             _peg(uow, demand, SupplyKind.TRANSFER, order.id or 0, order.number, take, expected)
@@ -309,10 +307,10 @@ def reserve_on_receipt(
     The caller holds the item-location's stock row lock and has posted the receipt, so what is
     reserved here is on hand. Returns how much was reserved; the rest is free stock.
     """
-    takes = draw(uow.orders.pegs_of_supply(kind.value, [supply_id]), arrived)
+    takes = draw(uow.pegs.of_supply(kind.value, [supply_id]), arrived)
     for peg, take in takes:
         uow.ledger.reserve(item_id, place.id, peg.reference, take)
-        uow.orders.save_peg(peg.receive(take))
+        uow.pegs.save(peg.receive(take))
     return sum((take for _, take in takes), ZERO)
 
 
@@ -321,9 +319,9 @@ def settle_pegs(uow: UnitOfWork, kind: SupplyKind, supply_id: int) -> list[Peg]:
 
     The demands they served fall back to backorder; returns the pegs ended.
     """
-    ended = [p for p in uow.orders.pegs_of_supply(kind.value, [supply_id]) if p.open > 0]
+    ended = [p for p in uow.pegs.of_supply(kind.value, [supply_id]) if p.open > 0]
     for peg in ended:
-        uow.orders.save_peg(peg.end())
+        uow.pegs.save(peg.end())
     return ended
 
 
@@ -344,7 +342,7 @@ def drop(
     its reservations, newest first: stock in hand is the last thing to give back.
     """
     remaining = quantity
-    pegs = [p for p in uow.orders.pegs_of_demand(demand.kind.value, [demand.id]) if p.open > 0]
+    pegs = [p for p in uow.pegs.of_demand(demand.kind.value, [demand.id]) if p.open > 0]
     reservations = uow.ledger.open_reservations(demand.reference)
     reserved = sum((r.open_quantity for r in reservations), ZERO)
     pegged = sum((p.open for p in pegs), ZERO)
@@ -358,7 +356,7 @@ def drop(
 
 
 def _unpeg(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
-    uow.orders.save_peg(peg.reduce(quantity))
+    uow.pegs.save(peg.reduce(quantity))
     if peg.supply_kind == SupplyKind.PURCHASE:
         _reduce_purchase(uow, peg, quantity, actor)
     elif peg.supply_kind == SupplyKind.PRODUCTION:
@@ -368,12 +366,12 @@ def _unpeg(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
 
 
 def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
-    order_id = uow.orders.purchase_line_order(peg.supply_id)
-    order, refs = uow.orders.purchase_order(order_id, lock=True)
+    order_id = uow.purchasing.order_of_line(peg.supply_id)
+    order, refs = uow.purchasing.get(order_id, lock=True)
     line = next(ln for ln in order.lines if ln.id == peg.supply_id)
     subject = order.number
     if order.status is PurchaseStatus.DRAFT:
-        pegged = sum((p.open for p in uow.orders.pegs_of_supply("purchase", [peg.supply_id])), ZERO)
+        pegged = sum((p.open for p in uow.pegs.of_supply("purchase", [peg.supply_id])), ZERO)
         before = line.quantity
         if pegged <= 0:
             line.quantity = ZERO
@@ -389,9 +387,9 @@ def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -
             line.quantity = order_quantity(pegged, moq, pack)
         if all(ln.quantity == 0 for ln in order.lines):
             order.status = PurchaseStatus.CANCELLED
-            uow.orders.event("purchase_order.cancelled", subject, {"reason": "demand withdrawn"})
-        uow.orders.save_purchase_order(order)
-        uow.orders.audit(
+            uow.outbox.event("purchase_order.cancelled", subject, {"reason": "demand withdrawn"})
+        uow.purchasing.save(order)
+        uow.outbox.audit(
             actor,
             "reduce_draft",
             subject,
@@ -404,14 +402,14 @@ def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -
         PurchaseStatus.PARTIALLY_RECEIVED,
     ):
         order.change_requested = True
-        uow.orders.save_purchase_order(order)
+        uow.purchasing.save(order)
         change = {"line": line.line_no, "sku": line.sku, "reduce_by": quantity}
-        uow.orders.event("purchase_order.change_requested", subject, change)
-        uow.orders.audit(actor, "request_change", subject, change)
+        uow.outbox.event("purchase_order.change_requested", subject, change)
+        uow.outbox.audit(actor, "request_change", subject, change)
 
 
 def _reduce_production(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: str) -> None:
-    order, ref, item_ids = uow.orders.production_order(order_id, lock=True)
+    order, ref, item_ids = uow.production.get(order_id, lock=True)
     if order.status is ProductionStatus.DRAFT:
         before = order.quantity
         after = max(before - quantity, ZERO)
@@ -423,21 +421,21 @@ def _reduce_production(uow: UnitOfWork, order_id: int, quantity: Decimal, actor:
         order.quantity = after
         if after == 0:
             order.status = ProductionStatus.CANCELLED
-            uow.orders.event(
+            uow.outbox.event(
                 "production_order.cancelled", order.number, {"reason": "demand withdrawn"}
             )
-        uow.orders.save_production_order(order)
-        uow.orders.audit(actor, "reduce_draft", order.number, {"quantity": [before, after]})
+        uow.production.save(order)
+        uow.outbox.audit(actor, "reduce_draft", order.number, {"quantity": [before, after]})
     elif order.status in (ProductionStatus.RELEASED, ProductionStatus.IN_PROGRESS):
         order.change_requested = True
-        uow.orders.save_production_order(order)
+        uow.production.save(order)
         change = {"reduce_by": quantity}
-        uow.orders.event("production_order.change_requested", order.number, change)
-        uow.orders.audit(actor, "request_change", order.number, change)
+        uow.outbox.event("production_order.change_requested", order.number, change)
+        uow.outbox.audit(actor, "request_change", order.number, change)
 
 
 def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: str) -> None:
-    order, item_id, source, _target = uow.orders.transfer_order(order_id, lock=True)
+    order, item_id, source, _target = uow.transfers.get(order_id, lock=True)
     if order.status is not TransferStatus.DRAFT:
         return
     before = order.quantity
@@ -445,11 +443,11 @@ def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: s
     uow.ledger.release(draw(uow.ledger.open_reservations(order.number), quantity))
     if before - quantity <= 0:
         order.status = TransferStatus.CANCELLED
-        uow.orders.event("transfer_order.cancelled", order.number, {"reason": "demand withdrawn"})
+        uow.outbox.event("transfer_order.cancelled", order.number, {"reason": "demand withdrawn"})
     else:
         order.quantity = before - quantity
-    uow.orders.save_transfer_order(order)
-    uow.orders.audit(actor, "reduce_draft", order.number, {"quantity": [before, order.quantity]})
+    uow.transfers.save(order)
+    uow.outbox.audit(actor, "reduce_draft", order.number, {"quantity": [before, order.quantity]})
 
 
 def component_demand(
@@ -480,10 +478,10 @@ def promises(
     if not demands:
         return {}, {}, {}
     kind = demands[0][0].kind.value
-    reserved = uow.orders.reserved([d.reference for d, _, _ in demands])
-    pegs = uow.orders.pegs_of_demand(kind, [d.id for d, _, _ in demands])
-    dates = uow.orders.supply_dates(pegs)
-    numbers = uow.orders.supply_numbers(pegs)
+    reserved = uow.ledger.reserved_for([d.reference for d, _, _ in demands])
+    pegs = uow.pegs.of_demand(kind, [d.id for d, _, _ in demands])
+    dates = uow.pegs.supply_dates(pegs)
+    numbers = uow.pegs.supply_numbers(pegs)
     views: dict[int, list[PegView]] = {d.id: [] for d, _, _ in demands}
     for p in pegs:
         views[p.demand_id].append(
@@ -529,15 +527,15 @@ def quote(
     """
     free = ZERO
     if item.policy is not Policy.DROP_SHIP:
-        free = uow.orders.free_stock(demand.item_id, demand.place.id)
+        free = uow.ledger.free_stock(demand.item_id, demand.place.id)
     short = quantity - max(free, ZERO)
     lead: int | None = 0
     if short > 0 and item.policy is Policy.MAKE_TO_ORDER:
-        bom = uow.orders.bom(demand.item_id)
+        bom = uow.boms.get(demand.item_id)
         components = [lead_time(uow, cid) or 0 for cid, _ in bom[1]] if bom else []
         lead = bom[0] + max(components, default=0) if bom else None
     elif short > 0 and item.policy is Policy.TRANSFER:
-        elsewhere = uow.orders.free_stock(demand.item_id) - max(free, ZERO)
+        elsewhere = uow.ledger.free_stock(demand.item_id) - max(free, ZERO)
         lead = TRANSFER_DAYS if elsewhere >= short else None
     elif short > 0:
         lead = lead_time(uow, demand.item_id)

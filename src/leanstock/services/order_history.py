@@ -48,14 +48,14 @@ def record_order_history(uow: UnitOfWork, business: DemoBusiness) -> OrderHistor
     Needs the items, locations and suppliers in place and no orders yet: the purchase orders
     keep the numbers the receipts' moves already refer to (PO-000001, ...).
     """
-    if not uow.orders.empty():
+    if not uow.history.empty():
         raise InvalidInput("The database has orders already; history goes into a new one.")
-    items, suppliers = uow.orders.catalog_ids()
+    items, suppliers = uow.history.catalog_ids()
     codes = sorted({loc.code for loc in business.locations})
     locations = uow.catalog.location_codes(codes)
     sales_orders, sales_lines = _sales(business, items, locations)
     purchase_orders, purchase_lines, receipts = _purchases(business, items, suppliers, locations)
-    uow.orders.add_history(sales_orders, sales_lines, purchase_orders, purchase_lines, receipts)
+    uow.history.add(sales_orders, sales_lines, purchase_orders, purchase_lines, receipts)
     return OrderHistorySummary(
         len(sales_orders),
         len(sales_lines),

@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from leanstock.adapters.db.base import LineRef
 from leanstock.adapters.db.ledger import Place, Posting
-from leanstock.adapters.db.orders import LineRef
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Policy
@@ -181,7 +181,7 @@ def _resolve(
     refs: list[tuple[int, Place]] = []
     items: dict[str, Item] = {}
     places: dict[str, Place] = {}
-    known, usual = uow.orders.items([new.sku for new in lines], location)
+    known, usual = uow.sales.items_and_place([new.sku for new in lines], location)
     if location is not None and usual is not None:
         places[location], physical = usual
         if not physical:
@@ -199,7 +199,7 @@ def _resolve(
             raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
         items[new.sku] = stored.value
         if code not in places:
-            places[code], physical = uow.orders.place(code, "location")
+            places[code], physical = uow.sales.place(code, "location")
             if not physical:
                 raise InvalidInput(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
@@ -232,7 +232,7 @@ def place_order(
         order = SalesOrder(customer, order_lines, ordered_at=when)
         if confirm:
             order.status = SalesStatus.CONFIRMED
-        ids = uow.orders.add_sales_order(order, refs)
+        ids = uow.sales.add(order, refs)
         line_refs = {
             line.line_no: LineRef(line_id, item_id, place)
             for line, line_id, (item_id, place) in zip(order_lines, ids, refs, strict=True)
@@ -241,7 +241,7 @@ def place_order(
             views = _serve(
                 uow, order, line_refs, items, day, {ln.line_no: ln.quantity for ln in order_lines}
             )
-            uow.orders.save_sales_lines([ln for ln in order_lines if ln.short_at_order > 0])
+            uow.sales.save_lines([ln for ln in order_lines if ln.short_at_order > 0])
         else:
             views = {
                 ln.line_no: _line_view(
@@ -259,7 +259,7 @@ def place_order(
                 )
                 for ln in order_lines
             }
-        uow.orders.event_and_audit(
+        uow.outbox.event_and_audit(
             "sales_order.confirmed" if confirm else "sales_order.placed",
             {"customer": customer},
             actor,
@@ -284,14 +284,14 @@ def confirm_order(
     """Confirm a draft: each line reserves available stock and pulls supply for the rest."""
     day = _today(today)
     with uow:
-        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order, refs = uow.sales.get(sales_id(number), lock=True)
         order.confirm()
         order.status = SalesStatus.CONFIRMED
         items = _items(uow, [ln.sku for ln in order.lines])
         _serve(uow, order, refs, items, day, {ln.line_no: ln.quantity for ln in order.lines})
-        uow.orders.save_sales_order(order)
-        uow.orders.event("sales_order.confirmed", order.number, {"customer": order.customer})
-        uow.orders.audit(actor, "confirm", order.number, {})
+        uow.sales.save(order)
+        uow.outbox.event("sales_order.confirmed", order.number, {"customer": order.customer})
+        uow.outbox.audit(actor, "confirm", order.number, {})
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -314,7 +314,7 @@ def ship_order(
     when = _when(occurred_at)
     day = _today(today)
     with uow:
-        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order, refs = uow.sales.get(sales_id(number), lock=True)
         order.check_shippable()
         wanted = dict(lines) if lines is not None else None
         for line_no in wanted or {}:
@@ -350,10 +350,10 @@ def ship_order(
             shipped[line.line_no] = amount
         if not shipped:
             raise InvalidTransition(f"{order.number} has nothing reserved to ship yet.")
-        uow.orders.save_sales_order(order)
+        uow.sales.save(order)
         payload = {"lines": {str(k): v for k, v in shipped.items()}, "status": order.status.value}
-        uow.orders.event("sales_order.shipped", order.number, payload)
-        uow.orders.audit(actor, "ship", order.number, payload)
+        uow.outbox.event("sales_order.shipped", order.number, payload)
+        uow.outbox.audit(actor, "ship", order.number, payload)
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -369,7 +369,7 @@ def cancel_order(
 ) -> SalesOrderView:
     """Cancel what is not shipped: reservations go back, pulled supply is reduced or flagged."""
     with uow:
-        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order, refs = uow.sales.get(sales_id(number), lock=True)
         opens = {ln.line_no: ln.open_quantity for ln in order.lines}
         was_draft = order.status is SalesStatus.DRAFT
         dropped = order.cancel()
@@ -377,10 +377,10 @@ def cancel_order(
             for line in dropped:
                 demand = _demand(order, line, refs[line.line_no])
                 drop(uow, demand, opens[line.line_no], opens[line.line_no], actor)
-        uow.orders.save_sales_order(order)
+        uow.sales.save(order)
         payload = {"reason": reason, "lines": [ln.line_no for ln in dropped]}
-        uow.orders.event("sales_order.cancelled", order.number, payload)
-        uow.orders.audit(actor, "cancel", order.number, payload)
+        uow.outbox.event("sales_order.cancelled", order.number, payload)
+        uow.outbox.audit(actor, "cancel", order.number, payload)
         uow.commit()
     return get_order(uow, number, today=today)
 
@@ -400,7 +400,7 @@ def change_line(
     """
     day = _today(today)
     with uow:
-        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order, refs = uow.sales.get(sales_id(number), lock=True)
         line = order.line(line_no)
         open_before = line.open_quantity
         before = line.quantity
@@ -411,10 +411,10 @@ def change_line(
         elif not was_draft and delta > 0:
             line.ordered_quantity += delta
             _serve(uow, order, refs, _items(uow, [line.sku]), day, {line_no: delta})
-        uow.orders.save_sales_order(order)
+        uow.sales.save(order)
         change = {"line": line_no, "quantity": [before, line.quantity]}
-        uow.orders.event("sales_line.changed", order.number, change)
-        uow.orders.audit(actor, "change_line", order.number, change)
+        uow.outbox.event("sales_line.changed", order.number, change)
+        uow.outbox.audit(actor, "change_line", order.number, change)
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -425,17 +425,17 @@ def cancel_line(
 ) -> SalesOrderView:
     """Cancel one line's unshipped rest, with the same propagation as cancelling the order."""
     with uow:
-        order, refs = uow.orders.sales_order(sales_id(number), lock=True)
+        order, refs = uow.sales.get(sales_id(number), lock=True)
         was_draft = order.status is SalesStatus.DRAFT
         line = order.line(line_no)
         open_before = line.open_quantity
         dropped = order.cancel_line(line_no)
         if not was_draft:
             drop(uow, _demand(order, line, refs[line_no]), open_before, dropped, actor)
-        uow.orders.save_sales_order(order)
+        uow.sales.save(order)
         change = {"line": line_no, "dropped": dropped}
-        uow.orders.event("sales_line.cancelled", order.number, change)
-        uow.orders.audit(actor, "cancel_line", order.number, change)
+        uow.outbox.event("sales_line.cancelled", order.number, change)
+        uow.outbox.audit(actor, "cancel_line", order.number, change)
         uow.commit()
     return get_order(uow, number, today=today)
 
@@ -472,7 +472,7 @@ def _view(
 def get_order(uow: UnitOfWork, number: str, *, today: date | None = None) -> SalesOrderView:
     """The order with, per line, what is reserved, the supply pegged to it and its promise date."""
     with uow:
-        order, refs = uow.orders.sales_order(sales_id(number))
+        order, refs = uow.sales.get(sales_id(number))
         return _view(uow, order, refs, _today(today))
 
 
@@ -487,7 +487,7 @@ def list_orders(
     if status is not None and status not in {s.value for s in SalesStatus}:
         raise InvalidInput(f"Unknown status {status!r}.", "status")
     with uow:
-        rows, total = uow.orders.sales_orders(status, customer, limit, offset)
+        rows, total = uow.sales.page(status, customer, limit, offset)
     for row in rows:
         row["number"] = order_number("sales", row.pop("id"))
     return Rows(rows, total, limit, offset)
@@ -497,7 +497,7 @@ def order_events(uow: UnitOfWork, number: str) -> tuple[list[dict[str, Any]], li
     """(outbox events, audit trail) of one order, oldest first."""
     with uow:
         sales_id(number)
-        return uow.orders.events(number.upper()), uow.orders.audit_trail(number.upper())
+        return uow.outbox.events(number.upper()), uow.outbox.audit_trail(number.upper())
 
 
 DEMAND_SCHEMA = {
@@ -522,7 +522,7 @@ def demand_history(uow: UnitOfWork, freq: str = "D", since: date | None = None) 
         raise InvalidInput(f"Unknown frequency {freq!r}: use D, W or M.", "freq")
     start = datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None
     with uow:
-        rows = uow.orders.demand_rows(start)
+        rows = uow.sales.demand_rows(start)
     if not rows:
         return pl.DataFrame(schema=DEMAND_SCHEMA)
     frame = pl.DataFrame(

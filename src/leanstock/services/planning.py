@@ -129,10 +129,10 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         locations = uow.catalog.locations(limit=1_000_000, physical=True).items
         suppliers = uow.catalog.suppliers(limit=1_000_000).items
         offers = uow.catalog.supplier_items(limit=1_000_000).items
-        levels, _ = uow.ledger.stock_levels(day, limit=10_000_000)
+        levels, _ = uow.reports.stock_levels(day, limit=10_000_000)
         supply = uow.planning.open_supply()
         make_days = uow.planning.production_lead_times()
-        records = uow.orders.supplier_records()
+        records = uow.purchasing.supplier_records()
     return {
         "records": records,
         "forecast_run": forecast_run,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
+from leanstock.adapters.db.base import LineRef
 from leanstock.adapters.db.ledger import Place, Posting
-from leanstock.adapters.db.orders import LineRef
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import ItemKind
@@ -107,11 +107,11 @@ def put_bom(
         if len({b.component for b in bom_lines}) != len(bom_lines):
             raise InvalidInput("Each component appears once in a bill of materials.", "lines")
         components = [(uow.catalog.item(b.component, "component").id, b) for b in bom_lines]
-        boms = uow.orders.all_boms()
+        boms = uow.boms.all()
         boms[sku] = bom_lines
         explode(sku, Decimal(1), boms)
-        uow.orders.put_bom(parent.id, lead_time_days, components)
-        uow.orders.audit(
+        uow.boms.put(parent.id, lead_time_days, components)
+        uow.outbox.audit(
             actor,
             "put_bom",
             sku,
@@ -123,7 +123,7 @@ def put_bom(
 
 def get_bom(uow: UnitOfWork, sku: str) -> BomView:
     with uow:
-        found = uow.orders.bom(uow.catalog.item(sku).id)
+        found = uow.boms.get(uow.catalog.item(sku).id)
     if found is None:
         raise NotFound("bill of materials for", sku, "sku")
     return BomView(sku, found[0], [line for _, line in found[1]])
@@ -134,15 +134,15 @@ def explosion(uow: UnitOfWork, sku: str, quantity: Decimal) -> list[Requirement]
     quantity = positive(quantity)
     with uow:
         uow.catalog.item(sku)
-        boms = uow.orders.all_boms()
+        boms = uow.boms.all()
     if sku not in boms:
         raise NotFound("bill of materials for", sku, "sku")
     return explode(sku, quantity, boms)
 
 
 def _view(uow: UnitOfWork, order: ProductionOrder, ref: LineRef) -> ProductionOrderView:
-    reserved = uow.orders.reserved([f"{order.number}/{c.sku}" for c in order.components])
-    pegs = uow.orders.pegs_of_supply("production", [order.id or 0])
+    reserved = uow.ledger.reserved_for([f"{order.number}/{c.sku}" for c in order.components])
+    pegs = uow.pegs.of_supply("production", [order.id or 0])
     return ProductionOrderView(
         order.number,
         order.sku,
@@ -164,7 +164,7 @@ def _view(uow: UnitOfWork, order: ProductionOrder, ref: LineRef) -> ProductionOr
 
 def get_production_order(uow: UnitOfWork, number: str) -> ProductionOrderView:
     with uow:
-        order, ref, _ = uow.orders.production_order(production_id(number))
+        order, ref, _ = uow.production.get(production_id(number))
         return _view(uow, order, ref)
 
 
@@ -173,7 +173,7 @@ def list_production_orders(
 ) -> Rows:
     limit, offset = page_bounds(limit, offset)
     with uow:
-        rows, total = uow.orders.production_orders(status, limit, offset)
+        rows, total = uow.production.page(status, limit, offset)
     for row in rows:
         row["number"] = number("production", row.pop("id"))
     return Rows(rows, total, limit, offset)
@@ -198,10 +198,10 @@ def create_production_order(
             raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
         place = _place(uow, location, "location")
         order = start_production(uow, item.id, sku, place, quantity, _today(today), due_date)
-        uow.orders.event(
+        uow.outbox.event(
             "production_order.created", order.number, {"sku": sku, "quantity": quantity}
         )
-        uow.orders.audit(actor, "create", order.number, {"sku": sku, "quantity": quantity})
+        uow.outbox.audit(actor, "create", order.number, {"sku": sku, "quantity": quantity})
         uow.commit()
     return get_production_order(uow, order.number)
 
@@ -211,18 +211,18 @@ def release_production(
     uow: UnitOfWork, number: str, *, actor: str = "system"
 ) -> ProductionOrderView:
     with uow:
-        order, _, _ = uow.orders.production_order(production_id(number), lock=True)
+        order, _, _ = uow.production.get(production_id(number), lock=True)
         order.release()
-        uow.orders.save_production_order(order)
-        uow.orders.event("production_order.released", order.number, {})
-        uow.orders.audit(actor, "release", order.number, {})
+        uow.production.save(order)
+        uow.outbox.event("production_order.released", order.number, {})
+        uow.outbox.audit(actor, "release", order.number, {})
         uow.commit()
     return get_production_order(uow, number)
 
 
 def _wip(uow: UnitOfWork) -> Place:
     """Where issued components wait for production; made on first use."""
-    return uow.orders.ensure_location(WIP, "Work in progress", "work_in_progress")
+    return uow.catalog.ensure_location(WIP, "Work in progress", "work_in_progress")
 
 
 @retrying
@@ -241,7 +241,7 @@ def start_production_order(
     when = _when(occurred_at)
     day = _today(today)
     with uow:
-        order, ref, item_ids = uow.orders.production_order(production_id(number), lock=True)
+        order, ref, item_ids = uow.production.get(production_id(number), lock=True)
         order.start()
         wip = _wip(uow)
         for component in sorted(order.components, key=lambda c: item_ids[c.sku]):
@@ -257,9 +257,9 @@ def start_production_order(
             postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
             _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
             component.consumed += amount
-        uow.orders.save_production_order(order)
-        uow.orders.event("production_order.started", order.number, {})
-        uow.orders.audit(actor, "start", order.number, {})
+        uow.production.save(order)
+        uow.outbox.event("production_order.started", order.number, {})
+        uow.outbox.audit(actor, "start", order.number, {})
         uow.commit()
     return get_production_order(uow, number)
 
@@ -287,7 +287,7 @@ def produce(
     quantity = positive(quantity)
     when = _when(occurred_at)
     with uow:
-        order, ref, _ = uow.orders.production_order(production_id(number), lock=True)
+        order, ref, _ = uow.production.get(production_id(number), lock=True)
         before = order.produced
         order.produce(quantity)
         wip = _wip(uow)
@@ -313,10 +313,10 @@ def produce(
             order.number,
         )
         reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
-        uow.orders.save_production_order(order)
+        uow.production.save(order)
         payload = {"quantity": quantity, "produced": order.produced}
-        uow.orders.event("production_order.produced", order.number, payload)
-        uow.orders.audit(actor, "produce", order.number, payload)
+        uow.outbox.event("production_order.produced", order.number, payload)
+        uow.outbox.audit(actor, "produce", order.number, payload)
         uow.commit()
     return get_production_order(uow, number)
 
@@ -330,7 +330,7 @@ def close_production(
     """
     when = _when(occurred_at)
     with uow:
-        order, ref, _ = uow.orders.production_order(production_id(number), lock=True)
+        order, ref, _ = uow.production.get(production_id(number), lock=True)
         order.close()
         wip = _wip(uow)
         for component in order.components:
@@ -342,10 +342,10 @@ def close_production(
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
             _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
-        uow.orders.save_production_order(order)
+        uow.production.save(order)
         payload = {"produced": order.produced, "unpegged": ended}
-        uow.orders.event("production_order.closed", order.number, payload)
-        uow.orders.audit(actor, "close", order.number, payload)
+        uow.outbox.event("production_order.closed", order.number, payload)
+        uow.outbox.audit(actor, "close", order.number, payload)
         uow.commit()
     return get_production_order(uow, number)
 
@@ -357,15 +357,15 @@ def cancel_production(
     """Cancel an order not started: component reservations go back, their pulled supply is
     reduced or flagged, and the demands it served fall back to backorder."""
     with uow:
-        order, ref, item_ids = uow.orders.production_order(production_id(number), lock=True)
+        order, ref, item_ids = uow.production.get(production_id(number), lock=True)
         order.cancel()
         for component in order.components:
             demand = component_demand(order, component, item_ids[component.sku], ref.place)
             drop(uow, demand, component.quantity, component.quantity, actor)
         ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
-        uow.orders.save_production_order(order)
+        uow.production.save(order)
         payload = {"reason": reason, "unpegged": ended}
-        uow.orders.event("production_order.cancelled", order.number, payload)
-        uow.orders.audit(actor, "cancel", order.number, payload)
+        uow.outbox.event("production_order.cancelled", order.number, payload)
+        uow.outbox.audit(actor, "cancel", order.number, payload)
         uow.commit()
     return get_production_order(uow, number)

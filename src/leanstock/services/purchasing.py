@@ -95,7 +95,7 @@ def purchase_id(value: str) -> int:
 
 
 def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
-    pegs = uow.orders.pegs_of_supply("purchase", [ln.id or 0 for ln in order.lines])
+    pegs = uow.pegs.of_supply("purchase", [ln.id or 0 for ln in order.lines])
     pegged: dict[int, list[str]] = {}
     for p in pegs:
         if p.status is not PegStatus.CANCELLED:
@@ -130,7 +130,7 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
 
 def get_purchase_order(uow: UnitOfWork, number: str) -> PurchaseOrderView:
     with uow:
-        order, _ = uow.orders.purchase_order(purchase_id(number))
+        order, _ = uow.purchasing.get(purchase_id(number))
         return _view(uow, order)
 
 
@@ -145,7 +145,7 @@ def list_purchase_orders(
     if status is not None and status not in {s.value for s in PurchaseStatus}:
         raise InvalidInput(f"Unknown status {status!r}.", "status")
     with uow:
-        rows, total = uow.orders.purchase_orders(status, supplier, limit, offset)
+        rows, total = uow.purchasing.page(status, supplier, limit, offset)
     for row in rows:
         row["number"] = order_number("purchase", row.pop("id"))
     return Rows(rows, total, limit, offset)
@@ -169,7 +169,7 @@ def add_to_draft(
     day = _today(today)
     with uow:
         stored = uow.catalog.supplier(supplier, "supplier")
-        order = uow.orders.open_draft(stored.id, supplier)
+        order = uow.purchasing.open_draft(stored.id, supplier)
         next_no = max((ln.line_no for ln in order.lines), default=0) + 1
         for n, new in enumerate(lines, next_no):
             item = _item(uow, new.sku, None, None)
@@ -187,9 +187,9 @@ def add_to_draft(
                 non_negative(new.price, "price") if new.price is not None else price,
                 new.expected_date or day + timedelta(days=lead),
             )
-            uow.orders.add_purchase_line(order.id or 0, line, item.id, place)
+            uow.purchasing.add_line(order.id or 0, line, item.id, place)
             order.lines.append(line)
-        uow.orders.audit(
+        uow.outbox.audit(
             actor, "add_lines", order.number, {"lines": [[ln.sku, ln.quantity] for ln in lines]}
         )
         uow.commit()
@@ -200,13 +200,13 @@ def add_to_draft(
 def release(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
     """Send the order to the supplier; from now on a change is a request to them."""
     with uow:
-        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order, _ = uow.purchasing.get(purchase_id(number), lock=True)
         order.release()
         order.ordered_at = datetime.now(UTC)
-        uow.orders.save_purchase_order(order)
+        uow.purchasing.save(order)
         payload = {"supplier": order.supplier, "lines": len(order.lines)}
-        uow.orders.event("purchase_order.released", order.number, payload)
-        uow.orders.audit(actor, "release", order.number, payload)
+        uow.outbox.event("purchase_order.released", order.number, payload)
+        uow.outbox.audit(actor, "release", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -214,10 +214,10 @@ def release(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseO
 def _fit_pegs(uow: UnitOfWork, order: PurchaseOrder) -> None:
     """A line confirmed short can serve fewer demands: unpeg the newest beyond what will come."""
     for line in order.lines:
-        pegs = [p for p in uow.orders.pegs_of_supply("purchase", [line.id or 0]) if p.open > 0]
+        pegs = [p for p in uow.pegs.of_supply("purchase", [line.id or 0]) if p.open > 0]
         excess = sum((p.open for p in pegs), ZERO) - line.outstanding
         for peg, cut in draw(reversed(pegs), excess):
-            uow.orders.save_peg(peg.reduce(cut))
+            uow.pegs.save(peg.reduce(cut))
 
 
 @retrying
@@ -235,7 +235,7 @@ def acknowledge(
     backorder.
     """
     with uow:
-        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order, _ = uow.purchasing.get(purchase_id(number), lock=True)
         before = {ln.line_no: (ln.due, ln.promised_date) for ln in order.lines}
         checked = {
             n: (non_negative(q, "quantity") if q is not None else None, d)
@@ -243,7 +243,7 @@ def acknowledge(
         }
         order.acknowledge(checked)
         _fit_pegs(uow, order)
-        uow.orders.save_purchase_order(order)
+        uow.purchasing.save(order)
         changes = {
             str(ln.line_no): {
                 "quantity": [before[ln.line_no][0], ln.due],
@@ -252,13 +252,13 @@ def acknowledge(
             for ln in order.lines
             if ln.line_no in lines
         }
-        uow.orders.event("purchase_order.acknowledged", order.number, changes)
+        uow.outbox.event("purchase_order.acknowledged", order.number, changes)
         for line in order.lines:
             old_date = before[line.line_no][1]
             if line.line_no in lines and line.promised_date != old_date:
-                for peg in uow.orders.pegs_of_supply("purchase", [line.id or 0]):
+                for peg in uow.pegs.of_supply("purchase", [line.id or 0]):
                     if peg.open > 0:
-                        uow.orders.event(
+                        uow.outbox.event(
                             "promise_date.changed",
                             peg.reference.split("/")[0],
                             {
@@ -267,7 +267,7 @@ def acknowledge(
                                 "expected": [old_date, line.promised_date],
                             },
                         )
-        uow.orders.audit(actor, "acknowledge", order.number, changes)
+        uow.outbox.audit(actor, "acknowledge", order.number, changes)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -283,12 +283,12 @@ def ship_notice(
 ) -> PurchaseOrderView:
     """The supplier's advance ship notice: quantities on the way (default all due), arrival date."""
     with uow:
-        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order, _ = uow.purchasing.get(purchase_id(number), lock=True)
         order.ship({n: non_negative(q) for n, q in (lines or {}).items()}, expected_date)
-        uow.orders.save_purchase_order(order)
+        uow.purchasing.save(order)
         payload = {"expected_date": expected_date}
-        uow.orders.event("purchase_order.shipped", order.number, payload)
-        uow.orders.audit(actor, "ship_notice", order.number, payload)
+        uow.outbox.event("purchase_order.shipped", order.number, payload)
+        uow.outbox.audit(actor, "ship_notice", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -317,7 +317,7 @@ def receive(
         else _when(datetime.combine(received_on, time(12), tzinfo=UTC))
     )
     with uow:
-        order, refs = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order, refs = uow.purchasing.get(purchase_id(number), lock=True)
         supplier_place = uow.virtual_place(catalog.SUPPLIER)
         posted: list[dict[str, object]] = []
         for receipt in lines:
@@ -337,7 +337,7 @@ def receive(
                     uow.ledger.lock_stock(ref.item_id, ref.place)
                 postings.append(Posting(ref.item_id, supplier_place, target, accepted, receipt.lot))
             if rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE and not drop_ship:
-                quarantine = uow.orders.ensure_location(
+                quarantine = uow.catalog.ensure_location(
                     QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
                 )
                 postings.append(
@@ -353,7 +353,7 @@ def receive(
                 order.supplier,
                 "quality" if rejected > 0 else None,
             )
-            uow.orders.add_receipt(
+            uow.purchasing.add_receipt(
                 ref.id,
                 day,
                 promised,
@@ -371,22 +371,22 @@ def receive(
             posted.append(
                 {"line": line.line_no, "accepted": accepted, "rejected": rejected, "on": day}
             )
-        uow.orders.save_purchase_order(order)
-        uow.orders.event("receipt.posted", order.number, {"lines": posted})
-        uow.orders.audit(actor, "receive", order.number, {"lines": posted})
+        uow.purchasing.save(order)
+        uow.outbox.event("receipt.posted", order.number, {"lines": posted})
+        uow.outbox.audit(actor, "receive", order.number, {"lines": posted})
         uow.commit()
     return get_purchase_order(uow, number)
 
 
 def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal) -> None:
     """A drop-ship delivery reached the customer: it ships the pegged sales lines."""
-    for peg, take in draw(uow.orders.pegs_of_supply("purchase", [purchase_line_id]), arrived):
-        uow.orders.save_peg(peg.receive(take))
-        sales, _refs = uow.orders.sales_order(uow.orders.sales_line_order(peg.demand_id), lock=True)
+    for peg, take in draw(uow.pegs.of_supply("purchase", [purchase_line_id]), arrived):
+        uow.pegs.save(peg.receive(take))
+        sales, _refs = uow.sales.get(uow.sales.order_of_line(peg.demand_id), lock=True)
         line = next(ln for ln in sales.lines if ln.id == peg.demand_id)
         sales.record_shipment(line.line_no, min(take, line.open_quantity))
-        uow.orders.save_sales_order(sales)
-        uow.orders.event(
+        uow.sales.save(sales)
+        uow.outbox.event(
             "sales_order.shipped",
             sales.number,
             {"lines": {str(line.line_no): take}, "drop_ship": True, "status": sales.status.value},
@@ -397,20 +397,20 @@ def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal)
 def close(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
     """Close a received order; what was not delivered will not come, so its pegs end."""
     with uow:
-        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order, _ = uow.purchasing.get(purchase_id(number), lock=True)
         order.close()
         ended = [
             p.reference
             for ln in order.lines
             for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
         ]
-        uow.orders.save_purchase_order(order)
+        uow.purchasing.save(order)
         payload = {
             "short": {str(ln.line_no): ln.outstanding for ln in order.lines},
             "unpegged": ended,
         }
-        uow.orders.event("purchase_order.closed", order.number, payload)
-        uow.orders.audit(actor, "close", order.number, payload)
+        uow.outbox.event("purchase_order.closed", order.number, payload)
+        uow.outbox.audit(actor, "close", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -421,17 +421,17 @@ def cancel(
 ) -> PurchaseOrderView:
     """Cancel an order nothing has been received against; the demands it served backorder."""
     with uow:
-        order, _ = uow.orders.purchase_order(purchase_id(number), lock=True)
+        order, _ = uow.purchasing.get(purchase_id(number), lock=True)
         order.cancel()
         ended = [
             p.reference
             for ln in order.lines
             for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
         ]
-        uow.orders.save_purchase_order(order)
+        uow.purchasing.save(order)
         payload = {"reason": reason, "unpegged": ended}
-        uow.orders.event("purchase_order.cancelled", order.number, payload)
-        uow.orders.audit(actor, "cancel", order.number, payload)
+        uow.outbox.event("purchase_order.cancelled", order.number, payload)
+        uow.outbox.audit(actor, "cancel", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -459,7 +459,7 @@ def receipt_history(uow: UnitOfWork) -> pl.DataFrame:
     accepted or not) and rejected_qty (refused for quality).
     """
     with uow:
-        rows = uow.orders.receipt_rows()
+        rows = uow.purchasing.receipt_rows()
     if not rows:
         return pl.DataFrame(schema=RECEIPT_SCHEMA)
     return pl.DataFrame(

@@ -38,7 +38,7 @@ def stock(
             uow.catalog.item(sku)
         if location is not None:
             uow.catalog.location(location)
-        rows, total = uow.ledger.stock_levels(
+        rows, total = uow.reports.stock_levels(
             today or datetime.now(UTC).date(), sku, location, True, limit, offset
         )
     return Rows(rows, total, limit, offset)
@@ -56,7 +56,7 @@ def stock_as_of(
     with uow:
         item_id = uow.catalog.item(sku).id if sku is not None else None
         location_id = uow.catalog.location(location).id if location is not None else None
-        rows = uow.ledger.on_hand_as_of(at, item_id, location_id)
+        rows = uow.reports.on_hand_as_of(at, item_id, location_id)
     virtual = set(VIRTUAL_LOCATIONS)
     return [
         {**r, "lot": r["lot"] or None}
@@ -73,7 +73,7 @@ def lots(
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
-        rows = uow.ledger.lot_levels(item_id, location_id)
+        rows = uow.reports.lot_levels(item_id, location_id)
     return [
         {
             **r,
@@ -98,5 +98,5 @@ def moves(
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
-        rows, total = uow.ledger.moves(item_id, location_id, since, until, limit, offset)
+        rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset)
     return Rows(rows, total, limit, offset)

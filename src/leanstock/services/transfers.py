@@ -56,8 +56,8 @@ def transfer_id(value: str) -> int:
 
 def get_transfer_order(uow: UnitOfWork, number: str) -> TransferOrderView:
     with uow:
-        order, _, _, _ = uow.orders.transfer_order(transfer_id(number))
-        pegs = uow.orders.pegs_of_supply("transfer", [order.id or 0])
+        order, _, _, _ = uow.transfers.get(transfer_id(number))
+        pegs = uow.pegs.of_supply("transfer", [order.id or 0])
     return TransferOrderView(
         order.number,
         order.sku,
@@ -76,7 +76,7 @@ def list_transfer_orders(
 ) -> Rows:
     limit, offset = page_bounds(limit, offset)
     with uow:
-        rows, total = uow.orders.transfer_orders(status, limit, offset)
+        rows, total = uow.transfers.page(status, limit, offset)
     for row in rows:
         row["number"] = number("transfer", row.pop("id"))
     return Rows(rows, total, limit, offset)
@@ -107,11 +107,11 @@ def create_transfer_order(
         free = available(lots, level.reserved, day)
         if quantity > free:
             raise OutOfStock(sku, source, quantity, max(free, ZERO))
-        uow.orders.add_transfer_order(order, item.id, origin, destination)
+        uow.transfers.add(order, item.id, origin, destination)
         uow.ledger.reserve(item.id, origin.id, order.number, quantity)
         payload = {"sku": sku, "source": source, "target": target, "quantity": quantity}
-        uow.orders.event("transfer_order.created", order.number, payload)
-        uow.orders.audit(actor, "create", order.number, payload)
+        uow.outbox.event("transfer_order.created", order.number, payload)
+        uow.outbox.audit(actor, "create", order.number, payload)
         uow.commit()
     return get_transfer_order(uow, order.number)
 
@@ -128,7 +128,7 @@ def ship_transfer(
     """Send the goods: source → in_transit, out of what the order reserved."""
     when = _when(occurred_at)
     with uow:
-        order, item_id, source, _ = uow.orders.transfer_order(transfer_id(number), lock=True)
+        order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
         order.ship()
         item = _item(uow, order.sku, None, None)
         reservations = uow.ledger.open_reservations(order.number)
@@ -138,9 +138,9 @@ def ship_transfer(
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         postings = [Posting(item_id, source, transit, q, lot) for lot, q in picks]
         _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
-        uow.orders.save_transfer_order(order)
-        uow.orders.event("transfer_order.shipped", order.number, {"quantity": order.quantity})
-        uow.orders.audit(actor, "ship", order.number, {})
+        uow.transfers.save(order)
+        uow.outbox.event("transfer_order.shipped", order.number, {"quantity": order.quantity})
+        uow.outbox.audit(actor, "ship", order.number, {})
         uow.commit()
     return get_transfer_order(uow, number)
 
@@ -157,7 +157,7 @@ def receive_transfer(
     """Receive at the target (all that was shipped unless less arrived; the rest is written off)."""
     when = _when(occurred_at)
     with uow:
-        order, item_id, _, target = uow.orders.transfer_order(transfer_id(number), lock=True)
+        order, item_id, _, target = uow.transfers.get(transfer_id(number), lock=True)
         arrived = order.quantity if quantity is None else non_negative(quantity)
         if arrived <= 0 and quantity is not None:
             raise InvalidInput("Say how much arrived (more than zero).", "quantity")
@@ -173,10 +173,10 @@ def receive_transfer(
         reserve_on_receipt(uow, SupplyKind.TRANSFER, order.id or 0, item_id, target, arrived)
         if lost > 0:
             settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)
-        uow.orders.save_transfer_order(order)
+        uow.transfers.save(order)
         payload = {"received": arrived, "lost": lost}
-        uow.orders.event("transfer_order.received", order.number, payload)
-        uow.orders.audit(actor, "receive", order.number, payload)
+        uow.outbox.event("transfer_order.received", order.number, payload)
+        uow.outbox.audit(actor, "receive", order.number, payload)
         uow.commit()
     return get_transfer_order(uow, number)
 
@@ -185,14 +185,14 @@ def receive_transfer(
 def cancel_transfer(uow: UnitOfWork, number: str, *, actor: str = "system") -> TransferOrderView:
     """Cancel a draft transfer: the source reservation goes back; pegged demands backorder."""
     with uow:
-        order, item_id, source, _ = uow.orders.transfer_order(transfer_id(number), lock=True)
+        order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
         order.cancel()
         reservations = uow.ledger.open_reservations(order.number)
         uow.ledger.lock_stock(item_id, source)
         uow.ledger.release([(r, r.open_quantity) for r in reservations])
         ended = [p.reference for p in settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)]
-        uow.orders.save_transfer_order(order)
-        uow.orders.event("transfer_order.cancelled", order.number, {"unpegged": ended})
-        uow.orders.audit(actor, "cancel", order.number, {})
+        uow.transfers.save(order)
+        uow.outbox.event("transfer_order.cancelled", order.number, {"unpegged": ended})
+        uow.outbox.audit(actor, "cancel", order.number, {})
         uow.commit()
     return get_transfer_order(uow, number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 
-from leanstock.adapters.db.tables import Id, Timestamp, metadata
+from leanstock.adapters.db.metadata import Id, Timestamp, metadata
 
 users = Table(
     "users",

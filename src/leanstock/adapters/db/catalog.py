@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, RowMapping, Select, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.ledger import Place
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     Item,
@@ -387,6 +389,26 @@ class CatalogRepository:
             query, (t.items.c.sku, t.supplier_items.c.priority, t.suppliers.c.code), limit, offset
         )
         return Page([supplier_item_from_row(r) for r in rows], total, limit, offset)
+
+    def ensure_location(self, code: str, name: str, kind: str) -> Place:
+        """The physical location `code`, created on first use (quarantine, work in progress).
+
+        Created with ON CONFLICT DO NOTHING, so two first uses at once both find the one row.
+        """
+        query = select(t.locations.c.id, t.locations.c.allow_negative).where(
+            t.locations.c.code == code
+        )
+        row = self.db.execute(query).first()
+        if row is None:
+            self.db.execute(
+                (postgresql.insert if self.db.dialect.name == "postgresql" else sqlite.insert)(
+                    t.locations
+                )
+                .values(code=code, name=name, kind=kind, allow_negative=False, created_at=_now())
+                .on_conflict_do_nothing()
+            )
+            row = self.db.execute(query).one()
+        return Place(int(row.id), code, bool(row.allow_negative))
 
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
         rows = self.db.execute(

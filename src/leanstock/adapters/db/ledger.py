@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, func, literal, select, tuple_
+from sqlalchemy import Connection, RowMapping, and_, bindparam, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
@@ -422,6 +422,54 @@ class LedgerRepository:
         ).mappings()
         return [_reservation(r) for r in rows], int(total)
 
+    def reserved_for(self, references: Sequence[str]) -> dict[str, Decimal]:
+        """Open reserved quantity per reservation reference."""
+        if not references:
+            return {}
+        rows = self.db.execute(
+            select(t.reservations.c.reference, func.sum(t.reservations.c.open_quantity))
+            .where(t.reservations.c.reference.in_(references), t.reservations.c.status == "open")
+            .group_by(t.reservations.c.reference)
+        ).all()
+        return {r[0]: r[1] for r in rows}
+
+    def free_stock(self, item_id: int, location_id: int | None = None) -> Decimal:
+        """on hand − reserved, without a lock, at one location or summed over warehouses and
+        stores: a quote's estimate, which a confirmation re-checks under the lock."""
+        free = func.coalesce(func.sum(t.stock.c.on_hand - t.stock.c.reserved), ZERO)
+        query = (
+            select(free)
+            .select_from(t.stock)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .where(t.stock.c.item_id == item_id, t.stock.c.on_hand > t.stock.c.reserved)
+        )
+        if location_id is not None:
+            query = query.where(t.stock.c.location_id == location_id)
+        else:
+            query = query.where(t.locations.c.kind.in_(["warehouse", "store"]))
+        return Decimal(self.db.execute(query).scalar_one())
+
+    def available_elsewhere(self, item_id: int, not_location: int) -> list[tuple[Place, Decimal]]:
+        """Warehouses and stores other than `not_location` with on hand − reserved > 0, most first.
+
+        A hint to choose from; the pull re-checks under the source's row lock.
+        """
+        free = t.stock.c.on_hand - t.stock.c.reserved
+        rows = self.db.execute(
+            select(t.locations.c.id, t.locations.c.code, t.locations.c.allow_negative, free)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .where(
+                and_(
+                    t.stock.c.item_id == item_id,
+                    t.stock.c.location_id != not_location,
+                    t.locations.c.kind.in_(["warehouse", "store"]),
+                    free > ZERO,
+                )
+            )
+            .order_by(free.desc(), t.locations.c.code)
+        ).all()
+        return [(Place(r[0], r[1], r[2]), r[3]) for r in rows]
+
     def names(self, item_id: int, location_id: int) -> tuple[str, str]:
         """The SKU and location code behind two ids."""
         row = self.db.execute(
@@ -451,169 +499,6 @@ class LedgerRepository:
                 .where(table.c.location_id == location_id)
                 .values(may_go_negative=value)
             )
-
-    # Reads for people and reports
-
-    def stock_levels(
-        self,
-        today: date,
-        sku: str | None = None,
-        location: str | None = None,
-        physical_only: bool = True,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """On hand, reserved and available per item-location; expired lots are not available."""
-        expired = (
-            select(
-                t.balances.c.item_id,
-                t.balances.c.location_id,
-                func.sum(t.balances.c.quantity).label("expired"),
-            )
-            .join(
-                t.lots,
-                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
-            )
-            .where(t.lots.c.expires_on < today, t.balances.c.quantity > 0)
-            .group_by(t.balances.c.item_id, t.balances.c.location_id)
-            .subquery()
-        )
-        expired_qty = func.coalesce(expired.c.expired, literal(ZERO, t.stock.c.on_hand.type))
-        query = (
-            select(
-                t.items.c.sku,
-                t.items.c.unit,
-                t.locations.c.code.label("location"),
-                t.stock.c.on_hand,
-                t.stock.c.reserved,
-                expired_qty.label("expired"),
-                (t.stock.c.on_hand - expired_qty - t.stock.c.reserved).label("available"),
-            )
-            .select_from(t.stock)
-            .join(t.items, t.items.c.id == t.stock.c.item_id)
-            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
-            .outerjoin(
-                expired,
-                and_(
-                    expired.c.item_id == t.stock.c.item_id,
-                    expired.c.location_id == t.stock.c.location_id,
-                ),
-            )
-        )
-        if sku is not None:
-            query = query.where(t.items.c.sku == sku)
-        if location is not None:
-            query = query.where(t.locations.c.code == location)
-        if physical_only:
-            query = query.where(t.locations.c.kind.in_(PHYSICAL))
-        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.db.execute(
-            query.order_by(t.items.c.sku, t.locations.c.code).limit(limit).offset(offset)
-        ).mappings()
-        return [dict(r) for r in rows], int(total)
-
-    def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]:
-        query = (
-            select(
-                t.locations.c.code.label("location"),
-                t.balances.c.lot,
-                t.balances.c.quantity,
-                t.lots.c.expires_on,
-            )
-            .select_from(t.balances)
-            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
-            .outerjoin(
-                t.lots,
-                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
-            )
-            .where(t.balances.c.item_id == item_id, t.balances.c.quantity != ZERO)
-            .where(t.locations.c.kind.in_(PHYSICAL))
-        )
-        if location_id is not None:
-            query = query.where(t.balances.c.location_id == location_id)
-        rows = self.db.execute(
-            query.order_by(t.locations.c.code, t.lots.c.expires_on, t.balances.c.lot)
-        )
-        return [dict(r._mapping) for r in rows]
-
-    def on_hand_as_of(
-        self, at: datetime, item_id: int | None = None, location_id: int | None = None
-    ) -> list[dict[str, Any]]:
-        """On hand per item, location and lot at `at`, summed from the moves themselves."""
-        quantity = t.moves.c.quantity
-        legs = []
-        for column, sign in ((t.moves.c.target_id, 1), (t.moves.c.source_id, -1)):
-            leg = select(
-                t.moves.c.item_id,
-                column.label("location_id"),
-                t.moves.c.lot,
-                (quantity if sign > 0 else -quantity).label("quantity"),
-            ).where(t.moves.c.occurred_at <= at)
-            if item_id is not None:
-                leg = leg.where(t.moves.c.item_id == item_id)
-            if location_id is not None:
-                leg = leg.where(column == location_id)
-            legs.append(leg)
-        union = legs[0].union_all(legs[1]).subquery()
-        total = func.sum(union.c.quantity)
-        query = (
-            select(
-                t.items.c.sku,
-                t.locations.c.code.label("location"),
-                union.c.lot,
-                total.label("on_hand"),
-            )
-            .join(t.items, t.items.c.id == union.c.item_id)
-            .join(t.locations, t.locations.c.id == union.c.location_id)
-            .group_by(t.items.c.sku, t.locations.c.code, union.c.lot)
-            .order_by(t.items.c.sku, t.locations.c.code, union.c.lot)
-        )
-        return [dict(r) for r in self.db.execute(query).mappings()]
-
-    def moves(
-        self,
-        item_id: int,
-        location_id: int | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
-        source = t.locations.alias("source")
-        target = t.locations.alias("target")
-        query = (
-            select(
-                t.moves.c.id,
-                t.moves.c.operation_id,
-                t.moves.c.kind,
-                t.moves.c.lot,
-                source.c.code.label("source"),
-                target.c.code.label("target"),
-                t.moves.c.quantity,
-                t.moves.c.occurred_at,
-                t.operations.c.reference,
-                t.operations.c.partner,
-                t.operations.c.reason,
-                t.operations.c.recorded_at,
-            )
-            .join(source, source.c.id == t.moves.c.source_id)
-            .join(target, target.c.id == t.moves.c.target_id)
-            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
-            .where(t.moves.c.item_id == item_id)
-        )
-        if location_id is not None:
-            query = query.where(
-                (t.moves.c.source_id == location_id) | (t.moves.c.target_id == location_id)
-            )
-        if since is not None:
-            query = query.where(t.moves.c.occurred_at >= since)
-        if until is not None:
-            query = query.where(t.moves.c.occurred_at <= until)
-        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.db.execute(
-            query.order_by(t.moves.c.occurred_at, t.moves.c.id).limit(limit).offset(offset)
-        ).mappings()
-        return [dict(r) for r in rows], int(total)
 
     def ledger_check(self) -> dict[str, Any]:
         """Items whose balances over all locations do not sum to zero (there should be none)."""

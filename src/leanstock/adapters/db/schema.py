@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leanstock.adapters.db import order_tables, planning_tables, tables
+from leanstock.adapters.db import account_tables, order_tables, planning_tables, tables
 from leanstock.adapters.db.metadata import metadata
 
-__all__ = ["metadata", "order_tables", "planning_tables", "tables"]
+__all__ = ["account_tables", "metadata", "order_tables", "planning_tables", "tables"]

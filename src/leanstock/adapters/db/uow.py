@@ -11,10 +11,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from leanstock.adapters.db.accounts import AccountsRepository
 from leanstock.adapters.db.audit import AuditRepository
+from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
+from leanstock.adapters.db.history import HistoryRepository
 from leanstock.adapters.db.ledger import LedgerRepository, Place
-from leanstock.adapters.db.orders import OrdersRepository
+from leanstock.adapters.db.outbox import OutboxRepository
+from leanstock.adapters.db.pegs import PegsRepository
 from leanstock.adapters.db.planning import PlanningRepository
+from leanstock.adapters.db.production import ProductionRepository
+from leanstock.adapters.db.purchasing import PurchasingRepository
+from leanstock.adapters.db.sales import SalesRepository
+from leanstock.adapters.db.stock_reports import StockReports
+from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.domain.errors import Conflict
 
 
@@ -65,7 +73,15 @@ class UnitOfWork:
         self._connection.begin()
         self.catalog = CatalogRepository(self._connection)
         self.ledger = LedgerRepository(self._connection)
-        self.orders = OrdersRepository(self._connection)
+        self.sales = SalesRepository(self._connection)
+        self.purchasing = PurchasingRepository(self._connection)
+        self.production = ProductionRepository(self._connection)
+        self.transfers = TransfersRepository(self._connection)
+        self.boms = BomsRepository(self._connection)
+        self.pegs = PegsRepository(self._connection)
+        self.outbox = OutboxRepository(self._connection)
+        self.history = HistoryRepository(self._connection)
+        self.reports = StockReports(self._connection)
         self.planning = PlanningRepository(self._connection)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)

@@ -1,0 +1,68 @@
+"""What every repository shares: its connection, inserts that return ids, and pages of rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from leanstock.adapters.db.ledger import Place
+
+_INSERTS: dict[tuple[str, bool], Any] = {}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class LineRef:
+    """The database ids behind an order line: its own, its item's and its location's."""
+
+    id: int
+    item_id: int
+    place: Place
+
+
+def _returning(table: Any, many: bool = False) -> Any:
+    """`INSERT ... RETURNING id` for `table`, built on first use: building a statement costs
+    about as much CPU as running it, and the busiest paths insert on every request."""
+    key = (table.name, many)
+    if key not in _INSERTS:
+        _INSERTS[key] = table.insert().returning(table.c.id, sort_by_parameter_order=many)
+    return _INSERTS[key]
+
+
+class Repository:
+    """One aggregate's rows, read and written on the unit of work's connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.db = connection
+        self.dialect = connection.dialect.name
+
+    def _insert(self, table: Any) -> Any:
+        """An INSERT with the dialect's ON CONFLICT clauses."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _add(self, table: Any, **values: Any) -> int:
+        return int(self.db.execute(_returning(table), values).scalar_one())
+
+    def _add_many(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        return [int(i) for i in self.db.execute(_returning(table, many=True), rows).scalars()]
+
+    def _page(
+        self, query: Select[Any], order: Any, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(query.order_by(order).limit(limit).offset(offset)).mappings()
+        return [dict(r) for r in rows], int(total)

@@ -1,0 +1,419 @@
+"""Purchase orders, their lines and receipts, and who sells what on which record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+
+from leanstock.adapters.db import order_tables as o
+from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.base import LineRef, Repository, utc_now
+from leanstock.adapters.db.catalog import supplier_item_from_row
+from leanstock.adapters.db.ledger import Place
+from leanstock.domain.catalog import SupplierItem
+from leanstock.domain.errors import NotFound
+from leanstock.domain.orders import PegStatus, PurchaseLine, PurchaseOrder, PurchaseStatus, number
+from leanstock.domain.sourcing import SupplierRecord
+
+ZERO = Decimal(0)
+
+
+def _delivery_records(*where: Any) -> Select[Any]:
+    """Per supplier: deliveries on time in full (`hits`), deliveries that were late or short
+    (`misses`), and all deliveries. A delivery without a promised date that came in full is
+    neither a hit nor a miss: there is nothing to judge its timing by."""
+    accepted = o.receipts.c.quantity
+    ordered = o.purchase_lines.c.quantity
+    arrived, promised = o.receipts.c.received_on, o.receipts.c.promised_date
+    hit = case((and_(accepted >= ordered, arrived <= promised), 1), else_=0)
+    miss = case((or_(accepted < ordered, arrived > promised), 1), else_=0)
+    return (
+        select(
+            o.purchase_orders.c.supplier_id,
+            func.sum(hit).label("hits"),
+            func.sum(miss).label("misses"),
+            func.count().label("deliveries"),
+        )
+        .select_from(o.receipts)
+        .join(o.purchase_lines, o.purchase_lines.c.id == o.receipts.c.purchase_line_id)
+        .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
+        .where(*where)
+        .group_by(o.purchase_orders.c.supplier_id)
+    )
+
+
+def _record(hits: Any, misses: Any, deliveries: Any) -> SupplierRecord:
+    judged = int(hits or 0) + int(misses or 0)
+    rate = int(hits or 0) / judged if judged else math.nan
+    return SupplierRecord(rate, int(deliveries or 0))
+
+
+_ITEM_SUPPLIERS = select(t.supplier_items.c.supplier_id).where(
+    t.supplier_items.c.item_id == bindparam("item_id")
+)
+_ITEM_RECORDS = _delivery_records(
+    o.purchase_orders.c.supplier_id.in_(_ITEM_SUPPLIERS.scalar_subquery())
+).subquery()
+_OFFERS = (
+    select(
+        t.supplier_items,
+        t.suppliers.c.code.label("supplier"),
+        t.suppliers.c.active.label("supplier_active"),
+        t.items.c.sku,
+        _ITEM_RECORDS.c.hits,
+        _ITEM_RECORDS.c.misses,
+        _ITEM_RECORDS.c.deliveries,
+    )
+    .join(t.suppliers, t.suppliers.c.id == t.supplier_items.c.supplier_id)
+    .join(t.items, t.items.c.id == t.supplier_items.c.item_id)
+    .outerjoin(_ITEM_RECORDS, _ITEM_RECORDS.c.supplier_id == t.suppliers.c.id)
+    .where(t.supplier_items.c.item_id == bindparam("item_id"))
+    .order_by(t.supplier_items.c.priority, t.suppliers.c.code)
+)
+
+
+@dataclass
+class SupplierOffers:
+    """Who sells an item (`offers`), whether each supplier is active, its delivery record, and
+    its database id, by supplier code."""
+
+    offers: list[SupplierItem]
+    active: dict[str, bool]
+    records: dict[str, SupplierRecord]
+    supplier_ids: dict[str, int]
+
+
+class PurchasingRepository(Repository):
+    def open_draft(self, supplier_id: int, supplier: str) -> PurchaseOrder:
+        """The supplier's one open stock draft with its lines, locked (see `lock_draft`)."""
+        return self.get(self.lock_draft(supplier_id))[0]
+
+    def lock_draft(self, supplier_id: int) -> int:
+        """The id of the supplier's one open stock draft, locked; created when there is none.
+
+        A unique partial index allows one draft per supplier, so of two transactions that both
+        find none, one inserts and the other, waiting on that insert, then finds and locks it.
+        """
+        query = (
+            select(o.purchase_orders.c.id)
+            .where(
+                o.purchase_orders.c.supplier_id == supplier_id,
+                o.purchase_orders.c.status == PurchaseStatus.DRAFT.value,
+                o.purchase_orders.c.drop_ship_customer.is_(None),
+            )
+            .with_for_update()
+        )
+        found = self.db.execute(query).scalar()
+        if found is None:
+            now = utc_now()
+            self.db.execute(
+                self._insert(o.purchase_orders)
+                .values(
+                    supplier_id=supplier_id,
+                    status=PurchaseStatus.DRAFT.value,
+                    change_requested=False,
+                    ordered_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
+            found = self.db.execute(query).scalar_one()
+        return int(found)
+
+    def draft_line(
+        self, order_id: int, item_id: int, location_id: int
+    ) -> tuple[int, int, Decimal, Decimal] | None:
+        """(id, line number, quantity, open pegged quantity) of the order's line for an item and
+        location, or None; one query, for pulls adding to a draft."""
+        pegged = (
+            select(func.coalesce(func.sum(o.pegs.c.quantity - o.pegs.c.received), ZERO))
+            .where(
+                o.pegs.c.supply_kind == "purchase",
+                o.pegs.c.supply_id == o.purchase_lines.c.id,
+                o.pegs.c.status == PegStatus.OPEN.value,
+            )
+            .scalar_subquery()
+        )
+        row = self.db.execute(
+            select(
+                o.purchase_lines.c.id,
+                o.purchase_lines.c.line_no,
+                o.purchase_lines.c.quantity,
+                pegged.label("pegged"),
+            ).where(
+                o.purchase_lines.c.order_id == order_id,
+                o.purchase_lines.c.item_id == item_id,
+                o.purchase_lines.c.location_id == location_id,
+            )
+        ).first()
+        if row is None:
+            return None
+        return int(row.id), int(row.line_no), row.quantity, Decimal(row.pegged)
+
+    def next_line_no(self, order_id: int) -> int:
+        last = self.db.execute(
+            select(func.max(o.purchase_lines.c.line_no)).where(
+                o.purchase_lines.c.order_id == order_id
+            )
+        ).scalar()
+        return int(last or 0) + 1
+
+    def resize_line(self, line_id: int, quantity: Decimal, expected_date: date) -> None:
+        self.db.execute(
+            o.purchase_lines.update()
+            .where(o.purchase_lines.c.id == line_id)
+            .values(quantity=quantity, expected_date=expected_date)
+        )
+
+    def add(self, order: PurchaseOrder, supplier_id: int, sales_order_id: int | None = None) -> int:
+        now = utc_now()
+        order.id = self._add(
+            o.purchase_orders,
+            supplier_id=supplier_id,
+            status=order.status.value,
+            expected_date=order.expected_date,
+            drop_ship_customer=order.drop_ship_customer,
+            sales_order_id=sales_order_id,
+            change_requested=order.change_requested,
+            ordered_at=order.ordered_at or now,
+            created_at=now,
+            updated_at=now,
+        )
+        return order.id
+
+    def add_line(self, order_id: int, line: PurchaseLine, item_id: int, place: Place) -> int:
+        line.id = self._add(
+            o.purchase_lines,
+            order_id=order_id,
+            line_no=line.line_no,
+            item_id=item_id,
+            location_id=place.id,
+            quantity=line.quantity,
+            price=line.price,
+            expected_date=line.expected_date,
+            confirmed_quantity=line.confirmed_quantity,
+            confirmed_date=line.confirmed_date,
+            shipped_quantity=line.shipped_quantity,
+            received=line.received,
+            rejected=line.rejected,
+        )
+        return line.id
+
+    def get(self, order_id: int, lock: bool = False) -> tuple[PurchaseOrder, dict[int, LineRef]]:
+        query = (
+            select(o.purchase_orders, t.suppliers.c.code.label("supplier"))
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .where(o.purchase_orders.c.id == order_id)
+        )
+        if lock:
+            query = query.with_for_update(of=o.purchase_orders)
+        head = self.db.execute(query).mappings().first()
+        if head is None:
+            raise NotFound("purchase order", number("purchase", order_id), "order")
+        rows = self.db.execute(
+            select(
+                o.purchase_lines,
+                t.items.c.sku,
+                t.locations.c.code,
+                t.locations.c.allow_negative,
+            )
+            .join(t.items, t.items.c.id == o.purchase_lines.c.item_id)
+            .join(t.locations, t.locations.c.id == o.purchase_lines.c.location_id)
+            .where(o.purchase_lines.c.order_id == order_id)
+            .order_by(o.purchase_lines.c.line_no)
+        ).mappings()
+        lines: list[PurchaseLine] = []
+        refs: dict[int, LineRef] = {}
+        for r in rows:
+            lines.append(
+                PurchaseLine(
+                    line_no=r["line_no"],
+                    sku=r["sku"],
+                    location=r["code"],
+                    quantity=r["quantity"],
+                    price=r["price"],
+                    expected_date=r["expected_date"],
+                    confirmed_quantity=r["confirmed_quantity"],
+                    confirmed_date=r["confirmed_date"],
+                    shipped_quantity=r["shipped_quantity"],
+                    received=r["received"],
+                    rejected=r["rejected"],
+                    id=r["id"],
+                )
+            )
+            refs[r["line_no"]] = LineRef(
+                r["id"], r["item_id"], Place(r["location_id"], r["code"], r["allow_negative"])
+            )
+        order = PurchaseOrder(
+            supplier=head["supplier"],
+            lines=lines,
+            status=PurchaseStatus(head["status"]),
+            expected_date=head["expected_date"],
+            drop_ship_customer=head["drop_ship_customer"],
+            change_requested=head["change_requested"],
+            ordered_at=head["ordered_at"],
+            id=head["id"],
+        )
+        return order, refs
+
+    def order_of_line(self, line_id: int) -> int:
+        return int(
+            self.db.execute(
+                select(o.purchase_lines.c.order_id).where(o.purchase_lines.c.id == line_id)
+            ).scalar_one()
+        )
+
+    def save(self, order: PurchaseOrder) -> None:
+        self.db.execute(
+            o.purchase_orders.update()
+            .where(o.purchase_orders.c.id == order.id)
+            .values(
+                status=order.status.value,
+                expected_date=order.expected_date,
+                change_requested=order.change_requested,
+                updated_at=utc_now(),
+            )
+        )
+        if not order.lines:
+            return
+        self.db.execute(
+            o.purchase_lines.update()
+            .where(o.purchase_lines.c.id == bindparam("line_id"))
+            .values(
+                quantity=bindparam("quantity"),
+                expected_date=bindparam("expected_date"),
+                confirmed_quantity=bindparam("confirmed_quantity"),
+                confirmed_date=bindparam("confirmed_date"),
+                shipped_quantity=bindparam("shipped_quantity"),
+                received=bindparam("received"),
+                rejected=bindparam("rejected"),
+            ),
+            [
+                {
+                    "line_id": line.id,
+                    "quantity": line.quantity,
+                    "expected_date": line.expected_date,
+                    "confirmed_quantity": line.confirmed_quantity,
+                    "confirmed_date": line.confirmed_date,
+                    "shipped_quantity": line.shipped_quantity,
+                    "received": line.received,
+                    "rejected": line.rejected,
+                }
+                for line in order.lines
+            ],
+        )
+
+    def page(
+        self,
+        status: str | None = None,
+        supplier: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        lines = (
+            select(
+                o.purchase_lines.c.order_id,
+                func.count().label("lines"),
+                func.sum(o.purchase_lines.c.quantity).label("quantity"),
+                func.sum(o.purchase_lines.c.received).label("received"),
+                func.min(
+                    func.coalesce(
+                        o.purchase_lines.c.confirmed_date, o.purchase_lines.c.expected_date
+                    )
+                ).label("promised_date"),
+            )
+            .group_by(o.purchase_lines.c.order_id)
+            .subquery()
+        )
+        query = (
+            select(
+                o.purchase_orders.c.id,
+                t.suppliers.c.code.label("supplier"),
+                o.purchase_orders.c.status,
+                o.purchase_orders.c.drop_ship_customer,
+                o.purchase_orders.c.change_requested,
+                o.purchase_orders.c.ordered_at,
+                func.coalesce(lines.c.lines, 0).label("lines"),
+                lines.c.quantity,
+                lines.c.received,
+                lines.c.promised_date,
+            )
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .outerjoin(lines, lines.c.order_id == o.purchase_orders.c.id)
+        )
+        if status is not None:
+            query = query.where(o.purchase_orders.c.status == status)
+        if supplier is not None:
+            query = query.where(t.suppliers.c.code == supplier)
+        return self._page(query, o.purchase_orders.c.id.desc(), limit, offset)
+
+    def add_receipt(
+        self,
+        purchase_line_id: int,
+        received_on: date,
+        promised_date: date | None,
+        quantity: Decimal,
+        rejected: Decimal,
+        rejected_to: str | None,
+        operation_id: int | None,
+    ) -> int:
+        return self._add(
+            o.receipts,
+            purchase_line_id=purchase_line_id,
+            received_on=received_on,
+            promised_date=promised_date,
+            quantity=quantity,
+            rejected=rejected,
+            rejected_to=rejected_to,
+            operation_id=operation_id,
+            created_at=utc_now(),
+        )
+
+    def receipt_rows(self) -> list[dict[str, Any]]:
+        query = (
+            select(
+                t.suppliers.c.code.label("supplier"),
+                t.items.c.sku.label("item"),
+                o.purchase_orders.c.ordered_at,
+                o.receipts.c.promised_date,
+                o.receipts.c.received_on.label("received_date"),
+                o.purchase_lines.c.quantity.label("ordered_qty"),
+                (o.receipts.c.quantity + o.receipts.c.rejected).label("received_qty"),
+                o.receipts.c.rejected.label("rejected_qty"),
+            )
+            .select_from(o.receipts)
+            .join(o.purchase_lines, o.purchase_lines.c.id == o.receipts.c.purchase_line_id)
+            .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .join(t.items, t.items.c.id == o.purchase_lines.c.item_id)
+            .order_by(o.receipts.c.received_on, o.receipts.c.id)
+        )
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def offers(self, item_id: int) -> SupplierOffers:
+        """Who sells an item, on what terms, and how each of them has delivered: what
+        `domain.sourcing.choose_supplier` chooses from. One query."""
+        found = SupplierOffers([], {}, {}, {})
+        for r in self.db.execute(_OFFERS, {"item_id": item_id}).mappings():
+            offer = supplier_item_from_row(r)
+            found.offers.append(offer)
+            found.active[offer.supplier] = bool(r["supplier_active"])
+            found.records[offer.supplier] = _record(r["hits"], r["misses"], r["deliveries"])
+            found.supplier_ids[offer.supplier] = int(r["supplier_id"])
+        return found
+
+    def supplier_records(self) -> dict[str, SupplierRecord]:
+        """Every supplier's delivery record (`SupplierRecord`), by supplier code."""
+        records = _delivery_records().subquery()
+        rows = self.db.execute(
+            select(t.suppliers.c.code, records.c.hits, records.c.misses, records.c.deliveries).join(
+                records, records.c.supplier_id == t.suppliers.c.id
+            )
+        ).all()
+        return {r.code: _record(r.hits, r.misses, r.deliveries) for r in rows}

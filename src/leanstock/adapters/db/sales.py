@@ -1,0 +1,242 @@
+"""Sales orders and their lines in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+
+from leanstock.adapters.db import order_tables as o
+from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.base import LineRef, Repository, utc_now
+from leanstock.adapters.db.catalog import Stored, item_from_row
+from leanstock.adapters.db.ledger import Place
+from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
+from leanstock.domain.errors import NotFound
+from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
+
+ZERO = Decimal(0)
+
+_PLACE = t.locations.alias("place")
+_ITEMS_AND_PLACE = (
+    select(
+        t.items,
+        _PLACE.c.id.label("place_id"),
+        _PLACE.c.kind.label("place_kind"),
+        _PLACE.c.allow_negative.label("place_negative"),
+    )
+    .outerjoin(_PLACE, _PLACE.c.code == bindparam("code"))
+    .where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
+)
+_PLACE_BY_CODE = select(t.locations.c.id, t.locations.c.kind, t.locations.c.allow_negative).where(
+    t.locations.c.code == bindparam("code")
+)
+
+
+class SalesRepository(Repository):
+    def place(self, code: str, field: str) -> tuple[Place, bool]:
+        """A location as the ledger needs it, and whether it is physical; `NotFound` if none."""
+        row = self.db.execute(_PLACE_BY_CODE, {"code": code}).first()
+        if row is None:
+            raise NotFound("location", code, field)
+        kind = LocationKind(row.kind)
+        place = Place(int(row.id), code, bool(row.allow_negative) or kind not in PHYSICAL_KINDS)
+        return place, kind in PHYSICAL_KINDS
+
+    def items_and_place(
+        self, skus: Sequence[str], location: str | None = None
+    ) -> tuple[dict[str, Stored[Item]], tuple[Place, bool] | None]:
+        """The items behind some SKUs (unknown ones left out) and, when asked, the location
+        `place` would give (None when unknown or no SKU is known), all in one query."""
+        params = {"skus": sorted(set(skus)), "code": location or ""}
+        rows = self.db.execute(_ITEMS_AND_PLACE, params).mappings().all()
+        found = {r["sku"]: Stored(r["id"], item_from_row(r)) for r in rows}
+        place = None
+        if rows and rows[0]["place_id"] is not None and location is not None:
+            kind = LocationKind(rows[0]["place_kind"])
+            physical = kind in PHYSICAL_KINDS
+            negative = bool(rows[0]["place_negative"]) or not physical
+            place = (Place(int(rows[0]["place_id"]), location, negative), physical)
+        return found, place
+
+    def add(self, order: SalesOrder, refs: Sequence[tuple[int, Place]]) -> list[int]:
+        """Insert the order and its lines; sets `order.id`, returns the line ids in order."""
+        now = utc_now()
+        order.id = self._add(
+            o.sales_orders,
+            customer=order.customer,
+            status=order.status.value,
+            ordered_at=order.ordered_at or now,
+            created_at=now,
+            updated_at=now,
+        )
+        ids = self._add_many(
+            o.sales_lines,
+            [
+                {
+                    "order_id": order.id,
+                    "line_no": line.line_no,
+                    "item_id": item_id,
+                    "location_id": place.id,
+                    "quantity": line.quantity,
+                    "ordered_quantity": line.ordered_quantity,
+                    "shipped": line.shipped,
+                    "short_at_order": line.short_at_order,
+                    "fulfilment": line.fulfilment.value,
+                    "requested_date": line.requested_date,
+                    "cancelled": line.cancelled,
+                }
+                for line, (item_id, place) in zip(order.lines, refs, strict=True)
+            ],
+        )
+        for line, line_id in zip(order.lines, ids, strict=True):
+            line.id = line_id
+        return ids
+
+    def get(self, order_id: int, lock: bool = False) -> tuple[SalesOrder, dict[int, LineRef]]:
+        """The order with its lines, and each line's ids by line number. `lock`: FOR UPDATE."""
+        query = select(o.sales_orders).where(o.sales_orders.c.id == order_id)
+        if lock:
+            query = query.with_for_update()
+        head = self.db.execute(query).mappings().first()
+        if head is None:
+            raise NotFound("sales order", number("sales", order_id), "order")
+        rows = self.db.execute(
+            select(
+                o.sales_lines,
+                t.items.c.sku,
+                t.locations.c.code,
+                t.locations.c.allow_negative,
+                t.locations.c.kind,
+            )
+            .join(t.items, t.items.c.id == o.sales_lines.c.item_id)
+            .join(t.locations, t.locations.c.id == o.sales_lines.c.location_id)
+            .where(o.sales_lines.c.order_id == order_id)
+            .order_by(o.sales_lines.c.line_no)
+        ).mappings()
+        lines: list[SalesLine] = []
+        refs: dict[int, LineRef] = {}
+        for r in rows:
+            lines.append(
+                SalesLine(
+                    line_no=r["line_no"],
+                    sku=r["sku"],
+                    location=r["code"],
+                    quantity=r["quantity"],
+                    requested_date=r["requested_date"],
+                    ordered_quantity=r["ordered_quantity"],
+                    shipped=r["shipped"],
+                    short_at_order=r["short_at_order"],
+                    fulfilment=Fulfilment(r["fulfilment"]),
+                    cancelled=r["cancelled"],
+                    id=r["id"],
+                )
+            )
+            refs[r["line_no"]] = LineRef(
+                r["id"], r["item_id"], Place(r["location_id"], r["code"], r["allow_negative"])
+            )
+        order = SalesOrder(
+            customer=head["customer"],
+            lines=lines,
+            status=SalesStatus(head["status"]),
+            ordered_at=head["ordered_at"],
+            id=head["id"],
+        )
+        return order, refs
+
+    def save(self, order: SalesOrder) -> None:
+        self.db.execute(
+            o.sales_orders.update()
+            .where(o.sales_orders.c.id == order.id)
+            .values(status=order.status.value, updated_at=utc_now())
+        )
+        self.save_lines(order.lines)
+
+    def save_lines(self, lines: Sequence[SalesLine]) -> None:
+        if not lines:
+            return
+        self.db.execute(
+            o.sales_lines.update()
+            .where(o.sales_lines.c.id == bindparam("line_id"))
+            .values(
+                quantity=bindparam("quantity"),
+                ordered_quantity=bindparam("ordered_quantity"),
+                shipped=bindparam("shipped"),
+                short_at_order=bindparam("short_at_order"),
+                fulfilment=bindparam("fulfilment"),
+                cancelled=bindparam("cancelled"),
+            ),
+            [
+                {
+                    "line_id": line.id,
+                    "quantity": line.quantity,
+                    "ordered_quantity": line.ordered_quantity,
+                    "shipped": line.shipped,
+                    "short_at_order": line.short_at_order,
+                    "fulfilment": line.fulfilment.value,
+                    "cancelled": line.cancelled,
+                }
+                for line in lines
+            ],
+        )
+
+    def order_of_line(self, line_id: int) -> int:
+        return int(
+            self.db.execute(
+                select(o.sales_lines.c.order_id).where(o.sales_lines.c.id == line_id)
+            ).scalar_one()
+        )
+
+    def page(
+        self,
+        status: str | None = None,
+        customer: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        lines = (
+            select(
+                o.sales_lines.c.order_id,
+                func.count().label("lines"),
+                func.sum(o.sales_lines.c.quantity).label("quantity"),
+                func.sum(o.sales_lines.c.shipped).label("shipped"),
+            )
+            .group_by(o.sales_lines.c.order_id)
+            .subquery()
+        )
+        query = select(
+            o.sales_orders.c.id,
+            o.sales_orders.c.customer,
+            o.sales_orders.c.status,
+            o.sales_orders.c.ordered_at,
+            func.coalesce(lines.c.lines, 0).label("lines"),
+            lines.c.quantity,
+            lines.c.shipped,
+        ).outerjoin(lines, lines.c.order_id == o.sales_orders.c.id)
+        if status is not None:
+            query = query.where(o.sales_orders.c.status == status)
+        if customer is not None:
+            query = query.where(o.sales_orders.c.customer == customer)
+        return self._page(query, o.sales_orders.c.id.desc(), limit, offset)
+
+    def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
+        query = (
+            select(
+                t.items.c.sku.label("item"),
+                t.locations.c.code.label("location"),
+                o.sales_orders.c.ordered_at,
+                o.sales_lines.c.ordered_quantity.label("qty"),
+                (o.sales_lines.c.short_at_order > ZERO).label("stockout"),
+            )
+            .select_from(o.sales_lines)
+            .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
+            .join(t.items, t.items.c.id == o.sales_lines.c.item_id)
+            .join(t.locations, t.locations.c.id == o.sales_lines.c.location_id)
+            .where(o.sales_orders.c.status != SalesStatus.DRAFT.value)
+        )
+        if since is not None:
+            query = query.where(o.sales_orders.c.ordered_at >= since)
+        return [dict(r) for r in self.db.execute(query).mappings()]
