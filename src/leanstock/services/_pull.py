@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from leanstock.adapters.db.ledger import Place
 from leanstock.adapters.db.uow import UnitOfWork
@@ -20,6 +20,7 @@ from leanstock.domain.catalog import Item, Policy, SupplierItem
 from leanstock.domain.errors import Conflict
 from leanstock.domain.ledger import LotStock, available, draw
 from leanstock.domain.orders import (
+    CHANGEABLE,
     TRANSFER_DAYS,
     Component,
     DemandKind,
@@ -35,11 +36,11 @@ from leanstock.domain.orders import (
     SupplyKind,
     TransferOrder,
     TransferStatus,
+    draft_quantity,
     number,
     order_quantity,
     promise_date,
 )
-from leanstock.domain.quantities import QUANTUM
 from leanstock.domain.sourcing import Sourcing, choose_supplier, replenishment_lead_time
 
 ZERO = Decimal(0)
@@ -241,7 +242,7 @@ def start_production(
             "sku",
         )
     lead, lines = bom
-    order = ProductionOrder(sku, place.code, quantity)
+    order = ProductionOrder.plan(sku, place.code, quantity)
     uow.production.add(order, item_id, place)
     ready = today
     for component_id, line in lines:
@@ -284,8 +285,7 @@ def _transfer(uow: UnitOfWork, demand: Demand, quantity: Decimal, today: date) -
         take = min(available(lots, level.reserved, today), remaining)
         if take <= 0:
             continue
-        order = TransferOrder(demand.sku, source.code, demand.place.code, take)
-        order.expected_date = expected
+        order = TransferOrder.plan(demand.sku, source.code, demand.place.code, take, expected)
         uow.transfers.add(order, demand.item_id, source, demand.place)
         uow.ledger.reserve(demand.item_id, source.id, order.number, take)
         pulled.pegs.append(
@@ -328,13 +328,7 @@ def settle_pegs(uow: UnitOfWork, kind: SupplyKind, supply_id: int) -> list[Peg]:
 # Demand shrinking
 
 
-def drop(
-    uow: UnitOfWork,
-    demand: Demand,
-    open_before: Decimal,
-    quantity: Decimal,
-    actor: str,
-) -> None:
+def drop(uow: UnitOfWork, demand: Demand, open_before: Decimal, quantity: Decimal) -> None:
     """Take `quantity` off a demand that had `open_before` still to come.
 
     The unsupplied rest goes first, then pegged supply (a draft is reduced or cancelled; a
@@ -348,106 +342,64 @@ def drop(
     pegged = sum((p.open for p in pegs), ZERO)
     remaining -= min(max(open_before - reserved - pegged, ZERO), remaining)
     for peg, take in draw(reversed(pegs), remaining):
-        _unpeg(uow, peg, take, actor)
+        _unpeg(uow, peg, take)
         remaining -= take
     if remaining > 0 and reservations:
         uow.ledger.lock_stock(demand.item_id, demand.place)
         uow.ledger.release(draw(reversed(reservations), remaining))
 
 
-def _unpeg(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
+def _unpeg(uow: UnitOfWork, peg: Peg, quantity: Decimal) -> None:
     uow.pegs.save(peg.reduce(quantity))
     if peg.supply_kind == SupplyKind.PURCHASE:
-        _reduce_purchase(uow, peg, quantity, actor)
+        _reduce_purchase(uow, peg, quantity)
     elif peg.supply_kind == SupplyKind.PRODUCTION:
-        _reduce_production(uow, peg.supply_id, quantity, actor)
+        _reduce_production(uow, peg.supply_id, quantity)
     else:
-        _reduce_transfer(uow, peg.supply_id, quantity, actor)
+        _reduce_transfer(uow, peg.supply_id, quantity)
 
 
-def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal, actor: str) -> None:
-    order_id = uow.purchasing.order_of_line(peg.supply_id)
-    order, refs = uow.purchasing.get(order_id, lock=True)
+def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal) -> None:
+    """A draft line shrinks to what its remaining pegs need; released supply gets a request."""
+    order, refs = uow.purchasing.get(uow.purchasing.order_of_line(peg.supply_id), lock=True)
     line = next(ln for ln in order.lines if ln.id == peg.supply_id)
-    subject = order.number
     if order.status is PurchaseStatus.DRAFT:
         pegged = sum((p.open for p in uow.pegs.of_supply("purchase", [peg.supply_id])), ZERO)
-        before = line.quantity
-        if pegged <= 0:
-            line.quantity = ZERO
-        elif order.drop_ship_customer is not None:
-            line.quantity = pegged
-        else:
+        drop_ship = order.drop_ship_customer is not None
+        moq = pack = Decimal(1)
+        if pegged > 0 and not drop_ship:
             preferred = preferred_supplier(uow, refs[line.line_no].item_id)
-            moq, pack = (
-                (preferred.terms.moq, preferred.terms.pack_size)
-                if preferred
-                else (Decimal(1), Decimal(1))
-            )
-            line.quantity = order_quantity(pegged, moq, pack)
-        if all(ln.quantity == 0 for ln in order.lines):
-            order.status = PurchaseStatus.CANCELLED
-            uow.outbox.event("purchase_order.cancelled", subject, {"reason": "demand withdrawn"})
+            if preferred is not None:
+                moq, pack = preferred.terms.moq, preferred.terms.pack_size
+        order.reduce_line(line.line_no, draft_quantity(pegged, drop_ship, moq, pack))
         uow.purchasing.save(order)
-        uow.outbox.audit(
-            actor,
-            "reduce_draft",
-            subject,
-            {"line": line.line_no, "quantity": [before, line.quantity]},
-        )
-    elif order.status in (
-        PurchaseStatus.RELEASED,
-        PurchaseStatus.ACKNOWLEDGED,
-        PurchaseStatus.SHIPPED,
-        PurchaseStatus.PARTIALLY_RECEIVED,
-    ):
-        order.change_requested = True
+    elif order.status in CHANGEABLE:
+        order.request_change(line.line_no, quantity)
         uow.purchasing.save(order)
-        change = {"line": line.line_no, "sku": line.sku, "reduce_by": quantity}
-        uow.outbox.event("purchase_order.change_requested", subject, change)
-        uow.outbox.audit(actor, "request_change", subject, change)
 
 
-def _reduce_production(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: str) -> None:
+def _reduce_production(uow: UnitOfWork, order_id: int, quantity: Decimal) -> None:
+    """A draft makes less (its components' demands shrink in turn); a released one is flagged."""
     order, ref, item_ids = uow.production.get(order_id, lock=True)
     if order.status is ProductionStatus.DRAFT:
-        before = order.quantity
-        after = max(before - quantity, ZERO)
-        for component in order.components:
-            need = (component.quantity * after / before).quantize(QUANTUM, rounding=ROUND_CEILING)
+        for component, less in order.reduce(quantity):
             demand = component_demand(order, component, item_ids[component.sku], ref.place)
-            drop(uow, demand, component.quantity, component.quantity - need, actor)
-            component.quantity = need
-        order.quantity = after
-        if after == 0:
-            order.status = ProductionStatus.CANCELLED
-            uow.outbox.event(
-                "production_order.cancelled", order.number, {"reason": "demand withdrawn"}
-            )
+            drop(uow, demand, component.quantity + less, less)
         uow.production.save(order)
-        uow.outbox.audit(actor, "reduce_draft", order.number, {"quantity": [before, after]})
     elif order.status in (ProductionStatus.RELEASED, ProductionStatus.IN_PROGRESS):
-        order.change_requested = True
+        order.request_change(quantity)
         uow.production.save(order)
-        change = {"reduce_by": quantity}
-        uow.outbox.event("production_order.change_requested", order.number, change)
-        uow.outbox.audit(actor, "request_change", order.number, change)
 
 
-def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal, actor: str) -> None:
+def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal) -> None:
+    """A draft transfer carries less and gives back that much of its source reservation."""
     order, item_id, source, _target = uow.transfers.get(order_id, lock=True)
     if order.status is not TransferStatus.DRAFT:
         return
-    before = order.quantity
     uow.ledger.lock_stock(item_id, source)
     uow.ledger.release(draw(uow.ledger.open_reservations(order.number), quantity))
-    if before - quantity <= 0:
-        order.status = TransferStatus.CANCELLED
-        uow.outbox.event("transfer_order.cancelled", order.number, {"reason": "demand withdrawn"})
-    else:
-        order.quantity = before - quantity
+    order.reduce(quantity)
     uow.transfers.save(order)
-    uow.outbox.audit(actor, "reduce_draft", order.number, {"quantity": [before, order.quantity]})
 
 
 def component_demand(

@@ -20,7 +20,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import InvalidInput, InvalidTransition, NotFound
-from leanstock.domain.ledger import MoveKind, draw
+from leanstock.domain.ledger import MoveKind, Reservation, draw
 from leanstock.domain.orders import (
     DemandKind,
     Fulfilment,
@@ -227,11 +227,10 @@ def place_order(
         raise InvalidInput("An order needs at least one line.", "lines")
     when = _when(ordered_at)
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         order_lines, refs, items = _resolve(uow, lines, location)
         order = SalesOrder(customer, order_lines, ordered_at=when)
-        if confirm:
-            order.status = SalesStatus.CONFIRMED
+        order.place(confirm)
         ids = uow.sales.add(order, refs)
         line_refs = {
             line.line_no: LineRef(line_id, item_id, place)
@@ -259,14 +258,6 @@ def place_order(
                 )
                 for ln in order_lines
             }
-        uow.outbox.event_and_audit(
-            "sales_order.confirmed" if confirm else "sales_order.placed",
-            {"customer": customer},
-            actor,
-            "place" + ("_and_confirm" if confirm else ""),
-            order.number,
-            {"customer": customer, "lines": [[ln.sku, ln.quantity] for ln in order_lines]},
-        )
         uow.commit()
     return SalesOrderView(
         order.number,
@@ -283,15 +274,12 @@ def confirm_order(
 ) -> SalesOrderView:
     """Confirm a draft: each line reserves available stock and pulls supply for the rest."""
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         order.confirm()
-        order.status = SalesStatus.CONFIRMED
         items = _items(uow, [ln.sku for ln in order.lines])
         _serve(uow, order, refs, items, day, {ln.line_no: ln.quantity for ln in order.lines})
         uow.sales.save(order)
-        uow.outbox.event("sales_order.confirmed", order.number, {"customer": order.customer})
-        uow.outbox.audit(actor, "confirm", order.number, {})
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -313,17 +301,16 @@ def ship_order(
     """
     when = _when(occurred_at)
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         order.check_shippable()
         wanted = dict(lines) if lines is not None else None
         for line_no in wanted or {}:
             order.line(line_no)
-        shipped: dict[int, Decimal] = {}
+        shipping: dict[int, tuple[Decimal, list[Reservation]]] = {}
         for line in order.lines:
             if wanted is not None and line.line_no not in wanted:
                 continue
-            ref = refs[line.line_no]
             reference = f"{order.number}/{line.line_no}"
             reservations = uow.ledger.open_reservations(reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
@@ -340,20 +327,17 @@ def ship_order(
                     f"Line {line.line_no} of {order.number} has {held} reserved to ship; "
                     f"{amount} asked. The rest ships when its supply arrives."
                 )
-            order.record_shipment(line.line_no, amount)
-            item = uow.catalog.item(line.sku)
+            shipping[line.line_no] = (amount, reservations)
+        order.ship({line_no: amount for line_no, (amount, _) in shipping.items()})
+        customer_place = uow.virtual_place(catalog.CUSTOMER)
+        for line_no, (amount, reservations) in shipping.items():
+            ref = refs[line_no]
+            item = uow.catalog.item(order.line(line_no).sku)
             picks = _take(uow, item, ref.place, amount, day, own_reserved=amount)
             uow.ledger.consume(draw(reservations, amount))
-            customer_place = uow.virtual_place(catalog.CUSTOMER)
             postings = [Posting(ref.item_id, ref.place, customer_place, q, lt) for lt, q in picks]
             _post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)
-            shipped[line.line_no] = amount
-        if not shipped:
-            raise InvalidTransition(f"{order.number} has nothing reserved to ship yet.")
         uow.sales.save(order)
-        payload = {"lines": {str(k): v for k, v in shipped.items()}, "status": order.status.value}
-        uow.outbox.event("sales_order.shipped", order.number, payload)
-        uow.outbox.audit(actor, "ship", order.number, payload)
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -368,19 +352,16 @@ def cancel_order(
     today: date | None = None,
 ) -> SalesOrderView:
     """Cancel what is not shipped: reservations go back, pulled supply is reduced or flagged."""
-    with uow:
+    with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         opens = {ln.line_no: ln.open_quantity for ln in order.lines}
         was_draft = order.status is SalesStatus.DRAFT
-        dropped = order.cancel()
+        dropped = order.cancel(reason)
         if not was_draft:
             for line in dropped:
                 demand = _demand(order, line, refs[line.line_no])
-                drop(uow, demand, opens[line.line_no], opens[line.line_no], actor)
+                drop(uow, demand, opens[line.line_no], opens[line.line_no])
         uow.sales.save(order)
-        payload = {"reason": reason, "lines": [ln.line_no for ln in dropped]}
-        uow.outbox.event("sales_order.cancelled", order.number, payload)
-        uow.outbox.audit(actor, "cancel", order.number, payload)
         uow.commit()
     return get_order(uow, number, today=today)
 
@@ -399,22 +380,17 @@ def change_line(
     more, on a confirmed order: reserve and pull the extra like a confirmation does.
     """
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         line = order.line(line_no)
         open_before = line.open_quantity
-        before = line.quantity
         was_draft = order.status is SalesStatus.DRAFT
         delta = order.change_line(line_no, quantity)
         if not was_draft and delta < 0:
-            drop(uow, _demand(order, line, refs[line_no]), open_before, -delta, actor)
+            drop(uow, _demand(order, line, refs[line_no]), open_before, -delta)
         elif not was_draft and delta > 0:
-            line.ordered_quantity += delta
             _serve(uow, order, refs, _items(uow, [line.sku]), day, {line_no: delta})
         uow.sales.save(order)
-        change = {"line": line_no, "quantity": [before, line.quantity]}
-        uow.outbox.event("sales_line.changed", order.number, change)
-        uow.outbox.audit(actor, "change_line", order.number, change)
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -424,18 +400,15 @@ def cancel_line(
     uow: UnitOfWork, number: str, line_no: int, *, actor: str = "system", today: date | None = None
 ) -> SalesOrderView:
     """Cancel one line's unshipped rest, with the same propagation as cancelling the order."""
-    with uow:
+    with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         was_draft = order.status is SalesStatus.DRAFT
         line = order.line(line_no)
         open_before = line.open_quantity
         dropped = order.cancel_line(line_no)
         if not was_draft:
-            drop(uow, _demand(order, line, refs[line_no]), open_before, dropped, actor)
+            drop(uow, _demand(order, line, refs[line_no]), open_before, dropped)
         uow.sales.save(order)
-        change = {"line": line_no, "dropped": dropped}
-        uow.outbox.event("sales_line.cancelled", order.number, change)
-        uow.outbox.audit(actor, "cancel_line", order.number, change)
         uow.commit()
     return get_order(uow, number, today=today)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from leanstock.adapters.db.base import LineRef
 from leanstock.adapters.db.ledger import Place, Posting
@@ -30,7 +30,8 @@ from leanstock.domain.orders import (
     number,
     order_id,
 )
-from leanstock.domain.quantities import QUANTUM, positive
+from leanstock.domain.orders.events import BomReplaced
+from leanstock.domain.quantities import positive
 from leanstock.services._pull import (
     component_demand,
     drop,
@@ -97,7 +98,7 @@ def put_bom(
         raise InvalidInput("lead_time_days must not be negative.", "lead_time_days")
     if not lines:
         raise InvalidInput("A bill of materials needs at least one component.", "lines")
-    with uow:
+    with uow.acting(actor):
         parent = uow.catalog.item(sku)
         if parent.value.kind is not ItemKind.MADE:
             raise InvalidInput(
@@ -111,11 +112,10 @@ def put_bom(
         boms[sku] = bom_lines
         explode(sku, Decimal(1), boms)
         uow.boms.put(parent.id, lead_time_days, components)
-        uow.outbox.audit(
-            actor,
-            "put_bom",
-            sku,
-            {"lines": [[b.component, b.quantity, b.scrap] for b in bom_lines]},
+        uow.record(
+            BomReplaced(
+                subject=sku, lines=tuple((b.component, b.quantity, b.scrap) for b in bom_lines)
+            )
         )
         uow.commit()
     return BomView(sku, lead_time_days, bom_lines)
@@ -192,16 +192,12 @@ def create_production_order(
 ) -> ProductionOrderView:
     """A draft production order; its components are reserved or pulled at once."""
     quantity = positive(quantity)
-    with uow:
+    with uow.acting(actor):
         item = uow.catalog.item(sku)
         if item.value.kind is not ItemKind.MADE:
             raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
         place = _place(uow, location, "location")
         order = start_production(uow, item.id, sku, place, quantity, _today(today), due_date)
-        uow.outbox.event(
-            "production_order.created", order.number, {"sku": sku, "quantity": quantity}
-        )
-        uow.outbox.audit(actor, "create", order.number, {"sku": sku, "quantity": quantity})
         uow.commit()
     return get_production_order(uow, order.number)
 
@@ -210,12 +206,10 @@ def create_production_order(
 def release_production(
     uow: UnitOfWork, number: str, *, actor: str = "system"
 ) -> ProductionOrderView:
-    with uow:
+    with uow.acting(actor):
         order, _, _ = uow.production.get(production_id(number), lock=True)
         order.release()
         uow.production.save(order)
-        uow.outbox.event("production_order.released", order.number, {})
-        uow.outbox.audit(actor, "release", order.number, {})
         uow.commit()
     return get_production_order(uow, number)
 
@@ -240,7 +234,7 @@ def start_production_order(
     """
     when = _when(occurred_at)
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         order, ref, item_ids = uow.production.get(production_id(number), lock=True)
         order.start()
         wip = _wip(uow)
@@ -258,18 +252,8 @@ def start_production_order(
             _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
             component.consumed += amount
         uow.production.save(order)
-        uow.outbox.event("production_order.started", order.number, {})
-        uow.outbox.audit(actor, "start", order.number, {})
         uow.commit()
     return get_production_order(uow, number)
-
-
-def _used(component_consumed: Decimal, produced: Decimal, quantity: Decimal) -> Decimal:
-    """Components used up by `produced` of `quantity`: the issued amount pro rata, rounded up."""
-    if produced >= quantity:
-        return component_consumed
-    share = component_consumed * produced / quantity
-    return share.quantize(QUANTUM, rounding=ROUND_CEILING)
 
 
 @retrying
@@ -286,16 +270,14 @@ def produce(
     """
     quantity = positive(quantity)
     when = _when(occurred_at)
-    with uow:
+    with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
         before = order.produced
         order.produce(quantity)
         wip = _wip(uow)
         production = uow.virtual_place(catalog.PRODUCTION)
         for component in order.components:
-            used = _used(component.consumed, order.produced, order.quantity) - _used(
-                component.consumed, before, order.quantity
-            )
+            used = order.used(component) - order.used(component, before)
             if used <= 0:
                 continue
             item = _item(uow, component.sku, None, None)
@@ -314,9 +296,6 @@ def produce(
         )
         reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
         uow.production.save(order)
-        payload = {"quantity": quantity, "produced": order.produced}
-        uow.outbox.event("production_order.produced", order.number, payload)
-        uow.outbox.audit(actor, "produce", order.number, payload)
         uow.commit()
     return get_production_order(uow, number)
 
@@ -329,23 +308,20 @@ def close_production(
     demands still waiting on it fall back to backorder.
     """
     when = _when(occurred_at)
-    with uow:
+    with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
-        order.close()
+        ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
+        order.close(ended)
         wip = _wip(uow)
         for component in order.components:
-            left = component.consumed - _used(component.consumed, order.produced, order.quantity)
+            left = component.consumed - order.used(component)
             if left <= 0:
                 continue
             item = _item(uow, component.sku, None, None)
             picks = _take(uow, item, wip, left, _today(None), respect_reservations=False)
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
             _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
-        ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
         uow.production.save(order)
-        payload = {"produced": order.produced, "unpegged": ended}
-        uow.outbox.event("production_order.closed", order.number, payload)
-        uow.outbox.audit(actor, "close", order.number, payload)
         uow.commit()
     return get_production_order(uow, number)
 
@@ -356,16 +332,13 @@ def cancel_production(
 ) -> ProductionOrderView:
     """Cancel an order not started: component reservations go back, their pulled supply is
     reduced or flagged, and the demands it served fall back to backorder."""
-    with uow:
+    with uow.acting(actor):
         order, ref, item_ids = uow.production.get(production_id(number), lock=True)
-        order.cancel()
+        ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
+        order.cancel(reason, ended)
         for component in order.components:
             demand = component_demand(order, component, item_ids[component.sku], ref.place)
-            drop(uow, demand, component.quantity, component.quantity, actor)
-        ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
+            drop(uow, demand, component.quantity, component.quantity)
         uow.production.save(order)
-        payload = {"reason": reason, "unpegged": ended}
-        uow.outbox.event("production_order.cancelled", order.number, payload)
-        uow.outbox.audit(actor, "cancel", order.number, payload)
         uow.commit()
     return get_production_order(uow, number)

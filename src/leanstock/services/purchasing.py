@@ -29,6 +29,7 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.orders import number as order_number
+from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
@@ -167,10 +168,11 @@ def add_to_draft(
     if not lines:
         raise InvalidInput("A purchase order needs at least one line.", "lines")
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         stored = uow.catalog.supplier(supplier, "supplier")
         order = uow.purchasing.open_draft(stored.id, supplier)
         next_no = max((ln.line_no for ln in order.lines), default=0) + 1
+        added: list[PurchaseLine] = []
         for n, new in enumerate(lines, next_no):
             item = _item(uow, new.sku, None, None)
             place = _place(uow, new.location, "location")
@@ -188,10 +190,8 @@ def add_to_draft(
                 new.expected_date or day + timedelta(days=lead),
             )
             uow.purchasing.add_line(order.id or 0, line, item.id, place)
-            order.lines.append(line)
-        uow.outbox.audit(
-            actor, "add_lines", order.number, {"lines": [[ln.sku, ln.quantity] for ln in lines]}
-        )
+            added.append(line)
+        order.add_lines(added)
         uow.commit()
     return get_purchase_order(uow, order.number)
 
@@ -199,14 +199,10 @@ def add_to_draft(
 @retrying
 def release(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
     """Send the order to the supplier; from now on a change is a request to them."""
-    with uow:
+    with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        order.release()
-        order.ordered_at = datetime.now(UTC)
+        order.release(datetime.now(UTC))
         uow.purchasing.save(order)
-        payload = {"supplier": order.supplier, "lines": len(order.lines)}
-        uow.outbox.event("purchase_order.released", order.number, payload)
-        uow.outbox.audit(actor, "release", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -234,9 +230,9 @@ def acknowledge(
     from it); a smaller quantity unpegs the newest demands beyond it, which fall back to
     backorder.
     """
-    with uow:
+    with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        before = {ln.line_no: (ln.due, ln.promised_date) for ln in order.lines}
+        before = {ln.line_no: ln.promised_date for ln in order.lines}
         checked = {
             n: (non_negative(q, "quantity") if q is not None else None, d)
             for n, (q, d) in lines.items()
@@ -244,30 +240,19 @@ def acknowledge(
         order.acknowledge(checked)
         _fit_pegs(uow, order)
         uow.purchasing.save(order)
-        changes = {
-            str(ln.line_no): {
-                "quantity": [before[ln.line_no][0], ln.due],
-                "date": [before[ln.line_no][1], ln.promised_date],
-            }
-            for ln in order.lines
-            if ln.line_no in lines
-        }
-        uow.outbox.event("purchase_order.acknowledged", order.number, changes)
         for line in order.lines:
-            old_date = before[line.line_no][1]
+            old_date = before[line.line_no]
             if line.line_no in lines and line.promised_date != old_date:
                 for peg in uow.pegs.of_supply("purchase", [line.id or 0]):
                     if peg.open > 0:
-                        uow.outbox.event(
-                            "promise_date.changed",
-                            peg.reference.split("/")[0],
-                            {
-                                "line": peg.reference,
-                                "supply": f"{order.number}/{line.line_no}",
-                                "expected": [old_date, line.promised_date],
-                            },
+                        uow.record(
+                            PromiseDateChanged(
+                                subject=peg.reference.split("/")[0],
+                                line=peg.reference,
+                                supply=f"{order.number}/{line.line_no}",
+                                expected=(old_date, line.promised_date),
+                            )
                         )
-        uow.outbox.audit(actor, "acknowledge", order.number, changes)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -282,13 +267,10 @@ def ship_notice(
     actor: str = "system",
 ) -> PurchaseOrderView:
     """The supplier's advance ship notice: quantities on the way (default all due), arrival date."""
-    with uow:
+    with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
         order.ship({n: non_negative(q) for n, q in (lines or {}).items()}, expected_date)
         uow.purchasing.save(order)
-        payload = {"expected_date": expected_date}
-        uow.outbox.event("purchase_order.shipped", order.number, payload)
-        uow.outbox.audit(actor, "ship_notice", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -316,16 +298,17 @@ def receive(
         if received_on is None
         else _when(datetime.combine(received_on, time(12), tzinfo=UTC))
     )
-    with uow:
+    with uow.acting(actor):
         order, refs = uow.purchasing.get(purchase_id(number), lock=True)
         supplier_place = uow.virtual_place(catalog.SUPPLIER)
-        posted: list[dict[str, object]] = []
-        for receipt in lines:
-            accepted = non_negative(receipt.quantity)
-            rejected = non_negative(receipt.rejected, "rejected")
-            promised = order.line(receipt.line_no).promised_date
-            order.receive(receipt.line_no, accepted, rejected)
+        arrived = [
+            (r.line_no, non_negative(r.quantity), non_negative(r.rejected, "rejected"))
+            for r in lines
+        ]
+        order.post_receipt(arrived, day)
+        for receipt, (_, accepted, rejected) in zip(lines, arrived, strict=True):
             line = order.line(receipt.line_no)
+            promised = line.promised_date
             ref = refs[receipt.line_no]
             item = _item(uow, line.sku, None, receipt.lot)
             receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
@@ -368,12 +351,7 @@ def receive(
                 reserve_on_receipt(
                     uow, SupplyKind.PURCHASE, ref.id, ref.item_id, ref.place, accepted
                 )
-            posted.append(
-                {"line": line.line_no, "accepted": accepted, "rejected": rejected, "on": day}
-            )
         uow.purchasing.save(order)
-        uow.outbox.event("receipt.posted", order.number, {"lines": posted})
-        uow.outbox.audit(actor, "receive", order.number, {"lines": posted})
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -384,33 +362,24 @@ def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal)
         uow.pegs.save(peg.receive(take))
         sales, _refs = uow.sales.get(uow.sales.order_of_line(peg.demand_id), lock=True)
         line = next(ln for ln in sales.lines if ln.id == peg.demand_id)
-        sales.record_shipment(line.line_no, min(take, line.open_quantity))
+        sales.ship({line.line_no: take}, drop_ship=True)
         uow.sales.save(sales)
-        uow.outbox.event(
-            "sales_order.shipped",
-            sales.number,
-            {"lines": {str(line.line_no): take}, "drop_ship": True, "status": sales.status.value},
-        )
+
+
+def _ended(uow: UnitOfWork, order: PurchaseOrder) -> list[str]:
+    """End the open pegs of every line (nothing more will come); the demands they served."""
+    return [
+        p.reference for ln in order.lines for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
+    ]
 
 
 @retrying
 def close(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
     """Close a received order; what was not delivered will not come, so its pegs end."""
-    with uow:
+    with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        order.close()
-        ended = [
-            p.reference
-            for ln in order.lines
-            for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
-        ]
+        order.close(_ended(uow, order))
         uow.purchasing.save(order)
-        payload = {
-            "short": {str(ln.line_no): ln.outstanding for ln in order.lines},
-            "unpegged": ended,
-        }
-        uow.outbox.event("purchase_order.closed", order.number, payload)
-        uow.outbox.audit(actor, "close", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 
@@ -420,18 +389,10 @@ def cancel(
     uow: UnitOfWork, number: str, *, reason: str | None = None, actor: str = "system"
 ) -> PurchaseOrderView:
     """Cancel an order nothing has been received against; the demands it served backorder."""
-    with uow:
+    with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        order.cancel()
-        ended = [
-            p.reference
-            for ln in order.lines
-            for p in settle_pegs(uow, SupplyKind.PURCHASE, ln.id or 0)
-        ]
+        order.cancel(reason, _ended(uow, order))
         uow.purchasing.save(order)
-        payload = {"reason": reason, "unpegged": ended}
-        uow.outbox.event("purchase_order.cancelled", order.number, payload)
-        uow.outbox.audit(actor, "cancel", order.number, payload)
         uow.commit()
     return get_purchase_order(uow, number)
 

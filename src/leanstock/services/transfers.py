@@ -97,21 +97,19 @@ def create_transfer_order(
     """Plan a transfer and reserve its quantity at the source (409 when not available)."""
     quantity = positive(quantity)
     day = _today(today)
-    with uow:
+    with uow.acting(actor):
         item = _item(uow, sku, None, None)
         origin = _place(uow, source, "source")
         destination = _place(uow, target, "target")
-        order = TransferOrder(sku, source, target, quantity)
-        order.expected_date = expected_date or day + timedelta(days=TRANSFER_DAYS)
+        order = TransferOrder.plan(
+            sku, source, target, quantity, expected_date or day + timedelta(days=TRANSFER_DAYS)
+        )
         level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
         free = available(lots, level.reserved, day)
         if quantity > free:
             raise OutOfStock(sku, source, quantity, max(free, ZERO))
         uow.transfers.add(order, item.id, origin, destination)
         uow.ledger.reserve(item.id, origin.id, order.number, quantity)
-        payload = {"sku": sku, "source": source, "target": target, "quantity": quantity}
-        uow.outbox.event("transfer_order.created", order.number, payload)
-        uow.outbox.audit(actor, "create", order.number, payload)
         uow.commit()
     return get_transfer_order(uow, order.number)
 
@@ -127,7 +125,7 @@ def ship_transfer(
 ) -> TransferOrderView:
     """Send the goods: source → in_transit, out of what the order reserved."""
     when = _when(occurred_at)
-    with uow:
+    with uow.acting(actor):
         order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
         order.ship()
         item = _item(uow, order.sku, None, None)
@@ -139,8 +137,6 @@ def ship_transfer(
         postings = [Posting(item_id, source, transit, q, lot) for lot, q in picks]
         _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         uow.transfers.save(order)
-        uow.outbox.event("transfer_order.shipped", order.number, {"quantity": order.quantity})
-        uow.outbox.audit(actor, "ship", order.number, {})
         uow.commit()
     return get_transfer_order(uow, number)
 
@@ -156,7 +152,7 @@ def receive_transfer(
 ) -> TransferOrderView:
     """Receive at the target (all that was shipped unless less arrived; the rest is written off)."""
     when = _when(occurred_at)
-    with uow:
+    with uow.acting(actor):
         order, item_id, _, target = uow.transfers.get(transfer_id(number), lock=True)
         arrived = order.quantity if quantity is None else non_negative(quantity)
         if arrived <= 0 and quantity is not None:
@@ -174,9 +170,6 @@ def receive_transfer(
         if lost > 0:
             settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)
         uow.transfers.save(order)
-        payload = {"received": arrived, "lost": lost}
-        uow.outbox.event("transfer_order.received", order.number, payload)
-        uow.outbox.audit(actor, "receive", order.number, payload)
         uow.commit()
     return get_transfer_order(uow, number)
 
@@ -184,15 +177,13 @@ def receive_transfer(
 @retrying
 def cancel_transfer(uow: UnitOfWork, number: str, *, actor: str = "system") -> TransferOrderView:
     """Cancel a draft transfer: the source reservation goes back; pegged demands backorder."""
-    with uow:
+    with uow.acting(actor):
         order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
-        order.cancel()
+        ended = [p.reference for p in settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)]
+        order.cancel(ended)
         reservations = uow.ledger.open_reservations(order.number)
         uow.ledger.lock_stock(item_id, source)
         uow.ledger.release([(r, r.open_quantity) for r in reservations])
-        ended = [p.reference for p in settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)]
         uow.transfers.save(order)
-        uow.outbox.event("transfer_order.cancelled", order.number, {"unpegged": ended})
-        uow.outbox.audit(actor, "cancel", order.number, {})
         uow.commit()
     return get_transfer_order(uow, number)

@@ -227,3 +227,73 @@ def test_a_peg_is_received_reduced_and_ended_by_its_own_rules() -> None:
     assert peg.reduce(D(5)).status is PegStatus.CANCELLED
     ended = part.end()
     assert (ended.quantity, ended.status, ended.open) == (D(2), PegStatus.CANCELLED, D(0))
+
+
+def test_a_sales_order_records_each_transition_as_an_event_named_for_its_order() -> None:
+    order = sales(5, 2)
+    order.confirm()
+    assert order.status is SalesStatus.CONFIRMED
+    order.ship({1: D(3)})
+    order.change_line(2, D(4))
+    order.cancel("customer left")
+    events = order.collect()
+    assert [type(e).__name__ for e in events] == [
+        "SalesOrderConfirmed",
+        "SalesOrderShipped",
+        "SalesLineChanged",
+        "SalesOrderCancelled",
+    ]
+    assert {e.subject for e in events} == {"SO-000007"}
+    assert [(e.name, e.audit_action) for e in events] == [
+        ("sales_order.confirmed", "confirm"),
+        ("sales_order.shipped", "ship"),
+        ("sales_line.changed", "change_line"),
+        ("sales_order.cancelled", "cancel"),
+    ]
+    assert events[1].payload() == {"lines": {"1": D(3)}, "status": "partially_shipped"}
+    assert events[2].payload() == {"line": 2, "quantity": (D(2), D(4))}
+    assert events[3].payload() == {"reason": "customer left", "lines": (1, 2)}
+    assert order.lines[1].ordered_quantity == 4  # a confirmed order's increase is demand too
+    assert order.collect() == []
+
+
+def test_an_order_placed_and_confirmed_at_once_records_one_event() -> None:
+    order = SalesOrder("Ann", [SalesLine(1, "CUP", "WH", D(2))])
+    order.place(confirm=True)
+    order.id = 3
+    (event,) = order.collect()
+    assert (event.subject, event.name, event.audit_action) == (
+        "SO-000003",
+        "sales_order.confirmed",
+        "place_and_confirm",
+    )
+    assert event.changes() == {"customer": "Ann", "lines": [["CUP", D(2)]]}
+
+
+def test_a_refused_transition_records_nothing() -> None:
+    order = sales(5)
+    with pytest.raises(InvalidTransition, match="draft"):
+        order.ship({1: D(1)})
+    assert order.collect() == []
+    order.confirm()
+    with pytest.raises(InvalidTransition, match="nothing reserved"):
+        order.ship({})
+    assert [type(e).__name__ for e in order.collect()] == ["SalesOrderConfirmed"]
+
+
+def test_a_withdrawn_draft_purchase_line_shrinks_and_an_empty_draft_cancels_itself() -> None:
+    po = PurchaseOrder("MILL", [PurchaseLine(1, "FLOUR", "WH", D(10))], id=4)
+    po.reduce_line(1, D(0))
+    assert po.status is PurchaseStatus.CANCELLED
+    events = po.collect()
+    assert [(e.name, e.audit_action) for e in events] == [
+        ("purchase_order.cancelled", None),
+        (None, "reduce_draft"),
+    ]
+    assert events[0].payload() == {"reason": "demand withdrawn"}
+    released = PurchaseOrder("MILL", [PurchaseLine(1, "FLOUR", "WH", D(10))], id=5)
+    released.release()
+    with pytest.raises(InvalidTransition):
+        released.reduce_line(1, D(5))
+    released.request_change(1, D(5))
+    assert released.change_requested

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db.ledger import Place
+from leanstock.domain.events import Aggregate
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
 
@@ -44,9 +45,16 @@ def _returning(table: Any, many: bool = False) -> Any:
 class Repository:
     """One aggregate's rows, read and written on the unit of work's connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, seen: list[Aggregate] | None = None) -> None:
         self.db = connection
         self.dialect = connection.dialect.name
+        self._seen = seen
+
+    def _track(self, aggregate: Aggregate) -> None:
+        """Hand an aggregate read or added to the unit of work, which writes the events it
+        records when it commits."""
+        if self._seen is not None:
+            self._seen.append(aggregate)
 
     def _insert(self, table: Any) -> Any:
         """An INSERT with the dialect's ON CONFLICT clauses."""

@@ -29,6 +29,7 @@ class ProductionRepository(Repository):
             created_at=now,
             updated_at=now,
         )
+        self._track(order)
         return order.id
 
     def add_component(self, order_id: int, component: Component, item_id: int) -> int:
@@ -88,6 +89,7 @@ class ProductionRepository(Repository):
             head["item_id"],
             Place(head["location_id"], head["code"], head["allow_negative"]),
         )
+        self._track(order)
         return order, ref, item_ids
 
     def save(self, order: ProductionOrder) -> None:

@@ -185,6 +185,7 @@ class PurchasingRepository(Repository):
             created_at=now,
             updated_at=now,
         )
+        self._track(order)
         return order.id
 
     def add_line(self, order_id: int, line: PurchaseLine, item_id: int, place: Place) -> int:
@@ -260,6 +261,7 @@ class PurchasingRepository(Repository):
             ordered_at=head["ordered_at"],
             id=head["id"],
         )
+        self._track(order)
         return order, refs
 
     def order_of_line(self, line_id: int) -> int:

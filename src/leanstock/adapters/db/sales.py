@@ -94,6 +94,7 @@ class SalesRepository(Repository):
         )
         for line, line_id in zip(order.lines, ids, strict=True):
             line.id = line_id
+        self._track(order)
         return ids
 
     def get(self, order_id: int, lock: bool = False) -> tuple[SalesOrder, dict[int, LineRef]]:
@@ -145,6 +146,7 @@ class SalesRepository(Repository):
             ordered_at=head["ordered_at"],
             id=head["id"],
         )
+        self._track(order)
         return order, refs
 
     def save(self, order: SalesOrder) -> None:

@@ -29,6 +29,7 @@ class TransfersRepository(Repository):
             created_at=now,
             updated_at=now,
         )
+        self._track(order)
         return order.id
 
     def get(self, order_id: int, lock: bool = False) -> tuple[TransferOrder, int, Place, Place]:
@@ -64,6 +65,7 @@ class TransfersRepository(Repository):
             received=r["received"],
             id=r["id"],
         )
+        self._track(order)
         return (
             order,
             int(r["item_id"]),

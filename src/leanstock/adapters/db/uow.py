@@ -24,6 +24,10 @@ from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.domain.errors import Conflict
+from leanstock.domain.events import Aggregate, DomainEvent
+
+# Who acts when a use case names nobody (the audit trail's actor).
+SYSTEM = "system"
 
 
 class RetryableConflict(Exception):
@@ -57,6 +61,30 @@ class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._connection: Connection | None = None
+        self.actor = SYSTEM
+        self._seen: list[Aggregate] = []
+        self._recorded: list[DomainEvent] = []
+
+    def acting(self, actor: str) -> Self:
+        """`with uow.acting(actor):` — the audit rows this transaction writes name `actor`."""
+        self.actor = actor
+        return self
+
+    def record(self, event: DomainEvent) -> None:
+        """An event no aggregate loaded here records itself (a BOM set, a promise date moved
+        by a supplier's acknowledgement); written on commit with the aggregates' events."""
+        self._recorded.append(event)
+
+    def _collect(self) -> list[DomainEvent]:
+        """Every event recorded in this transaction, in the order it happened."""
+        found = list(self._recorded)
+        self._recorded.clear()
+        done: set[int] = set()
+        for aggregate in self._seen:
+            if id(aggregate) not in done:
+                done.add(id(aggregate))
+                found.extend(aggregate.collect())
+        return sorted(found, key=lambda e: e.sequence)
 
     @property
     def connection(self) -> Connection:
@@ -73,10 +101,12 @@ class UnitOfWork:
         self._connection.begin()
         self.catalog = CatalogRepository(self._connection)
         self.ledger = LedgerRepository(self._connection)
-        self.sales = SalesRepository(self._connection)
-        self.purchasing = PurchasingRepository(self._connection)
-        self.production = ProductionRepository(self._connection)
-        self.transfers = TransfersRepository(self._connection)
+        self._seen = []
+        self._recorded = []
+        self.sales = SalesRepository(self._connection, self._seen)
+        self.purchasing = PurchasingRepository(self._connection, self._seen)
+        self.production = ProductionRepository(self._connection, self._seen)
+        self.transfers = TransfersRepository(self._connection, self._seen)
         self.boms = BomsRepository(self._connection)
         self.pegs = PegsRepository(self._connection)
         self.outbox = OutboxRepository(self._connection)
@@ -94,6 +124,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        self.actor = SYSTEM
+        self._seen.clear()
+        self._recorded.clear()
         if connection is None:
             return
         try:
@@ -118,6 +151,10 @@ class UnitOfWork:
         return places[code]
 
     def commit(self) -> None:
+        """Write the events recorded in this transaction (`OutboxRepository.write`); keep it."""
+        events = self._collect()
+        if events:
+            self.outbox.write(events, self.actor)
         try:
             self.connection.commit()
         except DBAPIError as error:

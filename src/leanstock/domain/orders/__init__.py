@@ -18,18 +18,21 @@ from leanstock.domain.orders.pegging import (
 )
 from leanstock.domain.orders.production import Component, ProductionOrder, ProductionStatus
 from leanstock.domain.orders.purchasing import (
+    CHANGEABLE,
     OVER_RECEIPT_TOLERANCE,
     RECEIVABLE,
     PurchaseLine,
     PurchaseOrder,
     PurchaseStatus,
     RejectTo,
+    draft_quantity,
     order_quantity,
 )
 from leanstock.domain.orders.sales import Fulfilment, SalesLine, SalesOrder, SalesStatus
 from leanstock.domain.orders.transfers import TRANSFER_DAYS, TransferOrder, TransferStatus
 
 __all__ = [
+    "CHANGEABLE",
     "OVER_RECEIPT_TOLERANCE",
     "PREFIXES",
     "RECEIVABLE",
@@ -54,6 +57,7 @@ __all__ = [
     "SupplyKind",
     "TransferOrder",
     "TransferStatus",
+    "draft_quantity",
     "explode",
     "number",
     "order_id",

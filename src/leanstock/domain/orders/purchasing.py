@@ -5,15 +5,27 @@ A draft changes freely; once released, a change is a request to the supplier.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.domain.events import Aggregate
 from leanstock.domain.orders.common import ZERO, number
 from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.events import (
+    PurchaseChangeRequested,
+    PurchaseDraftReduced,
+    PurchaseLinesAdded,
+    PurchaseOrderAcknowledged,
+    PurchaseOrderCancelled,
+    PurchaseOrderClosed,
+    PurchaseOrderReleased,
+    PurchaseOrderShipped,
+    ReceiptPosted,
+)
 
 # A purchase line may be received up to this much over what was ordered (or confirmed):
 # suppliers round to their own cases; more than this is a mistake to refuse.
@@ -37,6 +49,15 @@ RECEIVABLE = (
     PurchaseStatus.SHIPPED,
     PurchaseStatus.PARTIALLY_RECEIVED,
     PurchaseStatus.RECEIVED,
+)
+
+
+# Released but not yet received in full: a change is a request to the supplier.
+CHANGEABLE = (
+    PurchaseStatus.RELEASED,
+    PurchaseStatus.ACKNOWLEDGED,
+    PurchaseStatus.SHIPPED,
+    PurchaseStatus.PARTIALLY_RECEIVED,
 )
 
 
@@ -77,7 +98,7 @@ class PurchaseLine:
 
 
 @dataclass
-class PurchaseOrder:
+class PurchaseOrder(Aggregate):
     supplier: str
     lines: list[PurchaseLine] = field(default_factory=list)
     status: PurchaseStatus = PurchaseStatus.DRAFT
@@ -101,16 +122,46 @@ class PurchaseOrder:
         if self.status is not PurchaseStatus.DRAFT:
             raise _why(self.number, self.status, verb, "Only a draft changes freely.")
 
-    def release(self) -> None:
+    def add_lines(self, lines: Sequence[PurchaseLine]) -> None:
+        """Add lines to a draft, numbered after the lines it has."""
+        self.check_draft()
+        self.lines.extend(lines)
+        self.record(PurchaseLinesAdded(lines=tuple((ln.sku, ln.quantity) for ln in lines)))
+
+    def release(self, at: datetime | None = None) -> None:
+        """Send the order to the supplier (at `at`, which becomes its order time)."""
         self.check_draft("released")
         if not any(line.quantity > 0 for line in self.lines):
             raise InvalidTransition(f"{self.number} has no lines; there is nothing to send.")
         self.status = PurchaseStatus.RELEASED
+        if at is not None:
+            self.ordered_at = at
+        self.record(PurchaseOrderReleased(supplier=self.supplier, lines=len(self.lines)))
+
+    def reduce_line(self, line_no: int, quantity: Decimal) -> None:
+        """A draft line shrinks to `quantity` because demand that pulled it was withdrawn; a
+        draft left with nothing to order is cancelled."""
+        self.check_draft()
+        line = self.line(line_no)
+        before, line.quantity = line.quantity, quantity
+        if all(ln.quantity == 0 for ln in self.lines):
+            self.status = PurchaseStatus.CANCELLED
+            self.record(PurchaseOrderCancelled(reason="demand withdrawn"))
+        self.record(PurchaseDraftReduced(line=line_no, quantity=(before, quantity)))
+
+    def request_change(self, line_no: int, reduce_by: Decimal) -> None:
+        """Demand behind a line sent to the supplier shrank: ask the supplier for less."""
+        if self.status not in CHANGEABLE:
+            raise _why(self.number, self.status, "changed")
+        line = self.line(line_no)
+        self.change_requested = True
+        self.record(PurchaseChangeRequested(line=line_no, sku=line.sku, reduce_by=reduce_by))
 
     def acknowledge(self, changes: Mapping[int, tuple[Decimal | None, date | None]]) -> None:
         """The supplier confirms each line's quantity and date, which may differ from ours."""
         if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
             raise _why(self.number, self.status, "acknowledged", "Release it first.")
+        before = {ln.line_no: (ln.due, ln.promised_date) for ln in self.lines}
         for line_no, (quantity, when) in changes.items():
             line = self.line(line_no)
             if quantity is not None:
@@ -120,6 +171,18 @@ class PurchaseOrder:
             if when is not None:
                 line.confirmed_date = when
         self.status = PurchaseStatus.ACKNOWLEDGED
+        self.record(
+            PurchaseOrderAcknowledged(
+                lines={
+                    str(ln.line_no): {
+                        "quantity": [before[ln.line_no][0], ln.due],
+                        "date": [before[ln.line_no][1], ln.promised_date],
+                    }
+                    for ln in self.lines
+                    if ln.line_no in changes
+                }
+            )
+        )
 
     def ship(self, quantities: Mapping[int, Decimal], expected: date | None) -> None:
         """The advance ship notice: what is on its way, and when it should arrive."""
@@ -130,6 +193,7 @@ class PurchaseOrder:
             if expected is not None:
                 line.confirmed_date = expected
         self.status = PurchaseStatus.SHIPPED
+        self.record(PurchaseOrderShipped(expected_date=expected))
 
     def receive(self, line_no: int, quantity: Decimal, rejected: Decimal) -> None:
         """Record goods arriving (accepted plus rejected) against a line.
@@ -159,12 +223,35 @@ class PurchaseOrder:
             else PurchaseStatus.PARTIALLY_RECEIVED
         )
 
-    def close(self) -> None:
+    def post_receipt(
+        self, lines: Sequence[tuple[int, Decimal, Decimal]], received_on: date
+    ) -> None:
+        """A delivery: per line (line number, accepted, rejected), received on a day."""
+        for line_no, accepted, rejected in lines:
+            self.receive(line_no, accepted, rejected)
+        self.record(
+            ReceiptPosted(
+                lines=tuple(
+                    {"line": n, "accepted": a, "rejected": r, "on": received_on}
+                    for n, a, r in lines
+                )
+            )
+        )
+
+    def close(self, unpegged: Sequence[str] = ()) -> None:
+        """Close a received order short: what did not come will not (`unpegged`: the demands
+        it no longer serves)."""
         if self.status not in (PurchaseStatus.PARTIALLY_RECEIVED, PurchaseStatus.RECEIVED):
             raise _why(self.number, self.status, "closed", "Only a received order is closed.")
         self.status = PurchaseStatus.CLOSED
+        self.record(
+            PurchaseOrderClosed(
+                short={str(ln.line_no): ln.outstanding for ln in self.lines},
+                unpegged=tuple(unpegged),
+            )
+        )
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str | None = None, unpegged: Sequence[str] = ()) -> None:
         if self.status not in (
             PurchaseStatus.DRAFT,
             PurchaseStatus.RELEASED,
@@ -173,6 +260,15 @@ class PurchaseOrder:
             hint = "Close it instead." if self.status in RECEIVABLE else ""
             raise _why(self.number, self.status, "cancelled", hint)
         self.status = PurchaseStatus.CANCELLED
+        self.record(PurchaseOrderCancelled(reason=reason, unpegged=tuple(unpegged)))
+
+
+def draft_quantity(pegged: Decimal, drop_ship: bool, moq: Decimal, pack_size: Decimal) -> Decimal:
+    """What a draft line orders for the demand still pegged to it: nothing without any; a
+    drop-ship exactly that (it goes to one customer); else that rounded to MOQ and packs."""
+    if pegged <= 0:
+        return ZERO
+    return pegged if drop_ship else order_quantity(pegged, moq, pack_size)
 
 
 def order_quantity(need: Decimal, moq: Decimal, pack_size: Decimal) -> Decimal:

@@ -5,14 +5,24 @@ draft → confirmed → partially shipped → shipped, or cancelled (what is not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.domain.events import Aggregate
 from leanstock.domain.orders.common import ZERO, number
 from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.events import (
+    SalesLineCancelled,
+    SalesLineChanged,
+    SalesOrderCancelled,
+    SalesOrderConfirmed,
+    SalesOrderPlaced,
+    SalesOrderShipped,
+)
 from leanstock.domain.quantities import positive
 
 
@@ -65,7 +75,7 @@ class SalesLine:
 
 
 @dataclass
-class SalesOrder:
+class SalesOrder(Aggregate):
     customer: str
     lines: list[SalesLine]
     status: SalesStatus = SalesStatus.DRAFT
@@ -82,9 +92,22 @@ class SalesOrder:
                 return line
         raise InvalidInput(f"{self.number} has no line {line_no}.", "line")
 
+    def place(self, confirm: bool = False) -> None:
+        """Record a new order, confirmed at once when `confirm`."""
+        if self.status is not SalesStatus.DRAFT:
+            raise _why(self.number, self.status, "placed", "It has been placed already.")
+        lines = tuple((line.sku, line.quantity) for line in self.lines)
+        if confirm:
+            self.status = SalesStatus.CONFIRMED
+            self.record(SalesOrderConfirmed(customer=self.customer, lines=lines))
+        else:
+            self.record(SalesOrderPlaced(customer=self.customer, lines=lines))
+
     def confirm(self) -> None:
         if self.status is not SalesStatus.DRAFT:
             raise _why(self.number, self.status, "confirmed", "Only a draft order is confirmed.")
+        self.status = SalesStatus.CONFIRMED
+        self.record(SalesOrderConfirmed(customer=self.customer))
 
     def check_shippable(self) -> None:
         if self.status not in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED):
@@ -103,6 +126,24 @@ class SalesOrder:
         line.shipped += quantity
         self._settle()
 
+    def ship(self, quantities: Mapping[int, Decimal], drop_ship: bool = False) -> None:
+        """Ship lines (line number → quantity); a drop-shipped line ships when the supplier's
+        delivery reaches the customer."""
+        if not quantities:
+            raise InvalidTransition(f"{self.number} has nothing reserved to ship yet.")
+        for line_no, quantity in quantities.items():
+            line = self.line(line_no)
+            self.record_shipment(
+                line_no, min(quantity, line.open_quantity) if drop_ship else quantity
+            )
+        self.record(
+            SalesOrderShipped(
+                lines={str(n): q for n, q in quantities.items()},
+                status=self.status.value,
+                drop_ship=drop_ship,
+            )
+        )
+
     def _settle(self) -> None:
         """Shipped once every line is done; partially shipped once anything has gone."""
         live = [line for line in self.lines if not line.cancelled]
@@ -113,7 +154,7 @@ class SalesOrder:
         elif any(line.shipped > 0 for line in live):
             self.status = SalesStatus.PARTIALLY_SHIPPED
 
-    def cancel(self) -> list[SalesLine]:
+    def cancel(self, reason: str | None = None) -> list[SalesLine]:
         """Cancel what is not shipped yet; returns the lines whose open quantity is dropped."""
         if self.status in (SalesStatus.SHIPPED, SalesStatus.CANCELLED):
             raise _why(self.number, self.status, "cancelled")
@@ -128,10 +169,17 @@ class SalesOrder:
             if any(line.shipped > 0 for line in self.lines)
             else SalesStatus.CANCELLED
         )
+        self.record(
+            SalesOrderCancelled(reason=reason, lines=tuple(line.line_no for line in dropped))
+        )
         return dropped
 
     def change_line(self, line_no: int, quantity: Decimal) -> Decimal:
-        """Set a line's quantity; returns the change (negative: reduced). Never below shipped."""
+        """Set a line's quantity; returns the change (negative: reduced). Never below shipped.
+
+        The quantity ordered (the demand the forecasts read) follows a draft's changes, and
+        grows with a confirmed order's increases: demand is recorded when it is ordered.
+        """
         quantity = positive(quantity)
         if self.status in (SalesStatus.SHIPPED, SalesStatus.CANCELLED):
             raise _why(self.number, self.status, "changed")
@@ -143,11 +191,15 @@ class SalesOrder:
                 f"Line {line_no} of {self.number} has shipped {line.shipped} already; "
                 f"it cannot be reduced to {quantity}."
             )
-        delta = quantity - line.quantity
+        before = line.quantity
+        delta = quantity - before
         line.quantity = quantity
         if self.status is SalesStatus.DRAFT:
             line.ordered_quantity = quantity
+        elif delta > 0:
+            line.ordered_quantity += delta
         self._settle()
+        self.record(SalesLineChanged(line=line_no, quantity=(before, quantity)))
         return delta
 
     def cancel_line(self, line_no: int) -> Decimal:
@@ -164,4 +216,5 @@ class SalesOrder:
         else:
             line.cancelled = True
         self._settle()
+        self.record(SalesLineCancelled(line=line_no, dropped=dropped))
         return dropped

@@ -3,14 +3,23 @@ cancelled while a draft."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
+from leanstock.domain.events import Aggregate
 from leanstock.domain.orders.common import ZERO, number
 from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.events import (
+    TransferDraftReduced,
+    TransferOrderCancelled,
+    TransferOrderCreated,
+    TransferOrderReceived,
+    TransferOrderShipped,
+)
 from leanstock.domain.quantities import positive
 
 # Days a transfer between two of the business's own locations takes, door to door.
@@ -25,7 +34,7 @@ class TransferStatus(StrEnum):
 
 
 @dataclass
-class TransferOrder:
+class TransferOrder(Aggregate):
     sku: str
     source: str
     target: str
@@ -42,6 +51,17 @@ class TransferOrder:
                 f"Source and target are both {self.source}; a transfer needs two.", "target"
             )
 
+    @classmethod
+    def plan(
+        cls, sku: str, source: str, target: str, quantity: Decimal, expected_date: date
+    ) -> TransferOrder:
+        """A new draft transfer, expected at the target on `expected_date`."""
+        order = cls(sku, source, target, quantity, expected_date=expected_date)
+        order.record(
+            TransferOrderCreated(sku=sku, source=source, target=target, quantity=order.quantity)
+        )
+        return order
+
     @property
     def number(self) -> str:
         return number("transfer", self.id or 0)
@@ -50,6 +70,7 @@ class TransferOrder:
         if self.status is not TransferStatus.DRAFT:
             raise _why(self.number, self.status, "shipped", "Only a draft transfer ships.")
         self.status = TransferStatus.IN_TRANSIT
+        self.record(TransferOrderShipped(quantity=self.quantity))
 
     def receive(self, quantity: Decimal) -> None:
         if self.status is not TransferStatus.IN_TRANSIT:
@@ -61,8 +82,23 @@ class TransferOrder:
             )
         self.received = quantity
         self.status = TransferStatus.RECEIVED
+        self.record(TransferOrderReceived(received=quantity, lost=self.quantity - quantity))
 
-    def cancel(self) -> None:
+    def cancel(self, unpegged: Sequence[str] = ()) -> None:
         if self.status is not TransferStatus.DRAFT:
             raise _why(self.number, self.status, "cancelled", "Only a draft transfer is cancelled.")
         self.status = TransferStatus.CANCELLED
+        self.record(TransferOrderCancelled(unpegged=tuple(unpegged)))
+
+    def reduce(self, quantity: Decimal) -> None:
+        """A draft carries `quantity` less, because demand that pulled it was withdrawn;
+        nothing left to carry cancels it (keeping the quantity it was planned with)."""
+        if self.status is not TransferStatus.DRAFT:
+            raise _why(self.number, self.status, "reduced", "Only a draft changes freely.")
+        before = self.quantity
+        if before - quantity <= 0:
+            self.status = TransferStatus.CANCELLED
+            self.record(TransferOrderCancelled(reason="demand withdrawn"))
+        else:
+            self.quantity = before - quantity
+        self.record(TransferDraftReduced(quantity=(before, self.quantity)))

@@ -1,0 +1,69 @@
+"""Domain events: what happened, in the past tense, recorded by the aggregate it happened to.
+
+An order's transition (`SalesOrder.confirm`, `PurchaseOrder.release`, ...) records an event on
+the order; the unit of work writes every recorded event when it commits, in the order they
+were recorded: an outbox row (for webhooks) for each event with a `name`, and an audit row
+(who did what) for each with an `action`. So no use case writes either by hand, and nothing
+is published that was rolled back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+_sequence = itertools.count()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Something that happened to `subject` (an order number, a SKU).
+
+    `name` is the outbox event ("sales_order.confirmed"; None: audited only) and `action` the
+    audit trail's verb ("confirm"; None: not audited). The payload is the event's own fields
+    unless a subclass says otherwise; the audit row records `changes()`, the payload unless
+    a subclass says otherwise.
+    """
+
+    name: ClassVar[str | None] = None
+    action: ClassVar[str | None] = None
+
+    subject: str = ""
+    sequence: int = field(default_factory=lambda: next(_sequence), compare=False, repr=False)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("subject", "sequence")
+        }
+
+    def changes(self) -> dict[str, Any]:
+        return self.payload()
+
+    @property
+    def audit_action(self) -> str | None:
+        return self.action
+
+
+@dataclass
+class Aggregate:
+    """An entity whose transitions record events (`record`), collected when its unit of work
+    commits (`collect`), each stamped with the aggregate's `number` unless it names another
+    subject."""
+
+    events: list[DomainEvent] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def number(self) -> str:
+        raise NotImplementedError
+
+    def record(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def collect(self) -> list[DomainEvent]:
+        """The events recorded since the last collection, with their subject; then forgets them."""
+        found = [e if e.subject else replace(e, subject=self.number) for e in self.events]
+        self.events.clear()
+        return found
