@@ -33,7 +33,9 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.quantities import positive
 from leanstock.planning.periods import PERIODS
-from leanstock.services._pull import (
+from leanstock.services.catalog import page_bounds
+from leanstock.services.posting import checked_time, current_day, post, take
+from leanstock.services.pull import (
     Demand,
     PegView,
     Pulled,
@@ -44,10 +46,8 @@ from leanstock.services._pull import (
     quote,
     reserve_from_stock,
 )
-from leanstock.services.catalog import page_bounds
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _post, _take, _today, _when
 
 ZERO = Decimal(0)
 
@@ -225,8 +225,8 @@ def place_order(
     customer = catalog.text(customer, "customer")
     if not lines:
         raise InvalidInput("An order needs at least one line.", "lines")
-    when = _when(ordered_at)
-    day = _today(today)
+    when = checked_time(ordered_at)
+    day = current_day(today)
     with uow.acting(actor):
         order_lines, refs, items = _resolve(uow, lines, location)
         order = SalesOrder(customer, order_lines, ordered_at=when)
@@ -273,7 +273,7 @@ def confirm_order(
     uow: UnitOfWork, number: str, *, actor: str = "system", today: date | None = None
 ) -> SalesOrderView:
     """Confirm a draft: each line reserves available stock and pulls supply for the rest."""
-    day = _today(today)
+    day = current_day(today)
     with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         order.confirm()
@@ -299,8 +299,8 @@ def ship_order(
     A line ships only what is reserved for it: what is still coming ships when it arrives.
     Drop-shipped lines ship when the supplier's delivery to the customer is received.
     """
-    when = _when(occurred_at)
-    day = _today(today)
+    when = checked_time(occurred_at)
+    day = current_day(today)
     with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         order.check_shippable()
@@ -333,10 +333,10 @@ def ship_order(
         for line_no, (amount, reservations) in shipping.items():
             ref = refs[line_no]
             item = uow.catalog.item(order.line(line_no).sku)
-            picks = _take(uow, item, ref.place, amount, day, own_reserved=amount)
+            picks = take(uow, item, ref.place, amount, day, own_reserved=amount)
             uow.ledger.consume(draw(reservations, amount))
             postings = [Posting(ref.item_id, ref.place, customer_place, q, lt) for lt, q in picks]
-            _post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)
+            post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)
         uow.sales.save(order)
         uow.commit()
     return get_order(uow, number, today=day)
@@ -379,7 +379,7 @@ def change_line(
     """Change a line's quantity. Less: drop the difference (supply first, stock last);
     more, on a confirmed order: reserve and pull the extra like a confirmation does.
     """
-    day = _today(today)
+    day = current_day(today)
     with uow.acting(actor):
         order, refs = uow.sales.get(sales_id(number), lock=True)
         line = order.line(line_no)
@@ -446,7 +446,7 @@ def get_order(uow: UnitOfWork, number: str, *, today: date | None = None) -> Sal
     """The order with, per line, what is reserved, the supply pegged to it and its promise date."""
     with uow:
         order, refs = uow.sales.get(sales_id(number))
-        return _view(uow, order, refs, _today(today))
+        return _view(uow, order, refs, current_day(today))
 
 
 def list_orders(

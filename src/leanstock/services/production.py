@@ -2,7 +2,7 @@
 work in progress) → produced (partially allowed) → closed; cancel.
 
 Creating a production order explodes its BOM, reserves the components in stock and pulls the
-rest the way a sales line pulls (`_pull.start_production`). Finished goods are reserved first
+rest the way a sales line pulls (`pull.start_production`). Finished goods are reserved first
 for the demands pegged to the order.
 """
 
@@ -32,17 +32,24 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import positive
-from leanstock.services._pull import (
+from leanstock.services.catalog import page_bounds
+from leanstock.services.posting import (
+    checked_time,
+    current_day,
+    known_item,
+    physical_place,
+    post,
+    take,
+)
+from leanstock.services.pull import (
     component_demand,
     drop,
     reserve_on_receipt,
     settle_pegs,
     start_production,
 )
-from leanstock.services.catalog import page_bounds
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _item, _place, _post, _take, _today, _when
 
 ZERO = Decimal(0)
 WIP = "WIP"
@@ -196,8 +203,8 @@ def create_production_order(
         item = uow.catalog.item(sku)
         if item.value.kind is not ItemKind.MADE:
             raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
-        place = _place(uow, location, "location")
-        order = start_production(uow, item.id, sku, place, quantity, _today(today), due_date)
+        place = physical_place(uow, location, "location")
+        order = start_production(uow, item.id, sku, place, quantity, current_day(today), due_date)
         uow.commit()
     return get_production_order(uow, order.number)
 
@@ -232,8 +239,8 @@ def start_production_order(
 
     Refused (409, nothing moved) while any component is short.
     """
-    when = _when(occurred_at)
-    day = _today(today)
+    when = checked_time(occurred_at)
+    day = current_day(today)
     with uow.acting(actor):
         order, ref, item_ids = uow.production.get(production_id(number), lock=True)
         order.start()
@@ -245,11 +252,11 @@ def start_production_order(
             demand = component_demand(order, component, item_ids[component.sku], ref.place)
             reservations = uow.ledger.open_reservations(demand.reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
-            item = _item(uow, component.sku, None, None)
-            picks = _take(uow, item, ref.place, amount, day, own_reserved=min(held, amount))
+            item = known_item(uow, component.sku, None, None)
+            picks = take(uow, item, ref.place, amount, day, own_reserved=min(held, amount))
             uow.ledger.consume([(r, r.open_quantity) for r in reservations])
             postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
-            _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+            post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
             component.consumed += amount
         uow.production.save(order)
         uow.commit()
@@ -269,7 +276,7 @@ def produce(
     arrive at the order's location and are reserved first for the demands pegged to it.
     """
     quantity = positive(quantity)
-    when = _when(occurred_at)
+    when = checked_time(occurred_at)
     with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
         before = order.produced
@@ -280,13 +287,13 @@ def produce(
             used = order.used(component) - order.used(component, before)
             if used <= 0:
                 continue
-            item = _item(uow, component.sku, None, None)
-            picks = _take(uow, item, wip, used, _today(None), respect_reservations=False)
+            item = known_item(uow, component.sku, None, None)
+            picks = take(uow, item, wip, used, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
-            _post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
-        finished = _item(uow, order.sku, None, None)
+            post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
+        finished = known_item(uow, order.sku, None, None)
         uow.ledger.lock_stock(ref.item_id, ref.place)
-        _post(
+        post(
             uow,
             MoveKind.PRODUCTION,
             finished,
@@ -307,7 +314,7 @@ def close_production(
     """Close a started order: unused components go back from WIP to the order's location, and
     demands still waiting on it fall back to backorder.
     """
-    when = _when(occurred_at)
+    when = checked_time(occurred_at)
     with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
         ended = [p.reference for p in settle_pegs(uow, SupplyKind.PRODUCTION, ref.id)]
@@ -317,10 +324,10 @@ def close_production(
             left = component.consumed - order.used(component)
             if left <= 0:
                 continue
-            item = _item(uow, component.sku, None, None)
-            picks = _take(uow, item, wip, left, _today(None), respect_reservations=False)
+            item = known_item(uow, component.sku, None, None)
+            picks = take(uow, item, wip, left, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
-            _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+            post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)

@@ -31,11 +31,18 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
+from leanstock.services.posting import (
+    checked_time,
+    current_day,
+    known_item,
+    physical_place,
+    post,
+    receive_lot,
+)
+from leanstock.services.pull import reserve_on_receipt, settle_pegs
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _item, _place, _post, _today, _when, receive_lot
 
 ZERO = Decimal(0)
 QUARANTINE = "QUARANTINE"
@@ -167,15 +174,15 @@ def add_to_draft(
     """
     if not lines:
         raise InvalidInput("A purchase order needs at least one line.", "lines")
-    day = _today(today)
+    day = current_day(today)
     with uow.acting(actor):
         stored = uow.catalog.supplier(supplier, "supplier")
         order = uow.purchasing.open_draft(stored.id, supplier)
         next_no = max((ln.line_no for ln in order.lines), default=0) + 1
         added: list[PurchaseLine] = []
         for n, new in enumerate(lines, next_no):
-            item = _item(uow, new.sku, None, None)
-            place = _place(uow, new.location, "location")
+            item = known_item(uow, new.sku, None, None)
+            place = physical_place(uow, new.location, "location")
             try:
                 terms = uow.catalog.supplier_item(supplier, new.sku)
                 price, lead = terms.price, terms.lead_time_days
@@ -292,11 +299,11 @@ def receive(
     """
     if not lines:
         raise InvalidInput("A receipt needs at least one line.", "lines")
-    day = received_on or _today(None)
+    day = received_on or current_day(None)
     moment = (
-        _when(None)
+        checked_time(None)
         if received_on is None
-        else _when(datetime.combine(received_on, time(12), tzinfo=UTC))
+        else checked_time(datetime.combine(received_on, time(12), tzinfo=UTC))
     )
     with uow.acting(actor):
         order, refs = uow.purchasing.get(purchase_id(number), lock=True)
@@ -310,7 +317,7 @@ def receive(
             line = order.line(receipt.line_no)
             promised = line.promised_date
             ref = refs[receipt.line_no]
-            item = _item(uow, line.sku, None, receipt.lot)
+            item = known_item(uow, line.sku, None, receipt.lot)
             receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
             drop_ship = order.drop_ship_customer is not None
             target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
@@ -326,7 +333,7 @@ def receive(
                 postings.append(
                     Posting(ref.item_id, supplier_place, quarantine, rejected, receipt.lot)
                 )
-            operation = _post(
+            operation = post(
                 uow,
                 MoveKind.RECEIPT,
                 item,

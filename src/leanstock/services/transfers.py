@@ -25,11 +25,18 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services._pull import reserve_on_receipt, settle_pegs
 from leanstock.services.catalog import page_bounds
+from leanstock.services.posting import (
+    checked_time,
+    current_day,
+    known_item,
+    physical_place,
+    post,
+    take,
+)
+from leanstock.services.pull import reserve_on_receipt, settle_pegs
 from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
-from leanstock.services.stock import _item, _place, _post, _take, _today, _when
 
 ZERO = Decimal(0)
 
@@ -96,11 +103,11 @@ def create_transfer_order(
 ) -> TransferOrderView:
     """Plan a transfer and reserve its quantity at the source (409 when not available)."""
     quantity = positive(quantity)
-    day = _today(today)
+    day = current_day(today)
     with uow.acting(actor):
-        item = _item(uow, sku, None, None)
-        origin = _place(uow, source, "source")
-        destination = _place(uow, target, "target")
+        item = known_item(uow, sku, None, None)
+        origin = physical_place(uow, source, "source")
+        destination = physical_place(uow, target, "target")
         order = TransferOrder.plan(
             sku, source, target, quantity, expected_date or day + timedelta(days=TRANSFER_DAYS)
         )
@@ -124,18 +131,18 @@ def ship_transfer(
     today: date | None = None,
 ) -> TransferOrderView:
     """Send the goods: source → in_transit, out of what the order reserved."""
-    when = _when(occurred_at)
+    when = checked_time(occurred_at)
     with uow.acting(actor):
         order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
         order.ship()
-        item = _item(uow, order.sku, None, None)
+        item = known_item(uow, order.sku, None, None)
         reservations = uow.ledger.open_reservations(order.number)
         held = sum((r.open_quantity for r in reservations), ZERO)
-        picks = _take(uow, item, source, order.quantity, _today(today), own_reserved=held)
+        picks = take(uow, item, source, order.quantity, current_day(today), own_reserved=held)
         uow.ledger.consume([(r, r.open_quantity) for r in reservations])
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         postings = [Posting(item_id, source, transit, q, lot) for lot, q in picks]
-        _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         uow.transfers.save(order)
         uow.commit()
     return get_transfer_order(uow, number)
@@ -151,21 +158,21 @@ def receive_transfer(
     occurred_at: datetime | None = None,
 ) -> TransferOrderView:
     """Receive at the target (all that was shipped unless less arrived; the rest is written off)."""
-    when = _when(occurred_at)
+    when = checked_time(occurred_at)
     with uow.acting(actor):
         order, item_id, _, target = uow.transfers.get(transfer_id(number), lock=True)
         arrived = order.quantity if quantity is None else non_negative(quantity)
         if arrived <= 0 and quantity is not None:
             raise InvalidInput("Say how much arrived (more than zero).", "quantity")
         order.receive(arrived)
-        item = _item(uow, order.sku, None, None)
+        item = known_item(uow, order.sku, None, None)
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         uow.ledger.lock_stock(item_id, target)
         postings = [Posting(item_id, transit, target, arrived)]
         lost = order.quantity - arrived
         if lost > 0:
             postings.append(Posting(item_id, transit, uow.virtual_place(catalog.ADJUSTMENT), lost))
-        _post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         reserve_on_receipt(uow, SupplyKind.TRANSFER, order.id or 0, item_id, target, arrived)
         if lost > 0:
             settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)

@@ -11,8 +11,7 @@ from enum import StrEnum
 
 from leanstock.domain.errors import InvalidTransition
 from leanstock.domain.events import Aggregate
-from leanstock.domain.orders.common import ZERO, number
-from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.common import ZERO, number, refused
 from leanstock.domain.orders.events import (
     ProductionChangeRequested,
     ProductionDraftReduced,
@@ -68,21 +67,21 @@ class ProductionOrder(Aggregate):
 
     def release(self) -> None:
         if self.status is not ProductionStatus.DRAFT:
-            raise _why(self.number, self.status, "released", "Only a draft is released.")
+            raise refused(self.number, self.status, "released", "Only a draft is released.")
         self.status = ProductionStatus.RELEASED
         self.record(ProductionOrderReleased())
 
     def start(self) -> None:
         if self.status is not ProductionStatus.RELEASED:
             hint = "Release it first." if self.status is ProductionStatus.DRAFT else ""
-            raise _why(self.number, self.status, "started", hint)
+            raise refused(self.number, self.status, "started", hint)
         self.status = ProductionStatus.IN_PROGRESS
         self.record(ProductionOrderStarted())
 
     def produce(self, quantity: Decimal) -> None:
         if self.status is not ProductionStatus.IN_PROGRESS:
             hint = "Start it first." if self.status is ProductionStatus.RELEASED else ""
-            raise _why(self.number, self.status, "reported as produced", hint)
+            raise refused(self.number, self.status, "reported as produced", hint)
         if self.produced + quantity > self.quantity:
             raise InvalidTransition(
                 f"{self.number} is for {self.quantity} and has produced {self.produced}; "
@@ -105,7 +104,7 @@ class ProductionOrder(Aggregate):
     def close(self, unpegged: Sequence[str] = ()) -> None:
         """Close a started order (`unpegged`: the demands it will no longer serve)."""
         if self.status not in (ProductionStatus.IN_PROGRESS, ProductionStatus.COMPLETED):
-            raise _why(self.number, self.status, "closed", "Only a started order is closed.")
+            raise refused(self.number, self.status, "closed", "Only a started order is closed.")
         self.status = ProductionStatus.CLOSED
         self.record(ProductionOrderClosed(produced=self.produced, unpegged=tuple(unpegged)))
 
@@ -114,7 +113,7 @@ class ProductionOrder(Aggregate):
         nothing left to make cancels it. Each component's need shrinks in proportion (rounded
         up); returns each component with how much less of it is needed."""
         if self.status is not ProductionStatus.DRAFT:
-            raise _why(self.number, self.status, "reduced", "Only a draft changes freely.")
+            raise refused(self.number, self.status, "reduced", "Only a draft changes freely.")
         before = self.quantity
         after = max(before - quantity, ZERO)
         less: list[tuple[Component, Decimal]] = []
@@ -132,7 +131,7 @@ class ProductionOrder(Aggregate):
     def request_change(self, reduce_by: Decimal) -> None:
         """Demand behind a released order shrank: flag it for the shop floor."""
         if self.status not in (ProductionStatus.RELEASED, ProductionStatus.IN_PROGRESS):
-            raise _why(self.number, self.status, "changed")
+            raise refused(self.number, self.status, "changed")
         self.change_requested = True
         self.record(ProductionChangeRequested(reduce_by=reduce_by))
 
@@ -143,6 +142,6 @@ class ProductionOrder(Aggregate):
                 if self.status is ProductionStatus.IN_PROGRESS
                 else ""
             )
-            raise _why(self.number, self.status, "cancelled", hint)
+            raise refused(self.number, self.status, "cancelled", hint)
         self.status = ProductionStatus.CANCELLED
         self.record(ProductionOrderCancelled(reason=reason, unpegged=tuple(unpegged)))

@@ -13,8 +13,7 @@ from enum import StrEnum
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.domain.events import Aggregate
-from leanstock.domain.orders.common import ZERO, number
-from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.common import ZERO, number, refused
 from leanstock.domain.orders.events import (
     PurchaseChangeRequested,
     PurchaseDraftReduced,
@@ -120,7 +119,7 @@ class PurchaseOrder(Aggregate):
 
     def check_draft(self, verb: str = "changed") -> None:
         if self.status is not PurchaseStatus.DRAFT:
-            raise _why(self.number, self.status, verb, "Only a draft changes freely.")
+            raise refused(self.number, self.status, verb, "Only a draft changes freely.")
 
     def add_lines(self, lines: Sequence[PurchaseLine]) -> None:
         """Add lines to a draft, numbered after the lines it has."""
@@ -152,7 +151,7 @@ class PurchaseOrder(Aggregate):
     def request_change(self, line_no: int, reduce_by: Decimal) -> None:
         """Demand behind a line sent to the supplier shrank: ask the supplier for less."""
         if self.status not in CHANGEABLE:
-            raise _why(self.number, self.status, "changed")
+            raise refused(self.number, self.status, "changed")
         line = self.line(line_no)
         self.change_requested = True
         self.record(PurchaseChangeRequested(line=line_no, sku=line.sku, reduce_by=reduce_by))
@@ -160,7 +159,7 @@ class PurchaseOrder(Aggregate):
     def acknowledge(self, changes: Mapping[int, tuple[Decimal | None, date | None]]) -> None:
         """The supplier confirms each line's quantity and date, which may differ from ours."""
         if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
-            raise _why(self.number, self.status, "acknowledged", "Release it first.")
+            raise refused(self.number, self.status, "acknowledged", "Release it first.")
         before = {ln.line_no: (ln.due, ln.promised_date) for ln in self.lines}
         for line_no, (quantity, when) in changes.items():
             line = self.line(line_no)
@@ -187,7 +186,7 @@ class PurchaseOrder(Aggregate):
     def ship(self, quantities: Mapping[int, Decimal], expected: date | None) -> None:
         """The advance ship notice: what is on its way, and when it should arrive."""
         if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
-            raise _why(self.number, self.status, "marked shipped", "Release it first.")
+            raise refused(self.number, self.status, "marked shipped", "Release it first.")
         for line in self.lines:
             line.shipped_quantity = quantities.get(line.line_no, line.due)
             if expected is not None:
@@ -203,7 +202,7 @@ class PurchaseOrder(Aggregate):
         """
         if self.status not in RECEIVABLE:
             hint = "Release it first." if self.status is PurchaseStatus.DRAFT else ""
-            raise _why(self.number, self.status, "received against", hint)
+            raise refused(self.number, self.status, "received against", hint)
         line = self.line(line_no)
         arrived = quantity + rejected
         if arrived <= 0:
@@ -242,7 +241,7 @@ class PurchaseOrder(Aggregate):
         """Close a received order short: what did not come will not (`unpegged`: the demands
         it no longer serves)."""
         if self.status not in (PurchaseStatus.PARTIALLY_RECEIVED, PurchaseStatus.RECEIVED):
-            raise _why(self.number, self.status, "closed", "Only a received order is closed.")
+            raise refused(self.number, self.status, "closed", "Only a received order is closed.")
         self.status = PurchaseStatus.CLOSED
         self.record(
             PurchaseOrderClosed(
@@ -258,7 +257,7 @@ class PurchaseOrder(Aggregate):
             PurchaseStatus.ACKNOWLEDGED,
         ):
             hint = "Close it instead." if self.status in RECEIVABLE else ""
-            raise _why(self.number, self.status, "cancelled", hint)
+            raise refused(self.number, self.status, "cancelled", hint)
         self.status = PurchaseStatus.CANCELLED
         self.record(PurchaseOrderCancelled(reason=reason, unpegged=tuple(unpegged)))
 

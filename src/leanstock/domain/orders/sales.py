@@ -13,8 +13,7 @@ from enum import StrEnum
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.domain.events import Aggregate
-from leanstock.domain.orders.common import ZERO, number
-from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.common import ZERO, number, refused
 from leanstock.domain.orders.events import (
     SalesLineCancelled,
     SalesLineChanged,
@@ -95,7 +94,7 @@ class SalesOrder(Aggregate):
     def place(self, confirm: bool = False) -> None:
         """Record a new order, confirmed at once when `confirm`."""
         if self.status is not SalesStatus.DRAFT:
-            raise _why(self.number, self.status, "placed", "It has been placed already.")
+            raise refused(self.number, self.status, "placed", "It has been placed already.")
         lines = tuple((line.sku, line.quantity) for line in self.lines)
         if confirm:
             self.status = SalesStatus.CONFIRMED
@@ -105,13 +104,13 @@ class SalesOrder(Aggregate):
 
     def confirm(self) -> None:
         if self.status is not SalesStatus.DRAFT:
-            raise _why(self.number, self.status, "confirmed", "Only a draft order is confirmed.")
+            raise refused(self.number, self.status, "confirmed", "Only a draft order is confirmed.")
         self.status = SalesStatus.CONFIRMED
         self.record(SalesOrderConfirmed(customer=self.customer))
 
     def check_shippable(self) -> None:
         if self.status not in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED):
-            raise _why(self.number, self.status, "shipped", "Confirm it first.")
+            raise refused(self.number, self.status, "shipped", "Confirm it first.")
 
     def record_shipment(self, line_no: int, quantity: Decimal) -> None:
         self.check_shippable()
@@ -157,7 +156,7 @@ class SalesOrder(Aggregate):
     def cancel(self, reason: str | None = None) -> list[SalesLine]:
         """Cancel what is not shipped yet; returns the lines whose open quantity is dropped."""
         if self.status in (SalesStatus.SHIPPED, SalesStatus.CANCELLED):
-            raise _why(self.number, self.status, "cancelled")
+            raise refused(self.number, self.status, "cancelled")
         dropped = [line for line in self.lines if not line.done]
         for line in dropped:
             if line.shipped > 0:
@@ -182,7 +181,7 @@ class SalesOrder(Aggregate):
         """
         quantity = positive(quantity)
         if self.status in (SalesStatus.SHIPPED, SalesStatus.CANCELLED):
-            raise _why(self.number, self.status, "changed")
+            raise refused(self.number, self.status, "changed")
         line = self.line(line_no)
         if line.cancelled:
             raise InvalidTransition(f"Line {line_no} of {self.number} is cancelled.")
@@ -205,7 +204,7 @@ class SalesOrder(Aggregate):
     def cancel_line(self, line_no: int) -> Decimal:
         """Cancel a line's unshipped rest; returns the open quantity dropped."""
         if self.status in (SalesStatus.SHIPPED, SalesStatus.CANCELLED):
-            raise _why(self.number, self.status, "changed")
+            raise refused(self.number, self.status, "changed")
         line = self.line(line_no)
         if line.done:
             state = "cancelled" if line.cancelled else "shipped"

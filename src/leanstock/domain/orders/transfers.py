@@ -11,8 +11,7 @@ from enum import StrEnum
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.domain.events import Aggregate
-from leanstock.domain.orders.common import ZERO, number
-from leanstock.domain.orders.common import refused as _why
+from leanstock.domain.orders.common import ZERO, number, refused
 from leanstock.domain.orders.events import (
     TransferDraftReduced,
     TransferOrderCancelled,
@@ -68,14 +67,14 @@ class TransferOrder(Aggregate):
 
     def ship(self) -> None:
         if self.status is not TransferStatus.DRAFT:
-            raise _why(self.number, self.status, "shipped", "Only a draft transfer ships.")
+            raise refused(self.number, self.status, "shipped", "Only a draft transfer ships.")
         self.status = TransferStatus.IN_TRANSIT
         self.record(TransferOrderShipped(quantity=self.quantity))
 
     def receive(self, quantity: Decimal) -> None:
         if self.status is not TransferStatus.IN_TRANSIT:
             hint = "Ship it first." if self.status is TransferStatus.DRAFT else ""
-            raise _why(self.number, self.status, "received", hint)
+            raise refused(self.number, self.status, "received", hint)
         if quantity > self.quantity:
             raise InvalidTransition(
                 f"{self.number} carries {self.quantity}; {quantity} cannot arrive."
@@ -86,7 +85,9 @@ class TransferOrder(Aggregate):
 
     def cancel(self, unpegged: Sequence[str] = ()) -> None:
         if self.status is not TransferStatus.DRAFT:
-            raise _why(self.number, self.status, "cancelled", "Only a draft transfer is cancelled.")
+            raise refused(
+                self.number, self.status, "cancelled", "Only a draft transfer is cancelled."
+            )
         self.status = TransferStatus.CANCELLED
         self.record(TransferOrderCancelled(unpegged=tuple(unpegged)))
 
@@ -94,7 +95,7 @@ class TransferOrder(Aggregate):
         """A draft carries `quantity` less, because demand that pulled it was withdrawn;
         nothing left to carry cancels it (keeping the quantity it was planned with)."""
         if self.status is not TransferStatus.DRAFT:
-            raise _why(self.number, self.status, "reduced", "Only a draft changes freely.")
+            raise refused(self.number, self.status, "reduced", "Only a draft changes freely.")
         before = self.quantity
         if before - quantity <= 0:
             self.status = TransferStatus.CANCELLED

@@ -1,0 +1,261 @@
+"""What every use case that moves stock shares: the clock, checked items and places, taking
+stock (availability and lots), and posting moves.
+
+Sales, purchasing, production and transfer orders post through these exactly as the stock
+operations do (`services.stock`), so the ledger's rules (docs/architecture.md, "The ledger's
+rules") are applied one way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from leanstock.adapters.db.catalog import Stored
+from leanstock.adapters.db.ledger import Place, Posting, StockLevel
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.catalog import Item, Location
+from leanstock.domain.errors import (
+    DomainError,
+    InvalidInput,
+    LotExpired,
+    LotNotTracked,
+    OutOfStock,
+    WrongUnit,
+)
+from leanstock.domain.ledger import LotStock, MoveKind, available, pick_fefo, received_lot
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class MoveLine:
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    lot: str | None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a stock operation posted: zero or more balanced moves under one id."""
+
+    id: int | None
+    kind: str
+    occurred_at: datetime
+    reference: str | None = None
+    moves: list[MoveLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """One line of a multi-line receipt, shipment or transfer."""
+
+    sku: str
+    quantity: Decimal
+    unit: str | None = None
+    lot: str | None = None
+    expires_on: date | None = None
+
+
+def checked_time(occurred_at: datetime | None) -> datetime:
+    now = datetime.now(UTC)
+    if occurred_at is None:
+        return now
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=UTC)
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            f"occurred_at {occurred_at.isoformat()} is in the future; stock moves record what "
+            "has happened.",
+            "occurred_at",
+        )
+    return occurred_at
+
+
+def current_day(today: date | None) -> date:
+    return today or datetime.now(UTC).date()
+
+
+def known_item(uow: UnitOfWork, sku: str, unit: str | None, lot: str | None) -> Stored[Item]:
+    item = uow.catalog.item(sku)
+    check_item(item, unit, lot)
+    return item
+
+
+def check_item(item: Stored[Item], unit: str | None, lot: str | None) -> None:
+    sku = item.value.sku
+    if unit is not None and unit != item.value.unit:
+        raise WrongUnit(sku, unit, item.value.unit)
+    if lot is not None:
+        catalog.code(lot, "lot")
+        if not item.value.lot_tracked:
+            raise LotNotTracked(sku)
+
+
+def physical_place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
+    stored = uow.catalog.location(code, field)
+    location: Location = stored.value
+    if physical and not location.is_physical:
+        raise InvalidInput(
+            f"{code} is a virtual location ({location.kind}); name a warehouse or store.", field
+        )
+    return Place(stored.id, location.code, location.may_go_negative)
+
+
+Resolved = tuple[int, StockLine, Stored[Item], dict[str, Place]]
+
+
+def resolve_lines(
+    uow: UnitOfWork, lines: Sequence[StockLine], places: dict[str, str]
+) -> list[Resolved]:
+    """Each line's item and the physical locations (by input field) a document names, in one
+    query; when something is missing, single look-ups name what, and on which line."""
+    many = len(lines) > 1
+    found = uow.catalog.items_and_locations([x.sku for x in lines], list(places.values()))
+    resolved: list[Resolved] = []
+    for index, line in enumerate(lines):
+        with line_errors(index, many):
+            if found is None:
+                item = known_item(uow, line.sku, line.unit, line.lot)
+                named = {name: physical_place(uow, code, name) for name, code in places.items()}
+                resolved.append((index, line, item, named))
+                continue
+            items, locations = found
+            item = items[line.sku]
+            check_item(item, line.unit, line.lot)
+            named = {}
+            for name, code in places.items():
+                location = locations[code].value
+                if not location.is_physical:
+                    raise InvalidInput(
+                        f"{code} is a virtual location ({location.kind}); name a warehouse or "
+                        "store.",
+                        name,
+                    )
+                named[name] = Place(locations[code].id, code, location.may_go_negative)
+            resolved.append((index, line, item, named))
+    return resolved
+
+
+def resolve(
+    uow: UnitOfWork, sku: str, unit: str | None, lot: str | None, places: dict[str, str]
+) -> tuple[Stored[Item], dict[str, Place]]:
+    """One item and the physical locations (by input field) an operation names."""
+    (_, _, item, named), *_ = resolve_lines(uow, [StockLine(sku, Decimal(1), unit, lot)], places)
+    return item, named
+
+
+def take(
+    uow: UnitOfWork,
+    item: Stored[Item],
+    place: Place,
+    quantity: Decimal,
+    today: date,
+    lot: str | None = None,
+    respect_reservations: bool = True,
+    own_reserved: Decimal = Decimal(0),
+    allow_expired: bool = False,
+    locked: tuple[StockLevel, list[LotStock]] | None = None,
+) -> list[tuple[str | None, Decimal]]:
+    """Lock the item-location, check what may be taken, and pick lots first-expired-first-out.
+
+    available = usable on hand − reserved (+ what the caller itself has reserved); usable on
+    hand leaves out expired lots. Physical events (scrap, counts) ignore reservations: damaged
+    stock is gone whoever it was promised to. `locked` is the row and lots a caller already
+    locked and read.
+    """
+    level, lots = locked or uow.ledger.lock_stock_and_lots(item.id, place)
+    named = [s for s in lots if lot is not None and s.lot == lot]
+    if named and named[0].expired(today) and not allow_expired:
+        raise LotExpired(item.value.sku, named[0].lot or "", named[0].expires_on)
+    if respect_reservations and not place.may_go_negative:
+        free = available(lots, level.reserved, today) + own_reserved
+        if quantity > free:
+            raise OutOfStock(item.value.sku, place.code, quantity, max(free, Decimal(0)))
+    return pick_fefo(
+        item.value.sku,
+        place.code,
+        lots,
+        quantity,
+        today,
+        lot=lot,
+        allow_negative=place.may_go_negative,
+        allow_expired=allow_expired,
+    )
+
+
+def post(
+    uow: UnitOfWork,
+    kind: MoveKind,
+    item: Stored[Item],
+    postings: list[Posting],
+    when: datetime,
+    reference: str | None = None,
+    partner: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> Operation:
+    """Post one item's moves (see `post_lines`)."""
+    named = [(item.value.sku, p) for p in postings]
+    return post_lines(uow, kind, named, when, reference, partner, reason, note)
+
+
+@contextmanager
+def line_errors(index: int, many: bool) -> Iterator[None]:
+    """On a multi-line document, say which line an error is about (`lines[2].quantity`)."""
+    try:
+        yield
+    except DomainError as error:
+        if many:
+            error.field = f"lines[{index}].{error.field}" if error.field else f"lines[{index}]"
+            error.detail = f"Line {index + 1}: {error.detail}"
+            error.args = (error.detail,)
+        raise
+
+
+def receive_lot(
+    uow: UnitOfWork, item: Stored[Item], lot: str | None, expires_on: date | None, on: date
+) -> None:
+    """Check a lot arriving in stock against what is known of it, or register it
+    (`domain.ledger.received_lot`)."""
+    known = uow.ledger.lot(item.id, lot) if lot is not None else None
+    new = received_lot(item.value, lot, expires_on, on, known)
+    if new is not None:
+        uow.ledger.add_lot(item.id, new.code, new.expires_on)
+
+
+def post_lines(
+    uow: UnitOfWork,
+    kind: MoveKind,
+    postings: list[tuple[str, Posting]],
+    when: datetime,
+    reference: str | None = None,
+    partner: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> Operation:
+    """Record an operation's moves (SKU, posting); with nothing to move, record nothing."""
+    moves = [p for _, p in postings]
+    op_id = (
+        uow.ledger.post(kind.value, moves, when, reference, partner, reason, note)
+        if moves
+        else None
+    )
+    lines = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
+    return Operation(op_id, kind.value, when, reference, lines)
+
+
+def lock_rows(
+    uow: UnitOfWork, rows: dict[tuple[int, int], Place]
+) -> dict[tuple[int, int], StockLevel]:
+    """Lock every physical stock row a document changes, up front, in one global order (item,
+    then location). Row locks then always come in the same order (stock rows, then balances,
+    then the virtual locations' rows, each sorted), so two documents never wait for each
+    other in a circle, a deadlock the database would break only after a second."""
+    return uow.ledger.lock_stocks([(item_id, place) for (item_id, _), place in rows.items()])

@@ -1,0 +1,343 @@
+"""Stock operations: receive, ship, transfer, count and scrap.
+
+Each is one transaction that locks the stock rows it takes from, checks the ledger's rules
+(docs/architecture.md, "The ledger's rules") and posts balanced moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from leanstock.adapters.db.ledger import Place, Posting
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.errors import InvalidInput, LotRequired
+from leanstock.domain.ledger import LotStock, MoveKind, ScrapReason
+from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.posting import (
+    Operation,
+    StockLine,
+    checked_time,
+    current_day,
+    known_item,
+    line_errors,
+    lock_rows,
+    physical_place,
+    post,
+    post_lines,
+    receive_lot,
+    resolve_lines,
+    take,
+)
+from leanstock.services.retry import retrying
+
+
+def _checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
+    if not lines:
+        raise InvalidInput("Name at least one line.", "lines")
+    seen: set[tuple[str, str | None]] = set()
+    checked = []
+    for index, line in enumerate(lines):
+        with line_errors(index, len(lines) > 1):
+            if (line.sku, line.lot) in seen:
+                raise InvalidInput(
+                    f"{line.sku}{f' lot {line.lot}' if line.lot else ''} is on two lines; "
+                    "put it on one.",
+                    "sku",
+                )
+            seen.add((line.sku, line.lot))
+            checked.append(replace(line, quantity=positive(line.quantity)))
+    return checked
+
+
+@retrying
+def receive_lines(
+    uow: UnitOfWork,
+    location: str,
+    lines: Sequence[StockLine],
+    *,
+    supplier: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Operation:
+    """Receive a delivery from a supplier into a location: supplier → location, per line."""
+    checked = _checked_lines(lines)
+    when = checked_time(occurred_at)
+    many = len(checked) > 1
+    with uow:
+        if supplier is not None:
+            uow.catalog.supplier(supplier)
+        source = uow.virtual_place(catalog.SUPPLIER)
+        resolved = resolve_lines(uow, checked, {"location": location})
+        lock_rows(
+            uow,
+            {(item.id, places["location"].id): places["location"] for *_, item, places in resolved},
+        )
+        postings: list[tuple[str, Posting]] = []
+        for index, line, item, places in resolved:
+            with line_errors(index, many):
+                receive_lot(uow, item, line.lot, line.expires_on, when.date())
+                posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
+                postings.append((line.sku, posting))
+        operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
+        uow.commit()
+    return operation
+
+
+def receive(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    expires_on: date | None = None,
+    supplier: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Operation:
+    """Receive one item from a supplier into a location: supplier → location."""
+    line = StockLine(sku, quantity, unit, lot, expires_on)
+    return receive_lines(
+        uow, location, [line], supplier=supplier, reference=reference, occurred_at=occurred_at
+    )
+
+
+def _take_lines(
+    uow: UnitOfWork,
+    lines: list[StockLine],
+    origin: str,
+    field: str,
+    destination: Place | str,
+    day: date,
+) -> list[tuple[str, Posting]]:
+    """Pick every line from `origin` and move it to `destination`.
+
+    All the document's stock rows are locked first in one global order (`lock_rows`), then
+    the lots of its sources read at once; each line then takes from what the lines before it
+    left.
+    """
+    many = len(lines) > 1
+    names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
+    resolved = resolve_lines(uow, lines, names)
+    levels = lock_rows(
+        uow,
+        {
+            (item.id, place.id): place
+            for _, _, item, places in resolved
+            for place in places.values()
+        },
+    )
+    held = uow.ledger.lots_of([(item.id, places[field].id) for _, _, item, places in resolved])
+    postings: list[tuple[str, Posting]] = []
+    for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
+        with line_errors(index, many):
+            source = places[field]
+            target = places["target"] if isinstance(destination, str) else destination
+            key = (item.id, source.id)
+            picks = take(
+                uow, item, source, line.quantity, day, line.lot, locked=(levels[key], held[key])
+            )
+            for lot, q in picks:
+                postings.append((line.sku, Posting(item.id, source, target, q, lot)))
+            held[key] = _less(held[key], picks)
+    return postings
+
+
+def _less(lots: list[LotStock], picks: list[tuple[str | None, Decimal]]) -> list[LotStock]:
+    """The lots after `picks` were taken from them."""
+    taken: dict[str | None, Decimal] = {}
+    for lot, quantity in picks:
+        taken[lot] = taken.get(lot, Decimal(0)) + quantity
+    left = [replace(s, quantity=s.quantity - taken.pop(s.lot, Decimal(0))) for s in lots]
+    return left + [LotStock(lot, -quantity) for lot, quantity in taken.items()]
+
+
+@retrying
+def ship_lines(
+    uow: UnitOfWork,
+    location: str,
+    lines: Sequence[StockLine],
+    *,
+    customer: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out."""
+    checked = _checked_lines(lines)
+    when = checked_time(occurred_at)
+    with uow:
+        customer_place = uow.virtual_place(catalog.CUSTOMER)
+        postings = _take_lines(
+            uow, checked, location, "location", customer_place, current_day(today)
+        )
+        operation = post_lines(uow, MoveKind.SHIPMENT, postings, when, reference, customer)
+        uow.commit()
+    return operation
+
+
+def ship(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    customer: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Ship one item to a customer from unreserved, unexpired stock."""
+    return ship_lines(
+        uow,
+        location,
+        [StockLine(sku, quantity, unit, lot)],
+        customer=customer,
+        reference=reference,
+        occurred_at=occurred_at,
+        today=today,
+    )
+
+
+@retrying
+def transfer_lines(
+    uow: UnitOfWork,
+    source: str,
+    target: str,
+    lines: Sequence[StockLine],
+    *,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Move stock between two physical locations, lots first-expired-first-out."""
+    checked = _checked_lines(lines)
+    when = checked_time(occurred_at)
+    if source == target:
+        raise InvalidInput(f"Source and target are both {source}; a transfer needs two.", "target")
+    with uow:
+        postings = _take_lines(uow, checked, source, "source", target, current_day(today))
+        operation = post_lines(uow, MoveKind.TRANSFER, postings, when, reference)
+        uow.commit()
+    return operation
+
+
+def transfer(
+    uow: UnitOfWork,
+    sku: str,
+    source: str,
+    target: str,
+    quantity: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Move one item between two physical locations."""
+    return transfer_lines(
+        uow,
+        source,
+        target,
+        [StockLine(sku, quantity, unit, lot)],
+        reference=reference,
+        occurred_at=occurred_at,
+        today=today,
+    )
+
+
+@retrying
+def count(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    counted: Decimal,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    expires_on: date | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Operation:
+    """Stocktake: book the difference between the counted and the recorded quantity.
+
+    More counted than recorded: adjustment → location; less: location → adjustment. A count
+    that matches posts nothing. Lot-tracked items are counted lot by lot.
+    """
+    counted = non_negative(counted, "counted")
+    when = checked_time(occurred_at)
+    with uow:
+        item = known_item(uow, sku, unit, lot)
+        if item.value.lot_tracked and lot is None:
+            raise LotRequired(sku)
+        place = physical_place(uow, location, "location")
+        uow.ledger.lock_stock(item.id, place)
+        if lot is not None and uow.ledger.lot(item.id, lot) is None:
+            uow.ledger.add_lot(item.id, lot, expires_on)
+        held = sum(
+            (s.quantity for s in uow.ledger.lot_stock(item.id, place.id) if s.lot == lot),
+            Decimal(0),
+        )
+        difference = counted - held
+        adjustment = uow.virtual_place(catalog.ADJUSTMENT)
+        postings: list[Posting] = []
+        if difference > 0:
+            postings.append(Posting(item.id, adjustment, place, difference, lot))
+        elif difference < 0:
+            postings.append(Posting(item.id, place, adjustment, -difference, lot))
+        operation = post(
+            uow, MoveKind.ADJUSTMENT, item, postings, when, reference, note=f"counted {counted}"
+        )
+        uow.commit()
+    return operation
+
+
+@retrying
+def scrap(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    reason: ScrapReason,
+    *,
+    unit: str | None = None,
+    lot: str | None = None,
+    note: str | None = None,
+    reference: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Write stock off to `scrap` with a reason, so spoilage and damage show in the KPIs.
+
+    A named lot may be scrapped even when expired (that is what expiry scrapping is).
+    """
+    quantity = positive(quantity)
+    when = checked_time(occurred_at)
+    with uow:
+        item = known_item(uow, sku, unit, lot)
+        place = physical_place(uow, location, "location")
+        picks = take(
+            uow,
+            item,
+            place,
+            quantity,
+            current_day(today),
+            lot,
+            respect_reservations=False,
+            allow_expired=True,
+        )
+        scrap_place = uow.virtual_place(catalog.SCRAP)
+        postings = [Posting(item.id, place, scrap_place, q, lt) for lt, q in picks]
+        operation = post(
+            uow, MoveKind.SCRAP, item, postings, when, reference, reason=reason.value, note=note
+        )
+        uow.commit()
+    return operation

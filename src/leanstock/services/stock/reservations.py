@@ -1,0 +1,164 @@
+"""Reservations: stock promised to a reference (a sales line, a transfer), given back or used.
+
+The ledger changes a reservation and the item-location's `reserved` counter together; here a
+reservation is made only while available = usable on hand − reserved covers it, checked under
+the item-location's row lock, so concurrent clients can never promise more than is there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from leanstock.adapters.db.ledger import Posting
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain import catalog
+from leanstock.domain.errors import InvalidInput, OutOfStock
+from leanstock.domain.ledger import MoveKind, Reservation, available
+from leanstock.domain.quantities import positive
+from leanstock.services.posting import (
+    Operation,
+    checked_time,
+    current_day,
+    known_item,
+    physical_place,
+    post,
+    resolve,
+    take,
+)
+from leanstock.services.retry import retrying
+
+
+@dataclass(frozen=True)
+class ReservationView:
+    id: int
+    sku: str
+    location: str
+    reference: str
+    quantity: Decimal
+    open_quantity: Decimal
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(row: Reservation, sku: str, location: str) -> ReservationView:
+    return ReservationView(
+        row.id,
+        sku,
+        location,
+        row.reference,
+        row.quantity,
+        row.open_quantity,
+        row.status.value,
+        row.created_at,
+        row.updated_at,
+    )
+
+
+@retrying
+def reserve(
+    uow: UnitOfWork,
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    reference: str,
+    *,
+    unit: str | None = None,
+    today: date | None = None,
+) -> ReservationView:
+    """Promise available stock to `reference` (later: a sales order line).
+
+    Succeeds only while quantity ≤ available = usable on hand − reserved, checked under the
+    item-location's row lock, so concurrent reservations can never promise more than is there.
+    """
+    quantity = positive(quantity)
+    if not reference.strip():
+        raise InvalidInput("A reservation needs a reference (what it is for).", "reference")
+    with uow:
+        item, places = resolve(uow, sku, unit, None, {"location": location})
+        place = places["location"]
+        level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
+        free = available(lots, level.reserved, current_day(today))
+        if quantity > free:
+            raise OutOfStock(sku, location, quantity, max(free, Decimal(0)))
+        row = uow.ledger.reserve(item.id, place.id, reference.strip(), quantity)
+        uow.commit()
+    return _view(row, sku, location)
+
+
+@retrying
+def release(
+    uow: UnitOfWork, reservation_id: int, quantity: Decimal | None = None
+) -> ReservationView:
+    """Give back all (or `quantity`) of a reservation to available stock."""
+    with uow:
+        row = uow.ledger.reservation(reservation_id, lock=True)
+        amount = row.portion(quantity)
+        sku, location = uow.ledger.names(row.item_id, row.location_id)
+        place = physical_place(uow, location, "location")
+        uow.ledger.lock_stock(row.item_id, place)
+        (after,) = uow.ledger.release([(row, amount)])
+        uow.commit()
+    return _view(after, sku, location)
+
+
+@retrying
+def consume(
+    uow: UnitOfWork,
+    reservation_id: int,
+    quantity: Decimal | None = None,
+    *,
+    lot: str | None = None,
+    occurred_at: datetime | None = None,
+    today: date | None = None,
+) -> Operation:
+    """Ship what a reservation holds (all, or `quantity`) to the customer."""
+    when = checked_time(occurred_at)
+    with uow:
+        row = uow.ledger.reservation(reservation_id, lock=True)
+        amount = row.portion(quantity)
+        sku, location = uow.ledger.names(row.item_id, row.location_id)
+        item = known_item(uow, sku, None, lot)
+        place = physical_place(uow, location, "location")
+        picks = take(uow, item, place, amount, current_day(today), lot, own_reserved=amount)
+        customer_place = uow.virtual_place(catalog.CUSTOMER)
+        postings = [Posting(item.id, place, customer_place, q, lt) for lt, q in picks]
+        uow.ledger.consume([(row, amount)])
+        operation = post(uow, MoveKind.SHIPMENT, item, postings, when, row.reference)
+        uow.commit()
+    return operation
+
+
+@dataclass(frozen=True)
+class ReservationPage:
+    items: list[ReservationView]
+    total: int
+    limit: int
+    offset: int
+
+
+def list_reservations(
+    uow: UnitOfWork,
+    reference: str | None = None,
+    sku: str | None = None,
+    location: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ReservationPage:
+    with uow:
+        item_id = uow.catalog.item(sku).id if sku is not None else None
+        location_id = uow.catalog.location(location).id if location is not None else None
+        rows, total = uow.ledger.reservations(
+            reference, item_id, location_id, status, limit, offset
+        )
+        found = [_view(r, *uow.ledger.names(r.item_id, r.location_id)) for r in rows]
+    return ReservationPage(found, total, limit, offset)
+
+
+def get_reservation(uow: UnitOfWork, reservation_id: int) -> ReservationView:
+    with uow:
+        row = uow.ledger.reservation(reservation_id)
+        return _view(row, *uow.ledger.names(row.item_id, row.location_id))
