@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -24,22 +23,24 @@ import polars as pl
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierItem
-from leanstock.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
+from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.orders import TRANSFER_DAYS
-from leanstock.domain.quantities import non_negative
+from leanstock.domain.plans import PlanLineStatus
 from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
 from leanstock.planning.periods import PERIODS
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
-from leanstock.services import production, purchasing, transfers
-from leanstock.services.catalog import page_bounds
+from leanstock.services import purchasing
+from leanstock.services.planning.review import PlanRun, get_plan
 from leanstock.services.retry import retrying
 
 DEFAULT_PRODUCTION_DAYS = 1
+
 PLACES = Decimal("0.000001")
 
 # Item policies as the policy maths knows them: drop-ship is bought to order, and a
 # transfer-refilled item keeps a reorder point at the location it is refilled to.
+
 MATHS_POLICY = {
     Policy.MAKE_TO_ORDER: "make_to_order",
     Policy.BUY_TO_ORDER: "buy_to_order",
@@ -50,44 +51,6 @@ MATHS_POLICY = {
     Policy.MIN_MAX: "min_max",
     Policy.PERIODIC: "periodic",
 }
-
-LIVE = ("proposed", "edited")
-
-
-@dataclass(frozen=True)
-class PlanLine:
-    id: int
-    sku: str
-    location: str
-    kind: str
-    supplier: str | None
-    source: str | None
-    suggested_quantity: Decimal
-    quantity: Decimal
-    unit_cost: Decimal
-    order_by: date
-    need_by: date
-    status: str
-    explanation: str
-    figures: dict[str, Any]
-    released_order: str | None
-
-    @property
-    def value(self) -> Decimal:
-        return self.quantity * self.unit_cost
-
-
-@dataclass(frozen=True)
-class PlanRun:
-    id: int
-    created_at: datetime
-    status: str
-    forecast_run_id: int | None
-    parameters: dict[str, Any]
-    summary: dict[str, Any]
-    approved_at: datetime | None
-    released_at: datetime | None
-    lines: list[PlanLine]
 
 
 def _exact(value: float) -> Decimal:
@@ -461,7 +424,7 @@ def _store_plan(
                     "unit_cost": unit_cost,
                     "order_by": r["order_by"],
                     "need_by": r["need_date"],
-                    "status": "proposed",
+                    "status": PlanLineStatus.PROPOSED.value,
                     "explanation": f"{r['explanation_plan']}; {r['explanation']}{r['_note']}",
                     "figures": {
                         "abc_class": r["abc_class"],
@@ -501,170 +464,3 @@ def _num(value: Any) -> float | None:
         if value is None or (isinstance(value, float) and not math.isfinite(value))
         else round(float(value), 3)
     )
-
-
-def _line(row: dict[str, Any]) -> PlanLine:
-    return PlanLine(
-        id=row["id"],
-        sku=row["sku"],
-        location=row["location"],
-        kind=row["kind"],
-        supplier=row["supplier"],
-        source=row["source"],
-        suggested_quantity=row["suggested_quantity"],
-        quantity=row["quantity"],
-        unit_cost=row["unit_cost"],
-        order_by=row["order_by"],
-        need_by=row["need_by"],
-        status=row["status"],
-        explanation=row["explanation"],
-        figures=row["figures"],
-        released_order=row["released_order"],
-    )
-
-
-def get_plan(uow: UnitOfWork, run_id: int) -> PlanRun:
-    with uow:
-        run = uow.planning.plan_run(run_id)
-        lines = [_line(r) for r in uow.planning.plan_lines(run_id)]
-    return PlanRun(**run, lines=lines)
-
-
-def list_plans(uow: UnitOfWork, limit: int = 20, offset: int = 0) -> tuple[list[PlanRun], int]:
-    limit, offset = page_bounds(limit, offset)
-    with uow:
-        rows, total = uow.planning.plan_runs(limit, offset)
-    return [PlanRun(**r, lines=[]) for r in rows], total
-
-
-def _draft_line(uow: UnitOfWork, run_id: int, line_id: int) -> dict[str, Any]:
-    run = uow.planning.plan_run(run_id, lock=True)
-    if run["status"] != "draft":
-        raise InvalidTransition(
-            f"Plan {run_id} is {run['status']}; only a draft plan can be changed."
-        )
-    found = uow.planning.plan_lines(run_id, line_id)
-    if not found:
-        raise NotFound("plan line", f"{line_id} in plan {run_id}", "line")
-    return found[0]
-
-
-@retrying
-def edit_plan_line(uow: UnitOfWork, run_id: int, line_id: int, quantity: Decimal) -> PlanRun:
-    """A manager's quantity replaces the suggestion; zero drops the line."""
-    quantity = non_negative(quantity)
-    with uow:
-        _draft_line(uow, run_id, line_id)
-        status = "edited" if quantity > 0 else "dropped"
-        uow.planning.update_plan_line(line_id, quantity=quantity, status=status)
-        uow.commit()
-    return get_plan(uow, run_id)
-
-
-@retrying
-def drop_plan_line(uow: UnitOfWork, run_id: int, line_id: int) -> PlanRun:
-    with uow:
-        _draft_line(uow, run_id, line_id)
-        uow.planning.update_plan_line(line_id, status="dropped")
-        uow.commit()
-    return get_plan(uow, run_id)
-
-
-@retrying
-def approve_plan(uow: UnitOfWork, run_id: int) -> PlanRun:
-    with uow:
-        run = uow.planning.plan_run(run_id, lock=True)
-        if run["status"] != "draft":
-            raise InvalidTransition(
-                f"Plan {run_id} is {run['status']}; only a draft can be approved."
-            )
-        uow.planning.update_plan_run(run_id, status="approved", approved_at=datetime.now(UTC))
-        uow.commit()
-    return get_plan(uow, run_id)
-
-
-def release_plan(uow: UnitOfWork, run_id: int, *, actor: str = "planner") -> PlanRun:
-    """Turn an approved plan's live lines into orders: one purchase order per supplier,
-    a production order per made item, a transfer per store refill.
-
-    Each order is its own transaction; a line whose order is refused (a transfer whose
-    source no longer has the stock, say) keeps the reason and the rest go ahead.
-    """
-    plan = get_plan(uow, run_id)
-    if plan.status != "approved":
-        raise InvalidTransition(f"Plan {run_id} is {plan.status}; approve it before releasing.")
-    live = [line for line in plan.lines if line.status in LIVE and line.quantity > 0]
-    by_supplier: dict[str, list[PlanLine]] = defaultdict(list)
-    outcomes: dict[int, tuple[str, str | None, str | None]] = {}
-    for line in live:
-        if line.kind == "purchase" and line.supplier:
-            by_supplier[line.supplier].append(line)
-    for supplier, lines in by_supplier.items():
-        try:
-            order = purchasing.add_to_draft(
-                uow,
-                supplier,
-                [
-                    purchasing.NewPurchaseLine(
-                        x.sku, x.quantity, x.location, x.unit_cost, x.need_by
-                    )
-                    for x in lines
-                ],
-                actor=actor,
-            )
-            purchasing.release(uow, order.number, actor=actor)
-            for x in lines:
-                outcomes[x.id] = ("released", order.number, None)
-        except DomainError as error:
-            for x in lines:
-                outcomes[x.id] = ("failed", None, error.detail)
-    for line in live:
-        if line.id in outcomes:
-            continue
-        try:
-            if line.kind == "production":
-                made = production.create_production_order(
-                    uow, line.sku, line.quantity, line.location, due_date=line.need_by, actor=actor
-                )
-                production.release_production(uow, made.number, actor=actor)
-                outcomes[line.id] = ("released", made.number, None)
-            elif line.kind == "transfer" and line.source:
-                moved = transfers.create_transfer_order(
-                    uow,
-                    line.sku,
-                    line.source,
-                    line.location,
-                    line.quantity,
-                    expected_date=line.need_by,
-                    actor=actor,
-                )
-                outcomes[line.id] = ("released", moved.number, None)
-            else:
-                outcomes[line.id] = ("failed", None, "no supplier sells this item")
-        except DomainError as error:
-            outcomes[line.id] = ("failed", None, error.detail)
-    _record_release(uow, run_id, outcomes)
-    return get_plan(uow, run_id)
-
-
-@retrying
-def _record_release(
-    uow: UnitOfWork, run_id: int, outcomes: dict[int, tuple[str, str | None, str | None]]
-) -> None:
-    with uow:
-        run = uow.planning.plan_run(run_id, lock=True)
-        if run["status"] != "approved":
-            raise Conflict(f"Plan {run_id} changed while it was being released.")
-        for line_id, (status, number, reason) in outcomes.items():
-            values: dict[str, Any] = {"status": status, "released_order": number}
-            if reason:
-                row = uow.planning.plan_lines(run_id, line_id)[0]
-                values["figures"] = {**row["figures"], "release_error": reason}
-            uow.planning.update_plan_line(line_id, **values)
-        failed = sum(1 for s, _, _ in outcomes.values() if s == "failed")
-        uow.planning.update_plan_run(
-            run_id,
-            status="released" if not failed else "partially_released",
-            released_at=datetime.now(UTC),
-        )
-        uow.commit()
