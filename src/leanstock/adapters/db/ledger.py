@@ -428,7 +428,10 @@ class LedgerRepository:
             return {}
         rows = self.db.execute(
             select(t.reservations.c.reference, func.sum(t.reservations.c.open_quantity))
-            .where(t.reservations.c.reference.in_(references), t.reservations.c.status == "open")
+            .where(
+                t.reservations.c.reference.in_(references),
+                t.reservations.c.status == ReservationStatus.OPEN.value,
+            )
             .group_by(t.reservations.c.reference)
         ).all()
         return {r[0]: r[1] for r in rows}

@@ -12,6 +12,10 @@ from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
 from leanstock.adapters.db import tables as t
 from leanstock.domain.errors import NotFound
+from leanstock.domain.orders import production as made
+from leanstock.domain.orders import purchasing as bought
+from leanstock.domain.orders import transfers as moved
+from leanstock.domain.plans import PlanStatus
 
 CHUNK = 5000
 
@@ -161,9 +165,7 @@ class PlanningRepository:
             )
             .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
             .where(
-                o.purchase_orders.c.status.in_(
-                    ["draft", "released", "acknowledged", "shipped", "partially_received"]
-                ),
+                o.purchase_orders.c.status.in_([s.value for s in bought.OPEN]),
                 o.purchase_orders.c.drop_ship_customer.is_(None),
             )
         )
@@ -171,12 +173,12 @@ class PlanningRepository:
             o.production_orders.c.item_id,
             o.production_orders.c.location_id,
             (o.production_orders.c.quantity - o.production_orders.c.produced).label("qty"),
-        ).where(o.production_orders.c.status.in_(["draft", "released", "in_progress"]))
+        ).where(o.production_orders.c.status.in_([s.value for s in made.OPEN]))
         transfer = select(
             o.transfer_orders.c.item_id,
             o.transfer_orders.c.target_id.label("location_id"),
             (o.transfer_orders.c.quantity - o.transfer_orders.c.received).label("qty"),
-        ).where(o.transfer_orders.c.status.in_(["draft", "in_transit"]))
+        ).where(o.transfer_orders.c.status.in_([s.value for s in moved.OPEN]))
         union = purchase.union_all(production, transfer).subquery()
         query = (
             select(
@@ -198,7 +200,7 @@ class PlanningRepository:
         new_id = self.db.execute(
             p.plan_runs.insert().values(
                 created_at=_now(),
-                status="draft",
+                status=PlanStatus.DRAFT.value,
                 forecast_run_id=forecast_run_id,
                 parameters=parameters,
                 summary=summary,

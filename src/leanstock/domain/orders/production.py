@@ -34,6 +34,10 @@ class ProductionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Still to bring stock: the open supply a plan nets against.
+OPEN = (ProductionStatus.DRAFT, ProductionStatus.RELEASED, ProductionStatus.IN_PROGRESS)
+
+
 @dataclass
 class Component:
     sku: str

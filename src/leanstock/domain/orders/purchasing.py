@@ -60,6 +60,10 @@ CHANGEABLE = (
 )
 
 
+# Still to bring stock: the open supply a plan nets against.
+OPEN = (PurchaseStatus.DRAFT, *CHANGEABLE)
+
+
 class RejectTo(StrEnum):
     """Where goods refused at receipt go: never to available stock."""
 

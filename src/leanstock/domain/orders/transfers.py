@@ -32,6 +32,10 @@ class TransferStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Still to bring stock: the open supply a plan nets against.
+OPEN = (TransferStatus.DRAFT, TransferStatus.IN_TRANSIT)
+
+
 @dataclass
 class TransferOrder(Aggregate):
     sku: str
