@@ -46,6 +46,46 @@ class ScrapReason(StrEnum):
 
 
 @dataclass(frozen=True)
+class Place:
+    """A location as the ledger posts to it: its id, its code, and whether it may hold less
+    than zero (virtual locations and those configured to)."""
+
+    id: int
+    code: str
+    may_go_negative: bool
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One move with the database ids it touches."""
+
+    item_id: int
+    source: Place
+    target: Place
+    quantity: Decimal
+    lot: str | None = None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    on_hand: Decimal
+    reserved: Decimal
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """One operation to record with `post_history`: what `post` takes, as a value."""
+
+    kind: str
+    postings: Sequence[Posting]
+    occurred_at: datetime
+    reference: str | None = None
+    partner: str | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class LotStock:
     """What one lot (or the untracked remainder, `lot=None`) holds at a location."""
 

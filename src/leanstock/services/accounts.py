@@ -14,7 +14,6 @@ from typing import Any
 
 from leanstock.adapters.auth.credentials import digest
 from leanstock.adapters.auth.passwords import is_common, passwords
-from leanstock.adapters.db.catalog import Page
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.accounts import (
@@ -28,6 +27,7 @@ from leanstock.domain.accounts import (
 from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput
 from leanstock.services import signin
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import Page
 from leanstock.services.retry import retrying
 
 EDITABLE = ("display_name", "role", "active", "locations", "supplier")

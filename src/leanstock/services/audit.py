@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from leanstock.adapters.db.catalog import Page
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.errors import InvalidInput
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import Page
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from leanstock.adapters.db.catalog import Page
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput
+from leanstock.services.ports import Page, UnitOfWork
 from leanstock.services.retry import retrying
 
 MAX_PAGE = 500

@@ -14,12 +14,12 @@ from itertools import groupby
 from typing import Any
 
 from leanstock.adapters.auth.credentials import new_password
-from leanstock.adapters.db.ledger import OperationRecord, Place, Posting
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo.catalog import SUPPLIERS
 from leanstock.demo.generate import WAREHOUSE, DemoBusiness, shortfalls
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.errors import Conflict, InvalidInput, NotFound
+from leanstock.domain.ledger import OperationRecord, Place, Posting
 from leanstock.services import accounts, tokens
 from leanstock.services.order_history import record_order_history
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import polars as pl
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.errors import InvalidInput
 from leanstock.planning.forecast import (
     DEFAULT_QUANTILES,
@@ -25,6 +24,7 @@ from leanstock.planning.forecast import (
 )
 from leanstock.services.catalog import page_bounds
 from leanstock.services.orders import demand_history
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo.generate import WAREHOUSE, DemoBusiness
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.orders import PREFIXES, Fulfilment, PurchaseStatus, SalesStatus
+from leanstock.services.ports import UnitOfWork
 
 ZERO = Decimal(0)
 ORDER_HOUR = time(12, tzinfo=UTC)

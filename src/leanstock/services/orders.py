@@ -14,13 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from leanstock.adapters.db.base import LineRef
-from leanstock.adapters.db.ledger import Place, Posting
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import InvalidInput, InvalidTransition, NotFound
-from leanstock.domain.ledger import MoveKind, Reservation, draw
+from leanstock.domain.ledger import MoveKind, Place, Posting, Reservation, draw
 from leanstock.domain.orders import (
     DemandKind,
     Fulfilment,
@@ -34,6 +31,7 @@ from leanstock.domain.orders import number as order_number
 from leanstock.domain.quantities import positive
 from leanstock.planning.periods import PERIODS
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import checked_time, current_day, post, take
 from leanstock.services.pull import (
     Demand,

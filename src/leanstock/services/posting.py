@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from leanstock.adapters.db.catalog import Stored
-from leanstock.adapters.db.ledger import Place, Posting, StockLevel
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import (
@@ -27,7 +24,17 @@ from leanstock.domain.errors import (
     OutOfStock,
     WrongUnit,
 )
-from leanstock.domain.ledger import LotStock, MoveKind, available, pick_fefo, received_lot
+from leanstock.domain.ledger import (
+    LotStock,
+    MoveKind,
+    Place,
+    Posting,
+    StockLevel,
+    available,
+    pick_fefo,
+    received_lot,
+)
+from leanstock.services.ports import Stored, UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
 

@@ -13,13 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from leanstock.adapters.db.base import LineRef
-from leanstock.adapters.db.ledger import Place, Posting
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.catalog import ItemKind
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.ledger import MoveKind
+from leanstock.domain.ledger import MoveKind, Place, Posting
 from leanstock.domain.orders import (
     BomLine,
     PegStatus,
@@ -33,6 +30,7 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import positive
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,

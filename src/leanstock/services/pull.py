@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from leanstock.adapters.db.ledger import Place
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Policy, SupplierItem
 from leanstock.domain.errors import Conflict
-from leanstock.domain.ledger import LotStock, available, draw
+from leanstock.domain.ledger import LotStock, Place, available, draw
 from leanstock.domain.orders import (
     CHANGEABLE,
     TRANSFER_DAYS,
@@ -42,6 +40,7 @@ from leanstock.domain.orders import (
     promise_date,
 )
 from leanstock.domain.sourcing import Sourcing, choose_supplier, replenishment_lead_time
+from leanstock.services.ports import UnitOfWork
 
 ZERO = Decimal(0)
 

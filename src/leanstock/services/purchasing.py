@@ -14,11 +14,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from leanstock.adapters.db.ledger import Posting
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.ledger import MoveKind, draw
+from leanstock.domain.ledger import MoveKind, Posting, draw
 from leanstock.domain.orders import (
     PegStatus,
     PurchaseLine,
@@ -32,6 +30,7 @@ from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import VIRTUAL_LOCATIONS
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)

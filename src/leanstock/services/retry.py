@@ -8,8 +8,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from leanstock.adapters.db.uow import RetryableConflict
 from leanstock.domain.errors import Conflict
+from leanstock.services.ports import RetryableConflict
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from leanstock.adapters.auth.credentials import new_token
 from leanstock.adapters.db.accounts import TokenRow
-from leanstock.adapters.db.catalog import Page
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Scope
 from leanstock.domain.accounts import MAX_TOKEN_DAYS
 from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import Page
 
 
 @dataclass(frozen=True)

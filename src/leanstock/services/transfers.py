@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from leanstock.adapters.db.ledger import Posting
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
-from leanstock.domain.ledger import MoveKind, available
+from leanstock.domain.ledger import MoveKind, Posting, available
 from leanstock.domain.orders import (
     TRANSFER_DAYS,
     PegStatus,
@@ -26,6 +24,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,

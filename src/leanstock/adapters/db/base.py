@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leanstock.adapters.db.ledger import Place
 from leanstock.domain.events import Aggregate
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
@@ -22,15 +20,6 @@ def utc_now() -> datetime:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
-
-
-@dataclass(frozen=True)
-class LineRef:
-    """The database ids behind an order line: its own, its item's and its location's."""
-
-    id: int
-    item_id: int
-    place: Place
 
 
 def _returning(table: Any, many: bool = False) -> Any:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, RowMapping, Select, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.ledger import Place
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     Item,
@@ -25,24 +23,10 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.errors import AlreadyExists, NotFound
+from leanstock.domain.ledger import Place
+from leanstock.services.ports import Page, Stored
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class Stored(Generic[T]):
-    """A domain object with its database id, for the joins the ledger needs."""
-
-    id: int
-    value: T
 
 
 def _now() -> datetime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,38 +14,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.errors import NotFound
-from leanstock.domain.ledger import KnownLot, LotStock, Reservation, ReservationStatus
+from leanstock.domain.ledger import (
+    KnownLot,
+    LotStock,
+    OperationRecord,
+    Place,
+    Posting,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+)
 
 ZERO = Decimal(0)
 # Up to this many rows go in one multi-row INSERT (one round trip); more use executemany.
 MULTI_VALUES = 50
 PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
-
-
-@dataclass(frozen=True)
-class Place:
-    """A location as the ledger needs it: its id and whether it may hold less than zero."""
-
-    id: int
-    code: str
-    may_go_negative: bool
-
-
-@dataclass(frozen=True)
-class Posting:
-    """One move with the database ids it touches."""
-
-    item_id: int
-    source: Place
-    target: Place
-    quantity: Decimal
-    lot: str | None = None
-
-
-@dataclass(frozen=True)
-class StockLevel:
-    on_hand: Decimal
-    reserved: Decimal
 
 
 def _now() -> datetime:
@@ -576,16 +558,3 @@ class LedgerRepository:
         )
         self.apply(p for op in operations for p in op.postings)
         return [int(i) for i in ids]
-
-
-@dataclass(frozen=True)
-class OperationRecord:
-    """One operation to record with `post_history`: what `post` takes, as a value."""
-
-    kind: str
-    postings: Sequence[Posting]
-    occurred_at: datetime
-    reference: str | None = None
-    partner: str | None = None
-    reason: str | None = None
-    note: str | None = None

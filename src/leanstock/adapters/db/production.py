@@ -8,10 +8,11 @@ from sqlalchemy import bindparam, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.base import LineRef, Repository, utc_now
-from leanstock.adapters.db.ledger import Place
+from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.domain.errors import NotFound
+from leanstock.domain.ledger import Place
 from leanstock.domain.orders import Component, ProductionOrder, ProductionStatus, number
+from leanstock.services.ports import LineRef
 
 
 class ProductionRepository(Repository):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,13 +11,13 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.base import LineRef, Repository, utc_now
+from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
-from leanstock.adapters.db.ledger import Place
-from leanstock.domain.catalog import SupplierItem
 from leanstock.domain.errors import NotFound
+from leanstock.domain.ledger import Place
 from leanstock.domain.orders import PegStatus, PurchaseLine, PurchaseOrder, PurchaseStatus, number
 from leanstock.domain.sourcing import SupplierRecord
+from leanstock.services.ports import LineRef, SupplierOffers
 
 ZERO = Decimal(0)
 
@@ -75,17 +74,6 @@ _OFFERS = (
     .where(t.supplier_items.c.item_id == bindparam("item_id"))
     .order_by(t.supplier_items.c.priority, t.suppliers.c.code)
 )
-
-
-@dataclass
-class SupplierOffers:
-    """Who sells an item (`offers`), whether each supplier is active, its delivery record, and
-    its database id, by supplier code."""
-
-    offers: list[SupplierItem]
-    active: dict[str, bool]
-    records: dict[str, SupplierRecord]
-    supplier_ids: dict[str, int]
 
 
 class PurchasingRepository(Repository):

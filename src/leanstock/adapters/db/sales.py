@@ -11,12 +11,13 @@ from sqlalchemy import bindparam, func, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.base import LineRef, Repository, utc_now
-from leanstock.adapters.db.catalog import Stored, item_from_row
-from leanstock.adapters.db.ledger import Place
+from leanstock.adapters.db.base import Repository, utc_now
+from leanstock.adapters.db.catalog import item_from_row
 from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
 from leanstock.domain.errors import NotFound
+from leanstock.domain.ledger import Place
 from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
+from leanstock.services.ports import LineRef, Stored
 
 ZERO = Decimal(0)
 

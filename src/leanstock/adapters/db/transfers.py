@@ -9,8 +9,8 @@ from sqlalchemy import select
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import Repository, utc_now
-from leanstock.adapters.db.ledger import Place
 from leanstock.domain.errors import NotFound
+from leanstock.domain.ledger import Place
 from leanstock.domain.orders import TransferOrder, TransferStatus, number
 
 

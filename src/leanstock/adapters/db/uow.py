@@ -14,7 +14,7 @@ from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
 from leanstock.adapters.db.history import HistoryRepository
-from leanstock.adapters.db.ledger import LedgerRepository, Place
+from leanstock.adapters.db.ledger import LedgerRepository
 from leanstock.adapters.db.outbox import OutboxRepository
 from leanstock.adapters.db.pegs import PegsRepository
 from leanstock.adapters.db.planning import PlanningRepository
@@ -25,13 +25,11 @@ from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent
+from leanstock.domain.ledger import Place
+from leanstock.services.ports import RetryableConflict
 
 # Who acts when a use case names nobody (the audit trail's actor).
 SYSTEM = "system"
-
-
-class RetryableConflict(Exception):
-    """The database aborted the transaction (deadlock, serialization, busy): run it again."""
 
 
 # PostgreSQL SQLSTATEs that mean "try the whole transaction again".

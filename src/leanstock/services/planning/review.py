@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.errors import Conflict, DomainError, NotFound
 from leanstock.domain.orders import SupplyKind
 from leanstock.domain.plans import LIVE, PlanLineStatus, PlanStatus, edited, released, require
 from leanstock.domain.quantities import non_negative
 from leanstock.services import production, purchasing, transfers
 from leanstock.services.catalog import page_bounds
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import polars as pl
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierItem
 from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.orders import TRANSFER_DAYS
@@ -32,6 +31,7 @@ from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
 from leanstock.services import purchasing
 from leanstock.services.planning.review import PlanRun, get_plan
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
 
 DEFAULT_PRODUCTION_DAYS = 1

@@ -11,12 +11,11 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from leanstock.adapters.db.ledger import Place, Posting
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, LotRequired
-from leanstock.domain.ledger import LotStock, MoveKind, ScrapReason
+from leanstock.domain.ledger import LotStock, MoveKind, Place, Posting, ScrapReason
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
     StockLine,

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from leanstock.adapters.db.ledger import Posting
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, OutOfStock
-from leanstock.domain.ledger import MoveKind, Reservation, available
+from leanstock.domain.ledger import MoveKind, Posting, Reservation, available
 from leanstock.domain.quantities import positive
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
     checked_time,

@@ -1,0 +1,439 @@
+"""The ports the use cases depend on: a unit of work and its repositories, as Protocols.
+
+Services are written against these, never against a database: `adapters.db` implements them
+on SQLite and PostgreSQL, `tests/fakes` in memory (so the services' rules can be tested in
+milliseconds). The records here cross between the two sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
+from leanstock.domain.events import DomainEvent
+from leanstock.domain.ledger import (
+    KnownLot,
+    LotStock,
+    OperationRecord,
+    Place,
+    Posting,
+    Reservation,
+    StockLevel,
+)
+from leanstock.domain.orders import (
+    BomLine,
+    Component,
+    Peg,
+    ProductionOrder,
+    PurchaseLine,
+    PurchaseOrder,
+    SalesLine,
+    SalesOrder,
+    TransferOrder,
+)
+from leanstock.domain.sourcing import SupplierRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Stored(Generic[T]):
+    """A domain object with its database id, for the joins the ledger needs."""
+
+    id: int
+    value: T
+
+
+@dataclass(frozen=True)
+class LineRef:
+    """The database ids behind an order line: its own, its item's and its location's."""
+
+    id: int
+    item_id: int
+    place: Place
+
+
+@dataclass
+class SupplierOffers:
+    """Who sells an item (`offers`), whether each supplier is active, its delivery record, and
+    its database id, by supplier code."""
+
+    offers: list[SupplierItem]
+    active: dict[str, bool]
+    records: dict[str, SupplierRecord]
+    supplier_ids: dict[str, int]
+
+
+class RetryableConflict(Exception):
+    """The database aborted the transaction (deadlock, serialization, busy): run it again."""
+
+
+class CatalogRepo(Protocol):
+    """Items, locations, suppliers and the terms they sell on."""
+
+    def item(self, sku: str, field: str = "sku") -> Stored[Item]: ...
+    def items_and_locations(
+        self, skus: Sequence[str], codes: Sequence[str]
+    ) -> tuple[dict[str, Stored[Item]], dict[str, Stored[Location]]] | None: ...
+    def add_item(self, item: Item) -> Stored[Item]: ...
+    def update_item(self, item: Item) -> None: ...
+    def items(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        category: str | None = None,
+        kind: str | None = None,
+        policy: str | None = None,
+        lot_tracked: bool | None = None,
+        active: bool | None = None,
+    ) -> Page[Item]: ...
+    def location(self, code: str, field: str = "location") -> Stored[Location]: ...
+    def add_location(self, location: Location) -> Stored[Location]: ...
+    def update_location(self, location: Location) -> None: ...
+    def locations(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        kind: str | None = None,
+        physical: bool | None = None,
+    ) -> Page[Location]: ...
+    def supplier(self, code: str, field: str = "supplier") -> Stored[Supplier]: ...
+    def add_supplier(self, supplier: Supplier) -> Stored[Supplier]: ...
+    def update_supplier(self, supplier: Supplier) -> None: ...
+    def suppliers(
+        self, limit: int = 50, offset: int = 0, active: bool | None = None
+    ) -> Page[Supplier]: ...
+    def supplier_item(self, supplier: str, sku: str) -> SupplierItem: ...
+    def put_supplier_item(self, terms: SupplierItem, create: bool) -> None: ...
+    def supplier_items(
+        self, limit: int = 50, offset: int = 0, supplier: str | None = None, sku: str | None = None
+    ) -> Page[SupplierItem]: ...
+    def ensure_location(self, code: str, name: str, kind: str) -> Place: ...
+    def location_codes(self, codes: Sequence[str]) -> dict[str, int]: ...
+
+
+class LedgerRepo(Protocol):
+    """Stock rows and their locks, lots, postings, and reservations (with the reserved counter)."""
+
+    def lock_stock(self, item_id: int, place: Place) -> StockLevel: ...
+    def lock_stocks(
+        self, rows: Sequence[tuple[int, Place]]
+    ) -> dict[tuple[int, int], StockLevel]: ...
+    def lots_of(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[LotStock]]: ...
+    def lock_stock_and_lots(
+        self, item_id: int, place: Place
+    ) -> tuple[StockLevel, list[LotStock]]: ...
+    def lot_stock(self, item_id: int, location_id: int) -> list[LotStock]: ...
+    def lot(self, item_id: int, code: str) -> KnownLot | None: ...
+    def add_lot(self, item_id: int, code: str, expires_on: date | None) -> None: ...
+    def post(
+        self,
+        kind: str,
+        postings: Sequence[Posting],
+        occurred_at: datetime,
+        reference: str | None = None,
+        partner: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> int: ...
+    def reserve(
+        self, item_id: int, location_id: int, reference: str, quantity: Decimal
+    ) -> Reservation: ...
+    def release(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]: ...
+    def consume(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]: ...
+    def reservation(self, reservation_id: int, lock: bool = False) -> Reservation: ...
+    def open_reservations(self, reference: str) -> list[Reservation]: ...
+    def reservations(
+        self,
+        reference: str | None = None,
+        item_id: int | None = None,
+        location_id: int | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Reservation], int]: ...
+    def reserved_for(self, references: Sequence[str]) -> dict[str, Decimal]: ...
+    def free_stock(self, item_id: int, location_id: int | None = None) -> Decimal: ...
+    def available_elsewhere(
+        self, item_id: int, not_location: int
+    ) -> list[tuple[Place, Decimal]]: ...
+    def names(self, item_id: int, location_id: int) -> tuple[str, str]: ...
+    def has_moves(self, item_id: int) -> bool: ...
+    def set_may_go_negative(self, location_id: int, value: bool) -> None: ...
+    def add_lots(self, lots: Sequence[tuple[int, str, date | None]]) -> None: ...
+    def post_history(self, operations: Sequence[OperationRecord]) -> list[int]: ...
+
+
+class SalesRepo(Protocol):
+    """Sales orders and their lines."""
+
+    def place(self, code: str, field: str) -> tuple[Place, bool]: ...
+    def items_and_place(
+        self, skus: Sequence[str], location: str | None = None
+    ) -> tuple[dict[str, Stored[Item]], tuple[Place, bool] | None]: ...
+    def add(self, order: SalesOrder, refs: Sequence[tuple[int, Place]]) -> list[int]: ...
+    def get(self, order_id: int, lock: bool = False) -> tuple[SalesOrder, dict[int, LineRef]]: ...
+    def save(self, order: SalesOrder) -> None: ...
+    def save_lines(self, lines: Sequence[SalesLine]) -> None: ...
+    def order_of_line(self, line_id: int) -> int: ...
+    def page(
+        self,
+        status: str | None = None,
+        customer: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]: ...
+
+
+class PurchasingRepo(Protocol):
+    """Purchase orders, receipts, and who sells what on which delivery record."""
+
+    def open_draft(self, supplier_id: int, supplier: str) -> PurchaseOrder: ...
+    def lock_draft(self, supplier_id: int) -> int: ...
+    def draft_line(
+        self, order_id: int, item_id: int, location_id: int
+    ) -> tuple[int, int, Decimal, Decimal] | None: ...
+    def next_line_no(self, order_id: int) -> int: ...
+    def resize_line(self, line_id: int, quantity: Decimal, expected_date: date) -> None: ...
+    def add(
+        self, order: PurchaseOrder, supplier_id: int, sales_order_id: int | None = None
+    ) -> int: ...
+    def add_line(self, order_id: int, line: PurchaseLine, item_id: int, place: Place) -> int: ...
+    def get(
+        self, order_id: int, lock: bool = False
+    ) -> tuple[PurchaseOrder, dict[int, LineRef]]: ...
+    def order_of_line(self, line_id: int) -> int: ...
+    def save(self, order: PurchaseOrder) -> None: ...
+    def page(
+        self,
+        status: str | None = None,
+        supplier: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    def add_receipt(
+        self,
+        purchase_line_id: int,
+        received_on: date,
+        promised_date: date | None,
+        quantity: Decimal,
+        rejected: Decimal,
+        rejected_to: str | None,
+        operation_id: int | None,
+    ) -> int: ...
+    def receipt_rows(self) -> list[dict[str, Any]]: ...
+    def offers(self, item_id: int) -> SupplierOffers: ...
+    def supplier_records(self) -> dict[str, SupplierRecord]: ...
+
+
+class ProductionRepo(Protocol):
+    """Production orders and their components."""
+
+    def add(self, order: ProductionOrder, item_id: int, place: Place) -> int: ...
+    def add_component(self, order_id: int, component: Component, item_id: int) -> int: ...
+    def get(
+        self, order_id: int, lock: bool = False
+    ) -> tuple[ProductionOrder, LineRef, dict[str, int]]: ...
+    def save(self, order: ProductionOrder) -> None: ...
+    def page(
+        self, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class TransfersRepo(Protocol):
+    """Transfer orders."""
+
+    def add(self, order: TransferOrder, item_id: int, source: Place, target: Place) -> int: ...
+    def get(self, order_id: int, lock: bool = False) -> tuple[TransferOrder, int, Place, Place]: ...
+    def save(self, order: TransferOrder) -> None: ...
+    def page(
+        self, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class BomsRepo(Protocol):
+    """Bills of materials."""
+
+    def put(
+        self, item_id: int, lead_time_days: int, lines: Sequence[tuple[int, BomLine]]
+    ) -> None: ...
+    def get(self, item_id: int) -> tuple[int, list[tuple[int, BomLine]]] | None: ...
+    def all(self) -> dict[str, list[BomLine]]: ...
+    def lead_time(self, item_id: int) -> int | None: ...
+
+
+class PegsRepo(Protocol):
+    """Which supply is promised to which demand."""
+
+    def add(
+        self,
+        demand_kind: str,
+        demand_id: int,
+        supply_kind: str,
+        supply_id: int,
+        reference: str,
+        quantity: Decimal,
+    ) -> int: ...
+    def of_demand(self, kind: str, ids: Sequence[int]) -> list[Peg]: ...
+    def of_supply(self, kind: str, ids: Sequence[int]) -> list[Peg]: ...
+    def save(self, peg: Peg) -> None: ...
+    def supply_dates(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], date | None]: ...
+    def supply_numbers(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], str]: ...
+
+
+class OutboxRepo(Protocol):
+    """The events and audit trail written so far (the unit of work writes them on commit)."""
+
+    def events(self, subject: str | None = None) -> list[dict[str, Any]]: ...
+    def audit_trail(self, subject: str) -> list[dict[str, Any]]: ...
+
+
+class HistoryRepo(Protocol):
+    """Past orders loaded in bulk."""
+
+    def empty(self) -> bool: ...
+    def catalog_ids(self) -> tuple[dict[str, int], dict[str, int]]: ...
+    def add(
+        self,
+        sales_orders: Sequence[dict[str, Any]],
+        sales_lines: Sequence[dict[str, Any]],
+        purchase_orders: Sequence[dict[str, Any]],
+        purchase_lines: Sequence[dict[str, Any]],
+        receipts: Sequence[dict[str, Any]],
+    ) -> None: ...
+
+
+class StockReportsRepo(Protocol):
+    """Reads of the ledger for people and reports."""
+
+    def stock_levels(
+        self,
+        today: date,
+        sku: str | None = None,
+        location: str | None = None,
+        physical_only: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]: ...
+    def on_hand_as_of(
+        self, at: datetime, item_id: int | None = None, location_id: int | None = None
+    ) -> list[dict[str, Any]]: ...
+    def moves(
+        self,
+        item_id: int,
+        location_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class PlanningRepo(Protocol):
+    """Forecast runs, the event calendar, and plan runs."""
+
+    def ids(self) -> tuple[dict[str, int], dict[str, int]]: ...
+    def add_event(
+        self,
+        name: str,
+        starts_on: date,
+        ends_on: date,
+        skus: list[str] | None,
+        categories: list[str] | None,
+        uplift: float | None,
+    ) -> int: ...
+    def events(self) -> list[dict[str, Any]]: ...
+    def add_forecast_run(self, run: dict[str, Any]) -> int: ...
+    def add_forecast_values(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def add_forecast_accuracy(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def forecast_run(self, run_id: int | None = None) -> dict[str, Any]: ...
+    def forecast_runs(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+    def forecast_values(
+        self, run_id: int, item_id: int | None = None, location_id: int | None = None
+    ) -> list[dict[str, Any]]: ...
+    def forecast_accuracy(
+        self, run_id: int, item_id: int, location_id: int | None = None
+    ) -> list[dict[str, Any]]: ...
+    def open_supply(self) -> list[dict[str, Any]]: ...
+    def add_plan_run(
+        self, forecast_run_id: int | None, parameters: dict[str, Any], summary: dict[str, Any]
+    ) -> int: ...
+    def add_plan_lines(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def plan_run(self, run_id: int, lock: bool = False) -> dict[str, Any]: ...
+    def plan_runs(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+    def plan_lines(self, run_id: int, line_id: int | None = None) -> list[dict[str, Any]]: ...
+    def update_plan_line(self, line_id: int, **values: Any) -> None: ...
+    def update_plan_run(self, run_id: int, **values: Any) -> None: ...
+    def production_lead_times(self) -> dict[str, int]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction and the repositories that work inside it.
+
+    `with uow:` (or `with uow.acting(actor):`) opens it; `uow.commit()` writes the events its
+    aggregates recorded and keeps it; leaving without commit rolls everything back. A conflict
+    with a concurrent transaction surfaces as `RetryableConflict` (see `services.retry`).
+    """
+
+    @property
+    def catalog(self) -> CatalogRepo: ...
+    @property
+    def ledger(self) -> LedgerRepo: ...
+    @property
+    def sales(self) -> SalesRepo: ...
+    @property
+    def purchasing(self) -> PurchasingRepo: ...
+    @property
+    def production(self) -> ProductionRepo: ...
+    @property
+    def transfers(self) -> TransfersRepo: ...
+    @property
+    def boms(self) -> BomsRepo: ...
+    @property
+    def pegs(self) -> PegsRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
+    @property
+    def history(self) -> HistoryRepo: ...
+    @property
+    def reports(self) -> StockReportsRepo: ...
+    @property
+    def planning(self) -> PlanningRepo: ...
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def acting(self, actor: str) -> Self:
+        """The audit rows this transaction writes name `actor`."""
+        ...
+
+    def record(self, event: DomainEvent) -> None:
+        """An event no aggregate loaded in this transaction records itself."""
+        ...
+
+    def virtual_place(self, code: str) -> Place:
+        """The virtual location `code` (supplier, customer, scrap, ...)."""
+        ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
