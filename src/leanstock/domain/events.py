@@ -10,6 +10,7 @@ is published that was rolled back.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
@@ -67,3 +68,15 @@ class Aggregate:
         found = [e if e.subject else replace(e, subject=self.number) for e in self.events]
         self.events.clear()
         return found
+
+
+def collect(aggregates: Iterable[Aggregate], recorded: Iterable[DomainEvent]) -> list[DomainEvent]:
+    """Every event of a transaction, in the order it happened: those its aggregates recorded
+    (each aggregate once, however often it was read) and those `recorded` beside them."""
+    found = list(recorded)
+    done: set[int] = set()
+    for aggregate in aggregates:
+        if id(aggregate) not in done:
+            done.add(id(aggregate))
+            found.extend(aggregate.collect())
+    return sorted(found, key=lambda e: e.sequence)

@@ -24,7 +24,7 @@ from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.domain.errors import Conflict
-from leanstock.domain.events import Aggregate, DomainEvent
+from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import Place
 from leanstock.services.ports import RetryableConflict
 
@@ -72,17 +72,6 @@ class UnitOfWork:
         """An event no aggregate loaded here records itself (a BOM set, a promise date moved
         by a supplier's acknowledgement); written on commit with the aggregates' events."""
         self._recorded.append(event)
-
-    def _collect(self) -> list[DomainEvent]:
-        """Every event recorded in this transaction, in the order it happened."""
-        found = list(self._recorded)
-        self._recorded.clear()
-        done: set[int] = set()
-        for aggregate in self._seen:
-            if id(aggregate) not in done:
-                done.add(id(aggregate))
-                found.extend(aggregate.collect())
-        return sorted(found, key=lambda e: e.sequence)
 
     @property
     def connection(self) -> Connection:
@@ -150,7 +139,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Write the events recorded in this transaction (`OutboxRepository.write`); keep it."""
-        events = self._collect()
+        events = collect(self._seen, self._recorded)
+        self._recorded.clear()
         if events:
             self.outbox.write(events, self.actor)
         try:

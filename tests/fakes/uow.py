@@ -1,0 +1,1200 @@
+"""A unit of work over plain Python state, for testing the services' rules in milliseconds.
+
+`InMemoryUnitOfWork` implements the `UnitOfWork` Protocol the services are written against.
+A transaction works on a deep copy of the committed state and replaces it on commit, so a
+refused use case leaves nothing behind, as on a database. On commit it writes the events the
+aggregates recorded, as the database unit of work does.
+
+What it covers: the catalog, the ledger (stock rows, lots, postings with the balance
+constraints, reservations and the reserved counter), sales, purchase, production and transfer
+orders with their lines, pegs, bills of materials, receipts and suppliers' delivery records,
+and the outbox and audit trail. What it does not: row locks and concurrency (one thread, one
+transaction at a time), the planning repository (forecast and plan runs), bulk history loads,
+and past stock (`on_hand_as_of`); those raise `NotImplementedError` and are tested on SQLite
+and PostgreSQL. SQL read models (stock levels, order lists) are mirrored simply, without
+their SQL; the database tests are what prove the SQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, NoReturn, Self, TypeVar
+
+from leanstock.domain.catalog import (
+    PHYSICAL_KINDS,
+    VIRTUAL_LOCATIONS,
+    Item,
+    Location,
+    LocationKind,
+    Supplier,
+    SupplierItem,
+)
+from leanstock.domain.errors import AlreadyExists, Conflict, NotFound
+from leanstock.domain.events import Aggregate, DomainEvent, collect
+from leanstock.domain.ledger import (
+    KnownLot,
+    LotStock,
+    OperationRecord,
+    Place,
+    Posting,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+)
+from leanstock.domain.orders import (
+    BomLine,
+    Component,
+    DemandKind,
+    Peg,
+    ProductionOrder,
+    PurchaseLine,
+    PurchaseOrder,
+    PurchaseStatus,
+    SalesLine,
+    SalesOrder,
+    SalesStatus,
+    SupplyKind,
+    TransferOrder,
+    number,
+)
+from leanstock.domain.sourcing import SupplierRecord
+from leanstock.services.ports import LineRef, Page, Stored, SupplierOffers, UnitOfWork
+
+ZERO = Decimal(0)
+T = TypeVar("T")
+
+
+def _page(rows: list[T], limit: int, offset: int) -> Page[T]:
+    return Page(rows[offset : offset + limit], len(rows), limit, offset)
+
+
+def _rows(rows: list[dict[str, Any]], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    return rows[offset : offset + limit], len(rows)
+
+
+def _not_covered(what: str) -> NoReturn:
+    raise NotImplementedError(
+        f"The in-memory unit of work does not cover {what}; test it on the database."
+    )
+
+
+@dataclass
+class Receipt:
+    purchase_line_id: int
+    received_on: date
+    promised_date: date | None
+    quantity: Decimal
+    rejected: Decimal
+    rejected_to: str | None
+    operation_id: int | None
+
+
+@dataclass
+class State:
+    """Everything a business has, as the database would hold it."""
+
+    ids: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    items: dict[str, Stored[Item]] = field(default_factory=dict)
+    locations: dict[str, Stored[Location]] = field(default_factory=dict)
+    suppliers: dict[str, Stored[Supplier]] = field(default_factory=dict)
+    supplier_items: dict[tuple[str, str], SupplierItem] = field(default_factory=dict)
+    on_hand: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    reserved: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    balances: dict[tuple[int, int, str], Decimal] = field(default_factory=dict)
+    lots: dict[tuple[int, str], date | None] = field(default_factory=dict)
+    reservations: dict[int, Reservation] = field(default_factory=dict)
+    operations: list[tuple[int, str, str | None, list[Posting], datetime]] = field(
+        default_factory=list
+    )
+    sales: dict[int, tuple[SalesOrder, dict[int, LineRef]]] = field(default_factory=dict)
+    purchases: dict[int, tuple[PurchaseOrder, dict[int, LineRef], int, int | None]] = field(
+        default_factory=dict
+    )
+    receipts: list[Receipt] = field(default_factory=list)
+    production: dict[int, tuple[ProductionOrder, LineRef, dict[str, int]]] = field(
+        default_factory=dict
+    )
+    transfers: dict[int, tuple[TransferOrder, int, Place, Place]] = field(default_factory=dict)
+    boms: dict[int, tuple[int, list[tuple[int, BomLine]]]] = field(default_factory=dict)
+    pegs: dict[int, Peg] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    def next_id(self, kind: str) -> int:
+        self.ids[kind] += 1
+        return self.ids[kind]
+
+    def item_by_id(self, item_id: int) -> Stored[Item]:
+        return next(s for s in self.items.values() if s.id == item_id)
+
+    def location_by_id(self, location_id: int) -> Stored[Location]:
+        return next(s for s in self.locations.values() if s.id == location_id)
+
+    def place(self, code: str) -> Place:
+        stored = self.locations[code]
+        return Place(stored.id, code, stored.value.may_go_negative)
+
+
+class FakeCatalog:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def item(self, sku: str, field: str = "sku") -> Stored[Item]:
+        if sku not in self.s.items:
+            raise NotFound("item", sku, field)
+        return self.s.items[sku]
+
+    def items_and_locations(
+        self, skus: Sequence[str], codes: Sequence[str]
+    ) -> tuple[dict[str, Stored[Item]], dict[str, Stored[Location]]] | None:
+        if any(s not in self.s.items for s in skus) or any(
+            c not in self.s.locations for c in codes
+        ):
+            return None
+        return {s: self.s.items[s] for s in skus}, {c: self.s.locations[c] for c in codes}
+
+    def add_item(self, item: Item) -> Stored[Item]:
+        if item.sku in self.s.items:
+            raise AlreadyExists("item", item.sku, "sku")
+        self.s.items[item.sku] = Stored(self.s.next_id("item"), item)
+        return self.s.items[item.sku]
+
+    def update_item(self, item: Item) -> None:
+        self.s.items[item.sku] = Stored(self.s.items[item.sku].id, item)
+
+    def items(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        category: str | None = None,
+        kind: str | None = None,
+        policy: str | None = None,
+        lot_tracked: bool | None = None,
+        active: bool | None = None,
+    ) -> Page[Item]:
+        found = [
+            s.value
+            for s in sorted(self.s.items.values(), key=lambda s: s.value.sku)
+            if (search is None or search.lower() in (s.value.sku + s.value.name).lower())
+            and (category is None or s.value.category == category)
+            and (kind is None or s.value.kind == kind)
+            and (policy is None or s.value.policy == policy)
+            and (lot_tracked is None or s.value.lot_tracked == lot_tracked)
+            and (active is None or s.value.active == active)
+        ]
+        return _page(found, limit, offset)
+
+    def location(self, code: str, field: str = "location") -> Stored[Location]:
+        if code not in self.s.locations:
+            raise NotFound("location", code, field)
+        return self.s.locations[code]
+
+    def add_location(self, location: Location) -> Stored[Location]:
+        if location.code in self.s.locations:
+            raise AlreadyExists("location", location.code, "code")
+        self.s.locations[location.code] = Stored(self.s.next_id("location"), location)
+        return self.s.locations[location.code]
+
+    def update_location(self, location: Location) -> None:
+        self.s.locations[location.code] = Stored(self.s.locations[location.code].id, location)
+
+    def locations(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        kind: str | None = None,
+        physical: bool | None = None,
+    ) -> Page[Location]:
+        found = [
+            s.value
+            for s in sorted(self.s.locations.values(), key=lambda s: s.id)
+            if (kind is None or s.value.kind == kind)
+            and (physical is None or s.value.is_physical == physical)
+        ]
+        return _page(found, limit, offset)
+
+    def supplier(self, code: str, field: str = "supplier") -> Stored[Supplier]:
+        if code not in self.s.suppliers:
+            raise NotFound("supplier", code, field)
+        return self.s.suppliers[code]
+
+    def add_supplier(self, supplier: Supplier) -> Stored[Supplier]:
+        if supplier.code in self.s.suppliers:
+            raise AlreadyExists("supplier", supplier.code, "code")
+        self.s.suppliers[supplier.code] = Stored(self.s.next_id("supplier"), supplier)
+        return self.s.suppliers[supplier.code]
+
+    def update_supplier(self, supplier: Supplier) -> None:
+        self.s.suppliers[supplier.code] = Stored(self.s.suppliers[supplier.code].id, supplier)
+
+    def suppliers(
+        self, limit: int = 50, offset: int = 0, active: bool | None = None
+    ) -> Page[Supplier]:
+        found = [
+            s.value
+            for s in sorted(self.s.suppliers.values(), key=lambda s: s.value.code)
+            if active is None or s.value.active == active
+        ]
+        return _page(found, limit, offset)
+
+    def supplier_item(self, supplier: str, sku: str) -> SupplierItem:
+        if (supplier, sku) not in self.s.supplier_items:
+            raise NotFound("supplier item", f"{sku} from {supplier}", "sku")
+        return self.s.supplier_items[(supplier, sku)]
+
+    def put_supplier_item(self, terms: SupplierItem, create: bool) -> None:
+        self.supplier(terms.supplier)
+        self.item(terms.sku)
+        key = (terms.supplier, terms.sku)
+        if create and key in self.s.supplier_items:
+            raise AlreadyExists("supplier item", f"{terms.sku} from {terms.supplier}", "sku")
+        self.s.supplier_items[key] = terms
+
+    def supplier_items(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        supplier: str | None = None,
+        sku: str | None = None,
+    ) -> Page[SupplierItem]:
+        found = sorted(
+            (
+                t
+                for t in self.s.supplier_items.values()
+                if (supplier is None or t.supplier == supplier) and (sku is None or t.sku == sku)
+            ),
+            key=lambda t: (t.sku, t.priority, t.supplier),
+        )
+        return _page(found, limit, offset)
+
+    def ensure_location(self, code: str, name: str, kind: str) -> Place:
+        if code not in self.s.locations:
+            self.add_location(Location(code, name, LocationKind(kind)))
+        return self.s.place(code)
+
+    def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
+        return {c: self.s.locations[c].id for c in codes if c in self.s.locations}
+
+
+class FakeLedger:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def lock_stock(self, item_id: int, place: Place) -> StockLevel:
+        key = (item_id, place.id)
+        self.s.on_hand.setdefault(key, ZERO)
+        self.s.reserved.setdefault(key, ZERO)
+        return StockLevel(self.s.on_hand[key], self.s.reserved[key])
+
+    def lock_stocks(self, rows: Sequence[tuple[int, Place]]) -> dict[tuple[int, int], StockLevel]:
+        return {(item_id, place.id): self.lock_stock(item_id, place) for item_id, place in rows}
+
+    def lots_of(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[LotStock]]:
+        return {key: self.lot_stock(*key) for key in keys}
+
+    def lock_stock_and_lots(self, item_id: int, place: Place) -> tuple[StockLevel, list[LotStock]]:
+        return self.lock_stock(item_id, place), self.lot_stock(item_id, place.id)
+
+    def lot_stock(self, item_id: int, location_id: int) -> list[LotStock]:
+        return [
+            LotStock(lot or None, quantity, self.s.lots.get((item_id, lot)))
+            for (i, loc, lot), quantity in self.s.balances.items()
+            if (i, loc) == (item_id, location_id)
+        ]
+
+    def lot(self, item_id: int, code: str) -> KnownLot | None:
+        if (item_id, code) not in self.s.lots:
+            return None
+        return KnownLot(code, self.s.lots[(item_id, code)])
+
+    def add_lot(self, item_id: int, code: str, expires_on: date | None) -> None:
+        self.s.lots.setdefault((item_id, code), expires_on)
+
+    def post(
+        self,
+        kind: str,
+        postings: Sequence[Posting],
+        occurred_at: datetime,
+        reference: str | None = None,
+        partner: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Record the moves and change the balances, refusing what the database's constraints
+        refuse: a location that may not go negative left below zero by the whole posting."""
+        deltas: dict[tuple[int, Place, str], Decimal] = defaultdict(Decimal)
+        for p in postings:
+            deltas[(p.item_id, p.source, p.lot or "")] -= p.quantity
+            deltas[(p.item_id, p.target, p.lot or "")] += p.quantity
+        for (item_id, place, lot), delta in deltas.items():
+            lot_key, key = (item_id, place.id, lot), (item_id, place.id)
+            self.s.balances[lot_key] = self.s.balances.get(lot_key, ZERO) + delta
+            self.s.on_hand[key] = self.s.on_hand.get(key, ZERO) + delta
+            self.s.reserved.setdefault(key, ZERO)
+        for item_id, place, lot in deltas:
+            if not place.may_go_negative and (
+                self.s.balances[(item_id, place.id, lot)] < 0
+                or self.s.on_hand[(item_id, place.id)] < 0
+            ):
+                raise Conflict(
+                    f"The database refused the change (balance of {place.code} below zero); "
+                    "nothing was changed."
+                )
+        op_id = self.s.next_id("operation")
+        self.s.operations.append((op_id, kind, reference, list(postings), occurred_at))
+        return op_id
+
+    def reserve(
+        self, item_id: int, location_id: int, reference: str, quantity: Decimal
+    ) -> Reservation:
+        now = datetime.now(UTC)
+        row = Reservation(
+            self.s.next_id("reservation"),
+            item_id,
+            location_id,
+            reference,
+            quantity,
+            quantity,
+            ReservationStatus.OPEN,
+            now,
+            now,
+        )
+        self.s.reservations[row.id] = row
+        key = (item_id, location_id)
+        self.s.reserved[key] = self.s.reserved.get(key, ZERO) + quantity
+        return row
+
+    def release(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
+        return self._settle(takes, ReservationStatus.RELEASED)
+
+    def consume(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
+        return self._settle(takes, ReservationStatus.CONSUMED)
+
+    def _settle(
+        self, takes: Sequence[tuple[Reservation, Decimal]], closing: ReservationStatus
+    ) -> list[Reservation]:
+        after = []
+        for row, quantity in takes:
+            if quantity <= 0:
+                continue
+            new = row.less(quantity, closing)
+            if new.open_quantity < 0:
+                raise Conflict("The database refused the change (open_within).")
+            self.s.reservations[row.id] = new
+            key = (row.item_id, row.location_id)
+            self.s.reserved[key] -= quantity
+            if self.s.reserved[key] < 0:
+                raise Conflict("The database refused the change (reserved_non_negative).")
+            after.append(new)
+        return after
+
+    def reservation(self, reservation_id: int, lock: bool = False) -> Reservation:
+        if reservation_id not in self.s.reservations:
+            raise NotFound("reservation", reservation_id, "reservation")
+        return self.s.reservations[reservation_id]
+
+    def open_reservations(self, reference: str) -> list[Reservation]:
+        return [
+            r
+            for r in sorted(self.s.reservations.values(), key=lambda r: r.id)
+            if r.reference == reference and r.status is ReservationStatus.OPEN
+        ]
+
+    def reservations(
+        self,
+        reference: str | None = None,
+        item_id: int | None = None,
+        location_id: int | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Reservation], int]:
+        found = [
+            r
+            for r in sorted(self.s.reservations.values(), key=lambda r: r.id)
+            if (reference is None or r.reference == reference)
+            and (item_id is None or r.item_id == item_id)
+            and (location_id is None or r.location_id == location_id)
+            and (status is None or r.status == status)
+        ]
+        return found[offset : offset + limit], len(found)
+
+    def reserved_for(self, references: Sequence[str]) -> dict[str, Decimal]:
+        found: dict[str, Decimal] = {}
+        for r in self.s.reservations.values():
+            if r.reference in references and r.status is ReservationStatus.OPEN:
+                found[r.reference] = found.get(r.reference, ZERO) + r.open_quantity
+        return found
+
+    def _free(self, item_id: int) -> list[tuple[Stored[Location], Decimal]]:
+        return [
+            (self.s.location_by_id(loc), on_hand - self.s.reserved.get((i, loc), ZERO))
+            for (i, loc), on_hand in self.s.on_hand.items()
+            if i == item_id
+        ]
+
+    def free_stock(self, item_id: int, location_id: int | None = None) -> Decimal:
+        return sum(
+            (
+                free
+                for loc, free in self._free(item_id)
+                if free > 0
+                and (
+                    loc.id == location_id
+                    if location_id is not None
+                    else loc.value.kind in (LocationKind.WAREHOUSE, LocationKind.STORE)
+                )
+            ),
+            ZERO,
+        )
+
+    def available_elsewhere(self, item_id: int, not_location: int) -> list[tuple[Place, Decimal]]:
+        found = [
+            (loc, free)
+            for loc, free in self._free(item_id)
+            if loc.id != not_location
+            and loc.value.kind in (LocationKind.WAREHOUSE, LocationKind.STORE)
+            and free > 0
+        ]
+        found.sort(key=lambda x: (-x[1], x[0].value.code))
+        return [(self.s.place(loc.value.code), free) for loc, free in found]
+
+    def names(self, item_id: int, location_id: int) -> tuple[str, str]:
+        return self.s.item_by_id(item_id).value.sku, self.s.location_by_id(location_id).value.code
+
+    def has_moves(self, item_id: int) -> bool:
+        return any(p.item_id == item_id for *_, postings, _ in self.s.operations for p in postings)
+
+    def set_may_go_negative(self, location_id: int, value: bool) -> None:
+        """The database keeps a copy of the flag on every balance row; here the place carries it."""
+
+    def add_lots(self, lots: Sequence[tuple[int, str, date | None]]) -> None:
+        for item_id, code, expires_on in lots:
+            self.add_lot(item_id, code, expires_on)
+
+    def post_history(self, operations: Sequence[OperationRecord]) -> list[int]:
+        _not_covered("bulk history loads")
+
+
+class FakeSales:
+    def __init__(self, state: State, seen: list[Aggregate]) -> None:
+        self.s = state
+        self.seen = seen
+
+    def place(self, code: str, field: str) -> tuple[Place, bool]:
+        if code not in self.s.locations:
+            raise NotFound("location", code, field)
+        return self.s.place(code), self.s.locations[code].value.is_physical
+
+    def items_and_place(
+        self, skus: Sequence[str], location: str | None = None
+    ) -> tuple[dict[str, Stored[Item]], tuple[Place, bool] | None]:
+        found = {s: self.s.items[s] for s in skus if s in self.s.items}
+        place = None
+        if found and location is not None and location in self.s.locations:
+            place = self.place(location, "location")
+        return found, place
+
+    def add(self, order: SalesOrder, refs: Sequence[tuple[int, Place]]) -> list[int]:
+        order.id = self.s.next_id("sales_order")
+        order.ordered_at = order.ordered_at or datetime.now(UTC)
+        line_refs = {}
+        for line, (item_id, place) in zip(order.lines, refs, strict=True):
+            line.id = self.s.next_id("sales_line")
+            line_refs[line.line_no] = LineRef(line.id, item_id, place)
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.sales[order.id] = (kept, line_refs)
+        self.seen.append(order)
+        return [line.id or 0 for line in order.lines]
+
+    def get(self, order_id: int, lock: bool = False) -> tuple[SalesOrder, dict[int, LineRef]]:
+        if order_id not in self.s.sales:
+            raise NotFound("sales order", number("sales", order_id), "order")
+        stored, refs = self.s.sales[order_id]
+        order = copy.deepcopy(stored)
+        self.seen.append(order)
+        return order, dict(refs)
+
+    def save(self, order: SalesOrder) -> None:
+        _, refs = self.s.sales[order.id or 0]
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.sales[order.id or 0] = (kept, refs)
+
+    def save_lines(self, lines: Sequence[SalesLine]) -> None:
+        for order, _ in self.s.sales.values():
+            for n, line in enumerate(order.lines):
+                for changed in lines:
+                    if changed.id == line.id:
+                        order.lines[n] = copy.deepcopy(changed)
+
+    def order_of_line(self, line_id: int) -> int:
+        return next(
+            order_id
+            for order_id, (order, _) in self.s.sales.items()
+            if any(line.id == line_id for line in order.lines)
+        )
+
+    def page(
+        self,
+        status: str | None = None,
+        customer: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        rows = [
+            {
+                "id": order.id,
+                "customer": order.customer,
+                "status": order.status.value,
+                "ordered_at": order.ordered_at,
+                "lines": len(order.lines),
+                "quantity": sum((ln.quantity for ln in order.lines), ZERO),
+                "shipped": sum((ln.shipped for ln in order.lines), ZERO),
+            }
+            for order, _ in sorted(self.s.sales.values(), key=lambda x: -(x[0].id or 0))
+            if (status is None or order.status == status)
+            and (customer is None or order.customer == customer)
+        ]
+        return _rows(rows, limit, offset)
+
+    def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
+        return [
+            {
+                "item": line.sku,
+                "location": line.location,
+                "ordered_at": order.ordered_at,
+                "qty": line.ordered_quantity,
+                "stockout": line.short_at_order > 0,
+            }
+            for order, _ in self.s.sales.values()
+            if order.status is not SalesStatus.DRAFT
+            and (since is None or (order.ordered_at is not None and order.ordered_at >= since))
+            for line in order.lines
+        ]
+
+
+class FakePurchasing:
+    def __init__(self, state: State, seen: list[Aggregate]) -> None:
+        self.s = state
+        self.seen = seen
+
+    def open_draft(self, supplier_id: int, supplier: str) -> PurchaseOrder:
+        return self.get(self.lock_draft(supplier_id))[0]
+
+    def lock_draft(self, supplier_id: int) -> int:
+        for order_id, (order, _, sid, _) in self.s.purchases.items():
+            if (
+                sid == supplier_id
+                and order.status is PurchaseStatus.DRAFT
+                and order.drop_ship_customer is None
+            ):
+                return order_id
+        code = next(s.value.code for s in self.s.suppliers.values() if s.id == supplier_id)
+        return self.add(PurchaseOrder(code, ordered_at=datetime.now(UTC)), supplier_id)
+
+    def _line(self, line_id: int) -> tuple[PurchaseOrder, PurchaseLine]:
+        for order, *_ in self.s.purchases.values():
+            for line in order.lines:
+                if line.id == line_id:
+                    return order, line
+        raise NotFound("purchase line", line_id)
+
+    def draft_line(
+        self, order_id: int, item_id: int, location_id: int
+    ) -> tuple[int, int, Decimal, Decimal] | None:
+        order, refs, *_ = self.s.purchases[order_id]
+        for line in order.lines:
+            ref = refs[line.line_no]
+            if (ref.item_id, ref.place.id) == (item_id, location_id):
+                pegged = sum(
+                    (
+                        p.open
+                        for p in self.s.pegs.values()
+                        if p.supply_kind is SupplyKind.PURCHASE and p.supply_id == line.id
+                    ),
+                    ZERO,
+                )
+                return line.id or 0, line.line_no, line.quantity, pegged
+        return None
+
+    def next_line_no(self, order_id: int) -> int:
+        order = self.s.purchases[order_id][0]
+        return max((line.line_no for line in order.lines), default=0) + 1
+
+    def resize_line(self, line_id: int, quantity: Decimal, expected_date: date) -> None:
+        _, line = self._line(line_id)
+        line.quantity, line.expected_date = quantity, expected_date
+
+    def add(self, order: PurchaseOrder, supplier_id: int, sales_order_id: int | None = None) -> int:
+        order.id = self.s.next_id("purchase_order")
+        order.ordered_at = order.ordered_at or datetime.now(UTC)
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.purchases[order.id] = (kept, {}, supplier_id, sales_order_id)
+        self.seen.append(order)
+        return order.id
+
+    def add_line(self, order_id: int, line: PurchaseLine, item_id: int, place: Place) -> int:
+        line.id = self.s.next_id("purchase_line")
+        order, refs, *_ = self.s.purchases[order_id]
+        order.lines.append(copy.deepcopy(line))
+        refs[line.line_no] = LineRef(line.id, item_id, place)
+        return line.id
+
+    def get(self, order_id: int, lock: bool = False) -> tuple[PurchaseOrder, dict[int, LineRef]]:
+        if order_id not in self.s.purchases:
+            raise NotFound("purchase order", number("purchase", order_id), "order")
+        stored, refs, *_ = self.s.purchases[order_id]
+        order = copy.deepcopy(stored)
+        self.seen.append(order)
+        return order, dict(refs)
+
+    def order_of_line(self, line_id: int) -> int:
+        return self._line(line_id)[0].id or 0
+
+    def save(self, order: PurchaseOrder) -> None:
+        _, refs, supplier_id, sales_id = self.s.purchases[order.id or 0]
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.purchases[order.id or 0] = (kept, refs, supplier_id, sales_id)
+
+    def page(
+        self,
+        status: str | None = None,
+        supplier: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        rows = [
+            {
+                "id": order.id,
+                "supplier": order.supplier,
+                "status": order.status.value,
+                "drop_ship_customer": order.drop_ship_customer,
+                "change_requested": order.change_requested,
+                "ordered_at": order.ordered_at,
+                "lines": len(order.lines),
+                "quantity": sum((ln.quantity for ln in order.lines), ZERO),
+                "received": sum((ln.received for ln in order.lines), ZERO),
+                "promised_date": min(
+                    (ln.promised_date for ln in order.lines if ln.promised_date), default=None
+                ),
+            }
+            for order, *_ in sorted(self.s.purchases.values(), key=lambda x: -(x[0].id or 0))
+            if (status is None or order.status == status)
+            and (supplier is None or order.supplier == supplier)
+        ]
+        return _rows(rows, limit, offset)
+
+    def add_receipt(
+        self,
+        purchase_line_id: int,
+        received_on: date,
+        promised_date: date | None,
+        quantity: Decimal,
+        rejected: Decimal,
+        rejected_to: str | None,
+        operation_id: int | None,
+    ) -> int:
+        self.s.receipts.append(
+            Receipt(
+                purchase_line_id,
+                received_on,
+                promised_date,
+                quantity,
+                rejected,
+                rejected_to,
+                operation_id,
+            )
+        )
+        return len(self.s.receipts)
+
+    def receipt_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for r in self.s.receipts:
+            order, line = self._line(r.purchase_line_id)
+            rows.append(
+                {
+                    "supplier": order.supplier,
+                    "item": line.sku,
+                    "ordered_at": order.ordered_at,
+                    "promised_date": r.promised_date,
+                    "received_date": r.received_on,
+                    "ordered_qty": line.quantity,
+                    "received_qty": r.quantity + r.rejected,
+                    "rejected_qty": r.rejected,
+                }
+            )
+        return rows
+
+    def offers(self, item_id: int) -> SupplierOffers:
+        sku = self.s.item_by_id(item_id).value.sku
+        records = self.supplier_records()
+        found = SupplierOffers([], {}, {}, {})
+        for terms in sorted(
+            (t for t in self.s.supplier_items.values() if t.sku == sku),
+            key=lambda t: (t.priority, t.supplier),
+        ):
+            supplier = self.s.suppliers[terms.supplier]
+            found.offers.append(terms)
+            found.active[terms.supplier] = supplier.value.active
+            found.records[terms.supplier] = records.get(terms.supplier, SupplierRecord(math.nan, 0))
+            found.supplier_ids[terms.supplier] = supplier.id
+        return found
+
+    def supplier_records(self) -> dict[str, SupplierRecord]:
+        """As the database counts them: on time when it came by the promised date, in full when
+        what was accepted covers the line's ordered quantity; no promised date, no judgement."""
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for r in self.s.receipts:
+            order, line = self._line(r.purchase_line_id)
+            hits, misses, n = counts[order.supplier]
+            full = r.quantity >= line.quantity
+            late = r.promised_date is not None and r.received_on > r.promised_date
+            on_time = r.promised_date is not None and not late
+            counts[order.supplier] = [
+                hits + (full and on_time),
+                misses + ((not full) or late),
+                n + 1,
+            ]
+        return {
+            code: SupplierRecord(hits / (hits + misses) if hits + misses else math.nan, n)
+            for code, (hits, misses, n) in counts.items()
+        }
+
+
+class FakeProduction:
+    def __init__(self, state: State, seen: list[Aggregate]) -> None:
+        self.s = state
+        self.seen = seen
+
+    def add(self, order: ProductionOrder, item_id: int, place: Place) -> int:
+        order.id = self.s.next_id("production_order")
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.production[order.id] = (kept, LineRef(order.id, item_id, place), {})
+        self.seen.append(order)
+        return order.id
+
+    def add_component(self, order_id: int, component: Component, item_id: int) -> int:
+        component.id = self.s.next_id("component")
+        order, _, item_ids = self.s.production[order_id]
+        order.components.append(copy.deepcopy(component))
+        item_ids[component.sku] = item_id
+        return component.id
+
+    def get(
+        self, order_id: int, lock: bool = False
+    ) -> tuple[ProductionOrder, LineRef, dict[str, int]]:
+        if order_id not in self.s.production:
+            raise NotFound("production order", number("production", order_id), "order")
+        stored, ref, item_ids = self.s.production[order_id]
+        order = copy.deepcopy(stored)
+        self.seen.append(order)
+        return order, ref, dict(item_ids)
+
+    def save(self, order: ProductionOrder) -> None:
+        _, ref, item_ids = self.s.production[order.id or 0]
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.production[order.id or 0] = (kept, ref, item_ids)
+
+    def page(
+        self, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        rows = [
+            {
+                "id": o.id,
+                "sku": o.sku,
+                "location": o.location,
+                "quantity": o.quantity,
+                "produced": o.produced,
+                "status": o.status.value,
+                "due_date": o.due_date,
+            }
+            for o, *_ in sorted(self.s.production.values(), key=lambda x: -(x[0].id or 0))
+            if status is None or o.status == status
+        ]
+        return _rows(rows, limit, offset)
+
+
+class FakeTransfers:
+    def __init__(self, state: State, seen: list[Aggregate]) -> None:
+        self.s = state
+        self.seen = seen
+
+    def add(self, order: TransferOrder, item_id: int, source: Place, target: Place) -> int:
+        order.id = self.s.next_id("transfer_order")
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.transfers[order.id] = (kept, item_id, source, target)
+        self.seen.append(order)
+        return order.id
+
+    def get(self, order_id: int, lock: bool = False) -> tuple[TransferOrder, int, Place, Place]:
+        if order_id not in self.s.transfers:
+            raise NotFound("transfer order", number("transfer", order_id), "order")
+        stored, item_id, source, target = self.s.transfers[order_id]
+        order = copy.deepcopy(stored)
+        self.seen.append(order)
+        return order, item_id, source, target
+
+    def save(self, order: TransferOrder) -> None:
+        _, item_id, source, target = self.s.transfers[order.id or 0]
+        kept = copy.deepcopy(order)
+        kept.events.clear()
+        self.s.transfers[order.id or 0] = (kept, item_id, source, target)
+
+    def page(
+        self, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        rows = [
+            {
+                "id": o.id,
+                "sku": o.sku,
+                "source": o.source,
+                "target": o.target,
+                "quantity": o.quantity,
+                "received": o.received,
+                "status": o.status.value,
+                "expected_date": o.expected_date,
+            }
+            for o, *_ in sorted(self.s.transfers.values(), key=lambda x: -(x[0].id or 0))
+            if status is None or o.status == status
+        ]
+        return _rows(rows, limit, offset)
+
+
+class FakeBoms:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def put(self, item_id: int, lead_time_days: int, lines: Sequence[tuple[int, BomLine]]) -> None:
+        self.s.boms[item_id] = (lead_time_days, list(lines))
+
+    def get(self, item_id: int) -> tuple[int, list[tuple[int, BomLine]]] | None:
+        return self.s.boms.get(item_id)
+
+    def all(self) -> dict[str, list[BomLine]]:
+        return {
+            self.s.item_by_id(item_id).value.sku: [line for _, line in lines]
+            for item_id, (_, lines) in self.s.boms.items()
+        }
+
+    def lead_time(self, item_id: int) -> int | None:
+        found = self.s.boms.get(item_id)
+        return None if found is None else found[0]
+
+
+class FakePegs:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def add(
+        self,
+        demand_kind: str,
+        demand_id: int,
+        supply_kind: str,
+        supply_id: int,
+        reference: str,
+        quantity: Decimal,
+    ) -> int:
+        peg_id = self.s.next_id("peg")
+        self.s.pegs[peg_id] = Peg(
+            peg_id,
+            DemandKind(demand_kind),
+            demand_id,
+            SupplyKind(supply_kind),
+            supply_id,
+            reference,
+            quantity,
+        )
+        return peg_id
+
+    def of_demand(self, kind: str, ids: Sequence[int]) -> list[Peg]:
+        return [p for p in self.s.pegs.values() if p.demand_kind == kind and p.demand_id in ids]
+
+    def of_supply(self, kind: str, ids: Sequence[int]) -> list[Peg]:
+        return [p for p in self.s.pegs.values() if p.supply_kind == kind and p.supply_id in ids]
+
+    def save(self, peg: Peg) -> None:
+        self.s.pegs[peg.id] = peg
+
+    def supply_dates(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], date | None]:
+        found: dict[tuple[str, int], date | None] = {}
+        for p in pegs:
+            if p.supply_kind is SupplyKind.PURCHASE:
+                order = next(
+                    o
+                    for o, *_ in self.s.purchases.values()
+                    if any(ln.id == p.supply_id for ln in o.lines)
+                )
+                line = next(ln for ln in order.lines if ln.id == p.supply_id)
+                found[(p.supply_kind, p.supply_id)] = line.promised_date or order.expected_date
+            elif p.supply_kind is SupplyKind.PRODUCTION:
+                found[(p.supply_kind, p.supply_id)] = self.s.production[p.supply_id][0].due_date
+            else:
+                found[(p.supply_kind, p.supply_id)] = self.s.transfers[p.supply_id][0].expected_date
+        return found
+
+    def supply_numbers(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], str]:
+        found: dict[tuple[str, int], str] = {}
+        for p in pegs:
+            if p.supply_kind is SupplyKind.PURCHASE:
+                order = next(
+                    o
+                    for o, *_ in self.s.purchases.values()
+                    if any(ln.id == p.supply_id for ln in o.lines)
+                )
+                line = next(ln for ln in order.lines if ln.id == p.supply_id)
+                found[(p.supply_kind, p.supply_id)] = f"{order.number}/{line.line_no}"
+            else:
+                found[(p.supply_kind, p.supply_id)] = number(p.supply_kind, p.supply_id)
+        return found
+
+
+class FakeOutbox:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def write(self, events: Sequence[DomainEvent], actor: str) -> None:
+        at = datetime.now(UTC)
+        for e in events:
+            if e.name is not None:
+                self.s.outbox.append(
+                    {"event": e.name, "subject": e.subject, "payload": e.payload(), "at": at}
+                )
+            if e.audit_action is not None:
+                self.s.audit.append(
+                    {
+                        "actor": actor,
+                        "action": e.audit_action,
+                        "subject": e.subject,
+                        "changes": e.changes(),
+                        "at": at,
+                    }
+                )
+
+    def events(self, subject: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.s.outbox if subject is None or e["subject"] == subject]
+
+    def audit_trail(self, subject: str) -> list[dict[str, Any]]:
+        return [a for a in self.s.audit if a["subject"] == subject]
+
+
+class FakeHistory:
+    def empty(self) -> bool:
+        _not_covered("bulk history loads")
+
+    def catalog_ids(self) -> tuple[dict[str, int], dict[str, int]]:
+        _not_covered("bulk history loads")
+
+    def add(
+        self,
+        sales_orders: Sequence[dict[str, Any]],
+        sales_lines: Sequence[dict[str, Any]],
+        purchase_orders: Sequence[dict[str, Any]],
+        purchase_lines: Sequence[dict[str, Any]],
+        receipts: Sequence[dict[str, Any]],
+    ) -> None:
+        _not_covered("bulk history loads")
+
+
+class FakeReports:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def stock_levels(
+        self,
+        today: date,
+        sku: str | None = None,
+        location: str | None = None,
+        physical_only: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        rows = []
+        for (item_id, location_id), on_hand in sorted(self.s.on_hand.items()):
+            item = self.s.item_by_id(item_id).value
+            loc = self.s.location_by_id(location_id).value
+            if (sku is not None and item.sku != sku) or (
+                location is not None and loc.code != location
+            ):
+                continue
+            if physical_only and loc.kind not in PHYSICAL_KINDS:
+                continue
+            expired = sum(
+                (
+                    s.quantity
+                    for s in FakeLedger(self.s).lot_stock(item_id, location_id)
+                    if s.quantity > 0 and s.expired(today)
+                ),
+                ZERO,
+            )
+            reserved = self.s.reserved.get((item_id, location_id), ZERO)
+            rows.append(
+                {
+                    "sku": item.sku,
+                    "unit": item.unit,
+                    "location": loc.code,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "expired": expired,
+                    "available": on_hand - expired - reserved,
+                }
+            )
+        rows.sort(key=lambda r: (r["sku"], r["location"]))
+        return _rows(rows, limit, offset)
+
+    def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]:
+        _not_covered("lot reports")
+
+    def on_hand_as_of(
+        self, at: datetime, item_id: int | None = None, location_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        _not_covered("past stock")
+
+    def moves(
+        self,
+        item_id: int,
+        location_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        _not_covered("move history reports")
+
+
+class FakePlanning:
+    """Forecast and plan runs are not covered: every method says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        _not_covered(f"the planning repository ({name})")
+
+
+class InMemoryUnitOfWork:
+    """A unit of work over `State`; see the module docstring for what it covers."""
+
+    def __init__(self) -> None:
+        self.committed = State()
+        for code, kind in VIRTUAL_LOCATIONS.items():
+            location = Location(code, code.replace("_", " ").capitalize(), kind)
+            self.committed.locations[code] = Stored(self.committed.next_id("location"), location)
+        self.actor = "system"
+        self._state: State | None = None
+        self._seen: list[Aggregate] = []
+        self._recorded: list[DomainEvent] = []
+
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            raise RuntimeError("Use the unit of work inside `with uow:`.")
+        return self._state
+
+    @property
+    def catalog(self) -> FakeCatalog:
+        return FakeCatalog(self.state)
+
+    @property
+    def ledger(self) -> FakeLedger:
+        return FakeLedger(self.state)
+
+    @property
+    def sales(self) -> FakeSales:
+        return FakeSales(self.state, self._seen)
+
+    @property
+    def purchasing(self) -> FakePurchasing:
+        return FakePurchasing(self.state, self._seen)
+
+    @property
+    def production(self) -> FakeProduction:
+        return FakeProduction(self.state, self._seen)
+
+    @property
+    def transfers(self) -> FakeTransfers:
+        return FakeTransfers(self.state, self._seen)
+
+    @property
+    def boms(self) -> FakeBoms:
+        return FakeBoms(self.state)
+
+    @property
+    def pegs(self) -> FakePegs:
+        return FakePegs(self.state)
+
+    @property
+    def outbox(self) -> FakeOutbox:
+        return FakeOutbox(self.state)
+
+    @property
+    def history(self) -> FakeHistory:
+        return FakeHistory()
+
+    @property
+    def reports(self) -> FakeReports:
+        return FakeReports(self.state)
+
+    @property
+    def planning(self) -> Any:
+        return FakePlanning()
+
+    def __enter__(self) -> Self:
+        self._state = copy.deepcopy(self.committed)
+        self._seen = []
+        self._recorded = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._state = None
+        self.actor = "system"
+
+    def acting(self, actor: str) -> Self:
+        self.actor = actor
+        return self
+
+    def record(self, event: DomainEvent) -> None:
+        self._recorded.append(event)
+
+    def virtual_place(self, code: str) -> Place:
+        return self.state.place(code)
+
+    def commit(self) -> None:
+        FakeOutbox(self.state).write(collect(self._seen, self._recorded), self.actor)
+        self._recorded = []
+        self.committed = copy.deepcopy(self.state)
+
+    def rollback(self) -> None:
+        self._state = copy.deepcopy(self.committed)
+
+    # Reads of committed state for assertions
+
+    def events(self, subject: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.committed.outbox if subject is None or e["subject"] == subject]
+
+    def audit(self, subject: str) -> list[dict[str, Any]]:
+        return [a for a in self.committed.audit if a["subject"] == subject]
+
+
+def _conforms(uow: InMemoryUnitOfWork) -> UnitOfWork:
+    """mypy checks here that the fake implements every port the services use."""
+    return uow
+
+
+__all__ = ["InMemoryUnitOfWork", "State"]
