@@ -50,7 +50,7 @@ def test_32_clients_cannot_reserve_more_than_is_on_hand(engine: Engine) -> None:
     succeeded, refused = _race(engine, "reserve")
     assert succeeded == ON_HAND
     assert refused == CLIENTS
-    (row,) = queries.stock(UnitOfWork(engine), "SCARCE", "WH").rows
+    (row,) = queries.stock(UnitOfWork(engine), "SCARCE", "WH").items
     assert (row["on_hand"], row["reserved"], row["available"]) == (ON_HAND, ON_HAND, 0)
 
 
@@ -58,6 +58,6 @@ def test_32_clients_cannot_ship_more_than_is_on_hand(engine: Engine) -> None:
     succeeded, refused = _race(engine, "ship")
     assert succeeded == ON_HAND
     assert refused == CLIENTS
-    (row,) = queries.stock(UnitOfWork(engine), "SCARCE", "WH").rows
+    (row,) = queries.stock(UnitOfWork(engine), "SCARCE", "WH").items
     assert row["on_hand"] == 0
     assert queries.moves(UnitOfWork(engine), "SCARCE").total == ON_HAND + 1

@@ -64,9 +64,9 @@ def test_a_forecast_run_is_stored_with_quantiles_and_accuracy(history: UnitOfWor
 def test_each_run_is_kept_so_accuracy_can_be_followed(history: UnitOfWork) -> None:
     first = forecasting.run_forecast(history, 2, "W")
     second = forecasting.run_forecast(history, 3, "W")
-    runs, total = forecasting.forecast_runs(history)
-    assert total == 2
-    assert [r.id for r in runs] == [second.id, first.id]
+    runs = forecasting.forecast_runs(history)
+    assert runs.total == 2
+    assert [r.id for r in runs.items] == [second.id, first.id]
     assert len(forecasting.item_forecast(history, "STEADY", run_id=first.id)[1]) == 2
 
 

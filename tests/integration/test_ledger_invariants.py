@@ -145,7 +145,7 @@ class Ledger(RuleBasedStateMachine):
 
     @invariant()
     def stock_agrees_with_the_model(self) -> None:
-        for row in queries.stock(self.uow, limit=500).rows:
+        for row in queries.stock(self.uow, limit=500).items:
             key = (row["sku"], row["location"])
             if key[0] in self.skus:
                 assert row["on_hand"] >= 0

@@ -43,7 +43,7 @@ def test_32_clients_confirming_orders_for_a_scarce_item_never_over_reserve(engin
     backordered = [v for v in placed if v.lines[0].fulfilment == "backorder"]
     assert served == ON_HAND
     assert len(backordered) == CLIENTS * ORDERS_EACH - ON_HAND
-    (row,) = queries.stock(uow, "SCARCE", "WH").rows
+    (row,) = queries.stock(uow, "SCARCE", "WH").items
     assert (row["on_hand"], row["reserved"], row["available"]) == (ON_HAND, ON_HAND, 0)
     reservations = stock.list_reservations(uow, sku="SCARCE", status="open", limit=500)
     assert sum(r.open_quantity for r in reservations.items) == ON_HAND
@@ -64,7 +64,7 @@ def test_concurrent_pulls_share_one_draft_purchase_order_per_supplier(engine: En
     )
     placed = _race(engine, "BESPOKE")
     assert {v.lines[0].fulfilment for v in placed} == {"purchase"}
-    drafts = purchasing.list_purchase_orders(uow, status="draft").rows
+    drafts = purchasing.list_purchase_orders(uow, status="draft").items
     assert len(drafts) == 1
     assert drafts[0]["quantity"] == 130  # 128 pulled, rounded up to packs of 10
     po = purchasing.get_purchase_order(uow, drafts[0]["number"])

@@ -77,8 +77,8 @@ def test_one_supplier_has_a_disruption_period(engine: Engine, business: DemoBusi
 def test_new_orders_follow_the_history_numbers(engine: Engine, business: DemoBusiness) -> None:
     uow = UnitOfWork(engine)
     load_demo(uow, business)
-    last = purchasing.list_purchase_orders(uow, limit=1).rows[0]["number"]
-    sku = queries.stock(uow, location="WH").rows[0]["sku"]
+    last = purchasing.list_purchase_orders(uow, limit=1).items[0]["number"]
+    sku = queries.stock(uow, location="WH").items[0]["sku"]
     view = orders.place_order(uow, "New", [orders.NewLine(sku, Decimal(1), "WH")], confirm=True)
     assert view.number == f"SO-{orders.list_orders(uow).total:06d}"
-    assert purchasing.list_purchase_orders(uow, limit=1).rows[0]["number"] >= last
+    assert purchasing.list_purchase_orders(uow, limit=1).items[0]["number"] >= last

@@ -63,15 +63,15 @@ def test_cancelling_a_made_to_order_line_cancels_its_production_and_component_dr
 ) -> None:
     uow = business
     number = one_line(uow, "CAKE", 4)
-    (mo,) = production.list_production_orders(uow).rows
+    (mo,) = production.list_production_orders(uow).items
     assert mo["status"] == "draft"
-    pos = {p["supplier"]: p for p in purchasing.list_purchase_orders(uow).rows}
+    pos = {p["supplier"]: p for p in purchasing.list_purchase_orders(uow).items}
     assert (pos["MILL"]["quantity"], pos["SLOW"]["quantity"]) == (10, 2)
     promised = orders.get_order(uow, number).lines[0].promise_date
     assert promised == TODAY + timedelta(days=7)  # sugar in 6 days, a day to bake
     orders.cancel_order(uow, number, actor="ops")
-    assert production.list_production_orders(uow).rows[0]["status"] == "cancelled"
-    assert {p["status"] for p in purchasing.list_purchase_orders(uow).rows} == {"cancelled"}
+    assert production.list_production_orders(uow).items[0]["status"] == "cancelled"
+    assert {p["status"] for p in purchasing.list_purchase_orders(uow).items} == {"cancelled"}
 
 
 def test_reducing_a_line_whose_supply_is_released_flags_a_change_request(
@@ -79,7 +79,7 @@ def test_reducing_a_line_whose_supply_is_released_flags_a_change_request(
 ) -> None:
     uow = business
     number = one_line(uow, "SUGAR", 5)
-    (po,) = purchasing.list_purchase_orders(uow).rows
+    (po,) = purchasing.list_purchase_orders(uow).items
     purchasing.release(uow, po["number"])
     orders.change_line(uow, number, 1, D(3), actor="ops")
     after = purchasing.get_purchase_order(uow, po["number"])
@@ -94,7 +94,7 @@ def test_a_short_acknowledgement_unpegs_the_newest_demand(business: UnitOfWork) 
     uow = business
     first = one_line(uow, "SUGAR", 3)
     second = one_line(uow, "SUGAR", 2)
-    (po,) = purchasing.list_purchase_orders(uow).rows
+    (po,) = purchasing.list_purchase_orders(uow).items
     purchasing.release(uow, po["number"])
     purchasing.acknowledge(uow, po["number"], {1: (D(3), TODAY + timedelta(days=8))})
     assert orders.get_order(uow, first).lines[0].promise_date == TODAY + timedelta(days=8)
@@ -108,7 +108,7 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
 ) -> None:
     uow = business
     number = one_line(uow, "FLOUR", 4)
-    (po,) = purchasing.list_purchase_orders(uow).rows
+    (po,) = purchasing.list_purchase_orders(uow).items
     purchasing.release(uow, po["number"])
     late = TODAY - timedelta(days=1)
     purchasing.receive(
@@ -117,13 +117,13 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
         [purchasing.ReceiptLine(1, D(3), D(2), RejectTo.SUPPLIER)],
         received_on=late,
     )
-    (row,) = queries.stock(uow, "FLOUR", "WH").rows
+    (row,) = queries.stock(uow, "FLOUR", "WH").items
     assert (row["on_hand"], row["reserved"]) == (3, 3)
-    assert [r["location"] for r in queries.stock(uow, "FLOUR").rows] == ["WH"]
+    assert [r["location"] for r in queries.stock(uow, "FLOUR").items] == ["WH"]
     purchasing.receive(uow, po["number"], [purchasing.ReceiptLine(1, D(5), D(1))])
-    (row,) = queries.stock(uow, "FLOUR", "WH").rows
+    (row,) = queries.stock(uow, "FLOUR", "WH").items
     assert (row["on_hand"], row["reserved"]) == (8, 4)
-    (quarantined,) = queries.stock(uow, "FLOUR", "QUARANTINE").rows
+    (quarantined,) = queries.stock(uow, "FLOUR", "QUARANTINE").items
     assert quarantined["on_hand"] == 1
     line = orders.get_order(uow, number).lines[0]
     assert (line.reserved, line.promise_date) == (4, TODAY)
@@ -149,7 +149,7 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
 def test_closing_short_sends_waiting_lines_back_to_backorder(business: UnitOfWork) -> None:
     uow = business
     number = one_line(uow, "FLOUR", 10)
-    (po,) = purchasing.list_purchase_orders(uow).rows
+    (po,) = purchasing.list_purchase_orders(uow).items
     purchasing.release(uow, po["number"])
     purchasing.receive(uow, po["number"], [purchasing.ReceiptLine(1, D(6))])
     purchasing.close(uow, po["number"])
@@ -170,7 +170,7 @@ def test_a_production_order_cannot_start_while_a_component_is_short(
     with pytest.raises(OutOfStock):
         production.start_production_order(uow, mo.number)
     assert production.get_production_order(uow, mo.number).status == "released"
-    (flour,) = queries.stock(uow, "FLOUR", "WH").rows
+    (flour,) = queries.stock(uow, "FLOUR", "WH").items
     assert (flour["on_hand"], flour["reserved"]) == (5, 2)
 
 
@@ -194,8 +194,8 @@ def test_a_transfer_that_arrives_short_writes_off_the_rest(business: UnitOfWork)
     with pytest.raises(InvalidTransition):
         transfers.cancel_transfer(uow, to.number)
     transfers.receive_transfer(uow, to.number, D(5))
-    assert queries.stock(uow, "CUP", "SHOP").rows[0]["on_hand"] == 5
-    assert queries.stock(uow, "CUP", "WH").rows[0]["on_hand"] == 4
+    assert queries.stock(uow, "CUP", "SHOP").items[0]["on_hand"] == 5
+    assert queries.stock(uow, "CUP", "WH").items[0]["on_hand"] == 4
     assert _unbalanced(uow) == []
 
 
@@ -255,7 +255,7 @@ def test_a_pulled_line_is_promised_on_the_lead_time_of_the_supplier_it_is_bought
     number = one_line(uow, "SUGAR", 4)
     line = orders.get_order(uow, number).lines[0]
     assert line.pegs[0].supply.startswith("PO-")
-    assert purchasing.list_purchase_orders(uow).rows[0]["supplier"] == "SLOW"
+    assert purchasing.list_purchase_orders(uow).items[0]["supplier"] == "SLOW"
     assert line.promise_date == TODAY + timedelta(days=6)
     cup = orders.place_order(uow, "Bo", [orders.NewLine("CUP", D(1), "WH")], confirm=True)
     assert cup.lines[0].fulfilment == "backorder"

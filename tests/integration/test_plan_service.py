@@ -161,7 +161,7 @@ def test_plans_from_the_command_line(cafe: UnitOfWork, db_url: str) -> None:
     out = leanstock("plan", "--explain")
     assert "BEANS" in out
     assert "reorder point" in out
-    run_id = planning.list_plans(cafe)[0][0].id
+    run_id = planning.list_plans(cafe).items[0].id
     line = planning.get_plan(cafe, run_id).lines[0]
     leanstock("plan-edit", str(run_id), str(line.id), "0")
     leanstock("plan-approve", str(run_id))

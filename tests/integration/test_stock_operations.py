@@ -39,7 +39,7 @@ def shop(uow: UnitOfWork) -> UnitOfWork:
 
 
 def level(uow: UnitOfWork, sku: str, location: str) -> dict[str, Decimal]:
-    rows = queries.stock(uow, sku, location).rows
+    rows = queries.stock(uow, sku, location).items
     return rows[0] if rows else {"on_hand": D(0), "reserved": D(0), "available": D(0)}
 
 
@@ -89,7 +89,7 @@ def test_expired_stock_is_scrapped_with_its_reason(shop: UnitOfWork) -> None:
     stock.receive(shop, "MILK", "WH", D(3), lot="OLD", expires_on=TODAY - timedelta(days=1))
     operation = stock.scrap(shop, "MILK", "WH", D(3), ScrapReason.EXPIRY, lot="OLD")
     assert operation.moves[0].target == "scrap"
-    history = queries.moves(shop, "MILK").rows
+    history = queries.moves(shop, "MILK").items
     assert history[-1]["reason"] == "expiry"
     assert queries.lots(shop, "MILK") == []
 
@@ -175,7 +175,7 @@ def test_stock_as_of_a_past_date_sums_the_moves_up_to_then(shop: UnitOfWork) -> 
     assert queries.stock_as_of(shop, monday - timedelta(days=1), sku="CUP") == []
     later = queries.stock_as_of(shop, monday + timedelta(days=3), sku="CUP")
     assert [(r["location"], r["on_hand"]) for r in later] == [("WH", D(70))]
-    history = queries.moves(shop, "CUP", since=monday + timedelta(hours=1)).rows
+    history = queries.moves(shop, "CUP", since=monday + timedelta(hours=1)).items
     assert [(m["kind"], m["quantity"]) for m in history] == [("shipment", D(30))]
 
 
@@ -197,7 +197,7 @@ def test_quantities_stay_exact(shop: UnitOfWork) -> None:
 def test_moves_are_never_edited_a_correction_is_a_new_move(shop: UnitOfWork) -> None:
     stock.receive(shop, "CUP", "WH", D(10))
     stock.count(shop, "CUP", "WH", D(8))
-    history = queries.moves(shop, "CUP").rows
+    history = queries.moves(shop, "CUP").items
     assert [(m["source"], m["target"], m["quantity"]) for m in history] == [
         ("supplier", "WH", D(10)),
         ("WH", "adjustment", D(2)),

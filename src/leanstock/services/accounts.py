@@ -26,7 +26,7 @@ from leanstock.domain.accounts import (
 )
 from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput
 from leanstock.services import signin
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import page_bounds
 from leanstock.services.ports import Page
 from leanstock.services.retry import retrying
 

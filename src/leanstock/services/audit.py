@@ -7,7 +7,7 @@ from typing import Any
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.errors import InvalidInput
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import page_bounds
 from leanstock.services.ports import Page
 
 

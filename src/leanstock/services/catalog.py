@@ -7,18 +7,9 @@ from typing import Any
 
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput
-from leanstock.services.ports import Page, UnitOfWork
+from leanstock.services.paging import Page, page_bounds
+from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
-
-MAX_PAGE = 500
-
-
-def page_bounds(limit: int, offset: int) -> tuple[int, int]:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", "limit")
-    if offset < 0:
-        raise InvalidInput("offset must not be negative.", "offset")
-    return limit, offset
 
 
 @retrying

@@ -22,8 +22,8 @@ from leanstock.planning.forecast import (
     forecast,
     quantile_column,
 )
-from leanstock.services.catalog import page_bounds
 from leanstock.services.orders import demand_history
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
 
@@ -192,13 +192,11 @@ def _store(uow: UnitOfWork, run: dict[str, Any], result: Any) -> int:
     return run_id
 
 
-def forecast_runs(
-    uow: UnitOfWork, limit: int = 20, offset: int = 0
-) -> tuple[list[ForecastRun], int]:
+def forecast_runs(uow: UnitOfWork, limit: int = 20, offset: int = 0) -> Page[ForecastRun]:
     limit, offset = page_bounds(limit, offset)
     with uow:
         rows, total = uow.planning.forecast_runs(limit, offset)
-    return [ForecastRun(**r) for r in rows], total
+    return Page([ForecastRun(**r) for r in rows], total, limit, offset)
 
 
 def get_forecast_run(uow: UnitOfWork, run_id: int | None = None) -> ForecastRun:

@@ -30,7 +30,7 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.quantities import positive
 from leanstock.planning.periods import PERIODS
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import checked_time, current_day, post, take
 from leanstock.services.pull import (
@@ -44,7 +44,6 @@ from leanstock.services.pull import (
     quote,
     reserve_from_stock,
 )
-from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
 
 ZERO = Decimal(0)
@@ -453,7 +452,7 @@ def list_orders(
     customer: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Rows:
+) -> Page[dict[str, Any]]:
     limit, offset = page_bounds(limit, offset)
     if status is not None and status not in {s.value for s in SalesStatus}:
         raise InvalidInput(f"Unknown status {status!r}.", "status")
@@ -461,7 +460,7 @@ def list_orders(
         rows, total = uow.sales.page(status, customer, limit, offset)
     for row in rows:
         row["number"] = order_number("sales", row.pop("id"))
-    return Rows(rows, total, limit, offset)
+    return Page(rows, total, limit, offset)
 
 
 def order_events(uow: UnitOfWork, number: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

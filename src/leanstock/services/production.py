@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from leanstock.domain import catalog
 from leanstock.domain.catalog import ItemKind
@@ -29,7 +30,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import positive
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
@@ -46,7 +47,6 @@ from leanstock.services.pull import (
     settle_pegs,
     start_production,
 )
-from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
 
 ZERO = Decimal(0)
@@ -175,13 +175,13 @@ def get_production_order(uow: UnitOfWork, number: str) -> ProductionOrderView:
 
 def list_production_orders(
     uow: UnitOfWork, status: str | None = None, limit: int = 50, offset: int = 0
-) -> Rows:
+) -> Page[dict[str, Any]]:
     limit, offset = page_bounds(limit, offset)
     with uow:
         rows, total = uow.production.page(status, limit, offset)
     for row in rows:
         row["number"] = number("production", row.pop("id"))
-    return Rows(rows, total, limit, offset)
+    return Page(rows, total, limit, offset)
 
 
 @retrying

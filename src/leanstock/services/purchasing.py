@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -29,7 +30,7 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     checked_time,
@@ -40,7 +41,6 @@ from leanstock.services.posting import (
     receive_lot,
 )
 from leanstock.services.pull import reserve_on_receipt, settle_pegs
-from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
 
 ZERO = Decimal(0)
@@ -147,7 +147,7 @@ def list_purchase_orders(
     supplier: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Rows:
+) -> Page[dict[str, Any]]:
     limit, offset = page_bounds(limit, offset)
     if status is not None and status not in {s.value for s in PurchaseStatus}:
         raise InvalidInput(f"Unknown status {status!r}.", "status")
@@ -155,7 +155,7 @@ def list_purchase_orders(
         rows, total = uow.purchasing.page(status, supplier, limit, offset)
     for row in rows:
         row["number"] = order_number("purchase", row.pop("id"))
-    return Rows(rows, total, limit, offset)
+    return Page(rows, total, limit, offset)
 
 
 @retrying

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from leanstock.domain.catalog import VIRTUAL_LOCATIONS
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Rows:
-    rows: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int
 
 
 def stock(
@@ -27,7 +18,7 @@ def stock(
     limit: int = 100,
     offset: int = 0,
     today: date | None = None,
-) -> Rows:
+) -> Page[dict[str, Any]]:
     """On hand, reserved and available per item and physical location, now.
 
     available = on hand − expired − reserved (DESIGN.md, "The stock ledger").
@@ -41,7 +32,7 @@ def stock(
         rows, total = uow.reports.stock_levels(
             today or datetime.now(UTC).date(), sku, location, True, limit, offset
         )
-    return Rows(rows, total, limit, offset)
+    return Page(rows, total, limit, offset)
 
 
 def stock_as_of(
@@ -92,11 +83,11 @@ def moves(
     until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> Rows:
+) -> Page[dict[str, Any]]:
     """An item's moves in the order they happened, optionally at one location and in a window."""
     limit, offset = page_bounds(limit, offset)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
         rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset)
-    return Rows(rows, total, limit, offset)
+    return Page(rows, total, limit, offset)

@@ -16,7 +16,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Scope
 from leanstock.domain.accounts import MAX_TOKEN_DAYS
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import page_bounds
 from leanstock.services.ports import Page
 
 

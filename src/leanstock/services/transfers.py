@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
@@ -23,7 +24,7 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     checked_time,
@@ -34,7 +35,6 @@ from leanstock.services.posting import (
     take,
 )
 from leanstock.services.pull import reserve_on_receipt, settle_pegs
-from leanstock.services.queries import Rows
 from leanstock.services.retry import retrying
 
 ZERO = Decimal(0)
@@ -79,13 +79,13 @@ def get_transfer_order(uow: UnitOfWork, number: str) -> TransferOrderView:
 
 def list_transfer_orders(
     uow: UnitOfWork, status: str | None = None, limit: int = 50, offset: int = 0
-) -> Rows:
+) -> Page[dict[str, Any]]:
     limit, offset = page_bounds(limit, offset)
     with uow:
         rows, total = uow.transfers.page(status, limit, offset)
     for row in rows:
         row["number"] = number("transfer", row.pop("id"))
-    return Rows(rows, total, limit, offset)
+    return Page(rows, total, limit, offset)
 
 
 @retrying

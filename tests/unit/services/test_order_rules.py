@@ -92,7 +92,7 @@ def test_a_pulled_line_goes_to_the_supplier_the_sourcing_rule_chooses(
     catalog.update_supplier(uow, "ROAST", {"active": False})
     number = sell(uow, "BEANS", 3)
     line = orders.get_order(uow, number).lines[0]
-    (po,) = purchasing.list_purchase_orders(uow).rows
+    (po,) = purchasing.list_purchase_orders(uow).items
     assert (line.fulfilment, po["supplier"]) == ("purchase", "FARM")
     assert line.promise_date == TODAY + timedelta(days=9)
 
@@ -109,7 +109,7 @@ def test_a_supplier_that_delivers_late_gives_way_to_the_next(uow: InMemoryUnitOf
         late = purchasing.ReceiptLine(1, D(5))
         purchasing.receive(uow, order.number, [late], received_on=TODAY - timedelta(days=3))
     number = sell(uow, "BEANS", 3)
-    drafts = purchasing.list_purchase_orders(uow, status="draft").rows
+    drafts = purchasing.list_purchase_orders(uow, status="draft").items
     assert [po["supplier"] for po in drafts] == ["FARM"]
     assert orders.get_order(uow, number).lines[0].promise_date == TODAY + timedelta(days=9)
 
@@ -117,12 +117,12 @@ def test_a_supplier_that_delivers_late_gives_way_to_the_next(uow: InMemoryUnitOf
 def test_cancelling_a_pulled_line_shrinks_the_draft_it_pulled(uow: InMemoryUnitOfWork) -> None:
     first = sell(uow, "BEANS", 3)
     second = sell(uow, "BEANS", 4)
-    (po,) = purchasing.list_purchase_orders(uow).rows
+    (po,) = purchasing.list_purchase_orders(uow).items
     assert po["quantity"] == 10  # 7 in packs of 5
     orders.cancel_order(uow, second)
-    assert purchasing.list_purchase_orders(uow).rows[0]["quantity"] == 5
+    assert purchasing.list_purchase_orders(uow).items[0]["quantity"] == 5
     orders.cancel_order(uow, first)
-    (cancelled,) = purchasing.list_purchase_orders(uow).rows
+    (cancelled,) = purchasing.list_purchase_orders(uow).items
     assert cancelled["status"] == "cancelled"
     assert [e["event"] for e in uow.events(po["number"])] == ["purchase_order.cancelled"]
     assert [a["action"] for a in uow.audit(po["number"])] == ["reduce_draft", "reduce_draft"]

@@ -56,7 +56,7 @@ def list_sales_orders(
                 r["quantity"],
                 r["shipped"],
             ]
-            for r in page.rows
+            for r in page.items
         ),
         f"{page.total} in all",
     )
@@ -142,7 +142,7 @@ def list_purchase_orders(
                     )
                 ),
             ]
-            for r in page.rows
+            for r in page.items
         ),
         f"{page.total} in all",
     )
@@ -190,7 +190,7 @@ def list_production_orders(status: str | None = None, limit: int = 50, offset: i
                 r["status"],
                 r["due_date"],
             ]
-            for r in page.rows
+            for r in page.items
         ),
         f"{page.total} in all",
     )

@@ -108,7 +108,7 @@ def show_item(sku: str) -> None:
     with handled():
         item = catalog.get_item(uow, sku)
         offers = catalog.list_supplier_items(uow, sku=sku).items
-        levels = queries.stock(uow, sku=sku).rows
+        levels = queries.stock(uow, sku=sku).items
     _table("Item", ["field", "value"], ([k, v] for k, v in vars(item).items()))
     _table(
         "Suppliers",
@@ -230,7 +230,7 @@ def show_stock(
             )
         else:
             page = queries.stock(uow, sku, location, limit, offset)
-            _stock_table(page.rows, page.total)
+            _stock_table(page.items, page.total)
 
 
 @app.command("moves")
@@ -259,7 +259,7 @@ def show_moves(
                 m["reference"],
                 m["reason"],
             ]
-            for m in page.rows
+            for m in page.items
         ),
         page.total,
     )

@@ -14,7 +14,7 @@ from leanstock.domain.orders import SupplyKind
 from leanstock.domain.plans import LIVE, PlanLineStatus, PlanStatus, edited, released, require
 from leanstock.domain.quantities import non_negative
 from leanstock.services import production, purchasing, transfers
-from leanstock.services.catalog import page_bounds
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
 
@@ -82,11 +82,11 @@ def get_plan(uow: UnitOfWork, run_id: int) -> PlanRun:
     return PlanRun(**run, lines=lines)
 
 
-def list_plans(uow: UnitOfWork, limit: int = 20, offset: int = 0) -> tuple[list[PlanRun], int]:
+def list_plans(uow: UnitOfWork, limit: int = 20, offset: int = 0) -> Page[PlanRun]:
     limit, offset = page_bounds(limit, offset)
     with uow:
         rows, total = uow.planning.plan_runs(limit, offset)
-    return [PlanRun(**r, lines=[]) for r in rows], total
+    return Page([PlanRun(**r, lines=[]) for r in rows], total, limit, offset)
 
 
 def _draft_line(uow: UnitOfWork, run_id: int, line_id: int) -> dict[str, Any]:

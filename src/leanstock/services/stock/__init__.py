@@ -12,7 +12,6 @@ from leanstock.services.stock.moves import (
     transfer_lines,
 )
 from leanstock.services.stock.reservations import (
-    ReservationPage,
     ReservationView,
     consume,
     get_reservation,
@@ -24,7 +23,6 @@ from leanstock.services.stock.reservations import (
 __all__ = [
     "MoveLine",
     "Operation",
-    "ReservationPage",
     "ReservationView",
     "StockLine",
     "consume",

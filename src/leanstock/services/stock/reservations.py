@@ -15,6 +15,7 @@ from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, OutOfStock
 from leanstock.domain.ledger import MoveKind, Posting, Reservation, available
 from leanstock.domain.quantities import positive
+from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
@@ -130,14 +131,6 @@ def consume(
     return operation
 
 
-@dataclass(frozen=True)
-class ReservationPage:
-    items: list[ReservationView]
-    total: int
-    limit: int
-    offset: int
-
-
 def list_reservations(
     uow: UnitOfWork,
     reference: str | None = None,
@@ -146,7 +139,8 @@ def list_reservations(
     status: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> ReservationPage:
+) -> Page[ReservationView]:
+    limit, offset = page_bounds(limit, offset)
     with uow:
         item_id = uow.catalog.item(sku).id if sku is not None else None
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -154,7 +148,7 @@ def list_reservations(
             reference, item_id, location_id, status, limit, offset
         )
         found = [_view(r, *uow.ledger.names(r.item_id, r.location_id)) for r in rows]
-    return ReservationPage(found, total, limit, offset)
+    return Page(found, total, limit, offset)
 
 
 def get_reservation(uow: UnitOfWork, reservation_id: int) -> ReservationView:

@@ -21,7 +21,7 @@ from leanstock.entrypoints.api.security import (
     forget_cookie,
 )
 from leanstock.services import accounts, signin, tokens
-from leanstock.services.catalog import MAX_PAGE
+from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(tags=["accounts"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]

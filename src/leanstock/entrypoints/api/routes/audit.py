@@ -11,7 +11,7 @@ from pydantic import Field
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import Out, PageOut
 from leanstock.services import audit
-from leanstock.services.catalog import MAX_PAGE
+from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(tags=["audit"])
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy, Supplier
 from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import (
     ItemIn,
     ItemOut,
@@ -26,8 +27,6 @@ from leanstock.entrypoints.api.schemas import (
 from leanstock.services import catalog
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/items", status_code=201, tags=["catalog"], dependencies=[permit("catalog:write")])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import Field
 
 from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
 from leanstock.planning.forecast import DEFAULT_QUANTILES
 from leanstock.services import forecasting
@@ -108,16 +109,10 @@ def run_forecast(body: ForecastRunIn, uow: UowDep) -> ForecastRunOut:
 @router.get("/forecast-runs", dependencies=[permit("forecast:read")])
 def list_forecast_runs(
     uow: UowDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> PageOut[ForecastRunOut]:
-    runs, total = forecasting.forecast_runs(uow, limit, offset)
-    return PageOut[ForecastRunOut](
-        items=[ForecastRunOut.model_validate(r) for r in runs],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return PageOut[ForecastRunOut].model_validate(forecasting.forecast_runs(uow, limit, offset))
 
 
 @router.get("/forecast-runs/{run_id}", dependencies=[permit("forecast:read")])

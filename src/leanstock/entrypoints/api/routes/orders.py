@@ -8,7 +8,7 @@ acts only there (`entrypoints/api/access.py`).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -41,22 +41,11 @@ from leanstock.entrypoints.api.order_schemas import (
     TransferOrderRowOut,
     TransferReceiptIn,
 )
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
-from leanstock.services import catalog, orders, production, purchasing, transfers
-from leanstock.services.queries import Rows
+from leanstock.services import orders, production, purchasing, transfers
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
-
-
-def _page(rows: Rows, model: type[Any]) -> Any:
-    return PageOut[model](  # type: ignore[valid-type]
-        items=[model.model_validate(r) for r in rows.rows],
-        total=rows.total,
-        limit=rows.limit,
-        offset=rows.offset,
-    )
 
 
 # Sales orders
@@ -94,7 +83,9 @@ def list_sales_orders(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[SalesOrderRowOut]:
-    return _page(orders.list_orders(uow, status, customer, limit, offset), SalesOrderRowOut)  # type: ignore[no-any-return]
+    return PageOut[SalesOrderRowOut].model_validate(
+        orders.list_orders(uow, status, customer, limit, offset)
+    )
 
 
 @router.get("/sales-orders/{number}", tags=["sales orders"], dependencies=[permit("sales:read")])
@@ -199,7 +190,7 @@ def list_purchase_orders(
             return PageOut[PurchaseOrderRowOut](items=[], total=0, limit=limit, offset=offset)
         supplier = actor.supplier
     rows = purchasing.list_purchase_orders(uow, status, supplier, limit, offset)
-    return _page(rows, PurchaseOrderRowOut)  # type: ignore[no-any-return]
+    return PageOut[PurchaseOrderRowOut].model_validate(rows)
 
 
 @router.get("/purchase-orders/{number}", tags=["purchase orders"])
@@ -329,7 +320,7 @@ def list_production_orders(
     uow: UowDep, status: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[ProductionOrderRowOut]:
     rows = production.list_production_orders(uow, status, limit, offset)
-    return _page(rows, ProductionOrderRowOut)  # type: ignore[no-any-return]
+    return PageOut[ProductionOrderRowOut].model_validate(rows)
 
 
 @router.get(
@@ -418,7 +409,7 @@ def list_transfer_orders(
     uow: UowDep, status: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[TransferOrderRowOut]:
     rows = transfers.list_transfer_orders(uow, status, limit, offset)
-    return _page(rows, TransferOrderRowOut)  # type: ignore[no-any-return]
+    return PageOut[TransferOrderRowOut].model_validate(rows)
 
 
 @router.get(

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import Field
 
 from leanstock.domain.access import Actor
 from leanstock.domain.sourcing import OTIF_STANDARD
 from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
 from leanstock.services import planning
 
@@ -88,14 +89,11 @@ def run_plan(body: PlanRunIn, uow: UowDep) -> PlanRunOut:
 @router.get("/plan-runs", dependencies=[permit("plan:read")])
 def list_plan_runs(
     uow: UowDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> PageOut[PlanRunOut]:
     """Plan runs, newest first (without their lines)."""
-    runs, total = planning.list_plans(uow, limit, offset)
-    return PageOut[PlanRunOut](
-        items=[PlanRunOut.model_validate(r) for r in runs], total=total, limit=limit, offset=offset
-    )
+    return PageOut[PlanRunOut].model_validate(planning.list_plans(uow, limit, offset))
 
 
 @router.get("/plan-runs/{run_id}", dependencies=[permit("plan:read")])

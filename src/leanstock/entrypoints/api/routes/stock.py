@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from leanstock.domain.access import Actor
 from leanstock.domain.errors import NotFound
 from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import (
     CountIn,
     LotLevelOut,
@@ -27,11 +28,9 @@ from leanstock.entrypoints.api.schemas import (
     StockLevelOut,
     TransferIn,
 )
-from leanstock.services import catalog, queries, stock
+from leanstock.services import queries, stock
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
 # Warehouse users limited to some locations act only there; elsewhere is "no such location".
 StockWriter = Annotated[Actor, permit("stock:write")]
 StockReader = Annotated[Actor, permit("stock:read")]
@@ -208,13 +207,7 @@ def stock_levels(
         return [
             StockAsOfOut.model_validate(r) for r in queries.stock_as_of(uow, as_of, sku, location)
         ]
-    rows = queries.stock(uow, sku, location, limit, offset)
-    return PageOut[StockLevelOut](
-        items=[StockLevelOut.model_validate(r) for r in rows.rows],
-        total=rows.total,
-        limit=rows.limit,
-        offset=rows.offset,
-    )
+    return PageOut[StockLevelOut].model_validate(queries.stock(uow, sku, location, limit, offset))
 
 
 @router.get("/items/{sku}/lots", tags=["stock"])
@@ -239,10 +232,5 @@ def item_moves(
 ) -> PageOut[MoveOut]:
     """The item's move history, oldest first."""
     actor.require_own_location(location)
-    rows = queries.moves(uow, sku, location, since, until, limit, offset)
-    return PageOut[MoveOut](
-        items=[MoveOut.model_validate(r) for r in rows.rows],
-        total=rows.total,
-        limit=rows.limit,
-        offset=rows.offset,
-    )
+    page = queries.moves(uow, sku, location, since, until, limit, offset)
+    return PageOut[MoveOut].model_validate(page)
