@@ -38,7 +38,7 @@ class ItemKind(StrEnum):
 
 
 class Policy(StrEnum):
-    """How an item-location is replenished (DESIGN.md, the JIT loop, step 3)."""
+    """How an item-location is replenished (docs/architecture.md, the JIT loop, step 3)."""
 
     MAKE_TO_ORDER = "make_to_order"
     BUY_TO_ORDER = "buy_to_order"

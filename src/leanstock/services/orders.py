@@ -1,7 +1,8 @@
 """Sales orders: place, confirm (reserve, then pull what stock cannot serve), ship, change, cancel.
 
 Each line records its demand when the order is confirmed, served or not, so stock-outs do not
-hide demand (DESIGN.md, the JIT loop, step 1); `demand_history` is what the forecasts read.
+hide demand (docs/architecture.md, the JIT loop, step 1); `demand_history` is what the
+forecasts read.
 """
 
 from __future__ import annotations

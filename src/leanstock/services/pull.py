@@ -3,8 +3,8 @@
 A demand is a sales line or a production order's component. Served from stock means reserved
 under the item-location's row lock, exactly as `stock.reserve` does, so concurrent demands
 never promise more than is there. What stock cannot serve is pulled by the item's policy
-(DESIGN.md, the JIT loop, step 4) and pegged to the demand; pulled supply, when it arrives,
-is reserved for its pegs first. Everything here runs inside the caller's unit of work.
+(docs/architecture.md, the JIT loop, step 4) and pegged to the demand; pulled supply, when it
+arrives, is reserved for its pegs first. Everything here runs inside the caller's unit of work.
 """
 
 from __future__ import annotations

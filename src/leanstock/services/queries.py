@@ -21,7 +21,7 @@ def stock(
 ) -> Page[dict[str, Any]]:
     """On hand, reserved and available per item and physical location, now.
 
-    available = on hand − expired − reserved (DESIGN.md, "The stock ledger").
+    available = on hand − expired − reserved (docs/architecture.md, "The ledger's rules").
     """
     limit, offset = page_bounds(limit, offset)
     with uow:

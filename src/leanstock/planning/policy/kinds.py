@@ -12,7 +12,8 @@ POLICIES: Final = (
     "make_to_order",
     "buy_to_order",
 )
-"""The replenishment policies of DESIGN.md: (s, Q), (s, S), (R, S), kanban, and no buffer."""
+"""The replenishment policies (docs/architecture.md, the JIT loop, step 3): (s, Q), (s, S),
+(R, S), kanban, and no buffer."""
 
 BUFFERED: Final = ("reorder_point", "min_max", "periodic")
 """Policies whose level is sized from a service target over a protection interval."""
