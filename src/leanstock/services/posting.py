@@ -71,6 +71,8 @@ class StockLine:
 
 
 def checked_time(occurred_at: datetime | None) -> datetime:
+    """When a stock change happened: now, or the moment given (UTC when it names no zone),
+    never more than CLOCK_SKEW ahead of now: moves record what has happened."""
     now = datetime.now(UTC)
     if occurred_at is None:
         return now
@@ -86,10 +88,13 @@ def checked_time(occurred_at: datetime | None) -> datetime:
 
 
 def current_day(today: date | None) -> date:
+    """The business day a rule is judged on (expiry, promise dates): the one given, else today
+    in UTC."""
     return today or datetime.now(UTC).date()
 
 
 def known_item(uow: UnitOfWork, sku: str, unit: str | None, lot: str | None) -> Stored[Item]:
+    """An existing item, checked against the unit and the lot a request names."""
     item = uow.catalog.item(sku)
     check_item(item, unit, lot)
     return item
@@ -106,6 +111,8 @@ def check_item(item: Stored[Item], unit: str | None, lot: str | None) -> None:
 
 
 def physical_place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
+    """A location as the ledger posts to it; a warehouse or store (not a virtual location)
+    unless `physical` is False. `field` names the input at fault when it is not."""
     stored = uow.catalog.location(code, field)
     location: Location = stored.value
     if physical and not location.is_physical:
