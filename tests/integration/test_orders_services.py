@@ -20,6 +20,7 @@ from leanstock.domain.catalog import (
 )
 from leanstock.domain.errors import Conflict, InvalidInput, InvalidTransition, OutOfStock
 from leanstock.domain.orders import RejectTo
+from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services import catalog, orders, production, purchasing, queries, stock, transfers
 
 D = Decimal
@@ -260,3 +261,29 @@ def test_a_pulled_line_is_promised_on_the_lead_time_of_the_supplier_it_is_bought
     cup = orders.place_order(uow, "Bo", [orders.NewLine("CUP", D(1), "WH")], confirm=True)
     assert cup.lines[0].fulfilment == "backorder"
     assert cup.lines[0].promise_date is None
+
+
+def test_a_supplier_is_judged_on_its_deliveries_and_an_unreliable_one_gives_way(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    catalog.add_supplier_item(uow, SupplierItem("SLOW", "FLOUR", D(1), 6, priority=2))
+    promised = TODAY - timedelta(days=10)
+    deliveries = [(12, 10), (12, 8), (5, 10), (5, 10), (5, 10)]  # (days ago, accepted)
+    for days_ago, accepted in deliveries:
+        line = purchasing.NewPurchaseLine("FLOUR", D(10), "SHOP", expected_date=promised)
+        order = purchasing.add_to_draft(uow, "MILL", [line])
+        purchasing.release(uow, order.number)
+        purchasing.receive(
+            uow,
+            order.number,
+            [purchasing.ReceiptLine(1, D(accepted))],
+            received_on=TODAY - timedelta(days=days_ago),
+        )
+    with uow:
+        records = uow.purchasing.supplier_records()
+    assert records == {"MILL": SupplierRecord(0.2, 5)}  # one on time in full, one short, 3 late
+    number = one_line(uow, "FLOUR", 4)
+    drafts = purchasing.list_purchase_orders(uow, status="draft").items
+    assert [po["supplier"] for po in drafts] == ["SLOW"]
+    assert orders.get_order(uow, number).lines[0].promise_date == TODAY + timedelta(days=6)

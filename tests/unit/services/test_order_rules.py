@@ -11,6 +11,7 @@ import pytest
 from fakes import InMemoryUnitOfWork
 from leanstock.domain.catalog import Item, Location, Policy, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidTransition
+from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services import catalog, orders, purchasing, stock
 
 D = Decimal
@@ -126,3 +127,20 @@ def test_cancelling_a_pulled_line_shrinks_the_draft_it_pulled(uow: InMemoryUnitO
     assert cancelled["status"] == "cancelled"
     assert [e["event"] for e in uow.events(po["number"])] == ["purchase_order.cancelled"]
     assert [a["action"] for a in uow.audit(po["number"])] == ["reduce_draft", "reduce_draft"]
+
+
+def test_a_suppliers_record_counts_late_and_short_deliveries_as_the_database_does(
+    uow: InMemoryUnitOfWork,
+) -> None:
+    catalog.add_location(uow, Location("BACK", "Back store"))
+    promised = TODAY - timedelta(days=10)
+    for days_ago, accepted in [(12, 10), (12, 8), (5, 10), (5, 10), (5, 10)]:
+        line = purchasing.NewPurchaseLine("BEANS", D(10), "BACK", expected_date=promised)
+        order = purchasing.add_to_draft(uow, "FARM", [line])
+        purchasing.release(uow, order.number)
+        arrived = purchasing.ReceiptLine(1, D(accepted))
+        purchasing.receive(
+            uow, order.number, [arrived], received_on=TODAY - timedelta(days=days_ago)
+        )
+    with uow:
+        assert uow.purchasing.supplier_records() == {"FARM": SupplierRecord(0.2, 5)}
