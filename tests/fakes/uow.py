@@ -902,9 +902,9 @@ class FakePegs:
 
     def add(
         self,
-        demand_kind: str,
+        demand_kind: DemandKind,
         demand_id: int,
-        supply_kind: str,
+        supply_kind: SupplyKind,
         supply_id: int,
         reference: str,
         quantity: Decimal,
@@ -921,10 +921,10 @@ class FakePegs:
         )
         return peg_id
 
-    def of_demand(self, kind: str, ids: Sequence[int]) -> list[Peg]:
+    def of_demand(self, kind: DemandKind, ids: Sequence[int]) -> list[Peg]:
         return [p for p in self.s.pegs.values() if p.demand_kind == kind and p.demand_id in ids]
 
-    def of_supply(self, kind: str, ids: Sequence[int]) -> list[Peg]:
+    def of_supply(self, kind: SupplyKind, ids: Sequence[int]) -> list[Peg]:
         return [p for p in self.s.pegs.values() if p.supply_kind == kind and p.supply_id in ids]
 
     def save(self, peg: Peg) -> None:

@@ -28,12 +28,14 @@ from leanstock.domain.ledger import (
 from leanstock.domain.orders import (
     BomLine,
     Component,
+    DemandKind,
     Peg,
     ProductionOrder,
     PurchaseLine,
     PurchaseOrder,
     SalesLine,
     SalesOrder,
+    SupplyKind,
     TransferOrder,
 )
 from leanstock.domain.sourcing import SupplierRecord
@@ -282,15 +284,15 @@ class PegsRepo(Protocol):
 
     def add(
         self,
-        demand_kind: str,
+        demand_kind: DemandKind,
         demand_id: int,
-        supply_kind: str,
+        supply_kind: SupplyKind,
         supply_id: int,
         reference: str,
         quantity: Decimal,
     ) -> int: ...
-    def of_demand(self, kind: str, ids: Sequence[int]) -> list[Peg]: ...
-    def of_supply(self, kind: str, ids: Sequence[int]) -> list[Peg]: ...
+    def of_demand(self, kind: DemandKind, ids: Sequence[int]) -> list[Peg]: ...
+    def of_supply(self, kind: SupplyKind, ids: Sequence[int]) -> list[Peg]: ...
     def save(self, peg: Peg) -> None: ...
     def supply_dates(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], date | None]: ...
     def supply_numbers(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], str]: ...

@@ -147,7 +147,7 @@ def explosion(uow: UnitOfWork, sku: str, quantity: Decimal) -> list[Requirement]
 
 def _view(uow: UnitOfWork, order: ProductionOrder, ref: LineRef) -> ProductionOrderView:
     reserved = uow.ledger.reserved_for([f"{order.number}/{c.sku}" for c in order.components])
-    pegs = uow.pegs.of_supply("production", [order.id or 0])
+    pegs = uow.pegs.of_supply(SupplyKind.PRODUCTION, [order.id or 0])
     return ProductionOrderView(
         order.number,
         order.sku,

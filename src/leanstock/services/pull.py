@@ -162,7 +162,7 @@ def _peg(
     quantity: Decimal,
     expected: date | None,
 ) -> PegView:
-    uow.pegs.add(demand.kind.value, demand.id, kind.value, supply_id, demand.reference, quantity)
+    uow.pegs.add(demand.kind, demand.id, kind, supply_id, demand.reference, quantity)
     return PegView(supply, kind.value, quantity, ZERO, PegStatus.OPEN.value, expected)
 
 
@@ -306,7 +306,7 @@ def reserve_on_receipt(
     The caller holds the item-location's stock row lock and has posted the receipt, so what is
     reserved here is on hand. Returns how much was reserved; the rest is free stock.
     """
-    takes = draw(uow.pegs.of_supply(kind.value, [supply_id]), arrived)
+    takes = draw(uow.pegs.of_supply(kind, [supply_id]), arrived)
     for peg, take in takes:
         uow.ledger.reserve(item_id, place.id, peg.reference, take)
         uow.pegs.save(peg.receive(take))
@@ -318,7 +318,7 @@ def settle_pegs(uow: UnitOfWork, kind: SupplyKind, supply_id: int) -> list[Peg]:
 
     The demands they served fall back to backorder; returns the pegs ended.
     """
-    ended = [p for p in uow.pegs.of_supply(kind.value, [supply_id]) if p.open > 0]
+    ended = [p for p in uow.pegs.of_supply(kind, [supply_id]) if p.open > 0]
     for peg in ended:
         uow.pegs.save(peg.end())
     return ended
@@ -335,7 +335,7 @@ def drop(uow: UnitOfWork, demand: Demand, open_before: Decimal, quantity: Decima
     its reservations, newest first: stock in hand is the last thing to give back.
     """
     remaining = quantity
-    pegs = [p for p in uow.pegs.of_demand(demand.kind.value, [demand.id]) if p.open > 0]
+    pegs = [p for p in uow.pegs.of_demand(demand.kind, [demand.id]) if p.open > 0]
     reservations = uow.ledger.open_reservations(demand.reference)
     reserved = sum((r.open_quantity for r in reservations), ZERO)
     pegged = sum((p.open for p in pegs), ZERO)
@@ -363,7 +363,9 @@ def _reduce_purchase(uow: UnitOfWork, peg: Peg, quantity: Decimal) -> None:
     order, refs = uow.purchasing.get(uow.purchasing.order_of_line(peg.supply_id), lock=True)
     line = next(ln for ln in order.lines if ln.id == peg.supply_id)
     if order.status is PurchaseStatus.DRAFT:
-        pegged = sum((p.open for p in uow.pegs.of_supply("purchase", [peg.supply_id])), ZERO)
+        pegged = sum(
+            (p.open for p in uow.pegs.of_supply(SupplyKind.PURCHASE, [peg.supply_id])), ZERO
+        )
         drop_ship = order.drop_ship_customer is not None
         moq = pack = Decimal(1)
         if pegged > 0 and not drop_ship:
@@ -428,7 +430,7 @@ def promises(
     """
     if not demands:
         return {}, {}, {}
-    kind = demands[0][0].kind.value
+    kind = demands[0][0].kind
     reserved = uow.ledger.reserved_for([d.reference for d, _, _ in demands])
     pegs = uow.pegs.of_demand(kind, [d.id for d, _, _ in demands])
     dates = uow.pegs.supply_dates(pegs)

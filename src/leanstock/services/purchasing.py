@@ -102,7 +102,7 @@ def purchase_id(value: str) -> int:
 
 
 def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
-    pegs = uow.pegs.of_supply("purchase", [ln.id or 0 for ln in order.lines])
+    pegs = uow.pegs.of_supply(SupplyKind.PURCHASE, [ln.id or 0 for ln in order.lines])
     pegged: dict[int, list[str]] = {}
     for p in pegs:
         if p.status is not PegStatus.CANCELLED:
@@ -216,7 +216,7 @@ def release(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseO
 def _fit_pegs(uow: UnitOfWork, order: PurchaseOrder) -> None:
     """A line confirmed short can serve fewer demands: unpeg the newest beyond what will come."""
     for line in order.lines:
-        pegs = [p for p in uow.pegs.of_supply("purchase", [line.id or 0]) if p.open > 0]
+        pegs = [p for p in uow.pegs.of_supply(SupplyKind.PURCHASE, [line.id or 0]) if p.open > 0]
         excess = sum((p.open for p in pegs), ZERO) - line.outstanding
         for peg, cut in draw(reversed(pegs), excess):
             uow.pegs.save(peg.reduce(cut))
@@ -249,7 +249,7 @@ def acknowledge(
         for line in order.lines:
             old_date = before[line.line_no]
             if line.line_no in lines and line.promised_date != old_date:
-                for peg in uow.pegs.of_supply("purchase", [line.id or 0]):
+                for peg in uow.pegs.of_supply(SupplyKind.PURCHASE, [line.id or 0]):
                     if peg.open > 0:
                         uow.record(
                             PromiseDateChanged(
@@ -364,7 +364,7 @@ def receive(
 
 def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal) -> None:
     """A drop-ship delivery reached the customer: it ships the pegged sales lines."""
-    for peg, take in draw(uow.pegs.of_supply("purchase", [purchase_line_id]), arrived):
+    for peg, take in draw(uow.pegs.of_supply(SupplyKind.PURCHASE, [purchase_line_id]), arrived):
         uow.pegs.save(peg.receive(take))
         sales, _refs = uow.sales.get(uow.sales.order_of_line(peg.demand_id), lock=True)
         line = next(ln for ln in sales.lines if ln.id == peg.demand_id)

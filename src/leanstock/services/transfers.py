@@ -63,7 +63,7 @@ def transfer_id(value: str) -> int:
 def get_transfer_order(uow: UnitOfWork, number: str) -> TransferOrderView:
     with uow:
         order, _, _, _ = uow.transfers.get(transfer_id(number))
-        pegs = uow.pegs.of_supply("transfer", [order.id or 0])
+        pegs = uow.pegs.of_supply(SupplyKind.TRANSFER, [order.id or 0])
     return TransferOrderView(
         order.number,
         order.sku,

@@ -19,18 +19,18 @@ ZERO = Decimal(0)
 class PegsRepository(Repository):
     def add(
         self,
-        demand_kind: str,
+        demand_kind: DemandKind,
         demand_id: int,
-        supply_kind: str,
+        supply_kind: SupplyKind,
         supply_id: int,
         reference: str,
         quantity: Decimal,
     ) -> int:
         return self._add(
             o.pegs,
-            demand_kind=demand_kind,
+            demand_kind=demand_kind.value,
             demand_id=demand_id,
-            supply_kind=supply_kind,
+            supply_kind=supply_kind.value,
             supply_id=supply_id,
             reference=reference,
             quantity=quantity,
@@ -70,15 +70,15 @@ class PegsRepository(Repository):
             for r in rows
         ]
 
-    def of_demand(self, kind: str, ids: Sequence[int]) -> list[Peg]:
+    def of_demand(self, kind: DemandKind, ids: Sequence[int]) -> list[Peg]:
         if not ids:
             return []
-        return self._pegs(o.pegs.c.demand_kind == kind, o.pegs.c.demand_id.in_(ids))
+        return self._pegs(o.pegs.c.demand_kind == kind.value, o.pegs.c.demand_id.in_(ids))
 
-    def of_supply(self, kind: str, ids: Sequence[int]) -> list[Peg]:
+    def of_supply(self, kind: SupplyKind, ids: Sequence[int]) -> list[Peg]:
         if not ids:
             return []
-        return self._pegs(o.pegs.c.supply_kind == kind, o.pegs.c.supply_id.in_(ids))
+        return self._pegs(o.pegs.c.supply_kind == kind.value, o.pegs.c.supply_id.in_(ids))
 
     def save(self, peg: Peg) -> None:
         self.db.execute(
@@ -93,7 +93,7 @@ class PegsRepository(Repository):
         by_kind: dict[str, list[int]] = {}
         for peg in pegs:
             by_kind.setdefault(peg.supply_kind, []).append(peg.supply_id)
-        if ids := by_kind.get("purchase"):
+        if ids := by_kind.get(SupplyKind.PURCHASE):
             rows = self.db.execute(
                 select(
                     o.purchase_lines.c.id,
@@ -106,10 +106,10 @@ class PegsRepository(Repository):
                 .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
                 .where(o.purchase_lines.c.id.in_(ids))
             )
-            found.update({("purchase", int(i)): d for i, d in rows})
+            found.update({(SupplyKind.PURCHASE, int(i)): d for i, d in rows})
         for kind, table, column in (
-            ("production", o.production_orders, o.production_orders.c.due_date),
-            ("transfer", o.transfer_orders, o.transfer_orders.c.expected_date),
+            (SupplyKind.PRODUCTION, o.production_orders, o.production_orders.c.due_date),
+            (SupplyKind.TRANSFER, o.transfer_orders, o.transfer_orders.c.expected_date),
         ):
             if ids := by_kind.get(kind):
                 rows = self.db.execute(select(table.c.id, column).where(table.c.id.in_(ids)))
@@ -119,7 +119,7 @@ class PegsRepository(Repository):
     def supply_numbers(self, pegs: Sequence[Peg]) -> dict[tuple[str, int], str]:
         """The order number people know each pegged supply by (PO-…/line for purchases)."""
         found: dict[tuple[str, int], str] = {}
-        ids = [p.supply_id for p in pegs if p.supply_kind == "purchase"]
+        ids = [p.supply_id for p in pegs if p.supply_kind is SupplyKind.PURCHASE]
         if ids:
             rows = self.db.execute(
                 select(
@@ -127,8 +127,10 @@ class PegsRepository(Repository):
                 ).where(o.purchase_lines.c.id.in_(ids))
             )
             for line_id, order_no, line_no in rows:
-                found[("purchase", int(line_id))] = f"{number('purchase', order_no)}/{line_no}"
+                found[(SupplyKind.PURCHASE, int(line_id))] = (
+                    f"{number('purchase', order_no)}/{line_no}"
+                )
         for peg in pegs:
-            if peg.supply_kind != "purchase":
+            if peg.supply_kind is not SupplyKind.PURCHASE:
                 found[(peg.supply_kind, peg.supply_id)] = number(peg.supply_kind, peg.supply_id)
         return found

@@ -15,7 +15,14 @@ from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Place
-from leanstock.domain.orders import PegStatus, PurchaseLine, PurchaseOrder, PurchaseStatus, number
+from leanstock.domain.orders import (
+    PegStatus,
+    PurchaseLine,
+    PurchaseOrder,
+    PurchaseStatus,
+    SupplyKind,
+    number,
+)
 from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services.ports import LineRef, SupplierOffers
 
@@ -122,7 +129,7 @@ class PurchasingRepository(Repository):
         pegged = (
             select(func.coalesce(func.sum(o.pegs.c.quantity - o.pegs.c.received), ZERO))
             .where(
-                o.pegs.c.supply_kind == "purchase",
+                o.pegs.c.supply_kind == SupplyKind.PURCHASE.value,
                 o.pegs.c.supply_id == o.purchase_lines.c.id,
                 o.pegs.c.status == PegStatus.OPEN.value,
             )

@@ -23,7 +23,7 @@ import polars as pl
 
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierItem
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.orders import TRANSFER_DAYS
+from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind
 from leanstock.domain.plans import PlanLineStatus
 from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
 from leanstock.planning.periods import PERIODS
@@ -307,7 +307,7 @@ def _source(
     if item.kind == ItemKind.MADE:
         return {
             **base,
-            "kind": "production",
+            "kind": SupplyKind.PRODUCTION.value,
             "lead_days": float(make_days.get(item.sku, DEFAULT_PRODUCTION_DAYS)),
             "note": f"; made at {location}",
         }
@@ -318,7 +318,7 @@ def _source(
     ):
         return {
             **base,
-            "kind": "transfer",
+            "kind": SupplyKind.TRANSFER.value,
             "source": warehouses[0],
             "lead_days": float(TRANSFER_DAYS),
             "note": f"; refilled from {warehouses[0]}",
@@ -331,7 +331,7 @@ def _source(
             if offers
             else "; no supplier sells it: add supplier terms"
         )
-        return {**base, "kind": "purchase", "lead_days": 0.0, "note": note}
+        return {**base, "kind": SupplyKind.PURCHASE.value, "lead_days": 0.0, "note": note}
     offer, reason = chosen.offer, chosen.reason
     stats = lead_stats.get((offer.supplier, item.sku))
     lead_days = float(stats["lead_time_mean"]) if stats else float(offer.lead_time_days)
@@ -345,7 +345,7 @@ def _source(
     )
     return {
         **base,
-        "kind": "purchase",
+        "kind": SupplyKind.PURCHASE.value,
         "supplier": offer.supplier,
         "moq": offer.moq,
         "pack_size": offer.pack_size,
@@ -438,9 +438,9 @@ def _store_plan(
             )
         summary = {
             "orders": len(lines),
-            "purchase": sum(1 for x in lines if x["kind"] == "purchase"),
-            "production": sum(1 for x in lines if x["kind"] == "production"),
-            "transfer": sum(1 for x in lines if x["kind"] == "transfer"),
+            "purchase": sum(1 for x in lines if x["kind"] == SupplyKind.PURCHASE),
+            "production": sum(1 for x in lines if x["kind"] == SupplyKind.PRODUCTION),
+            "transfer": sum(1 for x in lines if x["kind"] == SupplyKind.TRANSFER),
             "value": str(value.quantize(Decimal("0.01"))),
             "late": sum(1 for x in lines if x["figures"]["late"]),
             "below_reorder_point": below,
