@@ -3,7 +3,7 @@
 The role → permission table below is the one place a role's reach is written down. Entry points
 check a permission at the door (`actor.require("purchase:acknowledge")`); objects bound to a
 location or a supplier are narrowed by `sees_location` / `sees_supplier`, so a foreign object
-answers exactly as a missing one does (DESIGN.md, "Who may do what").
+answers exactly as a missing one does (docs/security.md, "Roles").
 """
 
 from __future__ import annotations
