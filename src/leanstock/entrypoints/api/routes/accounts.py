@@ -13,6 +13,7 @@ from leanstock.domain.access import PERMISSIONS, Actor, Role, Scope
 from leanstock.domain.accounts import MAX_PASSWORD, MAX_TOKEN_DAYS, User
 from leanstock.domain.errors import Forbidden, NotAuthenticated
 from leanstock.entrypoints.api.deps import Principal, UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
 from leanstock.entrypoints.api.security import (
     CSRF_HEADER,
@@ -21,11 +22,8 @@ from leanstock.entrypoints.api.security import (
     forget_cookie,
 )
 from leanstock.services import accounts, signin, tokens
-from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(tags=["accounts"])
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
 Password = Field(min_length=1, max_length=MAX_PASSWORD)
 
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import Out, PageOut
 from leanstock.services import audit
-from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(tags=["audit"])
 
@@ -40,8 +40,8 @@ def audit_trail(
     since: datetime | None = None,
     until: datetime | None = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> PageOut[AuditEntryOut]:
     """Who changed what and when, newest first; every filter given must match."""
     page = audit.audit_trail(uow, object, actor, action, since, until, request_id, limit, offset)
