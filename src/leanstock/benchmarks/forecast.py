@@ -1,9 +1,14 @@
-"""`leanstock bench forecast`: accuracy on real car-parts demand, or speed at M5 scale.
+"""`leanstock bench forecast`: accuracy on real demand, or speed at M5 scale.
 
 `--data carparts`: the 2,674 monthly car-parts series (Hyndman's expsmooth data); the
 series with a missing value are dropped, the last 12 months held out, 12 months forecast
 from the first 39 and scored by MASE, RMSSE (scaled by the training one-step naive error;
-zero-scale series left out) and the coverage of the 90 % and 95 % quantiles.
+zero-scale series left out), the scaled pinball loss and the coverage of the quantiles.
+
+`--data m1`: the 617 monthly series of the M1 competition; the 18 `test` months of each
+are forecast from its `train` part (model choice sees only that) and scored by sMAPE (as in
+the M-competitions), MASE (scaled by the training seasonal naive error, as in M4), the
+scaled pinball loss and coverage, with the wall time.
 
 Otherwise: a generated Walmart-like data set shaped as M5 (30,490 item-store daily series
 of 1,941 days; most intermittent; weekly and yearly seasonality, events, launches and
@@ -13,6 +18,7 @@ the engine chose, on the same frame. `--quick`: 500 series of 400 days.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -25,14 +31,21 @@ import polars as pl
 from leanstock.benchmarks import BenchOptions
 from leanstock.planning.forecast import forecast, quantile_column
 
-CARPARTS_BARS = {"mase": 1.118, "rmsse": 0.700}
+CARPARTS_BARS = {"mase": 1.022, "rmsse": 0.692}
+M1_BARS = {"smape": 14.30, "wall_seconds": 60.0}
+COVERAGE_TOLERANCE = 0.02
+COVERED = (0.8, 0.9, 0.95)
 
 
 def run(options: BenchOptions) -> dict[str, object]:
-    if options.data is not None and options.data != "carparts":
-        raise SystemExit(f"Unknown data set {options.data!r}: the forecast bench knows carparts.")
+    if options.data not in (None, "carparts", "m1"):
+        raise SystemExit(
+            f"Unknown data set {options.data!r}: the forecast bench knows carparts and m1."
+        )
     if options.data == "carparts":
         return carparts(options)
+    if options.data == "m1":
+        return m1(options)
     return m5_shaped(options)
 
 
@@ -44,41 +57,191 @@ def _progress(stage: str, done: int, total: int) -> None:
     _say(f"  [{done}/{total}] {stage}")
 
 
-def find_carparts() -> Path:
-    """LEANSTOCK_CARPARTS, else ../shared/data from the cwd or from the repository."""
-    override = os.environ.get("LEANSTOCK_CARPARTS")
+def find_data(name: str, variable: str) -> Path:
+    """The variable's path, else ../shared/data/NAME from the cwd or from the repository."""
+    override = os.environ.get(variable)
     if override:
         path = Path(override)
         if not path.is_file():
-            raise SystemExit(f"LEANSTOCK_CARPARTS={override} is not a file.")
+            raise SystemExit(f"{variable}={override} is not a file.")
         return path
-    relative = Path("..") / "shared" / "data" / "carparts.csv.gz"
+    relative = Path("..") / "shared" / "data" / name
     repo = Path(__file__).resolve().parents[3]
-    tried = [Path.cwd() / relative, repo / relative, repo.parent / "shared/data/carparts.csv.gz"]
+    tried = [Path.cwd() / relative, repo / relative, repo.parent / "shared" / "data" / name]
     for path in tried:
         if path.is_file():
             return path
     raise SystemExit(
-        "carparts.csv.gz not found; tried "
+        f"{name} not found; tried "
         + ", ".join(str(p) for p in tried)
-        + ". Set LEANSTOCK_CARPARTS to its path."
+        + f". Set {variable} to its path."
     )
 
 
+def holdout_scores(
+    result: Any, test: pl.DataFrame, train: pl.DataFrame, season: int = 1
+) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Score a forecast on held-out `test` (unique_id, ds, y) with `train`'s scales.
+
+    Per series: MAE and RMSE over the holdout, scaled by the training history's mean
+    absolute (and root mean squared) `season`-step naive error; the scaled pinball loss,
+    mean over horizons and quantiles of the pinball loss ρ_p(y − q_p) = max(p(y − q),
+    (p − 1)(y − q)), scaled alike (the M5 uncertainty measure, Makridakis et al., 2022);
+    the sMAPE of the M-competitions, 200·|y − f|/(|y| + |f|). Pooled: coverage of the 80, 90
+    and 95 % quantiles (share of actuals at or below them).
+    """
+    scales = (
+        train.sort("unique_id", "ds")
+        .group_by("unique_id")
+        .agg(
+            scale_mae=pl.col("y").diff(season).abs().mean(),
+            scale_rmse=(pl.col("y").diff(season) ** 2).mean().sqrt(),
+        )
+    )
+    qs = list(result.quantiles)
+    pinball = [
+        pl.max_horizontal(
+            p * (pl.col("y") - pl.col(quantile_column(p))),
+            (p - 1) * (pl.col("y") - pl.col(quantile_column(p))),
+        )
+        for p in qs
+    ]
+    scored = (
+        result.forecast.rename({"item": "unique_id"})
+        .join(test.select("unique_id", pl.col("ds").cast(pl.Date), "y"), on=["unique_id", "ds"])
+        .join(scales, on="unique_id")
+        .with_columns(pinball=pl.mean_horizontal(pinball))
+    )
+    expected = test.height
+    if scored.height != expected:
+        raise SystemExit(f"Forecast covers {scored.height} held-out periods, expected {expected}.")
+    error = pl.col("forecast") - pl.col("y")
+    per_series = (
+        scored.group_by("unique_id")
+        .agg(
+            mae=error.abs().mean(),
+            rmse=(error**2).mean().sqrt(),
+            pinball=pl.col("pinball").mean(),
+            scale_mae=pl.col("scale_mae").first(),
+            scale_rmse=pl.col("scale_rmse").first(),
+        )
+        .filter(pl.col("scale_mae") > 0)
+        .with_columns(
+            mase=pl.col("mae") / pl.col("scale_mae"),
+            rmsse=pl.col("rmse") / pl.col("scale_rmse"),
+            spl=pl.col("pinball") / pl.col("scale_mae"),
+        )
+    )
+    y, f = scored["y"].to_numpy(), scored["forecast"].to_numpy()
+    denominator = np.abs(y) + np.abs(f)
+    smape = np.where(
+        denominator > 0, 200 * np.abs(y - f) / np.where(denominator > 0, denominator, 1), 0
+    )
+    figures = {
+        "smape": float(smape.mean()),
+        "mase": float(per_series["mase"].mean()),
+        "rmsse": float(per_series["rmsse"].mean()),
+        "scaled_pinball": float(per_series["spl"].mean()),
+        "scored_series": float(per_series.height),
+    }
+    for p in COVERED:
+        column = quantile_column(p)
+        if column in scored.columns:
+            figures[f"coverage_{round(p * 100)}"] = float(
+                np.mean(scored["y"].to_numpy() <= scored[column].to_numpy())
+            )
+    return scored, figures
+
+
+def _choices(result: Any) -> dict[str, dict[str, int]]:
+    """Per demand class and pool, how many series took which forecast."""
+    chosen = (
+        result.selection.join(result.classes.select("item", "pool"), on="item", how="left")
+        .group_by("demand_class", "pool", "model")
+        .len()
+        .sort("demand_class", "pool", "len", descending=[False, False, True])
+    )
+    out: dict[str, dict[str, int]] = {}
+    for demand_class, pool, model, count in chosen.iter_rows():
+        out.setdefault(f"{demand_class}/{pool}", {})[model] = int(count)
+    return out
+
+
+def _covered(figures: dict[str, float]) -> bool:
+    return all(
+        abs(figures[f"coverage_{round(p * 100)}"] - p) <= COVERAGE_TOLERANCE
+        for p in (0.9, 0.95)
+        if f"coverage_{round(p * 100)}" in figures
+    )
+
+
+def _rounded(figures: dict[str, float]) -> dict[str, object]:
+    return {k: (int(v) if k == "scored_series" else round(v, 4)) for k, v in figures.items()}
+
+
+def m1(options: BenchOptions) -> dict[str, object]:
+    """M1 monthly: forecast the 18 held-out months of 617 series from their training part."""
+    path = find_data("m1_monthly.csv.gz", "LEANSTOCK_M1")
+    raw = pl.read_csv(path, try_parse_dates=True, schema_overrides={"unique_id": pl.String})
+    raw = raw.with_columns(pl.col("ds").cast(pl.Date))
+    train = raw.filter(pl.col("split") == "train").sort("unique_id", "ds")
+    test = raw.filter(pl.col("split") == "test").sort("unique_id", "ds")
+    history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
+    _say(f"M1 monthly: {train['unique_id'].n_unique()} series, forecasting 18 months")
+    started = time.perf_counter()
+    result = forecast(
+        history,
+        horizon=18,
+        freq="M",
+        engine=options.engine,
+        scheduler=options.scheduler,
+        thorough=options.thorough,
+        progress=_progress,
+    )
+    seconds = time.perf_counter() - started
+    _, figures = holdout_scores(result, test, train, season=12)
+    choices = _choices(result)
+    _say(json.dumps(choices, indent=1))
+    _say(
+        f"M1 sMAPE {figures['smape']:.2f} (bar ≤ {M1_BARS['smape']}), MASE {figures['mase']:.3f}, "
+        f"{seconds:.1f}s (bar < {M1_BARS['wall_seconds']:.0f}s)"
+    )
+    return {
+        "bench": "forecast",
+        "data": "m1",
+        "series": int(train["unique_id"].n_unique()),
+        **_rounded(figures),
+        "smape_bar": M1_BARS["smape"],
+        "passes": bool(
+            figures["smape"] <= M1_BARS["smape"]
+            and seconds < M1_BARS["wall_seconds"]
+            and _covered(figures)
+        ),
+        "wall_seconds": round(seconds, 2),
+        "peak_memory_mb": round(_peak_mb(), 1),
+        "classes": dict(
+            result.classes.group_by("demand_class").len().sort("demand_class").iter_rows()
+        ),
+        "choices": choices,
+        "engine": options.engine,
+        "thorough": options.thorough,
+    }
+
+
 def carparts(options: BenchOptions) -> dict[str, object]:
-    path = find_carparts()
+    path = find_data("carparts.csv.gz", "LEANSTOCK_CARPARTS")
     raw = pl.read_csv(path, try_parse_dates=True, schema_overrides={"unique_id": pl.String})
     incomplete = raw.filter(pl.col("y").is_null() | pl.col("y").is_nan())["unique_id"].unique()
     data = (
         raw.filter(~pl.col("unique_id").is_in(incomplete.implode()))
         .sort("unique_id", "ds")
-        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("period"))
+        .with_columns(
+            pl.col("ds").cast(pl.Date), pl.int_range(pl.len()).over("unique_id").alias("period")
+        )
     )
     train = data.filter(pl.col("period") < 39)
     test = data.filter(pl.col("period") >= 39)
-    history = train.select(
-        pl.col("unique_id").alias("item"), pl.col("ds").cast(pl.Date), pl.col("y").alias("qty")
-    )
+    history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
     _say(f"carparts: {data['unique_id'].n_unique()} complete series, forecasting 12 months")
     started = time.perf_counter()
     result = forecast(
@@ -91,67 +254,33 @@ def carparts(options: BenchOptions) -> dict[str, object]:
         progress=_progress,
     )
     seconds = time.perf_counter() - started
-    scales = train.group_by("unique_id").agg(
-        scale_mae=pl.col("y").diff().abs().mean(),
-        scale_rmse=(pl.col("y").diff() ** 2).mean().sqrt(),
-    )
-    q90, q95 = quantile_column(0.9), quantile_column(0.95)
-    scored = (
-        result.forecast.rename({"item": "unique_id"})
-        .join(test.select("unique_id", pl.col("ds").cast(pl.Date), "y"), on=["unique_id", "ds"])
-        .join(scales, on="unique_id")
-    )
-    if scored.height != 12 * data["unique_id"].n_unique():
-        raise SystemExit(
-            f"Forecast covers {scored.height} held-out periods, expected 12 per series."
-        )
-    per_series = (
-        scored.group_by("unique_id")
-        .agg(
-            mae=(pl.col("forecast") - pl.col("y")).abs().mean(),
-            rmse=((pl.col("forecast") - pl.col("y")) ** 2).mean().sqrt(),
-            scale_mae=pl.col("scale_mae").first(),
-            scale_rmse=pl.col("scale_rmse").first(),
-        )
-        .filter(pl.col("scale_mae") > 0)
-    )
-    ratios = per_series.select(
-        mase=pl.col("mae") / pl.col("scale_mae"), rmsse=pl.col("rmse") / pl.col("scale_rmse")
-    )
-    mase = float(ratios["mase"].to_numpy().mean())
-    rmsse = float(ratios["rmsse"].to_numpy().mean())
-    cover90 = float(np.mean(scored["y"].to_numpy() <= scored[q90].to_numpy()))
-    cover95 = float(np.mean(scored["y"].to_numpy() <= scored[q95].to_numpy()))
-    chosen = result.selection.group_by("demand_class", "model").len().sort("len", descending=True)
-    _say(str(chosen.head(12)))
+    _, figures = holdout_scores(result, test, train, season=1)
+    choices = _choices(result)
+    _say(json.dumps(choices, indent=1))
     _say(str(result.selection.group_by("demand_class").agg(pl.col("calibration").first())))
-    figures: dict[str, object] = {
+    _say(
+        f"carparts MASE {figures['mase']:.3f} (bar ≤ {CARPARTS_BARS['mase']}), RMSSE "
+        f"{figures['rmsse']:.3f} (bar ≤ {CARPARTS_BARS['rmsse']}), coverage 90 % "
+        f"{figures['coverage_90']:.3f}, 95 % {figures['coverage_95']:.3f}"
+    )
+    return {
         "bench": "forecast",
         "data": "carparts",
         "series": int(data["unique_id"].n_unique()),
-        "scored_series": per_series.height,
-        "mase": round(mase, 4),
-        "rmsse": round(rmsse, 4),
-        "coverage_90": round(cover90, 4),
-        "coverage_95": round(cover95, 4),
+        **_rounded(figures),
         "mase_bar": CARPARTS_BARS["mase"],
         "rmsse_bar": CARPARTS_BARS["rmsse"],
         "passes": bool(
-            mase <= CARPARTS_BARS["mase"]
-            and rmsse <= CARPARTS_BARS["rmsse"]
-            and abs(cover90 - 0.9) <= 0.03
-            and abs(cover95 - 0.95) <= 0.03
+            figures["mase"] <= CARPARTS_BARS["mase"]
+            and figures["rmsse"] <= CARPARTS_BARS["rmsse"]
+            and _covered(figures)
         ),
         "wall_seconds": round(seconds, 2),
         "peak_memory_mb": round(_peak_mb(), 1),
+        "choices": choices,
         "engine": options.engine,
         "thorough": options.thorough,
     }
-    _say(
-        f"carparts MASE {mase:.3f} (bar ≤ 1.118), RMSSE {rmsse:.3f} (bar ≤ 0.700), "
-        f"coverage 90 % {cover90:.3f}, 95 % {cover95:.3f}"
-    )
-    return figures
 
 
 M5_EVENTS = {
@@ -340,9 +469,13 @@ def _statsforecast_alone(history: pl.DataFrame, result: Any, horizon: int) -> fl
     chosen = (
         result.selection.select(*keys, "demand_class", "model")
         .with_columns(
-            pl.col("model").str.strip_prefix("mean(").str.strip_suffix(")").str.split(",")
+            pl.col("model")
+            .str.strip_prefix("mean(")
+            .str.strip_prefix("median(")
+            .str.strip_suffix(")")
+            .str.split(",")
         )
-        .join(result.classes.select(*keys, "seasonal"), on=keys)
+        .join(result.classes.select(*keys, "seasonal", "pool"), on=keys)
     )
     frame = history.select(
         pl.struct(keys).rle_id().alias("unique_id"),
@@ -352,9 +485,11 @@ def _statsforecast_alone(history: pl.DataFrame, result: Any, horizon: int) -> fl
     )
     started = time.perf_counter()
     elapsed = 0.0
-    for (demand_class, seasonal), group in chosen.group_by("demand_class", "seasonal"):
+    for (demand_class, seasonal, pool_name), group in chosen.group_by(
+        "demand_class", "seasonal", "pool"
+    ):
         wanted = set(group.select(pl.col("model").explode()).to_series().to_list())
-        pool = candidates(str(demand_class), "D", 7, bool(seasonal), False)
+        pool = candidates(str(demand_class), "D", 7, bool(seasonal), full=pool_name == "full")
         pool += short_history_models()
         models = [m for m in pool if repr(m) in wanted]
         part = frame.join(group.select(keys), on=keys, how="semi").select("unique_id", "ds", "y")

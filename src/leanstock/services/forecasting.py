@@ -167,6 +167,19 @@ def _store(uow: UnitOfWork, run: dict[str, Any], result: Any) -> int:
                 for row in result.forecast.iter_rows(named=True)
             ]
         )
+        uow.planning.add_forecast_totals(
+            [
+                {
+                    "run_id": run_id,
+                    "level": row["level"],
+                    "key": row["item"] if row["level"] == "item" else row["category"],
+                    "ds": row["ds"],
+                    "forecast": float(row["forecast"]),
+                    "quantiles": {c: _finite(float(row[c])) for c in columns},
+                }
+                for row in result.aggregates.iter_rows(named=True)
+            ]
+        )
         selection = {(r["item"], r["location"]): r for r in result.selection.iter_rows(named=True)}
         uow.planning.add_forecast_accuracy(
             [
@@ -226,6 +239,25 @@ def item_accuracy(
         location_id = uow.catalog.location(location).id if location is not None else None
         run = ForecastRun(**uow.planning.forecast_run(run_id))
         rows = uow.planning.forecast_accuracy(run.id, item_id, location_id)
+    return run, rows
+
+
+def forecast_total(
+    uow: UnitOfWork, level: str, key: str, run_id: int | None = None
+) -> tuple[ForecastRun, list[dict[str, Any]]]:
+    """The reconciled forecast of an item over all its locations, or of a category.
+
+    The item-location forecasts of the run add up to it; it is stored where the run had
+    an item at two or more locations (level "item") or a category of two or more items
+    ("category").
+    """
+    if level not in ("item", "category"):
+        raise InvalidInput("level is item or category.", "level")
+    with uow:
+        if level == "item":
+            uow.catalog.item(key)
+        run = ForecastRun(**uow.planning.forecast_run(run_id))
+        rows = uow.planning.forecast_totals(run.id, level, key)
     return run, rows
 
 

@@ -82,6 +82,19 @@ class PlanningRepository:
     def add_forecast_accuracy(self, rows: Sequence[dict[str, Any]]) -> None:
         self._insert_many(p.forecast_accuracy, rows)
 
+    def add_forecast_totals(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_many(p.forecast_totals, rows)
+
+    def forecast_totals(self, run_id: int, level: str, key: str) -> list[dict[str, Any]]:
+        """The reconciled total of an item (all locations) or a category, per period."""
+        c = p.forecast_totals.c
+        rows = self.db.execute(
+            select(c.ds, c.forecast, c.quantiles)
+            .where(c.run_id == run_id, c.level == level, c.key == key)
+            .order_by(c.ds)
+        )
+        return [dict(r._mapping) for r in rows]
+
     def forecast_run(self, run_id: int | None = None) -> dict[str, Any]:
         """A run by id, or the newest when `run_id` is None."""
         query = select(p.forecast_runs)

@@ -64,6 +64,17 @@ forecast_values = Table(
     Column("quantiles", JSON, nullable=False),
 )
 
+forecast_totals = Table(
+    "forecast_totals",
+    metadata,
+    Column("run_id", Id, ForeignKey("forecast_runs.id"), primary_key=True),
+    Column("level", String(16), primary_key=True),  # item or category
+    Column("key", String(200), primary_key=True),  # the item's SKU or the category
+    Column("ds", Date, primary_key=True),
+    Column("forecast", Float, nullable=False),
+    Column("quantiles", JSON, nullable=False),
+)
+
 forecast_accuracy = Table(
     "forecast_accuracy",
     metadata,

@@ -1,18 +1,24 @@
-"""The forecasting engine: classify, backtest, choose, forecast, calibrate.
+"""The forecasting engine: classify, backtest, choose, forecast, calibrate, reconcile.
 
-1. Each series is classified (smooth, erratic, intermittent, lumpy, new, inactive).
-2. Series of one class (and with enough history for seasonal models, or not) form a
-   group; every candidate model of the class is backtested on a rolling origin over the
-   group's own history (`BacktestPlan`), errors scaled per series (MASE, RMSSE).
-3. Per group, the models are ranked by mean (MASE + RMSSE)/2 and the point forecast is the
-   mean of the best k, k chosen by the same backtest: combining forecasts beats choosing
-   one (Clemen, 1989, IJF 5; M4: Makridakis et al., 2020). With `selection="series"`,
-   each series takes its own best single model instead.
+1. Each series is classified (smooth, erratic, intermittent, lumpy; `new` when too short
+   for any trend model, `inactive` when it never sold; see `plans` for the history rules).
+   Daily series of two years or more have their yearly season divided out first
+   (`yearly`), events their uplifts (`events`).
+2. Series of one class, pool and history band form a group; every candidate model of the
+   class is backtested on rolling origins over the group's own history (`BacktestPlan`),
+   errors scaled per series (MASE, RMSSE). The full pool (damped ETS, Dynamic Optimized
+   Theta, CES, ARIMA) serves the most valuable smooth and erratic series within a budget
+   that grows with the catalog; the cheap pool serves the rest (`plans.full_pool`).
+3. Per group, the forecast is the combination with the best backtest score: the mean of
+   the best k models or the median of the full pool (`selection`).
 4. The combination is recalibrated per group by the Mincer–Zarnowitz slope through the
    origin, b = Σ ŷy/s² / Σ ŷ²/s² over the backtest (s the series' RMSSE scale), so a
    forecast that has been systematically too high (obsolescent parts) or too low
    stops being so; b is used only for groups of ≥ 30 series and kept in [0.5, 1.5].
-5. Quantiles are conformal from the backtest (split conformal prediction; Vovk et al.,
+5. Where the history has locations or categories, item totals and category totals are
+   forecast as series of their own and all levels are reconciled so that item-location
+   forecasts add up to them (`reconcile`).
+6. Quantiles are conformal from the backtest (split conformal prediction; Vovk et al.,
    2005; Angelopoulos & Bates, 2023): the p-quantile is ŷ + the p-quantile of that
    series' n backtest residuals y − ŷ, taken at rank (n + 1)p with linear interpolation
    (Hyndman & Fan, 1996, type 6), cut at zero. The stricter ⌈(n+1)p⌉/n rank of split
@@ -23,7 +29,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -34,73 +39,38 @@ import numpy as np
 import polars as pl
 from scipy.stats import poisson
 
-from leanstock.planning.forecast.accuracy import (
-    naive_scales,
-    overall_scores,
-    quantile_column,
-    series_scores,
-)
+from leanstock.planning.forecast.accuracy import overall_scores, quantile_column
 from leanstock.planning.forecast.censor import impute_censored
 from leanstock.planning.forecast.classify import classify
 from leanstock.planning.forecast.events import apply_uplifts, check_calendar, remove_uplifts
-from leanstock.planning.forecast.models import candidates, short_history_models
+from leanstock.planning.forecast.models import candidates
+from leanstock.planning.forecast.plans import (
+    backtest_plan,
+    full_pool,
+    length_bands,
+    new_length,
+    short_plan,
+)
 from leanstock.planning.forecast.prepare import (
     ForecastInputError,
     check_freq,
     check_horizon,
     prepare,
 )
-from leanstock.planning.forecast.runner import ENGINES, dask_client, run_statsforecast
+from leanstock.planning.forecast.reconcile import Hierarchy, add_aggregates, reconcile, sum_up
+from leanstock.planning.forecast.runner import ENGINES, dask_client
+from leanstock.planning.forecast.selection import (
+    GroupResult,
+    backtest_group,
+    forecast_group,
+    short_history_group,
+)
+from leanstock.planning.forecast.yearly import remove_yearly, yearly_factors
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
 Progress = Callable[[str, int, int], None]
-MIN_SERIES_TO_CALIBRATE = 30
-MAX_COMBINED = 4
 _PERIOD_UNIT = {"D": "d", "W": "w", "M": "mo"}
-
-
-@dataclass(frozen=True)
-class BacktestPlan:
-    """Rolling-origin windows: `windows` origins `step` apart, each forecasting `horizon`.
-
-    `min_train` is the shortest training history; `train_window` (if set) caps the
-    history each backtest fit sees, which keeps daily backtests cheap.
-    """
-
-    horizon: int
-    windows: int
-    step: int
-    min_train: int
-    train_window: int | None
-
-    @property
-    def span(self) -> int:
-        return self.horizon + (self.windows - 1) * self.step
-
-    @property
-    def min_length(self) -> int:
-        return self.min_train + self.span
-
-
-def backtest_plan(freq: str, horizon: int, thorough: bool) -> BacktestPlan:
-    """Backtest windows per frequency, sized to the forecast horizon (capped).
-
-    Monthly: three origins six months apart, 12 months ahead (36 residuals per series);
-    weekly: three origins, 13 weeks ahead. Daily: one origin, the last 28 days, each fit
-    seeing only the 26 weeks before it: on 30,490 × 1,941 days this keeps the backtest
-    near the cost of the final fit; `thorough` uses two origins and the full history.
-    Horizons beyond the backtest horizon reuse its residuals for their quantiles.
-    """
-    if freq == "M":
-        h = min(horizon, 12)
-        return BacktestPlan(h, 3, max(1, h // 2), 12, None)
-    if freq == "W":
-        h = min(horizon, 13)
-        return BacktestPlan(h, 3, max(1, h // 2), 13, None)
-    h = min(horizon, 28)
-    if thorough:
-        return BacktestPlan(h, 2, h, 56, None)
-    return BacktestPlan(h, 1, h, 56, 182)
+_VALUE_PERIODS = {"D": 364, "W": 52, "M": 12}
 
 
 @dataclass(frozen=True)
@@ -108,12 +78,15 @@ class ForecastResult:
     """Frames of one forecast run.
 
     forecast: item, [location], ds, forecast, one column per quantile (q50, q90, ...),
-      demand_class, model. accuracy: backtest scores per item-location and model
-      (periods, mase, rmsse, wape, bias, coverage_q.. for the selected forecast, model
-      "selected"). accuracy_overall: the same per model, averaged over series.
-      selection: per item-location, demand_class, model (e.g. "mean(ADIDA,TSB)"),
-      calibration (b) and note. classes: item, [location], n, adi, cv2, demand_class.
-      events: name, uplift, source.
+      demand_class, model; reconciled where there is a hierarchy. accuracy: backtest scores
+      per item-location and model (periods, mase, rmsse, wape, bias, coverage_q.. for the
+      selected forecast, model "selected"). accuracy_overall: the same per model, averaged
+      over series. selection: per item-location, demand_class, model (e.g.
+      "median(AutoETS,CES,AutoARIMA,DynamicOptimizedTheta)"), calibration (b) and note.
+      classes: item, [location], n, adi, cv2, demand_class, seasonal, pool.
+      events: name, uplift, source. aggregates: level ("item" or "category"), item,
+      category, ds, forecast, quantile columns: the reconciled totals the item-location
+      forecasts add up to (empty without a hierarchy).
     """
 
     forecast: pl.DataFrame
@@ -124,6 +97,7 @@ class ForecastResult:
     events: pl.DataFrame
     quantiles: tuple[float, ...]
     timings: dict[str, float] = field(default_factory=dict)
+    aggregates: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def check_quantiles(quantiles: Sequence[float]) -> tuple[float, ...]:
@@ -145,12 +119,14 @@ def forecast(
     progress: Progress | None = None,
     selection: str = "class",
     n_jobs: int = -1,
+    reconciled: bool = True,
 ) -> ForecastResult:
     """Forecast every item-location of `history` `horizon` periods ahead.
 
     history: item, [location], ds (period start), qty ≥ 0, [stockout] (bool: demand
-    censored), [category] (for event calendars). events: name, start, end, [items],
-    [categories], [uplift]. See the module docstring for the method.
+    censored), [category] (for event calendars and the hierarchy). events: name, start,
+    end, [items], [categories], [uplift]. `thorough` gives every smooth and erratic series
+    the full pool; `reconciled=False` skips the hierarchy. See the module docstring.
     """
     code = check_freq(freq)
     check_horizon(horizon)
@@ -175,23 +151,25 @@ def forecast(
     frame, uplifts = remove_uplifts(frame, prep.keys, calendar, code, window)
     timings["events"] = time.perf_counter() - tick
     tick = time.perf_counter()
+    keys = prep.keys
+    hierarchy: Hierarchy | None = None
+    if reconciled:
+        frame, keys, hierarchy = add_aggregates(frame, keys, prep.key_columns, code)
+    timings["hierarchy"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    season = yearly_factors(frame) if code == "D" else None
+    if season is not None:
+        frame = remove_yearly(frame, season)
+    timings["yearly"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     plan = backtest_plan(code, horizon, thorough)
-    classes = classify(frame, plan.min_length).with_columns(
-        seasonal=(pl.col("n") - plan.span) >= 2 * prep.season_length
-    )
+    m = prep.season_length
+    classes = _classes(frame, code, plan, new_length(horizon, m), m, thorough)
     timings["classify"] = time.perf_counter() - tick
     tick = time.perf_counter()
 
     last = _last_periods(frame)
-    groups = (
-        classes.with_columns(
-            short=pl.col("demand_class").is_in(["new", "inactive"]),
-            group=pl.struct("demand_class", "seasonal").rank("dense").cast(pl.Int64) - 1,
-        )
-        .with_columns(group=pl.when(pl.col("short")).then(-1).otherwise(pl.col("group")))
-        .sort("sid")
-    )
-    group_of_row = groups["group"].to_numpy()[frame["sid"].to_numpy()]
+    group_of_row = classes["group"].to_numpy()[frame["sid"].to_numpy()]
     parts = (
         frame.drop("ds")
         .with_columns(group=pl.Series(group_of_row))
@@ -200,38 +178,46 @@ def forecast(
     del frame, group_of_row
     timings["split"] = time.perf_counter() - tick
     backtested = (
-        groups.filter(~pl.col("short"))
+        classes.filter(pl.col("group") >= 0)
         .group_by("group")
-        .agg(pl.col("demand_class").first(), pl.col("seasonal").first())
+        .agg(pl.col("demand_class", "seasonal", "pool", "band").first())
         .sort("group")
     )
     with dask_client(scheduler) if engine == "dask" else nullcontext() as client:
         total = backtested.height * 2 + 1
         report("forecast", 0, total)
-        pieces: list[_GroupResult] = []
+        pieces: list[GroupResult] = []
         done = 0
         for row in backtested.iter_rows(named=True):
             part = parts.pop((row["group"],))
             label = f"{row['demand_class']}{' seasonal' if row['seasonal'] else ''}"
-            models = candidates(
-                row["demand_class"], code, prep.season_length, row["seasonal"], thorough
-            )
+            full = row["pool"] == "full"
+            models = candidates(row["demand_class"], code, m, row["seasonal"], full, thorough)
+            group_plan = short_plan(plan, row["band"])
+            factors = None if season is None else season.factors(part.select("sid", "t"))
             try:
                 tick = time.perf_counter()
-                result = _backtest_group(
-                    part, models, plan, qs, selection, engine, client, n_jobs, timings
+                result = backtest_group(
+                    part,
+                    models,
+                    group_plan,
+                    qs,
+                    selection,
+                    engine,
+                    client,
+                    n_jobs,
+                    timings,
+                    season=factors,
                 )
                 timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
                 done += 1
                 report(f"backtest {label}", done, total)
                 tick = time.perf_counter()
-                result = _forecast_group(
-                    part, result, horizon, qs, engine, client, n_jobs, models=models
-                )
+                result = forecast_group(part, result, horizon, engine, client, n_jobs, models)
                 timings["fit"] = timings.get("fit", 0.0) + time.perf_counter() - tick
             except Exception as exc:
                 done += 1
-                result = _short_history_group(part, horizon, qs, engine, client, n_jobs)
+                result = short_history_group(part, horizon, engine, client, n_jobs)
                 result.selection = result.selection.with_columns(
                     note=pl.lit(f"fell back to short-history models: {exc}")
                 )
@@ -241,15 +227,31 @@ def forecast(
 
         if (-1,) in parts:
             part = parts.pop((-1,))
-            pieces.append(_short_history_group(part, horizon, qs, engine, client, n_jobs))
+            pieces.append(short_history_group(part, horizon, engine, client, n_jobs))
         report("forecast", total, total)
 
     tick = time.perf_counter()
+    points = pl.concat([p.points for p in pieces if p.points is not None])
+    if season is not None:
+        points = points.join(season.factors(points.select("sid", "t")), on=["sid", "t"]).select(
+            "sid", "t", forecast=pl.col("forecast") * pl.col("factor")
+        )
+    if hierarchy is not None:
+        variance = pl.concat([_variance(p) for p in pieces])
+        points = reconcile(points, hierarchy, variance)
+    timings["reconcile"] = time.perf_counter() - tick
+    tick = time.perf_counter()
 
     def adjust(points: pl.DataFrame) -> pl.DataFrame:
-        return apply_uplifts(points, prep.keys, calendar, uplifts, code, qs)
+        points = apply_uplifts(points, keys, calendar, uplifts, code, qs)
+        return points if hierarchy is None else sum_up(points, hierarchy, qs)
 
-    out = _assemble(pieces, last, classes, prep.keys, prep.key_columns, code, qs, adjust)
+    n_bottom = None if hierarchy is None else hierarchy.n_bottom
+    out = _assemble(
+        pieces, points, last, classes, keys, prep.key_columns, code, qs, adjust, n_bottom
+    )
+    if hierarchy is not None:
+        out = _split_levels(out, hierarchy, prep.key_columns, qs)
     timings["assemble"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return ForecastResult(
@@ -261,168 +263,52 @@ def forecast(
         events=uplifts,
         quantiles=qs,
         timings=timings,
+        aggregates=out.get("aggregates", pl.DataFrame()),
     )
 
 
-@dataclass
-class _GroupResult:
-    selection: pl.DataFrame  # sid, model, members(list), calibration, note
-    scores: pl.DataFrame  # sid, model, periods, mase, rmsse, abs_error, error, actual, [coverage]
-    offsets: pl.DataFrame  # sid, one column per quantile: residual quantile to add
-    points: pl.DataFrame | None = None  # sid, t, forecast (calibrated)
-    poisson: bool = False
-
-
-def _backtest_group(
-    part: pl.DataFrame,
-    models: list[Any],
-    plan: BacktestPlan,
-    qs: tuple[float, ...],
-    selection: str,
-    engine: str,
-    client: Any,
-    n_jobs: int,
-    timings: dict[str, float],
-) -> _GroupResult:
-    tick = time.perf_counter()
-    data = part
-    if plan.train_window is not None:
-        keep = plan.train_window + plan.span
-        data = part.filter(pl.Series(_tail_mask(part["sid"].to_numpy(), keep)))
-    cv = run_statsforecast(
-        data.select("sid", "t", "qty"),
-        models,
-        horizon=plan.horizon,
-        engine=engine,
-        client=client,
-        n_jobs=n_jobs,
-        n_windows=plan.windows,
-        step_size=plan.step,
+def _classes(
+    frame: pl.DataFrame, code: str, plan: Any, new: int, season: int, thorough: bool
+) -> pl.DataFrame:
+    """Class, history band, seasonality, pool and backtest group (−1: no backtest) per sid."""
+    classes = classify(frame, new)
+    bands = classes.select(band=length_bands(pl.col("n"), plan, new))["band"].unique().to_list()
+    spans = pl.DataFrame(
+        {"band": bands, "span": [short_plan(plan, b).span for b in bands]},
+        schema={"band": pl.Int64, "span": pl.Int64},
     )
-    timings["backtest_statsforecast"] = (
-        timings.get("backtest_statsforecast", 0.0) + time.perf_counter() - tick
-    )
-    names = [c for c in cv.columns if c not in ("sid", "t", "cutoff", "actual")]
-    first_cut = cv.group_by("sid").agg(first_cut=pl.col("cutoff").min())
-    scales = naive_scales(data.join(first_cut, on="sid").filter(pl.col("t") <= pl.col("first_cut")))
-    uncensored = data.select("sid", "t", "stockout")
-    cv = (
-        cv.join(uncensored, on=["sid", "t"], how="left")
-        .filter(~pl.col("stockout").fill_null(False))
-        .drop("stockout")
+    recent = _VALUE_PERIODS[code]
+    value = frame.group_by("sid").agg(value=pl.col("qty").tail(recent).sum())
+    classes = (
+        classes.with_columns(band=length_bands(pl.col("n"), plan, new))
+        .join(spans, on="band", how="left")
+        .join(value, on="sid", how="left")
         .with_columns(
-            [pl.col(n).fill_nan(None).fill_null(0.0).clip(lower_bound=0.0) for n in names]
-        )
-        .join(scales, on="sid", how="left")
-    )
-    long = cv.unpivot(
-        index=["sid", "t", "cutoff", "actual", "scale_mae", "scale_rmse"],
-        on=names,
-        variable_name="model",
-        value_name="forecast",
-    )
-    scores = series_scores(long, ["sid", "model"])
-    score = (pl.col("mase") + pl.col("rmsse")) / 2
-    ranking = (
-        scores.filter(score.is_not_null())
-        .group_by("model")
-        .agg(score.mean().alias("score"))
-        .sort("score", "model")
-    )
-    ranked = ranking["model"].to_list() or names[:1]
-    best_k, best = 1, math.inf
-    for k in range(1, min(MAX_COMBINED, len(ranked)) + 1):
-        combined = cv.with_columns(forecast=pl.mean_horizontal(ranked[:k]))
-        s = series_scores(combined, ["sid"]).select(score.mean()).item()
-        if s is not None and s < best - 1e-9:
-            best_k, best = k, s
-    group_members = ranked[:best_k]
-    sids = part.select(pl.col("sid").unique())
-    if selection == "series":
-        own = (
-            scores.filter(score.is_not_null())
-            .with_columns(score.alias("score"))
-            .sort("sid", "score", "model")
-            .group_by("sid", maintain_order=True)
-            .first()
-            .select(
-                "sid",
-                pl.col("model")
-                .map_elements(lambda m: [m], return_dtype=pl.List(pl.String))
-                .alias("members"),
-            )
-        )
-        members = sids.join(own, on="sid", how="left").with_columns(
-            pl.col("members").fill_null(pl.lit(group_members, dtype=pl.List(pl.String)))
-        )
-    else:
-        members = sids.with_columns(members=pl.lit(group_members, dtype=pl.List(pl.String)))
-    chosen = members.explode("members").rename({"members": "model"})
-    combined = (
-        long.join(chosen, on=["sid", "model"])
-        .group_by("sid", "cutoff", "t")
-        .agg(
-            pl.col("forecast").mean(),
-            pl.col("actual").first(),
-            pl.col("scale_mae").first(),
-            pl.col("scale_rmse").first(),
+            seasonal=pl.when(pl.col("band") >= plan.min_length)
+            .then(pl.col("n") - plan.span >= 2 * season)
+            .otherwise(pl.col("band") - pl.col("span") >= 2 * season)
         )
     )
-    calibration = _calibration(combined)
-    combined = combined.with_columns(pl.col("forecast") * calibration)
-    n = plan.windows * plan.horizon
-    offsets = combined.group_by("sid").agg(
-        [
-            (pl.col("actual") - pl.col("forecast"))
-            .quantile(_plotting_position(p, n), "linear")
-            .alias(quantile_column(p))
-            for p in qs
-        ]
+    classes = classes.with_columns(
+        pool=pl.when(full_pool(classes, thorough)).then(pl.lit("full")).otherwise(pl.lit("cheap"))
     )
-    with_q = combined.join(offsets, on="sid").with_columns(
-        [
-            (pl.col("forecast") + pl.col(quantile_column(p)))
-            .clip(lower_bound=0.0)
-            .alias(quantile_column(p))
-            for p in qs
-        ]
+    short = pl.col("demand_class").is_in(["new", "inactive"])
+    key = pl.when(~short).then(pl.struct("demand_class", "seasonal", "pool", "band"))
+    return classes.with_columns(group=(key.rank("dense").cast(pl.Int64) - 1).fill_null(-1)).sort(
+        "sid"
     )
-    selected = series_scores(with_q, ["sid"], qs).with_columns(model=pl.lit("selected"))
-    scores = pl.concat([scores, selected], how="diagonal")
-    label = members.with_columns(
-        model=pl.when(pl.col("members").list.len() == 1)
-        .then(pl.col("members").list.first())
-        .otherwise(pl.format("mean({})", pl.col("members").list.join(","))),
-        calibration=pl.lit(calibration),
-        note=pl.lit(None, dtype=pl.String),
-    )
-    return _GroupResult(selection=label, scores=scores, offsets=offsets)
 
 
-def _plotting_position(p: float, n: int) -> float:
-    """The level that makes linear interpolation give the Weibull p-quantile.
+def _variance(piece: GroupResult) -> pl.DataFrame:
+    """Per sid, the forecast error variance reconciliation weighs by.
 
-    Of n exchangeable residuals, the order statistic at rank (n + 1)p is the one a new
-    residual falls below with probability p (Hyndman & Fan, 1996, "Sample quantiles in
-    statistical packages", type 6); polars interpolates at rank 1 + (n − 1)q.
+    The mean squared backtest error of the chosen forecast; for new series (no backtest)
+    the Poisson variance, their mean.
     """
-    if n < 2:
-        return p
-    return min(1.0, max(0.0, ((n + 1) * p - 1) / (n - 1)))
-
-
-def _series_ends(sid: np.ndarray) -> np.ndarray:
-    """Index of the last row of the series each row belongs to (rows grouped by sid)."""
-    change = np.flatnonzero(sid[1:] != sid[:-1])
-    ends = np.append(change, sid.size - 1)
-    run = np.zeros(sid.size, dtype=np.int64)
-    run[change + 1] = 1
-    return ends[np.cumsum(run)]
-
-
-def _tail_mask(sid: np.ndarray, keep: int) -> np.ndarray:
-    """True on the last `keep` rows of each series."""
-    return _series_ends(sid) - np.arange(sid.size) < keep
+    if piece.poisson or piece.residuals.height == 0:
+        assert piece.points is not None
+        return piece.points.group_by("sid").agg(variance=pl.col("forecast").mean())
+    return piece.residuals.select("sid", variance=pl.col("mse"))
 
 
 def _last_periods(frame: pl.DataFrame) -> pl.DataFrame:
@@ -431,81 +317,9 @@ def _last_periods(frame: pl.DataFrame) -> pl.DataFrame:
     return frame[ends].select("sid", t_last=pl.col("t"), ds_last=pl.col("ds"))
 
 
-def _calibration(combined: pl.DataFrame) -> float:
-    usable = combined.filter(pl.col("scale_rmse") > 0)
-    if usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
-        return 1.0
-    w = 1.0 / usable["scale_rmse"].to_numpy() ** 2
-    f = usable["forecast"].to_numpy()
-    y = usable["actual"].to_numpy()
-    denominator = float(np.sum(w * f * f))
-    if denominator <= 0:
-        return 1.0
-    return float(np.clip(np.sum(w * f * y) / denominator, 0.5, 1.5))
-
-
-def _forecast_group(
-    part: pl.DataFrame,
-    result: _GroupResult,
-    horizon: int,
-    qs: tuple[float, ...],
-    engine: str,
-    client: Any,
-    n_jobs: int,
-    models: list[Any],
-) -> _GroupResult:
-    wanted = set(result.selection.select(pl.col("members").explode()).to_series().to_list())
-    fc = run_statsforecast(
-        part.select("sid", "t", "qty"),
-        [m for m in models if repr(m) in wanted],
-        horizon=horizon,
-        engine=engine,
-        client=client,
-        n_jobs=n_jobs,
-    )
-    names = [c for c in fc.columns if c not in ("sid", "t")]
-    chosen = result.selection.select("sid", "members", "calibration").explode("members")
-    points = (
-        fc.unpivot(index=["sid", "t"], on=names, variable_name="members", value_name="forecast")
-        .join(chosen, on=["sid", "members"])
-        .group_by("sid", "t")
-        .agg(
-            pl.col("forecast").fill_nan(0.0).mean().clip(lower_bound=0.0)
-            * pl.col("calibration").first()
-        )
-    )
-    result.points = points
-    return result
-
-
-def _short_history_group(
-    part: pl.DataFrame,
-    horizon: int,
-    qs: tuple[float, ...],
-    engine: str,
-    client: Any,
-    n_jobs: int,
-) -> _GroupResult:
-    models = short_history_models()
-    names = [repr(m) for m in models]
-    sids = part.select(pl.col("sid").unique())
-    selection = sids.with_columns(
-        members=pl.lit(names, dtype=pl.List(pl.String)),
-        model=pl.lit(f"mean({','.join(names)})"),
-        calibration=pl.lit(1.0),
-        note=pl.lit(None, dtype=pl.String),
-    )
-    result = _GroupResult(
-        selection=selection,
-        scores=pl.DataFrame(schema={"sid": pl.UInt32, "model": pl.String}),
-        offsets=pl.DataFrame(schema={"sid": pl.UInt32}),
-        poisson=True,
-    )
-    return _forecast_group(part, result, horizon, qs, engine, client, n_jobs, models=models)
-
-
 def _assemble(
-    pieces: list[_GroupResult],
+    pieces: list[GroupResult],
+    points: pl.DataFrame,
     last: pl.DataFrame,
     classes: pl.DataFrame,
     keys: pl.DataFrame,
@@ -513,28 +327,32 @@ def _assemble(
     code: str,
     qs: tuple[float, ...],
     adjust: Callable[[pl.DataFrame], pl.DataFrame],
+    n_bottom: int | None = None,
 ) -> dict[str, pl.DataFrame]:
+    """Quantiles around the (reconciled) points, dates, events, and the output frames."""
     qcols = [quantile_column(p) for p in qs]
-    blocks: list[pl.DataFrame] = []
-    for piece in pieces:
-        assert piece.points is not None
-        points = piece.points
-        if piece.poisson:
-            mean = points["forecast"].to_numpy()
-            q = {
-                c: poisson.ppf(p, np.maximum(mean, 1e-12)).astype(float)
-                for c, p in zip(qcols, qs, strict=True)
-            }
-            points = points.with_columns([pl.Series(c, v) for c, v in q.items()])
-        else:
-            points = points.join(piece.offsets, on="sid", how="left").with_columns(
-                [
-                    (pl.col("forecast") + pl.col(c).fill_null(0.0)).clip(lower_bound=0.0).alias(c)
-                    for c in qcols
-                ]
-            )
-        blocks.append(points.select("sid", "t", "forecast", *qcols))
-    points = pl.concat(blocks)
+    poisson_sids = pl.concat(
+        [p.selection.select("sid") for p in pieces if p.poisson]
+        or [pl.DataFrame(schema={"sid": pl.UInt32})]
+    )
+    offsets = pl.concat([p.offsets for p in pieces if not p.poisson], how="diagonal")
+    by_poisson = points.join(poisson_sids, on="sid", how="semi")
+    rest = points.join(poisson_sids, on="sid", how="anti")
+    mean = by_poisson["forecast"].to_numpy()
+    by_poisson = by_poisson.with_columns(
+        [
+            pl.Series(c, poisson.ppf(p, np.maximum(mean, 1e-12)).astype(float))
+            for c, p in zip(qcols, qs, strict=True)
+        ]
+    )
+    rest = rest.join(offsets.select("sid", *qcols), on="sid", how="left").with_columns(
+        [
+            (pl.col("forecast") + pl.col(c).fill_null(0.0)).clip(lower_bound=0.0).alias(c)
+            for c in qcols
+        ]
+    )
+    columns = ["sid", "t", "forecast", *qcols]
+    points = pl.concat([by_poisson.select(columns), rest.select(columns)])
     if qcols:
         running = [pl.max_horizontal(qcols[: i + 1]).alias(c) for i, c in enumerate(qcols)]
         points = points.with_columns(running)
@@ -546,11 +364,16 @@ def _assemble(
     selection = pl.concat([p.selection for p in pieces], how="diagonal").join(
         classes.select("sid", "demand_class"), on="sid"
     )
+    extra = [] if n_bottom is None else ["__total"]
+
+    def flag(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame if n_bottom is None else frame.with_columns(__total=pl.col("sid") >= n_bottom)
+
     forecast_frame = (
-        points.join(selection.select("sid", "demand_class", "model"), on="sid")
+        flag(points.join(selection.select("sid", "demand_class", "model"), on="sid"))
         .join(keys, on="sid")
         .sort("sid", "t")
-        .select(*key_columns, "ds", "forecast", *qcols, "demand_class", "model")
+        .select(*key_columns, "ds", "forecast", *qcols, "demand_class", "model", *extra)
     )
     scored = [p.scores for p in pieces if p.scores.height]
     scores = pl.concat(scored, how="diagonal") if scored else pl.DataFrame()
@@ -573,26 +396,53 @@ def _assemble(
     for c in cover:
         if c not in scores.columns:
             scores = scores.with_columns(pl.lit(None, dtype=pl.Float64).alias(c))
-    overall = overall_scores(scores, by=["model"], quantiles=qs)
+    bottom = scores if n_bottom is None else scores.filter(pl.col("sid") < n_bottom)
+    overall = overall_scores(bottom, by=["model"], quantiles=qs)
     accuracy = (
-        scores.join(keys, on="sid")
+        flag(scores)
+        .join(keys, on="sid")
         .sort("sid", "model")
-        .select(*key_columns, "model", "periods", "mase", "rmsse", "wape", "bias", *cover)
+        .select(*key_columns, "model", "periods", "mase", "rmsse", "wape", "bias", *cover, *extra)
     )
     selection_frame = (
-        selection.join(keys, on="sid")
+        flag(selection)
+        .join(keys, on="sid")
         .sort("sid")
-        .select(*key_columns, "demand_class", "model", "calibration", "note")
+        .select(*key_columns, "demand_class", "model", "calibration", "note", *extra)
     )
     class_frame = (
-        classes.join(keys, on="sid")
+        flag(classes)
+        .join(keys, on="sid")
         .sort("sid")
-        .select(*key_columns, "n", "adi", "cv2", "demand_class", "seasonal")
+        .select(*key_columns, "n", "adi", "cv2", "demand_class", "seasonal", "pool", *extra)
     )
     return {
+        "points": points,
         "forecast": forecast_frame,
         "accuracy": accuracy,
         "accuracy_overall": overall,
         "selection": selection_frame,
         "classes": class_frame,
     }
+
+
+def _split_levels(
+    out: dict[str, pl.DataFrame],
+    hierarchy: Hierarchy,
+    key_columns: tuple[str, ...],
+    qs: tuple[float, ...],
+) -> dict[str, pl.DataFrame]:
+    """Keep item-locations in the main frames; the reconciled totals go to `aggregates`."""
+    qcols = [quantile_column(p) for p in qs]
+    split = dict(out)
+    total = pl.col("__total")
+    del key_columns
+    for name in ("forecast", "accuracy", "selection", "classes"):
+        split[name] = out[name].filter(~total).drop("__total")
+    split["aggregates"] = (
+        out["points"]
+        .join(hierarchy.nodes.select("sid", "level", "item", "category"), on="sid")
+        .sort("level", "item", "category", "t", nulls_last=True)
+        .select("level", "item", "category", "ds", "forecast", *qcols)
+    )
+    return split

@@ -15,7 +15,9 @@ import polars as pl
 from statsforecast import StatsForecast
 
 ENGINES = ("local", "dask")
+_HEAVY = ("AutoETS", "AutoCES", "AutoARIMA", "DynamicOptimizedTheta", "MSTL")
 _PARALLEL_FROM = 2_000  # series; below this, worker start-up costs more than it saves
+_PARALLEL_FROM_HEAVY = 100  # the same for models that fit by likelihood (ETS, CES, Theta)
 
 
 def run_statsforecast(
@@ -39,7 +41,9 @@ def run_statsforecast(
         pl.col("sid").alias("unique_id"), pl.col("t").alias("ds"), pl.col("qty").alias("y")
     )
     n_series = data["unique_id"].n_unique()
-    jobs = 1 if n_series < _PARALLEL_FROM else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+    heavy = any(type(m).__name__.startswith(_HEAVY) for m in models)
+    start = _PARALLEL_FROM_HEAVY if heavy else _PARALLEL_FROM
+    jobs = 1 if n_series < start else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
     out: Any
     if engine == "dask":
         out = _on_dask(data, models, horizon, n_windows, step_size, client)
