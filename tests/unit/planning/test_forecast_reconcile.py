@@ -136,7 +136,8 @@ def test_item_location_forecasts_add_up_to_items_and_categories() -> None:
     q = totals.select("q50", "q80", "q90", "q95", "q99").to_numpy()
     assert (np.diff(q, axis=1) >= 0).all()
     assert bottom.height == 30 * 6
-    assert set(result.selection["item"]) == {f"{c}-{i}" for c in ("BREAD", "DRINKS") for i in range(5)}
+    expected = {f"{c}-{i}" for c in ("BREAD", "DRINKS") for i in range(5)}
+    assert set(result.selection["item"]) == expected
 
 
 @pytest.mark.slow
