@@ -111,3 +111,23 @@ def test_the_forecast_command_runs_on_the_database(history: UnitOfWork, db_url: 
     )
     assert refused.exit_code == 2
     assert "Unknown frequency 'Q'" in refused.output
+
+
+def test_the_reconciled_category_total_is_stored_and_adds_up(
+    history: UnitOfWork, client: TestClient
+) -> None:
+    run = forecasting.run_forecast(history, 4, "W")
+
+    found, total = forecasting.forecast_total(history, "category", "general")
+    assert found.id == run.id
+    assert len(total) == 4
+    parts = [forecasting.item_forecast(history, sku)[1] for sku in ("STEADY", "LUMPY")]
+    for period, point in enumerate(total):
+        assert point["forecast"] == pytest.approx(sum(p[period]["forecast"] for p in parts))
+        assert point["quantiles"]["q50"] <= point["quantiles"]["q95"]
+    served = client.get("/api/v1/forecast-totals/category/general").json()
+    assert [p["forecast"] for p in served["points"]] == pytest.approx(
+        [p["forecast"] for p in total]
+    )
+    assert client.get("/api/v1/forecast-totals/item/NOPE").status_code == 404
+    assert client.get("/api/v1/forecast-totals/shelf/general").status_code == 422

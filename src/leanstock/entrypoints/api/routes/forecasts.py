@@ -20,7 +20,10 @@ router = APIRouter(tags=["forecasts"])
 class ForecastRunIn(In):
     horizon: int = Field(gt=0, le=400, description="Periods ahead.")
     freq: str = Field(default="W", pattern="^[DWMdwm]$", description="D, W or M.")
-    thorough: bool = Field(default=False, description="Also try AutoETS / AutoARIMA (slow).")
+    thorough: bool = Field(
+        default=False,
+        description="Give every smooth and erratic series the full pool, with ARIMA (slow).",
+    )
     quantiles: list[float] = Field(default=list(DEFAULT_QUANTILES), min_length=1)
     since: date | None = Field(default=None, description="Use history from this day on.")
 
@@ -51,6 +54,19 @@ class ItemForecastOut(Out):
     sku: str
     run: ForecastRunOut
     points: list[ForecastPointOut]
+
+
+class TotalPointOut(Out):
+    ds: date
+    forecast: float
+    quantiles: dict[str, float | None]
+
+
+class TotalForecastOut(Out):
+    level: str
+    key: str
+    run_id: int
+    points: list[TotalPointOut]
 
 
 class ModelAccuracyOut(Out):
@@ -141,6 +157,19 @@ def item_accuracy(
     found, rows = forecasting.item_accuracy(uow, sku, location, run)
     return ItemAccuracyOut(
         sku=sku, run_id=found.id, models=[ModelAccuracyOut.model_validate(r) for r in rows]
+    )
+
+
+@router.get("/forecast-totals/{level}/{key}", dependencies=[permit("forecast:read")])
+def forecast_total(level: str, key: str, uow: UowDep, run: int | None = None) -> TotalForecastOut:
+    """The reconciled forecast of an item over its locations (level `item`, key its SKU) or
+    of a category (level `category`): the item-location forecasts add up to it."""
+    found, rows = forecasting.forecast_total(uow, level, key, run)
+    return TotalForecastOut(
+        level=level,
+        key=key,
+        run_id=found.id,
+        points=[TotalPointOut.model_validate(r) for r in rows],
     )
 
 
