@@ -49,7 +49,10 @@ def forecast_command(
     ] = None,
     engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
-    thorough: Annotated[bool, typer.Option(help="Also try AutoETS and AutoARIMA (slow).")] = False,
+    thorough: Annotated[
+        bool,
+        typer.Option(help="Full pool, with ARIMA, for every smooth and erratic series (slow)."),
+    ] = False,
 ) -> None:
     """Forecast demand per item(-location), with quantiles, choosing models by backtest."""
     if history is None:
