@@ -23,8 +23,10 @@
    series' n backtest residuals y − ŷ, taken at rank (n + 1)p with linear interpolation
    (Hyndman & Fan, 1996, type 6), cut at zero. The stricter ⌈(n+1)p⌉/n rank of split
    conformal is not used: with count data full of zeros it over-covers (carparts:
-   95.5 % at a nominal 90 %). New items, too short to backtest, get Poisson quantiles
-   around their mean.
+   95.5 % at a nominal 90 %). Beyond the backtest horizon H the offsets grow as √(k/H)
+   at step k, as the error of a random walk does (Hyndman & Athanasopoulos, FPP3 §5.5),
+   rather than staying at the width of step H. New items, too short to backtest, get
+   Poisson quantiles around their mean.
 """
 
 from __future__ import annotations
@@ -339,7 +341,16 @@ def _assemble(
         [p.selection.select("sid") for p in pieces if p.poisson]
         or [pl.DataFrame(schema={"sid": pl.UInt32})]
     )
-    offsets = pl.concat([p.offsets for p in pieces if not p.poisson], how="diagonal")
+    offsets = pl.concat(
+        [p.offsets for p in pieces if not p.poisson]
+        or [
+            pl.DataFrame(
+                schema={"sid": pl.UInt32, "backtest_horizon": pl.Int64}
+                | dict.fromkeys(qcols, pl.Float64)
+            )
+        ],
+        how="diagonal",
+    )
     by_poisson = points.join(poisson_sids, on="sid", how="semi")
     rest = points.join(poisson_sids, on="sid", how="anti")
     mean = by_poisson["forecast"].to_numpy()
@@ -349,11 +360,20 @@ def _assemble(
             for c, p in zip(qcols, qs, strict=True)
         ]
     )
-    rest = rest.join(offsets.select("sid", *qcols), on="sid", how="left").with_columns(
-        [
-            (pl.col("forecast") + pl.col(c).fill_null(0.0)).clip(lower_bound=0.0).alias(c)
-            for c in qcols
-        ]
+    step = pl.col("t") - pl.col("t_last")
+    bt = pl.col("backtest_horizon")
+    growth = pl.when(step > bt).then((step / bt).sqrt()).otherwise(1.0).fill_null(1.0)
+    rest = (
+        rest.join(offsets.select("sid", "backtest_horizon", *qcols), on="sid", how="left")
+        .join(last.select("sid", "t_last"), on="sid", how="left")
+        .with_columns(
+            [
+                (pl.col("forecast") + pl.col(c).fill_null(0.0) * growth)
+                .clip(lower_bound=0.0)
+                .alias(c)
+                for c in qcols
+            ]
+        )
     )
     columns = ["sid", "t", "forecast", *qcols]
     points = pl.concat([by_poisson.select(columns), rest.select(columns)])

@@ -37,7 +37,7 @@ SCORE = (pl.col("mase") + pl.col("rmsse")) / 2
 class GroupResult:
     selection: pl.DataFrame  # sid, model, members(list), combine, calibration, note
     scores: pl.DataFrame  # sid, model, periods, mase, rmsse, abs_error, error, actual, [coverage]
-    offsets: pl.DataFrame  # sid, one column per quantile: residual quantile to add
+    offsets: pl.DataFrame  # sid, per quantile the residual quantile to add, backtest_horizon
     residuals: pl.DataFrame  # sid, mse: mean squared backtest error of the chosen forecast
     points: pl.DataFrame | None = None  # sid, t, forecast (calibrated)
     poisson: bool = False
@@ -178,10 +178,11 @@ def backtest_group(
             for p in qs
         ]
     )
+    offsets = offsets.with_columns(backtest_horizon=pl.lit(plan.horizon, dtype=pl.Int64))
     residuals = combined.group_by("sid").agg(
         mse=((pl.col("actual") - pl.col("forecast")) ** 2).mean()
     )
-    with_q = combined.join(offsets, on="sid").with_columns(
+    with_q = combined.join(offsets.drop("backtest_horizon"), on="sid").with_columns(
         [
             (pl.col("forecast") + pl.col(quantile_column(p)))
             .clip(lower_bound=0.0)
