@@ -167,6 +167,17 @@ def _choices(result: Any) -> dict[str, dict[str, int]]:
     return out
 
 
+def _backtest_coverage(result: Any) -> dict[str, float | None]:
+    """Coverage of the 80, 90 and 95 % quantiles over the selected forecasts' backtest."""
+    selected = result.accuracy_overall.filter(pl.col("model") == "selected")
+    out: dict[str, float | None] = {}
+    for p in COVERED:
+        column = f"coverage_{quantile_column(p)}"
+        value = selected[column][0] if selected.height and column in selected.columns else None
+        out[f"backtest_coverage_{round(p * 100)}"] = None if value is None else round(value, 4)
+    return out
+
+
 def _covered(figures: dict[str, float]) -> bool:
     return all(
         abs(figures[f"coverage_{round(p * 100)}"] - p) <= COVERAGE_TOLERANCE
@@ -211,6 +222,7 @@ def m1(options: BenchOptions) -> dict[str, object]:
         "data": "m1",
         "series": int(train["unique_id"].n_unique()),
         **_rounded(figures),
+        **_backtest_coverage(result),
         "smape_bar": M1_BARS["smape"],
         "passes": bool(
             figures["smape"] <= M1_BARS["smape"]
@@ -270,6 +282,7 @@ def carparts(options: BenchOptions) -> dict[str, object]:
         "data": "carparts",
         "series": int(data["unique_id"].n_unique()),
         **_rounded(figures),
+        **_backtest_coverage(result),
         "mase_bar": CARPARTS_BARS["mase"],
         "rmsse_bar": CARPARTS_BARS["rmsse"],
         "passes": bool(
