@@ -48,39 +48,60 @@ class YearlySeason:
         return rows.select("sid", "t").with_columns(factor=pl.Series(self._factor(rows)))
 
     def _factor(self, rows: pl.DataFrame) -> np.ndarray:
-        sid = rows["sid"].to_numpy().astype(np.int64)
-        t = rows["t"].to_numpy().astype(np.float64)
-        size = int(max(sid.max(initial=0), int(self.sids.max() or 0))) + 1  # type: ignore[arg-type]
+        """s(t) per row: a (seasonal series × periods) table from one matrix product, gathered."""
+        sid = rows["sid"].to_numpy()
         factor = np.ones(sid.size)
-        seasonal = np.zeros(size, dtype=bool)
-        seasonal[self.sids.to_numpy()] = True
-        inside = seasonal[sid]
+        if sid.size == 0:
+            return factor
+        seasonal = self.sids.to_numpy().astype(np.int64)
+        index = np.full(max(int(sid.max()), int(seasonal.max())) + 1, -1, dtype=np.int64)
+        index[seasonal] = np.arange(seasonal.size)
+        row_series = index[sid]
+        del sid
+        inside = row_series >= 0
         if not inside.any():
             return factor
-        s, tt = sid[inside], t[inside]
-        total = np.zeros(s.size)
+        t = rows["t"].to_numpy()
+        t0 = int(t[inside].min())
+        days = np.arange(t0, int(t[inside].max()) + 1, dtype=np.float64)
+        waves = []
         for k in range(1, HARMONICS + 1):
-            angle = 2 * np.pi * k * tt / YEAR_DAYS
-            for name, wave in ((f"sin{k}", np.sin), (f"cos{k}", np.cos)):
-                coef = np.zeros(size)
-                coef[self.sids.to_numpy()] = self.coefficients[name].to_numpy()
-                total += coef[s] * wave(angle)
-        factor[inside] = np.clip(1.0 + total, *_FACTOR_RANGE)
+            angle = 2 * np.pi * k * days / YEAR_DAYS
+            waves += [np.sin(angle), np.cos(angle)]
+        names = [f"{w}{k}" for k in range(1, HARMONICS + 1) for w in ("sin", "cos")]
+        table = self.coefficients.select(names).to_numpy() @ np.vstack(waves)
+        np.clip(1.0 + table, *_FACTOR_RANGE, out=table)
+        flat = row_series[inside] * days.size + (t[inside] - t0)
+        factor[inside] = table.ravel()[flat]
         return factor
 
 
 def yearly_factors(frame: pl.DataFrame) -> YearlySeason | None:
     """The yearly shape of each daily series (sid, t, qty) of two years or more."""
-    lengths = frame.group_by("sid").agg(n=pl.len())
-    long = lengths.filter(pl.col("n") >= MIN_DAYS)["sid"]
-    if long.len() == 0:
+    sid = frame["sid"].to_numpy()
+    if sid.size == 0:
         return None
+    keep = np.bincount(sid)[sid] >= MIN_DAYS
+    if not keep.any():
+        return None
+    sid = sid[keep]
+    t = frame["t"].to_numpy()[keep].astype(np.int32)
+    qty = frame["qty"].to_numpy()[keep]
+    del keep
+    week = t // 7
+    # rows are ordered by sid then t: a week of a series is one run of rows
+    starts = np.flatnonzero(np.r_[True, (sid[1:] != sid[:-1]) | (week[1:] != week[:-1])])
+    counts = np.diff(np.r_[starts, sid.size])
     weeks = (
-        frame.filter(pl.col("sid").is_in(long.implode()))
-        .group_by("sid", week=pl.col("t") // 7)
-        .agg(qty=pl.col("qty").sum(), days=pl.len(), t=pl.col("t").mean())
+        pl.DataFrame(
+            {
+                "sid": sid[starts],
+                "qty": np.add.reduceat(qty, starts),
+                "days": counts,
+                "t": np.add.reduceat(t.astype(np.float64), starts) / counts,
+            }
+        )
         .filter(pl.col("days") == 7)
-        .sort("sid", "week")
         .with_columns(level=pl.col("qty").rolling_mean(52, center=True, min_samples=52).over("sid"))
         .filter(pl.col("level") > 0)
         .with_columns(ratio=pl.col("qty") / pl.col("level") - 1.0)
@@ -120,7 +141,7 @@ def yearly_factors(frame: pl.DataFrame) -> YearlySeason | None:
     if shrunk.height == 0:
         return None
     coefficients = shrunk.select(
-        pl.col("sid"), *[(pl.col(c) * pl.col("shrink")).alias(c) for c in names]
+        pl.col("sid").cast(pl.UInt32), *[(pl.col(c) * pl.col("shrink")).alias(c) for c in names]
     ).sort("sid")
     return YearlySeason(coefficients)
 
