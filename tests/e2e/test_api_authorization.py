@@ -437,6 +437,13 @@ TABLE = [
     r("GET", "/forecast-runs/{run_id}", STAFF, 404, params={"run_id": "1"}),
     r("GET", "/items/{sku}/forecast", STAFF, 404, params={"sku": "CUP"}),
     r("GET", "/items/{sku}/forecast-accuracy", STAFF, 404, params={"sku": "CUP"}),
+    r(
+        "GET",
+        "/forecast-totals/{level}/{key}",
+        STAFF,
+        404,
+        params={"level": "category", "key": "general"},
+    ),
     r("GET", "/events", STAFF, 200),
     r(
         "POST",
