@@ -200,7 +200,6 @@ def forecast(
             group_plan = short_plan(plan, row["band"])
             if full:
                 group_plan = replace(group_plan, windows=min(group_plan.windows, FULL_POOL_WINDOWS))
-            factors = None if season is None else season.factors(part.select("sid", "t"))
             try:
                 tick = time.perf_counter()
                 result = backtest_group(
@@ -213,7 +212,7 @@ def forecast(
                     client,
                     n_jobs,
                     timings,
-                    season=factors,
+                    season=season,
                 )
                 timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
                 done += 1

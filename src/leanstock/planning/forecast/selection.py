@@ -27,6 +27,7 @@ from leanstock.planning.forecast.accuracy import naive_scales, quantile_column, 
 from leanstock.planning.forecast.models import SCUM, short_history_models
 from leanstock.planning.forecast.plans import BacktestPlan
 from leanstock.planning.forecast.runner import run_statsforecast
+from leanstock.planning.forecast.yearly import YearlySeason
 
 MIN_SERIES_TO_CALIBRATE = 30
 MAX_COMBINED = 4
@@ -76,12 +77,12 @@ def backtest_group(
     client: Any,
     n_jobs: int,
     timings: dict[str, float],
-    season: pl.DataFrame | None = None,
+    season: YearlySeason | None = None,
 ) -> GroupResult:
     """Backtest `models` on `part` (sid, t, qty, stockout) and choose the group's forecast.
 
-    `season` (sid, t, factor), if given, multiplies back a season divided out of `part`,
-    so errors are scored on the scale of the demand itself.
+    `season`, if given, multiplies back the yearly season divided out of `part`, so errors
+    are scored on the scale of the demand itself.
     """
     tick = time.perf_counter()
     data = part
@@ -114,7 +115,8 @@ def backtest_group(
         )
     )
     if season is not None:
-        cv = cv.join(season, on=["sid", "t"], how="left").with_columns(
+        factors = season.factors(cv.select("sid", "t").unique())
+        cv = cv.join(factors, on=["sid", "t"], how="left").with_columns(
             [pl.col(c) * pl.col("factor").fill_null(1.0) for c in [*names, "actual"]]
         )
         cv = cv.drop("factor")
