@@ -147,18 +147,20 @@ def forecast(
     prep = prepare(history, code)
     timings["validate"] = time.perf_counter() - started
     frame = prep.frame
+    key_columns, m = prep.key_columns, prep.season_length
     window = 28 if code == "D" else 6
     tick = time.perf_counter()
     frame = impute_censored(frame, window=window)
     timings["censoring"] = time.perf_counter() - tick
     tick = time.perf_counter()
     frame, uplifts = remove_uplifts(frame, prep.keys, calendar, code, window)
+    keys = prep.keys
+    del prep  # its frame is the unadjusted history: let it go
     timings["events"] = time.perf_counter() - tick
     tick = time.perf_counter()
-    keys = prep.keys
     hierarchy: Hierarchy | None = None
     if reconciled:
-        frame, keys, hierarchy = add_aggregates(frame, keys, prep.key_columns, code)
+        frame, keys, hierarchy = add_aggregates(frame, keys, key_columns, code)
     timings["hierarchy"] = time.perf_counter() - tick
     tick = time.perf_counter()
     season = yearly_factors(frame) if code == "D" else None
@@ -167,7 +169,6 @@ def forecast(
     timings["yearly"] = time.perf_counter() - tick
     tick = time.perf_counter()
     plan = backtest_plan(code, horizon, thorough)
-    m = prep.season_length
     classes = _classes(frame, code, plan, new_length(horizon, m), m, thorough)
     timings["classify"] = time.perf_counter() - tick
     tick = time.perf_counter()
@@ -252,11 +253,9 @@ def forecast(
         return points if hierarchy is None else sum_up(points, hierarchy, qs)
 
     n_bottom = None if hierarchy is None else hierarchy.n_bottom
-    out = _assemble(
-        pieces, points, last, classes, keys, prep.key_columns, code, qs, adjust, n_bottom
-    )
+    out = _assemble(pieces, points, last, classes, keys, key_columns, code, qs, adjust, n_bottom)
     if hierarchy is not None:
-        out = _split_levels(out, hierarchy, prep.key_columns, qs)
+        out = _split_levels(out, hierarchy, key_columns, qs)
     timings["assemble"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return ForecastResult(
