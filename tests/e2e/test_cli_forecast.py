@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +121,34 @@ def test_an_event_calendar_file_lifts_the_covered_days(tmp_path: Path) -> None:
     baguette = dict(fc.filter(pl.col("item") == "baguette").select("ds", "forecast").iter_rows())
     assert croissant[dt.date(2024, 5, 2)] / croissant[dt.date(2024, 5, 3)] > 1.7
     assert 0.8 < baguette[dt.date(2024, 5, 2)] / baguette[dt.date(2024, 5, 3)] < 1.25
+
+
+WITHOUT_DASK = """
+import sys
+for name in ("dask", "dask.dataframe", "distributed", "fugue_dask"):
+    sys.modules[name] = None  # as if the `dask` extra were not installed
+from leanstock.entrypoints.cli import app
+app(sys.argv[1:])
+"""
+
+
+def test_the_dask_engine_without_the_dask_extra_says_what_to_install(tmp_path: Path) -> None:
+    history, out = tmp_path / "history.csv", tmp_path / "forecast.csv"
+    write_history(history)
+    args = ["forecast", "--history", str(history), "--horizon", "3", "--out", str(out)]
+
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DASK, *args, "--engine", "dask"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+    assert done.returncode == 2
+    assert "pip install 'leanstock[dask]'" in done.stderr
+    assert not out.exists()
+    local = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DASK, *args], capture_output=True, text=True
+    )
+    assert local.returncode == 0, local.stderr
+    assert out.exists()

@@ -60,7 +60,7 @@ from leanstock.planning.forecast.prepare import (
     prepare,
 )
 from leanstock.planning.forecast.reconcile import Hierarchy, add_aggregates, reconcile, sum_up
-from leanstock.planning.forecast.runner import ENGINES, dask_client
+from leanstock.planning.forecast.runner import ENGINES, dask_client, require_dask
 from leanstock.planning.forecast.selection import (
     GroupResult,
     backtest_group,
@@ -137,6 +137,8 @@ def forecast(
     qs = check_quantiles(quantiles)
     if engine not in ENGINES:
         raise ForecastInputError(f"Unknown engine {engine!r}: use local or dask.")
+    if engine == "dask":
+        require_dask()
     if selection not in ("class", "series"):
         raise ForecastInputError(f"Unknown selection {selection!r}: use class or series.")
     calendar = check_calendar(events) if events is not None else None

@@ -14,8 +14,11 @@ from typing import Any
 import polars as pl
 from statsforecast import StatsForecast
 
+from leanstock.planning.forecast.prepare import ForecastInputError
+
 ENGINES = ("local", "dask")
 _HEAVY = ("AutoETS", "AutoCES", "AutoARIMA", "DynamicOptimizedTheta", "MSTL")
+DASK_EXTRA = "pip install 'leanstock[dask]'"
 _PARALLEL_FROM = 2_000  # series; below this, worker start-up costs more than it saves
 _PARALLEL_FROM_HEAVY = 100  # the same for models that fit by likelihood (ETS, CES, Theta)
 
@@ -66,6 +69,23 @@ def run_statsforecast(
         frame_out = frame_out.with_columns(pl.col("cutoff").cast(pl.Int64))
         return frame_out.sort("sid", "cutoff", "t")
     return frame_out.sort("sid", "t")
+
+
+def require_dask() -> None:
+    """Stop before any work when the Dask engine is asked for but not installed.
+
+    Dask, distributed and fugue's Dask backend are the optional `dask` extra, so the default
+    install stays lean; the message says what to install.
+    """
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+        import fugue_dask  # noqa: F401
+    except ImportError as error:
+        raise ForecastInputError(
+            f"--engine dask needs the optional Dask packages ({error.name or 'dask'} is not "
+            f"installed): {DASK_EXTRA}"
+        ) from None
 
 
 @contextmanager
