@@ -14,7 +14,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LEANSTOCK_", env_file=".env", extra="ignore")
 
-    database_url: str = f"sqlite:///{Path('leanstock.db').resolve()}"
+    # ./leanstock.db in the directory the process works in when it reads its settings.
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path('leanstock.db').resolve()}")
     host: str = "127.0.0.1"
     port: int = 8000
     idempotency_hours: int = 24

@@ -45,6 +45,7 @@ def test_stock_can_be_kept_from_the_command_line(tmp_path: Path) -> None:
 
 def test_a_refused_operation_prints_why_and_exits_2(tmp_path: Path) -> None:
     db = tmp_path / "shop.db"
+    leanstock(db, "init")
     leanstock(db, "add-location", "WH", "Warehouse")
     leanstock(db, "add-item", "BEANS", "Coffee beans")
     code, out = leanstock(db, "ship", "BEANS", "WH", "1")
@@ -53,6 +54,92 @@ def test_a_refused_operation_prints_why_and_exits_2(tmp_path: Path) -> None:
     code, out = leanstock(db, "item", "NOPE")
     assert code == 2
     assert "No item NOPE" in out
+
+
+def one_line(output: str) -> str:
+    """Output with Rich's panel borders and line wrapping taken out."""
+    return " ".join(output.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["items"],
+        ["stock", "--sku", "BAK-001"],
+        ["orders"],
+        ["add-location", "WH", "Warehouse"],
+        ["receive", "BAK-001", "WH", "1"],
+        ["plan"],
+        ["forecast", "--horizon", "3"],
+        ["serve", "--port", "1"],
+    ],
+)
+def test_a_command_on_a_database_file_that_does_not_exist_stops_and_creates_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    db = tmp_path / "typo.db"
+    code, out = leanstock(db, *command)
+    assert code == 2
+    assert f"no database at {db}; run `leanstock init` or pass `--database`" in one_line(out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_database_is_not_created_by_a_read_either(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEANSTOCK_DATABASE_URL", raising=False)
+    from leanstock.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["items"])
+        assert result.exit_code == 2
+        assert f"no database at {tmp_path / 'leanstock.db'}" in one_line(result.output)
+        assert not (tmp_path / "leanstock.db").exists()
+        assert runner.invoke(app, ["init"]).exit_code == 0
+        assert (tmp_path / "leanstock.db").exists()
+        assert runner.invoke(app, ["items"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("command", "bad"),
+    [
+        (["stock", "--as-of", "31/01/2025"], "31/01/2025"),
+        (["moves", "BEANS", "--since", "2025-13-01"], "2025-13-01"),
+        (["receive", "BEANS", "WH", "1", "--lot", "L1", "--expires-on", "1.2.2026"], "1.2.2026"),
+    ],
+)
+def test_a_date_that_is_not_iso_is_refused_naming_the_format(
+    tmp_path: Path, command: list[str], bad: str
+) -> None:
+    db = tmp_path / "shop.db"
+    leanstock(db, "init")
+    code, out = leanstock(db, *command)
+    assert code == 2
+    assert f"'{bad}' is not a date" in one_line(out)
+    assert "YYYY-MM-DD" in out
+
+
+def test_iso_dates_are_taken(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    leanstock(db, "init")
+    leanstock(db, "add-location", "WH", "Warehouse")
+    leanstock(db, "add-item", "MILK", "Milk", "--lot-tracked", "--shelf-life-days", "7")
+    code, out = leanstock(
+        db, "receive", "MILK", "WH", "4", "--lot", "L1", "--expires-on", "2099-01-31"
+    )
+    assert code == 0, out
+    code, out = leanstock(db, "stock", "--sku", "MILK", "--lots")
+    assert "2099-01-31" in out
+    code, out = leanstock(db, "moves", "MILK", "--since", "2000-01-01", "--until", "2099-12-31")
+    assert code == 0
+    assert "receipt" in out
+    code, out = leanstock(db, "stock", "--as-of", "2000-01-01T12:00")
+    assert code == 0
+    assert "MILK" not in out
 
 
 def _free_port() -> int:

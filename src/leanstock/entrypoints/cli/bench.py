@@ -9,13 +9,13 @@ from typing import Annotated
 
 import typer
 
-from leanstock import benchmarks
-from leanstock.benchmarks import BenchOptions
 from leanstock.entrypoints.cli.app import app, err_console
 
 
 def _available() -> list[str]:
     """Benchmark names: the modules of `leanstock.benchmarks`, with `-` for `_` (what-if)."""
+    from leanstock import benchmarks
+
     return sorted(
         m.name.replace("_", "-")
         for m in pkgutil.iter_modules(benchmarks.__path__)
@@ -43,6 +43,8 @@ def bench(
     ] = False,
 ) -> None:
     """Run benchmark NAME; its last output line is one JSON object of figures."""
+    from leanstock.benchmarks import BenchOptions
+
     names = _available()
     if name not in names:
         err_console.print(f"[red]Unknown benchmark {name!r}.[/] Available: {', '.join(names)}")

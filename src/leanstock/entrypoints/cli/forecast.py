@@ -10,22 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
-from leanstock.planning.forecast import ForecastInputError, ForecastResult, forecast
-from leanstock.planning.forecast.prepare import check_freq, check_horizon
-from leanstock.services import forecasting
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.progress import Progress, TaskID
+
+    from leanstock.planning.forecast import ForecastResult
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]{message}[/]", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]{escape(message)}[/]", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -55,6 +56,11 @@ def forecast_command(
     ] = False,
 ) -> None:
     """Forecast demand per item(-location), with quantiles, choosing models by backtest."""
+    import polars as pl
+
+    from leanstock.planning.forecast import ForecastInputError
+    from leanstock.planning.forecast.prepare import check_freq, check_horizon
+
     if history is None:
         if out is not None or events is not None:
             raise _fail(
@@ -98,6 +104,9 @@ def forecast_command(
 def _database_run(
     horizon: int, freq: str, engine: str, scheduler: str | None, thorough: bool
 ) -> None:
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.services import forecasting
+
     with handled(), _bar() as (bar, task):
 
         def report(stage: str, done: int, total: int) -> None:
@@ -136,6 +145,8 @@ def _figure(value: object) -> str:
 
 @contextmanager
 def _bar() -> Iterator[tuple[Progress, TaskID]]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -148,6 +159,8 @@ def _bar() -> Iterator[tuple[Progress, TaskID]]:
 
 
 def _read_csv(path: Path, what: str, schema: dict[str, type[pl.DataType]]) -> pl.DataFrame:
+    import polars as pl
+
     if not path.is_file():
         raise _fail(f"No {what} file at {path}.")
     try:
@@ -168,6 +181,8 @@ def _run(
     scheduler: str | None,
     thorough: bool,
 ) -> ForecastResult:
+    from leanstock.planning.forecast import forecast
+
     with _bar() as (bar, task):
 
         def report(stage: str, done: int, total: int) -> None:
@@ -187,6 +202,8 @@ def _run(
 
 def _summary(result: ForecastResult) -> Table:
     """Series per demand class, the model most of them use, and its backtest accuracy."""
+    import polars as pl
+
     keys = [k for k in ("item", "location") if k in result.selection.columns]
     scored = result.accuracy.filter(pl.col("model") == "selected").select(*keys, "mase", "rmsse")
     rows = (

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.quantities import exact
 from leanstock.entrypoints.cli.app import app, console, handled, open_engine
-from leanstock.services import orders, production, purchasing
+
+if TYPE_CHECKING:
+    from leanstock.adapters.db.uow import UnitOfWork
 
 NUMERIC = {"quantity", "shipped", "reserved", "open", "short", "received", "lines", "produced"}
 
 
 def _uow() -> UnitOfWork:
+    from leanstock.adapters.db.uow import UnitOfWork
+
     return UnitOfWork(open_engine())
 
 
@@ -41,6 +44,8 @@ def list_sales_orders(
     offset: int = 0,
 ) -> None:
     """List sales orders, newest first."""
+    from leanstock.services import orders
+
     with handled():
         page = orders.list_orders(_uow(), status, customer, limit, offset)
     _table(
@@ -65,6 +70,8 @@ def list_sales_orders(
 @app.command("order")
 def show_sales_order(number: Annotated[str, typer.Argument(help="SO-000001")]) -> None:
     """One sales order: its lines, what is reserved, pegged supply and promise dates."""
+    from leanstock.services import orders
+
     with handled():
         view = orders.get_order(_uow(), number)
     console.print(
@@ -116,6 +123,8 @@ def list_purchase_orders(
     offset: int = 0,
 ) -> None:
     """List purchase orders, newest first."""
+    from leanstock.services import purchasing
+
     with handled():
         page = purchasing.list_purchase_orders(_uow(), status, supplier, limit, offset)
     _table(
@@ -151,6 +160,8 @@ def list_purchase_orders(
 @app.command("purchase-order")
 def show_purchase_order(number: Annotated[str, typer.Argument(help="PO-000001")]) -> None:
     """One purchase order with its lines and the sales lines they are pegged to."""
+    from leanstock.services import purchasing
+
     with handled():
         view = purchasing.get_purchase_order(_uow(), number)
     console.print(f"[bold]{view.number}[/] to {view.supplier}: {view.status}")
@@ -175,6 +186,8 @@ def show_purchase_order(number: Annotated[str, typer.Argument(help="PO-000001")]
 @app.command("production-orders")
 def list_production_orders(status: str | None = None, limit: int = 50, offset: int = 0) -> None:
     """List production orders, newest first."""
+    from leanstock.services import production
+
     with handled():
         page = production.list_production_orders(_uow(), status, limit, offset)
     _table(
@@ -224,6 +237,8 @@ def place_order(
     confirm: Annotated[bool, typer.Option(help="Reserve stock and pull supply now.")] = False,
 ) -> None:
     """Record a customer order (and confirm it with --confirm)."""
+    from leanstock.services import orders
+
     with handled():
         new = [orders.NewLine(sku, q) for sku, q in _quantities(lines, "sku")]
         view = orders.place_order(
@@ -236,6 +251,8 @@ def place_order(
 @app.command("confirm-order")
 def confirm_order(number: str) -> None:
     """Confirm a draft order: reserve available stock, pull supply for the rest."""
+    from leanstock.services import orders
+
     with handled():
         orders.confirm_order(_uow(), number, actor="cli")
     show_sales_order(number)
@@ -250,6 +267,8 @@ def ship_order(
     ] = None,
 ) -> None:
     """Ship what is reserved for an order, all of it or the lines named."""
+    from leanstock.services import orders
+
     with handled():
         orders.ship_order(_uow(), number, _line_numbers(lines) if lines else None, actor="cli")
     show_sales_order(number)
@@ -258,6 +277,8 @@ def ship_order(
 @app.command("cancel-order")
 def cancel_order(number: str, reason: str | None = None) -> None:
     """Cancel what is not shipped; the supply it pulled is reduced or flagged."""
+    from leanstock.services import orders
+
     with handled():
         orders.cancel_order(_uow(), number, reason=reason, actor="cli")
     show_sales_order(number)
@@ -266,6 +287,8 @@ def cancel_order(number: str, reason: str | None = None) -> None:
 @app.command("release-po")
 def release_purchase_order(number: str) -> None:
     """Send a draft purchase order to its supplier."""
+    from leanstock.services import purchasing
+
     with handled():
         purchasing.release(_uow(), number, actor="cli")
     show_purchase_order(number)
@@ -277,6 +300,8 @@ def receive_purchase_order(
     lines: Annotated[list[str], typer.Option("--line", "-l", help="LINE:QUANTITY accepted.")],
 ) -> None:
     """Receive a delivery against a purchase order; pegged orders get it first."""
+    from leanstock.services import purchasing
+
     with handled():
         receipt = [purchasing.ReceiptLine(n, q) for n, q in _line_numbers(lines).items()]
         purchasing.receive(_uow(), number, receipt, actor="cli")

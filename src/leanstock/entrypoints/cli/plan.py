@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.entrypoints.cli.app import app, console, handled, open_engine
-from leanstock.services import planning
+
+if TYPE_CHECKING:
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.services import planning
 
 
 def _uow() -> UnitOfWork:
+    from leanstock.adapters.db.uow import UnitOfWork
+
     return UnitOfWork(open_engine())
 
 
@@ -82,6 +86,8 @@ def plan(
     explain: Annotated[bool, typer.Option(help="Show the reason for every number.")] = False,
 ) -> None:
     """Plan replenishment from the newest forecast: buffers, JIT order dates, suppliers."""
+    from leanstock.services import planning
+
     uow = _uow()
     with handled(), console.status("Planning..."):
         result = planning.run_plan(
@@ -97,6 +103,8 @@ def plan(
 @app.command("plan-show")
 def plan_show(run: int, explain: bool = True) -> None:
     """Show a plan run and its lines."""
+    from leanstock.services import planning
+
     with handled():
         _show(planning.get_plan(_uow(), run), explain)
 
@@ -104,6 +112,8 @@ def plan_show(run: int, explain: bool = True) -> None:
 @app.command("plan-edit")
 def plan_edit(run: int, line: int, quantity: Decimal) -> None:
     """Change a suggested quantity (0 drops the line)."""
+    from leanstock.services import planning
+
     with handled():
         _show(planning.edit_plan_line(_uow(), run, line, quantity), False)
 
@@ -111,6 +121,8 @@ def plan_edit(run: int, line: int, quantity: Decimal) -> None:
 @app.command("plan-approve")
 def plan_approve(run: int) -> None:
     """Approve a draft plan."""
+    from leanstock.services import planning
+
     with handled():
         _show(planning.approve_plan(_uow(), run), False)
 
@@ -118,5 +130,7 @@ def plan_approve(run: int) -> None:
 @app.command("plan-release")
 def plan_release(run: int) -> None:
     """Create and send the orders of an approved plan."""
+    from leanstock.services import planning
+
     with handled():
         _show(planning.release_plan(_uow(), run), False)

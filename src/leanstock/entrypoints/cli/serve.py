@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.config import get_settings
-from leanstock.demo.generate import generate
-from leanstock.entrypoints.api import server
 from leanstock.entrypoints.cli.app import (
     app,
     console,
@@ -21,13 +19,18 @@ from leanstock.entrypoints.cli.app import (
     handled,
     open_engine,
 )
-from leanstock.services import accounts, catalog
-from leanstock.services.demo import DemoLogin, demo_logins, load_demo
+
+if TYPE_CHECKING:
+    from leanstock.services.demo import DemoLogin
 
 
 def run_server(host: str, port: int, workers: int) -> None:
     """Serve the API; worker processes read the database URL from the environment. A
     database without an active owner is refused: nobody could sign in to it."""
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.entrypoints.api import server
+    from leanstock.services import accounts
+
     os.environ["LEANSTOCK_DATABASE_URL"] = database_url()
     engine = open_engine()
     owned = accounts.has_owner(UnitOfWork(engine))
@@ -71,12 +74,19 @@ def demo(
 ) -> None:
     """Create a sample business (about 200 items, a warehouse and two stores, 8 suppliers,
     two years of history) in a SQLite file, then serve the API on it."""
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.config import get_settings
+    from leanstock.demo.generate import generate
+    from leanstock.services import catalog
+    from leanstock.services.demo import demo_logins, load_demo
+
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    os.environ["LEANSTOCK_DATABASE_URL"] = f"sqlite:///{path.resolve()}"
+    url = f"sqlite:///{path.resolve()}"
+    os.environ["LEANSTOCK_DATABASE_URL"] = url
     get_settings.cache_clear()
-    engine = open_engine()
+    engine = open_engine(create=True)
     uow = UnitOfWork(engine)
     with handled():
         if catalog.list_items(uow, 1, 0).total == 0:
@@ -95,6 +105,14 @@ def demo(
         logins = demo_logins(uow)
     engine.dispose()
     _print_logins(logins, host, port)
+    option = escape(shlex.quote(url))
+    console.print(
+        "Use it with the other commands: "
+        f"[bold]leanstock --database {option} stock --sku BAK-001[/]\n"
+        f"or once for this shell: [bold]export LEANSTOCK_DATABASE_URL={option}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
     # The demo serves plain http on this machine: the session cookie cannot require HTTPS.
     os.environ["LEANSTOCK_COOKIE_SECURE"] = "false"
     if serve_api:

@@ -5,22 +5,17 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from leanstock.entrypoints.cli.app import app, console, err_console
-from leanstock.planning.simulate import (
-    CatalogComparison,
-    PreparedHistory,
-    SimulationInputError,
-    compare_catalog_target,
-    prepare_history,
-    results_by_item,
-    simulate_history,
-)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from leanstock.planning.simulate import CatalogComparison, PreparedHistory
 
 
 class PolicyChoice(StrEnum):
@@ -34,6 +29,8 @@ class BadInput(Exception):
 
 
 def _read_csv(path: Path, label: str) -> pl.DataFrame:
+    import polars as pl
+
     try:
         return pl.read_csv(path, infer_schema_length=0)
     except FileNotFoundError as error:
@@ -44,6 +41,8 @@ def _read_csv(path: Path, label: str) -> pl.DataFrame:
 
 
 def _load(demand_path: Path, items_path: Path) -> PreparedHistory:
+    from leanstock.planning.simulate import SimulationInputError, prepare_history
+
     demand = _read_csv(demand_path, "DEMAND")
     items = _read_csv(items_path, "ITEMS")
     try:
@@ -102,6 +101,12 @@ def simulate(
 
     Prints service and stock per item and overall; the last line is one JSON object.
     """
+    from leanstock.planning.simulate import (
+        compare_catalog_target,
+        results_by_item,
+        simulate_history,
+    )
+
     try:
         history = _load(demand, items)
     except BadInput as error:

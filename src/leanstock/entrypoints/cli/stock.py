@@ -6,20 +6,31 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy
 from leanstock.domain.ledger import ScrapReason
-from leanstock.entrypoints.cli.accounts import create_owner, read_password
-from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
-from leanstock.services import accounts, catalog, queries, stock
+from leanstock.entrypoints.cli.app import (
+    app,
+    console,
+    err_console,
+    handled,
+    iso_date,
+    iso_datetime,
+    open_engine,
+)
+
+if TYPE_CHECKING:
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.services import stock
 
 
 def _uow() -> UnitOfWork:
+    from leanstock.adapters.db.uow import UnitOfWork
+
     return UnitOfWork(open_engine())
 
 
@@ -48,8 +59,12 @@ def init(
 ) -> None:
     """Create the database, or bring its schema up to date; on a database without an owner,
     create the first one (asked for when run at a terminal)."""
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.entrypoints.cli.accounts import create_owner, read_password
+    from leanstock.services import accounts
+
     with handled():
-        engine = open_engine()
+        engine = open_engine(create=True)
         uow = UnitOfWork(engine)
         if not accounts.has_owner(uow):
             if owner is None and sys.stdin.isatty():
@@ -77,6 +92,8 @@ def list_items(
     offset: int = 0,
 ) -> None:
     """List items."""
+    from leanstock.services import catalog
+
     with handled():
         page = catalog.list_items(
             _uow(), limit, offset, search=search, category=category, kind=kind, policy=policy
@@ -104,6 +121,8 @@ def list_items(
 @app.command("item")
 def show_item(sku: str) -> None:
     """Show one item, its suppliers and its stock."""
+    from leanstock.services import catalog, queries
+
     uow = _uow()
     with handled():
         item = catalog.get_item(uow, sku)
@@ -121,6 +140,8 @@ def show_item(sku: str) -> None:
 @app.command("locations")
 def list_locations(limit: int = 50, offset: int = 0) -> None:
     """List locations, physical and virtual."""
+    from leanstock.services import catalog
+
     with handled():
         page = catalog.list_locations(_uow(), limit, offset)
     _table(
@@ -136,6 +157,8 @@ def add_location(
     code: str, name: str, kind: LocationKind = LocationKind.WAREHOUSE, allow_negative: bool = False
 ) -> None:
     """Add a warehouse, store, quarantine or work-in-progress location."""
+    from leanstock.services import catalog
+
     with handled():
         catalog.add_location(_uow(), Location(code, name, kind, allow_negative))
     console.print(f"[green]Added location {code}.[/]")
@@ -154,6 +177,8 @@ def add_item(
     policy: Policy = Policy.REORDER_POINT,
 ) -> None:
     """Add an item to the catalog."""
+    from leanstock.services import catalog
+
     with handled():
         catalog.add_item(
             _uow(),
@@ -165,6 +190,8 @@ def add_item(
 @app.command("suppliers")
 def list_suppliers(limit: int = 50, offset: int = 0) -> None:
     """List suppliers."""
+    from leanstock.services import catalog
+
     with handled():
         page = catalog.list_suppliers(_uow(), limit, offset)
     _table(
@@ -200,13 +227,19 @@ def show_stock(
     sku: Annotated[str | None, typer.Option(help="Only this item.")] = None,
     location: Annotated[str | None, typer.Option(help="Only this location.")] = None,
     as_of: Annotated[
-        datetime | None, typer.Option(help="A past moment: on hand per lot then, from the moves.")
+        datetime | None,
+        typer.Option(
+            parser=iso_datetime,
+            help="A past moment (YYYY-MM-DD or YYYY-MM-DDTHH:MM): on hand per lot then.",
+        ),
     ] = None,
     lots: Annotated[bool, typer.Option(help="Per lot, with expiry (needs --sku).")] = False,
     limit: int = 100,
     offset: int = 0,
 ) -> None:
     """Stock on hand, reserved and available; per lot; or as of a past moment."""
+    from leanstock.services import queries
+
     uow = _uow()
     with handled():
         if as_of is not None:
@@ -237,12 +270,18 @@ def show_stock(
 def show_moves(
     sku: str,
     location: Annotated[str | None, typer.Option(help="Only moves in or out of here.")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[
+        datetime | None, typer.Option(parser=iso_datetime, help="YYYY-MM-DD[THH:MM].")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(parser=iso_datetime, help="YYYY-MM-DD[THH:MM].")
+    ] = None,
     limit: int = 100,
     offset: int = 0,
 ) -> None:
     """An item's move history, oldest first."""
+    from leanstock.services import queries
+
     with handled():
         page = queries.moves(_uow(), sku, location, since, until, limit, offset)
     _table(
@@ -285,12 +324,15 @@ def receive(
     location: str,
     quantity: Decimal,
     lot: Lot = None,
-    expires_on: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    expires_on: Annotated[
+        date | None, typer.Option(parser=iso_date, help="YYYY-MM-DD (lot-tracked items).")
+    ] = None,
     supplier: str | None = None,
     reference: str | None = None,
 ) -> None:
     """Receive goods from a supplier into a location."""
-    expiry: date | None = expires_on.date() if expires_on else None
+    from leanstock.services import stock
+
     with handled():
         _moved(
             stock.receive(
@@ -299,7 +341,7 @@ def receive(
                 location,
                 quantity,
                 lot=lot,
-                expires_on=expiry,
+                expires_on=expires_on,
                 supplier=supplier,
                 reference=reference,
             )
@@ -311,6 +353,8 @@ def ship(
     sku: str, location: str, quantity: Decimal, lot: Lot = None, reference: str | None = None
 ) -> None:
     """Ship to a customer, first-expired-first-out unless a lot is named."""
+    from leanstock.services import stock
+
     with handled():
         _moved(stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference))
 
@@ -325,6 +369,8 @@ def transfer(
     reference: str | None = None,
 ) -> None:
     """Move stock between two locations."""
+    from leanstock.services import stock
+
     with handled():
         _moved(stock.transfer(_uow(), sku, source, target, quantity, lot=lot, reference=reference))
 
@@ -332,6 +378,8 @@ def transfer(
 @app.command()
 def count(sku: str, location: str, counted: Decimal, lot: Lot = None) -> None:
     """Record a stocktake; the difference becomes an adjustment."""
+    from leanstock.services import stock
+
     with handled():
         _moved(stock.count(_uow(), sku, location, counted, lot=lot))
 
@@ -346,6 +394,8 @@ def scrap(
     note: str | None = None,
 ) -> None:
     """Write stock off to scrap with a reason."""
+    from leanstock.services import stock
+
     with handled():
         _moved(stock.scrap(_uow(), sku, location, quantity, reason, lot=lot, note=note))
 
@@ -353,6 +403,8 @@ def scrap(
 @app.command()
 def reserve(sku: str, location: str, quantity: Decimal, reference: str) -> None:
     """Reserve available stock for a reference."""
+    from leanstock.services import stock
+
     with handled():
         r = stock.reserve(_uow(), sku, location, quantity, reference)
     console.print(
