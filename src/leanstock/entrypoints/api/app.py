@@ -17,9 +17,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
+from leanstock import __version__
 from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
+from leanstock.entrypoints.api import docs as offline_docs
 from leanstock.entrypoints.api import problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from leanstock.entrypoints.api.routes import accounts, audit, catalog, forecasts, plans, stock
@@ -63,11 +65,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     docs = settings.docs
     app = FastAPI(
         title="Leanstock",
-        version="0.1.0",
+        version=__version__,
         summary="Just-in-time inventory management",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Swagger UI and ReDoc come from the package (offline_docs), not FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine, timedelta(hours=settings.idempotency_hours)
         )
     problems.install(app)
+    if docs:
+        offline_docs.install(app)
     # Outermost last: Guard (request id, headers, body limit) → CORS → Authentication →
     # Idempotency (keyed per principal) → routes.
     app.add_middleware(IdempotencyMiddleware)
