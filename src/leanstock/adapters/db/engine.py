@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
 def normalise_url(url: str) -> str:
@@ -60,6 +64,8 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(files("leanstock") / "migrations"))
     config.attributes["engine"] = engine
@@ -68,4 +74,30 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (a fresh database gets every table)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+def head_revision() -> str:
+    """The revision this code's schema is at: the newest migration's number.
+
+    Migrations are files `NNNN_what.py` whose revision is `NNNN` and whose down_revision is
+    the one before (a test holds them to it), so the head is known without loading Alembic
+    and every migration script, which would double the start-up time of a command.
+    """
+    numbers = [
+        found.group(1)
+        for entry in (files("leanstock") / "migrations" / "versions").iterdir()
+        if (found := MIGRATION_FILE.match(entry.name))
+    ]
+    return max(numbers)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at; None when it has no Leanstock schema."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if version is None else str(version)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -97,28 +97,48 @@ def missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path.resolve()
 
 
-def open_engine(migrate: bool = True, create: bool = False) -> Engine:
-    """An engine on the configured database, its schema brought up to date.
+def open_engine(create: bool = False) -> Engine:
+    """An engine on the configured database, whose schema is this version's.
 
-    Only `init` and `demo` pass `create`: any other command on a SQLite file that does not
-    exist stops with exit code 2, instead of quietly working on a new, empty database.
+    Only `init` and `demo` pass `create`: they create the database or upgrade its schema.
+    Any other command stops with exit code 2 on a SQLite file that does not exist (instead of
+    quietly working on a new, empty database) and on a schema of another version (upgrading is
+    `leanstock init`'s job, after a backup).
     """
-    from leanstock.adapters.db.engine import make_engine, upgrade
+    from leanstock.adapters.db.engine import head_revision, make_engine, schema_revision, upgrade
 
     url = database_url()
     missing = missing_sqlite_file(url)
     if missing is not None and not create:
-        err_console.print(
-            f"[red]no database at {missing}; run `leanstock init` or pass `--database`.[/]\n"
-            "The database is --database URL, else LEANSTOCK_DATABASE_URL, else ./leanstock.db.",
-            highlight=False,
-            soft_wrap=True,
+        _stop(
+            f"no database at {missing}; run `leanstock init` or pass `--database`.\n"
+            "The database is --database URL, else LEANSTOCK_DATABASE_URL, else ./leanstock.db."
         )
-        raise typer.Exit(2)
     engine = make_engine(url)
-    if migrate:
+    if create:
         upgrade(engine)
+        return engine
+    current, head = schema_revision(engine), head_revision()
+    if current != head:
+        engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        if current is None:
+            _stop(f"The database {where} has no Leanstock schema; run `leanstock init`.")
+        if current > head:
+            _stop(
+                f"The database {where} is at schema {current}, newer than this leanstock "
+                f"{__version__} knows ({head}): upgrade leanstock."
+            )
+        _stop(
+            f"The database {where} is at schema {current}; leanstock {__version__} needs "
+            f"{head}. Back it up, then run `leanstock init` to upgrade it."
+        )
     return engine
+
+
+def _stop(message: str) -> NoReturn:
+    err_console.print(f"[red]{escape(message)}[/]", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
 
 
 def iso_date(value: str) -> date:
