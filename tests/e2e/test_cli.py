@@ -142,6 +142,27 @@ def test_iso_dates_are_taken(tmp_path: Path) -> None:
     assert "MILK" not in out
 
 
+@pytest.mark.slow
+def test_the_demo_prints_the_database_option_that_the_other_commands_need(
+    tmp_path: Path,
+) -> None:
+    demo = subprocess.run(
+        [sys.executable, "-m", "leanstock.entrypoints.cli", "demo", "--no-serve"],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = next(line for line in demo.stdout.splitlines() if "leanstock --database" in line)
+    option = printed.split("leanstock --database ", 1)[1].split()[0]
+    assert option == f"sqlite:///{tmp_path / 'leanstock-demo.db'}"
+    assert f"export LEANSTOCK_DATABASE_URL={option}" in demo.stdout
+    result = runner.invoke(app, ["--database", option, "stock", "--sku", "BAK-001"])
+    assert result.exit_code == 0, result.output
+    assert "BAK-001" in result.output
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
