@@ -62,6 +62,7 @@ def test_an_order_is_placed_confirmed_received_and_shipped_from_the_command_line
 ) -> None:
     monkeypatch.setattr(console, "width", 220)
     db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
     assert leanstock(db, "add-location", "WH", "Warehouse")[0] == 0
     engine = make_engine(f"sqlite:///{db}")
     uow = UnitOfWork(engine)
