@@ -7,16 +7,24 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Role, Scope
 from leanstock.domain.accounts import User, token_lifetime
-from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
-from leanstock.services import accounts, audit, tokens
+from leanstock.entrypoints.cli.app import (
+    app,
+    console,
+    err_console,
+    handled,
+    iso_datetime,
+    open_engine,
+)
+
+if TYPE_CHECKING:
+    from leanstock.adapters.db.uow import UnitOfWork
 
 users = typer.Typer(help="Users: create, list, disable, change role, reset password.")
 tokens_app = typer.Typer(help="API tokens: create (shown once), list, revoke.")
@@ -37,6 +45,8 @@ SupplierOption = Annotated[
 
 
 def _uow() -> UnitOfWork:
+    from leanstock.adapters.db.uow import UnitOfWork
+
     return UnitOfWork(open_engine())
 
 
@@ -61,6 +71,8 @@ def _users_table(found: list[User], title: str, total: int | None = None) -> Non
 
 
 def create_owner(uow: UnitOfWork, email: str, name: str | None, password: str) -> None:
+    from leanstock.services import accounts
+
     user = accounts.create_user(uow, email, password, Role.OWNER, name=name)
     console.print(f"[green]Owner {user.email} created.[/] Sign in with that email and password.")
 
@@ -75,6 +87,8 @@ def create_user(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Add a user; the password (12+ characters, not a common one) is asked for twice."""
+    from leanstock.services import accounts
+
     with handled():
         password = read_password(password_stdin)
         user = accounts.create_user(
@@ -91,12 +105,16 @@ def list_users(
     offset: int = 0,
 ) -> None:
     """List users (active ones unless --all)."""
+    from leanstock.services import accounts
+
     with handled():
         page = accounts.list_users(_uow(), limit, offset, role, None if all_users else True)
     _users_table(page.items, "Users", page.total)
 
 
 def _change(email: str, changes: dict[str, object], title: str) -> None:
+    from leanstock.services import accounts
+
     with handled():
         uow = _uow()
         user = accounts.update_user(uow, accounts.user_id_of(uow, email), changes)
@@ -134,6 +152,8 @@ def set_role(
 @users.command("reset-password")
 def reset_password(email: str, password_stdin: PasswordStdin = False) -> None:
     """Set a new password for a user; their web sessions end."""
+    from leanstock.services import accounts
+
     with handled():
         uow = _uow()
         user_id = accounts.user_id_of(uow, email)
@@ -152,6 +172,8 @@ def create_token(
     expires: Annotated[str, typer.Option(help="Lifetime: 90d, 12h, 8w (at most 366d).")] = "90d",
 ) -> None:
     """Create an API token and print it, once: it is not stored and cannot be shown again."""
+    from leanstock.services import accounts, tokens
+
     with handled():
         uow = _uow()
         made = tokens.create_token(
@@ -171,6 +193,8 @@ def list_tokens(
     offset: int = 0,
 ) -> None:
     """List tokens (never their secrets), newest first."""
+    from leanstock.services import accounts, tokens
+
     with handled():
         uow = _uow()
         user_id = accounts.user_id_of(uow, user) if user else None
@@ -194,6 +218,8 @@ def list_tokens(
 @tokens_app.command("revoke")
 def revoke_token(prefix: str) -> None:
     """Revoke a token by its prefix (`lst_ab12cd34`); it stops working at once."""
+    from leanstock.services import tokens
+
     with handled():
         uow = _uow()
         view = tokens.revoke_token(uow, Actor.system("cli"), tokens.token_id_of(uow, prefix))
@@ -208,12 +234,20 @@ def audit_trail(
     ] = None,
     actor: Annotated[str | None, typer.Option(help="Who acted (an email).")] = None,
     action: Annotated[str | None, typer.Option(help="e.g. login_failed, user_update.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="From this time (UTC).")] = None,
-    until: Annotated[datetime | None, typer.Option(help="Before this time (UTC).")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(parser=iso_datetime, help="From this time (UTC), YYYY-MM-DD[THH:MM]."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(parser=iso_datetime, help="Before this time (UTC), YYYY-MM-DD[THH:MM]."),
+    ] = None,
     limit: int = 50,
     offset: int = 0,
 ) -> None:
     """Who changed what and when, newest first."""
+    from leanstock.services import audit
+
     with handled():
         page = audit.audit_trail(_uow(), subject, actor, action, since, until, None, limit, offset)
     console.print(f"[bold]Audit trail[/], newest first ({page.total} in all)")
