@@ -47,6 +47,8 @@ PUBLIC_PATHS = frozenset(
         "/openapi.json",
     }
 )
+# The docs' scripts and styles, vendored in the package (entrypoints/api/docs.py).
+PUBLIC_PREFIXES = ("/docs/assets/",)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -60,13 +62,12 @@ _HEADERS = {
     b"cache-control": b"no-store",
 }
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc as FastAPI serves them: scripts and styles from jsDelivr, an inline
-# start-up script, and (ReDoc) Google fonts and a worker.
+# Swagger UI and ReDoc from the package's own assets: an inline start-up script, inline
+# styles, data: images and (ReDoc) a blob: worker; nothing from another host.
 _DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    b"https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "
+    b"frame-ancestors 'none'"
 )
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
@@ -175,7 +176,8 @@ class AuthenticationMiddleware:
         self.allowed_origins = {o.rstrip("/") for o in settings.cors_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
