@@ -452,6 +452,9 @@ TABLE = [
         201,
         body={"name": "Sale {tag}", "starts_on": "2026-12-01", "ends_on": "2026-12-02"},
     ),
+    # Insight
+    r("GET", "/classification", STAFF, 200),
+    r("GET", "/readiness", STAFF, 200),
     # Plans (none is run here: a plan needs a forecast; reaching the route is what counts)
     r("POST", "/plan-runs", BUY, 422, body={"service_level": 2}),
     r("GET", "/plan-runs", STAFF, 200),

@@ -24,7 +24,15 @@ from leanstock.config import Settings, get_settings
 from leanstock.entrypoints.api import docs as offline_docs
 from leanstock.entrypoints.api import problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from leanstock.entrypoints.api.routes import accounts, audit, catalog, forecasts, plans, stock
+from leanstock.entrypoints.api.routes import (
+    accounts,
+    audit,
+    catalog,
+    forecasts,
+    insight,
+    plans,
+    stock,
+)
 from leanstock.entrypoints.api.routes import orders as order_routes
 from leanstock.entrypoints.api.security import (
     PREFIX,
@@ -102,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)
+    app.include_router(insight.router, prefix=PREFIX)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

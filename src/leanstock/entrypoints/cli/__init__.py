@@ -3,6 +3,7 @@
 from leanstock.entrypoints.cli import accounts as accounts
 from leanstock.entrypoints.cli import bench as bench
 from leanstock.entrypoints.cli import forecast as forecast
+from leanstock.entrypoints.cli import insight as insight
 from leanstock.entrypoints.cli import orders as orders
 from leanstock.entrypoints.cli import plan as plan
 from leanstock.entrypoints.cli import serve as serve

@@ -1,0 +1,122 @@
+"""Insight: item classes (ABC, XYZ, demand class, dead and slow stock) and JIT readiness."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from leanstock.domain.access import Actor
+from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
+from leanstock.entrypoints.api.schemas import Out, PageOut
+from leanstock.services import insight
+
+router = APIRouter(tags=["insight"])
+Reader = Annotated[Actor, permit("plan:read")]
+CENT = Decimal("0.01")
+
+
+class ItemClassOut(Out):
+    sku: str
+    name: str
+    category: str
+    unit_cost: Decimal
+    usage_qty: Decimal
+    usage_value: Decimal
+    abc_class: Literal["A", "B", "C"]
+    cv: float | None
+    xyz_class: Literal["X", "Y", "Z"] | None
+    demand_class: str
+    selling_days: int
+    stockout_days: int
+    on_hand: Decimal
+    stock_value: Decimal
+    days_of_supply: float | None
+    stock_status: Literal["dead", "slow", "ok"] | None
+    excess_value: Decimal
+    action: str | None
+
+
+class FindingOut(Out):
+    question: str
+    figure: str
+    verdict: Literal["ready", "watch", "not ready"]
+    action: str
+    details: list[dict[str, Any]]
+
+
+class ReadinessOut(Out):
+    as_of: date
+    verdict: Literal["ready", "watch", "not ready"]
+    findings: list[FindingOut]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _decimal(value: float | None) -> Decimal:
+    if value is None or not math.isfinite(value):
+        return Decimal(0)
+    return Decimal(repr(value)).quantize(CENT)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, 4)
+
+
+@router.get("/classification")
+def classification(
+    uow: UowDep,
+    actor: Reader,
+    abc: Annotated[Literal["A", "B", "C"] | None, Query(description="Only this ABC class.")] = None,
+    xyz: Annotated[Literal["X", "Y", "Z"] | None, Query(description="Only this XYZ class.")] = None,
+    status: Annotated[
+        Literal["dead", "slow", "ok"] | None, Query(description="Only this stock status.")
+    ] = None,
+    category: Annotated[str | None, Query(max_length=64, description="Only this category.")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> PageOut[ItemClassOut]:
+    """Every active item with its ABC class (last year's usage value), XYZ class (weekly
+    demand variability), demand class, stock-out days and dead or slow stock with the money
+    in it and a suggested action; largest usage value first."""
+    frame = insight.classify_items(uow, _today())
+    rows = [
+        r
+        for r in frame.iter_rows(named=True)
+        if (abc is None or r["abc_class"] == abc)
+        and (xyz is None or r["xyz_class"] == xyz)
+        and (status is None or r["stock_status"] == status)
+        and (category is None or r["category"] == category)
+    ]
+    page = [
+        ItemClassOut(
+            **{
+                **r,
+                "unit_cost": _decimal(r["unit_cost"]),
+                "usage_qty": Decimal(repr(r["usage_qty"])),
+                "usage_value": _decimal(r["usage_value"]),
+                "cv": _finite(r["cv"]),
+                "on_hand": Decimal(repr(r["on_hand"])),
+                "stock_value": _decimal(r["stock_value"]),
+                "days_of_supply": _finite(r["days_of_supply"]),
+                "excess_value": _decimal(r["excess_value"]),
+            }
+        )
+        for r in rows[offset : offset + limit]
+    ]
+    return PageOut[ItemClassOut](items=page, total=len(rows), limit=limit, offset=offset)
+
+
+@router.get("/readiness")
+def readiness(uow: UowDep, actor: Reader) -> ReadinessOut:
+    """The JIT readiness test from the business's own records: how predictable demand is,
+    how reliable and near the suppliers are, how much is tied up, what a stock-out would
+    cost, and which items are ready for just in time; each with figure, verdict and action."""
+    report = insight.readiness(uow, _today())
+    return ReadinessOut.model_validate(report, from_attributes=True)

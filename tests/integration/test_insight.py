@@ -1,0 +1,158 @@
+"""Item classes and the JIT readiness report, on a small business worked out by hand.
+
+Ten full weeks (70 days, Monday to Sunday) of orders at one warehouse:
+
+| item   | cost | demand                            | usage value | stock       |
+|--------|------|-----------------------------------|-------------|-------------|
+| STEADY | 10   | 10 a day                          | 7,000       | 1,000       |
+| LUMPY  | 10   | 20, 80, 20 on days 0, 28 and 56   | 1,200       | 200         |
+| CHEAP  | 1    | 1 a day, only 35 in stock         | 70          | 35          |
+| DEAD   | 5    | none                              | 0           | 100         |
+
+ABC by usage value (8,270 in all): STEADY's 85% makes it A; LUMPY starts at 85% (< 95%): B;
+CHEAP and DEAD: C. XYZ: STEADY and CHEAP sell the same every week (CV 0): X; LUMPY sells in
+weeks 0, 4 and 8 of the 10 (20, 80, 20): Z, and with ADI 10/3 and CV² 0.5 its demand class
+is lumpy. CHEAP's orders from day 35 on could not be served: 35 stock-out days. DEAD has
+stock, never sold and was never received from a supplier: dead, all 500 of it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location
+from leanstock.domain.errors import InvalidInput
+from leanstock.entrypoints.cli import app
+from leanstock.services import catalog, insight, stock
+from leanstock.services.orders import NewLine, place_order
+
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork) -> UnitOfWork:
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    for sku, cost in (("STEADY", 10), ("LUMPY", 10), ("CHEAP", 1), ("DEAD", 5)):
+        catalog.add_item(uow, Item(sku, sku.title(), unit_cost=Decimal(cost)))
+    for sku, quantity in (("STEADY", 1000), ("LUMPY", 200), ("CHEAP", 35), ("DEAD", 100)):
+        stock.receive(uow, sku, "WH", Decimal(quantity))
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    start = datetime.combine(monday - timedelta(weeks=10), datetime.min.time(), UTC)
+    lumpy = {0: 20, 28: 80, 56: 20}
+    for day in range(70):
+        lines = [NewLine("STEADY", Decimal(10), "WH"), NewLine("CHEAP", Decimal(1), "WH")]
+        if day in lumpy:
+            lines.append(NewLine("LUMPY", Decimal(lumpy[day]), "WH"))
+        when = start + timedelta(days=day, hours=10)
+        place_order(uow, f"Guest {day}", lines, confirm=True, ordered_at=when)
+    return uow
+
+
+def test_items_are_classed_by_value_variability_and_stock_health(shop: UnitOfWork) -> None:
+    frame = insight.classify_items(shop, TODAY)
+    rows = {r["sku"]: r for r in frame.iter_rows(named=True)}
+    assert frame["sku"].to_list() == ["STEADY", "LUMPY", "CHEAP", "DEAD"]  # by usage value
+    assert {s: r["usage_value"] for s, r in rows.items()} == {
+        "STEADY": 7000.0,
+        "LUMPY": 1200.0,
+        "CHEAP": 70.0,
+        "DEAD": 0.0,
+    }
+    assert {s: r["abc_class"] for s, r in rows.items()} == {
+        "STEADY": "A",
+        "LUMPY": "B",
+        "CHEAP": "C",
+        "DEAD": "C",
+    }
+    assert {s: r["xyz_class"] for s, r in rows.items()} == {
+        "STEADY": "X",
+        "LUMPY": "Z",
+        "CHEAP": "X",
+        "DEAD": None,
+    }
+    assert rows["STEADY"]["cv"] == pytest.approx(0.0)
+    assert rows["LUMPY"]["cv"] == pytest.approx(640**0.5 / 12)  # 20,0,0,0,80,0,0,0,20,0
+    assert rows["LUMPY"]["demand_class"] == "lumpy"
+    assert rows["STEADY"]["demand_class"] == "smooth"
+    assert rows["DEAD"]["demand_class"] == "inactive"
+    assert (rows["CHEAP"]["stockout_days"], rows["CHEAP"]["selling_days"]) == (35, 70)
+    assert rows["STEADY"]["stockout_days"] == 0
+    assert rows["DEAD"]["stock_status"] == "dead"
+    assert rows["DEAD"]["excess_value"] == 500.0
+    assert rows["DEAD"]["action"] == "mark down"
+    assert rows["STEADY"]["stock_status"] == "ok"
+    assert rows["STEADY"]["stock_value"] == 10_000.0
+    assert rows["STEADY"]["days_of_supply"] == pytest.approx(1000 / (700 / 90))
+
+
+def test_the_readiness_report_answers_each_question_from_the_records(shop: UnitOfWork) -> None:
+    report = insight.readiness(shop, TODAY)
+    found = {f.question: f for f in report.findings}
+    predictable = found["How predictable is demand?"]
+    assert predictable.verdict == "ready"
+    assert predictable.figure.startswith("85% of the year's usage value is steady (X), 0% varies")
+    money = found["How much money is tied up in stock?"]
+    # 12,535 at cost against 8,270 a year of usage: 553 days, far too much for JIT.
+    assert money.figure.startswith("12535.00 in stock at cost, 553 days")
+    assert "500.00 (4%) is dead or slow stock in 1 items" in money.figure
+    assert money.verdict == "not ready"
+    assert money.details[0]["sku"] == "DEAD"
+    stockouts = found["What would a stock-out cost?"]
+    assert "without the 1 A items leaves 19.18 of demand" in stockouts.figure  # 7,000 / 365
+    assert stockouts.verdict == "ready"  # STEADY never ran short
+    suppliers = found["How reliable are the suppliers?"]
+    assert suppliers.verdict == "watch"  # no deliveries to judge by yet
+    items = found["Which items are ready for just in time, and which need a buffer?"]
+    ready = {row["sku"]: row["jit_ready"] for row in items.details}
+    assert ready == {"STEADY": True, "LUMPY": False, "CHEAP": True}
+    reasons = {row["sku"]: row["needs_buffer_because"] for row in items.details}
+    assert reasons["LUMPY"] == "demand is erratic or intermittent (lumpy)"
+    assert report.verdict == "not ready"  # the worst answer
+
+
+def test_readiness_thresholds_must_make_sense() -> None:
+    with pytest.raises(InvalidInput, match="near_days"):
+        insight.InsightRules(near_days=30, far_days=21)
+
+
+def test_a_new_business_gets_answers_that_say_what_to_record(uow: UnitOfWork) -> None:
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("NEW", "New item", unit_cost=Decimal(2)))
+    report = insight.readiness(uow, TODAY)
+    found = {f.question: f for f in report.findings}
+    assert found["How predictable is demand?"].action.startswith("Record sales")
+    assert insight.classify_items(uow, TODAY)["demand_class"].to_list() == ["inactive"]
+
+
+def test_the_api_pages_and_filters_the_classes(shop: UnitOfWork, client: TestClient) -> None:
+    api = client
+    page = api.get("/api/v1/classification", params={"abc": "C"}).json()
+    assert page["total"] == 2
+    assert [r["sku"] for r in page["items"]] == ["CHEAP", "DEAD"]
+    dead = api.get("/api/v1/classification", params={"status": "dead"}).json()["items"][0]
+    assert (dead["sku"], dead["excess_value"], dead["action"]) == ("DEAD", "500.00", "mark down")
+    assert api.get("/api/v1/classification", params={"abc": "D"}).status_code == 422
+    report = api.get("/api/v1/readiness").json()
+    assert report["verdict"] == "not ready"
+    assert report["as_of"] == TODAY.isoformat()
+    assert len(report["findings"]) == 6
+
+
+def test_the_cli_prints_classes_and_readiness(shop: UnitOfWork, db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--database", db_url, "classify", "--status", "dead"])
+    assert result.exit_code == 0, result.output
+    assert "DEAD" in result.output
+    assert "STEADY" not in result.output
+    assert "mark" in result.output  # mark down, maybe wrapped
+    result = runner.invoke(app, ["--database", db_url, "readiness", "--details", "1"])
+    assert result.exit_code == 0, result.output
+    assert "JIT readiness on" in result.output
+    assert "not ready" in result.output
+    assert "How much money is tied up in stock?" in result.output
