@@ -455,6 +455,7 @@ TABLE = [
     # Insight
     r("GET", "/classification", STAFF, 200),
     r("GET", "/readiness", STAFF, 200),
+    r("POST", "/what-if", BUY, 422, body={"scenarios": []}),
     # Plans (none is run here: a plan needs a forecast; reaching the route is what counts)
     r("POST", "/plan-runs", BUY, 422, body={"service_level": 2}),
     r("GET", "/plan-runs", STAFF, 200),

@@ -8,15 +8,19 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from leanstock.domain.access import Actor
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
-from leanstock.entrypoints.api.schemas import Out, PageOut
-from leanstock.services import insight
+from leanstock.entrypoints.api.schemas import In, Out, PageOut
+from leanstock.services import drills, insight
 
 router = APIRouter(tags=["insight"])
 Reader = Annotated[Actor, permit("plan:read")]
+Planner = Annotated[Actor, permit("plan:run")]
+Category = Field(default=None, min_length=1, max_length=64, description="Default: every item.")
+Supplier = Field(min_length=1, max_length=64, description="The supplier's code.")
 CENT = Decimal("0.01")
 
 
@@ -120,3 +124,96 @@ def readiness(uow: UowDep, actor: Reader) -> ReadinessOut:
     cost, and which items are ready for just in time; each with figure, verdict and action."""
     report = insight.readiness(uow, _today())
     return ReadinessOut.model_validate(report, from_attributes=True)
+
+
+class SlipIn(In):
+    kind: Literal["lead_time_slip"]
+    supplier: str = Supplier
+    days: int = Field(ge=0, le=365, description="How many days later each delivery comes.")
+    known: bool = Field(default=False, description="The planner plans with the new lead time.")
+
+    def scenario(self) -> drills.WhatIf:
+        return drills.Slip(self.supplier, self.days, self.known)
+
+
+class OtifIn(In):
+    kind: Literal["otif_drop"]
+    supplier: str = Supplier
+    on_time: float = Field(ge=0, le=1, description="Share of deliveries on time, e.g. 0.7.")
+    late_by_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="How late the others are; default half the lead time.",
+    )
+
+    def scenario(self) -> drills.WhatIf:
+        return drills.Otif(self.supplier, self.on_time, self.late_by_days)
+
+
+class StopIn(In):
+    kind: Literal["supplier_stop"]
+    supplier: str = Supplier
+
+    def scenario(self) -> drills.WhatIf:
+        return drills.Stop(self.supplier)
+
+
+class DemandIn(In):
+    kind: Literal["demand_change"]
+    change: float = Field(gt=-1, le=10, description="0.2 = 20% more, -0.1 = 10% less.")
+    category: str | None = Category
+
+    def scenario(self) -> drills.WhatIf:
+        return drills.Demand(self.change, self.category)
+
+
+class EventIn(In):
+    kind: Literal["event"]
+    after_weeks: int = Field(ge=0, le=104, description="Weeks into the replay it starts.")
+    weeks: int = Field(ge=1, le=52, description="How long it lasts.")
+    lift: float = Field(ge=0, le=100, description="Demand multiplier while it lasts: 1.5 = +50%.")
+    category: str | None = Category
+    known: bool = Field(default=True, description="On the calendar, so the forecast sees it.")
+
+    def scenario(self) -> drills.WhatIf:
+        return drills.Event(self.after_weeks, self.weeks, self.lift, self.category, self.known)
+
+
+class ServiceIn(In):
+    kind: Literal["service_target"]
+    service_level: float = Field(gt=0, lt=1, description="Fill-rate target, e.g. 0.98.")
+    category: str | None = Category
+
+    def scenario(self) -> drills.WhatIf:
+        return drills.Service(self.service_level, self.category)
+
+
+ScenarioIn = Annotated[
+    SlipIn | OtifIn | StopIn | DemandIn | EventIn | ServiceIn, Field(discriminator="kind")
+]
+
+
+class WhatIfIn(In):
+    scenarios: list[ScenarioIn] = Field(min_length=1, max_length=20)
+    top: int = Field(default=20, ge=1, le=500, description="Items to list, worst hit first.")
+
+
+class WhatIfOut(Out):
+    weeks: int
+    first_week: date
+    measured_from: date
+    scenarios: list[str]
+    overall: dict[str, Any]
+    by_item: list[dict[str, Any]]
+    seconds: float
+
+
+@router.post("/what-if")
+def what_if(body: WhatIfIn, uow: UowDep, actor: Planner) -> WhatIfOut:
+    """A what-if or disruption drill: the sales history replayed under the planner's policy
+    as it was and under the scenarios (combined), compared per item and overall: fill rate,
+    average stock value, orders, stock-out weeks, items left without supply and what the
+    backup suppliers cost more. Nothing is stored or changed."""
+    report = drills.what_if(uow, [s.scenario() for s in body.scenarios], _today(), top=body.top)
+    return WhatIfOut.model_validate(report, from_attributes=True)
