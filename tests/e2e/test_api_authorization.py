@@ -155,6 +155,16 @@ TABLE = [
         body={"price": "1.5"},
     ),
     r("GET", "/items/{sku}/suppliers", STAFF, 200, params={"sku": "CUP"}),
+    r(
+        "GET",
+        "/suppliers/{code}/scorecard",
+        STAFF | {"supplier"},
+        200,
+        params={"code": "ACME"},
+        foreign={"params": {"code": "RIVAL"}},
+        foreign_status={"supplier": 404},
+    ),
+    r("GET", "/supplier-scorecards", STAFF, 200),
     # Stock: the warehouse user acts at WH and BACK only; STORE is "no such location".
     r(
         "POST",

@@ -733,9 +733,27 @@ class FakePurchasing:
                     "ordered_qty": line.quantity,
                     "received_qty": r.quantity + r.rejected,
                     "rejected_qty": r.rejected,
+                    "line_id": line.id,
+                    "requested_date": line.expected_date,
+                    "first_confirmed_date": line.first_confirmed_date,
                 }
             )
         return rows
+
+    def acknowledgement_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "supplier": order.supplier,
+                "item": line.sku,
+                "ordered_at": order.ordered_at,
+                "acknowledged_at": line.acknowledged_at,
+                "ordered_qty": line.quantity,
+                "confirmed_qty": line.first_confirmed_quantity,
+            }
+            for order, *_ in self.s.purchases.values()
+            if order.status.value not in ("draft", "cancelled")
+            for line in order.lines
+        ]
 
     def offers(self, item_id: int) -> SupplierOffers:
         sku = self.s.item_by_id(item_id).value.sku
@@ -753,15 +771,17 @@ class FakePurchasing:
         return found
 
     def supplier_records(self) -> dict[str, SupplierRecord]:
-        """As the database counts them: on time when it came by the promised date, in full when
+        """As the database counts them: on time when it came by the date first confirmed (else
+        the date asked for), in full when
         what was accepted covers the line's ordered quantity; no promised date, no judgement."""
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for r in self.s.receipts:
             order, line = self._line(r.purchase_line_id)
             hits, misses, n = counts[order.supplier]
             full = r.quantity >= line.quantity
-            late = r.promised_date is not None and r.received_on > r.promised_date
-            on_time = r.promised_date is not None and not late
+            promised = line.first_confirmed_date or line.expected_date or r.promised_date
+            late = promised is not None and r.received_on > promised
+            on_time = promised is not None and not late
             counts[order.supplier] = [
                 hits + (full and on_time),
                 misses + ((not full) or late),

@@ -138,6 +138,9 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
         "ordered_qty",
         "received_qty",
         "rejected_qty",
+        "line_id",
+        "requested_date",
+        "first_confirmed_date",
     ]
     assert history.select("received_date", "received_qty", "rejected_qty").rows() == [
         (late, 5.0, 2.0),

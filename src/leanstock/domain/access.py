@@ -46,6 +46,7 @@ _READ_BUSINESS = frozenset(
         "supplier:read",
         "forecast:read",
         "plan:read",
+        "scorecard:read",
     }
 )
 _BUYER = frozenset(
@@ -92,10 +93,17 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.BUYER: _SELF | _READ_BUSINESS | _BUYER,
     Role.WAREHOUSE: _SELF | _READ_BUSINESS | _WAREHOUSE,
     Role.VIEWER: _SELF | _READ_BUSINESS,
-    # Only its own purchase orders: read them, acknowledge, announce and deliver drop-ships.
+    # Only its own purchase orders: read them, acknowledge, announce and deliver drop-ships;
+    # and its own scorecard.
     Role.SUPPLIER: _SELF
     | frozenset(
-        {"purchase:read", "purchase:acknowledge", "purchase:ship_notice", "purchase:deliver"}
+        {
+            "purchase:read",
+            "purchase:acknowledge",
+            "purchase:ship_notice",
+            "purchase:deliver",
+            "scorecard:read",
+        }
     ),
 }
 

@@ -81,6 +81,9 @@ class PurchaseLineView:
     rejected: Decimal
     outstanding: Decimal
     pegged_to: list[str] = field(default_factory=list)
+    first_confirmed_quantity: Decimal | None = None
+    first_confirmed_date: date | None = None
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
                 ln.rejected,
                 ln.outstanding,
                 pegged.get(ln.id or 0, []),
+                ln.first_confirmed_quantity,
+                ln.first_confirmed_date,
+                ln.acknowledged_at,
             )
             for ln in order.lines
         ],
@@ -203,11 +209,15 @@ def add_to_draft(
 
 
 @retrying
-def release(uow: UnitOfWork, number: str, *, actor: str = "system") -> PurchaseOrderView:
-    """Send the order to the supplier; from now on a change is a request to them."""
+def release(
+    uow: UnitOfWork, number: str, *, actor: str = "system", at: datetime | None = None
+) -> PurchaseOrderView:
+    """Send the order to the supplier (`at`: when, default now, which becomes its order time
+    that lead times count from); from now on a change is a request to them."""
+    when = checked_time(at) if at is not None else datetime.now(UTC)
     with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        order.release(datetime.now(UTC))
+        order.release(when)
         uow.purchasing.save(order)
         uow.commit()
     return get_purchase_order(uow, number)
@@ -229,8 +239,10 @@ def acknowledge(
     lines: Mapping[int, tuple[Decimal | None, date | None]],
     *,
     actor: str = "system",
+    at: datetime | None = None,
 ) -> PurchaseOrderView:
-    """Record the supplier's confirmation: per line, the quantity and date they commit to.
+    """Record the supplier's confirmation: per line, the quantity and date they commit to
+    (`at`: when they did, default now; the first one per line is kept for scorecards).
 
     A later date moves the promise dates of the sales lines pegged to the line (they are read
     from it); a smaller quantity unpegs the newest demands beyond it, which fall back to
@@ -243,7 +255,7 @@ def acknowledge(
             n: (non_negative(q, "quantity") if q is not None else None, d)
             for n, (q, d) in lines.items()
         }
-        order.acknowledge(checked)
+        order.acknowledge(checked, checked_time(at) if at is not None else datetime.now(UTC))
         _fit_pegs(uow, order)
         uow.purchasing.save(order)
         for line in order.lines:
@@ -413,6 +425,9 @@ RECEIPT_SCHEMA = pl.Schema(
         ("ordered_qty", pl.Float64),
         ("received_qty", pl.Float64),
         ("rejected_qty", pl.Float64),
+        ("line_id", pl.Int64),
+        ("requested_date", pl.Date),
+        ("first_confirmed_date", pl.Date),
     ]
 )
 
@@ -423,7 +438,8 @@ def receipt_history(uow: UnitOfWork) -> pl.DataFrame:
     Columns supplier, item, ordered_at (when the order was released), promised_date (the
     supplier's confirmed date, else our expected date, as it stood at delivery), received_date,
     ordered_qty (the line's ordered quantity), received_qty (all that arrived in this delivery,
-    accepted or not) and rejected_qty (refused for quality).
+    accepted or not), rejected_qty (refused for quality), line_id, requested_date (the date
+    we asked for) and first_confirmed_date (the date the supplier first committed to).
     """
     with uow:
         rows = uow.purchasing.receipt_rows()
@@ -439,6 +455,9 @@ def receipt_history(uow: UnitOfWork) -> pl.DataFrame:
             "ordered_qty": [float(r["ordered_qty"]) for r in rows],
             "received_qty": [float(r["received_qty"]) for r in rows],
             "rejected_qty": [float(r["rejected_qty"]) for r in rows],
+            "line_id": [r["line_id"] for r in rows],
+            "requested_date": [r["requested_date"] for r in rows],
+            "first_confirmed_date": [r["first_confirmed_date"] for r in rows],
         },
         schema=RECEIPT_SCHEMA,
     )

@@ -93,6 +93,11 @@ purchase_lines = Table(
     Column("expected_date", Date, nullable=True),
     Column("confirmed_quantity", Exact(), nullable=True),
     Column("confirmed_date", Date, nullable=True),
+    # What the supplier first committed to, and when: its record is judged by these, not by
+    # later promises (a ship notice or a new acknowledgement moves only confirmed_date).
+    Column("first_confirmed_quantity", Exact(), nullable=True),
+    Column("first_confirmed_date", Date, nullable=True),
+    Column("acknowledged_at", Timestamp, nullable=True),
     Column("shipped_quantity", Exact(), nullable=False),
     Column("received", Exact(), nullable=False),
     Column("rejected", Exact(), nullable=False),

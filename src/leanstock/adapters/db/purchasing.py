@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.accounts import aware
 from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
 from leanstock.domain.errors import NotFound
@@ -30,12 +31,19 @@ ZERO = Decimal(0)
 
 
 def _delivery_records(*where: Any) -> Select[Any]:
-    """Per supplier: deliveries on time in full (`hits`), deliveries that were late or short
-    (`misses`), and all deliveries. A delivery without a promised date that came in full is
-    neither a hit nor a miss: there is nothing to judge its timing by."""
+    """Per supplier: deliveries on time in full (`hits`) by the date first confirmed (else the
+    date asked for), deliveries that were late or short (`misses`), and all deliveries. A
+    delivery without any date that came in full is neither a hit nor a miss: there is
+    nothing to judge its timing by."""
     accepted = o.receipts.c.quantity
     ordered = o.purchase_lines.c.quantity
-    arrived, promised = o.receipts.c.received_on, o.receipts.c.promised_date
+    arrived = o.receipts.c.received_on
+    # Judged by the date first confirmed (else the one we asked for), never a later promise.
+    promised = func.coalesce(
+        o.purchase_lines.c.first_confirmed_date,
+        o.purchase_lines.c.expected_date,
+        o.receipts.c.promised_date,
+    )
     hit = case((and_(accepted >= ordered, arrived <= promised), 1), else_=0)
     miss = case((or_(accepted < ordered, arrived > promised), 1), else_=0)
     return (
@@ -195,6 +203,9 @@ class PurchasingRepository(Repository):
             expected_date=line.expected_date,
             confirmed_quantity=line.confirmed_quantity,
             confirmed_date=line.confirmed_date,
+            first_confirmed_quantity=line.first_confirmed_quantity,
+            first_confirmed_date=line.first_confirmed_date,
+            acknowledged_at=line.acknowledged_at,
             shipped_quantity=line.shipped_quantity,
             received=line.received,
             rejected=line.rejected,
@@ -241,6 +252,9 @@ class PurchasingRepository(Repository):
                     received=r["received"],
                     rejected=r["rejected"],
                     id=r["id"],
+                    first_confirmed_quantity=r["first_confirmed_quantity"],
+                    first_confirmed_date=r["first_confirmed_date"],
+                    acknowledged_at=r["acknowledged_at"] and aware(r["acknowledged_at"]),
                 )
             )
             refs[r["line_no"]] = LineRef(
@@ -274,6 +288,8 @@ class PurchasingRepository(Repository):
                 status=order.status.value,
                 expected_date=order.expected_date,
                 change_requested=order.change_requested,
+                # Release sets the order time: lead times count from when it was sent.
+                ordered_at=order.ordered_at,
                 updated_at=utc_now(),
             )
         )
@@ -287,6 +303,9 @@ class PurchasingRepository(Repository):
                 expected_date=bindparam("expected_date"),
                 confirmed_quantity=bindparam("confirmed_quantity"),
                 confirmed_date=bindparam("confirmed_date"),
+                first_confirmed_quantity=bindparam("first_confirmed_quantity"),
+                first_confirmed_date=bindparam("first_confirmed_date"),
+                acknowledged_at=bindparam("acknowledged_at"),
                 shipped_quantity=bindparam("shipped_quantity"),
                 received=bindparam("received"),
                 rejected=bindparam("rejected"),
@@ -298,6 +317,9 @@ class PurchasingRepository(Repository):
                     "expected_date": line.expected_date,
                     "confirmed_quantity": line.confirmed_quantity,
                     "confirmed_date": line.confirmed_date,
+                    "first_confirmed_quantity": line.first_confirmed_quantity,
+                    "first_confirmed_date": line.first_confirmed_date,
+                    "acknowledged_at": line.acknowledged_at,
                     "shipped_quantity": line.shipped_quantity,
                     "received": line.received,
                     "rejected": line.rejected,
@@ -383,6 +405,9 @@ class PurchasingRepository(Repository):
                 o.purchase_lines.c.quantity.label("ordered_qty"),
                 (o.receipts.c.quantity + o.receipts.c.rejected).label("received_qty"),
                 o.receipts.c.rejected.label("rejected_qty"),
+                o.purchase_lines.c.id.label("line_id"),
+                o.purchase_lines.c.expected_date.label("requested_date"),
+                o.purchase_lines.c.first_confirmed_date,
             )
             .select_from(o.receipts)
             .join(o.purchase_lines, o.purchase_lines.c.id == o.receipts.c.purchase_line_id)
@@ -390,6 +415,27 @@ class PurchasingRepository(Repository):
             .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
             .join(t.items, t.items.c.id == o.purchase_lines.c.item_id)
             .order_by(o.receipts.c.received_on, o.receipts.c.id)
+        )
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def acknowledgement_rows(self) -> list[dict[str, Any]]:
+        """Every line of a released purchase order: when it was ordered and first acknowledged,
+        what was ordered and what was first confirmed (supplier scorecards)."""
+        query = (
+            select(
+                t.suppliers.c.code.label("supplier"),
+                t.items.c.sku.label("item"),
+                o.purchase_orders.c.ordered_at,
+                o.purchase_lines.c.acknowledged_at,
+                o.purchase_lines.c.quantity.label("ordered_qty"),
+                o.purchase_lines.c.first_confirmed_quantity.label("confirmed_qty"),
+            )
+            .select_from(o.purchase_lines)
+            .join(o.purchase_orders, o.purchase_orders.c.id == o.purchase_lines.c.order_id)
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .join(t.items, t.items.c.id == o.purchase_lines.c.item_id)
+            .where(o.purchase_orders.c.status.notin_(("draft", "cancelled")))
+            .order_by(o.purchase_lines.c.id)
         )
         return [dict(r) for r in self.db.execute(query).mappings()]
 

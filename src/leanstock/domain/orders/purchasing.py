@@ -85,6 +85,16 @@ class PurchaseLine:
     received: Decimal = ZERO
     rejected: Decimal = ZERO
     id: int | None = None
+    first_confirmed_quantity: Decimal | None = None
+    """What the supplier first committed to: kept when later promises move (scorecards)."""
+    first_confirmed_date: date | None = None
+    acknowledged_at: datetime | None = None
+    """When the supplier first acknowledged the line."""
+
+    @property
+    def committed_date(self) -> date | None:
+        """The date the supplier is judged by: the one it first confirmed, else ours."""
+        return self.first_confirmed_date or self.expected_date
 
     @property
     def due(self) -> Decimal:
@@ -160,8 +170,14 @@ class PurchaseOrder(Aggregate):
         self.change_requested = True
         self.record(PurchaseChangeRequested(line=line_no, sku=line.sku, reduce_by=reduce_by))
 
-    def acknowledge(self, changes: Mapping[int, tuple[Decimal | None, date | None]]) -> None:
-        """The supplier confirms each line's quantity and date, which may differ from ours."""
+    def acknowledge(
+        self, changes: Mapping[int, tuple[Decimal | None, date | None]], at: datetime | None = None
+    ) -> None:
+        """The supplier confirms each line's quantity and date, which may differ from ours.
+
+        The first confirmation of a line is kept apart (`first_confirmed_*`, `acknowledged_at`
+        = `at`): later acknowledgements and ship notices move the promise, not the record the
+        supplier is judged by."""
         if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
             raise refused(self.number, self.status, "acknowledged", "Release it first.")
         before = {ln.line_no: (ln.due, ln.promised_date) for ln in self.lines}
@@ -173,6 +189,10 @@ class PurchaseOrder(Aggregate):
                 line.confirmed_quantity = quantity
             if when is not None:
                 line.confirmed_date = when
+            if line.acknowledged_at is None and at is not None:
+                line.acknowledged_at = at
+                line.first_confirmed_quantity = line.due
+                line.first_confirmed_date = line.promised_date
         self.status = PurchaseStatus.ACKNOWLEDGED
         self.record(
             PurchaseOrderAcknowledged(

@@ -31,6 +31,7 @@ from leanstock.entrypoints.api.routes import (
     forecasts,
     insight,
     plans,
+    scorecards,
     stock,
 )
 from leanstock.entrypoints.api.routes import orders as order_routes
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)
+    app.include_router(scorecards.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
 
     @app.get("/", include_in_schema=False)

@@ -180,6 +180,13 @@ class PurchaseLineOut(Out):
     rejected: Decimal
     outstanding: Decimal
     pegged_to: list[str]
+    first_confirmed_quantity: Decimal | None = Field(
+        description="What the supplier first confirmed; later promises do not change it."
+    )
+    first_confirmed_date: date | None = Field(
+        description="The date the supplier first confirmed: what its scorecard judges by."
+    )
+    acknowledged_at: datetime | None = Field(description="When it first acknowledged the line.")
 
 
 class PurchaseOrderOut(Out):
