@@ -21,26 +21,11 @@ Until = Annotated[date | None, Query(description="Last receipt date counted (YYY
 Share = Annotated[float | None, Query(ge=0, le=1)]
 
 
-class FiguresOut(Out):
-    deliveries: int
-    on_time_confirmed: float | None
-    on_time_requested: float | None
-    in_full: float | None
-    otif: float | None
-    lead_time_mean_days: float | None
-    lead_time_sd_days: float | None
-    defect_rate: float | None
-    lines_ordered: int
-    lines_acknowledged: int
-    ack_hours_median: float | None
-    ack_quantity_fill: float | None
-
-
 class ScorecardOut(Out):
     supplier: str
     since: date | None
     until: date | None
-    figures: FiguresOut
+    figures: scorecards.Figures
     lead_time_trend_days_per_month: float | None
     price_variance: float | None
     below_standard: bool
