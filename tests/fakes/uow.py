@@ -1042,6 +1042,7 @@ class FakeReports:
         physical_only: bool = True,
         limit: int = 100,
         offset: int = 0,
+        short_only: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         rows = []
         for (item_id, location_id), on_hand in sorted(self.s.on_hand.items()):
@@ -1073,10 +1074,17 @@ class FakeReports:
                     "available": on_hand - expired - reserved,
                 }
             )
+        if short_only:
+            rows = [r for r in rows if r["available"] <= ZERO]
         rows.sort(key=lambda r: (r["sku"], r["location"]))
         return _rows(rows, limit, offset)
 
     def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]:
+        _not_covered("lot reports")
+
+    def expiring_lots(
+        self, today: date, until: date, location: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         _not_covered("lot reports")
 
     def on_hand_as_of(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from leanstock.domain.catalog import VIRTUAL_LOCATIONS
-from leanstock.services.paging import Page, page_bounds
+from leanstock.services.paging import MAX_PAGE, Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 
 
@@ -90,4 +90,52 @@ def moves(
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
         rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset)
+    return Page(rows, total, limit, offset)
+
+
+def weekly_shipped(
+    uow: UnitOfWork, sku: str, weeks: int = 26, today: date | None = None
+) -> list[dict[str, Any]]:
+    """What left for customers per week (Monday start) over the last `weeks` weeks, every week
+    present (zero where nothing shipped): the history an item's chart draws."""
+    day = today or datetime.now(UTC).date()
+    monday = day - timedelta(days=day.weekday())
+    first = monday - timedelta(weeks=weeks - 1)
+    totals = {first + timedelta(weeks=w): Decimal(0) for w in range(weeks)}
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    with uow:
+        item_id = uow.catalog.item(sku).id
+        offset = 0
+        while True:
+            rows, total = uow.reports.moves(item_id, None, since, None, MAX_PAGE, offset)
+            for row in rows:
+                if row["target"] != "customer":
+                    continue
+                at = row["occurred_at"].date()
+                week = at - timedelta(days=at.weekday())
+                if week in totals:
+                    totals[week] += row["quantity"]
+            offset += MAX_PAGE
+            if offset >= total:
+                break
+    return [{"week": week, "shipped": quantity} for week, quantity in sorted(totals.items())]
+
+
+def stock_page(
+    uow: UnitOfWork,
+    sku: str | None = None,
+    location: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    short_only: bool = False,
+    today: date | None = None,
+) -> Page[dict[str, Any]]:
+    """Stock levels as `stock` gives them, optionally only the stock-outs (nothing available).
+    An unknown SKU or location is not an error here: it matches nothing, as a search does."""
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        rows, total = uow.reports.stock_levels(
+            today or datetime.now(UTC).date(), sku, location, True, limit, offset, short_only
+        )
     return Page(rows, total, limit, offset)

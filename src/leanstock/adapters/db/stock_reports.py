@@ -28,8 +28,10 @@ class StockReports(Repository):
         physical_only: bool = True,
         limit: int = 100,
         offset: int = 0,
+        short_only: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
-        """On hand, reserved and available per item-location; expired lots are not available."""
+        """On hand, reserved and available per item-location; expired lots are not available.
+        `short_only`: only item-locations with nothing available (stock-outs)."""
         expired = (
             select(
                 t.balances.c.item_id,
@@ -72,6 +74,8 @@ class StockReports(Repository):
             query = query.where(t.locations.c.code == location)
         if physical_only:
             query = query.where(t.locations.c.kind.in_(PHYSICAL))
+        if short_only:
+            query = query.where(t.stock.c.on_hand - expired_qty - t.stock.c.reserved <= ZERO)
         total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self.db.execute(
             query.order_by(t.items.c.sku, t.locations.c.code).limit(limit).offset(offset)
@@ -101,6 +105,37 @@ class StockReports(Repository):
             query.order_by(t.locations.c.code, t.lots.c.expires_on, t.balances.c.lot)
         )
         return [dict(r._mapping) for r in rows]
+
+    def expiring_lots(
+        self, today: date, until: date, location: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Lots with stock at a physical location that expire from `today` to `until`,
+        soonest first."""
+        query = (
+            select(
+                t.items.c.sku,
+                t.items.c.name,
+                t.locations.c.code.label("location"),
+                t.balances.c.lot,
+                t.balances.c.quantity,
+                t.lots.c.expires_on,
+            )
+            .select_from(t.balances)
+            .join(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .join(t.items, t.items.c.id == t.balances.c.item_id)
+            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
+            .where(t.balances.c.quantity > ZERO, t.locations.c.kind.in_(PHYSICAL))
+            .where(t.lots.c.expires_on >= today, t.lots.c.expires_on <= until)
+        )
+        if location is not None:
+            query = query.where(t.locations.c.code == location)
+        rows = self.db.execute(
+            query.order_by(t.lots.c.expires_on, t.items.c.sku, t.locations.c.code).limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]
 
     def on_hand_as_of(
         self, at: datetime, item_id: int | None = None, location_id: int | None = None

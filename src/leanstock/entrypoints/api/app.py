@@ -14,13 +14,13 @@ from datetime import timedelta
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
 from leanstock import __version__
 from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
+from leanstock.entrypoints import web
 from leanstock.entrypoints.api import docs as offline_docs
 from leanstock.entrypoints.api import problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -113,10 +113,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(plans.router, prefix=PREFIX)
     app.include_router(scorecards.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs" if docs else f"{PREFIX}/health")
+    web.install(app)
 
     @app.get(f"{PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from leanstock.domain.errors import (
     AlreadyExists,
@@ -20,6 +21,7 @@ from leanstock.domain.errors import (
     NotFound,
     TooManyAttempts,
 )
+from leanstock.entrypoints.web import render as web
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("leanstock.api")
@@ -87,13 +89,17 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 def install(app: FastAPI) -> None:
+    """Problems for the API; on the web app's pages the same message as a page (web.error_page)."""
+
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        if web.is_web(request.url.path):
+            return web.error_page(request, _status(request, error), error.detail)
         errors = [{"field": error.field, "message": error.detail}] if error.field else None
         return problem(_status(request, error), error.title, error.detail, errors, _headers(error))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         errors = []
         for e in error.errors():
             field = _location(tuple(e.get("loc", ())))
@@ -105,16 +111,23 @@ def install(app: FastAPI) -> None:
                 message = f"Unknown field {field!r}."
             errors.append({"field": field, "message": message})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if web.is_web(request.url.path):
+            return web.error_page(request, 422, detail)
         return problem(422, "Invalid request", detail, errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if web.is_web(request.url.path):
+            detail = "There is no such page." if error.status_code == 404 else str(error.detail)
+            return web.error_page(request, error.status_code, detail)
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
         return problem(error.status_code, title, str(error.detail))
 
     @app.exception_handler(Exception)
-    async def bug(request: Request, error: Exception) -> JSONResponse:
+    async def bug(request: Request, error: Exception) -> Response:
         log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        if web.is_web(request.url.path):
+            return web.error_page(request, 500, "Something went wrong on our side.")
         return problem(
             500, "Internal error", "Something went wrong on our side; it has been logged."
         )

@@ -9,7 +9,10 @@ Two pure ASGI middlewares, outermost first:
 - `AuthenticationMiddleware` finds the principal: `Authorization: Bearer <token>`, else the
   session cookie. Every path but `PUBLIC_PATHS` needs one (401 otherwise). A state-changing
   request made with the cookie must carry the session's CSRF token in `X-CSRF-Token`
-  (synchronizer token pattern), and an `Origin`, when sent, must be this host (403 otherwise).
+  (synchronizer token pattern) in the `X-CSRF-Token` header or, for a form post of the web
+  app, in its `csrf_token` field; an `Origin`, when sent, must be this host (403 otherwise).
+  On the web app's pages (every path outside the API and its docs) a request without a
+  principal is sent to the sign-in page, and a refusal is a page, not JSON.
 """
 
 from __future__ import annotations
@@ -18,26 +21,27 @@ import re
 import uuid
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leanstock.adapters.auth.credentials import same
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.domain.access import Actor, RequestContext, acting, current
-from leanstock.domain.errors import DomainError, Forbidden, NotAuthenticated
+from leanstock.domain.errors import DomainError, Forbidden, NotAuthenticated, TooManyAttempts
 from leanstock.entrypoints.api.problems import problem, refused
+from leanstock.entrypoints.web import render as web
 from leanstock.services import signin
 
 PREFIX = "/api/v1"
 PUBLIC_PATHS = frozenset(
     {
-        "/",
+        *web.PUBLIC,
         f"{PREFIX}/health",
         f"{PREFIX}/auth/login",
         f"{PREFIX}/auth/logout",
@@ -48,9 +52,11 @@ PUBLIC_PATHS = frozenset(
     }
 )
 # The docs' scripts and styles, vendored in the package (entrypoints/api/docs.py).
-PUBLIC_PREFIXES = ("/docs/assets/",)
+PUBLIC_PREFIXES = ("/docs/assets/", *web.PUBLIC_PREFIXES)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+FORM = "application/x-www-form-urlencoded"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 _HEADERS = {
@@ -70,6 +76,18 @@ _DOCS_CSP = (
     b"frame-ancestors 'none'"
 )
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+# The web app: its own scripts, styles and images only; no inline script or style.
+_WEB_CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    b"frame-ancestors 'none'"
+)
+
+
+def _csp(path: str) -> bytes:
+    if path in _DOCS_PATHS:
+        return _DOCS_CSP
+    return _WEB_CSP if web.is_web(path) else _API_CSP
 
 
 def cookie_name(settings: Settings) -> str:
@@ -104,7 +122,7 @@ class GuardMiddleware:
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         extra = {b"x-request-id": request_id.encode()}
-        extra[b"content-security-policy"] = _DOCS_CSP if scope["path"] in _DOCS_PATHS else _API_CSP
+        extra[b"content-security-policy"] = _csp(scope["path"])
         if self.hsts is not None:
             extra[b"strict-transport-security"] = self.hsts
 
@@ -180,13 +198,13 @@ class AuthenticationMiddleware:
         if scope["type"] != "http" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
+        request = Request(scope, receive)
         try:
             actor, csrf = await self._authenticate(request)
             if csrf is not None and scope["method"] not in SAFE_METHODS:
-                self._check_csrf(request, csrf)
+                receive = await self._check_csrf(request, csrf)
         except DomainError as error:
-            response = refused(error)
+            response = self._refused(request, error)
             if isinstance(error, NotAuthenticated) and self.cookie in request.cookies:
                 forget_cookie(response, self.cookie)
             await response(scope, receive, send)
@@ -211,14 +229,34 @@ class AuthenticationMiddleware:
             return found.actor, found.csrf_token
         raise NotAuthenticated("Sign in, or send an API token as `Authorization: Bearer <token>`.")
 
-    def _check_csrf(self, request: Request, csrf: str) -> None:
+    def _refused(self, request: Request, error: DomainError) -> Response:
+        path = request.url.path
+        if not web.is_web(path):
+            return refused(error)
+        if isinstance(error, NotAuthenticated):
+            target = "/login" if path == "/" else f"/login?next={quote(path, safe='/')}"
+            if web.htmx(request):
+                return Response(status_code=401, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        status = 429 if isinstance(error, TooManyAttempts) else 403
+        return web.error_page(request, status, error.detail)
+
+    async def _check_csrf(self, request: Request, csrf: str) -> Receive:
         """A state-changing request with the session cookie must prove it came from our own
-        pages: the session's CSRF token in a header, which another site cannot read or set."""
+        pages: the session's CSRF token, which another site cannot read, in a header or (a
+        web form's post) in the form's `csrf_token` field. Answers the request's body stream,
+        replayed when the form was read here."""
+        receive = request.receive
         sent = request.headers.get(CSRF_HEADER.lower(), "")
+        if not sent and request.headers.get("content-type", "").startswith(FORM):
+            body = await request.body()
+            fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            sent = fields.get(CSRF_FIELD, "")
+            receive = _replay(body)
         if not sent or not same(sent, csrf):
             raise Forbidden(
                 f"This request needs the {CSRF_HEADER} header with the token from sign-in "
-                "(or from GET /api/v1/me)."
+                "(or from GET /api/v1/me). On a page, reload it and try again."
             )
         origin = request.headers.get("origin")
         if (
@@ -227,6 +265,21 @@ class AuthenticationMiddleware:
             and urlsplit(origin).netloc != request.headers.get("host", "")
         ):
             raise Forbidden("This request came from another site.")
+        return receive
+
+
+def _replay(body: bytes) -> Receive:
+    """The request body again, for the route after the middleware has read it."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def forget_cookie(response: Response, name: str) -> None:

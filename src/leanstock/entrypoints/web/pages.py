@@ -1,0 +1,253 @@
+"""Signing in and out, Today, items and stock: pages over the same services as the API.
+
+Each route declares the permission it needs with `permit(...)`, like the API's; a page asked
+for by HTMX (`HX-Request`) gets only the part that changes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from leanstock.domain.access import Actor
+from leanstock.domain.catalog import ItemKind
+from leanstock.domain.errors import DomainError, InvalidInput, NotFound, TooManyAttempts
+from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.security import client_address, cookie_name, forget_cookie
+from leanstock.entrypoints.web.forms import read_form
+from leanstock.entrypoints.web.render import htmx, render
+from leanstock.services import attention, catalog, forecasting, queries, signin
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+def home_of(actor: Actor) -> str:
+    """Where a user lands: Today, or (a supplier) its purchase orders."""
+    return "/" if actor.can("stock:read") else "/purchase-orders"
+
+
+def own_location(actor: Actor, location: str | None) -> str | None:
+    """A warehouse user limited to some locations reads one of them (its first by default)."""
+    if location is None and actor.locations is not None:
+        return sorted(actor.locations)[0]
+    return location
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never `//other.host` or a full URL."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+# Signing in and out
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "email": "", "error": ""})
+
+
+@router.post("/login")
+async def login(request: Request, uow: UowDep) -> Response:
+    """Sign in with the form: the same service, throttling and audit as the API's sign-in."""
+    form = await read_form(request)
+    email = form.values.get("email", "").strip()
+    target = _safe_next(form.values.get("next", "/"))
+    settings = request.app.state.settings
+    try:
+        if not email or not form.values.get("password"):
+            raise InvalidInput("Enter your email and password.", "email")
+        signed = signin.login(
+            uow,
+            email,
+            form.values["password"],
+            client_address(request.scope),
+            timedelta(hours=settings.session_absolute_hours),
+            timedelta(minutes=settings.session_idle_minutes),
+        )
+    except DomainError as error:
+        status = 401
+        if isinstance(error, TooManyAttempts):
+            status = 429
+        elif isinstance(error, InvalidInput):
+            status = 422
+        context = {"next": target, "email": email, "error": error.detail}
+        return render(request, "login.html", context, status)
+    previous = request.cookies.get(cookie_name(settings))
+    if previous:
+        signin.logout(uow, previous)
+    if target == "/" and not signed.actor.can("stock:read"):
+        target = home_of(signed.actor)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        cookie_name(settings),
+        signed.session_id,
+        max_age=settings.session_absolute_hours * 3600,
+        path="/",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/logout", dependencies=[permit("account:self")])
+def logout(request: Request, uow: UowDep) -> Response:
+    """End the session (the middleware has checked its CSRF token) and forget the cookie."""
+    name = cookie_name(request.app.state.settings)
+    session_id = request.cookies.get(name)
+    if session_id:
+        signin.logout(uow, session_id)
+    response = RedirectResponse("/login", status_code=303)
+    forget_cookie(response, name)
+    return response
+
+
+# Today
+
+
+@router.get("/")
+def today(
+    request: Request, uow: UowDep, actor: Annotated[Actor, permit("account:read")]
+) -> Response:
+    if not actor.can("stock:read"):
+        return RedirectResponse(home_of(actor), status_code=303)
+    location = own_location(actor, None)
+    found = attention.today(uow, location=location)
+    return render(request, "today.html", {"t": found, "location": location})
+
+
+# Items
+
+
+@router.get("/items")
+def items(
+    request: Request,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("catalog:read")],
+    q: str = "",
+    category: str = "",
+    kind: str = "",
+    offset: int = 0,
+) -> Response:
+    kinds = [k.value for k in ItemKind]
+    chosen = ItemKind(kind) if kind in kinds else None
+    page = catalog.list_items(
+        uow,
+        PAGE,
+        max(offset, 0),
+        search=q.strip() or None,
+        category=category.strip() or None,
+        kind=chosen,
+    )
+    query = urlencode({"q": q, "category": category, "kind": kind})
+    context = {
+        "page": page,
+        "q": q,
+        "category": category,
+        "kind": kind,
+        "kinds": kinds,
+        "query": query,
+    }
+    template = "items/_results.html" if htmx(request) else "items/index.html"
+    return render(request, template, context)
+
+
+@router.get("/items/{sku}")
+def item_page(
+    sku: str, request: Request, uow: UowDep, actor: Annotated[Actor, permit("catalog:read")]
+) -> Response:
+    item = catalog.get_item(uow, sku)
+    context: dict[str, Any] = {"item": item, "location": None, "stock": [], "lots": []}
+    context["moves"], context["moves_total"] = [], 0
+    context["has_forecast"] = False
+    if actor.can("stock:read"):
+        location = own_location(actor, None)
+        context["location"] = location
+        context["stock"] = queries.stock(uow, sku, location, 100, 0).items
+        if item.lot_tracked:
+            context["lots"] = queries.lots(uow, sku, location)
+        total = queries.moves(uow, sku, location, limit=1).total
+        recent = queries.moves(uow, sku, location, limit=25, offset=max(total - 25, 0))
+        context["moves"] = list(reversed(recent.items))
+        context["moves_total"] = total
+    if actor.can("forecast:read"):
+        context["has_forecast"] = _forecast(uow, sku) is not None
+    return render(request, "items/show.html", context)
+
+
+def _forecast(uow: UowDep, sku: str) -> list[dict[str, Any]] | None:
+    try:
+        _, rows = forecasting.item_forecast(uow, sku)
+    except NotFound:
+        return None
+    return rows or None
+
+
+@router.get("/items/{sku}/chart.json")
+def item_chart(
+    sku: str, uow: UowDep, actor: Annotated[Actor, permit("stock:read")]
+) -> JSONResponse:
+    """The item page's chart: weekly shipments and the forecast (summed over locations),
+    with its 80% and 95% quantiles (the stock that covers demand 4 and 19 times in 20)."""
+    history = queries.weekly_shipped(uow, sku)
+    forecast: dict[str, dict[str, float]] = {}
+    if actor.can("forecast:read"):
+        for row in _forecast(uow, sku) or []:
+            key = row["ds"].isoformat()
+            point = forecast.setdefault(key, {"forecast": 0.0, "q80": 0.0, "q95": 0.0})
+            quantiles = row.get("quantiles") or {}
+            point["forecast"] += float(row["forecast"])
+            point["q80"] += float(quantiles.get("q80") or row["forecast"])
+            point["q95"] += float(quantiles.get("q95") or row["forecast"])
+    return JSONResponse(
+        {
+            "history": [
+                {"week": h["week"].isoformat(), "shipped": float(h["shipped"])} for h in history
+            ],
+            "forecast": [{"ds": ds, **values} for ds, values in sorted(forecast.items())],
+        }
+    )
+
+
+# Stock
+
+
+@router.get("/stock")
+def stock_page(
+    request: Request,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("stock:read")],
+    sku: str = "",
+    location: str = "",
+    short: str = "",
+    offset: int = 0,
+) -> Response:
+    where = own_location(actor, location.strip() or None)
+    if where is not None:
+        actor.require_location(where)
+    page = queries.stock_page(
+        uow, sku.strip() or None, where, PAGE, max(offset, 0), short_only=bool(short)
+    )
+    locations = [
+        loc.code
+        for loc in catalog.list_locations(uow, 200, 0, physical=True).items
+        if actor.sees_location(loc.code)
+    ]
+    query = urlencode({"sku": sku, "location": location, "short": short})
+    context = {
+        "page": page,
+        "sku": sku,
+        "location": where or "",
+        "short": short,
+        "locations": locations,
+        "query": query,
+    }
+    template = "stock/_results.html" if htmx(request) else "stock/index.html"
+    return render(request, template, context)

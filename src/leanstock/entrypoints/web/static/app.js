@@ -1,0 +1,50 @@
+// Leanstock's own script: the item chart (uPlot), drawn from /items/<sku>/chart.json.
+// No inline scripts anywhere (the pages' CSP allows scripts from this site only).
+(function () {
+  "use strict";
+
+  function drawChart(el) {
+    if (!window.uPlot || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    fetch(el.dataset.src, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) { el.textContent = "The chart could not be loaded."; return; }
+        var days = [], shipped = [], fc = [], q80 = [], q95 = [];
+        data.history.forEach(function (h) {
+          days.push(Date.parse(h.week) / 1000); shipped.push(h.shipped);
+          fc.push(null); q80.push(null); q95.push(null);
+        });
+        data.forecast.forEach(function (f) {
+          days.push(Date.parse(f.ds) / 1000); shipped.push(null);
+          fc.push(f.forecast); q80.push(f.q80); q95.push(f.q95);
+        });
+        var width = Math.max(280, el.clientWidth || 600);
+        var opts = {
+          width: width, height: 260,
+          scales: { x: { time: true } },
+          series: [
+            {},
+            { label: "Shipped", stroke: "#1f5f8b", fill: "rgba(31,95,139,0.25)",
+              paths: uPlot.paths.bars({ size: [0.7, 40] }) },
+            { label: "Forecast", stroke: "#b4530a", width: 2 },
+            { label: "80%", stroke: "#b4530a", dash: [6, 4] },
+            { label: "95%", stroke: "#7a3a08", dash: [2, 4] }
+          ],
+          axes: [{}, { label: "quantity" }]
+        };
+        var plot = new uPlot(opts, [days, shipped, fc, q80, q95], el);
+        window.addEventListener("resize", function () {
+          plot.setSize({ width: Math.max(280, el.clientWidth), height: 260 });
+        });
+        el.dataset.ready = "1";
+      });
+  }
+
+  function init(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("#chart[data-src]").forEach(drawChart);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+})();
