@@ -22,7 +22,7 @@ from leanstock.entrypoints.api import access
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import Form, read_form
 from leanstock.entrypoints.web.render import htmx, render
-from leanstock.services import orders, planning, purchasing
+from leanstock.services import catalog, orders, planning, purchasing
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -190,10 +190,21 @@ def sales_orders(
 NEW_LINES = 5
 
 
+def _new_order_context(uow: UowDep, values: dict[str, str], error: Any) -> dict[str, Any]:
+    locations = [loc.code for loc in catalog.list_locations(uow, 200, 0, physical=True).items]
+    return {
+        "values": values,
+        "error": error,
+        "rows": range(1, NEW_LINES + 1),
+        "locations": locations,
+    }
+
+
 @router.get("/sales-orders/new")
-def new_sales_order(request: Request, actor: Annotated[Actor, permit("sales:write")]) -> Response:
-    context: dict[str, Any] = {"values": {}, "error": None, "rows": range(1, NEW_LINES + 1)}
-    return render(request, "sales/new.html", context)
+def new_sales_order(
+    request: Request, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
+) -> Response:
+    return render(request, "sales/new.html", _new_order_context(uow, {}, None))
 
 
 @router.post("/sales-orders/new")
@@ -223,11 +234,12 @@ async def place_sales_order(
             uow,
             customer,
             lines,
+            location=form.optional("location"),
             confirm=form.values.get("confirm") == "1",
             actor=actor.name,
         )
     except DomainError as error:
-        context = {"values": form.values, "error": error, "rows": range(1, NEW_LINES + 1)}
+        context = _new_order_context(uow, form.values, error)
         return render(request, "sales/new.html", context, 422)
     return _done(request, f"/sales-orders/{view.number}?done=placed")
 
