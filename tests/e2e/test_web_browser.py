@@ -1,0 +1,175 @@
+"""The web app in a real browser: Debian's chromium driven by Playwright, against a live server.
+
+Launched as `/usr/bin/chromium --no-sandbox` (never `playwright install`); where chromium is
+missing the tests skip, except under CI, which installs it (.ci/run) and so must run them. A
+failing test leaves a screenshot of the page in its tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.config import Settings
+from leanstock.entrypoints.api.app import create_app
+from leanstock.services import purchasing, queries
+
+from test_web import PASSWORD, TODAY, email, shop
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.slow
+__all__ = ["shop"]  # the business the HTTP tests use
+
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must install chromium ({CHROMIUM}) for the browser tests.")
+    pytest.skip(f"no {CHROMIUM}: apt-get install chromium", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def server(engine: Engine, shop: dict[str, str]) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1 for the test's length; its base URL."""
+    app = create_app(Settings(cookie_secure=False), engine=engine)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(400):
+        if running.started:
+            started.set()
+            break
+        started.wait(0.05)
+    assert running.started, "the server started"
+    port = running.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(server: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser page; its console errors (a CSP violation is one) are collected in
+    `page.errors`. On failure, a screenshot is left in the test's tmp_path."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+        opened = context.new_page()
+        opened.set_default_timeout(15_000)
+        errors: list[str] = []
+        opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        opened.on("pageerror", lambda e: errors.append(str(e)))
+        opened.errors = errors
+        yield opened
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            shot = tmp_path / "failure.png"
+            opened.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failed page: {shot}")
+        context.close()
+        browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def screenshot(page: Any, name: str) -> None:
+    """With LEANSTOCK_SCREENSHOTS=DIR, keep a picture of the page (the README's come from here)."""
+    folder = os.environ.get("LEANSTOCK_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def sign_in(page: Any, role: str) -> None:
+    page.goto("/")
+    assert page.url.endswith("/login")
+    page.get_by_label("Email").fill(email(role))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
+def test_receiving_at_the_back_door_with_a_lot_after_finding_the_item(
+    page: Any, shop: dict[str, str], engine: Engine
+) -> None:
+    expect: Callable[..., Any] = sync_api.expect
+    sign_in(page, "warehouse")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    expect(page.locator("#late")).to_contain_text(shop["po"])
+    screenshot(page, "today.png")
+
+    page.get_by_role("link", name="Items").click()
+    page.get_by_label("Search").press_sequentially("mil", delay=30)
+    results = page.locator("#results")
+    expect(results).not_to_contain_text("FLOUR")
+    expect(results).to_contain_text("MILK")
+    assert "q=mil" in page.url  # the search is in the address, so it can be shared
+    results.get_by_role("link", name="MILK").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("MILK")
+    expect(page.get_by_role("cell", name="L-OLD").first).to_be_visible()
+    expect(page.locator("#chart[data-ready] canvas")).to_be_visible()
+    screenshot(page, "item.png")
+
+    page.goto(f"/purchase-orders/{shop['po']}")
+    page.get_by_label("Received").first.fill("20")
+    page.get_by_label("Lot").first.fill("L-0412")
+    expiry = TODAY + timedelta(days=9)
+    page.get_by_label("Expires").first.fill(expiry.isoformat())
+    page.get_by_role("button", name="Receive").click()
+    expect(page.locator("#messages")).to_contain_text("Order received.")
+    expect(page.locator("table").first).to_contain_text("20")
+
+    lots = {r["lot"]: r for r in queries.lots(UnitOfWork(engine), "MILK", "WH")}
+    assert lots["L-0412"]["quantity"] == Decimal(20)
+    assert lots["L-0412"]["expires_on"] == expiry
+    line = purchasing.get_purchase_order(UnitOfWork(engine), shop["po"]).lines[0]
+    assert line.received == Decimal(20)
+    assert page.errors == []
+
+
+def test_a_mistyped_quantity_is_shown_beside_its_field_and_nothing_is_received(
+    page: Any, shop: dict[str, str], engine: Engine
+) -> None:
+    expect: Callable[..., Any] = sync_api.expect
+    sign_in(page, "manager")
+    page.goto(f"/purchase-orders/{shop['po']}")
+    page.get_by_label("Received").first.fill("2O")
+    page.get_by_label("Lot").first.fill("L-TYPED")
+    page.get_by_role("button", name="Receive").click()
+    expect(page.locator("#qty_1-error")).to_contain_text("as a number")
+    expect(page.locator("#qty_1")).to_have_value("2O")
+    expect(page.locator("#lot_1")).to_have_value("L-TYPED")
+    view = purchasing.get_purchase_order(UnitOfWork(engine), shop["po"])
+    assert all(ln.received == 0 for ln in view.lines)
+
+
+def test_a_viewer_on_a_phone_reaches_no_action(page: Any, shop: dict[str, str]) -> None:
+    expect: Callable[..., Any] = sync_api.expect
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "viewer")
+    page.goto(f"/purchase-orders/{shop['po']}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(shop["po"])
+    assert page.get_by_role("button", name="Receive").count() == 0
+    assert page.get_by_role("button", name="Release to supplier").count() == 0
+    # The page fits the phone: nothing wider than the screen but the scrollable tables.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    assert page.errors == []
