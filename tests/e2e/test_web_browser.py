@@ -18,13 +18,12 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy import Engine
+from test_web import PASSWORD, TODAY, email, shop
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import purchasing, queries
-
-from test_web import PASSWORD, TODAY, email, shop
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.slow
@@ -81,13 +80,6 @@ def page(server: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
             print(f"screenshot of the failed page: {shot}")
         context.close()
         browser.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"rep_{report.when}", report)
 
 
 def screenshot(page: Any, name: str) -> None:
