@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +38,17 @@ from leanstock.services import accounts, tokens
 POSTGRES_URL = os.environ.get("LEANSTOCK_TEST_POSTGRES_URL")
 OWNER = "owner@example.com"
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Each test's outcome on its item (`rep_call`), so the browser tests' page fixture can
+    take a screenshot when the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

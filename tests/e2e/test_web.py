@@ -18,8 +18,8 @@ from leanstock.config import Settings
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.entrypoints.api.app import create_app
-from leanstock.services import accounts, catalog, purchasing, queries, stock
-from leanstock.services.orders import NewLine, place_order
+from leanstock.services import accounts, catalog, forecasting, planning, purchasing, queries, stock
+from leanstock.services.orders import NewLine, place_order, ship_order
 
 PASSWORD = "correct horse battery staple"
 TODAY = datetime.now(UTC).date()
@@ -487,3 +487,72 @@ def test_errors_are_pages_with_the_fix_never_a_stack_trace(
     # The API keeps answering problems as JSON.
     api = web.get("/api/v1/nope")
     assert api.headers["content-type"] == "application/problem+json"
+
+
+# Plans
+
+
+@pytest.fixture
+def planned(engine: Engine) -> int:
+    """Coffee beans bought from a roaster, 12 weeks of sales, little left, a forecast: a plan
+    that suggests buying beans."""
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("BEANS", "Coffee beans", unit="kg", unit_cost=Decimal(12)))
+    catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
+    catalog.add_supplier_item(uow, SupplierItem("ROAST", "BEANS", Decimal(11), 7))
+    stock.receive(uow, "BEANS", "WH", Decimal(1000))
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=start.weekday() + 7 * 12)
+    for week in range(12):
+        when = start + timedelta(weeks=week)
+        order = place_order(
+            uow,
+            f"Guest {week}",
+            [NewLine("BEANS", Decimal(40 + week % 3), "WH")],
+            confirm=True,
+            ordered_at=when,
+        )
+        ship_order(uow, order.number, occurred_at=when + timedelta(hours=2))
+    stock.count(uow, "BEANS", "WH", Decimal(5))
+    forecasting.run_forecast(uow, 4, "W")
+    for role in (Role.OWNER, Role.MANAGER, Role.BUYER, Role.VIEWER):
+        accounts.create_user(uow, email(role.value), PASSWORD, role)
+    return planning.run_plan(uow).id
+
+
+def test_a_plan_is_reviewed_approved_and_released_as_orders_by_role(
+    planned: int, browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    path = f"/plans/{planned}"
+    viewer = browser("viewer").get(path)
+    assert "BEANS" in viewer.text
+    assert "ROAST" in viewer.text
+    assert post_actions(viewer) == ["/logout"]
+    buyer = browser("buyer")
+    page = buyer.get(path)
+    (line_action,) = [a for a in post_actions(page) if "/lines/" in a]
+    assert f"{path}/approve" not in post_actions(page)  # a buyer edits, a manager approves
+    token = csrf(page)
+    edited = buyer.post(line_action, data={"csrf_token": token, "quantity": "120"})
+    assert edited.status_code == 200
+    assert 'value="120"' in edited.text
+    wrong = buyer.post(line_action, data={"csrf_token": token, "quantity": "lots"})
+    assert wrong.status_code == 422
+    assert "quantity as a number" in wrong.text
+    assert buyer.post(f"{path}/approve", data={"csrf_token": token}).status_code == 403
+    manager = browser("manager")
+    token = csrf(manager.get(path))
+    approved = manager.post(f"{path}/approve", data={"csrf_token": token})
+    assert "Plan approved." in approved.text
+    assert f'action="{path}/release"' in approved.text
+    released = manager.post(f"{path}/release", data={"csrf_token": token})
+    assert "Plan released." in released.text
+    found = re.search(r'href="/purchase-orders/(PO-\d+)"', released.text)
+    assert found, "the released line links to its purchase order"
+    order = purchasing.get_purchase_order(UnitOfWork(engine), found.group(1))
+    assert order.status == "released"
+    assert [(ln.sku, ln.quantity) for ln in order.lines] == [("BEANS", Decimal(120))]
+    listed = manager.get("/plans")
+    assert f'href="/plans/{planned}"' in listed.text
+    assert ">released<" in listed.text

@@ -39,7 +39,8 @@ def run_server(host: str, port: int, workers: int) -> None:
         err_console.print(f"[red]{accounts.NO_OWNER}[/]")
         raise typer.Exit(2)
     console.print(
-        f"Leanstock API on [bold]http://{host}:{port}/api/v1[/], "
+        f"Leanstock web app on [bold]http://{host}:{port}/[/], "
+        f"API on [bold]http://{host}:{port}/api/v1[/], "
         f"docs at [bold]http://{host}:{port}/docs[/]  (Ctrl+C stops)"
     )
     server.serve(host, port, workers)
@@ -132,7 +133,8 @@ def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
         table.add_row(login.role.value, login.email, login.password, login.binding)
     console.print(table)
     console.print(
-        f"Sign in: POST http://{host}:{port}/api/v1/auth/login with an email and password, "
+        f"Sign in to the web app at http://{host}:{port}/ with an email and password above "
+        f"(or POST them to http://{host}:{port}/api/v1/auth/login), "
         "or call the API with the owner's demo token:"
     )
     console.print(f"DEMO API TOKEN (owner): {token.password}", highlight=False, soft_wrap=True)
