@@ -556,3 +556,65 @@ def test_a_plan_is_reviewed_approved_and_released_as_orders_by_role(
     listed = manager.get("/plans")
     assert f'href="/plans/{planned}"' in listed.text
     assert ">released<" in listed.text
+
+
+# Counting stock and the item autocomplete
+
+
+def test_a_count_sheet_books_each_counted_row_and_says_what_a_lot_item_needs(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    web = browser("warehouse")
+    assert 'href="/stock/count' in web.get("/stock").text
+    sheet = web.get("/stock/count")
+    assert sheet.status_code == 200
+    assert '<option value="STORE"' not in sheet.text  # only the user's own location
+    assert 'id="count-SUGAR-WH"' in sheet.text
+    token = csrf(sheet)
+    row = web.post(
+        "/stock/count",
+        data={"csrf_token": token, "sku": "SUGAR", "location": "WH", "counted": "7"},
+        headers={"HX-Request": "true"},
+    )
+    assert row.status_code == 200
+    assert "<html" not in row.text  # only the row comes back
+    assert ">booked<" in row.text
+    assert "7 kg" in row.text
+    levels = queries.stock(UnitOfWork(engine), "SUGAR", "WH").items
+    assert levels[0]["on_hand"] == Decimal(7)
+    milk = web.post(
+        "/stock/count",
+        data={"csrf_token": token, "sku": "MILK", "location": "WH", "counted": "10"},
+    )
+    assert milk.status_code == 422
+    assert 'id="error-MILK-WH"' in milk.text
+    assert "lot" in milk.text
+    assert 'value="10"' in milk.text
+    elsewhere = web.post(
+        "/stock/count",
+        data={"csrf_token": token, "sku": "SUGAR", "location": "STORE", "counted": "1"},
+    )
+    assert elsewhere.status_code == 404
+    assert queries.stock(UnitOfWork(engine), "SUGAR", "WH").items[0]["on_hand"] == Decimal(7)
+
+
+def test_a_viewer_may_not_count(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("viewer")
+    assert 'href="/stock/count' not in web.get("/stock").text
+    assert web.get("/stock/count").status_code == 403
+    token = csrf(web.get("/stock"))
+    data = {"csrf_token": token, "sku": "SUGAR", "location": "WH", "counted": "7"}
+    assert web.post("/stock/count", data=data).status_code == 403
+
+
+def test_the_sku_field_suggests_items_by_sku_or_name(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("manager")
+    options = web.get("/items/options", params={"sku_2": "milk"}, headers={"HX-Request": "true"})
+    assert options.status_code == 200
+    assert '<option value="MILK">Whole milk</option>' in options.text
+    assert "FLOUR" not in options.text
+    assert 'list="skus"' in web.get("/sales-orders/new").text

@@ -20,7 +20,7 @@ from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.security import client_address, cookie_name, forget_cookie
 from leanstock.entrypoints.web.forms import read_form
 from leanstock.entrypoints.web.render import htmx, render
-from leanstock.services import attention, catalog, forecasting, queries, signin
+from leanstock.services import attention, catalog, forecasting, queries, signin, stock
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -159,6 +159,17 @@ def items(
     return render(request, template, context)
 
 
+@router.get("/items/options")
+def item_options(
+    request: Request, uow: UowDep, actor: Annotated[Actor, permit("catalog:read")], q: str = ""
+) -> Response:
+    """Up to 20 active items matching `q` as `<option>`s: the autocomplete of a SKU field.
+    HTMX sends the field under its own name (`sku_3`), so any `sku_*` value is the search."""
+    typed = q or next((v for k, v in request.query_params.items() if k.startswith("sku_")), "")
+    found = catalog.list_items(uow, 20, 0, search=typed.strip() or None, active=True).items
+    return render(request, "items/_options.html", {"items": found})
+
+
 @router.get("/items/{sku}")
 def item_page(
     sku: str, request: Request, uow: UowDep, actor: Annotated[Actor, permit("catalog:read")]
@@ -251,3 +262,67 @@ def stock_page(
     }
     template = "stock/_results.html" if htmx(request) else "stock/index.html"
     return render(request, template, context)
+
+
+@router.get("/stock/count")
+def count_sheet(
+    request: Request,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("stock:write")],
+    location: str = "",
+    sku: str = "",
+    offset: int = 0,
+) -> Response:
+    """A count sheet for one location: each row is counted and booked on its own."""
+    locations = [
+        loc.code
+        for loc in catalog.list_locations(uow, 200, 0, physical=True).items
+        if actor.sees_location(loc.code)
+    ]
+    where = location.strip() or (locations[0] if locations else "")
+    actor.require_location(where)
+    page = queries.stock_page(uow, sku.strip() or None, where, PAGE, max(offset, 0))
+    context = {
+        "page": page,
+        "location": where,
+        "locations": locations,
+        "sku": sku,
+        "query": urlencode({"location": where, "sku": sku}),
+    }
+    template = "stock/_count_rows.html" if htmx(request) else "stock/count.html"
+    return render(request, template, context)
+
+
+@router.post("/stock/count")
+async def count_row(
+    request: Request, uow: UowDep, actor: Annotated[Actor, permit("stock:write")]
+) -> Response:
+    """Book one counted quantity (the difference goes to or from `adjustment`); the row
+    comes back with the new figures, or with the problem and what was typed."""
+    form = await read_form(request)
+    sku = form.values.get("sku", "")
+    location = form.values.get("location", "")
+    context: dict[str, Any] = {"values": form.values, "error": None, "done": False}
+    status = 200
+    try:
+        actor.require_location(location)
+        counted = form.decimal("counted", "counted quantity")
+        stock.count(uow, sku, location, counted, lot=form.optional("lot"), reference="count sheet")
+        context["done"] = True
+    except DomainError as error:
+        context["error"] = error
+        status = 404 if isinstance(error, NotFound) else 422
+    rows = queries.stock_page(uow, sku, location, 1, 0).items if sku and location else []
+    context["r"] = (
+        rows[0]
+        if rows
+        else {
+            "sku": sku,
+            "location": location,
+            "on_hand": None,
+            "reserved": None,
+            "available": None,
+            "unit": "",
+        }
+    )
+    return render(request, "stock/_count_row.html", context, status)
