@@ -298,6 +298,12 @@ def test_searching_items_answers_the_matching_rows_as_a_partial(
     whole = web.get("/items", params={"q": "milk"})
     assert "<html" in whole.text
     assert 'value="milk"' in whole.text
+    assert 'href="/items.csv?q=flo&amp;category=&amp;kind="' in partial.text
+    exported = web.get("/items.csv", params={"q": "flo"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = exported.text.splitlines()
+    assert rows[0].startswith("sku,name,category,kind,policy")
+    assert [r.split(",")[0] for r in rows[1:]] == ["FLOUR"]
     none = web.get("/items", params={"q": "zzz"}, headers={"HX-Request": "true"})
     assert "No item matches" in none.text
 
@@ -310,6 +316,9 @@ def test_the_item_page_shows_stock_per_lot_and_moves_and_feeds_its_chart(
     assert "L-OLD" in page
     assert str(TODAY + timedelta(3)) in page
     assert 'data-src="/items/MILK/chart.json"' in page
+    terms = page.split("Suppliers and terms", 1)[1].split("</section>", 1)[0]
+    assert "MILL" in terms
+    assert "1 d" in terms
     sugar = web.get("/items/SUGAR/chart.json").json()
     assert len(sugar["history"]) == 26
     assert sum(week["shipped"] for week in sugar["history"]) == 5

@@ -6,6 +6,8 @@ for by HTMX (`HX-Request`) gets only the part that changes.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -21,6 +23,7 @@ from leanstock.entrypoints.api.security import client_address, cookie_name, forg
 from leanstock.entrypoints.web.forms import read_form
 from leanstock.entrypoints.web.render import htmx, render
 from leanstock.services import attention, catalog, forecasting, queries, signin, stock
+from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -159,6 +162,55 @@ def items(
     return render(request, template, context)
 
 
+@router.get("/items.csv")
+def items_csv(
+    uow: UowDep,
+    actor: Annotated[Actor, permit("catalog:read")],
+    q: str = "",
+    category: str = "",
+    kind: str = "",
+) -> Response:
+    """The items the list shows (same search and filters), all pages, as CSV."""
+    chosen = ItemKind(kind) if kind in {k.value for k in ItemKind} else None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = ["sku", "name", "category", "kind", "policy", "unit", "unit_cost", "lot_tracked"]
+    writer.writerow([*columns, "shelf_life_days", "active"])
+    offset = 0
+    while True:
+        page = catalog.list_items(
+            uow,
+            MAX_PAGE,
+            offset,
+            search=q.strip() or None,
+            category=category.strip() or None,
+            kind=chosen,
+        )
+        for item in page.items:
+            writer.writerow(
+                [
+                    item.sku,
+                    item.name,
+                    item.category,
+                    item.kind.value,
+                    item.policy.value,
+                    item.unit,
+                    item.unit_cost,
+                    item.lot_tracked,
+                    item.shelf_life_days or "",
+                    item.active,
+                ]
+            )
+        offset += MAX_PAGE
+        if offset >= page.total:
+            break
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="items.csv"'},
+    )
+
+
 @router.get("/items/options")
 def item_options(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("catalog:read")], q: str = ""
@@ -190,6 +242,9 @@ def item_page(
         context["moves_total"] = total
     if actor.can("forecast:read"):
         context["has_forecast"] = _forecast(uow, sku) is not None
+    context["terms"] = (
+        catalog.list_supplier_items(uow, 50, 0, sku=sku).items if actor.can("supplier:read") else []
+    )
     return render(request, "items/show.html", context)
 
 
