@@ -32,7 +32,7 @@ class StockReports(Repository):
     ) -> tuple[list[dict[str, Any]], int]:
         """On hand, reserved and available per item-location; expired lots are not available.
         `short_only`: only item-locations with nothing available (stock-outs)."""
-        expired = (
+        expired_stock = (
             select(
                 t.balances.c.item_id,
                 t.balances.c.location_id,
@@ -44,8 +44,20 @@ class StockReports(Repository):
             )
             .where(t.lots.c.expires_on < today, t.balances.c.quantity > 0)
             .group_by(t.balances.c.item_id, t.balances.c.location_id)
-            .subquery()
         )
+        # Narrow the expired stock to what the question names, so one item's or one
+        # location's levels do not add up every expired lot of the business.
+        if sku is not None:
+            expired_stock = expired_stock.where(
+                t.balances.c.item_id.in_(select(t.items.c.id).where(t.items.c.sku == sku))
+            )
+        if location is not None:
+            expired_stock = expired_stock.where(
+                t.balances.c.location_id.in_(
+                    select(t.locations.c.id).where(t.locations.c.code == location)
+                )
+            )
+        expired = expired_stock.subquery()
         expired_qty = func.coalesce(expired.c.expired, literal(ZERO, t.stock.c.on_hand.type))
         query = (
             select(
