@@ -19,7 +19,7 @@ from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import accounts, catalog, forecasting, planning, purchasing, queries, stock
-from leanstock.services.orders import NewLine, place_order, ship_order
+from leanstock.services.orders import NewLine, get_order, place_order, ship_order
 
 PASSWORD = "correct horse battery staple"
 TODAY = datetime.now(UTC).date()
@@ -627,3 +627,41 @@ def test_the_sku_field_suggests_items_by_sku_or_name(
     assert '<option value="MILK">Whole milk</option>' in options.text
     assert "FLOUR" not in options.text
     assert 'list="skus"' in web.get("/sales-orders/new").text
+
+
+def test_part_of_a_line_ships_and_a_cancelled_line_gives_back_the_supply_it_pulled(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    uow = UnitOfWork(engine)
+    lines = [NewLine("MILK", Decimal(4), "WH"), NewLine("FLOUR", Decimal(10), "WH")]
+    order = place_order(uow, "Café Rosa", lines, confirm=True)
+    (pulled,) = [p.supply for p in order.lines[1].pegs]
+    draft = pulled.split("/")[0]
+    assert purchasing.get_purchase_order(uow, draft).status == "draft"
+    web = browser("manager")
+    path = f"/sales-orders/{order.number}"
+    page = web.get(path)
+    assert f'action="{path}/lines/1/ship"' in page.text
+    assert f'action="{path}/lines/2/ship"' not in page.text  # nothing reserved for it yet
+    token = csrf(page)
+    shipped = web.post(f"{path}/lines/1/ship", data={"csrf_token": token, "quantity": "1"})
+    assert "Order shipped." in shipped.text
+    milk = orders_line(engine, order.number, 1)
+    assert (milk.shipped, milk.reserved) == (Decimal(1), Decimal(3))
+    wrong = web.post(f"{path}/lines/1/ship", data={"csrf_token": token, "quantity": "x"})
+    assert wrong.status_code == 422
+    assert "quantity to ship on line 1 as a number" in wrong.text
+    cancelled = web.post(f"{path}/lines/2/cancel", data={"csrf_token": token})
+    assert "Order changed." in cancelled.text
+    assert orders_line(engine, order.number, 2).cancelled
+    after = purchasing.get_purchase_order(UnitOfWork(engine), draft)
+    # The draft held only this line's flour: it shrinks to nothing and is cancelled.
+    assert after.status == "cancelled"
+    assert [(ln.sku, ln.quantity) for ln in after.lines] == [("FLOUR", Decimal(0))]
+    viewer = browser("viewer").get(path)
+    assert post_actions(viewer) == ["/logout"]
+
+
+def orders_line(engine: Engine, number: str, line_no: int) -> Any:
+    found = get_order(UnitOfWork(engine), number)
+    return next(ln for ln in found.lines if ln.line_no == line_no)

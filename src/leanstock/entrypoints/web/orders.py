@@ -283,6 +283,35 @@ def ship_sales_order(
     return _done(request, f"/sales-orders/{number}?done=shipped")
 
 
+@router.post("/sales-orders/{number}/lines/{line}/ship")
+async def ship_sales_line(
+    number: str,
+    line: int,
+    request: Request,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("sales:ship")],
+) -> Response:
+    """Ship part (or all) of what is reserved for one line."""
+    form = await read_form(request)
+    quantity = form.decimal("quantity", f"quantity to ship on line {line}")
+    access.check_sales_shipment(uow, actor, number, [line])
+    orders.ship_order(uow, number, {line: quantity}, actor=actor.name)
+    return _done(request, f"/sales-orders/{number}?done=shipped")
+
+
+@router.post("/sales-orders/{number}/lines/{line}/cancel")
+def cancel_sales_line(
+    number: str,
+    line: int,
+    request: Request,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("sales:write")],
+) -> Response:
+    """Cancel one line; the supply it pulled shrinks or gets a change request."""
+    orders.cancel_line(uow, number, line, actor=actor.name)
+    return _done(request, f"/sales-orders/{number}?done=changed")
+
+
 @router.post("/sales-orders/{number}/cancel")
 def cancel_sales_order(
     number: str, request: Request, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
