@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from leanstock.domain.errors import InvalidInput
+from leanstock.domain.events import Changed, created
 from leanstock.planning.forecast import (
     DEFAULT_QUANTILES,
     ForecastInputError,
@@ -201,6 +202,9 @@ def _store(uow: UnitOfWork, run: dict[str, Any], result: Any) -> int:
                 for row in result.accuracy.iter_rows(named=True)
             ]
         )
+        kept = ("freq", "horizon", "engine", "thorough", "series", "history_from", "history_to")
+        values = {k: run[k] for k in kept if k in run}
+        uow.record(Changed(subject=f"forecast:{run_id}", verb="forecast_run", values=values))
         uow.commit()
     return run_id
 
@@ -281,6 +285,17 @@ def add_event(
             uow.catalog.item(sku, "skus")
         event_id = uow.planning.add_event(
             name.strip(), starts_on, ends_on, skus, categories, uplift
+        )
+        values = {
+            "name": name.strip(),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "skus": skus,
+            "categories": categories,
+            "uplift": uplift,
+        }
+        uow.record(
+            Changed(subject=f"event:{event_id}", verb="event_create", values=created(values))
         )
         uow.commit()
     return event_id
