@@ -11,31 +11,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from small_business import cafe_with_history
 from sqlalchemy import Engine
 
 from conftest import OWNER, PASSWORD, make_token
-from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.domain.access import Role
-from leanstock.domain.catalog import (
-    Item,
-    ItemKind,
-    Location,
-    LocationKind,
-    Policy,
-    Supplier,
-    SupplierItem,
-)
 from leanstock.entrypoints.api.app import create_app
-from leanstock.services import catalog, stock
-from leanstock.services.orders import NewLine, place_order, ship_order
 
 API = "/api/v1"
 WEEKS = 20
@@ -369,35 +355,6 @@ WALK = [
 ]
 
 
-def _business(engine: Engine) -> None:
-    """A warehouse with beans bought from a roaster and 20 weeks of their sales, and a cake
-    made to order: enough for a forecast and a plan with several lines."""
-    uow = UnitOfWork(engine)
-    catalog.add_location(uow, Location("WH", "Warehouse"))
-    catalog.add_location(uow, Location("CAFE", "Café", LocationKind.STORE))
-    catalog.add_item(uow, Item("BEANS", "Coffee beans", unit="kg", unit_cost=Decimal(12)))
-    catalog.add_item(uow, Item("CUPS", "Cups", unit_cost=Decimal("0.05")))
-    catalog.add_item(uow, Item("CAKE", "Cake", kind=ItemKind.MADE, policy=Policy.MAKE_TO_ORDER))
-    catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
-    catalog.add_supplier_item(uow, SupplierItem("ROAST", "BEANS", Decimal(11), 7))
-    catalog.add_supplier_item(uow, SupplierItem("ROAST", "CUPS", Decimal("0.04"), 7))
-    stock.receive(uow, "BEANS", "WH", Decimal(2000))
-    stock.receive(uow, "CUPS", "WH", Decimal(3000))
-    rng = np.random.default_rng(3)
-    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
-    start -= timedelta(days=start.weekday() + 7 * WEEKS)
-    for week in range(WEEKS):
-        lines = [
-            NewLine("BEANS", Decimal(int(rng.poisson(40)) + 1), "WH"),
-            NewLine("CUPS", Decimal(int(rng.poisson(60)) + 1), "WH"),
-        ]
-        when = start + timedelta(weeks=week)
-        order = place_order(uow, f"Guest {week}", lines, confirm=True, ordered_at=when)
-        ship_order(uow, order.number, occurred_at=when + timedelta(hours=2))
-    stock.count(uow, "BEANS", "WH", Decimal(5))
-    stock.count(uow, "CUPS", "WH", Decimal(5))
-
-
 # Writes whose row says all by its action and object (only a status changed).
 NOTHING_TO_SAY = {
     "/auth/login",
@@ -422,7 +379,7 @@ class Walked:
 
 @pytest.fixture
 def walked(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
-    _business(engine)
+    cafe_with_history(engine)
     token = make_token(engine, OWNER, Role.OWNER)
     app = create_app(Settings(), engine=engine)
     api = TestClient(

@@ -226,6 +226,7 @@ def item_forecast(
     uow: UnitOfWork, sku: str, location: str | None = None, run_id: int | None = None
 ) -> tuple[ForecastRun, list[dict[str, Any]]]:
     """An item's forecast per location and period from a run (the newest by default)."""
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -238,6 +239,7 @@ def item_accuracy(
     uow: UnitOfWork, sku: str, location: str | None = None, run_id: int | None = None
 ) -> tuple[ForecastRun, list[dict[str, Any]]]:
     """Backtest accuracy of every candidate model for an item, and which one was chosen."""
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None

@@ -104,7 +104,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self._connection)
         self.history = HistoryRepository(self._connection)
         self.reports = StockReports(self._connection, visibility=sees)
-        self.planning = PlanningRepository(self._connection)
+        self.planning = PlanningRepository(self._connection, sees)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
         return self
