@@ -355,6 +355,13 @@ WALK = [
 ]
 
 
+# POST routes that compute and store nothing (a what-if runs on a copy of the history), with a
+# body that runs them: they record no audit row, and `test_the_posts_that_change_nothing_...`
+# checks they change nothing the audit trail would see.
+CHANGE_NOTHING: dict[tuple[str, str], Any] = {
+    ("POST", "/what-if"): {"scenarios": [{"kind": "demand_change", "change": 0.2}]},
+}
+
 # Writes whose row says all by its action and object (only a status changed).
 NOTHING_TO_SAY = {
     "/auth/login",
@@ -458,7 +465,21 @@ def test_every_write_route_is_walked(engine: Engine) -> None:
         if method != "get"
     }
     walked = {(w.method, _template(w.path)) for w in WALK}
-    assert writes - walked == set(), "write routes the audit walk does not cover"
+    assert writes - walked - set(CHANGE_NOTHING) == set(), "write routes the walk does not cover"
+    assert set(CHANGE_NOTHING) <= writes, "routes in CHANGE_NOTHING that no longer exist"
+
+
+def test_the_posts_that_change_nothing_record_nothing(
+    walked: tuple[list[Walked], TestClient],
+) -> None:
+    _, api = walked
+    before = api.get(f"{API}/audit", params={"limit": 1}).json()["total"]
+    stock = api.get(f"{API}/stock").json()
+    for (method, path), body in CHANGE_NOTHING.items():
+        response = api.request(method, f"{API}{path}", json=body)
+        assert response.status_code == 200, response.text
+    assert api.get(f"{API}/audit", params={"limit": 1}).json()["total"] == before
+    assert api.get(f"{API}/stock").json() == stock
 
 
 def _template(path: str) -> str:
