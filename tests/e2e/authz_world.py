@@ -84,6 +84,7 @@ def build(engine: Engine) -> World:
     post("/locations", {"code": "WH", "name": "Warehouse"})
     post("/locations", {"code": "STORE", "name": "Store", "kind": "store"})
     post("/locations", {"code": "BACK", "name": "Back room"})
+    post("/locations", {"code": "FAR", "name": "Far store", "kind": "store"})
     post("/items", {"sku": "CUP", "name": "Cup"})
     post("/items", {"sku": "FLOUR", "name": "Flour", "unit": "kg"})
     post("/items", {"sku": "CAKE", "name": "Cake", "kind": "made", "policy": "make_to_order"})
@@ -123,7 +124,11 @@ def build(engine: Engine) -> World:
         number = post("/production-orders", body)["number"]
         post(f"/production-orders/{number}/cancel", None, 200)
         ids[key] = number
-    for source, target, key in (("WH", "STORE", "to_from_own"), ("STORE", "WH", "to_to_own")):
+    for source, target, key in (
+        ("WH", "STORE", "to_from_own"),
+        ("STORE", "WH", "to_to_own"),
+        ("STORE", "FAR", "to_foreign"),
+    ):
         body = {"sku": "CUP", "source": source, "target": target, "quantity": 1}
         number = post("/transfer-orders", body)["number"]
         post(f"/transfer-orders/{number}/cancel", None, 200)
@@ -158,6 +163,24 @@ def build(engine: Engine) -> World:
     ids["foreign_token"] = foreign_token
     ids["user_read"] = accounts.user_id_of(uow, "viewer@example.com")
     return World(client, secrets, ids)
+
+
+def foreign_marks(world: World) -> dict[str, list[str]]:
+    """Per bound principal, what of an object foreign to it no answer of 200 may contain: the
+    numbers of orders elsewhere, and rows at a location not granted."""
+    ids = world.ids
+    return {
+        "warehouse": [
+            ids["so_foreign"],
+            ids["mo_foreign"],
+            ids["to_foreign"],
+            ids["po_foreign"],
+            "R-res_foreign",
+            '"location":"STORE"',
+            '"code":"STORE"',
+        ],
+        "supplier": [ids["po_foreign"], *CANARIES],
+    }
 
 
 def _system() -> Actor:

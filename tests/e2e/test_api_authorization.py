@@ -19,7 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from authz_world import API, CANARIES, INVALID, PASSWORD, PRINCIPALS, ROLES, World, build
+from authz_world import (
+    API,
+    CANARIES,
+    INVALID,
+    PASSWORD,
+    PRINCIPALS,
+    ROLES,
+    World,
+    build,
+    foreign_marks,
+)
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
@@ -124,7 +134,15 @@ TABLE = [
     r("PATCH", "/items/{sku}", MANAGE, 200, params={"sku": "CUP"}, body={"name": "Cup"}),
     r("POST", "/locations", MANAGE, 201, body={"code": "L-{tag}", "name": "New"}),
     r("GET", "/locations", STAFF, 200),
-    r("GET", "/locations/{code}", STAFF, 200, params={"code": "WH"}),
+    r(
+        "GET",
+        "/locations/{code}",
+        STAFF,
+        200,
+        params={"code": "WH"},
+        foreign={"params": {"code": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
     r(
         "PATCH",
         "/locations/{code}",
@@ -223,7 +241,6 @@ TABLE = [
         "/reservations",
         STAFF,
         200,
-        query={"location": "WH"},
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
@@ -259,7 +276,6 @@ TABLE = [
         "/stock",
         STAFF,
         200,
-        query={"location": "WH"},
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
@@ -269,7 +285,6 @@ TABLE = [
         STAFF,
         200,
         params={"sku": "CUP"},
-        query={"location": "WH"},
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
@@ -279,7 +294,6 @@ TABLE = [
         STAFF,
         200,
         params={"sku": "CUP"},
-        query={"location": "WH"},
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
@@ -292,8 +306,18 @@ TABLE = [
         body={"customer": "C-{tag}", "location": "WH", "lines": [{"sku": "CUP", "quantity": 1}]},
     ),
     r("GET", "/sales-orders", STAFF, 200),
-    r("GET", "/sales-orders/{number}", STAFF, 200, params={"number": "{so_own}"}),
-    r("GET", "/sales-orders/{number}/history", STAFF, 200, params={"number": "{so_own}"}),
+    *(
+        r(
+            "GET",
+            path,
+            STAFF,
+            200,
+            params={"number": "{so_own}"},
+            foreign={"params": {"number": "{so_foreign}"}},
+            foreign_status={"warehouse": 404},
+        )
+        for path in ("/sales-orders/{number}", "/sales-orders/{number}/history")
+    ),
     r("POST", "/sales-orders/{number}/confirm", MANAGE, 409, params={"number": "{so_own}"}),
     r(
         "POST",
@@ -303,7 +327,7 @@ TABLE = [
         params={"number": "{so_own}"},
         body={"lines": [{"line": 1, "quantity": 1}]},
         foreign={"params": {"number": "{so_foreign}"}},
-        foreign_status={"warehouse": 422},
+        foreign_status={"warehouse": 404},
     ),
     r("POST", "/sales-orders/{number}/cancel", MANAGE, 409, params={"number": "{so_own}"}),
     r(
@@ -343,7 +367,7 @@ TABLE = [
         200,
         params={"number": "{po_own}"},
         foreign={"params": {"number": "{po_foreign}"}},
-        foreign_status={"supplier": 404},
+        foreign_status={"supplier": 404, "warehouse": 404},
     ),
     r("POST", "/purchase-orders/{number}/release", MANAGE, 409, params={"number": "{po_own}"}),
     r(
@@ -374,7 +398,7 @@ TABLE = [
         body={"lines": [{"line": 1, "quantity": 1}]},
         special={"supplier": 403},  # not a drop-ship order: receiving it is the warehouse's
         foreign={"params": {"number": "{po_foreign}"}},
-        foreign_status={"supplier": 404, "warehouse": 422},
+        foreign_status={"supplier": 404, "warehouse": 404},
     ),
     r("POST", "/purchase-orders/{number}/close", BUY, 409, params={"number": "{po_own}"}),
     r("POST", "/purchase-orders/{number}/cancel", BUY, 409, params={"number": "{po_own}"}),
@@ -396,7 +420,15 @@ TABLE = [
         body={"sku": "CAKE", "quantity": 1, "location": "WH"},
     ),
     r("GET", "/production-orders", STAFF, 200),
-    r("GET", "/production-orders/{number}", STAFF, 200, params={"number": "{mo_own}"}),
+    r(
+        "GET",
+        "/production-orders/{number}",
+        STAFF,
+        200,
+        params={"number": "{mo_own}"},
+        foreign={"params": {"number": "{mo_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
     r("POST", "/production-orders/{number}/release", MANAGE, 409, params={"number": "{mo_own}"}),
     *(
         r(
@@ -407,7 +439,7 @@ TABLE = [
             params={"number": "{mo_own}"},
             body=body,
             foreign={"params": {"number": "{mo_foreign}"}},
-            foreign_status={"warehouse": 422},
+            foreign_status={"warehouse": 404},
         )
         for verb, body in (("start", None), ("produce", {"quantity": 1}), ("close", None))
     ),
@@ -421,7 +453,15 @@ TABLE = [
         body={"sku": "CUP", "source": "WH", "target": "STORE", "quantity": 1},
     ),
     r("GET", "/transfer-orders", STAFF, 200),
-    r("GET", "/transfer-orders/{number}", STAFF, 200, params={"number": "{to_from_own}"}),
+    r(
+        "GET",
+        "/transfer-orders/{number}",
+        STAFF,
+        200,
+        params={"number": "{to_from_own}"},
+        foreign={"params": {"number": "{to_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
     r(
         "POST",
         "/transfer-orders/{number}/ship",
@@ -571,13 +611,13 @@ def test_each_principal_gets_exactly_its_answer(world: World, route: Route) -> N
                     f"expected {want}: {response.text[:200]}"
                 )
                 continue
-            _nothing_leaks(response, principal, foreign)
+            _nothing_leaks(world, response, principal, foreign)
     assert not wrong, "\n".join(wrong)
 
 
-def _nothing_leaks(response: Any, principal: str, foreign: bool) -> None:
+def _nothing_leaks(world: World, response: Any, principal: str, foreign: bool) -> None:
     """A refusal says only why; a foreign object answers as a missing one; a bound principal
-    never reads a foreign object's data."""
+    never reads a foreign object's data, in a list or anywhere else."""
     text = response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"
@@ -589,8 +629,9 @@ def _nothing_leaks(response: Any, principal: str, foreign: bool) -> None:
             and principal in ("warehouse", "supplier")
         ):
             assert re.fullmatch(r"No [a-z ]+ \S+ exists\.", response.json()["detail"]), text
-    elif principal == "supplier":
-        assert not any(canary in text for canary in CANARIES), text
+    elif principal in ("warehouse", "supplier"):
+        leaked = [mark for mark in foreign_marks(world)[principal] if mark in text]
+        assert not leaked, f"{principal} read {leaked}: {text[:300]}"
 
 
 def test_every_route_is_in_the_table(world: World) -> None:
@@ -612,3 +653,44 @@ def test_every_route_but_the_public_ones_declares_a_permission(world: World) -> 
             permissions_of(d.call) for d in route.dependant.dependencies if permissions_of(d.call)
         ]
         assert declared, f"{route.path} declares no permission"
+
+
+@pytest.mark.parametrize(
+    ("path", "own"),
+    [
+        ("/sales-orders", ["{so_own}"]),
+        ("/production-orders", ["{mo_own}"]),
+        ("/transfer-orders", ["{to_from_own}", "{to_to_own}"]),
+        ("/purchase-orders", ["{po_own}"]),
+        ("/reservations", ["R-res_own"]),
+        ("/stock", ['"location":"WH"']),
+        ("/items/CUP/lots", ['"location":"WH"']),
+        ("/items/CUP/moves", ['"target":"WH"']),
+        ("/locations", ['"code":"WH"', '"code":"BACK"']),
+    ],
+)
+def test_a_limited_warehouse_user_lists_its_own_locations_rows_without_naming_one(
+    world: World, path: str, own: list[str]
+) -> None:
+    response = world.client.get(f"{API}{path}", headers=world.headers("warehouse"))
+    assert response.status_code == 200, response.text
+    for mark in own:
+        assert _fill(mark, world, "warehouse") in response.text, (mark, response.text[:300])
+    leaked = [m for m in foreign_marks(world)["warehouse"] if m in response.text]
+    assert not leaked, leaked
+    everyone = world.client.get(f"{API}{path}", headers=world.headers("owner")).json()
+    if isinstance(everyone, dict) and "total" in everyone:
+        assert response.json()["total"] < everyone["total"]
+
+
+def test_a_supplier_user_lists_only_its_own_suppliers_purchase_orders(world: World) -> None:
+    for query in ({}, {"supplier": "RIVAL"}, {"status": "cancelled"}):
+        response = world.client.get(
+            f"{API}/purchase-orders", params=query, headers=world.headers("supplier")
+        )
+        assert response.status_code == 200
+        numbers = {row["number"] for row in response.json()["items"]}
+        assert world.ids["po_foreign"] not in numbers
+        if query.get("supplier") != "RIVAL":
+            assert world.ids["po_own"] in numbers
+        assert {row["supplier"] for row in response.json()["items"]} <= {"ACME"}

@@ -27,6 +27,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
+from leanstock.domain.access import EVERYTHING
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     VIRTUAL_LOCATIONS,
@@ -1120,6 +1121,7 @@ class InMemoryUnitOfWork:
             location = Location(code, code.replace("_", " ").capitalize(), kind)
             self.committed.locations[code] = Stored(self.committed.next_id("location"), location)
         self.actor = "system"
+        self.visibility = EVERYTHING
         self._state: State | None = None
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []

@@ -8,13 +8,13 @@ answers exactly as a missing one does (docs/security.md, "Roles").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from leanstock.domain.errors import Forbidden, InvalidInput, NotFound
+from leanstock.domain.errors import Forbidden, NotFound
 
 
 class Role(StrEnum):
@@ -116,6 +116,41 @@ def reads_only(permission: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """Which rows a principal may read, derived from its bindings and handed to the unit of
+    work, whose repositories narrow every list and page by it: `locations` (None: all) for a
+    warehouse user limited to some, `supplier` (None: all) for a supplier user. A row outside
+    it is answered as a missing one."""
+
+    locations: frozenset[str] | None = None
+    supplier: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return self.locations is not None or self.supplier is not None
+
+    def sees_location(self, code: str) -> bool:
+        return self.locations is None or code in self.locations
+
+    def sees_any(self, codes: Iterable[str]) -> bool:
+        """An object at several locations (an order's lines, a transfer's two ends) is seen
+        when one of them is."""
+        return self.locations is None or not self.locations.isdisjoint(codes)
+
+    def sees_supplier(self, code: str) -> bool:
+        return self.supplier is None or self.supplier == code
+
+    def require_location(self, code: str | None, field: str = "location") -> None:
+        """A location named in a read that is not granted answers as one that does not
+        exist."""
+        if code is not None and not self.sees_location(code):
+            raise NotFound("location", code, field)
+
+
+EVERYTHING = Visibility()
+
+
+@dataclass(frozen=True)
 class Actor:
     """The authenticated principal: a user, through a session, a token or the command line.
 
@@ -162,6 +197,14 @@ class Actor:
                 f"This token is read-only; {permission!r} needs a token with the write scope."
             )
 
+    @property
+    def visibility(self) -> Visibility:
+        """The rows this principal may read (its bindings)."""
+        supplier = self.supplier if self.role is Role.SUPPLIER else None
+        if self.locations is None and supplier is None:
+            return EVERYTHING
+        return Visibility(self.locations, supplier)
+
     def sees_location(self, code: str) -> bool:
         return self.locations is None or code in self.locations
 
@@ -169,16 +212,6 @@ class Actor:
         """A location not granted is answered as one that does not exist."""
         if not self.sees_location(code):
             raise NotFound("location", code, field)
-
-    def require_own_location(self, code: str | None, field: str = "location") -> None:
-        """A read across locations: a user limited to some must name one of them (until lists
-        are narrowed to their locations at the source)."""
-        if code is None:
-            if self.locations is not None:
-                mine = ", ".join(sorted(self.locations))
-                raise InvalidInput(f"Name one of your locations ({mine}) in `{field}`.", field)
-            return
-        self.require_location(code, field)
 
     def sees_supplier(self, code: str) -> bool:
         return self.role is not Role.SUPPLIER or self.supplier == code

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 _sequence = itertools.count()
@@ -46,6 +46,39 @@ class DomainEvent:
     @property
     def audit_action(self) -> str | None:
         return self.action
+
+
+@dataclass(frozen=True, kw_only=True)
+class Changed(DomainEvent):
+    """A change the audit trail records and no webhook publishes: catalog and supplier terms,
+    stock operations, reservations, forecasts, the event calendar, plan reviews. `verb` is the
+    audit action; `values` its changes, `[before, after]` where a value changed (`created`,
+    `diff`), or what was done (an operation's lines)."""
+
+    verb: str
+    values: dict[str, Any]
+
+    @property
+    def audit_action(self) -> str:
+        return self.verb
+
+    def payload(self) -> dict[str, Any]:
+        return self.values
+
+
+def created(values: dict[str, Any]) -> dict[str, list[Any]]:
+    """The `[before, after]` pairs of something new: nothing before."""
+    return {k: [None, v] for k, v in values.items() if v is not None}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """The `[before, after]` pairs of the values that changed."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def facts(value: Any) -> dict[str, Any]:
+    """A domain dataclass's fields as audit values (enums by their value)."""
+    return {k: getattr(v, "value", v) for k, v in asdict(value).items()}
 
 
 @dataclass

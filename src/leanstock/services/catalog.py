@@ -7,15 +7,26 @@ from typing import Any
 
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput
+from leanstock.domain.events import Changed, created, diff, facts
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
+
+
+def _changed(uow: UnitOfWork, subject: str, verb: str, before: Any, after: Any) -> None:
+    """Audit an update: the fields that changed, before and after."""
+    changes = diff(facts(before), facts(after))
+    if changes:
+        uow.record(Changed(subject=subject, verb=verb, values=changes))
 
 
 @retrying
 def add_item(uow: UnitOfWork, item: Item) -> Item:
     with uow:
         uow.catalog.add_item(item)
+        uow.record(
+            Changed(subject=f"item:{item.sku}", verb="item_create", values=created(facts(item)))
+        )
         uow.commit()
     return item
 
@@ -36,6 +47,7 @@ def update_item(uow: UnitOfWork, sku: str, changes: dict[str, Any]) -> Item:
                 )
         updated = replace(current, **changes)
         uow.catalog.update_item(updated)
+        _changed(uow, f"item:{sku}", "item_update", current, updated)
         uow.commit()
     return updated
 
@@ -61,6 +73,10 @@ def add_location(uow: UnitOfWork, location: Location) -> Location:
         )
     with uow:
         uow.catalog.add_location(location)
+        values = created(facts(location))
+        uow.record(
+            Changed(subject=f"location:{location.code}", verb="location_create", values=values)
+        )
         uow.commit()
     return location
 
@@ -78,13 +94,18 @@ def update_location(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> Loca
         if updated.allow_negative != current.allow_negative:
             uow.ledger.set_may_go_negative(uow.catalog.location(code).id, updated.may_go_negative)
         uow.catalog.update_location(updated)
+        _changed(uow, f"location:{code}", "location_update", current, updated)
         uow.commit()
     return updated
 
 
 def get_location(uow: UnitOfWork, code: str) -> Location:
+    """A location; a site not granted to the principal answers as a missing one."""
     with uow:
-        return uow.catalog.location(code).value
+        found = uow.catalog.location(code).value
+    if found.is_physical:
+        uow.visibility.require_location(code, "code")
+    return found
 
 
 def list_locations(
@@ -99,6 +120,10 @@ def list_locations(
 def add_supplier(uow: UnitOfWork, supplier: Supplier) -> Supplier:
     with uow:
         uow.catalog.add_supplier(supplier)
+        values = created(facts(supplier))
+        uow.record(
+            Changed(subject=f"supplier:{supplier.code}", verb="supplier_create", values=values)
+        )
         uow.commit()
     return supplier
 
@@ -108,8 +133,10 @@ def update_supplier(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> Supp
     if "code" in changes:
         raise InvalidInput("The code of a supplier cannot change.", "code")
     with uow:
-        updated = replace(uow.catalog.supplier(code).value, **changes)
+        current = uow.catalog.supplier(code).value
+        updated = replace(current, **changes)
         uow.catalog.update_supplier(updated)
+        _changed(uow, f"supplier:{code}", "supplier_update", current, updated)
         uow.commit()
     return updated
 
@@ -131,6 +158,8 @@ def list_suppliers(
 def add_supplier_item(uow: UnitOfWork, terms: SupplierItem) -> SupplierItem:
     with uow:
         uow.catalog.put_supplier_item(terms, create=True)
+        subject = f"supplier_item:{terms.supplier}/{terms.sku}"
+        uow.record(Changed(subject=subject, verb="terms_create", values=created(facts(terms))))
         uow.commit()
     return terms
 
@@ -140,8 +169,10 @@ def update_supplier_item(
     uow: UnitOfWork, supplier: str, sku: str, changes: dict[str, Any]
 ) -> SupplierItem:
     with uow:
-        updated = replace(uow.catalog.supplier_item(supplier, sku), **changes)
+        current = uow.catalog.supplier_item(supplier, sku)
+        updated = replace(current, **changes)
         uow.catalog.put_supplier_item(updated, create=False)
+        _changed(uow, f"supplier_item:{supplier}/{sku}", "terms_update", current, updated)
         uow.commit()
     return updated
 

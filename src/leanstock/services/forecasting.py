@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from leanstock.domain.errors import InvalidInput
+from leanstock.domain.events import Changed, created
 from leanstock.planning.forecast import (
     DEFAULT_QUANTILES,
     ForecastInputError,
@@ -201,6 +202,9 @@ def _store(uow: UnitOfWork, run: dict[str, Any], result: Any) -> int:
                 for row in result.accuracy.iter_rows(named=True)
             ]
         )
+        kept = ("freq", "horizon", "engine", "thorough", "series", "history_from", "history_to")
+        values = {k: run[k] for k in kept if k in run}
+        uow.record(Changed(subject=f"forecast:{run_id}", verb="forecast_run", values=values))
         uow.commit()
     return run_id
 
@@ -222,6 +226,7 @@ def item_forecast(
     uow: UnitOfWork, sku: str, location: str | None = None, run_id: int | None = None
 ) -> tuple[ForecastRun, list[dict[str, Any]]]:
     """An item's forecast per location and period from a run (the newest by default)."""
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -234,6 +239,7 @@ def item_accuracy(
     uow: UnitOfWork, sku: str, location: str | None = None, run_id: int | None = None
 ) -> tuple[ForecastRun, list[dict[str, Any]]]:
     """Backtest accuracy of every candidate model for an item, and which one was chosen."""
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -281,6 +287,17 @@ def add_event(
             uow.catalog.item(sku, "skus")
         event_id = uow.planning.add_event(
             name.strip(), starts_on, ends_on, skus, categories, uplift
+        )
+        values = {
+            "name": name.strip(),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "skus": skus,
+            "categories": categories,
+            "uplift": uplift,
+        }
+        uow.record(
+            Changed(subject=f"event:{event_id}", verb="event_create", values=created(values))
         )
         uow.commit()
     return event_id

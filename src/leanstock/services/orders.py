@@ -444,7 +444,14 @@ def get_order(uow: UnitOfWork, number: str, *, today: date | None = None) -> Sal
     """The order with, per line, what is reserved, the supply pegged to it and its promise date."""
     with uow:
         order, refs = uow.sales.get(sales_id(number))
+        _require_visible(uow, order)
         return _view(uow, order, refs, current_day(today))
+
+
+def _require_visible(uow: UnitOfWork, order: SalesOrder) -> None:
+    """An order at none of the principal's locations answers as a missing one."""
+    if not uow.visibility.sees_any(ln.location for ln in order.lines):
+        raise NotFound("sales order", order.number, "order")
 
 
 def list_orders(
@@ -467,7 +474,9 @@ def list_orders(
 def order_events(uow: UnitOfWork, number: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(outbox events, audit trail) of one order, oldest first."""
     with uow:
-        sales_id(number)
+        order_id = sales_id(number)
+        if uow.visibility.narrowed:
+            _require_visible(uow, uow.sales.get(order_id)[0])
         return uow.outbox.events(number.upper()), uow.outbox.audit_trail(number.upper())
 
 

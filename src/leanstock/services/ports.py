@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from leanstock.domain.access import Visibility
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.events import DomainEvent
 from leanstock.domain.ledger import (
@@ -399,6 +400,10 @@ class UnitOfWork(Protocol):
     aggregates recorded and keeps it; leaving without commit rolls everything back. A conflict
     with a concurrent transaction surfaces as `RetryableConflict` (see `services.retry`).
     """
+
+    # The rows the principal may read: lists and pages are narrowed to it in the
+    # repositories, and the services answer an object outside it as a missing one.
+    visibility: Visibility
 
     @property
     def catalog(self) -> CatalogRepo: ...

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Location
@@ -24,6 +25,7 @@ from leanstock.domain.errors import (
     OutOfStock,
     WrongUnit,
 )
+from leanstock.domain.events import Changed
 from leanstock.domain.ledger import (
     LotStock,
     MoveKind,
@@ -263,6 +265,22 @@ def post_lines(
     )
     lines = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
     return Operation(op_id, kind.value, when, reference, lines)
+
+
+def audit_operation(
+    uow: UnitOfWork, verb: str, operation: Operation, subject: str | None = None, **values: Any
+) -> None:
+    """Audit a stock operation by the principal: each move (SKU, from, to, quantity, lot),
+    its reference and `values`; named `operation:<id>` unless `subject` says otherwise."""
+    moves = [[m.sku, m.source, m.target, m.quantity, m.lot] for m in operation.moves]
+    found = {"moves": moves, "reference": operation.reference, **values}
+    uow.record(
+        Changed(
+            subject=subject or f"operation:{operation.id}",
+            verb=verb,
+            values={k: v for k, v in found.items() if v is not None},
+        )
+    )
 
 
 def lock_rows(

@@ -170,6 +170,8 @@ def _view(uow: UnitOfWork, order: ProductionOrder, ref: LineRef) -> ProductionOr
 def get_production_order(uow: UnitOfWork, number: str) -> ProductionOrderView:
     with uow:
         order, ref, _ = uow.production.get(production_id(number))
+        if not uow.visibility.sees_location(order.location):
+            raise NotFound("production order", order.number, "order")
         return _view(uow, order, ref)
 
 

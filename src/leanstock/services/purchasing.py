@@ -144,6 +144,11 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
 def get_purchase_order(uow: UnitOfWork, number: str) -> PurchaseOrderView:
     with uow:
         order, _ = uow.purchasing.get(purchase_id(number))
+        sees = uow.visibility
+        if not (
+            sees.sees_supplier(order.supplier) and sees.sees_any(ln.location for ln in order.lines)
+        ):
+            raise NotFound("purchase order", order.number, "order")
         return _view(uow, order)
 
 

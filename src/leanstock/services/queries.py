@@ -1,4 +1,8 @@
-"""Read-only use cases: stock levels now or at a past moment, lots, and an item's move history."""
+"""Read-only use cases: stock levels now or at a past moment, lots, and an item's move history.
+
+Each reads only the locations the principal may see (`uow.visibility`, applied in the
+repositories); naming another answers as a location that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def stock(
     available = on hand − expired − reserved (docs/architecture.md, "The ledger's rules").
     """
     limit, offset = page_bounds(limit, offset)
+    uow.visibility.require_location(location)
     with uow:
         if sku is not None:
             uow.catalog.item(sku)
@@ -44,6 +49,7 @@ def stock_as_of(
     """
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id if sku is not None else None
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -61,6 +67,7 @@ def lots(
 ) -> list[dict[str, Any]]:
     """What each lot of an item holds per physical location, with its expiry."""
     day = today or datetime.now(UTC).date()
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -86,6 +93,7 @@ def moves(
 ) -> Page[dict[str, Any]]:
     """An item's moves in the order they happened, optionally at one location and in a window."""
     limit, offset = page_bounds(limit, offset)
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None

@@ -63,6 +63,8 @@ def transfer_id(value: str) -> int:
 def get_transfer_order(uow: UnitOfWork, number: str) -> TransferOrderView:
     with uow:
         order, _, _, _ = uow.transfers.get(transfer_id(number))
+        if not uow.visibility.sees_any((order.source, order.target)):
+            raise NotFound("transfer order", order.number, "order")
         pegs = uow.pegs.of_supply(SupplyKind.TRANSFER, [order.id or 0])
     return TransferOrderView(
         order.number,

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from leanstock.adapters.db import tables as t
+from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.events import Aggregate
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
@@ -31,13 +33,32 @@ def _returning(table: Any, many: bool = False) -> Any:
     return _INSERTS[key]
 
 
+def visible_locations(visibility: Visibility) -> Select[Any] | None:
+    """A subquery of the ids of the locations `visibility` grants, for `column.in_(...)`;
+    None when it grants every location. Every list and page of rows kept at a location
+    narrows by it, so a warehouse user limited to some never reads another's rows."""
+    if visibility.locations is None:
+        return None
+    return select(t.locations.c.id).where(t.locations.c.code.in_(sorted(visibility.locations)))
+
+
 class Repository:
     """One aggregate's rows, read and written on the unit of work's connection."""
 
-    def __init__(self, connection: Connection, seen: list[Aggregate] | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        seen: list[Aggregate] | None = None,
+        visibility: Visibility = EVERYTHING,
+    ) -> None:
         self.db = connection
         self.dialect = connection.dialect.name
         self._seen = seen
+        self.visibility = visibility
+
+    def _visible_locations(self) -> Select[Any] | None:
+        """The ids of the locations the principal may read rows of (None: all of them)."""
+        return visible_locations(self.visibility)
 
     def _track(self, aggregate: Aggregate) -> None:
         """Hand an aggregate read or added to the unit of work, which writes the events it

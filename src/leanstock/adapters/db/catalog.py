@@ -11,6 +11,7 @@ from sqlalchemy import Connection, RowMapping, Select, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     Item,
@@ -93,8 +94,9 @@ def _item_values(item: Item) -> dict[str, Any]:
 
 
 class CatalogRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, visibility: Visibility = EVERYTHING) -> None:
         self.db = connection
+        self.visibility = visibility
 
     def _page(
         self, query: Select[Any], order: Sequence[Any], limit: int, offset: int
@@ -248,6 +250,12 @@ class CatalogRepository:
             kinds = [k.value for k in PHYSICAL_KINDS]
             query = query.where(
                 t.locations.c.kind.in_(kinds) if physical else t.locations.c.kind.not_in(kinds)
+            )
+        if self.visibility.locations is not None:
+            # A limited user sees its own sites and the ledger's virtual locations.
+            query = query.where(
+                t.locations.c.code.in_(sorted(self.visibility.locations))
+                | t.locations.c.kind.not_in([k.value for k in PHYSICAL_KINDS])
             )
         rows, total = self._page(query, (t.locations.c.id,), limit, offset)
         return Page([_location(r) for r in rows], total, limit, offset)

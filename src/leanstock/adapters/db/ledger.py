@@ -12,6 +12,8 @@ from sqlalchemy import Connection, RowMapping, and_, bindparam, func, select, tu
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.base import visible_locations
+from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import (
@@ -40,9 +42,10 @@ def _reservation(row: RowMapping) -> Reservation:
 
 
 class LedgerRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, visibility: Visibility = EVERYTHING) -> None:
         self.db = connection
         self.dialect = connection.dialect.name
+        self.visibility = visibility
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
@@ -398,6 +401,8 @@ class LedgerRepository:
         ):
             if value is not None:
                 query = query.where(column == value)
+        if (visible := visible_locations(self.visibility)) is not None:
+            query = query.where(t.reservations.c.location_id.in_(visible))
         total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self.db.execute(
             query.order_by(t.reservations.c.id).limit(limit).offset(offset)

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, func, select
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.base import visible_locations
+from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.errors import NotFound
 from leanstock.domain.orders import production as made
 from leanstock.domain.orders import purchasing as bought
@@ -25,8 +27,10 @@ def _now() -> datetime:
 
 
 class PlanningRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, visibility: Visibility = EVERYTHING) -> None:
         self.db = connection
+        # Item-location rows (forecasts, accuracy, plan lines) of the principal's locations.
+        self.visibility = visibility
 
     def ids(self) -> tuple[dict[str, int], dict[str, int]]:
         """SKU → item id and location code → location id, for writing frames keyed by name."""
@@ -138,6 +142,8 @@ class PlanningRepository:
             query = query.where(p.forecast_values.c.item_id == item_id)
         if location_id is not None:
             query = query.where(p.forecast_values.c.location_id == location_id)
+        if (visible := visible_locations(self.visibility)) is not None:
+            query = query.where(p.forecast_values.c.location_id.in_(visible))
         return [dict(r._mapping) for r in self.db.execute(query)]
 
     def forecast_accuracy(
@@ -159,6 +165,8 @@ class PlanningRepository:
         )
         if location_id is not None:
             query = query.where(p.forecast_accuracy.c.location_id == location_id)
+        if (visible := visible_locations(self.visibility)) is not None:
+            query = query.where(p.forecast_accuracy.c.location_id.in_(visible))
         return [dict(r._mapping) for r in self.db.execute(query)]
 
     # Inputs of a plan
@@ -260,6 +268,8 @@ class PlanningRepository:
         )
         if line_id is not None:
             query = query.where(p.plan_lines.c.id == line_id)
+        if (visible := visible_locations(self.visibility)) is not None:
+            query = query.where(p.plan_lines.c.location_id.in_(visible))
         return [dict(r._mapping) for r in self.db.execute(query)]
 
     def update_plan_line(self, line_id: int, **values: Any) -> None:

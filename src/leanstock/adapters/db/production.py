@@ -135,4 +135,6 @@ class ProductionRepository(Repository):
         )
         if status is not None:
             query = query.where(o.production_orders.c.status == status)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(o.production_orders.c.location_id.in_(visible))
         return self._page(query, o.production_orders.c.id.desc(), limit, offset)

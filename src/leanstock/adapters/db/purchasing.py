@@ -370,6 +370,17 @@ class PurchasingRepository(Repository):
             query = query.where(o.purchase_orders.c.status == status)
         if supplier is not None:
             query = query.where(t.suppliers.c.code == supplier)
+        if self.visibility.supplier is not None:
+            query = query.where(t.suppliers.c.code == self.visibility.supplier)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(
+                select(o.purchase_lines.c.id)
+                .where(
+                    o.purchase_lines.c.order_id == o.purchase_orders.c.id,
+                    o.purchase_lines.c.location_id.in_(visible),
+                )
+                .exists()
+            )
         return self._page(query, o.purchase_orders.c.id.desc(), limit, offset)
 
     def add_receipt(

@@ -223,6 +223,15 @@ class SalesRepository(Repository):
             query = query.where(o.sales_orders.c.status == status)
         if customer is not None:
             query = query.where(o.sales_orders.c.customer == customer)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(
+                select(o.sales_lines.c.id)
+                .where(
+                    o.sales_lines.c.order_id == o.sales_orders.c.id,
+                    o.sales_lines.c.location_id.in_(visible),
+                )
+                .exists()
+            )
         return self._page(query, o.sales_orders.c.id.desc(), limit, offset)
 
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:

@@ -88,6 +88,8 @@ class StockReports(Repository):
             query = query.where(t.locations.c.kind.in_(PHYSICAL))
         if short_only:
             query = query.where(t.stock.c.on_hand - expired_qty - t.stock.c.reserved <= ZERO)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(t.stock.c.location_id.in_(visible))
         total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self.db.execute(
             query.order_by(t.items.c.sku, t.locations.c.code).limit(limit).offset(offset)
@@ -113,6 +115,8 @@ class StockReports(Repository):
         )
         if location_id is not None:
             query = query.where(t.balances.c.location_id == location_id)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(t.balances.c.location_id.in_(visible))
         rows = self.db.execute(
             query.order_by(t.locations.c.code, t.lots.c.expires_on, t.balances.c.lot)
         )
@@ -166,6 +170,8 @@ class StockReports(Repository):
                 leg = leg.where(t.moves.c.item_id == item_id)
             if location_id is not None:
                 leg = leg.where(column == location_id)
+            if (visible := self._visible_locations()) is not None:
+                leg = leg.where(column.in_(visible))
             legs.append(leg)
         union = legs[0].union_all(legs[1]).subquery()
         total = func.sum(union.c.quantity)
@@ -218,6 +224,8 @@ class StockReports(Repository):
             query = query.where(
                 (t.moves.c.source_id == location_id) | (t.moves.c.target_id == location_id)
             )
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(t.moves.c.source_id.in_(visible) | t.moves.c.target_id.in_(visible))
         if since is not None:
             query = query.where(t.moves.c.occurred_at >= since)
         if until is not None:

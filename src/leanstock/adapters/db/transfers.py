@@ -107,4 +107,9 @@ class TransfersRepository(Repository):
         )
         if status is not None:
             query = query.where(o.transfer_orders.c.status == status)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(
+                o.transfer_orders.c.source_id.in_(visible)
+                | o.transfer_orders.c.target_id.in_(visible)
+            )
         return self._page(query, o.transfer_orders.c.id.desc(), limit, offset)

@@ -23,6 +23,7 @@ from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
+from leanstock.domain.access import EVERYTHING, Visibility, current
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import Place
@@ -56,8 +57,11 @@ class UnitOfWork:
     catches what the code should have caught surfaces as a `Conflict`, never as a 500.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, visibility: Visibility = EVERYTHING) -> None:
         self.engine = engine
+        # The rows the principal may read: every list and page the repositories answer is
+        # narrowed by it (a warehouse user's locations, a supplier user's supplier).
+        self.visibility = visibility
         self._connection: Connection | None = None
         self.actor = SYSTEM
         self._seen: list[Aggregate] = []
@@ -86,20 +90,21 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self._connection = self.engine.connect()
         self._connection.begin()
-        self.catalog = CatalogRepository(self._connection)
-        self.ledger = LedgerRepository(self._connection)
+        sees = self.visibility
+        self.catalog = CatalogRepository(self._connection, sees)
+        self.ledger = LedgerRepository(self._connection, sees)
         self._seen = []
         self._recorded = []
-        self.sales = SalesRepository(self._connection, self._seen)
-        self.purchasing = PurchasingRepository(self._connection, self._seen)
-        self.production = ProductionRepository(self._connection, self._seen)
-        self.transfers = TransfersRepository(self._connection, self._seen)
+        self.sales = SalesRepository(self._connection, self._seen, sees)
+        self.purchasing = PurchasingRepository(self._connection, self._seen, sees)
+        self.production = ProductionRepository(self._connection, self._seen, sees)
+        self.transfers = TransfersRepository(self._connection, self._seen, sees)
         self.boms = BomsRepository(self._connection)
         self.pegs = PegsRepository(self._connection)
         self.outbox = OutboxRepository(self._connection)
         self.history = HistoryRepository(self._connection)
-        self.reports = StockReports(self._connection)
-        self.planning = PlanningRepository(self._connection)
+        self.reports = StockReports(self._connection, visibility=sees)
+        self.planning = PlanningRepository(self._connection, sees)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
         return self
@@ -142,7 +147,9 @@ class UnitOfWork:
         events = collect(self._seen, self._recorded)
         self._recorded.clear()
         if events:
-            self.outbox.write(events, self.actor)
+            # A use case that names no actor acts for the request's principal.
+            actor = self.actor if self.actor != SYSTEM else current().actor_name
+            self.outbox.write(events, actor)
         try:
             self.connection.commit()
         except DBAPIError as error:

@@ -4,8 +4,9 @@ A supplier user sees only its own supplier's purchase orders; another supplier's
 exactly as a missing one (404, same words). A warehouse user limited to some locations acts
 only there; elsewhere answers as a location that does not exist. These checks read the object
 before the change (its supplier and locations never change afterwards, so reading first is
-safe). Lists that are not narrowed by a named object are filtered in the repositories
-(phase B of issue 12; see docs/security.md).
+safe) through the request's unit of work, which sees only the principal's rows
+(`Actor.visibility`): an object elsewhere is not found. Lists are narrowed the same way, in
+the repositories.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Role
-from leanstock.domain.errors import Forbidden, NotFound
+from leanstock.domain.errors import Forbidden
 from leanstock.entrypoints.api.order_schemas import PurchaseOrderOut
 from leanstock.services import orders, production, purchasing, transfers
 
@@ -24,11 +25,9 @@ def _bound(actor: Actor) -> bool:
 
 
 def purchase_order(uow: UnitOfWork, actor: Actor, number: str) -> purchasing.PurchaseOrderView:
-    """The purchase order if the actor may see it; `NotFound` as for a missing one if not."""
-    view = purchasing.get_purchase_order(uow, number)
-    if not actor.sees_supplier(view.supplier):
-        raise NotFound("purchase order", view.number, "order")
-    return view
+    """The purchase order if the actor may see it; `NotFound` as for a missing one if not
+    (the unit of work reads only the actor's supplier's and locations' orders)."""
+    return purchasing.get_purchase_order(uow, number)
 
 
 def check_purchase_order(uow: UnitOfWork, actor: Actor, number: str) -> None:

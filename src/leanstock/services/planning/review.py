@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from leanstock.domain.errors import Conflict, DomainError, NotFound
+from leanstock.domain.events import Changed, diff
 from leanstock.domain.orders import SupplyKind
 from leanstock.domain.plans import LIVE, PlanLineStatus, PlanStatus, edited, released, require
 from leanstock.domain.quantities import non_negative
@@ -98,13 +99,36 @@ def _draft_line(uow: UnitOfWork, run_id: int, line_id: int) -> dict[str, Any]:
     return found[0]
 
 
+def _audit_line(
+    uow: UnitOfWork,
+    run_id: int,
+    verb: str,
+    line: dict[str, Any],
+    quantity: Decimal,
+    status: PlanLineStatus,
+) -> None:
+    """Audit a reviewer's change to a draft plan's line: quantity and status, before and
+    after."""
+    before = {
+        "quantity": line["quantity"],
+        "status": getattr(line["status"], "value", line["status"]),
+    }
+    after = {"quantity": quantity, "status": status.value}
+    values = {"line": line["id"], "sku": line["sku"], "location": line["location"]}
+    uow.record(
+        Changed(subject=f"plan:{run_id}", verb=verb, values={**values, **diff(before, after)})
+    )
+
+
 @retrying
 def edit_plan_line(uow: UnitOfWork, run_id: int, line_id: int, quantity: Decimal) -> PlanRun:
     """A manager's quantity replaces the suggestion; zero drops the line."""
     quantity = non_negative(quantity)
     with uow:
-        _draft_line(uow, run_id, line_id)
-        uow.planning.update_plan_line(line_id, quantity=quantity, status=edited(quantity))
+        line = _draft_line(uow, run_id, line_id)
+        status = edited(quantity)
+        uow.planning.update_plan_line(line_id, quantity=quantity, status=status)
+        _audit_line(uow, run_id, "plan_line_edit", line, quantity, status)
         uow.commit()
     return get_plan(uow, run_id)
 
@@ -112,8 +136,9 @@ def edit_plan_line(uow: UnitOfWork, run_id: int, line_id: int, quantity: Decimal
 @retrying
 def drop_plan_line(uow: UnitOfWork, run_id: int, line_id: int) -> PlanRun:
     with uow:
-        _draft_line(uow, run_id, line_id)
+        line = _draft_line(uow, run_id, line_id)
         uow.planning.update_plan_line(line_id, status=PlanLineStatus.DROPPED)
+        _audit_line(uow, run_id, "plan_line_drop", line, line["quantity"], PlanLineStatus.DROPPED)
         uow.commit()
     return get_plan(uow, run_id)
 
@@ -125,6 +150,13 @@ def approve_plan(uow: UnitOfWork, run_id: int) -> PlanRun:
         require(run_id, run["status"], PlanStatus.DRAFT, "only a draft can be approved")
         uow.planning.update_plan_run(
             run_id, status=PlanStatus.APPROVED, approved_at=datetime.now(UTC)
+        )
+        uow.record(
+            Changed(
+                subject=f"plan:{run_id}",
+                verb="plan_approve",
+                values={"status": [run["status"], PlanStatus.APPROVED.value]},
+            )
         )
         uow.commit()
     return get_plan(uow, run_id)
@@ -210,5 +242,18 @@ def _record_release(
                 values["figures"] = {**row["figures"], "release_error": reason}
             uow.planning.update_plan_line(line_id, **values)
         failed = sum(1 for s, _, _ in outcomes.values() if s is PlanLineStatus.FAILED)
-        uow.planning.update_plan_run(run_id, status=released(failed), released_at=datetime.now(UTC))
+        outcome = released(failed)
+        uow.planning.update_plan_run(run_id, status=outcome, released_at=datetime.now(UTC))
+        orders = sorted({number for _, number, _ in outcomes.values() if number})
+        uow.record(
+            Changed(
+                subject=f"plan:{run_id}",
+                verb="plan_release",
+                values={
+                    "status": [run["status"], outcome.value],
+                    "orders": orders,
+                    "failed": failed,
+                },
+            )
+        )
         uow.commit()

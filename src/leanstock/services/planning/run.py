@@ -23,6 +23,7 @@ import polars as pl
 
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, SupplierItem
 from leanstock.domain.errors import InvalidInput, NotFound
+from leanstock.domain.events import Changed
 from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind
 from leanstock.domain.plans import PlanLineStatus
 from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
@@ -448,6 +449,13 @@ def _store_plan(
         }
         run_id = uow.planning.add_plan_run(forecast_run_id, parameters, summary)
         uow.planning.add_plan_lines([{**x, "run_id": run_id} for x in lines])
+        uow.record(
+            Changed(
+                subject=f"plan:{run_id}",
+                verb="plan_run",
+                values={"forecast_run": forecast_run_id, **parameters, "summary": summary},
+            )
+        )
         uow.commit()
     return get_plan(uow, run_id)
 

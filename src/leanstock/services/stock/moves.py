@@ -19,6 +19,7 @@ from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
     StockLine,
+    audit_operation,
     checked_time,
     current_day,
     known_item,
@@ -82,6 +83,7 @@ def receive_lines(
                 posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
                 postings.append((line.sku, posting))
         operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
+        audit_operation(uow, "receive", operation, supplier=supplier)
         uow.commit()
     return operation
 
@@ -176,6 +178,7 @@ def ship_lines(
             uow, checked, location, "location", customer_place, current_day(today)
         )
         operation = post_lines(uow, MoveKind.SHIPMENT, postings, when, reference, customer)
+        audit_operation(uow, "ship", operation, customer=customer)
         uow.commit()
     return operation
 
@@ -224,6 +227,7 @@ def transfer_lines(
     with uow:
         postings = _take_lines(uow, checked, source, "source", target, current_day(today))
         operation = post_lines(uow, MoveKind.TRANSFER, postings, when, reference)
+        audit_operation(uow, "transfer", operation)
         uow.commit()
     return operation
 
@@ -295,6 +299,14 @@ def count(
         operation = post(
             uow, MoveKind.ADJUSTMENT, item, postings, when, reference, note=f"counted {counted}"
         )
+        audit_operation(
+            uow,
+            "count",
+            operation,
+            f"operation:{operation.id}" if operation.id else f"stock:{sku}@{location}",
+            lot=lot,
+            on_hand=[held, counted],
+        )
         uow.commit()
     return operation
 
@@ -338,5 +350,6 @@ def scrap(
         operation = post(
             uow, MoveKind.SCRAP, item, postings, when, reference, reason=reason.value, note=note
         )
+        audit_operation(uow, "scrap", operation, reason=reason.value, note=note)
         uow.commit()
     return operation

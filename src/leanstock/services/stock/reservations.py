@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from leanstock.domain import catalog
-from leanstock.domain.errors import InvalidInput, OutOfStock
+from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
+from leanstock.domain.events import Changed, diff
 from leanstock.domain.ledger import MoveKind, Posting, Reservation, available
 from leanstock.domain.quantities import positive
 from leanstock.services.paging import Page, page_bounds
@@ -57,6 +59,33 @@ def _view(row: Reservation, sku: str, location: str) -> ReservationView:
     )
 
 
+def _audit(
+    uow: UnitOfWork,
+    verb: str,
+    before: Reservation | None,
+    after: Reservation,
+    sku: str,
+    location: str,
+    **values: Any,
+) -> None:
+    """Audit a reservation's change: its open quantity and status before and after."""
+
+    def state(row: Reservation | None) -> dict[str, Any]:
+        if row is None:
+            return {}
+        return {"open_quantity": row.open_quantity, "status": row.status.value}
+
+    facts = {"sku": sku, "location": location, "reference": after.reference}
+    changes = diff(state(before), state(after))
+    uow.record(
+        Changed(
+            subject=f"reservation:{after.id}",
+            verb=verb,
+            values={**facts, **changes, **values},
+        )
+    )
+
+
 @retrying
 def reserve(
     uow: UnitOfWork,
@@ -84,6 +113,7 @@ def reserve(
         if quantity > free:
             raise OutOfStock(sku, location, quantity, max(free, Decimal(0)))
         row = uow.ledger.reserve(item.id, place.id, reference.strip(), quantity)
+        _audit(uow, "reserve", None, row, sku, location)
         uow.commit()
     return _view(row, sku, location)
 
@@ -100,6 +130,7 @@ def release(
         place = physical_place(uow, location, "location")
         uow.ledger.lock_stock(row.item_id, place)
         (after,) = uow.ledger.release([(row, amount)])
+        _audit(uow, "release", row, after, sku, location)
         uow.commit()
     return _view(after, sku, location)
 
@@ -125,8 +156,9 @@ def consume(
         picks = take(uow, item, place, amount, current_day(today), lot, own_reserved=amount)
         customer_place = uow.virtual_place(catalog.CUSTOMER)
         postings = [Posting(item.id, place, customer_place, q, lt) for lt, q in picks]
-        uow.ledger.consume([(row, amount)])
+        (after,) = uow.ledger.consume([(row, amount)])
         operation = post(uow, MoveKind.SHIPMENT, item, postings, when, row.reference)
+        _audit(uow, "consume", row, after, sku, location, operation=operation.id)
         uow.commit()
     return operation
 
@@ -141,6 +173,7 @@ def list_reservations(
     offset: int = 0,
 ) -> Page[ReservationView]:
     limit, offset = page_bounds(limit, offset)
+    uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id if sku is not None else None
         location_id = uow.catalog.location(location).id if location is not None else None
@@ -154,4 +187,7 @@ def list_reservations(
 def get_reservation(uow: UnitOfWork, reservation_id: int) -> ReservationView:
     with uow:
         row = uow.ledger.reservation(reservation_id)
-        return _view(row, *uow.ledger.names(row.item_id, row.location_id))
+        found = _view(row, *uow.ledger.names(row.item_id, row.location_id))
+    if not uow.visibility.sees_location(found.location):
+        raise NotFound("reservation", reservation_id, "reservation")
+    return found

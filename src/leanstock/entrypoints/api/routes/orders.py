@@ -185,10 +185,6 @@ def list_purchase_orders(
     offset: Offset = 0,
 ) -> PageOut[PurchaseOrderRowOut]:
     """Purchase orders, filtered (a supplier user: only its own supplier's)."""
-    if actor.supplier is not None:
-        if supplier not in (None, actor.supplier):
-            return PageOut[PurchaseOrderRowOut](items=[], total=0, limit=limit, offset=offset)
-        supplier = actor.supplier
     rows = purchasing.list_purchase_orders(uow, status, supplier, limit, offset)
     return PageOut[PurchaseOrderRowOut].model_validate(rows)
 
