@@ -37,6 +37,7 @@ from leanstock.domain.catalog import (
     Supplier,
     SupplierItem,
 )
+from leanstock.domain.costing import CostedMove
 from leanstock.domain.errors import AlreadyExists, Conflict, NotFound
 from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import (
@@ -66,7 +67,14 @@ from leanstock.domain.orders import (
     number,
 )
 from leanstock.domain.sourcing import SupplierRecord
-from leanstock.services.ports import LineRef, Page, Stored, SupplierOffers, UnitOfWork
+from leanstock.services.ports import (
+    ItemCosting,
+    LineRef,
+    Page,
+    Stored,
+    SupplierOffers,
+    UnitOfWork,
+)
 
 ZERO = Decimal(0)
 T = TypeVar("T")
@@ -127,6 +135,8 @@ class State:
     pegs: dict[int, Peg] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    units: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -283,6 +293,63 @@ class FakeCatalog:
 
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
         return {c: self.s.locations[c].id for c in codes if c in self.s.locations}
+
+    def unit_factors(self, item_id: int) -> dict[str, Decimal]:
+        return {unit: f for (i, unit), f in self.s.units.items() if i == item_id}
+
+    def put_unit(self, item_id: int, unit: str, factor: Decimal) -> None:
+        self.s.units[(item_id, unit)] = factor
+
+
+class FakeValuation:
+    """Costing's reads over the moves the fake ledger recorded, and the settings."""
+
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def items(self, sku: str | None = None, category: str | None = None) -> list[ItemCosting]:
+        return [
+            ItemCosting(x.id, x.value.sku, x.value.category, x.value.unit_cost, x.value.costing)
+            for x in sorted(self.s.items.values(), key=lambda x: x.value.sku)
+            if (sku is None or x.value.sku == sku)
+            and (category is None or x.value.category == category)
+        ]
+
+    def moves(self, item_ids: Sequence[int] | None = None) -> list[CostedMove]:
+        found: list[CostedMove] = []
+        move_id = 0
+        for op_id, _, reference, postings, when in self.s.operations:
+            for p in postings:
+                move_id += 1
+                if item_ids is None or p.item_id in item_ids:
+                    found.append(
+                        CostedMove(
+                            move_id,
+                            op_id,
+                            when,
+                            p.source.id,
+                            p.target.id,
+                            p.quantity,
+                            p.unit_cost,
+                            p.conversion_cost,
+                            reference,
+                            p.item_id,
+                        )
+                    )
+        return found
+
+    def location_kinds(self) -> dict[int, tuple[str, LocationKind]]:
+        return {x.id: (x.value.code, x.value.kind) for x in self.s.locations.values()}
+
+    def default_method_in_use(self) -> bool:
+        on_default = {x.id for x in self.s.items.values() if x.value.costing is None}
+        return any(p.item_id in on_default for *_, ps, _ in self.s.operations for p in ps)
+
+    def setting(self, key: str, lock: bool = False) -> str | None:
+        return self.s.settings.get(key)
+
+    def put_setting(self, key: str, value: str) -> None:
+        self.s.settings[key] = value
 
 
 class FakeLedger:
@@ -1175,6 +1242,10 @@ class InMemoryUnitOfWork:
     @property
     def reports(self) -> FakeReports:
         return FakeReports(self.state)
+
+    @property
+    def valuation(self) -> FakeValuation:
+        return FakeValuation(self.state)
 
     @property
     def planning(self) -> Any:

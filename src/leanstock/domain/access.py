@@ -85,7 +85,7 @@ _MANAGER = frozenset(
         "audit:read",
     }
 )
-_OWNER = frozenset({"user:read", "user:write"})
+_OWNER = frozenset({"user:read", "user:write", "settings:write"})
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OWNER: _SELF | _READ_BUSINESS | _BUYER | _WAREHOUSE | _MANAGER | _OWNER,

@@ -50,6 +50,14 @@ class Policy(StrEnum):
     PERIODIC = "periodic"
 
 
+class CostingMethod(StrEnum):
+    """How an item's stock is valued (docs/costing.md): first-in-first-out layers, or one
+    moving-average cost per location."""
+
+    FIFO = "fifo"
+    MOVING_AVERAGE = "moving_average"
+
+
 class LocationKind(StrEnum):
     WAREHOUSE = "warehouse"
     STORE = "store"
@@ -85,6 +93,10 @@ class Item:
     shelf_life_days: int | None = None
     policy: Policy = Policy.REORDER_POINT
     active: bool = True
+    # None: the company's default costing method.
+    costing: CostingMethod | None = None
+    # False: only whole units of the stock unit may move (a chair, a crate).
+    divisible: bool = True
 
     def __post_init__(self) -> None:
         code(self.sku, "sku")

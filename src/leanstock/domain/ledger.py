@@ -57,13 +57,20 @@ class Place:
 
 @dataclass(frozen=True)
 class Posting:
-    """One move with the database ids it touches."""
+    """One move with the database ids it touches.
+
+    `unit_cost` is the cost per stock unit of stock arriving from outside (a receipt, a count
+    gain); `conversion_cost` what a production output adds to its components' cost. Other
+    moves carry the cost of where they came from (`domain.costing`).
+    """
 
     item_id: int
     source: Place
     target: Place
     quantity: Decimal
     lot: str | None = None
+    unit_cost: Decimal | None = None
+    conversion_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)

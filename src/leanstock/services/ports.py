@@ -15,7 +15,15 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from leanstock.domain.access import Visibility
-from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
+from leanstock.domain.catalog import (
+    CostingMethod,
+    Item,
+    Location,
+    LocationKind,
+    Supplier,
+    SupplierItem,
+)
+from leanstock.domain.costing import CostedMove
 from leanstock.domain.events import DomainEvent
 from leanstock.domain.ledger import (
     KnownLot,
@@ -80,6 +88,18 @@ class SupplierOffers:
     supplier_ids: dict[str, int]
 
 
+@dataclass(frozen=True)
+class ItemCosting:
+    """What valuing an item needs of it: its ids, its unit cost (for stock that arrived
+    without a cost), and its own costing method (None: the company's default)."""
+
+    id: int
+    sku: str
+    category: str
+    unit_cost: Decimal
+    costing: CostingMethod | None
+
+
 class RetryableConflict(Exception):
     """The database aborted the transaction (deadlock, serialization, busy): run it again."""
 
@@ -127,6 +147,8 @@ class CatalogRepo(Protocol):
     ) -> Page[SupplierItem]: ...
     def ensure_location(self, code: str, name: str, kind: str) -> Place: ...
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]: ...
+    def unit_factors(self, item_id: int) -> dict[str, Decimal]: ...
+    def put_unit(self, item_id: int, unit: str, factor: Decimal) -> None: ...
 
 
 class LedgerRepo(Protocol):
@@ -393,6 +415,18 @@ class PlanningRepo(Protocol):
     def production_lead_times(self) -> dict[str, int]: ...
 
 
+class ValuationRepo(Protocol):
+    """What costing reads (items, their moves with costs, location kinds) and the company
+    settings."""
+
+    def items(self, sku: str | None = None, category: str | None = None) -> list[ItemCosting]: ...
+    def moves(self, item_ids: Sequence[int] | None = None) -> list[CostedMove]: ...
+    def location_kinds(self) -> dict[int, tuple[str, LocationKind]]: ...
+    def default_method_in_use(self) -> bool: ...
+    def setting(self, key: str, lock: bool = False) -> str | None: ...
+    def put_setting(self, key: str, value: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it.
 
@@ -429,6 +463,8 @@ class UnitOfWork(Protocol):
     def reports(self) -> StockReportsRepo: ...
     @property
     def planning(self) -> PlanningRepo: ...
+    @property
+    def valuation(self) -> ValuationRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from leanstock.domain import catalog
+from leanstock.domain import catalog, units
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import (
     DomainError,
@@ -36,6 +36,7 @@ from leanstock.domain.ledger import (
     pick_fefo,
     received_lot,
 )
+from leanstock.domain.quantities import non_negative
 from leanstock.services.ports import Stored, UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -70,6 +71,8 @@ class StockLine:
     unit: str | None = None
     lot: str | None = None
     expires_on: date | None = None
+    # Per `unit` (a receipt's price, an opening balance's cost); None: the item's unit cost.
+    unit_cost: Decimal | None = None
 
 
 def checked_time(occurred_at: datetime | None) -> datetime:
@@ -112,6 +115,34 @@ def check_item(item: Stored[Item], unit: str | None, lot: str | None) -> None:
             raise LotNotTracked(sku)
 
 
+def in_stock_unit(uow: UnitOfWork, item: Stored[Item], line: StockLine) -> StockLine:
+    """The line in the item's stock unit: its quantity converted (and checked whole for an
+    indivisible item), its cost per stock unit (`domain.units`)."""
+    unit_cost = None if line.unit_cost is None else non_negative(line.unit_cost, "unit_cost")
+    if line.unit is None or line.unit == item.value.unit:
+        quantity = units.whole(item.value, line.quantity)
+        return replace(line, quantity=quantity, unit=None, unit_cost=unit_cost)
+    factors = uow.catalog.unit_factors(item.id)
+    return replace(
+        line,
+        quantity=units.to_stock_unit(item.value, line.quantity, line.unit, factors),
+        unit=None,
+        unit_cost=None
+        if unit_cost is None
+        else units.cost_per_stock_unit(item.value, unit_cost, line.unit, factors),
+    )
+
+
+def stock_quantity(
+    uow: UnitOfWork, item: Stored[Item], quantity: Decimal, unit: str | None, field: str
+) -> Decimal:
+    """One quantity given in `unit`, in the item's stock unit (see `in_stock_unit`)."""
+    if unit is None or unit == item.value.unit:
+        return units.whole(item.value, quantity, field)
+    factors = uow.catalog.unit_factors(item.id)
+    return units.to_stock_unit(item.value, quantity, unit, factors, field)
+
+
 def physical_place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
     """A location as the ledger posts to it; a warehouse or store (not a virtual location)
     unless `physical` is False. `field` names the input at fault when it is not."""
@@ -138,12 +169,15 @@ def resolve_lines(
     for index, line in enumerate(lines):
         with line_errors(index, many):
             if found is None:
-                item = known_item(uow, line.sku, line.unit, line.lot)
+                item = uow.catalog.item(line.sku)
+                line = in_stock_unit(uow, item, line)
+                check_item(item, line.unit, line.lot)
                 named = {name: physical_place(uow, code, name) for name, code in places.items()}
                 resolved.append((index, line, item, named))
                 continue
             items, locations = found
             item = items[line.sku]
+            line = in_stock_unit(uow, item, line)
             check_item(item, line.unit, line.lot)
             named = {}
             for name, code in places.items():

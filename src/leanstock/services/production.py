@@ -29,7 +29,7 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.orders.events import BomReplaced
-from leanstock.domain.quantities import positive
+from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
@@ -271,11 +271,16 @@ def produce(
     *,
     actor: str = "system",
     occurred_at: datetime | None = None,
+    conversion_cost: Decimal | None = None,
 ) -> ProductionOrderView:
     """Report finished goods: the components they used leave WIP for production, the goods
     arrive at the order's location and are reserved first for the demands pegged to it.
+
+    The goods are valued at the cost of the components they used plus `conversion_cost` (in
+    total), by `domain.costing`.
     """
     quantity = positive(quantity)
+    added = None if conversion_cost is None else non_negative(conversion_cost, "conversion_cost")
     when = checked_time(occurred_at)
     with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
@@ -297,7 +302,7 @@ def produce(
             uow,
             MoveKind.PRODUCTION,
             finished,
-            [Posting(ref.item_id, production, ref.place, quantity)],
+            [Posting(ref.item_id, production, ref.place, quantity, conversion_cost=added)],
             when,
             order.number,
         )

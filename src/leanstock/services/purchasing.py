@@ -341,13 +341,29 @@ def receive(
             if accepted > 0:
                 if not drop_ship:
                     uow.ledger.lock_stock(ref.item_id, ref.place)
-                postings.append(Posting(ref.item_id, supplier_place, target, accepted, receipt.lot))
+                postings.append(
+                    Posting(
+                        ref.item_id,
+                        supplier_place,
+                        target,
+                        accepted,
+                        receipt.lot,
+                        unit_cost=line.price,
+                    )
+                )
             if rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE and not drop_ship:
                 quarantine = uow.catalog.ensure_location(
                     QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
                 )
                 postings.append(
-                    Posting(ref.item_id, supplier_place, quarantine, rejected, receipt.lot)
+                    Posting(
+                        ref.item_id,
+                        supplier_place,
+                        quarantine,
+                        rejected,
+                        receipt.lot,
+                        unit_cost=line.price,
+                    )
                 )
             operation = post(
                 uow,

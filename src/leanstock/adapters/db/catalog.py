@@ -14,6 +14,7 @@ from leanstock.adapters.db import tables as t
 from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
+    CostingMethod,
     Item,
     ItemKind,
     Location,
@@ -46,6 +47,8 @@ def item_from_row(row: RowMapping) -> Item:
         shelf_life_days=row["shelf_life_days"],
         policy=Policy(row["policy"]),
         active=row["active"],
+        costing=CostingMethod(row["costing"]) if row["costing"] else None,
+        divisible=row["divisible"],
     )
 
 
@@ -90,6 +93,8 @@ def _item_values(item: Item) -> dict[str, Any]:
         "shelf_life_days": item.shelf_life_days,
         "policy": item.policy.value,
         "active": item.active,
+        "costing": item.costing.value if item.costing else None,
+        "divisible": item.divisible,
     }
 
 
@@ -401,6 +406,27 @@ class CatalogRepository:
             )
             row = self.db.execute(query).one()
         return Place(int(row.id), code, bool(row.allow_negative))
+
+    # Units of measure
+
+    def unit_factors(self, item_id: int) -> dict[str, Decimal]:
+        """The item's other units: 1 unit = factor stock units."""
+        rows = self.db.execute(
+            select(t.item_units.c.unit, t.item_units.c.factor).where(
+                t.item_units.c.item_id == item_id
+            )
+        ).all()
+        return {r.unit: r.factor for r in rows}
+
+    def put_unit(self, item_id: int, unit: str, factor: Decimal) -> None:
+        insert = (postgresql.insert if self.db.dialect.name == "postgresql" else sqlite.insert)(
+            t.item_units
+        ).values(item_id=item_id, unit=unit, factor=factor)
+        self.db.execute(
+            insert.on_conflict_do_update(
+                index_elements=["item_id", "unit"], set_={"factor": insert.excluded.factor}
+            )
+        )
 
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
         rows = self.db.execute(

@@ -217,6 +217,8 @@ class LedgerRepository:
                 "quantity": p.quantity,
                 "kind": kind,
                 "occurred_at": occurred_at,
+                "unit_cost": p.unit_cost,
+                "conversion_cost": p.conversion_cost,
             }
             for p in postings
         ]
@@ -556,6 +558,8 @@ class LedgerRepository:
                     "quantity": p.quantity,
                     "kind": op.kind,
                     "occurred_at": op.occurred_at,
+                    "unit_cost": p.unit_cost,
+                    "conversion_cost": p.conversion_cost,
                 }
                 for op_id, op in zip(ids, operations, strict=True)
                 for p in op.postings

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from leanstock.adapters.db.metadata import Id, Timestamp, metadata
@@ -36,6 +37,29 @@ items = Table(
     Column("policy", String(32), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    # fifo or moving_average; NULL: the company's default (settings.costing_method).
+    Column("costing", String(16), nullable=True),
+    Column("divisible", Boolean, nullable=False, server_default=true()),
+)
+
+# Units an item may be bought, sold or counted in besides its stock unit: 1 `unit` = `factor`
+# stock units (a sack = 25 kg). The ledger always posts in the stock unit.
+item_units = Table(
+    "item_units",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("unit", String(16), primary_key=True),
+    Column("factor", Exact(), nullable=False),
+    CheckConstraint("factor > 0", name="positive_factor"),
+)
+
+# Company-wide settings, one row per key (costing_method, closed_through, ...).
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )
 
@@ -114,6 +138,11 @@ moves = Table(
     Column("quantity", Exact(), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("occurred_at", Timestamp, nullable=False),
+    # Stock arriving from outside: its cost per stock unit (a receipt's price, a count gain's
+    # cost). Other moves carry the cost of where they came from (domain.costing).
+    Column("unit_cost", Exact(), nullable=True),
+    # A production output: the conversion cost (labour, energy) it adds to its components.
+    Column("conversion_cost", Exact(), nullable=True),
     CheckConstraint("quantity > 0", name="positive"),
     CheckConstraint("source_id <> target_id", name="two_locations"),
     Index(None, "item_id", "occurred_at"),

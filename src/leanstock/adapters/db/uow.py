@@ -23,6 +23,7 @@ from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
+from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.domain.access import EVERYTHING, Visibility, current
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
@@ -105,6 +106,7 @@ class UnitOfWork:
         self.history = HistoryRepository(self._connection)
         self.reports = StockReports(self._connection, visibility=sees)
         self.planning = PlanningRepository(self._connection, sees)
+        self.valuation = ValuationRepository(self._connection)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
         return self

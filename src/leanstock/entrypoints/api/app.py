@@ -33,6 +33,7 @@ from leanstock.entrypoints.api.routes import (
     plans,
     scorecards,
     stock,
+    valuation,
 )
 from leanstock.entrypoints.api.routes import orders as order_routes
 from leanstock.entrypoints.api.security import (
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
+    app.include_router(valuation.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)

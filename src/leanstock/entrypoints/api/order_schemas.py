@@ -255,6 +255,10 @@ class ProductionOrderIn(In):
 
 class ProduceIn(In):
     quantity: Decimal
+    conversion_cost: Decimal | None = Field(
+        default=None,
+        description="Cost this output adds to its components' (labour, energy), in total.",
+    )
 
 
 class ComponentOut(Out):

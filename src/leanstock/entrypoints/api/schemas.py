@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leanstock.domain.catalog import ItemKind, LocationKind, Policy, PriceBreak, SupplierItem
+from leanstock.domain.catalog import (
+    CostingMethod,
+    ItemKind,
+    LocationKind,
+    Policy,
+    PriceBreak,
+    SupplierItem,
+)
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import ScrapReason
 from leanstock.services.stock import StockLine
@@ -51,6 +59,10 @@ class ItemIn(In):
     shelf_life_days: int | None = Field(default=None, gt=0)
     policy: Policy = Policy.REORDER_POINT
     active: bool = True
+    costing: CostingMethod | None = Field(
+        default=None, description="fifo or moving_average; unset: the company's default."
+    )
+    divisible: bool = Field(default=True, description="False: whole stock units only.")
 
 
 class ItemPatch(In):
@@ -63,6 +75,8 @@ class ItemPatch(In):
     shelf_life_days: int | None = Field(default=None, gt=0)
     policy: Policy | None = None
     active: bool | None = None
+    costing: CostingMethod | None = None
+    divisible: bool | None = None
 
 
 class ItemOut(Out):
@@ -76,6 +90,8 @@ class ItemOut(Out):
     shelf_life_days: int | None
     policy: Policy
     active: bool
+    costing: CostingMethod | None
+    divisible: bool
 
 
 class LocationIn(In):
@@ -197,6 +213,9 @@ class StockLineIn(In):
 
 class ReceiptLineIn(StockLineIn):
     expires_on: date | None = Field(default=None, description="For a new lot.")
+    unit_cost: Decimal | None = Field(
+        default=None, description="Cost per `unit`; the item's unit cost when not given."
+    )
 
 
 class DocumentIn(In):
@@ -230,6 +249,19 @@ class ReceiptIn(DocumentIn):
     lines: list[ReceiptLineIn] | None = Field(default=None, max_length=500)  # type: ignore[assignment]
     expires_on: date | None = None
     supplier: str | None = None
+    unit_cost: Decimal | None = Field(
+        default=None, description="Cost per `unit`; the item's unit cost when not given."
+    )
+
+    def receipt_lines(self) -> list[StockLine]:
+        """The lines, each with its cost (`unit_cost` goes with `sku`, not with `lines`)."""
+        if self.lines is not None and self.unit_cost is not None:
+            raise InvalidInput("Give unit_cost on each line, not beside lines.", "unit_cost")
+        found = self.stock_lines(self.expires_on)
+        if self.lines is None:
+            return [replace(found[0], unit_cost=self.unit_cost)]
+        costs = [getattr(x, "unit_cost", None) for x in self.lines]
+        return [replace(line, unit_cost=cost) for line, cost in zip(found, costs, strict=True)]
 
 
 class ShipmentIn(DocumentIn):
@@ -252,6 +284,11 @@ class CountIn(In):
     sku: str = Code
     location: str = Code
     counted: Decimal
+    unit_cost: Decimal | None = Field(
+        default=None,
+        description="Cost per `unit` of stock the count finds beyond the books (an opening "
+        "balance); the item's unit cost when not given.",
+    )
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None

@@ -329,6 +329,10 @@ def receive(
     ] = None,
     supplier: str | None = None,
     reference: str | None = None,
+    unit_cost: Annotated[
+        Decimal | None, typer.Option(help="Cost per unit (default: the item's unit cost).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="The unit of QUANTITY (a sack).")] = None,
 ) -> None:
     """Receive goods from a supplier into a location."""
     from leanstock.services import stock
@@ -344,6 +348,8 @@ def receive(
                 expires_on=expires_on,
                 supplier=supplier,
                 reference=reference,
+                unit_cost=unit_cost,
+                unit=unit,
             )
         )
 
@@ -376,12 +382,21 @@ def transfer(
 
 
 @app.command()
-def count(sku: str, location: str, counted: Decimal, lot: Lot = None) -> None:
+def count(
+    sku: str,
+    location: str,
+    counted: Decimal,
+    lot: Lot = None,
+    unit_cost: Annotated[
+        Decimal | None,
+        typer.Option(help="Cost per unit of stock found beyond the books (an opening balance)."),
+    ] = None,
+) -> None:
     """Record a stocktake; the difference becomes an adjustment."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.count(_uow(), sku, location, counted, lot=lot))
+        _moved(stock.count(_uow(), sku, location, counted, lot=lot, unit_cost=unit_cost))
 
 
 @app.command()

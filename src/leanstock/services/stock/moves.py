@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from leanstock.domain import catalog
+from leanstock.domain import catalog, units
 from leanstock.domain.errors import InvalidInput, LotRequired
 from leanstock.domain.ledger import LotStock, MoveKind, Place, Posting, ScrapReason
 from leanstock.domain.quantities import non_negative, positive
@@ -30,6 +30,7 @@ from leanstock.services.posting import (
     post_lines,
     receive_lot,
     resolve_lines,
+    stock_quantity,
     take,
 )
 from leanstock.services.retry import retrying
@@ -63,7 +64,8 @@ def receive_lines(
     reference: str | None = None,
     occurred_at: datetime | None = None,
 ) -> Operation:
-    """Receive a delivery from a supplier into a location: supplier → location, per line."""
+    """Receive a delivery from a supplier into a location: supplier → location, per line, each
+    at its `unit_cost` (the item's unit cost when not given)."""
     checked = _checked_lines(lines)
     when = checked_time(occurred_at)
     many = len(checked) > 1
@@ -80,7 +82,10 @@ def receive_lines(
         for index, line, item, places in resolved:
             with line_errors(index, many):
                 receive_lot(uow, item, line.lot, line.expires_on, when.date())
-                posting = Posting(item.id, source, places["location"], line.quantity, line.lot)
+                cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
+                posting = Posting(
+                    item.id, source, places["location"], line.quantity, line.lot, unit_cost=cost
+                )
                 postings.append((line.sku, posting))
         operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         audit_operation(uow, "receive", operation, supplier=supplier)
@@ -100,9 +105,11 @@ def receive(
     supplier: str | None = None,
     reference: str | None = None,
     occurred_at: datetime | None = None,
+    unit_cost: Decimal | None = None,
 ) -> Operation:
-    """Receive one item from a supplier into a location: supplier → location."""
-    line = StockLine(sku, quantity, unit, lot, expires_on)
+    """Receive one item from a supplier into a location: supplier → location, at `unit_cost`
+    per `unit` (the item's unit cost when not given)."""
+    line = StockLine(sku, quantity, unit, lot, expires_on, unit_cost)
     return receive_lines(
         uow, location, [line], supplier=supplier, reference=reference, occurred_at=occurred_at
     )
@@ -269,16 +276,24 @@ def count(
     expires_on: date | None = None,
     reference: str | None = None,
     occurred_at: datetime | None = None,
+    unit_cost: Decimal | None = None,
 ) -> Operation:
     """Stocktake: book the difference between the counted and the recorded quantity.
 
-    More counted than recorded: adjustment → location; less: location → adjustment. A count
-    that matches posts nothing. Lot-tracked items are counted lot by lot.
+    More counted than recorded: adjustment → location, valued at `unit_cost` per `unit` (an
+    opening balance's cost; the item's unit cost when not given); less: location →
+    adjustment, at the cost the stock is held at. A count that matches posts nothing.
+    Lot-tracked items are counted lot by lot.
     """
     counted = non_negative(counted, "counted")
+    cost = None if unit_cost is None else non_negative(unit_cost, "unit_cost")
     when = checked_time(occurred_at)
     with uow:
-        item = known_item(uow, sku, unit, lot)
+        item = known_item(uow, sku, None, lot)
+        counted = stock_quantity(uow, item, counted, unit, "counted")
+        if cost is not None and unit is not None and unit != item.value.unit:
+            factors = uow.catalog.unit_factors(item.id)
+            cost = units.cost_per_stock_unit(item.value, cost, unit, factors)
         if item.value.lot_tracked and lot is None:
             raise LotRequired(sku)
         place = physical_place(uow, location, "location")
@@ -293,7 +308,10 @@ def count(
         adjustment = uow.virtual_place(catalog.ADJUSTMENT)
         postings: list[Posting] = []
         if difference > 0:
-            postings.append(Posting(item.id, adjustment, place, difference, lot))
+            gain_cost = item.value.unit_cost if cost is None else cost
+            postings.append(
+                Posting(item.id, adjustment, place, difference, lot, unit_cost=gain_cost)
+            )
         elif difference < 0:
             postings.append(Posting(item.id, place, adjustment, -difference, lot))
         operation = post(
@@ -333,7 +351,8 @@ def scrap(
     quantity = positive(quantity)
     when = checked_time(occurred_at)
     with uow:
-        item = known_item(uow, sku, unit, lot)
+        item = known_item(uow, sku, None, lot)
+        quantity = stock_quantity(uow, item, quantity, unit, "quantity")
         place = physical_place(uow, location, "location")
         picks = take(
             uow,

@@ -51,7 +51,7 @@ def receive(body: ReceiptIn, uow: UowDep, actor: StockWriter) -> OperationOut:
     operation = stock.receive_lines(
         uow,
         body.location,
-        body.stock_lines(body.expires_on),
+        body.receipt_lines(),
         supplier=body.supplier,
         reference=body.reference,
         occurred_at=body.occurred_at,
@@ -101,6 +101,7 @@ def count(body: CountIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         body.sku,
         body.location,
         body.counted,
+        unit_cost=body.unit_cost,
         unit=body.unit,
         lot=body.lot,
         expires_on=body.expires_on,

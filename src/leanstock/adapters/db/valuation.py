@@ -1,0 +1,116 @@
+"""What costing reads and the company settings it depends on: items' costing, their moves
+with the costs they carry, location kinds, and the settings table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from leanstock.adapters.db import tables as t
+from leanstock.domain.catalog import CostingMethod, LocationKind
+from leanstock.domain.costing import CostedMove
+from leanstock.services.ports import ItemCosting
+
+
+class ValuationRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.db = connection
+
+    def items(self, sku: str | None = None, category: str | None = None) -> list[ItemCosting]:
+        """The items to value (one SKU, one category, or all), with their own costing method."""
+        query = select(
+            t.items.c.id, t.items.c.sku, t.items.c.category, t.items.c.unit_cost, t.items.c.costing
+        ).order_by(t.items.c.sku)
+        if sku is not None:
+            query = query.where(t.items.c.sku == sku)
+        if category is not None:
+            query = query.where(t.items.c.category == category)
+        return [
+            ItemCosting(
+                int(r.id),
+                r.sku,
+                r.category,
+                r.unit_cost,
+                CostingMethod(r.costing) if r.costing else None,
+            )
+            for r in self.db.execute(query)
+        ]
+
+    def moves(self, item_ids: Sequence[int] | None = None) -> list[CostedMove]:
+        """Every move (of these items, or all) with its cost fields and its operation's
+        reference, in the order they occurred."""
+        found: list[CostedMove] = []
+        m = t.moves.c
+        query = (
+            select(
+                m.id,
+                m.item_id,
+                m.operation_id,
+                m.occurred_at,
+                m.source_id,
+                m.target_id,
+                m.quantity,
+                m.unit_cost,
+                m.conversion_cost,
+                t.operations.c.reference,
+            )
+            .join(t.operations, t.operations.c.id == m.operation_id)
+            .order_by(m.occurred_at, m.operation_id, m.id)
+        )
+        if item_ids is not None:
+            query = query.where(m.item_id.in_(list(item_ids)))
+        for r in self.db.execute(query):
+            occurred = r.occurred_at
+            if occurred.tzinfo is None:
+                occurred = occurred.replace(tzinfo=UTC)
+            found.append(
+                CostedMove(
+                    int(r.id),
+                    int(r.operation_id),
+                    occurred,
+                    int(r.source_id),
+                    int(r.target_id),
+                    r.quantity,
+                    r.unit_cost,
+                    r.conversion_cost,
+                    r.reference,
+                    int(r.item_id),
+                )
+            )
+        return found
+
+    def location_kinds(self) -> dict[int, tuple[str, LocationKind]]:
+        rows = self.db.execute(select(t.locations.c.id, t.locations.c.code, t.locations.c.kind))
+        return {int(r.id): (r.code, LocationKind(r.kind)) for r in rows}
+
+    def default_method_in_use(self) -> bool:
+        """Whether any item valued by the company's default method has moves."""
+        query = (
+            select(t.moves.c.id)
+            .join(t.items, t.items.c.id == t.moves.c.item_id)
+            .where(t.items.c.costing.is_(None))
+            .limit(1)
+        )
+        return self.db.execute(query).first() is not None
+
+    # Settings
+
+    def setting(self, key: str, lock: bool = False) -> str | None:
+        query = select(t.settings.c.value).where(t.settings.c.key == key)
+        if lock:
+            query = query.with_for_update()
+        return self.db.execute(query).scalar_one_or_none()
+
+    def put_setting(self, key: str, value: str) -> None:
+        insert = (postgresql.insert if self.db.dialect.name == "postgresql" else sqlite.insert)(
+            t.settings
+        ).values(key=key, value=value, updated_at=datetime.now(UTC))
+        self.db.execute(
+            insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+            )
+        )

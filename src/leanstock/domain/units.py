@@ -1,0 +1,88 @@
+"""Units of measure: an item's stock unit, the other units it is bought or sold in, and
+whether it may be split.
+
+The ledger always posts in the stock unit. Flour bought in 25 kg sacks and used in kg has the
+stock unit `kg` and the unit `sack` with factor 25: 2 sacks post as 50 kg, and a price of 20
+per sack is 0.8 per kg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from leanstock.domain.catalog import Item, text
+from leanstock.domain.errors import InvalidInput, WrongUnit
+from leanstock.domain.quantities import QUANTUM, exact, positive
+
+
+@dataclass(frozen=True)
+class UnitConversion:
+    """1 `unit` of an item = `factor` of its stock unit."""
+
+    sku: str
+    unit: str
+    factor: Decimal
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit", text(self.unit, "unit", 16))
+        object.__setattr__(self, "factor", positive(self.factor, "factor"))
+
+
+class NoConversion(WrongUnit):
+    """A unit the item has no conversion for (a WrongUnit that says how to add one)."""
+
+    def __init__(self, item: Item, unit: str, known: Mapping[str, Decimal]) -> None:
+        others = ", ".join(sorted(known)) or "none yet"
+        InvalidInput.__init__(
+            self,
+            f"Item {item.sku} is stocked in {item.unit!r} and has no conversion from {unit!r} "
+            f"(its other units: {others}); define one with PUT /api/v1/items/{item.sku}/units/"
+            f"{unit} or give the quantity in {item.unit!r}.",
+            "unit",
+        )
+
+
+class NotDivisible(InvalidInput):
+    def __init__(self, item: Item, quantity: Decimal, field: str) -> None:
+        super().__init__(
+            f"Item {item.sku} moves in whole {item.unit!r} only; {quantity} is a fraction. "
+            "Give a whole number (or make the item divisible).",
+            field,
+        )
+
+
+def factor_of(item: Item, unit: str | None, factors: Mapping[str, Decimal]) -> Decimal:
+    """How many stock units one `unit` holds: 1 for the stock unit (or none named)."""
+    if unit is None or unit == item.unit:
+        return Decimal(1)
+    if unit not in factors:
+        raise NoConversion(item, unit, factors)
+    return factors[unit]
+
+
+def whole(item: Item, quantity: Decimal, field: str = "quantity") -> Decimal:
+    """`quantity` of the stock unit, refused when the item is indivisible and it is a fraction."""
+    if not item.divisible and quantity != quantity.to_integral_value():
+        raise NotDivisible(item, quantity, field)
+    return quantity
+
+
+def to_stock_unit(
+    item: Item,
+    quantity: Decimal,
+    unit: str | None,
+    factors: Mapping[str, Decimal],
+    field: str = "quantity",
+) -> Decimal:
+    """`quantity` given in `unit`, in the item's stock unit (exact, six places at most)."""
+    converted = quantity * factor_of(item, unit, factors)
+    return whole(item, exact(converted, field), field)
+
+
+def cost_per_stock_unit(
+    item: Item, cost: Decimal, unit: str | None, factors: Mapping[str, Decimal]
+) -> Decimal:
+    """A price per `unit` as a cost per stock unit, to the ledger's six places."""
+    return (cost / factor_of(item, unit, factors)).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)

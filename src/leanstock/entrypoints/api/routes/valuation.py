@@ -1,0 +1,95 @@
+"""Stock value, cost flows (cost of goods sold), the costing method and items' units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from leanstock.domain.access import Actor
+from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.valuation_schemas import (
+    CostFlowsOut,
+    CostingMethodIn,
+    CostingMethodOut,
+    StockValueOut,
+    UnitIn,
+    UnitOut,
+)
+from leanstock.services import valuation
+
+router = APIRouter()
+StockReader = Annotated[Actor, permit("stock:read")]
+
+
+@router.get("/stock/value", tags=["valuation"])
+def stock_value(
+    uow: UowDep,
+    actor: StockReader,
+    as_of: Annotated[
+        datetime | None, Query(description="A past moment; now when not given.")
+    ] = None,
+    sku: str | None = None,
+    location: str | None = None,
+    category: str | None = None,
+) -> StockValueOut:
+    """Quantity and value per item and location (money tied up in stock), now or at `as_of`."""
+    actor.require_own_location(location)
+    found = valuation.stock_value(uow, as_of=as_of, sku=sku, location=location, category=category)
+    return StockValueOut.model_validate(found)
+
+
+@router.get("/stock/cost-flows", tags=["valuation"])
+def cost_flows(
+    uow: UowDep,
+    actor: StockReader,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sku: str | None = None,
+    location: str | None = None,
+    category: str | None = None,
+) -> CostFlowsOut:
+    """Value over a period per item and location: opening, what came in and went out by why
+    (cost of goods sold = sold), closing."""
+    actor.require_own_location(location)
+    found = valuation.cost_flows(
+        uow, since=since, until=until, sku=sku, location=location, category=category
+    )
+    return CostFlowsOut.model_validate(found)
+
+
+@router.get("/settings/costing", tags=["valuation"], dependencies=[permit("catalog:read")])
+def get_costing(uow: UowDep) -> CostingMethodOut:
+    """The company's default costing method (an item may name its own)."""
+    return CostingMethodOut(method=valuation.get_costing_method(uow))
+
+
+@router.put("/settings/costing", tags=["valuation"])
+def put_costing(
+    body: CostingMethodIn, uow: UowDep, actor: Annotated[Actor, permit("settings:write")]
+) -> CostingMethodOut:
+    """Set the company's default costing method: fifo or moving_average (only before items
+    valued by it have moves)."""
+    method = valuation.set_costing_method(uow, body.method, actor=actor.name)
+    return CostingMethodOut(method=method)
+
+
+@router.get("/items/{sku}/units", tags=["catalog"], dependencies=[permit("catalog:read")])
+def list_units(sku: str, uow: UowDep) -> list[UnitOut]:
+    """The item's units besides its stock unit, each with its factor."""
+    return [UnitOut.model_validate(u) for u in valuation.units(uow, sku)]
+
+
+@router.put("/items/{sku}/units/{unit}", tags=["catalog"])
+def put_unit(
+    sku: str,
+    unit: str,
+    body: UnitIn,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("catalog:write")],
+) -> UnitOut:
+    """Define a unit the item is bought, sold or counted in: 1 `unit` = `factor` stock units."""
+    conversion = valuation.put_unit(uow, sku, unit, Decimal(body.factor), actor=actor.name)
+    return UnitOut.model_validate(conversion)

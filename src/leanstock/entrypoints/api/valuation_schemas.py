@@ -1,0 +1,72 @@
+"""Bodies and answers of the valuation, settings and units routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from leanstock.domain.catalog import CostingMethod
+from leanstock.entrypoints.api.schemas import In, Out
+
+
+class ValueLineOut(Out):
+    sku: str
+    category: str
+    location: str
+    method: CostingMethod
+    quantity: Decimal
+    value: Decimal
+    unit_cost: Decimal
+
+
+class StockValueOut(Out):
+    as_of: datetime | None
+    lines: list[ValueLineOut]
+    total_value: Decimal
+
+
+class FlowLineOut(Out):
+    sku: str
+    category: str
+    location: str
+    method: CostingMethod
+    opening_quantity: Decimal
+    opening_value: Decimal
+    flows: dict[str, Decimal] = Field(
+        description="Value in (+) and out (−) by why: received, produced, sold, scrapped, ..."
+    )
+    cost_of_goods_sold: Decimal
+    closing_quantity: Decimal
+    closing_value: Decimal
+
+
+class CostFlowsOut(Out):
+    since: datetime | None
+    until: datetime | None
+    lines: list[FlowLineOut]
+    opening_value: Decimal
+    inflow: Decimal
+    outflow: Decimal
+    cost_of_goods_sold: Decimal
+    closing_value: Decimal
+    totals: dict[str, Decimal]
+
+
+class CostingMethodIn(In):
+    method: CostingMethod
+
+
+class CostingMethodOut(Out):
+    method: CostingMethod
+
+
+class UnitIn(In):
+    factor: Decimal = Field(description="How many stock units one of this unit holds.")
+
+
+class UnitOut(Out):
+    sku: str
+    unit: str
+    factor: Decimal

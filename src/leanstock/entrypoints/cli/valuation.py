@@ -1,0 +1,124 @@
+"""What stock is worth: `leanstock value`, `leanstock cost-flows`, the costing method and units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from leanstock.domain.catalog import CostingMethod
+from leanstock.entrypoints.cli.app import app, console, handled, iso_datetime, open_engine
+
+if TYPE_CHECKING:
+    from leanstock.adapters.db.uow import UnitOfWork
+
+Moment = Annotated[
+    datetime | None, typer.Option(parser=iso_datetime, help="YYYY-MM-DD[THH:MM] (UTC).")
+]
+
+
+def _uow() -> UnitOfWork:
+    from leanstock.adapters.db.uow import UnitOfWork
+
+    return UnitOfWork(open_engine())
+
+
+@app.command("value")
+def show_value(
+    as_of: Moment = None,
+    sku: Annotated[str | None, typer.Option(help="Only this item.")] = None,
+    location: Annotated[str | None, typer.Option(help="Only this location.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+) -> None:
+    """What stock is worth per item and location (money tied up), now or as of a moment."""
+    from leanstock.services import valuation
+
+    with handled():
+        found = valuation.stock_value(
+            _uow(), as_of=as_of, sku=sku, location=location, category=category
+        )
+    when = "now" if found.as_of is None else f"as of {found.as_of:%Y-%m-%d %H:%M}"
+    table = Table(title=f"Stock value {when}", caption=f"total {found.total_value}")
+    for column in ("sku", "category", "location", "method", "quantity", "unit cost", "value"):
+        numeric = column in {"quantity", "unit cost", "value"}
+        table.add_column(column, justify="right" if numeric else "left")
+    for x in found.lines:
+        table.add_row(
+            x.sku,
+            x.category,
+            x.location,
+            x.method.value,
+            str(x.quantity),
+            str(x.unit_cost),
+            str(x.value),
+        )
+    console.print(table)
+
+
+@app.command("cost-flows")
+def show_cost_flows(
+    since: Moment = None,
+    until: Moment = None,
+    sku: Annotated[str | None, typer.Option(help="Only this item.")] = None,
+    location: Annotated[str | None, typer.Option(help="Only this location.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+) -> None:
+    """Value over a period: opening + in − out = closing; cost of goods sold is what was sold."""
+    from leanstock.services import valuation
+
+    with handled():
+        found = valuation.cost_flows(
+            _uow(), since=since, until=until, sku=sku, location=location, category=category
+        )
+    table = Table(title="Cost flows", caption=f"cost of goods sold {found.cost_of_goods_sold}")
+    columns = ["sku", "location", "opening", "in", "out", "sold (COGS)", "closing"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in {"sku", "location"} else "right")
+    zero = Decimal(0)
+    for x in found.lines:
+        inflow = sum((v for v in x.flows.values() if v > 0), zero)
+        outflow = -sum((v for v in x.flows.values() if v < 0), zero)
+        table.add_row(
+            x.sku,
+            x.location,
+            str(x.opening_value),
+            str(inflow),
+            str(outflow),
+            str(x.cost_of_goods_sold),
+            str(x.closing_value),
+        )
+    console.print(table)
+    console.print(
+        f"opening {found.opening_value} + in {found.inflow} − out {found.outflow} = closing "
+        f"{found.closing_value}"
+    )
+
+
+@app.command("costing-method")
+def costing_method(
+    method: Annotated[
+        CostingMethod | None, typer.Argument(help="Set it: fifo or moving_average.")
+    ] = None,
+) -> None:
+    """Show, or set, the company's default costing method."""
+    from leanstock.services import valuation
+
+    with handled():
+        if method is None:
+            current = valuation.get_costing_method(_uow())
+        else:
+            current = valuation.set_costing_method(_uow(), method, actor="cli")
+    console.print(f"Costing method: {current.value}")
+
+
+@app.command("add-unit")
+def add_unit(sku: str, unit: str, factor: Decimal) -> None:
+    """Define a unit an item is bought or counted in: 1 UNIT = FACTOR stock units."""
+    from leanstock.services import valuation
+
+    with handled():
+        found = valuation.put_unit(_uow(), sku, unit, factor, actor="cli")
+    console.print(f"1 {found.unit} of {found.sku} = {found.factor} stock units.")

@@ -1,0 +1,79 @@
+"""Add move costs, item costing and divisibility, item units and company settings
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30 20:30:00.000000
+
+Existing stock keeps its quantities and gets a cost: every move that brought stock in from
+outside (a supplier, an adjustment) before costing is valued at its item's unit cost.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+import leanstock.adapters.db.types
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def Exact() -> leanstock.adapters.db.types.Exact:  # noqa: N802 (reads as the column type)
+    return leanstock.adapters.db.types.Exact(precision=24, scale=6)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("moves", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unit_cost", Exact(), nullable=True))
+        batch_op.add_column(sa.Column("conversion_cost", Exact(), nullable=True))
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("costing", sa.String(length=16), nullable=True))
+        batch_op.add_column(
+            sa.Column("divisible", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+    op.create_table(
+        "item_units",
+        sa.Column("item_id", Id, nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=False),
+        sa.Column("factor", Exact(), nullable=False),
+        sa.CheckConstraint("factor > 0", name=op.f("ck_item_units_positive_factor")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_item_units_item_id_items")
+        ),
+        sa.PrimaryKeyConstraint("item_id", "unit", name=op.f("pk_item_units")),
+    )
+    settings = op.create_table(
+        "settings",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_settings")),
+    )
+    op.bulk_insert(
+        settings,
+        [{"key": "costing_method", "value": "fifo", "updated_at": datetime.now(UTC)}],
+    )
+    # Stock that arrived before costing: at its item's unit cost (same scale on both sides).
+    op.execute(
+        "UPDATE moves SET unit_cost = "
+        "(SELECT items.unit_cost FROM items WHERE items.id = moves.item_id) "
+        "WHERE source_id IN "
+        "(SELECT id FROM locations WHERE kind IN ('supplier', 'adjustment'))"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("settings")
+    op.drop_table("item_units")
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_column("divisible")
+        batch_op.drop_column("costing")
+    with op.batch_alter_table("moves", schema=None) as batch_op:
+        batch_op.drop_column("conversion_cost")
+        batch_op.drop_column("unit_cost")
