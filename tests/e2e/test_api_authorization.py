@@ -297,6 +297,36 @@ TABLE = [
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
+    # Valuation: money tied up is read like stock; the company's costing method is the owner's.
+    r(
+        "GET",
+        "/stock/value",
+        STAFF,
+        200,
+        query={"location": "WH"},
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "GET",
+        "/stock/cost-flows",
+        STAFF,
+        200,
+        query={"location": "WH"},
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r("GET", "/settings/costing", STAFF, 200),
+    r("PUT", "/settings/costing", OWNER, 200, body={"method": "fifo"}),
+    r("GET", "/items/{sku}/units", STAFF, 200, params={"sku": "CUP"}),
+    r(
+        "PUT",
+        "/items/{sku}/units/{unit}",
+        MANAGE,
+        422,
+        params={"sku": "CUP", "unit": "box"},
+        body={"factor": 0},
+    ),
     # Sales orders
     r(
         "POST",

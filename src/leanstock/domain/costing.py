@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from leanstock.domain.catalog import PHYSICAL_KINDS, CostingMethod, LocationKind
-from leanstock.domain.quantities import QUANTUM
+from leanstock.domain.quantities import QUANTUM, tidy
 
 ZERO = Decimal(0)
 T = TypeVar("T")
@@ -147,7 +147,7 @@ class Valuation:
 
 
 def _quantize(value: Decimal) -> Decimal:
-    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+    return tidy(value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN))
 
 
 def _take(layers: list[Layer], quantity: Decimal, last_cost: Decimal) -> list[Layer]:

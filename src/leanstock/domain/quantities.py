@@ -40,3 +40,10 @@ def non_negative(value: Decimal | int | str, field: str = "quantity") -> Decimal
     if number < 0:
         raise InvalidQuantity(number, field, f"{field} must not be negative, not {number}.")
     return number
+
+
+def tidy(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation (10, not 1E+1)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -22,6 +22,7 @@ from leanstock.domain.costing import (
 )
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.events import DomainEvent
+from leanstock.domain.quantities import QUANTUM, tidy
 from leanstock.domain.units import UnitConversion
 from leanstock.services.ports import ItemCosting, UnitOfWork
 from leanstock.services.retry import retrying
@@ -156,19 +157,19 @@ def stock_value(
                 value = valuation.value(location_id, item.id)
                 if quantity == 0 and value == 0:
                     continue
-                cost = (value / quantity).quantize(Decimal("0.000001")) if quantity else ZERO
+                cost = tidy((value / quantity).quantize(QUANTUM)) if quantity else ZERO
                 lines.append(
                     ValueLine(
                         item.sku,
                         item.category,
                         names[location_id][0],
                         method,
-                        quantity,
-                        value,
+                        tidy(quantity),
+                        tidy(value),
                         cost,
                     )
                 )
-    return StockValue(as_of, lines, sum((x.value for x in lines), ZERO))
+    return StockValue(as_of, lines, tidy(sum((x.value for x in lines), ZERO)))
 
 
 def cost_flows(
@@ -209,12 +210,12 @@ def cost_flows(
                         item.category,
                         names[location_id][0],
                         method,
-                        part.opening_quantity,
-                        part.opening_value,
-                        {f.value: v for f, v in sorted(part.flows.items())},
-                        part.cost_of_goods_sold,
-                        part.closing_quantity,
-                        part.closing_value,
+                        tidy(part.opening_quantity),
+                        tidy(part.opening_value),
+                        {f.value: tidy(v) for f, v in sorted(part.flows.items())},
+                        tidy(part.cost_of_goods_sold),
+                        tidy(part.closing_quantity),
+                        tidy(part.closing_value),
                     )
                 )
     totals: dict[str, Decimal] = {}
@@ -225,12 +226,12 @@ def cost_flows(
         since,
         until,
         lines,
-        sum((p.opening_value for p in parts), ZERO),
-        sum((p.inflow for p in parts), ZERO),
-        sum((p.outflow for p in parts), ZERO),
-        -totals.get(Flow.SOLD.value, ZERO),
-        sum((p.closing_value for p in parts), ZERO),
-        dict(sorted(totals.items())),
+        tidy(sum((p.opening_value for p in parts), ZERO)),
+        tidy(sum((p.inflow for p in parts), ZERO)),
+        tidy(sum((p.outflow for p in parts), ZERO)),
+        tidy(-totals.get(Flow.SOLD.value, ZERO)),
+        tidy(sum((p.closing_value for p in parts), ZERO)),
+        {k: tidy(v) for k, v in sorted(totals.items())},
     )
 
 
