@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from leanstock.domain.catalog import PHYSICAL_KINDS, CostingMethod, LocationKind
+from leanstock.domain.events import DomainEvent
 from leanstock.domain.quantities import QUANTUM, tidy
 
 ZERO = Decimal(0)
@@ -397,3 +398,11 @@ def period_flows(
         else:
             flows[e.flow] += e.value
     return PeriodFlows(opening_q, opening_v, dict(flows), closing_q, closing_v)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostingMethodChanged(DomainEvent):
+    """The company's default costing method was set (audited)."""
+
+    action: ClassVar[str | None] = "set_costing_method"
+    method: str

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import ClassVar
 
 from leanstock.domain.catalog import Item, text
 from leanstock.domain.errors import InvalidInput, WrongUnit
+from leanstock.domain.events import DomainEvent
 from leanstock.domain.quantities import QUANTUM, exact, positive
 
 
@@ -86,3 +88,12 @@ def cost_per_stock_unit(
 ) -> Decimal:
     """A price per `unit` as a cost per stock unit, to the ledger's six places."""
     return (cost / factor_of(item, unit, factors)).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitDefined(DomainEvent):
+    """A unit of an item was defined or its factor changed (audited)."""
+
+    action: ClassVar[str | None] = "define_unit"
+    unit: str
+    factor: Decimal

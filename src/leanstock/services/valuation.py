@@ -14,6 +14,7 @@ from leanstock.domain.catalog import CostingMethod
 from leanstock.domain.costing import (
     HOLDING_KINDS,
     ZERO,
+    CostingMethodChanged,
     Flow,
     PeriodFlows,
     Valuation,
@@ -21,26 +22,12 @@ from leanstock.domain.costing import (
     replay,
 )
 from leanstock.domain.errors import InvalidInput
-from leanstock.domain.events import DomainEvent
 from leanstock.domain.quantities import QUANTUM, tidy
-from leanstock.domain.units import UnitConversion
+from leanstock.domain.units import UnitConversion, UnitDefined
 from leanstock.services.ports import ItemCosting, UnitOfWork
 from leanstock.services.retry import retrying
 
 COSTING_METHOD = "costing_method"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CostingMethodChanged(DomainEvent):
-    action = "set_costing_method"
-    method: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnitDefined(DomainEvent):
-    action = "define_unit"
-    unit: str
-    factor: Decimal
 
 
 @dataclass(frozen=True)

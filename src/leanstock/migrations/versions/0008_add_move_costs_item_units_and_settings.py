@@ -29,14 +29,14 @@ def Exact() -> leanstock.adapters.db.types.Exact:  # noqa: N802 (reads as the co
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("moves", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("unit_cost", Exact(), nullable=True))
-        batch_op.add_column(sa.Column("conversion_cost", Exact(), nullable=True))
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("costing", sa.String(length=16), nullable=True))
-        batch_op.add_column(
-            sa.Column("divisible", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    # Plain ADD/DROP COLUMN (SQLite 3.35+ has both): a batch copy of `items` would trip the
+    # foreign keys that point at it.
+    op.add_column("moves", sa.Column("unit_cost", Exact(), nullable=True))
+    op.add_column("moves", sa.Column("conversion_cost", Exact(), nullable=True))
+    op.add_column("items", sa.Column("costing", sa.String(length=16), nullable=True))
+    op.add_column(
+        "items", sa.Column("divisible", sa.Boolean(), server_default=sa.true(), nullable=False)
+    )
     op.create_table(
         "item_units",
         sa.Column("item_id", Id, nullable=False),
@@ -71,9 +71,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("settings")
     op.drop_table("item_units")
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.drop_column("divisible")
-        batch_op.drop_column("costing")
-    with op.batch_alter_table("moves", schema=None) as batch_op:
-        batch_op.drop_column("conversion_cost")
-        batch_op.drop_column("unit_cost")
+    op.drop_column("items", "divisible")
+    op.drop_column("items", "costing")
+    op.drop_column("moves", "conversion_cost")
+    op.drop_column("moves", "unit_cost")
