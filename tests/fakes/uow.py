@@ -345,6 +345,21 @@ class FakeValuation:
         on_default = {x.id for x in self.s.items.values() if x.value.costing is None}
         return any(p.item_id in on_default for *_, ps, _ in self.s.operations for p in ps)
 
+    def balance_path(
+        self, item_id: int, location_id: int, lot: str | None, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
+        before, later = ZERO, []
+        for _, _, _, postings, at in sorted(self.s.operations, key=lambda o: (o[4], o[0])):
+            for p in postings:
+                if p.item_id != item_id or (lot is not None and p.lot != lot):
+                    continue
+                sign = 1 if p.target.id == location_id else -1 if p.source.id == location_id else 0
+                if sign and at <= when:
+                    before += sign * p.quantity
+                elif sign:
+                    later.append((at, sign * p.quantity))
+        return before, later
+
     def setting(self, key: str, lock: bool = False) -> str | None:
         return self.s.settings.get(key)
 

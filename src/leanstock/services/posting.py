@@ -26,6 +26,12 @@ from leanstock.domain.errors import (
     WrongUnit,
 )
 from leanstock.domain.events import Changed
+from leanstock.domain.history import (
+    BACKDATED_AFTER,
+    PastShortfall,
+    PeriodClosed,
+    first_shortfall,
+)
 from leanstock.domain.ledger import (
     LotStock,
     MoveKind,
@@ -40,6 +46,8 @@ from leanstock.domain.quantities import non_negative
 from leanstock.services.ports import Stored, UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
+# The company setting: no move may be dated on or before this day (ISO date).
+CLOSED_THROUGH = "closed_through"
 
 
 @dataclass(frozen=True)
@@ -290,8 +298,13 @@ def post_lines(
     reason: str | None = None,
     note: str | None = None,
 ) -> Operation:
-    """Record an operation's moves (SKU, posting); with nothing to move, record nothing."""
+    """Record an operation's moves (SKU, posting); with nothing to move, record nothing.
+
+    A move dated in the past is checked first against history (`check_history`).
+    """
     moves = [p for _, p in postings]
+    if moves:
+        check_history(uow, postings, when)
     op_id = (
         uow.ledger.post(kind.value, moves, when, reference, partner, reason, note)
         if moves
@@ -315,6 +328,41 @@ def audit_operation(
             values={k: v for k, v in found.items() if v is not None},
         )
     )
+
+
+def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: datetime) -> None:
+    """Refuse a move dated in a closed period, and an outflow dated in the past that would
+    leave any balance from its date to now below zero (`domain.history`).
+
+    Moves dated now need neither check: nothing is later, and the period before today is the
+    only one that can be closed. The caller holds the stock row lock of every item-location
+    it takes from (`take`, `lock_rows`), so a concurrent move of the same rows waits, and
+    commits before this reads the moves or after this transaction ends.
+    """
+    if when >= datetime.now(UTC) - BACKDATED_AFTER:
+        return
+    closed = uow.valuation.setting(CLOSED_THROUGH)
+    if closed is not None and when.date() <= date.fromisoformat(closed):
+        raise PeriodClosed(when, date.fromisoformat(closed))
+    net: dict[tuple[int, Place, str | None], Decimal] = {}
+    skus: dict[int, str] = {}
+    for sku, p in postings:
+        skus[p.item_id] = sku
+        for place, sign in ((p.source, -1), (p.target, 1)):
+            if place.may_go_negative:
+                continue
+            for lot in {None, p.lot}:
+                key = (p.item_id, place, lot)
+                net[key] = net.get(key, Decimal(0)) + sign * p.quantity
+    for (item_id, place, lot), change in sorted(
+        net.items(), key=lambda kv: (kv[0][0], kv[0][1].id, kv[0][2] or "")
+    ):
+        if change >= 0:
+            continue
+        before, later = uow.valuation.balance_path(item_id, place.id, lot, when)
+        found = first_shortfall(before + change, later, when)
+        if found is not None:
+            raise PastShortfall(skus[item_id], place.code, lot, when, found)
 
 
 def lock_rows(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
@@ -95,6 +96,27 @@ class ValuationRepository:
             .limit(1)
         )
         return self.db.execute(query).first() is not None
+
+    def balance_path(
+        self, item_id: int, location_id: int, lot: str | None, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
+        """An item-location's (or one lot's) balance at `when`, and the change each later move
+        makes, in time order. Read under the item-location's stock row lock."""
+        m = t.moves.c
+        delta = case((m.target_id == location_id, m.quantity), else_=-m.quantity).label("delta")
+        where = [m.item_id == item_id, or_(m.source_id == location_id, m.target_id == location_id)]
+        if lot is not None:
+            where.append(m.lot == lot)
+        before = self.db.execute(
+            select(func.coalesce(func.sum(delta), 0)).where(*where, m.occurred_at <= when)
+        ).scalar_one()
+        rows = self.db.execute(
+            select(m.occurred_at, delta)
+            .where(*where, m.occurred_at > when)
+            .order_by(m.occurred_at, m.operation_id, m.id)
+        ).all()
+        later = [(r[0] if r[0].tzinfo else r[0].replace(tzinfo=UTC), Decimal(r[1])) for r in rows]
+        return Decimal(before), later
 
     # Settings
 

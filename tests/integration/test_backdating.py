@@ -1,0 +1,148 @@
+"""Backdated moves keep history true, on SQLite and PostgreSQL: no balance goes negative at
+any past moment, nothing is posted in a closed period, and values follow."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location
+from leanstock.domain.errors import DomainError, OutOfStock
+from leanstock.domain.history import PastShortfall
+from leanstock.services import catalog, queries, stock, valuation
+
+D = Decimal
+# Day 0 is thirty days ago at noon, so every day of the example is in the past.
+START = (datetime.now(UTC) - timedelta(days=30)).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def day(n: int) -> datetime:
+    return START + timedelta(days=n)
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork) -> UnitOfWork:
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("CUP", "Paper cup"))
+    catalog.add_item(uow, Item("MILK", "Milk", lot_tracked=True))
+    return uow
+
+
+def on_hand(uow: UnitOfWork, at: datetime) -> Decimal:
+    rows = queries.stock_as_of(uow, at, "CUP", "WH")
+    return sum((r["on_hand"] for r in rows), D(0))
+
+
+def test_the_issues_example_is_refused_naming_the_fifth(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(1))
+    stock.ship(shop, "CUP", "WH", D(3), occurred_at=day(20))
+    stock.receive(shop, "CUP", "WH", D(5), occurred_at=day(10))
+    with pytest.raises(PastShortfall) as refused:
+        stock.ship(shop, "CUP", "WH", D(12), occurred_at=day(5))
+    assert refused.value.field == "occurred_at"
+    assert f"2 short on {day(5):%Y-%m-%d}" in refused.value.detail
+    assert on_hand(shop, day(6)) == 10  # nothing changed
+    assert on_hand(shop, datetime.now(UTC)) == 12
+
+
+def test_a_later_point_going_negative_is_named_even_when_today_is_fine(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(1))
+    stock.ship(shop, "CUP", "WH", D(8), occurred_at=day(10))
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(15))
+    with pytest.raises(PastShortfall) as refused:
+        stock.ship(shop, "CUP", "WH", D(5), occurred_at=day(5))  # 5 left on day 5: fine
+    assert f"3 short on {day(10):%Y-%m-%d}" in refused.value.detail  # but not on day 10
+
+
+def test_a_backdated_receipt_makes_a_past_shortfall_valid(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(1))
+    stock.ship(shop, "CUP", "WH", D(3), occurred_at=day(20))
+    stock.receive(shop, "CUP", "WH", D(5), occurred_at=day(10))
+    with pytest.raises(PastShortfall):
+        stock.ship(shop, "CUP", "WH", D(12), occurred_at=day(5))
+    stock.receive(shop, "CUP", "WH", D(5), occurred_at=day(3))  # the delivery keyed in late
+    stock.ship(shop, "CUP", "WH", D(12), occurred_at=day(5))
+    assert [on_hand(shop, day(n)) for n in (1, 3, 5, 10, 20)] == [10, 15, 3, 8, 5]
+
+
+def test_a_lot_is_checked_on_its_own(shop: UnitOfWork) -> None:
+    stock.receive(shop, "MILK", "WH", D(5), lot="A", occurred_at=day(1))
+    stock.receive(shop, "MILK", "WH", D(5), lot="B", occurred_at=day(8))
+    with pytest.raises(PastShortfall) as refused:  # lot B was not there on day 5
+        stock.ship(shop, "MILK", "WH", D(2), lot="B", occurred_at=day(5))
+    assert "lot B" in refused.value.detail
+    stock.ship(shop, "MILK", "WH", D(2), lot="A", occurred_at=day(5))
+
+
+def test_fifo_values_follow_a_backdated_receipt(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), unit_cost=D(2), occurred_at=day(1))
+    stock.receive(shop, "CUP", "WH", D(10), unit_cost=D(3), occurred_at=day(2))
+    stock.ship(shop, "CUP", "WH", D(15), occurred_at=day(3))
+    assert valuation.cost_flows(shop).cost_of_goods_sold == D(35)
+    stock.receive(shop, "CUP", "WH", D(5), unit_cost=D(1), occurred_at=day(0))
+    # By hand: FIFO now ships 5 × 1 + 10 × 2 on day 3 (25), and holds 10 × 3 (30).
+    assert valuation.cost_flows(shop).cost_of_goods_sold == D(25)
+    (line,) = valuation.stock_value(shop).lines
+    assert (line.quantity, line.value) == (D(10), D(30))
+    (before,) = valuation.stock_value(shop, as_of=day(2)).lines
+    assert (before.quantity, before.value) == (D(25), D(55))
+
+
+def prefixes_never_negative(engine: Engine, sku: str) -> None:
+    """Walk every move of `sku` at WH in time order: no prefix leaves the balance below zero."""
+    with engine.connect() as db:
+        wh = db.execute(select(t.locations.c.id).where(t.locations.c.code == "WH")).scalar_one()
+        rows = db.execute(
+            select(t.moves.c.source_id, t.moves.c.quantity)
+            .join(t.items, t.items.c.id == t.moves.c.item_id)
+            .where(t.items.c.sku == sku)
+            .where((t.moves.c.source_id == wh) | (t.moves.c.target_id == wh))
+            .order_by(t.moves.c.occurred_at, t.moves.c.operation_id, t.moves.c.id)
+        ).all()
+    running = D(0)
+    for source, quantity in rows:
+        running += -quantity if source == wh else quantity
+        assert running >= 0, rows
+
+
+def test_concurrent_backdated_and_current_shipments_never_make_the_past_negative(
+    engine: Engine,
+) -> None:
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    for round_ in range(4):
+        sku = f"CUP-{round_}"
+        catalog.add_item(uow, Item(sku, "Paper cup"))
+        stock.receive(uow, sku, "WH", D(10), occurred_at=day(0))
+        stock.receive(uow, sku, "WH", D(10), occurred_at=day(3))
+        # Each alone fits; the two backdated ones together would take 12 of the 10 there on
+        # day 1, and the current one competes for what is left now.
+        jobs = [(D(6), day(1)), (D(6), day(1)), (D(9), None)]
+        gate = threading.Barrier(len(jobs))
+
+        def ship(job: tuple[Decimal, datetime | None], sku: str, gate: threading.Barrier) -> bool:
+            gate.wait()
+            try:
+                stock.ship(UnitOfWork(engine), sku, "WH", job[0], occurred_at=job[1])
+            except (PastShortfall, OutOfStock):
+                return False
+            return True
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            done = list(pool.map(ship, jobs, [sku] * 3, [gate] * 3))
+        assert not all(done[:2]), f"round {round_}: both backdated shipments were accepted"
+        assert any(done), f"round {round_}: everything was refused"
+        prefixes_never_negative(engine, sku)
+
+
+def test_refusals_are_domain_errors_the_api_renders(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(1), occurred_at=day(2))
+    with pytest.raises(DomainError):
+        stock.ship(shop, "CUP", "WH", D(1), occurred_at=day(1))
