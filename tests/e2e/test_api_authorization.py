@@ -318,6 +318,9 @@ TABLE = [
     ),
     r("GET", "/settings/costing", STAFF, 200),
     r("PUT", "/settings/costing", OWNER, 200, body={"method": "fifo"}),
+    r("GET", "/settings/closed-period", STAFF, 200),
+    # A day not yet over cannot be closed: refused after the permission check, nothing changed.
+    r("PUT", "/settings/closed-period", MANAGE, 422, body={"through": "2999-01-01"}),
     r("GET", "/items/{sku}/units", STAFF, 200, params={"sku": "CUP"}),
     r(
         "PUT",

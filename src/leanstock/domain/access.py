@@ -83,6 +83,7 @@ _MANAGER = frozenset(
         "plan:approve",
         "plan:release",
         "audit:read",
+        "period:close",
     }
 )
 _OWNER = frozenset({"user:read", "user:write", "settings:write"})

@@ -7,7 +7,7 @@ they are asked for, for any past moment, and follow a backdated move by construc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from leanstock.domain.catalog import CostingMethod
@@ -21,10 +21,12 @@ from leanstock.domain.costing import (
     period_flows,
     replay,
 )
-from leanstock.domain.errors import InvalidInput
+from leanstock.domain.errors import Forbidden, InvalidInput
+from leanstock.domain.history import PeriodCloseMoved, closing_date
 from leanstock.domain.quantities import QUANTUM, tidy
 from leanstock.domain.units import UnitConversion, UnitDefined
 from leanstock.services.ports import ItemCosting, UnitOfWork
+from leanstock.services.posting import CLOSED_THROUGH, current_day
 from leanstock.services.retry import retrying
 
 COSTING_METHOD = "costing_method"
@@ -278,3 +280,44 @@ def units(uow: UnitOfWork, sku: str) -> list[UnitConversion]:
             UnitConversion(sku, unit, factor)
             for unit, factor in sorted(uow.catalog.unit_factors(item.id).items())
         ]
+
+
+def closed_through(uow: UnitOfWork) -> date | None:
+    """The last day of the closed period: no move may be dated on or before it."""
+    with uow:
+        found = uow.valuation.setting(CLOSED_THROUGH)
+    return None if found is None else date.fromisoformat(found)
+
+
+@retrying
+def close_period(
+    uow: UnitOfWork,
+    through: date,
+    *,
+    may_reopen: bool = False,
+    actor: str = "system",
+    today: date | None = None,
+) -> date:
+    """Close the books through `through` (a past day): from then on no move may be dated on or
+    before it. Moving the date back reopens days, which only an owner may (`may_reopen`)."""
+    through = closing_date(through, current_day(today))
+    with uow.acting(actor):
+        found = uow.valuation.setting(CLOSED_THROUGH, lock=True)
+        previous = None if found is None else date.fromisoformat(found)
+        if previous is not None and through < previous and not may_reopen:
+            raise Forbidden(
+                f"The books are closed through {previous}; moving that back to {through} "
+                "reopens closed days, which only an owner may do."
+            )
+        if previous == through:
+            return through
+        uow.valuation.put_setting(CLOSED_THROUGH, through.isoformat())
+        uow.record(
+            PeriodCloseMoved(
+                subject="company",
+                through=through.isoformat(),
+                previous=None if previous is None else previous.isoformat(),
+            )
+        )
+        uow.commit()
+    return through

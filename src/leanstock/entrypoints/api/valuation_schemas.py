@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import Field
@@ -60,6 +60,14 @@ class CostingMethodIn(In):
 
 class CostingMethodOut(Out):
     method: CostingMethod
+
+
+class ClosedPeriodIn(In):
+    through: date = Field(description="The last day of the closed period (a past day).")
+
+
+class ClosedPeriodOut(Out):
+    through: date | None
 
 
 class UnitIn(In):

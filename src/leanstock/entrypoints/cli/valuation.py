@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from leanstock.domain.catalog import CostingMethod
-from leanstock.entrypoints.cli.app import app, console, handled, iso_datetime, open_engine
+from leanstock.entrypoints.cli.app import (
+    app,
+    console,
+    handled,
+    iso_date,
+    iso_datetime,
+    open_engine,
+)
 
 if TYPE_CHECKING:
     from leanstock.adapters.db.uow import UnitOfWork
@@ -112,6 +119,33 @@ def costing_method(
         else:
             current = valuation.set_costing_method(_uow(), method, actor="cli")
     console.print(f"Costing method: {current.value}")
+
+
+period = typer.Typer(help="The closed period: no move may be dated on or before its last day.")
+app.add_typer(period, name="period")
+
+
+@period.command("show")
+def period_show() -> None:
+    """Print the last day of the closed period."""
+    from leanstock.services import valuation
+
+    with handled():
+        through = valuation.closed_through(_uow())
+    console.print("No period is closed." if through is None else f"Closed through {through}.")
+
+
+@period.command("close")
+def period_close(
+    through: Annotated[date, typer.Argument(parser=iso_date, help="YYYY-MM-DD, a past day.")],
+) -> None:
+    """Close the books through a day; moving the date back reopens days (owners only; the
+    command line acts as the owner of the machine)."""
+    from leanstock.services import valuation
+
+    with handled():
+        found = valuation.close_period(_uow(), through, may_reopen=True, actor="cli")
+    console.print(f"[green]Closed through {found}.[/]")
 
 
 @app.command("add-unit")

@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from leanstock.domain.access import Actor
+from leanstock.domain.access import Actor, Role
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.valuation_schemas import (
+    ClosedPeriodIn,
+    ClosedPeriodOut,
     CostFlowsOut,
     CostingMethodIn,
     CostingMethodOut,
@@ -74,6 +76,24 @@ def put_costing(
     valued by it have moves)."""
     method = valuation.set_costing_method(uow, body.method, actor=actor.name)
     return CostingMethodOut(method=method)
+
+
+@router.get("/settings/closed-period", tags=["valuation"], dependencies=[permit("stock:read")])
+def get_closed_period(uow: UowDep) -> ClosedPeriodOut:
+    """The last day of the closed period: no move may be dated on or before it."""
+    return ClosedPeriodOut(through=valuation.closed_through(uow))
+
+
+@router.put("/settings/closed-period", tags=["valuation"])
+def put_closed_period(
+    body: ClosedPeriodIn, uow: UowDep, actor: Annotated[Actor, permit("period:close")]
+) -> ClosedPeriodOut:
+    """Close the books through a past day (owners and managers); moving the date back
+    reopens days, which only an owner may."""
+    through = valuation.close_period(
+        uow, body.through, may_reopen=actor.role is Role.OWNER, actor=actor.name
+    )
+    return ClosedPeriodOut(through=through)
 
 
 @router.get("/items/{sku}/units", tags=["catalog"], dependencies=[permit("catalog:read")])

@@ -1,0 +1,76 @@
+"""Backdated moves through HTTP: the issue's example answers 409 naming the day, the closed
+period is moved forward by managers and back only by owners (audited), and nothing is posted
+on or before it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from leanstock.domain.access import Role
+
+API = "/api/v1"
+START = (datetime.now(UTC) - timedelta(days=30)).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def day(n: int) -> str:
+    return (START + timedelta(days=n)).isoformat()
+
+
+@pytest.fixture
+def api(client: TestClient) -> TestClient:
+    assert client.post(f"{API}/locations", json={"code": "WH", "name": "W"}).status_code == 201
+    assert client.post(f"{API}/items", json={"sku": "CUP", "name": "Cup"}).status_code == 201
+    return client
+
+
+def move(api: TestClient, kind: str, quantity: int, at: str, **more: Any) -> Any:
+    body = {"sku": "CUP", "location": "WH", "quantity": quantity, "occurred_at": at, **more}
+    return api.post(f"{API}/stock/{kind}", json=body)
+
+
+def test_the_issues_example_answers_409_naming_the_fifth(api: TestClient) -> None:
+    assert move(api, "receipts", 10, day(1)).status_code == 201
+    assert move(api, "shipments", 3, day(20)).status_code == 201
+    assert move(api, "receipts", 5, day(10)).status_code == 201
+    refused = move(api, "shipments", 12, day(5))
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert f"2 short on {day(5)[:10]}" in problem["detail"]
+    assert "occurred_at" in [e["field"] for e in problem["errors"]]
+    as_of = api.get(f"{API}/stock", params={"as_of": day(6), "sku": "CUP"}).json()
+    assert [str(r["on_hand"]) for r in as_of] == ["10"]
+
+
+def test_the_closed_period_moves_forward_for_managers_and_back_for_owners(
+    api: TestClient, token_for: Callable[..., str]
+) -> None:
+    assert move(api, "receipts", 10, day(1)).status_code == 201
+    manager = {"Authorization": f"Bearer {token_for('m@example.com', Role.MANAGER)}"}
+    closed = api.put(
+        f"{API}/settings/closed-period", json={"through": day(3)[:10]}, headers=manager
+    )
+    assert closed.status_code == 200, closed.text
+    assert api.get(f"{API}/settings/closed-period").json() == {"through": day(3)[:10]}
+    refused = move(api, "shipments", 1, day(3))
+    assert refused.status_code == 409
+    assert f"closed through {day(3)[:10]}" in refused.json()["detail"]
+    assert move(api, "shipments", 1, day(4)).status_code == 201
+    back = api.put(f"{API}/settings/closed-period", json={"through": day(2)[:10]}, headers=manager)
+    assert back.status_code == 403
+    assert "only an owner" in back.json()["detail"]
+    reopened = api.put(f"{API}/settings/closed-period", json={"through": day(2)[:10]})
+    assert reopened.status_code == 200
+    assert move(api, "shipments", 1, day(3)).status_code == 201
+    future = api.put(f"{API}/settings/closed-period", json={"through": "2999-01-01"})
+    assert future.status_code == 422
+    trail = api.get(f"{API}/audit", params={"action": "close_period"}).json()["items"]
+    assert {(a["changes"]["through"], a["changes"]["previous"]) for a in trail} == {
+        (day(3)[:10], None),
+        (day(2)[:10], day(3)[:10]),
+    }
+    assert {a["actor"] for a in trail} == {"m@example.com", "owner@example.com"}
