@@ -318,6 +318,15 @@ TABLE = [
     ),
     r("GET", "/settings/costing", STAFF, 200),
     r("PUT", "/settings/costing", OWNER, 200, body={"method": "fifo"}),
+    r(
+        "GET",
+        "/moves",
+        STAFF,
+        200,
+        query={"backdated": "true", "location": "WH"},
+        foreign={"query": {"backdated": "true", "location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
     r("GET", "/settings/closed-period", STAFF, 200),
     # A day not yet over cannot be closed: refused after the permission check, nothing changed.
     r("PUT", "/settings/closed-period", MANAGE, 422, body={"through": "2999-01-01"}),

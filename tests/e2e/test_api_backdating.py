@@ -74,3 +74,26 @@ def test_the_closed_period_moves_forward_for_managers_and_back_for_owners(
         (day(2)[:10], day(3)[:10]),
     }
     assert {a["actor"] for a in trail} == {"m@example.com", "owner@example.com"}
+
+
+def test_backdated_moves_are_listed_with_what_they_revalued(api: TestClient) -> None:
+    assert move(api, "receipts", 10, day(1), unit_cost="2").status_code == 201
+    assert move(api, "receipts", 10, day(2), unit_cost="3").status_code == 201
+    assert move(api, "shipments", 15, day(3)).status_code == 201
+    assert api.get(f"{API}/stock/cost-flows").json()["cost_of_goods_sold"] == "35"
+    late = move(api, "receipts", 5, day(0), unit_cost="1")
+    assert late.status_code == 201
+    # FIFO by hand: the day-3 shipment now takes 5 × 1 + 10 × 2 = 25, not 35.
+    assert api.get(f"{API}/stock/cost-flows").json()["cost_of_goods_sold"] == "25"
+    listed = api.get(f"{API}/moves", params={"backdated": "true", "sku": "CUP"}).json()
+    assert listed["total"] == 4
+    newest = listed["items"][0]
+    assert newest["operation_id"] == late.json()["id"]
+    assert (newest["later_cost_before"], newest["later_cost_after"]) == ("35", "25")
+    assert newest["occurred_at"][:10] == day(0)[:10]
+    assert newest["recorded_at"] > newest["occurred_at"]
+    now = api.post(f"{API}/stock/receipts", json={"sku": "CUP", "location": "WH", "quantity": 1})
+    assert now.status_code == 201
+    assert api.get(f"{API}/moves", params={"backdated": "true"}).json()["total"] == 4
+    refused = api.get(f"{API}/moves", params={"backdated": "false"})
+    assert refused.status_code == 422

@@ -136,6 +136,7 @@ class State:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     units: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    revaluations: list[tuple[int, int, datetime, Decimal, Decimal]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
 
     def next_id(self, kind: str) -> int:
@@ -359,6 +360,16 @@ class FakeValuation:
                 elif sign:
                     later.append((at, sign * p.quantity))
         return before, later
+
+    def add_revaluation(
+        self, operation_id: int, item_id: int, when: datetime, before: Decimal, after: Decimal
+    ) -> None:
+        self.s.revaluations.append((operation_id, item_id, when, before, after))
+
+    def backdated(
+        self, item_id: int | None, location_id: int | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        _not_covered("listing backdated moves")
 
     def setting(self, key: str, lock: bool = False) -> str | None:
         return self.s.settings.get(key)

@@ -426,6 +426,17 @@ class ValuationRepo(Protocol):
     def balance_path(
         self, item_id: int, location_id: int, lot: str | None, when: datetime
     ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
+    def add_revaluation(
+        self,
+        operation_id: int,
+        item_id: int,
+        occurred_at: datetime,
+        before: Decimal,
+        after: Decimal,
+    ) -> None: ...
+    def backdated(
+        self, item_id: int | None, location_id: int | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]: ...
     def setting(self, key: str, lock: bool = False) -> str | None: ...
     def put_setting(self, key: str, value: str) -> None: ...
 

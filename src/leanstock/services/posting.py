@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from leanstock.domain import catalog, units
-from leanstock.domain.catalog import Item, Location
+from leanstock.domain import catalog, costing, units
+from leanstock.domain.catalog import CostingMethod, Item, Location
 from leanstock.domain.errors import (
     DomainError,
     InvalidInput,
@@ -303,13 +303,18 @@ def post_lines(
     A move dated in the past is checked first against history (`check_history`).
     """
     moves = [p for _, p in postings]
-    if moves:
-        check_history(uow, postings, when)
+    backdated = bool(moves) and check_history(uow, postings, when)
+    items = sorted({p.item_id for p in moves})
+    before = later_cost(uow, items, when) if backdated else {}
     op_id = (
         uow.ledger.post(kind.value, moves, when, reference, partner, reason, note)
         if moves
         else None
     )
+    if backdated and op_id is not None:
+        after = later_cost(uow, items, when)
+        for item_id in items:
+            uow.valuation.add_revaluation(op_id, item_id, when, before[item_id], after[item_id])
     lines = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
     return Operation(op_id, kind.value, when, reference, lines)
 
@@ -330,9 +335,10 @@ def audit_operation(
     )
 
 
-def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: datetime) -> None:
+def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: datetime) -> bool:
     """Refuse a move dated in a closed period, and an outflow dated in the past that would
-    leave any balance from its date to now below zero (`domain.history`).
+    leave any balance from its date to now below zero (`domain.history`). True when the
+    move is backdated (and allowed).
 
     Moves dated now need neither check: nothing is later, and the period before today is the
     only one that can be closed. The caller holds the stock row lock of every item-location
@@ -340,7 +346,7 @@ def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: da
     commits before this reads the moves or after this transaction ends.
     """
     if when >= datetime.now(UTC) - BACKDATED_AFTER:
-        return
+        return False
     closed = uow.valuation.setting(CLOSED_THROUGH)
     if closed is not None and when.date() <= date.fromisoformat(closed):
         raise PeriodClosed(when, date.fromisoformat(closed))
@@ -363,6 +369,27 @@ def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: da
         found = first_shortfall(before + change, later, when)
         if found is not None:
             raise PastShortfall(skus[item_id], place.code, lot, when, found)
+    return True
+
+
+def later_cost(uow: UnitOfWork, item_ids: Sequence[int], when: datetime) -> dict[int, Decimal]:
+    """What the items' outflows after `when` are valued at (replayed, `domain.costing`): a
+    backdated move records it before and after itself, the trace of what it re-valued."""
+    default = uow.valuation.setting("costing_method") or CostingMethod.FIFO.value
+    known = {i.id: i for i in uow.valuation.items() if i.id in item_ids}
+    kinds = {k: kind for k, (_, kind) in uow.valuation.location_kinds().items()}
+    replayed = costing.replay(
+        uow.valuation.moves(item_ids),
+        kinds,
+        {i: CostingMethod(known[i].costing or default) for i in item_ids},
+        {i: known[i].unit_cost for i in item_ids},
+    )
+    found = dict.fromkeys(item_ids, Decimal(0))
+    for e in replayed.events:
+        leaves = e.flow not in costing.INFLOWS and e.flow is not costing.Flow.TRANSFERRED_OUT
+        if e.occurred_at > when and leaves:
+            found[e.item_id] -= e.value
+    return found
 
 
 def lock_rows(

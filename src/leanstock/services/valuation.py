@@ -25,7 +25,8 @@ from leanstock.domain.errors import Forbidden, InvalidInput
 from leanstock.domain.history import PeriodCloseMoved, closing_date
 from leanstock.domain.quantities import QUANTUM, tidy
 from leanstock.domain.units import UnitConversion, UnitDefined
-from leanstock.services.ports import ItemCosting, UnitOfWork
+from leanstock.services.paging import page_bounds
+from leanstock.services.ports import ItemCosting, Page, UnitOfWork
 from leanstock.services.posting import CLOSED_THROUGH, current_day
 from leanstock.services.retry import retrying
 
@@ -321,3 +322,38 @@ def close_period(
         )
         uow.commit()
     return through
+
+
+@dataclass(frozen=True)
+class BackdatedMove:
+    """A move recorded well after the moment it says it happened, and what it re-valued: the
+    value of the item's outflows after that moment before it was posted, and after."""
+
+    operation_id: int
+    kind: str
+    reference: str | None
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    lot: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    later_cost_before: Decimal | None
+    later_cost_after: Decimal | None
+
+
+def backdated_moves(
+    uow: UnitOfWork,
+    sku: str | None = None,
+    location: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[BackdatedMove]:
+    """Backdated moves, newest recorded first (docs/costing.md, "Backdated moves")."""
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        item_id = None if sku is None else uow.catalog.item(sku).id
+        location_id = None if location is None else uow.catalog.location(location).id
+        rows, total = uow.valuation.backdated(item_id, location_id, limit, offset)
+    return Page([BackdatedMove(**r) for r in rows], total, limit, offset)

@@ -148,6 +148,21 @@ moves = Table(
     Index(None, "item_id", "occurred_at"),
 )
 
+# The trace of a backdated operation: what the outflows after its date were valued at before it
+# was posted, and after. Values are replayed from the moves (domain.costing), so nothing stored
+# is edited; this records that, and by how much, a late move re-valued later ones.
+revaluations = Table(
+    "revaluations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("recorded_at", Timestamp, nullable=False),
+    Column("later_cost_before", Exact(), nullable=False),
+    Column("later_cost_after", Exact(), nullable=False),
+)
+
 # Per item, location and lot ('' for untracked stock): the sum of the moves, kept in step with
 # them in the same transaction. Only locations allowed to go negative may hold less than zero.
 balances = Table(

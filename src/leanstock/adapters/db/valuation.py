@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import CostingMethod, LocationKind
 from leanstock.domain.costing import CostedMove
+from leanstock.domain.history import BACKDATED_AFTER
 from leanstock.services.ports import ItemCosting
 
 
@@ -117,6 +119,91 @@ class ValuationRepository:
         ).all()
         later = [(r[0] if r[0].tzinfo else r[0].replace(tzinfo=UTC), Decimal(r[1])) for r in rows]
         return Decimal(before), later
+
+    # Backdated operations and what they re-valued
+
+    def add_revaluation(
+        self,
+        operation_id: int,
+        item_id: int,
+        when: datetime,
+        before: Decimal,
+        after: Decimal,
+    ) -> None:
+        self.db.execute(
+            t.revaluations.insert().values(
+                operation_id=operation_id,
+                item_id=item_id,
+                occurred_at=when,
+                recorded_at=datetime.now(UTC),
+                later_cost_before=before,
+                later_cost_after=after,
+            )
+        )
+
+    def backdated(
+        self,
+        item_id: int | None,
+        location_id: int | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Moves recorded more than BACKDATED_AFTER after the moment they say they happened,
+        newest first, with what their operation re-valued (when it did)."""
+        o, m = t.operations.c, t.moves.c
+        if self.db.dialect.name == "postgresql":
+            late = o.recorded_at - o.occurred_at > literal(BACKDATED_AFTER)
+        else:
+            seconds = (func.julianday(o.recorded_at) - func.julianday(o.occurred_at)) * 86400
+            late = seconds > BACKDATED_AFTER.total_seconds()
+        source, target = t.locations.alias("source"), t.locations.alias("target")
+        rev = (
+            select(
+                t.revaluations.c.operation_id,
+                t.revaluations.c.item_id,
+                t.revaluations.c.later_cost_before,
+                t.revaluations.c.later_cost_after,
+            )
+        ).subquery()
+        query = (
+            select(
+                o.id.label("operation_id"),
+                o.kind,
+                o.reference,
+                o.occurred_at,
+                o.recorded_at,
+                t.items.c.sku,
+                source.c.code.label("source"),
+                target.c.code.label("target"),
+                m.quantity,
+                m.lot,
+                rev.c.later_cost_before,
+                rev.c.later_cost_after,
+            )
+            .select_from(t.moves)
+            .join(t.operations, o.id == m.operation_id)
+            .join(t.items, t.items.c.id == m.item_id)
+            .join(source, source.c.id == m.source_id)
+            .join(target, target.c.id == m.target_id)
+            .outerjoin(rev, and_(rev.c.operation_id == o.id, rev.c.item_id == m.item_id))
+            .where(late)
+        )
+        if item_id is not None:
+            query = query.where(m.item_id == item_id)
+        if location_id is not None:
+            query = query.where(or_(m.source_id == location_id, m.target_id == location_id))
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(
+            query.order_by(o.recorded_at.desc(), m.id.desc()).limit(limit).offset(offset)
+        ).mappings()
+        found = []
+        for r in rows:
+            row = dict(r)
+            for key in ("occurred_at", "recorded_at"):
+                if row[key].tzinfo is None:
+                    row[key] = row[key].replace(tzinfo=UTC)
+            found.append(row)
+        return found, int(total)
 
     # Settings
 

@@ -70,6 +70,24 @@ class ClosedPeriodOut(Out):
     through: date | None
 
 
+class BackdatedMoveOut(Out):
+    operation_id: int
+    kind: str
+    reference: str | None
+    sku: str
+    source: str
+    target: str
+    quantity: Decimal
+    lot: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    later_cost_before: Decimal | None = Field(
+        description="What the item's outflows after occurred_at were valued at before this "
+        "operation was posted (None: it was not backdated when posted)."
+    )
+    later_cost_after: Decimal | None
+
+
 class UnitIn(In):
     factor: Decimal = Field(description="How many stock units one of this unit holds.")
 

@@ -9,8 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leanstock.domain.access import Actor, Role
+from leanstock.domain.errors import InvalidInput
 from leanstock.entrypoints.api.deps import UowDep, permit
+from leanstock.entrypoints.api.paging import Limit, Offset
+from leanstock.entrypoints.api.schemas import PageOut
 from leanstock.entrypoints.api.valuation_schemas import (
+    BackdatedMoveOut,
     ClosedPeriodIn,
     ClosedPeriodOut,
     CostFlowsOut,
@@ -76,6 +80,31 @@ def put_costing(
     valued by it have moves)."""
     method = valuation.set_costing_method(uow, body.method, actor=actor.name)
     return CostingMethodOut(method=method)
+
+
+@router.get("/moves", tags=["valuation"])
+def list_moves(
+    uow: UowDep,
+    actor: StockReader,
+    backdated: Annotated[
+        bool, Query(description="Must be true: moves recorded well after they happened.")
+    ],
+    sku: str | None = None,
+    location: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> PageOut[BackdatedMoveOut]:
+    """Backdated moves (recorded more than five minutes after the moment they say they
+    happened), newest first, each with what it re-valued. An item's whole history is
+    GET /items/{sku}/moves."""
+    if not backdated:
+        raise InvalidInput(
+            "Only backdated=true is listed here; an item's history is GET /items/{sku}/moves.",
+            "backdated",
+        )
+    actor.require_own_location(location)
+    page = valuation.backdated_moves(uow, sku, location, limit, offset)
+    return PageOut[BackdatedMoveOut].model_validate(page)
 
 
 @router.get("/settings/closed-period", tags=["valuation"], dependencies=[permit("stock:read")])
