@@ -4,8 +4,8 @@ balance is negative at any moment of history, per item-location and per lot."""
 from __future__ import annotations
 
 import uuid
-from contextlib import suppress
 from collections import defaultdict
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -61,12 +61,10 @@ class Backdated(RuleBasedStateMachine):
     @rule(item=st.integers(0, 1), loc=st.integers(0, 1), qty=quantities, when=moments)
     def transfer(self, item: int, loc: int, qty: Decimal, when: tuple[int, int] | None) -> None:
         source, target = self.places[loc], self.places[1 - loc]
-        try:
+        with suppress(OutOfStock, PastShortfall):
             stock.transfer(
                 self.uow, self.skus[item], source, target, qty, occurred_at=self.at(when)
             )
-        except (OutOfStock, PastShortfall):
-            pass
 
     @rule(loc=st.integers(0, 1), qty=quantities, when=moments)
     def scrap(self, loc: int, qty: Decimal, when: tuple[int, int] | None) -> None:
