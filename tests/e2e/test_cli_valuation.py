@@ -40,3 +40,17 @@ def test_stock_value_and_cost_of_goods_sold_from_the_command_line(tmp_path: Path
     code, out = leanstock(db, "receive", "FLOUR", "WH", "1", "--unit", "bag")
     assert code == 2
     assert "no conversion from 'bag'" in out
+
+
+def test_a_period_is_closed_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    assert leanstock(db, "period", "show")[1] == "No period is closed."
+    assert leanstock(db, "add-location", "WH", "Warehouse")[0] == 0
+    assert leanstock(db, "add-item", "CUP", "Cup")[0] == 0
+    code, out = leanstock(db, "period", "close", "2026-01-31")
+    assert code == 0, out
+    assert leanstock(db, "period", "show")[1] == "Closed through 2026-01-31."
+    code, out = leanstock(db, "period", "close", "2999-01-01")
+    assert code == 2
+    assert "only through a past day" in out
