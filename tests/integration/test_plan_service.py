@@ -42,12 +42,14 @@ def cafe(uow: UnitOfWork) -> UnitOfWork:
         uow, SupplierItem("ROAST", "BEANS", Decimal(11), 7, moq=Decimal(10), pack_size=Decimal(5))
     )
     catalog.add_supplier_item(uow, SupplierItem("BULK", "BEANS", Decimal(13), 3, priority=2))
-    stock.receive(uow, "BEANS", "WH", Decimal(2000))
-    stock.receive(uow, "CUPS", "CAFE", Decimal(2000))
-    stock.receive(uow, "CUPS", "WH", Decimal(5000))
     rng = np.random.default_rng(3)
     start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     start -= timedelta(days=start.weekday() + 7 * WEEKS)
+    # The opening stock was there before the history it served (no past may go negative).
+    opening = start - timedelta(days=1)
+    stock.receive(uow, "BEANS", "WH", Decimal(2000), occurred_at=opening)
+    stock.receive(uow, "CUPS", "CAFE", Decimal(2000), occurred_at=opening)
+    stock.receive(uow, "CUPS", "WH", Decimal(5000), occurred_at=opening)
     for week in range(WEEKS):
         lines = [
             NewLine("BEANS", Decimal(int(rng.poisson(40)) + 1), "WH"),
@@ -192,10 +194,16 @@ def bakery(uow: UnitOfWork) -> UnitOfWork:
     rng = np.random.default_rng(5)
     sold = [Decimal(int(q) + 1) for q in rng.poisson(15, 7 * 16)]
     today = datetime.now(UTC).date()
-    stock.receive(
-        uow, "BRD-001", "SHOP", sum(sold) + 5, lot="L1", expires_on=today + timedelta(days=1)
-    )
     start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    stock.receive(
+        uow,
+        "BRD-001",
+        "SHOP",
+        sum(sold) + 5,
+        lot="L1",
+        expires_on=today + timedelta(days=1),
+        occurred_at=start - timedelta(days=len(sold) + 1),
+    )
     for day, quantity in enumerate(sold):
         when = start - timedelta(days=len(sold) - day)
         order = place_order(
