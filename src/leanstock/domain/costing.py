@@ -105,7 +105,7 @@ class Layer:
 
     @property
     def unit_cost(self) -> Decimal:
-        return _quantize(self.value / self.quantity) if self.quantity else ZERO
+        return tidy(_quantize(self.value / self.quantity)) if self.quantity else ZERO
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,10 @@ class Valuation:
 
 
 def _quantize(value: Decimal) -> Decimal:
-    return tidy(value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN))
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-def _take(layers: list[Layer], quantity: Decimal, last_cost: Decimal) -> list[Layer]:
+def _take(layers: list[Layer], quantity: Decimal, last_cost: Callable[[], Decimal]) -> list[Layer]:
     """Remove `quantity` from the front of `layers` (in place); returns the pieces taken.
 
     What the layers do not hold is issued as a deficit piece at `last_cost`.
@@ -170,7 +170,7 @@ def _take(layers: list[Layer], quantity: Decimal, last_cost: Decimal) -> list[La
             layers[0] = Layer(first.quantity - remaining, first.value - value)
             remaining = ZERO
     if remaining > 0:
-        value = _quantize(remaining * last_cost)
+        value = _quantize(remaining * last_cost())
         taken.append(Layer(remaining, value))
         deficit = Layer(-remaining, -value)
         if layers and layers[-1].quantity < 0:
@@ -266,7 +266,8 @@ class _Replay:
         self.kinds, self.methods, self.fallbacks = kinds, methods, fallbacks
         self.result = Valuation()
         self.layers: dict[Key, list[Layer]] = defaultdict(list)
-        self.last_cost: dict[Key, Decimal] = {}
+        # The last arrival per item-location: its unit cost issues what a deficit lacks.
+        self.last_arrival: dict[Key, Layer] = {}
         # Value consumed by a production order, waiting for its output: by reference.
         self.pools: dict[str | None, Decimal] = defaultdict(Decimal)
 
@@ -274,6 +275,9 @@ class _Replay:
         """One operation's moves: what leaves is valued before what arrives, and production
         output last, from what the operation (and its order before it) consumed."""
         kinds = self.kinds
+        if len(group) == 1 and kinds[group[0].source_id] is not LocationKind.PRODUCTION:
+            self.move(group[0])
+            return
         group.sort(key=lambda m: (kinds[m.source_id] not in HOLDING_KINDS, m.id))
         outputs = [
             m
@@ -294,8 +298,8 @@ class _Replay:
         pieces: list[Layer]
         if holds_source:
             key = (m.item_id, m.source_id)
-            cost = _unit_cost_of(self.layers[key], self.last_cost.get(key, fallback))
-            pieces = _take(self.layers[key], m.quantity, cost)
+            held = self.layers[key]
+            pieces = _take(held, m.quantity, lambda: self.last_cost(key, fallback))
             out_value = sum((p.value for p in pieces), ZERO)
             flow = (
                 Flow.TRANSFERRED_OUT
@@ -318,6 +322,10 @@ class _Replay:
             )
             self.arrive(m, pieces, flow)
 
+    def last_cost(self, key: Key, fallback: Decimal) -> Decimal:
+        last = self.last_arrival.get(key)
+        return _unit_cost_of(self.layers[key], fallback if last is None else last.unit_cost)
+
     def arrive(self, m: CostedMove, pieces: list[Layer], flow: Flow) -> None:
         key = (m.item_id, m.target_id)
         value = sum((p.value for p in pieces), ZERO)
@@ -332,7 +340,7 @@ class _Replay:
                     m.occurred_at, m.target_id, Flow.VARIANCE, ZERO, -variance, m.id, m.item_id
                 )
             )
-        self.last_cost[key] = _quantize(value / m.quantity)
+        self.last_arrival[key] = Layer(m.quantity, value)
 
     def produce(self, outputs: list[CostedMove]) -> None:
         """Value a production's output at what its order consumed (shared by quantity) plus
