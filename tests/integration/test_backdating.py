@@ -146,3 +146,13 @@ def test_refusals_are_domain_errors_the_api_renders(shop: UnitOfWork) -> None:
     stock.receive(shop, "CUP", "WH", D(1), occurred_at=day(2))
     with pytest.raises(DomainError):
         stock.ship(shop, "CUP", "WH", D(1), occurred_at=day(1))
+
+
+def test_a_count_taken_in_the_past_is_compared_with_that_days_books(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(1))
+    stock.ship(shop, "CUP", "WH", D(3), occurred_at=day(5))
+    operation = stock.count(shop, "CUP", "WH", D(8), occurred_at=day(3))  # 10 on the books then
+    assert [(m.source, m.quantity) for m in operation.moves] == [("WH", D(2))]
+    assert [on_hand(shop, day(n)) for n in (2, 3, 5)] == [10, 8, 5]
+    with pytest.raises(PastShortfall):  # found 2 on day 4: the day-5 shipment of 3 had no stock
+        stock.count(shop, "CUP", "WH", D(2), occurred_at=day(4))
