@@ -35,11 +35,12 @@ def cafe_with_history(engine: Engine) -> None:
     catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
     catalog.add_supplier_item(uow, SupplierItem("ROAST", "BEANS", Decimal(11), 7))
     catalog.add_supplier_item(uow, SupplierItem("ROAST", "CUPS", Decimal("0.04"), 7))
-    stock.receive(uow, "BEANS", "WH", Decimal(2000))
-    stock.receive(uow, "CUPS", "CAFE", Decimal(3000))
     rng = np.random.default_rng(3)
     start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     start -= timedelta(days=start.weekday() + 7 * WEEKS)
+    # The opening stock was there before the history it served (no past may go negative).
+    stock.receive(uow, "BEANS", "WH", Decimal(2000), occurred_at=start - timedelta(days=1))
+    stock.receive(uow, "CUPS", "CAFE", Decimal(3000), occurred_at=start - timedelta(days=1))
     for week in range(WEEKS):
         lines = [
             NewLine("BEANS", Decimal(int(rng.poisson(40)) + 1), "WH"),

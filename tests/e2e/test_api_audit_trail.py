@@ -352,6 +352,22 @@ WALK = [
         browser=True,
     ),
     Write("POST", "/auth/logout", None, "logout", const(f"user:{OWNER}"), browser=True),
+    # Valuation settings and units
+    Write(
+        "PUT",
+        "/settings/costing",
+        {"method": "fifo"},
+        "set_costing_method",
+        const("settings:costing_method"),
+    ),
+    Write(
+        "PUT",
+        "/settings/closed-period",
+        {"through": "2000-01-31"},
+        "close_period",
+        const("settings:closed_through"),
+    ),
+    Write("PUT", "/items/NEW/units/box", {"factor": "12"}, "define_unit", const("item:NEW")),
 ]
 
 
@@ -490,6 +506,7 @@ def _template(path: str) -> str:
         "/suppliers/S2": "/suppliers/{code}",
         "/suppliers/S2/items": "/suppliers/{code}/items",
         "/suppliers/S2/items/NEW": "/suppliers/{code}/items/{sku}",
+        "/items/NEW/units/box": "/items/{sku}/units/{unit}",
     }
     if path in known:
         return known[path]

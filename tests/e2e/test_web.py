@@ -510,9 +510,10 @@ def planned(engine: Engine) -> int:
     catalog.add_item(uow, Item("BEANS", "Coffee beans", unit="kg", unit_cost=Decimal(12)))
     catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
     catalog.add_supplier_item(uow, SupplierItem("ROAST", "BEANS", Decimal(11), 7))
-    stock.receive(uow, "BEANS", "WH", Decimal(1000))
     start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     start -= timedelta(days=start.weekday() + 7 * 12)
+    # The opening stock was there before the history it served (no past may go negative).
+    stock.receive(uow, "BEANS", "WH", Decimal(1000), occurred_at=start - timedelta(days=1))
     for week in range(12):
         when = start + timedelta(weeks=week)
         order = place_order(

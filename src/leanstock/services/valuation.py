@@ -241,9 +241,7 @@ def set_costing_method(
         current = CostingMethod(
             uow.valuation.setting(COSTING_METHOD, lock=True) or CostingMethod.FIFO.value
         )
-        if method is current:
-            return current
-        if uow.valuation.default_method_in_use():
+        if method is not current and uow.valuation.default_method_in_use():
             raise InvalidInput(
                 f"Items valued by the company's default ({current.value}) have stock moves "
                 "already; changing it would re-value the past. Set `costing` on new items "
@@ -251,7 +249,7 @@ def set_costing_method(
                 "method",
             )
         uow.valuation.put_setting(COSTING_METHOD, method.value)
-        uow.record(CostingMethodChanged(subject="company", method=method.value))
+        uow.record(CostingMethodChanged(subject="settings:costing_method", method=method.value))
         uow.commit()
     return method
 
@@ -269,7 +267,9 @@ def put_unit(
                 f"{unit!r} is the stock unit of {sku}; it converts to itself.", "unit"
             )
         uow.catalog.put_unit(item.id, conversion.unit, conversion.factor)
-        uow.record(UnitDefined(subject=sku, unit=conversion.unit, factor=conversion.factor))
+        uow.record(
+            UnitDefined(subject=f"item:{sku}", unit=conversion.unit, factor=conversion.factor)
+        )
         uow.commit()
     return conversion
 
@@ -310,12 +310,10 @@ def close_period(
                 f"The books are closed through {previous}; moving that back to {through} "
                 "reopens closed days, which only an owner may do."
             )
-        if previous == through:
-            return through
         uow.valuation.put_setting(CLOSED_THROUGH, through.isoformat())
         uow.record(
             PeriodCloseMoved(
-                subject="company",
+                subject="settings:closed_through",
                 through=through.isoformat(),
                 previous=None if previous is None else previous.isoformat(),
             )

@@ -27,6 +27,19 @@ from leanstock.entrypoints.api.valuation_schemas import (
 from leanstock.services import valuation
 
 router = APIRouter()
+
+
+def _own_location(actor: Actor, location: str | None) -> None:
+    """Values are summed across locations: a user limited to some must name one of them (a
+    location not granted answers as one that does not exist)."""
+    if location is None:
+        if actor.locations is not None:
+            mine = ", ".join(sorted(actor.locations))
+            raise InvalidInput(f"Name one of your locations ({mine}) in `location`.", "location")
+        return
+    actor.require_location(location)
+
+
 StockReader = Annotated[Actor, permit("stock:read")]
 
 
@@ -42,7 +55,7 @@ def stock_value(
     category: str | None = None,
 ) -> StockValueOut:
     """Quantity and value per item and location (money tied up in stock), now or at `as_of`."""
-    actor.require_own_location(location)
+    _own_location(actor, location)
     found = valuation.stock_value(uow, as_of=as_of, sku=sku, location=location, category=category)
     return StockValueOut.model_validate(found)
 
@@ -59,7 +72,7 @@ def cost_flows(
 ) -> CostFlowsOut:
     """Value over a period per item and location: opening, what came in and went out by why
     (cost of goods sold = sold), closing."""
-    actor.require_own_location(location)
+    _own_location(actor, location)
     found = valuation.cost_flows(
         uow, since=since, until=until, sku=sku, location=location, category=category
     )
@@ -102,7 +115,7 @@ def list_moves(
             "Only backdated=true is listed here; an item's history is GET /items/{sku}/moves.",
             "backdated",
         )
-    actor.require_own_location(location)
+    _own_location(actor, location)
     page = valuation.backdated_moves(uow, sku, location, limit, offset)
     return PageOut[BackdatedMoveOut].model_validate(page)
 
