@@ -320,6 +320,26 @@ class HistoryRepo(Protocol):
         purchase_lines: Sequence[dict[str, Any]],
         receipts: Sequence[dict[str, Any]],
     ) -> None: ...
+    def put_sales(
+        self, orders: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]
+    ) -> tuple[int, int]:
+        """Imported past sales orders keyed by `import_ref` (lines carry it in place of an
+        order id): new ones are added, known ones get their lines replaced. (added, updated)"""
+        ...
+
+    def put_purchases(
+        self,
+        orders: Sequence[dict[str, Any]],
+        lines: Sequence[dict[str, Any]],
+        receipts: Sequence[dict[str, Any]],
+    ) -> tuple[int, int]:
+        """As `put_sales`, for purchase orders; receipts name (`import_ref`, `line_no`)."""
+        ...
+
+    def history_rows(self, kind: str) -> list[dict[str, Any]]:
+        """Past orders of `kind` (sales or purchase) but drafts, one row per line (and per
+        receipt), with codes in place of ids: what an export of history writes."""
+        ...
 
 
 class StockReportsRepo(Protocol):
@@ -451,3 +471,14 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def batch(self) -> BatchUnitOfWork:
+        """A unit of work for many use cases in one transaction (an all-or-nothing import)."""
+        ...
+
+
+class BatchUnitOfWork(UnitOfWork, Protocol):
+    """`open()` begins one transaction; each use case's `with uow:` is then a savepoint in it
+    and its commit only releases it; `close(keep)` keeps all of it or none."""
+
+    def open(self) -> Self: ...
+    def close(self, keep: bool) -> None: ...

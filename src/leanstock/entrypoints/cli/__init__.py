@@ -2,6 +2,7 @@
 
 from leanstock.entrypoints.cli import accounts as accounts
 from leanstock.entrypoints.cli import bench as bench
+from leanstock.entrypoints.cli import data as data
 from leanstock.entrypoints.cli import forecast as forecast
 from leanstock.entrypoints.cli import insight as insight
 from leanstock.entrypoints.cli import orders as orders

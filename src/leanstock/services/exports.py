@@ -1,0 +1,208 @@
+"""Export the business as tables: the import kinds in the shape they import back in, and
+stock (now or as of a moment, with its value at the items' unit cost).
+
+Every cell is text, written the way the import reads it (ISO dates, plain decimals,
+true/false), so an export imported again changes nothing (tests/integration/
+test_import_export.py holds it to that for every kind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from leanstock.domain.errors import InvalidInput
+from leanstock.services.imports import kind_of
+from leanstock.services.imports.fields import Sheet
+from leanstock.services.paging import MAX_PAGE
+from leanstock.services.ports import Page, UnitOfWork
+
+T = TypeVar("T")
+ZERO = Decimal(0)
+
+
+def cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _all(fetch: Callable[[int, int], Page[T]]) -> Iterator[T]:
+    offset = 0
+    while True:
+        page = fetch(MAX_PAGE, offset)
+        yield from page.items
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return
+
+
+def _objects(
+    kind: str, objects: Iterator[Any], extra: Callable[[Any], dict[str, Any]] | None = None
+) -> Sheet:
+    names = [f.name for f in kind_of(kind).fields]
+    rows = []
+    for obj in objects:
+        values = {**{n: getattr(obj, n, None) for n in names}, **(extra(obj) if extra else {})}
+        rows.append([cell(values.get(n)) for n in names])
+    return Sheet(names, rows)
+
+
+def _breaks(terms: Any) -> dict[str, Any]:
+    text = "; ".join(f"{cell(b.min_quantity)}:{cell(b.price)}" for b in terms.price_breaks)
+    return {"price_breaks": text or None}
+
+
+def _boms(uow: UnitOfWork) -> Sheet:
+    names = [f.name for f in kind_of("boms").fields]
+    rows = []
+    for parent, lines in sorted(uow.boms.all().items()):
+        lead = uow.boms.lead_time(uow.catalog.item(parent).id)
+        for line in lines:
+            values = {
+                "parent": parent,
+                "component": line.component,
+                "quantity": line.quantity,
+                "scrap": line.scrap,
+                "lead_time_days": lead,
+            }
+            rows.append([cell(values.get(n)) for n in names])
+    return Sheet(names, rows)
+
+
+def _physical(uow: UnitOfWork) -> set[str]:
+    return {loc.code for loc in _all(lambda n, o: uow.catalog.locations(n, o, physical=True))}
+
+
+def _stock(uow: UnitOfWork, at: datetime | None, shape: str) -> Sheet:
+    """On hand per item, location and lot (at `at`, else now); `shape` "opening-stock" is
+    the import's, "stock" adds unit, unit cost and value."""
+    moment = at or datetime.now(UTC)
+    places = _physical(uow)
+    items = {i.sku: i for i in _all(lambda n, o: uow.catalog.items(n, o))}
+    ids: dict[str, int] = {}
+    rows = []
+    if shape == "opening-stock":
+        names = [f.name for f in kind_of("opening-stock").fields]
+    else:
+        names = ["sku", "location", "lot", "expires_on", "quantity", "unit", "unit_cost", "value"]
+    for row in uow.reports.on_hand_as_of(moment):
+        if row["location"] not in places or row["on_hand"] == ZERO:
+            continue
+        item = items[row["sku"]]
+        expires = None
+        if row["lot"] is not None:
+            if row["sku"] not in ids:
+                ids[row["sku"]] = uow.catalog.item(row["sku"]).id
+            known = uow.ledger.lot(ids[row["sku"]], row["lot"])
+            expires = known.expires_on if known else None
+        values = {
+            "sku": row["sku"],
+            "location": row["location"],
+            "quantity": row["on_hand"],
+            "unit": item.unit,
+            "lot": row["lot"],
+            "expires_on": expires,
+            "unit_cost": item.unit_cost,
+            "value": row["on_hand"] * item.unit_cost,
+            "as_of": moment.date() if at else None,
+        }
+        rows.append([cell(values.get(n)) for n in names])
+    return Sheet(names, rows)
+
+
+def _sales_history(uow: UnitOfWork) -> Sheet:
+    names = [f.name for f in kind_of("sales-history").fields]
+    rows = []
+    for r in uow.history.history_rows("sales"):
+        moment = r["ordered_at"]
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        values = {
+            "date": moment.astimezone(UTC).date(),
+            "sku": r["sku"],
+            "location": r["location"],
+            "quantity": r["ordered_quantity"],
+            "shipped": r["shipped"],
+            "customer": r["customer"],
+            "order": r["import_ref"] or f"SO-{r['order_id']:06d}",
+        }
+        rows.append([cell(values.get(n)) for n in names])
+    return Sheet(names, rows)
+
+
+def _purchase_history(uow: UnitOfWork) -> Sheet:
+    names = [f.name for f in kind_of("purchase-history").fields]
+    rows = []
+    for r in uow.history.history_rows("purchase"):
+        moment = r["ordered_at"]
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        values = {
+            "order": r["import_ref"] or f"PO-{r['order_id']:06d}",
+            "supplier": r["supplier"],
+            "sku": r["sku"],
+            "location": r["location"],
+            "quantity": r["quantity"],
+            "price": r["price"],
+            "ordered_on": moment.astimezone(UTC).date(),
+            "promised_on": r["expected_date"],
+            "received_on": r["received_on"],
+            "received": r["received"] if r["received_on"] is not None else ZERO,
+        }
+        rows.append([cell(values.get(n)) for n in names])
+    return Sheet(names, rows)
+
+
+EXPORTS = (
+    "items",
+    "locations",
+    "suppliers",
+    "supplier-terms",
+    "boms",
+    "opening-stock",
+    "sales-history",
+    "purchase-history",
+    "stock",
+)
+
+
+def export(uow: UnitOfWork, kind: str, as_of: datetime | None = None) -> Sheet:
+    """The table of `kind` (one of EXPORTS); `as_of` only for stock and opening-stock."""
+    name = kind.strip().lower().replace("_", "-")
+    if name not in EXPORTS:
+        raise InvalidInput(
+            f"Unknown export kind {kind!r}: use one of {', '.join(EXPORTS)}.", "kind"
+        )
+    if as_of is not None and name not in ("stock", "opening-stock"):
+        raise InvalidInput("as_of applies to stock and opening-stock only.", "as_of")
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    with uow:
+        if name == "items":
+            return _objects(name, _all(lambda n, o: uow.catalog.items(n, o)))
+        if name == "locations":
+            return _objects(name, _all(lambda n, o: uow.catalog.locations(n, o, physical=True)))
+        if name == "suppliers":
+            return _objects(name, _all(lambda n, o: uow.catalog.suppliers(n, o)))
+        if name == "supplier-terms":
+            return _objects(name, _all(lambda n, o: uow.catalog.supplier_items(n, o)), _breaks)
+        if name == "boms":
+            return _boms(uow)
+        if name == "sales-history":
+            return _sales_history(uow)
+        if name == "purchase-history":
+            return _purchase_history(uow)
+        return _stock(uow, as_of, name)
