@@ -527,6 +527,10 @@ TABLE = [
     ),
     r("POST", "/plan-runs/{run_id}/approve", MANAGE, 404, params={"run_id": "1"}),
     r("POST", "/plan-runs/{run_id}/release", MANAGE, 404, params={"run_id": "1"}),
+    # Spreadsheets: a file upload without its file changes nothing (422).
+    r("POST", "/imports/{kind}", MANAGE, 422, params={"kind": "items"}, body={}),
+    r("GET", "/imports/{kind}/template", STAFF, 200, params={"kind": "items"}),
+    r("GET", "/exports/{kind}", STAFF, 200, params={"kind": "items"}),
 ]
 
 

@@ -1030,6 +1030,22 @@ class FakeHistory:
     ) -> None:
         _not_covered("bulk history loads")
 
+    def put_sales(
+        self, orders: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]
+    ) -> tuple[int, int]:
+        _not_covered("history imports")
+
+    def put_purchases(
+        self,
+        orders: Sequence[dict[str, Any]],
+        lines: Sequence[dict[str, Any]],
+        receipts: Sequence[dict[str, Any]],
+    ) -> tuple[int, int]:
+        _not_covered("history imports")
+
+    def history_rows(self, kind: str) -> list[dict[str, Any]]:
+        _not_covered("history exports")
+
 
 class FakeReports:
     def __init__(self, state: State) -> None:
@@ -1212,6 +1228,9 @@ class InMemoryUnitOfWork:
 
     def rollback(self) -> None:
         self._state = copy.deepcopy(self.committed)
+
+    def batch(self) -> Any:
+        _not_covered("imports in one transaction (they run on SQLite and PostgreSQL)")
 
     # Reads of committed state for assertions
 

@@ -104,18 +104,19 @@ def _stock(uow: UnitOfWork, at: datetime | None, shape: str) -> Sheet:
         if row["location"] not in places or row["on_hand"] == ZERO:
             continue
         item = items[row["sku"]]
+        lot = row["lot"] or None
         expires = None
-        if row["lot"] is not None:
+        if lot is not None:
             if row["sku"] not in ids:
                 ids[row["sku"]] = uow.catalog.item(row["sku"]).id
-            known = uow.ledger.lot(ids[row["sku"]], row["lot"])
+            known = uow.ledger.lot(ids[row["sku"]], lot)
             expires = known.expires_on if known else None
         values = {
             "sku": row["sku"],
             "location": row["location"],
             "quantity": row["on_hand"],
             "unit": item.unit,
-            "lot": row["lot"],
+            "lot": lot,
             "expires_on": expires,
             "unit_cost": item.unit_cost,
             "value": row["on_hand"] * item.unit_cost,

@@ -28,6 +28,7 @@ from leanstock.entrypoints.api.routes import (
     accounts,
     audit,
     catalog,
+    data,
     forecasts,
     insight,
     plans,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(plans.router, prefix=PREFIX)
     app.include_router(scorecards.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
+    app.include_router(data.router, prefix=PREFIX)
     web.install(app)
 
     @app.get(f"{PREFIX}/health", tags=["meta"])

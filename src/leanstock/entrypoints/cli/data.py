@@ -99,7 +99,8 @@ def import_(
     console.print(
         f"{report.kind}: {report.rows} rows read; {report.created} {verb} created, "
         f"{report.updated} updated, {report.unchanged} unchanged"
-        + (" (dry run: nothing changed)." if dry_run else ".")
+        + (" (dry run: nothing changed)." if dry_run else "."),
+        soft_wrap=True,
     )
 
 

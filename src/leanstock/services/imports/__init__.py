@@ -66,9 +66,10 @@ def describe(kind: str) -> list[Field]:
 
 def _parse(
     spec: RowKind | HistoryKind, sheet: Sheet, found: dict[str, int], problems: list[Problem]
-) -> list[tuple[int, dict[str, Any]]]:
+) -> list[tuple[int, dict[str, Any], bool]]:
+    """Every row with the values that could be read, and whether all could."""
     fields = {f.name: f for f in spec.fields}
-    parsed: list[tuple[int, dict[str, Any]]] = []
+    parsed: list[tuple[int, dict[str, Any], bool]] = []
     for index, cells in enumerate(sheet.rows):
         number = index + 2
         if all(cell is None for cell in cells):
@@ -88,17 +89,18 @@ def _parse(
             except DomainError as error:
                 problems.append(Problem(number, header, error.detail))
                 good = False
-        if good:
-            parsed.append((number, values))
+        parsed.append((number, values, good))
     return parsed
 
 
 def _duplicates(
-    spec: RowKind, rows: list[tuple[int, dict[str, Any]]], columns: dict[str, str]
+    spec: RowKind, rows: list[tuple[int, dict[str, Any], bool]], columns: dict[str, str]
 ) -> list[Problem]:
     first: dict[tuple[Any, ...], int] = {}
     problems = []
-    for number, values in rows:
+    for number, values, _ in rows:
+        if spec.key[0] not in values:
+            continue
         key = tuple(values.get(k) for k in spec.key)
         if key in first:
             shown = " ".join(str(k) for k in key if k is not None)
@@ -155,9 +157,10 @@ def run_import(
     if problems:
         report.problems = problems
         return report
-    rows = _parse(spec, sheet, found, report.problems)
+    parsed = _parse(spec, sheet, found, report.problems)
     if isinstance(spec, RowKind):
-        report.problems.extend(_duplicates(spec, rows, columns))
+        report.problems.extend(_duplicates(spec, parsed, columns))
+    rows = [(number, values) for number, values, good in parsed if good]
     if "unit_cost" in found and spec.name == "opening-stock":
         report.notes.append(
             "unit_cost was read but not kept: the ledger holds no cost per lot yet; set the "

@@ -23,7 +23,7 @@ from leanstock.domain.catalog import (
     Supplier,
     SupplierItem,
 )
-from leanstock.domain.errors import InvalidInput, NotFound
+from leanstock.domain.errors import InvalidInput, NotFound, WrongUnit
 from leanstock.services import catalog, production
 from leanstock.services.imports.fields import (
     Field,
@@ -35,6 +35,7 @@ from leanstock.services.imports.fields import (
     one_of,
 )
 from leanstock.services.ports import UnitOfWork
+from leanstock.services.posting import Operation
 from leanstock.services.stock import moves
 
 Values = dict[str, Any]
@@ -151,7 +152,19 @@ def apply_opening_stock(uow: UnitOfWork, rows: list[Values]) -> str:
     the same file again posts nothing."""
     values = rows[0]
     as_of: date | None = values.get("as_of")
-    operation = moves.count(
+    try:
+        operation = _count(uow, values, as_of)
+    except WrongUnit as error:
+        raise InvalidInput(
+            f"{error.detail} There is no conversion between units: give the quantity in the "
+            "item's unit.",
+            "unit",
+        ) from None
+    return "updated" if operation.moves else "unchanged"
+
+
+def _count(uow: UnitOfWork, values: Values, as_of: date | None) -> Operation:
+    return moves.count(
         uow,
         values["sku"],
         values["location"],
@@ -162,7 +175,6 @@ def apply_opening_stock(uow: UnitOfWork, rows: list[Values]) -> str:
         reference="opening stock",
         occurred_at=datetime.combine(as_of, time(0), tzinfo=UTC) if as_of else None,
     )
-    return "updated" if operation.moves else "unchanged"
 
 
 SKU_ALIASES = ("item", "item_code", "product_code", "article", "sku_code")

@@ -65,13 +65,13 @@ def as_date(value: str) -> date:
     raise InvalidInput(f"{value!r} is not a date: write it as YYYY-MM-DD (2026-03-31).")
 
 
-def one_of(kind: type[StrEnum]) -> Callable[[str], str]:
-    def parse(value: str) -> str:
+def one_of(kind: type[StrEnum]) -> Callable[[str], StrEnum]:
+    def parse(value: str) -> StrEnum:
         lowered = value.strip().lower().replace(" ", "_").replace("-", "_")
         allowed = [member.value for member in kind]
         if lowered not in allowed:
             raise InvalidInput(f"{value!r} is not one of {', '.join(allowed)}.")
-        return lowered
+        return kind(lowered)
 
     return parse
 

@@ -1,0 +1,58 @@
+"""`leanstock import` and `leanstock export` as a person uses them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from leanstock.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+def leanstock(db: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--database", f"sqlite:///{db}", *args])
+    return result.exit_code, result.output
+
+
+def test_a_business_moves_in_from_files_and_out_again(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    template = tmp_path / "items.xlsx"
+    code, out = leanstock(db, "import", "template", "items", "--output", str(template))
+    assert code == 0, out
+    code, out = leanstock(db, "import", "items", str(template), "--dry-run")
+    assert code == 0, out
+    assert "1 would be created" in out
+    assert "nothing changed" in out
+    code, out = leanstock(db, "export", "items")
+    assert (
+        out.strip()
+        == "sku,name,unit,kind,category,unit_cost,lot_tracked,shelf_life_days,policy,active"
+    )
+    assert leanstock(db, "import", "items", str(template))[0] == 0
+    exported = tmp_path / "out.csv"
+    code, out = leanstock(db, "export", "items", "--output", str(exported))
+    assert code == 0, out
+    assert "FLOUR-25,Flour 25 kg,bag" in exported.read_text()
+    code, out = leanstock(db, "import", "items", str(exported))
+    assert code == 0, out
+    assert "1 unchanged" in out
+
+
+def test_problems_print_by_row_and_column_and_exit_1(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    bad = tmp_path / "stock.csv"
+    bad.write_text("sku,location,qty\nGHOST,WH,two\n")
+    code, out = leanstock(db, "import", "opening-stock", str(bad))
+    assert code == 1
+    assert "nothing was imported" in out
+    assert "'two' is not a number" in out
+    code, out = leanstock(db, "import", "opening-stock", str(tmp_path / "missing.csv"))
+    assert code == 2
+    assert "No file" in out
+    code, out = leanstock(db, "export", "widgets")
+    assert code == 2
+    assert "Unknown export kind" in out
