@@ -531,6 +531,17 @@ TABLE = [
     r("POST", "/imports/{kind}", MANAGE, 422, params={"kind": "items"}, body={}),
     r("GET", "/imports/{kind}/template", STAFF, 200, params={"kind": "items"}),
     r("GET", "/exports/{kind}", STAFF, 200, params={"kind": "items"}),
+    # Webhooks: the owner's; a loopback URL is refused (422) without the development setting.
+    r(
+        "POST",
+        "/webhooks",
+        OWNER,
+        422,
+        body={"url": "http://127.0.0.1/hook", "events": ["*"]},
+    ),
+    r("GET", "/webhooks", OWNER, 200),
+    r("GET", "/webhooks/{webhook_id}/deliveries", OWNER, 404, params={"webhook_id": "999"}),
+    r("POST", "/webhooks/{webhook_id}/replay", OWNER, 404, params={"webhook_id": "999"}),
 ]
 
 

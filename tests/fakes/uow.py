@@ -1196,6 +1196,10 @@ class InMemoryUnitOfWork:
     def planning(self) -> Any:
         return FakePlanning()
 
+    @property
+    def webhooks(self) -> Any:
+        _not_covered("webhooks (they run on SQLite and PostgreSQL)")
+
     def __enter__(self) -> Self:
         self._state = copy.deepcopy(self.committed)
         self._seen = []

@@ -85,7 +85,8 @@ _MANAGER = frozenset(
         "audit:read",
     }
 )
-_OWNER = frozenset({"user:read", "user:write"})
+# Webhooks carry every event to another system and hold signing secrets: the owner's call.
+_OWNER = frozenset({"user:read", "user:write", "webhook:read", "webhook:write"})
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OWNER: _SELF | _READ_BUSINESS | _BUYER | _WAREHOUSE | _MANAGER | _OWNER,

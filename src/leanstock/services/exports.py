@@ -180,8 +180,23 @@ EXPORTS = (
 )
 
 
-def export(uow: UnitOfWork, kind: str, as_of: datetime | None = None) -> Sheet:
-    """The table of `kind` (one of EXPORTS); `as_of` only for stock and opening-stock."""
+def export(
+    uow: UnitOfWork,
+    kind: str,
+    as_of: datetime | None = None,
+    locations: frozenset[str] | None = None,
+) -> Sheet:
+    """The table of `kind` (one of EXPORTS); `as_of` only for stock and opening-stock.
+    `locations` (a user limited to some) keeps only the rows of those locations."""
+    sheet = _export(uow, kind, as_of)
+    column = "code" if kind == "locations" else "location"
+    if locations is None or column not in sheet.columns:
+        return sheet
+    at = sheet.columns.index(column)
+    return Sheet(sheet.columns, [row for row in sheet.rows if row[at] in locations])
+
+
+def _export(uow: UnitOfWork, kind: str, as_of: datetime | None) -> Sheet:
     name = kind.strip().lower().replace("_", "-")
     if name not in EXPORTS:
         raise InvalidInput(

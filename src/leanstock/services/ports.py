@@ -342,6 +342,35 @@ class HistoryRepo(Protocol):
         ...
 
 
+class WebhooksRepo(Protocol):
+    """Webhook subscriptions, and one delivery per outbox event and subscription."""
+
+    def add_subscription(self, url: str, secret: str, events: Sequence[str]) -> dict[str, Any]: ...
+    def subscriptions(self) -> list[dict[str, Any]]: ...
+    def subscription(self, subscription_id: int) -> dict[str, Any]: ...
+    def fan_out(self, now: datetime, give_up_at: datetime, limit: int) -> int: ...
+    def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[dict[str, Any]]: ...
+    def record_attempt(
+        self,
+        delivery: dict[str, Any],
+        at: datetime,
+        status_code: int | None,
+        error: str | None,
+        milliseconds: int,
+        outcome: str,
+        next_attempt_at: datetime | None,
+        max_failures: int,
+    ) -> None: ...
+    def replay(
+        self, subscription_id: int, now: datetime, give_up_at: datetime, since: datetime | None
+    ) -> int: ...
+    def deliveries(
+        self, subscription_id: int, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+
 class StockReportsRepo(Protocol):
     """Reads of the ledger for people and reports."""
 
@@ -449,6 +478,8 @@ class UnitOfWork(Protocol):
     def reports(self) -> StockReportsRepo: ...
     @property
     def planning(self) -> PlanningRepo: ...
+    @property
+    def webhooks(self) -> WebhooksRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

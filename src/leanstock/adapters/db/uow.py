@@ -23,6 +23,7 @@ from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
+from leanstock.adapters.db.webhooks import WebhooksRepository
 from leanstock.domain.access import EVERYTHING, Visibility, current
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
@@ -107,6 +108,7 @@ class UnitOfWork:
         self.planning = PlanningRepository(self._connection, sees)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
+        self.webhooks = WebhooksRepository(self._connection)
         return self
 
     def __exit__(

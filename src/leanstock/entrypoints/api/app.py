@@ -34,6 +34,7 @@ from leanstock.entrypoints.api.routes import (
     plans,
     scorecards,
     stock,
+    webhooks,
 )
 from leanstock.entrypoints.api.routes import orders as order_routes
 from leanstock.entrypoints.api.security import (
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(scorecards.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
     app.include_router(data.router, prefix=PREFIX)
+    app.include_router(webhooks.router, prefix=PREFIX)
     web.install(app)
 
     @app.get(f"{PREFIX}/health", tags=["meta"])

@@ -43,7 +43,19 @@ def run_server(host: str, port: int, workers: int) -> None:
         f"API on [bold]http://{host}:{port}/api/v1[/], "
         f"docs at [bold]http://{host}:{port}/docs[/]  (Ctrl+C stops)"
     )
-    server.serve(host, port, workers)
+    from leanstock.config import get_settings
+
+    settings = get_settings()
+    stop = None
+    if settings.publisher:
+        from leanstock.entrypoints.cli.worker import start_publisher
+
+        stop = start_publisher(open_engine(), settings.publisher_interval)
+    try:
+        server.serve(host, port, workers)
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 @app.command()

@@ -16,6 +16,7 @@ from leanstock.adapters.files.spreadsheets import (
     read_sheet,
     write_sheet,
 )
+from leanstock.domain.access import Actor
 from leanstock.domain.errors import InvalidInput
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.problems import problem
@@ -102,17 +103,19 @@ def import_template(kind: str, format: Format = "csv") -> Response:
     )
 
 
-@router.get("/exports/{kind}", dependencies=[permit("catalog:read")])
+@router.get("/exports/{kind}")
 def export_table(
     kind: str,
     uow: UowDep,
+    actor: Annotated[Actor, permit("catalog:read")],
     format: Format = "csv",
     as_of: Annotated[
         datetime | None, Query(description="Stock as it was then (stock, opening-stock).")
     ] = None,
 ) -> Response:
-    """A table as CSV or XLSX, in the shape its import reads back."""
-    sheet = exports.export(uow, kind, as_of)
+    """A table as CSV or XLSX, in the shape its import reads back. A user limited to some
+    locations gets the rows of those locations only."""
+    sheet = exports.export(uow, kind, as_of, actor.locations)
     return Response(
         write_sheet(sheet, format),
         media_type=MEDIA_TYPES[format],
