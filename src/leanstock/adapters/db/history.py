@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
@@ -72,12 +72,24 @@ class HistoryRepository(Repository):
     ) -> dict[str, int]:
         """Update the known orders, insert the others; the id of every order by reference."""
         ids = dict(known)
-        for order in orders:
-            if order["import_ref"] in known:
-                values = {k: v for k, v in order.items() if k not in ("import_ref", "created_at")}
-                self.db.execute(
-                    update(table).where(table.c.id == known[order["import_ref"]]).values(values)
-                )
+        changed = [
+            {
+                **{
+                    f"new_{k}": v for k, v in order.items() if k not in ("import_ref", "created_at")
+                },
+                "order_id": known[order["import_ref"]],
+            }
+            for order in orders
+            if order["import_ref"] in known
+        ]
+        if changed:
+            names = [k.removeprefix("new_") for k in changed[0] if k.startswith("new_")]
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("order_id"))
+                .values({name: bindparam(f"new_{name}") for name in names})
+            )
+            self.db.execute(statement, changed)
         new = [order for order in orders if order["import_ref"] not in known]
         if new:
             inserted = self.db.execute(
