@@ -182,7 +182,7 @@ SKU_ALIASES = ("item", "item_code", "product_code", "article", "sku_code")
 ITEMS = RowKind(
     "items",
     (
-        Field("sku", required=True, aliases=SKU_ALIASES, example="FLOUR-25"),
+        Field("sku", required=True, aliases=(*SKU_ALIASES, "code"), example="FLOUR-25"),
         Field("name", aliases=("description", "item_name", "product_name"), example="Flour 25 kg"),
         Field("unit", aliases=("uom", "unit_of_measure"), example="bag"),
         Field("kind", one_of(ItemKind), example="bought", help="bought or made"),
