@@ -56,3 +56,26 @@ def test_problems_print_by_row_and_column_and_exit_1(tmp_path: Path) -> None:
     code, out = leanstock(db, "export", "widgets")
     assert code == 2
     assert "Unknown export kind" in out
+
+
+def test_the_worker_publishes_the_outbox_once(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from leanstock.adapters.db.engine import make_engine
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.domain.catalog import Item, Location
+    from leanstock.services import catalog, orders
+
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    engine = make_engine(f"sqlite:///{db}")
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("CUP", "Cup"))
+    orders.place_order(uow, "Bo", [orders.NewLine("CUP", Decimal(1), "WH")])
+    engine.dispose()
+    code, out = leanstock(db, "worker", "--once")
+    assert code == 0, out
+    assert out.startswith("1 events published")
+    code, out = leanstock(db, "publish", "--once")
+    assert out.startswith("0 events published")

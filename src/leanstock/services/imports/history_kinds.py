@@ -22,6 +22,8 @@ from leanstock.services.imports.fields import Field, Problem, as_date, as_decima
 from leanstock.services.ports import UnitOfWork
 
 ZERO = Decimal(0)
+SHIPPED, CANCELLED = SalesStatus.SHIPPED.value, SalesStatus.CANCELLED.value
+CLOSED, FROM_STOCK = PurchaseStatus.CLOSED.value, Fulfilment.STOCK.value
 ORDER_HOUR = time(12, tzinfo=UTC)
 LOCATION_ALIASES = ("location_code", "warehouse", "store")
 Values = dict[str, Any]
@@ -194,7 +196,7 @@ def _sales(
             order = orders[ref] = {
                 "import_ref": ref,
                 "customer": customer,
-                "status": SalesStatus.CANCELLED.value,
+                "status": CANCELLED,
                 "ordered_at": moment,
                 "created_at": moment,
                 "updated_at": moment,
@@ -226,7 +228,7 @@ def _sales(
         got: Decimal = values.get("shipped", asked)
         order["_lines"] += 1
         if got > 0:
-            order["status"] = SalesStatus.SHIPPED.value
+            order["status"] = SHIPPED
         lines.append(
             {
                 "import_ref": ref,
@@ -237,7 +239,7 @@ def _sales(
                 "ordered_quantity": asked,
                 "shipped": got,
                 "short_at_order": asked - got,
-                "fulfilment": Fulfilment.STOCK.value,
+                "fulfilment": FROM_STOCK,
                 "requested_date": values["date"],
                 "cancelled": got == 0,
             }
@@ -281,7 +283,7 @@ def _purchases(
             order = orders[ref] = {
                 "import_ref": ref,
                 "supplier_id": suppliers[values["supplier"]],
-                "status": PurchaseStatus.CLOSED.value,
+                "status": CLOSED,
                 "expected_date": values.get("promised_on"),
                 "drop_ship_customer": None,
                 "sales_order_id": None,
