@@ -259,3 +259,27 @@ def test_stock_exports_as_of_a_moment_with_its_value(uow: UnitOfWork) -> None:
     )
     past = exports.export(uow, "stock", datetime(2000, 1, 1, tzinfo=UTC))
     assert past.rows == []
+
+
+def test_moves_orders_and_plan_runs_export_too(uow: UnitOfWork) -> None:
+    load(uow)
+    moves = exports.export(uow, "moves")
+    rows = [dict(zip(moves.columns, r, strict=True)) for r in moves.rows]
+    assert {(r["sku"], r["target"], r["quantity"]) for r in rows} == {
+        ("FLOUR", "WH", "40"),
+        ("MILK", "WH", "24"),
+        ("MILK", "STORE", "6"),
+    }
+    assert {r["kind"] for r in rows} == {"adjustment"}
+    assert exports.export(uow, "moves", datetime(2000, 1, 1, tzinfo=UTC)).rows == []
+    sales = exports.export(uow, "sales-orders")
+    assert [r[:3] for r in sales.rows] == [
+        ["SO-000001", "walk-in", "shipped"],
+        ["SO-000002", "imported", "shipped"],
+    ]
+    purchases = exports.export(uow, "purchase-orders")
+    assert [r[:3] for r in purchases.rows] == [
+        ["PO-000001", "MILL", "closed"],
+        ["PO-000002", "DAIRY", "closed"],
+    ]
+    assert exports.export(uow, "plan-runs").rows == []

@@ -1,5 +1,6 @@
-"""Export the business as tables: the import kinds in the shape they import back in, and
-stock (now or as of a moment, with its value at the items' unit cost).
+"""Export the business as tables: the import kinds in the shape they import back in, stock
+(now or as of a moment, with its value at the items' unit cost), moves (up to a moment),
+sales and purchase orders, and plan runs.
 
 Every cell is text, written the way the import reads it (ISO dates, plain decimals,
 true/false), so an export imported again changes nothing (tests/integration/
@@ -15,6 +16,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from leanstock.domain.errors import InvalidInput
+from leanstock.domain.orders import number
 from leanstock.services.imports import kind_of
 from leanstock.services.imports.fields import Sheet
 from leanstock.services.paging import MAX_PAGE
@@ -167,6 +169,81 @@ def _purchase_history(uow: UnitOfWork) -> Sheet:
     return Sheet(names, rows)
 
 
+def _dicts(rows: list[dict[str, Any]], columns: list[str]) -> Sheet:
+    import json
+
+    def text(value: Any) -> str | None:
+        if isinstance(value, dict | list):
+            return json.dumps(value, default=str, sort_keys=True)
+        return cell(value)
+
+    return Sheet(columns, [[text(row.get(c)) for c in columns] for row in rows])
+
+
+def _pages(fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    while True:
+        page, total = fetch(MAX_PAGE, len(rows))
+        rows.extend(page)
+        if not page or len(rows) >= total:
+            return rows
+
+
+def _orders(uow: UnitOfWork, kind: str) -> Sheet:
+    if kind == "sales-orders":
+        rows = _pages(lambda n, o: uow.sales.page(limit=n, offset=o))
+        kind_name = "sales"
+        columns = ["number", "customer", "status", "ordered_at", "lines", "quantity", "shipped"]
+    else:
+        rows = _pages(lambda n, o: uow.purchasing.page(limit=n, offset=o))
+        kind_name = "purchase"
+        columns = [
+            "number",
+            "supplier",
+            "status",
+            "ordered_at",
+            "promised_date",
+            "lines",
+            "quantity",
+            "received",
+            "drop_ship_customer",
+        ]
+    for row in rows:
+        row["number"] = number(kind_name, int(row["id"]))
+    return _dicts(sorted(rows, key=lambda r: int(r["id"])), columns)
+
+
+def _moves(uow: UnitOfWork, since: datetime | None, until: datetime | None) -> Sheet:
+    columns = [
+        "occurred_at",
+        "kind",
+        "sku",
+        "lot",
+        "source",
+        "target",
+        "quantity",
+        "reference",
+        "partner",
+        "reason",
+        "operation_id",
+    ]
+    rows: list[dict[str, Any]] = []
+    for item in _all(lambda n, o: uow.catalog.items(n, o)):
+        item_id = uow.catalog.item(item.sku).id
+        found = _pages(
+            lambda n, o, i=item_id: uow.reports.moves(i, None, since, until, n, o)  # type: ignore[misc]
+        )
+        rows.extend({**r, "sku": item.sku, "lot": r["lot"] or None} for r in found)
+    rows.sort(key=lambda r: (str(r["occurred_at"]), int(r["id"])))
+    return _dicts(rows, columns)
+
+
+def _plan_runs(uow: UnitOfWork) -> Sheet:
+    rows = _pages(lambda n, o: uow.planning.plan_runs(n, o))
+    columns = list(rows[0]) if rows else ["id"]
+    return _dicts(sorted(rows, key=lambda r: int(r["id"])), columns)
+
+
 EXPORTS = (
     "items",
     "locations",
@@ -177,6 +254,10 @@ EXPORTS = (
     "sales-history",
     "purchase-history",
     "stock",
+    "moves",
+    "sales-orders",
+    "purchase-orders",
+    "plan-runs",
 )
 
 
@@ -202,8 +283,8 @@ def _export(uow: UnitOfWork, kind: str, as_of: datetime | None) -> Sheet:
         raise InvalidInput(
             f"Unknown export kind {kind!r}: use one of {', '.join(EXPORTS)}.", "kind"
         )
-    if as_of is not None and name not in ("stock", "opening-stock"):
-        raise InvalidInput("as_of applies to stock and opening-stock only.", "as_of")
+    if as_of is not None and name not in ("stock", "opening-stock", "moves"):
+        raise InvalidInput("as_of applies to stock, opening-stock and moves only.", "as_of")
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     with uow:
@@ -221,4 +302,10 @@ def _export(uow: UnitOfWork, kind: str, as_of: datetime | None) -> Sheet:
             return _sales_history(uow)
         if name == "purchase-history":
             return _purchase_history(uow)
+        if name == "moves":
+            return _moves(uow, None, as_of)
+        if name in ("sales-orders", "purchase-orders"):
+            return _orders(uow, name)
+        if name == "plan-runs":
+            return _plan_runs(uow)
         return _stock(uow, as_of, name)

@@ -110,7 +110,8 @@ def export(
         str,
         typer.Argument(
             help="items, locations, suppliers, supplier-terms, boms, opening-stock, "
-            "sales-history, purchase-history or stock."
+            "sales-history, purchase-history, stock, moves, sales-orders, purchase-orders or "
+            "plan-runs."
         ),
     ],
     output: Annotated[
@@ -122,7 +123,9 @@ def export(
     as_of: Annotated[
         datetime | None,
         typer.Option(
-            "--as-of", parser=iso_datetime, help="Stock as it was then (stock, opening-stock)."
+            "--as-of",
+            parser=iso_datetime,
+            help="Stock as it was then (stock, opening-stock); moves up to then.",
         ),
     ] = None,
 ) -> None:

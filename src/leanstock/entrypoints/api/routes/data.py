@@ -110,7 +110,8 @@ def export_table(
     actor: Annotated[Actor, permit("catalog:read")],
     format: Format = "csv",
     as_of: Annotated[
-        datetime | None, Query(description="Stock as it was then (stock, opening-stock).")
+        datetime | None,
+        Query(description="Stock as it was then (stock, opening-stock); moves up to then."),
     ] = None,
 ) -> Response:
     """A table as CSV or XLSX, in the shape its import reads back. A user limited to some
