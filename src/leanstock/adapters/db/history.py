@@ -58,6 +58,25 @@ class HistoryRepository(Repository):
                     )
                 )
 
+    def _insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows in bulk: with COPY on PostgreSQL (a 100,000-line history in about a
+        second instead of one INSERT per row), with executemany on SQLite."""
+        if not rows:
+            return
+        if self.dialect != "postgresql":
+            self.db.execute(table.insert(), list(rows))
+            return
+        columns = list(rows[0])
+        driver = self.db.connection.driver_connection
+        assert driver is not None
+        names = ", ".join(f'"{c}"' for c in columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
     def _known(self, table: Table, refs: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         unique = sorted(set(refs))
@@ -118,8 +137,7 @@ class HistoryRepository(Repository):
             }
             for line in lines
         ]
-        if rows:
-            self.db.execute(o.sales_lines.insert(), rows)
+        self._insert_many(o.sales_lines, rows)
         return len(orders) - len(known), len(known)
 
     def put_purchases(
@@ -160,8 +178,7 @@ class HistoryRepository(Repository):
             }
             for r in receipts
         ]
-        if receipt_rows:
-            self.db.execute(o.receipts.insert(), receipt_rows)
+        self._insert_many(o.receipts, receipt_rows)
         return len(orders) - len(known), len(known)
 
     def history_rows(self, kind: str) -> list[dict[str, Any]]:
