@@ -79,3 +79,35 @@ def test_the_worker_publishes_the_outbox_once(tmp_path: Path) -> None:
     assert out.startswith("1 events published")
     code, out = leanstock(db, "publish", "--once")
     assert out.startswith("0 events published")
+
+
+def test_the_publisher_that_serve_starts_publishes_in_the_background(tmp_path: Path) -> None:
+    import time
+    from decimal import Decimal
+
+    from leanstock.adapters.db.engine import make_engine
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.domain.catalog import Item, Location
+    from leanstock.entrypoints.cli.worker import start_publisher
+    from leanstock.services import catalog, orders
+
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    engine = make_engine(f"sqlite:///{db}")
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("CUP", "Cup"))
+    stop = start_publisher(engine, interval=0.05)
+    try:
+        orders.place_order(uow, "Bo", [orders.NewLine("CUP", Decimal(1), "WH")])
+        for _ in range(600):
+            with uow:
+                events = uow.outbox.events()
+            if events and all(e["published_at"] is not None for e in events):
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert events
+    assert all(e["published_at"] is not None for e in events)
+    engine.dispose()
