@@ -283,3 +283,15 @@ def test_moves_orders_and_plan_runs_export_too(uow: UnitOfWork) -> None:
         ["PO-000002", "DAIRY", "closed"],
     ]
     assert exports.export(uow, "plan-runs").rows == []
+
+
+def test_a_catalog_file_too_long_to_import_row_by_row_is_refused_whole(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "MAX_ROWS_ONE_BY_ONE", 2)
+    report = imports.run_import(
+        uow, "locations", sheet(FILES["locations"] + "BACK,Back room,store\n")
+    )
+    assert [(p.row, p.column) for p in report.problems] == [(None, None)]
+    assert "split it" in report.problems[0].message
+    assert catalog.list_locations(uow, physical=True).total == 0

@@ -23,6 +23,10 @@ from leanstock.services.retry import retrying
 
 KINDS: dict[str, RowKind | HistoryKind] = {**ROW_KINDS, **HISTORY_KINDS}
 MAX_PROBLEMS = 1000
+# Catalog, stock and BOM rows each run a use case (tens of milliseconds); a file of these is
+# capped so one upload cannot hold the server for hours. History goes in bulk: no cap but the
+# reader's.
+MAX_ROWS_ONE_BY_ONE = 20_000
 
 
 @dataclass
@@ -154,6 +158,15 @@ def run_import(
     found, ignored, problems = match_columns(spec.fields, sheet.columns, mapping)
     report = ImportReport(spec.name, len(sheet.rows), dry_run, ignored_columns=ignored)
     columns = {name: sheet.columns[index] for name, index in found.items()}
+    if isinstance(spec, RowKind) and len(sheet.rows) > MAX_ROWS_ONE_BY_ONE:
+        problems.append(
+            Problem(
+                None,
+                None,
+                f"The file has {len(sheet.rows)} rows; {spec.name} imports take at most "
+                f"{MAX_ROWS_ONE_BY_ONE} at once: split it into several files.",
+            )
+        )
     if problems:
         report.problems = problems
         return report
