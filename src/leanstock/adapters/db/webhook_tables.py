@@ -1,5 +1,5 @@
 """Tables of webhook publishing: subscriptions, one delivery per event and subscription, and
-a log row per attempt (migration 0009)."""
+a log row per attempt (migration 0010)."""
 
 from __future__ import annotations
 
