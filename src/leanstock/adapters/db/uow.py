@@ -164,7 +164,7 @@ class UnitOfWork:
 
     def batch(self) -> BatchUnitOfWork:
         """A unit of work for many use cases in one transaction (`BatchUnitOfWork`)."""
-        return BatchUnitOfWork(self.engine)
+        return BatchUnitOfWork(self.engine, self.visibility)
 
 
 class BatchUnitOfWork(UnitOfWork):
@@ -176,8 +176,8 @@ class BatchUnitOfWork(UnitOfWork):
     The use cases stay the only place their rules are written.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: Engine, visibility: Visibility = EVERYTHING) -> None:
+        super().__init__(engine, visibility)
         self._savepoint: NestedTransaction | None = None
 
     def open(self) -> Self:
