@@ -13,16 +13,18 @@ API = "/api/v1"
 
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    for body in (
+    locations: list[dict[str, object]] = [
         {"code": "WH", "name": "Warehouse"},
         {"code": "STORE", "name": "Store", "kind": "store"},
-    ):
-        assert client.post(f"{API}/locations", json=body).status_code == 201
-    for body in (
+    ]
+    items: list[dict[str, object]] = [
         {"sku": "CUP", "name": "Paper cup", "category": "packaging"},
         {"sku": "BEANS", "name": "Coffee beans", "unit": "kg", "category": "coffee"},
         {"sku": "MILK", "name": "Milk", "unit": "l", "lot_tracked": True, "shelf_life_days": 9},
-    ):
+    ]
+    for body in locations:
+        assert client.post(f"{API}/locations", json=body).status_code == 201
+    for body in items:
         assert client.post(f"{API}/items", json=body).status_code == 201
     receipt = {"sku": "CUP", "location": "WH", "quantity": "10"}
     assert client.post(f"{API}/stock/receipts", json=receipt).status_code == 201

@@ -127,7 +127,7 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
     (quarantined,) = queries.stock(uow, "FLOUR", "QUARANTINE").items
     assert quarantined["on_hand"] == 1
     line = orders.get_order(uow, number).lines[0]
-    assert (line.reserved, line.promise_date) == (4, TODAY)
+    assert (line.reserved, line.promise_date) == (D(4), TODAY)
     history = purchasing.receipt_history(uow)
     assert history.columns == [
         "supplier",
@@ -169,7 +169,7 @@ def test_a_production_order_cannot_start_while_a_component_is_short(
     uow = business
     stock.receive(uow, "FLOUR", "WH", D(5))
     mo = production.create_production_order(uow, "CAKE", D(2), "WH")
-    assert [(c.sku, c.reserved) for c in mo.components] == [("FLOUR", 2), ("SUGAR", 0)]
+    assert [(c.sku, c.reserved) for c in mo.components] == [("FLOUR", D(2)), ("SUGAR", D(0))]
     production.release_production(uow, mo.number)
     with pytest.raises(OutOfStock):
         production.start_production_order(uow, mo.number)
