@@ -33,8 +33,8 @@ from authz_world import (
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
-from conftest import DATABASES, database
-from leanstock.adapters.db.engine import make_engine, upgrade
+from conftest import DATABASES, Templates
+from leanstock.adapters.db.engine import make_engine
 from leanstock.entrypoints.api.deps import permissions_of
 from leanstock.entrypoints.api.security import PUBLIC_PATHS
 
@@ -599,12 +599,9 @@ def call(world: World, route: Route, principal: str, foreign: bool) -> Any:
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[World]:
-    with database(request.param, tmp_path_factory) as url:
+def world(request: pytest.FixtureRequest, templates: Templates) -> Iterator[World]:
+    with templates.copy(request.param) as url:
         engine: Engine = make_engine(url, pool_size=20)
-        upgrade(engine)
         built = build(engine)
         try:
             yield built

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,12 @@ from fastapi.testclient import TestClient
 from leanstock.domain.access import Role
 
 API = "/api/v1"
-TODAY = date.today()
+
+
+def day_of(order: dict[str, Any]) -> date:
+    """The business day the order was placed on: in UTC, as the services judge promise dates
+    (not the test machine's local day, which differs from it for hours every day)."""
+    return datetime.fromisoformat(order["ordered_at"]).astimezone(UTC).date()
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -115,7 +120,7 @@ def test_a_custom_cake_order_pulls_a_flour_purchase_order_and_ships_on_receipt(
     assert po_row["status"] == "draft"
     assert po_row["quantity"] == "25"  # 2.5 kg rounded up to the 25 kg MOQ and sack
     # Flour arrives in 3 days, the cake takes a day more.
-    assert line["promise_date"] == str(TODAY + timedelta(days=4))
+    assert line["promise_date"] == str(day_of(order) + timedelta(days=4))
     po = po_row["number"]
     post(api, f"/purchase-orders/{po}/release")
     post(api, f"/purchase-orders/{po}/receipts", {"lines": [{"line": 1, "quantity": 25}]}, 201)
@@ -194,7 +199,7 @@ def test_a_furniture_order_pulls_production_whose_components_pull_purchases(
     assert (pos["TURNER"]["quantity"], pos["TIMBER"]["quantity"]) == ("8", "5")
     assert on_hand(api, "GLUE", "WH") == ("10", "1")
     # Legs take 10 days, the longest path: table due the day after.
-    assert line["promise_date"] == str(TODAY + timedelta(days=11))
+    assert line["promise_date"] == str(day_of(order) + timedelta(days=11))
     for supplier, qty in (("TURNER", 8), ("TIMBER", 5)):
         po = pos[supplier]["number"]
         post(api, f"/purchase-orders/{po}/release")
@@ -263,7 +268,7 @@ def test_a_store_is_refilled_by_a_transfer_from_the_warehouse(shop: TestClient) 
     (line,) = order["lines"]
     assert (line["reserved"], line["fulfilment"]) == ("1", "transfer")
     transfer = line["pegs"][0]["supply"]
-    assert line["promise_date"] == str(TODAY + timedelta(days=1))
+    assert line["promise_date"] == str(day_of(order) + timedelta(days=1))
     assert on_hand(api, "JACKET", "WH") == ("5", "2")
     post(api, f"/transfer-orders/{transfer}/ship")
     assert get(api, f"/transfer-orders/{transfer}")["status"] == "in_transit"
@@ -337,10 +342,10 @@ def test_reducing_a_line_gives_back_its_reservation(shop: TestClient) -> None:
 def test_a_later_acknowledged_date_moves_the_promise_date(shop: TestClient) -> None:
     api = shop
     order = sell(api, "Max", "CABLE", 3)
-    assert order["lines"][0]["promise_date"] == str(TODAY + timedelta(days=5))
+    assert order["lines"][0]["promise_date"] == str(day_of(order) + timedelta(days=5))
     po = order["lines"][0]["pegs"][0]["supply"].split("/")[0]
     post(api, f"/purchase-orders/{po}/release")
-    later = TODAY + timedelta(days=12)
+    later = day_of(order) + timedelta(days=12)
     post(
         api,
         f"/purchase-orders/{po}/acknowledgement",
@@ -485,7 +490,7 @@ def test_a_draft_order_quotes_promise_dates_before_the_customer_commits(
     draft = post(api, "/sales-orders", body, 201)
     promised = [line["promise_date"] for line in draft["lines"]]
     days = [0, 5, 4, 1]
-    assert promised == [str(TODAY + timedelta(days=d)) for d in days]
+    assert promised == [str(day_of(draft) + timedelta(days=d)) for d in days]
     assert on_hand(api, "MUG", "WH") == ("5", "0")
     assert get(api, "/purchase-orders")["total"] == 0
     confirmed = post(api, f"/sales-orders/{draft['number']}/confirm")

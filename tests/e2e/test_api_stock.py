@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,16 +14,18 @@ API = "/api/v1"
 
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    for body in (
+    locations: list[dict[str, object]] = [
         {"code": "WH", "name": "Warehouse"},
         {"code": "STORE", "name": "Store", "kind": "store"},
-    ):
-        assert client.post(f"{API}/locations", json=body).status_code == 201
-    for body in (
+    ]
+    items: list[dict[str, object]] = [
         {"sku": "CUP", "name": "Paper cup", "category": "packaging"},
         {"sku": "BEANS", "name": "Coffee beans", "unit": "kg", "category": "coffee"},
         {"sku": "MILK", "name": "Milk", "unit": "l", "lot_tracked": True, "shelf_life_days": 9},
-    ):
+    ]
+    for body in locations:
+        assert client.post(f"{API}/locations", json=body).status_code == 201
+    for body in items:
         assert client.post(f"{API}/items", json=body).status_code == 201
     receipt = {"sku": "CUP", "location": "WH", "quantity": "10"}
     assert client.post(f"{API}/stock/receipts", json=receipt).status_code == 201
@@ -142,6 +145,21 @@ def test_items_are_listed_with_filters_and_pages(api: TestClient) -> None:
         "CUP"
     ]
     assert api.get(f"{API}/items", params={"limit": 0}).status_code == 422
+
+
+def test_stock_as_of_a_moment_is_a_page_like_every_list(api: TestClient) -> None:
+    receipt = {"sku": "BEANS", "location": "STORE", "quantity": "4"}
+    assert api.post(f"{API}/stock/receipts", json=receipt).status_code == 201
+    now = datetime.now(UTC).isoformat()
+    first = api.get(f"{API}/stock", params={"as_of": now, "limit": 1}).json()
+    assert (first["total"], first["limit"], first["offset"]) == (2, 1, 0)
+    rest = api.get(f"{API}/stock", params={"as_of": now, "limit": 1, "offset": 1}).json()
+    rows = [(r["sku"], r["location"], r["on_hand"]) for r in first["items"] + rest["items"]]
+    assert sorted(rows) == [("BEANS", "STORE", "4"), ("CUP", "WH", "10")]
+    before = api.get(f"{API}/stock", params={"as_of": "2000-01-01T00:00:00Z"}).json()
+    assert (before["items"], before["total"]) == ([], 0)
+    refused = api.get(f"{API}/stock", params={"as_of": now, "limit": 0})
+    assert refused.status_code == 422
 
 
 def test_items_and_suppliers_can_be_updated(api: TestClient) -> None:

@@ -1061,7 +1061,7 @@ class FakeReports:
         offset: int = 0,
         short_only: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (item_id, location_id), on_hand in sorted(self.s.on_hand.items()):
             item = self.s.item_by_id(item_id).value
             loc = self.s.location_by_id(location_id).value

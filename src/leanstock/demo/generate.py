@@ -58,10 +58,14 @@ from leanstock.domain.catalog import (
 )
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import MoveKind, ScrapReason
+from leanstock.domain.orders import PREFIXES as ORDER_PREFIXES
+from leanstock.domain.orders import number as order_number
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
+# The purchase order number as polars formats it, the same as `order_number` writes it
+PO_PREFIX = ORDER_PREFIXES["purchase"] + "-{}"
 
 WAREHOUSE, STORE_NORTH, STORE_SOUTH = "WH", "STORE-N", "STORE-S"
 LOCATIONS = (
@@ -935,7 +939,7 @@ class _Simulation:
                 )
                 .otherwise(None),
                 reference=pl.when(pl.col("kind_index") == RECEIPT)
-                .then(pl.format("PO-{}", pl.col("po").cast(pl.String).str.zfill(6)))
+                .then(pl.format(PO_PREFIX, pl.col("po").cast(pl.String).str.zfill(6)))
                 .when(pl.col("kind_index") == OPENING)
                 .then(pl.lit("OPENING-COUNT"))
                 .otherwise(
@@ -1005,7 +1009,7 @@ class _Simulation:
 
         return pl.DataFrame(
             {
-                "po": [f"PO-{line.po:06d}" for line in lines],
+                "po": [order_number("purchase", line.po) for line in lines],
                 "supplier": [SUPPLIERS[line.supplier].code for line in lines],
                 "sku": [str(skus[self.s.item[line.slot]]) for line in lines],
                 "location": [str(PLACES[self.s.loc[line.slot]]) for line in lines],

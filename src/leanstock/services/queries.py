@@ -62,6 +62,20 @@ def stock_as_of(
     ]
 
 
+def stock_as_of_page(
+    uow: UnitOfWork,
+    at: datetime,
+    sku: str | None = None,
+    location: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """`stock_as_of` as a page, the shape every list of the API has."""
+    limit, offset = page_bounds(limit, offset)
+    rows = stock_as_of(uow, at, sku, location)
+    return Page(rows[offset : offset + limit], len(rows), limit, offset)
+
+
 def lots(
     uow: UnitOfWork, sku: str, location: str | None = None, today: date | None = None
 ) -> list[dict[str, Any]]:

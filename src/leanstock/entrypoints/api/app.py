@@ -18,12 +18,13 @@ from sqlalchemy import Engine
 
 from leanstock import __version__
 from leanstock.adapters.db.engine import make_engine
+from leanstock.adapters.db.idempotency import IdempotencyStore
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints import web
 from leanstock.entrypoints.api import docs as offline_docs
 from leanstock.entrypoints.api import problems
-from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
 from leanstock.entrypoints.api.routes import (
     accounts,
     audit,

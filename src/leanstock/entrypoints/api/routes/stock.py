@@ -196,12 +196,12 @@ def stock_levels(
     ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> PageOut[StockLevelOut] | list[StockAsOfOut]:
-    """On hand, reserved and available per item and location; or on hand at `as_of`."""
+) -> PageOut[StockLevelOut] | PageOut[StockAsOfOut]:
+    """On hand, reserved and available per item and location; or on hand per lot at `as_of`.
+    Either way a page (`items`, `total`, `limit`, `offset`), as every list is."""
     if as_of is not None:
-        return [
-            StockAsOfOut.model_validate(r) for r in queries.stock_as_of(uow, as_of, sku, location)
-        ]
+        page = queries.stock_as_of_page(uow, as_of, sku, location, limit, offset)
+        return PageOut[StockAsOfOut].model_validate(page)
     return PageOut[StockLevelOut].model_validate(queries.stock(uow, sku, location, limit, offset))
 
 
