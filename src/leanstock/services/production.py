@@ -198,15 +198,27 @@ def create_production_order(
     today: date | None = None,
 ) -> ProductionOrderView:
     """A draft production order; its components are reserved or pulled at once."""
-    quantity = positive(quantity)
     with uow.acting(actor):
-        item = uow.catalog.item(sku)
-        if item.value.kind is not ItemKind.MADE:
-            raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
-        place = physical_place(uow, location, "location")
-        order = start_production(uow, item.id, sku, place, quantity, current_day(today), due_date)
+        order = plan_production(uow, sku, quantity, location, current_day(today), due_date)
         uow.commit()
     return get_production_order(uow, order.number)
+
+
+def plan_production(
+    uow: UnitOfWork,
+    sku: str,
+    quantity: Decimal,
+    location: str,
+    today: date,
+    due_date: date | None = None,
+) -> ProductionOrder:
+    """`create_production_order` inside the caller's transaction."""
+    quantity = positive(quantity)
+    item = uow.catalog.item(sku)
+    if item.value.kind is not ItemKind.MADE:
+        raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
+    place = physical_place(uow, location, "location")
+    return start_production(uow, item.id, sku, place, quantity, today, due_date)
 
 
 @retrying
@@ -214,11 +226,16 @@ def release_production(
     uow: UnitOfWork, number: str, *, actor: str = "system"
 ) -> ProductionOrderView:
     with uow.acting(actor):
-        order, _, _ = uow.production.get(production_id(number), lock=True)
-        order.release()
-        uow.production.save(order)
+        release_production_order(uow, number)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def release_production_order(uow: UnitOfWork, number: str) -> None:
+    """`release_production` inside the caller's transaction."""
+    order, _, _ = uow.production.get(production_id(number), lock=True)
+    order.release()
+    uow.production.save(order)
 
 
 def _wip(uow: UnitOfWork) -> Place:

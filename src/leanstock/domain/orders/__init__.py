@@ -29,7 +29,12 @@ from leanstock.domain.orders.purchasing import (
     order_quantity,
 )
 from leanstock.domain.orders.sales import Fulfilment, SalesLine, SalesOrder, SalesStatus
-from leanstock.domain.orders.transfers import TRANSFER_DAYS, TransferOrder, TransferStatus
+from leanstock.domain.orders.transfers import (
+    TRANSFER_DAYS,
+    UNSHIPPED,
+    TransferOrder,
+    TransferStatus,
+)
 
 __all__ = [
     "CHANGEABLE",
@@ -37,6 +42,7 @@ __all__ = [
     "PREFIXES",
     "RECEIVABLE",
     "TRANSFER_DAYS",
+    "UNSHIPPED",
     "BomLine",
     "Component",
     "DemandKind",

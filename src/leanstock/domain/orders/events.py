@@ -296,6 +296,12 @@ class TransferOrderCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TransferOrderReleased(DomainEvent):
+    name: ClassVar[str | None] = "transfer_order.released"
+    action: ClassVar[str | None] = "release"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TransferOrderShipped(DomainEvent):
     name: ClassVar[str | None] = "transfer_order.shipped"
     action: ClassVar[str | None] = "ship"
