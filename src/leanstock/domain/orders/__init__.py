@@ -14,6 +14,7 @@ from leanstock.domain.orders.pegging import (
     PegStatus,
     Supply,
     SupplyKind,
+    missed_request,
     promise_date,
 )
 from leanstock.domain.orders.production import Component, ProductionOrder, ProductionStatus
@@ -65,6 +66,7 @@ __all__ = [
     "TransferStatus",
     "draft_quantity",
     "explode",
+    "missed_request",
     "number",
     "order_id",
     "order_quantity",

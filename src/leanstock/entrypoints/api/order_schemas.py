@@ -80,6 +80,10 @@ class SalesLineOut(Out):
     promise_date: date | None = Field(
         description="When all that is open can ship, given stock, pegged supply and lead times."
     )
+    misses_request: bool = Field(
+        description="The promise is after the requested date (`promise_note` says why)."
+    )
+    promise_note: str | None = Field(description="Why the requested date cannot be met.")
     pegs: list[PegOut]
 
 
