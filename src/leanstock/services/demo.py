@@ -20,6 +20,7 @@ from leanstock.demo.generate import WAREHOUSE, DemoBusiness, shortfalls
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.errors import Conflict, InvalidInput, NotFound
 from leanstock.domain.ledger import OperationRecord, Place, Posting
+from leanstock.domain.orders import BomLine
 from leanstock.services import accounts, tokens
 from leanstock.services.order_history import record_order_history
 
@@ -33,6 +34,7 @@ class DemoSummary:
     locations: int
     suppliers: int
     supplier_items: int
+    boms: int
     lots: int
     operations: int
     moves: int
@@ -66,6 +68,15 @@ def load_demo(uow: UnitOfWork, business: DemoBusiness) -> DemoSummary:
         item_ids = {item.sku: uow.catalog.add_item(item).id for item in business.items}
         for terms in business.supplier_items:
             uow.catalog.put_supplier_item(terms, create=True)
+        for bom in business.boms:
+            uow.boms.put(
+                item_ids[bom.sku],
+                bom.lead_time_days,
+                [
+                    (item_ids[component], BomLine(bom.sku, component, quantity))
+                    for component, quantity in bom.lines
+                ],
+            )
         uow.ledger.add_lots(
             [(item_ids[sku], lot, expires) for sku, lot, expires in business.lots.iter_rows()]
         )
@@ -95,6 +106,7 @@ def load_demo(uow: UnitOfWork, business: DemoBusiness) -> DemoSummary:
         locations=len(business.locations),
         suppliers=len(business.suppliers),
         supplier_items=len(business.supplier_items),
+        boms=len(business.boms),
         lots=business.lots.height,
         operations=len(operations),
         moves=sum(len(op.postings) for op in operations),
