@@ -38,6 +38,7 @@ from leanstock.services.posting import (
     known_item,
     physical_place,
     post,
+    receive_lot,
     take,
 )
 from leanstock.services.pull import (
@@ -286,11 +287,16 @@ def produce(
     number: str,
     quantity: Decimal,
     *,
+    lot: str | None = None,
+    expires_on: date | None = None,
     actor: str = "system",
     occurred_at: datetime | None = None,
 ) -> ProductionOrderView:
     """Report finished goods: the components they used leave WIP for production, the goods
     arrive at the order's location and are reserved first for the demands pegged to it.
+
+    A lot-tracked item arrives in `lot` (default: the order's number and the day, e.g.
+    MO-000012-20260131), expiring on `expires_on` (default: the day + its shelf life).
     """
     quantity = positive(quantity)
     when = checked_time(occurred_at)
@@ -309,12 +315,15 @@ def produce(
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
         finished = known_item(uow, order.sku, None, None)
+        if finished.value.lot_tracked and lot is None:
+            lot = f"{order.number}-{when:%Y%m%d}"
+        receive_lot(uow, finished, lot, expires_on, when.date())
         uow.ledger.lock_stock(ref.item_id, ref.place)
         post(
             uow,
             MoveKind.PRODUCTION,
             finished,
-            [Posting(ref.item_id, production, ref.place, quantity)],
+            [Posting(ref.item_id, production, ref.place, quantity, lot)],
             when,
             order.number,
         )

@@ -237,8 +237,8 @@ def start_production(
     bom = uow.boms.get(item_id)
     if bom is None:
         raise Conflict(
-            f"{sku} is made but has no bill of materials; add one (POST /api/v1/boms) before "
-            "making it.",
+            f"{sku} is made but has no bill of materials; add one (`leanstock set-bom`, or "
+            "POST /api/v1/boms) before making it.",
             "sku",
         )
     lead, lines = bom

@@ -259,6 +259,14 @@ class ProductionOrderIn(In):
 
 class ProduceIn(In):
     quantity: Decimal
+    lot: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The lot made (a lot-tracked item; default: the order's number and day).",
+    )
+    expires_on: date | None = Field(
+        default=None, description="The lot's expiry (default: today + the shelf life)."
+    )
 
 
 class ComponentOut(Out):
