@@ -225,7 +225,8 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
-        order_lines.append(SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date))
+        quantity = catalog.whole(stored.value, positive(new.quantity))
+        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 
 

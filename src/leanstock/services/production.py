@@ -218,6 +218,7 @@ def plan_production(
     item = uow.catalog.item(sku)
     if item.value.kind is not ItemKind.MADE:
         raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
+    catalog.whole(item.value, quantity)
     place = physical_place(uow, location, "location")
     return start_production(uow, item.id, sku, place, quantity, today, due_date)
 

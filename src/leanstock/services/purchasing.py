@@ -211,7 +211,7 @@ def draft_lines(
             n,
             new.sku,
             new.location,
-            positive(new.quantity),
+            catalog.whole(item.value, positive(new.quantity)),
             non_negative(new.price, "price") if new.price is not None else price,
             new.expected_date or day + timedelta(days=lead),
         )
