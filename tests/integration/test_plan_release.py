@@ -22,7 +22,7 @@ from leanstock.domain.catalog import (
     Supplier,
     SupplierItem,
 )
-from leanstock.domain.errors import InvalidTransition
+from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, planning, production, purchasing, stock, transfers
 from leanstock.services.planning import review
@@ -226,6 +226,15 @@ def test_totals_follow_edits(uow: UnitOfWork) -> None:
     edited = planning.edit_plan_line(uow, run_id, line.id, Decimal(20))
     assert edited.summary["value"] == "40.00"
     assert planning.list_plans(uow).items[0].summary["value"] == "40.00"
+    catalog.add_item(uow, Item("SACK", "Flour sack"))  # counted in each
+    with uow:
+        sacks = _line(uow.planning.ids(), "SACK", "WH", "purchase", 3)
+        uow.planning.add_plan_lines([{**sacks, "run_id": run_id}])
+        uow.commit()
+    sack = next(x for x in planning.get_plan(uow, run_id).lines if x.sku == "SACK")
+    with pytest.raises(InvalidInput, match="whole"):
+        planning.edit_plan_line(uow, run_id, sack.id, Decimal("2.5"))
+    planning.drop_plan_line(uow, run_id, sack.id)
     dropped = planning.drop_plan_line(uow, run_id, line.id)
     assert (dropped.summary["orders"], dropped.summary["value"]) == (0, "0.00")
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from leanstock.domain.catalog import whole
 from leanstock.domain.errors import Conflict, DomainError, NotFound
 from leanstock.domain.events import Changed, diff
 from leanstock.domain.orders import SupplyKind
@@ -176,6 +177,7 @@ def edit_plan_line(uow: UnitOfWork, run_id: int, line_id: int, quantity: Decimal
     quantity = non_negative(quantity)
     with uow:
         line = _changeable_line(uow, run_id, line_id)
+        whole(uow.catalog.item(line["sku"]).value, quantity)
         status = edited(quantity)
         uow.planning.update_plan_line(line_id, quantity=quantity, status=status)
         _audit_line(uow, run_id, "plan_line_edit", line, quantity, status)
