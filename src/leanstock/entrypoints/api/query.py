@@ -30,10 +30,18 @@ def _names(dependant: Dependant) -> list[str]:
     return names
 
 
+API = "/api/"
+
+
 def reject_unknown_query(request: Request) -> None:
-    """422 naming each query parameter the route does not take, and those it does."""
+    """422 naming each query parameter an API route does not take, and those it does. (The
+    web pages are for people and read some parameters themselves; they are left alone.)"""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.query_params:
+    if (
+        not isinstance(route, APIRoute)
+        or not request.query_params
+        or not route.path.startswith(API)
+    ):
         return
     known = _parameters(route)
     unknown = sorted(set(request.query_params.keys()) - known)
