@@ -40,7 +40,7 @@ def reject_unknown_query(request: Request) -> None:
     if (
         not isinstance(route, APIRoute)
         or not request.query_params
-        or not route.path.startswith(API)
+        or not request.url.path.startswith(API)
     ):
         return
     known = _parameters(route)
