@@ -495,3 +495,23 @@ def test_a_draft_order_quotes_promise_dates_before_the_customer_commits(
     assert get(api, "/purchase-orders")["total"] == 0
     confirmed = post(api, f"/sales-orders/{draft['number']}/confirm")
     assert [line["promise_date"] for line in confirmed["lines"]] == promised
+
+
+def test_a_requested_date_that_cannot_be_met_says_so_on_the_line(bakery: TestClient) -> None:
+    api = bakery
+    today = datetime.now(UTC).date()  # the services' day; read when used, not at import
+    tomorrow = today + timedelta(days=1)
+    body = {"sku": "FLOUR", "quantity": 5, "requested_date": str(tomorrow)}
+    order = post(api, "/sales-orders", {"customer": "Ann", "location": "WH", "lines": [body]}, 201)
+    today = day_of(order)
+    draft = order["lines"][0]
+    assert draft["promise_date"] == str(today + timedelta(days=3))  # the mill's lead time
+    assert draft["misses_request"] is True
+    assert f"requested for {tomorrow}" in draft["promise_note"]
+    assert "2 days late" in draft["promise_note"]
+    confirmed = post(api, f"/sales-orders/{order['number']}/confirm")
+    assert confirmed["lines"][0]["misses_request"] is True
+    later = dict(body, requested_date=str(today + timedelta(days=10)))
+    met = sell(api, "Bo", "FLOUR", 5, lines=[later])["lines"][0]
+    assert met["promise_date"] == str(today + timedelta(days=10))
+    assert (met["misses_request"], met["promise_note"]) == (False, None)

@@ -322,3 +322,19 @@ def test_32_clients_reserving_over_http_get_exactly_what_is_there(api: TestClien
         assert "Only 0 of BEANS available" in body["detail"]
     row = api.get(f"{API}/stock", params={"sku": "BEANS", "location": "WH"}).json()["items"][0]
     assert (row["on_hand"], row["reserved"], row["available"]) == ("500", "500", "0")
+
+
+def test_an_unknown_query_parameter_is_refused_naming_it(api: TestClient) -> None:
+    refused = api.get(f"{API}/items", params={"bogus": "1", "categroy": "coffee"})
+    assert refused.status_code == 422
+    body = refused.json()
+    assert [e["field"] for e in body["errors"]] == ["bogus", "categroy"]
+    assert "category" in body["errors"][0]["message"]  # what it does take
+    moves = api.get(f"{API}/items/CUP/moves", params={"newest": "true", "sort": "desc"})
+    assert moves.status_code == 422
+    assert "newest" in moves.json()["detail"]
+    assert api.get(f"{API}/items/CUP/moves", params={"newest": "true"}).status_code == 200
+    document = api.get("/openapi.json").json()
+    items = document["paths"]["/api/v1/items"]["get"]["parameters"]
+    category = next(p for p in items if p["name"] == "category")
+    assert "exactly" in category["description"]

@@ -1117,6 +1117,7 @@ class FakeReports:
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         _not_covered("move history reports")
 

@@ -126,6 +126,19 @@ def test_a_reviewed_plan_is_released_as_orders(cafe: UnitOfWork) -> None:
         planning.release_plan(cafe, plan.id)
 
 
+def test_a_transfer_takes_no_more_than_its_source_has_free(cafe: UnitOfWork) -> None:
+    stock.count(cafe, "CUPS", "WH", Decimal(3))
+    cups = next(line for line in planning.run_plan(cafe).lines if line.sku == "CUPS")
+    assert cups.quantity == 3
+    assert "capped at the 3 WH has free" in cups.explanation
+    stock.count(cafe, "CUPS", "WH", Decimal(0))
+    plan = planning.run_plan(cafe)
+    assert all(line.sku != "CUPS" for line in plan.lines)
+    assert plan.summary["transfers_waiting"] == 1
+    planning.approve_plan(cafe, plan.id)
+    assert planning.release_plan(cafe, plan.id).status == "released"
+
+
 def test_planning_needs_a_forecast(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidInput, match="no forecast yet"):
         planning.run_plan(uow)

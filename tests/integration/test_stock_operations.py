@@ -193,10 +193,10 @@ def test_a_location_allowed_to_go_negative_ships_more_than_it_holds(shop: UnitOf
 
 def test_quantities_stay_exact(shop: UnitOfWork) -> None:
     for _ in range(10):
-        stock.receive(shop, "CUP", "WH", D("0.1"))
-    assert level(shop, "CUP", "WH")["on_hand"] == D(1)
-    stock.ship(shop, "CUP", "WH", D("0.3"))
-    assert level(shop, "CUP", "WH")["on_hand"] == D("0.7")
+        stock.receive(shop, "MILK", "WH", D("0.1"), lot="M1")
+    assert level(shop, "MILK", "WH")["on_hand"] == D(1)
+    stock.ship(shop, "MILK", "WH", D("0.3"))
+    assert level(shop, "MILK", "WH")["on_hand"] == D("0.7")
 
 
 def test_moves_are_never_edited_a_correction_is_a_new_move(shop: UnitOfWork) -> None:
@@ -225,3 +225,14 @@ def test_lines_of_one_document_cannot_together_take_more_than_is_available(
         shop, "WH", [StockLine("MILK", D(2), lot="A"), StockLine("MILK", D(2), lot="B")]
     )
     assert [(m.lot, m.quantity) for m in shipped.moves] == [("A", D(2)), ("B", D(2))]
+
+
+def test_half_of_an_item_counted_in_each_is_refused_and_nothing_moves(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10))
+    with pytest.raises(InvalidInput, match="whole"):
+        stock.ship(shop, "CUP", "WH", D("0.5"))
+    with pytest.raises(InvalidInput, match="whole"):
+        stock.receive(shop, "CUP", "WH", D("2.5"))
+    assert _numbers(level(shop, "CUP", "WH")) == (D(10), D(0), D(10))
+    stock.receive(shop, "MILK", "WH", D("2.5"), lot="M1")  # litres divide
+    assert level(shop, "MILK", "WH")["on_hand"] == D("2.5")

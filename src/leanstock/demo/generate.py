@@ -38,7 +38,9 @@ import polars as pl
 from numpy.typing import NDArray
 
 from leanstock.demo.catalog import (
+    BAKE_DAYS,
     FAMILIES,
+    RECIPES,
     SEASONAL_BAKES,
     SUPPLIERS,
     Family,
@@ -134,6 +136,15 @@ HOURS = (5, 7, 8, 6, 19, 19, 21)
 PREFIXES = ("OPENING", "PO", "TR", "BAKE", "SALES", "USE", "SCRAP")
 
 
+@dataclass(frozen=True)
+class DemoBom:
+    """A made item's bill of materials: (component SKU, quantity per unit made)."""
+
+    sku: str
+    lead_time_days: int
+    lines: tuple[tuple[str, Decimal], ...]
+
+
 @dataclass(frozen=True, eq=False)
 class DemoBusiness:
     """The sample business: catalog, suppliers, and a dated history of every stock move.
@@ -164,6 +175,7 @@ class DemoBusiness:
     promotions: pl.DataFrame
     holidays: pl.DataFrame
     profiles: pl.DataFrame
+    boms: list[DemoBom]
 
     @property
     def receipts(self) -> pl.DataFrame:
@@ -240,7 +252,21 @@ def generate(seed: int = 42, days: int = 730, end: date | None = None) -> DemoBu
         ),
         holidays=calendar.holidays(days),
         profiles=_profiles_frame(specs),
+        boms=_boms(specs),
     )
+
+
+def _boms(specs: list[_Spec]) -> list[DemoBom]:
+    """The recipe of every made item (`catalog.RECIPES`), its ingredients named by SKU."""
+    sku_of = {s.item.name: s.item.sku for s in specs}
+    boms = []
+    for spec in specs:
+        if spec.item.kind is not ItemKind.MADE:
+            continue
+        recipe = RECIPES[spec.item.name]
+        lines = tuple((sku_of[name], Decimal(repr(quantity))) for name, quantity in recipe)
+        boms.append(DemoBom(spec.item.sku, BAKE_DAYS, lines))
+    return boms
 
 
 def shortfalls(moves: pl.DataFrame, physical: Collection[str] | None = None) -> pl.DataFrame:

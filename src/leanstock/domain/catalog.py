@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from leanstock.domain.errors import InvalidInput
-from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.errors import InvalidInput, InvalidQuantity
+from leanstock.domain.quantities import exact, non_negative, positive
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 
@@ -73,6 +73,26 @@ PHYSICAL_KINDS = frozenset(
 )
 
 
+# Units that count whole things: an item counted in one of them is bought, sold and moved in
+# whole numbers. Any other unit (kg, l, m, ...) is divisible.
+INDIVISIBLE_UNITS = frozenset(
+    {"each", "ea", "pc", "pcs", "piece", "unit", "box", "case", "pack", "bag", "bottle", "can",
+     "jar", "tray", "roll", "carton", "dozen"}
+)  # fmt: skip
+
+
+def whole(item: Item, value: Decimal | int | str, field: str = "quantity") -> Decimal:
+    """`value` of `item`, refused when it splits a unit that counts whole things."""
+    quantity = exact(value, field)
+    if not item.divisible and quantity != quantity.to_integral_value():
+        raise InvalidQuantity(
+            quantity,
+            field,
+            f"{item.sku} is counted in whole {item.unit!r}; {quantity} is not a whole number.",
+        )
+    return quantity
+
+
 @dataclass(frozen=True)
 class Item:
     sku: str
@@ -85,6 +105,11 @@ class Item:
     shelf_life_days: int | None = None
     policy: Policy = Policy.REORDER_POINT
     active: bool = True
+
+    @property
+    def divisible(self) -> bool:
+        """Whether a fraction of the unit exists (a kg does; an "each" does not)."""
+        return self.unit.strip().lower() not in INDIVISIBLE_UNITS
 
     def __post_init__(self) -> None:
         code(self.sku, "sku")

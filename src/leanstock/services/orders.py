@@ -25,10 +25,12 @@ from leanstock.domain.orders import (
     SalesLine,
     SalesOrder,
     SalesStatus,
+    missed_request,
     order_id,
     promise_date,
 )
 from leanstock.domain.orders import number as order_number
+from leanstock.domain.orders.events import RequestedDateMissed
 from leanstock.domain.quantities import positive
 from leanstock.planning.periods import PERIODS
 from leanstock.services.paging import Page, page_bounds
@@ -74,6 +76,15 @@ class SalesLineView:
     requested_date: date | None
     promise_date: date | None
     pegs: list[PegView] = field(default_factory=list)
+
+    @property
+    def promise_note(self) -> str | None:
+        """Why the promise misses the requested date (None when it is met)."""
+        return missed_request(self.requested_date, self.promise_date, self.open_quantity)
+
+    @property
+    def misses_request(self) -> bool:
+        return self.promise_note is not None
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,17 @@ def _serve(
         promised = promise_date(
             today, quantity, reserved, pulled.supplies, lead, line.requested_date
         )
+        missed = missed_request(line.requested_date, promised, quantity)
+        if missed is not None and line.requested_date is not None:
+            uow.record(
+                RequestedDateMissed(
+                    subject=order.number,
+                    line=f"{order.number}/{line.line_no}",
+                    requested=line.requested_date,
+                    promised=promised,
+                    reason=missed,
+                )
+            )
         views[line.line_no] = _line_view(line, reserved, promised, pulled.pegs)
     return views
 
@@ -203,7 +225,8 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
-        order_lines.append(SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date))
+        quantity = catalog.whole(stored.value, positive(new.quantity))
+        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 
 

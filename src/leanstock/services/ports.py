@@ -399,6 +399,7 @@ class StockReportsRepo(Protocol):
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]: ...
 
 

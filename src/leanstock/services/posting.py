@@ -139,12 +139,14 @@ def resolve_lines(
         with line_errors(index, many):
             if found is None:
                 item = known_item(uow, line.sku, line.unit, line.lot)
+                catalog.whole(item.value, line.quantity)
                 named = {name: physical_place(uow, code, name) for name, code in places.items()}
                 resolved.append((index, line, item, named))
                 continue
             items, locations = found
             item = items[line.sku]
             check_item(item, line.unit, line.lot)
+            catalog.whole(item.value, line.quantity)
             named = {}
             for name, code in places.items():
                 location = locations[code].value

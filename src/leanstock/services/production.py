@@ -38,6 +38,7 @@ from leanstock.services.posting import (
     known_item,
     physical_place,
     post,
+    receive_lot,
     take,
 )
 from leanstock.services.pull import (
@@ -198,15 +199,28 @@ def create_production_order(
     today: date | None = None,
 ) -> ProductionOrderView:
     """A draft production order; its components are reserved or pulled at once."""
-    quantity = positive(quantity)
     with uow.acting(actor):
-        item = uow.catalog.item(sku)
-        if item.value.kind is not ItemKind.MADE:
-            raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
-        place = physical_place(uow, location, "location")
-        order = start_production(uow, item.id, sku, place, quantity, current_day(today), due_date)
+        order = plan_production(uow, sku, quantity, location, current_day(today), due_date)
         uow.commit()
     return get_production_order(uow, order.number)
+
+
+def plan_production(
+    uow: UnitOfWork,
+    sku: str,
+    quantity: Decimal,
+    location: str,
+    today: date,
+    due_date: date | None = None,
+) -> ProductionOrder:
+    """`create_production_order` inside the caller's transaction."""
+    quantity = positive(quantity)
+    item = uow.catalog.item(sku)
+    if item.value.kind is not ItemKind.MADE:
+        raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
+    catalog.whole(item.value, quantity)
+    place = physical_place(uow, location, "location")
+    return start_production(uow, item.id, sku, place, quantity, today, due_date)
 
 
 @retrying
@@ -214,11 +228,16 @@ def release_production(
     uow: UnitOfWork, number: str, *, actor: str = "system"
 ) -> ProductionOrderView:
     with uow.acting(actor):
-        order, _, _ = uow.production.get(production_id(number), lock=True)
-        order.release()
-        uow.production.save(order)
+        release_production_order(uow, number)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def release_production_order(uow: UnitOfWork, number: str) -> None:
+    """`release_production` inside the caller's transaction."""
+    order, _, _ = uow.production.get(production_id(number), lock=True)
+    order.release()
+    uow.production.save(order)
 
 
 def _wip(uow: UnitOfWork) -> Place:
@@ -269,11 +288,16 @@ def produce(
     number: str,
     quantity: Decimal,
     *,
+    lot: str | None = None,
+    expires_on: date | None = None,
     actor: str = "system",
     occurred_at: datetime | None = None,
 ) -> ProductionOrderView:
     """Report finished goods: the components they used leave WIP for production, the goods
     arrive at the order's location and are reserved first for the demands pegged to it.
+
+    A lot-tracked item arrives in `lot` (default: the order's number and the day, e.g.
+    MO-000012-20260131), expiring on `expires_on` (default: the day + its shelf life).
     """
     quantity = positive(quantity)
     when = checked_time(occurred_at)
@@ -292,12 +316,15 @@ def produce(
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
         finished = known_item(uow, order.sku, None, None)
+        if finished.value.lot_tracked and lot is None:
+            lot = f"{order.number}-{when:%Y%m%d}"
+        receive_lot(uow, finished, lot, expires_on, when.date())
         uow.ledger.lock_stock(ref.item_id, ref.place)
         post(
             uow,
             MoveKind.PRODUCTION,
             finished,
-            [Posting(ref.item_id, production, ref.place, quantity)],
+            [Posting(ref.item_id, production, ref.place, quantity, lot)],
             when,
             order.number,
         )

@@ -104,14 +104,16 @@ def moves(
     until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    newest: bool = False,
 ) -> Page[dict[str, Any]]:
-    """An item's moves in the order they happened, optionally at one location and in a window."""
+    """An item's moves in the order they happened (`newest` first when asked), optionally at
+    one location and in a window."""
     limit, offset = page_bounds(limit, offset)
     uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
-        rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset)
+        rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset, newest)
     return Page(rows, total, limit, offset)
 
 

@@ -103,23 +103,52 @@ def create_transfer_order(
     today: date | None = None,
 ) -> TransferOrderView:
     """Plan a transfer and reserve its quantity at the source (409 when not available)."""
-    quantity = positive(quantity)
-    day = current_day(today)
     with uow.acting(actor):
-        item = known_item(uow, sku, None, None)
-        origin = physical_place(uow, source, "source")
-        destination = physical_place(uow, target, "target")
-        order = TransferOrder.plan(
-            sku, source, target, quantity, expected_date or day + timedelta(days=TRANSFER_DAYS)
-        )
-        level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
-        free = available(lots, level.reserved, day)
-        if quantity > free:
-            raise OutOfStock(sku, source, quantity, max(free, ZERO))
-        uow.transfers.add(order, item.id, origin, destination)
-        uow.ledger.reserve(item.id, origin.id, order.number, quantity)
+        order = plan_transfer(uow, sku, source, target, quantity, current_day(today), expected_date)
         uow.commit()
     return get_transfer_order(uow, order.number)
+
+
+def plan_transfer(
+    uow: UnitOfWork,
+    sku: str,
+    source: str,
+    target: str,
+    quantity: Decimal,
+    day: date,
+    expected_date: date | None = None,
+) -> TransferOrder:
+    """`create_transfer_order` inside the caller's transaction."""
+    quantity = positive(quantity)
+    item = known_item(uow, sku, None, None)
+    origin = physical_place(uow, source, "source")
+    destination = physical_place(uow, target, "target")
+    order = TransferOrder.plan(
+        sku, source, target, quantity, expected_date or day + timedelta(days=TRANSFER_DAYS)
+    )
+    level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
+    free = available(lots, level.reserved, day)
+    if quantity > free:
+        raise OutOfStock(sku, source, quantity, max(free, ZERO))
+    uow.transfers.add(order, item.id, origin, destination)
+    uow.ledger.reserve(item.id, origin.id, order.number, quantity)
+    return order
+
+
+@retrying
+def release_transfer(uow: UnitOfWork, number: str, *, actor: str = "system") -> TransferOrderView:
+    """Tell the source to pick and ship it."""
+    with uow.acting(actor):
+        release_transfer_order(uow, number)
+        uow.commit()
+    return get_transfer_order(uow, number)
+
+
+def release_transfer_order(uow: UnitOfWork, number: str) -> None:
+    """`release_transfer` inside the caller's transaction."""
+    order, *_ = uow.transfers.get(transfer_id(number), lock=True)
+    order.release()
+    uow.transfers.save(order)
 
 
 @retrying

@@ -197,6 +197,7 @@ class StockReports(Repository):
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         source = t.locations.alias("source")
         target = t.locations.alias("target")
@@ -232,6 +233,14 @@ class StockReports(Repository):
             query = query.where(t.moves.c.occurred_at <= until)
         total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self.db.execute(
-            query.order_by(t.moves.c.occurred_at, t.moves.c.id).limit(limit).offset(offset)
+            query.order_by(
+                *(
+                    (t.moves.c.occurred_at.desc(), t.moves.c.id.desc())
+                    if newest
+                    else (t.moves.c.occurred_at, t.moves.c.id)
+                )
+            )
+            .limit(limit)
+            .offset(offset)
         ).mappings()
         return [dict(r) for r in rows], int(total)

@@ -134,6 +134,18 @@ class PurchaseOrderAcknowledged(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestedDateMissed(DomainEvent):
+    """A sales line (`line`, SO-…/n) is promised after the date the customer asked for; the
+    subject is the sales order."""
+
+    name: ClassVar[str | None] = "sales_order.requested_date_missed"
+    line: str
+    requested: date
+    promised: date | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PromiseDateChanged(DomainEvent):
     """The supply pegged to a sales line (`line`, SO-…/n) now arrives on another date; the
     subject is the sales order."""
@@ -293,6 +305,12 @@ class TransferOrderCreated(DomainEvent):
     source: str
     target: str
     quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferOrderReleased(DomainEvent):
+    name: ClassVar[str | None] = "transfer_order.released"
+    action: ClassVar[str | None] = "release"
 
 
 @dataclass(frozen=True, kw_only=True)

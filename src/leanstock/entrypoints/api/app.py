@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
@@ -25,6 +25,7 @@ from leanstock.entrypoints import web
 from leanstock.entrypoints.api import docs as offline_docs
 from leanstock.entrypoints.api import problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
+from leanstock.entrypoints.api.query import reject_unknown_query
 from leanstock.entrypoints.api.routes import (
     accounts,
     audit,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     if engine is not None:

@@ -80,6 +80,10 @@ class SalesLineOut(Out):
     promise_date: date | None = Field(
         description="When all that is open can ship, given stock, pegged supply and lead times."
     )
+    misses_request: bool = Field(
+        description="The promise is after the requested date (`promise_note` says why)."
+    )
+    promise_note: str | None = Field(description="Why the requested date cannot be met.")
     pegs: list[PegOut]
 
 
@@ -255,6 +259,14 @@ class ProductionOrderIn(In):
 
 class ProduceIn(In):
     quantity: Decimal
+    lot: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The lot made (a lot-tracked item; default: the order's number and day).",
+    )
+    expires_on: date | None = Field(
+        default=None, description="The lot's expiry (default: today + the shelf life)."
+    )
 
 
 class ComponentOut(Out):

@@ -241,6 +241,7 @@ def run_plan(
         "explanation",
     )
     merged = suggestions.join(extra, on=["item", "location"], how="left", suffix="_plan")
+    merged, waiting = _within_source_stock(merged, data["levels"])
     below = int(
         position.join(plan.select("item", "location", "reorder_point"), on=["item", "location"])
         .filter(
@@ -253,6 +254,7 @@ def run_plan(
         run["id"],
         merged,
         below,
+        waiting,
         {
             "service_level": service_level,
             "fill_rate": fill_rate,
@@ -263,6 +265,44 @@ def run_plan(
             "period_days": period_days,
         },
     )
+
+
+def _within_source_stock(
+    merged: pl.DataFrame, levels: list[dict[str, Any]]
+) -> tuple[pl.DataFrame, int]:
+    """Transfers take no more than their source has free (on hand − expired − reserved),
+    shared among the stores in order of need; what is left waits for the source's own supply,
+    which its own line (or the next plan) orders. So a released plan's transfers can be
+    served. Also how many transfers had nothing to take."""
+    transfer = pl.col("_kind") == SupplyKind.TRANSFER.value
+    moving = merged.filter(transfer)
+    if moving.is_empty():
+        return merged, 0
+    free = {
+        (r["sku"], r["location"]): float(r["on_hand"] - r["expired"] - r["reserved"])
+        for r in levels
+    }
+    kept: list[dict[str, Any]] = []
+    waiting = 0
+    for r in moving.sort("need_date", "item", "location").iter_rows(named=True):
+        key = (r["item"], r["_source"])
+        left = math.floor(max(free.get(key, 0.0), 0.0) * 1000) / 1000
+        take = min(r["suggested_quantity"], left)
+        if take <= 0:
+            waiting += 1
+            continue
+        free[key] = left - take
+        if take < r["suggested_quantity"]:
+            r["_note"] += (
+                f"; capped at the {take:g} {r['_source']} has free (the rest waits for "
+                f"{r['_source']}'s own supply)"
+            )
+            r["suggested_quantity"] = take
+        kept.append(r)
+    rest = merged.filter(~transfer)
+    if not kept:
+        return rest, waiting
+    return pl.concat([rest, pl.DataFrame(kept, schema=merged.schema)]), waiting
 
 
 def _lead_times(receipts: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -399,6 +439,7 @@ def _store_plan(
     forecast_run_id: int,
     merged: pl.DataFrame,
     below: int,
+    waiting: int,
     parameters: dict[str, Any],
 ) -> PlanRun:
     with uow:
@@ -445,6 +486,7 @@ def _store_plan(
             "value": str(value.quantize(Decimal("0.01"))),
             "late": sum(1 for x in lines if x["figures"]["late"]),
             "below_reorder_point": below,
+            "transfers_waiting": waiting,
             "item_locations": merged.height if merged.height else 0,
         }
         run_id = uow.planning.add_plan_run(forecast_run_id, parameters, summary)

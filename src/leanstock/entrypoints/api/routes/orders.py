@@ -353,7 +353,14 @@ def produce(
     """Report finished goods (partially allowed)."""
     access.check_production(uow, actor, number)
     return ProductionOrderOut.model_validate(
-        production.produce(uow, number, body.quantity, actor=actor.name)
+        production.produce(
+            uow,
+            number,
+            body.quantity,
+            lot=body.lot,
+            expires_on=body.expires_on,
+            actor=actor.name,
+        )
     )
 
 

@@ -223,7 +223,8 @@ def item_moves(
     until: datetime | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    newest: Annotated[bool, Query(description="Newest first (default: oldest first).")] = False,
 ) -> PageOut[MoveOut]:
-    """The item's move history, oldest first."""
-    page = queries.moves(uow, sku, location, since, until, limit, offset)
+    """The item's move history, oldest first (or `newest` first)."""
+    page = queries.moves(uow, sku, location, since, until, limit, offset, newest)
     return PageOut[MoveOut].model_validate(page)
