@@ -280,6 +280,26 @@ def test_a_stocked_item_short_of_stock_is_backordered(shop: TestClient) -> None:
     assert line["promise_date"] is None
 
 
+def test_a_backorder_is_filled_by_a_receipt_and_then_shipped(shop: TestClient) -> None:
+    api = shop
+    first = sell(api, "Kim", "MUG", 2)["number"]
+    second = sell(api, "Lee", "MUG", 4)["number"]
+    conflict(api.post(f"{API}/sales-orders/{first}/shipments", json={}))
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    assert on_hand(api, "MUG", "WH") == ("5", "5")
+    kim = get(api, f"/sales-orders/{first}")["lines"][0]
+    lee = get(api, f"/sales-orders/{second}")["lines"][0]
+    assert (kim["reserved"], kim["promise_date"]) == ("2", TODAY.isoformat())
+    assert lee["reserved"] == "3"  # partly filled; one still waits
+    shipped = post(api, f"/sales-orders/{first}/shipments", {}, 201)
+    assert (shipped["status"], shipped["lines"][0]["shipped"]) == ("shipped", "2")
+    events = [e["event"] for e in get(api, f"/sales-orders/{first}/history")["events"]]
+    assert "sales_line.backorder_filled" in events
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 1}, 201)
+    assert post(api, f"/sales-orders/{second}/shipments", {}, 201)["status"] == "shipped"
+    assert on_hand(api, "MUG", "WH") == ("0", "0")
+
+
 def test_cancelling_an_order_cancels_its_draft_supply_and_flags_released_supply(
     shop: TestClient, token_for: Callable[..., str]
 ) -> None:

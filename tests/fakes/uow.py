@@ -53,6 +53,7 @@ from leanstock.domain.orders import (
     BomLine,
     Component,
     DemandKind,
+    Fulfilment,
     Peg,
     ProductionOrder,
     PurchaseLine,
@@ -66,7 +67,14 @@ from leanstock.domain.orders import (
     number,
 )
 from leanstock.domain.sourcing import SupplierRecord
-from leanstock.services.ports import LineRef, Page, Stored, SupplierOffers, UnitOfWork
+from leanstock.services.ports import (
+    LineRef,
+    OpenSalesLine,
+    Page,
+    Stored,
+    SupplierOffers,
+    UnitOfWork,
+)
 
 ZERO = Decimal(0)
 T = TypeVar("T")
@@ -581,6 +589,25 @@ class FakeSales:
             if order.status is not SalesStatus.DRAFT
             and (since is None or (order.ordered_at is not None and order.ordered_at >= since))
             for line in order.lines
+        ]
+
+    def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
+        return [
+            OpenSalesLine(
+                line.id or 0,
+                order.id or 0,
+                line.line_no,
+                line.open_quantity,
+                order.ordered_at or datetime.now(UTC),
+                line.requested_date,
+            )
+            for order, refs in self.s.sales.values()
+            if order.status in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED)
+            for line in order.lines
+            if refs[line.line_no].item_id == item_id
+            and refs[line.line_no].place.id == location_id
+            and line.open_quantity > 0
+            and line.fulfilment is not Fulfilment.DROP_SHIP
         ]
 
 

@@ -80,6 +80,18 @@ class SupplierOffers:
     supplier_ids: dict[str, int]
 
 
+@dataclass(frozen=True)
+class OpenSalesLine:
+    """A confirmed sales line with something still to ship, as backorder filling reads it."""
+
+    line_id: int
+    order_id: int
+    line_no: int
+    open_quantity: Decimal
+    ordered_at: datetime
+    requested_date: date | None
+
+
 class RetryableConflict(Exception):
     """The database aborted the transaction (deadlock, serialization, busy): run it again."""
 
@@ -201,6 +213,7 @@ class SalesRepo(Protocol):
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]: ...
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]: ...
+    def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]: ...
 
 
 class PurchasingRepo(Protocol):
@@ -381,6 +394,7 @@ class PlanningRepo(Protocol):
         self, run_id: int, item_id: int, location_id: int | None = None
     ) -> list[dict[str, Any]]: ...
     def open_supply(self) -> list[dict[str, Any]]: ...
+    def backorders(self) -> list[dict[str, Any]]: ...
     def add_plan_run(
         self, forecast_run_id: int | None, parameters: dict[str, Any], summary: dict[str, Any]
     ) -> int: ...

@@ -30,6 +30,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
@@ -302,6 +303,7 @@ def produce(
             order.number,
         )
         reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
+        fill_backorders(uow, ref.item_id, ref.place, current_day(None), order.number)
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)

@@ -24,6 +24,7 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -175,6 +176,7 @@ def receive_transfer(
             postings.append(Posting(item_id, transit, uow.virtual_place(catalog.ADJUSTMENT), lost))
         post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         reserve_on_receipt(uow, SupplyKind.TRANSFER, order.id or 0, item_id, target, arrived)
+        fill_backorders(uow, item_id, target, current_day(None), order.number)
         if lost > 0:
             settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)
         uow.transfers.save(order)

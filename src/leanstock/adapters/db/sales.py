@@ -17,7 +17,7 @@ from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Place
 from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
-from leanstock.services.ports import LineRef, Stored
+from leanstock.services.ports import LineRef, OpenSalesLine, Stored
 
 ZERO = Decimal(0)
 
@@ -252,3 +252,33 @@ class SalesRepository(Repository):
         if since is not None:
             query = query.where(o.sales_orders.c.ordered_at >= since)
         return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
+        """Lines of confirmed orders at one item-location with something left to ship (not
+        drop-shipped: the supplier delivers those to the customer)."""
+        query = (
+            select(
+                o.sales_lines.c.id,
+                o.sales_lines.c.order_id,
+                o.sales_lines.c.line_no,
+                (o.sales_lines.c.quantity - o.sales_lines.c.shipped).label("open"),
+                o.sales_orders.c.ordered_at,
+                o.sales_lines.c.requested_date,
+            )
+            .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
+            .where(
+                o.sales_lines.c.item_id == item_id,
+                o.sales_lines.c.location_id == location_id,
+                o.sales_lines.c.cancelled.is_(False),
+                o.sales_lines.c.quantity > o.sales_lines.c.shipped,
+                o.sales_lines.c.fulfilment != Fulfilment.DROP_SHIP.value,
+                o.sales_orders.c.status.in_(
+                    [SalesStatus.CONFIRMED.value, SalesStatus.PARTIALLY_SHIPPED.value]
+                ),
+            )
+            .order_by(o.sales_lines.c.id)
+        )
+        return [
+            OpenSalesLine(r.id, r.order_id, r.line_no, r.open, r.ordered_at, r.requested_date)
+            for r in self.db.execute(query)
+        ]

@@ -339,3 +339,18 @@ class TransferOrderCancelled(DomainEvent):
 class TransferDraftReduced(DomainEvent):
     action: ClassVar[str | None] = "reduce_draft"
     quantity: tuple[Decimal, Decimal]
+
+
+# Backorders
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackorderFilled(DomainEvent):
+    """Arriving stock was reserved for a backordered sales line (subject: the order); it ships
+    now. `still_waiting` is what of the line is still backordered."""
+
+    name: ClassVar[str | None] = "sales_line.backorder_filled"
+    line: int
+    quantity: Decimal
+    still_waiting: Decimal
+    source: str

@@ -15,6 +15,7 @@ from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, LotRequired
 from leanstock.domain.ledger import LotStock, MoveKind, Place, Posting, ScrapReason
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
@@ -84,6 +85,9 @@ def receive_lines(
                 postings.append((line.sku, posting))
         operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         audit_operation(uow, "receive", operation, supplier=supplier)
+        day = current_day(None)
+        for item_id, place in sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids):
+            fill_backorders(uow, item_id, place, day, reference or "receipt")
         uow.commit()
     return operation
 
@@ -147,6 +151,10 @@ def _take_lines(
                 postings.append((line.sku, Posting(item.id, source, target, q, lot)))
             held[key] = _less(held[key], picks)
     return postings
+
+
+def _by_ids(key: tuple[int, Place]) -> tuple[int, int]:
+    return key[0], key[1].id
 
 
 def _less(lots: list[LotStock], picks: list[tuple[str | None, Decimal]]) -> list[LotStock]:
@@ -307,6 +315,8 @@ def count(
             lot=lot,
             on_hand=[held, counted],
         )
+        if difference > 0:
+            fill_backorders(uow, item.id, place, current_day(None), reference or "count")
         uow.commit()
     return operation
 
