@@ -119,6 +119,7 @@ class State:
     balances: dict[tuple[int, int, str], Decimal] = field(default_factory=dict)
     lots: dict[tuple[int, str], date | None] = field(default_factory=dict)
     reservations: dict[int, Reservation] = field(default_factory=dict)
+    reasons: dict[int, str | None] = field(default_factory=dict)
     operations: list[tuple[int, str, str | None, list[Posting], datetime]] = field(
         default_factory=list
     )
@@ -359,6 +360,7 @@ class FakeLedger:
                 )
         op_id = self.s.next_id("operation")
         self.s.operations.append((op_id, kind, reference, list(postings), occurred_at))
+        self.s.reasons[op_id] = reason
         return op_id
 
     def reserve(
@@ -586,9 +588,23 @@ class FakeSales:
                 "stockout": line.short_at_order > 0,
             }
             for order, _ in self.s.sales.values()
-            if order.status is not SalesStatus.DRAFT
+            if order.status not in (SalesStatus.DRAFT, SalesStatus.CANCELLED)
             and (since is None or (order.ordered_at is not None and order.ordered_at >= since))
             for line in order.lines
+            if not line.cancelled
+        ] + [
+            {
+                "item": self.s.item_by_id(p.item_id).value.sku,
+                "location": p.source.code,
+                "ordered_at": when,
+                "qty": p.quantity,
+                "stockout": False,
+            }
+            for op_id, kind, _, postings, when in self.s.operations
+            if kind == "shipment"
+            and self.s.reasons.get(op_id) == "sale"
+            and (since is None or when >= since)
+            for p in postings
         ]
 
     def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:

@@ -19,6 +19,7 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.errors import Conflict, InvalidInput, InvalidTransition, OutOfStock
+from leanstock.domain.ledger import ShipmentReason
 from leanstock.domain.orders import RejectTo
 from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services import catalog, orders, production, purchasing, queries, stock, transfers
@@ -229,6 +230,23 @@ def test_demand_history_counts_demand_at_order_time_per_period(business: UnitOfW
     monthly = orders.demand_history(uow, "M", since=date(2026, 3, 3))
     assert monthly.rows() == [("CUP", "WH", date(2026, 3, 1), 4.0, True)]
     assert orders.demand_history(uow, "D").height == 4
+
+
+def test_cancelled_orders_leave_the_demand_history_and_counter_sales_join_it(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    stock.receive(uow, "CUP", "WH", D(20), occurred_at=monday)
+    kept = orders.NewLine("CUP", D(2), "WH")
+    orders.place_order(uow, "Ann", [kept], confirm=True, ordered_at=monday)
+    gone = orders.place_order(
+        uow, "Bo", [orders.NewLine("CUP", D(5), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.cancel_order(uow, gone.number)
+    stock.ship(uow, "CUP", "WH", D(3), reason=ShipmentReason.SALE, occurred_at=monday)
+    stock.ship(uow, "CUP", "WH", D(4), occurred_at=monday)  # a sample: not demand
+    assert orders.demand_history(uow, "W").rows() == [("CUP", "WH", date(2026, 3, 2), 5.0, False)]
 
 
 def test_a_delivery_of_a_known_lot_with_another_expiry_is_refused_and_changes_nothing(

@@ -45,6 +45,15 @@ class ScrapReason(StrEnum):
     OTHER = "other"
 
 
+class ShipmentReason(StrEnum):
+    """Why stock left for a customer outside a sales order. A `sale` (a shop's counter sale)
+    is demand: the forecasts read it with the sales orders (`services.orders.demand_history`)."""
+
+    SALE = "sale"
+    SAMPLE = "sample"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Place:
     """A location as the ledger posts to it: its id, its code, and whether it may hold less

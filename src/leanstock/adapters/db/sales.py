@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, false, func, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
@@ -15,7 +15,7 @@ from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import item_from_row
 from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
 from leanstock.domain.errors import NotFound
-from leanstock.domain.ledger import Place
+from leanstock.domain.ledger import MoveKind, Place, ShipmentReason
 from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
 from leanstock.services.ports import LineRef, OpenSalesLine, Stored
 
@@ -235,6 +235,8 @@ class SalesRepository(Repository):
         return self._page(query, o.sales_orders.c.id.desc(), limit, offset)
 
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
+        """What customers asked for: confirmed sales lines as ordered (cancelled orders and
+        lines leave the history), and counter sales (shipments with reason `sale`)."""
         query = (
             select(
                 t.items.c.sku.label("item"),
@@ -247,11 +249,35 @@ class SalesRepository(Repository):
             .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
             .join(t.items, t.items.c.id == o.sales_lines.c.item_id)
             .join(t.locations, t.locations.c.id == o.sales_lines.c.location_id)
-            .where(o.sales_orders.c.status != SalesStatus.DRAFT.value)
+            .where(
+                o.sales_orders.c.status.not_in(
+                    [SalesStatus.DRAFT.value, SalesStatus.CANCELLED.value]
+                ),
+                o.sales_lines.c.cancelled.is_(False),
+            )
+        )
+        counter = (
+            select(
+                t.items.c.sku.label("item"),
+                t.locations.c.code.label("location"),
+                t.moves.c.occurred_at.label("ordered_at"),
+                t.moves.c.quantity.label("qty"),
+                false().label("stockout"),
+            )
+            .select_from(t.moves)
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .join(t.items, t.items.c.id == t.moves.c.item_id)
+            .join(t.locations, t.locations.c.id == t.moves.c.source_id)
+            .where(
+                t.operations.c.kind == MoveKind.SHIPMENT.value,
+                t.operations.c.reason == ShipmentReason.SALE.value,
+            )
         )
         if since is not None:
             query = query.where(o.sales_orders.c.ordered_at >= since)
-        return [dict(r) for r in self.db.execute(query).mappings()]
+            counter = counter.where(t.moves.c.occurred_at >= since)
+        rows = [dict(r) for r in self.db.execute(query).mappings()]
+        return rows + [dict(r) for r in self.db.execute(counter).mappings()]
 
     def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
         """Lines of confirmed orders at one item-location with something left to ship (not

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, PriceBreak, SupplierItem
 from leanstock.domain.errors import InvalidInput
-from leanstock.domain.ledger import ScrapReason
+from leanstock.domain.ledger import ScrapReason, ShipmentReason
 from leanstock.services.stock import StockLine
 
 T = TypeVar("T")
@@ -235,6 +235,9 @@ class ReceiptIn(DocumentIn):
 class ShipmentIn(DocumentIn):
     location: str = Code
     customer: str | None = Field(default=None, max_length=64)
+    reason: ShipmentReason | None = Field(
+        default=None, description="`sale` (a counter sale) counts as demand for the forecasts."
+    )
 
 
 class TransferIn(DocumentIn):

@@ -13,7 +13,14 @@ from decimal import Decimal
 
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput, LotRequired
-from leanstock.domain.ledger import LotStock, MoveKind, Place, Posting, ScrapReason
+from leanstock.domain.ledger import (
+    LotStock,
+    MoveKind,
+    Place,
+    Posting,
+    ScrapReason,
+    ShipmentReason,
+)
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.ports import UnitOfWork
@@ -176,8 +183,11 @@ def ship_lines(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    reason: ShipmentReason | None = None,
 ) -> Operation:
-    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out."""
+    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out.
+
+    With reason `sale` (a counter sale) the shipment is demand the forecasts read."""
     checked = _checked_lines(lines)
     when = checked_time(occurred_at)
     with uow:
@@ -185,7 +195,15 @@ def ship_lines(
         postings = _take_lines(
             uow, checked, location, "location", customer_place, current_day(today)
         )
-        operation = post_lines(uow, MoveKind.SHIPMENT, postings, when, reference, customer)
+        operation = post_lines(
+            uow,
+            MoveKind.SHIPMENT,
+            postings,
+            when,
+            reference,
+            customer,
+            reason.value if reason is not None else None,
+        )
         audit_operation(uow, "ship", operation, customer=customer)
         uow.commit()
     return operation
@@ -203,6 +221,7 @@ def ship(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    reason: ShipmentReason | None = None,
 ) -> Operation:
     """Ship one item to a customer from unreserved, unexpired stock."""
     return ship_lines(
@@ -213,6 +232,7 @@ def ship(
         reference=reference,
         occurred_at=occurred_at,
         today=today,
+        reason=reason,
     )
 
 
