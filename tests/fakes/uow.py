@@ -478,6 +478,21 @@ class FakeLedger:
         found.sort(key=lambda x: (-x[1], x[0].value.code))
         return [(self.s.place(loc.value.code), free) for loc, free in found]
 
+    def moved(
+        self, reference: str, item_id: int, source_id: int, target_id: int
+    ) -> list[tuple[str | None, Decimal]]:
+        found: dict[str | None, Decimal] = {}
+        for _, _, ref, postings, _ in self.s.operations:
+            for p in postings:
+                if (ref, p.item_id, p.source.id, p.target.id) == (
+                    reference,
+                    item_id,
+                    source_id,
+                    target_id,
+                ):
+                    found[p.lot] = found.get(p.lot, ZERO) + p.quantity
+        return list(found.items())
+
     def names(self, item_id: int, location_id: int) -> tuple[str, str]:
         return self.s.item_by_id(item_id).value.sku, self.s.location_by_id(location_id).value.code
 

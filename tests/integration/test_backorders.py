@@ -1,17 +1,28 @@
-"""Backorders filled as stock arrives, on SQLite and PostgreSQL: every kind of arrival reserves
+"""Backorders filled as stock arrives, and lots carried through transfers and production, on
+SQLite and PostgreSQL: every kind of arrival reserves
 for waiting lines, fairly, and the order then ships."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Supplier, SupplierItem
-from leanstock.services import catalog, orders, production, purchasing, stock, transfers
+from leanstock.services import (
+    catalog,
+    orders,
+    production,
+    purchasing,
+    queries,
+    stock,
+    transfers,
+)
 
 D = Decimal
+TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -77,3 +88,19 @@ def test_cancelling_a_filled_line_passes_its_stock_to_the_next(shop: UnitOfWork)
     stock.receive(shop, "MUG", "WH", D(2))
     orders.cancel_order(shop, first)
     assert reserved(shop, second) == D(2)
+
+
+def test_a_transfer_keeps_its_lots_and_their_expiry_through_transit(shop: UnitOfWork) -> None:
+    catalog.add_item(shop, Item("MILK", "Milk", lot_tracked=True, shelf_life_days=10))
+    soon = TODAY + timedelta(days=3)
+    later = TODAY + timedelta(days=8)
+    stock.receive(shop, "MILK", "WH", D(4), lot="L-LATE", expires_on=later)
+    stock.receive(shop, "MILK", "WH", D(3), lot="L-SOON", expires_on=soon)
+    order = transfers.create_transfer_order(shop, "MILK", "WH", "SHOP", D(5))
+    transfers.ship_transfer(shop, order.number)
+    transfers.receive_transfer(shop, order.number, D(4))  # one lost on the way
+    rows = queries.lots(shop, "MILK", "SHOP")
+    assert {(r["lot"], r["quantity"], r["expires_on"]) for r in rows} == {
+        ("L-SOON", D(3), soon),
+        ("L-LATE", D(1), later),
+    }

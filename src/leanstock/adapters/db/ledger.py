@@ -460,6 +460,25 @@ class LedgerRepository:
         ).all()
         return [(Place(r[0], r[1], r[2]), r[3]) for r in rows]
 
+    def moved(
+        self, reference: str, item_id: int, source_id: int, target_id: int
+    ) -> list[tuple[str | None, Decimal]]:
+        """What operations under `reference` moved of an item from one location to another,
+        per lot, in the order first moved (a transfer's lots into transit)."""
+        query = (
+            select(t.moves.c.lot, func.sum(t.moves.c.quantity), func.min(t.moves.c.id))
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .where(
+                t.operations.c.reference == reference,
+                t.moves.c.item_id == item_id,
+                t.moves.c.source_id == source_id,
+                t.moves.c.target_id == target_id,
+            )
+            .group_by(t.moves.c.lot)
+            .order_by(func.min(t.moves.c.id))
+        )
+        return [(lot, Decimal(quantity)) for lot, quantity, _ in self.db.execute(query)]
+
     def names(self, item_id: int, location_id: int) -> tuple[str, str]:
         """The SKU and location code behind two ids."""
         row = self.db.execute(
