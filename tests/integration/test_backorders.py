@@ -104,3 +104,24 @@ def test_a_transfer_keeps_its_lots_and_their_expiry_through_transit(shop: UnitOf
         ("L-SOON", D(3), soon),
         ("L-LATE", D(1), later),
     }
+
+
+def test_a_batch_gets_its_own_lot_expiring_no_later_than_its_components(
+    shop: UnitOfWork,
+) -> None:
+    catalog.add_item(shop, Item("CREAM", "Cream", lot_tracked=True))
+    catalog.add_item(
+        shop, Item("CAKE", "Cake", kind=ItemKind.MADE, lot_tracked=True, shelf_life_days=5)
+    )
+    production.put_bom(shop, "CAKE", [("CREAM", D(1), D(0))])
+    early, late = TODAY + timedelta(days=2), TODAY + timedelta(days=9)
+    stock.receive(shop, "CREAM", "WH", D(1), lot="C-LATE", expires_on=late)
+    stock.receive(shop, "CREAM", "WH", D(1), lot="C-EARLY", expires_on=early)
+    order = production.create_production_order(shop, "CAKE", D(1), "WH")
+    production.release_production(shop, order.number)
+    production.start_production_order(shop, order.number)
+    production.produce(shop, order.number, D(1))
+    (cake,) = queries.lots(shop, "CAKE", "WH")
+    assert (cake["lot"], cake["quantity"], cake["expires_on"]) == (order.number, D(1), early)
+    (left,) = queries.lots(shop, "CREAM", "WH")
+    assert left["lot"] == "C-LATE"  # the first-expiring lot went into the cake

@@ -160,6 +160,15 @@ def received_lot(
     return NewLot(lot, expires_on)
 
 
+def batch_expiry(item: Item, made_on: date, components: Sequence[date]) -> date | None:
+    """When a produced batch expires: made_on + the product's shelf life, but never after the
+    earliest-expiring component lot that went into it (a cake is no fresher than its cream)."""
+    dates = list(components)
+    if item.shelf_life_days is not None:
+        dates.append(made_on + timedelta(days=item.shelf_life_days))
+    return min(dates) if dates else None
+
+
 def available(stock: Sequence[LotStock], reserved: Decimal, today: date) -> Decimal:
     """What may still be promised or picked at an item-location: usable on hand − reserved.
 
