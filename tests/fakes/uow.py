@@ -320,6 +320,17 @@ class FakeLedger:
             if (i, loc) == (item_id, location_id)
         ]
 
+    def expired_stock(self, today: date) -> list[tuple[int, int, str, Decimal]]:
+        return sorted(
+            (item_id, location_id, lot, quantity)
+            for (item_id, location_id, lot), quantity in self.s.balances.items()
+            if lot
+            and quantity > 0
+            and self.s.location_by_id(location_id).value.is_physical
+            and (expires := self.s.lots.get((item_id, lot))) is not None
+            and expires < today
+        )
+
     def lot(self, item_id: int, code: str) -> KnownLot | None:
         if (item_id, code) not in self.s.lots:
             return None

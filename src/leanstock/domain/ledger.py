@@ -35,6 +35,9 @@ class MoveKind(StrEnum):
     SCRAP = "scrap"
     CONSUMPTION = "consumption"
     PRODUCTION = "production"
+    RELEASE = "release"
+    SUPPLIER_RETURN = "supplier_return"
+    EXPIRY = "expiry"
 
 
 class ScrapReason(StrEnum):

@@ -163,6 +163,30 @@ class LedgerRepository:
         ).all()
         return [LotStock(row.lot or None, row.quantity, row.expires_on) for row in rows]
 
+    def expired_stock(self, today: date) -> list[tuple[int, int, str, Decimal]]:
+        """(item id, location id, lot, quantity) of every lot past its expiry date that a
+        physical location still holds, in (item, location, lot) order."""
+        rows = self.db.execute(
+            select(
+                t.balances.c.item_id,
+                t.balances.c.location_id,
+                t.balances.c.lot,
+                t.balances.c.quantity,
+            )
+            .join(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
+            .where(
+                t.lots.c.expires_on < today,
+                t.balances.c.quantity > 0,
+                t.locations.c.kind.in_(PHYSICAL),
+            )
+            .order_by(t.balances.c.item_id, t.balances.c.location_id, t.balances.c.lot)
+        )
+        return [(r.item_id, r.location_id, r.lot, r.quantity) for r in rows]
+
     def lot(self, item_id: int, code: str) -> KnownLot | None:
         """The lot `code` of an item as registered, or None when it is new."""
         row = self.db.execute(

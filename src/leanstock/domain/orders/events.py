@@ -341,6 +341,21 @@ class TransferDraftReduced(DomainEvent):
     quantity: tuple[Decimal, Decimal]
 
 
+# Quarantine
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoodsReturnedToSupplier(DomainEvent):
+    """Quarantined goods went back to the supplier (subject: the purchase order)."""
+
+    name: ClassVar[str | None] = "purchase_order.goods_returned"
+    action: ClassVar[str | None] = "return_goods"
+    sku: str
+    quantity: Decimal
+    lot: str | None
+    note: str | None
+
+
 # Backorders
 
 

@@ -31,6 +31,7 @@ from leanstock.entrypoints.api.routes import (
     forecasts,
     insight,
     plans,
+    quarantine,
     scorecards,
     stock,
 )
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
+    app.include_router(quarantine.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)

@@ -350,3 +350,37 @@ class MoveOut(Out):
     reference: str | None
     partner: str | None
     reason: str | None
+
+
+class QuarantineReleaseIn(StockOperationIn):
+    location: str = Field(
+        min_length=1, max_length=64, description="The warehouse or store the goods go to."
+    )
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class SupplierReturnIn(StockOperationIn):
+    purchase_order: str | None = Field(
+        default=None, max_length=32, description="The order the goods came on (PO-000042)."
+    )
+    supplier: str | None = Field(default=None, max_length=64)
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class QuarantineScrapIn(StockOperationIn):
+    reason: ScrapReason
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ExpiryIn(In):
+    today: date | None = Field(
+        default=None, description="The day to judge expiry on (default: today, UTC)."
+    )
+
+
+class ExpiryOut(Out):
+    day: date
+    operation: OperationOut
