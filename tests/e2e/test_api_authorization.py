@@ -229,6 +229,12 @@ TABLE = [
         foreign={"body": {"sku": "CUP", "location": "STORE", "quantity": 1, "reason": "damage"}},
         foreign_status={"warehouse": 422},
     ),
+    # Quarantine and expiry: a body the schema refuses, so nothing moves.
+    r("POST", "/stock/quarantine/releases", FLOOR, 422, body={}),
+    r("POST", "/stock/quarantine/returns", FLOOR, 422, body={}),
+    r("POST", "/stock/quarantine/scraps", FLOOR, 422, body={}),
+    r("POST", "/stock/expiry", FLOOR, 422, body={"today": "not a date"}),
+    r("GET", "/lots/{sku}/{lot}/trace", STAFF, 404, params={"sku": "CUP", "lot": "NO-SUCH"}),
     r(
         "POST",
         "/reservations",

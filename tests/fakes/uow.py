@@ -1162,6 +1162,12 @@ class FakeReports:
     ) -> list[dict[str, Any]]:
         _not_covered("past stock")
 
+    def lot_moves(self, item_id: int, lot: str) -> list[dict[str, Any]]:
+        _not_covered("lot traces")
+
+    def batch_moves(self, reference: str) -> list[dict[str, Any]]:
+        _not_covered("lot traces")
+
     def moves(
         self,
         item_id: int,
