@@ -335,6 +335,16 @@ TABLE = [
         foreign={"params": {"number": "{so_foreign}"}},
         foreign_status={"warehouse": 404},
     ),
+    r(
+        "POST",
+        "/sales-orders/{number}/returns",
+        FLOOR,
+        422,  # nothing of a cancelled order shipped, so nothing can come back
+        params={"number": "{so_own}"},
+        body={"line": 1, "quantity": 1, "to": "stock"},
+        foreign={"params": {"number": "{so_foreign}"}},
+        foreign_status={"warehouse": 422},
+    ),
     r("POST", "/sales-orders/{number}/cancel", MANAGE, 409, params={"number": "{so_own}"}),
     r(
         "POST",

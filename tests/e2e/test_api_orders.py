@@ -510,3 +510,27 @@ def test_a_draft_order_quotes_promise_dates_before_the_customer_commits(
     assert get(api, "/purchase-orders")["total"] == 0
     confirmed = post(api, f"/sales-orders/{draft['number']}/confirm")
     assert [line["promise_date"] for line in confirmed["lines"]] == promised
+
+
+def test_a_customer_return_goes_back_to_stock_and_nets_out_of_the_order(shop: TestClient) -> None:
+    api = shop
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    number = sell(api, "Kim", "MUG", 3)["number"]
+    post(api, f"/sales-orders/{number}/shipments", {}, 201)
+    waiting = sell(api, "Lee", "MUG", 3)["number"]  # 2 left: one waits
+    back = {"line": 1, "quantity": 1, "to": "stock", "note": "wrong colour"}
+    order = post(api, f"/sales-orders/{number}/returns", back, 201)
+    assert order["lines"][0]["returned"] == "1"
+    assert get(api, f"/sales-orders/{waiting}")["lines"][0]["reserved"] == "3"
+    scrapped = {"line": 1, "quantity": 1, "to": "scrap", "reason": "damage"}
+    post(api, f"/sales-orders/{number}/returns", scrapped, 201)
+    too_many = api.post(f"{API}/sales-orders/{number}/returns", json=back | {"quantity": 2})
+    assert too_many.status_code == 422
+    assert "1 shipped and not returned" in too_many.json()["detail"]
+    no_reason = api.post(
+        f"{API}/sales-orders/{number}/returns", json={"line": 1, "quantity": 1, "to": "scrap"}
+    )
+    assert no_reason.status_code == 422
+    assert on_hand(api, "MUG", "WH") == ("3", "3")
+    events = [e["event"] for e in get(api, f"/sales-orders/{number}/history")["events"]]
+    assert events.count("sales_line.returned") == 2

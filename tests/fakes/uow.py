@@ -610,14 +610,15 @@ class FakeSales:
                 "item": line.sku,
                 "location": line.location,
                 "ordered_at": order.ordered_at,
-                "qty": line.ordered_quantity,
+                "qty": (line.short_at_order if line.cancelled else line.ordered_quantity)
+                - line.returned,
                 "stockout": line.short_at_order > 0,
             }
             for order, _ in self.s.sales.values()
-            if order.status not in (SalesStatus.DRAFT, SalesStatus.CANCELLED)
+            if order.status is not SalesStatus.DRAFT
             and (since is None or (order.ordered_at is not None and order.ordered_at >= since))
             for line in order.lines
-            if not line.cancelled
+            if not (line.cancelled and line.short_at_order <= 0)
         ] + [
             {
                 "item": self.s.item_by_id(p.item_id).value.sku,

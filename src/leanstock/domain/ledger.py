@@ -38,6 +38,7 @@ class MoveKind(StrEnum):
     RELEASE = "release"
     SUPPLIER_RETURN = "supplier_return"
     EXPIRY = "expiry"
+    CUSTOMER_RETURN = "customer_return"
 
 
 class ScrapReason(StrEnum):

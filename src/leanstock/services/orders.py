@@ -75,6 +75,7 @@ class SalesLineView:
     requested_date: date | None
     promise_date: date | None
     pegs: list[PegView] = field(default_factory=list)
+    returned: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _line_view(
         line.requested_date,
         promised,
         pegs,
+        line.returned,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, false, func, select
+from sqlalchemy import bindparam, case, false, func, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
@@ -135,6 +135,7 @@ class SalesRepository(Repository):
                     fulfilment=Fulfilment(r["fulfilment"]),
                     cancelled=r["cancelled"],
                     id=r["id"],
+                    returned=r["returned"],
                 )
             )
             refs[r["line_no"]] = LineRef(
@@ -171,6 +172,7 @@ class SalesRepository(Repository):
                 short_at_order=bindparam("short_at_order"),
                 fulfilment=bindparam("fulfilment"),
                 cancelled=bindparam("cancelled"),
+                returned=bindparam("returned"),
             ),
             [
                 {
@@ -181,6 +183,7 @@ class SalesRepository(Repository):
                     "short_at_order": line.short_at_order,
                     "fulfilment": line.fulfilment.value,
                     "cancelled": line.cancelled,
+                    "returned": line.returned,
                 }
                 for line in lines
             ],
@@ -235,14 +238,24 @@ class SalesRepository(Repository):
         return self._page(query, o.sales_orders.c.id.desc(), limit, offset)
 
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
-        """What customers asked for: confirmed sales lines as ordered (cancelled orders and
-        lines leave the history), and counter sales (shipments with reason `sale`)."""
+        """What customers asked for: confirmed sales lines as ordered, less what came back,
+        and counter sales (shipments with reason `sale`).
+
+        A cancelled line counts only what stock could not serve when it was ordered (a lost
+        sale: `short_at_order`); what the customer withdrew while it was served leaves the
+        history."""
         query = (
             select(
                 t.items.c.sku.label("item"),
                 t.locations.c.code.label("location"),
                 o.sales_orders.c.ordered_at,
-                o.sales_lines.c.ordered_quantity.label("qty"),
+                (
+                    case(
+                        (o.sales_lines.c.cancelled, o.sales_lines.c.short_at_order),
+                        else_=o.sales_lines.c.ordered_quantity,
+                    )
+                    - o.sales_lines.c.returned
+                ).label("qty"),
                 (o.sales_lines.c.short_at_order > ZERO).label("stockout"),
             )
             .select_from(o.sales_lines)
@@ -250,10 +263,8 @@ class SalesRepository(Repository):
             .join(t.items, t.items.c.id == o.sales_lines.c.item_id)
             .join(t.locations, t.locations.c.id == o.sales_lines.c.location_id)
             .where(
-                o.sales_orders.c.status.not_in(
-                    [SalesStatus.DRAFT.value, SalesStatus.CANCELLED.value]
-                ),
-                o.sales_lines.c.cancelled.is_(False),
+                o.sales_orders.c.status != SalesStatus.DRAFT.value,
+                ~(o.sales_lines.c.cancelled & (o.sales_lines.c.short_at_order <= ZERO)),
             )
         )
         counter = (

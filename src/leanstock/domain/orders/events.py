@@ -101,6 +101,17 @@ class SalesLineCancelled(DomainEvent):
     dropped: Decimal
 
 
+@dataclass(frozen=True, kw_only=True)
+class SalesLineReturned(DomainEvent):
+    """A customer sent back some of a shipped line (to stock, quarantine or scrap)."""
+
+    name: ClassVar[str | None] = "sales_line.returned"
+    action: ClassVar[str | None] = "return"
+    line: int
+    quantity: Decimal
+    to: str
+
+
 # Purchase orders
 
 
