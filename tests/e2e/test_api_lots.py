@@ -47,7 +47,7 @@ def test_a_lot_is_traced_from_the_mill_to_the_customer_and_back(
         call(api, "POST", f"/production-orders/{batch}/{step}")
     call(api, "POST", f"/production-orders/{batch}/produce", {"quantity": 4})
     sale = {"customer": "Deli", "location": "BAKERY", "confirm": True}
-    sale["lines"] = [{"sku": "BREAD", "quantity": 3}]  # type: ignore[assignment]
+    sale["lines"] = [{"sku": "BREAD", "quantity": 3}]
     order = call(api, "POST", "/sales-orders", sale, 201)["number"]
     call(api, "POST", f"/sales-orders/{order}/shipments", {}, 201)
 

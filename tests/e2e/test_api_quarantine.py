@@ -50,7 +50,7 @@ def test_a_quarantine_release_makes_goods_usable_and_fills_a_backorder(
 ) -> None:
     api, _ = dairy
     order = {"customer": "Cafe", "location": "WH", "confirm": True}
-    order["lines"] = [{"sku": "MILK", "quantity": 5}]  # type: ignore[assignment]
+    order["lines"] = [{"sku": "MILK", "quantity": 5}]
     number = call(api, "POST", "/sales-orders", order, 201)["number"]
     assert level(api, "MILK", "WH") == ("4", "4")
     release = {"sku": "MILK", "quantity": 1, "location": "WH", "lot": "L1", "note": "retested"}
