@@ -114,14 +114,17 @@ def test_the_expiry_sweep_scraps_expired_lots_only(client: TestClient) -> None:
     call(api, "POST", "/items", {"sku": "YOG", "name": "Yoghurt", "lot_tracked": True}, 201)
     old = {"sku": "YOG", "location": "WH", "quantity": 3, "lot": "OLD"}
     new = {"sku": "YOG", "location": "WH", "quantity": 5, "lot": "NEW"}
-    call(api, "POST", "/stock/receipts", old | {"expires_on": str(TODAY + timedelta(2))}, 201)
+    call(api, "POST", "/stock/receipts", old | {"expires_on": str(TODAY - timedelta(2))}, 201)
     call(api, "POST", "/stock/receipts", new | {"expires_on": str(TODAY + timedelta(9))}, 201)
-    assert call(api, "POST", "/stock/expiry", {})["operation"]["moves"] == []
-    later = str(TODAY + timedelta(days=3))
-    sweep = call(api, "POST", "/stock/expiry", {"today": later})
+    before = str(TODAY - timedelta(days=3))
+    assert call(api, "POST", "/stock/expiry", {"today": before})["operation"]["moves"] == []
+    future = api.post(f"{API}/stock/expiry", json={"today": str(TODAY + timedelta(days=30))})
+    assert future.status_code == 422
+    assert "future" in future.json()["detail"]
+    sweep = call(api, "POST", "/stock/expiry", {})
     moves = [(m["lot"], m["target"], m["quantity"]) for m in sweep["operation"]["moves"]]
     assert moves == [("OLD", "scrap", "3")]
     assert sweep["operation"]["kind"] == "scrap"
     assert level(api, "YOG", "WH") == ("5", "0")
-    again = call(api, "POST", "/stock/expiry", {"today": later})
+    again = call(api, "POST", "/stock/expiry", {})
     assert again["operation"]["moves"] == []

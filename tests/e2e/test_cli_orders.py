@@ -115,6 +115,9 @@ def test_returns_quarantine_and_expiry_from_the_command_line(
     assert "2" in out
     code, out = leanstock(db, "quarantine", "scrap", "MUG", "1", "damage")
     assert code == 2  # nothing left in quarantine
-    code, out = leanstock(db, "expire", "--today", "2030-01-01")
+    code, out = leanstock(db, "expire")
     assert code == 0, out
     assert "Nothing had expired" in out
+    code, out = leanstock(db, "expire", "--today", "2999-01-01")
+    assert code == 2
+    assert "in the future" in out

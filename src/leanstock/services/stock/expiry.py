@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from leanstock.domain import catalog
+from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import MoveKind, Place, Posting, ScrapReason
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -51,6 +52,12 @@ def expire(
     """Scrap every lot that expired before `today` (a lot is usable through its expiry date),
     at every physical location or only at `locations` (a warehouse user's own)."""
     day = current_day(today)
+    if day > current_day(None):
+        raise InvalidInput(
+            f"today {day.isoformat()} is in the future: the sweep writes off what has expired "
+            "by now; leave it out or name today or an earlier day.",
+            "today",
+        )
     when = checked_time(occurred_at)
     with uow.acting(actor):
         found = uow.ledger.expired_stock(day)
