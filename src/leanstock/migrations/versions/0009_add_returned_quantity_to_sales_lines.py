@@ -1,7 +1,7 @@
 """Add the returned quantity to sales lines (customer returns)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 21:10:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import leanstock.adapters.db.types
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
