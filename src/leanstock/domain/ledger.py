@@ -37,7 +37,6 @@ class MoveKind(StrEnum):
     PRODUCTION = "production"
     RELEASE = "release"
     SUPPLIER_RETURN = "supplier_return"
-    EXPIRY = "expiry"
     CUSTOMER_RETURN = "customer_return"
 
 
