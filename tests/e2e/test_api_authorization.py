@@ -343,7 +343,7 @@ TABLE = [
         params={"number": "{so_own}"},
         body={"line": 1, "quantity": 1, "to": "stock"},
         foreign={"params": {"number": "{so_foreign}"}},
-        foreign_status={"warehouse": 422},
+        foreign_status={"warehouse": 404},
     ),
     r("POST", "/sales-orders/{number}/cancel", MANAGE, 409, params={"number": "{so_own}"}),
     r(
