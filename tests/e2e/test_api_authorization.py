@@ -229,6 +229,12 @@ TABLE = [
         foreign={"body": {"sku": "CUP", "location": "STORE", "quantity": 1, "reason": "damage"}},
         foreign_status={"warehouse": 422},
     ),
+    # Quarantine and expiry: a body the schema refuses, so nothing moves.
+    r("POST", "/stock/quarantine/releases", FLOOR, 422, body={}),
+    r("POST", "/stock/quarantine/returns", FLOOR, 422, body={}),
+    r("POST", "/stock/quarantine/scraps", FLOOR, 422, body={}),
+    r("POST", "/stock/expiry", FLOOR, 422, body={"today": "not a date"}),
+    r("GET", "/lots/{sku}/{lot}/trace", STAFF, 404, params={"sku": "CUP", "lot": "NO-SUCH"}),
     r(
         "POST",
         "/reservations",
@@ -326,6 +332,16 @@ TABLE = [
         409,
         params={"number": "{so_own}"},
         body={"lines": [{"line": 1, "quantity": 1}]},
+        foreign={"params": {"number": "{so_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/sales-orders/{number}/returns",
+        FLOOR,
+        422,  # nothing of a cancelled order shipped, so nothing can come back
+        params={"number": "{so_own}"},
+        body={"line": 1, "quantity": 1, "to": "stock"},
         foreign={"params": {"number": "{so_foreign}"}},
         foreign_status={"warehouse": 404},
     ),

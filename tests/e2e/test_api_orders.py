@@ -285,6 +285,28 @@ def test_a_stocked_item_short_of_stock_is_backordered(shop: TestClient) -> None:
     assert line["promise_date"] is None
 
 
+def test_a_backorder_is_filled_by_a_receipt_and_then_shipped(shop: TestClient) -> None:
+    api = shop
+    sold = sell(api, "Kim", "MUG", 2)
+    first = sold["number"]
+    second = sell(api, "Lee", "MUG", 4)["number"]
+    conflict(api.post(f"{API}/sales-orders/{first}/shipments", json={}))
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    assert on_hand(api, "MUG", "WH") == ("5", "5")
+    kim = get(api, f"/sales-orders/{first}")["lines"][0]
+    lee = get(api, f"/sales-orders/{second}")["lines"][0]
+    # Filled today (the services' UTC day; the order was placed moments ago, the same day).
+    assert (kim["reserved"], kim["promise_date"]) == ("2", day_of(sold).isoformat())
+    assert lee["reserved"] == "3"  # partly filled; one still waits
+    shipped = post(api, f"/sales-orders/{first}/shipments", {}, 201)
+    assert (shipped["status"], shipped["lines"][0]["shipped"]) == ("shipped", "2")
+    events = [e["event"] for e in get(api, f"/sales-orders/{first}/history")["events"]]
+    assert "sales_line.backorder_filled" in events
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 1}, 201)
+    assert post(api, f"/sales-orders/{second}/shipments", {}, 201)["status"] == "shipped"
+    assert on_hand(api, "MUG", "WH") == ("0", "0")
+
+
 def test_cancelling_an_order_cancels_its_draft_supply_and_flags_released_supply(
     shop: TestClient, token_for: Callable[..., str]
 ) -> None:
@@ -515,3 +537,27 @@ def test_a_requested_date_that_cannot_be_met_says_so_on_the_line(bakery: TestCli
     met = sell(api, "Bo", "FLOUR", 5, lines=[later])["lines"][0]
     assert met["promise_date"] == str(today + timedelta(days=10))
     assert (met["misses_request"], met["promise_note"]) == (False, None)
+
+
+def test_a_customer_return_goes_back_to_stock_and_nets_out_of_the_order(shop: TestClient) -> None:
+    api = shop
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    number = sell(api, "Kim", "MUG", 3)["number"]
+    post(api, f"/sales-orders/{number}/shipments", {}, 201)
+    waiting = sell(api, "Lee", "MUG", 3)["number"]  # 2 left: one waits
+    back = {"line": 1, "quantity": 1, "to": "stock", "note": "wrong colour"}
+    order = post(api, f"/sales-orders/{number}/returns", back, 201)
+    assert order["lines"][0]["returned"] == "1"
+    assert get(api, f"/sales-orders/{waiting}")["lines"][0]["reserved"] == "3"
+    scrapped = {"line": 1, "quantity": 1, "to": "scrap", "reason": "damage"}
+    post(api, f"/sales-orders/{number}/returns", scrapped, 201)
+    too_many = api.post(f"{API}/sales-orders/{number}/returns", json=back | {"quantity": 2})
+    assert too_many.status_code == 422
+    assert "1 shipped and not returned" in too_many.json()["detail"]
+    no_reason = api.post(
+        f"{API}/sales-orders/{number}/returns", json={"line": 1, "quantity": 1, "to": "scrap"}
+    )
+    assert no_reason.status_code == 422
+    assert on_hand(api, "MUG", "WH") == ("3", "3")
+    events = [e["event"] for e in get(api, f"/sales-orders/{number}/history")["events"]]
+    assert events.count("sales_line.returned") == 2

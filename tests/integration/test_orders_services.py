@@ -19,9 +19,19 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.errors import Conflict, InvalidInput, InvalidTransition, OutOfStock
+from leanstock.domain.ledger import ShipmentReason
 from leanstock.domain.orders import RejectTo
 from leanstock.domain.sourcing import SupplierRecord
-from leanstock.services import catalog, orders, production, purchasing, queries, stock, transfers
+from leanstock.services import (
+    catalog,
+    orders,
+    production,
+    purchasing,
+    queries,
+    returns,
+    stock,
+    transfers,
+)
 
 D = Decimal
 
@@ -236,6 +246,27 @@ def test_demand_history_counts_demand_at_order_time_per_period(business: UnitOfW
     assert orders.demand_history(uow, "D").height == 4
 
 
+def test_cancelled_orders_leave_the_demand_history_and_counter_sales_join_it(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    stock.receive(uow, "CUP", "WH", D(20), occurred_at=monday)
+    kept = orders.NewLine("CUP", D(2), "WH")
+    orders.place_order(uow, "Ann", [kept], confirm=True, ordered_at=monday)
+    gone = orders.place_order(
+        uow, "Bo", [orders.NewLine("CUP", D(5), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.cancel_order(uow, gone.number)
+    lost = orders.place_order(  # 30 asked, 18 free: 12 could not be served, a lost sale
+        uow, "Cy", [orders.NewLine("CUP", D(30), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.cancel_order(uow, lost.number)
+    stock.ship(uow, "CUP", "WH", D(3), reason=ShipmentReason.SALE, occurred_at=monday)
+    stock.ship(uow, "CUP", "WH", D(4), occurred_at=monday)  # a sample: not demand
+    assert orders.demand_history(uow, "W").rows() == [("CUP", "WH", date(2026, 3, 2), 17.0, True)]
+
+
 def test_a_delivery_of_a_known_lot_with_another_expiry_is_refused_and_changes_nothing(
     business: UnitOfWork,
 ) -> None:
@@ -295,3 +326,16 @@ def test_a_supplier_is_judged_on_its_deliveries_and_an_unreliable_one_gives_way(
     drafts = purchasing.list_purchase_orders(uow, status="draft").items
     assert [po["supplier"] for po in drafts] == ["SLOW"]
     assert orders.get_order(uow, number).lines[0].promise_date == today() + timedelta(days=6)
+
+
+def test_a_customer_return_nets_out_of_the_demand_history(business: UnitOfWork) -> None:
+    uow = business
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    stock.receive(uow, "CUP", "WH", D(5), occurred_at=monday)
+    sold = orders.place_order(
+        uow, "Ann", [orders.NewLine("CUP", D(4), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.ship_order(uow, sold.number)
+    returns.return_goods(uow, sold.number, 1, D(1), returns.ReturnTo.QUARANTINE)
+    assert orders.demand_history(uow, "W").rows() == [("CUP", "WH", date(2026, 3, 2), 3.0, False)]
+    assert queries.stock(uow, "CUP", "QUARANTINE").items[0]["on_hand"] == D(1)

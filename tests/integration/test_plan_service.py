@@ -234,3 +234,12 @@ def test_shelf_life_caps_the_plan_whatever_the_forecast_period(
     # At most the day's lead time plus the day it keeps: about two days' sales, not eight.
     assert bread.figures["order_up_to"] <= 2 * 17
     assert "capped by the 1 days' shelf life" in bread.explanation
+
+
+def test_the_plan_counts_backordered_sales_as_demand_to_cover(cafe: UnitOfWork) -> None:
+    before = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
+    order = place_order(cafe, "Hotel", [NewLine("BEANS", Decimal(500), "WH")], confirm=True)
+    assert order.lines[0].fulfilment == "backorder"
+    after = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
+    # 10 on hand are reserved, 490 wait: the order grows by at least what waits.
+    assert after.quantity - before.quantity >= 490

@@ -33,6 +33,7 @@ from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import RequestedDateMissed
 from leanstock.domain.quantities import positive
 from leanstock.planning.periods import PERIODS
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import checked_time, current_day, post, take
@@ -76,6 +77,7 @@ class SalesLineView:
     requested_date: date | None
     promise_date: date | None
     pegs: list[PegView] = field(default_factory=list)
+    returned: Decimal = ZERO
 
     @property
     def promise_note(self) -> str | None:
@@ -134,6 +136,7 @@ def _line_view(
         line.requested_date,
         promised,
         pegs,
+        line.returned,
     )
 
 
@@ -383,6 +386,8 @@ def cancel_order(
                 demand = _demand(order, line, refs[line.line_no])
                 drop(uow, demand, opens[line.line_no], opens[line.line_no])
         uow.sales.save(order)
+        if not was_draft:
+            _pass_on(uow, [refs[line.line_no] for line in dropped], order.number, today)
         uow.commit()
     return get_order(uow, number, today=today)
 
@@ -412,6 +417,8 @@ def change_line(
         elif not was_draft and delta > 0:
             _serve(uow, order, refs, _items(uow, [line.sku]), day, {line_no: delta})
         uow.sales.save(order)
+        if not was_draft and delta < 0:
+            _pass_on(uow, [refs[line_no]], order.number, day)
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -430,8 +437,18 @@ def cancel_line(
         if not was_draft:
             drop(uow, _demand(order, line, refs[line_no]), open_before, dropped)
         uow.sales.save(order)
+        if not was_draft:
+            _pass_on(uow, [refs[line_no]], order.number, today)
         uow.commit()
     return get_order(uow, number, today=today)
+
+
+def _pass_on(uow: UnitOfWork, refs: Sequence[LineRef], source: str, today: date | None) -> None:
+    """Stock a cancelled or reduced line gave back goes to the lines waiting for it."""
+    for item_id, place in sorted(
+        {(r.item_id, r.place) for r in refs}, key=lambda k: (k[0], k[1].id)
+    ):
+        fill_backorders(uow, item_id, place, current_day(today), source)
 
 
 def _view(

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from leanstock.domain import catalog
-from leanstock.domain.catalog import ItemKind
+from leanstock.domain.catalog import Item, ItemKind
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.ledger import MoveKind, Place, Posting
+from leanstock.domain.ledger import MoveKind, Place, Posting, batch_expiry
 from leanstock.domain.orders import (
     BomLine,
     PegStatus,
@@ -30,8 +30,9 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import LineRef, UnitOfWork
+from leanstock.services.ports import LineRef, Stored, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,
@@ -296,8 +297,9 @@ def produce(
     """Report finished goods: the components they used leave WIP for production, the goods
     arrive at the order's location and are reserved first for the demands pegged to it.
 
-    A lot-tracked item arrives in `lot` (default: the order's number and the day, e.g.
-    MO-000012-20260131), expiring on `expires_on` (default: the day + its shelf life).
+    A lot-tracked item arrives in `lot` (default: the batch's own lot, named after the order),
+    expiring on `expires_on` (default: the sooner of the day + its shelf life and the earliest
+    expiry of the component lots used).
     """
     quantity = positive(quantity)
     when = checked_time(occurred_at)
@@ -307,6 +309,7 @@ def produce(
         order.produce(quantity)
         wip = _wip(uow)
         production = uow.virtual_place(catalog.PRODUCTION)
+        expiries: list[date] = []
         for component in order.components:
             used = order.used(component) - order.used(component, before)
             if used <= 0:
@@ -315,23 +318,47 @@ def produce(
             picks = take(uow, item, wip, used, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
+            for lot, _ in picks:
+                known = uow.ledger.lot(item.id, lot) if lot is not None else None
+                if known is not None and known.expires_on is not None:
+                    expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
-        if finished.value.lot_tracked and lot is None:
-            lot = f"{order.number}-{when:%Y%m%d}"
-        receive_lot(uow, finished, lot, expires_on, when.date())
+        if lot is not None:
+            # A lot named by the caller: checked against what is known of it, or registered
+            # with the expiry given, else the batch's own (`domain.ledger.batch_expiry`).
+            made_on = when.date()
+            expiry = expires_on or batch_expiry(finished.value, made_on, expiries)
+            receive_lot(uow, finished, lot, expiry, made_on)
+            batch: str | None = lot
+        else:
+            batch = _batch_lot(uow, finished, order.number, when.date(), expiries)
         uow.ledger.lock_stock(ref.item_id, ref.place)
         post(
             uow,
             MoveKind.PRODUCTION,
             finished,
-            [Posting(ref.item_id, production, ref.place, quantity, lot)],
+            [Posting(ref.item_id, production, ref.place, quantity, batch)],
             when,
             order.number,
         )
         reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
+        fill_backorders(uow, ref.item_id, ref.place, current_day(None), order.number)
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def _batch_lot(
+    uow: UnitOfWork, item: Stored[Item], number: str, made_on: date, expiries: list[date]
+) -> str | None:
+    """The lot of a lot-tracked product's batch: the production order's number, registered on
+    its first output with expiry = the sooner of made_on + shelf life and the earliest expiry
+    of the component lots it used (`domain.ledger.batch_expiry`)."""
+    if not item.value.lot_tracked:
+        return None
+    if uow.ledger.lot(item.id, number) is None:
+        uow.ledger.add_lot(item.id, number, batch_expiry(item.value, made_on, expiries))
+    return number
 
 
 @retrying

@@ -30,6 +30,7 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -386,6 +387,9 @@ def receive(
             elif accepted > 0:
                 reserve_on_receipt(
                     uow, SupplyKind.PURCHASE, ref.id, ref.item_id, ref.place, accepted
+                )
+                fill_backorders(
+                    uow, ref.item_id, ref.place, current_day(None), f"{order.number}/{line.line_no}"
                 )
         uow.purchasing.save(order)
         uow.commit()

@@ -53,6 +53,7 @@ sales_lines = Table(
     Column("ordered_quantity", Exact(), nullable=False),
     Column("shipped", Exact(), nullable=False),
     Column("short_at_order", Exact(), nullable=False),
+    Column("returned", Exact(), nullable=False, server_default="0"),
     Column("fulfilment", String(32), nullable=False),
     Column("requested_date", Date, nullable=True),
     Column("cancelled", Boolean, nullable=False),

@@ -33,7 +33,9 @@ from leanstock.entrypoints.api.routes import (
     data,
     forecasts,
     insight,
+    lots,
     plans,
+    quarantine,
     scorecards,
     stock,
     webhooks,
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
+    app.include_router(quarantine.router, prefix=PREFIX)
+    app.include_router(lots.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from leanstock.domain.ledger import ScrapReason
 from leanstock.domain.orders import RejectTo
 from leanstock.entrypoints.api.schemas import Code, In, Out
+from leanstock.services.returns import ReturnTo
 
 MAX_LINES = 500
 
@@ -85,6 +87,17 @@ class SalesLineOut(Out):
     )
     promise_note: str | None = Field(description="Why the requested date cannot be met.")
     pegs: list[PegOut]
+    returned: Decimal = Field(description="What the customer sent back of what shipped.")
+
+
+class CustomerReturnIn(In):
+    line: int = Field(ge=1)
+    quantity: Decimal
+    to: ReturnTo = Field(description="stock (usable again), quarantine, or scrap.")
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: ScrapReason | None = Field(default=None, description="Why, when scrapped.")
+    note: str | None = Field(default=None, max_length=1000)
+    occurred_at: datetime | None = None
 
 
 class SalesOrderOut(Out):

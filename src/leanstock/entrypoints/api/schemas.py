@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leanstock.domain.catalog import ItemKind, LocationKind, Policy, PriceBreak, SupplierItem
 from leanstock.domain.errors import InvalidInput
-from leanstock.domain.ledger import ScrapReason
+from leanstock.domain.ledger import ScrapReason, ShipmentReason
 from leanstock.services.stock import StockLine
 
 T = TypeVar("T")
@@ -235,6 +235,9 @@ class ReceiptIn(DocumentIn):
 class ShipmentIn(DocumentIn):
     location: str = Code
     customer: str | None = Field(default=None, max_length=64)
+    reason: ShipmentReason | None = Field(
+        default=None, description="`sale` (a counter sale) counts as demand for the forecasts."
+    )
 
 
 class TransferIn(DocumentIn):
@@ -347,3 +350,37 @@ class MoveOut(Out):
     reference: str | None
     partner: str | None
     reason: str | None
+
+
+class QuarantineReleaseIn(StockOperationIn):
+    location: str = Field(
+        min_length=1, max_length=64, description="The warehouse or store the goods go to."
+    )
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class SupplierReturnIn(StockOperationIn):
+    purchase_order: str | None = Field(
+        default=None, max_length=32, description="The order the goods came on (PO-000042)."
+    )
+    supplier: str | None = Field(default=None, max_length=64)
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class QuarantineScrapIn(StockOperationIn):
+    reason: ScrapReason
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ExpiryIn(In):
+    today: date | None = Field(
+        default=None, description="The day to judge expiry on (default: today, UTC)."
+    )
+
+
+class ExpiryOut(Out):
+    day: date
+    operation: OperationOut

@@ -288,6 +288,42 @@ def ship_order(
     show_sales_order(number)
 
 
+@app.command("return-order")
+def return_order(
+    number: str,
+    line: int,
+    quantity: Decimal,
+    to: Annotated[str, typer.Option(help="stock (usable again), quarantine, or scrap.")] = "stock",
+    lot: Annotated[str | None, typer.Option(help="The lot that came back.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why, when scrapped: damage, spoilage, quality, ...")
+    ] = None,
+    note: str | None = None,
+) -> None:
+    """Receive goods a customer sent back against a shipped line."""
+    from leanstock.domain.errors import InvalidInput
+    from leanstock.domain.ledger import ScrapReason
+    from leanstock.services import returns
+
+    with handled():
+        if to not in {t.value for t in returns.ReturnTo}:
+            raise InvalidInput(f"--to {to!r}: use stock, quarantine or scrap.", "to")
+        if reason is not None and reason not in {r.value for r in ScrapReason}:
+            raise InvalidInput(f"--reason {reason!r} is not a scrap reason.", "reason")
+        returns.return_goods(
+            _uow(),
+            number,
+            line,
+            quantity,
+            returns.ReturnTo(to),
+            lot=lot,
+            reason=ScrapReason(reason) if reason else None,
+            note=note,
+            actor="cli",
+        )
+    show_sales_order(number)
+
+
 @app.command("cancel-order")
 def cancel_order(number: str, reason: str | None = None) -> None:
     """Cancel what is not shipped; the supply it pulled is reduced or flagged."""

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy
-from leanstock.domain.ledger import ScrapReason
+from leanstock.domain.ledger import ScrapReason, ShipmentReason
 from leanstock.entrypoints.cli.app import (
     app,
     console,
@@ -353,13 +353,23 @@ def receive(
 
 @app.command()
 def ship(
-    sku: str, location: str, quantity: Decimal, lot: Lot = None, reference: str | None = None
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    lot: Lot = None,
+    reference: str | None = None,
+    reason: Annotated[
+        ShipmentReason | None,
+        typer.Option(help="sale: a counter sale, counted as demand for the forecasts."),
+    ] = None,
 ) -> None:
     """Ship to a customer, first-expired-first-out unless a lot is named."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference))
+        _moved(
+            stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference, reason=reason)
+        )
 
 
 @app.command()

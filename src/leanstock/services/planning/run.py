@@ -95,6 +95,7 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         offers = uow.catalog.supplier_items(limit=1_000_000).items
         levels, _ = uow.reports.stock_levels(day, limit=10_000_000)
         supply = uow.planning.open_supply()
+        backorders = uow.planning.backorders()
         make_days = uow.planning.production_lead_times()
         records = uow.purchasing.supplier_records()
     return {
@@ -107,6 +108,7 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         "offers": offers,
         "levels": levels,
         "supply": supply,
+        "backorders": backorders,
         "make_days": make_days,
     }
 
@@ -222,7 +224,7 @@ def run_plan(
     if service_level is not None:
         frame = frame.with_columns(service_level=pl.lit(service_level))
     plan = plan_policies(frame, period_days=period_days)
-    position = _position(data["levels"], data["supply"], plan)
+    position = _position(data["levels"], data["supply"], data["backorders"], plan)
     suggestions = suggest_orders(plan, position, today=day, period_days=period_days)
     extra = plan.select(
         "item",
@@ -401,15 +403,24 @@ def _source(
 
 
 def _position(
-    levels: list[dict[str, Any]], supply: list[dict[str, Any]], plan: pl.DataFrame
+    levels: list[dict[str, Any]],
+    supply: list[dict[str, Any]],
+    backorders: list[dict[str, Any]],
+    plan: pl.DataFrame,
 ) -> pl.DataFrame:
+    """On hand (unexpired), open supply, and the demand already ordered that they must cover:
+    what is reserved plus what confirmed sales lines wait for beyond that (backorders), so
+    position = on hand + open supply − reserved − backordered."""
     keys = plan.select("item", "location")
+    waiting = {(r["item"], r["location"]): float(r["backordered"]) for r in backorders}
     stock = pl.DataFrame(
         {
             "item": [r["sku"] for r in levels],
             "location": [r["location"] for r in levels],
             "on_hand": [float(r["on_hand"] - r["expired"]) for r in levels],
-            "reserved": [float(r["reserved"]) for r in levels],
+            "reserved": [
+                float(r["reserved"]) + waiting.pop((r["sku"], r["location"]), 0.0) for r in levels
+            ],
         },
         schema={
             "item": pl.Utf8,
@@ -418,6 +429,21 @@ def _position(
             "reserved": pl.Float64,
         },
     )
+    if waiting:
+        stock = pl.concat(
+            [
+                stock,
+                pl.DataFrame(
+                    {
+                        "item": [k[0] for k in waiting],
+                        "location": [k[1] for k in waiting],
+                        "on_hand": [0.0] * len(waiting),
+                        "reserved": list(waiting.values()),
+                    },
+                    schema=stock.schema,
+                ),
+            ]
+        )
     open_supply = pl.DataFrame(
         {
             "item": [r["item"] for r in supply],

@@ -71,6 +71,7 @@ def ship(body: ShipmentIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         customer=body.customer,
         reference=body.reference,
         occurred_at=body.occurred_at,
+        reason=body.reason,
     )
     return OperationOut.model_validate(operation)
 
