@@ -1,8 +1,17 @@
 """Shared fixtures: every database test runs on SQLite and on PostgreSQL.
 
-PostgreSQL tests read LEANSTOCK_TEST_POSTGRES_URL; each test gets a schema of its own, dropped
-afterwards. Where the variable is unset they skip with that reason, except under CI (CI=true),
-where a missing server is a failure, so CI cannot pass without them.
+The schema is migrated once per test session (per xdist worker), not once per test: the first
+test of a kind migrates a template, and every test then gets a copy of it. On SQLite the copy is
+the migrated file copied; on PostgreSQL it is a schema of its own, restored from `pg_dump` of the
+migrated template schema (schema, seed rows, sequences, triggers: all the migrations made), and
+dropped afterwards. Names carry this session's and this worker's ids, because other sessions run
+tests against the same PostgreSQL server at the same time. Tests that need the same seeded data
+(the demo business, ...) can ask for a template of it (`templates.copy(kind, name, seed)`), so it
+is loaded once per worker rather than once per test. `test_migrations.py` holds the migrations
+themselves to what the models say, upgrade and downgrade on both databases.
+
+PostgreSQL tests read LEANSTOCK_TEST_POSTGRES_URL. Where it is unset they skip with that reason,
+except under CI (CI=true), where a missing server is a failure, so CI cannot pass without them.
 
 The API client signs its requests with an owner's token, as a real client must. Password
 hashing is made cheap here, for the tests only (the settings' defaults stay at full cost).
@@ -10,11 +19,19 @@ hashing is made cheap here, for the tests only (the settings' defaults stay at f
 
 from __future__ import annotations
 
+import functools
+import glob
 import os
+import queue
+import shutil
+import sqlite3
+import subprocess
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +44,7 @@ os.environ.setdefault("LEANSTOCK_PASSWORD_PARALLELISM", "1")
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from leanstock.adapters.db.engine import make_engine, normalise_url, upgrade
 from leanstock.adapters.db.uow import UnitOfWork
@@ -38,6 +56,11 @@ from leanstock.services import accounts, tokens
 POSTGRES_URL = os.environ.get("LEANSTOCK_TEST_POSTGRES_URL")
 OWNER = "owner@example.com"
 PASSWORD = "correct horse battery staple"
+# Unique to this pytest process: each xdist worker is a process of its own, and its name is
+# added so a reader of the server's schemas can tell whose they are.
+SESSION = f"{uuid.uuid4().hex[:8]}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+Seed = Callable[[Engine], None]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -58,6 +81,78 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+def _schema_url(schema: str) -> str:
+    assert POSTGRES_URL is not None
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+@functools.cache
+def _shared_admin() -> Engine:
+    """One engine for creating and dropping schemas, disposed when the session ends."""
+    assert POSTGRES_URL is not None
+    return create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    DROPPER.finish()
+    if POSTGRES_URL and _shared_admin.cache_info().currsize:
+        _shared_admin().dispose()
+
+
+@contextmanager
+def _schema(admin: Engine, name: str, script: str | None = None) -> Iterator[str]:
+    """A schema `name` (filled by `script`, if given) for the block, dropped afterwards."""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    if script:  # many statements in one: the driver's own call, with no parameters
+        raw = admin.raw_connection()
+        try:
+            raw.driver_connection.execute(script)  # type: ignore[union-attr]
+        finally:
+            raw.close()
+    try:
+        yield _schema_url(name)
+    finally:
+        DROPPER.drop(admin, name)
+
+
+class _Dropper:
+    """Drops the tests' schemas on a thread of its own, so a test does not wait for it; the
+    session waits for the last one at its end."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Engine, str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    def drop(self, admin: Engine, schema: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-schemas", daemon=True)
+            self._thread.start()
+        self._queue.put((admin, schema))
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            admin, schema = job
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            except BaseException as failure:  # reported when the session ends
+                self._failure = failure
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._failure is not None:
+            raise self._failure
+
+
+DROPPER = _Dropper()
+
+
 @contextmanager
 def database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A URL of an empty database: a SQLite file, or a fresh schema on the PostgreSQL server."""
@@ -66,35 +161,155 @@ def database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         return
     if not POSTGRES_URL:
         pytest.skip("LEANSTOCK_TEST_POSTGRES_URL is not set")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with _schema(_shared_admin(), f"test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
+
+
+def _pg_dump() -> str:
+    """The newest pg_dump here: on PATH, or in the Debian/Ubuntu PostgreSQL folders."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), key=_version)
+    path = found[-1] if found else shutil.which("pg_dump")
+    if path is None:
+        raise RuntimeError("The PostgreSQL tests need pg_dump (apt-get install postgresql-client).")
+    return path
+
+
+def _version(path: str) -> tuple[int, ...]:
+    part = path.split("/")[-3]
+    return tuple(int(n) for n in part.split(".") if n.isdigit())
+
+
+class Templates:
+    """Migrated (and optionally seeded) databases made once per session, copied per test."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._sqlite: dict[str, Path] = {}
+        self._scripts: dict[str, str] = {}
+
+    @contextmanager
+    def copy(self, kind: str, name: str = "migrated", seed: Seed | None = None) -> Iterator[str]:
+        """A URL of a database of its own holding the template `name`: the migrated schema,
+        plus what `seed` writes (once per session; `seed` must be the same for one name)."""
+        if kind == "sqlite":
+            template = self._sqlite_template(name, seed)
+            target = self._tmp.mktemp("db") / "leanstock.db"
+            shutil.copyfile(template, target)
+            yield f"sqlite:///{target}"
+            return
+        if not POSTGRES_URL:
+            pytest.skip("LEANSTOCK_TEST_POSTGRES_URL is not set")
+        script = self._postgres_script(name, seed)
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        with _schema(_shared_admin(), schema, script.replace(TEMPLATE_MARK, schema)) as url:
+            yield url
+
+    def _sqlite_template(self, name: str, seed: Seed | None) -> Path:
+        if name not in self._sqlite:
+            path = self._tmp.mktemp(f"template-{name}") / "leanstock.db"
+            if name != "migrated":
+                shutil.copyfile(self._sqlite_template("migrated", None), path)
+            engine = make_engine(f"sqlite:///{path}")
+            try:
+                if name == "migrated":
+                    upgrade(engine)
+                if seed is not None:
+                    seed(engine)
+            finally:
+                engine.dispose()
+            with closing(sqlite3.connect(path)) as connection:  # all of it into the one file
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._sqlite[name] = path
+        return self._sqlite[name]
+
+    def _postgres_script(self, name: str, seed: Seed | None) -> str:
+        """SQL that recreates the template in the schema named TEMPLATE_MARK: pg_dump of a
+        schema migrated (and seeded) once, its name replaced by the mark."""
+        if name not in self._scripts:
+            template = f"tmpl_{SESSION}_{name}"[:63]
+            base = None if name == "migrated" else self._postgres_script("migrated", None)
+            with _schema(
+                _shared_admin(), template, base.replace(TEMPLATE_MARK, template) if base else None
+            ) as url:
+                engine = make_engine(url)
+                try:
+                    if base is None:
+                        upgrade(engine)
+                    if seed is not None:
+                        seed(engine)
+                finally:
+                    engine.dispose()
+                self._scripts[name] = self._dump(template).replace(template, TEMPLATE_MARK)
+        return self._scripts[name]
+
+    def _dump(self, schema: str) -> str:
+        assert POSTGRES_URL is not None
+        url = make_url(normalise_url(POSTGRES_URL))
+        command = [
+            _pg_dump(),
+            "--schema",
+            schema,
+            "--no-owner",
+            "--no-privileges",
+            "--inserts",
+            "--rows-per-insert=500",
+            "--host",
+            url.host or "127.0.0.1",
+            "--port",
+            str(url.port or 5432),
+            "--username",
+            url.username or "postgres",
+            "--dbname",
+            url.database or "postgres",
+        ]
+        env = dict(os.environ, PGPASSWORD=url.password or "")
+        dumped = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+        # The dump creates the schema itself, and may reset the search path; the copy's schema
+        # exists already and its statements are all qualified with the schema's name.
+        lines = [
+            line
+            for line in dumped.stdout.splitlines()
+            if not line.startswith(("CREATE SCHEMA ", "\\"))
+        ]
+        return "\n".join(lines)
+
+
+TEMPLATE_MARK = "leanstock_template_schema_mark"
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory)
 
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=DATABASES)
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A URL of an empty database: a SQLite file, or a fresh schema on the PostgreSQL server."""
-    with database(request.param, tmp_path_factory) as url:
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """ "sqlite" or "postgres": each database test runs once on each."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def empty_db_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of an empty database (no schema): a SQLite file that does not exist yet, or a
+    fresh schema on the PostgreSQL server."""
+    with database(db_kind, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture
+def db_url(db_kind: str, templates: Templates) -> Iterator[str]:
+    """A URL of a database of this test's own, at the newest schema (the one `engine` uses)."""
+    with templates.copy(db_kind) as url:
         yield url
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url, pool_size=40)
-    upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser (CORS); none unless configured.
     cors_origins: list[str] = []
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # A file uploaded to `POST /api/v1/imports/{kind}` may be this big (a spreadsheet of
+    # a business's history is bigger than any JSON request).
+    max_import_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Let webhooks go to loopback and private addresses: for development and tests only
+    # (otherwise a subscription could make the server call its own network: SSRF).
+    webhooks_allow_private: bool = False
+    # Run the webhook publisher inside `leanstock serve` (off: run `leanstock worker`).
+    publisher: bool = True
+    # Seconds the publisher waits between passes when there was nothing to do.
+    publisher_interval: float = Field(default=2.0, gt=0)
     # Interactive API docs at /docs and /redoc and the schema at /openapi.json.
     docs: bool = True
 

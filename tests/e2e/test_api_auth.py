@@ -216,7 +216,8 @@ def test_tokens_expire_can_be_revoked_and_stop_with_their_user(
 
         def me(secret: str) -> int:
             headers = {"Authorization": f"Bearer {secret}"}
-            return api.get(f"{API}/me", headers=headers).status_code
+            code: int = api.get(f"{API}/me", headers=headers).status_code
+            return code
 
         assert (me(old.secret), me(live.secret)) == (401, 200)
         assert me(live.secret[:-1] + "x") == 401  # right prefix, wrong secret
@@ -246,7 +247,9 @@ def test_a_token_never_does_more_than_its_user_now(engine: Engine, users: dict[s
 
         def post(secret: str, sku: str) -> int:
             headers = {"Authorization": f"Bearer {secret}"}
-            return api.post(f"{API}/items", json={**body, "sku": sku}, headers=headers).status_code
+            response = api.post(f"{API}/items", json={**body, "sku": sku}, headers=headers)
+            code: int = response.status_code
+            return code
 
         assert api.get(f"{API}/items", headers={"Authorization": f"Bearer {read}"}).is_success
         assert (post(read, "A"), post(write, "B")) == (403, 201)

@@ -33,8 +33,8 @@ from authz_world import (
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
-from conftest import DATABASES, database
-from leanstock.adapters.db.engine import make_engine, upgrade
+from conftest import DATABASES, Templates
+from leanstock.adapters.db.engine import make_engine
 from leanstock.entrypoints.api.deps import permissions_of
 from leanstock.entrypoints.api.security import PUBLIC_PATHS
 
@@ -229,6 +229,12 @@ TABLE = [
         foreign={"body": {"sku": "CUP", "location": "STORE", "quantity": 1, "reason": "damage"}},
         foreign_status={"warehouse": 422},
     ),
+    # Quarantine and expiry: a body the schema refuses, so nothing moves.
+    r("POST", "/stock/quarantine/releases", FLOOR, 422, body={}),
+    r("POST", "/stock/quarantine/returns", FLOOR, 422, body={}),
+    r("POST", "/stock/quarantine/scraps", FLOOR, 422, body={}),
+    r("POST", "/stock/expiry", FLOOR, 422, body={"today": "not a date"}),
+    r("GET", "/lots/{sku}/{lot}/trace", STAFF, 404, params={"sku": "CUP", "lot": "NO-SUCH"}),
     r(
         "POST",
         "/reservations",
@@ -368,6 +374,16 @@ TABLE = [
         409,
         params={"number": "{so_own}"},
         body={"lines": [{"line": 1, "quantity": 1}]},
+        foreign={"params": {"number": "{so_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/sales-orders/{number}/returns",
+        FLOOR,
+        422,  # nothing of a cancelled order shipped, so nothing can come back
+        params={"number": "{so_own}"},
+        body={"line": 1, "quantity": 1, "to": "stock"},
         foreign={"params": {"number": "{so_foreign}"}},
         foreign_status={"warehouse": 404},
     ),
@@ -569,6 +585,21 @@ TABLE = [
     ),
     r("POST", "/plan-runs/{run_id}/approve", MANAGE, 404, params={"run_id": "1"}),
     r("POST", "/plan-runs/{run_id}/release", MANAGE, 404, params={"run_id": "1"}),
+    # Spreadsheets: a file upload without its file changes nothing (422).
+    r("POST", "/imports/{kind}", MANAGE, 422, params={"kind": "items"}, body={}),
+    r("GET", "/imports/{kind}/template", STAFF, 200, params={"kind": "items"}),
+    r("GET", "/exports/{kind}", STAFF, 200, params={"kind": "items"}),
+    # Webhooks: the owner's; a loopback URL is refused (422) without the development setting.
+    r(
+        "POST",
+        "/webhooks",
+        OWNER,
+        422,
+        body={"url": "http://127.0.0.1/hook", "events": ["*"]},
+    ),
+    r("GET", "/webhooks", OWNER, 200),
+    r("GET", "/webhooks/{webhook_id}/deliveries", OWNER, 404, params={"webhook_id": "999"}),
+    r("POST", "/webhooks/{webhook_id}/replay", OWNER, 404, params={"webhook_id": "999"}),
 ]
 
 
@@ -626,12 +657,9 @@ def call(world: World, route: Route, principal: str, foreign: bool) -> Any:
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[World]:
-    with database(request.param, tmp_path_factory) as url:
+def world(request: pytest.FixtureRequest, templates: Templates) -> Iterator[World]:
+    with templates.copy(request.param) as url:
         engine: Engine = make_engine(url, pool_size=20)
-        upgrade(engine)
         built = build(engine)
         try:
             yield built

@@ -43,7 +43,7 @@ def test_the_issues_example_answers_409_naming_the_fifth(api: TestClient) -> Non
     assert f"2 short on {day(5)[:10]}" in problem["detail"]
     assert "occurred_at" in [e["field"] for e in problem["errors"]]
     as_of = api.get(f"{API}/stock", params={"as_of": day(6), "sku": "CUP"}).json()
-    assert [str(r["on_hand"]) for r in as_of] == ["10"]
+    assert [str(r["on_hand"]) for r in as_of["items"]] == ["10"]
 
 
 def test_the_closed_period_moves_forward_for_managers_and_back_for_owners(

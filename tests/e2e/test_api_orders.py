@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,12 @@ from fastapi.testclient import TestClient
 from leanstock.domain.access import Role
 
 API = "/api/v1"
-TODAY = date.today()
+
+
+def day_of(order: dict[str, Any]) -> date:
+    """The business day the order was placed on: in UTC, as the services judge promise dates
+    (not the test machine's local day, which differs from it for hours every day)."""
+    return datetime.fromisoformat(order["ordered_at"]).astimezone(UTC).date()
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -115,7 +120,7 @@ def test_a_custom_cake_order_pulls_a_flour_purchase_order_and_ships_on_receipt(
     assert po_row["status"] == "draft"
     assert po_row["quantity"] == "25"  # 2.5 kg rounded up to the 25 kg MOQ and sack
     # Flour arrives in 3 days, the cake takes a day more.
-    assert line["promise_date"] == str(TODAY + timedelta(days=4))
+    assert line["promise_date"] == str(day_of(order) + timedelta(days=4))
     po = po_row["number"]
     post(api, f"/purchase-orders/{po}/release")
     post(api, f"/purchase-orders/{po}/receipts", {"lines": [{"line": 1, "quantity": 25}]}, 201)
@@ -194,7 +199,7 @@ def test_a_furniture_order_pulls_production_whose_components_pull_purchases(
     assert (pos["TURNER"]["quantity"], pos["TIMBER"]["quantity"]) == ("8", "5")
     assert on_hand(api, "GLUE", "WH") == ("10", "1")
     # Legs take 10 days, the longest path: table due the day after.
-    assert line["promise_date"] == str(TODAY + timedelta(days=11))
+    assert line["promise_date"] == str(day_of(order) + timedelta(days=11))
     for supplier, qty in (("TURNER", 8), ("TIMBER", 5)):
         po = pos[supplier]["number"]
         post(api, f"/purchase-orders/{po}/release")
@@ -263,7 +268,7 @@ def test_a_store_is_refilled_by_a_transfer_from_the_warehouse(shop: TestClient) 
     (line,) = order["lines"]
     assert (line["reserved"], line["fulfilment"]) == ("1", "transfer")
     transfer = line["pegs"][0]["supply"]
-    assert line["promise_date"] == str(TODAY + timedelta(days=1))
+    assert line["promise_date"] == str(day_of(order) + timedelta(days=1))
     assert on_hand(api, "JACKET", "WH") == ("5", "2")
     post(api, f"/transfer-orders/{transfer}/ship")
     assert get(api, f"/transfer-orders/{transfer}")["status"] == "in_transit"
@@ -278,6 +283,28 @@ def test_a_stocked_item_short_of_stock_is_backordered(shop: TestClient) -> None:
     (line,) = order["lines"]
     assert (line["fulfilment"], line["short_at_order"], line["pegs"]) == ("backorder", "2", [])
     assert line["promise_date"] is None
+
+
+def test_a_backorder_is_filled_by_a_receipt_and_then_shipped(shop: TestClient) -> None:
+    api = shop
+    sold = sell(api, "Kim", "MUG", 2)
+    first = sold["number"]
+    second = sell(api, "Lee", "MUG", 4)["number"]
+    conflict(api.post(f"{API}/sales-orders/{first}/shipments", json={}))
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    assert on_hand(api, "MUG", "WH") == ("5", "5")
+    kim = get(api, f"/sales-orders/{first}")["lines"][0]
+    lee = get(api, f"/sales-orders/{second}")["lines"][0]
+    # Filled today (the services' UTC day; the order was placed moments ago, the same day).
+    assert (kim["reserved"], kim["promise_date"]) == ("2", day_of(sold).isoformat())
+    assert lee["reserved"] == "3"  # partly filled; one still waits
+    shipped = post(api, f"/sales-orders/{first}/shipments", {}, 201)
+    assert (shipped["status"], shipped["lines"][0]["shipped"]) == ("shipped", "2")
+    events = [e["event"] for e in get(api, f"/sales-orders/{first}/history")["events"]]
+    assert "sales_line.backorder_filled" in events
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 1}, 201)
+    assert post(api, f"/sales-orders/{second}/shipments", {}, 201)["status"] == "shipped"
+    assert on_hand(api, "MUG", "WH") == ("0", "0")
 
 
 def test_cancelling_an_order_cancels_its_draft_supply_and_flags_released_supply(
@@ -337,10 +364,10 @@ def test_reducing_a_line_gives_back_its_reservation(shop: TestClient) -> None:
 def test_a_later_acknowledged_date_moves_the_promise_date(shop: TestClient) -> None:
     api = shop
     order = sell(api, "Max", "CABLE", 3)
-    assert order["lines"][0]["promise_date"] == str(TODAY + timedelta(days=5))
+    assert order["lines"][0]["promise_date"] == str(day_of(order) + timedelta(days=5))
     po = order["lines"][0]["pegs"][0]["supply"].split("/")[0]
     post(api, f"/purchase-orders/{po}/release")
-    later = TODAY + timedelta(days=12)
+    later = day_of(order) + timedelta(days=12)
     post(
         api,
         f"/purchase-orders/{po}/acknowledgement",
@@ -485,8 +512,52 @@ def test_a_draft_order_quotes_promise_dates_before_the_customer_commits(
     draft = post(api, "/sales-orders", body, 201)
     promised = [line["promise_date"] for line in draft["lines"]]
     days = [0, 5, 4, 1]
-    assert promised == [str(TODAY + timedelta(days=d)) for d in days]
+    assert promised == [str(day_of(draft) + timedelta(days=d)) for d in days]
     assert on_hand(api, "MUG", "WH") == ("5", "0")
     assert get(api, "/purchase-orders")["total"] == 0
     confirmed = post(api, f"/sales-orders/{draft['number']}/confirm")
     assert [line["promise_date"] for line in confirmed["lines"]] == promised
+
+
+def test_a_requested_date_that_cannot_be_met_says_so_on_the_line(bakery: TestClient) -> None:
+    api = bakery
+    today = datetime.now(UTC).date()  # the services' day; read when used, not at import
+    tomorrow = today + timedelta(days=1)
+    body = {"sku": "FLOUR", "quantity": 5, "requested_date": str(tomorrow)}
+    order = post(api, "/sales-orders", {"customer": "Ann", "location": "WH", "lines": [body]}, 201)
+    today = day_of(order)
+    draft = order["lines"][0]
+    assert draft["promise_date"] == str(today + timedelta(days=3))  # the mill's lead time
+    assert draft["misses_request"] is True
+    assert f"requested for {tomorrow}" in draft["promise_note"]
+    assert "2 days late" in draft["promise_note"]
+    confirmed = post(api, f"/sales-orders/{order['number']}/confirm")
+    assert confirmed["lines"][0]["misses_request"] is True
+    later = dict(body, requested_date=str(today + timedelta(days=10)))
+    met = sell(api, "Bo", "FLOUR", 5, lines=[later])["lines"][0]
+    assert met["promise_date"] == str(today + timedelta(days=10))
+    assert (met["misses_request"], met["promise_note"]) == (False, None)
+
+
+def test_a_customer_return_goes_back_to_stock_and_nets_out_of_the_order(shop: TestClient) -> None:
+    api = shop
+    post(api, "/stock/receipts", {"sku": "MUG", "location": "WH", "quantity": 5}, 201)
+    number = sell(api, "Kim", "MUG", 3)["number"]
+    post(api, f"/sales-orders/{number}/shipments", {}, 201)
+    waiting = sell(api, "Lee", "MUG", 3)["number"]  # 2 left: one waits
+    back = {"line": 1, "quantity": 1, "to": "stock", "note": "wrong colour"}
+    order = post(api, f"/sales-orders/{number}/returns", back, 201)
+    assert order["lines"][0]["returned"] == "1"
+    assert get(api, f"/sales-orders/{waiting}")["lines"][0]["reserved"] == "3"
+    scrapped = {"line": 1, "quantity": 1, "to": "scrap", "reason": "damage"}
+    post(api, f"/sales-orders/{number}/returns", scrapped, 201)
+    too_many = api.post(f"{API}/sales-orders/{number}/returns", json=back | {"quantity": 2})
+    assert too_many.status_code == 422
+    assert "1 shipped and not returned" in too_many.json()["detail"]
+    no_reason = api.post(
+        f"{API}/sales-orders/{number}/returns", json={"line": 1, "quantity": 1, "to": "scrap"}
+    )
+    assert no_reason.status_code == 422
+    assert on_hand(api, "MUG", "WH") == ("3", "3")
+    events = [e["event"] for e in get(api, f"/sales-orders/{number}/history")["events"]]
+    assert events.count("sales_line.returned") == 2

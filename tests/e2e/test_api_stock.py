@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,16 +14,18 @@ API = "/api/v1"
 
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    for body in (
+    locations: list[dict[str, object]] = [
         {"code": "WH", "name": "Warehouse"},
         {"code": "STORE", "name": "Store", "kind": "store"},
-    ):
-        assert client.post(f"{API}/locations", json=body).status_code == 201
-    for body in (
+    ]
+    items: list[dict[str, object]] = [
         {"sku": "CUP", "name": "Paper cup", "category": "packaging"},
         {"sku": "BEANS", "name": "Coffee beans", "unit": "kg", "category": "coffee"},
         {"sku": "MILK", "name": "Milk", "unit": "l", "lot_tracked": True, "shelf_life_days": 9},
-    ):
+    ]
+    for body in locations:
+        assert client.post(f"{API}/locations", json=body).status_code == 201
+    for body in items:
         assert client.post(f"{API}/items", json=body).status_code == 201
     receipt = {"sku": "CUP", "location": "WH", "quantity": "10"}
     assert client.post(f"{API}/stock/receipts", json=receipt).status_code == 201
@@ -142,6 +145,21 @@ def test_items_are_listed_with_filters_and_pages(api: TestClient) -> None:
         "CUP"
     ]
     assert api.get(f"{API}/items", params={"limit": 0}).status_code == 422
+
+
+def test_stock_as_of_a_moment_is_a_page_like_every_list(api: TestClient) -> None:
+    receipt = {"sku": "BEANS", "location": "STORE", "quantity": "4"}
+    assert api.post(f"{API}/stock/receipts", json=receipt).status_code == 201
+    now = datetime.now(UTC).isoformat()
+    first = api.get(f"{API}/stock", params={"as_of": now, "limit": 1}).json()
+    assert (first["total"], first["limit"], first["offset"]) == (2, 1, 0)
+    rest = api.get(f"{API}/stock", params={"as_of": now, "limit": 1, "offset": 1}).json()
+    rows = [(r["sku"], r["location"], r["on_hand"]) for r in first["items"] + rest["items"]]
+    assert sorted(rows) == [("BEANS", "STORE", "4"), ("CUP", "WH", "10")]
+    before = api.get(f"{API}/stock", params={"as_of": "2000-01-01T00:00:00Z"}).json()
+    assert (before["items"], before["total"]) == ([], 0)
+    refused = api.get(f"{API}/stock", params={"as_of": now, "limit": 0})
+    assert refused.status_code == 422
 
 
 def test_items_and_suppliers_can_be_updated(api: TestClient) -> None:
@@ -304,3 +322,19 @@ def test_32_clients_reserving_over_http_get_exactly_what_is_there(api: TestClien
         assert "Only 0 of BEANS available" in body["detail"]
     row = api.get(f"{API}/stock", params={"sku": "BEANS", "location": "WH"}).json()["items"][0]
     assert (row["on_hand"], row["reserved"], row["available"]) == ("500", "500", "0")
+
+
+def test_an_unknown_query_parameter_is_refused_naming_it(api: TestClient) -> None:
+    refused = api.get(f"{API}/items", params={"bogus": "1", "categroy": "coffee"})
+    assert refused.status_code == 422
+    body = refused.json()
+    assert [e["field"] for e in body["errors"]] == ["bogus", "categroy"]
+    assert "category" in body["errors"][0]["message"]  # what it does take
+    moves = api.get(f"{API}/items/CUP/moves", params={"newest": "true", "sort": "desc"})
+    assert moves.status_code == 422
+    assert "newest" in moves.json()["detail"]
+    assert api.get(f"{API}/items/CUP/moves", params={"newest": "true"}).status_code == 200
+    document = api.get("/openapi.json").json()
+    items = document["paths"]["/api/v1/items"]["get"]["parameters"]
+    category = next(p for p in items if p["name"] == "category")
+    assert "exactly" in category["description"]

@@ -23,6 +23,15 @@ def leanstock(db: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def table_rows(output: str) -> list[list[str]]:
+    """The cells of each body row of the Rich tables in `output`."""
+    return [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in output.splitlines()
+        if line.strip().startswith("│")
+    ]
+
+
 def test_stock_can_be_kept_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "shop.db"
     assert leanstock(db, "init")[0] == 0
@@ -34,8 +43,8 @@ def test_stock_can_be_kept_from_the_command_line(tmp_path: Path) -> None:
     assert leanstock(db, "ship", "BEANS", "WH", "2.5")[0] == 0
     code, out = leanstock(db, "stock", "--sku", "BEANS")
     assert code == 0
-    assert "10" in out
-    assert "BEANS" in out
+    # sku, location, on hand, reserved, expired, available, unit
+    assert table_rows(out) == [["BEANS", "WH", "10", "0", "0", "10", "kg"]]
     code, out = leanstock(db, "moves", "BEANS")
     assert "receipt" in out
     assert "shipment" in out
@@ -191,7 +200,8 @@ def test_the_demo_builds_a_sample_business_and_serves_it(tmp_path: Path) -> None
     )
     try:
         assert demo.stdout is not None
-        token, printed = None, []
+        token: str | None = None
+        printed: list[str] = []
         while token is None:
             line = demo.stdout.readline()
             assert line, "".join(printed)

@@ -89,3 +89,35 @@ def test_an_order_is_placed_confirmed_received_and_shipped_from_the_command_line
     code, out = leanstock(db, "place-order", "Bo", "--line", "FLOUR", "--location", "WH")
     assert code == 2
     assert "SKU:QUANTITY" in out
+
+
+def test_returns_quarantine_and_expiry_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 220)
+    db = tmp_path / "shop.db"
+    assert leanstock(db, "init")[0] == 0
+    assert leanstock(db, "add-location", "WH", "Warehouse")[0] == 0
+    assert leanstock(db, "add-item", "MUG", "Mug")[0] == 0
+    assert leanstock(db, "receive", "MUG", "WH", "3")[0] == 0
+    assert leanstock(db, "place-order", "Ann", "--line", "MUG:2", "--location", "WH")[0] == 0
+    assert leanstock(db, "confirm-order", "SO-000001")[0] == 0
+    assert leanstock(db, "ship-order", "SO-000001")[0] == 0
+    code, out = leanstock(db, "return-order", "SO-000001", "1", "1", "--to", "quarantine")
+    assert code == 0, out
+    code, out = leanstock(db, "return-order", "SO-000001", "1", "5")
+    assert code == 2
+    assert "1 shipped and not returned" in out
+    code, out = leanstock(db, "quarantine", "release", "MUG", "1", "WH", "--note", "fine")
+    assert code == 0, out
+    assert "QUARANTINE" in out
+    code, out = leanstock(db, "stock", "--sku", "MUG")
+    assert "2" in out
+    code, out = leanstock(db, "quarantine", "scrap", "MUG", "1", "damage")
+    assert code == 2  # nothing left in quarantine
+    code, out = leanstock(db, "expire")
+    assert code == 0, out
+    assert "Nothing had expired" in out
+    code, out = leanstock(db, "expire", "--today", "2999-01-01")
+    assert code == 2
+    assert "in the future" in out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from leanstock.entrypoints.cli import app
 
@@ -38,11 +39,11 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return demand, items
 
 
-def _run(*args: str):
+def _run(*args: str) -> Result:
     return runner.invoke(app, ["simulate", *args])
 
 
-def test_simulate_prints_a_table_and_ends_with_the_overall_json(files):
+def test_simulate_prints_a_table_and_ends_with_the_overall_json(files: tuple[Path, Path]) -> None:
     demand, items = files
     result = _run(
         "--demand",
@@ -74,7 +75,7 @@ def test_simulate_prints_a_table_and_ends_with_the_overall_json(files):
         assert key in figures
 
 
-def test_simulate_runs_the_baseline_and_cycle_service(files):
+def test_simulate_runs_the_baseline_and_cycle_service(files: tuple[Path, Path]) -> None:
     demand, items = files
     result = _run("--demand", str(demand), "--items", str(items), "--policy", "baseline")
     assert result.exit_code == 0, result.output
@@ -83,7 +84,7 @@ def test_simulate_runs_the_baseline_and_cycle_service(files):
     assert figures["measure"] == "cycle_service"
 
 
-def test_one_catalogue_target_reports_the_money_saved(files):
+def test_one_catalogue_target_reports_the_money_saved(files: tuple[Path, Path]) -> None:
     demand, items = files
     _rewrite(
         items, lambda f: f.with_columns(unit_cost=pl.Series([str(3.0 * 4**i) for i in range(12)]))
@@ -104,7 +105,7 @@ def test_one_catalogue_target_reports_the_money_saved(files):
     assert "--fill-rate" in refused.output
 
 
-def _rewrite(path: Path, change) -> None:
+def _rewrite(path: Path, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
     change(pl.read_csv(path, infer_schema_length=0)).write_csv(path)
 
 
@@ -137,7 +138,12 @@ def _rewrite(path: Path, change) -> None:
         ),
     ],
 )
-def test_bad_input_is_one_red_line_with_file_row_and_column(files, target, change, expected):
+def test_bad_input_is_one_red_line_with_file_row_and_column(
+    files: tuple[Path, Path],
+    target: str,
+    change: Callable[[pl.DataFrame], pl.DataFrame],
+    expected: str,
+) -> None:
     demand, items = files
     path = demand if target == "demand" else items
     _rewrite(path, change)
@@ -150,7 +156,7 @@ def test_bad_input_is_one_red_line_with_file_row_and_column(files, target, chang
     assert expected in lines[0]
 
 
-def test_a_missing_file_is_reported_plainly(files, tmp_path):
+def test_a_missing_file_is_reported_plainly(files: tuple[Path, Path], tmp_path: Path) -> None:
     _, items = files
     result = _run("--demand", str(tmp_path / "nope.csv"), "--items", str(items))
     assert result.exit_code == 2

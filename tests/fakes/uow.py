@@ -54,6 +54,7 @@ from leanstock.domain.orders import (
     BomLine,
     Component,
     DemandKind,
+    Fulfilment,
     Peg,
     ProductionOrder,
     PurchaseLine,
@@ -70,6 +71,7 @@ from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services.ports import (
     ItemCosting,
     LineRef,
+    OpenSalesLine,
     Page,
     Stored,
     SupplierOffers,
@@ -119,6 +121,7 @@ class State:
     balances: dict[tuple[int, int, str], Decimal] = field(default_factory=dict)
     lots: dict[tuple[int, str], date | None] = field(default_factory=dict)
     reservations: dict[int, Reservation] = field(default_factory=dict)
+    reasons: dict[int, str | None] = field(default_factory=dict)
     operations: list[tuple[int, str, str | None, list[Posting], datetime]] = field(
         default_factory=list
     )
@@ -404,6 +407,17 @@ class FakeLedger:
             if (i, loc) == (item_id, location_id)
         ]
 
+    def expired_stock(self, today: date) -> list[tuple[int, int, str, Decimal]]:
+        return sorted(
+            (item_id, location_id, lot, quantity)
+            for (item_id, location_id, lot), quantity in self.s.balances.items()
+            if lot
+            and quantity > 0
+            and self.s.location_by_id(location_id).value.is_physical
+            and (expires := self.s.lots.get((item_id, lot))) is not None
+            and expires < today
+        )
+
     def lot(self, item_id: int, code: str) -> KnownLot | None:
         if (item_id, code) not in self.s.lots:
             return None
@@ -444,6 +458,7 @@ class FakeLedger:
                 )
         op_id = self.s.next_id("operation")
         self.s.operations.append((op_id, kind, reference, list(postings), occurred_at))
+        self.s.reasons[op_id] = reason
         return op_id
 
     def reserve(
@@ -561,6 +576,21 @@ class FakeLedger:
         found.sort(key=lambda x: (-x[1], x[0].value.code))
         return [(self.s.place(loc.value.code), free) for loc, free in found]
 
+    def moved(
+        self, reference: str, item_id: int, source_id: int, target_id: int
+    ) -> list[tuple[str | None, Decimal]]:
+        found: dict[str | None, Decimal] = {}
+        for _, _, ref, postings, _ in self.s.operations:
+            for p in postings:
+                if (ref, p.item_id, p.source.id, p.target.id) == (
+                    reference,
+                    item_id,
+                    source_id,
+                    target_id,
+                ):
+                    found[p.lot] = found.get(p.lot, ZERO) + p.quantity
+        return list(found.items())
+
     def names(self, item_id: int, location_id: int) -> tuple[str, str]:
         return self.s.item_by_id(item_id).value.sku, self.s.location_by_id(location_id).value.code
 
@@ -667,13 +697,47 @@ class FakeSales:
                 "item": line.sku,
                 "location": line.location,
                 "ordered_at": order.ordered_at,
-                "qty": line.ordered_quantity,
+                "qty": (line.short_at_order if line.cancelled else line.ordered_quantity)
+                - line.returned,
                 "stockout": line.short_at_order > 0,
             }
             for order, _ in self.s.sales.values()
             if order.status is not SalesStatus.DRAFT
             and (since is None or (order.ordered_at is not None and order.ordered_at >= since))
             for line in order.lines
+            if not (line.cancelled and line.short_at_order <= 0)
+        ] + [
+            {
+                "item": self.s.item_by_id(p.item_id).value.sku,
+                "location": p.source.code,
+                "ordered_at": when,
+                "qty": p.quantity,
+                "stockout": False,
+            }
+            for op_id, kind, _, postings, when in self.s.operations
+            if kind == "shipment"
+            and self.s.reasons.get(op_id) == "sale"
+            and (since is None or when >= since)
+            for p in postings
+        ]
+
+    def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
+        return [
+            OpenSalesLine(
+                line.id or 0,
+                order.id or 0,
+                line.line_no,
+                line.open_quantity,
+                order.ordered_at or datetime.now(UTC),
+                line.requested_date,
+            )
+            for order, refs in self.s.sales.values()
+            if order.status in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED)
+            for line in order.lines
+            if refs[line.line_no].item_id == item_id
+            and refs[line.line_no].place.id == location_id
+            and line.open_quantity > 0
+            and line.fulfilment is not Fulfilment.DROP_SHIP
         ]
 
 
@@ -1123,6 +1187,22 @@ class FakeHistory:
     ) -> None:
         _not_covered("bulk history loads")
 
+    def put_sales(
+        self, orders: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]
+    ) -> tuple[int, int]:
+        _not_covered("history imports")
+
+    def put_purchases(
+        self,
+        orders: Sequence[dict[str, Any]],
+        lines: Sequence[dict[str, Any]],
+        receipts: Sequence[dict[str, Any]],
+    ) -> tuple[int, int]:
+        _not_covered("history imports")
+
+    def history_rows(self, kind: str) -> list[dict[str, Any]]:
+        _not_covered("history exports")
+
 
 class FakeReports:
     def __init__(self, state: State) -> None:
@@ -1138,7 +1218,7 @@ class FakeReports:
         offset: int = 0,
         short_only: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (item_id, location_id), on_hand in sorted(self.s.on_hand.items()):
             item = self.s.item_by_id(item_id).value
             loc = self.s.location_by_id(location_id).value
@@ -1186,6 +1266,12 @@ class FakeReports:
     ) -> list[dict[str, Any]]:
         _not_covered("past stock")
 
+    def lot_moves(self, item_id: int, lot: str) -> list[dict[str, Any]]:
+        _not_covered("lot traces")
+
+    def batch_moves(self, reference: str) -> list[dict[str, Any]]:
+        _not_covered("lot traces")
+
     def moves(
         self,
         item_id: int,
@@ -1194,6 +1280,7 @@ class FakeReports:
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         _not_covered("move history reports")
 
@@ -1277,6 +1364,10 @@ class InMemoryUnitOfWork:
     def planning(self) -> Any:
         return FakePlanning()
 
+    @property
+    def webhooks(self) -> Any:
+        _not_covered("webhooks (they run on SQLite and PostgreSQL)")
+
     def __enter__(self) -> Self:
         self._state = copy.deepcopy(self.committed)
         self._seen = []
@@ -1309,6 +1400,9 @@ class InMemoryUnitOfWork:
 
     def rollback(self) -> None:
         self._state = copy.deepcopy(self.committed)
+
+    def batch(self) -> Any:
+        _not_covered("imports in one transaction (they run on SQLite and PostgreSQL)")
 
     # Reads of committed state for assertions
 

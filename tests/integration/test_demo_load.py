@@ -16,7 +16,9 @@ from sqlalchemy import Engine, Table, func, select, union_all
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo import DemoBusiness, generate
+from leanstock.domain.catalog import ItemKind
 from leanstock.domain.errors import Conflict, InvalidInput
+from leanstock.services import forecasting, planning, production
 from leanstock.services.demo import load_demo
 
 
@@ -140,3 +142,33 @@ def test_a_history_that_runs_short_is_refused_and_nothing_is_written(
     with pytest.raises(Conflict, match="below zero"):
         load_demo(UnitOfWork(engine), broken)
     assert count(engine, t.items) == 0
+
+
+def test_the_demo_bakery_bakes_from_its_recipes(engine: Engine, business: DemoBusiness) -> None:
+    summary = load_demo(UnitOfWork(engine), business)
+    made = [item for item in business.items if item.kind is ItemKind.MADE]
+    assert summary.boms == len(made) > 0
+    uow = UnitOfWork(engine)
+    sourdough = next(item for item in made if item.name == "Sourdough loaf")
+    bom = production.get_bom(uow, sourdough.sku)
+    assert bom.lead_time_days == 1
+    assert {line.component for line in bom.lines} <= {i.sku for i in business.items}
+    # A bake is released like any production order; its flour is reserved or pulled.
+    order = production.create_production_order(uow, sourdough.sku, Decimal(12), "STORE-N")
+    assert production.release_production(uow, order.number).status == "released"
+
+
+@pytest.mark.slow
+def test_a_plan_of_the_demo_bakery_releases_every_line(
+    engine: Engine, business: DemoBusiness
+) -> None:
+    uow = UnitOfWork(engine)
+    load_demo(uow, business)
+    forecasting.run_forecast(uow, 7, "D")
+    plan = planning.run_plan(uow)
+    assert any(line.kind == "production" for line in plan.lines)
+    planning.approve_plan(uow, plan.id)
+    released = planning.release_plan(uow, plan.id)
+    failed = {line.sku: line.release_error for line in released.lines if line.status == "failed"}
+    assert failed == {}
+    assert released.status == "released"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,6 +10,8 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
+from conftest import Templates
+from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo import DemoBusiness, generate
 from leanstock.demo.generate import DISRUPTED_SUPPLIER, DISRUPTION, DISRUPTION_DELAY
@@ -23,11 +26,24 @@ def business() -> DemoBusiness:
     return generate(seed=5, days=DAYS, end=date(2026, 6, 30))
 
 
+@pytest.fixture
+def loaded(db_kind: str, templates: Templates, business: DemoBusiness) -> Iterator[UnitOfWork]:
+    """A database of this test's own holding the loaded history: loaded once per session into
+    a template (tests/conftest.py), copied per test, so a test may change it."""
+
+    def load(engine: Engine) -> None:
+        load_demo(UnitOfWork(engine), business)
+
+    with templates.copy(db_kind, f"demo_history_5_{DAYS}", load) as url:
+        engine = make_engine(url)
+        yield UnitOfWork(engine)
+        engine.dispose()
+
+
 def test_past_sales_orders_carry_all_demand_including_what_was_not_served(
-    engine: Engine, business: DemoBusiness
+    loaded: UnitOfWork, business: DemoBusiness
 ) -> None:
-    uow = UnitOfWork(engine)
-    load_demo(uow, business)
+    uow = loaded
     history = orders.demand_history(uow, "D")
     sold = business.profiles.filter(pl.col("outflow") == "shipment")["sku"]
     asked = business.demand.filter(pl.col("sku").is_in(sold.implode()))
@@ -40,10 +56,9 @@ def test_past_sales_orders_carry_all_demand_including_what_was_not_served(
 
 
 def test_past_purchase_orders_keep_promised_and_actual_deliveries(
-    engine: Engine, business: DemoBusiness
+    loaded: UnitOfWork, business: DemoBusiness
 ) -> None:
-    uow = UnitOfWork(engine)
-    load_demo(uow, business)
+    uow = loaded
     receipts = purchasing.receipt_history(uow)
     delivered = business.purchase_orders.filter(pl.col("received_on").is_not_null())
     assert receipts.height == delivered.height
@@ -59,9 +74,8 @@ def test_past_purchase_orders_keep_promised_and_actual_deliveries(
     assert any(line.received > 0 for line in po.lines)
 
 
-def test_one_supplier_has_a_disruption_period(engine: Engine, business: DemoBusiness) -> None:
-    uow = UnitOfWork(engine)
-    load_demo(uow, business)
+def test_one_supplier_has_a_disruption_period(loaded: UnitOfWork, business: DemoBusiness) -> None:
+    uow = loaded
     receipts = purchasing.receipt_history(uow).filter(pl.col("supplier") == DISRUPTED_SUPPLIER)
     start = business.start + timedelta(days=int(DAYS * DISRUPTION[0]))
     end = business.start + timedelta(days=int(DAYS * DISRUPTION[1]))
@@ -74,9 +88,8 @@ def test_one_supplier_has_a_disruption_period(engine: Engine, business: DemoBusi
     assert before.select(delay.mean()).item() < 3
 
 
-def test_new_orders_follow_the_history_numbers(engine: Engine, business: DemoBusiness) -> None:
-    uow = UnitOfWork(engine)
-    load_demo(uow, business)
+def test_new_orders_follow_the_history_numbers(loaded: UnitOfWork, business: DemoBusiness) -> None:
+    uow = loaded
     last = purchasing.list_purchase_orders(uow, limit=1).items[0]["number"]
     sku = queries.stock(uow, location="WH").items[0]["sku"]
     view = orders.place_order(uow, "New", [orders.NewLine(sku, Decimal(1), "WH")], confirm=True)

@@ -19,12 +19,27 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.errors import Conflict, InvalidInput, InvalidTransition, OutOfStock
+from leanstock.domain.ledger import ShipmentReason
 from leanstock.domain.orders import RejectTo
 from leanstock.domain.sourcing import SupplierRecord
-from leanstock.services import catalog, orders, production, purchasing, queries, stock, transfers
+from leanstock.services import (
+    catalog,
+    orders,
+    production,
+    purchasing,
+    queries,
+    returns,
+    stock,
+    transfers,
+)
 
 D = Decimal
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC, as the services judge it, read when it is used (not when the module was
+    imported, which under xdist can be minutes earlier, on the other side of midnight)."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -69,7 +84,7 @@ def test_cancelling_a_made_to_order_line_cancels_its_production_and_component_dr
     pos = {p["supplier"]: p for p in purchasing.list_purchase_orders(uow).items}
     assert (pos["MILL"]["quantity"], pos["SLOW"]["quantity"]) == (10, 2)
     promised = orders.get_order(uow, number).lines[0].promise_date
-    assert promised == TODAY + timedelta(days=7)  # sugar in 6 days, a day to bake
+    assert promised == today() + timedelta(days=7)  # sugar in 6 days, a day to bake
     orders.cancel_order(uow, number, actor="ops")
     assert production.list_production_orders(uow).items[0]["status"] == "cancelled"
     assert {p["status"] for p in purchasing.list_purchase_orders(uow).items} == {"cancelled"}
@@ -97,11 +112,11 @@ def test_a_short_acknowledgement_unpegs_the_newest_demand(business: UnitOfWork) 
     second = one_line(uow, "SUGAR", 2)
     (po,) = purchasing.list_purchase_orders(uow).items
     purchasing.release(uow, po["number"])
-    purchasing.acknowledge(uow, po["number"], {1: (D(3), TODAY + timedelta(days=8))})
-    assert orders.get_order(uow, first).lines[0].promise_date == TODAY + timedelta(days=8)
+    purchasing.acknowledge(uow, po["number"], {1: (D(3), today() + timedelta(days=8))})
+    assert orders.get_order(uow, first).lines[0].promise_date == today() + timedelta(days=8)
     later = orders.get_order(uow, second).lines[0]
     assert later.pegs[0].status == "cancelled"
-    assert later.promise_date == TODAY + timedelta(days=6)  # back to a full lead time
+    assert later.promise_date == today() + timedelta(days=6)  # back to a full lead time
 
 
 def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
@@ -111,7 +126,7 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
     number = one_line(uow, "FLOUR", 4)
     (po,) = purchasing.list_purchase_orders(uow).items
     purchasing.release(uow, po["number"])
-    late = TODAY - timedelta(days=1)
+    late = today() - timedelta(days=1)
     purchasing.receive(
         uow,
         po["number"],
@@ -127,7 +142,7 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
     (quarantined,) = queries.stock(uow, "FLOUR", "QUARANTINE").items
     assert quarantined["on_hand"] == 1
     line = orders.get_order(uow, number).lines[0]
-    assert (line.reserved, line.promise_date) == (4, TODAY)
+    assert (line.reserved, line.promise_date) == (D(4), today())
     history = purchasing.receipt_history(uow)
     assert history.columns == [
         "supplier",
@@ -144,9 +159,9 @@ def test_receipts_reserve_for_pegs_first_and_rejects_never_reach_stock(
     ]
     assert history.select("received_date", "received_qty", "rejected_qty").rows() == [
         (late, 5.0, 2.0),
-        (TODAY, 6.0, 1.0),
+        (today(), 6.0, 1.0),
     ]
-    assert history["promised_date"].to_list() == [TODAY + timedelta(days=2)] * 2
+    assert history["promised_date"].to_list() == [today() + timedelta(days=2)] * 2
     assert _unbalanced(uow) == []
 
 
@@ -160,7 +175,7 @@ def test_closing_short_sends_waiting_lines_back_to_backorder(business: UnitOfWor
     line = orders.get_order(uow, number).lines[0]
     assert line.reserved == 6
     assert line.pegs[0].status == "cancelled"
-    assert line.promise_date == TODAY + timedelta(days=2)
+    assert line.promise_date == today() + timedelta(days=2)
 
 
 def test_a_production_order_cannot_start_while_a_component_is_short(
@@ -169,7 +184,7 @@ def test_a_production_order_cannot_start_while_a_component_is_short(
     uow = business
     stock.receive(uow, "FLOUR", "WH", D(5))
     mo = production.create_production_order(uow, "CAKE", D(2), "WH")
-    assert [(c.sku, c.reserved) for c in mo.components] == [("FLOUR", 2), ("SUGAR", 0)]
+    assert [(c.sku, c.reserved) for c in mo.components] == [("FLOUR", D(2)), ("SUGAR", D(0))]
     production.release_production(uow, mo.number)
     with pytest.raises(OutOfStock):
         production.start_production_order(uow, mo.number)
@@ -231,21 +246,42 @@ def test_demand_history_counts_demand_at_order_time_per_period(business: UnitOfW
     assert orders.demand_history(uow, "D").height == 4
 
 
+def test_cancelled_orders_leave_the_demand_history_and_counter_sales_join_it(
+    business: UnitOfWork,
+) -> None:
+    uow = business
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    stock.receive(uow, "CUP", "WH", D(20), occurred_at=monday)
+    kept = orders.NewLine("CUP", D(2), "WH")
+    orders.place_order(uow, "Ann", [kept], confirm=True, ordered_at=monday)
+    gone = orders.place_order(
+        uow, "Bo", [orders.NewLine("CUP", D(5), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.cancel_order(uow, gone.number)
+    lost = orders.place_order(  # 30 asked, 18 free: 12 could not be served, a lost sale
+        uow, "Cy", [orders.NewLine("CUP", D(30), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.cancel_order(uow, lost.number)
+    stock.ship(uow, "CUP", "WH", D(3), reason=ShipmentReason.SALE, occurred_at=monday)
+    stock.ship(uow, "CUP", "WH", D(4), occurred_at=monday)  # a sample: not demand
+    assert orders.demand_history(uow, "W").rows() == [("CUP", "WH", date(2026, 3, 2), 17.0, True)]
+
+
 def test_a_delivery_of_a_known_lot_with_another_expiry_is_refused_and_changes_nothing(
     business: UnitOfWork,
 ) -> None:
     uow = business
     catalog.add_item(uow, Item("MILK", "Milk", lot_tracked=True, shelf_life_days=10))
-    stock.receive(uow, "MILK", "WH", D(5), lot="L1", expires_on=TODAY + timedelta(days=4))
+    stock.receive(uow, "MILK", "WH", D(5), lot="L1", expires_on=today() + timedelta(days=4))
     order = purchasing.add_to_draft(uow, "MILL", [purchasing.NewPurchaseLine("MILK", D(6), "WH")])
     purchasing.release(uow, order.number)
-    other = purchasing.ReceiptLine(1, D(6), lot="L1", expires_on=TODAY + timedelta(days=9))
+    other = purchasing.ReceiptLine(1, D(6), lot="L1", expires_on=today() + timedelta(days=9))
     with pytest.raises(InvalidInput, match="expires on"):
         purchasing.receive(uow, order.number, [other])
     assert purchasing.get_purchase_order(uow, order.number).lines[0].received == 0
     purchasing.receive(uow, order.number, [purchasing.ReceiptLine(1, D(6), lot="L2")])
     lots = {r["lot"]: r["expires_on"] for r in queries.lots(uow, "MILK")}
-    assert lots == {"L1": TODAY + timedelta(days=4), "L2": TODAY + timedelta(days=10)}
+    assert lots == {"L1": today() + timedelta(days=4), "L2": today() + timedelta(days=10)}
 
 
 def test_a_pulled_line_is_promised_on_the_lead_time_of_the_supplier_it_is_bought_from(
@@ -260,7 +296,7 @@ def test_a_pulled_line_is_promised_on_the_lead_time_of_the_supplier_it_is_bought
     line = orders.get_order(uow, number).lines[0]
     assert line.pegs[0].supply.startswith("PO-")
     assert purchasing.list_purchase_orders(uow).items[0]["supplier"] == "SLOW"
-    assert line.promise_date == TODAY + timedelta(days=6)
+    assert line.promise_date == today() + timedelta(days=6)
     cup = orders.place_order(uow, "Bo", [orders.NewLine("CUP", D(1), "WH")], confirm=True)
     assert cup.lines[0].fulfilment == "backorder"
     assert cup.lines[0].promise_date is None
@@ -271,7 +307,7 @@ def test_a_supplier_is_judged_on_its_deliveries_and_an_unreliable_one_gives_way(
 ) -> None:
     uow = business
     catalog.add_supplier_item(uow, SupplierItem("SLOW", "FLOUR", D(1), 6, priority=2))
-    promised = TODAY - timedelta(days=10)
+    promised = today() - timedelta(days=10)
     deliveries = [(12, 10), (12, 8), (5, 10), (5, 10), (5, 10)]  # (days ago, accepted)
     for days_ago, accepted in deliveries:
         line = purchasing.NewPurchaseLine("FLOUR", D(10), "SHOP", expected_date=promised)
@@ -281,7 +317,7 @@ def test_a_supplier_is_judged_on_its_deliveries_and_an_unreliable_one_gives_way(
             uow,
             order.number,
             [purchasing.ReceiptLine(1, D(accepted))],
-            received_on=TODAY - timedelta(days=days_ago),
+            received_on=today() - timedelta(days=days_ago),
         )
     with uow:
         records = uow.purchasing.supplier_records()
@@ -289,4 +325,17 @@ def test_a_supplier_is_judged_on_its_deliveries_and_an_unreliable_one_gives_way(
     number = one_line(uow, "FLOUR", 4)
     drafts = purchasing.list_purchase_orders(uow, status="draft").items
     assert [po["supplier"] for po in drafts] == ["SLOW"]
-    assert orders.get_order(uow, number).lines[0].promise_date == TODAY + timedelta(days=6)
+    assert orders.get_order(uow, number).lines[0].promise_date == today() + timedelta(days=6)
+
+
+def test_a_customer_return_nets_out_of_the_demand_history(business: UnitOfWork) -> None:
+    uow = business
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    stock.receive(uow, "CUP", "WH", D(5), occurred_at=monday)
+    sold = orders.place_order(
+        uow, "Ann", [orders.NewLine("CUP", D(4), "WH")], confirm=True, ordered_at=monday
+    )
+    orders.ship_order(uow, sold.number)
+    returns.return_goods(uow, sold.number, 1, D(1), returns.ReturnTo.QUARANTINE)
+    assert orders.demand_history(uow, "W").rows() == [("CUP", "WH", date(2026, 3, 2), 3.0, False)]
+    assert queries.stock(uow, "CUP", "QUARANTINE").items[0]["on_hand"] == D(1)

@@ -79,9 +79,9 @@ def test_a_plan_suggests_jit_orders_with_their_reasons(cafe: UnitOfWork) -> None
     assert "ROAST" in beans.explanation
     assert (cups.kind, cups.source, cups.location) == ("transfer", "WH", "CAFE")
     assert plan.summary["orders"] == len(plan.lines)
-    assert Decimal(plan.summary["value"]) == sum(line.value for line in plan.lines).quantize(
-        Decimal("0.01")
-    )
+    assert Decimal(plan.summary["value"]) == sum(
+        (line.value for line in plan.lines), Decimal(0)
+    ).quantize(Decimal("0.01"))
 
 
 def test_an_unavailable_supplier_gives_way_to_its_backup(cafe: UnitOfWork) -> None:
@@ -126,6 +126,19 @@ def test_a_reviewed_plan_is_released_as_orders(cafe: UnitOfWork) -> None:
     assert all(line.sku != "BEANS" for line in again.lines)
     with pytest.raises(InvalidTransition):
         planning.release_plan(cafe, plan.id)
+
+
+def test_a_transfer_takes_no_more_than_its_source_has_free(cafe: UnitOfWork) -> None:
+    stock.count(cafe, "CUPS", "WH", Decimal(3))
+    cups = next(line for line in planning.run_plan(cafe).lines if line.sku == "CUPS")
+    assert cups.quantity == 3
+    assert "capped at the 3 WH has free" in cups.explanation
+    stock.count(cafe, "CUPS", "WH", Decimal(0))
+    plan = planning.run_plan(cafe)
+    assert all(line.sku != "CUPS" for line in plan.lines)
+    assert plan.summary["transfers_waiting"] == 1
+    planning.approve_plan(cafe, plan.id)
+    assert planning.release_plan(cafe, plan.id).status == "released"
 
 
 def test_planning_needs_a_forecast(uow: UnitOfWork) -> None:
@@ -199,7 +212,7 @@ def bakery(uow: UnitOfWork) -> UnitOfWork:
         uow,
         "BRD-001",
         "SHOP",
-        sum(sold) + 5,
+        sum(sold, Decimal(0)) + 5,
         lot="L1",
         expires_on=today + timedelta(days=1),
         occurred_at=start - timedelta(days=len(sold) + 1),
@@ -215,10 +228,21 @@ def bakery(uow: UnitOfWork) -> UnitOfWork:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("freq", ["W", "M"])
-def test_shelf_life_caps_the_plan_whatever_the_forecast_period(bakery: UnitOfWork, freq) -> None:
+def test_shelf_life_caps_the_plan_whatever_the_forecast_period(
+    bakery: UnitOfWork, freq: str
+) -> None:
     forecasting.run_forecast(bakery, 3, freq)
     run = planning.run_plan(bakery)
     bread = next(line for line in run.lines if line.sku == "BRD-001")
     # At most the day's lead time plus the day it keeps: about two days' sales, not eight.
     assert bread.figures["order_up_to"] <= 2 * 17
     assert "capped by the 1 days' shelf life" in bread.explanation
+
+
+def test_the_plan_counts_backordered_sales_as_demand_to_cover(cafe: UnitOfWork) -> None:
+    before = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
+    order = place_order(cafe, "Hotel", [NewLine("BEANS", Decimal(500), "WH")], confirm=True)
+    assert order.lines[0].fulfilment == "backorder"
+    after = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
+    # 10 on hand are reserved, 490 wait: the order grows by at least what waits.
+    assert after.quantity - before.quantity >= 490

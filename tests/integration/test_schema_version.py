@@ -49,9 +49,9 @@ def test_a_command_on_an_older_schema_says_to_back_up_and_init_and_changes_nothi
     assert runner.invoke(app, ["--database", db_url, "items"]).exit_code == 0
 
 
-def test_a_command_on_a_database_without_the_schema_says_to_init(db_url: str) -> None:
-    refused = runner.invoke(app, ["--database", db_url, "stock"])
-    if db_url.startswith("sqlite"):  # the file does not exist yet
+def test_a_command_on_a_database_without_the_schema_says_to_init(empty_db_url: str) -> None:
+    refused = runner.invoke(app, ["--database", empty_db_url, "stock"])
+    if empty_db_url.startswith("sqlite"):  # the file does not exist yet
         assert "no database at" in refused.output
     else:
         assert "has no Leanstock schema; run `leanstock init`" in refused.output

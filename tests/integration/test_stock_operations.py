@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,7 +25,12 @@ from leanstock.services import catalog, queries, stock
 from leanstock.services.stock import StockLine
 
 D = Decimal
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC, as the services judge it, read when it is used (not when the module was
+    imported, which under xdist can be minutes earlier, on the other side of midnight)."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -67,16 +72,16 @@ def test_a_receipt_moves_stock_from_the_supplier_into_the_location(shop: UnitOfW
 
 
 def test_a_shipment_takes_the_first_expiring_lot_first(shop: UnitOfWork) -> None:
-    stock.receive(shop, "MILK", "WH", D(10), lot="LATE", expires_on=TODAY + timedelta(days=9))
-    stock.receive(shop, "MILK", "WH", D(10), lot="SOON", expires_on=TODAY + timedelta(days=2))
+    stock.receive(shop, "MILK", "WH", D(10), lot="LATE", expires_on=today() + timedelta(days=9))
+    stock.receive(shop, "MILK", "WH", D(10), lot="SOON", expires_on=today() + timedelta(days=2))
     operation = stock.ship(shop, "MILK", "WH", D(15))
     assert [(m.lot, m.quantity) for m in operation.moves] == [("SOON", D(10)), ("LATE", D(5))]
     balances_sum_to_zero(shop)
 
 
 def test_a_shipment_never_takes_an_expired_lot(shop: UnitOfWork) -> None:
-    stock.receive(shop, "MILK", "WH", D(10), lot="OLD", expires_on=TODAY - timedelta(days=1))
-    stock.receive(shop, "MILK", "WH", D(4), lot="NEW", expires_on=TODAY + timedelta(days=5))
+    stock.receive(shop, "MILK", "WH", D(10), lot="OLD", expires_on=today() - timedelta(days=1))
+    stock.receive(shop, "MILK", "WH", D(4), lot="NEW", expires_on=today() + timedelta(days=5))
     assert level(shop, "MILK", "WH")["available"] == 4
     with pytest.raises(OutOfStock, match="Only 4 of MILK"):
         stock.ship(shop, "MILK", "WH", D(5))
@@ -86,7 +91,7 @@ def test_a_shipment_never_takes_an_expired_lot(shop: UnitOfWork) -> None:
 
 
 def test_expired_stock_is_scrapped_with_its_reason(shop: UnitOfWork) -> None:
-    stock.receive(shop, "MILK", "WH", D(3), lot="OLD", expires_on=TODAY - timedelta(days=1))
+    stock.receive(shop, "MILK", "WH", D(3), lot="OLD", expires_on=today() - timedelta(days=1))
     operation = stock.scrap(shop, "MILK", "WH", D(3), ScrapReason.EXPIRY, lot="OLD")
     assert operation.moves[0].target == "scrap"
     history = queries.moves(shop, "MILK").items
@@ -97,7 +102,7 @@ def test_expired_stock_is_scrapped_with_its_reason(shop: UnitOfWork) -> None:
 def test_a_perishable_lot_expires_after_its_shelf_life(shop: UnitOfWork) -> None:
     stock.receive(shop, "MILK", "WH", D(1), lot="L1")
     (lot,) = queries.lots(shop, "MILK")
-    assert lot["expires_on"] == TODAY + timedelta(days=10)
+    assert lot["expires_on"] == today() + timedelta(days=10)
 
 
 def test_a_transfer_moves_stock_between_two_locations(shop: UnitOfWork) -> None:
@@ -188,10 +193,10 @@ def test_a_location_allowed_to_go_negative_ships_more_than_it_holds(shop: UnitOf
 
 def test_quantities_stay_exact(shop: UnitOfWork) -> None:
     for _ in range(10):
-        stock.receive(shop, "CUP", "WH", D("0.1"))
-    assert level(shop, "CUP", "WH")["on_hand"] == D(1)
-    stock.ship(shop, "CUP", "WH", D("0.3"))
-    assert level(shop, "CUP", "WH")["on_hand"] == D("0.7")
+        stock.receive(shop, "MILK", "WH", D("0.1"), lot="M1")
+    assert level(shop, "MILK", "WH")["on_hand"] == D(1)
+    stock.ship(shop, "MILK", "WH", D("0.3"))
+    assert level(shop, "MILK", "WH")["on_hand"] == D("0.7")
 
 
 def test_moves_are_never_edited_a_correction_is_a_new_move(shop: UnitOfWork) -> None:
@@ -207,7 +212,7 @@ def test_moves_are_never_edited_a_correction_is_a_new_move(shop: UnitOfWork) -> 
 def test_lines_of_one_document_cannot_together_take_more_than_is_available(
     shop: UnitOfWork,
 ) -> None:
-    later = TODAY + timedelta(days=5)
+    later = today() + timedelta(days=5)
     stock.receive(shop, "MILK", "WH", D(5), lot="A", expires_on=later)
     stock.receive(shop, "MILK", "WH", D(5), lot="B", expires_on=later)
     stock.reserve(shop, "MILK", "WH", D(6), "SO-9/1")
@@ -220,3 +225,14 @@ def test_lines_of_one_document_cannot_together_take_more_than_is_available(
         shop, "WH", [StockLine("MILK", D(2), lot="A"), StockLine("MILK", D(2), lot="B")]
     )
     assert [(m.lot, m.quantity) for m in shipped.moves] == [("A", D(2)), ("B", D(2))]
+
+
+def test_half_of_an_item_counted_in_each_is_refused_and_nothing_moves(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10))
+    with pytest.raises(InvalidInput, match="whole"):
+        stock.ship(shop, "CUP", "WH", D("0.5"))
+    with pytest.raises(InvalidInput, match="whole"):
+        stock.receive(shop, "CUP", "WH", D("2.5"))
+    assert _numbers(level(shop, "CUP", "WH")) == (D(10), D(0), D(10))
+    stock.receive(shop, "MILK", "WH", D("2.5"), lot="M1")  # litres divide
+    assert level(shop, "MILK", "WH")["on_hand"] == D("2.5")

@@ -12,9 +12,18 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import CostingMethod, Item, ItemKind, Location, LocationKind, Supplier
 from leanstock.domain.errors import InvalidInput, InvalidQuantity, WrongUnit
 from leanstock.domain.ledger import ScrapReason
-from leanstock.services import catalog, production, purchasing, stock, valuation
+from leanstock.services import (
+    catalog,
+    orders,
+    production,
+    purchasing,
+    queries,
+    returns,
+    stock,
+    valuation,
+)
 from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
-from leanstock.services.stock import StockLine
+from leanstock.services.stock import StockLine, quarantine
 
 D = Decimal
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -79,6 +88,40 @@ def test_a_receipt_without_a_cost_takes_the_items_unit_cost_and_transfers_keep_i
     assert line.closing_value == D(6)
 
 
+def test_returns_and_quarantine_carry_value(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), unit_cost=D("0.20"), occurred_at=days_ago(5))
+    sold = orders.place_order(shop, "Ann", [orders.NewLine("CUP", D(4), "WH")], confirm=True)
+    orders.ship_order(shop, sold.number)
+    # A customer return arrives at the item's unit cost (0.10), to stock or to quarantine.
+    returns.return_goods(shop, sold.number, 1, D(2), returns.ReturnTo.STOCK)
+    returns.return_goods(shop, sold.number, 1, D(1), returns.ReturnTo.QUARANTINE)
+    assert values(shop, sku="CUP") == {
+        ("CUP", "WH"): (D(8), D("1.4")),  # 6 × 0.20 + 2 × 0.10
+        ("CUP", "QUARANTINE"): (D(1), D("0.1")),
+    }
+    stock.receive(shop, "CUP", "QUARANTINE", D(3), unit_cost=D("0.50"))
+    # A release moves value like a transfer: FIFO, 1 × 0.10 + 1 × 0.50.
+    quarantine.release(shop, "CUP", D(2), "WH")
+    assert values(shop, sku="CUP") == {
+        ("CUP", "WH"): (D(10), D(2)),
+        ("CUP", "QUARANTINE"): (D(2), D(1)),
+    }
+    # A return to the supplier takes its value out.
+    quarantine.return_to_supplier(shop, "CUP", D(2), supplier="ACME")
+    assert values(shop, sku="CUP") == {("CUP", "WH"): (D(10), D(2))}
+    (held,) = valuation.cost_flows(shop, sku="CUP", location="QUARANTINE").lines
+    assert held.flows == {
+        "received": D("1.5"),
+        "returned_in": D("0.1"),
+        "transferred_out": D("-0.6"),
+        "returned_out": D(-1),
+    }
+    assert held.closing_value == 0
+    (wh,) = valuation.cost_flows(shop, sku="CUP", location="WH").lines
+    assert wh.flows["returned_in"] == D("0.2")
+    assert wh.cost_of_goods_sold == D("0.8")
+
+
 def test_an_opening_count_values_the_stock_it_finds_at_the_cost_given(shop: UnitOfWork) -> None:
     stock.count(shop, "FLOUR", "WH", D(40), unit_cost=D("0.75"))
     stock.count(shop, "FLOUR", "WH", D(30))  # 10 lost, at 0.75
@@ -109,6 +152,25 @@ def test_production_is_valued_at_its_components_plus_conversion_cost(shop: UnitO
     assert found[("FLOUR", "WH")] == (D(20), D(16))
     stock.ship(shop, "BREAD", "WH", D(3))
     assert valuation.cost_flows(shop, sku="BREAD").cost_of_goods_sold == D(3)
+
+
+def test_a_lot_tracked_output_keeps_its_batch_lot_and_its_cost(shop: UnitOfWork) -> None:
+    catalog.add_item(
+        shop, Item("CAKE", "Cake", kind=ItemKind.MADE, lot_tracked=True, shelf_life_days=3)
+    )
+    production.put_bom(shop, "CAKE", [("FLOUR", D(2), D(0))])
+    stock.receive(shop, "FLOUR", "WH", D(10), unit_cost=D("0.50"))
+    order = production.create_production_order(shop, "CAKE", D(4), "WH")
+    production.release_production(shop, order.number)
+    production.start_production_order(shop, order.number)
+    production.produce(shop, order.number, D(2), conversion_cost=D(1))
+    production.produce(shop, order.number, D(2), lot="MINE", conversion_cost=D(3))
+    # Each output: 4 kg of flour at 0.50 = 2.00, plus its conversion cost.
+    assert values(shop, sku="CAKE") == {("CAKE", "WH"): (D(4), D(8))}
+    held = {row["lot"]: row["quantity"] for row in queries.lots(shop, "CAKE", "WH")}
+    (batch,) = set(held) - {"MINE"}
+    assert batch.startswith(order.number)  # the batch's own lot
+    assert held == {batch: D(2), "MINE": D(2)}
 
 
 def test_a_purchase_unit_converts_to_the_stock_unit_with_its_cost(shop: UnitOfWork) -> None:

@@ -52,7 +52,7 @@ class Valued(RuleBasedStateMachine):
         self.sku = f"V-{tag}"
         catalog.add_location(self.uow, Location(self.places[0], "A"))
         catalog.add_location(self.uow, Location(self.places[1], "B", LocationKind.STORE))
-        catalog.add_item(self.uow, Item(self.sku, "Valued", costing=CostingMethod.FIFO))
+        catalog.add_item(self.uow, Item(self.sku, "Valued", unit="kg", costing=CostingMethod.FIFO))
         self.layers: dict[str, Layers] = defaultdict(list)
         self.sold = D(0)
         self.received = D(0)

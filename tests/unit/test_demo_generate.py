@@ -11,6 +11,7 @@ import pytest
 from leanstock.demo import DemoBusiness, generate
 from leanstock.demo.generate import easter, shortfalls
 from leanstock.domain.catalog import ItemKind, LocationKind
+from leanstock.domain.orders import BomLine, explode
 
 END = date(2026, 6, 30)
 
@@ -201,3 +202,33 @@ def test_receipts_come_from_suppliers_with_order_and_promise_dates(
     assert (receipts["day"] >= receipts["promised_on"]).all()
     late = receipts.filter(pl.col("day") > pl.col("promised_on")).height
     assert 0 < late < receipts.height / 2
+
+
+def test_every_made_item_has_a_recipe_of_the_bakery_s_own_ingredients(
+    small: DemoBusiness,
+) -> None:
+    items = {item.sku: item for item in small.items}
+    made = {sku for sku, item in items.items() if item.kind is ItemKind.MADE}
+    boms = {bom.sku: bom for bom in small.boms}
+    assert set(boms) == made
+    lines = {
+        sku: [BomLine(sku, component, quantity) for component, quantity in bom.lines]
+        for sku, bom in boms.items()
+    }
+    for sku in made:
+        needs = explode(sku, Decimal(1), lines)
+        leaves = {r.sku for r in needs if r.sku not in made}
+        assert leaves, sku
+        # Every ingredient is bought from a supplier and counted as the recipe counts it.
+        assert all(items[c].kind is ItemKind.BOUGHT for c in leaves)
+        assert all(
+            r.quantity == r.quantity.to_integral_value()
+            for r in needs
+            if items[r.sku].unit == "each"
+        ), sku
+    sourdough = next(s for s, i in items.items() if i.name == "Sourdough loaf")
+    flour = {items[c].name for c, _ in boms[sourdough].lines}
+    assert "Strong white bread flour" in flour
+    # A sandwich is made from a baguette that is baked first: two levels.
+    sandwich = next(s for s, i in items.items() if i.name == "Ham and cheese sandwich")
+    assert {r.level for r in explode(sandwich, Decimal(1), lines)} == {1, 2}

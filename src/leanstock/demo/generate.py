@@ -38,7 +38,9 @@ import polars as pl
 from numpy.typing import NDArray
 
 from leanstock.demo.catalog import (
+    BAKE_DAYS,
     FAMILIES,
+    RECIPES,
     SEASONAL_BAKES,
     SUPPLIERS,
     Family,
@@ -58,10 +60,14 @@ from leanstock.domain.catalog import (
 )
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import MoveKind, ScrapReason
+from leanstock.domain.orders import PREFIXES as ORDER_PREFIXES
+from leanstock.domain.orders import number as order_number
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
+# The purchase order number as polars formats it, the same as `order_number` writes it
+PO_PREFIX = ORDER_PREFIXES["purchase"] + "-{}"
 
 WAREHOUSE, STORE_NORTH, STORE_SOUTH = "WH", "STORE-N", "STORE-S"
 LOCATIONS = (
@@ -130,6 +136,15 @@ HOURS = (5, 7, 8, 6, 19, 19, 21)
 PREFIXES = ("OPENING", "PO", "TR", "BAKE", "SALES", "USE", "SCRAP")
 
 
+@dataclass(frozen=True)
+class DemoBom:
+    """A made item's bill of materials: (component SKU, quantity per unit made)."""
+
+    sku: str
+    lead_time_days: int
+    lines: tuple[tuple[str, Decimal], ...]
+
+
 @dataclass(frozen=True, eq=False)
 class DemoBusiness:
     """The sample business: catalog, suppliers, and a dated history of every stock move.
@@ -160,6 +175,7 @@ class DemoBusiness:
     promotions: pl.DataFrame
     holidays: pl.DataFrame
     profiles: pl.DataFrame
+    boms: list[DemoBom]
 
     @property
     def receipts(self) -> pl.DataFrame:
@@ -236,7 +252,21 @@ def generate(seed: int = 42, days: int = 730, end: date | None = None) -> DemoBu
         ),
         holidays=calendar.holidays(days),
         profiles=_profiles_frame(specs),
+        boms=_boms(specs),
     )
+
+
+def _boms(specs: list[_Spec]) -> list[DemoBom]:
+    """The recipe of every made item (`catalog.RECIPES`), its ingredients named by SKU."""
+    sku_of = {s.item.name: s.item.sku for s in specs}
+    boms = []
+    for spec in specs:
+        if spec.item.kind is not ItemKind.MADE:
+            continue
+        recipe = RECIPES[spec.item.name]
+        lines = tuple((sku_of[name], Decimal(repr(quantity))) for name, quantity in recipe)
+        boms.append(DemoBom(spec.item.sku, BAKE_DAYS, lines))
+    return boms
 
 
 def shortfalls(moves: pl.DataFrame, physical: Collection[str] | None = None) -> pl.DataFrame:
@@ -935,7 +965,7 @@ class _Simulation:
                 )
                 .otherwise(None),
                 reference=pl.when(pl.col("kind_index") == RECEIPT)
-                .then(pl.format("PO-{}", pl.col("po").cast(pl.String).str.zfill(6)))
+                .then(pl.format(PO_PREFIX, pl.col("po").cast(pl.String).str.zfill(6)))
                 .when(pl.col("kind_index") == OPENING)
                 .then(pl.lit("OPENING-COUNT"))
                 .otherwise(
@@ -1005,7 +1035,7 @@ class _Simulation:
 
         return pl.DataFrame(
             {
-                "po": [f"PO-{line.po:06d}" for line in lines],
+                "po": [order_number("purchase", line.po) for line in lines],
                 "supplier": [SUPPLIERS[line.supplier].code for line in lines],
                 "sku": [str(skus[self.s.item[line.slot]]) for line in lines],
                 "location": [str(PLACES[self.s.loc[line.slot]]) for line in lines],

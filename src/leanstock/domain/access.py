@@ -86,7 +86,8 @@ _MANAGER = frozenset(
         "period:close",
     }
 )
-_OWNER = frozenset({"user:read", "user:write", "settings:write"})
+# Webhooks carry every event to another system and hold signing secrets: the owner's call.
+_OWNER = frozenset({"user:read", "user:write", "settings:write", "webhook:read", "webhook:write"})
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OWNER: _SELF | _READ_BUSINESS | _BUYER | _WAREHOUSE | _MANAGER | _OWNER,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from leanstock.domain.errors import InvalidInput
-from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.errors import InvalidInput, InvalidQuantity
+from leanstock.domain.quantities import exact, non_negative, positive
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 
@@ -81,6 +81,32 @@ PHYSICAL_KINDS = frozenset(
 )
 
 
+# Units that count whole things: an item counted in one of them is bought, sold and moved in
+# whole numbers. Any other unit (kg, l, m, ...) is divisible.
+INDIVISIBLE_UNITS = frozenset(
+    {"each", "ea", "pc", "pcs", "piece", "unit", "box", "case", "pack", "bag", "bottle", "can",
+     "jar", "tray", "roll", "carton", "dozen"}
+)  # fmt: skip
+
+
+def divisible_unit(unit: str) -> bool:
+    """Whether a fraction of `unit` exists: an item stocked in it is divisible unless it says."""
+    return unit.strip().lower() not in INDIVISIBLE_UNITS
+
+
+def whole(item: Item, value: Decimal | int | str, field: str = "quantity") -> Decimal:
+    """`value` of `item`, refused when it splits a unit that counts whole things."""
+    quantity = exact(value, field)
+    if not item.divisible and quantity != quantity.to_integral_value():
+        raise InvalidQuantity(
+            quantity,
+            field,
+            f"{item.sku} is counted in whole {item.unit!r}; {quantity} is not a whole number. "
+            "Give a whole number (or make the item divisible).",
+        )
+    return quantity
+
+
 @dataclass(frozen=True)
 class Item:
     sku: str
@@ -95,13 +121,16 @@ class Item:
     active: bool = True
     # None: the company's default costing method.
     costing: CostingMethod | None = None
-    # False: only whole units of the stock unit may move (a chair, a crate).
-    divisible: bool = True
+    # False: only whole stock units may move (a chair, a crate). None (not said): whether a
+    # fraction of the stock unit exists; a kg does, an "each", "box" or "pack" does not.
+    divisible: bool | None = None
 
     def __post_init__(self) -> None:
         code(self.sku, "sku")
         object.__setattr__(self, "name", text(self.name, "name"))
         object.__setattr__(self, "unit", text(self.unit, "unit", 16))
+        if self.divisible is None:
+            object.__setattr__(self, "divisible", divisible_unit(self.unit))
         object.__setattr__(self, "category", text(self.category, "category", 64))
         object.__setattr__(self, "unit_cost", non_negative(self.unit_cost, "unit_cost"))
         if self.shelf_life_days is not None and self.shelf_life_days <= 0:

@@ -35,6 +35,9 @@ class MoveKind(StrEnum):
     SCRAP = "scrap"
     CONSUMPTION = "consumption"
     PRODUCTION = "production"
+    RELEASE = "release"
+    SUPPLIER_RETURN = "supplier_return"
+    CUSTOMER_RETURN = "customer_return"
 
 
 class ScrapReason(StrEnum):
@@ -42,6 +45,15 @@ class ScrapReason(StrEnum):
     DAMAGE = "damage"
     EXPIRY = "expiry"
     QUALITY = "quality"
+    OTHER = "other"
+
+
+class ShipmentReason(StrEnum):
+    """Why stock left for a customer outside a sales order. A `sale` (a shop's counter sale)
+    is demand: the forecasts read it with the sales orders (`services.orders.demand_history`)."""
+
+    SALE = "sale"
+    SAMPLE = "sample"
     OTHER = "other"
 
 
@@ -156,6 +168,15 @@ def received_lot(
     if expires_on is None and item.shelf_life_days is not None:
         expires_on = received_on + timedelta(days=item.shelf_life_days)
     return NewLot(lot, expires_on)
+
+
+def batch_expiry(item: Item, made_on: date, components: Sequence[date]) -> date | None:
+    """When a produced batch expires: made_on + the product's shelf life, but never after the
+    earliest-expiring component lot that went into it (a cake is no fresher than its cream)."""
+    dates = list(components)
+    if item.shelf_life_days is not None:
+        dates.append(made_on + timedelta(days=item.shelf_life_days))
+    return min(dates) if dates else None
 
 
 def available(stock: Sequence[LotStock], reserved: Decimal, today: date) -> Decimal:

@@ -30,6 +30,7 @@ class PlanLineStatus(StrEnum):
 
 # Lines a release turns into orders.
 LIVE = (PlanLineStatus.PROPOSED, PlanLineStatus.EDITED)
+FAILED = PlanLineStatus.FAILED
 
 
 def require(run_id: int, status: str, wanted: PlanStatus, what: str) -> None:
@@ -46,3 +47,20 @@ def edited(quantity: Decimal) -> PlanLineStatus:
 
 def released(failed: int) -> PlanStatus:
     return PlanStatus.RELEASED if failed == 0 else PlanStatus.PARTIALLY_RELEASED
+
+
+def releasable(run_id: int, status: str, retry_failed: bool) -> tuple[PlanLineStatus, ...]:
+    """The line statuses a release of a plan in `status` turns into orders (or why none)."""
+    if status == PlanStatus.APPROVED:
+        return (*LIVE, FAILED) if retry_failed else LIVE
+    if status == PlanStatus.PARTIALLY_RELEASED:
+        if retry_failed:
+            return (*LIVE, FAILED)
+        raise InvalidTransition(
+            f"Plan {run_id} is partially released: some lines failed (see their reasons). Fix "
+            "what they name, edit or drop them if need be, and release again with "
+            "--retry-failed (API: retry_failed=true)."
+        )
+    if status == PlanStatus.DRAFT:
+        raise InvalidTransition(f"Plan {run_id} is a draft; approve it before releasing.")
+    raise InvalidTransition(f"Plan {run_id} is {status}; nothing is left to release.")

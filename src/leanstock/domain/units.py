@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import ClassVar
 
 from leanstock.domain.catalog import Item, text
+from leanstock.domain.catalog import whole as catalog_whole
 from leanstock.domain.errors import InvalidInput, WrongUnit
 from leanstock.domain.events import DomainEvent
 from leanstock.domain.quantities import QUANTUM, exact, positive
@@ -46,15 +47,6 @@ class NoConversion(WrongUnit):
         )
 
 
-class NotDivisible(InvalidInput):
-    def __init__(self, item: Item, quantity: Decimal, field: str) -> None:
-        super().__init__(
-            f"Item {item.sku} moves in whole {item.unit!r} only; {quantity} is a fraction. "
-            "Give a whole number (or make the item divisible).",
-            field,
-        )
-
-
 def factor_of(item: Item, unit: str | None, factors: Mapping[str, Decimal]) -> Decimal:
     """How many stock units one `unit` holds: 1 for the stock unit (or none named)."""
     if unit is None or unit == item.unit:
@@ -65,10 +57,9 @@ def factor_of(item: Item, unit: str | None, factors: Mapping[str, Decimal]) -> D
 
 
 def whole(item: Item, quantity: Decimal, field: str = "quantity") -> Decimal:
-    """`quantity` of the stock unit, refused when the item is indivisible and it is a fraction."""
-    if not item.divisible and quantity != quantity.to_integral_value():
-        raise NotDivisible(item, quantity, field)
-    return quantity
+    """`quantity` of the stock unit, refused when the item is indivisible and it is a fraction
+    (the one rule: `catalog.whole`)."""
+    return catalog_whole(item, quantity, field)
 
 
 def to_stock_unit(

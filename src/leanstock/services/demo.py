@@ -13,15 +13,20 @@ from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
+import polars as pl
+
 from leanstock.adapters.auth.credentials import new_password
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo.catalog import SUPPLIERS
 from leanstock.demo.generate import WAREHOUSE, DemoBusiness, shortfalls
 from leanstock.domain.access import Actor, Role
+from leanstock.domain.catalog import SupplierItem
 from leanstock.domain.errors import Conflict, InvalidInput, NotFound
 from leanstock.domain.ledger import OperationRecord, Place, Posting
+from leanstock.domain.orders import BomLine
 from leanstock.services import accounts, tokens
 from leanstock.services.order_history import record_order_history
+from leanstock.services.orders import demand_history
 
 OPERATION = ("occurred_at", "kind", "reference", "partner", "reason")
 MOVE = ("sku", "source", "target", "quantity", "lot")
@@ -33,6 +38,7 @@ class DemoSummary:
     locations: int
     suppliers: int
     supplier_items: int
+    boms: int
     lots: int
     operations: int
     moves: int
@@ -66,6 +72,15 @@ def load_demo(uow: UnitOfWork, business: DemoBusiness) -> DemoSummary:
         item_ids = {item.sku: uow.catalog.add_item(item).id for item in business.items}
         for terms in business.supplier_items:
             uow.catalog.put_supplier_item(terms, create=True)
+        for bom in business.boms:
+            uow.boms.put(
+                item_ids[bom.sku],
+                bom.lead_time_days,
+                [
+                    (item_ids[component], BomLine(bom.sku, component, quantity))
+                    for component, quantity in bom.lines
+                ],
+            )
         uow.ledger.add_lots(
             [(item_ids[sku], lot, expires) for sku, lot, expires in business.lots.iter_rows()]
         )
@@ -95,6 +110,7 @@ def load_demo(uow: UnitOfWork, business: DemoBusiness) -> DemoSummary:
         locations=len(business.locations),
         suppliers=len(business.suppliers),
         supplier_items=len(business.supplier_items),
+        boms=len(business.boms),
         lots=business.lots.height,
         operations=len(operations),
         moves=sum(len(op.postings) for op in operations),
@@ -150,3 +166,55 @@ def demo_logins(uow: UnitOfWork) -> list[DemoLogin]:
     made = tokens.create_token(uow, owner, "demo", lifetime=timedelta(days=30))
     logins.append(DemoLogin(made.token.user, Role.OWNER, made.secret, "API token"))
     return logins
+
+
+SAMPLE_WEEK_DAYS = 7
+
+
+def sample_files(uow: UnitOfWork) -> dict[str, pl.DataFrame]:
+    """The README tour's sample files, from the business's own history (`demo --samples`).
+
+    - `sales.csv`: demand per item, location and month as ordered (item, location, ds: the
+      1st, qty, stockout), whole months only, for `leanstock forecast --history --freq M`;
+    - `demand.csv`: demand per item and week over all locations (item, ds, qty), and
+      `items.csv`: each of those items' lead time in weeks (its first supplier's, else its
+      BOM's, rounded up), unit cost, MOQ and pack size, for `leanstock simulate`.
+    """
+    daily = demand_history(uow, "D")
+    if daily.height == 0:
+        raise InvalidInput(
+            "There is no sales history to write samples from; build the demo first.", "database"
+        )
+    first, last = daily["ds"].min(), daily["ds"].max()
+    month = pl.col("ds")
+    sales = demand_history(uow, "M").filter(
+        month >= first, month.dt.offset_by("1mo").dt.offset_by("-1d") <= last
+    )
+    weekly = (
+        demand_history(uow, "W").group_by("item", "ds").agg(pl.col("qty").sum()).sort("item", "ds")
+    )
+    with uow:
+        items = {item.sku: item for item in uow.catalog.items(limit=1_000_000).items}
+        offers: dict[str, SupplierItem] = {}
+        for offer in uow.catalog.supplier_items(limit=1_000_000).items:
+            if offer.sku not in offers or offer.priority < offers[offer.sku].priority:
+                offers[offer.sku] = offer
+        bake_days = uow.planning.production_lead_times()
+    rows = []
+    for sku in weekly["item"].unique().sort():
+        terms = offers.get(sku)
+        days = terms.lead_time_days if terms else bake_days.get(sku, 0)
+        rows.append(
+            {
+                "item": sku,
+                "lead_time": -(-days // SAMPLE_WEEK_DAYS),
+                "unit_cost": float(items[sku].unit_cost),
+                "moq": float(terms.moq) if terms else 1.0,
+                "pack_size": float(terms.pack_size) if terms else 1.0,
+            }
+        )
+    return {
+        "sales.csv": sales.sort("item", "location", "ds"),
+        "demand.csv": weekly,
+        "items.csv": pl.DataFrame(rows),
+    }

@@ -25,12 +25,15 @@ from leanstock.domain.orders import (
     SalesLine,
     SalesOrder,
     SalesStatus,
+    missed_request,
     order_id,
     promise_date,
 )
 from leanstock.domain.orders import number as order_number
+from leanstock.domain.orders.events import RequestedDateMissed
 from leanstock.domain.quantities import positive
 from leanstock.planning.periods import PERIODS
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import checked_time, current_day, post, take
@@ -74,6 +77,16 @@ class SalesLineView:
     requested_date: date | None
     promise_date: date | None
     pegs: list[PegView] = field(default_factory=list)
+    returned: Decimal = ZERO
+
+    @property
+    def promise_note(self) -> str | None:
+        """Why the promise misses the requested date (None when it is met)."""
+        return missed_request(self.requested_date, self.promise_date, self.open_quantity)
+
+    @property
+    def misses_request(self) -> bool:
+        return self.promise_note is not None
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,7 @@ def _line_view(
         line.requested_date,
         promised,
         pegs,
+        line.returned,
     )
 
 
@@ -162,6 +176,17 @@ def _serve(
         promised = promise_date(
             today, quantity, reserved, pulled.supplies, lead, line.requested_date
         )
+        missed = missed_request(line.requested_date, promised, quantity)
+        if missed is not None and line.requested_date is not None:
+            uow.record(
+                RequestedDateMissed(
+                    subject=order.number,
+                    line=f"{order.number}/{line.line_no}",
+                    requested=line.requested_date,
+                    promised=promised,
+                    reason=missed,
+                )
+            )
         views[line.line_no] = _line_view(line, reserved, promised, pulled.pegs)
     return views
 
@@ -203,7 +228,8 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
-        order_lines.append(SalesLine(n, new.sku, code, positive(new.quantity), new.requested_date))
+        quantity = catalog.whole(stored.value, positive(new.quantity))
+        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 
 
@@ -360,6 +386,8 @@ def cancel_order(
                 demand = _demand(order, line, refs[line.line_no])
                 drop(uow, demand, opens[line.line_no], opens[line.line_no])
         uow.sales.save(order)
+        if not was_draft:
+            _pass_on(uow, [refs[line.line_no] for line in dropped], order.number, today)
         uow.commit()
     return get_order(uow, number, today=today)
 
@@ -389,6 +417,8 @@ def change_line(
         elif not was_draft and delta > 0:
             _serve(uow, order, refs, _items(uow, [line.sku]), day, {line_no: delta})
         uow.sales.save(order)
+        if not was_draft and delta < 0:
+            _pass_on(uow, [refs[line_no]], order.number, day)
         uow.commit()
     return get_order(uow, number, today=day)
 
@@ -407,8 +437,18 @@ def cancel_line(
         if not was_draft:
             drop(uow, _demand(order, line, refs[line_no]), open_before, dropped)
         uow.sales.save(order)
+        if not was_draft:
+            _pass_on(uow, [refs[line_no]], order.number, today)
         uow.commit()
     return get_order(uow, number, today=today)
+
+
+def _pass_on(uow: UnitOfWork, refs: Sequence[LineRef], source: str, today: date | None) -> None:
+    """Stock a cancelled or reduced line gave back goes to the lines waiting for it."""
+    for item_id, place in sorted(
+        {(r.item_id, r.place) for r in refs}, key=lambda k: (k[0], k[1].id)
+    ):
+        fill_backorders(uow, item_id, place, current_day(today), source)
 
 
 def _view(

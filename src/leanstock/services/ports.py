@@ -100,6 +100,18 @@ class ItemCosting:
     costing: CostingMethod | None
 
 
+@dataclass(frozen=True)
+class OpenSalesLine:
+    """A confirmed sales line with something still to ship, as backorder filling reads it."""
+
+    line_id: int
+    order_id: int
+    line_no: int
+    open_quantity: Decimal
+    ordered_at: datetime
+    requested_date: date | None
+
+
 class RetryableConflict(Exception):
     """The database aborted the transaction (deadlock, serialization, busy): run it again."""
 
@@ -164,6 +176,7 @@ class LedgerRepo(Protocol):
     ) -> tuple[StockLevel, list[LotStock]]: ...
     def lot_stock(self, item_id: int, location_id: int) -> list[LotStock]: ...
     def lot(self, item_id: int, code: str) -> KnownLot | None: ...
+    def expired_stock(self, today: date) -> list[tuple[int, int, str, Decimal]]: ...
     def add_lot(self, item_id: int, code: str, expires_on: date | None) -> None: ...
     def post(
         self,
@@ -196,6 +209,9 @@ class LedgerRepo(Protocol):
     def available_elsewhere(
         self, item_id: int, not_location: int
     ) -> list[tuple[Place, Decimal]]: ...
+    def moved(
+        self, reference: str, item_id: int, source_id: int, target_id: int
+    ) -> list[tuple[str | None, Decimal]]: ...
     def names(self, item_id: int, location_id: int) -> tuple[str, str]: ...
     def has_moves(self, item_id: int) -> bool: ...
     def set_may_go_negative(self, location_id: int, value: bool) -> None: ...
@@ -223,6 +239,7 @@ class SalesRepo(Protocol):
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]: ...
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]: ...
+    def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]: ...
 
 
 class PurchasingRepo(Protocol):
@@ -342,6 +359,55 @@ class HistoryRepo(Protocol):
         purchase_lines: Sequence[dict[str, Any]],
         receipts: Sequence[dict[str, Any]],
     ) -> None: ...
+    def put_sales(
+        self, orders: Sequence[dict[str, Any]], lines: Sequence[dict[str, Any]]
+    ) -> tuple[int, int]:
+        """Imported past sales orders keyed by `import_ref` (lines carry it in place of an
+        order id): new ones are added, known ones get their lines replaced. (added, updated)"""
+        ...
+
+    def put_purchases(
+        self,
+        orders: Sequence[dict[str, Any]],
+        lines: Sequence[dict[str, Any]],
+        receipts: Sequence[dict[str, Any]],
+    ) -> tuple[int, int]:
+        """As `put_sales`, for purchase orders; receipts name (`import_ref`, `line_no`)."""
+        ...
+
+    def history_rows(self, kind: str) -> list[dict[str, Any]]:
+        """Past orders of `kind` (sales or purchase) but drafts, one row per line (and per
+        receipt), with codes in place of ids: what an export of history writes."""
+        ...
+
+
+class WebhooksRepo(Protocol):
+    """Webhook subscriptions, and one delivery per outbox event and subscription."""
+
+    def add_subscription(self, url: str, secret: str, events: Sequence[str]) -> dict[str, Any]: ...
+    def subscriptions(self) -> list[dict[str, Any]]: ...
+    def subscription(self, subscription_id: int) -> dict[str, Any]: ...
+    def fan_out(self, now: datetime, give_up_at: datetime, limit: int) -> int: ...
+    def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[dict[str, Any]]: ...
+    def record_attempt(
+        self,
+        delivery: dict[str, Any],
+        at: datetime,
+        status_code: int | None,
+        error: str | None,
+        milliseconds: int,
+        outcome: str,
+        next_attempt_at: datetime | None,
+        max_failures: int,
+    ) -> None: ...
+    def replay(
+        self, subscription_id: int, now: datetime, give_up_at: datetime, since: datetime | None
+    ) -> int: ...
+    def deliveries(
+        self, subscription_id: int, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]: ...
 
 
 class StockReportsRepo(Protocol):
@@ -361,6 +427,8 @@ class StockReportsRepo(Protocol):
     def expiring_lots(
         self, today: date, until: date, location: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]: ...
+    def lot_moves(self, item_id: int, lot: str) -> list[dict[str, Any]]: ...
+    def batch_moves(self, reference: str) -> list[dict[str, Any]]: ...
     def on_hand_as_of(
         self, at: datetime, item_id: int | None = None, location_id: int | None = None
     ) -> list[dict[str, Any]]: ...
@@ -372,6 +440,7 @@ class StockReportsRepo(Protocol):
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]: ...
 
 
@@ -403,6 +472,7 @@ class PlanningRepo(Protocol):
         self, run_id: int, item_id: int, location_id: int | None = None
     ) -> list[dict[str, Any]]: ...
     def open_supply(self) -> list[dict[str, Any]]: ...
+    def backorders(self) -> list[dict[str, Any]]: ...
     def add_plan_run(
         self, forecast_run_id: int | None, parameters: dict[str, Any], summary: dict[str, Any]
     ) -> int: ...
@@ -479,6 +549,8 @@ class UnitOfWork(Protocol):
     def planning(self) -> PlanningRepo: ...
     @property
     def valuation(self) -> ValuationRepo: ...
+    @property
+    def webhooks(self) -> WebhooksRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -501,3 +573,14 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def batch(self) -> BatchUnitOfWork:
+        """A unit of work for many use cases in one transaction (an all-or-nothing import)."""
+        ...
+
+
+class BatchUnitOfWork(UnitOfWork, Protocol):
+    """`open()` begins one transaction; each use case's `with uow:` is then a savepoint in it
+    and its commit only releases it; `close(keep)` keeps all of it or none."""
+
+    def open(self) -> Self: ...
+    def close(self, keep: bool) -> None: ...

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from leanstock.domain import catalog
-from leanstock.domain.catalog import ItemKind
+from leanstock.domain.catalog import Item, ItemKind
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.ledger import MoveKind, Place, Posting
+from leanstock.domain.ledger import MoveKind, Place, Posting, batch_expiry
 from leanstock.domain.orders import (
     BomLine,
     PegStatus,
@@ -30,14 +30,16 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import LineRef, UnitOfWork
+from leanstock.services.ports import LineRef, Stored, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,
     known_item,
     physical_place,
     post,
+    receive_lot,
     take,
 )
 from leanstock.services.pull import (
@@ -198,15 +200,28 @@ def create_production_order(
     today: date | None = None,
 ) -> ProductionOrderView:
     """A draft production order; its components are reserved or pulled at once."""
-    quantity = positive(quantity)
     with uow.acting(actor):
-        item = uow.catalog.item(sku)
-        if item.value.kind is not ItemKind.MADE:
-            raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
-        place = physical_place(uow, location, "location")
-        order = start_production(uow, item.id, sku, place, quantity, current_day(today), due_date)
+        order = plan_production(uow, sku, quantity, location, current_day(today), due_date)
         uow.commit()
     return get_production_order(uow, order.number)
+
+
+def plan_production(
+    uow: UnitOfWork,
+    sku: str,
+    quantity: Decimal,
+    location: str,
+    today: date,
+    due_date: date | None = None,
+) -> ProductionOrder:
+    """`create_production_order` inside the caller's transaction."""
+    quantity = positive(quantity)
+    item = uow.catalog.item(sku)
+    if item.value.kind is not ItemKind.MADE:
+        raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
+    catalog.whole(item.value, quantity)
+    place = physical_place(uow, location, "location")
+    return start_production(uow, item.id, sku, place, quantity, today, due_date)
 
 
 @retrying
@@ -214,11 +229,16 @@ def release_production(
     uow: UnitOfWork, number: str, *, actor: str = "system"
 ) -> ProductionOrderView:
     with uow.acting(actor):
-        order, _, _ = uow.production.get(production_id(number), lock=True)
-        order.release()
-        uow.production.save(order)
+        release_production_order(uow, number)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def release_production_order(uow: UnitOfWork, number: str) -> None:
+    """`release_production` inside the caller's transaction."""
+    order, _, _ = uow.production.get(production_id(number), lock=True)
+    order.release()
+    uow.production.save(order)
 
 
 def _wip(uow: UnitOfWork) -> Place:
@@ -269,6 +289,8 @@ def produce(
     number: str,
     quantity: Decimal,
     *,
+    lot: str | None = None,
+    expires_on: date | None = None,
     actor: str = "system",
     occurred_at: datetime | None = None,
     conversion_cost: Decimal | None = None,
@@ -277,7 +299,9 @@ def produce(
     arrive at the order's location and are reserved first for the demands pegged to it.
 
     The goods are valued at the cost of the components they used plus `conversion_cost` (in
-    total), by `domain.costing`.
+    total), by `domain.costing`. A lot-tracked item arrives in `lot` (default: the batch's own
+    lot, named after the order), expiring on `expires_on` (default: the sooner of the day + its
+    shelf life and the earliest expiry of the component lots used).
     """
     quantity = positive(quantity)
     added = None if conversion_cost is None else non_negative(conversion_cost, "conversion_cost")
@@ -288,6 +312,7 @@ def produce(
         order.produce(quantity)
         wip = _wip(uow)
         production = uow.virtual_place(catalog.PRODUCTION)
+        expiries: list[date] = []
         for component in order.components:
             used = order.used(component) - order.used(component, before)
             if used <= 0:
@@ -296,20 +321,47 @@ def produce(
             picks = take(uow, item, wip, used, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
+            for picked, _ in picks:  # not `lot`: that is the caller's lot for the output
+                known = uow.ledger.lot(item.id, picked) if picked is not None else None
+                if known is not None and known.expires_on is not None:
+                    expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
+        if lot is not None:
+            # A lot named by the caller: checked against what is known of it, or registered
+            # with the expiry given, else the batch's own (`domain.ledger.batch_expiry`).
+            made_on = when.date()
+            expiry = expires_on or batch_expiry(finished.value, made_on, expiries)
+            receive_lot(uow, finished, lot, expiry, made_on)
+            batch: str | None = lot
+        else:
+            batch = _batch_lot(uow, finished, order.number, when.date(), expiries)
         uow.ledger.lock_stock(ref.item_id, ref.place)
         post(
             uow,
             MoveKind.PRODUCTION,
             finished,
-            [Posting(ref.item_id, production, ref.place, quantity, conversion_cost=added)],
+            [Posting(ref.item_id, production, ref.place, quantity, batch, conversion_cost=added)],
             when,
             order.number,
         )
         reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
+        fill_backorders(uow, ref.item_id, ref.place, current_day(None), order.number)
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def _batch_lot(
+    uow: UnitOfWork, item: Stored[Item], number: str, made_on: date, expiries: list[date]
+) -> str | None:
+    """The lot of a lot-tracked product's batch: the production order's number, registered on
+    its first output with expiry = the sooner of made_on + shelf life and the earliest expiry
+    of the component lots it used (`domain.ledger.batch_expiry`)."""
+    if not item.value.lot_tracked:
+        return None
+    if uow.ledger.lot(item.id, number) is None:
+        uow.ledger.add_lot(item.id, number, batch_expiry(item.value, made_on, expiries))
+    return number
 
 
 @retrying

@@ -20,6 +20,7 @@ from leanstock.domain.ledger import LotStock, Place, available, draw
 from leanstock.domain.orders import (
     CHANGEABLE,
     TRANSFER_DAYS,
+    UNSHIPPED,
     Component,
     DemandKind,
     Fulfilment,
@@ -33,7 +34,6 @@ from leanstock.domain.orders import (
     Supply,
     SupplyKind,
     TransferOrder,
-    TransferStatus,
     draft_quantity,
     number,
     order_quantity,
@@ -237,7 +237,8 @@ def start_production(
     bom = uow.boms.get(item_id)
     if bom is None:
         raise Conflict(
-            f"{sku} is made to order but has no bill of materials; add one before ordering it.",
+            f"{sku} is made but has no bill of materials; add one (`leanstock set-bom`, or "
+            "POST /api/v1/boms) before making it.",
             "sku",
         )
     lead, lines = bom
@@ -393,9 +394,9 @@ def _reduce_production(uow: UnitOfWork, order_id: int, quantity: Decimal) -> Non
 
 
 def _reduce_transfer(uow: UnitOfWork, order_id: int, quantity: Decimal) -> None:
-    """A draft transfer carries less and gives back that much of its source reservation."""
+    """An unshipped transfer carries less and gives back that much of its source reservation."""
     order, item_id, source, _target = uow.transfers.get(order_id, lock=True)
-    if order.status is not TransferStatus.DRAFT:
+    if order.status not in UNSHIPPED:
         return
     uow.ledger.lock_stock(item_id, source)
     uow.ledger.release(draw(uow.ledger.open_reservations(order.number), quantity))

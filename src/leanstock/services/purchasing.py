@@ -30,6 +30,7 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -182,35 +183,43 @@ def add_to_draft(
 
     Price and expected date default to the supplier's terms for the item (today + lead time).
     """
-    if not lines:
-        raise InvalidInput("A purchase order needs at least one line.", "lines")
-    day = current_day(today)
     with uow.acting(actor):
-        stored = uow.catalog.supplier(supplier, "supplier")
-        order = uow.purchasing.open_draft(stored.id, supplier)
-        next_no = max((ln.line_no for ln in order.lines), default=0) + 1
-        added: list[PurchaseLine] = []
-        for n, new in enumerate(lines, next_no):
-            item = known_item(uow, new.sku, None, None)
-            place = physical_place(uow, new.location, "location")
-            try:
-                terms = uow.catalog.supplier_item(supplier, new.sku)
-                price, lead = terms.price, terms.lead_time_days
-            except NotFound:
-                price, lead = ZERO, 0
-            line = PurchaseLine(
-                n,
-                new.sku,
-                new.location,
-                positive(new.quantity),
-                non_negative(new.price, "price") if new.price is not None else price,
-                new.expected_date or day + timedelta(days=lead),
-            )
-            uow.purchasing.add_line(order.id or 0, line, item.id, place)
-            added.append(line)
-        order.add_lines(added)
+        order = draft_lines(uow, supplier, lines, current_day(today))
         uow.commit()
     return get_purchase_order(uow, order.number)
+
+
+def draft_lines(
+    uow: UnitOfWork, supplier: str, lines: Sequence[NewPurchaseLine], day: date
+) -> PurchaseOrder:
+    """`add_to_draft` inside the caller's transaction (a plan release records its line in
+    the same one)."""
+    if not lines:
+        raise InvalidInput("A purchase order needs at least one line.", "lines")
+    stored = uow.catalog.supplier(supplier, "supplier")
+    order = uow.purchasing.open_draft(stored.id, supplier)
+    next_no = max((ln.line_no for ln in order.lines), default=0) + 1
+    added: list[PurchaseLine] = []
+    for n, new in enumerate(lines, next_no):
+        item = known_item(uow, new.sku, None, None)
+        place = physical_place(uow, new.location, "location")
+        try:
+            terms = uow.catalog.supplier_item(supplier, new.sku)
+            price, lead = terms.price, terms.lead_time_days
+        except NotFound:
+            price, lead = ZERO, 0
+        line = PurchaseLine(
+            n,
+            new.sku,
+            new.location,
+            catalog.whole(item.value, positive(new.quantity)),
+            non_negative(new.price, "price") if new.price is not None else price,
+            new.expected_date or day + timedelta(days=lead),
+        )
+        uow.purchasing.add_line(order.id or 0, line, item.id, place)
+        added.append(line)
+    order.add_lines(added)
+    return order
 
 
 @retrying
@@ -221,11 +230,16 @@ def release(
     that lead times count from); from now on a change is a request to them."""
     when = checked_time(at) if at is not None else datetime.now(UTC)
     with uow.acting(actor):
-        order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        order.release(when)
-        uow.purchasing.save(order)
+        release_order(uow, number, when)
         uow.commit()
     return get_purchase_order(uow, number)
+
+
+def release_order(uow: UnitOfWork, number: str, when: datetime | None = None) -> None:
+    """`release` inside the caller's transaction."""
+    order, _ = uow.purchasing.get(purchase_id(number), lock=True)
+    order.release(when or datetime.now(UTC))
+    uow.purchasing.save(order)
 
 
 def _fit_pegs(uow: UnitOfWork, order: PurchaseOrder) -> None:
@@ -389,6 +403,9 @@ def receive(
             elif accepted > 0:
                 reserve_on_receipt(
                     uow, SupplyKind.PURCHASE, ref.id, ref.item_id, ref.place, accepted
+                )
+                fill_backorders(
+                    uow, ref.item_id, ref.place, current_day(None), f"{order.number}/{line.line_no}"
                 )
         uow.purchasing.save(order)
         uow.commit()

@@ -62,6 +62,20 @@ def stock_as_of(
     ]
 
 
+def stock_as_of_page(
+    uow: UnitOfWork,
+    at: datetime,
+    sku: str | None = None,
+    location: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """`stock_as_of` as a page, the shape every list of the API has."""
+    limit, offset = page_bounds(limit, offset)
+    rows = stock_as_of(uow, at, sku, location)
+    return Page(rows[offset : offset + limit], len(rows), limit, offset)
+
+
 def lots(
     uow: UnitOfWork, sku: str, location: str | None = None, today: date | None = None
 ) -> list[dict[str, Any]]:
@@ -90,14 +104,16 @@ def moves(
     until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    newest: bool = False,
 ) -> Page[dict[str, Any]]:
-    """An item's moves in the order they happened, optionally at one location and in a window."""
+    """An item's moves in the order they happened (`newest` first when asked), optionally at
+    one location and in a window."""
     limit, offset = page_bounds(limit, offset)
     uow.visibility.require_location(location)
     with uow:
         item_id = uow.catalog.item(sku).id
         location_id = uow.catalog.location(location).id if location is not None else None
-        rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset)
+        rows, total = uow.reports.moves(item_id, location_id, since, until, limit, offset, newest)
     return Page(rows, total, limit, offset)
 
 

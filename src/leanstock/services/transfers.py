@@ -24,6 +24,7 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -103,23 +104,52 @@ def create_transfer_order(
     today: date | None = None,
 ) -> TransferOrderView:
     """Plan a transfer and reserve its quantity at the source (409 when not available)."""
-    quantity = positive(quantity)
-    day = current_day(today)
     with uow.acting(actor):
-        item = known_item(uow, sku, None, None)
-        origin = physical_place(uow, source, "source")
-        destination = physical_place(uow, target, "target")
-        order = TransferOrder.plan(
-            sku, source, target, quantity, expected_date or day + timedelta(days=TRANSFER_DAYS)
-        )
-        level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
-        free = available(lots, level.reserved, day)
-        if quantity > free:
-            raise OutOfStock(sku, source, quantity, max(free, ZERO))
-        uow.transfers.add(order, item.id, origin, destination)
-        uow.ledger.reserve(item.id, origin.id, order.number, quantity)
+        order = plan_transfer(uow, sku, source, target, quantity, current_day(today), expected_date)
         uow.commit()
     return get_transfer_order(uow, order.number)
+
+
+def plan_transfer(
+    uow: UnitOfWork,
+    sku: str,
+    source: str,
+    target: str,
+    quantity: Decimal,
+    day: date,
+    expected_date: date | None = None,
+) -> TransferOrder:
+    """`create_transfer_order` inside the caller's transaction."""
+    quantity = positive(quantity)
+    item = known_item(uow, sku, None, None)
+    origin = physical_place(uow, source, "source")
+    destination = physical_place(uow, target, "target")
+    order = TransferOrder.plan(
+        sku, source, target, quantity, expected_date or day + timedelta(days=TRANSFER_DAYS)
+    )
+    level, lots = uow.ledger.lock_stock_and_lots(item.id, origin)
+    free = available(lots, level.reserved, day)
+    if quantity > free:
+        raise OutOfStock(sku, source, quantity, max(free, ZERO))
+    uow.transfers.add(order, item.id, origin, destination)
+    uow.ledger.reserve(item.id, origin.id, order.number, quantity)
+    return order
+
+
+@retrying
+def release_transfer(uow: UnitOfWork, number: str, *, actor: str = "system") -> TransferOrderView:
+    """Tell the source to pick and ship it."""
+    with uow.acting(actor):
+        release_transfer_order(uow, number)
+        uow.commit()
+    return get_transfer_order(uow, number)
+
+
+def release_transfer_order(uow: UnitOfWork, number: str) -> None:
+    """`release_transfer` inside the caller's transaction."""
+    order, *_ = uow.transfers.get(transfer_id(number), lock=True)
+    order.release()
+    uow.transfers.save(order)
 
 
 @retrying
@@ -161,7 +191,7 @@ def receive_transfer(
     """Receive at the target (all that was shipped unless less arrived; the rest is written off)."""
     when = checked_time(occurred_at)
     with uow.acting(actor):
-        order, item_id, _, target = uow.transfers.get(transfer_id(number), lock=True)
+        order, item_id, source, target = uow.transfers.get(transfer_id(number), lock=True)
         arrived = order.quantity if quantity is None else non_negative(quantity)
         if arrived <= 0 and quantity is not None:
             raise InvalidInput("Say how much arrived (more than zero).", "quantity")
@@ -169,17 +199,40 @@ def receive_transfer(
         item = known_item(uow, order.sku, None, None)
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         uow.ledger.lock_stock(item_id, target)
-        postings = [Posting(item_id, transit, target, arrived)]
+        carried = uow.ledger.moved(order.number, item_id, source.id, transit.id) or [
+            (None, order.quantity)
+        ]
+        adjustment = uow.virtual_place(catalog.ADJUSTMENT)
+        postings: list[Posting] = []
+        for lot, (came, gone) in arrival(carried, arrived).items():
+            if came > 0:
+                postings.append(Posting(item_id, transit, target, came, lot))
+            if gone > 0:
+                postings.append(Posting(item_id, transit, adjustment, gone, lot))
         lost = order.quantity - arrived
-        if lost > 0:
-            postings.append(Posting(item_id, transit, uow.virtual_place(catalog.ADJUSTMENT), lost))
         post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
         reserve_on_receipt(uow, SupplyKind.TRANSFER, order.id or 0, item_id, target, arrived)
+        fill_backorders(uow, item_id, target, current_day(None), order.number)
         if lost > 0:
             settle_pegs(uow, SupplyKind.TRANSFER, order.id or 0)
         uow.transfers.save(order)
         uow.commit()
     return get_transfer_order(uow, number)
+
+
+def arrival(
+    carried: list[tuple[str | None, Decimal]], arrived: Decimal
+) -> dict[str | None, tuple[Decimal, Decimal]]:
+    """Which lots arrived: each lot in transit keeps its code (and so its expiry) at the
+    target, in the order they were picked (first expired first); what did not arrive is the
+    rest of the last lots. lot → (arrived, lost)."""
+    split: dict[str | None, tuple[Decimal, Decimal]] = {}
+    left = arrived
+    for lot, quantity in carried:
+        came = min(quantity, left)
+        left -= came
+        split[lot] = (came, quantity - came)
+    return split
 
 
 @retrying

@@ -55,3 +55,17 @@ def test_a_perishable_item_must_be_lot_tracked() -> None:
 def test_a_sku_is_a_short_code(sku: str) -> None:
     with pytest.raises(InvalidInput):
         Item(sku, "Something")
+
+
+def test_an_item_counted_in_each_takes_whole_numbers_only() -> None:
+    from leanstock.domain.catalog import whole
+
+    cup = Item("CUP", "Paper cup")
+    flour = Item("FLOUR", "Flour", unit="kg")
+    assert not cup.divisible
+    assert flour.divisible
+    assert whole(cup, Decimal(3)) == 3
+    assert whole(flour, Decimal("0.5")) == Decimal("0.5")
+    with pytest.raises(InvalidInput, match=r"CUP is counted in whole 'each'; 0.5 is not a whole"):
+        whole(cup, Decimal("0.5"))
+    assert not Item("EGG", "Eggs", unit="Box").divisible

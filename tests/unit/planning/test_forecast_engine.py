@@ -29,7 +29,8 @@ def daily(item: str, values: np.ndarray, location: str = "shop") -> pl.DataFrame
 
 def weekly_pattern(rng: np.random.Generator, days: int) -> np.ndarray:
     weekday = np.array([(START + dt.timedelta(days=i)).weekday() for i in range(days)])
-    return rng.poisson(WEEKDAY_PROFILE[weekday])
+    counts: np.ndarray = rng.poisson(WEEKDAY_PROFILE[weekday])
+    return counts
 
 
 def intermittent(rng: np.random.Generator, days: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 import pytest
@@ -10,14 +11,14 @@ import pytest
 from leanstock.planning.forecast import ForecastInputError, forecast
 
 
-def history(**overrides: list[object]) -> pl.DataFrame:
+def history(**overrides: Sequence[object]) -> pl.DataFrame:
     days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(40)]
     columns: dict[str, list[object]] = {
         "item": ["jam"] * 40,
         "ds": list(days),
         "qty": [float(i % 5) for i in range(40)],
     }
-    columns.update(overrides)
+    columns.update({name: list(values) for name, values in overrides.items()})
     return pl.DataFrame(columns)
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+from numpy.typing import ArrayLike
 
 from leanstock.planning.policy.catalog import allocate_fill_rates, service_curves
 from leanstock.planning.policy.distributions import is_count_demand, protection_moments
 
 
-def _catalog(mean, sd, lead, cost, review=1.0):
+def _catalog(
+    mean: ArrayLike, sd: ArrayLike, lead: ArrayLike, cost: ArrayLike, review: float = 1.0
+) -> dict[str, Any]:
     mean = np.asarray(mean, dtype=float)
     sd = np.asarray(sd, dtype=float)
     lead = np.asarray(lead, dtype=float)
@@ -28,7 +33,7 @@ def _catalog(mean, sd, lead, cost, review=1.0):
     }
 
 
-def test_marginal_analysis_is_optimal_for_the_fill_it_reaches():
+def test_marginal_analysis_is_optimal_for_the_fill_it_reaches() -> None:
     # Everett (1963): levels maximising filled demand − value/θ are the cheapest of all
     # combinations that fill as much. Checked against every combination of three items.
     data = _catalog([2.0, 6.0, 30.0], [1.8, 3.0, 9.0], [2, 1, 3], [40.0, 5.0, 1.0])
@@ -44,7 +49,7 @@ def test_marginal_analysis_is_optimal_for_the_fill_it_reaches():
     assert allocation.total_value < allocation.uniform_total_value
 
 
-def test_an_expensive_slow_part_is_left_to_the_cheap_fast_ones():
+def test_an_expensive_slow_part_is_left_to_the_cheap_fast_ones() -> None:
     # 95 units a period of a cheap part and 5 of a very dear one: a 90% catalogue fill is
     # cheapest served by the cheap part alone, at 90/95 of its demand.
     data = _catalog([95.0, 5.0], [20.0, 2.0], [2, 2], [1.0, 10_000.0])
@@ -58,14 +63,14 @@ def test_an_expensive_slow_part_is_left_to_the_cheap_fast_ones():
     assert allocation.saving > 0.5
 
 
-def test_identical_items_share_one_target():
+def test_identical_items_share_one_target() -> None:
     data = _catalog([10.0] * 4, [4.0] * 4, [3] * 4, [7.0] * 4)
     allocation = allocate_fill_rates(**data, target=0.95)
     assert np.ptp(allocation.service) == 0
     assert allocation.saving == pytest.approx(0.0, abs=1e-9)
 
 
-def test_a_higher_catalogue_target_costs_more_and_tracks_the_target():
+def test_a_higher_catalogue_target_costs_more_and_tracks_the_target() -> None:
     rng = np.random.default_rng(3)
     n = 400
     mean = np.where(rng.random(n) < 0.4, rng.lognormal(3.0, 1.0, n), rng.lognormal(-1.0, 1.0, n))
@@ -83,14 +88,14 @@ def test_a_higher_catalogue_target_costs_more_and_tracks_the_target():
     assert values == sorted(values)
 
 
-def test_items_without_demand_keep_the_target_and_hold_nothing():
+def test_items_without_demand_keep_the_target_and_hold_nothing() -> None:
     data = _catalog([0.0, 5.0], [0.0, 2.0], [1, 1], [3.0, 3.0])
     allocation = allocate_fill_rates(**data, target=0.9)
     assert allocation.service[0] == 0.9
     assert allocation.value[0] == 0.0
 
 
-def test_a_target_outside_zero_and_one_is_refused():
+def test_a_target_outside_zero_and_one_is_refused() -> None:
     data = _catalog([5.0], [2.0], [1], [3.0])
     with pytest.raises(ValueError, match="between 0 and 1"):
         allocate_fill_rates(**data, target=1.0)

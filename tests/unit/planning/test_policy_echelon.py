@@ -30,7 +30,7 @@ def _rows() -> pl.DataFrame:
     )
 
 
-def test_store_demand_passes_up_to_the_warehouse():
+def test_store_demand_passes_up_to_the_warehouse() -> None:
     out = pass_up(_rows(), NETWORK)
     wh = out.filter(pl.col("location") == "WH").row(0, named=True)
     assert wh["echelon"]
@@ -41,7 +41,7 @@ def test_store_demand_passes_up_to_the_warehouse():
     assert wh["stores"] == 2
 
 
-def test_the_warehouse_buffer_covers_the_stores_refill_lead_time():
+def test_the_warehouse_buffer_covers_the_stores_refill_lead_time() -> None:
     out = pass_up(_rows(), NETWORK)
     wh = out.filter(pl.col("location") == "WH").row(0, named=True)
     # 7 days from the supplier, then 1 day to north (30 a day) or 3 to south (10 a day).
@@ -53,7 +53,7 @@ def test_the_warehouse_buffer_covers_the_stores_refill_lead_time():
     assert plan["order_up_to"] > own["order_up_to"] + 40 * 8.5
 
 
-def test_rows_that_feed_no_store_are_unchanged():
+def test_rows_that_feed_no_store_are_unchanged() -> None:
     rows = _rows()
     out = pass_up(rows, NETWORK)
     assert (
@@ -65,7 +65,7 @@ def test_rows_that_feed_no_store_are_unchanged():
     assert out.filter(pl.col("item") == "cups")["echelon"].to_list() == [False]
 
 
-def test_a_forecast_quantile_stands_in_for_the_spread():
+def test_a_forecast_quantile_stands_in_for_the_spread() -> None:
     rows = (
         _rows()
         .drop("demand_sd")
@@ -77,7 +77,7 @@ def test_a_forecast_quantile_stands_in_for_the_spread():
     assert wh["demand_sd"] == pytest.approx(np.sqrt(1 + 36 + 16), rel=1e-6)
 
 
-def test_store_buffers_pass_up_through_the_echelon_position():
+def test_store_buffers_pass_up_through_the_echelon_position() -> None:
     rows = _rows()
     echelon_rows = pass_up(rows, NETWORK)
     plan = plan_policies(echelon_rows)
@@ -111,7 +111,7 @@ def test_store_buffers_pass_up_through_the_echelon_position():
     assert wh_order["suggested_quantity"].item() == pytest.approx(40.0)
 
 
-def test_the_warehouse_holds_its_echelon_level_less_what_the_stores_hold():
+def test_the_warehouse_holds_its_echelon_level_less_what_the_stores_hold() -> None:
     rows = pass_up(_rows(), NETWORK)
     plan = plan_policies(rows)
     out = installation_levels(
@@ -122,7 +122,7 @@ def test_the_warehouse_holds_its_echelon_level_less_what_the_stores_hold():
     assert out["installation_order_up_to"] == out["order_up_to"] - out["store_order_up_to"]
 
 
-def test_a_store_refilled_from_two_warehouses_is_refused():
+def test_a_store_refilled_from_two_warehouses_is_refused() -> None:
     network = pl.concat([NETWORK, NETWORK.with_columns(source=pl.lit("WH2"))])
     with pytest.raises(ValueError, match="one warehouse only"):
         pass_up(_rows(), network)

@@ -19,33 +19,33 @@ from leanstock.planning.policy import (
 PRINTED_4DP = 5e-5
 
 
-def test_eoq_matches_snyder_shen_example():
+def test_eoq_matches_snyder_shen_example() -> None:
     result = eoq(order_cost=8, holding_cost=0.225, demand_rate=1300)
     assert float(result.quantity) == pytest.approx(304.0468, abs=PRINTED_4DP)
     assert float(result.cost) == pytest.approx(68.4105, abs=PRINTED_4DP)
 
 
-def test_eoq_is_vectorised_and_orders_what_is_needed_without_a_fixed_cost():
+def test_eoq_is_vectorised_and_orders_what_is_needed_without_a_fixed_cost() -> None:
     result = eoq([8, 0, 8], [0.225, 0.225, 0.225], [1300, 1300, 0])
     assert result.quantity[0] == pytest.approx(304.0468, abs=PRINTED_4DP)
     assert result.quantity[1] == 0.0
     assert result.quantity[2] == 0.0
 
 
-def test_newsvendor_with_normal_demand_matches_snyder_shen_example():
+def test_newsvendor_with_normal_demand_matches_snyder_shen_example() -> None:
     result = newsvendor_normal(mean=50, sd=8, holding_cost=0.18, stockout_cost=0.7)
     assert float(result.level) == pytest.approx(56.6040, abs=PRINTED_4DP)
     assert float(result.cost) == pytest.approx(1.9976, abs=PRINTED_4DP)
 
 
-def test_optimal_s_s_for_poisson_6_matches_snyder_shen_example():
+def test_optimal_s_s_for_poisson_6_matches_snyder_shen_example() -> None:
     result = zheng_federgruen(mean=6, holding_cost=1, stockout_cost=4, order_cost=5)
     assert float(result.reorder_point[()]) == 4
     assert float(result.order_up_to[()]) == 10
     assert float(result.cost[()]) == pytest.approx(8.034111561, rel=1e-6)
 
 
-def test_r_q_under_the_eil_approximation_matches_snyder_shen_example():
+def test_r_q_under_the_eil_approximation_matches_snyder_shen_example() -> None:
     result = rq_eil(
         demand_rate=1300,
         demand_sd=150,
@@ -89,14 +89,16 @@ ZHENG_FEDERGRUEN_TABLE = [
 
 
 @pytest.mark.parametrize(("mean", "s", "big_s", "cost"), ZHENG_FEDERGRUEN_TABLE)
-def test_optimal_s_s_matches_zheng_federgruen_table(mean, s, big_s, cost):
+def test_optimal_s_s_matches_zheng_federgruen_table(
+    mean: float, s: int, big_s: int, cost: float
+) -> None:
     result = zheng_federgruen(mean=mean, holding_cost=1, stockout_cost=9, order_cost=64)
     assert float(result.reorder_point[()]) == s
     assert float(result.order_up_to[()]) == big_s
     assert float(result.cost[()]) == pytest.approx(cost, abs=0.0005)
 
 
-def test_optimal_s_s_solves_many_items_at_once():
+def test_optimal_s_s_solves_many_items_at_once() -> None:
     table = np.array(ZHENG_FEDERGRUEN_TABLE)
     result = zheng_federgruen(mean=table[:, 0], holding_cost=1, stockout_cost=9, order_cost=64)
     np.testing.assert_array_equal(result.reorder_point, table[:, 1])
@@ -104,7 +106,7 @@ def test_optimal_s_s_solves_many_items_at_once():
     np.testing.assert_allclose(result.cost, table[:, 3], atol=0.0005)
 
 
-def test_price_breaks_take_the_discount_when_it_pays():
+def test_price_breaks_take_the_discount_when_it_pays() -> None:
     # λ = 1000/yr, K = 100, i = 0.2; prices 5.00 (< 500), 4.80 (≥ 500), 4.75 (≥ 1000).
     # EOQ at 4.80 is √(2·100·1000/0.96) = 456.4 < 500, so Q = 500 at cost
     # 4.80·1000 + 100·1000/500 + 0.96·500/2 = 5240; at 4.75, Q = 1000: 4750 + 100 + 475 =
@@ -115,18 +117,18 @@ def test_price_breaks_take_the_discount_when_it_pays():
     assert float(result.cost[()]) == pytest.approx(5240)
 
 
-def test_price_breaks_keep_the_plain_eoq_when_no_break_is_worth_it():
+def test_price_breaks_keep_the_plain_eoq_when_no_break_is_worth_it() -> None:
     result = eoq_price_breaks(8, 0.1, 1300, [0, 5000], [2.25, 2.20])
     assert float(result.quantity[()]) == pytest.approx(np.sqrt(2 * 8 * 1300 / 0.225))
     assert float(result.unit_price[()]) == pytest.approx(2.25)
 
 
-def test_price_breaks_accept_a_schedule_per_item_padded_with_nan():
+def test_price_breaks_accept_a_schedule_per_item_padded_with_nan() -> None:
     result = eoq_price_breaks(
         [100, 100],
         0.2,
         [1000, 1000],
-        [[0, 500, 1000], [0, 500, np.nan]],
+        [[0.0, 500.0, 1000.0], [0.0, 500.0, np.nan]],
         [[5.0, 4.8, 4.75], [5.0, 4.8, np.nan]],
     )
     np.testing.assert_allclose(result.quantity, [500, 500])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -28,7 +29,7 @@ def _frame(**overrides: object) -> pl.DataFrame:
     return pl.DataFrame([row])
 
 
-def test_periodic_review_level_covers_lead_time_and_review_with_fill_rate_safety():
+def test_periodic_review_level_covers_lead_time_and_review_with_fill_rate_safety() -> None:
     row = plan_policies(_frame()).row(0, named=True)
     assert row["protection_interval"] == 8
     assert row["lead_time_demand_mean"] == pytest.approx(1600)
@@ -41,7 +42,7 @@ def test_periodic_review_level_covers_lead_time_and_review_with_fill_rate_safety
     assert "spread 1 days from 14 receipts" in row["explanation"]
 
 
-def test_explanation_reads_like_the_issue_example():
+def test_explanation_reads_like_the_issue_example() -> None:
     frame = _frame(
         policy="reorder_point",
         demand_mean=3.44,
@@ -57,7 +58,7 @@ def test_explanation_reads_like_the_issue_example():
     assert "lead time spread 2.1 days from 14 receipts" in row["explanation"]
 
 
-def test_service_defaults_come_from_the_abc_class():
+def test_service_defaults_come_from_the_abc_class() -> None:
     frame = pl.concat(
         [_frame(item=c, abc_class=c) for c in "ABC"] + [_frame(item="x")], how="diagonal"
     )
@@ -67,19 +68,19 @@ def test_service_defaults_come_from_the_abc_class():
     assert levels[0] > levels[1] > levels[2]
 
 
-def test_lead_time_spread_raises_the_buffer():
+def test_lead_time_spread_raises_the_buffer() -> None:
     steady = plan_policies(_frame(lead_time_sd=0.0)).row(0, named=True)
     erratic = plan_policies(_frame(lead_time_sd=3.0)).row(0, named=True)
     assert erratic["safety_stock"] > steady["safety_stock"]
 
 
-def test_forecast_quantile_can_stand_in_for_the_error_spread():
+def test_forecast_quantile_can_stand_in_for_the_error_spread() -> None:
     by_sd = plan_policies(_frame()).row(0, named=True)
     by_q = plan_policies(_frame(demand_sd=None, demand_p90=200 + 40 * 1.2815516)).row(0, named=True)
     assert by_q["order_up_to"] == pytest.approx(by_sd["order_up_to"], abs=1)
 
 
-def test_slow_movers_use_count_distributions_and_whole_units():
+def test_slow_movers_use_count_distributions_and_whole_units() -> None:
     plan = plan_policies(
         pl.concat(
             [
@@ -92,7 +93,7 @@ def test_slow_movers_use_count_distributions_and_whole_units():
     assert all(float(v).is_integer() for v in plan["order_up_to"])
 
 
-def test_min_max_orders_an_eoq_rounded_to_packs():
+def test_min_max_orders_an_eoq_rounded_to_packs() -> None:
     frame = _frame(
         policy="min_max",
         demand_mean=10.0,
@@ -110,7 +111,7 @@ def test_min_max_orders_an_eoq_rounded_to_packs():
     assert row["order_up_to"] == row["reorder_point"] + row["order_quantity"]
 
 
-def test_shelf_life_keeps_orders_sellable_before_expiry():
+def test_shelf_life_keeps_orders_sellable_before_expiry() -> None:
     frame = _frame(
         policy="reorder_point",
         demand_mean=10.0,
@@ -125,7 +126,7 @@ def test_shelf_life_keeps_orders_sellable_before_expiry():
     assert "shelf life" in row["explanation"]
 
 
-def test_kanban_sizes_cards_from_demand_and_lead_time():
+def test_kanban_sizes_cards_from_demand_and_lead_time() -> None:
     row = plan_policies(
         _frame(policy="kanban", demand_mean=100.0, lead_time_mean=0.5, container_size=20.0)
     ).row(0, named=True)
@@ -135,7 +136,7 @@ def test_kanban_sizes_cards_from_demand_and_lead_time():
     assert row["explanation"].startswith("3 kanban cards × 20")
 
 
-def test_make_to_order_holds_nothing_and_flags_a_lead_time_that_does_not_fit():
+def test_make_to_order_holds_nothing_and_flags_a_lead_time_that_does_not_fit() -> None:
     frame = pl.concat(
         [
             _frame(item="a", policy="make_to_order", lead_time_sd=0.0, customer_wait=10.0),
@@ -150,7 +151,7 @@ def test_make_to_order_holds_nothing_and_flags_a_lead_time_that_does_not_fit():
     assert "exceeds the 5 days customers accept" in plan["explanation"][1]
 
 
-def test_missing_columns_and_unknown_policies_are_refused():
+def test_missing_columns_and_unknown_policies_are_refused() -> None:
     with pytest.raises(PlanInputError, match="lead_time_mean"):
         plan_policies(_frame().drop("lead_time_mean"))
     with pytest.raises(PlanInputError, match="unknown policy"):
@@ -165,7 +166,9 @@ def test_missing_columns_and_unknown_policies_are_refused():
     step=st.floats(0.001, 0.02),
     policy=st.sampled_from(["reorder_point", "min_max", "periodic"]),
 )
-def test_higher_service_never_lowers_the_reorder_point(mean, cv, low, step, policy):
+def test_higher_service_never_lowers_the_reorder_point(
+    mean: float, cv: float, low: float, step: float, policy: str
+) -> None:
     frame = pl.concat(
         [
             _frame(policy=policy, demand_mean=mean, demand_sd=mean * cv, service_level=s)
@@ -176,7 +179,7 @@ def test_higher_service_never_lowers_the_reorder_point(mean, cv, low, step, poli
     assert lo <= hi + 1e-9
 
 
-def test_suggestions_net_the_position_and_date_orders_just_in_time():
+def test_suggestions_net_the_position_and_date_orders_just_in_time() -> None:
     plan = plan_policies(
         pl.concat(
             [
@@ -220,7 +223,7 @@ def test_suggestions_net_the_position_and_date_orders_just_in_time():
     assert "customer orders need 2" in desk_row["explanation"]
 
 
-def test_plan_for_fifty_thousand_items_is_quick():
+def test_plan_for_fifty_thousand_items_is_quick() -> None:
     rng = np.random.default_rng(1)
     n = 50_000
     mean = rng.gamma(0.7, 10, n)
@@ -239,7 +242,7 @@ def test_plan_for_fifty_thousand_items_is_quick():
     assert plan["reorder_point"].is_nan().sum() == 0
 
 
-def test_price_breaks_choose_the_quantity_that_earns_the_discount():
+def test_price_breaks_choose_the_quantity_that_earns_the_discount() -> None:
     frame = pl.concat(
         [
             _frame(
@@ -265,7 +268,7 @@ def test_price_breaks_choose_the_quantity_that_earns_the_discount():
     assert plan["unit_price"].to_list() == [4.8, 5.0]
 
 
-def test_price_break_lists_must_pair_up():
+def test_price_break_lists_must_pair_up() -> None:
     frame = _frame(
         policy="min_max",
         order_cost=10.0,
@@ -282,7 +285,7 @@ SOURDOUGH_PER_DAY = 15.65
 SOURDOUGH_SD_PER_DAY = 4.0
 
 
-def _sourdough(period_days: float, shelf_days: float, **overrides: object) -> dict[str, object]:
+def _sourdough(period_days: float, shelf_days: float, **overrides: object) -> dict[str, Any]:
     """The forecast of one item as a plan run of that frequency sees it (per period)."""
     row: dict[str, object] = {
         "item": "BRD-001",
@@ -299,7 +302,9 @@ def _sourdough(period_days: float, shelf_days: float, **overrides: object) -> di
 
 
 @pytest.mark.parametrize("period_days", [7.0, 365.25 / 12])
-def test_shelf_life_caps_the_order_up_to_level_whatever_the_forecast_period(period_days):
+def test_shelf_life_caps_the_order_up_to_level_whatever_the_forecast_period(
+    period_days: float,
+) -> None:
     daily = _sourdough(1.0, 1.0)
     row = _sourdough(period_days, 1.0)
     # No level covers more than the lead time plus the day the bread keeps …
@@ -313,7 +318,7 @@ def test_shelf_life_caps_the_order_up_to_level_whatever_the_forecast_period(peri
 
 
 @pytest.mark.parametrize("period_days", [1.0, 7.0, 365.25 / 12])
-def test_a_perishable_is_reviewed_often_enough_to_keep_its_buffer(period_days):
+def test_a_perishable_is_reviewed_often_enough_to_keep_its_buffer(period_days: float) -> None:
     # It keeps 3 days: reviewing every 2 days leaves room for the safety stock, uncapped.
     row = _sourdough(period_days, 3.0)
     assert row["order_up_to"] <= SOURDOUGH_PER_DAY * (1 + 3)
@@ -324,14 +329,14 @@ def test_a_perishable_is_reviewed_often_enough_to_keep_its_buffer(period_days):
 
 @pytest.mark.parametrize("period_days", [1.0, 7.0, 365.25 / 12])
 @pytest.mark.parametrize("policy", ["reorder_point", "min_max", "periodic", "kanban"])
-def test_no_level_holds_more_than_sells_before_it_expires(policy, period_days):
+def test_no_level_holds_more_than_sells_before_it_expires(policy: str, period_days: float) -> None:
     row = _sourdough(period_days, 2.0, policy=policy, order_cost=40.0, holding_rate=0.01)
     per_period = SOURDOUGH_PER_DAY * period_days
     lead, shelf = 1.0 / period_days, 2.0 / period_days
     assert row["order_up_to"] <= per_period * (lead + shelf) + 1e-9
 
 
-def test_a_long_shelf_life_changes_nothing():
+def test_a_long_shelf_life_changes_nothing() -> None:
     fresh = plan_policies(_frame()).row(0, named=True)
     kept = plan_policies(_frame(shelf_life=365.0)).row(0, named=True)
     assert kept["order_up_to"] == fresh["order_up_to"]

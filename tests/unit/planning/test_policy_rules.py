@@ -26,7 +26,9 @@ from leanstock.planning.policy import (
     pack=st.integers(1, 48),
     maximum=st.floats(1.0, 2e4) | st.just(math.inf),
 )
-def test_rounding_buys_whole_packs_at_least_moq_within_the_maximum(need, moq, pack, maximum):
+def test_rounding_buys_whole_packs_at_least_moq_within_the_maximum(
+    need: float, moq: float, pack: int, maximum: float
+) -> None:
     result = round_order_quantity(need, moq, pack, maximum)
     q = float(result.quantity)
     multiple = q / pack
@@ -43,32 +45,32 @@ def test_rounding_buys_whole_packs_at_least_moq_within_the_maximum(need, moq, pa
         assert result.capped
 
 
-def test_rounding_examples():
+def test_rounding_examples() -> None:
     result = round_order_quantity([0, 3, 7, 23, 23], 5, 4, [100, 100, 100, 20, 3])
     np.testing.assert_array_equal(result.quantity, [0, 8, 8, 20, 0])
     np.testing.assert_array_equal(result.capped, [False, False, False, True, True])
 
 
-def test_kanban_cards_follow_the_toyota_formula():
+def test_kanban_cards_follow_the_toyota_formula() -> None:
     # D = 100/day, L = 0.5 day, α = 0.1, C = 20: 100·0.5·1.1/20 = 2.75 → 3 cards.
     loop = kanban_cards(100, 0.5, 20, 0.1)
     assert float(loop.cards) == 3
     assert float(kanban_cards(0.0, 3.0, 10.0).cards) == 1
 
 
-def test_shelf_life_caps_the_level_at_lead_time_plus_shelf_life_of_demand():
+def test_shelf_life_caps_the_level_at_lead_time_plus_shelf_life_of_demand() -> None:
     cap = shelf_life_level([10.0, 10.0, 10.0], [2.0, 2.0, 0.0], [5.0, np.inf, 0.0])
     assert cap[0] == pytest.approx(70.0)  # 20 sold while the order travels, 50 within 5 periods
     assert cap[1] == np.inf
     assert cap[2] == 0.0
 
 
-def test_make_to_order_flags_a_lead_time_longer_than_the_wait():
+def test_make_to_order_flags_a_lead_time_longer_than_the_wait() -> None:
     fits = lead_time_fits([5.0, 5.0, 9.0], [0.0, 2.0, 0.0], [7.0, 7.0, 7.0])
     np.testing.assert_array_equal(fits, [True, False, False])
 
 
-def test_lead_time_comes_from_receipts_or_from_the_promise_when_too_few():
+def test_lead_time_comes_from_receipts_or_from_the_promise_when_too_few() -> None:
     day = dt.date(2026, 1, 1)
     arrivals = [8, 9, 10, 8, 12, 9, 9, 11]
     receipts = pl.DataFrame(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -12,7 +13,7 @@ from leanstock.planning.segments import AbcThresholds, XyzThresholds, abc_classe
 from leanstock.planning.stock_health import SlowStockRules, slow_stock
 
 
-def test_abc_by_value_follows_the_cumulative_share_before_each_item():
+def test_abc_by_value_follows_the_cumulative_share_before_each_item() -> None:
     frame = pl.DataFrame(
         {"item": ["a", "b", "c", "d", "e"], "value": [10.0, 500.0, 300.0, 150.0, 40.0]}
     )
@@ -23,7 +24,7 @@ def test_abc_by_value_follows_the_cumulative_share_before_each_item():
     assert out["cumulative_share"].to_list() == pytest.approx([0.5, 0.8, 0.95, 0.99, 1.0])
 
 
-def test_abc_thresholds_are_configurable_and_checked():
+def test_abc_thresholds_are_configurable_and_checked() -> None:
     frame = pl.DataFrame({"item": ["a", "b", "c"], "value": [60.0, 30.0, 10.0]})
     tight = abc_classes(frame, thresholds=AbcThresholds(a=0.5, b=0.7))
     assert tight["abc_class"].to_list() == ["A", "B", "C"]
@@ -31,14 +32,14 @@ def test_abc_thresholds_are_configurable_and_checked():
         AbcThresholds(a=0.9, b=0.8)
 
 
-def test_abc_puts_items_without_value_in_c():
+def test_abc_puts_items_without_value_in_c() -> None:
     frame = pl.DataFrame(
         {"item": ["a", "b"], "value": [0.0, None]}, schema_overrides={"value": pl.Float64}
     )
     assert abc_classes(frame)["abc_class"].to_list() == ["C", "C"]
 
 
-def _history(series: dict[str, list[float]]) -> pl.DataFrame:
+def _history(series: Mapping[str, Sequence[float]]) -> pl.DataFrame:
     start = dt.date(2025, 1, 6)
     rows = [
         (item, start + dt.timedelta(weeks=week), qty)
@@ -49,7 +50,7 @@ def _history(series: dict[str, list[float]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["item", "ds", "qty"], orient="row")
 
 
-def test_xyz_by_coefficient_of_variation_with_missing_periods_as_zero():
+def test_xyz_by_coefficient_of_variation_with_missing_periods_as_zero() -> None:
     steady = [10, 11, 9, 10, 10, 11, 9, 10]
     varying = [2, 18, 5, 15, 1, 19, 10, 10]  # CV 0.69
     lumpy = [0, 0, 30, 0, 0, 0, 50, 0]
@@ -63,7 +64,7 @@ def test_xyz_by_coefficient_of_variation_with_missing_periods_as_zero():
     assert lumpy_row["cv"] == pytest.approx(np.std([30, 0, 0, 0, 50, 0], ddof=1) / (80 / 6))
 
 
-def test_xyz_leaves_items_with_too_little_history_unclassed():
+def test_xyz_leaves_items_with_too_little_history_unclassed() -> None:
     out = xyz_classes(_history({"old": [5] * 8, "new": [0] * 5 + [4, 5, 6]}))
     classes = dict(zip(out["item"], out["xyz_class"], strict=True))
     assert classes == {"old": "X", "new": None}
@@ -80,7 +81,7 @@ def _days_ago(days: int) -> dt.date:
     return TODAY - dt.timedelta(days=days)
 
 
-def test_dead_and_slow_stock_with_the_money_in_it_and_what_to_do():
+def test_dead_and_slow_stock_with_the_money_in_it_and_what_to_do() -> None:
     stock = pl.DataFrame(
         {
             "item": ["dead", "dead-returnable", "new", "slow", "very-slow", "fine", "none"],
@@ -131,7 +132,7 @@ def test_dead_and_slow_stock_with_the_money_in_it_and_what_to_do():
     assert out["excess_value"].to_list() == sorted(out["excess_value"].to_list(), reverse=True)
 
 
-def test_slow_stock_ignores_demand_after_today_and_works_per_location():
+def test_slow_stock_ignores_demand_after_today_and_works_per_location() -> None:
     stock = pl.DataFrame(
         {
             "item": ["a", "a"],

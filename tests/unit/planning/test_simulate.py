@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pytest
 from scipy import stats
@@ -15,6 +18,7 @@ from leanstock.planning.simulate import (
     HistoryForecaster,
     Items,
     PlannerPolicy,
+    Policy,
     ReviewState,
     SimulationInputError,
     compare_catalog_target,
@@ -41,8 +45,11 @@ def _poisson_demand(n: int, periods: int, mean: float, seed: int = 1) -> np.ndar
     return np.random.default_rng(seed).poisson(mean, (n, periods)).astype(float)
 
 
+Floats = npt.NDArray[np.float64]
+
+
 @pytest.mark.parametrize("level", [8, 12, 14])
-def test_base_stock_with_backorders_matches_the_analytic_fill_rate_and_stock(level):
+def test_base_stock_with_backorders_matches_the_analytic_fill_rate_and_stock(level: int) -> None:
     # Poisson(3) per period, L = 2: fill = 1 − (n_P(S) − n_L(S))/μ with P = L + 1, and
     # E[on hand] = E[(S − D_P)⁺] (Snyder & Shen 2019, §4.4; Silver, Pyke & Thomas, §7.6).
     n, mean, lead = 3000, 3.0, 2
@@ -59,14 +66,14 @@ def test_base_stock_with_backorders_matches_the_analytic_fill_rate_and_stock(lev
     )
 
 
-def test_zero_lead_time_orders_arrive_for_the_next_period():
+def test_zero_lead_time_orders_arrive_for_the_next_period() -> None:
     demand = np.array([[0, 0, 5, 5, 5, 5]], dtype=float)
     result = simulate(demand, Items.uniform(1, 0), FixedLevel(1, 5), warmup=2, burn_in=1)
     assert result.fill_rate == 1.0
     assert result.orders.tolist() == [4]
 
 
-def test_fill_rate_counts_only_demand_served_from_the_shelf_in_its_period():
+def test_fill_rate_counts_only_demand_served_from_the_shelf_in_its_period() -> None:
     demand = np.array([[0, 0, 9, 0, 0, 0]], dtype=float)
     items = Items.uniform(1, 1)
     lost = simulate(demand, items, FixedLevel(1, 4), warmup=2, burn_in=1, backorders=False)
@@ -81,7 +88,7 @@ def test_fill_rate_counts_only_demand_served_from_the_shelf_in_its_period():
 class Recorder:
     """Wraps a policy and keeps every decision with what it was shown."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner: Policy) -> None:
         self.inner = inner
         self.decisions: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -89,13 +96,13 @@ class Recorder:
         self.inner.start()
         self.decisions.clear()
 
-    def levels(self, forecast, state):
+    def levels(self, forecast: Forecast, state: ReviewState) -> tuple[Floats, Floats]:
         s, big_s = self.inner.levels(forecast, state)
         self.decisions.append((s.copy(), big_s.copy()))
         return s, big_s
 
 
-def test_changing_future_demand_does_not_change_past_decisions():
+def test_changing_future_demand_does_not_change_past_decisions() -> None:
     n = 40
     demand = np.random.default_rng(5).negative_binomial(1.0, 0.3, (n, 60)).astype(float)
     future = demand.copy()
@@ -112,7 +119,7 @@ def test_changing_future_demand_does_not_change_past_decisions():
     assert any(not np.array_equal(a[1], b[1]) for a, b in zip(runs[0], runs[1], strict=True))
 
 
-def test_the_forecaster_sees_only_the_past():
+def test_the_forecaster_sees_only_the_past() -> None:
     seen: list[int] = []
 
     def forecast(history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +133,7 @@ def test_the_forecaster_sees_only_the_past():
 
 
 @pytest.mark.parametrize(("policy_name", "order_cost"), [("periodic", 0.0), ("min_max", 40.0)])
-def test_planner_levels_are_those_of_plan_policies(policy_name, order_cost):
+def test_planner_levels_are_those_of_plan_policies(policy_name: str, order_cost: float) -> None:
     rng = np.random.default_rng(2)
     n = 200
     mean = rng.gamma(0.6, 8.0, n)
@@ -183,7 +190,7 @@ class Understating:
         return Forecast(seen.mean, seen.sd * self.factor, seen.mean_sd)
 
 
-def test_service_feedback_brings_fill_rate_to_target_when_the_model_is_too_optimistic():
+def test_service_feedback_brings_fill_rate_to_target_when_the_model_is_too_optimistic() -> None:
     rng = np.random.default_rng(9)
     n = 300
     mean = rng.uniform(2.0, 30.0, n)[:, None]
@@ -231,13 +238,13 @@ def _generated(kind: str, seed: int, n: int = 300, periods: int = 156) -> tuple[
 
 @pytest.mark.parametrize("kind", ["steady", "trending", "intermittent"])
 @pytest.mark.parametrize("target", [0.9, 0.95, 0.98])
-def test_a_fill_rate_target_is_met_within_two_points(kind, target):
+def test_a_fill_rate_target_is_met_within_two_points(kind: str, target: float) -> None:
     history = prepare_history(*_generated(kind, seed=int(target * 100)))
     result = simulate_history(history, service_level=target, fill_rate=True)
     assert result.fill_rate == pytest.approx(target, abs=0.02)
 
 
-def test_a_long_lead_time_does_not_make_the_service_feedback_swing():
+def test_a_long_lead_time_does_not_make_the_service_feedback_swing() -> None:
     # Steady demand, 6 periods' lead time: the feedback used to swing between its bounds
     # (allowed shortage ×0.002 … ×10) and end near 91% fill with more stock than needed.
     n, periods = 100, 156
@@ -250,7 +257,7 @@ def test_a_long_lead_time_does_not_make_the_service_feedback_swing():
         def start(self) -> None:
             policy.start()
 
-        def levels(self, forecast, state):
+        def levels(self, forecast: Forecast, state: ReviewState) -> tuple[Floats, Floats]:
             levels = policy.levels(forecast, state)
             if state.period >= periods // 2:
                 scales.append(policy.service_scale)
@@ -262,7 +269,7 @@ def test_a_long_lead_time_does_not_make_the_service_feedback_swing():
     assert max(scales) < 4.0
 
 
-def test_higher_service_costs_more_stock():
+def test_higher_service_costs_more_stock() -> None:
     demand = _poisson_demand(300, 80, 4.0)
     items = Items.uniform(300, 1)
     figures = [
@@ -275,7 +282,7 @@ def test_higher_service_costs_more_stock():
     assert fill == sorted(fill)
 
 
-def test_forecasters_agree_with_direct_formulas():
+def test_forecasters_agree_with_direct_formulas() -> None:
     demand = _poisson_demand(5, 30, 2.0)
     plain = HistoryForecaster()
     plain.fit(demand[:, :20])
@@ -291,7 +298,7 @@ def test_forecasters_agree_with_direct_formulas():
     np.testing.assert_allclose(smooth.forecast().mean, demand @ weights / weights.sum())
 
 
-def test_items_with_order_costs_order_in_economic_batches():
+def test_items_with_order_costs_order_in_economic_batches() -> None:
     n = 50
     demand = _poisson_demand(n, 80, 5.0)
     plain = Items.uniform(n, 1)
@@ -301,7 +308,7 @@ def test_items_with_order_costs_order_in_economic_batches():
     assert few.orders.sum() < many.orders.sum() / 2
 
 
-def test_packs_and_moq_shape_every_order():
+def test_packs_and_moq_shape_every_order() -> None:
     n = 20
     demand = _poisson_demand(n, 60, 3.0)
     items = Items.uniform(n, 1, moq=10.0, pack_size=6.0)
@@ -309,7 +316,7 @@ def test_packs_and_moq_shape_every_order():
     assert history.fill_rate > 0.9
 
 
-def _tables():
+def _tables() -> tuple[pl.DataFrame, pl.DataFrame]:
     demand = pl.DataFrame(
         {
             "item": ["a", "a", "b", "a"],
@@ -323,7 +330,7 @@ def _tables():
     return demand, items
 
 
-def test_prepare_history_sums_rows_and_fills_missing_periods_with_zero():
+def test_prepare_history_sums_rows_and_fills_missing_periods_with_zero() -> None:
     history = prepare_history(*_tables())
     np.testing.assert_array_equal(history.demand, [[1, 6], [0, 3], [0, 0]])
     assert history.periods == ["2024-01", "2024-02"]
@@ -362,13 +369,18 @@ def test_prepare_history_sums_rows_and_fills_missing_periods_with_zero():
         (lambda d, i: (d, i.drop("unit_cost")), "items", None, "unit_cost"),
     ],
 )
-def test_bad_tables_name_the_row_and_column(change, table, row, column):
+def test_bad_tables_name_the_row_and_column(
+    change: Callable[[pl.DataFrame, pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]],
+    table: str,
+    row: int | None,
+    column: str,
+) -> None:
     with pytest.raises(SimulationInputError) as caught:
         prepare_history(*change(*_tables()))
     assert (caught.value.table, caught.value.row, caught.value.column) == (table, row, column)
 
 
-def test_named_policies_run_over_a_prepared_history():
+def test_named_policies_run_over_a_prepared_history() -> None:
     history = prepare_history(*_tables())
     with pytest.raises(ValueError, match="at least 3 periods"):
         simulate_history(history)
@@ -383,7 +395,7 @@ def test_named_policies_run_over_a_prepared_history():
         assert result.periods == 6
 
 
-def test_one_catalogue_target_meets_the_fill_with_less_money_in_stock():
+def test_one_catalogue_target_meets_the_fill_with_less_money_in_stock() -> None:
     sales, items = _generated("steady", seed=11, n=200, periods=104)
     history = prepare_history(sales, items.with_columns(lead_time=pl.lit(2)))
     comparison = compare_catalog_target(history, service_level=0.95)

@@ -10,6 +10,7 @@ from leanstock.planning.simulate import Items
 from leanstock.planning.whatif import (
     DemandChange,
     DrillCatalog,
+    DrillResult,
     EventAdded,
     LeadTimeSlip,
     OtifDrop,
@@ -42,7 +43,9 @@ def _drill_data(seed: int = 0) -> tuple[np.ndarray, DrillCatalog]:
     return demand, catalog
 
 
-def _of(result, supplier: str | None = None, category: str | None = None) -> pl.DataFrame:
+def _of(
+    result: DrillResult, supplier: str | None = None, category: str | None = None
+) -> pl.DataFrame:
     rows = result.by_item
     if supplier is not None:
         rows = rows.filter(pl.col("supplier") == supplier)
@@ -52,20 +55,19 @@ def _of(result, supplier: str | None = None, category: str | None = None) -> pl.
 
 
 def _fill(rows: pl.DataFrame, which: str) -> float:
-    demand = rows[f"{which}_demand"].sum()
-    return float(
-        (rows[f"{which}_fill_rate"].fill_null(1.0) * rows[f"{which}_demand"]).sum() / demand
-    )
+    demand = float(rows[f"{which}_demand"].sum())
+    served = float((rows[f"{which}_fill_rate"].fill_null(1.0) * rows[f"{which}_demand"]).sum())
+    return served / demand
 
 
-def test_a_drill_that_changes_nothing_reports_no_change():
+def test_a_drill_that_changes_nothing_reports_no_change() -> None:
     demand, catalog = _drill_data()
     result = run_drill(demand, catalog, [OtifDrop("S1", on_time=1.0)])
     assert result.overall["baseline"] == result.overall["scenario"]
     assert result.by_item["fill_rate_change"].abs().max() == 0
 
 
-def test_an_unannounced_slip_hurts_that_suppliers_items_and_a_known_one_less():
+def test_an_unannounced_slip_hurts_that_suppliers_items_and_a_known_one_less() -> None:
     demand, catalog = _drill_data()
     surprise = run_drill(demand, catalog, [LeadTimeSlip("S1", 3)])
     hit = _of(surprise, supplier="S1")
@@ -79,14 +81,14 @@ def test_an_unannounced_slip_hurts_that_suppliers_items_and_a_known_one_less():
     assert _fill(_of(known, supplier="S1"), "scenario") > _fill(hit, "scenario")
 
 
-def test_late_deliveries_lower_service():
+def test_late_deliveries_lower_service() -> None:
     demand, catalog = _drill_data()
     result = run_drill(demand, catalog, [OtifDrop("S2", on_time=0.5, late_by=2)])
     late = _of(result, supplier="S2")
     assert _fill(late, "scenario") < _fill(late, "baseline")
 
 
-def test_a_stopped_supplier_hands_over_to_the_backup_or_leaves_nothing():
+def test_a_stopped_supplier_hands_over_to_the_backup_or_leaves_nothing() -> None:
     demand, catalog = _drill_data()
     result = run_drill(demand, catalog, [SupplierStop("S0")])
     stopped = _of(result, supplier="S0")
@@ -101,7 +103,7 @@ def test_a_stopped_supplier_hands_over_to_the_backup_or_leaves_nothing():
     assert _of(result, supplier="S1")["backup_extra_spend"].sum() == 0
 
 
-def test_category_demand_rises_by_the_change_and_the_rest_stays():
+def test_category_demand_rises_by_the_change_and_the_rest_stays() -> None:
     demand, catalog = _drill_data()
     result = run_drill(demand, catalog, [DemandChange("bread", 0.2)])
     bread, cake = _of(result, category="bread"), _of(result, category="cake")
@@ -112,25 +114,24 @@ def test_category_demand_rises_by_the_change_and_the_rest_stays():
     assert bread["scenario_stock_value"].sum() > bread["baseline_stock_value"].sum()
 
 
-def test_a_known_event_is_served_better_than_a_surprise():
+def test_a_known_event_is_served_better_than_a_surprise() -> None:
     demand, catalog = _drill_data()
-    event = {"start": 20, "periods": 3, "lift": 2.5, "category": "cake"}
-    known = run_drill(demand, catalog, [EventAdded(**event)])
-    surprise = run_drill(demand, catalog, [EventAdded(**event, known=False)])
+    known = run_drill(demand, catalog, [EventAdded(20, 3, 2.5, category="cake")])
+    surprise = run_drill(demand, catalog, [EventAdded(20, 3, 2.5, category="cake", known=False)])
     assert (
         _fill(_of(known, category="cake"), "scenario")
         > _fill(_of(surprise, category="cake"), "scenario") + 0.02
     )
 
 
-def test_a_higher_service_target_costs_stock():
+def test_a_higher_service_target_costs_stock() -> None:
     demand, catalog = _drill_data()
     result = run_drill(demand, catalog, [ServiceChange(0.99)])
     assert result.overall["change"]["average_stock_value"] > 0
     assert result.overall["change"]["fill_rate"] > 0
 
 
-def test_drills_refuse_what_they_cannot_play():
+def test_drills_refuse_what_they_cannot_play() -> None:
     demand, catalog = _drill_data()
     with pytest.raises(ValueError, match="supplier 'NOPE'"):
         run_drill(demand, catalog, [SupplierStop("NOPE")])
@@ -140,7 +141,7 @@ def test_drills_refuse_what_they_cannot_play():
         run_drill(demand, catalog, [])
 
 
-def test_chunks_play_the_same_drill():
+def test_chunks_play_the_same_drill() -> None:
     demand, catalog = _drill_data()
     whole = run_drill(demand, catalog, [LeadTimeSlip("S1", 2)])
     split = run_drill(demand, catalog, [LeadTimeSlip("S1", 2)], chunks=3)
@@ -151,7 +152,7 @@ def test_chunks_play_the_same_drill():
 
 
 @pytest.mark.slow
-def test_a_drill_runs_on_dask_as_it_does_locally_in_chunks():
+def test_a_drill_runs_on_dask_as_it_does_locally_in_chunks() -> None:
     distributed = pytest.importorskip("distributed")
     demand, catalog = _drill_data()
     local = run_drill(demand, catalog, [SupplierStop("S0")], chunks=2)

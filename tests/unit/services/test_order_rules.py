@@ -3,7 +3,7 @@ write, the pull, and the sourcing rule a promise date follows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,14 @@ from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services import catalog, orders, purchasing, stock
 
 D = Decimal
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC, as the services judge it, read when it is used (not when the module was
+    imported, which under xdist can be minutes earlier, on the other side of midnight)."""
+    return datetime.now(UTC).date()
+
+
 WEEK = timedelta(days=7)
 
 
@@ -95,7 +102,7 @@ def test_a_pulled_line_goes_to_the_supplier_the_sourcing_rule_chooses(
     line = orders.get_order(uow, number).lines[0]
     (po,) = purchasing.list_purchase_orders(uow).items
     assert (line.fulfilment, po["supplier"]) == ("purchase", "FARM")
-    assert line.promise_date == TODAY + timedelta(days=9)
+    assert line.promise_date == today() + timedelta(days=9)
 
 
 def test_a_supplier_that_delivers_late_gives_way_to_the_next(uow: InMemoryUnitOfWork) -> None:
@@ -104,15 +111,15 @@ def test_a_supplier_that_delivers_late_gives_way_to_the_next(uow: InMemoryUnitOf
         order = purchasing.add_to_draft(
             uow,
             "ROAST",
-            [purchasing.NewPurchaseLine("BEANS", D(5), "BACK", expected_date=TODAY - WEEK)],
+            [purchasing.NewPurchaseLine("BEANS", D(5), "BACK", expected_date=today() - WEEK)],
         )
         purchasing.release(uow, order.number)
         late = purchasing.ReceiptLine(1, D(5))
-        purchasing.receive(uow, order.number, [late], received_on=TODAY - timedelta(days=3))
+        purchasing.receive(uow, order.number, [late], received_on=today() - timedelta(days=3))
     number = sell(uow, "BEANS", 3)
     drafts = purchasing.list_purchase_orders(uow, status="draft").items
     assert [po["supplier"] for po in drafts] == ["FARM"]
-    assert orders.get_order(uow, number).lines[0].promise_date == TODAY + timedelta(days=9)
+    assert orders.get_order(uow, number).lines[0].promise_date == today() + timedelta(days=9)
 
 
 def test_cancelling_a_pulled_line_shrinks_the_draft_it_pulled(uow: InMemoryUnitOfWork) -> None:
@@ -133,14 +140,14 @@ def test_a_suppliers_record_counts_late_and_short_deliveries_as_the_database_doe
     uow: InMemoryUnitOfWork,
 ) -> None:
     catalog.add_location(uow, Location("BACK", "Back store"))
-    promised = TODAY - timedelta(days=10)
+    promised = today() - timedelta(days=10)
     for days_ago, accepted in [(12, 10), (12, 8), (5, 10), (5, 10), (5, 10)]:
         line = purchasing.NewPurchaseLine("BEANS", D(10), "BACK", expected_date=promised)
         order = purchasing.add_to_draft(uow, "FARM", [line])
         purchasing.release(uow, order.number)
         arrived = purchasing.ReceiptLine(1, D(accepted))
         purchasing.receive(
-            uow, order.number, [arrived], received_on=TODAY - timedelta(days=days_ago)
+            uow, order.number, [arrived], received_on=today() - timedelta(days=days_ago)
         )
     with uow:
         assert uow.purchasing.supplier_records() == {"FARM": SupplierRecord(0.2, 5)}

@@ -6,7 +6,7 @@ milliseconds, so each rule is tested on its own.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,12 @@ from leanstock.domain.ledger import ReservationStatus
 from leanstock.services import catalog, purchasing, stock
 
 D = Decimal
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC, as the services judge it, read when it is used (not when the module was
+    imported, which under xdist can be minutes earlier, on the other side of midnight)."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -44,7 +49,7 @@ def reserved(uow: InMemoryUnitOfWork, sku: str) -> tuple[Decimal, Decimal]:
 
 
 def test_available_leaves_out_expired_lots_and_what_is_reserved(uow: InMemoryUnitOfWork) -> None:
-    stock.receive(uow, "MILK", "WH", D(4), lot="OLD", expires_on=TODAY - timedelta(days=1))
+    stock.receive(uow, "MILK", "WH", D(4), lot="OLD", expires_on=today() - timedelta(days=1))
     stock.receive(uow, "MILK", "WH", D(6), lot="NEW")
     stock.reserve(uow, "MILK", "WH", D(2), "SO-000001/1")
     with pytest.raises(OutOfStock) as refused:
@@ -113,23 +118,23 @@ def test_a_receipt_registers_a_new_lot_with_its_shelf_life_and_refuses_another_e
     with uow:
         item_id = uow.catalog.item("MILK").id
         assert uow.ledger.lot(item_id, "L1") is not None
-        assert uow.state.lots[(item_id, "L1")] == TODAY + timedelta(days=10)
+        assert uow.state.lots[(item_id, "L1")] == today() + timedelta(days=10)
     with pytest.raises(InvalidInput, match="expires on"):
-        stock.receive(uow, "MILK", "WH", D(1), lot="L1", expires_on=TODAY)
+        stock.receive(uow, "MILK", "WH", D(1), lot="L1", expires_on=today())
 
 
 def test_a_purchase_delivery_follows_the_same_lot_rule(uow: InMemoryUnitOfWork) -> None:
-    stock.receive(uow, "MILK", "WH", D(5), lot="L1", expires_on=TODAY + timedelta(days=3))
+    stock.receive(uow, "MILK", "WH", D(5), lot="L1", expires_on=today() + timedelta(days=3))
     order = purchasing.add_to_draft(uow, "DAIRY", [purchasing.NewPurchaseLine("MILK", D(8), "WH")])
     purchasing.release(uow, order.number)
     with pytest.raises(InvalidInput, match="expires on"):
         purchasing.receive(
-            uow, order.number, [purchasing.ReceiptLine(1, D(8), lot="L1", expires_on=TODAY)]
+            uow, order.number, [purchasing.ReceiptLine(1, D(8), lot="L1", expires_on=today())]
         )
     with pytest.raises(InvalidInput, match="lot"):
         purchasing.receive(uow, order.number, [purchasing.ReceiptLine(1, D(8))])
     purchasing.receive(uow, order.number, [purchasing.ReceiptLine(1, D(8), lot="L2")])
     with uow:
         item_id = uow.catalog.item("MILK").id
-        assert uow.state.lots[(item_id, "L2")] == TODAY + timedelta(days=10)
+        assert uow.state.lots[(item_id, "L2")] == today() + timedelta(days=10)
     assert purchasing.get_purchase_order(uow, order.number).status == "received"

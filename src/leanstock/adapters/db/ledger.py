@@ -163,6 +163,30 @@ class LedgerRepository:
         ).all()
         return [LotStock(row.lot or None, row.quantity, row.expires_on) for row in rows]
 
+    def expired_stock(self, today: date) -> list[tuple[int, int, str, Decimal]]:
+        """(item id, location id, lot, quantity) of every lot past its expiry date that a
+        physical location still holds, in (item, location, lot) order."""
+        rows = self.db.execute(
+            select(
+                t.balances.c.item_id,
+                t.balances.c.location_id,
+                t.balances.c.lot,
+                t.balances.c.quantity,
+            )
+            .join(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
+            .where(
+                t.lots.c.expires_on < today,
+                t.balances.c.quantity > 0,
+                t.locations.c.kind.in_(PHYSICAL),
+            )
+            .order_by(t.balances.c.item_id, t.balances.c.location_id, t.balances.c.lot)
+        )
+        return [(r.item_id, r.location_id, r.lot, r.quantity) for r in rows]
+
     def lot(self, item_id: int, code: str) -> KnownLot | None:
         """The lot `code` of an item as registered, or None when it is new."""
         row = self.db.execute(
@@ -461,6 +485,25 @@ class LedgerRepository:
             .order_by(free.desc(), t.locations.c.code)
         ).all()
         return [(Place(r[0], r[1], r[2]), r[3]) for r in rows]
+
+    def moved(
+        self, reference: str, item_id: int, source_id: int, target_id: int
+    ) -> list[tuple[str | None, Decimal]]:
+        """What operations under `reference` moved of an item from one location to another,
+        per lot, in the order first moved (a transfer's lots into transit)."""
+        query = (
+            select(t.moves.c.lot, func.sum(t.moves.c.quantity), func.min(t.moves.c.id))
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .where(
+                t.operations.c.reference == reference,
+                t.moves.c.item_id == item_id,
+                t.moves.c.source_id == source_id,
+                t.moves.c.target_id == target_id,
+            )
+            .group_by(t.moves.c.lot)
+            .order_by(func.min(t.moves.c.id))
+        )
+        return [(lot, Decimal(quantity)) for lot, quantity, _ in self.db.execute(query)]
 
     def names(self, item_id: int, location_id: int) -> tuple[str, str]:
         """The SKU and location code behind two ids."""

@@ -33,6 +33,10 @@ sales_orders = Table(
     Column("ordered_at", Timestamp, nullable=False, index=True),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # The order's key in the file it was imported from (None: entered here); unique, so a
+    # re-import of the same file updates the order instead of adding it again.
+    Column("import_ref", String(100), nullable=True),
+    Index("uq_sales_orders_import_ref", "import_ref", unique=True),
 )
 
 # `ordered_quantity` is the demand when the order was confirmed (what forecasts read, however the
@@ -49,6 +53,7 @@ sales_lines = Table(
     Column("ordered_quantity", Exact(), nullable=False),
     Column("shipped", Exact(), nullable=False),
     Column("short_at_order", Exact(), nullable=False),
+    Column("returned", Exact(), nullable=False, server_default="0"),
     Column("fulfilment", String(32), nullable=False),
     Column("requested_date", Date, nullable=True),
     Column("cancelled", Boolean, nullable=False),
@@ -78,6 +83,8 @@ purchase_orders = Table(
         sqlite_where=text("status = 'draft' AND drop_ship_customer IS NULL"),
     ),
     Index(None, "supplier_id", "status"),
+    Column("import_ref", String(100), nullable=True),
+    Index("uq_purchase_orders_import_ref", "import_ref", unique=True),
 )
 
 purchase_lines = Table(

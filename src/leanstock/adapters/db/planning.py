@@ -14,6 +14,7 @@ from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import visible_locations
 from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.errors import NotFound
+from leanstock.domain.orders import PREFIXES, sales
 from leanstock.domain.orders import production as made
 from leanstock.domain.orders import purchasing as bought
 from leanstock.domain.orders import transfers as moved
@@ -170,6 +171,48 @@ class PlanningRepository:
         return [dict(r._mapping) for r in self.db.execute(query)]
 
     # Inputs of a plan
+
+    def backorders(self) -> list[dict[str, Any]]:
+        """Confirmed sales demand not yet covered by stock, per item and location: open sales
+        quantity (ordered − shipped, not drop-shipped) − what is reserved for sales lines.
+
+        Supply pegged to those lines is open supply, so the plan nets it against this.
+        """
+        active = [sales.SalesStatus.CONFIRMED.value, sales.SalesStatus.PARTIALLY_SHIPPED.value]
+        lines = (
+            select(
+                o.sales_lines.c.item_id,
+                o.sales_lines.c.location_id,
+                (o.sales_lines.c.quantity - o.sales_lines.c.shipped).label("qty"),
+            )
+            .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
+            .where(
+                o.sales_orders.c.status.in_(active),
+                o.sales_lines.c.cancelled.is_(False),
+                o.sales_lines.c.fulfilment != sales.Fulfilment.DROP_SHIP.value,
+                o.sales_lines.c.quantity > o.sales_lines.c.shipped,
+            )
+        )
+        held = select(
+            t.reservations.c.item_id,
+            t.reservations.c.location_id,
+            (-t.reservations.c.open_quantity).label("qty"),
+        ).where(
+            t.reservations.c.status == "open",
+            t.reservations.c.reference.like(f"{PREFIXES['sales']}-%"),
+        )
+        union = lines.union_all(held).subquery()
+        query = (
+            select(
+                t.items.c.sku.label("item"),
+                t.locations.c.code.label("location"),
+                func.sum(union.c.qty).label("backordered"),
+            )
+            .join(t.items, t.items.c.id == union.c.item_id)
+            .join(t.locations, t.locations.c.id == union.c.location_id)
+            .group_by(t.items.c.sku, t.locations.c.code)
+        )
+        return [dict(r._mapping) for r in self.db.execute(query) if r.backordered > 0]
 
     def open_supply(self) -> list[dict[str, Any]]:
         """Ordered but not yet received, per item and location: purchase, production, transfer.

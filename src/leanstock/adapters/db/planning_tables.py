@@ -93,7 +93,7 @@ plan_runs = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("created_at", Timestamp, nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("forecast_run_id", Id, ForeignKey("forecast_runs.id"), nullable=True),
     Column("parameters", JSON, nullable=False),
     Column("summary", JSON, nullable=False),

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, false, func, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
@@ -15,9 +15,9 @@ from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import item_from_row
 from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
 from leanstock.domain.errors import NotFound
-from leanstock.domain.ledger import Place
+from leanstock.domain.ledger import MoveKind, Place, ShipmentReason
 from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
-from leanstock.services.ports import LineRef, Stored
+from leanstock.services.ports import LineRef, OpenSalesLine, Stored
 
 ZERO = Decimal(0)
 
@@ -135,6 +135,7 @@ class SalesRepository(Repository):
                     fulfilment=Fulfilment(r["fulfilment"]),
                     cancelled=r["cancelled"],
                     id=r["id"],
+                    returned=r["returned"],
                 )
             )
             refs[r["line_no"]] = LineRef(
@@ -171,6 +172,7 @@ class SalesRepository(Repository):
                 short_at_order=bindparam("short_at_order"),
                 fulfilment=bindparam("fulfilment"),
                 cancelled=bindparam("cancelled"),
+                returned=bindparam("returned"),
             ),
             [
                 {
@@ -181,6 +183,7 @@ class SalesRepository(Repository):
                     "short_at_order": line.short_at_order,
                     "fulfilment": line.fulfilment.value,
                     "cancelled": line.cancelled,
+                    "returned": line.returned,
                 }
                 for line in lines
             ],
@@ -235,20 +238,84 @@ class SalesRepository(Repository):
         return self._page(query, o.sales_orders.c.id.desc(), limit, offset)
 
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
+        """What customers asked for: confirmed sales lines as ordered, less what came back,
+        and counter sales (shipments with reason `sale`).
+
+        A cancelled line counts only what stock could not serve when it was ordered (a lost
+        sale: `short_at_order`); what the customer withdrew while it was served leaves the
+        history."""
         query = (
             select(
                 t.items.c.sku.label("item"),
                 t.locations.c.code.label("location"),
                 o.sales_orders.c.ordered_at,
-                o.sales_lines.c.ordered_quantity.label("qty"),
+                (
+                    case(
+                        (o.sales_lines.c.cancelled, o.sales_lines.c.short_at_order),
+                        else_=o.sales_lines.c.ordered_quantity,
+                    )
+                    - o.sales_lines.c.returned
+                ).label("qty"),
                 (o.sales_lines.c.short_at_order > ZERO).label("stockout"),
             )
             .select_from(o.sales_lines)
             .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
             .join(t.items, t.items.c.id == o.sales_lines.c.item_id)
             .join(t.locations, t.locations.c.id == o.sales_lines.c.location_id)
-            .where(o.sales_orders.c.status != SalesStatus.DRAFT.value)
+            .where(
+                o.sales_orders.c.status != SalesStatus.DRAFT.value,
+                ~(o.sales_lines.c.cancelled & (o.sales_lines.c.short_at_order <= ZERO)),
+            )
+        )
+        counter = (
+            select(
+                t.items.c.sku.label("item"),
+                t.locations.c.code.label("location"),
+                t.moves.c.occurred_at.label("ordered_at"),
+                t.moves.c.quantity.label("qty"),
+                false().label("stockout"),
+            )
+            .select_from(t.moves)
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .join(t.items, t.items.c.id == t.moves.c.item_id)
+            .join(t.locations, t.locations.c.id == t.moves.c.source_id)
+            .where(
+                t.operations.c.kind == MoveKind.SHIPMENT.value,
+                t.operations.c.reason == ShipmentReason.SALE.value,
+            )
         )
         if since is not None:
             query = query.where(o.sales_orders.c.ordered_at >= since)
-        return [dict(r) for r in self.db.execute(query).mappings()]
+            counter = counter.where(t.moves.c.occurred_at >= since)
+        rows = [dict(r) for r in self.db.execute(query).mappings()]
+        return rows + [dict(r) for r in self.db.execute(counter).mappings()]
+
+    def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
+        """Lines of confirmed orders at one item-location with something left to ship (not
+        drop-shipped: the supplier delivers those to the customer)."""
+        query = (
+            select(
+                o.sales_lines.c.id,
+                o.sales_lines.c.order_id,
+                o.sales_lines.c.line_no,
+                (o.sales_lines.c.quantity - o.sales_lines.c.shipped).label("open"),
+                o.sales_orders.c.ordered_at,
+                o.sales_lines.c.requested_date,
+            )
+            .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
+            .where(
+                o.sales_lines.c.item_id == item_id,
+                o.sales_lines.c.location_id == location_id,
+                o.sales_lines.c.cancelled.is_(False),
+                o.sales_lines.c.quantity > o.sales_lines.c.shipped,
+                o.sales_lines.c.fulfilment != Fulfilment.DROP_SHIP.value,
+                o.sales_orders.c.status.in_(
+                    [SalesStatus.CONFIRMED.value, SalesStatus.PARTIALLY_SHIPPED.value]
+                ),
+            )
+            .order_by(o.sales_lines.c.id)
+        )
+        return [
+            OpenSalesLine(r.id, r.order_id, r.line_no, r.open, r.ordered_at, r.requested_date)
+            for r in self.db.execute(query)
+        ]

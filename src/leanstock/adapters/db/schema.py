@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from leanstock.adapters.db import account_tables, order_tables, planning_tables, tables
+from leanstock.adapters.db import (
+    account_tables,
+    order_tables,
+    planning_tables,
+    tables,
+    webhook_tables,
+)
 from leanstock.adapters.db.metadata import metadata
 
-__all__ = ["account_tables", "metadata", "order_tables", "planning_tables", "tables"]
+__all__ = [
+    "account_tables",
+    "metadata",
+    "order_tables",
+    "planning_tables",
+    "tables",
+    "webhook_tables",
+]

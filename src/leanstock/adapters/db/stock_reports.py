@@ -197,6 +197,7 @@ class StockReports(Repository):
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         source = t.locations.alias("source")
         target = t.locations.alias("target")
@@ -232,6 +233,53 @@ class StockReports(Repository):
             query = query.where(t.moves.c.occurred_at <= until)
         total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self.db.execute(
-            query.order_by(t.moves.c.occurred_at, t.moves.c.id).limit(limit).offset(offset)
+            query.order_by(
+                *(
+                    (t.moves.c.occurred_at.desc(), t.moves.c.id.desc())
+                    if newest
+                    else (t.moves.c.occurred_at, t.moves.c.id)
+                )
+            )
+            .limit(limit)
+            .offset(offset)
         ).mappings()
         return [dict(r) for r in rows], int(total)
+
+    def _trail(self) -> Any:
+        source = t.locations.alias("source")
+        target = t.locations.alias("target")
+        return (
+            select(
+                t.moves.c.id,
+                t.items.c.sku,
+                t.moves.c.lot,
+                t.moves.c.kind,
+                source.c.code.label("source"),
+                target.c.code.label("target"),
+                t.moves.c.quantity,
+                t.moves.c.occurred_at,
+                t.operations.c.reference,
+                t.operations.c.partner,
+                t.operations.c.reason,
+            )
+            .join(t.items, t.items.c.id == t.moves.c.item_id)
+            .join(source, source.c.id == t.moves.c.source_id)
+            .join(target, target.c.id == t.moves.c.target_id)
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+        )
+
+    def lot_moves(self, item_id: int, lot: str) -> list[dict[str, Any]]:
+        """Every move of one lot of an item, oldest first, with its operation's reference
+        and partner (the supplier it came from, the customer it went to)."""
+        query = self._trail().where(t.moves.c.item_id == item_id, t.moves.c.lot == lot)
+        rows = self.db.execute(query.order_by(t.moves.c.occurred_at, t.moves.c.id)).mappings()
+        return [dict(r) for r in rows]
+
+    def batch_moves(self, reference: str) -> list[dict[str, Any]]:
+        """What a production order consumed and produced: its consumption and production
+        moves, oldest first (the genealogy between component lots and the batch's lot)."""
+        query = self._trail().where(
+            t.operations.c.reference == reference, t.moves.c.kind.in_(["consumption", "production"])
+        )
+        rows = self.db.execute(query.order_by(t.moves.c.occurred_at, t.moves.c.id)).mappings()
+        return [dict(r) for r in rows]

@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Self
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from leanstock.adapters.db.accounts import AccountsRepository
@@ -24,6 +24,7 @@ from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
+from leanstock.adapters.db.webhooks import WebhooksRepository
 from leanstock.domain.access import EVERYTHING, Visibility, current
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
@@ -109,6 +110,7 @@ class UnitOfWork:
         self.valuation = ValuationRepository(self._connection)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
+        self.webhooks = WebhooksRepository(self._connection)
         return self
 
     def __exit__(
@@ -161,3 +163,84 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+    def batch(self) -> BatchUnitOfWork:
+        """A unit of work for many use cases in one transaction (`BatchUnitOfWork`)."""
+        return BatchUnitOfWork(self.engine, self.visibility)
+
+
+class BatchUnitOfWork(UnitOfWork):
+    """One transaction around many use cases, for an all-or-nothing import.
+
+    `open()` begins the transaction; each use case's own `with uow:` then runs in a SAVEPOINT
+    and its `uow.commit()` only releases it, so a use case that fails undoes just itself (and
+    the import can go on to report every bad row), while nothing is kept until `close(True)`.
+    The use cases stay the only place their rules are written.
+    """
+
+    def __init__(self, engine: Engine, visibility: Visibility = EVERYTHING) -> None:
+        super().__init__(engine, visibility)
+        self._savepoint: NestedTransaction | None = None
+
+    def open(self) -> Self:
+        super().__enter__()
+        return self
+
+    def close(self, keep: bool) -> None:
+        """Keep everything (`keep`) or nothing, and give the connection back."""
+        try:
+            if keep:
+                self.connection.commit()
+        except DBAPIError as error:
+            if is_retryable(error):
+                raise RetryableConflict(str(error.orig)) from error
+            raise
+        finally:
+            super().__exit__(None, None, None)
+
+    def acting(self, actor: str) -> Self:
+        if actor != SYSTEM:
+            self.actor = actor
+        return self
+
+    def __enter__(self) -> Self:
+        if self._savepoint is not None:
+            raise RuntimeError("A batch runs one use case at a time.")
+        self._savepoint = self.connection.begin_nested()
+        self._seen.clear()
+        self._recorded.clear()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        savepoint, self._savepoint = self._savepoint, None
+        self._seen.clear()
+        self._recorded.clear()
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+        if isinstance(exc, DBAPIError) and is_retryable(exc):
+            raise RetryableConflict(str(exc.orig)) from exc
+        if isinstance(exc, IntegrityError):
+            raise Conflict(
+                f"The database refused the change ({str(exc.orig).splitlines()[0]}); "
+                "nothing was changed."
+            ) from exc
+
+    def commit(self) -> None:
+        events = collect(self._seen, self._recorded)
+        self._recorded.clear()
+        if events:
+            self.outbox.write(events, self.actor)
+        if self._savepoint is not None and self._savepoint.is_active:
+            self._savepoint.commit()
+
+    def rollback(self) -> None:
+        if self._savepoint is not None and self._savepoint.is_active:
+            self._savepoint.rollback()
+
+    def batch(self) -> BatchUnitOfWork:
+        raise RuntimeError("A batch does not open another batch.")

@@ -14,6 +14,7 @@ from leanstock.domain.orders.pegging import (
     PegStatus,
     Supply,
     SupplyKind,
+    missed_request,
     promise_date,
 )
 from leanstock.domain.orders.production import Component, ProductionOrder, ProductionStatus
@@ -29,7 +30,12 @@ from leanstock.domain.orders.purchasing import (
     order_quantity,
 )
 from leanstock.domain.orders.sales import Fulfilment, SalesLine, SalesOrder, SalesStatus
-from leanstock.domain.orders.transfers import TRANSFER_DAYS, TransferOrder, TransferStatus
+from leanstock.domain.orders.transfers import (
+    TRANSFER_DAYS,
+    UNSHIPPED,
+    TransferOrder,
+    TransferStatus,
+)
 
 __all__ = [
     "CHANGEABLE",
@@ -37,6 +43,7 @@ __all__ = [
     "PREFIXES",
     "RECEIVABLE",
     "TRANSFER_DAYS",
+    "UNSHIPPED",
     "BomLine",
     "Component",
     "DemandKind",
@@ -59,6 +66,7 @@ __all__ = [
     "TransferStatus",
     "draft_quantity",
     "explode",
+    "missed_request",
     "number",
     "order_id",
     "order_quantity",

@@ -101,6 +101,17 @@ class SalesLineCancelled(DomainEvent):
     dropped: Decimal
 
 
+@dataclass(frozen=True, kw_only=True)
+class SalesLineReturned(DomainEvent):
+    """A customer sent back some of a shipped line (to stock, quarantine or scrap)."""
+
+    name: ClassVar[str | None] = "sales_line.returned"
+    action: ClassVar[str | None] = "return"
+    line: int
+    quantity: Decimal
+    to: str
+
+
 # Purchase orders
 
 
@@ -131,6 +142,18 @@ class PurchaseOrderAcknowledged(DomainEvent):
 
     def payload(self) -> dict[str, Any]:
         return dict(self.lines)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestedDateMissed(DomainEvent):
+    """A sales line (`line`, SO-…/n) is promised after the date the customer asked for; the
+    subject is the sales order."""
+
+    name: ClassVar[str | None] = "sales_order.requested_date_missed"
+    line: str
+    requested: date
+    promised: date | None
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,6 +319,12 @@ class TransferOrderCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TransferOrderReleased(DomainEvent):
+    name: ClassVar[str | None] = "transfer_order.released"
+    action: ClassVar[str | None] = "release"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TransferOrderShipped(DomainEvent):
     name: ClassVar[str | None] = "transfer_order.shipped"
     action: ClassVar[str | None] = "ship"
@@ -339,3 +368,33 @@ class TransferOrderCancelled(DomainEvent):
 class TransferDraftReduced(DomainEvent):
     action: ClassVar[str | None] = "reduce_draft"
     quantity: tuple[Decimal, Decimal]
+
+
+# Quarantine
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoodsReturnedToSupplier(DomainEvent):
+    """Quarantined goods went back to the supplier (subject: the purchase order)."""
+
+    name: ClassVar[str | None] = "purchase_order.goods_returned"
+    action: ClassVar[str | None] = "return_goods"
+    sku: str
+    quantity: Decimal
+    lot: str | None
+    note: str | None
+
+
+# Backorders
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackorderFilled(DomainEvent):
+    """Arriving stock was reserved for a backordered sales line (subject: the order); it ships
+    now. `still_waiting` is what of the line is still backordered."""
+
+    name: ClassVar[str | None] = "sales_line.backorder_filled"
+    line: int
+    quantity: Decimal
+    still_waiting: Decimal
+    source: str

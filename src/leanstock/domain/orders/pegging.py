@@ -117,3 +117,24 @@ def promise_date(
         dates.append(today + timedelta(days=lead_time_days))
     promised = max(dates) if dates else today
     return max(promised, requested) if requested else promised
+
+
+def missed_request(
+    requested: date | None, promised: date | None, open_quantity: Decimal
+) -> str | None:
+    """Why a line's promise misses the customer's requested date; None when it is met (or
+    nothing was requested, or nothing is open)."""
+    if requested is None or open_quantity <= 0:
+        return None
+    if promised is None:
+        return (
+            f"requested for {requested}, but no date can be promised: part of it waits for "
+            "supply with no known lead time"
+        )
+    if promised <= requested:
+        return None
+    late = (promised - requested).days
+    return (
+        f"requested for {requested}, but it can ship on {promised} at the earliest "
+        f"({late} day{'s' if late != 1 else ''} late): stock and supply are not there sooner"
+    )

@@ -17,6 +17,7 @@ from leanstock.domain.orders.common import ZERO, number, refused
 from leanstock.domain.orders.events import (
     SalesLineCancelled,
     SalesLineChanged,
+    SalesLineReturned,
     SalesOrderCancelled,
     SalesOrderConfirmed,
     SalesOrderPlaced,
@@ -57,6 +58,7 @@ class SalesLine:
     fulfilment: Fulfilment = Fulfilment.STOCK
     cancelled: bool = False
     id: int | None = None
+    returned: Decimal = ZERO
 
     def __post_init__(self) -> None:
         self.quantity = positive(self.quantity, "quantity")
@@ -200,6 +202,21 @@ class SalesOrder(Aggregate):
         self._settle()
         self.record(SalesLineChanged(line=line_no, quantity=(before, quantity)))
         return delta
+
+    def record_return(self, line_no: int, quantity: Decimal, to: str) -> None:
+        """The customer sent back `quantity` of what a line shipped (to stock, quarantine or
+        scrap); never more than shipped and not yet returned. The line's demand nets it out."""
+        quantity = positive(quantity)
+        line = self.line(line_no)
+        returnable = line.shipped - line.returned
+        if quantity > returnable:
+            raise InvalidInput(
+                f"Line {line_no} of {self.number} has {returnable} shipped and not returned; "
+                f"{quantity} cannot come back.",
+                "quantity",
+            )
+        line.returned += quantity
+        self.record(SalesLineReturned(line=line_no, quantity=quantity, to=to))
 
     def cancel_line(self, line_no: int) -> Decimal:
         """Cancel a line's unshipped rest; returns the open quantity dropped."""

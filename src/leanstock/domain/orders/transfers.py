@@ -1,5 +1,6 @@
-"""Transfer orders between the business's own locations: draft → in transit → received;
-cancelled while a draft."""
+"""Transfer orders between the business's own locations: draft → released → in transit →
+received; cancelled (or reduced) until shipped. Released means the source's staff were told
+to pick it (a plan release does that); a draft ships too."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from leanstock.domain.orders.events import (
     TransferOrderCancelled,
     TransferOrderCreated,
     TransferOrderReceived,
+    TransferOrderReleased,
     TransferOrderShipped,
 )
 from leanstock.domain.quantities import positive
@@ -27,13 +29,17 @@ TRANSFER_DAYS = 1
 
 class TransferStatus(StrEnum):
     DRAFT = "draft"
+    RELEASED = "released"
     IN_TRANSIT = "in_transit"
     RECEIVED = "received"
     CANCELLED = "cancelled"
 
 
 # Still to bring stock: the open supply a plan nets against.
-OPEN = (TransferStatus.DRAFT, TransferStatus.IN_TRANSIT)
+OPEN = (TransferStatus.DRAFT, TransferStatus.RELEASED, TransferStatus.IN_TRANSIT)
+
+# Not yet shipped: still changes freely.
+UNSHIPPED = (TransferStatus.DRAFT, TransferStatus.RELEASED)
 
 
 @dataclass
@@ -69,15 +75,24 @@ class TransferOrder(Aggregate):
     def number(self) -> str:
         return number("transfer", self.id or 0)
 
-    def ship(self) -> None:
+    def release(self) -> None:
+        """Tell the source to pick it; the quantity stays reserved there."""
         if self.status is not TransferStatus.DRAFT:
-            raise refused(self.number, self.status, "shipped", "Only a draft transfer ships.")
+            raise refused(self.number, self.status, "released", "Only a draft is released.")
+        self.status = TransferStatus.RELEASED
+        self.record(TransferOrderReleased())
+
+    def ship(self) -> None:
+        if self.status not in UNSHIPPED:
+            raise refused(
+                self.number, self.status, "shipped", "Only a draft or released transfer ships."
+            )
         self.status = TransferStatus.IN_TRANSIT
         self.record(TransferOrderShipped(quantity=self.quantity))
 
     def receive(self, quantity: Decimal) -> None:
         if self.status is not TransferStatus.IN_TRANSIT:
-            hint = "Ship it first." if self.status is TransferStatus.DRAFT else ""
+            hint = "Ship it first." if self.status in UNSHIPPED else ""
             raise refused(self.number, self.status, "received", hint)
         if quantity > self.quantity:
             raise InvalidTransition(
@@ -88,9 +103,12 @@ class TransferOrder(Aggregate):
         self.record(TransferOrderReceived(received=quantity, lost=self.quantity - quantity))
 
     def cancel(self, unpegged: Sequence[str] = ()) -> None:
-        if self.status is not TransferStatus.DRAFT:
+        if self.status not in UNSHIPPED:
             raise refused(
-                self.number, self.status, "cancelled", "Only a draft transfer is cancelled."
+                self.number,
+                self.status,
+                "cancelled",
+                "Only a transfer not yet shipped is cancelled.",
             )
         self.status = TransferStatus.CANCELLED
         self.record(TransferOrderCancelled(unpegged=tuple(unpegged)))
@@ -98,8 +116,8 @@ class TransferOrder(Aggregate):
     def reduce(self, quantity: Decimal) -> None:
         """A draft carries `quantity` less, because demand that pulled it was withdrawn;
         nothing left to carry cancels it (keeping the quantity it was planned with)."""
-        if self.status is not TransferStatus.DRAFT:
-            raise refused(self.number, self.status, "reduced", "Only a draft changes freely.")
+        if self.status not in UNSHIPPED:
+            raise refused(self.number, self.status, "reduced", "Only an unshipped one changes.")
         before = self.quantity
         if before - quantity <= 0:
             self.status = TransferStatus.CANCELLED

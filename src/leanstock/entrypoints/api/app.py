@@ -12,28 +12,34 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from leanstock import __version__
 from leanstock.adapters.db.engine import make_engine
+from leanstock.adapters.db.idempotency import IdempotencyStore
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints import web
 from leanstock.entrypoints.api import docs as offline_docs
 from leanstock.entrypoints.api import problems
-from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
+from leanstock.entrypoints.api.query import reject_unknown_query
 from leanstock.entrypoints.api.routes import (
     accounts,
     audit,
     catalog,
+    data,
     forecasts,
     insight,
+    lots,
     plans,
+    quarantine,
     scorecards,
     stock,
     valuation,
+    webhooks,
 )
 from leanstock.entrypoints.api.routes import orders as order_routes
 from leanstock.entrypoints.api.security import (
@@ -82,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     if engine is not None:
@@ -110,11 +117,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(catalog.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(valuation.router, prefix=PREFIX)
+    app.include_router(quarantine.router, prefix=PREFIX)
+    app.include_router(lots.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)
     app.include_router(scorecards.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
+    app.include_router(data.router, prefix=PREFIX)
+    app.include_router(webhooks.router, prefix=PREFIX)
     web.install(app)
 
     @app.get(f"{PREFIX}/health", tags=["meta"])

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from leanstock.domain.ledger import ScrapReason
 from leanstock.domain.orders import RejectTo
 from leanstock.entrypoints.api.schemas import Code, In, Out
+from leanstock.services.returns import ReturnTo
 
 MAX_LINES = 500
 
@@ -80,7 +82,22 @@ class SalesLineOut(Out):
     promise_date: date | None = Field(
         description="When all that is open can ship, given stock, pegged supply and lead times."
     )
+    misses_request: bool = Field(
+        description="The promise is after the requested date (`promise_note` says why)."
+    )
+    promise_note: str | None = Field(description="Why the requested date cannot be met.")
     pegs: list[PegOut]
+    returned: Decimal = Field(description="What the customer sent back of what shipped.")
+
+
+class CustomerReturnIn(In):
+    line: int = Field(ge=1)
+    quantity: Decimal
+    to: ReturnTo = Field(description="stock (usable again), quarantine, or scrap.")
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: ScrapReason | None = Field(default=None, description="Why, when scrapped.")
+    note: str | None = Field(default=None, max_length=1000)
+    occurred_at: datetime | None = None
 
 
 class SalesOrderOut(Out):
@@ -258,6 +275,14 @@ class ProduceIn(In):
     conversion_cost: Decimal | None = Field(
         default=None,
         description="Cost this output adds to its components' (labour, energy), in total.",
+    )
+    lot: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The lot made (a lot-tracked item; default: the order's number and day).",
+    )
+    expires_on: date | None = Field(
+        default=None, description="The lot's expiry (default: today + the shelf life)."
     )
 
 

@@ -18,7 +18,7 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.errors import InvalidInput
-from leanstock.domain.ledger import ScrapReason
+from leanstock.domain.ledger import ScrapReason, ShipmentReason
 from leanstock.services.stock import StockLine
 
 T = TypeVar("T")
@@ -62,7 +62,11 @@ class ItemIn(In):
     costing: CostingMethod | None = Field(
         default=None, description="fifo or moving_average; unset: the company's default."
     )
-    divisible: bool = Field(default=True, description="False: whole stock units only.")
+    divisible: bool | None = Field(
+        default=None,
+        description="False: whole stock units only. Unset: false for a unit of whole things "
+        "(each, box, pack, ...), else true.",
+    )
 
 
 class ItemPatch(In):
@@ -267,6 +271,9 @@ class ReceiptIn(DocumentIn):
 class ShipmentIn(DocumentIn):
     location: str = Code
     customer: str | None = Field(default=None, max_length=64)
+    reason: ShipmentReason | None = Field(
+        default=None, description="`sale` (a counter sale) counts as demand for the forecasts."
+    )
 
 
 class TransferIn(DocumentIn):
@@ -384,3 +391,37 @@ class MoveOut(Out):
     reference: str | None
     partner: str | None
     reason: str | None
+
+
+class QuarantineReleaseIn(StockOperationIn):
+    location: str = Field(
+        min_length=1, max_length=64, description="The warehouse or store the goods go to."
+    )
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class SupplierReturnIn(StockOperationIn):
+    purchase_order: str | None = Field(
+        default=None, max_length=32, description="The order the goods came on (PO-000042)."
+    )
+    supplier: str | None = Field(default=None, max_length=64)
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class QuarantineScrapIn(StockOperationIn):
+    reason: ScrapReason
+    quarantine: str = Field(default="QUARANTINE", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ExpiryIn(In):
+    today: date | None = Field(
+        default=None, description="The day to judge expiry on (default: today, UTC)."
+    )
+
+
+class ExpiryOut(Out):
+    day: date
+    operation: OperationOut

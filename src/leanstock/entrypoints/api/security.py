@@ -75,6 +75,8 @@ _DOCS_CSP = (
     b"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "
     b"frame-ancestors 'none'"
 )
+# Uploads of files to import may be bigger than other requests (`max_import_bytes`).
+IMPORTS_PATH = f"{PREFIX}/imports/"
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 # The web app: its own scripts, styles and images only; no inline script or style.
 _WEB_CSP = (
@@ -108,6 +110,7 @@ class GuardMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.limit = settings.max_body_bytes
+        self.import_limit = max(settings.max_import_bytes, settings.max_body_bytes)
         self.hsts = (
             f"max-age={settings.hsts_seconds}; includeSubDomains".encode()
             if settings.hsts_seconds
@@ -140,18 +143,19 @@ class GuardMiddleware:
         context = RequestContext(request_id=request_id, address=client_address(scope))
         with acting(context):
             length = headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
+            limit = self.import_limit if scope["path"].startswith(IMPORTS_PATH) else self.limit
+            if length is not None and (not length.isdigit() or int(length) > limit):
                 await self._too_large(scope, receive, send_with_headers)
                 return
             if length is None and "chunked" in headers.get("transfer-encoding", "").lower():
                 try:
-                    receive = await self._buffered(receive)
+                    receive = await self._buffered(receive, limit)
                 except _TooLarge:
                     await self._too_large(scope, receive, send_with_headers)
                     return
             await self.app(scope, receive, send_with_headers)
 
-    async def _buffered(self, receive: Receive) -> Receive:
+    async def _buffered(self, receive: Receive, limit: int) -> Receive:
         """Read a body of unknown length up to the limit, then hand it on as one message."""
         chunks: list[bytes] = []
         size = 0
@@ -162,7 +166,7 @@ class GuardMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 raise _TooLarge
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -178,10 +182,11 @@ class GuardMiddleware:
         return replay
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.import_limit if scope["path"].startswith(IMPORTS_PATH) else self.limit
         response = problem(
             413,
             "Request too large",
-            f"The request body is over {self.limit} bytes; send less at a time.",
+            f"The request body is over {limit} bytes; send less at a time.",
         )
         await response(scope, receive, send)
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.quantities import exact
-from leanstock.entrypoints.cli.app import app, console, handled, open_engine
+from leanstock.entrypoints.cli.app import app, console, handled, iso_date, open_engine
 
 if TYPE_CHECKING:
     from leanstock.adapters.db.uow import UnitOfWork
+
+T = TypeVar("T")
 
 NUMERIC = {"quantity", "shipped", "reserved", "open", "short", "received", "lines", "produced"}
 
@@ -90,6 +93,7 @@ def show_sales_order(number: Annotated[str, typer.Argument(help="SO-000001")]) -
             "reserved",
             "short",
             "fulfilment",
+            "requested",
             "promise",
             "pegged supply",
         ],
@@ -104,7 +108,8 @@ def show_sales_order(number: Annotated[str, typer.Argument(help="SO-000001")]) -
                 ln.reserved,
                 ln.short_at_order,
                 "cancelled" if ln.cancelled else ln.fulfilment,
-                ln.promise_date,
+                ln.requested_date,
+                f"{ln.promise_date or ''}{' (late)' if ln.misses_request else ''}",
                 ", ".join(
                     f"{p.supply} {p.received}/{p.quantity} ({p.status}, {p.expected})"
                     for p in ln.pegs
@@ -113,6 +118,9 @@ def show_sales_order(number: Annotated[str, typer.Argument(help="SO-000001")]) -
             for ln in view.lines
         ),
     )
+    for ln in view.lines:
+        if ln.promise_note:
+            console.print(f"[yellow]Line {ln.line_no} ({ln.sku}):[/] {ln.promise_note}.")
 
 
 @app.command("purchase-orders")
@@ -235,12 +243,18 @@ def place_order(
     lines: Annotated[list[str], typer.Option("--line", "-l", help="SKU:QUANTITY, repeatable.")],
     location: Annotated[str, typer.Option(help="Where the order ships from.")],
     confirm: Annotated[bool, typer.Option(help="Reserve stock and pull supply now.")] = False,
+    requested: Annotated[
+        date | None,
+        typer.Option(parser=iso_date, help="When the customer wants it, YYYY-MM-DD (every line)."),
+    ] = None,
 ) -> None:
     """Record a customer order (and confirm it with --confirm)."""
     from leanstock.services import orders
 
     with handled():
-        new = [orders.NewLine(sku, q) for sku, q in _quantities(lines, "sku")]
+        new = [
+            orders.NewLine(sku, q, requested_date=requested) for sku, q in _quantities(lines, "sku")
+        ]
         view = orders.place_order(
             _uow(), customer, new, location=location, confirm=confirm, actor="cli"
         )
@@ -274,6 +288,42 @@ def ship_order(
     show_sales_order(number)
 
 
+@app.command("return-order")
+def return_order(
+    number: str,
+    line: int,
+    quantity: Decimal,
+    to: Annotated[str, typer.Option(help="stock (usable again), quarantine, or scrap.")] = "stock",
+    lot: Annotated[str | None, typer.Option(help="The lot that came back.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why, when scrapped: damage, spoilage, quality, ...")
+    ] = None,
+    note: str | None = None,
+) -> None:
+    """Receive goods a customer sent back against a shipped line."""
+    from leanstock.domain.errors import InvalidInput
+    from leanstock.domain.ledger import ScrapReason
+    from leanstock.services import returns
+
+    with handled():
+        if to not in {t.value for t in returns.ReturnTo}:
+            raise InvalidInput(f"--to {to!r}: use stock, quarantine or scrap.", "to")
+        if reason is not None and reason not in {r.value for r in ScrapReason}:
+            raise InvalidInput(f"--reason {reason!r} is not a scrap reason.", "reason")
+        returns.return_goods(
+            _uow(),
+            number,
+            line,
+            quantity,
+            returns.ReturnTo(to),
+            lot=lot,
+            reason=ScrapReason(reason) if reason else None,
+            note=note,
+            actor="cli",
+        )
+    show_sales_order(number)
+
+
 @app.command("cancel-order")
 def cancel_order(number: str, reason: str | None = None) -> None:
     """Cancel what is not shipped; the supply it pulled is reduced or flagged."""
@@ -298,11 +348,62 @@ def release_purchase_order(number: str) -> None:
 def receive_purchase_order(
     number: str,
     lines: Annotated[list[str], typer.Option("--line", "-l", help="LINE:QUANTITY accepted.")],
+    lots: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lot",
+            help="The lot of a lot-tracked item: LOT for every line, or LINE=LOT for one.",
+        ),
+    ] = None,
+    expires: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expires-on",
+            help="The lot's expiry, YYYY-MM-DD for every line or LINE=YYYY-MM-DD for one "
+            "(default: today + the item's shelf life).",
+        ),
+    ] = None,
 ) -> None:
     """Receive a delivery against a purchase order; pegged orders get it first."""
     from leanstock.services import purchasing
 
     with handled():
-        receipt = [purchasing.ReceiptLine(n, q) for n, q in _line_numbers(lines).items()]
+        quantities = _line_numbers(lines)
+        lot_of = _per_line(lots or [], quantities, "lot", str)
+        expiry_of = _per_line(expires or [], quantities, "expires-on", _date)
+        receipt = [
+            purchasing.ReceiptLine(n, q, lot=lot_of.get(n), expires_on=expiry_of.get(n))
+            for n, q in quantities.items()
+        ]
         purchasing.receive(_uow(), number, receipt, actor="cli")
     show_purchase_order(number)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{value!r} is not a date: write it as YYYY-MM-DD (ISO 8601), e.g. 2025-03-31.",
+            "expires-on",
+        ) from None
+
+
+def _per_line(
+    values: list[str], lines: dict[int, Decimal], what: str, parse: Callable[[str], T]
+) -> dict[int, T]:
+    """`VALUE` for every received line, or `LINE=VALUE` for one."""
+    found: dict[int, T] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep:
+            found.update({n: parse(value) for n in lines})
+            continue
+        if not key.isdigit() or int(key) not in lines:
+            raise InvalidInput(
+                f"--{what} {value!r}: {key!r} is not one of the lines received "
+                f"({', '.join(map(str, lines))}); write LINE={what.upper()}.",
+                what,
+            )
+        found[int(key)] = parse(rest)
+    return found

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from leanstock.entrypoints.cli.app import app, console, handled, open_engine
+from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
 
 if TYPE_CHECKING:
     from leanstock.adapters.db.uow import UnitOfWork
@@ -67,7 +68,9 @@ def _show(plan: planning.PlanRun, explain: bool) -> None:
             line.supplier or line.source or "",
             str(line.quantity),
             str(line.value),
-            line.status + (f" {line.released_order}" if line.released_order else ""),
+            line.status
+            + (f" {line.released_order}" if line.released_order else "")
+            + (f": {escape(line.release_error)}" if line.release_error else ""),
         ]
         lines.add_row(*row)
     console.print(lines)
@@ -128,9 +131,37 @@ def plan_approve(run: int) -> None:
 
 
 @app.command("plan-release")
-def plan_release(run: int) -> None:
-    """Create and send the orders of an approved plan."""
+def plan_release(
+    run: int,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="Release a partially released plan's failed lines again."
+        ),
+    ] = False,
+) -> None:
+    """Create and send the orders of an approved plan, each exactly once.
+
+    A line whose order is refused is shown with the reason and the command exits 1; fix what
+    it names (or edit or drop the line) and run it again with --retry-failed.
+    """
     from leanstock.services import planning
 
     with handled():
-        _show(planning.release_plan(_uow(), run), False)
+        result = planning.release_plan(_uow(), run, retry_failed=retry_failed)
+    _show(result, False)
+    failed = [line for line in result.lines if line.status == "failed"]
+    if not failed:
+        return
+    for line in failed:
+        err_console.print(
+            f"[red]line {line.id} {line.kind} of {line.sku} at {line.location} failed:[/] "
+            f"{escape(line.release_error or 'no reason recorded')}",
+            highlight=False,
+        )
+    err_console.print(
+        f"{len(failed)} of {len(result.lines)} lines failed. Fix what they name (or "
+        f"[bold]leanstock plan-edit {run} LINE QTY[/]), then "
+        f"[bold]leanstock plan-release {run} --retry-failed[/]."
+    )
+    raise typer.Exit(1)

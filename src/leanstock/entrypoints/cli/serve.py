@@ -21,6 +21,7 @@ from leanstock.entrypoints.cli.app import (
 )
 
 if TYPE_CHECKING:
+    from leanstock.adapters.db.uow import UnitOfWork
     from leanstock.services.demo import DemoLogin
 
 
@@ -43,7 +44,19 @@ def run_server(host: str, port: int, workers: int) -> None:
         f"API on [bold]http://{host}:{port}/api/v1[/], "
         f"docs at [bold]http://{host}:{port}/docs[/]  (Ctrl+C stops)"
     )
-    server.serve(host, port, workers)
+    from leanstock.config import get_settings
+
+    settings = get_settings()
+    stop = None
+    if settings.publisher:
+        from leanstock.entrypoints.cli.worker import start_publisher
+
+        stop = start_publisher(open_engine(), settings.publisher_interval)
+    try:
+        server.serve(host, port, workers)
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 @app.command()
@@ -70,6 +83,14 @@ def demo(
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the API afterwards.")
     ] = True,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write sales.csv, demand.csv and items.csv from the demo's history to "
+            "this directory: the README tour's forecast and simulate files.",
+            file_okay=False,
+        ),
+    ] = None,
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
@@ -103,6 +124,8 @@ def demo(
             console.print(table)
         else:
             console.print(f"Using the demo business already in {path} (--fresh starts over).")
+        if samples is not None:
+            _write_samples(uow, samples)
         logins = demo_logins(uow)
     engine.dispose()
     _print_logins(logins, host, port)
@@ -118,6 +141,17 @@ def demo(
     os.environ["LEANSTOCK_COOKIE_SECURE"] = "false"
     if serve_api:
         run_server(host, port, 1)
+
+
+def _write_samples(uow: UnitOfWork, directory: Path) -> None:
+    from leanstock.services.demo import sample_files
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with console.status("Writing the sample files..."):
+        files = sample_files(uow)
+    for name, frame in files.items():
+        frame.write_csv(directory / name)
+        console.print(f"Wrote {directory / name} ({frame.height} rows).", highlight=False)
 
 
 def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:

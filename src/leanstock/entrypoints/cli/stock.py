@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy
-from leanstock.domain.ledger import ScrapReason
+from leanstock.domain.ledger import ScrapReason, ShipmentReason
 from leanstock.entrypoints.cli.app import (
     app,
     console,
@@ -278,12 +278,13 @@ def show_moves(
     ] = None,
     limit: int = 100,
     offset: int = 0,
+    newest: Annotated[bool, typer.Option("--newest", help="The latest moves first.")] = False,
 ) -> None:
-    """An item's move history, oldest first."""
+    """An item's move history, oldest first (--newest: the latest first)."""
     from leanstock.services import queries
 
     with handled():
-        page = queries.moves(_uow(), sku, location, since, until, limit, offset)
+        page = queries.moves(_uow(), sku, location, since, until, limit, offset, newest)
     _table(
         f"Moves of {sku}",
         ["when", "kind", "from", "to", "quantity", "lot", "reference", "reason"],
@@ -300,8 +301,10 @@ def show_moves(
             ]
             for m in page.items
         ),
-        page.total,
     )
+    order = "newest first" if newest else "oldest first; --newest for the latest"
+    shown = f"{offset + 1}-{offset + len(page.items)}" if page.items else "none"
+    console.print(f"{shown} of {page.total} moves ({order}; --offset N to page).")
 
 
 def _moved(operation: stock.Operation) -> None:
@@ -356,13 +359,23 @@ def receive(
 
 @app.command()
 def ship(
-    sku: str, location: str, quantity: Decimal, lot: Lot = None, reference: str | None = None
+    sku: str,
+    location: str,
+    quantity: Decimal,
+    lot: Lot = None,
+    reference: str | None = None,
+    reason: Annotated[
+        ShipmentReason | None,
+        typer.Option(help="sale: a counter sale, counted as demand for the forecasts."),
+    ] = None,
 ) -> None:
     """Ship to a customer, first-expired-first-out unless a lot is named."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference))
+        _moved(
+            stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference, reason=reason)
+        )
 
 
 @app.command()

@@ -68,11 +68,10 @@ from leanstock.planning.forecast.selection import (
     short_history_group,
 )
 from leanstock.planning.forecast.yearly import remove_yearly, yearly_factors
+from leanstock.planning.periods import PERIODS
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
 Progress = Callable[[str, int, int], None]
-_PERIOD_UNIT = {"D": "d", "W": "w", "M": "mo"}
-_VALUE_PERIODS = {"D": 364, "W": 52, "M": 12}
 FULL_POOL_WINDOWS = 2
 """Backtest origins of the full pool: one fit fewer per series than the cheap pool's three."""
 
@@ -283,7 +282,7 @@ def _classes(
         {"band": bands, "span": [short_plan(plan, b).span for b in bands]},
         schema={"band": pl.Int64, "span": pl.Int64},
     )
-    recent = _VALUE_PERIODS[code]
+    recent = PERIODS[code].per_year
     value = frame.group_by("sid").agg(value=pl.col("qty").tail(recent).sum())
     classes = (
         classes.with_columns(band=length_bands(pl.col("n"), plan, new))
@@ -380,7 +379,7 @@ def _assemble(
     if qcols:
         running = [pl.max_horizontal(qcols[: i + 1]).alias(c) for i, c in enumerate(qcols)]
         points = points.with_columns(running)
-    unit = _PERIOD_UNIT[code]
+    unit = PERIODS[code].unit
     points = points.join(last, on="sid").with_columns(
         ds=pl.col("ds_last").dt.offset_by(pl.format("{}" + unit, pl.col("t") - pl.col("t_last")))
     )

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from leanstock.planning.periods import PERIODS
+
 FREQUENCIES: dict[str, tuple[str, int]] = {
-    # business code -> (polars interval, season length in periods)
-    "D": ("1d", 7),
-    "W": ("1w", 52),
-    "M": ("1mo", 12),
+    # business code -> (polars interval, season length in periods), from the one table
+    code: (period.interval, period.season_length)
+    for code, period in PERIODS.items()
 }
 
 
@@ -203,7 +204,7 @@ def _fill_gaps(frame: pl.DataFrame, code: str) -> pl.DataFrame:
     )
     if (span["t1"] - span["t0"] + 1 == span["n"]).all():
         return frame
-    unit = {"D": "d", "W": "w", "M": "mo"}[code]
+    unit = PERIODS[code].unit
     grid = (
         span.select("sid", "t0", "ds0", t=pl.int_ranges("t0", pl.col("t1") + 1))
         .explode("t")

@@ -35,8 +35,7 @@ import numpy as np
 import polars as pl
 
 from leanstock.planning.forecast.accuracy import quantile_column
-
-_UNIT = {"D": "d", "W": "w", "M": "mo"}
+from leanstock.planning.periods import PERIODS
 
 
 @dataclass(frozen=True)
@@ -233,7 +232,9 @@ def _pad_to_end(frame: pl.DataFrame, extend: np.ndarray, code: str) -> pl.DataFr
         .explode("t")
         .select(
             "sid",
-            pl.col("ds").dt.offset_by(pl.format("{}" + _UNIT[code], pl.col("t") - pl.col("t0"))),
+            pl.col("ds").dt.offset_by(
+                pl.format("{}" + PERIODS[code].unit, pl.col("t") - pl.col("t0"))
+            ),
             qty=pl.lit(0.0),
             stockout=pl.lit(False),
             t="t",

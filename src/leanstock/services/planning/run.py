@@ -95,6 +95,7 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         offers = uow.catalog.supplier_items(limit=1_000_000).items
         levels, _ = uow.reports.stock_levels(day, limit=10_000_000)
         supply = uow.planning.open_supply()
+        backorders = uow.planning.backorders()
         make_days = uow.planning.production_lead_times()
         records = uow.purchasing.supplier_records()
     return {
@@ -107,6 +108,7 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         "offers": offers,
         "levels": levels,
         "supply": supply,
+        "backorders": backorders,
         "make_days": make_days,
     }
 
@@ -222,7 +224,7 @@ def run_plan(
     if service_level is not None:
         frame = frame.with_columns(service_level=pl.lit(service_level))
     plan = plan_policies(frame, period_days=period_days)
-    position = _position(data["levels"], data["supply"], plan)
+    position = _position(data["levels"], data["supply"], data["backorders"], plan)
     suggestions = suggest_orders(plan, position, today=day, period_days=period_days)
     extra = plan.select(
         "item",
@@ -241,6 +243,7 @@ def run_plan(
         "explanation",
     )
     merged = suggestions.join(extra, on=["item", "location"], how="left", suffix="_plan")
+    merged, waiting = _within_source_stock(merged, data["levels"])
     below = int(
         position.join(plan.select("item", "location", "reorder_point"), on=["item", "location"])
         .filter(
@@ -253,6 +256,7 @@ def run_plan(
         run["id"],
         merged,
         below,
+        waiting,
         {
             "service_level": service_level,
             "fill_rate": fill_rate,
@@ -263,6 +267,44 @@ def run_plan(
             "period_days": period_days,
         },
     )
+
+
+def _within_source_stock(
+    merged: pl.DataFrame, levels: list[dict[str, Any]]
+) -> tuple[pl.DataFrame, int]:
+    """Transfers take no more than their source has free (on hand − expired − reserved),
+    shared among the stores in order of need; what is left waits for the source's own supply,
+    which its own line (or the next plan) orders. So a released plan's transfers can be
+    served. Also how many transfers had nothing to take."""
+    transfer = pl.col("_kind") == SupplyKind.TRANSFER.value
+    moving = merged.filter(transfer)
+    if moving.is_empty():
+        return merged, 0
+    free = {
+        (r["sku"], r["location"]): float(r["on_hand"] - r["expired"] - r["reserved"])
+        for r in levels
+    }
+    kept: list[dict[str, Any]] = []
+    waiting = 0
+    for r in moving.sort("need_date", "item", "location").iter_rows(named=True):
+        key = (r["item"], r["_source"])
+        left = math.floor(max(free.get(key, 0.0), 0.0) * 1000) / 1000
+        take = min(r["suggested_quantity"], left)
+        if take <= 0:
+            waiting += 1
+            continue
+        free[key] = left - take
+        if take < r["suggested_quantity"]:
+            r["_note"] += (
+                f"; capped at the {take:g} {r['_source']} has free (the rest waits for "
+                f"{r['_source']}'s own supply)"
+            )
+            r["suggested_quantity"] = take
+        kept.append(r)
+    rest = merged.filter(~transfer)
+    if not kept:
+        return rest, waiting
+    return pl.concat([rest, pl.DataFrame(kept, schema=merged.schema)]), waiting
 
 
 def _lead_times(receipts: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -361,15 +403,24 @@ def _source(
 
 
 def _position(
-    levels: list[dict[str, Any]], supply: list[dict[str, Any]], plan: pl.DataFrame
+    levels: list[dict[str, Any]],
+    supply: list[dict[str, Any]],
+    backorders: list[dict[str, Any]],
+    plan: pl.DataFrame,
 ) -> pl.DataFrame:
+    """On hand (unexpired), open supply, and the demand already ordered that they must cover:
+    what is reserved plus what confirmed sales lines wait for beyond that (backorders), so
+    position = on hand + open supply − reserved − backordered."""
     keys = plan.select("item", "location")
+    waiting = {(r["item"], r["location"]): float(r["backordered"]) for r in backorders}
     stock = pl.DataFrame(
         {
             "item": [r["sku"] for r in levels],
             "location": [r["location"] for r in levels],
             "on_hand": [float(r["on_hand"] - r["expired"]) for r in levels],
-            "reserved": [float(r["reserved"]) for r in levels],
+            "reserved": [
+                float(r["reserved"]) + waiting.pop((r["sku"], r["location"]), 0.0) for r in levels
+            ],
         },
         schema={
             "item": pl.Utf8,
@@ -378,6 +429,21 @@ def _position(
             "reserved": pl.Float64,
         },
     )
+    if waiting:
+        stock = pl.concat(
+            [
+                stock,
+                pl.DataFrame(
+                    {
+                        "item": [k[0] for k in waiting],
+                        "location": [k[1] for k in waiting],
+                        "on_hand": [0.0] * len(waiting),
+                        "reserved": list(waiting.values()),
+                    },
+                    schema=stock.schema,
+                ),
+            ]
+        )
     open_supply = pl.DataFrame(
         {
             "item": [r["item"] for r in supply],
@@ -399,6 +465,7 @@ def _store_plan(
     forecast_run_id: int,
     merged: pl.DataFrame,
     below: int,
+    waiting: int,
     parameters: dict[str, Any],
 ) -> PlanRun:
     with uow:
@@ -445,6 +512,7 @@ def _store_plan(
             "value": str(value.quantize(Decimal("0.01"))),
             "late": sum(1 for x in lines if x["figures"]["late"]),
             "below_reorder_point": below,
+            "transfers_waiting": waiting,
             "item_locations": merged.height if merged.height else 0,
         }
         run_id = uow.planning.add_plan_run(forecast_run_id, parameters, summary)

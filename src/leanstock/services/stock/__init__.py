@@ -1,4 +1,5 @@
-"""Stock use cases: moves (receive, ship, transfer, count, scrap) and reservations."""
+"""Stock use cases: moves (receive, ship, transfer, count, scrap) and reservations; quarantine
+and the expiry sweep live in `quarantine` and `expiry`."""
 
 from leanstock.services.posting import MoveLine, Operation, StockLine
 from leanstock.services.stock.moves import (

@@ -14,8 +14,16 @@ from decimal import Decimal
 from leanstock.domain import catalog, units
 from leanstock.domain.errors import InvalidInput, LotRequired
 from leanstock.domain.history import BACKDATED_AFTER
-from leanstock.domain.ledger import LotStock, MoveKind, Place, Posting, ScrapReason
+from leanstock.domain.ledger import (
+    LotStock,
+    MoveKind,
+    Place,
+    Posting,
+    ScrapReason,
+    ShipmentReason,
+)
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.services.backorders import fill_backorders
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
@@ -90,6 +98,9 @@ def receive_lines(
                 postings.append((line.sku, posting))
         operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         audit_operation(uow, "receive", operation, supplier=supplier)
+        day = current_day(None)
+        for item_id, place in sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids):
+            fill_backorders(uow, item_id, place, day, reference or "receipt")
         uow.commit()
     return operation
 
@@ -157,6 +168,10 @@ def _take_lines(
     return postings
 
 
+def _by_ids(key: tuple[int, Place]) -> tuple[int, int]:
+    return key[0], key[1].id
+
+
 def _less(lots: list[LotStock], picks: list[tuple[str | None, Decimal]]) -> list[LotStock]:
     """The lots after `picks` were taken from them."""
     taken: dict[str | None, Decimal] = {}
@@ -176,8 +191,11 @@ def ship_lines(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    reason: ShipmentReason | None = None,
 ) -> Operation:
-    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out."""
+    """Ship to a customer from unreserved, unexpired stock, first-expired-first-out.
+
+    With reason `sale` (a counter sale) the shipment is demand the forecasts read."""
     checked = _checked_lines(lines)
     when = checked_time(occurred_at)
     with uow:
@@ -185,7 +203,15 @@ def ship_lines(
         postings = _take_lines(
             uow, checked, location, "location", customer_place, current_day(today)
         )
-        operation = post_lines(uow, MoveKind.SHIPMENT, postings, when, reference, customer)
+        operation = post_lines(
+            uow,
+            MoveKind.SHIPMENT,
+            postings,
+            when,
+            reference,
+            customer,
+            reason.value if reason is not None else None,
+        )
         audit_operation(uow, "ship", operation, customer=customer)
         uow.commit()
     return operation
@@ -203,6 +229,7 @@ def ship(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    reason: ShipmentReason | None = None,
 ) -> Operation:
     """Ship one item to a customer from unreserved, unexpired stock."""
     return ship_lines(
@@ -213,6 +240,7 @@ def ship(
         reference=reference,
         occurred_at=occurred_at,
         today=today,
+        reason=reason,
     )
 
 
@@ -329,6 +357,8 @@ def count(
             lot=lot,
             on_hand=[held, counted],
         )
+        if difference > 0:
+            fill_backorders(uow, item.id, place, current_day(None), reference or "count")
         uow.commit()
     return operation
 

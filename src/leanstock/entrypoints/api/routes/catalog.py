@@ -41,7 +41,13 @@ def list_items(
     limit: Limit = 50,
     offset: Offset = 0,
     q: Annotated[str | None, Query(description="Part of the SKU or name.")] = None,
-    category: str | None = None,
+    category: Annotated[
+        str | None,
+        Query(
+            description="The category exactly as stored (case-sensitive): `cakes` does not "
+            "match `cake`. Each item shows its category."
+        ),
+    ] = None,
     kind: ItemKind | None = None,
     policy: Policy | None = None,
     lot_tracked: bool | None = None,

@@ -20,6 +20,7 @@ from leanstock.entrypoints.api.order_schemas import (
     BomIn,
     BomOut,
     CancelIn,
+    CustomerReturnIn,
     HistoryOut,
     LineChangeIn,
     ProduceIn,
@@ -43,7 +44,7 @@ from leanstock.entrypoints.api.order_schemas import (
 )
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
-from leanstock.services import orders, production, purchasing, transfers
+from leanstock.services import orders, production, purchasing, returns, transfers
 
 router = APIRouter()
 
@@ -121,6 +122,32 @@ def ship_sales_order(
     lines = {ln.line: ln.quantity for ln in body.lines} if body is not None and body.lines else None
     access.check_sales_shipment(uow, actor, number, lines)
     return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor.name))
+
+
+@router.post("/sales-orders/{number}/returns", status_code=201, tags=["sales orders"])
+def return_sales_goods(
+    number: str,
+    body: CustomerReturnIn,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("sales:ship")],
+) -> SalesOrderOut:
+    """Receive goods a customer sent back against a shipped line: to stock (usable again),
+    quarantine, or scrap with a reason. The line and the demand history net it out."""
+    access.check_sales_shipment(uow, actor, number, [body.line])
+    return SalesOrderOut.model_validate(
+        returns.return_goods(
+            uow,
+            number,
+            body.line,
+            body.quantity,
+            body.to,
+            lot=body.lot,
+            reason=body.reason,
+            note=body.note,
+            actor=actor.name,
+            occurred_at=body.occurred_at,
+        )
+    )
 
 
 @router.post("/sales-orders/{number}/cancel", tags=["sales orders"])
@@ -354,7 +381,13 @@ def produce(
     access.check_production(uow, actor, number)
     return ProductionOrderOut.model_validate(
         production.produce(
-            uow, number, body.quantity, actor=actor.name, conversion_cost=body.conversion_cost
+            uow,
+            number,
+            body.quantity,
+            lot=body.lot,
+            expires_on=body.expires_on,
+            actor=actor.name,
+            conversion_cost=body.conversion_cost,
         )
     )
 

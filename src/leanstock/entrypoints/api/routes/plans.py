@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from leanstock.domain.access import Actor
@@ -57,6 +57,7 @@ class PlanLineOut(Out):
     explanation: str
     figures: dict[str, Any]
     released_order: str | None
+    release_error: str | None = Field(description="Why the line's order was refused.")
 
 
 class PlanRunOut(Out):
@@ -103,7 +104,7 @@ def get_plan_run(run_id: int, uow: UowDep) -> PlanRunOut:
 
 @router.patch("/plan-runs/{run_id}/lines/{line_id}", dependencies=[permit("plan:edit")])
 def edit_plan_line(run_id: int, line_id: int, body: PlanLineIn, uow: UowDep) -> PlanRunOut:
-    """Change a suggested quantity while the plan is a draft."""
+    """Change a suggested quantity while the plan is a draft (or a failed line's, to fix it)."""
     return PlanRunOut.model_validate(planning.edit_plan_line(uow, run_id, line_id, body.quantity))
 
 
@@ -119,7 +120,16 @@ def approve_plan(run_id: int, uow: UowDep) -> PlanRunOut:
 
 @router.post("/plan-runs/{run_id}/release")
 def release_plan(
-    run_id: int, uow: UowDep, actor: Annotated[Actor, permit("plan:release")]
+    run_id: int,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("plan:release")],
+    retry_failed: Annotated[
+        bool,
+        Query(description="Release a partially released plan's failed (since fixed) lines."),
+    ] = False,
 ) -> PlanRunOut:
-    """Create and send the orders of an approved plan."""
-    return PlanRunOut.model_validate(planning.release_plan(uow, run_id, actor=actor.name))
+    """Create and send the orders of an approved plan, each exactly once. A line whose order
+    is refused fails with its `release_error`; the plan is then `partially_released`."""
+    return PlanRunOut.model_validate(
+        planning.release_plan(uow, run_id, actor=actor.name, retry_failed=retry_failed)
+    )

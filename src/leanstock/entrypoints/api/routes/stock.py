@@ -71,6 +71,7 @@ def ship(body: ShipmentIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         customer=body.customer,
         reference=body.reference,
         occurred_at=body.occurred_at,
+        reason=body.reason,
     )
     return OperationOut.model_validate(operation)
 
@@ -197,12 +198,12 @@ def stock_levels(
     ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> PageOut[StockLevelOut] | list[StockAsOfOut]:
-    """On hand, reserved and available per item and location; or on hand at `as_of`."""
+) -> PageOut[StockLevelOut] | PageOut[StockAsOfOut]:
+    """On hand, reserved and available per item and location; or on hand per lot at `as_of`.
+    Either way a page (`items`, `total`, `limit`, `offset`), as every list is."""
     if as_of is not None:
-        return [
-            StockAsOfOut.model_validate(r) for r in queries.stock_as_of(uow, as_of, sku, location)
-        ]
+        page = queries.stock_as_of_page(uow, as_of, sku, location, limit, offset)
+        return PageOut[StockAsOfOut].model_validate(page)
     return PageOut[StockLevelOut].model_validate(queries.stock(uow, sku, location, limit, offset))
 
 
@@ -224,7 +225,8 @@ def item_moves(
     until: datetime | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    newest: Annotated[bool, Query(description="Newest first (default: oldest first).")] = False,
 ) -> PageOut[MoveOut]:
-    """The item's move history, oldest first."""
-    page = queries.moves(uow, sku, location, since, until, limit, offset)
+    """The item's move history, oldest first (or `newest` first)."""
+    page = queries.moves(uow, sku, location, since, until, limit, offset, newest)
     return PageOut[MoveOut].model_validate(page)

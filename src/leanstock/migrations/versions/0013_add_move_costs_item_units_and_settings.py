@@ -1,7 +1,7 @@
 """Add move costs, item costing and divisibility, item units and company settings
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 20:30:00.000000
 
 Existing stock keeps its quantities and gets a cost: every move that brought stock in from
@@ -16,8 +16,8 @@ from alembic import op
 
 import leanstock.adapters.db.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -26,6 +26,13 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def Exact() -> leanstock.adapters.db.types.Exact:  # noqa: N802 (reads as the column type)
     return leanstock.adapters.db.types.Exact(precision=24, scale=6)
+
+
+# domain.catalog.INDIVISIBLE_UNITS as of this migration (a migration keeps its own copy).
+_WHOLE_UNITS = frozenset(
+    {"each", "ea", "pc", "pcs", "piece", "unit", "box", "case", "pack", "bag", "bottle", "can",
+     "jar", "tray", "roll", "carton", "dozen"}
+)  # fmt: skip
 
 
 def upgrade() -> None:
@@ -37,6 +44,10 @@ def upgrade() -> None:
     op.add_column(
         "items", sa.Column("divisible", sa.Boolean(), server_default=sa.true(), nullable=False)
     )
+    # Items stocked in a unit of whole things were refused fractions by their unit (0012's
+    # rule); they keep that as their own flag.
+    whole_units = ", ".join(f"'{unit}'" for unit in sorted(_WHOLE_UNITS))
+    op.execute(f"UPDATE items SET divisible = false WHERE lower(trim(unit)) IN ({whole_units})")
     op.create_table(
         "item_units",
         sa.Column("item_id", Id, nullable=False),

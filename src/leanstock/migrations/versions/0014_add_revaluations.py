@@ -1,7 +1,7 @@
 """Add revaluations, the trace of what a backdated move re-valued
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-30 20:55:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import leanstock.adapters.db.types
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: CSV through polars, XLSX through openpyxl."""
