@@ -37,3 +37,18 @@ def test_stock_from_before_costing_is_valued_at_its_items_unit_cost(engine: Engi
     (line,) = valuation.stock_value(uow).lines
     assert (line.quantity, line.value) == (Decimal(40), Decimal(10))  # 40 × 0.25
     assert revision
+
+
+def test_items_from_before_the_flag_keep_their_units_whole_number_rule(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
+    catalog.add_item(uow, Item("CUP", "Paper cup", unit="each"))
+    catalog.add_item(uow, Item("TEA", "Tea", unit="kg"))
+    catalog.add_item(uow, Item("CHAIR", "Chair", unit="kg", divisible=False))
+    _, before = costing_revision(engine)
+    command.downgrade(alembic_config(engine), before)  # the flag is gone
+    command.upgrade(alembic_config(engine), "head")
+    with uow:
+        flags = {sku: uow.catalog.item(sku).value.divisible for sku in ("CUP", "TEA", "CHAIR")}
+    # The flag is read from the unit: a kg divides, an "each" does not (CHAIR's own word is
+    # lost with the column, as any downgrade loses what it drops).
+    assert flags == {"CUP": False, "TEA": True, "CHAIR": True}

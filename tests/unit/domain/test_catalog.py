@@ -69,3 +69,13 @@ def test_an_item_counted_in_each_takes_whole_numbers_only() -> None:
     with pytest.raises(InvalidInput, match=r"CUP is counted in whole 'each'; 0.5 is not a whole"):
         whole(cup, Decimal("0.5"))
     assert not Item("EGG", "Eggs", unit="Box").divisible
+
+
+def test_an_items_own_divisible_flag_overrides_its_units_default() -> None:
+    from leanstock.domain.catalog import whole
+
+    loose_cups = Item("CUP", "Paper cup", divisible=True)  # sold by weight after all
+    chair = Item("CHAIR", "Chair", unit="kg", divisible=False)
+    assert whole(loose_cups, Decimal("0.5")) == Decimal("0.5")
+    with pytest.raises(InvalidInput, match="make the item divisible"):
+        whole(chair, Decimal("1.5"))
