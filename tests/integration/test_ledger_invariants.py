@@ -64,8 +64,8 @@ class Ledger(RuleBasedStateMachine):
         self.skus = [f"PLAIN-{tag}", f"LOT-{tag}"]
         catalog.add_location(self.uow, Location(self.locations[0], "A"))
         catalog.add_location(self.uow, Location(self.locations[1], "B", LocationKind.STORE))
-        catalog.add_item(self.uow, Item(self.skus[0], "Plain"))
-        catalog.add_item(self.uow, Item(self.skus[1], "Lotted", lot_tracked=True))
+        catalog.add_item(self.uow, Item(self.skus[0], "Plain", unit="kg"))
+        catalog.add_item(self.uow, Item(self.skus[1], "Lotted", unit="kg", lot_tracked=True))
         self.on_hand: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         self.reserved: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         self.open: dict[int, tuple[str, str, Decimal]] = {}

@@ -321,8 +321,8 @@ def produce(
             picks = take(uow, item, wip, used, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
-            for picked, _ in picks:  # not `lot`: that is the caller's lot for the output
-                known = uow.ledger.lot(item.id, picked) if picked is not None else None
+            for used_lot, _ in picks:
+                known = uow.ledger.lot(item.id, used_lot) if used_lot is not None else None
                 if known is not None and known.expires_on is not None:
                     expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
