@@ -19,7 +19,7 @@ from small_business import cafe_with_history
 from sqlalchemy import Engine
 
 from conftest import OWNER, PASSWORD, make_token
-from leanstock.config import Settings
+from leanstock.config import Settings, get_settings
 from leanstock.domain.access import Role
 from leanstock.entrypoints.api.app import create_app
 
@@ -201,10 +201,40 @@ WALK = [
         save=lambda a: {"so": a["number"]},
     ),
     Write(
-        "POST", "/sales-orders/{so}/lines/1/change", {"quantity": 2}, "change_line", saved("{so}")
+        "POST", "/sales-orders/{so}/lines/1/change", {"quantity": 3}, "change_line", saved("{so}")
     ),
     Write("POST", "/sales-orders/{so}/confirm", None, "confirm", saved("{so}")),
     Write("POST", "/sales-orders/{so}/shipments", None, "ship", saved("{so}")),
+    # Customer returns, quarantine and the expiry sweep
+    Write(
+        "POST",
+        "/sales-orders/{so}/returns",
+        {"line": 1, "quantity": 3, "to": "quarantine"},
+        "return",
+        saved("{so}"),
+    ),
+    Write(
+        "POST",
+        "/stock/quarantine/releases",
+        {"sku": "NEW", "quantity": 1, "location": "WH"},
+        "quarantine_release",
+        field("operation:{id}"),
+    ),
+    Write(
+        "POST",
+        "/stock/quarantine/returns",
+        {"sku": "NEW", "quantity": 1, "supplier": "S2"},
+        "supplier_return",
+        field("operation:{id}"),
+    ),
+    Write(
+        "POST",
+        "/stock/quarantine/scraps",
+        {"sku": "NEW", "quantity": 1, "reason": "damage"},
+        "scrap",
+        field("operation:{id}"),
+    ),
+    Write("POST", "/stock/expiry", {}, "expire", field("expiry:{day}")),
     Write(
         "POST",
         "/sales-orders",
@@ -342,6 +372,16 @@ WALK = [
     ),
     Write("POST", "/plan-runs/{plan2}/approve", None, "plan_approve", saved("plan:{plan2}")),
     Write("POST", "/plan-runs/{plan2}/release", None, "plan_release", saved("plan:{plan2}")),
+    # Webhook subscriptions
+    Write(
+        "POST",
+        "/webhooks",
+        {"url": "http://127.0.0.1:9/hook", "events": ["sales_order.shipped"]},
+        "webhook_create",
+        field("webhook:{id}"),
+        save=lambda a: {"webhook": a["id"]},
+    ),
+    Write("POST", "/webhooks/{webhook}/replay", None, "webhook_replay", saved("webhook:{webhook}")),
     # The caller's own password, and signing out
     Write(
         "POST",
@@ -385,7 +425,11 @@ class Walked:
 
 
 @pytest.fixture
-def walked(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
+def walked(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[list[Walked], TestClient]]:
+    monkeypatch.setenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE", "true")  # the walk's receiver
+    get_settings.cache_clear()
     cafe_with_history(engine)
     token = make_token(engine, OWNER, Role.OWNER)
     app = create_app(Settings(), engine=engine)
@@ -415,6 +459,8 @@ def walked(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
             subject = write.subject(answer if isinstance(answer, dict) else {}, values)
             done.append(Walked(write, request_id, response.status_code, answer, subject))
         yield done, api
+    monkeypatch.delenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE")
+    get_settings.cache_clear()
 
 
 def test_every_write_route_leaves_an_audit_row_of_its_action_on_its_object(
@@ -503,6 +549,7 @@ def _template(path: str) -> str:
         ("{to}", "{number}"),
         ("{to2}", "{number}"),
         ("{reservation}", "{reservation_id}"),
+        ("{webhook}", "{webhook_id}"),
         ("{plan}", "{run_id}"),
         ("{line1}", "{line_id}"),
         ("{plan2}", "{run_id}"),
