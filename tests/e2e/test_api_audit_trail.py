@@ -39,6 +39,7 @@ class Write:
     subject: Subject
     save: Callable[[Json], dict[str, Any]] | None = None
     browser: bool = False  # sent with the web session (cookie and CSRF token)
+    upload: bytes | None = None  # sent as the multipart file `file` (the body is ignored)
 
 
 def const(value: str) -> Subject:
@@ -100,6 +101,14 @@ WALK = [
     # Catalog and supplier terms
     Write("POST", "/items", {"sku": "NEW", "name": "New"}, "item_create", const("item:NEW")),
     Write("PATCH", "/items/NEW", {"name": "Newer"}, "item_update", const("item:NEW")),
+    Write(
+        "POST",
+        "/imports/items",
+        None,
+        "import",
+        const("import:items"),
+        upload=b"sku,name\nIMP,Imported\n",
+    ),
     Write(
         "POST", "/locations", {"code": "L2", "name": "L2"}, "location_create", const("location:L2")
     ),
@@ -446,12 +455,12 @@ def walked(
             if write.browser and "csrf" in values:
                 headers["X-CSRF-Token"] = values["csrf"]
             client = web if write.browser else api
-            response = client.request(
-                write.method,
-                f"{API}{write.path.format(**values)}",
-                json=write.body,
-                headers=headers,
-            )
+            url = f"{API}{write.path.format(**values)}"
+            if write.upload is not None:
+                files = {"file": ("walk.csv", write.upload)}
+                response = client.request(write.method, url, files=files, headers=headers)
+            else:
+                response = client.request(write.method, url, json=write.body, headers=headers)
             answer = response.json() if response.content else {}
             assert response.status_code < 300, (write.method, write.path, response.text)
             if write.save is not None:
@@ -483,6 +492,19 @@ def test_every_write_route_leaves_an_audit_row_of_its_action_on_its_object(
         if step.write.path not in NOTHING_TO_SAY and not row["changes"]:
             wrong.append(f"{step.write.method} {step.write.path}: no changes recorded")
     assert not wrong, "\n".join(wrong)
+
+
+def test_an_import_leaves_the_rows_of_what_its_rows_did_and_its_own(
+    walked: tuple[list[Walked], TestClient],
+) -> None:
+    done, api = walked
+    (step,) = [s for s in done if s.write.path == "/imports/items"]
+    rows = api.get(f"{API}/audit", params={"request_id": step.request_id}).json()["items"]
+    found = {(r["action"], r["subject"], r["actor"]) for r in rows}
+    assert found == {("import", "import:items", OWNER), ("item_create", "item:IMP", OWNER)}
+    (row,) = [r for r in rows if r["action"] == "import"]
+    assert row["changes"]["rows"] == 1
+    assert row["changes"]["created"] == 1
 
 
 def test_updates_record_the_values_before_and_after(
@@ -531,6 +553,7 @@ def test_the_posts_that_change_nothing_record_nothing(
 def _template(path: str) -> str:
     """The route a walked path stands for (`/items/NEW` → `/items/{sku}`)."""
     known = {
+        "/imports/items": "/imports/{kind}",
         "/items/NEW": "/items/{sku}",
         "/locations/L2": "/locations/{code}",
         "/suppliers/S2": "/suppliers/{code}",
