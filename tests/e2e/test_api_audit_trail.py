@@ -19,7 +19,7 @@ from small_business import cafe_with_history
 from sqlalchemy import Engine
 
 from conftest import OWNER, PASSWORD, make_token
-from leanstock.config import Settings
+from leanstock.config import Settings, get_settings
 from leanstock.domain.access import Role
 from leanstock.entrypoints.api.app import create_app
 
@@ -39,6 +39,7 @@ class Write:
     subject: Subject
     save: Callable[[Json], dict[str, Any]] | None = None
     browser: bool = False  # sent with the web session (cookie and CSRF token)
+    upload: bytes | None = None  # sent as the multipart file `file` (the body is ignored)
 
 
 def const(value: str) -> Subject:
@@ -100,6 +101,14 @@ WALK = [
     # Catalog and supplier terms
     Write("POST", "/items", {"sku": "NEW", "name": "New"}, "item_create", const("item:NEW")),
     Write("PATCH", "/items/NEW", {"name": "Newer"}, "item_update", const("item:NEW")),
+    Write(
+        "POST",
+        "/imports/items",
+        None,
+        "import",
+        const("import:items"),
+        upload=b"sku,name\nIMP,Imported\n",
+    ),
     Write(
         "POST", "/locations", {"code": "L2", "name": "L2"}, "location_create", const("location:L2")
     ),
@@ -201,10 +210,40 @@ WALK = [
         save=lambda a: {"so": a["number"]},
     ),
     Write(
-        "POST", "/sales-orders/{so}/lines/1/change", {"quantity": 2}, "change_line", saved("{so}")
+        "POST", "/sales-orders/{so}/lines/1/change", {"quantity": 3}, "change_line", saved("{so}")
     ),
     Write("POST", "/sales-orders/{so}/confirm", None, "confirm", saved("{so}")),
     Write("POST", "/sales-orders/{so}/shipments", None, "ship", saved("{so}")),
+    # Customer returns, quarantine and the expiry sweep
+    Write(
+        "POST",
+        "/sales-orders/{so}/returns",
+        {"line": 1, "quantity": 3, "to": "quarantine"},
+        "return",
+        saved("{so}"),
+    ),
+    Write(
+        "POST",
+        "/stock/quarantine/releases",
+        {"sku": "NEW", "quantity": 1, "location": "WH"},
+        "quarantine_release",
+        field("operation:{id}"),
+    ),
+    Write(
+        "POST",
+        "/stock/quarantine/returns",
+        {"sku": "NEW", "quantity": 1, "supplier": "S2"},
+        "supplier_return",
+        field("operation:{id}"),
+    ),
+    Write(
+        "POST",
+        "/stock/quarantine/scraps",
+        {"sku": "NEW", "quantity": 1, "reason": "damage"},
+        "scrap",
+        field("operation:{id}"),
+    ),
+    Write("POST", "/stock/expiry", {}, "expire", field("expiry:{day}")),
     Write(
         "POST",
         "/sales-orders",
@@ -342,6 +381,16 @@ WALK = [
     ),
     Write("POST", "/plan-runs/{plan2}/approve", None, "plan_approve", saved("plan:{plan2}")),
     Write("POST", "/plan-runs/{plan2}/release", None, "plan_release", saved("plan:{plan2}")),
+    # Webhook subscriptions
+    Write(
+        "POST",
+        "/webhooks",
+        {"url": "http://127.0.0.1:9/hook", "events": ["sales_order.shipped"]},
+        "webhook_create",
+        field("webhook:{id}"),
+        save=lambda a: {"webhook": a["id"]},
+    ),
+    Write("POST", "/webhooks/{webhook}/replay", None, "webhook_replay", saved("webhook:{webhook}")),
     # The caller's own password, and signing out
     Write(
         "POST",
@@ -401,7 +450,11 @@ class Walked:
 
 
 @pytest.fixture
-def walked(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
+def walked(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[list[Walked], TestClient]]:
+    monkeypatch.setenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE", "true")  # the walk's receiver
+    get_settings.cache_clear()
     cafe_with_history(engine)
     token = make_token(engine, OWNER, Role.OWNER)
     app = create_app(Settings(), engine=engine)
@@ -418,12 +471,12 @@ def walked(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
             if write.browser and "csrf" in values:
                 headers["X-CSRF-Token"] = values["csrf"]
             client = web if write.browser else api
-            response = client.request(
-                write.method,
-                f"{API}{write.path.format(**values)}",
-                json=write.body,
-                headers=headers,
-            )
+            url = f"{API}{write.path.format(**values)}"
+            if write.upload is not None:
+                files = {"file": ("walk.csv", write.upload)}
+                response = client.request(write.method, url, files=files, headers=headers)
+            else:
+                response = client.request(write.method, url, json=write.body, headers=headers)
             answer = response.json() if response.content else {}
             assert response.status_code < 300, (write.method, write.path, response.text)
             if write.save is not None:
@@ -431,6 +484,8 @@ def walked(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
             subject = write.subject(answer if isinstance(answer, dict) else {}, values)
             done.append(Walked(write, request_id, response.status_code, answer, subject))
         yield done, api
+    monkeypatch.delenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE")
+    get_settings.cache_clear()
 
 
 def test_every_write_route_leaves_an_audit_row_of_its_action_on_its_object(
@@ -453,6 +508,19 @@ def test_every_write_route_leaves_an_audit_row_of_its_action_on_its_object(
         if step.write.path not in NOTHING_TO_SAY and not row["changes"]:
             wrong.append(f"{step.write.method} {step.write.path}: no changes recorded")
     assert not wrong, "\n".join(wrong)
+
+
+def test_an_import_leaves_the_rows_of_what_its_rows_did_and_its_own(
+    walked: tuple[list[Walked], TestClient],
+) -> None:
+    done, api = walked
+    (step,) = [s for s in done if s.write.path == "/imports/items"]
+    rows = api.get(f"{API}/audit", params={"request_id": step.request_id}).json()["items"]
+    found = {(r["action"], r["subject"], r["actor"]) for r in rows}
+    assert found == {("import", "import:items", OWNER), ("item_create", "item:IMP", OWNER)}
+    (row,) = [r for r in rows if r["action"] == "import"]
+    assert row["changes"]["rows"] == 1
+    assert row["changes"]["created"] == 1
 
 
 def test_updates_record_the_values_before_and_after(
@@ -501,6 +569,7 @@ def test_the_posts_that_change_nothing_record_nothing(
 def _template(path: str) -> str:
     """The route a walked path stands for (`/items/NEW` → `/items/{sku}`)."""
     known = {
+        "/imports/items": "/imports/{kind}",
         "/items/NEW": "/items/{sku}",
         "/locations/L2": "/locations/{code}",
         "/suppliers/S2": "/suppliers/{code}",
@@ -520,6 +589,7 @@ def _template(path: str) -> str:
         ("{to}", "{number}"),
         ("{to2}", "{number}"),
         ("{reservation}", "{reservation_id}"),
+        ("{webhook}", "{webhook_id}"),
         ("{plan}", "{run_id}"),
         ("{line1}", "{line_id}"),
         ("{plan2}", "{run_id}"),

@@ -61,6 +61,21 @@ def test_a_forecast_run_is_stored_with_quantiles_and_accuracy(history: UnitOfWor
     assert len(models) > 1
 
 
+def test_the_week_still_running_is_not_read_as_a_week_without_demand(
+    history: UnitOfWork,
+) -> None:
+    """A sale of one item this week must not zero every other item's forecast (the forecaster
+    reads each series up to the newest period of any): forecasts read ended periods only."""
+    place_order(history, "Early bird", [NewLine("LUMPY", Decimal(3), "WH")], confirm=True)
+    today = datetime.now(UTC).date()
+    this_monday = today - timedelta(days=today.weekday())
+    run = forecasting.run_forecast(history, 4, "W")
+    assert run.history_to == this_monday - timedelta(weeks=1)
+    _, points = forecasting.item_forecast(history, "STEADY")
+    assert points[0]["ds"] == this_monday
+    assert all(12 <= point["forecast"] <= 30 for point in points)  # the weekly mean is 21
+
+
 def test_each_run_is_kept_so_accuracy_can_be_followed(history: UnitOfWork) -> None:
     first = forecasting.run_forecast(history, 2, "W")
     second = forecasting.run_forecast(history, 3, "W")

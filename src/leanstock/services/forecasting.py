@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -23,6 +23,7 @@ from leanstock.planning.forecast import (
     forecast,
     quantile_column,
 )
+from leanstock.planning.periods import PERIODS
 from leanstock.services.orders import demand_history
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
@@ -91,6 +92,22 @@ def _with_categories(uow: UnitOfWork, history: pl.DataFrame) -> pl.DataFrame:
     return history.join(categories, on="item", how="left")
 
 
+def _complete_periods(history: pl.DataFrame, freq: str) -> pl.DataFrame:
+    """The periods that have ended. The one still running holds only part of its demand, and
+    the forecaster reads every series up to the last period of any: a week just begun with a
+    sale of one item would read as a week without demand for all the others (and forecast
+    them at zero). With nothing but the running period, it is all there is to go on."""
+    if history.height == 0:
+        return history
+    running = (
+        pl.DataFrame({"ds": [datetime.now(UTC).date()]})
+        .select(pl.col("ds").dt.truncate(PERIODS[freq.strip().upper()].interval))
+        .item()
+    )
+    ended = history.filter(pl.col("ds") < running)
+    return ended if ended.height else history
+
+
 def run_forecast(
     uow: UnitOfWork,
     horizon: int,
@@ -109,7 +126,7 @@ def run_forecast(
     served); periods with a stock-out are censored, not taken as low demand.
     """
     started = time.perf_counter()
-    history = demand_history(uow, freq, since)
+    history = _complete_periods(demand_history(uow, freq, since), freq)
     if history.height == 0:
         raise InvalidInput(
             "There is no sales history to forecast from yet: confirm some sales orders first.",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leanstock.domain.events import Changed, created
 from leanstock.domain.webhooks import (
     EVENT_HEADER,
     EVENT_ID_HEADER,
@@ -64,6 +65,13 @@ def subscribe(
     check(url)
     with uow:
         subscription = uow.webhooks.add_subscription(url, secrets.token_urlsafe(32), names)
+        uow.record(
+            Changed(
+                subject=f"webhook:{subscription['id']}",
+                verb="webhook_create",
+                values=created({"url": url, "events": names}),
+            )
+        )
         uow.commit()
     return subscription
 
@@ -93,6 +101,16 @@ def replay(
     moment = _now(now)
     with uow:
         queued = uow.webhooks.replay(subscription_id, moment, moment + GIVE_UP_AFTER, since)
+        uow.record(
+            Changed(
+                subject=f"webhook:{subscription_id}",
+                verb="webhook_replay",
+                values={
+                    "queued": queued,
+                    **({"since": since.isoformat()} if since is not None else {}),
+                },
+            )
+        )
         uow.commit()
     return queued
 

@@ -234,7 +234,9 @@ class BatchUnitOfWork(UnitOfWork):
         events = collect(self._seen, self._recorded)
         self._recorded.clear()
         if events:
-            self.outbox.write(events, self.actor)
+            # As a single use case: one that names no actor acts for the request's principal.
+            actor = self.actor if self.actor != SYSTEM else current().actor_name
+            self.outbox.write(events, actor)
         if self._savepoint is not None and self._savepoint.is_active:
             self._savepoint.commit()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leanstock.domain.errors import DomainError, InvalidInput
+from leanstock.domain.events import Changed
 from leanstock.services.imports.catalog_kinds import ROW_KINDS, RowKind
 from leanstock.services.imports.fields import Field, Problem, Sheet, match_columns
 from leanstock.services.imports.history_kinds import HISTORY_KINDS, HistoryKind, import_history
@@ -195,8 +196,27 @@ def run_import(
         batch.close(keep=False)
         raise
     report.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    if report.applied:
+        _audit(batch, report)
     batch.close(keep=report.applied)
     return report
+
+
+def _audit(batch: BatchUnitOfWork, report: ImportReport) -> None:
+    """One `import` row for the file, beside the rows of the use cases its rows ran."""
+    try:
+        with batch:
+            counts = {
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+            }
+            batch.record(Changed(subject=f"import:{report.kind}", verb="import", values=counts))
+            batch.commit()
+    except BaseException:
+        batch.close(keep=False)
+        raise
 
 
 def problems_table(problems: Sequence[Problem]) -> list[dict[str, Any]]:

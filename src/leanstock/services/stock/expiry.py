@@ -17,6 +17,7 @@ from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     MoveLine,
     Operation,
+    audit_operation,
     checked_time,
     current_day,
     post_lines,
@@ -88,6 +89,14 @@ def expire(
             when,
             f"expiry sweep {day.isoformat()}",
             reason=ScrapReason.EXPIRY.value,
+        )
+        audit_operation(
+            uow,
+            "expire",
+            operation,
+            f"expiry:{day.isoformat()}",
+            reason=ScrapReason.EXPIRY.value,
+            operation_id=operation.id,
         )
         uow.commit()
     return ExpirySweep(day, operation)

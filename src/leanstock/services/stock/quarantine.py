@@ -22,6 +22,7 @@ from leanstock.services.backorders import fill_backorders
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
+    audit_operation,
     checked_time,
     current_day,
     known_item,
@@ -80,6 +81,7 @@ def release(
         picks = take(uow, item, held, quantity, day, lot, respect_reservations=False)
         postings = [Posting(item.id, held, target, q, lt) for lt, q in picks]
         operation = post(uow, MoveKind.RELEASE, item, postings, when, reason="released", note=note)
+        audit_operation(uow, "quarantine_release", operation, note=note)
         fill_backorders(uow, item.id, target, day, f"release from {quarantine}")
         uow.commit()
     return operation
@@ -153,6 +155,7 @@ def return_to_supplier(
             "returned",
             note,
         )
+        audit_operation(uow, "supplier_return", operation, supplier=partner, note=note)
         uow.commit()
     return operation
 
