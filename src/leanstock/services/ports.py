@@ -268,6 +268,9 @@ class PurchasingRepo(Protocol):
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]: ...
+    def late(
+        self, statuses: Sequence[str], before: date, limit: int = 20
+    ) -> tuple[list[dict[str, Any]], int]: ...
     def add_receipt(
         self,
         purchase_line_id: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -382,6 +383,53 @@ class PurchasingRepository(Repository):
                 .exists()
             )
         return self._page(query, o.purchase_orders.c.id.desc(), limit, offset)
+
+    def late(
+        self, statuses: Sequence[str], before: date, limit: int = 20
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Orders in one of `statuses` whose earliest promised line date (confirmed, else
+        expected) is before `before`, most overdue first; with how many there are in all.
+        Only the open orders' lines are summed, not the whole purchase history."""
+        promised = func.min(
+            func.coalesce(o.purchase_lines.c.confirmed_date, o.purchase_lines.c.expected_date)
+        )
+        open_ids = select(o.purchase_orders.c.id).where(
+            o.purchase_orders.c.status.in_(list(statuses))
+        )
+        lines = (
+            select(
+                o.purchase_lines.c.order_id,
+                func.count().label("lines"),
+                func.sum(o.purchase_lines.c.quantity).label("quantity"),
+                func.sum(o.purchase_lines.c.received).label("received"),
+                promised.label("promised_date"),
+            )
+            .where(o.purchase_lines.c.order_id.in_(open_ids))
+            .group_by(o.purchase_lines.c.order_id)
+            .having(promised < before)
+            .subquery()
+        )
+        query = (
+            select(
+                o.purchase_orders.c.id,
+                t.suppliers.c.code.label("supplier"),
+                o.purchase_orders.c.status,
+                o.purchase_orders.c.drop_ship_customer,
+                o.purchase_orders.c.change_requested,
+                o.purchase_orders.c.ordered_at,
+                lines.c.lines,
+                lines.c.quantity,
+                lines.c.received,
+                lines.c.promised_date,
+            )
+            .join(lines, lines.c.order_id == o.purchase_orders.c.id)
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+        )
+        total = self.db.execute(select(func.count()).select_from(lines)).scalar_one()
+        rows = self.db.execute(
+            query.order_by(lines.c.promised_date, o.purchase_orders.c.id).limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows], int(total)
 
     def add_receipt(
         self,
