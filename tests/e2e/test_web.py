@@ -170,13 +170,22 @@ def test_a_supplier_lands_on_its_purchase_orders(
     web = browser("supplier")
     page = web.get("/purchase-orders")
     assert shop["po"] in page.text
-    assert nav(page) == ["/purchase-orders"]
+    assert nav(page) == ["/purchase-orders", "/suppliers/MILL"]
     assert web.get("/", follow_redirects=False).headers["location"] == "/purchase-orders"
 
 
 # Pages by role
 
-PAGES = ["/", "/items", "/items/MILK", "/stock", "/sales-orders", "/purchase-orders", "/plans"]
+PAGES = [
+    "/",
+    "/items",
+    "/items/MILK",
+    "/stock",
+    "/sales-orders",
+    "/purchase-orders",
+    "/suppliers",
+    "/plans",
+]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -187,7 +196,7 @@ def test_every_page_answers_each_role_as_its_permissions_say(
     reads = role != "supplier"
     for path in [*PAGES, f"/purchase-orders/{shop['po']}"]:
         response = web.get(path, follow_redirects=False)
-        if path == "/" and not reads:
+        if path in ("/", "/suppliers") and not reads:
             assert response.status_code == 303, path
             continue
         expected = 200 if reads or path.startswith("/purchase-orders") else 403
@@ -666,3 +675,80 @@ def test_part_of_a_line_ships_and_a_cancelled_line_gives_back_the_supply_it_pull
 def orders_line(engine: Engine, number: str, line_no: int) -> Any:
     found = get_order(UnitOfWork(engine), number)
     return next(ln for ln in found.lines if ln.line_no == line_no)
+
+
+# Suppliers
+
+
+@pytest.fixture
+def delivered(shop: dict[str, str], engine: Engine) -> None:
+    """ROAST sells sugar; two orders asked for by day 5 (30 days ago is day 0): one arrived on
+    day 4 in full, one on day 8 with 8 accepted and 2 rejected. OTIF 1 of 2, defects 2 of 20,
+    lead times 4 and 8 days."""
+    uow = UnitOfWork(engine)
+    day0 = TODAY - timedelta(days=30)
+    sent = datetime.combine(day0, datetime.min.time(), UTC) + timedelta(hours=9)
+    catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
+    catalog.add_supplier_item(uow, SupplierItem("ROAST", "SUGAR", Decimal("1.5"), 5))
+    for arrived, accepted, rejected in ((4, 10, 0), (8, 8, 2)):
+        view = purchasing.add_to_draft(
+            uow,
+            "ROAST",
+            [purchasing.NewPurchaseLine("SUGAR", Decimal(10), "WH", None, day0 + timedelta(5))],
+        )
+        purchasing.release(uow, view.number, at=sent)
+        purchasing.receive(
+            uow,
+            view.number,
+            [purchasing.ReceiptLine(1, Decimal(accepted), rejected=Decimal(rejected))],
+            received_on=day0 + timedelta(arrived),
+        )
+
+
+def test_the_suppliers_list_ranks_by_measured_delivery_performance(
+    delivered: None, browser: Callable[[str | None], TestClient]
+) -> None:
+    page = browser("viewer").get("/suppliers")
+    assert page.status_code == 200
+    rows = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+    assert "ROAST" in rows[0]
+    assert "50.0 %" in rows[0]  # OTIF: one of two
+    assert "10.0 %" in rows[0]  # defects: 2 of 20
+    assert "6.0" in rows[0]  # lead time: 4 and 8 days
+    assert "MILL" in rows[1]
+    assert "nothing to judge yet" in rows[1]
+
+
+def test_the_supplier_page_shows_terms_figures_and_months(
+    delivered: None, browser: Callable[[str | None], TestClient]
+) -> None:
+    page = browser("buyer").get("/suppliers/ROAST")
+    assert page.status_code == 200
+    facts = page.text.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+    assert "<dd>2</dd>" in facts
+    assert "50.0 %" in facts
+    assert "10.0 %" in facts
+    assert "Below the standard: defect rate 10.0%" in page.text
+    month = (TODAY - timedelta(days=30 - 4)).strftime("%Y-%m")
+    assert month in page.text.split("Month by month", 1)[1]
+    terms = page.text.split('id="terms"', 1)[1]
+    assert '<a href="/items/SUGAR">SUGAR</a>' in terms
+    assert "5 d" in terms
+    assert "Nothing delivered yet" in browser("buyer").get("/suppliers/MILL").text
+    missing = browser("buyer").get("/suppliers/NOPE")
+    assert missing.status_code == 404
+    assert "NOPE" in missing.text
+
+
+def test_a_supplier_user_sees_only_its_own_scorecard_and_no_terms(
+    delivered: None, browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("supplier")
+    landed = web.get("/suppliers", follow_redirects=False)
+    assert landed.status_code == 303
+    assert landed.headers["location"] == "/suppliers/MILL"
+    own = web.get("/suppliers/MILL")
+    assert own.status_code == 200
+    assert 'id="terms"' not in own.text
+    assert 'href="/suppliers"' not in own.text
+    assert web.get("/suppliers/ROAST").status_code == 404
