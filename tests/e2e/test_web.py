@@ -346,6 +346,39 @@ def test_stock_filters_by_location_and_stock_outs(
     assert "No stock matches" in store.text
 
 
+def test_stock_counts_expired_lots_as_unavailable_on_every_page_and_in_stock_outs(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """Expired lots are summed only for the rows a page shows: each row still gets its own."""
+    uow = UnitOfWork(engine)
+    for n in range(60):
+        catalog.add_item(uow, Item(f"JAM-{n:02d}", f"Jam {n}", lot_tracked=True))
+        stock.receive(uow, f"JAM-{n:02d}", "WH", Decimal(n + 1), lot="FRESH")
+    stock.receive(uow, "JAM-55", "WH", Decimal(7), lot="OLD", expires_on=TODAY - timedelta(2))
+    stock.receive(uow, "MILK", "STORE", Decimal(4), lot="GONE", expires_on=TODAY - timedelta(1))
+    web = browser("owner")
+
+    def rows(params: dict[str, str]) -> dict[tuple[str, str], list[str]]:
+        page = web.get("/stock", params=params, headers={"HX-Request": "true"}).text
+        found = re.findall(
+            r'<tr><td><a href="/items/[^"]+">([^<]+)</a></td><td>([^<]+)</td>(.*?)</tr>', page
+        )
+        return {(sku, loc): re.findall(r">([^<]*)</td>", cells) for sku, loc, cells in found}
+
+    first = rows({})
+    assert len(first) == 50
+    assert first[("JAM-00", "WH")][:4] == ["1", "0", "0", "1"]
+    second = rows({"offset": "50"})
+    assert len(second) == 63 - 50  # 60 jams, milk at two locations, sugar; flour none
+    assert second[("JAM-55", "WH")][:4] == ["63", "0", "7", "56"]
+    assert second[("MILK", "STORE")][:4] == ["4", "0", "4", "0"]
+    assert second[("MILK", "WH")][:4] == ["12", "0", "0", "12"]
+    pager = web.get("/stock", params={"offset": "50"}, headers={"HX-Request": "true"}).text
+    assert "51–63 of 63" in pager
+    outs = rows({"short": "1"})
+    assert set(outs) == {("MILK", "STORE"), ("SUGAR", "WH")}
+
+
 def test_a_warehouse_user_sees_only_its_own_locations_stock(
     shop: dict[str, str], browser: Callable[[str | None], TestClient]
 ) -> None:
