@@ -48,7 +48,7 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.ledger import OperationRecord, Place, Posting
-from leanstock.services import accounts, catalog, orders, purchasing
+from leanstock.services import accounts, catalog, orders, purchasing, stock
 
 BAR_MS = 300.0
 EMAIL = "web-bench@leanstock.example"
@@ -174,9 +174,11 @@ def load_generated(engine: Engine, items: int, seed: int = 0) -> None:
                 for sku, item_id in ids.items():
                     if sku in lot_tracked:
                         continue
-                    sold_out = int(sku[-5:]) % 30 == 0
+                    sold_out = int(sku[-5:]) % 30 == 1
                     total = received[(sku, code)]
-                    quantity = total // 4 + (total % 4 if week == 3 else 0) if sold_out else 3
+                    # The last unit of a sold-out item is sold through the service below.
+                    left = total - 1
+                    quantity = left // 4 + (left % 4 if week == 3 else 0) if sold_out else 3
                     postings.append(
                         Posting(item_id, places[code], places[CUSTOMER], Decimal(quantity))
                     )
@@ -184,6 +186,10 @@ def load_generated(engine: Engine, items: int, seed: int = 0) -> None:
         uow.ledger.post_history(operations)
         uow.commit()
     skus = list(ids)
+    for sku in skus:
+        if sku not in lot_tracked and int(sku[-5:]) % 30 == 1:
+            for code in ("STORE-1", "STORE-2"):
+                stock.ship(uow, sku, code, Decimal(1))
     for n in range(ORDERS):
         supplier = f"SUP-{n % SUPPLIERS:02d}"
         mine = skus[n % SUPPLIERS :: SUPPLIERS][:5]
