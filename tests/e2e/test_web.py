@@ -185,6 +185,7 @@ PAGES = [
     "/purchase-orders",
     "/suppliers",
     "/plans",
+    "/forecasts",
 ]
 
 
@@ -785,3 +786,59 @@ def test_a_supplier_user_sees_only_its_own_scorecard_and_no_terms(
     assert 'id="terms"' not in own.text
     assert 'href="/suppliers"' not in own.text
     assert web.get("/suppliers/ROAST").status_code == 404
+
+
+# Forecasts
+
+
+@pytest.fixture
+def forecast_run(engine: Engine) -> int:
+    """Forty weeks of orders for a steady seller and a slow, lumpy one; a 4-week forecast."""
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    for sku in ("STEADY", "LUMPY"):
+        catalog.add_item(uow, Item(sku, sku.title()))
+        stock.receive(uow, sku, "WH", Decimal(100_000))
+    monday = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    monday -= timedelta(days=monday.weekday() + 7 * 40)
+    for week in range(40):
+        lines = [NewLine("STEADY", Decimal(18 + week % 5), "WH")]
+        if week % 4 == 1:
+            lines.append(NewLine("LUMPY", Decimal(5 + week % 7), "WH"))
+        place_order(
+            uow, f"Customer {week}", lines, confirm=True, ordered_at=monday + timedelta(weeks=week)
+        )
+    for role in (Role.OWNER, Role.VIEWER):
+        accounts.create_user(uow, email(role.value), PASSWORD, role)
+    return forecasting.run_forecast(uow, 4, "W").id
+
+
+def test_the_forecasts_page_lists_runs_and_a_run_shows_accuracy_by_model_and_class(
+    forecast_run: int, browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    uow = UnitOfWork(engine)
+    scores: dict[tuple[str, str], list[float]] = {}
+    for sku in ("STEADY", "LUMPY"):
+        for row in forecasting.item_accuracy(uow, sku, run_id=forecast_run)[1]:
+            key = (row["demand_class"], row["model"])
+            scores.setdefault(key, []).append(row["metrics"]["mase"])
+    assert scores, "forty weeks leave some history to score a four-week forecast on"
+    web = browser("viewer")
+    listed = web.get("/forecasts")
+    assert listed.status_code == 200
+    assert f'<a href="/forecasts/{forecast_run}">Run {forecast_run}</a>' in listed.text
+    page = web.get(f"/forecasts/{forecast_run}")
+    assert page.status_code == 200
+    classes = page.text.split('id="classes"', 1)[1].split("</section>", 1)[0]
+    shown = re.findall(
+        r"<tr><td[^>]*>([^<]+)</td><td[^>]*>(?:<strong>)?([^<]+)(?:</strong>)?</td>"
+        r"<td[^>]*>(\d+)</td><td[^>]*>([^<]+)</td>",
+        classes,
+    )
+    expected = {
+        (c, "chosen per series" if m == "selected" else m): (str(len(v)), f"{sum(v) / len(v):.3f}")
+        for (c, m), v in scores.items()
+    }
+    assert {(c, m): (n, mase) for c, m, n, mase in shown} == expected
+    assert "chosen per series" in page.text.split('id="models"', 1)[1]
+    assert web.get("/forecasts/999").status_code == 404
