@@ -170,13 +170,23 @@ def test_a_supplier_lands_on_its_purchase_orders(
     web = browser("supplier")
     page = web.get("/purchase-orders")
     assert shop["po"] in page.text
-    assert nav(page) == ["/purchase-orders"]
+    assert nav(page) == ["/purchase-orders", "/suppliers/MILL"]
     assert web.get("/", follow_redirects=False).headers["location"] == "/purchase-orders"
 
 
 # Pages by role
 
-PAGES = ["/", "/items", "/items/MILK", "/stock", "/sales-orders", "/purchase-orders", "/plans"]
+PAGES = [
+    "/",
+    "/items",
+    "/items/MILK",
+    "/stock",
+    "/sales-orders",
+    "/purchase-orders",
+    "/suppliers",
+    "/plans",
+    "/forecasts",
+]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -187,7 +197,7 @@ def test_every_page_answers_each_role_as_its_permissions_say(
     reads = role != "supplier"
     for path in [*PAGES, f"/purchase-orders/{shop['po']}"]:
         response = web.get(path, follow_redirects=False)
-        if path == "/" and not reads:
+        if path in ("/", "/suppliers") and not reads:
             assert response.status_code == 303, path
             continue
         expected = 200 if reads or path.startswith("/purchase-orders") else 403
@@ -335,6 +345,39 @@ def test_stock_filters_by_location_and_stock_outs(
     assert "MILK" not in outs
     store = web.get("/stock", params={"location": "STORE"}, headers={"HX-Request": "true"})
     assert "No stock matches" in store.text
+
+
+def test_stock_counts_expired_lots_as_unavailable_on_every_page_and_in_stock_outs(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """Expired lots are summed only for the rows a page shows: each row still gets its own."""
+    uow = UnitOfWork(engine)
+    for n in range(60):
+        catalog.add_item(uow, Item(f"JAM-{n:02d}", f"Jam {n}", lot_tracked=True))
+        stock.receive(uow, f"JAM-{n:02d}", "WH", Decimal(n + 1), lot="FRESH")
+    stock.receive(uow, "JAM-55", "WH", Decimal(7), lot="OLD", expires_on=TODAY - timedelta(2))
+    stock.receive(uow, "MILK", "STORE", Decimal(4), lot="GONE", expires_on=TODAY - timedelta(1))
+    web = browser("owner")
+
+    def rows(params: dict[str, str]) -> dict[tuple[str, str], list[str]]:
+        page = web.get("/stock", params=params, headers={"HX-Request": "true"}).text
+        found = re.findall(
+            r'<tr><td><a href="/items/[^"]+">([^<]+)</a></td><td>([^<]+)</td>(.*?)</tr>', page
+        )
+        return {(sku, loc): re.findall(r">([^<]*)</td>", cells) for sku, loc, cells in found}
+
+    first = rows({})
+    assert len(first) == 50
+    assert first[("JAM-00", "WH")][:4] == ["1", "0", "0", "1"]
+    second = rows({"offset": "50"})
+    assert len(second) == 63 - 50  # 60 jams, milk at two locations, sugar; flour none
+    assert second[("JAM-55", "WH")][:4] == ["63", "0", "7", "56"]
+    assert second[("MILK", "STORE")][:4] == ["4", "0", "4", "0"]
+    assert second[("MILK", "WH")][:4] == ["12", "0", "0", "12"]
+    pager = web.get("/stock", params={"offset": "50"}, headers={"HX-Request": "true"}).text
+    assert "51–63 of 63" in pager
+    outs = rows({"short": "1"})
+    assert set(outs) == {("MILK", "STORE"), ("SUGAR", "WH")}
 
 
 def test_a_warehouse_user_sees_only_its_own_locations_stock(
@@ -666,3 +709,136 @@ def test_part_of_a_line_ships_and_a_cancelled_line_gives_back_the_supply_it_pull
 def orders_line(engine: Engine, number: str, line_no: int) -> Any:
     found = get_order(UnitOfWork(engine), number)
     return next(ln for ln in found.lines if ln.line_no == line_no)
+
+
+# Suppliers
+
+
+@pytest.fixture
+def delivered(shop: dict[str, str], engine: Engine) -> None:
+    """ROAST sells sugar; two orders asked for by day 5 (30 days ago is day 0): one arrived on
+    day 4 in full, one on day 8 with 8 accepted and 2 rejected. OTIF 1 of 2, defects 2 of 20,
+    lead times 4 and 8 days."""
+    uow = UnitOfWork(engine)
+    day0 = TODAY - timedelta(days=30)
+    sent = datetime.combine(day0, datetime.min.time(), UTC) + timedelta(hours=9)
+    catalog.add_supplier(uow, Supplier("ROAST", "Roastery"))
+    catalog.add_supplier_item(uow, SupplierItem("ROAST", "SUGAR", Decimal("1.5"), 5))
+    for arrived, accepted, rejected in ((4, 10, 0), (8, 8, 2)):
+        view = purchasing.add_to_draft(
+            uow,
+            "ROAST",
+            [purchasing.NewPurchaseLine("SUGAR", Decimal(10), "WH", None, day0 + timedelta(5))],
+        )
+        purchasing.release(uow, view.number, at=sent)
+        purchasing.receive(
+            uow,
+            view.number,
+            [purchasing.ReceiptLine(1, Decimal(accepted), rejected=Decimal(rejected))],
+            received_on=day0 + timedelta(arrived),
+        )
+
+
+def test_the_suppliers_list_ranks_by_measured_delivery_performance(
+    delivered: None, browser: Callable[[str | None], TestClient]
+) -> None:
+    page = browser("viewer").get("/suppliers")
+    assert page.status_code == 200
+    rows = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+    assert "ROAST" in rows[0]
+    assert "50.0 %" in rows[0]  # OTIF: one of two
+    assert "10.0 %" in rows[0]  # defects: 2 of 20
+    assert "6.0" in rows[0]  # lead time: 4 and 8 days
+    assert "MILL" in rows[1]
+    assert "nothing to judge yet" in rows[1]
+
+
+def test_the_supplier_page_shows_terms_figures_and_months(
+    delivered: None, browser: Callable[[str | None], TestClient]
+) -> None:
+    page = browser("buyer").get("/suppliers/ROAST")
+    assert page.status_code == 200
+    facts = page.text.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+    assert "<dd>2</dd>" in facts
+    assert "50.0 %" in facts
+    assert "10.0 %" in facts
+    assert "Below the standard: defect rate 10.0%" in page.text
+    month = (TODAY - timedelta(days=30 - 4)).strftime("%Y-%m")
+    assert month in page.text.split("Month by month", 1)[1]
+    terms = page.text.split('id="terms"', 1)[1]
+    assert '<a href="/items/SUGAR">SUGAR</a>' in terms
+    assert "5 d" in terms
+    assert "Nothing delivered yet" in browser("buyer").get("/suppliers/MILL").text
+    missing = browser("buyer").get("/suppliers/NOPE")
+    assert missing.status_code == 404
+    assert "NOPE" in missing.text
+
+
+def test_a_supplier_user_sees_only_its_own_scorecard_and_no_terms(
+    delivered: None, browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("supplier")
+    landed = web.get("/suppliers", follow_redirects=False)
+    assert landed.status_code == 303
+    assert landed.headers["location"] == "/suppliers/MILL"
+    own = web.get("/suppliers/MILL")
+    assert own.status_code == 200
+    assert 'id="terms"' not in own.text
+    assert 'href="/suppliers"' not in own.text
+    assert web.get("/suppliers/ROAST").status_code == 404
+
+
+# Forecasts
+
+
+@pytest.fixture
+def forecast_run(engine: Engine) -> int:
+    """Forty weeks of orders for a steady seller and a slow, lumpy one; a 4-week forecast."""
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    for sku in ("STEADY", "LUMPY"):
+        catalog.add_item(uow, Item(sku, sku.title()))
+        stock.receive(uow, sku, "WH", Decimal(100_000))
+    monday = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    monday -= timedelta(days=monday.weekday() + 7 * 40)
+    for week in range(40):
+        lines = [NewLine("STEADY", Decimal(18 + week % 5), "WH")]
+        if week % 4 == 1:
+            lines.append(NewLine("LUMPY", Decimal(5 + week % 7), "WH"))
+        place_order(
+            uow, f"Customer {week}", lines, confirm=True, ordered_at=monday + timedelta(weeks=week)
+        )
+    for role in (Role.OWNER, Role.VIEWER):
+        accounts.create_user(uow, email(role.value), PASSWORD, role)
+    return forecasting.run_forecast(uow, 4, "W").id
+
+
+def test_the_forecasts_page_lists_runs_and_a_run_shows_accuracy_by_model_and_class(
+    forecast_run: int, browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    uow = UnitOfWork(engine)
+    scores: dict[tuple[str, str], list[float]] = {}
+    for sku in ("STEADY", "LUMPY"):
+        for row in forecasting.item_accuracy(uow, sku, run_id=forecast_run)[1]:
+            key = (row["demand_class"], row["model"])
+            scores.setdefault(key, []).append(row["metrics"]["mase"])
+    assert scores, "forty weeks leave some history to score a four-week forecast on"
+    web = browser("viewer")
+    listed = web.get("/forecasts")
+    assert listed.status_code == 200
+    assert f'<a href="/forecasts/{forecast_run}">Run {forecast_run}</a>' in listed.text
+    page = web.get(f"/forecasts/{forecast_run}")
+    assert page.status_code == 200
+    classes = page.text.split('id="classes"', 1)[1].split("</section>", 1)[0]
+    shown = re.findall(
+        r"<tr><td[^>]*>([^<]+)</td><td[^>]*>(?:<strong>)?([^<]+)(?:</strong>)?</td>"
+        r"<td[^>]*>(\d+)</td><td[^>]*>([^<]+)</td>",
+        classes,
+    )
+    expected = {
+        (c, "chosen per series" if m == "selected" else m): (str(len(v)), f"{sum(v) / len(v):.3f}")
+        for (c, m), v in scores.items()
+    }
+    assert {(c, m): (n, mase) for c, m, n, mase in shown} == expected
+    assert "chosen per series" in page.text.split('id="models"', 1)[1]
+    assert web.get("/forecasts/999").status_code == 404

@@ -854,6 +854,18 @@ class FakePurchasing:
         ]
         return _rows(rows, limit, offset)
 
+    def late(
+        self, statuses: Sequence[str], before: date, limit: int = 20
+    ) -> tuple[list[dict[str, Any]], int]:
+        rows, _ = self.page(None, None, len(self.s.purchases) + 1, 0)
+        late = [
+            r
+            for r in rows
+            if r["status"] in statuses and r["promised_date"] and r["promised_date"] < before
+        ]
+        late.sort(key=lambda r: (r["promised_date"], r["id"]))
+        return late[:limit], len(late)
+
     def add_receipt(
         self,
         purchase_line_id: int,

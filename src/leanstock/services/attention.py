@@ -53,16 +53,7 @@ def today(
     waiting for approval or release. `location` narrows the stock lists to one location."""
     day = day or datetime.now(UTC).date()
     with uow:
-        late: list[dict[str, Any]] = []
-        for status in OPEN_PURCHASES:
-            offset = 0
-            while True:
-                rows, total = uow.purchasing.page(status.value, None, 200, offset)
-                late += [r for r in rows if r["promised_date"] and r["promised_date"] < day]
-                offset += 200
-                if offset >= total:
-                    break
-        late.sort(key=lambda r: r["promised_date"])
+        late, late_total = uow.purchasing.late([s.value for s in OPEN_PURCHASES], day, limit)
         for row in late:
             row["number"] = order_number("purchase", row.pop("id"))
             row["days_late"] = (day - row["promised_date"]).days
@@ -82,7 +73,7 @@ def today(
         pending = [p for p in plans if p["status"] in ("draft", "approved")]
     return Today(
         day=day,
-        late_purchases=Section(late[:limit], len(late)),
+        late_purchases=Section(late, late_total),
         stock_outs=Section(outs, outs_total),
         expiring_lots=Section(expiring[:limit], len(expiring)),
         orders_to_ship=Section(to_ship[:limit], ship_total),

@@ -265,6 +265,17 @@ def item_accuracy(
     return run, rows
 
 
+def accuracy_by_class(
+    uow: UnitOfWork, run_id: int | None = None
+) -> tuple[ForecastRun, list[dict[str, Any]]]:
+    """A run's (the newest by default) backtest scores per demand class and model: mean MASE,
+    RMSSE, WAPE and bias over the series of the class."""
+    with uow:
+        run = ForecastRun(**uow.planning.forecast_run(run_id))
+        rows = uow.planning.forecast_accuracy_by_class(run.id)
+    return run, [{k: _finite(v) for k, v in row.items()} for row in rows]
+
+
 def forecast_total(
     uow: UnitOfWork, level: str, key: str, run_id: int | None = None
 ) -> tuple[ForecastRun, list[dict[str, Any]]]:

@@ -170,6 +170,22 @@ class PlanningRepository:
             query = query.where(p.forecast_accuracy.c.location_id.in_(visible))
         return [dict(r._mapping) for r in self.db.execute(query)]
 
+    def forecast_accuracy_by_class(self, run_id: int) -> list[dict[str, Any]]:
+        """A run's backtest scores averaged per demand class and model, with how many
+        series each covers; model "selected" is the forecast the run chose per series."""
+        a = p.forecast_accuracy.c
+        means = [
+            func.avg(a.metrics[name].as_float()).label(name)
+            for name in ("mase", "rmsse", "wape", "bias")
+        ]
+        query = (
+            select(a.demand_class, a.model, func.count().label("series"), *means)
+            .where(a.run_id == run_id)
+            .group_by(a.demand_class, a.model)
+            .order_by(a.demand_class, a.model)
+        )
+        return [dict(r._mapping) for r in self.db.execute(query)]
+
     # Inputs of a plan
 
     def backorders(self) -> list[dict[str, Any]]:

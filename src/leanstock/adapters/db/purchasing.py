@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -335,41 +336,49 @@ class PurchasingRepository(Repository):
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
-        lines = (
-            select(
-                o.purchase_lines.c.order_id,
-                func.count().label("lines"),
-                func.sum(o.purchase_lines.c.quantity).label("quantity"),
-                func.sum(o.purchase_lines.c.received).label("received"),
-                func.min(
-                    func.coalesce(
-                        o.purchase_lines.c.confirmed_date, o.purchase_lines.c.expected_date
-                    )
-                ).label("promised_date"),
-            )
-            .group_by(o.purchase_lines.c.order_id)
-            .subquery()
-        )
-        query = (
-            select(
-                o.purchase_orders.c.id,
-                t.suppliers.c.code.label("supplier"),
-                o.purchase_orders.c.status,
-                o.purchase_orders.c.drop_ship_customer,
-                o.purchase_orders.c.change_requested,
-                o.purchase_orders.c.ordered_at,
-                func.coalesce(lines.c.lines, 0).label("lines"),
-                lines.c.quantity,
-                lines.c.received,
-                lines.c.promised_date,
-            )
-            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
-            .outerjoin(lines, lines.c.order_id == o.purchase_orders.c.id)
-        )
+        query: Select[Any] = select(
+            o.purchase_orders.c.id,
+            t.suppliers.c.code.label("supplier"),
+            o.purchase_orders.c.status,
+            o.purchase_orders.c.drop_ship_customer,
+            o.purchase_orders.c.change_requested,
+            o.purchase_orders.c.ordered_at,
+        ).join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
         if status is not None:
             query = query.where(o.purchase_orders.c.status == status)
         if supplier is not None:
             query = query.where(t.suppliers.c.code == supplier)
+        query = self._visible_orders(query)
+        rows, total = self._page(query, o.purchase_orders.c.id.desc(), limit, offset)
+        # The lines are summed for the orders on the page only, not the whole history.
+        sums = {
+            r.order_id: r
+            for r in self.db.execute(
+                select(
+                    o.purchase_lines.c.order_id,
+                    func.count().label("lines"),
+                    func.sum(o.purchase_lines.c.quantity).label("quantity"),
+                    func.sum(o.purchase_lines.c.received).label("received"),
+                    func.min(
+                        func.coalesce(
+                            o.purchase_lines.c.confirmed_date, o.purchase_lines.c.expected_date
+                        )
+                    ).label("promised_date"),
+                )
+                .where(o.purchase_lines.c.order_id.in_([r["id"] for r in rows]))
+                .group_by(o.purchase_lines.c.order_id)
+            )
+        }
+        for row in rows:
+            summed = sums.get(row["id"])
+            row["lines"] = summed.lines if summed else 0
+            for key in ("quantity", "received", "promised_date"):
+                row[key] = getattr(summed, key) if summed else None
+        return rows, total
+
+    def _visible_orders(self, query: Select[Any]) -> Select[Any]:
+        """`query` over purchase orders (joined to their supplier) narrowed to the orders the
+        principal may read: its own supplier's; with a line at a location it may see."""
         if self.visibility.supplier is not None:
             query = query.where(t.suppliers.c.code == self.visibility.supplier)
         if (visible := self._visible_locations()) is not None:
@@ -381,7 +390,56 @@ class PurchasingRepository(Repository):
                 )
                 .exists()
             )
-        return self._page(query, o.purchase_orders.c.id.desc(), limit, offset)
+        return query
+
+    def late(
+        self, statuses: Sequence[str], before: date, limit: int = 20
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Orders in one of `statuses` whose earliest promised line date (confirmed, else
+        expected) is before `before`, most overdue first; with how many there are in all.
+        Only the open orders' lines are summed, not the whole purchase history."""
+        promised = func.min(
+            func.coalesce(o.purchase_lines.c.confirmed_date, o.purchase_lines.c.expected_date)
+        )
+        open_ids = self._visible_orders(
+            select(o.purchase_orders.c.id)
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .where(o.purchase_orders.c.status.in_(list(statuses)))
+        )
+        lines = (
+            select(
+                o.purchase_lines.c.order_id,
+                func.count().label("lines"),
+                func.sum(o.purchase_lines.c.quantity).label("quantity"),
+                func.sum(o.purchase_lines.c.received).label("received"),
+                promised.label("promised_date"),
+            )
+            .where(o.purchase_lines.c.order_id.in_(open_ids))
+            .group_by(o.purchase_lines.c.order_id)
+            .having(promised < before)
+            .subquery()
+        )
+        query = (
+            select(
+                o.purchase_orders.c.id,
+                t.suppliers.c.code.label("supplier"),
+                o.purchase_orders.c.status,
+                o.purchase_orders.c.drop_ship_customer,
+                o.purchase_orders.c.change_requested,
+                o.purchase_orders.c.ordered_at,
+                lines.c.lines,
+                lines.c.quantity,
+                lines.c.received,
+                lines.c.promised_date,
+            )
+            .join(lines, lines.c.order_id == o.purchase_orders.c.id)
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+        )
+        total = self.db.execute(select(func.count()).select_from(lines)).scalar_one()
+        rows = self.db.execute(
+            query.order_by(lines.c.promised_date, o.purchase_orders.c.id).limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows], int(total)
 
     def add_receipt(
         self,

@@ -203,25 +203,12 @@ class SalesRepository(Repository):
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
-        lines = (
-            select(
-                o.sales_lines.c.order_id,
-                func.count().label("lines"),
-                func.sum(o.sales_lines.c.quantity).label("quantity"),
-                func.sum(o.sales_lines.c.shipped).label("shipped"),
-            )
-            .group_by(o.sales_lines.c.order_id)
-            .subquery()
-        )
         query = select(
             o.sales_orders.c.id,
             o.sales_orders.c.customer,
             o.sales_orders.c.status,
             o.sales_orders.c.ordered_at,
-            func.coalesce(lines.c.lines, 0).label("lines"),
-            lines.c.quantity,
-            lines.c.shipped,
-        ).outerjoin(lines, lines.c.order_id == o.sales_orders.c.id)
+        )
         if status is not None:
             query = query.where(o.sales_orders.c.status == status)
         if customer is not None:
@@ -235,7 +222,27 @@ class SalesRepository(Repository):
                 )
                 .exists()
             )
-        return self._page(query, o.sales_orders.c.id.desc(), limit, offset)
+        rows, total = self._page(query, o.sales_orders.c.id.desc(), limit, offset)
+        # The lines are summed for the orders on the page only, not the whole history.
+        sums = {
+            r.order_id: r
+            for r in self.db.execute(
+                select(
+                    o.sales_lines.c.order_id,
+                    func.count().label("lines"),
+                    func.sum(o.sales_lines.c.quantity).label("quantity"),
+                    func.sum(o.sales_lines.c.shipped).label("shipped"),
+                )
+                .where(o.sales_lines.c.order_id.in_([r["id"] for r in rows]))
+                .group_by(o.sales_lines.c.order_id)
+            )
+        }
+        for row in rows:
+            summed = sums.get(row["id"])
+            row["lines"] = summed.lines if summed else 0
+            row["quantity"] = summed.quantity if summed else None
+            row["shipped"] = summed.shipped if summed else None
+        return rows, total
 
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
         """What customers asked for: confirmed sales lines as ordered, less what came back,

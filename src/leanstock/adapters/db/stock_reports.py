@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Select, and_, func, literal, select
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import Repository
@@ -31,7 +31,11 @@ class StockReports(Repository):
         short_only: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         """On hand, reserved and available per item-location; expired lots are not available.
-        `short_only`: only item-locations with nothing available (stock-outs)."""
+        `short_only`: only item-locations with nothing available (stock-outs).
+
+        Summing the expired lots is the costly part (a business's lot balances outnumber its
+        item-locations a hundred to one), so a plain page sums them only for the rows it
+        shows; stock-outs need them for every row, once, with the total in the same query."""
         expired_stock = (
             select(
                 t.balances.c.item_id,
@@ -57,28 +61,54 @@ class StockReports(Repository):
                     select(t.locations.c.id).where(t.locations.c.code == location)
                 )
             )
+        columns = (
+            t.items.c.sku,
+            t.items.c.unit,
+            t.locations.c.code.label("location"),
+            t.stock.c.on_hand,
+            t.stock.c.reserved,
+        )
+        if not short_only:
+            query = self._levels(select(*columns), sku, location, physical_only)
+            found, total = self._counted(query, limit, offset)
+            if found:
+                ids = {r["item_id"] for r in found}
+                sums = self.db.execute(expired_stock.where(t.balances.c.item_id.in_(ids))).all()
+                expired_by = {(r.item_id, r.location_id): r.expired for r in sums}
+                for r in found:
+                    r["expired"] = expired_by.get((r["item_id"], r["location_id"]), ZERO)
+                    r["available"] = r["on_hand"] - r["expired"] - r["reserved"]
+            return [self._level(r) for r in found], total
         expired = expired_stock.subquery()
         expired_qty = func.coalesce(expired.c.expired, literal(ZERO, t.stock.c.on_hand.type))
-        query = (
+        query = self._levels(
             select(
-                t.items.c.sku,
-                t.items.c.unit,
-                t.locations.c.code.label("location"),
-                t.stock.c.on_hand,
-                t.stock.c.reserved,
+                *columns,
                 expired_qty.label("expired"),
                 (t.stock.c.on_hand - expired_qty - t.stock.c.reserved).label("available"),
-            )
-            .select_from(t.stock)
-            .join(t.items, t.items.c.id == t.stock.c.item_id)
-            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
-            .outerjoin(
+            ).outerjoin(
                 expired,
                 and_(
                     expired.c.item_id == t.stock.c.item_id,
                     expired.c.location_id == t.stock.c.location_id,
                 ),
-            )
+            ),
+            sku,
+            location,
+            physical_only,
+        ).where(t.stock.c.on_hand - expired_qty - t.stock.c.reserved <= ZERO)
+        found, total = self._counted(query, limit, offset)
+        return [self._level(r) for r in found], total
+
+    def _levels(
+        self, query: Select[Any], sku: str | None, location: str | None, physical_only: bool
+    ) -> Select[Any]:
+        """`query` over the stock rows with their item and location, narrowed as asked (and to
+        the locations this unit of work may see)."""
+        query = (
+            query.add_columns(t.stock.c.item_id, t.stock.c.location_id)
+            .join_from(t.stock, t.items, t.items.c.id == t.stock.c.item_id)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
         )
         if sku is not None:
             query = query.where(t.items.c.sku == sku)
@@ -86,15 +116,33 @@ class StockReports(Repository):
             query = query.where(t.locations.c.code == location)
         if physical_only:
             query = query.where(t.locations.c.kind.in_(PHYSICAL))
-        if short_only:
-            query = query.where(t.stock.c.on_hand - expired_qty - t.stock.c.reserved <= ZERO)
         if (visible := self._visible_locations()) is not None:
             query = query.where(t.stock.c.location_id.in_(visible))
+        return query
+
+    def _counted(
+        self, query: Select[Any], limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of `query` in sku and location order and how many rows it has in all,
+        counted in the same statement (a second one only past the last page)."""
+        rows = [
+            dict(r)
+            for r in self.db.execute(
+                query.add_columns(func.count().over().label("total"))
+                .order_by(t.items.c.sku, t.locations.c.code)
+                .limit(limit)
+                .offset(offset)
+            ).mappings()
+        ]
+        if rows:
+            return rows, int(rows[0]["total"])
         total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.db.execute(
-            query.order_by(t.items.c.sku, t.locations.c.code).limit(limit).offset(offset)
-        ).mappings()
-        return [dict(r) for r in rows], int(total)
+        return [], int(total)
+
+    @staticmethod
+    def _level(row: dict[str, Any]) -> dict[str, Any]:
+        keys = ("sku", "unit", "location", "on_hand", "reserved", "expired", "available")
+        return {k: row[k] for k in keys}
 
     def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]:
         query = (

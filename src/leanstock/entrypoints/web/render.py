@@ -54,7 +54,25 @@ def day(value: Any) -> str:
     return str(value)
 
 
+def share(value: Any) -> str:
+    """A share from 0 to 1 as a percentage; "—" when there was nothing to judge."""
+    return "—" if value is None else f"{float(value) * 100:.1f} %"
+
+
+def score(value: Any) -> str:
+    """A forecast accuracy score to three decimals; "—" when it could not be computed."""
+    return "—" if value is None else f"{float(value):.3f}"
+
+
+def number(value: Any) -> str:
+    """A measured figure to one decimal; "—" when there is none."""
+    return "—" if value is None else f"{float(value):.1f}"
+
+
 templates.env.filters["qty"] = quantity
+templates.env.filters["share"] = share
+templates.env.filters["number"] = number
+templates.env.filters["score"] = score
 templates.env.filters["day"] = day
 templates.env.filters["urlquote"] = lambda v: quote(str(v), safe="")
 templates.env.globals["version"] = __version__
