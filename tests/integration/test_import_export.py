@@ -169,7 +169,7 @@ def test_a_dry_run_names_every_problem_by_row_and_column_and_changes_nothing(
             "GHOST,WH,1,,,\n",
             [
                 (2, "qty", "'lots' is not a number"),
-                (3, "unit", "counted in 'bag', not 'kg'"),
+                (3, "unit", "stocked in 'bag' and has no conversion from 'kg'"),
                 (4, "expiry", "write it as YYYY-MM-DD"),
                 (5, "lot", "is lot-tracked"),
                 (6, "sku", "No item GHOST exists"),

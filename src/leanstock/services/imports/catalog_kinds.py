@@ -155,11 +155,8 @@ def apply_opening_stock(uow: UnitOfWork, rows: list[Values]) -> str:
     try:
         operation = _count(uow, values, as_of)
     except WrongUnit as error:
-        raise InvalidInput(
-            f"{error.detail} There is no conversion between units: give the quantity in the "
-            "item's unit.",
-            "unit",
-        ) from None
+        # The ledger's message names the unit and says how to define its conversion.
+        raise InvalidInput(error.detail, "unit") from None
     return "updated" if operation.moves else "unchanged"
 
 
