@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     docs: bool = True
     # Seconds `leanstock serve` gives requests in flight to finish after SIGTERM before it
     # cancels them (uvicorn's `timeout_graceful_shutdown`).
-    shutdown_seconds: float = Field(default=30.0, gt=0)
+    shutdown_seconds: int = Field(default=30, ge=1)
     # Let the crash tests kill the server mid-request (`entrypoints/api/test_hooks.py`).
     # Never in production.
     test_hooks: bool = False

@@ -15,6 +15,7 @@ Without the setting the header is ignored, so no client can crash or stall a rea
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ def before_commit(hook: Hook | None) -> None:
     if hook.action == "crash-before-commit":
         os._exit(CRASHED)
     if hook.action == "sleep-before-commit":
+        print("leanstock test hook: sleeping", file=sys.stderr, flush=True)
         time.sleep(hook.seconds)
 
 
