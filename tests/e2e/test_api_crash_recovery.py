@@ -15,10 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from live_server import LiveServer
 
+from leanstock.entrypoints.api import test_hooks
 from leanstock.entrypoints.api.test_hooks import CRASHED
 
+API = "/api/v1"
 RECEIPT = {"sku": "CUP", "location": "WH", "quantity": "5", "reference": "ASN-1"}
 
 
@@ -110,3 +113,31 @@ def test_on_sigterm_the_server_finishes_the_request_in_flight_then_exits(
         again = api.post("/stock/receipts", json=RECEIPT, headers={"Idempotency-Key": "slow-1"})
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert again.json() == answers[0].json()
+
+
+class _Died(Exception):
+    """Stands in, in-process, for the server dying at a hook's moment."""
+
+
+def _die(hook: test_hooks.Hook | None) -> None:
+    raise _Died
+
+
+@pytest.mark.parametrize(("moment", "replayed"), [("after_commit", True), ("before_commit", False)])
+def test_an_idempotent_request_that_failed_around_its_commit_is_kept_whole_or_not_at_all(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, moment: str, replayed: bool
+) -> None:
+    """The quick, in-process version of the crash test above: the key and the work commit
+    together, so the retry replays (failure after the commit) or runs afresh (before)."""
+    assert client.post(f"{API}/locations", json={"code": "WH", "name": "Warehouse"}).is_success
+    assert client.post(f"{API}/items", json={"sku": "CUP", "name": "Paper cup"}).is_success
+    key = {"Idempotency-Key": f"receipt-{moment}"}
+    with monkeypatch.context() as patched:
+        patched.setattr(test_hooks, moment, _die)
+        lost = client.post(f"{API}/stock/receipts", json=RECEIPT, headers=key)
+    assert lost.status_code == 500
+    retry = client.post(f"{API}/stock/receipts", json=RECEIPT, headers=key)
+    assert retry.status_code == 201, retry.text
+    assert (retry.headers.get("Idempotent-Replayed") == "true") is replayed
+    rows = client.get(f"{API}/stock", params={"sku": "CUP"}).json()["items"]
+    assert [str(r["on_hand"]) for r in rows] == ["5"]
