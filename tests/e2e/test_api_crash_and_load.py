@@ -41,6 +41,9 @@ class Clients:
         self.sent: dict[str, Sent] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        # Cleared while the server is down, so the clients wait instead of piling up keys.
+        self.up = threading.Event()
+        self.up.set()
         self.acknowledged = threading.Semaphore(0)
         self.numbers = itertools.count()
         self.threads = [threading.Thread(target=self.run) for _ in range(CLIENTS)]
@@ -52,6 +55,7 @@ class Clients:
 
     def __exit__(self, *_: object) -> None:
         self.stopping.set()
+        self.up.set()
         for thread in self.threads:
             thread.join()
 
@@ -79,6 +83,7 @@ class Clients:
                         headers={"Idempotency-Key": key},
                     )
                 except httpx.TransportError:
+                    self.up.wait()
                     continue
                 self.acknowledged.release()
 
@@ -163,8 +168,10 @@ def test_two_sigkills_under_load_lose_no_acknowledged_write_and_every_key_resolv
     with Clients(server, owner_token) as clients:
         for _ in range(2):
             clients.wait_for(PROGRESS)
+            clients.up.clear()
             server.kill()
             server.start()
+            clients.up.set()
         clients.wait_for(PROGRESS)
     answered = {k: s for k, s in clients.sent.items() if s.answer is not None}
     lost = {k: s for k, s in clients.sent.items() if s.answer is None}
