@@ -84,12 +84,3 @@ class IdempotencyStore:
             .where(table.c.key == key)
             .values(status_code=status_code, content_type=content_type, body=body)
         )
-
-    def get(self, key: str) -> Stored | None:
-        with self.engine.begin() as db:
-            row = db.execute(
-                select(t.idempotency_keys).where(t.idempotency_keys.c.key == key)
-            ).first()
-        if row is None:
-            return None
-        return Stored(row.fingerprint, row.status_code, row.content_type, row.body)
