@@ -23,7 +23,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints import web
 from leanstock.entrypoints.api import docs as offline_docs
-from leanstock.entrypoints.api import problems
+from leanstock.entrypoints.api import health, problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
 from leanstock.entrypoints.api.query import reject_unknown_query
 from leanstock.entrypoints.api.routes import (
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(GuardMiddleware, settings=settings)
+    app.include_router(health.router, prefix=PREFIX)
     app.include_router(accounts.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
@@ -127,10 +128,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(data.router, prefix=PREFIX)
     app.include_router(webhooks.router, prefix=PREFIX)
     web.install(app)
-
-    @app.get(f"{PREFIX}/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 
