@@ -91,7 +91,7 @@ def restore(path: Path, url: str, *, force: bool = False) -> Done:
             "archive (`leanstock backup` writes one of those)."
         )
     if not force and (tables := _tables(parsed)):
-        where = parsed.render_as_string(hide_password=True)
+        where = parsed.set(drivername=parsed.get_backend_name()).render_as_string()
         raise BackupError(
             f"The database {where} is not empty ({len(tables)} tables, e.g. {tables[0]}); a "
             "restore would replace what is in it. Restore into a new, empty database, or pass "
