@@ -5,9 +5,16 @@ request id (the same id the response and the audit row carry), and Prometheus me
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -175,3 +182,55 @@ def test_metrics_answer_only_whom_the_settings_allow(engine: Engine, owner_token
         assert client.get("/metrics", headers=bearer).status_code == 200
     with api(engine, owner_token, client=LOOPBACK, metrics="off") as client:
         assert client.get("/metrics").status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_served_by_two_workers_the_metrics_sum_both_and_the_log_is_json(
+    db_url: str, engine: Engine, owner_token: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    command = ["serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "leanstock.entrypoints.cli", *command],
+        cwd=tmp_path,
+        env={**os.environ, "LEANSTOCK_DATABASE_URL": db_url, "LEANSTOCK_PUBLISHER": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}{API}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.5)
+        auth = {"Authorization": f"Bearer {owner_token}"}
+        for n in range(20):  # a new connection each: the kernel spreads them over the workers
+            answer = httpx.get(f"{base}{API}/items", headers={**auth, "X-Request-ID": f"w-{n}"})
+            assert answer.status_code == 200
+        scraped = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(httpx.get(f"{base}/metrics").text)
+            for s in family.samples
+        }
+        key = (
+            "leanstock_http_requests_total",
+            (("method", "GET"), ("route", f"{API}/items"), ("status", "200")),
+        )
+        assert scraped[key] == 20
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=60)
+    access = [json.loads(line) for line in err.splitlines() if '"leanstock.access"' in line]
+    assert {r["request_id"] for r in access} >= {f"w-{n}" for n in range(20)}
+    # Both workers answered some (all 20 on one: a chance of 1 in 2**19), and were summed.
+    assert len({r["pid"] for r in access if r["request_id"].startswith("w-")}) == 2

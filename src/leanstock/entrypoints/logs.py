@@ -5,7 +5,8 @@ calls it); uvicorn's own loggers pass their records to it too, so everything one
 writes has one shape. Each record is one line:
 
     {"time": "2026-11-30T23:45:01.234Z", "level": "INFO", "logger": "leanstock.access",
-     "message": "GET /api/v1/items/{sku} 200", "request_id": "4f0c…", "method": "GET", ...}
+     "message": "GET /api/v1/items/{sku} 200", "request_id": "4f0c…", "pid": 4242,
+     "method": "GET", ...}
 
 Fields passed with `extra={...}` become keys of their own. `request_id` comes from the request
 context (`domain.access.current()`), the id the response carries in `X-Request-ID` and the
@@ -52,6 +53,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
+            "pid": record.process,
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
