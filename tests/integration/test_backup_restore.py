@@ -297,6 +297,14 @@ def test_a_backup_restores_only_into_its_own_kind_of_database(tmp_path: Path) ->
     dump.write_bytes(b"PGDMP\x01\x0e\x00")
     refused = cli(f"sqlite:///{tmp_path}/new.db", "restore", str(dump))
     assert "is a PostgreSQL backup" in " ".join(refused.output.split())
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("hello")
+    good = tmp_path / "good.db"
+    good.write_bytes(b"SQLite format 3\x00" + bytes(100))
+    refused = cli(f"sqlite:///{not_a_database}", "restore", str(good))
+    assert refused.exit_code == 2
+    assert "Cannot open the database" in " ".join(refused.output.split())
+    assert not_a_database.read_text() == "hello"
     missing = cli(f"sqlite:///{tmp_path}/none.db", "backup", str(tmp_path / "b.db"))
     assert missing.exit_code == 2
     assert "There is no database at" in missing.output

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from leanstock.adapters.db.engine import normalise_url
 
@@ -58,7 +59,10 @@ def backup(url: str, path: Path, *, force: bool = False) -> Done:
         raise BackupError(f"The folder {path.parent} does not exist; create it first.")
     with _written(path) as partial:
         if parsed.get_backend_name() == "sqlite":
-            _sqlite_backup(_sqlite_file(parsed, must_exist=True), partial)
+            try:
+                _sqlite_backup(_sqlite_file(parsed, must_exist=True), partial)
+            except sqlite3.Error as error:
+                raise BackupError(f"The backup failed: {error}.") from None
             kind = "sqlite"
         else:
             _pg_dump(parsed, partial)
@@ -98,7 +102,10 @@ def restore(path: Path, url: str, *, force: bool = False) -> Done:
             "--force to replace its contents with the backup's."
         )
     if sqlite:
-        _sqlite_restore(path, _sqlite_file(parsed, must_exist=False))
+        try:
+            _sqlite_restore(path, _sqlite_file(parsed, must_exist=False))
+        except sqlite3.Error as error:
+            raise BackupError(f"The restore failed: {error}. Nothing usable was written.") from None
         kind = "sqlite"
     else:
         _pg_restore(path, parsed, clean=force)
@@ -160,6 +167,13 @@ def _tables(url: URL) -> list[str]:
     try:
         with engine.connect() as connection:
             return sorted(inspect(connection).get_table_names())
+    except SQLAlchemyError as error:
+        where = url.set(drivername=url.get_backend_name()).render_as_string()
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+        raise BackupError(
+            f"Cannot open the database {where}: {cause[0] if cause else type(error).__name__}. "
+            "Check --database (on PostgreSQL, create the database first: createdb NAME)."
+        ) from None
     finally:
         engine.dispose()
 
