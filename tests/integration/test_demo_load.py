@@ -224,7 +224,13 @@ def test_a_plan_of_the_demo_bakery_releases_every_line(
     load_demo(uow, business)
     forecasting.run_forecast(uow, 7, "D")
     plan = planning.run_plan(uow)
-    assert any(line.kind == "production" for line in plan.lines)
+    # The kitchen bakes to stock at the warehouse and the stores are refilled from it.
+    made = {item.sku for item in business.items if item.kind is ItemKind.MADE}
+    baked = [line for line in plan.lines if line.kind == "production"]
+    assert baked
+    assert {line.location for line in baked} == {"WH"}
+    at_stores = {line.kind for line in plan.lines if line.sku in made and line.location != "WH"}
+    assert at_stores <= {"transfer"}
     planning.approve_plan(uow, plan.id)
     released = planning.release_plan(uow, plan.id)
     failed = {line.sku: line.release_error for line in released.lines if line.status == "failed"}
