@@ -22,8 +22,9 @@ from leanstock.adapters.db.idempotency import IdempotencyStore
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints import web
+from leanstock.entrypoints.api import bounds, problems
 from leanstock.entrypoints.api import docs as offline_docs
-from leanstock.entrypoints.api import problems
+from leanstock.entrypoints.api import openapi as api_document
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
 from leanstock.entrypoints.api.query import reject_unknown_query
 from leanstock.entrypoints.api.routes import (
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
-        dependencies=[Depends(reject_unknown_query)],
+        dependencies=[Depends(reject_unknown_query), Depends(bounds.refuse_bad_parameters)],
     )
     app.state.settings = settings
     if engine is not None:
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine, timedelta(hours=settings.idempotency_hours)
         )
     problems.install(app)
+    api_document.install(app)
     if docs:
         offline_docs.install(app)
     # Outermost last: Guard (request id, headers, body limit) → CORS → Authentication →

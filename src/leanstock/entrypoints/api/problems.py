@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from leanstock.domain.errors import (
     AlreadyExists,
@@ -88,6 +90,17 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+def _allowed(request: Request) -> str:
+    """Every method the path takes, over all its routes (Starlette's 405 names those of the
+    first route that matched the path only)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE and isinstance(route, Route | APIRoute):
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Problems for the API; on the web app's pages the same message as a page (web.error_page)."""
 
@@ -120,8 +133,15 @@ def install(app: FastAPI) -> None:
         if web.is_web(request.url.path):
             detail = "There is no such page." if error.status_code == 404 else str(error.detail)
             return web.error_page(request, error.status_code, detail)
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
-        return problem(error.status_code, title, str(error.detail))
+        title = {
+            400: "Unreadable request",
+            404: "Not found",
+            405: "Method not allowed",
+        }.get(error.status_code, "Error")
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed(request)
+        return problem(error.status_code, title, str(error.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def bug(request: Request, error: Exception) -> Response:
