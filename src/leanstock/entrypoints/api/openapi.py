@@ -11,7 +11,8 @@ may refuse a request (`security.py`: 401, 403, 413). So each operation gets, in 
 - 404 (a resource named in the path, or a filter naming one, does not exist): likewise;
 - 409 (a conflict: the state forbids it, it exists already, an idempotency key is still in
   flight): every operation that changes something;
-- 401 and 429 (a wrong password; too many failed sign-ins): sign-in;
+- 401 (a wrong password): sign-in; 429 (too many failed attempts): sign-in and a
+  change of one's own password;
 - 400 (a body that cannot be read as text): every operation that takes a body.
 
 Each path and query parameter states the text and date bounds (`bounds.document`). A method a
@@ -77,6 +78,8 @@ def _problem(status: str) -> dict[str, Any]:
 
 
 _LOGIN = f"{PREFIX}/auth/login"
+# Where a password is checked, failures are throttled (services/signin.py).
+_THROTTLED = frozenset({_LOGIN, f"{PREFIX}/me/password"})
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
@@ -88,7 +91,9 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         if method not in _READS:
             found.append("409")
     if path == _LOGIN:
-        found += ["401", "429"]
+        found.append("401")
+    if path in _THROTTLED:
+        found.append("429")
     return sorted(found)
 
 
