@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from leanstock.domain.errors import (
     AlreadyExists,
@@ -93,12 +92,17 @@ def _location(loc: tuple[int | str, ...]) -> str:
 def _allowed(request: Request) -> str:
     """Every method the path takes, over all its routes (Starlette's 405 names those of the
     first route that matched the path only)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE and isinstance(route, Route | APIRoute):
-            methods |= set(route.methods or ())
-    return ", ".join(sorted(methods))
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
 def install(app: FastAPI) -> None:
