@@ -10,7 +10,9 @@ from leanstock.domain.errors import InvalidQuantity
 from leanstock.domain.quantities import exact, positive
 
 
-@pytest.mark.parametrize("value", ["1e30", 10**30, "-1e30", Decimal("1E+1000000"), "1e12", "-999999999999999.5"])
+@pytest.mark.parametrize(
+    "value", ["1e30", 10**30, "-1e30", Decimal("1E+1000000"), "1e12", "-999999999999999.5"]
+)
 def test_a_number_too_large_is_refused_not_a_decimal_overflow(value: object) -> None:
     with pytest.raises(InvalidQuantity, match="too large"):
         exact(value, "unit_cost")  # type: ignore[arg-type]
