@@ -18,7 +18,16 @@ from leanstock.config import Settings
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.entrypoints.api.app import create_app
-from leanstock.services import accounts, catalog, forecasting, planning, purchasing, queries, stock
+from leanstock.services import (
+    accounts,
+    catalog,
+    forecasting,
+    planning,
+    purchasing,
+    queries,
+    stock,
+    tokens,
+)
 from leanstock.services.orders import NewLine, get_order, list_orders, place_order, ship_order
 
 PASSWORD = "correct horse battery staple"
@@ -787,6 +796,48 @@ def test_the_supplier_page_shows_terms_figures_and_months(
     missing = browser("buyer").get("/suppliers/NOPE")
     assert missing.status_code == 404
     assert "NOPE" in missing.text
+
+
+def test_supplier_pages_judge_a_window_with_the_apis_figures(
+    delivered: None, engine: Engine, browser: Callable[[str | None], TestClient]
+) -> None:
+    """A delivery 300 days ago (late and short) counts in the last 12 months, not the last
+    6 (the default); either way the page shows the API's own scorecard for that window."""
+    uow = UnitOfWork(engine)
+    old = TODAY - timedelta(days=300)
+    view = purchasing.add_to_draft(
+        uow, "ROAST", [purchasing.NewPurchaseLine("SUGAR", Decimal(10), "WH", None, old)]
+    )
+    purchasing.release(uow, view.number, at=datetime.combine(old, datetime.min.time(), UTC))
+    purchasing.receive(
+        uow, view.number, [purchasing.ReceiptLine(1, Decimal(5))], received_on=old + timedelta(3)
+    )
+    api = browser(None)
+    owner = accounts.user_id_of(uow, email("owner"))
+    token = tokens.create_token(uow, owner, "scorecards").secret
+    for months, deliveries in ((None, 2), (6, 2), (12, 3), (0, 3), (7, 2)):
+        query = "" if months is None else f"?months={months}"
+        page = browser("viewer").get(f"/suppliers{query}")
+        since = None if months == 0 else TODAY - timedelta(days=365 if months == 12 else 182)
+        ranking = api.get(
+            "/api/v1/supplier-scorecards" + (f"?since={since}" if since else ""),
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["suppliers"]
+        card = next(c for c in ranking if c["supplier"] == "ROAST")
+        f = card["figures"]
+        assert f["deliveries"] == deliveries
+        row = page.text.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+        assert f'<td class="num" data-label="Deliveries">{deliveries}</td>' in row
+        for name in ("otif", "on_time_confirmed", "in_full", "defect_rate"):
+            assert f"{f[name] * 100:.1f} %" in row, name
+        assert f"{f['lead_time_mean_days']:.1f}" in row
+        detail = browser("buyer").get(f"/suppliers/ROAST{query}")
+        facts = detail.text.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+        assert f"<dd>{deliveries}</dd>" in facts
+        assert f"{f['otif'] * 100:.1f} %" in facts
+        if since is not None:
+            assert f"Receipts from {since} on." in detail.text
+    assert "Every receipt ever recorded." in browser("viewer").get("/suppliers?months=0").text
 
 
 def test_a_supplier_user_sees_only_its_own_scorecard_and_no_terms(

@@ -22,7 +22,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
@@ -889,10 +889,16 @@ class FakePurchasing:
         )
         return len(self.s.receipts)
 
-    def receipt_rows(self) -> list[dict[str, Any]]:
+    def receipt_rows(
+        self, supplier: str | None = None, since: date | None = None
+    ) -> list[dict[str, Any]]:
         rows = []
         for r in self.s.receipts:
             order, line = self._line(r.purchase_line_id)
+            if supplier is not None and order.supplier != supplier:
+                continue
+            if since is not None and r.received_on < since:
+                continue
             rows.append(
                 {
                     "supplier": order.supplier,
@@ -910,7 +916,9 @@ class FakePurchasing:
             )
         return rows
 
-    def acknowledgement_rows(self) -> list[dict[str, Any]]:
+    def acknowledgement_rows(
+        self, supplier: str | None = None, since: date | None = None
+    ) -> list[dict[str, Any]]:
         return [
             {
                 "supplier": order.supplier,
@@ -922,6 +930,12 @@ class FakePurchasing:
             }
             for order, *_ in self.s.purchases.values()
             if order.status.value not in ("draft", "cancelled")
+            and (supplier is None or order.supplier == supplier)
+            and (
+                since is None
+                or (order.ordered_at or datetime.max.replace(tzinfo=UTC)).date()
+                >= since - timedelta(days=1)
+            )
             for line in order.lines
         ]
 

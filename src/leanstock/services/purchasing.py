@@ -470,17 +470,20 @@ RECEIPT_SCHEMA = pl.Schema(
 )
 
 
-def receipt_history(uow: UnitOfWork) -> pl.DataFrame:
+def receipt_history(
+    uow: UnitOfWork, supplier: str | None = None, since: date | None = None
+) -> pl.DataFrame:
     """One row per delivery: what was promised against what came, for supplier scorecards.
 
     Columns supplier, item, ordered_at (when the order was released), promised_date (the
     supplier's confirmed date, else our expected date, as it stood at delivery), received_date,
     ordered_qty (the line's ordered quantity), received_qty (all that arrived in this delivery,
     accepted or not), rejected_qty (refused for quality), line_id, requested_date (the date
-    we asked for) and first_confirmed_date (the date the supplier first committed to).
+    we asked for) and first_confirmed_date (the date the supplier first committed to). Only
+    one supplier's, and only those received from `since` on, if given.
     """
     with uow:
-        rows = uow.purchasing.receipt_rows()
+        rows = uow.purchasing.receipt_rows(supplier, since)
     if not rows:
         return pl.DataFrame(schema=RECEIPT_SCHEMA)
     return pl.DataFrame(

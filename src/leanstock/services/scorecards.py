@@ -95,42 +95,80 @@ def _share(hits: int, judged: int) -> float | None:
     return round(hits / judged, 4) if judged else None
 
 
-def _figures(deliveries: pl.DataFrame, acks: pl.DataFrame) -> Figures:
-    n = deliveries.height
-    judged = deliveries.filter(pl.col("committed").is_not_null())
-    on_time = int(judged["on_time"].sum() or 0)
-    asked = deliveries.filter(pl.col("requested_date").is_not_null())
-    on_request = int((asked["received_date"] <= asked["requested_date"]).sum() or 0)
-    full = int(deliveries["in_full"].sum() or 0)
-    hits = int((judged["on_time"] & judged["in_full"]).sum() or 0)
+# What `_figures` needs of each group of deliveries and of acknowledgements, as aggregations:
+# one pass of a `group_by` gives every supplier (or month, or item) at once.
+_DELIVERY_AGGS = (
+    pl.len().alias("deliveries"),
+    pl.col("committed").is_not_null().sum().alias("judged"),
+    pl.col("on_time").sum().alias("on_time"),
+    pl.col("requested_date").is_not_null().sum().alias("asked"),
+    (pl.col("received_date") <= pl.col("requested_date")).sum().alias("on_request"),
+    pl.col("in_full").sum().alias("full"),
+    (pl.col("on_time") & pl.col("in_full")).sum().alias("hits"),
     # OTIF as the sourcing rule counts it: a delivery short, or late against a date, misses.
-    misses = int((~deliveries["in_full"] | ~deliveries["on_time"].fill_null(True)).sum() or 0)
-    received = float(deliveries["received_qty"].sum() or 0.0)
-    rejected = float(deliveries["rejected_qty"].sum() or 0.0)
-    lead = deliveries["lead_days"].cast(pl.Float64)
-    acked = acks.filter(pl.col("acknowledged_at").is_not_null())
-    hours = acked["ack_hours"]
-    ordered = float(acked["ordered_qty"].sum() or 0.0)
-    confirmed = float(acked["confirmed_qty"].sum() or 0.0)
+    (~pl.col("in_full") | ~pl.col("on_time").fill_null(True)).sum().alias("misses"),
+    pl.col("received_qty").sum().alias("received"),
+    pl.col("rejected_qty").sum().alias("rejected"),
+    pl.col("lead_days").cast(pl.Float64).mean().alias("lead_mean"),
+    pl.col("lead_days").cast(pl.Float64).std().alias("lead_sd"),
+)
+_ACK_AGGS = (
+    pl.len().alias("lines_ordered"),
+    pl.col("acknowledged_at").is_not_null().sum().alias("lines_acknowledged"),
+    pl.col("ack_hours").filter(pl.col("acknowledged_at").is_not_null()).median().alias("ack_hours"),
+    pl.col("ordered_qty").filter(pl.col("acknowledged_at").is_not_null()).sum().alias("ordered"),
+    pl.col("confirmed_qty")
+    .filter(pl.col("acknowledged_at").is_not_null())
+    .sum()
+    .alias("confirmed"),
+)
+
+
+def _grouped(frame: pl.DataFrame, keys: list[str], aggs: Any) -> dict[Any, dict[str, Any]]:
+    """Aggregations per group, by the group's key (one key: the value; more: a tuple)."""
+    if frame.height == 0:
+        return {}
+    rows = frame.group_by(keys).agg(*aggs).to_dicts()
+    if len(keys) == 1:
+        return {row[keys[0]]: row for row in rows}
+    return {tuple(row[k] for k in keys): row for row in rows}
+
+
+def _figures(d: dict[str, Any] | None, a: dict[str, Any] | None) -> Figures:
+    """The figures of one group from its delivery (`d`) and acknowledgement (`a`) aggregates;
+    `None` for a group with none."""
+    d = d or {}
+    a = a or {}
+    n = int(d.get("deliveries") or 0)
+    hits = int(d.get("hits") or 0)
+    misses = int(d.get("misses") or 0)
+    received = float(d.get("received") or 0.0)
+    rejected = float(d.get("rejected") or 0.0)
+    acked = int(a.get("lines_acknowledged") or 0)
+    ordered = float(a.get("ordered") or 0.0)
+    confirmed = float(a.get("confirmed") or 0.0)
+    lead_mean, lead_sd = d.get("lead_mean"), d.get("lead_sd")
     return Figures(
         deliveries=n,
-        on_time_confirmed=_share(on_time, judged.height),
-        on_time_requested=_share(on_request, asked.height),
-        in_full=_share(full, n),
+        on_time_confirmed=_share(int(d.get("on_time") or 0), int(d.get("judged") or 0)),
+        on_time_requested=_share(int(d.get("on_request") or 0), int(d.get("asked") or 0)),
+        in_full=_share(int(d.get("full") or 0), n),
         otif=_share(hits, hits + misses),
-        lead_time_mean_days=round(float(lead.mean()), 2) if n else None,  # type: ignore[arg-type]
-        lead_time_sd_days=round(float(lead.std()), 2) if n > 1 else None,  # type: ignore[arg-type]
+        lead_time_mean_days=round(float(lead_mean), 2) if n and lead_mean is not None else None,
+        lead_time_sd_days=round(float(lead_sd), 2) if n > 1 and lead_sd is not None else None,
         defect_rate=round(rejected / received, 4) if received > 0 else None,
-        lines_ordered=acks.height,
-        lines_acknowledged=acked.height,
-        ack_hours_median=round(float(hours.median()), 1) if acked.height else None,  # type: ignore[arg-type]
+        lines_ordered=int(a.get("lines_ordered") or 0),
+        lines_acknowledged=acked,
+        ack_hours_median=round(float(a["ack_hours"]), 1) if acked else None,
         ack_quantity_fill=round(confirmed / ordered, 4) if ordered > 0 else None,
     )
 
 
-def _deliveries(uow: UnitOfWork, since: date | None, until: date | None) -> pl.DataFrame:
+def _deliveries(
+    uow: UnitOfWork, since: date | None, until: date | None, supplier: str | None = None
+) -> pl.DataFrame:
     frame = (
-        purchasing.receipt_history(uow)
+        purchasing.receipt_history(uow, supplier, since)
         .with_columns(
             pl.coalesce("first_confirmed_date", "requested_date", "promised_date").alias(
                 "committed"
@@ -148,9 +186,11 @@ def _deliveries(uow: UnitOfWork, since: date | None, until: date | None) -> pl.D
     return _window(frame, "received_date", since, until)
 
 
-def _acknowledgements(uow: UnitOfWork, since: date | None, until: date | None) -> pl.DataFrame:
+def _acknowledgements(
+    uow: UnitOfWork, since: date | None, until: date | None, supplier: str | None = None
+) -> pl.DataFrame:
     with uow:
-        rows = uow.purchasing.acknowledgement_rows()
+        rows = uow.purchasing.acknowledgement_rows(supplier, since)
     frame = pl.DataFrame(
         {
             "supplier": [r["supplier"] for r in rows],
@@ -227,37 +267,29 @@ def _reasons(figures: Figures, standard: Standard) -> list[str]:
     return reasons
 
 
+def _month(d: dict[str, Any]) -> dict[str, Any]:
+    f = _figures(d, None)
+    return {
+        "month": d["month"].strftime("%Y-%m"),
+        "deliveries": f.deliveries,
+        "on_time_confirmed": f.on_time_confirmed,
+        "in_full": f.in_full,
+        "otif": f.otif,
+        "lead_time_mean_days": f.lead_time_mean_days,
+        "defect_rate": f.defect_rate,
+    }
+
+
 def _card(
     code: str,
-    deliveries: pl.DataFrame,
-    acks: pl.DataFrame,
+    figures: Figures,
+    months: list[dict[str, Any]],
     since: date | None,
     until: date | None,
     standard: Standard,
-    detail: bool,
+    items: list[dict[str, Any]] | None = None,
 ) -> Scorecard:
-    mine = deliveries.filter(pl.col("supplier") == code)
-    my_acks = acks.filter(pl.col("supplier") == code)
-    figures = _figures(mine, my_acks)
-    monthly = []
-    for month in sorted(mine["month"].unique().to_list()):
-        f = _figures(mine.filter(pl.col("month") == month), my_acks.head(0))
-        monthly.append(
-            {
-                "month": month.strftime("%Y-%m"),
-                "deliveries": f.deliveries,
-                "on_time_confirmed": f.on_time_confirmed,
-                "in_full": f.in_full,
-                "otif": f.otif,
-                "lead_time_mean_days": f.lead_time_mean_days,
-                "defect_rate": f.defect_rate,
-            }
-        )
-    items = []
-    if detail:
-        for sku in sorted(set(mine["item"].to_list()) | set(my_acks["item"].to_list())):
-            f = _figures(mine.filter(pl.col("item") == sku), my_acks.filter(pl.col("item") == sku))
-            items.append({"sku": sku, **f.__dict__})
+    monthly = [_month(m) for m in sorted(months, key=lambda m: m["month"])]
     reasons = _reasons(figures, standard)
     return Scorecard(
         supplier=code,
@@ -268,8 +300,8 @@ def _card(
         price_variance=None,
         below_standard=bool(reasons),
         reasons=reasons,
-        monthly=monthly if detail else [],
-        items=items,
+        monthly=monthly if items is not None else [],
+        items=items or [],
     )
 
 
@@ -284,9 +316,19 @@ def scorecard(
     _check_window(since, until)
     with uow:
         supplier = uow.catalog.supplier(code)  # NotFound names it
-    deliveries = _deliveries(uow, since, until)
-    acks = _acknowledgements(uow, since, until)
-    return _card(supplier.value.code, deliveries, acks, since, until, standard, detail=True)
+    code = supplier.value.code
+    mine = _deliveries(uow, since, until, code)
+    my_acks = _acknowledgements(uow, since, until, code)
+    d = _grouped(mine, ["supplier"], _DELIVERY_AGGS).get(code)
+    a = _grouped(my_acks, ["supplier"], _ACK_AGGS).get(code)
+    months = list(_grouped(mine, ["month"], _DELIVERY_AGGS).values())
+    by_item = _grouped(mine, ["item"], _DELIVERY_AGGS)
+    acks_by_item = _grouped(my_acks, ["item"], _ACK_AGGS)
+    items = [
+        {"sku": sku, **_figures(by_item.get(sku), acks_by_item.get(sku)).__dict__}
+        for sku in sorted(set(by_item) | set(acks_by_item))
+    ]
+    return _card(code, _figures(d, a), months, since, until, standard, items)
 
 
 def ranking(
@@ -301,8 +343,22 @@ def ranking(
     with uow:
         codes = [s.code for s in uow.catalog.suppliers(limit=10_000_000).items]
     deliveries = _deliveries(uow, since, until)
-    acks = _acknowledgements(uow, since, until)
-    cards = [_card(c, deliveries, acks, since, until, standard, detail=False) for c in codes]
+    by_supplier = _grouped(deliveries, ["supplier"], _DELIVERY_AGGS)
+    acks = _grouped(_acknowledgements(uow, since, until), ["supplier"], _ACK_AGGS)
+    months: dict[str, list[dict[str, Any]]] = {}
+    for row in _grouped(deliveries, ["supplier", "month"], _DELIVERY_AGGS).values():
+        months.setdefault(row["supplier"], []).append(row)
+    cards = [
+        _card(
+            c,
+            _figures(by_supplier.get(c), acks.get(c)),
+            months.get(c, []),
+            since,
+            until,
+            standard,
+        )
+        for c in codes
+    ]
     return sorted(
         cards,
         key=lambda c: (

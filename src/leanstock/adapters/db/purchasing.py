@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +60,12 @@ def _delivery_records(*where: Any) -> Select[Any]:
         .where(*where)
         .group_by(o.purchase_orders.c.supplier_id)
     )
+
+
+def _dicts(result: Any) -> list[dict[str, Any]]:
+    """Rows as dicts (cheaper than a mapping per row when there are thousands)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def _record(hits: Any, misses: Any, deliveries: Any) -> SupplierRecord:
@@ -463,7 +469,10 @@ class PurchasingRepository(Repository):
             created_at=utc_now(),
         )
 
-    def receipt_rows(self) -> list[dict[str, Any]]:
+    def receipt_rows(
+        self, supplier: str | None = None, since: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Every delivery (of one supplier's orders, received from `since` on, if given)."""
         query = (
             select(
                 t.suppliers.c.code.label("supplier"),
@@ -485,11 +494,19 @@ class PurchasingRepository(Repository):
             .join(t.items, t.items.c.id == o.purchase_lines.c.item_id)
             .order_by(o.receipts.c.received_on, o.receipts.c.id)
         )
-        return [dict(r) for r in self.db.execute(query).mappings()]
+        if supplier is not None:
+            query = query.where(t.suppliers.c.code == supplier)
+        if since is not None:
+            query = query.where(o.receipts.c.received_on >= since)
+        return _dicts(self.db.execute(query))
 
-    def acknowledgement_rows(self) -> list[dict[str, Any]]:
+    def acknowledgement_rows(
+        self, supplier: str | None = None, since: date | None = None
+    ) -> list[dict[str, Any]]:
         """Every line of a released purchase order: when it was ordered and first acknowledged,
-        what was ordered and what was first confirmed (supplier scorecards)."""
+        what was ordered and what was first confirmed (supplier scorecards). Only one
+        supplier's, and only orders placed from the day before `since` on, if given (a day
+        early, whatever the time zone the moment is kept in: the caller filters by day)."""
         query = (
             select(
                 t.suppliers.c.code.label("supplier"),
@@ -506,7 +523,12 @@ class PurchasingRepository(Repository):
             .where(o.purchase_orders.c.status.notin_(("draft", "cancelled")))
             .order_by(o.purchase_lines.c.id)
         )
-        return [dict(r) for r in self.db.execute(query).mappings()]
+        if supplier is not None:
+            query = query.where(t.suppliers.c.code == supplier)
+        if since is not None:
+            early = datetime.combine(since - timedelta(days=1), time.min, UTC)
+            query = query.where(o.purchase_orders.c.ordered_at >= early)
+        return _dicts(self.db.execute(query))
 
     def offers(self, item_id: int) -> SupplierOffers:
         """Who sells an item, on what terms, and how each of them has delivered: what
