@@ -493,6 +493,65 @@ def test_a_manager_places_confirms_and_ships_a_sales_order(
     assert rows["WH"]["on_hand"] == Decimal(8)
 
 
+def form_key(page: Any) -> str:
+    found = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert found, "the form carries a key of its own"
+    return found.group(1)
+
+
+def test_a_double_clicked_submit_makes_one_order(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """The same form posted twice (a double click) places one order; the second post gets
+    the first one's answer. The next drawing of the form has a new key: a new order."""
+    web = browser("manager")
+    empty = web.get("/sales-orders/new")
+    key = form_key(empty)
+    assert form_key(web.get("/sales-orders/new")) != key
+    form = {
+        "csrf_token": csrf(empty),
+        "idempotency_key": key,
+        "customer": "Café Rosa",
+        "location": "WH",
+        "sku_1": "MILK",
+        "qty_1": "4",
+    }
+    before = list_orders(UnitOfWork(engine)).total
+    first = web.post("/sales-orders/new", data=form, follow_redirects=False)
+    second = web.post("/sales-orders/new", data=form, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == first.headers["location"]
+    assert list_orders(UnitOfWork(engine)).total == before + 1
+    # HTMX's post gets the same: one order, the second answer sends to the same page.
+    form["idempotency_key"] = form_key(web.get("/sales-orders/new"))
+    hx = {"HX-Request": "true"}
+    third = web.post("/sales-orders/new", data=form, headers=hx, follow_redirects=False)
+    fourth = web.post("/sales-orders/new", data=form, headers=hx, follow_redirects=False)
+    assert third.status_code == fourth.status_code == 204
+    assert fourth.headers["hx-location"] == third.headers["hx-location"]
+    assert third.headers["hx-location"] != first.headers["location"]
+    assert list_orders(UnitOfWork(engine)).total == before + 2
+    # A refused form is drawn again with a new key, so the corrected post is a new request.
+    wrong = web.post("/sales-orders/new", data={**form, "idempotency_key": "k1", "qty_1": "x"})
+    assert wrong.status_code == 422
+    assert form_key(wrong) != "k1"
+    assert list_orders(UnitOfWork(engine)).total == before + 2
+
+
+def test_a_double_clicked_receipt_receives_once(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    web = browser("warehouse")
+    page = web.get(f"/purchase-orders/{shop['po']}")
+    form = {"csrf_token": csrf(page), "idempotency_key": form_key(page), "qty_2": "10"}
+    path = f"/purchase-orders/{shop['po']}/receive"
+    first = web.post(path, data=form, follow_redirects=False)
+    second = web.post(path, data=form, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    view = purchasing.get_purchase_order(UnitOfWork(engine), shop["po"])
+    assert view.lines[1].received == Decimal(10)
+
+
 def test_a_sales_order_with_an_unknown_item_shows_the_problem_and_keeps_the_form(
     shop: dict[str, str], browser: Callable[[str | None], TestClient]
 ) -> None:

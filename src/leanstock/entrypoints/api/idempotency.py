@@ -19,6 +19,10 @@ body's canonical JSON (parsed, keys sorted, no whitespace; numbers as written), 
 that differs only in whitespace or key order is the same request. Keys are kept for
 `LEANSTOCK_IDEMPOTENCY_HOURS` (24 by default).
 
+A web form (a page's post, not the API) carries its key in the hidden `idempotency_key`
+field instead, new each time the page is drawn: a double-clicked submit makes one order, and
+the second click gets the first one's answer (a redirect is kept with its target).
+
 The request runs on a worker thread of its own, with its own event loop, from the claim to
 the commit: while its transaction holds locks, it never waits for a thread that requests
 blocked on those locks may be holding.
@@ -30,6 +34,7 @@ import asyncio
 import hashlib
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from sqlalchemy import Connection
@@ -44,6 +49,10 @@ from leanstock.entrypoints.api import test_hooks
 from leanstock.entrypoints.api.problems import problem
 
 HEADER = "Idempotency-Key"
+FORM_FIELD = "idempotency_key"
+FORM = "application/x-www-form-urlencoded"
+# A stored redirect: its body is the target, sent again in this header (by status).
+REDIRECT = "text/uri-list"
 
 
 class _Number(str):
@@ -89,6 +98,13 @@ def fingerprint(principal: str, scope: Scope, body: bytes) -> str:
 
 
 def _replay(stored: Stored) -> Response:
+    if stored.content_type == REDIRECT:
+        target = (stored.body or b"").decode()
+        header = "HX-Location" if stored.status_code == 204 else "Location"
+        return Response(
+            status_code=stored.status_code or 303,
+            headers={header: target, "Idempotent-Replayed": "true"},
+        )
     return Response(
         stored.body or b"",
         status_code=stored.status_code or 200,
@@ -107,11 +123,24 @@ class _Captured:
 
     @property
     def content_type(self) -> str | None:
+        if self.target is not None:
+            return REDIRECT
         return dict(self.headers).get(b"content-type", b"").decode() or None
 
     @property
+    def target(self) -> bytes | None:
+        """Where a redirect (or HTMX's `HX-Location`) sends the browser, if it is one."""
+        found = dict(self.headers)
+        if 300 <= self.status < 400:
+            return found.get(b"location")
+        if self.status == 204:
+            return found.get(b"hx-location")
+        return None
+
+    @property
     def body(self) -> bytes:
-        return b"".join(self.chunks)
+        target = self.target
+        return target if target is not None else b"".join(self.chunks)
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -119,6 +148,28 @@ class _Captured:
             self.headers = list(message.get("headers", []))
         elif message["type"] == "http.response.body":
             self.chunks.append(message.get("body", b""))
+
+
+def _web_form(scope: Scope, request: Request) -> bool:
+    """A form posted by a page of the web app (not the API's)."""
+    from leanstock.entrypoints.web.render import is_web
+
+    kind = request.headers.get("content-type", "")
+    return kind.startswith(FORM) and is_web(scope["path"])
+
+
+def _body_again(body: bytes) -> Receive:
+    """The request body again, for the app after the middleware has read it."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 class IdempotencyMiddleware:
@@ -133,6 +184,11 @@ class IdempotencyMiddleware:
             return
         request = Request(scope, receive)
         key = request.headers.get(HEADER)
+        if key is None and _web_form(scope, request):
+            body = await request.body()
+            fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            key = fields.get(FORM_FIELD) or None
+            receive = _body_again(body)
         if key is None:
             await self.app(scope, receive, send)
             return
@@ -154,7 +210,7 @@ class IdempotencyMiddleware:
             return
         start = {"type": "http.response.start", "status": outcome.status}
         await send({**start, "headers": outcome.headers})
-        await send({"type": "http.response.body", "body": outcome.body})
+        await send({"type": "http.response.body", "body": b"".join(outcome.chunks)})
 
     def _once(
         self,

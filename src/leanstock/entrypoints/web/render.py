@@ -7,6 +7,7 @@ the `X-CSRF-Token` header and by every form as the `csrf_token` field).
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -100,6 +101,9 @@ def render(
         "actor": actor,
         "can": (lambda p: actor is not None and actor.can(p)),
         "csrf": request.scope.get("state", {}).get("csrf_token") or "",
+        # New each time a page is drawn: the form posts it, and posting it twice (a double
+        # click) replays the first answer (`api/idempotency.py`).
+        "form_key": secrets.token_urlsafe(18),
         "path": request.url.path,
     }
     page.update(context or {})
