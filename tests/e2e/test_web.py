@@ -567,6 +567,76 @@ def test_a_sales_order_with_an_unknown_item_shows_the_problem_and_keeps_the_form
     assert "Enter the customer." in missing.text
 
 
+def on_hand(engine: Engine, sku: str, location: str) -> Decimal:
+    rows = {r["location"]: r for r in queries.stock(UnitOfWork(engine), sku).items}
+    return Decimal(rows[location]["on_hand"]) if location in rows else Decimal(0)
+
+
+def test_stock_forms_receive_transfer_scrap_and_ship(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    web = browser("manager")
+    assert 'href="/stock/move?kind=scrap"' in web.get("/stock").text
+    page = web.get("/stock/move?kind=receive")
+    form = {"csrf_token": csrf(page), "kind": "receive", "sku": "SUGAR", "location": "WH"}
+    done = web.post("/stock/move", data={**form, "quantity": "10"})
+    assert done.status_code == 200
+    assert "Received." in done.text
+    assert on_hand(engine, "SUGAR", "WH") == Decimal(10)
+    moved = web.post(
+        "/stock/move", data={**form, "kind": "transfer", "target": "STORE", "quantity": "4"}
+    )
+    assert "Transferred." in moved.text
+    assert (on_hand(engine, "SUGAR", "WH"), on_hand(engine, "SUGAR", "STORE")) == (
+        Decimal(6),
+        Decimal(4),
+    )
+    # A scrap needs its reason: the problem beside the field, what was typed kept.
+    scrap = {**form, "kind": "scrap", "quantity": "1.5", "note": "bag torn"}
+    refused = web.post("/stock/move", data=scrap)
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="reason-error">Choose why it is scrapped' in refused.text
+    assert 'value="1.5"' in refused.text
+    assert 'value="bag torn"' in refused.text
+    assert on_hand(engine, "SUGAR", "WH") == Decimal(6)
+    assert "Scrapped." in web.post("/stock/move", data={**scrap, "reason": "damage"}).text
+    assert on_hand(engine, "SUGAR", "WH") == Decimal("4.5")
+    # More than there is: refused with the service's message, nothing booked, the form kept.
+    too_much = web.post("/stock/move", data={**form, "kind": "ship", "quantity": "50"})
+    assert too_much.status_code == 422
+    assert 'value="50"' in too_much.text
+    assert on_hand(engine, "SUGAR", "WH") == Decimal("4.5")
+    wrong = web.post("/stock/move", data={**form, "kind": "ship", "quantity": "lots"})
+    assert wrong.status_code == 422
+    assert 'id="quantity-error">Enter the quantity as a number' in wrong.text
+    assert 'value="lots"' in wrong.text
+    assert (
+        "Shipped." in web.post("/stock/move", data={**form, "kind": "ship", "quantity": "2"}).text
+    )
+    assert on_hand(engine, "SUGAR", "WH") == Decimal("2.5")
+
+
+def test_stock_forms_follow_the_role_and_its_locations(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    viewer = browser("viewer")
+    assert 'href="/stock/move' not in viewer.get("/stock").text
+    assert viewer.get("/stock/move").status_code == 403
+    warehouse = browser("warehouse")
+    page = warehouse.get("/stock/move?kind=transfer")
+    assert '<option value="STORE"' not in page.text  # only its own locations to choose
+    form = {"csrf_token": csrf(page), "kind": "transfer", "sku": "MILK", "location": "WH"}
+    refused = warehouse.post("/stock/move", data={**form, "target": "STORE", "quantity": "1"})
+    assert refused.status_code == 404
+    assert 'id="target-error"' in refused.text
+    assert on_hand(engine, "MILK", "WH") == Decimal(12)
+    elsewhere = warehouse.post(
+        "/stock/move", data={**form, "kind": "receive", "location": "STORE", "quantity": "1"}
+    )
+    assert elsewhere.status_code == 404
+    assert on_hand(engine, "MILK", "STORE") == Decimal(0)
+
+
 def test_a_control_character_in_a_form_is_refused_on_both_databases(
     shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
 ) -> None:

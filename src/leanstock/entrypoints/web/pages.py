@@ -216,8 +216,10 @@ def item_options(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("catalog:read")], q: str = ""
 ) -> Response:
     """Up to 20 active items matching `q` as `<option>`s: the autocomplete of a SKU field.
-    HTMX sends the field under its own name (`sku_3`), so any `sku_*` value is the search."""
-    typed = q or next((v for k, v in request.query_params.items() if k.startswith("sku_")), "")
+    HTMX sends the field under its own name (`sku`, `sku_3`), so any such value is the search."""
+    typed = q or next(
+        (v for k, v in request.query_params.items() if k == "sku" or k.startswith("sku_")), ""
+    )
     found = catalog.list_items(uow, 20, 0, search=typed.strip() or None, active=True).items
     return render(request, "items/_options.html", {"items": found})
 
