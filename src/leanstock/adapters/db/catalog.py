@@ -428,6 +428,31 @@ class CatalogRepository:
             )
         )
 
+    def known(
+        self, skus: Sequence[str], codes: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, Place]]:
+        """The ids of the SKUs that exist and the physical locations among `codes`; unknown
+        names are left out (whoever names them is refused on its own)."""
+        items = {
+            sku: int(id_)
+            for sku, id_ in self.db.execute(
+                select(t.items.c.sku, t.items.c.id).where(t.items.c.sku.in_(sorted(set(skus))))
+            )
+        }
+        places = {
+            r.code: Place(int(r.id), r.code, bool(r.allow_negative))
+            for r in self.db.execute(
+                select(
+                    t.locations.c.code,
+                    t.locations.c.id,
+                    t.locations.c.kind,
+                    t.locations.c.allow_negative,
+                ).where(t.locations.c.code.in_(sorted(set(codes))))
+            )
+            if LocationKind(r.kind) in PHYSICAL_KINDS
+        }
+        return items, places
+
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
         rows = self.db.execute(
             select(t.locations.c.code, t.locations.c.id).where(t.locations.c.code.in_(codes))

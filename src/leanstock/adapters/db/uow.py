@@ -25,6 +25,7 @@ from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.adapters.db.webhooks import WebhooksRepository
+from leanstock.domain import catalog
 from leanstock.domain.access import EVERYTHING, Visibility, current
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
@@ -34,6 +35,9 @@ from leanstock.services.ports import RetryableConflict
 # Who acts when a use case names nobody (the audit trail's actor).
 SYSTEM = "system"
 
+
+# The virtual locations whose balances a batch of stock documents changes last (`batch`).
+DEFERRED = (catalog.SUPPLIER, catalog.CUSTOMER, catalog.ADJUSTMENT, catalog.SCRAP)
 
 # PostgreSQL SQLSTATEs that mean "try the whole transaction again".
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -164,9 +168,9 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.connection.rollback()
 
-    def batch(self) -> BatchUnitOfWork:
+    def batch(self, virtual_last: bool = False) -> BatchUnitOfWork:
         """A unit of work for many use cases in one transaction (`BatchUnitOfWork`)."""
-        return BatchUnitOfWork(self.engine, self.visibility)
+        return BatchUnitOfWork(self.engine, self.visibility, virtual_last)
 
 
 class BatchUnitOfWork(UnitOfWork):
@@ -178,18 +182,28 @@ class BatchUnitOfWork(UnitOfWork):
     The use cases stay the only place their rules are written.
     """
 
-    def __init__(self, engine: Engine, visibility: Visibility = EVERYTHING) -> None:
+    def __init__(
+        self, engine: Engine, visibility: Visibility = EVERYTHING, virtual_last: bool = False
+    ) -> None:
         super().__init__(engine, visibility)
         self._savepoint: NestedTransaction | None = None
+        self._virtual_last = virtual_last
 
     def open(self) -> Self:
         super().__enter__()
+        if self._virtual_last:
+            try:
+                self.ledger.defer(self.virtual_place(code).id for code in DEFERRED)
+            except BaseException:
+                super().__exit__(None, None, None)
+                raise
         return self
 
     def close(self, keep: bool) -> None:
         """Keep everything (`keep`) or nothing, and give the connection back."""
         try:
             if keep:
+                self.ledger.settle()
                 self.connection.commit()
         except DBAPIError as error:
             if is_retryable(error):
@@ -220,6 +234,7 @@ class BatchUnitOfWork(UnitOfWork):
         savepoint, self._savepoint = self._savepoint, None
         self._seen.clear()
         self._recorded.clear()
+        self.ledger.drop_deferred()
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
         if isinstance(exc, DBAPIError) and is_retryable(exc):
@@ -239,10 +254,11 @@ class BatchUnitOfWork(UnitOfWork):
             self.outbox.write(events, actor)
         if self._savepoint is not None and self._savepoint.is_active:
             self._savepoint.commit()
+            self.ledger.keep_deferred()
 
     def rollback(self) -> None:
         if self._savepoint is not None and self._savepoint.is_active:
             self._savepoint.rollback()
 
-    def batch(self) -> BatchUnitOfWork:
+    def batch(self, virtual_last: bool = False) -> BatchUnitOfWork:
         raise RuntimeError("A batch does not open another batch.")
