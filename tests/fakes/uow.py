@@ -734,6 +734,9 @@ class FakeSales:
             for p in postings
         ]
 
+    def backordered(self, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        return {(i, loc) for i, loc in keys if self.open_lines(i, loc)}
+
     def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
         return [
             OpenSalesLine(

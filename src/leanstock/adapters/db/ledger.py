@@ -29,8 +29,8 @@ from leanstock.domain.ledger import (
 
 ZERO = Decimal(0)
 K = TypeVar("K")
-# Up to this many rows go in one multi-row INSERT (one round trip); more use executemany.
-MULTI_VALUES = 50
+# The balance upserts, built once per dialect and table (`LedgerRepository._upsert`).
+_UPSERTS: dict[tuple[str, str], Any] = {}
 PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
 
 
@@ -290,10 +290,9 @@ class LedgerRepository:
             }
             for p in postings
         ]
-        if len(rows) <= MULTI_VALUES:
-            self.db.execute(t.moves.insert().values(rows))
-        else:
-            self.db.execute(t.moves.insert(), rows)
+        # One statement compiled once (executemany: a multi-row VALUES or a pipeline, one
+        # round trip); a `.values(rows)` statement would be compiled anew per row count.
+        self.db.execute(t.moves.insert(), rows)
         self.apply(postings)
         return op_id
 
@@ -305,8 +304,8 @@ class LedgerRepository:
             deferred = self._deferred_places
             _add(self._pending[0], {k: lots.pop(k) for k in list(lots) if k[1] in deferred})
             _add(self._pending[1], {k: levels.pop(k) for k in list(levels) if k[1] in deferred})
-        for statement in self._changes(lots, levels, negative):
-            self.db.execute(statement)
+        for statement, rows in self._changes(lots, levels, negative):
+            self.db.execute(statement, rows)
 
     def defer(self, place_ids: Iterable[int]) -> None:
         """Hold back the balance changes of these virtual locations until `settle`.
@@ -335,16 +334,17 @@ class LedgerRepository:
         lots, levels = self._kept
         self._kept = ({}, {})
         virtual = dict.fromkeys(self._deferred_places, True)
-        for statement in self._changes(lots, levels, virtual):
-            self.db.execute(statement)
+        for statement, rows in self._changes(lots, levels, virtual):
+            self.db.execute(statement, rows)
 
     def _changes(
         self,
         lot_delta: dict[tuple[int, int, str], Decimal],
         location_delta: dict[tuple[int, int], Decimal],
         negative: dict[int, bool],
-    ) -> list[Any]:
-        """The upserts that add postings to the balances and the stock, `column += delta`.
+    ) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """The upserts that add postings to the balances and the stock, `column += delta`,
+        each a statement and its rows (executemany: the statement is compiled once).
 
         Databases check CHECK constraints on the row an upsert proposes before they find the
         conflict, so a decrement proposes its row as allowed to go negative; only the quantity
@@ -368,19 +368,25 @@ class LedgerRepository:
             (t.balances, ["item_id", "location_id", "lot"], "quantity", balances),
             (t.stock, ["item_id", "location_id"], "on_hand", levels),
         ):
-            for start in range(0, len(rows), MULTI_VALUES):
-                chunk = [
-                    {**r, "may_go_negative": negative[r["location_id"]] or r[column_name] < 0}
-                    for r in rows[start : start + MULTI_VALUES]
-                ]
-                insert = self._insert(table).values(chunk)
-                statements.append(
-                    insert.on_conflict_do_update(
-                        index_elements=keys,
-                        set_={column_name: table.c[column_name] + insert.excluded[column_name]},
-                    )
-                )
+            if not rows:
+                continue
+            chunk = [
+                {**r, "may_go_negative": negative[r["location_id"]] or r[column_name] < 0}
+                for r in rows
+            ]
+            statements.append((self._upsert(table, keys, column_name), chunk))
         return statements
+
+    def _upsert(self, table: Any, keys: list[str], column_name: str) -> Any:
+        """`INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column`."""
+        key = (self.dialect, table.name)
+        if key not in _UPSERTS:
+            insert = self._insert(table)
+            _UPSERTS[key] = insert.on_conflict_do_update(
+                index_elements=keys,
+                set_={column_name: table.c[column_name] + insert.excluded[column_name]},
+            )
+        return _UPSERTS[key]
 
     # Reservations: the rows and the stock row's `reserved` counter change together, here only.
 
