@@ -584,9 +584,10 @@ class UnitOfWork(Protocol):
     def batch(self, virtual_last: bool = False) -> BatchUnitOfWork:
         """A unit of work for many use cases in one transaction (an all-or-nothing import).
 
-        `virtual_last`: the balances of the virtual locations (supplier, customer,
-        adjustment, scrap) change once, at the end, in key order (`LedgerRepository.defer`),
-        so batches of documents on overlapping items cannot deadlock on them."""
+        `virtual_last`: what none of the batch's use cases reads is written once, at the end:
+        the balances of the virtual locations (supplier, customer, adjustment, scrap), in key
+        order (`LedgerRepository.defer`), so batches of documents on overlapping items cannot
+        deadlock on them; and the kept use cases' outbox and audit rows."""
         ...
 
 

@@ -188,6 +188,9 @@ class BatchUnitOfWork(UnitOfWork):
         super().__init__(engine, visibility)
         self._savepoint: NestedTransaction | None = None
         self._virtual_last = virtual_last
+        # With `virtual_last`, the kept use cases' events (by actor, in order), written by
+        # `close`: no use case of a batch reads the outbox or the audit trail.
+        self._events: list[tuple[str, list[DomainEvent]]] = []
 
     def open(self) -> Self:
         super().__enter__()
@@ -203,6 +206,8 @@ class BatchUnitOfWork(UnitOfWork):
         """Keep everything (`keep`) or nothing, and give the connection back."""
         try:
             if keep:
+                for actor, events in self._events:
+                    self.outbox.write(events, actor)
                 self.ledger.settle()
                 self.connection.commit()
         except DBAPIError as error:
@@ -210,6 +215,7 @@ class BatchUnitOfWork(UnitOfWork):
                 raise RetryableConflict(str(error.orig)) from error
             raise
         finally:
+            self._events = []
             super().__exit__(None, None, None)
 
     def acting(self, actor: str) -> Self:
@@ -248,13 +254,18 @@ class BatchUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         events = collect(self._seen, self._recorded)
         self._recorded.clear()
-        if events:
-            # As a single use case: one that names no actor acts for the request's principal.
-            actor = self.actor if self.actor != SYSTEM else current().actor_name
+        # As a single use case: one that names no actor acts for the request's principal.
+        actor = self.actor if self.actor != SYSTEM else current().actor_name
+        if events and not self._virtual_last:
             self.outbox.write(events, actor)
         if self._savepoint is not None and self._savepoint.is_active:
             self._savepoint.commit()
             self.ledger.keep_deferred()
+            if events and self._virtual_last:
+                if self._events and self._events[-1][0] == actor:
+                    self._events[-1][1].extend(events)
+                else:
+                    self._events.append((actor, list(events)))
 
     def rollback(self) -> None:
         if self._savepoint is not None and self._savepoint.is_active:
