@@ -10,24 +10,23 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.events import Changed, created
-from leanstock.planning.forecast import (
-    DEFAULT_QUANTILES,
-    ForecastInputError,
-    Progress,
-    forecast,
-    quantile_column,
-)
+from leanstock.planning.forecast.accuracy import quantile_column
+from leanstock.planning.forecast.prepare import ForecastInputError
+from leanstock.planning.forecast.quantiles import DEFAULT_QUANTILES
 from leanstock.planning.periods import PERIODS
 from leanstock.services.orders import demand_history
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
+
+if TYPE_CHECKING:
+    from leanstock.planning.forecast.engine import Progress
 
 
 @dataclass(frozen=True)
@@ -133,6 +132,8 @@ def run_forecast(
             "history",
         )
     history = _with_categories(uow, history)
+    from leanstock.planning.forecast.engine import forecast  # seconds to import: only here
+
     try:
         result = forecast(
             history,

@@ -59,6 +59,7 @@ from leanstock.planning.forecast.prepare import (
     check_horizon,
     prepare,
 )
+from leanstock.planning.forecast.quantiles import DEFAULT_QUANTILES
 from leanstock.planning.forecast.reconcile import Hierarchy, add_aggregates, reconcile, sum_up
 from leanstock.planning.forecast.runner import ENGINES, dask_client, require_dask
 from leanstock.planning.forecast.selection import (
@@ -70,7 +71,6 @@ from leanstock.planning.forecast.selection import (
 from leanstock.planning.forecast.yearly import remove_yearly, yearly_factors
 from leanstock.planning.periods import PERIODS
 
-DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
 Progress = Callable[[str, int, int], None]
 FULL_POOL_WINDOWS = 2
 """Backtest origins of the full pool: one fit fewer per series than the cheap pool's three."""
