@@ -21,6 +21,7 @@ from leanstock.domain.ledger import Place, Posting, ScrapReason
 from leanstock.services import catalog, queries, stock
 from leanstock.services.stock.batch import (
     MAX_DOCUMENTS,
+    MAX_LINES,
     Count,
     Receipt,
     Scrap,
@@ -126,7 +127,8 @@ def test_each_document_is_kept_or_refused_on_its_own_and_the_ledger_balances(
 
 def test_a_batch_is_refused_whole_when_empty_or_over_the_limit(shop: UnitOfWork) -> None:
     one = Receipt("WH", [stock.StockLine("SKU-0", Decimal(1))])
-    for documents in ([], [one] * (MAX_DOCUMENTS + 1)):
+    wide = Receipt("WH", [stock.StockLine(f"SKU-{i}", Decimal(1)) for i in range(11)])
+    for documents in ([], [one] * (MAX_DOCUMENTS + 1), [wide] * (MAX_LINES // 11 + 1)):
         with pytest.raises(InvalidInput) as refused:
             post_batch(shop, documents)
         assert refused.value.field == "documents"

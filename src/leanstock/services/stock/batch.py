@@ -29,6 +29,8 @@ from leanstock.services.stock.moves import count, receive_lines, scrap, ship_lin
 
 # Documents in one batch, at most: a day of a busy till; larger files go in several batches.
 MAX_DOCUMENTS = 1000
+# Lines over all its documents, at most: a batch holds its stock rows' locks until it ends.
+MAX_LINES = 10_000
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,16 @@ def post_batch(uow: UnitOfWork, documents: Sequence[Document | DomainError]) -> 
     if len(documents) > MAX_DOCUMENTS:
         raise InvalidInput(
             f"The batch has {len(documents)} documents; send at most {MAX_DOCUMENTS} per batch.",
+            "documents",
+        )
+    lines = sum(
+        len(d.lines) if isinstance(d, Receipt | Shipment | Transfer) else 1
+        for d in documents
+        if not isinstance(d, DomainError)
+    )
+    if lines > MAX_LINES:
+        raise InvalidInput(
+            f"The batch has {lines} lines; send at most {MAX_LINES} lines per batch (split it).",
             "documents",
         )
     result = BatchResult()
