@@ -147,9 +147,9 @@ def scrap(body: ScrapIn, uow: UowDep, actor: StockWriter) -> OperationOut:
     responses={200: {"model": BatchOut, "description": "One result per document, in order."}},
 )
 def post_batch(body: BatchIn, uow: UowDep, actor: StockWriter) -> Response:
-    """Post up to 1,000 stock documents (receipts, shipments, transfers, counts, scraps) in
-    one call, each all-or-nothing on its own, in the order sent: a till's day of sales, a
-    warehouse's end-of-day file.
+    """Post up to 1,000 stock documents (receipts, shipments, transfers, counts, scraps; 10,000
+    lines in all) in one call, each all-or-nothing on its own, in the order sent: a till's day
+    of sales, a warehouse's end-of-day file.
 
     Each document is the body of its single route with `kind` (receipt, shipment, transfer,
     count, scrap). The answer is 200 with one result per document, in order: `status` 201 and
