@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +52,24 @@ class Settings(BaseSettings):
     publisher_interval: float = Field(default=2.0, gt=0)
     # Interactive API docs at /docs and /redoc and the schema at /openapi.json.
     docs: bool = True
+    # Seconds `leanstock serve` gives requests in flight to finish after SIGTERM before it
+    # cancels them (uvicorn's `timeout_graceful_shutdown`).
+    shutdown_seconds: int = Field(default=30, ge=1)
+    # Let the crash tests kill the server mid-request (`entrypoints/api/test_hooks.py`).
+    # Never in production.
+    test_hooks: bool = False
+
+    # Observability (docs/deploy.md, "Logs, health and metrics"). Logs go to stderr, one JSON
+    # object a line ("json") or plain lines ("text"), each with the request's id.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # One line per request (method, route, status, milliseconds, request id, who).
+    access_log: bool = True
+    # Prometheus metrics at /metrics: "local" answers loopback clients only (a scraper on the
+    # same host), "open" anyone, "off" no one. With a token set, a request bearing it
+    # (`Authorization: Bearer <token>`) is answered from anywhere.
+    metrics: Literal["off", "local", "open"] = "local"
+    metrics_token: SecretStr | None = None
 
 
 @lru_cache(maxsize=1)

@@ -13,12 +13,13 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, Table, func, select, union_all
 
+from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo import DemoBusiness, generate
-from leanstock.domain.catalog import ItemKind
+from leanstock.domain.catalog import ItemKind, Policy
 from leanstock.domain.errors import Conflict, InvalidInput
-from leanstock.services import forecasting, planning, production
+from leanstock.services import forecasting, orders, planning, production, purchasing
 from leanstock.services.demo import load_demo
 
 
@@ -154,8 +155,65 @@ def test_the_demo_bakery_bakes_from_its_recipes(engine: Engine, business: DemoBu
     assert bom.lead_time_days == 1
     assert {line.component for line in bom.lines} <= {i.sku for i in business.items}
     # A bake is released like any production order; its flour is reserved or pulled.
-    order = production.create_production_order(uow, sourdough.sku, Decimal(12), "STORE-N")
+    order = production.create_production_order(uow, sourdough.sku, Decimal(12), "WH")
     assert production.release_production(uow, order.number).status == "released"
+    # The kitchen has the flour: the bake reserves it from the warehouse's stock.
+    flour = next(c for c in production.get_production_order(uow, order.number).components)
+    assert flour.reserved == flour.quantity > 0
+
+
+def test_a_cake_ordered_online_pulls_a_bake_from_the_kitchen_s_ingredients(
+    engine: Engine, business: DemoBusiness
+) -> None:
+    load_demo(UnitOfWork(engine), business)
+    uow = UnitOfWork(engine)
+    cake = next(i for i in business.items if i.policy is Policy.MAKE_TO_ORDER)
+    placed = orders.place_order(
+        uow,
+        "Ada",
+        [orders.NewLine(cake.sku, Decimal(1), "WH")],
+        confirm=True,
+        today=business.end,  # the day the history ends: its eggs and cream are fresh
+    )
+    line = placed.lines[0]
+    assert line.fulfilment == "production"
+    assert [peg.kind for peg in line.pegs] == ["production"]
+    made = production.get_production_order(uow, line.pegs[0].supply)
+    assert (made.sku, made.location, made.quantity) == (cake.sku, "WH", Decimal(1))
+    recipe = next(bom for bom in business.boms if bom.sku == cake.sku)
+    assert {c.sku: c.quantity for c in made.components} == dict(recipe.lines)
+    # Eggs, flour, sugar: the kitchen holds them, so each is reserved, none bought.
+    assert all(c.reserved == c.quantity for c in made.components)
+
+
+def test_coffee_equipment_sold_online_is_drop_shipped_in_the_history_and_when_ordered(
+    engine: Engine, business: DemoBusiness
+) -> None:
+    load_demo(UnitOfWork(engine), business)
+    with engine.connect() as db:
+        linked = db.execute(
+            select(o.purchase_orders.c.drop_ship_customer, o.sales_lines.c.fulfilment)
+            .join(o.purchase_lines, o.purchase_lines.c.order_id == o.purchase_orders.c.id)
+            .join(
+                o.sales_lines,
+                (o.sales_lines.c.order_id == o.purchase_orders.c.sales_order_id)
+                & (o.sales_lines.c.item_id == o.purchase_lines.c.item_id),
+            )
+            .where(o.purchase_orders.c.drop_ship_customer.is_not(None))
+        ).all()
+    dropped = business.purchase_orders.filter(pl.col("drop_ship"))
+    assert len(linked) == dropped.height > 0
+    assert set(linked) == {("online", "drop_ship")}
+    uow = UnitOfWork(engine)
+    grinder = next(i for i in business.items if i.policy is Policy.DROP_SHIP)
+    placed = orders.place_order(
+        uow, "Ada", [orders.NewLine(grinder.sku, Decimal(1), "WH")], confirm=True
+    )
+    line = placed.lines[0]
+    assert line.fulfilment == "drop_ship"
+    order = purchasing.get_purchase_order(uow, line.pegs[0].supply.split("/")[0])
+    assert order.drop_ship_customer == "Ada"
+    assert order.supplier == "HEARTH"
 
 
 @pytest.mark.slow
@@ -166,7 +224,13 @@ def test_a_plan_of_the_demo_bakery_releases_every_line(
     load_demo(uow, business)
     forecasting.run_forecast(uow, 7, "D")
     plan = planning.run_plan(uow)
-    assert any(line.kind == "production" for line in plan.lines)
+    # The kitchen bakes to stock at the warehouse and the stores are refilled from it.
+    made = {item.sku for item in business.items if item.kind is ItemKind.MADE}
+    baked = [line for line in plan.lines if line.kind == "production"]
+    assert baked
+    assert {line.location for line in baked} == {"WH"}
+    at_stores = {line.kind for line in plan.lines if line.sku in made and line.location != "WH"}
+    assert at_stores <= {"transfer"}
     planning.approve_plan(uow, plan.id)
     released = planning.release_plan(uow, plan.id)
     failed = {line.sku: line.release_error for line in released.lines if line.status == "failed"}

@@ -10,7 +10,7 @@ import pytest
 
 from leanstock.demo import DemoBusiness, generate
 from leanstock.demo.generate import easter, shortfalls
-from leanstock.domain.catalog import ItemKind, LocationKind
+from leanstock.domain.catalog import ItemKind, LocationKind, Policy
 from leanstock.domain.orders import BomLine, explode
 
 END = date(2026, 6, 30)
@@ -142,13 +142,17 @@ def test_shortfalls_finds_a_shipment_beyond_stock(small: DemoBusiness) -> None:
 
 
 def test_what_was_served_is_what_was_shipped_or_used(business: DemoBusiness) -> None:
+    dropped = {i.sku for i in business.items if i.policy is Policy.DROP_SHIP}
     served = (
-        business.demand.filter(pl.col("served") > 0)
+        business.demand.filter(pl.col("served") > 0, ~pl.col("sku").is_in(dropped))
         .select("day", "sku", "location", "served")
         .sort("day", "sku", "location")
     )
     moved = (
-        business.moves.filter(pl.col("kind").is_in(["shipment", "consumption"]))
+        business.moves.filter(
+            pl.col("kind").is_in(["shipment", "consumption"]),
+            ~pl.col("reference").str.starts_with("BAKE-"),  # the kitchen's use of ingredients
+        )
         .group_by("day", "sku", pl.col("source").alias("location"))
         .agg(pl.col("quantity").sum().alias("served"))
         .sort("day", "sku", "location")
@@ -232,3 +236,146 @@ def test_every_made_item_has_a_recipe_of_the_bakery_s_own_ingredients(
     # A sandwich is made from a baguette that is baked first: two levels.
     sandwich = next(s for s, i in items.items() if i.name == "Ham and cheese sandwich")
     assert {r.level for r in explode(sandwich, Decimal(1), lines)} == {1, 2}
+
+
+def _route(business: DemoBusiness, route: str) -> set[str]:
+    return set(business.profiles.filter(pl.col("route") == route)["sku"])
+
+
+def test_the_kitchen_s_bakes_take_their_ingredients_by_the_recipes(
+    business: DemoBusiness,
+) -> None:
+    recipes = {bom.sku: dict(bom.lines) for bom in business.boms}
+    bakes = business.moves.filter(pl.col("reference").str.starts_with("BAKE-"))
+    made = bakes.filter(pl.col("kind") == "production")
+    used = bakes.filter(pl.col("kind") == "consumption")
+    assert made.height > 1000
+    assert used.height > made.height
+    # Made in the warehouse kitchen, from its own stock of ingredients.
+    assert set(made["source"]) == {"production"}
+    assert set(made["target"]) == {"WH"}
+    assert set(used["source"]) == {"WH"}
+    assert set(used["target"]) == {"production"}
+    expected: dict[tuple[str, str], Decimal] = {}
+    for reference, sku, quantity in made.select("reference", "sku", "quantity").iter_rows():
+        for component, per_unit in recipes[sku].items():
+            key = (reference, component)
+            expected[key] = expected.get(key, Decimal(0)) + quantity * per_unit
+    taken = used.group_by("reference", "sku").agg(pl.col("quantity").sum())
+    assert {(r, c): q for r, c, q in taken.iter_rows()} == {
+        key: q for key, q in expected.items() if q > 0
+    }
+
+
+def test_ingredients_are_bought_into_the_warehouse_and_used_only_by_its_bakes(
+    business: DemoBusiness,
+) -> None:
+    ingredients = _route(business, "ingredient")
+    assert {"FLR-001", "FRS-001", "FRS-008"} <= ingredients  # flour, butter, eggs
+    moves = business.moves.filter(pl.col("sku").is_in(ingredients))
+    assert set(moves["kind"]) <= {"adjustment", "receipt", "consumption", "scrap"}
+    assert set(moves["source"]) | set(moves["target"]) <= {
+        "WH",
+        "adjustment",
+        "supplier",
+        "production",
+        "scrap",
+    }
+    receipts = moves.filter(pl.col("kind") == "receipt")
+    assert set(receipts["sku"]) == ingredients  # every ingredient is bought again and again
+    used = moves.filter(pl.col("kind") == "consumption")
+    assert used["reference"].str.starts_with("BAKE-WH-").all()
+    tracked = {i.sku for i in business.items if i.lot_tracked}
+    perishable = {"FRS-001", "FRS-003", "FRS-008"}  # butter, milk, eggs
+    assert perishable <= tracked
+    assert moves.filter(pl.col("sku").is_in(perishable))["lot"].null_count() == 0
+
+
+def test_breads_are_baked_daily_at_the_warehouse_and_sent_to_the_stores_by_transfer(
+    business: DemoBusiness,
+) -> None:
+    items = {i.sku: i for i in business.items}
+    breads = [sku for sku in _route(business, "made") if sku.startswith("BRD-")]
+    assert breads
+    assert all(items[sku].policy is Policy.PERIODIC for sku in breads)
+    moves = business.moves.filter(pl.col("sku").is_in(breads))
+    made = moves.filter(pl.col("kind") == "production")
+    assert set(made["target"]) == {"WH"}
+    open_days = business.demand.filter(pl.col("demanded") > 0)["day"].n_unique()
+    assert made.filter(pl.col("sku") == "BRD-001")["day"].n_unique() >= 0.9 * open_days
+    sent = moves.filter(pl.col("kind") == "transfer")
+    assert set(sent["source"]) == {"WH"}
+    assert set(sent["target"]) == {"STORE-N", "STORE-S"}
+    # What a store sells or scraps of its bread it got by transfer, and nothing else.
+    into_stores = moves.filter(pl.col("target").str.starts_with("STORE"))
+    assert set(into_stores["kind"]) == {"transfer"}
+    sold = moves.filter(pl.col("kind") == "shipment")
+    assert set(sold["source"]) == {"STORE-N", "STORE-S"}
+    assert sold["quantity"].sum() <= sent["quantity"].sum() <= made["quantity"].sum()
+
+
+def test_cakes_are_made_to_order_for_the_day_s_online_orders(business: DemoBusiness) -> None:
+    items = {i.sku: i for i in business.items}
+    cakes = _route(business, "made_to_order")
+    assert cakes
+    assert all(items[s].policy is Policy.MAKE_TO_ORDER for s in cakes)
+    assert all(items[s].kind is ItemKind.MADE for s in cakes)
+    moves = business.moves.filter(pl.col("sku").is_in(cakes))
+    assert set(moves["kind"]) == {"production", "shipment"}  # never stocked, never scrapped
+    made = (
+        moves.filter(pl.col("kind") == "production")
+        .group_by("day", "sku")
+        .agg(pl.col("quantity").sum())
+        .sort("day", "sku")
+    )
+    served = (
+        business.demand.filter(pl.col("sku").is_in(cakes), pl.col("served") > 0)
+        .select("day", "sku", pl.col("served").alias("quantity"))
+        .sort("day", "sku")
+    )
+    assert made.height > 100
+    assert made.with_columns(pl.col("quantity").cast(pl.Float64)).equals(
+        served.with_columns(pl.col("quantity").cast(pl.Float64))
+    )
+
+
+def test_coffee_equipment_is_drop_shipped_from_the_supplier_to_the_customer(
+    business: DemoBusiness,
+) -> None:
+    items = {i.sku: i for i in business.items}
+    dropped = _route(business, "drop_ship")
+    assert dropped
+    assert all(items[s].category == "equipment" for s in dropped)
+    assert all(items[s].policy is Policy.DROP_SHIP for s in dropped)
+    moves = business.moves.filter(pl.col("sku").is_in(dropped))
+    assert moves.height > 0
+    assert set(moves["kind"]) == {"receipt"}
+    assert set(moves["source"]) == {"supplier"}
+    assert set(moves["target"]) == {"customer"}
+    lines = business.purchase_orders.filter(pl.col("sku").is_in(dropped))
+    assert lines["drop_ship"].all()
+    assert not business.purchase_orders.filter(~pl.col("sku").is_in(dropped))["drop_ship"].any()
+    # One purchase order per day's sales of a line, delivered in full, some of them late.
+    asked = business.demand.filter(pl.col("sku").is_in(dropped), pl.col("demanded") > 0)
+    assert lines.height == asked.height
+    assert lines["ordered"].sum() == asked["demanded"].sum()
+    delivered = lines.filter(pl.col("received_on").is_not_null())
+    assert (delivered["received"] == delivered["ordered"]).all()
+    assert moves["quantity"].sum() == delivered["received"].sum()
+
+
+def test_every_policy_fits_how_the_item_is_supplied(business: DemoBusiness) -> None:
+    boms = {bom.sku for bom in business.boms}
+    sold = {t.sku for t in business.supplier_items}
+    route = dict(business.profiles.select("sku", "route").iter_rows())
+    for item in business.items:
+        if item.kind is ItemKind.MADE:
+            assert item.sku in boms, item.sku
+            assert item.sku not in sold, item.sku
+            assert item.policy in (Policy.PERIODIC, Policy.MAKE_TO_ORDER), item.sku
+            assert (item.policy is Policy.MAKE_TO_ORDER) == (route[item.sku] == "made_to_order")
+        else:
+            assert item.sku in sold, item.sku
+            assert item.sku not in boms, item.sku
+            assert item.policy is not Policy.MAKE_TO_ORDER, item.sku
+            assert (item.policy is Policy.DROP_SHIP) == (route[item.sku] == "drop_ship")

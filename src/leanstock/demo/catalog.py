@@ -12,11 +12,13 @@ from enum import StrEnum
 
 
 class Route(StrEnum):
-    """How a store gets an item."""
+    """How an item is supplied, and where it is stocked."""
 
     WAREHOUSE = "warehouse"  # the warehouse buys, the stores get transfers from it
-    DIRECT = "direct"  # the supplier delivers to each store (fresh goods)
-    MADE = "made"  # baked in each store every morning
+    INGREDIENT = "ingredient"  # the warehouse kitchen buys it and uses it in its bakes
+    MADE = "made"  # baked to stock every morning in the warehouse kitchen, sent to the stores
+    MADE_TO_ORDER = "made_to_order"  # baked in the warehouse kitchen for each order (online)
+    DROP_SHIP = "drop_ship"  # sold online, delivered by the supplier straight to the customer
 
 
 class Outflow(StrEnum):
@@ -215,7 +217,7 @@ FAMILIES: tuple[Family, ...] = (
         names(
             "Burr grinder", "Hand grinder", "Home espresso machine", "Milk frother", "Coffee scale"
         ),
-        Route.WAREHOUSE,
+        Route.DROP_SHIP,
         Outflow.SHIPMENT,
         (1.0, 1.0),
         (25.0, 220.0),
@@ -226,7 +228,7 @@ FAMILIES: tuple[Family, ...] = (
         size=1.2,
         amplitude=(0.1, 0.3),
         peak_day_of_year=350,
-        policy="buy_to_order",
+        policy="drop_ship",
     ),
     Family(
         "BK",
@@ -449,7 +451,7 @@ FAMILIES: tuple[Family, ...] = (
             "Rolled oats",
             "Semolina",
         ),
-        Route.WAREHOUSE,
+        Route.INGREDIENT,
         Outflow.CONSUMPTION,
         (2.0, 18.0),
         (0.6, 2.2),
@@ -472,7 +474,7 @@ FAMILIES: tuple[Family, ...] = (
             Name("Demerara sugar", 0.2),
             Name("Fine sea salt", 0.15, pack=5),
         ),
-        Route.WAREHOUSE,
+        Route.INGREDIENT,
         Outflow.CONSUMPTION,
         (3.0, 8.0),
         (0.8, 2.0),
@@ -502,7 +504,7 @@ FAMILIES: tuple[Family, ...] = (
             "Ground cinnamon",
             "Dried yeast",
         ),
-        Route.WAREHOUSE,
+        Route.INGREDIENT,
         Outflow.CONSUMPTION,
         (0.2, 2.5),
         (3.0, 14.0),
@@ -533,7 +535,7 @@ FAMILIES: tuple[Family, ...] = (
             Name("Lemons", 0.4, "kg", 14, 5),
             Name("Bramley apples", 0.6, "kg", 21, 10),
         ),
-        Route.DIRECT,
+        Route.INGREDIENT,
         Outflow.CONSUMPTION,
         (3.0, 5.0),
         (0.9, 9.0),
@@ -625,21 +627,21 @@ FAMILIES: tuple[Family, ...] = (
         "CAK",
         "cakes",
         names(
-            "Carrot cake slice",
-            "Lemon drizzle slice",
-            "Chocolate fudge slice",
-            "Baked cheesecake slice",
-            "Banana bread slice",
+            "Carrot cake",
+            "Lemon drizzle cake",
+            "Chocolate fudge cake",
+            "Baked cheesecake",
+            "Banana bread",
         ),
-        Route.MADE,
+        Route.MADE_TO_ORDER,
         Outflow.SHIPMENT,
-        (6.0, 16.0),
-        (0.6, 1.3),
+        (1.0, 3.0),
+        (5.0, 10.0),
+        online=True,
         shelf_life_days=3,
-        batch=8,
         amplitude=(0.05, 0.15),
         promo_share=0.2,
-        policy="periodic",
+        policy="make_to_order",
     ),
     Family(
         "CKY",
@@ -699,191 +701,3 @@ SEASONAL_BAKES: dict[str, Season] = {
     "Bramley apples": Season.AUTUMN,
 }
 """Items whose season differs from their family's."""
-
-RECIPES: dict[str, tuple[tuple[str, float], ...]] = {
-    # Breads, per loaf
-    "Sourdough loaf": (
-        ("Strong white bread flour", 0.45),
-        ("Rye flour", 0.05),
-        ("Fine sea salt", 0.01),
-    ),
-    "Baguette": (
-        ("Strong white bread flour", 0.25),
-        ("Dried yeast", 0.002),
-        ("Fine sea salt", 0.005),
-    ),
-    "Rye loaf": (
-        ("Rye flour", 0.35),
-        ("Strong white bread flour", 0.1),
-        ("Dried yeast", 0.003),
-        ("Fine sea salt", 0.008),
-    ),
-    "Wholemeal loaf": (("Wholemeal flour", 0.45), ("Dried yeast", 0.005), ("Fine sea salt", 0.008)),
-    "Seeded loaf": (
-        ("Strong white bread flour", 0.35),
-        ("Sunflower seeds", 0.03),
-        ("Pumpkin seeds", 0.03),
-        ("Sesame seeds", 0.01),
-        ("Poppy seeds", 0.01),
-        ("Dried yeast", 0.005),
-        ("Fine sea salt", 0.008),
-    ),
-    "Focaccia": (("Type 00 flour", 0.4), ("Dried yeast", 0.004), ("Fine sea salt", 0.01)),
-    "Brioche loaf": (
-        ("Strong white bread flour", 0.3),
-        ("Unsalted butter", 0.12),
-        ("Free-range eggs", 3),
-        ("Caster sugar", 0.04),
-        ("Whole milk", 0.05),
-        ("Dried yeast", 0.006),
-    ),
-    # Viennoiserie, per piece
-    "Croissant": (
-        ("Strong white bread flour", 0.06),
-        ("Unsalted butter", 0.03),
-        ("Caster sugar", 0.006),
-        ("Whole milk", 0.02),
-        ("Dried yeast", 0.001),
-    ),
-    "Pain au chocolat": (
-        ("Strong white bread flour", 0.06),
-        ("Unsalted butter", 0.03),
-        ("Dark chocolate chips", 0.012),
-        ("Whole milk", 0.02),
-        ("Dried yeast", 0.001),
-    ),
-    "Almond croissant": (
-        ("Strong white bread flour", 0.06),
-        ("Unsalted butter", 0.035),
-        ("Ground almonds", 0.02),
-        ("Icing sugar", 0.01),
-        ("Dried yeast", 0.001),
-    ),
-    "Cinnamon bun": (
-        ("Plain flour", 0.07),
-        ("Unsalted butter", 0.02),
-        ("Light brown sugar", 0.015),
-        ("Ground cinnamon", 0.002),
-        ("Dried yeast", 0.001),
-    ),
-    "Cardamom bun": (
-        ("Plain flour", 0.07),
-        ("Unsalted butter", 0.02),
-        ("Caster sugar", 0.015),
-        ("Dried yeast", 0.001),
-    ),
-    # Cakes, per slice (a tin of eight takes eight eggs)
-    "Carrot cake slice": (
-        ("Plain flour", 0.03),
-        ("Light brown sugar", 0.025),
-        ("Free-range eggs", 1),
-        ("Walnuts", 0.01),
-        ("Cream cheese", 0.02),
-        ("Ground cinnamon", 0.001),
-    ),
-    "Lemon drizzle slice": (
-        ("Plain flour", 0.03),
-        ("Caster sugar", 0.03),
-        ("Unsalted butter", 0.025),
-        ("Free-range eggs", 1),
-        ("Lemons", 0.02),
-        ("Icing sugar", 0.01),
-    ),
-    "Chocolate fudge slice": (
-        ("Plain flour", 0.025),
-        ("Cocoa powder", 0.01),
-        ("Caster sugar", 0.03),
-        ("Unsalted butter", 0.025),
-        ("Free-range eggs", 1),
-        ("Double cream", 0.02),
-    ),
-    "Baked cheesecake slice": (
-        ("Cream cheese", 0.08),
-        ("Caster sugar", 0.02),
-        ("Free-range eggs", 1),
-        ("Double cream", 0.02),
-    ),
-    "Banana bread slice": (
-        ("Plain flour", 0.03),
-        ("Light brown sugar", 0.02),
-        ("Unsalted butter", 0.015),
-        ("Free-range eggs", 1),
-        ("Walnuts", 0.005),
-    ),
-    # Cookies, per cookie
-    "Chocolate chip cookie": (
-        ("Plain flour", 0.025),
-        ("Unsalted butter", 0.015),
-        ("Light brown sugar", 0.015),
-        ("Dark chocolate chips", 0.012),
-    ),
-    "Oat and raisin cookie": (
-        ("Rolled oats", 0.02),
-        ("Plain flour", 0.015),
-        ("Unsalted butter", 0.015),
-        ("Demerara sugar", 0.012),
-        ("Raisins", 0.01),
-    ),
-    "Double chocolate cookie": (
-        ("Plain flour", 0.022),
-        ("Cocoa powder", 0.006),
-        ("Unsalted butter", 0.015),
-        ("Caster sugar", 0.015),
-        ("Dark chocolate chips", 0.012),
-    ),
-    # Savoury, per piece
-    "Sausage roll": (("Plain flour", 0.04), ("Unsalted butter", 0.03), ("Fine sea salt", 0.001)),
-    "Spinach and feta quiche": (
-        ("Plain flour", 0.04),
-        ("Unsalted butter", 0.02),
-        ("Free-range eggs", 1),
-        ("Double cream", 0.05),
-        ("Whole milk", 0.03),
-    ),
-    "Ham and cheese sandwich": (("Baguette", 1), ("Salted butter", 0.01)),
-    "Falafel wrap": (("Type 00 flour", 0.08), ("Sesame seeds", 0.005), ("Fine sea salt", 0.002)),
-    # Seasonal bakes, per piece
-    "Hot cross bun": (
-        ("Strong white bread flour", 0.06),
-        ("Unsalted butter", 0.01),
-        ("Caster sugar", 0.01),
-        ("Sultanas", 0.01),
-        ("Ground cinnamon", 0.001),
-        ("Dried yeast", 0.001),
-    ),
-    "Mince pie": (
-        ("Plain flour", 0.03),
-        ("Unsalted butter", 0.015),
-        ("Raisins", 0.015),
-        ("Sultanas", 0.01),
-        ("Icing sugar", 0.005),
-    ),
-    "Stollen slice": (
-        ("Strong white bread flour", 0.03),
-        ("Unsalted butter", 0.012),
-        ("Ground almonds", 0.01),
-        ("Raisins", 0.01),
-        ("Icing sugar", 0.005),
-        ("Dried yeast", 0.001),
-    ),
-    "Strawberry tart": (
-        ("Plain flour", 0.03),
-        ("Unsalted butter", 0.015),
-        ("Strawberries", 0.06),
-        ("Double cream", 0.02),
-        ("Caster sugar", 0.01),
-    ),
-    "Pumpkin loaf": (
-        ("Plain flour", 0.04),
-        ("Light brown sugar", 0.02),
-        ("Free-range eggs", 1),
-        ("Pumpkin seeds", 0.005),
-        ("Ground cinnamon", 0.001),
-        ("Unsalted butter", 0.015),
-    ),
-}
-"""What one of each made item takes, by ingredient name (kg, l or each as the ingredient is
-counted): the bills of materials of the demo bakery."""
-
-BAKE_DAYS = 1
-"""Days from releasing a bake to having it on the shelf (the BOMs' lead time)."""

@@ -3,9 +3,12 @@
 Demand is recorded as sales orders, one per location and day (the online shop's at the
 warehouse, walk-in sales at the stores), one line per item asked for: `ordered_quantity` is
 what customers asked, served or not, `shipped` what they got, and `short_at_order` the lost
-rest — the demand history forecasts read (`orders.demand_history`). Supply is recorded as the
-purchase orders the history's receipts came from, with the promised date and quantity next
-to the actual ones — what supplier scorecards read (`purchasing.receipt_history`).
+rest — the demand history forecasts read (`orders.demand_history`). A cake's line was baked for
+its order (fulfilment `production`); a drop-shipped line (`drop_ship`) is shipped when its own
+purchase order reached the customer, and still open if that is after the history's end.
+Supply is recorded as the purchase orders the history's receipts came from, with the promised
+date and quantity next to the actual ones — what supplier scorecards read
+(`purchasing.receipt_history`); a drop-ship order names its customer and sales order.
 
 The stock moves themselves are already in the ledger; these rows only describe them.
 """
@@ -27,6 +30,7 @@ from leanstock.services.ports import UnitOfWork
 ZERO = Decimal(0)
 ORDER_HOUR = time(12, tzinfo=UTC)
 PO_HOUR = time(9, tzinfo=UTC)
+ONLINE = "online"
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,14 @@ def record_order_history(uow: UnitOfWork, business: DemoBusiness) -> OrderHistor
     codes = sorted({loc.code for loc in business.locations})
     locations = uow.catalog.location_codes(codes)
     sales_orders, sales_lines = _sales(business, items, locations)
-    purchase_orders, purchase_lines, receipts = _purchases(business, items, suppliers, locations)
+    online = {
+        order["ordered_at"].date(): order["id"]
+        for order in sales_orders
+        if order["customer"] == ONLINE
+    }
+    purchase_orders, purchase_lines, receipts = _purchases(
+        business, items, suppliers, locations, online
+    )
     uow.history.add(sales_orders, sales_lines, purchase_orders, purchase_lines, receipts)
     return OrderHistorySummary(
         len(sales_orders),
@@ -69,6 +80,15 @@ def _sales(
     business: DemoBusiness, items: dict[str, int], locations: dict[str, int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     sold = business.profiles.filter(pl.col("outflow") == "shipment")["sku"]
+    route = dict(business.profiles.select("sku", "route").iter_rows())
+    dropped = business.purchase_orders.filter(pl.col("drop_ship"))
+    # A drop-shipped sale is its own purchase order, placed the day it was ordered.
+    delivered = {
+        (day, sku): got if arrived is not None else None
+        for day, sku, got, arrived in dropped.select(
+            "ordered_on", "sku", "received", "received_on"
+        ).iter_rows()
+    }
     demand = (
         business.demand.filter(pl.col("sku").is_in(sold.implode()) & (pl.col("demanded") > 0))
         .sort("day", "location", "sku")
@@ -79,18 +99,18 @@ def _sales(
     order_id = 0
     current: tuple[date, str] | None = None
     line_no = 0
-    shipped_any = False
+    shipped_any = open_any = False
     for day, location, sku, demanded, served in demand.iter_rows():
         if (day, location) != current:
             if current is not None:
-                orders[-1]["status"] = _status(shipped_any)
+                orders[-1]["status"] = _status(shipped_any, open_any)
             order_id += 1
-            current, line_no, shipped_any = (day, location), 0, False
+            current, line_no, shipped_any, open_any = (day, location), 0, False, False
             moment = _at(day, ORDER_HOUR)
             orders.append(
                 {
                     "id": order_id,
-                    "customer": "online" if location == WAREHOUSE else f"walk-in {location}",
+                    "customer": ONLINE if location == WAREHOUSE else f"walk-in {location}",
                     "status": "",
                     "ordered_at": moment,
                     "created_at": moment,
@@ -99,7 +119,13 @@ def _sales(
             )
         line_no += 1
         asked, got = Decimal(demanded), Decimal(served)
+        fulfilment = FULFILMENT.get(route[sku], Fulfilment.STOCK)
+        waiting = False
+        if fulfilment is Fulfilment.DROP_SHIP:
+            arrived = delivered.get((day, sku))
+            got, waiting = (arrived, False) if arrived is not None else (ZERO, True)
         shipped_any = shipped_any or got > 0
+        open_any = open_any or waiting
         lines.append(
             {
                 "order_id": order_id,
@@ -109,19 +135,27 @@ def _sales(
                 "quantity": got if got > 0 else asked,
                 "ordered_quantity": asked,
                 "shipped": got,
-                "short_at_order": asked - got,
-                "fulfilment": Fulfilment.STOCK.value,
+                "short_at_order": ZERO if waiting else asked - got,
+                "fulfilment": fulfilment.value,
                 "requested_date": day,
-                "cancelled": got == 0,
+                "cancelled": got == 0 and not waiting,
             }
         )
     if orders:
-        orders[-1]["status"] = _status(shipped_any)
+        orders[-1]["status"] = _status(shipped_any, open_any)
     return orders, lines
 
 
-def _status(shipped: bool) -> str:
-    """A past walk-in sale is done: shipped what was there; what was not is lost, not owed."""
+FULFILMENT = {"made_to_order": Fulfilment.PRODUCTION, "drop_ship": Fulfilment.DROP_SHIP}
+"""How the history's sales lines were supplied, by the item's route (`DemoBusiness.profiles`):
+a cake baked for its order, coffee equipment delivered by its supplier; the rest from stock."""
+
+
+def _status(shipped: bool, waiting: bool) -> str:
+    """A past walk-in sale is done: shipped what was there; what was not is lost, not owed.
+    An online order still waiting for a drop-shipped line is confirmed (or partly shipped)."""
+    if waiting:
+        return (SalesStatus.PARTIALLY_SHIPPED if shipped else SalesStatus.CONFIRMED).value
     return SalesStatus.SHIPPED.value if shipped else SalesStatus.CANCELLED.value
 
 
@@ -130,6 +164,7 @@ def _purchases(
     items: dict[str, int],
     suppliers: dict[str, int],
     locations: dict[str, int],
+    online: dict[date, int],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     prices = {(s.supplier, s.sku): s.price for s in business.supplier_items}
     frame = business.purchase_orders.with_columns(
@@ -156,8 +191,8 @@ def _purchases(
                 "supplier_id": suppliers[first["supplier"]],
                 "status": status.value,
                 "expected_date": first["promised_on"],
-                "drop_ship_customer": None,
-                "sales_order_id": None,
+                "drop_ship_customer": ONLINE if first["drop_ship"] else None,
+                "sales_order_id": online.get(first["ordered_on"]) if first["drop_ship"] else None,
                 "change_requested": False,
                 "ordered_at": ordered_at,
                 "created_at": ordered_at,

@@ -21,10 +21,11 @@ from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.idempotency import IdempotencyStore
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
-from leanstock.entrypoints import web
+from leanstock.entrypoints import logs, web
 from leanstock.entrypoints.api import docs as offline_docs
-from leanstock.entrypoints.api import problems
+from leanstock.entrypoints.api import health, problems
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
+from leanstock.entrypoints.api.observability import ObservabilityMiddleware, watch_pool
 from leanstock.entrypoints.api.query import reject_unknown_query
 from leanstock.entrypoints.api.routes import (
     accounts,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # loop instead of holding a thread that waits for a connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
         app.state.engine = engine or make_engine(settings.database_url, settings.pool_size)
+        watch_pool(app.state.engine)
         if not has_owner(UnitOfWork(app.state.engine)):
             if owned:
                 app.state.engine.dispose()
@@ -99,8 +101,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     problems.install(app)
     if docs:
         offline_docs.install(app)
-    # Outermost last: Guard (request id, headers, body limit) → CORS → Authentication →
-    # Idempotency (keyed per principal) → routes.
+    # Outermost last: Guard (request id, headers, body limit) → Observability (access log,
+    # metrics, /metrics) → CORS → Authentication → Idempotency (keyed per principal) → routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(AuthenticationMiddleware, settings=settings)
     if settings.cors_origins:
@@ -111,7 +113,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(ObservabilityMiddleware, settings=settings)
     app.add_middleware(GuardMiddleware, settings=settings)
+    app.include_router(health.router, prefix=PREFIX)
     app.include_router(accounts.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
@@ -128,13 +132,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(webhooks.router, prefix=PREFIX)
     web.install(app)
 
-    @app.get(f"{PREFIX}/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 
 def serve_app() -> FastAPI:
-    """Factory for `uvicorn --factory leanstock.entrypoints.api.app:serve_app`."""
-    return create_app()
+    """Factory for `uvicorn --factory leanstock.entrypoints.api.app:serve_app`: the app, with
+    this process's logs set up as the settings say (JSON lines by default)."""
+    settings = get_settings()
+    logs.configure(settings)
+    return create_app(settings)

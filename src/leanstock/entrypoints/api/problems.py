@@ -137,7 +137,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def bug(request: Request, error: Exception) -> Response:
-        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        # Logged, with the request's id and route, by entrypoints.api.observability.
         if web.is_web(request.url.path):
             return web.error_page(request, 500, "Something went wrong on our side.")
         return problem(

@@ -1,6 +1,7 @@
 """The `leanstock` command line: each module registers its commands on the one app."""
 
 from leanstock.entrypoints.cli import accounts as accounts
+from leanstock.entrypoints.cli import backup as backup
 from leanstock.entrypoints.cli import bench as bench
 from leanstock.entrypoints.cli import data as data
 from leanstock.entrypoints.cli import forecast as forecast

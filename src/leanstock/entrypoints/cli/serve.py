@@ -47,6 +47,14 @@ def run_server(host: str, port: int, workers: int) -> None:
     from leanstock.config import get_settings
 
     settings = get_settings()
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker process counts into files here, and whichever answers /metrics sums
+        # them all (prometheus_client's multiprocess mode); a fresh folder per start.
+        import tempfile
+
+        metrics_dir = tempfile.mkdtemp(prefix="leanstock-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     stop = None
     if settings.publisher:
         from leanstock.entrypoints.cli.worker import start_publisher
@@ -57,6 +65,10 @@ def run_server(host: str, port: int, workers: int) -> None:
     finally:
         if stop is not None:
             stop.set()
+        if metrics_dir is not None:
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

@@ -8,7 +8,8 @@ lines), approve it, and release it into purchase, production and transfer orders
 
 Single echelon: a store is refilled from the warehouse by transfer and the warehouse from
 suppliers or production, each from its own forecast; store demand is not yet passed up to
-the warehouse's requirement.
+the warehouse's requirement — except for what is made to stock: the warehouse's kitchen makes
+it for the stores, so its line plans their demand with its own (`_kitchen_demand`).
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def run_plan(
         .agg(demand_mean=pl.col("forecast").mean(), demand_p90=pl.col("q90").mean())
         .filter(pl.col("location").is_in(list(kinds)))
     )
+    forecast = _kitchen_demand(forecast, items, kinds, warehouses)
     lead_stats = _lead_times(receipts)
     rows: list[dict[str, Any]] = []
     for row in forecast.iter_rows(named=True):
@@ -269,6 +271,49 @@ def run_plan(
     )
 
 
+def _makes_for_stores(item: Any, warehouses: list[str]) -> bool:
+    """A made-to-stock item where there is a warehouse: made there, sent to the stores."""
+    return (
+        bool(warehouses)
+        and item.kind == ItemKind.MADE
+        and item.policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
+    )
+
+
+def _kitchen_demand(
+    forecast: pl.DataFrame,
+    items: dict[str, Any],
+    kinds: dict[str, LocationKind],
+    warehouses: list[str],
+) -> pl.DataFrame:
+    """The warehouse makes what is made to stock for the stores it refills, so its line plans
+    their demand with its own: μ = Σ μ_i over the warehouse and the stores, and the spread
+    above the mean combined as independent, p90 = μ + √Σ (p90_i − μ_i)² (the echelon demand of
+    Axsäter 2015, *Inventory Control*, §5.3). The stores' own lines are transfers from it."""
+    made = [sku for sku, item in items.items() if _makes_for_stores(item, warehouses)]
+    if not made:
+        return forecast
+    kitchen = warehouses[0]
+    places = [kitchen, *(code for code, kind in kinds.items() if kind == LocationKind.STORE)]
+    mine = pl.col("item").is_in(made) & pl.col("location").is_in(places)
+    combined = (
+        forecast.filter(mine)
+        .group_by("item")
+        .agg(
+            demand_mean=pl.col("demand_mean").sum(),
+            spread=((pl.col("demand_p90") - pl.col("demand_mean")).clip(0) ** 2).sum().sqrt(),
+        )
+        .select(
+            "item",
+            location=pl.lit(kitchen),
+            demand_mean="demand_mean",
+            demand_p90=pl.col("demand_mean") + pl.col("spread"),
+        )
+    )
+    rest = forecast.filter(~(pl.col("item").is_in(made) & (pl.col("location") == kitchen)))
+    return pl.concat([rest, combined.select(forecast.columns).cast(forecast.schema)])
+
+
 def _within_source_stock(
     merged: pl.DataFrame, levels: list[dict[str, Any]]
 ) -> tuple[pl.DataFrame, int]:
@@ -347,7 +392,9 @@ def _source(
         "lead_sd_days": 0.0,
         "note": "",
     }
-    if item.kind == ItemKind.MADE:
+    if item.kind == ItemKind.MADE and not (
+        kinds[location] == LocationKind.STORE and _makes_for_stores(item, warehouses)
+    ):
         return {
             **base,
             "kind": SupplyKind.PRODUCTION.value,
@@ -358,7 +405,7 @@ def _source(
         kinds[location] == LocationKind.STORE
         and warehouses
         and item.policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
-    ):
+    ):  # bought, or made to stock at the warehouse: the store is refilled from it
         return {
             **base,
             "kind": SupplyKind.TRANSFER.value,
