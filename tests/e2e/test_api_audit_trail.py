@@ -176,6 +176,13 @@ WALK = [
     ),
     Write(
         "POST",
+        "/stock/operations:batch",
+        {"documents": [{"kind": "shipment", "sku": "NEW", "location": "WH", "quantity": 1}]},
+        "ship",
+        lambda answer, _: f"operation:{answer['results'][0]['operation']['id']}",
+    ),
+    Write(
+        "POST",
         "/reservations",
         {"sku": "NEW", "location": "WH", "quantity": 3, "reference": "R-1"},
         "reserve",
@@ -488,6 +495,7 @@ def walked(
     get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_every_write_route_leaves_an_audit_row_of_its_action_on_its_object(
     walked: tuple[list[Walked], TestClient],
 ) -> None:
