@@ -165,3 +165,57 @@ def test_a_viewer_on_a_phone_reaches_no_action(page: Any, shop: dict[str, str]) 
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     assert page.errors == []
+
+
+AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
+# Run with the server's pages as they are (no CSP bypass): the script is evaluated through the
+# browser's debugging protocol, which a page's script-src does not govern.
+AXE_RUN = """async () => {
+  const found = await axe.run(document, {resultTypes: ["violations"]});
+  return found.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")),
+  }));
+}"""
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings on the page as it stands."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(AXE_RUN)
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def test_the_main_pages_have_no_serious_accessibility_violations(
+    page: Any, shop: dict[str, str]
+) -> None:
+    """axe-core (vendored in tests/e2e/assets, MPL-2.0) on each main page, signed in as an
+    owner, and on the sign-in page and a form showing a problem beside its field."""
+    page.goto("/login")
+    problems = {"/login": serious_violations(page)}
+    sign_in(page, "owner")
+    for path in (
+        "/",
+        "/items",
+        "/items/MILK",
+        "/stock",
+        "/stock/count",
+        "/stock/move?kind=scrap",
+        "/purchase-orders",
+        f"/purchase-orders/{shop['po']}",
+        "/sales-orders",
+        "/sales-orders/new",
+        "/plans",
+        "/suppliers",
+        "/suppliers/MILL",
+        "/forecasts",
+    ):
+        page.goto(path)
+        problems[path] = serious_violations(page)
+    page.goto("/stock/move?kind=scrap")
+    page.get_by_label("Item SKU").fill("SUGAR")
+    page.get_by_label("Quantity").fill("1")
+    page.get_by_role("button", name="Scrap").click()
+    sync_api.expect(page.locator("#reason-error")).to_contain_text("Choose why")
+    problems["/stock/move (refused)"] = serious_violations(page)
+    assert {path: found for path, found in problems.items() if found} == {}
