@@ -27,6 +27,7 @@ from leanstock.services import (
     queries,
     stock,
     tokens,
+    transfers,
 )
 from leanstock.services.orders import NewLine, get_order, list_orders, place_order, ship_order
 
@@ -627,7 +628,9 @@ def test_stock_forms_follow_the_role_and_its_locations(
     assert '<option value="STORE"' not in page.text  # only its own locations to choose
     form = {"csrf_token": csrf(page), "kind": "transfer", "sku": "MILK", "location": "WH"}
     refused = warehouse.post("/stock/move", data={**form, "target": "STORE", "quantity": "1"})
-    assert refused.status_code == 404
+    assert refused.status_code == 422  # as the API answers: its locations are all it knows
+    assert "No location STORE exists." in refused.text
+    assert transfers.get_transfer_order(UnitOfWork(engine), made.number).received == 0
     assert 'id="target-error"' in refused.text
     assert on_hand(engine, "MILK", "WH") == Decimal(12)
     elsewhere = warehouse.post(
@@ -635,6 +638,46 @@ def test_stock_forms_follow_the_role_and_its_locations(
     )
     assert elsewhere.status_code == 404
     assert on_hand(engine, "MILK", "STORE") == Decimal(0)
+
+
+def test_a_transfer_order_is_shipped_at_its_source_and_received_at_its_target(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    uow = UnitOfWork(engine)
+    made = transfers.create_transfer_order(uow, "MILK", "WH", "STORE", Decimal(5))
+    transfers.release_transfer(uow, made.number)
+    path = f"/transfer-orders/{made.number}"
+    viewer = browser("viewer")
+    assert made.number in viewer.get("/transfer-orders").text
+    assert post_actions(viewer.get(path)) == ["/logout"]
+    assert (
+        viewer.post(f"{path}/ship", data={"csrf_token": csrf(viewer.get(path))}).status_code == 403
+    )
+    # The warehouse user (WH only) ships from WH but may not receive at the store.
+    warehouse = browser("warehouse")
+    page = warehouse.get(path)
+    assert post_actions(page) == ["/logout", f"{path}/ship"]
+    shipped = warehouse.post(f"{path}/ship", data={"csrf_token": csrf(page)})
+    assert "Order shipped." in shipped.text
+    assert "in transit" in shipped.text
+    assert f"{path}/receive" not in post_actions(shipped)
+    refused = warehouse.post(f"{path}/receive", data={"csrf_token": csrf(page)})
+    assert refused.status_code == 422  # as the API answers: its locations are all it knows
+    assert "No location STORE exists." in refused.text
+    assert transfers.get_transfer_order(UnitOfWork(engine), made.number).received == 0
+    # The manager receives what arrived; a mistyped quantity is shown beside its field.
+    manager = browser("manager")
+    page = manager.get(path)
+    token = csrf(page)
+    wrong = manager.post(f"{path}/receive", data={"csrf_token": token, "quantity": "4,x"})
+    assert wrong.status_code == 422
+    assert 'id="quantity-error">Enter the quantity that arrived as a number' in wrong.text
+    assert 'value="4,x"' in wrong.text
+    done = manager.post(f"{path}/receive", data={"csrf_token": token, "quantity": "4"})
+    assert "Order received." in done.text
+    view = transfers.get_transfer_order(UnitOfWork(engine), made.number)
+    assert (view.status, view.received) == ("received", Decimal(4))
+    assert on_hand(engine, "MILK", "STORE") == Decimal(4)
 
 
 def test_a_control_character_in_a_form_is_refused_on_both_databases(

@@ -14,11 +14,19 @@ from leanstock.entrypoints.web.render import STATIC
 
 def install(app: FastAPI) -> None:
     """Mount the static files and add the pages."""
-    from leanstock.entrypoints.web import forecasts, orders, pages, stockmoves, suppliers
+    from leanstock.entrypoints.web import (
+        forecasts,
+        orders,
+        pages,
+        stockmoves,
+        suppliers,
+        transfers,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(pages.router)
     app.include_router(stockmoves.router)
+    app.include_router(transfers.router)
     app.include_router(orders.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)
