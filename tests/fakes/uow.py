@@ -364,6 +364,26 @@ class FakeValuation:
                     later.append((at, sign * p.quantity))
         return before, later
 
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool:
+        return any(
+            p.item_id in item_ids and at > when for *_, ps, at in self.s.operations for p in ps
+        )
+
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
+        held, later = ZERO, []
+        for r in sorted(self.s.reservations.values(), key=lambda r: (r.created_at, r.id)):
+            if (r.item_id, r.location_id) != (item_id, location_id) or r.open_quantity <= 0:
+                continue
+            if r.status is not ReservationStatus.OPEN:
+                continue
+            if r.created_at <= when:
+                held += r.open_quantity
+            else:
+                later.append((r.created_at, -r.open_quantity))
+        return held, later
+
     def add_revaluation(
         self, operation_id: int, item_id: int, when: datetime, before: Decimal, after: Decimal
     ) -> None:

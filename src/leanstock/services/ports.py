@@ -500,6 +500,10 @@ class ValuationRepo(Protocol):
     def balance_path(
         self, item_id: int, location_id: int, lot: str | None, when: datetime
     ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool: ...
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
     def add_revaluation(
         self,
         operation_id: int,

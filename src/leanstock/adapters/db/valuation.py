@@ -15,6 +15,7 @@ from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import CostingMethod, LocationKind
 from leanstock.domain.costing import CostedMove
 from leanstock.domain.history import BACKDATED_AFTER
+from leanstock.domain.ledger import ReservationStatus
 from leanstock.services.ports import ItemCosting
 
 
@@ -119,6 +120,39 @@ class ValuationRepository:
         ).all()
         later = [(r[0] if r[0].tzinfo else r[0].replace(tzinfo=UTC), Decimal(r[1])) for r in rows]
         return Decimal(before), later
+
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool:
+        """Whether any of the items has a move dated after `when` (any location)."""
+        m = t.moves.c
+        query = select(m.id).where(m.item_id.in_(list(item_ids)), m.occurred_at > when).limit(1)
+        return self.db.execute(query).first() is not None
+
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
+        """What the item-location's open reservations held at `when` (those made by then), and
+        the change each one made later (minus its open quantity, at the moment it was made), in
+        time order. Only reservations still open are known: one shipped or released since
+        keeps no record of how much it held when."""
+        r = t.reservations.c
+        rows = self.db.execute(
+            select(r.created_at, r.open_quantity)
+            .where(
+                r.item_id == item_id,
+                r.location_id == location_id,
+                r.status == ReservationStatus.OPEN.value,
+                r.open_quantity > 0,
+            )
+            .order_by(r.created_at, r.id)
+        ).all()
+        held, later = Decimal(0), []
+        for created, quantity in rows:
+            at = created if created.tzinfo else created.replace(tzinfo=UTC)
+            if at <= when:
+                held += Decimal(quantity)
+            else:
+                later.append((at, -Decimal(quantity)))
+        return held, later
 
     # Backdated operations and what they re-valued
 
