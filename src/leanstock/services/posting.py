@@ -48,6 +48,10 @@ from leanstock.services.ports import Stored, UnitOfWork
 CLOCK_SKEW = timedelta(minutes=5)
 # The company setting: no move may be dated on or before this day (ISO date).
 CLOSED_THROUGH = "closed_through"
+# The company setting: above this many later moves of an item, a backdated move's revaluation
+# is traced by the worker (a job) instead of in the posting transaction.
+REVALUATION_INLINE_MOVES = "revaluation_inline_moves"
+INLINE_REVALUATION_DEFAULT = 1000
 
 
 @dataclass(frozen=True)
@@ -305,16 +309,31 @@ def post_lines(
     moves = [p for _, p in postings]
     backdated = bool(moves) and check_history(uow, postings, when, kind)
     items = sorted({p.item_id for p in moves})
-    before = later_cost(uow, items, when) if backdated else {}
+    # A backdated move re-values its items' later moves. Traced here for a few; for many
+    # (more than the company's `revaluation_inline_moves`) by the worker, as a job whose
+    # status is visible (services.revaluation), so a late receipt is not held up.
+    inline: list[int] = []
+    queued: dict[int, int] = {}
+    if backdated:
+        limit = inline_revaluation_limit(uow)
+        for item_id in items:
+            later = uow.valuation.later_moves(item_id, when)
+            if later > limit:
+                queued[item_id] = later
+            else:
+                inline.append(item_id)
+    before = later_cost(uow, inline, when) if inline else {}
     op_id = (
         uow.ledger.post(kind.value, moves, when, reference, partner, reason, note)
         if moves
         else None
     )
-    if backdated and op_id is not None:
-        after = later_cost(uow, items, when)
-        for item_id in items:
+    if op_id is not None:
+        after = later_cost(uow, inline, when) if inline else {}
+        for item_id in inline:
             uow.valuation.add_revaluation(op_id, item_id, when, before[item_id], after[item_id])
+        for item_id, later in queued.items():
+            uow.valuation.add_revaluation_job(op_id, item_id, when, later)
     lines = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
     return Operation(op_id, kind.value, when, reference, lines)
 
@@ -396,14 +415,27 @@ def check_history(
     return when < now - BACKDATED_AFTER
 
 
-def later_cost(uow: UnitOfWork, item_ids: Sequence[int], when: datetime) -> dict[int, Decimal]:
-    """What the items' outflows after `when` are valued at (replayed, `domain.costing`): a
-    backdated move records it before and after itself, the trace of what it re-valued."""
+def inline_revaluation_limit(uow: UnitOfWork) -> int:
+    """How many later moves of an item a backdated move may re-value and still be traced in
+    its own transaction (the company setting `revaluation_inline_moves`)."""
+    found = uow.valuation.setting(REVALUATION_INLINE_MOVES)
+    return INLINE_REVALUATION_DEFAULT if found is None else int(found)
+
+
+def later_cost(
+    uow: UnitOfWork,
+    item_ids: Sequence[int],
+    when: datetime,
+    moves: list[costing.CostedMove] | None = None,
+) -> dict[int, Decimal]:
+    """What the items' outflows after `when` are valued at (replayed, `domain.costing`) over
+    `moves` (else all of the items' moves): a backdated move records it before and after
+    itself, the trace of what it re-valued."""
     default = uow.valuation.setting("costing_method") or CostingMethod.FIFO.value
     known = {i.id: i for i in uow.valuation.items() if i.id in item_ids}
     kinds = {k: kind for k, (_, kind) in uow.valuation.location_kinds().items()}
     replayed = costing.replay(
-        uow.valuation.moves(item_ids),
+        uow.valuation.moves(item_ids) if moves is None else moves,
         kinds,
         {i: CostingMethod(known[i].costing or default) for i in item_ids},
         {i: known[i].unit_cost for i in item_ids},

@@ -96,3 +96,32 @@ class UnitOut(Out):
     sku: str
     unit: str
     factor: Decimal
+
+
+class RevaluationJobOut(Out):
+    id: int
+    operation_id: int
+    sku: str
+    occurred_at: datetime
+    later_moves: int = Field(description="The item's moves dated after occurred_at it re-values.")
+    status: str = Field(description="queued, running, done or failed.")
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    later_cost_before: Decimal | None = Field(
+        description="Once done: what the item's later outflows were valued at before it."
+    )
+    later_cost_after: Decimal | None = Field(description="Once done: and after it.")
+
+
+class RevaluationSettingIn(In):
+    inline_moves: int = Field(
+        ge=0,
+        description="Above this many later moves of an item, a backdated move's revaluation is "
+        "traced by the worker as a job instead of in its own transaction.",
+    )
+
+
+class RevaluationSettingOut(Out):
+    inline_moves: int
