@@ -83,7 +83,8 @@ class BackdatedMoveOut(Out):
     recorded_at: datetime
     later_cost_before: Decimal | None = Field(
         description="What the item's outflows after occurred_at were valued at before this "
-        "operation was posted (None: it was not backdated when posted)."
+        "operation was posted (None: it was not backdated when posted, or its revaluation job "
+        "is not done yet)."
     )
     later_cost_after: Decimal | None
 
