@@ -116,16 +116,31 @@ def prefixes_never_negative(engine: Engine, sku: str) -> None:
 def test_concurrent_backdated_and_current_shipments_never_make_the_past_negative(
     engine: Engine,
 ) -> None:
+    race(engine, "CUP", day(0), day(1), day(3))
+
+
+def test_concurrent_shipments_dated_minutes_ago_never_make_the_past_negative(
+    engine: Engine,
+) -> None:
+    # Within the five minutes that flag a move backdated: checked all the same.
+    now = datetime.now(UTC)
+    minutes = [now - timedelta(minutes=n) for n in (20, 4, 2)]
+    race(engine, "TEA", *minutes)
+
+
+def race(engine: Engine, prefix: str, first: datetime, when: datetime, second: datetime) -> None:
+    """Receive 10 at `first` and 10 at `second`; then two shipments of 6 dated `when` (between
+    the two) and one of 9 dated now race each other, four rounds."""
     uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     for round_ in range(4):
-        sku = f"CUP-{round_}"
+        sku = f"{prefix}-{round_}"
         catalog.add_item(uow, Item(sku, "Paper cup"))
-        stock.receive(uow, sku, "WH", D(10), occurred_at=day(0))
-        stock.receive(uow, sku, "WH", D(10), occurred_at=day(3))
-        # Each alone fits; the two backdated ones together would take 12 of the 10 there on
-        # day 1, and the current one competes for what is left now.
-        jobs = [(D(6), day(1)), (D(6), day(1)), (D(9), None)]
+        stock.receive(uow, sku, "WH", D(10), occurred_at=first)
+        stock.receive(uow, sku, "WH", D(10), occurred_at=second)
+        # Each alone fits; the two backdated ones together would take 12 of the 10 there at
+        # `when`, and the current one competes for what is left now.
+        jobs: list[tuple[Decimal, datetime | None]] = [(D(6), when), (D(6), when), (D(9), None)]
         gate = threading.Barrier(len(jobs))
 
         def ship(job: tuple[Decimal, datetime | None], sku: str, gate: threading.Barrier) -> bool:
