@@ -104,22 +104,27 @@ class ValuationRepository:
         self, item_id: int, location_id: int, lot: str | None, when: datetime
     ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
         """An item-location's (or one lot's) balance at `when`, and the change each later move
-        makes, in time order. Read under the item-location's stock row lock."""
-        m = t.moves.c
+        makes, in time order. Read under the item-location's stock row lock.
+
+        The balance then is today's (`balances`, kept in step with the moves) less what the
+        later moves changed, so the cost follows the moves after `when`, not all history."""
+        m, b = t.moves.c, t.balances.c
         delta = case((m.target_id == location_id, m.quantity), else_=-m.quantity).label("delta")
         where = [m.item_id == item_id, or_(m.source_id == location_id, m.target_id == location_id)]
+        current = select(func.coalesce(func.sum(b.quantity), 0)).where(
+            b.item_id == item_id, b.location_id == location_id
+        )
         if lot is not None:
             where.append(m.lot == lot)
-        before = self.db.execute(
-            select(func.coalesce(func.sum(delta), 0)).where(*where, m.occurred_at <= when)
-        ).scalar_one()
+            current = current.where(b.lot == lot)
         rows = self.db.execute(
             select(m.occurred_at, delta)
             .where(*where, m.occurred_at > when)
             .order_by(m.occurred_at, m.operation_id, m.id)
         ).all()
         later = [(r[0] if r[0].tzinfo else r[0].replace(tzinfo=UTC), Decimal(r[1])) for r in rows]
-        return Decimal(before), later
+        now = Decimal(self.db.execute(current).scalar_one())
+        return now - sum((d for _, d in later), Decimal(0)), later
 
     def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool:
         """Whether any of the items has a move dated after `when` (any location)."""
