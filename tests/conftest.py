@@ -224,6 +224,22 @@ class Templates:
         finally:
             DROPPER.drop_database(copy)
 
+    @contextmanager
+    def for_test(
+        self, request: pytest.FixtureRequest, kind: str, seeds: dict[str, tuple[str, Seed]]
+    ) -> Iterator[str]:
+        """A database for this test: a copy of the seeded template `seeds[fixture]` if the test
+        asks for that fixture, else of the migrated one. A module whose fixture builds data
+        that takes seconds (a forecast, months of orders) overrides `db_url` with this, so the
+        data is built once per session and each test still gets its own copy to change."""
+        for fixture, (name, seed) in seeds.items():
+            if fixture in request.fixturenames:
+                with self.copy(kind, name, seed) as url:
+                    yield url
+                return
+        with self.copy(kind) as url:
+            yield url
+
     def _sqlite_template(self, name: str, seed: Seed | None) -> Path:
         if name not in self._sqlite:
             path = self._tmp.mktemp(f"template-{name}") / "leanstock.db"

@@ -328,6 +328,7 @@ def test_a_delivery_of_several_lines_is_received_and_shipped_at_once(api: TestCl
     problem(api.post(f"{API}/stock/shipments", json=expiring), 422, "lines.0.expires_on")
 
 
+@pytest.mark.slow
 def test_32_clients_reserving_over_http_get_exactly_what_is_there(api: TestClient) -> None:
     receipt = {"sku": "BEANS", "location": "WH", "quantity": 500}
     assert api.post(f"{API}/stock/receipts", json=receipt).status_code == 201

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -210,6 +211,7 @@ class Ledger(RuleBasedStateMachine):
                         assert running[key] >= 0, (key, rows)
 
 
+@pytest.mark.slow
 def test_balances_always_sum_to_zero_per_item(engine: Engine) -> None:
     Ledger.engine = engine
     run = Ledger.TestCase
