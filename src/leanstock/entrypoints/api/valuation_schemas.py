@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from leanstock.domain.catalog import CostingMethod
-from leanstock.entrypoints.api.bounds import Quantity
+from leanstock.entrypoints.api.bounds import Count, Quantity
 from leanstock.entrypoints.api.schemas import In, Out
 
 
@@ -118,8 +118,7 @@ class RevaluationJobOut(Out):
 
 
 class RevaluationSettingIn(In):
-    inline_moves: int = Field(
-        ge=0,
+    inline_moves: Count = Field(
         description="Above this many later moves of an item, a backdated move's revaluation is "
         "traced by the worker as a job instead of in its own transaction.",
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.errors import InvalidInput
-from leanstock.entrypoints.api.bounds import Moment
+from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
@@ -135,7 +135,7 @@ def list_revaluation_jobs(
 
 
 @router.get("/revaluation-jobs/{job_id}", tags=["valuation"], dependencies=[permit("stock:read")])
-def get_revaluation_job(job_id: int, uow: UowDep) -> RevaluationJobOut:
+def get_revaluation_job(job_id: Id, uow: UowDep) -> RevaluationJobOut:
     """One revaluation job: its status and, once done, what it re-valued."""
     return RevaluationJobOut.model_validate(revaluation.get_job(uow, job_id))
 
