@@ -89,6 +89,27 @@ class SupplierOffers:
 
 
 @dataclass(frozen=True)
+class RevaluationJob:
+    """A large revaluation the worker traces: a backdated operation, one of its items, how many
+    later moves of that item it re-values, and where it stands (queued, running, done,
+    failed), with the trace once done."""
+
+    id: int
+    operation_id: int
+    item_id: int
+    sku: str
+    occurred_at: datetime
+    later_moves: int
+    status: str
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    later_cost_before: Decimal | None = None
+    later_cost_after: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class ItemCosting:
     """What valuing an item needs of it: its ids, its unit cost (for stock that arrived
     without a cost), and its own costing method (None: the company's default)."""
@@ -504,6 +525,23 @@ class ValuationRepo(Protocol):
     def balance_path(
         self, item_id: int, location_id: int, lot: str | None, when: datetime
     ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool: ...
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
+    def later_moves(self, item_id: int, when: datetime) -> int: ...
+    def add_revaluation_job(
+        self, operation_id: int, item_id: int, occurred_at: datetime, later_moves: int
+    ) -> int: ...
+    def claim_revaluation_job(self, stale_before: datetime) -> RevaluationJob | None: ...
+    def finish_revaluation_job(self, job_id: int, status: str, error: str | None) -> None: ...
+    def revaluation_job(self, job_id: int) -> RevaluationJob | None: ...
+    def revaluation_jobs(
+        self, status: str | None, limit: int, offset: int
+    ) -> tuple[list[RevaluationJob], int]: ...
+    def costed_moves_until(
+        self, item_ids: Sequence[int], operation_id: int
+    ) -> list[CostedMove]: ...
     def add_revaluation(
         self,
         operation_id: int,
