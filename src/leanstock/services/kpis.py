@@ -192,7 +192,8 @@ def snapshot_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
         end = now if month == current_month else _at(_next_month(month))
         seconds = Decimal((end - _at(month)).total_seconds())
         integral = r.pop("integral")
-        r["average_value"] = tidy((integral / seconds).quantize(Decimal("0.000001")))
+        average = integral / seconds if seconds else r["closing_value"]
+        r["average_value"] = tidy(average.quantize(Decimal("0.000001")))
         r["closing_value"] = tidy(r["closing_value"])
         r["closing_quantity"] = tidy(r["closing_quantity"])
         r["sold_value"] = tidy(r["sold_value"])
