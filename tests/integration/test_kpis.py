@@ -22,6 +22,7 @@ and 2 for the week of 9 Feb (5 asked): WAPE (1 + 3) / 8 = 0.5, bias (6 − 8) / 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, LocationKind, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.ledger import ScrapReason
+from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, kpis, purchasing, stock
 from leanstock.services.orders import NewLine, place_order
 from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
@@ -139,7 +141,8 @@ def test_kpis_by_item_category_and_location_with_filters(shop: UnitOfWork) -> No
     cup, tea = by_item.window
     assert (cup.money_tied_up, tea.money_tied_up) == (D("24.42"), D("10.00"))
     assert tea.carrying_cost == D("0.82")  # its own 50% a year
-    assert tea.fill_rate is None and tea.turnover == D(0)
+    assert tea.fill_rate is None
+    assert tea.turnover == D(0)
     by_place = kpis.kpis(shop, group_by="location", months=3, now=NOW)
     assert {f.group: f.stock_value for f in by_place.window} == {"WH": D(12), "STORE": D(10)}
     only = kpis.kpis(shop, group_by="category", months=3, category="tea", now=NOW)
@@ -170,3 +173,39 @@ def test_the_snapshot_follows_a_new_move(shop: UnitOfWork) -> None:
     assert (before, after) == (D(22), D(32))
     kpis.set_holding_rate(shop, "company", "TEA")
     assert kpis.kpis(shop, group_by="item", sku="TEA", months=1, now=NOW).window[0].days == 1
+
+
+def test_the_api_answers_kpis_and_sets_holding_rates(shop: UnitOfWork, client: TestClient) -> None:
+    response = client.get("/api/v1/kpis", params={"group_by": "location", "months": 12})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {f["group"]: D(f["stock_value"]) for f in body["window"]} == {"WH": 12, "STORE": 10}
+    assert len(body["history"]) == 2 * 12
+    assert body["total"] == 2
+    for bad in ({"months": 0}, {"months": 37}, {"group_by": "colour"}, {"limit": 0}):
+        assert client.get("/api/v1/kpis", params=bad).status_code == 422
+    assert client.get("/api/v1/kpis", params={"sku": "NOPE"}).status_code == 404
+    put = client.put("/api/v1/settings/holding-rate", json={"rate": "30%"})
+    assert (put.status_code, D(put.json()["rate"])) == (200, D("0.3"))
+    assert D(client.get("/api/v1/kpis").json()["holding_rate"]) == D("0.3")
+    wrong = client.put("/api/v1/settings/holding-rate", json={"rate": "lots"})
+    assert wrong.status_code == 422
+    assert "holding rate" in wrong.text
+
+
+def test_the_cli_prints_kpis_and_sets_holding_rates(shop: UnitOfWork, db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--database", db_url, "kpis", "--by", "item", "--history"])
+    assert result.exit_code == 0, result.output
+    assert "CUP" in result.output
+    assert "TEA" in result.output
+    shown = runner.invoke(app, ["--database", db_url, "kpis", "--by", "category", "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    assert {f["group"]: D(f["stock_value"]) for f in data["window"]} == {"cups": 12, "tea": 10}
+    rate = runner.invoke(app, ["--database", db_url, "holding-rate", "20%", "--sku", "CUP"])
+    assert rate.exit_code == 0, rate.output
+    assert "CUP's holding rate: 0.2 a year" in rate.output
+    bad = runner.invoke(app, ["--database", db_url, "kpis", "--sku", "NOPE"])
+    assert bad.exit_code != 0
+    assert "NOPE" in bad.output
