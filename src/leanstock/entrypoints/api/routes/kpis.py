@@ -52,6 +52,7 @@ class FiguresOut(Out):
 
 class KpisOut(Out):
     group_by: str
+    location: str | None = Field(description="The one location read, if any.")
     months: int
     since: date
     until: date
@@ -95,8 +96,13 @@ def get_kpis(
     offset: Offset = 0,
 ) -> KpisOut:
     """The KPIs of the last `months` months, for the whole window and month by month, per
-    group (largest money tied up first; `limit` and `offset` page the groups). Definitions:
-    docs/insight.md."""
+    group (largest money tied up first; `limit` and `offset` page the groups). A user limited
+    to some locations reads one of them (the first, unless `location` names another).
+    Definitions: docs/insight.md."""
+    if location is not None:
+        actor.require_location(location)
+    elif actor.locations is not None:
+        location = sorted(actor.locations)[0]
     report = kpis.kpis(
         uow,
         group_by=group_by,
@@ -107,7 +113,9 @@ def get_kpis(
         limit=limit,
         offset=offset,
     )
-    return KpisOut.model_validate({**report.__dict__, "limit": limit, "offset": offset})
+    return KpisOut.model_validate(
+        {**report.__dict__, "location": location, "limit": limit, "offset": offset}
+    )
 
 
 @router.put("/settings/holding-rate", tags=["insight"])
