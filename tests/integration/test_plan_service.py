@@ -246,3 +246,23 @@ def test_the_plan_counts_backordered_sales_as_demand_to_cover(cafe: UnitOfWork) 
     after = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
     # 10 on hand are reserved, 490 wait: the order grows by at least what waits.
     assert after.quantity - before.quantity >= 490
+
+
+def test_one_catalogue_fill_rate_is_a_planning_mode(cafe: UnitOfWork, client: TestClient) -> None:
+    plan = planning.run_plan(cafe, catalog_fill_rate=0.95)
+    p = plan.parameters
+    assert p["catalog_fill_rate"] == 0.95
+    assert p["catalog_modelled_fill"] >= 0.95
+    assert p["money_saved"] == pytest.approx(
+        p["one_target_stock_value"] - p["catalog_stock_value"], abs=0.01
+    )
+    assert p["money_saved"] >= 0
+    assert {line.sku for line in plan.lines} == {"BEANS", "CUPS"}
+    with pytest.raises(InvalidInput, match="catalog_fill_rate"):
+        planning.run_plan(cafe, catalog_fill_rate=0.95, service_level=0.9)
+    with pytest.raises(InvalidInput, match="catalog_fill_rate"):
+        planning.run_plan(cafe, catalog_fill_rate=1.0)
+    response = client.post("/api/v1/plan-runs", json={"catalog_fill_rate": 0.95})
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["parameters"]["catalog_fill_rate"] == 0.95
+    assert client.post("/api/v1/plan-runs", json={"catalog_fill_rate": 1.5}).status_code == 422

@@ -29,6 +29,7 @@ from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind
 from leanstock.domain.plans import PlanLineStatus
 from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
 from leanstock.planning.periods import PERIODS
+from leanstock.planning.policy.catalog import catalog_targets
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
 from leanstock.services import purchasing
@@ -120,6 +121,7 @@ def run_plan(
     forecast_run_id: int | None = None,
     service_level: float | None = None,
     fill_rate: bool = True,
+    catalog_fill_rate: float | None = None,
     otif_standard: float = OTIF_STANDARD,
     order_cost: float = 0.0,
     holding_rate: float = 0.25,
@@ -130,6 +132,12 @@ def run_plan(
     With an `order_cost` (per order line) the order quantity is the economic one, price
     breaks included; without one (the JIT default) each order covers one period. The
     `holding_rate` is a share of the unit cost per year.
+
+    With a `catalog_fill_rate`, the items' fill-rate targets are allocated so that the
+    catalogue's demand-weighted fill rate reaches it at the least modelled stock value
+    (`policy.catalog.catalog_targets`, Sherbrooke's marginal analysis), instead of one target
+    per item; the plan's parameters record the modelled stock value against one target per
+    item and the money saved.
     """
     if order_cost < 0:
         raise InvalidInput("order_cost must not be negative.", "order_cost")
@@ -139,6 +147,18 @@ def run_plan(
         )
     if service_level is not None and not 0.5 <= service_level < 1:
         raise InvalidInput("service_level must be at least 0.5 and below 1.", "service_level")
+    if catalog_fill_rate is not None:
+        if not 0.5 <= catalog_fill_rate < 1:
+            raise InvalidInput(
+                "catalog_fill_rate must be at least 0.5 and below 1, e.g. 0.95.",
+                "catalog_fill_rate",
+            )
+        if service_level is not None or not fill_rate:
+            raise InvalidInput(
+                "catalog_fill_rate is one fill-rate target for the whole catalogue: give it "
+                "without service_level and without cycle service.",
+                "catalog_fill_rate",
+            )
     if not 0 <= otif_standard <= 1:
         raise InvalidInput("otif_standard is a share between 0 and 1.", "otif_standard")
     day = today or datetime.now(UTC).date()
@@ -225,6 +245,22 @@ def run_plan(
     frame = _abc(pl.DataFrame(rows))
     if service_level is not None:
         frame = frame.with_columns(service_level=pl.lit(service_level))
+    catalog: dict[str, Any] = {}
+    if catalog_fill_rate is not None:
+        uniform = frame.with_columns(service_level=pl.lit(catalog_fill_rate))
+        allocated = catalog_targets(
+            plan_policies(uniform, period_days=period_days), catalog_fill_rate
+        )
+        frame = frame.with_columns(service_level=pl.Series(allocated.service))
+        if allocated.allocation is not None:
+            a = allocated.allocation
+            catalog = {
+                "catalog_modelled_fill": round(a.catalog_fill, 4),
+                "catalog_stock_value": round(a.total_value, 2),
+                "one_target_stock_value": round(a.uniform_total_value, 2),
+                "money_saved": round(a.uniform_total_value - a.total_value, 2),
+                "saving_share": round(a.saving, 4),
+            }
     plan = plan_policies(frame, period_days=period_days)
     position = _position(data["levels"], data["supply"], data["backorders"], plan)
     suggestions = suggest_orders(plan, position, today=day, period_days=period_days)
@@ -262,6 +298,8 @@ def run_plan(
         {
             "service_level": service_level,
             "fill_rate": fill_rate,
+            "catalog_fill_rate": catalog_fill_rate,
+            **catalog,
             "otif_standard": otif_standard,
             "order_cost": order_cost,
             "holding_rate": holding_rate,
