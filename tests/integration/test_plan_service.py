@@ -135,13 +135,13 @@ def test_a_transfer_takes_no_more_than_its_source_has_free(cafe: UnitOfWork) -> 
     assert "capped at the 3 WH has free" in cups.explanation
     stock.count(cafe, "CUPS", "WH", Decimal(0))
     plan = planning.run_plan(cafe)
-    cups = [line for line in plan.lines if line.sku == "CUPS"]
+    bought = [line for line in plan.lines if line.sku == "CUPS"]
     # No transfer from an empty warehouse; the warehouse itself buys for the café's demand
     # (which passes up to it), though no supplier sells cups yet.
-    assert [(line.kind, line.location) for line in cups] == [("purchase", "WH")]
-    assert "no supplier sells it" in cups[0].explanation
+    assert [(line.kind, line.location) for line in bought] == [("purchase", "WH")]
+    assert "no supplier sells it" in bought[0].explanation
     assert plan.summary["transfers_waiting"] == 1
-    planning.edit_plan_line(cafe, plan.id, cups[0].id, Decimal(0))  # nobody to buy from
+    planning.edit_plan_line(cafe, plan.id, bought[0].id, Decimal(0))  # nobody to buy from
     planning.approve_plan(cafe, plan.id)
     assert planning.release_plan(cafe, plan.id).status == "released"
 
