@@ -38,6 +38,17 @@ DEV_ONLY = {
     "trove-classifiers",
     "types-pytz",
     "wheel",
+    # schemathesis (the API fuzz test) and what it brings
+    "charset-normalizer",
+    "graphql-core",
+    "harfile",
+    "hypothesis-graphql",
+    "jsonschema-rs",
+    "pyrate-limiter",
+    "requests",
+    "schemathesis",
+    "urllib3",
+    "werkzeug",
 }
 CLASSIFIER = {
     "MIT License": "MIT",

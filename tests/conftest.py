@@ -2,10 +2,12 @@
 
 The schema is migrated once per test session (per xdist worker), not once per test: the first
 test of a kind migrates a template, and every test then gets a copy of it. On SQLite the copy is
-the migrated file copied; on PostgreSQL it is a schema of its own, restored from `pg_dump` of the
-migrated template schema (schema, seed rows, sequences, triggers: all the migrations made), and
-dropped afterwards. Names carry this session's and this worker's ids, because other sessions run
-tests against the same PostgreSQL server at the same time. Tests that need the same seeded data
+the migrated file copied; on PostgreSQL it is a database of its own, made by `CREATE DATABASE ...
+TEMPLATE` from the migrated template database (schema, seed rows, sequences, triggers: all the
+migrations made; PostgreSQL copies the files, which is several times quicker than replaying the
+DDL), and dropped afterwards. Names carry this session's and this worker's ids, because other
+sessions run tests against the same PostgreSQL server at the same time (and a template may have
+no other connection while it is copied). Tests that need the same seeded data
 (the demo business, ...) can ask for a template of it (`templates.copy(kind, name, seed)`), so it
 is loaded once per worker rather than once per test. `test_migrations.py` holds the migrations
 themselves to what the models say, upgrade and downgrade on both databases.
@@ -20,12 +22,10 @@ hashing is made cheap here, for the tests only (the settings' defaults stay at f
 from __future__ import annotations
 
 import functools
-import glob
 import os
 import queue
 import shutil
 import sqlite3
-import subprocess
 import threading
 import uuid
 import warnings
@@ -108,13 +108,31 @@ def _schema(admin: Engine, name: str, script: str | None = None) -> Iterator[str
     if script:  # many statements in one: the driver's own call, with no parameters
         raw = admin.raw_connection()
         try:
-            raw.driver_connection.execute(script)  # type: ignore[union-attr]
+            # One transaction for the whole script, committed without waiting for the disk:
+            # a test schema need not survive a crash of the PostgreSQL server.
+            raw.driver_connection.execute(  # type: ignore[union-attr]
+                f"BEGIN; SET LOCAL synchronous_commit = off; {script}; COMMIT;"
+            )
         finally:
             raw.close()
     try:
         yield _schema_url(name)
     finally:
         DROPPER.drop(admin, name)
+
+
+def _database_url(name: str) -> str:
+    """LEANSTOCK_TEST_POSTGRES_URL with another database's name in it."""
+    assert POSTGRES_URL is not None
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _create_database(name: str, template: str | None = None) -> None:
+    """A new database `name`: empty, or a copy of the database `template` (PostgreSQL copies
+    its files, far quicker than replaying the schema's DDL for each test)."""
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with _shared_admin().connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
 
 
 class _Dropper:
@@ -125,23 +143,36 @@ class _Dropper:
         self._queue: queue.Queue[tuple[Engine, str] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
+        self._at_end: list[str] = []
 
     def drop(self, admin: Engine, schema: str) -> None:
+        self._put(admin, f'DROP SCHEMA "{schema}" CASCADE')
+
+    def drop_database(self, name: str) -> None:
+        self._put(_shared_admin(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def drop_database_at_end(self, name: str) -> None:
+        self._at_end.append(name)
+
+    def _put(self, admin: Engine, statement: str) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drop-schemas", daemon=True)
             self._thread.start()
-        self._queue.put((admin, schema))
+        self._queue.put((admin, statement))
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
-            admin, schema = job
+            admin, statement = job
             try:
                 with admin.connect() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                    connection.execute(text(statement))
             except BaseException as failure:  # reported when the session ends
                 self._failure = failure
 
     def finish(self) -> None:
+        for name in self._at_end:
+            self.drop_database(name)
+        self._at_end.clear()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
@@ -165,27 +196,13 @@ def database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         yield url
 
 
-def _pg_dump() -> str:
-    """The newest pg_dump here: on PATH, or in the Debian/Ubuntu PostgreSQL folders."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), key=_version)
-    path = found[-1] if found else shutil.which("pg_dump")
-    if path is None:
-        raise RuntimeError("The PostgreSQL tests need pg_dump (apt-get install postgresql-client).")
-    return path
-
-
-def _version(path: str) -> tuple[int, ...]:
-    part = path.split("/")[-3]
-    return tuple(int(n) for n in part.split(".") if n.isdigit())
-
-
 class Templates:
     """Migrated (and optionally seeded) databases made once per session, copied per test."""
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self._tmp = tmp_path_factory
         self._sqlite: dict[str, Path] = {}
-        self._scripts: dict[str, str] = {}
+        self._databases: dict[str, str] = {}
 
     @contextmanager
     def copy(self, kind: str, name: str = "migrated", seed: Seed | None = None) -> Iterator[str]:
@@ -199,9 +216,28 @@ class Templates:
             return
         if not POSTGRES_URL:
             pytest.skip("LEANSTOCK_TEST_POSTGRES_URL is not set")
-        script = self._postgres_script(name, seed)
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        with _schema(_shared_admin(), schema, script.replace(TEMPLATE_MARK, schema)) as url:
+        source = self._postgres_template(name, seed)
+        copy = f"test_{SESSION}_{uuid.uuid4().hex[:12]}"[:63]
+        _create_database(copy, source)
+        try:
+            yield _database_url(copy)
+        finally:
+            DROPPER.drop_database(copy)
+
+    @contextmanager
+    def for_test(
+        self, request: pytest.FixtureRequest, kind: str, seeds: dict[str, tuple[str, Seed]]
+    ) -> Iterator[str]:
+        """A database for this test: a copy of the seeded template `seeds[fixture]` if the test
+        asks for that fixture, else of the migrated one. A module whose fixture builds data
+        that takes seconds (a forecast, months of orders) overrides `db_url` with this, so the
+        data is built once per session and each test still gets its own copy to change."""
+        for fixture, (name, seed) in seeds.items():
+            if fixture in request.fixturenames:
+                with self.copy(kind, name, seed) as url:
+                    yield url
+                return
+        with self.copy(kind) as url:
             yield url
 
     def _sqlite_template(self, name: str, seed: Seed | None) -> Path:
@@ -222,59 +258,24 @@ class Templates:
             self._sqlite[name] = path
         return self._sqlite[name]
 
-    def _postgres_script(self, name: str, seed: Seed | None) -> str:
-        """SQL that recreates the template in the schema named TEMPLATE_MARK: pg_dump of a
-        schema migrated (and seeded) once, its name replaced by the mark."""
-        if name not in self._scripts:
+    def _postgres_template(self, name: str, seed: Seed | None) -> str:
+        """The name of a database migrated (and seeded) once per session, that copies are made
+        from; no connection to it stays open, as `CREATE DATABASE ... TEMPLATE` requires."""
+        if name not in self._databases:
             template = f"tmpl_{SESSION}_{name}"[:63]
-            base = None if name == "migrated" else self._postgres_script("migrated", None)
-            with _schema(
-                _shared_admin(), template, base.replace(TEMPLATE_MARK, template) if base else None
-            ) as url:
-                engine = make_engine(url)
-                try:
-                    if base is None:
-                        upgrade(engine)
-                    if seed is not None:
-                        seed(engine)
-                finally:
-                    engine.dispose()
-                self._scripts[name] = self._dump(template).replace(template, TEMPLATE_MARK)
-        return self._scripts[name]
-
-    def _dump(self, schema: str) -> str:
-        assert POSTGRES_URL is not None
-        url = make_url(normalise_url(POSTGRES_URL))
-        command = [
-            _pg_dump(),
-            "--schema",
-            schema,
-            "--no-owner",
-            "--no-privileges",
-            "--inserts",
-            "--rows-per-insert=500",
-            "--host",
-            url.host or "127.0.0.1",
-            "--port",
-            str(url.port or 5432),
-            "--username",
-            url.username or "postgres",
-            "--dbname",
-            url.database or "postgres",
-        ]
-        env = dict(os.environ, PGPASSWORD=url.password or "")
-        dumped = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-        # The dump creates the schema itself, and may reset the search path; the copy's schema
-        # exists already and its statements are all qualified with the schema's name.
-        lines = [
-            line
-            for line in dumped.stdout.splitlines()
-            if not line.startswith(("CREATE SCHEMA ", "\\"))
-        ]
-        return "\n".join(lines)
-
-
-TEMPLATE_MARK = "leanstock_template_schema_mark"
+            base = None if name == "migrated" else self._postgres_template("migrated", None)
+            _create_database(template, base)
+            DROPPER.drop_database_at_end(template)
+            engine = make_engine(_database_url(template))
+            try:
+                if base is None:
+                    upgrade(engine)
+                if seed is not None:
+                    seed(engine)
+            finally:
+                engine.dispose()
+            self._databases[name] = template
+        return self._databases[name]
 
 
 @pytest.fixture(scope="session")

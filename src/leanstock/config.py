@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     publisher_interval: float = Field(default=2.0, gt=0)
     # Interactive API docs at /docs and /redoc and the schema at /openapi.json.
     docs: bool = True
+    # Seconds `leanstock serve` gives requests in flight to finish after SIGTERM before it
+    # cancels them (uvicorn's `timeout_graceful_shutdown`).
+    shutdown_seconds: int = Field(default=30, ge=1)
+    # Let the crash tests kill the server mid-request (`entrypoints/api/test_hooks.py`).
+    # Never in production.
+    test_hooks: bool = False
 
     # Observability (docs/deploy.md, "Logs, health and metrics"). Logs go to stderr, one JSON
     # object a line ("json") or plain lines ("text"), each with the request's id.

@@ -488,6 +488,7 @@ def walked(
     get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_every_write_route_leaves_an_audit_row_of_its_action_on_its_object(
     walked: tuple[list[Walked], TestClient],
 ) -> None:

@@ -237,6 +237,34 @@ def test_the_same_idempotency_key_and_body_replays_the_first_response(api: TestC
     assert on_hand(api, "CUP", "WH") == "9"
 
 
+def test_a_retry_differing_only_in_whitespace_and_key_order_gets_the_replay(
+    api: TestClient,
+) -> None:
+    key = {"Idempotency-Key": "ship-json", "Content-Type": "application/json"}
+    first = api.post(
+        f"{API}/stock/shipments",
+        content=b'{"sku": "CUP", "location": "WH", "quantity": 1}',
+        headers=key,
+    )
+    again = api.post(
+        f"{API}/stock/shipments",
+        content=b'{\n  "quantity":1,\n\t"location" : "WH", "sku":"CUP"\n}',
+        headers=key,
+    )
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert on_hand(api, "CUP", "WH") == "9"
+    written_otherwise = api.post(
+        f"{API}/stock/shipments",
+        content=b'{"sku": "CUP", "location": "WH", "quantity": 1.0}',
+        headers=key,
+    )
+    body = problem(written_otherwise, 422, "Idempotency-Key")
+    assert "another request" in body["detail"]
+    assert on_hand(api, "CUP", "WH") == "9"
+
+
 def test_concurrent_retries_with_one_key_post_once(api: TestClient) -> None:
     body = {"sku": "CUP", "location": "WH", "quantity": 1}
 
@@ -300,6 +328,7 @@ def test_a_delivery_of_several_lines_is_received_and_shipped_at_once(api: TestCl
     problem(api.post(f"{API}/stock/shipments", json=expiring), 422, "lines.0.expires_on")
 
 
+@pytest.mark.slow
 def test_32_clients_reserving_over_http_get_exactly_what_is_there(api: TestClient) -> None:
     receipt = {"sku": "BEANS", "location": "WH", "quantity": 500}
     assert api.post(f"{API}/stock/receipts", json=receipt).status_code == 201

@@ -4,6 +4,7 @@ pages need to be realistic (late purchase orders, stock-outs, expiring and expir
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 
 from leanstock.adapters.db.uow import UnitOfWork
@@ -11,6 +12,7 @@ from leanstock.benchmarks import web
 from leanstock.services import attention, queries
 
 
+@pytest.mark.slow
 def test_the_generated_catalogue_has_what_the_pages_show_and_every_page_is_timed(
     db_url: str, engine: Engine
 ) -> None:

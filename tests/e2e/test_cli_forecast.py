@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from leanstock.entrypoints.cli import app
@@ -132,6 +133,7 @@ app(sys.argv[1:])
 """
 
 
+@pytest.mark.slow
 def test_the_dask_engine_without_the_dask_extra_says_what_to_install(tmp_path: Path) -> None:
     history, out = tmp_path / "history.csv", tmp_path / "forecast.csv"
     write_history(history)

@@ -21,7 +21,7 @@ from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import accounts, catalog, forecasting, planning, purchasing, queries, stock
-from leanstock.services.orders import NewLine, get_order, place_order, ship_order
+from leanstock.services.orders import NewLine, get_order, list_orders, place_order, ship_order
 
 PASSWORD = "correct horse battery staple"
 TODAY = datetime.now(UTC).date()
@@ -518,6 +518,21 @@ def test_a_sales_order_with_an_unknown_item_shows_the_problem_and_keeps_the_form
     missing = web.post("/sales-orders/new", data={**form, "customer": ""})
     assert missing.status_code == 422
     assert "Enter the customer." in missing.text
+
+
+def test_a_control_character_in_a_form_is_refused_on_both_databases(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """A NUL in a form field was a 500 on PostgreSQL and stored by SQLite."""
+    web = browser("owner")
+    token = csrf(web.get("/sales-orders/new"))
+    before = list_orders(UnitOfWork(engine)).total
+    form = {"csrf_token": token, "customer": "Café\x00Rosa", "location": "WH"}
+    page = web.post("/sales-orders/new", data={**form, "sku_1": "MILK", "qty_1": "2"})
+    assert page.status_code == 422
+    assert "control characters" in page.text
+    assert list_orders(UnitOfWork(engine)).total == before
+    assert web.get("/items/MI%00LK").status_code == 422
 
 
 def test_a_warehouse_user_ships_but_cannot_confirm(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import get_settings
 from leanstock.domain.access import Role
-from leanstock.domain.errors import AlreadyExists, Conflict, NotFound
+from leanstock.domain.errors import AlreadyExists, Conflict, NotFound, TooManyAttempts
 from leanstock.services import accounts, signin
 
 PASSWORD = "correct horse battery staple"
@@ -94,3 +94,50 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(engine: Engine) 
     with engine.connect() as db:
         owners = db.execute(text("SELECT count(*) FROM users WHERE role = 'owner'")).scalar_one()
     assert owners == 1
+
+
+class _SlowWrongPasswords:
+    """Every password is wrong; the first check waits until the test lets it answer."""
+
+    def __init__(self) -> None:
+        self.checking = threading.Event()
+        self.answer = threading.Event()
+        self.first = True
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        if self.first:
+            self.first = False
+            self.checking.set()
+            assert self.answer.wait(60)
+        return False
+
+
+def test_a_sign_in_lock_lasts_from_the_wrong_answer_however_long_the_check_took(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts.create_user(UnitOfWork(engine), "kim@example.com", PASSWORD, Role.VIEWER)
+    start = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+    def guess(seconds: float = 0) -> object:
+        at = start + timedelta(seconds=seconds)
+        return signin.verify(UnitOfWork(engine), "kim@example.com", "guess", "10.0.0.1", at)
+
+    for _ in range(4):
+        assert guess() is None
+    slow = _SlowWrongPasswords()
+    monkeypatch.setattr(signin, "passwords", lambda: slow)
+    fifth = threading.Thread(target=guess)
+    fifth.start()
+    try:
+        assert slow.checking.wait(60)
+        # The fifth failure locks the account for 1 s. Its check has outlasted that, but while
+        # its answer is not known a sixth guess is refused, as it would be one after another.
+        with pytest.raises(TooManyAttempts):
+            guess(5)
+    finally:
+        slow.answer.set()
+        fifth.join()
+    # The fifth answered (at `start`, on this clock): the lock's second runs from there.
+    with pytest.raises(TooManyAttempts):
+        guess(0.5)
+    assert guess(1.001) is None

@@ -9,6 +9,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -104,6 +105,7 @@ class Backdated(RuleBasedStateMachine):
                         assert running[key] >= 0, (ids[place], key, rows)
 
 
+@pytest.mark.slow
 def test_no_physical_balance_is_negative_at_any_point_in_time(engine: Engine) -> None:
     Backdated.engine = engine
     run = Backdated.TestCase

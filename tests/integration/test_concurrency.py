@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
 
 from leanstock.adapters.db.uow import UnitOfWork
@@ -46,6 +47,7 @@ def _race(engine: Engine, act: str) -> tuple[int, int]:
     return sum(r[0] for r in results), sum(r[1] for r in results)
 
 
+@pytest.mark.slow
 def test_32_clients_cannot_reserve_more_than_is_on_hand(engine: Engine) -> None:
     succeeded, refused = _race(engine, "reserve")
     assert succeeded == ON_HAND
@@ -54,6 +56,7 @@ def test_32_clients_cannot_reserve_more_than_is_on_hand(engine: Engine) -> None:
     assert (row["on_hand"], row["reserved"], row["available"]) == (ON_HAND, ON_HAND, 0)
 
 
+@pytest.mark.slow
 def test_32_clients_cannot_ship_more_than_is_on_hand(engine: Engine) -> None:
     succeeded, refused = _race(engine, "ship")
     assert succeeded == ON_HAND

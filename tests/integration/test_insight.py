@@ -19,13 +19,16 @@ stock, never sold and was never received from a supplier: dead, all 500 of it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from conftest import Templates
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput
@@ -37,7 +40,21 @@ TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the shop (70 days of orders, made once per session) for the tests that ask
+    for `shop`, else an empty database."""
+    with templates.for_test(request, db_kind, {"shop": ("insight_shop", open_the_shop)}) as url:
+        yield url
+
+
+@pytest.fixture
 def shop(uow: UnitOfWork) -> UnitOfWork:
+    """Four items at a warehouse: a steady seller, a lumpy one, a cheap one and a dead one."""
+    return uow
+
+
+def open_the_shop(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     for sku, cost in (("STEADY", 10), ("LUMPY", 10), ("CHEAP", 1), ("DEAD", 5)):
         catalog.add_item(uow, Item(sku, sku.title(), unit_cost=Decimal(cost)))
@@ -52,7 +69,6 @@ def shop(uow: UnitOfWork) -> UnitOfWork:
             lines.append(NewLine("LUMPY", Decimal(lumpy[day]), "WH"))
         when = start + timedelta(days=day, hours=10)
         place_order(uow, f"Guest {day}", lines, confirm=True, ordered_at=when)
-    return uow
 
 
 def test_items_are_classed_by_value_variability_and_stock_health(shop: UnitOfWork) -> None:

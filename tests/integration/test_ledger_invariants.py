@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -153,6 +154,7 @@ class Ledger(RuleBasedStateMachine):
                 assert row["reserved"] == self.reserved[key]
 
 
+@pytest.mark.slow
 def test_balances_always_sum_to_zero_per_item(engine: Engine) -> None:
     Ledger.engine = engine
     run = Ledger.TestCase

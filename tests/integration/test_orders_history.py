@@ -40,6 +40,7 @@ def loaded(db_kind: str, templates: Templates, business: DemoBusiness) -> Iterat
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_past_sales_orders_carry_all_demand_including_what_was_not_served(
     loaded: UnitOfWork, business: DemoBusiness
 ) -> None:

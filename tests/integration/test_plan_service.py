@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from conftest import Templates
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import (
     Item,
@@ -29,9 +32,22 @@ WEEKS = 30
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """This test's database: a copy of the café (made once per session: it runs a forecast)
+    for the tests that ask for `cafe`, else an empty one."""
+    with templates.for_test(request, db_kind, {"cafe": ("plan_cafe", open_the_cafe)}) as url:
+        yield url
+
+
+@pytest.fixture
 def cafe(uow: UnitOfWork) -> UnitOfWork:
     """A roastery warehouse and a café: beans bought from a roaster (backup: a wholesaler),
-    cups kept at the café and refilled from the warehouse; 30 weeks of sales."""
+    cups kept at the café and refilled from the warehouse; 30 weeks of sales, and a forecast."""
+    return uow
+
+
+def open_the_cafe(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_location(uow, Location("CAFE", "Café", LocationKind.STORE))
     catalog.add_item(uow, Item("BEANS", "Coffee beans", unit="kg", unit_cost=Decimal(12)))
@@ -62,7 +78,6 @@ def cafe(uow: UnitOfWork) -> UnitOfWork:
     stock.count(uow, "BEANS", "WH", Decimal(10))
     stock.count(uow, "CUPS", "CAFE", Decimal(2))
     forecasting.run_forecast(uow, 8, "W")
-    return uow
 
 
 def test_a_plan_suggests_jit_orders_with_their_reasons(cafe: UnitOfWork) -> None:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -135,6 +136,7 @@ class Valued(RuleBasedStateMachine):
             )
 
 
+@pytest.mark.slow
 def test_value_follows_an_independent_fifo_model(engine: Engine) -> None:
     Valued.engine = engine
     run = Valued.TestCase

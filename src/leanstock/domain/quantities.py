@@ -19,10 +19,14 @@ def exact(value: Decimal | int | str, field: str = "quantity") -> Decimal:
         raise InvalidQuantity(Decimal(0), field, f"{value!r} is not a number.") from None
     if not number.is_finite():
         raise InvalidQuantity(number, field, f"{field} must be a finite number, not {value}.")
+    # Size first, by the exponent: quantizing 1E+30 to six places needs more digits than the
+    # context has, and abs(1E+1000000) overflows it.
+    if number and number.adjusted() >= MAX_ABS.adjusted():
+        raise InvalidQuantity(
+            number, field, f"{field} {number} is too large: it must be below {MAX_ABS:,}."
+        )
     if number != number.quantize(QUANTUM, rounding="ROUND_DOWN"):
         raise InvalidQuantity(number, field, f"{field} has more than {PLACES} decimal places.")
-    if abs(number) >= MAX_ABS:
-        raise InvalidQuantity(number, field, f"{field} {number} is too large.")
     return number + 0
 
 

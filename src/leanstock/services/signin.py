@@ -4,7 +4,13 @@ Sign-in is throttled per account and per client address (`domain.accounts.Thrott
 attempt is counted *before* the password is checked, under a row lock, so a burst of parallel
 guesses is counted one after another and cannot slip past the limit; a success then takes its
 own count back. A locked key refuses at once (429 with Retry-After), without checking the
-password, so a right guess during a lock tells nothing. Every answer to a wrong email, a
+password, so a right guess during a lock tells nothing.
+
+A lock runs from the moment its failure is known, as it would for guesses sent one after
+another: the attempt that reaches the limit locks the key until its password check is done
+(at most `CHECK_ALLOWANCE`), and the wrong answer then sets the lock to end `Throttle.lock`
+after it. So a slow check (a busy server) cannot let the lock run out before the attempt
+that set it has even failed. Every answer to a wrong email, a
 wrong password or a disabled user is the same: "Email or password is wrong."
 """
 
@@ -27,6 +33,10 @@ INVALID_TOKEN = "The token is not valid: it is malformed, unknown, expired or re
 SESSION_ENDED = "Your session has ended; sign in again."
 # Last use of a token or session is written at most this often, not on every request.
 TOUCH_EVERY = timedelta(minutes=1)
+# The longest a password check is expected to take: how long an attempt that reaches the limit
+# holds its lock beyond `Throttle.lock` until its answer is known (and, should the process die
+# during the check, how much longer the key stays locked).
+CHECK_ALLOWANCE = timedelta(minutes=1)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -54,16 +64,19 @@ def _keys(email: str, address: str | None) -> dict[str, Throttle]:
 
 
 def _count_attempt(
-    uow: UnitOfWork, email: str, address: str | None, now: datetime
-) -> Credentials | None:
+    uow: UnitOfWork, email: str, address: str | None, now: datetime | None
+) -> tuple[Credentials | None, dict[str, int]]:
     """Count one attempt against the account and the address, or refuse while either is
-    locked; then the user's credentials, if the email is known."""
+    locked; then the user's credentials, if the email is known, and each key's count."""
     keys = _keys(email, address)
     with uow:
-        uow.accounts.forget_throttle(now - ACCOUNT_THROTTLE.forget)
-        rows = uow.accounts.throttle(list(keys), now)
+        uow.accounts.forget_throttle(_now(now) - ACCOUNT_THROTTLE.forget)
+        rows = uow.accounts.throttle(list(keys), _now(now))
+        # The time once the rows are locked, not when the request came: waiting for the lock
+        # must not use up a lock set meanwhile.
+        moment = _now(now)
         locked = max(
-            (r.locked_until for r in rows.values() if r.locked_until and r.locked_until > now),
+            (r.locked_until for r in rows.values() if r.locked_until and r.locked_until > moment),
             default=None,
         )
         if locked is not None:
@@ -75,27 +88,48 @@ def _count_attempt(
                 credential="password",
             )
             uow.commit()
-            raise TooManyAttempts(max(1, math.ceil((locked - now).total_seconds())))
+            raise TooManyAttempts(max(1, math.ceil((locked - moment).total_seconds())))
+        counted: dict[str, int] = {}
         for key, row in rows.items():
             rule = keys[key]
-            failures = (0 if now - row.last_failure_at > rule.forget else row.failures) + 1
+            failures = (0 if moment - row.last_failure_at > rule.forget else row.failures) + 1
             lock = rule.lock(failures)
-            uow.accounts.put_throttle(ThrottleRow(key, failures, now, now + lock if lock else None))
+            until = moment + lock + CHECK_ALLOWANCE if lock else None
+            uow.accounts.put_throttle(ThrottleRow(key, failures, moment, until))
+            counted[key] = failures
         found = uow.accounts.credentials(email)
         uow.commit()
-    return found
+    return found, counted
 
 
-def _take_back(uow: UnitOfWork, email: str, address: str | None) -> None:
+def _settle_locks(
+    uow: UnitOfWork, email: str, address: str | None, counted: dict[str, int], now: datetime
+) -> None:
+    """After a wrong answer: a lock this attempt set ends `Throttle.lock` from now. A key
+    counted since (or taken back by a success) is left as it is."""
+    keys = _keys(email, address)
+    for key, row in uow.accounts.throttle(list(keys), now).items():
+        lock = keys[key].lock(row.failures)
+        if row.failures == counted.get(key) and lock:
+            uow.accounts.put_throttle(
+                ThrottleRow(key, row.failures, row.last_failure_at, now + lock)
+            )
+
+
+def _take_back(
+    uow: UnitOfWork, email: str, address: str | None, counted: dict[str, int], now: datetime
+) -> None:
     """After a success: the account starts afresh, the address loses this attempt's count."""
     keys = _keys(email, address)
-    rows = uow.accounts.throttle(list(keys), datetime.now(UTC))
+    rows = uow.accounts.throttle(list(keys), now)
     for key, row in rows.items():
         if key.startswith("account:"):
             uow.accounts.put_throttle(ThrottleRow(key, 0, row.last_failure_at, None))
         else:
             failures = max(row.failures - 1, 0)
             keep = row.locked_until if failures >= keys[key].free else None
+            if keep is not None and row.failures == counted.get(key):
+                keep = now + keys[key].lock(failures)
             uow.accounts.put_throttle(ThrottleRow(key, failures, row.last_failure_at, keep))
 
 
@@ -105,11 +139,11 @@ def verify(
     """The active user with this email and password, or None; throttled and audited as a
     sign-in (failures audited here, success left to the caller)."""
     email = email.strip().lower()[:254]
-    found = _count_attempt(uow, email, address, _now(now))
+    found, counted = _count_attempt(uow, email, address, now)
     ok = passwords().verify(found.password_hash if found else None, password)
     if found is not None and ok and found.user.active:
         with uow:
-            _take_back(uow, email, address)
+            _take_back(uow, email, address, counted, _now(now))
             if passwords().needs_rehash(found.password_hash):
                 uow.accounts.update_user(
                     found.user.id, _now(now), password_hash=passwords().hash(password)
@@ -118,6 +152,7 @@ def verify(
         return found.user
     reason = "unknown email" if found is None else "wrong password" if not ok else "disabled"
     with uow:
+        _settle_locks(uow, email, address, counted, _now(now))
         uow.audit.record(
             "login_failed",
             subject(email),
@@ -148,10 +183,10 @@ def login(
 ) -> SignedIn:
     """Check the password and open a web session (its id goes in a cookie, only its hash is
     stored); `NotAuthenticated` with the same words whatever was wrong."""
-    moment = _now(now)
-    user = verify(uow, email, password, address, moment)
+    user = verify(uow, email, password, address, now)
     if user is None:
         raise NotAuthenticated(WRONG)
+    moment = _now(now)
     session_id, csrf = new_secret(), new_secret()
     expires = moment + lifetime
     with uow:

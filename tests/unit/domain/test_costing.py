@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -204,6 +205,7 @@ def histories(draw: st.DrawFn) -> list[CostedMove]:
     return moves
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(histories(), st.sampled_from([FIFO, AVERAGE]), st.integers(0, 45), st.integers(0, 45))
 def test_opening_plus_inflows_is_outflows_plus_closing_for_any_period(
@@ -219,6 +221,7 @@ def test_opening_plus_inflows_is_outflows_plus_closing_for_any_period(
         assert part.closing_quantity == at_end.on_hand(place)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(histories(), st.sampled_from([FIFO, AVERAGE]))
 def test_value_on_hand_is_the_sum_of_the_layers_and_never_negative(

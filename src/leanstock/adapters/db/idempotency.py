@@ -1,4 +1,10 @@
-"""Where `Idempotency-Key`s live: the first request's claim, its stored response, expiry.
+"""Where `Idempotency-Key`s live: a request's key, its fingerprint and its response.
+
+A key's row is written in the same transaction as the request's own writes, and committed
+with them (`claim` opens that transaction, `complete` stores the response into it): after a
+crash there is either the key with its work and its answer, or neither. A claim nobody
+committed holds only a row lock (PostgreSQL) or the write lock (SQLite), which the database
+drops when the connection dies, so no key is ever left "in progress".
 
 The HTTP side (the middleware that fingerprints a request and replays the answer) is in
 `entrypoints/api/idempotency.py`; this is its SQL.
@@ -9,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from leanstock.adapters.db import tables as t
@@ -30,43 +36,51 @@ class IdempotencyStore:
         self.engine = engine
         self.keep = keep
 
-    def claim(self, key: str, fingerprint: str) -> Stored | None:
-        """None when this request now owns the key; else what is stored under it."""
+    def claim(self, key: str, fingerprint: str) -> Connection | Stored:
+        """A connection in an open transaction that holds the new key (the request's work
+        goes into that transaction; `complete`, then commit, or roll back), or what is stored
+        under the key when a request with it has been committed.
+
+        A concurrent request with the same key waits here until the first one's transaction
+        ends: PostgreSQL makes the second INSERT wait for the first's commit or rollback;
+        SQLite's BEGIN IMMEDIATE waits for the write lock. Then it finds the stored answer,
+        or, when the first rolled back (or its process died), claims the key itself.
+        """
         now = datetime.now(UTC)
+        table = t.idempotency_keys
+        connection = self.engine.connect()
         try:
-            with self.engine.begin() as db:
-                db.execute(
-                    delete(t.idempotency_keys).where(
-                        t.idempotency_keys.c.key == key,
-                        t.idempotency_keys.c.created_at < now - self.keep,
-                    )
-                )
-                db.execute(
-                    t.idempotency_keys.insert().values(
-                        key=key, fingerprint=fingerprint, created_at=now
-                    )
-                )
-            return None
-        except IntegrityError:
-            return self.get(key)
-
-    def get(self, key: str) -> Stored | None:
-        with self.engine.begin() as db:
-            row = db.execute(
-                select(t.idempotency_keys).where(t.idempotency_keys.c.key == key)
-            ).first()
-        if row is None:
-            return None
-        return Stored(row.fingerprint, row.status_code, row.content_type, row.body)
-
-    def complete(self, key: str, status_code: int, content_type: str | None, body: bytes) -> None:
-        with self.engine.begin() as db:
-            db.execute(
-                t.idempotency_keys.update()
-                .where(t.idempotency_keys.c.key == key)
-                .values(status_code=status_code, content_type=content_type, body=body)
+            connection.begin()
+            connection.execute(
+                delete(table).where(table.c.key == key, table.c.created_at < now - self.keep)
             )
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        table.insert().values(key=key, fingerprint=fingerprint, created_at=now)
+                    )
+                return connection
+            except IntegrityError:
+                row = connection.execute(select(table).where(table.c.key == key)).one()
+                connection.rollback()
+                connection.close()
+                return Stored(row.fingerprint, row.status_code, row.content_type, row.body)
+        except BaseException:
+            connection.close()
+            raise
 
-    def forget(self, key: str) -> None:
-        with self.engine.begin() as db:
-            db.execute(delete(t.idempotency_keys).where(t.idempotency_keys.c.key == key))
+    def complete(
+        self,
+        connection: Connection,
+        key: str,
+        status_code: int,
+        content_type: str | None,
+        body: bytes,
+    ) -> None:
+        """Store the response in the claim's transaction (kept when the caller commits)."""
+        table = t.idempotency_keys
+        connection.execute(
+            table.update()
+            .where(table.c.key == key)
+            .values(status_code=status_code, content_type=content_type, body=body)
+        )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 from weakref import WeakKeyDictionary
@@ -48,6 +51,26 @@ def is_retryable(error: DBAPIError) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in message
 
 
+# The transaction every unit of work of this context joins (`one_transaction`).
+_shared: ContextVar[Connection | None] = ContextVar("leanstock_shared_transaction", default=None)
+
+
+@contextmanager
+def one_transaction(connection: Connection) -> Iterator[None]:
+    """Inside this block, every unit of work on `connection`'s engine works in a SAVEPOINT of
+    `connection`'s open transaction instead of a transaction of its own: its `commit()` only
+    releases the savepoint, and nothing is kept until whoever opened `connection` commits it.
+
+    An idempotent request uses it so that its key's record and the request's writes commit
+    together, or not at all (`entrypoints/api/idempotency.py`).
+    """
+    token = _shared.set(connection)
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 # Virtual locations are seeded by the migrations and never change, so each process looks
 # them up once per engine.
 _virtual_places: WeakKeyDictionary[Engine, dict[str, Place]] = WeakKeyDictionary()
@@ -66,6 +89,8 @@ class UnitOfWork:
         # narrowed by it (a warehouse user's locations, a supplier user's supplier).
         self.visibility = visibility
         self._connection: Connection | None = None
+        # Set while this unit of work runs inside `one_transaction`: its savepoint there.
+        self._joined: NestedTransaction | None = None
         self.actor = SYSTEM
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []
@@ -90,9 +115,42 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def _open(self) -> Connection:
+        shared = _shared.get()
+        if shared is not None and shared.engine is self.engine:
+            self._joined = shared.begin_nested()
+            return shared
+        connection = self.engine.connect()
+        connection.begin()
+        return connection
+
+    def _keep(self) -> None:
+        """Commit this unit of work's transaction, or release its savepoint (and open the
+        next one, as a connection begins its next transaction after a commit)."""
+        if self._joined is None:
+            self.connection.commit()
+            return
+        self._joined.commit()
+        self._joined = self.connection.begin_nested()
+
+    def _close(self) -> None:
+        """Roll back what is not kept; give the connection back unless it is shared."""
+        connection, self._connection = self._connection, None
+        joined, self._joined = self._joined, None
+        if connection is None:
+            return
+        if joined is not None:
+            if joined.is_active:
+                joined.rollback()
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+
     def __enter__(self) -> Self:
-        self._connection = self.engine.connect()
-        self._connection.begin()
+        self._connection = self._open()
         sees = self.visibility
         self.catalog = CatalogRepository(self._connection, sees)
         self.ledger = LedgerRepository(self._connection, sees)
@@ -121,17 +179,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
         self.actor = SYSTEM
         self._seen.clear()
         self._recorded.clear()
-        if connection is None:
-            return
-        try:
-            if connection.in_transaction():
-                connection.rollback()
-        finally:
-            connection.close()
+        self._close()
         if isinstance(exc, DBAPIError) and is_retryable(exc):
             raise RetryableConflict(str(exc.orig)) from exc
         if isinstance(exc, IntegrityError):
@@ -157,14 +208,18 @@ class UnitOfWork:
             actor = self.actor if self.actor != SYSTEM else current().actor_name
             self.outbox.write(events, actor)
         try:
-            self.connection.commit()
+            self._keep()
         except DBAPIError as error:
             if is_retryable(error):
                 raise RetryableConflict(str(error.orig)) from error
             raise
 
     def rollback(self) -> None:
-        self.connection.rollback()
+        if self._joined is None:
+            self.connection.rollback()
+            return
+        self._joined.rollback()
+        self._joined = self.connection.begin_nested()
 
     def batch(self) -> BatchUnitOfWork:
         """A unit of work for many use cases in one transaction (`BatchUnitOfWork`)."""
@@ -192,7 +247,7 @@ class BatchUnitOfWork(UnitOfWork):
         """Keep everything (`keep`) or nothing, and give the connection back."""
         try:
             if keep:
-                self.connection.commit()
+                self._keep()
         except DBAPIError as error:
             if is_retryable(error):
                 raise RetryableConflict(str(error.orig)) from error

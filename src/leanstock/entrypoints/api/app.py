@@ -22,8 +22,9 @@ from leanstock.adapters.db.idempotency import IdempotencyStore
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings, get_settings
 from leanstock.entrypoints import logs, web
+from leanstock.entrypoints.api import bounds, health, problems
 from leanstock.entrypoints.api import docs as offline_docs
-from leanstock.entrypoints.api import health, problems
+from leanstock.entrypoints.api import openapi as api_document
 from leanstock.entrypoints.api.idempotency import IdempotencyMiddleware
 from leanstock.entrypoints.api.observability import ObservabilityMiddleware, watch_pool
 from leanstock.entrypoints.api.query import reject_unknown_query
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
-        dependencies=[Depends(reject_unknown_query)],
+        dependencies=[Depends(reject_unknown_query), Depends(bounds.refuse_bad_parameters)],
     )
     app.state.settings = settings
     if engine is not None:
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine, timedelta(hours=settings.idempotency_hours)
         )
     problems.install(app)
+    api_document.install(app)
     if docs:
         offline_docs.install(app)
     # Outermost last: Guard (request id, headers, body limit) → Observability (access log,

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from leanstock.domain.ledger import ScrapReason
 from leanstock.domain.orders import RejectTo
+from leanstock.entrypoints.api.bounds import Days, LineNo, Quantity
 from leanstock.entrypoints.api.schemas import Code, In, Out
 from leanstock.services.returns import ReturnTo
 
@@ -19,7 +20,7 @@ MAX_LINES = 500
 
 class SalesLineIn(In):
     sku: str = Code
-    quantity: Decimal
+    quantity: Quantity
     location: str | None = Field(
         default=None, min_length=1, max_length=64, description="Defaults to the order's."
     )
@@ -39,8 +40,8 @@ class SalesOrderIn(In):
 
 
 class LineQuantityIn(In):
-    line: int = Field(ge=1)
-    quantity: Decimal
+    line: LineNo = Field(ge=1)
+    quantity: Quantity
 
 
 class ShipmentLinesIn(In):
@@ -54,7 +55,7 @@ class CancelIn(In):
 
 
 class LineChangeIn(In):
-    quantity: Decimal
+    quantity: Quantity
 
 
 class PegOut(Out):
@@ -91,8 +92,8 @@ class SalesLineOut(Out):
 
 
 class CustomerReturnIn(In):
-    line: int = Field(ge=1)
-    quantity: Decimal
+    line: LineNo = Field(ge=1)
+    quantity: Quantity
     to: ReturnTo = Field(description="stock (usable again), quarantine, or scrap.")
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     reason: ScrapReason | None = Field(default=None, description="Why, when scrapped.")
@@ -143,9 +144,9 @@ class HistoryOut(Out):
 
 class PurchaseLineIn(In):
     sku: str = Code
-    quantity: Decimal
+    quantity: Quantity
     location: str = Code
-    price: Decimal | None = None
+    price: Quantity | None = None
     expected_date: date | None = None
 
 
@@ -155,8 +156,8 @@ class PurchaseOrderIn(In):
 
 
 class AcknowledgedLineIn(In):
-    line: int = Field(ge=1)
-    quantity: Decimal | None = Field(default=None, description="Confirmed quantity.")
+    line: LineNo = Field(ge=1)
+    quantity: Quantity | None = Field(default=None, description="Confirmed quantity.")
     delivery_date: date | None = Field(default=None, description="Confirmed delivery date.")
 
 
@@ -170,9 +171,9 @@ class ShipNoticeIn(In):
 
 
 class ReceiptLineIn(In):
-    line: int = Field(ge=1)
-    quantity: Decimal = Field(description="Accepted into stock (or to the customer).")
-    rejected: Decimal = Decimal(0)
+    line: LineNo = Field(ge=1)
+    quantity: Quantity = Field(description="Accepted into stock (or to the customer).")
+    rejected: Quantity = Decimal(0)
     rejected_to: RejectTo = RejectTo.QUARANTINE
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
@@ -234,13 +235,13 @@ class PurchaseOrderRowOut(Out):
 
 class BomLineIn(In):
     sku: str = Code
-    quantity: Decimal
-    scrap: Decimal = Field(default=Decimal(0), description="Fraction lost, 0 ≤ scrap < 1.")
+    quantity: Quantity
+    scrap: Quantity = Field(default=Decimal(0), description="Fraction lost, 0 ≤ scrap < 1.")
 
 
 class BomIn(In):
     sku: str = Code
-    lead_time_days: int = Field(default=0, ge=0)
+    lead_time_days: Days = Field(default=0, ge=0)
     lines: list[BomLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 
@@ -265,14 +266,14 @@ class RequirementOut(Out):
 
 class ProductionOrderIn(In):
     sku: str = Code
-    quantity: Decimal
+    quantity: Quantity
     location: str = Code
     due_date: date | None = None
 
 
 class ProduceIn(In):
-    quantity: Decimal
-    conversion_cost: Decimal | None = Field(
+    quantity: Quantity
+    conversion_cost: Quantity | None = Field(
         default=None,
         description="Cost this output adds to its components' (labour, energy), in total.",
     )
@@ -323,12 +324,12 @@ class TransferOrderIn(In):
     sku: str = Code
     source: str = Code
     target: str = Code
-    quantity: Decimal
+    quantity: Quantity
     expected_date: date | None = None
 
 
 class TransferReceiptIn(In):
-    quantity: Decimal | None = Field(default=None, description="Leave out when all arrived.")
+    quantity: Quantity | None = Field(default=None, description="Leave out when all arrived.")
 
 
 class TransferOrderOut(Out):

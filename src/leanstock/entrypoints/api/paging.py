@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Query
 
+from leanstock.entrypoints.api.bounds import MAX_INT
 from leanstock.services.paging import MAX_PAGE
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"How many at most, 1 to {MAX_PAGE}.")]
-Offset = Annotated[int, Query(ge=0, description="How many to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT, description=f"How many to skip, 0 to {MAX_INT}.")]

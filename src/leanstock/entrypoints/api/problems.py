@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from leanstock.domain.errors import (
     AlreadyExists,
@@ -88,6 +89,22 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+def _allowed(request: Request) -> str:
+    """Every method the path takes, over all its routes (Starlette's 405 names those of the
+    first route that matched the path only)."""
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
 def install(app: FastAPI) -> None:
     """Problems for the API; on the web app's pages the same message as a page (web.error_page)."""
 
@@ -120,8 +137,15 @@ def install(app: FastAPI) -> None:
         if web.is_web(request.url.path):
             detail = "There is no such page." if error.status_code == 404 else str(error.detail)
             return web.error_page(request, error.status_code, detail)
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
-        return problem(error.status_code, title, str(error.detail))
+        title = {
+            400: "Unreadable request",
+            404: "Not found",
+            405: "Method not allowed",
+        }.get(error.status_code, "Error")
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed(request)
+        return problem(error.status_code, title, str(error.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def bug(request: Request, error: Exception) -> Response:

@@ -7,7 +7,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from leanstock.domain.catalog import (
     CostingMethod,
@@ -19,6 +28,8 @@ from leanstock.domain.catalog import (
 )
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import ScrapReason, ShipmentReason
+from leanstock.entrypoints.api import bounds
+from leanstock.entrypoints.api.bounds import Days, Positive, PositiveDays, Quantity
 from leanstock.services.stock import StockLine
 
 T = TypeVar("T")
@@ -27,7 +38,23 @@ Code = Field(min_length=1, max_length=64)
 
 
 class In(BaseModel):
+    """A request body: unknown fields refused, and every text and date in bounds
+    (`bounds.checked`, stated in the OpenAPI document by `bounds.document`)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_bounds(cls, value: Any, info: ValidationInfo) -> Any:
+        return bounds.checked(value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(core_schema)
+        bounds.document(handler.resolve_ref_schema(found))
+        return found
 
     def changes(self) -> dict[str, Any]:
         """The fields a PATCH body actually sets."""
@@ -54,9 +81,9 @@ class ItemIn(In):
     unit: str = "each"
     kind: ItemKind = ItemKind.BOUGHT
     category: str = "general"
-    unit_cost: Decimal = Decimal(0)
+    unit_cost: Quantity = Decimal(0)
     lot_tracked: bool = False
-    shelf_life_days: int | None = Field(default=None, gt=0)
+    shelf_life_days: PositiveDays | None = Field(default=None, gt=0)
     policy: Policy = Policy.REORDER_POINT
     active: bool = True
     costing: CostingMethod | None = Field(
@@ -74,9 +101,9 @@ class ItemPatch(In):
     unit: str | None = None
     kind: ItemKind | None = None
     category: str | None = None
-    unit_cost: Decimal | None = None
+    unit_cost: Quantity | None = None
     lot_tracked: bool | None = None
-    shelf_life_days: int | None = Field(default=None, gt=0)
+    shelf_life_days: PositiveDays | None = Field(default=None, gt=0)
     policy: Policy | None = None
     active: bool | None = None
     costing: CostingMethod | None = None
@@ -139,8 +166,8 @@ class SupplierOut(Out):
 
 
 class PriceBreakIn(In):
-    min_quantity: Decimal = Field(description="From this order quantity on ...")
-    price: Decimal = Field(description="... the whole order costs this per unit.")
+    min_quantity: Quantity = Field(description="From this order quantity on ...")
+    price: Quantity = Field(description="... the whole order costs this per unit.")
 
 
 class PriceBreakOut(Out):
@@ -150,11 +177,11 @@ class PriceBreakOut(Out):
 
 class SupplierItemIn(In):
     sku: str = Code
-    price: Decimal
-    lead_time_days: int = Field(ge=0)
-    moq: Decimal = Decimal(1)
-    pack_size: Decimal = Decimal(1)
-    priority: int = Field(default=1, ge=1)
+    price: Quantity
+    lead_time_days: Days = Field(ge=0)
+    moq: Quantity = Decimal(1)
+    pack_size: Quantity = Decimal(1)
+    priority: Positive = Field(default=1, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
     price_breaks: list[PriceBreakIn] = Field(default_factory=list, max_length=50)
 
@@ -167,11 +194,11 @@ class SupplierItemIn(In):
 
 
 class SupplierItemPatch(In):
-    price: Decimal | None = None
-    lead_time_days: int | None = Field(default=None, ge=0)
-    moq: Decimal | None = None
-    pack_size: Decimal | None = None
-    priority: int | None = Field(default=None, ge=1)
+    price: Quantity | None = None
+    lead_time_days: Days | None = Field(default=None, ge=0)
+    moq: Quantity | None = None
+    pack_size: Quantity | None = None
+    priority: Positive | None = Field(default=None, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
     price_breaks: list[PriceBreakIn] | None = Field(default=None, max_length=50)
 
@@ -201,7 +228,7 @@ class SupplierItemOut(Out):
 
 class StockOperationIn(In):
     sku: str = Code
-    quantity: Decimal
+    quantity: Quantity
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     reference: str | None = Field(default=None, max_length=200)
@@ -210,14 +237,14 @@ class StockOperationIn(In):
 
 class StockLineIn(In):
     sku: str = Code
-    quantity: Decimal
+    quantity: Quantity
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ReceiptLineIn(StockLineIn):
     expires_on: date | None = Field(default=None, description="For a new lot.")
-    unit_cost: Decimal | None = Field(
+    unit_cost: Quantity | None = Field(
         default=None, description="Cost per `unit`; the item's unit cost when not given."
     )
 
@@ -226,7 +253,7 @@ class DocumentIn(In):
     """A receipt, shipment or transfer: one item (`sku`, `quantity`, ...) or several `lines`."""
 
     sku: str | None = Field(default=None, min_length=1, max_length=64)
-    quantity: Decimal | None = None
+    quantity: Quantity | None = None
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     lines: list[StockLineIn] | None = Field(default=None, max_length=500)
@@ -253,7 +280,7 @@ class ReceiptIn(DocumentIn):
     lines: list[ReceiptLineIn] | None = Field(default=None, max_length=500)  # type: ignore[assignment]
     expires_on: date | None = None
     supplier: str | None = None
-    unit_cost: Decimal | None = Field(
+    unit_cost: Quantity | None = Field(
         default=None, description="Cost per `unit`; the item's unit cost when not given."
     )
 
@@ -290,8 +317,8 @@ class ScrapIn(StockOperationIn):
 class CountIn(In):
     sku: str = Code
     location: str = Code
-    counted: Decimal
-    unit_cost: Decimal | None = Field(
+    counted: Quantity
+    unit_cost: Quantity | None = Field(
         default=None,
         description="Cost per `unit` of stock the count finds beyond the books (an opening "
         "balance); the item's unit cost when not given.",
@@ -322,13 +349,13 @@ class OperationOut(Out):
 class ReservationIn(In):
     sku: str = Code
     location: str = Code
-    quantity: Decimal
+    quantity: Quantity
     reference: str = Field(min_length=1, max_length=200)
     unit: str | None = None
 
 
 class ReservationChangeIn(In):
-    quantity: Decimal | None = Field(
+    quantity: Quantity | None = Field(
         default=None, description="How much; leave out for all that is still open."
     )
     lot: str | None = Field(default=None, min_length=1, max_length=64)
@@ -336,7 +363,7 @@ class ReservationChangeIn(In):
 
 
 class ReleaseIn(In):
-    quantity: Decimal | None = Field(
+    quantity: Quantity | None = Field(
         default=None, description="How much; leave out for all that is still open."
     )
 

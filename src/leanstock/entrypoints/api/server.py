@@ -1,5 +1,9 @@
 """Serve the API on uvicorn, one process per worker, each with its own SO_REUSEPORT socket.
 
+On SIGTERM (or Ctrl+C) each worker stops accepting connections, lets the requests in flight
+finish for up to `LEANSTOCK_SHUTDOWN_SECONDS` (30 by default; then it cancels them, and
+their transactions roll back), and exits.
+
 uvicorn's own `--workers` share one listening socket, and whichever process wakes first
 accepts: a burst of keep-alive connections (a load balancer's pool, a benchmark) can land on
 one worker while the others idle. With a socket per worker bound with SO_REUSEPORT, the
@@ -19,8 +23,20 @@ import uvicorn
 APP = "leanstock.entrypoints.api.app:serve_app"
 
 
+def _shutdown_seconds() -> int:
+    from leanstock.config import get_settings
+
+    return get_settings().shutdown_seconds
+
+
 def _config() -> uvicorn.Config:
-    return uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
+    return uvicorn.Config(
+        APP,
+        factory=True,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=_shutdown_seconds(),
+    )
 
 
 def _worker(host: str, port: int) -> None:
@@ -43,6 +59,7 @@ def serve(host: str, port: int, workers: int) -> None:
             workers=max(workers, 1),
             log_level="warning",
             access_log=False,
+            timeout_graceful_shutdown=_shutdown_seconds(),
         )
         return
     context = multiprocessing.get_context("spawn")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from leanstock.domain.catalog import CostingMethod
+from leanstock.entrypoints.api.bounds import Quantity
 from leanstock.entrypoints.api.schemas import In, Out
 
 
@@ -89,7 +90,7 @@ class BackdatedMoveOut(Out):
 
 
 class UnitIn(In):
-    factor: Decimal = Field(description="How many stock units one of this unit holds.")
+    factor: Quantity = Field(description="How many stock units one of this unit holds.")
 
 
 class UnitOut(Out):

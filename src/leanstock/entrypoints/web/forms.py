@@ -14,13 +14,19 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from leanstock.domain.errors import InvalidInput
+from leanstock.entrypoints.api import bounds
 
 
 class Form:
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        """The fields posted; text with control characters (such as NUL) is refused here, as
+        the API refuses it (`api.bounds`), before any of it reaches a database."""
         self.pairs = pairs
         self.values: dict[str, str] = {}
         for key, value in pairs:
+            problem = bounds.text_problem(key) or bounds.text_problem(value)
+            if problem is not None:
+                raise InvalidInput(problem, key)
             self.values.setdefault(key, value)
 
     def text(self, name: str, label: str | None = None) -> str:
@@ -55,9 +61,13 @@ class Form:
         if not raw:
             return None
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             raise InvalidInput(f"Enter the {label or name} as a date, YYYY-MM-DD.", name) from None
+        problem = bounds.date_problem(day)
+        if problem is not None:
+            raise InvalidInput(problem, name)
+        return day
 
 
 async def read_form(request: Request) -> Form:

@@ -28,7 +28,8 @@ MESSAGE = "is append-only: a posted stock operation is never changed; post a cor
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
-            "CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ "
             f"BEGIN RAISE EXCEPTION '% {MESSAGE}', TG_TABLE_NAME "
             "USING ERRCODE = 'restrict_violation'; END $$"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
@@ -12,6 +12,7 @@ from leanstock.adapters.auth.credentials import same
 from leanstock.domain.access import PERMISSIONS, Actor, Role, Scope
 from leanstock.domain.accounts import MAX_PASSWORD, MAX_TOKEN_DAYS, User
 from leanstock.domain.errors import Forbidden, NotAuthenticated
+from leanstock.entrypoints.api.bounds import Id
 from leanstock.entrypoints.api.deps import Principal, UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
@@ -108,10 +109,18 @@ class UserIn(In):
 
 class UserPatch(In):
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: Role | None = None
-    active: bool | None = None
+    role: Role | None = Field(default=None, description="null leaves the role as it is.")
+    active: bool | None = Field(default=None, description="null leaves it as it is.")
     locations: list[str] | None = Field(default=None, max_length=500)
     supplier: str | None = Field(default=None, max_length=64)
+
+    def changes(self) -> dict[str, Any]:
+        """A null role or active flag is no change (not "no role", nor "inactive")."""
+        return {
+            name: value
+            for name, value in super().changes().items()
+            if value is not None or name not in ("role", "active")
+        }
 
 
 class TokenIn(In):
@@ -259,19 +268,19 @@ def create_user(body: UserIn, uow: UowDep) -> UserOut:
 
 
 @router.get("/users/{user_id}", dependencies=[permit("user:read")])
-def get_user(user_id: int, uow: UowDep) -> UserOut:
+def get_user(user_id: Id, uow: UowDep) -> UserOut:
     return UserOut.of(accounts.get_user(uow, user_id))
 
 
 @router.patch("/users/{user_id}", dependencies=[permit("user:write")])
-def update_user(user_id: int, body: UserPatch, uow: UowDep) -> UserOut:
+def update_user(user_id: Id, body: UserPatch, uow: UowDep) -> UserOut:
     """Change role, bindings, display name or active flag; the user's web sessions end when
     their role, bindings or state change."""
     return UserOut.of(accounts.update_user(uow, user_id, body.changes()))
 
 
 @router.post("/users/{user_id}/password", status_code=204, dependencies=[permit("user:write")])
-def reset_password(user_id: int, body: PasswordResetIn, uow: UowDep) -> Response:
+def reset_password(user_id: Id, body: PasswordResetIn, uow: UowDep) -> Response:
     """Set a new password for a user; their web sessions end."""
     accounts.reset_password(uow, user_id, body.password)
     return Response(status_code=204)
@@ -319,15 +328,13 @@ def create_token(
 
 
 @router.get("/tokens/{token_id}")
-def get_token(
-    token_id: int, uow: UowDep, actor: Annotated[Actor, permit("token:read")]
-) -> TokenOut:
+def get_token(token_id: Id, uow: UowDep, actor: Annotated[Actor, permit("token:read")]) -> TokenOut:
     return _token_out(tokens.get_token(uow, actor, token_id))
 
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: int, uow: UowDep, actor: Annotated[Actor, permit("token:write")]
+    token_id: Id, uow: UowDep, actor: Annotated[Actor, permit("token:write")]
 ) -> TokenOut:
     """Revoke one of your tokens (owners: anyone's); it stops working at once."""
     return _token_out(tokens.revoke_token(uow, actor, token_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -18,6 +17,7 @@ from leanstock.adapters.files.spreadsheets import (
 )
 from leanstock.domain.access import Actor
 from leanstock.domain.errors import InvalidInput
+from leanstock.entrypoints.api.bounds import Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.problems import problem
 from leanstock.services import exports, imports
@@ -110,7 +110,7 @@ def export_table(
     actor: Annotated[Actor, permit("catalog:read")],
     format: Format = "csv",
     as_of: Annotated[
-        datetime | None,
+        Moment | None,
         Query(description="Stock as it was then (stock, opening-stock); moves up to then."),
     ] = None,
 ) -> Response:

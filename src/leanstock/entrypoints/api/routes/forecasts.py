@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
+from leanstock.entrypoints.api.bounds import Id
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
@@ -132,13 +133,13 @@ def list_forecast_runs(
 
 
 @router.get("/forecast-runs/{run_id}", dependencies=[permit("forecast:read")])
-def get_forecast_run(run_id: int, uow: UowDep) -> ForecastRunOut:
+def get_forecast_run(run_id: Id, uow: UowDep) -> ForecastRunOut:
     return ForecastRunOut.model_validate(forecasting.get_forecast_run(uow, run_id))
 
 
 @router.get("/items/{sku}/forecast", dependencies=[permit("forecast:read")])
 def item_forecast(
-    sku: str, uow: UowDep, location: str | None = None, run: int | None = None
+    sku: str, uow: UowDep, location: str | None = None, run: Id | None = None
 ) -> ItemForecastOut:
     """The item's forecast per location and period, with quantiles (newest run by default)."""
     found, rows = forecasting.item_forecast(uow, sku, location, run)
@@ -151,7 +152,7 @@ def item_forecast(
 
 @router.get("/items/{sku}/forecast-accuracy", dependencies=[permit("forecast:read")])
 def item_accuracy(
-    sku: str, uow: UowDep, location: str | None = None, run: int | None = None
+    sku: str, uow: UowDep, location: str | None = None, run: Id | None = None
 ) -> ItemAccuracyOut:
     """Backtest accuracy (MASE, RMSSE, WAPE, bias, coverage) of each candidate model."""
     found, rows = forecasting.item_accuracy(uow, sku, location, run)
@@ -161,7 +162,7 @@ def item_accuracy(
 
 
 @router.get("/forecast-totals/{level}/{key}", dependencies=[permit("forecast:read")])
-def forecast_total(level: str, key: str, uow: UowDep, run: int | None = None) -> TotalForecastOut:
+def forecast_total(level: str, key: str, uow: UowDep, run: Id | None = None) -> TotalForecastOut:
     """The reconciled forecast of an item over its locations (level `item`, key its SKU) or
     of a category (level `category`): the item-location forecasts add up to it."""
     found, rows = forecasting.forecast_total(uow, level, key, run)

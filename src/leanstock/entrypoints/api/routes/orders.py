@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response
 
 from leanstock.domain.access import Actor
 from leanstock.entrypoints.api import access
+from leanstock.entrypoints.api.bounds import LineNo, Quantity
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.order_schemas import (
     AcknowledgementIn,
@@ -167,7 +168,7 @@ def cancel_sales_order(
 @router.post("/sales-orders/{number}/lines/{line}/change", tags=["sales orders"])
 def change_sales_line(
     number: str,
-    line: int,
+    line: LineNo,
     body: LineChangeIn,
     uow: UowDep,
     actor: Annotated[Actor, permit("sales:write")],
@@ -180,7 +181,7 @@ def change_sales_line(
 
 @router.post("/sales-orders/{number}/lines/{line}/cancel", tags=["sales orders"])
 def cancel_sales_line(
-    number: str, line: int, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
+    number: str, line: LineNo, uow: UowDep, actor: Annotated[Actor, permit("sales:write")]
 ) -> SalesOrderOut:
     return SalesOrderOut.model_validate(orders.cancel_line(uow, number, line, actor=actor.name))
 
@@ -321,7 +322,7 @@ def get_bom(sku: str, uow: UowDep) -> BomOut:
 
 @router.get("/boms/{sku}/explosion", tags=["production"], dependencies=[permit("catalog:read")])
 def explode_bom(
-    sku: str, uow: UowDep, quantity: Annotated[Decimal, Query(gt=0)] = Decimal(1)
+    sku: str, uow: UowDep, quantity: Annotated[Quantity, Query(gt=0)] = Decimal(1)
 ) -> list[RequirementOut]:
     """Every component at every level `quantity` of the item needs, gross of scrap."""
     return [RequirementOut.model_validate(r) for r in production.explosion(uow, sku, quantity)]

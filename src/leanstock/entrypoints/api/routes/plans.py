@@ -11,6 +11,7 @@ from pydantic import Field
 
 from leanstock.domain.access import Actor
 from leanstock.domain.sourcing import OTIF_STANDARD
+from leanstock.entrypoints.api.bounds import Id, Quantity
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
@@ -20,7 +21,7 @@ router = APIRouter(tags=["plans"])
 
 
 class PlanRunIn(In):
-    forecast_run_id: int | None = Field(default=None, description="Default: the newest run.")
+    forecast_run_id: Id | None = Field(default=None, description="Default: the newest run.")
     service_level: float | None = Field(
         default=None, ge=0.5, lt=1, description="One target for all; default by ABC class."
     )
@@ -44,7 +45,7 @@ class PlanRunIn(In):
 
 
 class PlanLineIn(In):
-    quantity: Decimal = Field(description="The quantity to order; 0 drops the line.")
+    quantity: Quantity = Field(description="The quantity to order; 0 drops the line.")
 
 
 class PlanLineOut(Out):
@@ -106,29 +107,29 @@ def list_plan_runs(
 
 
 @router.get("/plan-runs/{run_id}", dependencies=[permit("plan:read")])
-def get_plan_run(run_id: int, uow: UowDep) -> PlanRunOut:
+def get_plan_run(run_id: Id, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(planning.get_plan(uow, run_id))
 
 
 @router.patch("/plan-runs/{run_id}/lines/{line_id}", dependencies=[permit("plan:edit")])
-def edit_plan_line(run_id: int, line_id: int, body: PlanLineIn, uow: UowDep) -> PlanRunOut:
+def edit_plan_line(run_id: Id, line_id: Id, body: PlanLineIn, uow: UowDep) -> PlanRunOut:
     """Change a suggested quantity while the plan is a draft (or a failed line's, to fix it)."""
     return PlanRunOut.model_validate(planning.edit_plan_line(uow, run_id, line_id, body.quantity))
 
 
 @router.post("/plan-runs/{run_id}/lines/{line_id}/drop", dependencies=[permit("plan:edit")])
-def drop_plan_line(run_id: int, line_id: int, uow: UowDep) -> PlanRunOut:
+def drop_plan_line(run_id: Id, line_id: Id, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(planning.drop_plan_line(uow, run_id, line_id))
 
 
 @router.post("/plan-runs/{run_id}/approve", dependencies=[permit("plan:approve")])
-def approve_plan(run_id: int, uow: UowDep) -> PlanRunOut:
+def approve_plan(run_id: Id, uow: UowDep) -> PlanRunOut:
     return PlanRunOut.model_validate(planning.approve_plan(uow, run_id))
 
 
 @router.post("/plan-runs/{run_id}/release")
 def release_plan(
-    run_id: int,
+    run_id: Id,
     uow: UowDep,
     actor: Annotated[Actor, permit("plan:release")],
     retry_failed: Annotated[

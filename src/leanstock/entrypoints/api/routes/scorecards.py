@@ -10,14 +10,15 @@ from fastapi import APIRouter, Query
 
 from leanstock.domain.access import Actor
 from leanstock.domain.errors import NotFound
+from leanstock.entrypoints.api.bounds import Day
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.schemas import Out
 from leanstock.services import scorecards
 
 router = APIRouter(tags=["suppliers"])
 Reader = Annotated[Actor, permit("scorecard:read")]
-Since = Annotated[date | None, Query(description="First receipt date counted (YYYY-MM-DD).")]
-Until = Annotated[date | None, Query(description="Last receipt date counted (YYYY-MM-DD).")]
+Since = Annotated[Day | None, Query(description="First receipt date counted (YYYY-MM-DD).")]
+Until = Annotated[Day | None, Query(description="Last receipt date counted (YYYY-MM-DD).")]
 Share = Annotated[float | None, Query(ge=0, le=1)]
 
 

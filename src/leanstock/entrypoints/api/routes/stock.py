@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from leanstock.domain.access import Actor
+from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import (
@@ -36,7 +36,7 @@ StockWriter = Annotated[Actor, permit("stock:write")]
 StockReader = Annotated[Actor, permit("stock:read")]
 
 
-def _visible_reservation(uow: UowDep, actor: Actor, reservation_id: int) -> None:
+def _visible_reservation(uow: UowDep, actor: Actor, reservation_id: Id) -> None:
     """A reservation elsewhere answers as a missing one (the unit of work reads only the
     principal's locations)."""
     if actor.locations is not None:
@@ -161,7 +161,7 @@ def list_reservations(
 
 
 @router.get("/reservations/{reservation_id}", tags=["reservations"])
-def get_reservation(reservation_id: int, uow: UowDep, actor: StockReader) -> ReservationOut:
+def get_reservation(reservation_id: Id, uow: UowDep, actor: StockReader) -> ReservationOut:
     return ReservationOut.model_validate(stock.get_reservation(uow, reservation_id))
 
 
@@ -170,14 +170,14 @@ def get_reservation(reservation_id: int, uow: UowDep, actor: StockReader) -> Res
     tags=["reservations"],
     dependencies=[permit("reservation:write")],
 )
-def release(reservation_id: int, body: ReleaseIn, uow: UowDep) -> ReservationOut:
+def release(reservation_id: Id, body: ReleaseIn, uow: UowDep) -> ReservationOut:
     """Give reserved stock back to available, all of it or `quantity`."""
     return ReservationOut.model_validate(stock.release(uow, reservation_id, body.quantity))
 
 
 @router.post("/reservations/{reservation_id}/consume", status_code=201, tags=["reservations"])
 def consume(
-    reservation_id: int, body: ReservationChangeIn, uow: UowDep, actor: StockWriter
+    reservation_id: Id, body: ReservationChangeIn, uow: UowDep, actor: StockWriter
 ) -> OperationOut:
     """Ship reserved stock to the customer, all of it or `quantity`."""
     _visible_reservation(uow, actor, reservation_id)
@@ -194,7 +194,7 @@ def stock_levels(
     sku: str | None = None,
     location: str | None = None,
     as_of: Annotated[
-        datetime | None, Query(description="A past moment: on hand per lot from the moves.")
+        Moment | None, Query(description="A past moment: on hand per lot from the moves.")
     ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -221,8 +221,8 @@ def item_moves(
     uow: UowDep,
     actor: StockReader,
     location: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
     newest: Annotated[bool, Query(description="Newest first (default: oldest first).")] = False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.errors import InvalidInput
+from leanstock.entrypoints.api.bounds import Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
@@ -47,9 +47,7 @@ StockReader = Annotated[Actor, permit("stock:read")]
 def stock_value(
     uow: UowDep,
     actor: StockReader,
-    as_of: Annotated[
-        datetime | None, Query(description="A past moment; now when not given.")
-    ] = None,
+    as_of: Annotated[Moment | None, Query(description="A past moment; now when not given.")] = None,
     sku: str | None = None,
     location: str | None = None,
     category: str | None = None,
@@ -64,8 +62,8 @@ def stock_value(
 def cost_flows(
     uow: UowDep,
     actor: StockReader,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     sku: str | None = None,
     location: str | None = None,
     category: str | None = None,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leanstock.adapters.webhooks.sender import check_target
 from leanstock.config import get_settings
+from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.services import webhooks
@@ -86,7 +87,7 @@ def list_webhooks(uow: UowDep) -> list[WebhookOut]:
 
 @router.get("/webhooks/{webhook_id}/deliveries", dependencies=[permit("webhook:read")])
 def list_deliveries(
-    webhook_id: int, uow: UowDep, limit: Limit = 50, offset: Offset = 0
+    webhook_id: Id, uow: UowDep, limit: Limit = 50, offset: Offset = 0
 ) -> DeliveriesOut:
     """The deliveries of a subscription, newest event first, with their last attempt."""
     rows, total = webhooks.deliveries(uow, webhook_id, limit, offset)
@@ -97,10 +98,10 @@ def list_deliveries(
 
 @router.post("/webhooks/{webhook_id}/replay", dependencies=[permit("webhook:write")])
 def replay_webhook(
-    webhook_id: int,
+    webhook_id: Id,
     uow: UowDep,
     since: Annotated[
-        datetime | None, Query(description="Also send again what was delivered since then.")
+        Moment | None, Query(description="Also send again what was delivered since then.")
     ] = None,
 ) -> ReplayOut:
     """Enable the subscription again and send its dead deliveries once more."""
