@@ -176,6 +176,13 @@ WALK = [
     ),
     Write(
         "POST",
+        "/stock/operations:batch",
+        {"documents": [{"kind": "shipment", "sku": "NEW", "location": "WH", "quantity": 1}]},
+        "ship",
+        lambda answer, _: f"operation:{answer['results'][0]['operation']['id']}",
+    ),
+    Write(
+        "POST",
         "/reservations",
         {"sku": "NEW", "location": "WH", "quantity": 3, "reference": "R-1"},
         "reserve",

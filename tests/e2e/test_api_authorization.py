@@ -229,6 +229,19 @@ TABLE = [
         foreign={"body": {"sku": "CUP", "location": "STORE", "quantity": 1, "reason": "damage"}},
         foreign_status={"warehouse": 422},
     ),
+    # A batch answers 200 with a result per document; a document at a location not granted
+    # is refused in its result (tests/e2e/test_api_stock_batch.py).
+    r(
+        "POST",
+        "/stock/operations:batch",
+        FLOOR,
+        200,
+        body={
+            "documents": [
+                {"kind": "scrap", "sku": "CUP", "location": "WH", "quantity": 1, "reason": "damage"}
+            ]
+        },
+    ),
     # Quarantine and expiry: a body the schema refuses, so nothing moves.
     r("POST", "/stock/quarantine/releases", FLOOR, 422, body={}),
     r("POST", "/stock/quarantine/returns", FLOOR, 422, body={}),

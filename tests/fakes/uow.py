@@ -295,6 +295,17 @@ class FakeCatalog:
             self.add_location(Location(code, name, LocationKind(kind)))
         return self.s.place(code)
 
+    def known(
+        self, skus: Sequence[str], codes: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, Place]]:
+        items = {s: self.s.items[s].id for s in skus if s in self.s.items}
+        places = {
+            c: Place(self.s.locations[c].id, c, self.s.locations[c].value.allow_negative)
+            for c in codes
+            if c in self.s.locations and self.s.locations[c].value.is_physical
+        }
+        return items, places
+
     def location_codes(self, codes: Sequence[str]) -> dict[str, int]:
         return {c: self.s.locations[c].id for c in codes if c in self.s.locations}
 
@@ -391,7 +402,9 @@ class FakeLedger:
         self.s.reserved.setdefault(key, ZERO)
         return StockLevel(self.s.on_hand[key], self.s.reserved[key])
 
-    def lock_stocks(self, rows: Sequence[tuple[int, Place]]) -> dict[tuple[int, int], StockLevel]:
+    def lock_stocks(
+        self, rows: Sequence[tuple[int, Place]], create_first: bool = False
+    ) -> dict[tuple[int, int], StockLevel]:
         return {(item_id, place.id): self.lock_stock(item_id, place) for item_id, place in rows}
 
     def lots_of(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[LotStock]]:
@@ -720,6 +733,9 @@ class FakeSales:
             and (since is None or when >= since)
             for p in postings
         ]
+
+    def backordered(self, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        return {(i, loc) for i, loc in keys if self.open_lines(i, loc)}
 
     def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
         return [
@@ -1424,7 +1440,7 @@ class InMemoryUnitOfWork:
     def rollback(self) -> None:
         self._state = copy.deepcopy(self.committed)
 
-    def batch(self) -> Any:
+    def batch(self, virtual_last: bool = False) -> Any:
         _not_covered("imports in one transaction (they run on SQLite and PostgreSQL)")
 
     # Reads of committed state for assertions

@@ -23,6 +23,7 @@ class BenchOptions:
     engine: str = "local"
     scheduler: str | None = None
     catalog_target: bool = False
+    batch: bool = False
 
 
 def peak_memory_mb() -> float:

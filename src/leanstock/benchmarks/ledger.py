@@ -6,6 +6,9 @@ their release; all against a real uvicorn server on a fresh SQLite file or Postg
 Every line of a document is one move (more when a line is picked from several lots).
 Figures: moves and requests per second, latency percentiles, HTTP statuses (409s are
 refusals for lack of stock, which the ledger must give).
+
+With `--batch` each request is `POST /stock/operations:batch` with 100 documents of the same
+mix (deliveries, refills, shipments); `documents_refused` counts those the ledger refused.
 """
 
 from __future__ import annotations
@@ -82,6 +85,38 @@ async def _step(items: int, http: Connection, worker: int, n: int) -> tuple[int,
     return status, len(answer["moves"]) if status == 201 else 0
 
 
+BATCH = 100
+
+
+def _document(rng: random.Random, items: int) -> dict[str, Any]:
+    """One document of the mix without reservations: a delivery, a refill or a shipment."""
+    roll = rng.random()
+    if roll < 0.3:
+        lines = _lines(rng, items, 6, 20)
+        return {"kind": "receipt", "location": rng.choice(LOCATIONS), "lines": lines}
+    if roll < 0.6:
+        source, target = rng.sample(LOCATIONS, 2)
+        lines = _lines(rng, items, 4, 5)
+        return {"kind": "transfer", "source": source, "target": target, "lines": lines}
+    lines = _lines(rng, items, 3, 5)
+    return {"kind": "shipment", "location": rng.choice(LOCATIONS), "lines": lines}
+
+
+async def _batch_step(
+    items: int, refused: list[int], http: Connection, worker: int, n: int
+) -> tuple[int, int]:
+    """One batch of BATCH documents; the moves of those posted."""
+    rng = random.Random(worker * 1_000_003 + n)
+    body = {"documents": [_document(rng, items) for _ in range(BATCH)]}
+    status, answer = await http.request("POST", "/api/v1/stock/operations:batch", body)
+    if status != 200:
+        return status, 0
+    refused[0] += answer["refused"]
+    return status, sum(
+        len(r["operation"]["moves"]) for r in answer["results"] if r["status"] == 201
+    )
+
+
 def run(options: BenchOptions) -> dict[str, object]:
     clients = int(os.environ.get("LEANSTOCK_BENCH_CLIENTS", "4" if options.quick else "8"))
     seconds = 5.0 if options.quick else 30.0
@@ -90,7 +125,12 @@ def run(options: BenchOptions) -> dict[str, object]:
         workers = 1 if kind == "sqlite" else int(os.environ.get("LEANSTOCK_BENCH_WORKERS", "2"))
         with server(url, workers) as base:
             _seed(base, token, items)
-            load = asyncio.run(closed_loop(base, token, clients, seconds, _stepper(items)))
+            refused = [0]
+            step = (
+                functools.partial(_batch_step, items, refused) if options.batch else _stepper(items)
+            )
+            load = asyncio.run(closed_loop(base, token, clients, seconds, step))
+    batched = {"batch": BATCH, "documents_refused": refused[0]} if options.batch else {}
     return {
         "benchmark": "ledger",
         "database": kind,
@@ -98,5 +138,6 @@ def run(options: BenchOptions) -> dict[str, object]:
         "server_workers": workers,
         "items": items,
         **load.figures(),
+        **batched,
         "quick": options.quick,
     }

@@ -9,6 +9,7 @@ production output, count gains, customer returns to stock and quarantine release
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -48,6 +49,22 @@ def backorders(uow: UnitOfWork, item_id: int, place: Place) -> list[Backorder]:
         )
         for ln in lines
     ]
+
+
+def fill_backorders_at(
+    uow: UnitOfWork, arrivals: Sequence[tuple[int, Place]], today: date, source: str
+) -> Decimal:
+    """`fill_backorders` at each item-location stock arrived at, in the order given, asking
+    once (one query) which of them have sales lines waiting at all."""
+    waiting = uow.sales.backordered([(item_id, place.id) for item_id, place in arrivals])
+    return sum(
+        (
+            fill_backorders(uow, item_id, place, today, source)
+            for item_id, place in arrivals
+            if (item_id, place.id) in waiting
+        ),
+        ZERO,
+    )
 
 
 def fill_backorders(

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,13 +28,39 @@ from leanstock.domain.ledger import (
 )
 
 ZERO = Decimal(0)
-# Up to this many rows go in one multi-row INSERT (one round trip); more use executemany.
-MULTI_VALUES = 50
+K = TypeVar("K")
+# The balance upserts, built once per dialect and table (`LedgerRepository._upsert`).
+_UPSERTS: dict[tuple[str, str], Any] = {}
 PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# Balance changes by (item, location, lot) and by (item, location).
+_Deltas = tuple[dict[tuple[int, int, str], Decimal], dict[tuple[int, int], Decimal]]
+
+
+def _deltas(
+    postings: Iterable[Posting],
+) -> tuple[dict[tuple[int, int, str], Decimal], dict[tuple[int, int], Decimal], dict[int, bool]]:
+    """What postings add to the per-lot balances and the per-location stock, and which of
+    the locations they touch may go below zero."""
+    lot_delta: dict[tuple[int, int, str], Decimal] = defaultdict(Decimal)
+    location_delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    negative: dict[int, bool] = {}
+    for p in postings:
+        for place, sign in ((p.source, -1), (p.target, 1)):
+            lot_delta[(p.item_id, place.id, p.lot or "")] += sign * p.quantity
+            location_delta[(p.item_id, place.id)] += sign * p.quantity
+            negative[place.id] = place.may_go_negative
+    return lot_delta, location_delta, negative
+
+
+def _add(into: dict[K, Decimal], deltas: dict[K, Decimal]) -> None:
+    for key, delta in deltas.items():
+        into[key] = into.get(key, ZERO) + delta
 
 
 def _reservation(row: RowMapping) -> Reservation:
@@ -46,6 +72,10 @@ class LedgerRepository:
         self.db = connection
         self.dialect = connection.dialect.name
         self.visibility = visibility
+        # Virtual locations whose balance changes wait for `settle` (a batch of documents).
+        self._deferred_places: frozenset[int] = frozenset()
+        self._kept: _Deltas = ({}, {})
+        self._pending: _Deltas = ({}, {})
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
@@ -80,15 +110,21 @@ class LedgerRepository:
             row = self.db.execute(query).one()
         return StockLevel(row.on_hand, row.reserved)
 
-    def lock_stocks(self, rows: Sequence[tuple[int, Place]]) -> dict[tuple[int, int], StockLevel]:
+    def lock_stocks(
+        self, rows: Sequence[tuple[int, Place]], create_first: bool = False
+    ) -> dict[tuple[int, int], StockLevel]:
         """Lock many item-location rows, in (item, location) order, in one round trip.
 
         PostgreSQL locks the rows of `SELECT ... ORDER BY ... FOR UPDATE` as the sorted rows
         come out, so every caller takes them in the same order. Missing rows are created
-        first (a second round trip, only then).
+        after (a second round trip, only then); with `create_first` (a batch that holds its
+        rows for longer) every missing row is created first, so no new row is locked after a
+        larger existing one, which two such transactions could otherwise do in a circle.
         """
         places = {(item_id, place.id): place for item_id, place in rows}
         keys = sorted(places)
+        if create_first and keys:
+            self._create_stock_rows(places, keys)
         query = (
             select(t.stock.c.item_id, t.stock.c.location_id, t.stock.c.on_hand, t.stock.c.reserved)
             .where(tuple_(t.stock.c.item_id, t.stock.c.location_id).in_(keys))
@@ -98,6 +134,16 @@ class LedgerRepository:
         found = {(r.item_id, r.location_id): r for r in self.db.execute(query)}
         missing = [key for key in keys if key not in found]
         if missing:
+            self._create_stock_rows(places, missing)
+            found = {(r.item_id, r.location_id): r for r in self.db.execute(query)}
+        return {key: StockLevel(row.on_hand, row.reserved) for key, row in found.items()}
+
+    def _create_stock_rows(
+        self, places: dict[tuple[int, int], Place], keys: Sequence[tuple[int, int]]
+    ) -> None:
+        """Empty stock rows for the keys that have none (in key order); existing rows are
+        left alone and unlocked."""
+        for start in range(0, len(keys), 500):
             self.db.execute(
                 self._insert(t.stock)
                 .values(
@@ -109,13 +155,11 @@ class LedgerRepository:
                             "reserved": ZERO,
                             "may_go_negative": places[(item_id, location_id)].may_go_negative,
                         }
-                        for item_id, location_id in missing
+                        for item_id, location_id in keys[start : start + 500]
                     ]
                 )
                 .on_conflict_do_nothing()
             )
-            found = {(r.item_id, r.location_id): r for r in self.db.execute(query)}
-        return {key: StockLevel(row.on_hand, row.reserved) for key, row in found.items()}
 
     def lots_of(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[LotStock]]:
         """What each lot holds, for many item-locations at once (read after locking them)."""
@@ -246,20 +290,61 @@ class LedgerRepository:
             }
             for p in postings
         ]
-        if len(rows) <= MULTI_VALUES:
-            self.db.execute(t.moves.insert().values(rows))
-        else:
-            self.db.execute(t.moves.insert(), rows)
+        # One statement compiled once (executemany: a multi-row VALUES or a pipeline, one
+        # round trip); a `.values(rows)` statement would be compiled anew per row count.
+        self.db.execute(t.moves.insert(), rows)
         self.apply(postings)
         return op_id
 
     def apply(self, postings: Iterable[Posting]) -> None:
-        """Add the postings' quantities to the per-lot balances and the per-location stock."""
-        for statement in self._changes(postings):
-            self.db.execute(statement)
+        """Add the postings' quantities to the per-lot balances and the per-location stock
+        (those of deferred virtual locations wait for `settle`)."""
+        lots, levels, negative = _deltas(postings)
+        if self._deferred_places:
+            deferred = self._deferred_places
+            _add(self._pending[0], {k: lots.pop(k) for k in list(lots) if k[1] in deferred})
+            _add(self._pending[1], {k: levels.pop(k) for k in list(levels) if k[1] in deferred})
+        for statement, rows in self._changes(lots, levels, negative):
+            self.db.execute(statement, rows)
 
-    def _changes(self, postings: Iterable[Posting]) -> list[Any]:
-        """The upserts that add postings to the balances and the stock, `column += delta`.
+    def defer(self, place_ids: Iterable[int]) -> None:
+        """Hold back the balance changes of these virtual locations until `settle`.
+
+        A batch of documents in one transaction would otherwise take the rows of, say, the
+        customer location item by item in document order, and two batches on overlapping items
+        could wait for each other in a circle. Nothing in a stock document reads a virtual
+        location's balance, and `settle` writes them all at the end in key order, as a single
+        document does. `keep_deferred` (a document's savepoint released) keeps what is pending;
+        `drop_deferred` (rolled back) forgets it.
+        """
+        self._deferred_places = frozenset(place_ids)
+
+    def keep_deferred(self) -> None:
+        _add(self._kept[0], self._pending[0])
+        _add(self._kept[1], self._pending[1])
+        self.drop_deferred()
+
+    def drop_deferred(self) -> None:
+        for pending in self._pending:
+            pending.clear()
+
+    def settle(self) -> None:
+        """Write the deferred balance changes (see `defer`)."""
+        self.drop_deferred()
+        lots, levels = self._kept
+        self._kept = ({}, {})
+        virtual = dict.fromkeys(self._deferred_places, True)
+        for statement, rows in self._changes(lots, levels, virtual):
+            self.db.execute(statement, rows)
+
+    def _changes(
+        self,
+        lot_delta: dict[tuple[int, int, str], Decimal],
+        location_delta: dict[tuple[int, int], Decimal],
+        negative: dict[int, bool],
+    ) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """The upserts that add postings to the balances and the stock, `column += delta`,
+        each a statement and its rows (executemany: the statement is compiled once).
 
         Databases check CHECK constraints on the row an upsert proposes before they find the
         conflict, so a decrement proposes its row as allowed to go negative; only the quantity
@@ -268,14 +353,6 @@ class LedgerRepository:
         service picked them from the balances it read under the item-location's lock. Rows go
         in key order, so concurrent postings cannot deadlock on each other's rows.
         """
-        lot_delta: dict[tuple[int, int, str], Decimal] = defaultdict(Decimal)
-        location_delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-        negative: dict[int, bool] = {}
-        for p in postings:
-            for place, sign in ((p.source, -1), (p.target, 1)):
-                lot_delta[(p.item_id, place.id, p.lot or "")] += sign * p.quantity
-                location_delta[(p.item_id, place.id)] += sign * p.quantity
-                negative[place.id] = place.may_go_negative
         balances: list[dict[str, Any]] = [
             {"item_id": item, "location_id": location, "lot": lot, "quantity": delta}
             for (item, location, lot), delta in sorted(lot_delta.items())
@@ -291,19 +368,25 @@ class LedgerRepository:
             (t.balances, ["item_id", "location_id", "lot"], "quantity", balances),
             (t.stock, ["item_id", "location_id"], "on_hand", levels),
         ):
-            for start in range(0, len(rows), MULTI_VALUES):
-                chunk = [
-                    {**r, "may_go_negative": negative[r["location_id"]] or r[column_name] < 0}
-                    for r in rows[start : start + MULTI_VALUES]
-                ]
-                insert = self._insert(table).values(chunk)
-                statements.append(
-                    insert.on_conflict_do_update(
-                        index_elements=keys,
-                        set_={column_name: table.c[column_name] + insert.excluded[column_name]},
-                    )
-                )
+            if not rows:
+                continue
+            chunk = [
+                {**r, "may_go_negative": negative[r["location_id"]] or r[column_name] < 0}
+                for r in rows
+            ]
+            statements.append((self._upsert(table, keys, column_name), chunk))
         return statements
+
+    def _upsert(self, table: Any, keys: list[str], column_name: str) -> Any:
+        """`INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column`."""
+        key = (self.dialect, table.name)
+        if key not in _UPSERTS:
+            insert = self._insert(table)
+            _UPSERTS[key] = insert.on_conflict_do_update(
+                index_elements=keys,
+                set_={column_name: table.c[column_name] + insert.excluded[column_name]},
+            )
+        return _UPSERTS[key]
 
     # Reservations: the rows and the stock row's `reserved` counter change together, here only.
 

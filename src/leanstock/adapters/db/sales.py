@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, false, func, select
+from sqlalchemy import bindparam, case, false, func, select, tuple_
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
@@ -296,6 +296,26 @@ class SalesRepository(Repository):
             counter = counter.where(t.moves.c.occurred_at >= since)
         rows = [dict(r) for r in self.db.execute(query).mappings()]
         return rows + [dict(r) for r in self.db.execute(counter).mappings()]
+
+    def backordered(self, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of these item-locations have lines `open_lines` would list, in one query."""
+        if not keys:
+            return set()
+        query = (
+            select(o.sales_lines.c.item_id, o.sales_lines.c.location_id)
+            .distinct()
+            .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
+            .where(
+                tuple_(o.sales_lines.c.item_id, o.sales_lines.c.location_id).in_(sorted(keys)),
+                o.sales_lines.c.cancelled.is_(False),
+                o.sales_lines.c.quantity > o.sales_lines.c.shipped,
+                o.sales_lines.c.fulfilment != Fulfilment.DROP_SHIP.value,
+                o.sales_orders.c.status.in_(
+                    [SalesStatus.CONFIRMED.value, SalesStatus.PARTIALLY_SHIPPED.value]
+                ),
+            )
+        )
+        return {(int(r.item_id), int(r.location_id)) for r in self.db.execute(query)}
 
     def open_lines(self, item_id: int, location_id: int) -> list[OpenSalesLine]:
         """Lines of confirmed orders at one item-location with something left to ship (not

@@ -29,6 +29,7 @@ from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.adapters.db.webhooks import WebhooksRepository
+from leanstock.domain import catalog
 from leanstock.domain.access import EVERYTHING, Visibility, current
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
@@ -38,6 +39,9 @@ from leanstock.services.ports import RetryableConflict
 # Who acts when a use case names nobody (the audit trail's actor).
 SYSTEM = "system"
 
+
+# The virtual locations whose balances a batch of stock documents changes last (`batch`).
+DEFERRED = (catalog.SUPPLIER, catalog.CUSTOMER, catalog.ADJUSTMENT, catalog.SCRAP)
 
 # PostgreSQL SQLSTATEs that mean "try the whole transaction again".
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -221,9 +225,9 @@ class UnitOfWork:
         self._joined.rollback()
         self._joined = self.connection.begin_nested()
 
-    def batch(self) -> BatchUnitOfWork:
+    def batch(self, virtual_last: bool = False) -> BatchUnitOfWork:
         """A unit of work for many use cases in one transaction (`BatchUnitOfWork`)."""
-        return BatchUnitOfWork(self.engine, self.visibility)
+        return BatchUnitOfWork(self.engine, self.visibility, virtual_last)
 
 
 class BatchUnitOfWork(UnitOfWork):
@@ -235,24 +239,40 @@ class BatchUnitOfWork(UnitOfWork):
     The use cases stay the only place their rules are written.
     """
 
-    def __init__(self, engine: Engine, visibility: Visibility = EVERYTHING) -> None:
+    def __init__(
+        self, engine: Engine, visibility: Visibility = EVERYTHING, virtual_last: bool = False
+    ) -> None:
         super().__init__(engine, visibility)
         self._savepoint: NestedTransaction | None = None
+        self._virtual_last = virtual_last
+        # With `virtual_last`, the kept use cases' events (by actor, in order), written by
+        # `close`: no use case of a batch reads the outbox or the audit trail.
+        self._events: list[tuple[str, list[DomainEvent]]] = []
 
     def open(self) -> Self:
         super().__enter__()
+        if self._virtual_last:
+            try:
+                self.ledger.defer(self.virtual_place(code).id for code in DEFERRED)
+            except BaseException:
+                super().__exit__(None, None, None)
+                raise
         return self
 
     def close(self, keep: bool) -> None:
         """Keep everything (`keep`) or nothing, and give the connection back."""
         try:
             if keep:
+                for actor, events in self._events:
+                    self.outbox.write(events, actor)
+                self.ledger.settle()
                 self._keep()
         except DBAPIError as error:
             if is_retryable(error):
                 raise RetryableConflict(str(error.orig)) from error
             raise
         finally:
+            self._events = []
             super().__exit__(None, None, None)
 
     def acting(self, actor: str) -> Self:
@@ -277,6 +297,7 @@ class BatchUnitOfWork(UnitOfWork):
         savepoint, self._savepoint = self._savepoint, None
         self._seen.clear()
         self._recorded.clear()
+        self.ledger.drop_deferred()
         if savepoint is not None and savepoint.is_active:
             savepoint.rollback()
         if isinstance(exc, DBAPIError) and is_retryable(exc):
@@ -290,16 +311,22 @@ class BatchUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         events = collect(self._seen, self._recorded)
         self._recorded.clear()
-        if events:
-            # As a single use case: one that names no actor acts for the request's principal.
-            actor = self.actor if self.actor != SYSTEM else current().actor_name
+        # As a single use case: one that names no actor acts for the request's principal.
+        actor = self.actor if self.actor != SYSTEM else current().actor_name
+        if events and not self._virtual_last:
             self.outbox.write(events, actor)
         if self._savepoint is not None and self._savepoint.is_active:
             self._savepoint.commit()
+            self.ledger.keep_deferred()
+            if events and self._virtual_last:
+                if self._events and self._events[-1][0] == actor:
+                    self._events[-1][1].extend(events)
+                else:
+                    self._events.append((actor, list(events)))
 
     def rollback(self) -> None:
         if self._savepoint is not None and self._savepoint.is_active:
             self._savepoint.rollback()
 
-    def batch(self) -> BatchUnitOfWork:
+    def batch(self, virtual_last: bool = False) -> BatchUnitOfWork:
         raise RuntimeError("A batch does not open another batch.")

@@ -22,6 +22,7 @@ from leanstock.domain.errors import (
     NotFound,
     TooManyAttempts,
 )
+from leanstock.entrypoints.api.schemas import field_errors
 from leanstock.entrypoints.web import render as web
 
 PROBLEM = "application/problem+json"
@@ -84,9 +85,29 @@ def _status(request: Request, error: DomainError) -> int:
     return 400
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    return ".".join(parts) or str(loc[0] if loc else "body")
+def body_problem(error: DomainError) -> dict[str, Any]:
+    """The problem (RFC 9457) of a refusal of something named in a request body, such as one
+    document of a batch: as `install` answers it, with a missing object a 422."""
+    if type(error) in _STATUS:
+        status = _STATUS[type(error)]
+    elif isinstance(error, AlreadyExists | Conflict):
+        status = 409
+    elif isinstance(error, InvalidInput | NotFound):
+        status = 422
+    else:
+        status = 400
+    errors = getattr(error, "errors", None)
+    if errors is None and error.field:
+        errors = [{"field": error.field, "message": error.detail}]
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": error.title,
+        "status": status,
+        "detail": error.detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
 
 
 def _allowed(request: Request) -> str:
@@ -117,16 +138,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        errors = []
-        for e in error.errors():
-            field = _location(tuple(e.get("loc", ())))
-            message = str(e.get("msg", "invalid"))
-            if e.get("type") == "json_invalid":
-                message = f"Malformed JSON: {e.get('ctx', {}).get('error', message)}"
-                field = "body"
-            elif e.get("type") == "extra_forbidden":
-                message = f"Unknown field {field!r}."
-            errors.append({"field": field, "message": message})
+        errors: list[dict[str, Any]] = list(field_errors(error.errors()))
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if web.is_web(request.url.path):
             return web.error_page(request, 422, detail)

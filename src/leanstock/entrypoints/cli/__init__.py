@@ -9,6 +9,7 @@ from leanstock.entrypoints.cli import insight as insight
 from leanstock.entrypoints.cli import kpis as kpis
 from leanstock.entrypoints.cli import orders as orders
 from leanstock.entrypoints.cli import plan as plan
+from leanstock.entrypoints.cli import post as post
 from leanstock.entrypoints.cli import quarantine as quarantine
 from leanstock.entrypoints.cli import scorecards as scorecards
 from leanstock.entrypoints.cli import serve as serve

@@ -41,6 +41,9 @@ def bench(
         bool,
         typer.Option("--catalog-target", help="policy: one fill-rate target for the catalogue."),
     ] = False,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="ledger: post batches of 100 documents.")
+    ] = False,
 ) -> None:
     """Run benchmark NAME; its last output line is one JSON object of figures."""
     from leanstock.benchmarks import BenchOptions
@@ -58,6 +61,7 @@ def bench(
         engine=engine,
         scheduler=scheduler,
         catalog_target=catalog_target,
+        batch=batch,
     )
     figures = module.run(options)
     print(json.dumps(figures, default=str))

@@ -23,7 +23,7 @@ from leanstock.domain.ledger import (
     ShipmentReason,
 )
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services.backorders import fill_backorders
+from leanstock.services.backorders import fill_backorders, fill_backorders_at
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
@@ -98,9 +98,8 @@ def receive_lines(
                 postings.append((line.sku, posting))
         operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         audit_operation(uow, "receive", operation, supplier=supplier)
-        day = current_day(None)
-        for item_id, place in sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids):
-            fill_backorders(uow, item_id, place, day, reference or "receipt")
+        arrivals = sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids)
+        fill_backorders_at(uow, arrivals, current_day(None), reference or "receipt")
         uow.commit()
     return operation
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from leanstock.domain.access import Actor
+from leanstock.domain.errors import DomainError
 from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
+from leanstock.entrypoints.api.problems import body_problem
 from leanstock.entrypoints.api.schemas import (
+    BatchIn,
+    BatchOut,
     CountIn,
+    DocumentResultOut,
     LotLevelOut,
     MoveOut,
     OperationOut,
     PageOut,
+    ProblemOut,
     ReceiptIn,
     ReleaseIn,
     ReservationChangeIn,
@@ -26,8 +33,10 @@ from leanstock.entrypoints.api.schemas import (
     StockAsOfOut,
     StockLevelOut,
     TransferIn,
+    stock_document,
 )
 from leanstock.services import queries, stock
+from leanstock.services.stock import batch
 
 router = APIRouter()
 # Warehouse users limited to some locations act only there; elsewhere is "no such location".
@@ -129,6 +138,48 @@ def scrap(body: ScrapIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         occurred_at=body.occurred_at,
     )
     return OperationOut.model_validate(operation)
+
+
+@router.post(
+    "/stock/operations:batch",
+    tags=["stock"],
+    response_model=None,
+    responses={200: {"model": BatchOut, "description": "One result per document, in order."}},
+)
+def post_batch(body: BatchIn, uow: UowDep, actor: StockWriter) -> Response:
+    """Post up to 1,000 stock documents (receipts, shipments, transfers, counts, scraps; 10,000
+    lines in all) in one call, each all-or-nothing on its own, in the order sent: a till's day
+    of sales, a warehouse's end-of-day file.
+
+    Each document is the body of its single route with `kind` (receipt, shipment, transfer,
+    count, scrap). The answer is 200 with one result per document, in order: `status` 201 and
+    the `operation` posted, or the `problem` (RFC 9457) the single route would have answered;
+    a refused document changes nothing and the others are kept. With an `Idempotency-Key` a
+    retry of the same batch gets the same answer, and nothing is posted twice.
+    """
+    documents: list[batch.Document | DomainError] = []
+    for raw in body.documents:
+        try:
+            document = stock_document(raw)
+            for code, field in batch.places(document):
+                actor.require_location(code, field)
+            documents.append(document)
+        except DomainError as error:
+            documents.append(error)
+    result = batch.post_batch(uow, documents)
+    answer = BatchOut(
+        posted=result.posted,
+        refused=result.refused,
+        results=[
+            DocumentResultOut(index=i, status=201, operation=OperationOut.model_validate(o))
+            if isinstance(o, stock.Operation)
+            else DocumentResultOut(
+                index=i, status=(p := body_problem(o))["status"], problem=ProblemOut(**p)
+            )
+            for i, o in enumerate(result.outcomes)
+        ],
+    )
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post(

@@ -1,0 +1,103 @@
+"""`leanstock post FILE`: a till's or a warehouse's file of stock documents, on both databases."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location, LocationKind
+from leanstock.entrypoints.cli import app
+from leanstock.entrypoints.cli.app import console, err_console
+from leanstock.services import catalog, queries, stock
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch) -> UnitOfWork:
+    monkeypatch.setattr(console, "width", 250)
+    monkeypatch.setattr(err_console, "width", 250)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_location(uow, Location("STORE", "Store", LocationKind.STORE))
+    catalog.add_item(uow, Item("CUP", "Paper cup"))
+    catalog.add_item(uow, Item("LID", "Lid"))
+    stock.receive(uow, "CUP", "WH", Decimal(10))
+    return uow
+
+
+def post(db_url: str, path: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["--database", db_url, "post", str(path)])
+    return result.exit_code, result.output
+
+
+def on_hand(uow: UnitOfWork, sku: str, location: str) -> Decimal:
+    rows = queries.stock(uow, sku, location).items
+    return Decimal(rows[0]["on_hand"]) if rows else Decimal(0)
+
+
+def test_a_csv_file_posts_its_documents_and_lists_the_refused_ones(
+    shop: UnitOfWork, db_url: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "end-of-day.csv"
+    file.write_text(
+        "kind,document,location,source,target,sku,quantity,counted,reason\n"
+        "receipt,D1,WH,,,CUP,5,,\n"
+        "receipt,D1,WH,,,LID,8,,\n"
+        "shipment,D2,WH,,,CUP,100,,\n"
+        "transfer,D3,,WH,STORE,CUP,6,,\n"
+        "count,,STORE,,,CUP,,4,\n"
+        "scrap,,WH,,,LID,1,,bored\n"
+        "shipment,D4,WH,,,LID,1,,\n"
+        "shipment,D4,STORE,,,CUP,1,,\n",
+        encoding="utf-8",
+    )
+
+    code, out = post(db_url, file)
+
+    assert code == 1
+    assert "6 document(s) read: 3 posted" in out
+    assert "3 refused" in out
+    assert "Not enough stock" in out  # D2, at row 4
+    assert "reason" in out  # the scrap's unknown reason
+    assert "same on all its rows" in out  # D4 names two locations
+    assert on_hand(shop, "CUP", "WH") == 9
+    assert on_hand(shop, "CUP", "STORE") == 4
+    assert on_hand(shop, "LID", "WH") == 8
+
+
+def test_a_json_lines_file_posts_every_good_document(
+    shop: UnitOfWork, db_url: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "till-7.jsonl"
+    sales = [
+        {"kind": "shipment", "location": "WH", "sku": "CUP", "quantity": 1, "reason": "sale"}
+        for _ in range(4)
+    ]
+    file.write_text("\n".join(json.dumps(s) for s in sales) + "\n\n", encoding="utf-8")
+
+    code, out = post(db_url, file)
+
+    assert code == 0, out
+    assert "4 document(s) read: 4 posted (4 moves), 0 refused." in out
+    assert on_hand(shop, "CUP", "WH") == 6
+
+
+def test_a_line_that_is_not_json_is_refused_alone(
+    shop: UnitOfWork, db_url: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "feed.jsonl"
+    file.write_text(
+        '{"kind": "shipment", "location": "WH", "sku": "CUP", "quantity": 2}\n{"kind": \n',
+        encoding="utf-8",
+    )
+
+    code, out = post(db_url, file)
+
+    assert code == 1
+    assert "is not JSON" in out
+    assert on_hand(shop, "CUP", "WH") == 8
