@@ -1368,6 +1368,13 @@ class FakePlanning:
         _not_covered(f"the planning repository ({name})")
 
 
+class FakeKpis:
+    """The KPIs' reads and cost snapshot are not covered: every method says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        _not_covered(f"the KPI repository ({name})")
+
+
 class InMemoryUnitOfWork:
     """A unit of work over `State`; see the module docstring for what it covers."""
 
@@ -1439,6 +1446,10 @@ class InMemoryUnitOfWork:
     @property
     def planning(self) -> Any:
         return FakePlanning()
+
+    @property
+    def kpis(self) -> Any:
+        return FakeKpis()
 
     @property
     def webhooks(self) -> Any:

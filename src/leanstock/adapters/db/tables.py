@@ -181,6 +181,23 @@ revaluation_jobs = Table(
     Column("finished_at", Timestamp, nullable=True),
 )
 
+# The KPIs' cost snapshot: per month, item and location, what the costing replay found
+# (closing stock and value, the time-weighted average value held, cost of goods sold and
+# scrap by reason). A cache of the replay, rebuilt whenever the ledger has changed since
+# (`services/kpis.py`); nothing else reads it.
+kpi_months = Table(
+    "kpi_months",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("closing_quantity", Exact(), nullable=False),
+    Column("closing_value", Exact(), nullable=False),
+    Column("average_value", Exact(), nullable=False),
+    Column("sold_value", Exact(), nullable=False),
+    Column("scrapped", JSON, nullable=False),
+)
+
 # Per item, location and lot ('' for untracked stock): the sum of the moves, kept in step with
 # them in the same transaction. Only locations allowed to go negative may hold less than zero.
 balances = Table(
