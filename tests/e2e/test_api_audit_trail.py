@@ -423,6 +423,13 @@ WALK = [
         "close_period",
         const("settings:closed_through"),
     ),
+    Write(
+        "PUT",
+        "/settings/revaluation",
+        {"inline_moves": 200},
+        "set_revaluation_inline_moves",
+        const("settings:revaluation_inline_moves"),
+    ),
     Write("PUT", "/items/NEW/units/box", {"factor": "12"}, "define_unit", const("item:NEW")),
 ]
 

@@ -576,6 +576,8 @@ TABLE = [
     # Insight
     r("GET", "/classification", STAFF, 200),
     r("GET", "/readiness", STAFF, 200),
+    r("GET", "/kpis", STAFF, 200),
+    r("PUT", "/settings/holding-rate", OWNER, 200, body={"rate": "0.25"}),
     r("POST", "/what-if", BUY, 422, body={"scenarios": []}),
     # Plans (none is run here: a plan needs a forecast; reaching the route is what counts)
     r("POST", "/plan-runs", BUY, 422, body={"service_level": 2}),

@@ -3,6 +3,8 @@ HTMX partials, actions with the session's CSRF token, errors as pages (both data
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -304,6 +306,25 @@ def test_today_shows_the_late_order_the_lot_expiring_and_the_stock_out(
     outs = page.split('id="outs"', 1)[1].split("</section>", 1)[0]
     assert "SUGAR" in outs
     assert "MILK" not in outs
+
+
+def test_today_loads_the_kpi_tiles_and_chart_as_a_partial(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("manager")
+    assert 'hx-get="/today/kpis"' in web.get("/").text
+    partial = web.get("/today/kpis")
+    assert partial.status_code == 200
+    assert "stock value now" in partial.text
+    assert "<html" not in partial.text
+    series = re.search(r'data-series="([^"]+)"', partial.text)
+    assert series is not None
+    data = json.loads(html.unescape(series.group(1)))
+    assert len(data["months"]) == 12
+    assert data["months"][-1] == f"{TODAY.year:04d}-{TODAY.month:02d}"
+    # SUGAR's 5 went out to a customer with nothing left short: the fill rate is shown.
+    assert "stock-out item-days" in partial.text
+    assert browser("supplier").get("/today/kpis").status_code == 403
 
 
 def test_searching_items_answers_the_matching_rows_as_a_partial(

@@ -73,6 +73,7 @@ from leanstock.services.ports import (
     LineRef,
     OpenSalesLine,
     Page,
+    RevaluationJob,
     Stored,
     SupplierOffers,
     UnitOfWork,
@@ -374,6 +375,53 @@ class FakeValuation:
                 elif sign:
                     later.append((at, sign * p.quantity))
         return before, later
+
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool:
+        return any(
+            p.item_id in item_ids and at > when for *_, ps, at in self.s.operations for p in ps
+        )
+
+    def later_moves(self, item_id: int, when: datetime) -> int:
+        return sum(
+            p.item_id == item_id and at > when for *_, ps, at in self.s.operations for p in ps
+        )
+
+    def costed_moves_until(self, item_ids: Sequence[int], operation_id: int) -> list[CostedMove]:
+        return [m for m in self.moves(item_ids) if m.operation_id <= operation_id]
+
+    def add_revaluation_job(
+        self, operation_id: int, item_id: int, occurred_at: datetime, later_moves: int
+    ) -> int:
+        _not_covered("revaluation jobs")
+
+    def claim_revaluation_job(self, stale_before: datetime) -> RevaluationJob | None:
+        _not_covered("revaluation jobs")
+
+    def finish_revaluation_job(self, job_id: int, status: str, error: str | None) -> None:
+        _not_covered("revaluation jobs")
+
+    def revaluation_job(self, job_id: int) -> RevaluationJob | None:
+        _not_covered("revaluation jobs")
+
+    def revaluation_jobs(
+        self, status: str | None, limit: int, offset: int
+    ) -> tuple[list[RevaluationJob], int]:
+        _not_covered("revaluation jobs")
+
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
+        held, later = ZERO, []
+        for r in sorted(self.s.reservations.values(), key=lambda r: (r.created_at, r.id)):
+            if (r.item_id, r.location_id) != (item_id, location_id) or r.open_quantity <= 0:
+                continue
+            if r.status is not ReservationStatus.OPEN:
+                continue
+            if r.created_at <= when:
+                held += r.open_quantity
+            else:
+                later.append((r.created_at, -r.open_quantity))
+        return held, later
 
     def add_revaluation(
         self, operation_id: int, item_id: int, when: datetime, before: Decimal, after: Decimal
@@ -1334,6 +1382,13 @@ class FakePlanning:
         _not_covered(f"the planning repository ({name})")
 
 
+class FakeKpis:
+    """The KPIs' reads and cost snapshot are not covered: every method says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        _not_covered(f"the KPI repository ({name})")
+
+
 class InMemoryUnitOfWork:
     """A unit of work over `State`; see the module docstring for what it covers."""
 
@@ -1405,6 +1460,10 @@ class InMemoryUnitOfWork:
     @property
     def planning(self) -> Any:
         return FakePlanning()
+
+    @property
+    def kpis(self) -> Any:
+        return FakeKpis()
 
     @property
     def webhooks(self) -> Any:

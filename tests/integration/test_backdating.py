@@ -16,6 +16,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import DomainError, OutOfStock
 from leanstock.domain.history import PastShortfall
+from leanstock.domain.ledger import ScrapReason
 from leanstock.services import catalog, queries, stock, valuation
 
 D = Decimal
@@ -115,16 +116,31 @@ def prefixes_never_negative(engine: Engine, sku: str) -> None:
 def test_concurrent_backdated_and_current_shipments_never_make_the_past_negative(
     engine: Engine,
 ) -> None:
+    race(engine, "CUP", day(0), day(1), day(3))
+
+
+def test_concurrent_shipments_dated_minutes_ago_never_make_the_past_negative(
+    engine: Engine,
+) -> None:
+    # Within the five minutes that flag a move backdated: checked all the same.
+    now = datetime.now(UTC)
+    minutes = [now - timedelta(minutes=n) for n in (20, 4, 2)]
+    race(engine, "TEA", *minutes)
+
+
+def race(engine: Engine, prefix: str, first: datetime, when: datetime, second: datetime) -> None:
+    """Receive 10 at `first` and 10 at `second`; then two shipments of 6 dated `when` (between
+    the two) and one of 9 dated now race each other, four rounds."""
     uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     for round_ in range(4):
-        sku = f"CUP-{round_}"
+        sku = f"{prefix}-{round_}"
         catalog.add_item(uow, Item(sku, "Paper cup"))
-        stock.receive(uow, sku, "WH", D(10), occurred_at=day(0))
-        stock.receive(uow, sku, "WH", D(10), occurred_at=day(3))
-        # Each alone fits; the two backdated ones together would take 12 of the 10 there on
-        # day 1, and the current one competes for what is left now.
-        jobs = [(D(6), day(1)), (D(6), day(1)), (D(9), None)]
+        stock.receive(uow, sku, "WH", D(10), occurred_at=first)
+        stock.receive(uow, sku, "WH", D(10), occurred_at=second)
+        # Each alone fits; the two backdated ones together would take 12 of the 10 there at
+        # `when`, and the current one competes for what is left now.
+        jobs: list[tuple[Decimal, datetime | None]] = [(D(6), when), (D(6), when), (D(9), None)]
         gate = threading.Barrier(len(jobs))
 
         def ship(job: tuple[Decimal, datetime | None], sku: str, gate: threading.Barrier) -> bool:
@@ -156,3 +172,60 @@ def test_a_count_taken_in_the_past_is_compared_with_that_days_books(shop: UnitOf
     assert [on_hand(shop, day(n)) for n in (2, 3, 5)] == [10, 8, 5]
     with pytest.raises(PastShortfall):  # found 2 on day 4: the day-5 shipment of 3 had no stock
         stock.count(shop, "CUP", "WH", D(2), occurred_at=day(4))
+
+
+def test_a_move_dated_minutes_ago_is_checked_like_one_dated_days_ago(shop: UnitOfWork) -> None:
+    # Nothing is there until a receipt a minute ago; a shipment dated three minutes ago would
+    # have taken stock that had not arrived. No grace window lets it through.
+    now = datetime.now(UTC)
+    stock.receive(shop, "CUP", "WH", D(5), occurred_at=now - timedelta(minutes=1))
+    with pytest.raises(PastShortfall) as refused:
+        stock.ship(shop, "CUP", "WH", D(5), occurred_at=now - timedelta(minutes=3))
+    assert refused.value.short == D(5)
+    assert on_hand(shop, now) == D(5)  # nothing was posted
+    stock.ship(shop, "CUP", "WH", D(5), occurred_at=now - timedelta(seconds=30))
+    assert on_hand(shop, datetime.now(UTC)) == D(0)
+
+
+def test_a_count_taken_minutes_ago_is_compared_with_the_books_then(shop: UnitOfWork) -> None:
+    now = datetime.now(UTC)
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(1))
+    stock.receive(shop, "CUP", "WH", D(4), occurred_at=now - timedelta(minutes=1))
+    operation = stock.count(shop, "CUP", "WH", D(9), occurred_at=now - timedelta(minutes=2))
+    assert [(m.source, m.quantity) for m in operation.moves] == [("WH", D(1))]  # 10 then
+    assert on_hand(shop, datetime.now(UTC)) == D(13)
+
+
+def test_reservations_count_from_the_moment_they_were_made(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(0))
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(3))
+    stock.reserve(shop, "CUP", "WH", D(12), "SO-1/1")  # made now: 20 there, 12 promised
+    stock.receive(shop, "CUP", "WH", D(10))  # after the reservation: 30 there, 18 free now
+    # 9 dated day 1 fits day 1 and today, but leaves 11 when the 12 were promised.
+    with pytest.raises(PastShortfall) as refused:
+        stock.ship(shop, "CUP", "WH", D(9), occurred_at=day(1))
+    assert refused.value.short == D(1)
+    assert "counting what was reserved by then" in refused.value.detail
+    # 8 leaves exactly what was promised. Before the reservation was made it did not count:
+    # only 2 were there on day 1.
+    stock.ship(shop, "CUP", "WH", D(8), occurred_at=day(1))
+    assert on_hand(shop, day(2)) == D(2)
+
+
+def test_a_backdated_shipment_of_what_a_reservation_holds_is_not_counted_twice(
+    shop: UnitOfWork,
+) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(0))
+    held = stock.reserve(shop, "CUP", "WH", D(8), "SO-2/1")
+    stock.receive(shop, "CUP", "WH", D(5))
+    stock.consume(shop, held.id, occurred_at=day(1))  # its own 8 are not also "promised"
+    assert on_hand(shop, day(2)) == D(2)
+
+
+def test_physical_moves_ignore_reservations_in_the_past_as_today(shop: UnitOfWork) -> None:
+    stock.receive(shop, "CUP", "WH", D(10), occurred_at=day(0))
+    stock.reserve(shop, "CUP", "WH", D(10), "SO-3/1")
+    stock.receive(shop, "CUP", "WH", D(10))
+    # Damaged stock is gone whoever it was promised to.
+    stock.scrap(shop, "CUP", "WH", D(5), ScrapReason.DAMAGE, occurred_at=day(1))
+    assert on_hand(shop, day(2)) == D(5)

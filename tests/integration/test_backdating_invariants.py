@@ -25,8 +25,12 @@ from leanstock.services import catalog, stock
 
 D = Decimal
 quantities = st.integers(min_value=1, max_value=12).map(D)
-# None: now; else that many days (and hours) back.
-moments = st.none() | st.tuples(st.integers(0, 20), st.integers(0, 23))
+# None: now; a pair: that many days (and hours) back; a number: that many minutes back
+# (within the five minutes that flag a move backdated, still checked).
+Moment = tuple[int, int] | int | None
+moments: st.SearchStrategy[Moment] = (
+    st.none() | st.tuples(st.integers(0, 20), st.integers(0, 23)) | st.integers(1, 4)
+)
 
 
 class Backdated(RuleBasedStateMachine):
@@ -44,31 +48,41 @@ class Backdated(RuleBasedStateMachine):
         catalog.add_item(self.uow, Item(self.skus[1], "Lotted", lot_tracked=True))
         self.now = datetime.now(UTC) - timedelta(hours=1)
 
-    def at(self, moment: tuple[int, int] | None) -> datetime | None:
-        return None if moment is None else self.now - timedelta(days=moment[0], hours=moment[1])
+    def at(self, moment: Moment) -> datetime | None:
+        if moment is None:
+            return None
+        if isinstance(moment, int):
+            return datetime.now(UTC) - timedelta(minutes=moment)
+        return self.now - timedelta(days=moment[0], hours=moment[1])
 
     @rule(item=st.integers(0, 1), loc=st.integers(0, 1), qty=quantities, when=moments)
-    def receive(self, item: int, loc: int, qty: Decimal, when: tuple[int, int] | None) -> None:
+    def receive(self, item: int, loc: int, qty: Decimal, when: Moment) -> None:
         lot = "X" if item else None
         stock.receive(
             self.uow, self.skus[item], self.places[loc], qty, lot=lot, occurred_at=self.at(when)
         )
 
     @rule(item=st.integers(0, 1), loc=st.integers(0, 1), qty=quantities, when=moments)
-    def ship(self, item: int, loc: int, qty: Decimal, when: tuple[int, int] | None) -> None:
+    def ship(self, item: int, loc: int, qty: Decimal, when: Moment) -> None:
         with suppress(OutOfStock, PastShortfall):
             stock.ship(self.uow, self.skus[item], self.places[loc], qty, occurred_at=self.at(when))
 
     @rule(item=st.integers(0, 1), loc=st.integers(0, 1), qty=quantities, when=moments)
-    def transfer(self, item: int, loc: int, qty: Decimal, when: tuple[int, int] | None) -> None:
+    def transfer(self, item: int, loc: int, qty: Decimal, when: Moment) -> None:
         source, target = self.places[loc], self.places[1 - loc]
         with suppress(OutOfStock, PastShortfall):
             stock.transfer(
                 self.uow, self.skus[item], source, target, qty, occurred_at=self.at(when)
             )
 
+    @rule(loc=st.integers(0, 1), qty=quantities)
+    def reserve(self, loc: int, qty: Decimal) -> None:
+        # Later backdated shipments and transfers count it from now on.
+        with suppress(OutOfStock):
+            stock.reserve(self.uow, self.skus[0], self.places[loc], qty, uuid.uuid4().hex)
+
     @rule(loc=st.integers(0, 1), qty=quantities, when=moments)
-    def scrap(self, loc: int, qty: Decimal, when: tuple[int, int] | None) -> None:
+    def scrap(self, loc: int, qty: Decimal, when: Moment) -> None:
         with suppress(OutOfStock, PastShortfall):
             stock.scrap(
                 self.uow,

@@ -274,3 +274,17 @@ def test_the_api_and_cli_run_a_drill(bought: UnitOfWork, client: TestClient, db_
     bad = runner.invoke(app, ["--database", db_url, "what-if", "--slip", "S1"])
     assert bad.exit_code == 2
     assert "SUPPLIER=DAYS" in bad.output
+
+
+@pytest.mark.slow
+def test_the_cli_runs_a_drill_on_dask(bought: UnitOfWork, db_url: str) -> None:
+    runner = CliRunner()
+    args = ["--database", db_url, "what-if", "--stop", "S1", "--top", "1"]
+    # In chunks, each chunk's planner learns its own service feedback (planning/whatif.py):
+    # the figures may differ a little from a local run; the items hit may not.
+    dask = runner.invoke(app, [*args, "--engine", "dask"])
+    assert dask.exit_code == 0, dask.output
+    assert "S1 stops delivering" in dask.output
+    assert "1 are left without supply" in dask.output
+    wrong = runner.invoke(app, [*args, "--engine", "spark"])
+    assert wrong.exit_code == 2

@@ -150,8 +150,13 @@ def test_a_transfer_takes_no_more_than_its_source_has_free(cafe: UnitOfWork) -> 
     assert "capped at the 3 WH has free" in cups.explanation
     stock.count(cafe, "CUPS", "WH", Decimal(0))
     plan = planning.run_plan(cafe)
-    assert all(line.sku != "CUPS" for line in plan.lines)
+    bought = [line for line in plan.lines if line.sku == "CUPS"]
+    # No transfer from an empty warehouse; the warehouse itself buys for the café's demand
+    # (which passes up to it), though no supplier sells cups yet.
+    assert [(line.kind, line.location) for line in bought] == [("purchase", "WH")]
+    assert "no supplier sells it" in bought[0].explanation
     assert plan.summary["transfers_waiting"] == 1
+    planning.edit_plan_line(cafe, plan.id, bought[0].id, Decimal(0))  # nobody to buy from
     planning.approve_plan(cafe, plan.id)
     assert planning.release_plan(cafe, plan.id).status == "released"
 
@@ -261,3 +266,41 @@ def test_the_plan_counts_backordered_sales_as_demand_to_cover(cafe: UnitOfWork) 
     after = next(line for line in planning.run_plan(cafe).lines if line.sku == "BEANS")
     # 10 on hand are reserved, 490 wait: the order grows by at least what waits.
     assert after.quantity - before.quantity >= 490
+
+
+def test_one_catalogue_fill_rate_is_a_planning_mode(cafe: UnitOfWork, client: TestClient) -> None:
+    plan = planning.run_plan(cafe, catalog_fill_rate=0.95)
+    p = plan.parameters
+    assert p["catalog_fill_rate"] == 0.95
+    assert p["catalog_modelled_fill"] >= 0.95
+    assert p["money_saved"] == pytest.approx(
+        p["one_target_stock_value"] - p["catalog_stock_value"], abs=0.01
+    )
+    assert p["money_saved"] >= 0
+    assert {line.sku for line in plan.lines} == {"BEANS", "CUPS"}
+    with pytest.raises(InvalidInput, match="catalog_fill_rate"):
+        planning.run_plan(cafe, catalog_fill_rate=0.95, service_level=0.9)
+    with pytest.raises(InvalidInput, match="catalog_fill_rate"):
+        planning.run_plan(cafe, catalog_fill_rate=1.0)
+    response = client.post("/api/v1/plan-runs", json={"catalog_fill_rate": 0.95})
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["parameters"]["catalog_fill_rate"] == 0.95
+    assert client.post("/api/v1/plan-runs", json={"catalog_fill_rate": 1.5}).status_code == 422
+
+
+def test_the_warehouse_buys_for_the_stores_it_refills(cafe: UnitOfWork) -> None:
+    """Cups sell only at the café (about 60 a week); the warehouse refills it in a day and buys
+    from BULK in 14 days. The café's demand passes up: the warehouse plans cups over 14 + 1
+    days of the café's demand, and counts the café's stock as its own echelon's."""
+    catalog.add_supplier_item(cafe, SupplierItem("BULK", "CUPS", Decimal("0.04"), 14))
+    stock.count(cafe, "CUPS", "WH", Decimal(0))
+    plan = planning.run_plan(cafe)
+    wh = next(line for line in plan.lines if (line.sku, line.location) == ("CUPS", "WH"))
+    assert (wh.kind, wh.supplier) == ("purchase", "BULK")
+    assert "over 15 days' lead time" in wh.explanation  # 14 from BULK + 1 to the café
+    assert wh.figures["reorder_point"] > 100  # two weeks of the café's demand, and more
+    assert wh.figures["position"] == 2  # the warehouse's 0 and the café's 2
+    # The café holding plenty is stock of the warehouse's echelon: nothing more is bought.
+    stock.count(cafe, "CUPS", "CAFE", Decimal(5000))
+    again = planning.run_plan(cafe)
+    assert all((line.sku, line.location) != ("CUPS", "WH") for line in again.lines)

@@ -48,13 +48,21 @@ class PastShortfall(Conflict):
     title = "Not enough stock at a past moment"
 
     def __init__(
-        self, item: str, location: str, lot: str | None, when: datetime, found: Shortfall
+        self,
+        item: str,
+        location: str,
+        lot: str | None,
+        when: datetime,
+        found: Shortfall,
+        reserved: bool = False,
     ) -> None:
         where = f"{location}, lot {lot}" if lot else location
+        what = ", counting what was reserved by then" if reserved else ""
         super().__init__(
             f"A move of {item} out of {where} dated {when:%Y-%m-%d %H:%M} would leave it "
-            f"{found.short} short on {found.at:%Y-%m-%d} ({found.at:%H:%M} UTC): the stock was "
-            "not there then. Date the move later, or record the missing receipt first.",
+            f"{found.short} short on {found.at:%Y-%m-%d} ({found.at:%H:%M} UTC){what}: the "
+            "stock was not there then. Date the move later, or record the missing receipt "
+            "first.",
             "occurred_at",
         )
         self.at = found.at

@@ -176,8 +176,10 @@ def _mask(catalog: DrillCatalog, category: str | None) -> BoolArray:
     return np.asarray(catalog.category == category, dtype=np.bool_)
 
 
-def _check(scenario: Scenario, catalog: DrillCatalog) -> None:
-    match scenario:
+def _check(scenario: Scenario, catalog: DrillCatalog, whole: bool = True) -> None:
+    """A scenario's figures are sound and (on the `whole` catalogue, not on one chunk of it,
+    which may hold none of a supplier's items) it names a supplier or category there is."""
+    match scenario if whole else None:
         case LeadTimeSlip(supplier=s) | OtifDrop(supplier=s) | SupplierStop(supplier=s):
             if not np.any(catalog.supplier == s):
                 raise ValueError(f"no item is bought from supplier {s!r}")
@@ -213,7 +215,7 @@ def _scenario(
     extra_cost = np.zeros(n)
     disrupted = False
     for scenario in scenarios:
-        _check(scenario, catalog)
+        _check(scenario, catalog, whole=False)  # run_drill checked the whole catalogue
         match scenario:
             case LeadTimeSlip(supplier=s, periods=p, known=known):
                 rows = catalog.supplier == s

@@ -191,7 +191,10 @@ def what_if(
     scheduler: str | None = None,
     top: int = 20,
 ) -> DrillReport:
-    """Run one drill of `scenarios` (combined) on the history up to the last full week."""
+    """Run one drill of `scenarios` (combined) on the history up to the last full week,
+    locally or (`engine="dask"`) over a Dask cluster (`scheduler`, else a local one)."""
+    if engine not in ("local", "dask"):
+        raise InvalidInput(f"Unknown engine {engine!r}: use local or dask.", "engine")
     if not scenarios:
         raise InvalidInput(
             "Name at least one scenario: a supplier slip, an OTIF drop, a supplier stop, a "

@@ -7,7 +7,7 @@ milliseconds). The records here cross between the two sides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -86,6 +86,27 @@ class SupplierOffers:
     active: dict[str, bool]
     records: dict[str, SupplierRecord]
     supplier_ids: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RevaluationJob:
+    """A large revaluation the worker traces: a backdated operation, one of its items, how many
+    later moves of that item it re-values, and where it stands (queued, running, done,
+    failed), with the trace once done."""
+
+    id: int
+    operation_id: int
+    item_id: int
+    sku: str
+    occurred_at: datetime
+    later_moves: int
+    status: str
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    later_cost_before: Decimal | None = None
+    later_cost_after: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -508,6 +529,23 @@ class ValuationRepo(Protocol):
     def balance_path(
         self, item_id: int, location_id: int, lot: str | None, when: datetime
     ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool: ...
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
+    def later_moves(self, item_id: int, when: datetime) -> int: ...
+    def add_revaluation_job(
+        self, operation_id: int, item_id: int, occurred_at: datetime, later_moves: int
+    ) -> int: ...
+    def claim_revaluation_job(self, stale_before: datetime) -> RevaluationJob | None: ...
+    def finish_revaluation_job(self, job_id: int, status: str, error: str | None) -> None: ...
+    def revaluation_job(self, job_id: int) -> RevaluationJob | None: ...
+    def revaluation_jobs(
+        self, status: str | None, limit: int, offset: int
+    ) -> tuple[list[RevaluationJob], int]: ...
+    def costed_moves_until(
+        self, item_ids: Sequence[int], operation_id: int
+    ) -> list[CostedMove]: ...
     def add_revaluation(
         self,
         operation_id: int,
@@ -521,6 +559,27 @@ class ValuationRepo(Protocol):
     ) -> tuple[list[dict[str, Any]], int]: ...
     def setting(self, key: str, lock: bool = False) -> str | None: ...
     def put_setting(self, key: str, value: str) -> None: ...
+
+
+class KpiRepo(Protocol):
+    """What the KPIs read (`adapters/db/kpis.py`) and their monthly cost snapshot."""
+
+    def ledger_mark(self) -> str: ...
+    def items(self) -> list[dict[str, Any]]: ...
+    def locations(self) -> list[dict[str, Any]]: ...
+    def demand_months(
+        self, since: datetime
+    ) -> list[tuple[int, int, date, Any, Any, int, int, int]]: ...
+    def demand_days(self, since: datetime) -> list[tuple[int, int, date, Decimal]]: ...
+    def scrap_reasons(self) -> dict[int, str]: ...
+    def deliveries(self, since: date) -> list[tuple[int, int, str, date, date | None]]: ...
+    def forecasts(
+        self, since: date, before: date
+    ) -> list[tuple[int, int, int, str, date, float]]: ...
+    def settings(self, prefix: str) -> dict[str, str]: ...
+    def delete_setting(self, key: str) -> None: ...
+    def months(self, since: date) -> list[dict[str, Any]]: ...
+    def replace_months(self, rows: Iterable[dict[str, Any]]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -549,6 +608,8 @@ class UnitOfWork(Protocol):
     def transfers(self) -> TransfersRepo: ...
     @property
     def boms(self) -> BomsRepo: ...
+    @property
+    def kpis(self) -> KpiRepo: ...
     @property
     def pegs(self) -> PegsRepo: ...
     @property

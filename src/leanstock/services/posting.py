@@ -48,6 +48,10 @@ from leanstock.services.ports import Stored, UnitOfWork
 CLOCK_SKEW = timedelta(minutes=5)
 # The company setting: no move may be dated on or before this day (ISO date).
 CLOSED_THROUGH = "closed_through"
+# The company setting: above this many later moves of an item, a backdated move's revaluation
+# is traced by the worker (a job) instead of in the posting transaction.
+REVALUATION_INLINE_MOVES = "revaluation_inline_moves"
+INLINE_REVALUATION_DEFAULT = 1000
 
 
 @dataclass(frozen=True)
@@ -303,18 +307,33 @@ def post_lines(
     A move dated in the past is checked first against history (`check_history`).
     """
     moves = [p for _, p in postings]
-    backdated = bool(moves) and check_history(uow, postings, when)
+    backdated = bool(moves) and check_history(uow, postings, when, kind)
     items = sorted({p.item_id for p in moves})
-    before = later_cost(uow, items, when) if backdated else {}
+    # A backdated move re-values its items' later moves. Traced here for a few; for many
+    # (more than the company's `revaluation_inline_moves`) by the worker, as a job whose
+    # status is visible (services.revaluation), so a late receipt is not held up.
+    inline: list[int] = []
+    queued: dict[int, int] = {}
+    if backdated:
+        limit = inline_revaluation_limit(uow)
+        for item_id in items:
+            later = uow.valuation.later_moves(item_id, when)
+            if later > limit:
+                queued[item_id] = later
+            else:
+                inline.append(item_id)
+    before = later_cost(uow, inline, when) if inline else {}
     op_id = (
         uow.ledger.post(kind.value, moves, when, reference, partner, reason, note)
         if moves
         else None
     )
-    if backdated and op_id is not None:
-        after = later_cost(uow, items, when)
-        for item_id in items:
+    if op_id is not None:
+        after = later_cost(uow, inline, when) if inline else {}
+        for item_id in inline:
             uow.valuation.add_revaluation(op_id, item_id, when, before[item_id], after[item_id])
+        for item_id, later in queued.items():
+            uow.valuation.add_revaluation_job(op_id, item_id, when, later)
     lines = [MoveLine(sku, p.source.code, p.target.code, p.quantity, p.lot) for sku, p in postings]
     return Operation(op_id, kind.value, when, reference, lines)
 
@@ -335,21 +354,36 @@ def audit_operation(
     )
 
 
-def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: datetime) -> bool:
-    """Refuse a move dated in a closed period, and an outflow dated in the past that would
-    leave any balance from its date to now below zero (`domain.history`). True when the
-    move is backdated (and allowed).
+# The moves that take what is free (on hand − reserved), as `take` checks them today; the
+# others (scrap, counts, consumption, releases) are physical and ignore reservations.
+RESPECT_RESERVATIONS = frozenset({MoveKind.SHIPMENT, MoveKind.TRANSFER})
 
-    Moves dated now need neither check: nothing is later, and the period before today is the
-    only one that can be closed. The caller holds the stock row lock of every item-location
-    it takes from (`take`, `lock_rows`), so a concurrent move of the same rows waits, and
-    commits before this reads the moves or after this transaction ends.
+
+def check_history(
+    uow: UnitOfWork,
+    postings: list[tuple[str, Posting]],
+    when: datetime,
+    kind: MoveKind | None = None,
+) -> bool:
+    """Refuse a move dated in a closed period, and an outflow that would leave any balance
+    from its date to now below zero (`domain.history`). For a shipment or transfer the balance
+    is what was free: on hand minus the reservations open at each moment, each counted from
+    the moment it was made. True when the move is flagged backdated (recorded more than
+    BACKDATED_AFTER after its date) and allowed.
+
+    There is no grace window: a move dated a minute ago is checked like one dated last week.
+    Only a move with nothing later than it skips the past check: its balance from its date to
+    now is today's, which `take` has checked. The caller holds the stock row lock of every
+    item-location it takes from (`take`, `lock_rows`), so a concurrent move of the same rows
+    waits, and commits before this reads the moves or after this transaction ends.
     """
-    if when >= datetime.now(UTC) - BACKDATED_AFTER:
-        return False
-    closed = uow.valuation.setting(CLOSED_THROUGH)
-    if closed is not None and when.date() <= date.fromisoformat(closed):
-        raise PeriodClosed(when, date.fromisoformat(closed))
+    now = datetime.now(UTC)
+    if when.date() < now.date():
+        # A period closes only through a day that has ended, so only a move dated before
+        # today can be in one.
+        closed = uow.valuation.setting(CLOSED_THROUGH)
+        if closed is not None and when.date() <= date.fromisoformat(closed):
+            raise PeriodClosed(when, date.fromisoformat(closed))
     net: dict[tuple[int, Place, str | None], Decimal] = {}
     skus: dict[int, str] = {}
     for sku, p in postings:
@@ -360,26 +394,48 @@ def check_history(uow: UnitOfWork, postings: list[tuple[str, Posting]], when: da
             for lot in {None, p.lot}:
                 key = (p.item_id, place, lot)
                 net[key] = net.get(key, Decimal(0)) + sign * p.quantity
-    for (item_id, place, lot), change in sorted(
-        net.items(), key=lambda kv: (kv[0][0], kv[0][1].id, kv[0][2] or "")
-    ):
-        if change >= 0:
-            continue
-        before, later = uow.valuation.balance_path(item_id, place.id, lot, when)
-        found = first_shortfall(before + change, later, when)
-        if found is not None:
-            raise PastShortfall(skus[item_id], place.code, lot, when, found)
-    return True
+    taking = sorted({k[0] for k, change in net.items() if change < 0})
+    if taking and uow.valuation.moved_after(taking, when):
+        respect = kind in RESPECT_RESERVATIONS
+        for (item_id, place, lot), change in sorted(
+            net.items(), key=lambda kv: (kv[0][0], kv[0][1].id, kv[0][2] or "")
+        ):
+            if change >= 0:
+                continue
+            before, later = uow.valuation.balance_path(item_id, place.id, lot, when)
+            counted = False
+            if respect and lot is None:
+                held, made = uow.valuation.reservation_path(item_id, place.id, when)
+                counted = held > 0 or bool(made)
+                before -= held
+                later = sorted(later + made, key=lambda event: event[0])
+            found = first_shortfall(before + change, later, when)
+            if found is not None:
+                raise PastShortfall(skus[item_id], place.code, lot, when, found, counted)
+    return when < now - BACKDATED_AFTER
 
 
-def later_cost(uow: UnitOfWork, item_ids: Sequence[int], when: datetime) -> dict[int, Decimal]:
-    """What the items' outflows after `when` are valued at (replayed, `domain.costing`): a
-    backdated move records it before and after itself, the trace of what it re-valued."""
+def inline_revaluation_limit(uow: UnitOfWork) -> int:
+    """How many later moves of an item a backdated move may re-value and still be traced in
+    its own transaction (the company setting `revaluation_inline_moves`)."""
+    found = uow.valuation.setting(REVALUATION_INLINE_MOVES)
+    return INLINE_REVALUATION_DEFAULT if found is None else int(found)
+
+
+def later_cost(
+    uow: UnitOfWork,
+    item_ids: Sequence[int],
+    when: datetime,
+    moves: list[costing.CostedMove] | None = None,
+) -> dict[int, Decimal]:
+    """What the items' outflows after `when` are valued at (replayed, `domain.costing`) over
+    `moves` (else all of the items' moves): a backdated move records it before and after
+    itself, the trace of what it re-valued."""
     default = uow.valuation.setting("costing_method") or CostingMethod.FIFO.value
     known = {i.id: i for i in uow.valuation.items() if i.id in item_ids}
     kinds = {k: kind for k, (_, kind) in uow.valuation.location_kinds().items()}
     replayed = costing.replay(
-        uow.valuation.moves(item_ids),
+        uow.valuation.moves(item_ids) if moves is None else moves,
         kinds,
         {i: CostingMethod(known[i].costing or default) for i in item_ids},
         {i: known[i].unit_cost for i in item_ids},

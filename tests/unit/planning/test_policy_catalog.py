@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 from numpy.typing import ArrayLike
 
-from leanstock.planning.policy.catalog import allocate_fill_rates, service_curves
+from leanstock.planning.policy.catalog import (
+    allocate_fill_rates,
+    catalog_targets,
+    service_curves,
+)
 from leanstock.planning.policy.distributions import is_count_demand, protection_moments
+from leanstock.planning.policy.plan import plan_policies
 
 
 def _catalog(
@@ -99,3 +105,74 @@ def test_a_target_outside_zero_and_one_is_refused() -> None:
     data = _catalog([5.0], [2.0], [1], [3.0])
     with pytest.raises(ValueError, match="between 0 and 1"):
         allocate_fill_rates(**data, target=1.0)
+
+
+def _planned(costs: list[float], target: float) -> pl.DataFrame:
+    """Two (or more) min-max items, the same smooth demand (20 ± 8 a period), lead time 2, as
+    the planner plans them with `target` as every item's fill rate."""
+    n = len(costs)
+    frame = pl.DataFrame(
+        {
+            "item": [f"I{i}" for i in range(n)],
+            "location": "WH",
+            "policy": "min_max",
+            "demand_mean": [20.0] * n,
+            "demand_sd": [8.0] * n,
+            "lead_time_mean": [2.0] * n,
+            "unit_cost": costs,
+            "service_level": [target] * n,
+            "integral_units": [False] * n,
+        }
+    )
+    return plan_policies(frame, period_days=7)
+
+
+def test_the_plan_mode_gives_identical_items_the_catalogue_target() -> None:
+    # Two identical items: by symmetry the optimum is the target for each, and nothing saved.
+    planned = _planned([5.0, 5.0], 0.95)
+    result = catalog_targets(planned, 0.95)
+    assert result.allocation is not None
+    first, second = result.service
+    assert first == second  # the same target, at the grid's first level reaching 95%
+    assert 0.95 <= first < 0.96
+    assert result.allocation.saving == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_plan_mode_buys_fill_where_it_is_cheap_and_reaches_the_optimum() -> None:
+    planned = _planned([1.0, 100.0], 0.95)
+    result = catalog_targets(planned, 0.95)
+    a = result.allocation
+    assert a is not None
+    cheap, dear = result.service
+    assert cheap > 0.95 > dear
+    assert a.catalog_fill >= 0.95 - 1e-9
+    assert a.total_value < a.uniform_total_value
+    # The known optimum: no pair of levels on the same curves reaches the fill the allocation
+    # reaches for less money (brute force over every pair).
+    mu = planned["demand_mean"].to_numpy()
+    lt = planned["lead_time_mean"].to_numpy()
+    review = planned["protection_interval"].to_numpy() - lt
+    mean_l, sd_l = protection_moments(mu, np.full(2, 8.0), lt, 0.0, 0.0)
+    cycle = np.maximum(planned["order_quantity"].to_numpy(), mu * review)
+    _, fill, value = service_curves(
+        mu,
+        planned["lead_time_demand_mean"].to_numpy(),
+        planned["lead_time_demand_sd"].to_numpy(),
+        mean_l,
+        sd_l,
+        cycle,
+        review,
+        [1.0, 100.0],
+        False,
+    )
+    pairs_fill = (fill[0][:, None] + fill[1][None, :]) / 2
+    pairs_value = value[0][:, None] + value[1][None, :]
+    best = pairs_value[pairs_fill >= a.catalog_fill - 1e-12].min()
+    assert a.total_value == pytest.approx(best, rel=1e-9)
+
+
+def test_rows_the_planner_does_not_buffer_keep_the_target() -> None:
+    planned = _planned([1.0, 2.0], 0.9).with_columns(policy=pl.lit("make_to_order"))
+    result = catalog_targets(planned, 0.9)
+    assert result.allocation is None
+    np.testing.assert_allclose(result.service, [0.9, 0.9])

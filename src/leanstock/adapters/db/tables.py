@@ -163,6 +163,41 @@ revaluations = Table(
     Column("later_cost_after", Exact(), nullable=False),
 )
 
+# A large revaluation (a backdated operation with many later moves of its item) is traced by
+# the worker, not in the posting transaction: one row per operation and item, its status
+# visible (queued, running, done, failed) until the revaluation row is written.
+revaluation_jobs = Table(
+    "revaluation_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("later_moves", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("started_at", Timestamp, nullable=True),
+    Column("finished_at", Timestamp, nullable=True),
+)
+
+# The KPIs' cost snapshot: per month, item and location, what the costing replay found
+# (closing stock and value, the time-weighted average value held, cost of goods sold and
+# scrap by reason). A cache of the replay, rebuilt whenever the ledger has changed since
+# (`services/kpis.py`); nothing else reads it.
+kpi_months = Table(
+    "kpi_months",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("closing_quantity", Exact(), nullable=False),
+    Column("closing_value", Exact(), nullable=False),
+    Column("average_value", Exact(), nullable=False),
+    Column("sold_value", Exact(), nullable=False),
+    Column("scrapped", JSON, nullable=False),
+)
+
 # Per item, location and lot ('' for untracked stock): the sum of the moves, kept in step with
 # them in the same transaction. Only locations allowed to go negative may hold less than zero.
 balances = Table(

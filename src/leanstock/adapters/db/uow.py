@@ -17,6 +17,7 @@ from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
 from leanstock.adapters.db.history import HistoryRepository
+from leanstock.adapters.db.kpis import KpiRepository
 from leanstock.adapters.db.ledger import LedgerRepository
 from leanstock.adapters.db.outbox import OutboxRepository
 from leanstock.adapters.db.pegs import PegsRepository
@@ -170,6 +171,7 @@ class UnitOfWork:
         self.reports = StockReports(self._connection, visibility=sees)
         self.planning = PlanningRepository(self._connection, sees)
         self.valuation = ValuationRepository(self._connection)
+        self.kpis = KpiRepository(self._connection)
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
         self.webhooks = WebhooksRepository(self._connection)

@@ -15,7 +15,8 @@ from leanstock.adapters.db import tables as t
 from leanstock.domain.catalog import CostingMethod, LocationKind
 from leanstock.domain.costing import CostedMove
 from leanstock.domain.history import BACKDATED_AFTER
-from leanstock.services.ports import ItemCosting
+from leanstock.domain.ledger import ReservationStatus
+from leanstock.services.ports import ItemCosting, RevaluationJob
 
 
 class ValuationRepository:
@@ -103,22 +104,180 @@ class ValuationRepository:
         self, item_id: int, location_id: int, lot: str | None, when: datetime
     ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
         """An item-location's (or one lot's) balance at `when`, and the change each later move
-        makes, in time order. Read under the item-location's stock row lock."""
-        m = t.moves.c
+        makes, in time order. Read under the item-location's stock row lock.
+
+        The balance then is today's (`balances`, kept in step with the moves) less what the
+        later moves changed, so the cost follows the moves after `when`, not all history."""
+        m, b = t.moves.c, t.balances.c
         delta = case((m.target_id == location_id, m.quantity), else_=-m.quantity).label("delta")
         where = [m.item_id == item_id, or_(m.source_id == location_id, m.target_id == location_id)]
+        current = select(func.coalesce(func.sum(b.quantity), 0)).where(
+            b.item_id == item_id, b.location_id == location_id
+        )
         if lot is not None:
             where.append(m.lot == lot)
-        before = self.db.execute(
-            select(func.coalesce(func.sum(delta), 0)).where(*where, m.occurred_at <= when)
-        ).scalar_one()
+            current = current.where(b.lot == lot)
         rows = self.db.execute(
             select(m.occurred_at, delta)
             .where(*where, m.occurred_at > when)
             .order_by(m.occurred_at, m.operation_id, m.id)
         ).all()
         later = [(r[0] if r[0].tzinfo else r[0].replace(tzinfo=UTC), Decimal(r[1])) for r in rows]
-        return Decimal(before), later
+        now = Decimal(self.db.execute(current).scalar_one())
+        return now - sum((d for _, d in later), Decimal(0)), later
+
+    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool:
+        """Whether any of the items has a move dated after `when` (any location)."""
+        m = t.moves.c
+        query = select(m.id).where(m.item_id.in_(list(item_ids)), m.occurred_at > when).limit(1)
+        return self.db.execute(query).first() is not None
+
+    def reservation_path(
+        self, item_id: int, location_id: int, when: datetime
+    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]:
+        """What the item-location's open reservations held at `when` (those made by then), and
+        the change each one made later (minus its open quantity, at the moment it was made), in
+        time order. Only reservations still open are known: one shipped or released since
+        keeps no record of how much it held when."""
+        r = t.reservations.c
+        rows = self.db.execute(
+            select(r.created_at, r.open_quantity)
+            .where(
+                r.item_id == item_id,
+                r.location_id == location_id,
+                r.status == ReservationStatus.OPEN.value,
+                r.open_quantity > 0,
+            )
+            .order_by(r.created_at, r.id)
+        ).all()
+        held, later = Decimal(0), []
+        for created, quantity in rows:
+            at = created if created.tzinfo else created.replace(tzinfo=UTC)
+            if at <= when:
+                held += Decimal(quantity)
+            else:
+                later.append((at, -Decimal(quantity)))
+        return held, later
+
+    def later_moves(self, item_id: int, when: datetime) -> int:
+        """How many moves of the item are dated after `when`: what a backdated move re-values."""
+        m = t.moves.c
+        query = select(func.count()).where(m.item_id == item_id, m.occurred_at > when)
+        return int(self.db.execute(query).scalar_one())
+
+    def costed_moves_until(self, item_ids: Sequence[int], operation_id: int) -> list[CostedMove]:
+        """The items' moves recorded up to and including `operation_id` (operation ids grow in
+        the order operations were recorded): the ledger as it stood right after it."""
+        return [m for m in self.moves(item_ids) if m.operation_id <= operation_id]
+
+    def add_revaluation_job(
+        self, operation_id: int, item_id: int, occurred_at: datetime, later_moves: int
+    ) -> int:
+        return int(
+            self.db.execute(
+                t.revaluation_jobs.insert()
+                .values(
+                    operation_id=operation_id,
+                    item_id=item_id,
+                    occurred_at=occurred_at,
+                    later_moves=later_moves,
+                    status="queued",
+                    created_at=datetime.now(UTC),
+                )
+                .returning(t.revaluation_jobs.c.id)
+            ).scalar_one()
+        )
+
+    def claim_revaluation_job(self, stale_before: datetime) -> RevaluationJob | None:
+        """The oldest queued job (or one left running by a worker that stopped before
+        `stale_before`), marked running; other workers skip it while this transaction holds it."""
+        j = t.revaluation_jobs.c
+        query = (
+            select(j.id)
+            .where(
+                or_(j.status == "queued", and_(j.status == "running", j.started_at < stale_before))
+            )
+            .order_by(j.id)
+            .limit(1)
+        )
+        if self.db.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job_id = self.db.execute(query).scalar()
+        if job_id is None:
+            return None
+        self.db.execute(
+            t.revaluation_jobs.update()
+            .where(j.id == job_id)
+            .values(status="running", started_at=datetime.now(UTC), error=None)
+        )
+        return self.revaluation_job(int(job_id))
+
+    def finish_revaluation_job(self, job_id: int, status: str, error: str | None) -> None:
+        j = t.revaluation_jobs.c
+        self.db.execute(
+            t.revaluation_jobs.update()
+            .where(j.id == job_id)
+            .values(status=status, error=error, finished_at=datetime.now(UTC))
+        )
+
+    def _jobs(self) -> Any:
+        j, r = t.revaluation_jobs.c, t.revaluations.c
+        return (
+            select(
+                t.revaluation_jobs,
+                t.items.c.sku,
+                r.later_cost_before,
+                r.later_cost_after,
+            )
+            .join(t.items, t.items.c.id == j.item_id)
+            .outerjoin(
+                t.revaluations,
+                and_(r.operation_id == j.operation_id, r.item_id == j.item_id),
+            )
+        )
+
+    @staticmethod
+    def _job(row: Any) -> RevaluationJob:
+        def utc(value: datetime | None) -> datetime | None:
+            if value is None or value.tzinfo is not None:
+                return value
+            return value.replace(tzinfo=UTC)
+
+        return RevaluationJob(
+            id=int(row["id"]),
+            operation_id=int(row["operation_id"]),
+            item_id=int(row["item_id"]),
+            sku=row["sku"],
+            occurred_at=utc(row["occurred_at"]) or row["occurred_at"],
+            later_moves=int(row["later_moves"]),
+            status=row["status"],
+            error=row["error"],
+            created_at=utc(row["created_at"]) or row["created_at"],
+            started_at=utc(row["started_at"]),
+            finished_at=utc(row["finished_at"]),
+            later_cost_before=row["later_cost_before"],
+            later_cost_after=row["later_cost_after"],
+        )
+
+    def revaluation_job(self, job_id: int) -> RevaluationJob | None:
+        row = (
+            self.db.execute(self._jobs().where(t.revaluation_jobs.c.id == job_id))
+            .mappings()
+            .first()
+        )
+        return None if row is None else self._job(row)
+
+    def revaluation_jobs(
+        self, status: str | None, limit: int, offset: int
+    ) -> tuple[list[RevaluationJob], int]:
+        query = self._jobs()
+        if status is not None:
+            query = query.where(t.revaluation_jobs.c.status == status)
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.db.execute(
+            query.order_by(t.revaluation_jobs.c.id.desc()).limit(limit).offset(offset)
+        ).mappings()
+        return [self._job(r) for r in rows], int(total)
 
     # Backdated operations and what they re-valued
 

@@ -35,6 +35,7 @@ from leanstock.entrypoints.api.routes import (
     data,
     forecasts,
     insight,
+    kpis,
     lots,
     plans,
     quarantine,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(plans.router, prefix=PREFIX)
     app.include_router(scorecards.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
+    app.include_router(kpis.router, prefix=PREFIX)
     app.include_router(data.router, prefix=PREFIX)
     app.include_router(webhooks.router, prefix=PREFIX)
     web.install(app)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from leanstock.domain.catalog import CostingMethod
-from leanstock.entrypoints.api.bounds import Quantity
+from leanstock.entrypoints.api.bounds import Count, Quantity
 from leanstock.entrypoints.api.schemas import In, Out
 
 
@@ -84,7 +84,8 @@ class BackdatedMoveOut(Out):
     recorded_at: datetime
     later_cost_before: Decimal | None = Field(
         description="What the item's outflows after occurred_at were valued at before this "
-        "operation was posted (None: it was not backdated when posted)."
+        "operation was posted (None: it was not backdated when posted, or its revaluation job "
+        "is not done yet)."
     )
     later_cost_after: Decimal | None
 
@@ -97,3 +98,31 @@ class UnitOut(Out):
     sku: str
     unit: str
     factor: Decimal
+
+
+class RevaluationJobOut(Out):
+    id: int
+    operation_id: int
+    sku: str
+    occurred_at: datetime
+    later_moves: int = Field(description="The item's moves dated after occurred_at it re-values.")
+    status: str = Field(description="queued, running, done or failed.")
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    later_cost_before: Decimal | None = Field(
+        description="Once done: what the item's later outflows were valued at before it."
+    )
+    later_cost_after: Decimal | None = Field(description="Once done: and after it.")
+
+
+class RevaluationSettingIn(In):
+    inline_moves: Count = Field(
+        description="Above this many later moves of an item, a backdated move's revaluation is "
+        "traced by the worker as a job instead of in its own transaction.",
+    )
+
+
+class RevaluationSettingOut(Out):
+    inline_moves: int

@@ -6,6 +6,7 @@ from leanstock.entrypoints.cli import bench as bench
 from leanstock.entrypoints.cli import data as data
 from leanstock.entrypoints.cli import forecast as forecast
 from leanstock.entrypoints.cli import insight as insight
+from leanstock.entrypoints.cli import kpis as kpis
 from leanstock.entrypoints.cli import orders as orders
 from leanstock.entrypoints.cli import plan as plan
 from leanstock.entrypoints.cli import post as post

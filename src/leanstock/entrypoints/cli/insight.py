@@ -31,6 +31,11 @@ class Xyz(StrEnum):
     Z = "Z"
 
 
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
 class Status(StrEnum):
     dead = "dead"
     slow = "slow"
@@ -187,6 +192,12 @@ def what_if(
     ] = [],  # noqa: B006
     service: Annotated[float | None, typer.Option(help="A new fill-rate target.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Items to list, worst hit first.")] = 10,
+    engine: Annotated[
+        Engine, typer.Option(help="local, or dask: items in chunks over a Dask cluster.")
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+    ] = None,
 ) -> None:
     """Drill a what-if or a disruption: the sales history replayed under the planner's
     policy as it was and with the scenarios combined; fill rate, stock value, orders and
@@ -195,7 +206,14 @@ def what_if(
 
     scenarios = _scenarios(slip, known, otif, stop, demand, event, service)
     with handled(), console.status("Replaying the history twice..."):
-        report = drills.what_if(_uow(), scenarios, datetime.now(UTC).date(), top=top)
+        report = drills.what_if(
+            _uow(),
+            scenarios,
+            datetime.now(UTC).date(),
+            top=top,
+            engine=engine.value,
+            scheduler=scheduler,
+        )
     overall = report.overall
     base, scen = overall["baseline"], overall["scenario"]
     console.print(

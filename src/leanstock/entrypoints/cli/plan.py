@@ -85,6 +85,15 @@ def plan(
         float | None, typer.Option(help="One target for all items (default: by ABC class).")
     ] = None,
     cycle: Annotated[bool, typer.Option(help="Target cycle service instead of fill rate.")] = False,
+    catalog_fill_rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.5,
+            max=0.999,
+            help="One fill rate for the whole catalogue (e.g. 0.95), allocated per item at the "
+            "least stock value.",
+        ),
+    ] = None,
     forecast_run: Annotated[int | None, typer.Option(help="Default: the newest run.")] = None,
     explain: Annotated[bool, typer.Option(help="Show the reason for every number.")] = False,
 ) -> None:
@@ -94,9 +103,22 @@ def plan(
     uow = _uow()
     with handled(), console.status("Planning..."):
         result = planning.run_plan(
-            uow, forecast_run_id=forecast_run, service_level=service_level, fill_rate=not cycle
+            uow,
+            forecast_run_id=forecast_run,
+            service_level=service_level,
+            fill_rate=not cycle,
+            catalog_fill_rate=catalog_fill_rate,
         )
     _show(result, explain)
+    p = result.parameters
+    if p.get("catalog_stock_value") is not None:
+        console.print(
+            f"One catalogue fill rate of {p['catalog_fill_rate']:.1%} (modelled "
+            f"{p['catalog_modelled_fill']:.1%}): average stock value "
+            f"{p['catalog_stock_value']:,.2f} against {p['one_target_stock_value']:,.2f} with "
+            f"that target for every item: {p['money_saved']:,.2f} saved "
+            f"({p['saving_share']:.1%})."
+        )
     console.print(
         f"Review with [bold]leanstock plan-edit {result.id} LINE QTY[/], then [bold]leanstock "
         f"plan-approve {result.id}[/] and [bold]leanstock plan-release {result.id}[/]."

@@ -148,6 +148,60 @@ def period_close(
     console.print(f"[green]Closed through {found}.[/]")
 
 
+revaluations = typer.Typer(
+    help="Large revaluations of backdated moves, run by `leanstock worker` as jobs."
+)
+app.add_typer(revaluations, name="revaluations")
+
+
+@revaluations.command("jobs")
+def revaluation_jobs(
+    job: Annotated[int | None, typer.Argument(help="One job's id; all when left out.")] = None,
+    status: Annotated[str | None, typer.Option(help="queued, running, done or failed.")] = None,
+    limit: int = 50,
+) -> None:
+    """Show revaluation jobs, newest first: their status and, once done, what they
+    re-valued."""
+    from leanstock.services import revaluation
+
+    with handled():
+        if job is not None:
+            rows = [revaluation.get_job(_uow(), job)]
+        else:
+            rows = revaluation.list_jobs(_uow(), status, limit).items
+    table = Table("job", "operation", "sku", "occurred", "later moves", "status", "before", "after")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            str(r.operation_id),
+            r.sku,
+            f"{r.occurred_at:%Y-%m-%d %H:%M}",
+            str(r.later_moves),
+            r.status + (f" ({r.error})" if r.error else ""),
+            "" if r.later_cost_before is None else str(r.later_cost_before),
+            "" if r.later_cost_after is None else str(r.later_cost_after),
+        )
+    console.print(table)
+
+
+@revaluations.command("inline-moves")
+def revaluation_inline_moves(
+    moves: Annotated[
+        int | None, typer.Argument(help="Set it to this; show it when left out.")
+    ] = None,
+) -> None:
+    """Above how many later moves of an item a backdated move's revaluation becomes a job."""
+    from leanstock.services import revaluation
+
+    with handled():
+        found = (
+            revaluation.inline_limit(_uow())
+            if moves is None
+            else revaluation.set_inline_limit(_uow(), moves, actor="cli")
+        )
+    console.print(f"Revaluations of more than {found} later moves run as jobs.")
+
+
 @app.command("add-unit")
 def add_unit(sku: str, unit: str, factor: Decimal) -> None:
     """Define a unit an item is bought or counted in: 1 UNIT = FACTOR stock units."""

@@ -1,4 +1,5 @@
-"""`leanstock worker`: the webhook publisher on its own (`leanstock serve` runs it too)."""
+"""`leanstock worker`: the webhook publisher and the revaluation jobs on their own
+(`leanstock serve` runs them too)."""
 
 from __future__ import annotations
 
@@ -28,17 +29,28 @@ def publish_pass(engine: Engine) -> Published:
     return webhooks.publish(UnitOfWork(engine), sender)
 
 
+def revaluation_pass(engine: Engine) -> int:
+    """Run the queued revaluation jobs (large revaluations of backdated moves)."""
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.services import revaluation
+
+    return revaluation.run_jobs(UnitOfWork(engine))
+
+
 def run_publisher(engine: Engine, stop: threading.Event, interval: float) -> None:
-    """Publish until `stop` is set; wait `interval` seconds after a pass with nothing to do.
-    A failing pass (database away) is logged and tried again, never ends the loop."""
+    """Publish and run revaluation jobs until `stop` is set; wait `interval` seconds after a
+    pass with nothing to do. A failing pass (database away) is logged and tried again, never
+    ends the loop."""
     while not stop.is_set():
         try:
             done = publish_pass(engine)
+            revalued = revaluation_pass(engine)
         except Exception as error:  # the loop outlives a database restart
             err_console.print(f"[red]Publisher:[/] {type(error).__name__}: {error}")
             stop.wait(interval)
             continue
-        if done.events == 0 and done.delivered + done.failed + done.dead == 0:
+        idle = done.events == 0 and done.delivered + done.failed + done.dead == 0
+        if idle and revalued == 0:
             stop.wait(interval)
 
 
@@ -56,17 +68,20 @@ def start_publisher(engine: Engine, interval: float) -> threading.Event:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
 ) -> None:
-    """Publish the outbox to webhook subscribers: every event at least once, signed, retried
-    with backoff for 24 hours. Safe to run beside `leanstock serve` and other workers."""
+    """Publish the outbox to webhook subscribers (every event at least once, signed, retried
+    with backoff for 24 hours) and run the revaluation jobs of backdated moves. Safe to run
+    beside `leanstock serve` and other workers."""
     from leanstock.config import get_settings
 
     with handled():
         engine = open_engine()
         if once:
             done = publish_pass(engine)
+            revalued = revaluation_pass(engine)
             console.print(
                 f"{done.events} events published; {done.delivered} deliveries made, "
-                f"{done.failed} to retry, {done.dead} given up.",
+                f"{done.failed} to retry, {done.dead} given up; {revalued} revaluation "
+                "jobs run.",
                 soft_wrap=True,
             )
             return

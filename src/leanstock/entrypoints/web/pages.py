@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.security import client_address, cookie_name, forget_cookie
 from leanstock.entrypoints.web.forms import read_form
 from leanstock.entrypoints.web.render import htmx, render
-from leanstock.services import attention, catalog, forecasting, queries, signin, stock
+from leanstock.services import attention, catalog, forecasting, kpis, queries, signin, stock
 from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(include_in_schema=False)
@@ -124,6 +125,27 @@ def today(
     location = own_location(actor, None)
     found = attention.today(uow, location=location)
     return render(request, "today.html", {"t": found, "location": location})
+
+
+@router.get("/today/kpis")
+def today_kpis(
+    request: Request, uow: UowDep, actor: Annotated[Actor, permit("plan:read")]
+) -> Response:
+    """Today's KPI tiles and monthly chart (loaded after the page: the first look of a day
+    rebuilds the cost snapshot, `services/kpis.py`)."""
+    location = own_location(actor, None)
+    report = kpis.kpis(uow, months=12, location=location)
+    window = report.window[0] if report.window else None
+    series = {
+        "months": [f.period for f in report.history],
+        "tied_up": [float(f.money_tied_up) for f in report.history],
+        "fill_rate": [None if f.fill_rate is None else float(f.fill_rate) for f in report.history],
+    }
+    return render(
+        request,
+        "_kpis.html",
+        {"k": window, "report": report, "series": json.dumps(series), "location": location},
+    )
 
 
 # Items

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from leanstock.planning.policy.distributions import count_losses, normal_loss
 
@@ -189,3 +190,68 @@ def allocate_fill_rates(
         uniform_value=value[rows, uniform],
         catalog_fill=reached(best),
     )
+
+
+@dataclass(frozen=True)
+class CatalogPlan:
+    """A planner frame's per-item fill-rate targets for one catalogue target, and what the
+    allocation models against one target per item."""
+
+    service: FloatArray
+    """Per row of the frame: its fill-rate target (the catalogue target where not buffered)."""
+    allocation: ServiceAllocation | None
+    """Over the buffered rows with demand (None: there are none)."""
+
+
+def catalog_targets(planned: pl.DataFrame, target: float) -> CatalogPlan:
+    """Per-row fill-rate targets reaching `target` over the buffered rows of `planned` (the
+    output of `plan.plan_policies` run with `target` as every row's fill rate) at the least
+    modelled stock value: the planner's own demand over the protection interval and the lead
+    time, review period, order quantity (MOQ and pack rounding included), unit cost and
+    distribution (`allocate_fill_rates`). Rows the planner does not buffer (kanban, to order)
+    keep the target."""
+    from leanstock.planning.policy.distributions import protection_moments
+    from leanstock.planning.policy.frames import column
+    from leanstock.planning.policy.kinds import BUFFERED
+    from leanstock.planning.policy.plan import Z_90
+
+    if not 0.0 < target < 1.0:
+        raise ValueError("the catalogue fill-rate target must be between 0 and 1")
+    policy = planned.get_column("policy").to_numpy().astype(str)
+    mu = np.maximum(np.nan_to_num(column(planned, "demand_mean")), 0.0)
+    lt = np.maximum(np.nan_to_num(column(planned, "lead_time_mean")), 0.0)
+    review = np.maximum(np.nan_to_num(column(planned, "protection_interval")) - lt, 0.0)
+    mean_p = np.nan_to_num(column(planned, "lead_time_demand_mean"))
+    sd_p = np.nan_to_num(column(planned, "lead_time_demand_sd"))
+    lt_sd = np.maximum(np.nan_to_num(column(planned, "lead_time_sd")), 0.0)
+    # The planner's σ of demand per period: the forecast error's, else from its p90.
+    sd_in = column(planned, "demand_sd")
+    p90 = column(planned, "demand_p90")
+    sd = np.where(np.isnan(sd_in), np.maximum(p90 - mu, 0.0) / Z_90, sd_in)
+    sd = np.maximum(np.nan_to_num(sd), 0.0)
+    mean_sd = np.maximum(np.nan_to_num(column(planned, "demand_mean_sd")), 0.0)
+    mean_l, sd_l = protection_moments(mu, sd, lt, lt_sd, 0.0, mean_sd)
+    cycle = np.maximum(np.nan_to_num(column(planned, "order_quantity")), mu * review)
+    count = np.isin(planned.get_column("distribution").to_numpy().astype(str), COUNT_KINDS)
+    unit_cost = np.nan_to_num(column(planned, "unit_cost"), nan=1.0)
+    chosen = np.isin(policy, BUFFERED) & (mu > 0) & (cycle > 0)
+    service = np.full(len(mu), target)
+    if not chosen.any():
+        return CatalogPlan(service, None)
+    allocation = allocate_fill_rates(
+        mu[chosen],
+        mean_p[chosen],
+        sd_p[chosen],
+        mean_l[chosen],
+        sd_l[chosen],
+        cycle[chosen],
+        review[chosen],
+        unit_cost[chosen],
+        count[chosen],
+        target,
+    )
+    service[chosen] = allocation.service
+    return CatalogPlan(service, allocation)
+
+
+COUNT_KINDS = ("poisson", "negative_binomial")

@@ -29,6 +29,8 @@ from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind
 from leanstock.domain.plans import PlanLineStatus
 from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
 from leanstock.planning.periods import PERIODS
+from leanstock.planning.policy.catalog import catalog_targets
+from leanstock.planning.policy.echelon import echelon_positions, pass_up
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
 from leanstock.services import purchasing
@@ -120,6 +122,7 @@ def run_plan(
     forecast_run_id: int | None = None,
     service_level: float | None = None,
     fill_rate: bool = True,
+    catalog_fill_rate: float | None = None,
     otif_standard: float = OTIF_STANDARD,
     order_cost: float = 0.0,
     holding_rate: float = 0.25,
@@ -130,6 +133,12 @@ def run_plan(
     With an `order_cost` (per order line) the order quantity is the economic one, price
     breaks included; without one (the JIT default) each order covers one period. The
     `holding_rate` is a share of the unit cost per year.
+
+    With a `catalog_fill_rate`, the items' fill-rate targets are allocated so that the
+    catalogue's demand-weighted fill rate reaches it at the least modelled stock value
+    (`policy.catalog.catalog_targets`, Sherbrooke's marginal analysis), instead of one target
+    per item; the plan's parameters record the modelled stock value against one target per
+    item and the money saved.
     """
     if order_cost < 0:
         raise InvalidInput("order_cost must not be negative.", "order_cost")
@@ -139,6 +148,18 @@ def run_plan(
         )
     if service_level is not None and not 0.5 <= service_level < 1:
         raise InvalidInput("service_level must be at least 0.5 and below 1.", "service_level")
+    if catalog_fill_rate is not None:
+        if not 0.5 <= catalog_fill_rate < 1:
+            raise InvalidInput(
+                "catalog_fill_rate must be at least 0.5 and below 1, e.g. 0.95.",
+                "catalog_fill_rate",
+            )
+        if service_level is not None or not fill_rate:
+            raise InvalidInput(
+                "catalog_fill_rate is one fill-rate target for the whole catalogue: give it "
+                "without service_level and without cycle service.",
+                "catalog_fill_rate",
+            )
     if not 0 <= otif_standard <= 1:
         raise InvalidInput("otif_standard is a share between 0 and 1.", "otif_standard")
     day = today or datetime.now(UTC).date()
@@ -175,6 +196,8 @@ def run_plan(
         .filter(pl.col("location").is_in(list(kinds)))
     )
     forecast = _kitchen_demand(forecast, items, kinds, warehouses)
+    echelon = _echelon_items(forecast, items, kinds, warehouses)
+    forecast = _warehouse_rows(forecast, echelon, warehouses)
     lead_stats = _lead_times(receipts)
     rows: list[dict[str, Any]] = []
     for row in forecast.iter_rows(named=True):
@@ -223,10 +246,40 @@ def run_plan(
             "The forecast run has no active item at a physical location to plan.", "forecast_run"
         )
     frame = _abc(pl.DataFrame(rows))
+    network = _network(kinds, warehouses, period_days)
+    in_echelon = pl.col("item").is_in(sorted(echelon))
+    if echelon:
+        frame = pl.concat(
+            [pass_up(frame.filter(in_echelon), network), frame.filter(~in_echelon)],
+            how="diagonal_relaxed",
+        )
     if service_level is not None:
         frame = frame.with_columns(service_level=pl.lit(service_level))
+    catalog: dict[str, Any] = {}
+    if catalog_fill_rate is not None:
+        uniform = frame.with_columns(service_level=pl.lit(catalog_fill_rate))
+        allocated = catalog_targets(
+            plan_policies(uniform, period_days=period_days), catalog_fill_rate
+        )
+        frame = frame.with_columns(service_level=pl.Series(allocated.service))
+        if allocated.allocation is not None:
+            a = allocated.allocation
+            catalog = {
+                "catalog_modelled_fill": round(a.catalog_fill, 4),
+                "catalog_stock_value": round(a.total_value, 2),
+                "one_target_stock_value": round(a.uniform_total_value, 2),
+                "money_saved": round(a.uniform_total_value - a.total_value, 2),
+                "saving_share": round(a.saving, 4),
+            }
     plan = plan_policies(frame, period_days=period_days)
     position = _position(data["levels"], data["supply"], data["backorders"], plan)
+    if echelon:
+        position = pl.concat(
+            [
+                echelon_positions(position.filter(in_echelon), network).select(position.columns),
+                position.filter(~in_echelon),
+            ]
+        )
     suggestions = suggest_orders(plan, position, today=day, period_days=period_days)
     extra = plan.select(
         "item",
@@ -262,6 +315,8 @@ def run_plan(
         {
             "service_level": service_level,
             "fill_rate": fill_rate,
+            "catalog_fill_rate": catalog_fill_rate,
+            **catalog,
             "otif_standard": otif_standard,
             "order_cost": order_cost,
             "holding_rate": holding_rate,
@@ -277,6 +332,67 @@ def _makes_for_stores(item: Any, warehouses: list[str]) -> bool:
         bool(warehouses)
         and item.kind == ItemKind.MADE
         and item.policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
+    )
+
+
+def _echelon_items(
+    forecast: pl.DataFrame,
+    items: dict[str, Any],
+    kinds: dict[str, LocationKind],
+    warehouses: list[str],
+) -> set[str]:
+    """Bought items that stores sell and the warehouse refills them with (what is made to
+    stock is planned at the warehouse by `_kitchen_demand`; what is bought or made to order
+    is not refilled)."""
+    if not warehouses:
+        return set()
+    at_stores = forecast.filter(
+        pl.col("location").is_in([c for c, k in kinds.items() if k == LocationKind.STORE])
+    )
+    return {
+        sku
+        for sku in at_stores.get_column("item").unique().to_list()
+        if sku in items
+        and items[sku].kind != ItemKind.MADE
+        and items[sku].policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
+    }
+
+
+def _warehouse_rows(
+    forecast: pl.DataFrame, echelon: set[str], warehouses: list[str]
+) -> pl.DataFrame:
+    """A row at the warehouse (own demand 0) for each echelon item it has none for: the
+    stores' demand passes up to it, so it buys for them."""
+    if not echelon:
+        return forecast
+    has = set(forecast.filter(pl.col("location") == warehouses[0]).get_column("item").to_list())
+    missing = sorted(echelon - has)
+    if not missing:
+        return forecast
+    extra = pl.DataFrame(
+        {
+            "item": missing,
+            "location": [warehouses[0]] * len(missing),
+            "demand_mean": [0.0] * len(missing),
+            "demand_p90": [0.0] * len(missing),
+        }
+    )
+    return pl.concat([forecast, extra.select(forecast.columns).cast(forecast.schema)])
+
+
+def _network(
+    kinds: dict[str, LocationKind], warehouses: list[str], period_days: float
+) -> pl.DataFrame:
+    """Every store, refilled from the first warehouse in `TRANSFER_DAYS` (in periods)."""
+    stores = sorted(c for c, k in kinds.items() if k == LocationKind.STORE)
+    source = warehouses[0] if warehouses else ""
+    return pl.DataFrame(
+        {
+            "location": stores,
+            "source": [source] * len(stores),
+            "transfer_lead_time": [TRANSFER_DAYS / period_days] * len(stores),
+        },
+        schema={"location": pl.Utf8, "source": pl.Utf8, "transfer_lead_time": pl.Float64},
     )
 
 

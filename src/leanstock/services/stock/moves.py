@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from leanstock.domain import catalog, units
 from leanstock.domain.errors import InvalidInput, LotRequired
-from leanstock.domain.history import BACKDATED_AFTER
 from leanstock.domain.ledger import (
     LotStock,
     MoveKind,
@@ -332,8 +331,9 @@ def count(
             (s.quantity for s in uow.ledger.lot_stock(item.id, place.id) if s.lot == lot),
             Decimal(0),
         )
-        if when < datetime.now(UTC) - BACKDATED_AFTER:
-            # A count taken on Friday is compared with Friday's books, not today's.
+        if uow.valuation.moved_after([item.id], when):
+            # A count taken on Friday is compared with Friday's books, not today's (and one
+            # taken a minute ago with the books of a minute ago).
             held = uow.valuation.balance_path(item.id, place.id, lot, when)[0]
         difference = counted - held
         adjustment = uow.virtual_place(catalog.ADJUSTMENT)

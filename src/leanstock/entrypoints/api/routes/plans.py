@@ -26,6 +26,13 @@ class PlanRunIn(In):
         default=None, ge=0.5, lt=1, description="One target for all; default by ABC class."
     )
     fill_rate: bool = Field(default=True, description="Target fill rate (else cycle service).")
+    catalog_fill_rate: float | None = Field(
+        default=None,
+        ge=0.5,
+        lt=1,
+        description="One fill-rate target for the whole catalogue, allocated per item at the "
+        "least stock value (instead of service_level).",
+    )
     otif_standard: float = Field(
         default=OTIF_STANDARD, ge=0, le=1, description="Suppliers below it give way."
     )
@@ -81,6 +88,7 @@ def run_plan(body: PlanRunIn, uow: UowDep) -> PlanRunOut:
         forecast_run_id=body.forecast_run_id,
         service_level=body.service_level,
         fill_rate=body.fill_rate,
+        catalog_fill_rate=body.catalog_fill_rate,
         otif_standard=body.otif_standard,
         order_cost=body.order_cost,
         holding_rate=body.holding_rate,

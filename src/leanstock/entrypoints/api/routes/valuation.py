@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.errors import InvalidInput
-from leanstock.entrypoints.api.bounds import Moment
+from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
@@ -20,11 +20,14 @@ from leanstock.entrypoints.api.valuation_schemas import (
     CostFlowsOut,
     CostingMethodIn,
     CostingMethodOut,
+    RevaluationJobOut,
+    RevaluationSettingIn,
+    RevaluationSettingOut,
     StockValueOut,
     UnitIn,
     UnitOut,
 )
-from leanstock.services import valuation
+from leanstock.services import revaluation, valuation
 
 router = APIRouter()
 
@@ -116,6 +119,40 @@ def list_moves(
     _own_location(actor, location)
     page = valuation.backdated_moves(uow, sku, location, limit, offset)
     return PageOut[BackdatedMoveOut].model_validate(page)
+
+
+@router.get("/revaluation-jobs", tags=["valuation"], dependencies=[permit("stock:read")])
+def list_revaluation_jobs(
+    uow: UowDep,
+    status: Annotated[str | None, Query(description="queued, running, done or failed.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[RevaluationJobOut]:
+    """Large revaluations of backdated moves, run by the worker, newest first, with their
+    status and, once done, what they re-valued (docs/costing.md, "Backdated moves")."""
+    page = revaluation.list_jobs(uow, status, limit, offset)
+    return PageOut[RevaluationJobOut].model_validate(page)
+
+
+@router.get("/revaluation-jobs/{job_id}", tags=["valuation"], dependencies=[permit("stock:read")])
+def get_revaluation_job(job_id: Id, uow: UowDep) -> RevaluationJobOut:
+    """One revaluation job: its status and, once done, what it re-valued."""
+    return RevaluationJobOut.model_validate(revaluation.get_job(uow, job_id))
+
+
+@router.get("/settings/revaluation", tags=["valuation"], dependencies=[permit("stock:read")])
+def get_revaluation_setting(uow: UowDep) -> RevaluationSettingOut:
+    """Above how many later moves of an item a revaluation becomes a job for the worker."""
+    return RevaluationSettingOut(inline_moves=revaluation.inline_limit(uow))
+
+
+@router.put("/settings/revaluation", tags=["valuation"])
+def put_revaluation_setting(
+    body: RevaluationSettingIn, uow: UowDep, actor: Annotated[Actor, permit("settings:write")]
+) -> RevaluationSettingOut:
+    """Set above how many later moves of an item a revaluation becomes a job."""
+    moves = revaluation.set_inline_limit(uow, body.inline_moves, actor=actor.name)
+    return RevaluationSettingOut(inline_moves=moves)
 
 
 @router.get("/settings/closed-period", tags=["valuation"], dependencies=[permit("stock:read")])

@@ -1,4 +1,5 @@
-// Leanstock's own script: the item chart (uPlot), drawn from /items/<sku>/chart.json.
+// Leanstock's own script: the item chart (uPlot), drawn from /items/<sku>/chart.json, and
+// Today's KPI chart.
 // No inline scripts anywhere (the pages' CSP allows scripts from this site only).
 (function () {
   "use strict";
@@ -41,8 +42,37 @@
       });
   }
 
+  // Today's KPI chart: money tied up (bars) and fill rate (line, right axis) per month,
+  // from the data-series attribute the server rendered.
+  function drawKpis(el) {
+    if (!window.uPlot || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    var data = JSON.parse(el.dataset.series);
+    var months = data.months.map(function (m) { return Date.parse(m + "-01") / 1000; });
+    var fill = data.fill_rate.map(function (f) { return f === null ? null : f * 100; });
+    var width = Math.max(280, el.clientWidth || 600);
+    var opts = {
+      width: width, height: 220,
+      scales: { x: { time: true }, pct: { range: [0, 100] } },
+      series: [
+        {},
+        { label: "Money tied up", stroke: "#1f5f8b", fill: "rgba(31,95,139,0.25)",
+          paths: uPlot.paths.bars({ size: [0.6, 60] }) },
+        { label: "Fill rate %", stroke: "#b4530a", width: 2, scale: "pct" }
+      ],
+      axes: [{}, { label: "money" }, { scale: "pct", side: 1, label: "fill %", grid: { show: false } }]
+    };
+    var plot = new uPlot(opts, [months, data.tied_up, fill], el);
+    window.addEventListener("resize", function () {
+      plot.setSize({ width: Math.max(280, el.clientWidth), height: 220 });
+    });
+    el.dataset.ready = "1";
+  }
+
   function init(root) {
-    (root.querySelectorAll ? root : document).querySelectorAll("#chart[data-src]").forEach(drawChart);
+    var scope = root.querySelectorAll ? root : document;
+    scope.querySelectorAll("#chart[data-src]").forEach(drawChart);
+    scope.querySelectorAll("#kpi-chart[data-series]").forEach(drawKpis);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -1,0 +1,249 @@
+"""What the KPIs read: demand lines with what stock could not serve, scrap reasons, supplier
+deliveries against their promise, stored forecasts, and the monthly cost snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
+
+from leanstock.adapters.db import order_tables as o
+from leanstock.adapters.db import planning_tables as p
+from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.types import Exact
+from leanstock.domain.catalog import LocationKind
+from leanstock.domain.ledger import MoveKind, ShipmentReason
+from leanstock.domain.orders import SalesStatus
+
+ZERO = Decimal(0)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class KpiRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.db = connection
+
+    def ledger_mark(self) -> str:
+        """Changes whenever anything a stock value depends on changes: a move (the ledger is
+        append-only, so its newest id and its count), an item's cost or costing method, the
+        company's costing method."""
+        moves = self.db.execute(select(func.max(t.moves.c.id), func.count(t.moves.c.id))).one()
+        items = self.db.execute(select(func.max(t.items.c.updated_at), func.count())).one()
+        method = self.db.execute(
+            select(t.settings.c.value).where(t.settings.c.key == "costing_method")
+        ).scalar_one_or_none()
+        changed = _utc(items[0]).isoformat() if items[0] is not None else "-"
+        return f"{moves[0] or 0}:{moves[1]}:{changed}:{items[1]}:{method or '-'}"
+
+    def items(self) -> list[dict[str, Any]]:
+        query = select(t.items.c.id, t.items.c.sku, t.items.c.category).order_by(t.items.c.sku)
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def locations(self) -> list[dict[str, Any]]:
+        query = select(t.locations.c.id, t.locations.c.code, t.locations.c.kind)
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def _demand(self, since: datetime) -> Any:
+        """(item_id, location_id, at, asked, short): confirmed sales lines as ordered (a
+        cancelled line counts only what stock could not serve: a lost sale) with what stock
+        could not serve when each was confirmed, and counter sales, served in full."""
+        lines = o.sales_lines.c
+        orders = (
+            select(
+                lines.item_id,
+                lines.location_id,
+                o.sales_orders.c.ordered_at.label("at"),
+                case((lines.cancelled, lines.short_at_order), else_=lines.ordered_quantity).label(
+                    "asked"
+                ),
+                lines.short_at_order.label("short"),
+            )
+            .join(o.sales_orders, o.sales_orders.c.id == lines.order_id)
+            .where(
+                o.sales_orders.c.status != SalesStatus.DRAFT.value,
+                o.sales_orders.c.ordered_at >= since,
+                ~(lines.cancelled & (lines.short_at_order <= ZERO)),
+            )
+        )
+        counter = (
+            select(
+                t.moves.c.item_id,
+                t.moves.c.source_id.label("location_id"),
+                t.moves.c.occurred_at.label("at"),
+                t.moves.c.quantity.label("asked"),
+                type_coerce(literal(0), Exact()).label("short"),
+            )
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .where(
+                t.operations.c.kind == MoveKind.SHIPMENT.value,
+                t.operations.c.reason == ShipmentReason.SALE.value,
+                t.moves.c.occurred_at >= since,
+            )
+        )
+        return union_all(orders, counter).subquery()
+
+    def _text(self, moment: Any, pattern: str) -> Any:
+        """A timestamp as UTC text: pattern `month` (YYYY-MM) or `day` (YYYY-MM-DD)."""
+        if self.db.dialect.name == "postgresql":
+            return func.to_char(
+                func.timezone("UTC", moment), "YYYY-MM" if pattern == "month" else "YYYY-MM-DD"
+            )
+        return func.strftime("%Y-%m" if pattern == "month" else "%Y-%m-%d", moment)
+
+    def demand_months(
+        self, since: datetime
+    ) -> list[tuple[int, int, date, Any, Any, int, int, int]]:
+        """Per item, location and month from `since`: (item id, location id, month, quantity
+        asked, quantity served when asked, lines, lines served in full, days with a line stock
+        could not fully serve)."""
+        d = self._demand(since).c
+        month = self._text(d.at, "month")
+        served = case((d.short >= d.asked, ZERO), else_=d.asked - d.short)
+        query = select(
+            d.item_id,
+            d.location_id,
+            month.label("month"),
+            func.sum(d.asked, type_=Exact()),
+            func.sum(served, type_=Exact()),
+            func.count(),
+            func.sum(case((d.short <= ZERO, 1), else_=0)),
+            func.count(func.distinct(case((d.short > ZERO, self._text(d.at, "day"))))),
+        ).group_by(d.item_id, d.location_id, month)
+        return [
+            (int(r[0]), int(r[1]), date.fromisoformat(r[2] + "-01"), r[3], r[4], r[5], r[6], r[7])
+            for r in self.db.execute(query)
+        ]
+
+    def demand_days(self, since: datetime) -> list[tuple[int, int, date, Decimal]]:
+        """Per item, location and day from `since`: the quantity asked for."""
+        d = self._demand(since).c
+        day = self._text(d.at, "day")
+        query = select(d.item_id, d.location_id, day, func.sum(d.asked, type_=Exact())).group_by(
+            d.item_id, d.location_id, day
+        )
+        return [
+            (int(r[0]), int(r[1]), date.fromisoformat(r[2]), r[3]) for r in self.db.execute(query)
+        ]
+
+    def scrap_reasons(self) -> dict[int, str]:
+        """The reason of every move into a scrap location, by move id."""
+        scrap = select(t.locations.c.id).where(t.locations.c.kind == LocationKind.SCRAP.value)
+        query = (
+            select(t.moves.c.id, t.operations.c.reason)
+            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
+            .where(t.moves.c.target_id.in_(scrap.scalar_subquery()))
+        )
+        return {int(r.id): r.reason or "other" for r in self.db.execute(query)}
+
+    def deliveries(self, since: date) -> list[tuple[int, int, str, date, date | None]]:
+        """(item id, location id, supplier, received on, promised): every delivery since,
+        judged by the date first confirmed, else the date asked for (as the scorecards)."""
+        lines = o.purchase_lines.c
+        promised = func.coalesce(
+            lines.first_confirmed_date, lines.expected_date, o.receipts.c.promised_date
+        )
+        query = (
+            select(
+                lines.item_id,
+                lines.location_id,
+                t.suppliers.c.code,
+                o.receipts.c.received_on,
+                promised.label("promised"),
+            )
+            .select_from(o.receipts)
+            .join(o.purchase_lines, lines.id == o.receipts.c.purchase_line_id)
+            .join(o.purchase_orders, o.purchase_orders.c.id == lines.order_id)
+            .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .where(o.receipts.c.received_on >= since)
+        )
+        return [
+            (int(r.item_id), int(r.location_id), r.code, r.received_on, r.promised)
+            for r in self.db.execute(query)
+        ]
+
+    def forecasts(self, since: date, before: date) -> list[tuple[int, int, int, str, date, float]]:
+        """(run id, item id, location id, freq, period start, forecast): every stored forecast
+        of a period from `since` that ended before `before`, past the history it was made from
+        (a forecast, not a fitted value)."""
+        values = p.forecast_values.c
+        runs = p.forecast_runs.c
+        query = (
+            select(
+                runs.id, values.item_id, values.location_id, runs.freq, values.ds, values.forecast
+            )
+            .join(p.forecast_runs, runs.id == values.run_id)
+            .where(
+                values.ds >= since,
+                values.ds < before,
+                (runs.history_to.is_(None)) | (values.ds > runs.history_to),
+            )
+        )
+        return [
+            (int(r.id), int(r.item_id), int(r.location_id), r.freq, r.ds, float(r.forecast))
+            for r in self.db.execute(query)
+        ]
+
+    def settings(self, prefix: str) -> dict[str, str]:
+        query = select(t.settings.c.key, t.settings.c.value).where(
+            t.settings.c.key.startswith(prefix, autoescape=True)
+        )
+        return {r.key: r.value for r in self.db.execute(query)}
+
+    def delete_setting(self, key: str) -> None:
+        self.db.execute(delete(t.settings).where(t.settings.c.key == key))
+
+    # The monthly cost snapshot
+
+    def months(self, since: date) -> list[dict[str, Any]]:
+        k = t.kpi_months.c
+        query = select(
+            k.month,
+            k.item_id,
+            k.location_id,
+            k.closing_value,
+            k.average_value,
+            k.sold_value,
+            k.scrapped,
+        ).where(k.month >= since)
+        return [
+            {
+                "month": r[0],
+                "item_id": r[1],
+                "location_id": r[2],
+                "closing_value": r[3],
+                "average_value": r[4],
+                "sold_value": r[5],
+                "scrapped": r[6],
+            }
+            for r in self.db.execute(query)
+        ]
+
+    def replace_months(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.db.execute(delete(t.kpi_months))
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == 5000:
+                self.db.execute(insert(t.kpi_months), batch)
+                batch = []
+        if batch:
+            self.db.execute(insert(t.kpi_months), batch)
+
+    def has_months(self) -> bool:
+        return self.db.execute(select(t.kpi_months.c.month).limit(1)).first() is not None

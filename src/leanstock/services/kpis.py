@@ -1,0 +1,497 @@
+"""Inventory KPIs, for the window asked for and month by month, per item, category, location
+or for the company.
+
+- **stock value**: what stock at the business's own locations is worth at the end of the
+  period (now, for the window and the current month), at cost (`domain.costing`);
+- **money tied up**: the average value held over the period, time-weighted, goods in transit
+  between locations included;
+- **carrying cost**: money tied up × the yearly holding rate × the period's days / 365. The
+  company's rate is the setting `holding_rate` (default 25% a year); an item's own rate, where
+  set, replaces it (`set_holding_rate`);
+- **turnover** (a year's rate): cost of goods sold ÷ money tied up × 365 / days; **days of
+  supply**: stock value ÷ cost of goods sold per day;
+- **fill rate**: the share of the quantity customers asked for that stock could serve when they
+  asked (sales lines as confirmed, counter sales served in full); **cycle service**: the share
+  of demand lines served in full then;
+- **stock-out days**: item-location days with a line stock could not fully serve;
+- **scrap cost** by reason (spoilage, damage, expiry, quality, other), at cost;
+- **late deliveries**: supplier deliveries received after the date first confirmed (else the
+  date asked for), as the supplier scorecards judge them;
+- **forecast accuracy**: every stored forecast of a period that has ended, against what was
+  then asked for: WAPE (Σ|forecast − actual| ÷ Σ actual) and bias (Σ(forecast − actual) ÷
+  Σ actual).
+
+Values come from replaying every move (`domain.costing.replay`), which takes seconds on a
+business with years of history; the replay's monthly results are kept in `kpi_months` and
+rebuilt whenever the ledger, an item's cost or the costing method has changed since, and once
+a day (`refresh_snapshot`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from leanstock.domain.catalog import PHYSICAL_KINDS, LocationKind
+from leanstock.domain.costing import HOLDING_KINDS, Flow
+from leanstock.domain.errors import InvalidInput
+from leanstock.domain.quantities import tidy
+from leanstock.services.ports import UnitOfWork
+from leanstock.services.retry import retrying
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+GROUPS = ("company", "category", "location", "item")
+MAX_MONTHS = 36
+HOLDING_RATE = "holding_rate"
+DEFAULT_HOLDING_RATE = Decimal("0.25")
+SNAPSHOT_MARK = "kpi_snapshot_mark"
+WINDOW = "window"
+
+
+@dataclass
+class Figures:
+    """One group's KPIs over one period (a month `YYYY-MM`, or `window`: all months asked)."""
+
+    group: str
+    period: str
+    days: int = 0
+    stock_value: Decimal = ZERO
+    money_tied_up: Decimal = ZERO
+    carrying_cost: Decimal = ZERO
+    cost_of_goods_sold: Decimal = ZERO
+    turnover: Decimal | None = None
+    days_of_supply: Decimal | None = None
+    demand: Decimal = ZERO
+    filled: Decimal = ZERO
+    fill_rate: Decimal | None = None
+    lines: int = 0
+    lines_in_full: int = 0
+    cycle_service: Decimal | None = None
+    stockout_days: int = 0
+    scrap_cost: Decimal = ZERO
+    scrap_by_reason: dict[str, Decimal] = field(default_factory=dict)
+    deliveries: int = 0
+    late_deliveries: int = 0
+    late_share: Decimal | None = None
+    forecasts: int = 0
+    forecast_total: Decimal = ZERO
+    actual_total: Decimal = ZERO
+    forecast_error: Decimal = ZERO
+    wape: Decimal | None = None
+    bias: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    group_by: str
+    months: int
+    since: date
+    until: date
+    holding_rate: Decimal
+    snapshot_at: str
+    window: list[Figures]
+    history: list[Figures]
+    total: int
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _ratio(part: Decimal, whole: Decimal, places: str = "0.0001") -> Decimal | None:
+    return (part / whole).quantize(Decimal(places)) if whole else None
+
+
+def _label(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+# The snapshot
+
+
+def _at(moment: date | datetime) -> datetime:
+    if isinstance(moment, datetime):
+        return moment
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+def snapshot_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
+    """Per month, item and holding location: closing quantity and value, the time-weighted
+    average value held, the cost of goods sold and scrap by reason, from one replay of every
+    move up to `now` (inside an open unit of work)."""
+    from leanstock.services.valuation import _replay
+
+    _, valuation = _replay(uow, None, None, now)
+    kinds = {int(r["id"]): LocationKind(r["kind"]) for r in uow.kpis.locations()}
+    reasons = uow.kpis.scrap_reasons()
+    # Per key: [quantity, value, integrated since, month]; per (month, key): the month's row.
+    tracks: dict[tuple[int, int], list[Any]] = {}
+    rows: dict[tuple[date, int, int], dict[str, Any]] = {}
+
+    def row(month: date, key: tuple[int, int]) -> dict[str, Any]:
+        found = rows.get((month, *key))
+        if found is None:
+            found = rows[(month, *key)] = {
+                "month": month,
+                "item_id": key[0],
+                "location_id": key[1],
+                "closing_quantity": ZERO,
+                "closing_value": ZERO,
+                "integral": ZERO,
+                "sold_value": ZERO,
+                "scrapped": defaultdict(Decimal),
+            }
+        return found
+
+    def advance(key: tuple[int, int], track: list[Any], until: datetime) -> None:
+        quantity, value, since, month = track
+        while True:
+            boundary = _at(_next_month(month))
+            current = row(month, key)
+            if until < boundary:
+                current["integral"] += value * Decimal((until - since).total_seconds())
+                track[2] = until
+                return
+            current["integral"] += value * Decimal((boundary - since).total_seconds())
+            current["closing_quantity"], current["closing_value"] = quantity, value
+            since, month = boundary, _next_month(month)
+            track[2], track[3] = since, month
+
+    for e in valuation.events:
+        if kinds.get(e.location_id) not in HOLDING_KINDS:
+            continue
+        key = (e.item_id, e.location_id)
+        track = tracks.get(key)
+        if track is None:
+            track = tracks[key] = [ZERO, ZERO, e.occurred_at, _month(e.occurred_at.date())]
+        advance(key, track, e.occurred_at)
+        track[0] += e.quantity
+        track[1] += e.value
+        month_row = row(track[3], key)
+        if e.flow is Flow.SOLD:
+            month_row["sold_value"] -= e.value
+        elif e.flow is Flow.SCRAPPED:
+            month_row["scrapped"][reasons.get(e.move_id, "other")] -= e.value
+    for key, track in tracks.items():
+        advance(key, track, now)
+        last = row(track[3], key)
+        last["closing_quantity"], last["closing_value"] = track[0], track[1]
+    current_month = _month(now.date())
+    out = []
+    for (month, _, _), r in rows.items():
+        end = now if month == current_month else _at(_next_month(month))
+        seconds = Decimal((end - _at(month)).total_seconds())
+        integral = r.pop("integral")
+        average = integral / seconds if seconds else r["closing_value"]
+        r["average_value"] = tidy(average.quantize(Decimal("0.000001")))
+        r["closing_value"] = tidy(r["closing_value"])
+        r["closing_quantity"] = tidy(r["closing_quantity"])
+        r["sold_value"] = tidy(r["sold_value"])
+        r["scrapped"] = {k: str(tidy(v)) for k, v in sorted(r["scrapped"].items()) if v}
+        if (
+            (r["closing_quantity"] or r["closing_value"] or r["average_value"])
+            or r["sold_value"]
+            or r["scrapped"]
+        ):
+            out.append(r)
+    return out
+
+
+@retrying
+def refresh_snapshot(uow: UnitOfWork, now: datetime | None = None, force: bool = False) -> bool:
+    """Rebuild the monthly cost snapshot if the ledger, an item's cost or the costing method
+    changed since it was built, or on a new day (or `force`). True when it was rebuilt."""
+    now = now or datetime.now(UTC)
+    with uow:
+        mark = f"{now.date().isoformat()}|{uow.kpis.ledger_mark()}"
+        if not force and uow.valuation.setting(SNAPSHOT_MARK) == mark:
+            return False
+        stored = uow.valuation.setting(SNAPSHOT_MARK, lock=True)
+        if not force and stored == mark:
+            return False
+        uow.kpis.replace_months(snapshot_rows(uow, now))
+        uow.valuation.put_setting(SNAPSHOT_MARK, mark)
+        uow.commit()
+    return True
+
+
+# Holding rates
+
+
+def _rate(text: str) -> Decimal:
+    try:
+        rate = Decimal(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
+    except (ArithmeticError, ValueError):
+        raise InvalidInput(
+            f"The holding rate {text!r} is not a number: give a yearly share like 0.25 or 25%.",
+            "rate",
+        ) from None
+    if not rate.is_finite() or not ZERO <= rate <= 5:
+        raise InvalidInput(
+            f"The holding rate {text!r} is out of range: give a yearly share from 0 to 5 "
+            "(0.25 is 25% a year).",
+            "rate",
+        )
+    return rate
+
+
+def holding_rates(uow: UnitOfWork) -> tuple[Decimal, dict[int, Decimal]]:
+    """The company's yearly holding rate and each item's own, where set (inside a uow)."""
+    found = uow.kpis.settings(HOLDING_RATE)
+    company = Decimal(found.get(HOLDING_RATE, str(DEFAULT_HOLDING_RATE)))
+    items = {
+        int(k.split(":", 1)[1]): Decimal(v)
+        for k, v in found.items()
+        if k.startswith(HOLDING_RATE + ":")
+    }
+    return company, items
+
+
+@retrying
+def set_holding_rate(
+    uow: UnitOfWork, rate: str, sku: str | None = None, *, actor: str = "system"
+) -> Decimal | None:
+    """Set the company's yearly holding rate, or one item's (`sku`); an item's `rate` of
+    `company` removes its own, so the company's applies again (answers None)."""
+    with uow.acting(actor):
+        if sku is None:
+            value: Decimal | None = _rate(rate)
+            uow.valuation.put_setting(HOLDING_RATE, str(value))
+        else:
+            item = uow.catalog.item(sku)
+            key = f"{HOLDING_RATE}:{item.id}"
+            if rate.strip().lower() == "company":
+                value = None
+                uow.kpis.delete_setting(key)
+            else:
+                value = _rate(rate)
+                uow.valuation.put_setting(key, str(value))
+        uow.commit()
+    return value
+
+
+# The report
+
+
+def _check(group_by: str, months: int) -> None:
+    if group_by not in GROUPS:
+        raise InvalidInput(
+            f"Unknown grouping {group_by!r}: use one of {', '.join(GROUPS)}.", "group_by"
+        )
+    if not 1 <= months <= MAX_MONTHS:
+        raise InvalidInput(f"months must be from 1 to {MAX_MONTHS} (got {months}).", "months")
+
+
+def kpis(
+    uow: UnitOfWork,
+    *,
+    group_by: str = "company",
+    months: int = 12,
+    sku: str | None = None,
+    category: str | None = None,
+    location: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> KpiReport:
+    """The KPIs of the last `months` months (the current one to date), for the window and
+    month by month, per group; groups with the largest money tied up first."""
+    _check(group_by, months)
+    now = now or datetime.now(UTC)
+    today = now.date()
+    refresh_snapshot(uow, now)
+    first = _month(today)
+    for _ in range(months - 1):
+        first = _month(first - timedelta(days=1))
+    labels: list[date] = []
+    m = first
+    while m <= today:
+        labels.append(m)
+        m = _next_month(m)
+    with uow:
+        item_rows = {int(r["id"]): r for r in uow.kpis.items()}
+        locations = {int(r["id"]): r for r in uow.kpis.locations()}
+        if sku is not None:
+            uow.catalog.item(sku)
+        if location is not None:
+            uow.catalog.location(location)
+        if category is not None and not any(r["category"] == category for r in item_rows.values()):
+            raise InvalidInput(f"No item is in category {category!r}.", "category")
+        company_rate, item_rates = holding_rates(uow)
+        mark = uow.valuation.setting(SNAPSHOT_MARK) or ""
+        snapshot = uow.kpis.months(first)
+        demand = uow.kpis.demand_months(_at(first))
+        deliveries = uow.kpis.deliveries(first)
+        forecasts = uow.kpis.forecasts(first, today)
+        daily = uow.kpis.demand_days(_at(first)) if forecasts else []
+
+    def keep(item_id: int, location_id: int) -> bool:
+        item = item_rows.get(item_id)
+        return (
+            item is not None
+            and (sku is None or item["sku"] == sku)
+            and (category is None or item["category"] == category)
+            and (location is None or locations[location_id]["code"] == location)
+        )
+
+    def group_of(item_id: int, location_id: int) -> str:
+        if group_by == "item":
+            return str(item_rows[item_id]["sku"])
+        if group_by == "category":
+            return str(item_rows[item_id]["category"])
+        if group_by == "location":
+            return str(locations[location_id]["code"])
+        return "company"
+
+    figures: dict[tuple[str, str], Figures] = {}
+
+    def of(group: str, period: str) -> Figures:
+        found = figures.get((group, period))
+        if found is None:
+            found = figures[(group, period)] = Figures(group, period)
+        return found
+
+    def both(item_id: int, location_id: int, day: date) -> Iterable[Figures]:
+        group = group_of(item_id, location_id)
+        return of(group, _label(_month(day))), of(group, WINDOW)
+
+    last_label = _label(labels[-1])
+    for r in snapshot:
+        item_id, location_id = int(r["item_id"]), int(r["location_id"])
+        if not keep(item_id, location_id):
+            continue
+        month = r["month"]
+        days = ((today + timedelta(days=1)) if month == labels[-1] else _next_month(month)) - month
+        rate = item_rates.get(item_id, company_rate)
+        carrying = r["average_value"] * rate * days.days / 365
+        physical = LocationKind(locations[location_id]["kind"]) in PHYSICAL_KINDS
+        for f in both(item_id, location_id, month):
+            f.money_tied_up += r["average_value"] * (days.days if f.period == WINDOW else 1)
+            f.carrying_cost += carrying
+            f.cost_of_goods_sold += r["sold_value"]
+            if physical and (f.period != WINDOW or _label(month) == last_label):
+                f.stock_value += r["closing_value"]
+            for reason, value in r["scrapped"].items():
+                f.scrap_by_reason[reason] = f.scrap_by_reason.get(reason, ZERO) + Decimal(value)
+                f.scrap_cost += Decimal(value)
+
+    for item_id, location_id, month, asked, served, lines, in_full, short_days in demand:
+        if not keep(item_id, location_id):
+            continue
+        for f in both(item_id, location_id, month):
+            f.demand += asked
+            f.filled += served
+            f.lines += lines
+            f.lines_in_full += in_full
+            f.stockout_days += short_days
+
+    for item_id, location_id, _, received, promised in deliveries:
+        if promised is None or not keep(item_id, location_id):
+            continue
+        for f in both(item_id, location_id, received):
+            f.deliveries += 1
+            f.late_deliveries += 1 if received > promised else 0
+
+    by_day: dict[tuple[int, int], dict[date, Decimal]] = defaultdict(dict)
+    for item_id, location_id, day, asked in daily:
+        by_day[(item_id, location_id)][day] = asked
+    cumulative: dict[tuple[int, int], tuple[list[date], list[Decimal]]] = {}
+    for key, days_map in by_day.items():
+        ordered = sorted(days_map)
+        running, sums = ZERO, []
+        for d in ordered:
+            running += days_map[d]
+            sums.append(running)
+        cumulative[key] = (ordered, sums)
+
+    def actual(key: tuple[int, int], start: date, end: date) -> Decimal:
+        found = cumulative.get(key)
+        if found is None:
+            return ZERO
+        days_list, sums = found
+        lo = bisect.bisect_left(days_list, start)
+        hi = bisect.bisect_left(days_list, end)
+        return (sums[hi - 1] if hi else ZERO) - (sums[lo - 1] if lo else ZERO)
+
+    for _, item_id, location_id, freq, ds, forecast in forecasts:
+        end = {"D": ds + timedelta(days=1), "W": ds + timedelta(days=7)}.get(freq, _next_month(ds))
+        if end > today or not keep(item_id, location_id):
+            continue
+        sold = actual((item_id, location_id), ds, end)
+        predicted = Decimal(repr(round(forecast, 6)))
+        for f in both(item_id, location_id, ds):
+            f.forecasts += 1
+            f.forecast_total += predicted
+            f.actual_total += sold
+            f.forecast_error += abs(predicted - sold)
+
+    window_days = (today + timedelta(days=1) - first).days
+    for f in figures.values():
+        if f.period == WINDOW:
+            f.days = window_days
+            f.money_tied_up = f.money_tied_up / window_days
+        else:
+            month = date.fromisoformat(f.period + "-01")
+            end = today + timedelta(days=1) if f.period == last_label else _next_month(month)
+            f.days = (end - month).days
+        _finish(f)
+    groups = sorted(
+        {g for g, p in figures if p == WINDOW},
+        key=lambda g: (-figures[(g, WINDOW)].money_tied_up, g),
+    )
+    page = groups[offset : offset + limit]
+    history = [
+        figures[(g, _label(m))]
+        if (g, _label(m)) in figures
+        else _finish(replace(Figures(g, _label(m)), days=0))
+        for g in page
+        for m in labels
+    ]
+    return KpiReport(
+        group_by=group_by,
+        months=months,
+        since=first,
+        until=today,
+        holding_rate=company_rate,
+        snapshot_at=mark.split("|", 1)[0],
+        window=[figures[(g, WINDOW)] for g in page],
+        history=history,
+        total=len(groups),
+    )
+
+
+def _finish(f: Figures) -> Figures:
+    f.money_tied_up = f.money_tied_up.quantize(CENT)
+    f.stock_value = f.stock_value.quantize(CENT)
+    f.carrying_cost = f.carrying_cost.quantize(CENT)
+    f.cost_of_goods_sold = f.cost_of_goods_sold.quantize(CENT)
+    f.scrap_cost = f.scrap_cost.quantize(CENT)
+    f.scrap_by_reason = {k: v.quantize(CENT) for k, v in sorted(f.scrap_by_reason.items())}
+    if f.days and f.money_tied_up:
+        f.turnover = (f.cost_of_goods_sold / f.money_tied_up * 365 / f.days).quantize(
+            Decimal("0.01")
+        )
+    if f.days and f.cost_of_goods_sold:
+        f.days_of_supply = (f.stock_value / (f.cost_of_goods_sold / f.days)).quantize(
+            Decimal("0.1")
+        )
+    f.demand, f.filled = tidy(f.demand), tidy(f.filled)
+    f.fill_rate = _ratio(f.filled, f.demand)
+    f.cycle_service = _ratio(Decimal(f.lines_in_full), Decimal(f.lines))
+    f.late_share = _ratio(Decimal(f.late_deliveries), Decimal(f.deliveries))
+    f.forecast_total = f.forecast_total.quantize(Decimal("0.001"))
+    f.actual_total = tidy(f.actual_total)
+    f.forecast_error = f.forecast_error.quantize(Decimal("0.001"))
+    f.wape = _ratio(f.forecast_error, f.actual_total)
+    f.bias = _ratio(f.forecast_total - f.actual_total, f.actual_total) if f.actual_total else None
+    return f

@@ -1,0 +1,211 @@
+"""KPIs on a business worked out by hand (both databases). Now is 1 March 2026, 12:00 UTC;
+three months are asked for: January (31 days), February (28), March (1 day so far): 60 days.
+
+CUP (FIFO, category `cups`, the company's holding rate 25%) at WH:
+- 1 Jan 12:00 received 10 at 2 from ACME (promised 1 Jan: on time);
+- 16 Jan 12:00 received 10 at 3 (promised 10 Jan: late);
+- 1 Feb 00:00 shipped 15: cost of goods sold 10 × 2 + 5 × 3 = 35, 5 × 3 = 15 left;
+- 15 Feb 00:00 scrapped 1 (spoilage): 3; 4 × 3 = 12 left.
+Average value: January (20 × 15 days + 50 × 15.5 days) / 31 = 34.677419; February
+(15 × 14 + 12 × 14) / 28 = 13.5; March 12. Carrying cost: January 34.677419 × 0.25 × 31 / 365
+= 0.736301, February 13.5 × 0.25 × 28 / 365 = 0.258904, March 12 × 0.25 / 365 = 0.008219.
+
+TEA (category `tea`, its own rate 50%) at STORE: 10 at 1 since 1 Jan 00:00: 10 every month,
+carrying 10 × 0.5 × 31 / 365 = 0.424658 in January, 0.383562 in February, 0.013699 in March.
+
+Orders for CUP at WH, placed when 4 are on hand: 20 Jan, 3 (served); 10 Feb, 5 (1 served,
+4 short). Fill rate 4 / 8; one line in two in full; one stock-out day (10 Feb).
+
+A weekly forecast (made from history to 12 Jan) said 4 for the week of 19 Jan (3 were asked)
+and 2 for the week of 9 Feb (5 asked): WAPE (1 + 3) / 8 = 0.5, bias (6 − 8) / 8 = −0.25.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.catalog import Item, Location, LocationKind, Supplier, SupplierItem
+from leanstock.domain.errors import InvalidInput, NotFound
+from leanstock.domain.ledger import ScrapReason
+from leanstock.entrypoints.cli import app
+from leanstock.services import catalog, kpis, purchasing, stock
+from leanstock.services.orders import NewLine, place_order
+from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
+
+D = Decimal
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def _at(month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork) -> UnitOfWork:
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_location(uow, Location("STORE", "Store", LocationKind.STORE))
+    catalog.add_item(uow, Item("CUP", "Cup", unit_cost=D(2), category="cups"))
+    catalog.add_item(uow, Item("TEA", "Tea", unit_cost=D(1), category="tea"))
+    catalog.add_supplier(uow, Supplier("ACME", "Acme"))
+    catalog.add_supplier_item(uow, SupplierItem("ACME", "CUP", D(2), 5))
+    for price, promised, received in ((D(2), date(2026, 1, 1), 1), (D(3), date(2026, 1, 10), 16)):
+        view = purchasing.add_to_draft(
+            uow, "ACME", [NewPurchaseLine("CUP", D(10), "WH", price, expected_date=promised)]
+        )
+        purchasing.release(uow, view.number, at=_at(1, 1))
+        purchasing.receive(
+            uow, view.number, [ReceiptLine(1, D(10))], received_on=date(2026, 1, received)
+        )
+    stock.ship(uow, "CUP", "WH", D(15), occurred_at=_at(2, 1))
+    stock.scrap(uow, "CUP", "WH", D(1), ScrapReason.SPOILAGE, occurred_at=_at(2, 15))
+    stock.receive(uow, "TEA", "STORE", D(10), unit_cost=D(1), occurred_at=_at(1, 1))
+    kpis.set_holding_rate(uow, "50%", "TEA")
+    place_order(uow, "Ann", [NewLine("CUP", D(3), "WH")], confirm=True, ordered_at=_at(1, 20, 9))
+    place_order(uow, "Bob", [NewLine("CUP", D(5), "WH")], confirm=True, ordered_at=_at(2, 10, 9))
+    with uow:
+        run = uow.planning.add_forecast_run(
+            {
+                "freq": "W",
+                "horizon": 8,
+                "engine": "local",
+                "thorough": False,
+                "quantiles": [],
+                "series": 1,
+                "history_from": date(2025, 12, 1),
+                "history_to": date(2026, 1, 12),
+                "wall_seconds": 0.1,
+                "accuracy": {},
+            }
+        )
+        item, wh = uow.catalog.item("CUP").id, uow.catalog.location("WH").id
+        uow.planning.add_forecast_values(
+            [
+                {"run_id": run, "item_id": item, "location_id": wh, "ds": ds, "forecast": f}
+                | {"quantiles": {}}
+                for ds, f in ((date(2026, 1, 19), 4.0), (date(2026, 2, 9), 2.0))
+            ]
+        )
+        uow.commit()
+    return uow
+
+
+def test_the_company_kpis_match_the_hand_computed_business(shop: UnitOfWork) -> None:
+    report = kpis.kpis(shop, months=3, now=NOW)
+    assert (report.since, report.until, report.total) == (date(2026, 1, 1), date(2026, 3, 1), 1)
+    (window,) = report.window
+    assert window.days == 60
+    assert window.stock_value == D("22.00")  # 12 CUP + 10 TEA
+    # (34.677419 × 31 + 13.5 × 28 + 12 + 10 × 60) / 60 = 2065 / 60
+    assert window.money_tied_up == D("34.42")
+    # 0.736301 + 0.258904 + 0.008219 + 0.424658 + 0.383562 + 0.013699
+    assert window.carrying_cost == D("1.83")
+    assert window.cost_of_goods_sold == D("35.00")
+    assert window.turnover == D("6.19")  # 35 / 34.42 × 365 / 60
+    assert window.days_of_supply == D("37.7")  # 22 / (35 / 60)
+    assert (window.demand, window.filled, window.fill_rate) == (D(8), D(4), D("0.5"))
+    assert (window.lines, window.lines_in_full, window.cycle_service) == (2, 1, D("0.5"))
+    assert window.stockout_days == 1
+    assert window.scrap_by_reason == {"spoilage": D("3.00")}
+    assert (window.deliveries, window.late_deliveries, window.late_share) == (2, 1, D("0.5"))
+    assert (window.forecasts, window.forecast_total, window.actual_total) == (2, D(6), D(8))
+    assert (window.wape, window.bias) == (D("0.5"), D("-0.25"))
+    jan, feb, mar = report.history
+    assert [m.period for m in report.history] == ["2026-01", "2026-02", "2026-03"]
+    assert (jan.money_tied_up, jan.carrying_cost, jan.stock_value) == (
+        D("44.68"),
+        D("1.16"),
+        D("60.00"),
+    )
+    assert (feb.money_tied_up, feb.cost_of_goods_sold, feb.stock_value) == (
+        D("23.50"),
+        D("35.00"),
+        D("22.00"),
+    )
+    assert feb.turnover == D("19.41")  # 35 / 23.50 × 365 / 28
+    assert feb.days_of_supply == D("17.6")  # 22 / (35 / 28)
+    assert (jan.fill_rate, feb.fill_rate, feb.stockout_days) == (D(1), D("0.2"), 1)
+    assert (jan.wape, feb.wape) == (D("0.3333"), D("0.6"))
+    assert (jan.late_deliveries, feb.deliveries, mar.days) == (1, 0, 1)
+
+
+def test_kpis_by_item_category_and_location_with_filters(shop: UnitOfWork) -> None:
+    by_item = kpis.kpis(shop, group_by="item", months=3, now=NOW)
+    assert [f.group for f in by_item.window] == ["CUP", "TEA"]  # most money tied up first
+    cup, tea = by_item.window
+    assert (cup.money_tied_up, tea.money_tied_up) == (D("24.42"), D("10.00"))
+    assert tea.carrying_cost == D("0.82")  # its own 50% a year
+    assert tea.fill_rate is None
+    assert tea.turnover == D(0)
+    by_place = kpis.kpis(shop, group_by="location", months=3, now=NOW)
+    assert {f.group: f.stock_value for f in by_place.window} == {"WH": D(12), "STORE": D(10)}
+    only = kpis.kpis(shop, group_by="category", months=3, category="tea", now=NOW)
+    assert [(f.group, f.stock_value) for f in only.window] == [("tea", D(10))]
+    page = kpis.kpis(shop, group_by="item", months=3, limit=1, offset=1, now=NOW)
+    assert ([f.group for f in page.window], page.total) == (["TEA"], 2)
+    assert [f.group for f in page.history] == ["TEA"] * 3
+
+
+def test_bad_requests_are_named_and_change_nothing(shop: UnitOfWork) -> None:
+    with pytest.raises(InvalidInput, match="group"):
+        kpis.kpis(shop, group_by="colour", now=NOW)
+    with pytest.raises(InvalidInput, match="months"):
+        kpis.kpis(shop, months=0, now=NOW)
+    with pytest.raises(NotFound):
+        kpis.kpis(shop, sku="NOPE", now=NOW)
+    with pytest.raises(InvalidInput, match="holding rate"):
+        kpis.set_holding_rate(shop, "lots")
+    with pytest.raises(InvalidInput, match="holding rate"):
+        kpis.set_holding_rate(shop, "-1")
+    assert kpis.kpis(shop, months=3, now=NOW).holding_rate == D("0.25")
+
+
+def test_the_snapshot_follows_a_new_move(shop: UnitOfWork) -> None:
+    before = kpis.kpis(shop, months=3, now=NOW).window[0].stock_value
+    stock.receive(shop, "TEA", "STORE", D(5), unit_cost=D(2), occurred_at=_at(2, 20))
+    after = kpis.kpis(shop, months=3, now=NOW).window[0].stock_value
+    assert (before, after) == (D(22), D(32))
+    kpis.set_holding_rate(shop, "company", "TEA")
+    assert kpis.kpis(shop, group_by="item", sku="TEA", months=1, now=NOW).window[0].days == 1
+
+
+def test_the_api_answers_kpis_and_sets_holding_rates(shop: UnitOfWork, client: TestClient) -> None:
+    response = client.get("/api/v1/kpis", params={"group_by": "location", "months": 12})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {f["group"]: D(f["stock_value"]) for f in body["window"]} == {"WH": 12, "STORE": 10}
+    assert len(body["history"]) == 2 * 12
+    assert body["total"] == 2
+    for bad in ({"months": 0}, {"months": 37}, {"group_by": "colour"}, {"limit": 0}):
+        assert client.get("/api/v1/kpis", params=bad).status_code == 422
+    assert client.get("/api/v1/kpis", params={"sku": "NOPE"}).status_code == 404
+    put = client.put("/api/v1/settings/holding-rate", json={"rate": "30%"})
+    assert (put.status_code, D(put.json()["rate"])) == (200, D("0.3"))
+    assert D(client.get("/api/v1/kpis").json()["holding_rate"]) == D("0.3")
+    wrong = client.put("/api/v1/settings/holding-rate", json={"rate": "lots"})
+    assert wrong.status_code == 422
+    assert "holding rate" in wrong.text
+
+
+def test_the_cli_prints_kpis_and_sets_holding_rates(shop: UnitOfWork, db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--database", db_url, "kpis", "--by", "item", "--history"])
+    assert result.exit_code == 0, result.output
+    assert "CUP" in result.output
+    assert "TEA" in result.output
+    shown = runner.invoke(app, ["--database", db_url, "kpis", "--by", "category", "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    assert {f["group"]: D(f["stock_value"]) for f in data["window"]} == {"cups": 12, "tea": 10}
+    rate = runner.invoke(app, ["--database", db_url, "holding-rate", "20%", "--sku", "CUP"])
+    assert rate.exit_code == 0, rate.output
+    assert "CUP's holding rate: 0.2 a year" in rate.output
+    bad = runner.invoke(app, ["--database", db_url, "kpis", "--sku", "NOPE"])
+    assert bad.exit_code != 0
+    assert "NOPE" in bad.output
