@@ -431,6 +431,13 @@ WALK = [
         const("settings:revaluation_inline_moves"),
     ),
     Write("PUT", "/items/NEW/units/box", {"factor": "12"}, "define_unit", const("item:NEW")),
+    Write(
+        "PUT",
+        "/settings/holding-rate",
+        {"rate": "0.2"},
+        "set_holding_rate",
+        const("settings:holding_rate"),
+    ),
 ]
 
 

@@ -40,6 +40,7 @@ from typing import Any
 from leanstock.domain.catalog import PHYSICAL_KINDS, LocationKind
 from leanstock.domain.costing import HOLDING_KINDS, Flow
 from leanstock.domain.errors import InvalidInput
+from leanstock.domain.events import Changed
 from leanstock.domain.quantities import tidy
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
@@ -267,15 +268,24 @@ def set_holding_rate(
         if sku is None:
             value: Decimal | None = _rate(rate)
             uow.valuation.put_setting(HOLDING_RATE, str(value))
+            subject = f"settings:{HOLDING_RATE}"
         else:
             item = uow.catalog.item(sku)
             key = f"{HOLDING_RATE}:{item.id}"
+            subject = f"item:{sku}"
             if rate.strip().lower() == "company":
                 value = None
                 uow.kpis.delete_setting(key)
             else:
                 value = _rate(rate)
                 uow.valuation.put_setting(key, str(value))
+        uow.record(
+            Changed(
+                subject=subject,
+                verb="set_holding_rate",
+                values={"rate": None if value is None else str(value), "sku": sku},
+            )
+        )
         uow.commit()
     return value
 
