@@ -349,6 +349,11 @@ TABLE = [
     r("GET", "/settings/closed-period", STAFF, 200),
     # A day not yet over cannot be closed: refused after the permission check, nothing changed.
     r("PUT", "/settings/closed-period", MANAGE, 422, body={"through": "2999-01-01"}),
+    r("GET", "/revaluation-jobs", STAFF, 200),
+    # No such job: a 404 for whoever may read jobs, after the permission check.
+    r("GET", "/revaluation-jobs/{job_id}", STAFF, 404, params={"job_id": "999999"}),
+    r("GET", "/settings/revaluation", STAFF, 200),
+    r("PUT", "/settings/revaluation", OWNER, 200, body={"inline_moves": 1000}),
     r("GET", "/items/{sku}/units", STAFF, 200, params={"sku": "CUP"}),
     r(
         "PUT",
