@@ -47,6 +47,7 @@ from leanstock.adapters.db.idempotency import IdempotencyStore, Stored
 from leanstock.adapters.db.uow import is_retryable, one_transaction
 from leanstock.entrypoints.api import test_hooks
 from leanstock.entrypoints.api.problems import problem
+from leanstock.entrypoints.api.security import body_again
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
@@ -158,20 +159,6 @@ def _web_form(scope: Scope, request: Request) -> bool:
     return kind.startswith(FORM) and is_web(scope["path"])
 
 
-def _body_again(body: bytes) -> Receive:
-    """The request body again, for the app after the middleware has read it."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 class IdempotencyMiddleware:
     """Pure ASGI middleware: requests without the header pass straight through at no cost."""
 
@@ -188,7 +175,7 @@ class IdempotencyMiddleware:
             body = await request.body()
             fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             key = fields.get(FORM_FIELD) or None
-            receive = _body_again(body)
+            receive = body_again(body)
         if key is None:
             await self.app(scope, receive, send)
             return

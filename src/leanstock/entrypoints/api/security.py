@@ -257,7 +257,7 @@ class AuthenticationMiddleware:
             body = await request.body()
             fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             sent = fields.get(CSRF_FIELD, "")
-            receive = _replay(body)
+            receive = body_again(body)
         if not sent or not same(sent, csrf):
             raise Forbidden(
                 f"This request needs the {CSRF_HEADER} header with the token from sign-in "
@@ -273,8 +273,9 @@ class AuthenticationMiddleware:
         return receive
 
 
-def _replay(body: bytes) -> Receive:
-    """The request body again, for the route after the middleware has read it."""
+def body_again(body: bytes) -> Receive:
+    """The request body again, for the app after a middleware has read it (this one, and the
+    idempotency middleware)."""
     sent = False
 
     async def receive() -> Message:
