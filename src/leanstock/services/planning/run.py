@@ -34,6 +34,14 @@ from leanstock.planning.policy.echelon import echelon_positions, pass_up
 from leanstock.planning.policy.lead_time import lead_time_from_receipts
 from leanstock.planning.policy.plan import plan_policies, suggest_orders
 from leanstock.services import purchasing
+from leanstock.services.planning.network import (
+    echelon_items,
+    kitchen_demand,
+    makes_for_stores,
+    supply_network,
+    warehouse_rows,
+    within_source_stock,
+)
 from leanstock.services.planning.review import PlanRun, get_plan
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
@@ -195,9 +203,9 @@ def run_plan(
         .agg(demand_mean=pl.col("forecast").mean(), demand_p90=pl.col("q90").mean())
         .filter(pl.col("location").is_in(list(kinds)))
     )
-    forecast = _kitchen_demand(forecast, items, kinds, warehouses)
-    echelon = _echelon_items(forecast, items, kinds, warehouses)
-    forecast = _warehouse_rows(forecast, echelon, warehouses)
+    forecast = kitchen_demand(forecast, items, kinds, warehouses)
+    echelon = echelon_items(forecast, items, kinds, warehouses)
+    forecast = warehouse_rows(forecast, echelon, warehouses)
     lead_stats = _lead_times(receipts)
     rows: list[dict[str, Any]] = []
     for row in forecast.iter_rows(named=True):
@@ -246,7 +254,7 @@ def run_plan(
             "The forecast run has no active item at a physical location to plan.", "forecast_run"
         )
     frame = _abc(pl.DataFrame(rows))
-    network = _network(kinds, warehouses, period_days)
+    network = supply_network(kinds, warehouses, period_days)
     in_echelon = pl.col("item").is_in(sorted(echelon))
     if echelon:
         frame = pl.concat(
@@ -298,7 +306,7 @@ def run_plan(
         "explanation",
     )
     merged = suggestions.join(extra, on=["item", "location"], how="left", suffix="_plan")
-    merged, waiting = _within_source_stock(merged, data["levels"])
+    merged, waiting = within_source_stock(merged, data["levels"])
     below = int(
         position.join(plan.select("item", "location", "reorder_point"), on=["item", "location"])
         .filter(
@@ -324,148 +332,6 @@ def run_plan(
             "period_days": period_days,
         },
     )
-
-
-def _makes_for_stores(item: Any, warehouses: list[str]) -> bool:
-    """A made-to-stock item where there is a warehouse: made there, sent to the stores."""
-    return (
-        bool(warehouses)
-        and item.kind == ItemKind.MADE
-        and item.policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
-    )
-
-
-def _echelon_items(
-    forecast: pl.DataFrame,
-    items: dict[str, Any],
-    kinds: dict[str, LocationKind],
-    warehouses: list[str],
-) -> set[str]:
-    """Bought items that stores sell and the warehouse refills them with (what is made to
-    stock is planned at the warehouse by `_kitchen_demand`; what is bought or made to order
-    is not refilled)."""
-    if not warehouses:
-        return set()
-    at_stores = forecast.filter(
-        pl.col("location").is_in([c for c, k in kinds.items() if k == LocationKind.STORE])
-    )
-    return {
-        sku
-        for sku in at_stores.get_column("item").unique().to_list()
-        if sku in items
-        and items[sku].kind != ItemKind.MADE
-        and items[sku].policy not in (Policy.MAKE_TO_ORDER, Policy.BUY_TO_ORDER, Policy.DROP_SHIP)
-    }
-
-
-def _warehouse_rows(
-    forecast: pl.DataFrame, echelon: set[str], warehouses: list[str]
-) -> pl.DataFrame:
-    """A row at the warehouse (own demand 0) for each echelon item it has none for: the
-    stores' demand passes up to it, so it buys for them."""
-    if not echelon:
-        return forecast
-    has = set(forecast.filter(pl.col("location") == warehouses[0]).get_column("item").to_list())
-    missing = sorted(echelon - has)
-    if not missing:
-        return forecast
-    extra = pl.DataFrame(
-        {
-            "item": missing,
-            "location": [warehouses[0]] * len(missing),
-            "demand_mean": [0.0] * len(missing),
-            "demand_p90": [0.0] * len(missing),
-        }
-    )
-    return pl.concat([forecast, extra.select(forecast.columns).cast(forecast.schema)])
-
-
-def _network(
-    kinds: dict[str, LocationKind], warehouses: list[str], period_days: float
-) -> pl.DataFrame:
-    """Every store, refilled from the first warehouse in `TRANSFER_DAYS` (in periods)."""
-    stores = sorted(c for c, k in kinds.items() if k == LocationKind.STORE)
-    source = warehouses[0] if warehouses else ""
-    return pl.DataFrame(
-        {
-            "location": stores,
-            "source": [source] * len(stores),
-            "transfer_lead_time": [TRANSFER_DAYS / period_days] * len(stores),
-        },
-        schema={"location": pl.Utf8, "source": pl.Utf8, "transfer_lead_time": pl.Float64},
-    )
-
-
-def _kitchen_demand(
-    forecast: pl.DataFrame,
-    items: dict[str, Any],
-    kinds: dict[str, LocationKind],
-    warehouses: list[str],
-) -> pl.DataFrame:
-    """The warehouse makes what is made to stock for the stores it refills, so its line plans
-    their demand with its own: μ = Σ μ_i over the warehouse and the stores, and the spread
-    above the mean combined as independent, p90 = μ + √Σ (p90_i − μ_i)² (the echelon demand of
-    Axsäter 2015, *Inventory Control*, §5.3). The stores' own lines are transfers from it."""
-    made = [sku for sku, item in items.items() if _makes_for_stores(item, warehouses)]
-    if not made:
-        return forecast
-    kitchen = warehouses[0]
-    places = [kitchen, *(code for code, kind in kinds.items() if kind == LocationKind.STORE)]
-    mine = pl.col("item").is_in(made) & pl.col("location").is_in(places)
-    combined = (
-        forecast.filter(mine)
-        .group_by("item")
-        .agg(
-            demand_mean=pl.col("demand_mean").sum(),
-            spread=((pl.col("demand_p90") - pl.col("demand_mean")).clip(0) ** 2).sum().sqrt(),
-        )
-        .select(
-            "item",
-            location=pl.lit(kitchen),
-            demand_mean="demand_mean",
-            demand_p90=pl.col("demand_mean") + pl.col("spread"),
-        )
-    )
-    rest = forecast.filter(~(pl.col("item").is_in(made) & (pl.col("location") == kitchen)))
-    return pl.concat([rest, combined.select(forecast.columns).cast(forecast.schema)])
-
-
-def _within_source_stock(
-    merged: pl.DataFrame, levels: list[dict[str, Any]]
-) -> tuple[pl.DataFrame, int]:
-    """Transfers take no more than their source has free (on hand − expired − reserved),
-    shared among the stores in order of need; what is left waits for the source's own supply,
-    which its own line (or the next plan) orders. So a released plan's transfers can be
-    served. Also how many transfers had nothing to take."""
-    transfer = pl.col("_kind") == SupplyKind.TRANSFER.value
-    moving = merged.filter(transfer)
-    if moving.is_empty():
-        return merged, 0
-    free = {
-        (r["sku"], r["location"]): float(r["on_hand"] - r["expired"] - r["reserved"])
-        for r in levels
-    }
-    kept: list[dict[str, Any]] = []
-    waiting = 0
-    for r in moving.sort("need_date", "item", "location").iter_rows(named=True):
-        key = (r["item"], r["_source"])
-        left = math.floor(max(free.get(key, 0.0), 0.0) * 1000) / 1000
-        take = min(r["suggested_quantity"], left)
-        if take <= 0:
-            waiting += 1
-            continue
-        free[key] = left - take
-        if take < r["suggested_quantity"]:
-            r["_note"] += (
-                f"; capped at the {take:g} {r['_source']} has free (the rest waits for "
-                f"{r['_source']}'s own supply)"
-            )
-            r["suggested_quantity"] = take
-        kept.append(r)
-    rest = merged.filter(~transfer)
-    if not kept:
-        return rest, waiting
-    return pl.concat([rest, pl.DataFrame(kept, schema=merged.schema)]), waiting
 
 
 def _lead_times(receipts: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -509,7 +375,7 @@ def _source(
         "note": "",
     }
     if item.kind == ItemKind.MADE and not (
-        kinds[location] == LocationKind.STORE and _makes_for_stores(item, warehouses)
+        kinds[location] == LocationKind.STORE and makes_for_stores(item, warehouses)
     ):
         return {
             **base,
