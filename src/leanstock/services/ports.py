@@ -2,21 +2,19 @@
 
 Services are written against these, never against a database: `adapters.db` implements them
 on SQLite and PostgreSQL, `tests/fakes` in memory (so the services' rules can be tested in
-milliseconds). The records here cross between the two sides.
+milliseconds). The records that cross between the two sides are in `services/records.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self
 
 from leanstock.domain.access import Visibility
 from leanstock.domain.catalog import (
-    CostingMethod,
     Item,
     Location,
     LocationKind,
@@ -48,93 +46,30 @@ from leanstock.domain.orders import (
     TransferOrder,
 )
 from leanstock.domain.sourcing import SupplierRecord
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class Stored(Generic[T]):
-    """A domain object with its database id, for the joins the ledger needs."""
-
-    id: int
-    value: T
-
-
-@dataclass(frozen=True)
-class LineRef:
-    """The database ids behind an order line: its own, its item's and its location's."""
-
-    id: int
-    item_id: int
-    place: Place
-
-
-@dataclass
-class SupplierOffers:
-    """Who sells an item (`offers`), whether each supplier is active, its delivery record, and
-    its database id, by supplier code."""
-
-    offers: list[SupplierItem]
-    active: dict[str, bool]
-    records: dict[str, SupplierRecord]
-    supplier_ids: dict[str, int]
-
-
-@dataclass(frozen=True)
-class RevaluationJob:
-    """A large revaluation the worker traces: a backdated operation, one of its items, how many
-    later moves of that item it re-values, and where it stands (queued, running, done,
-    failed), with the trace once done."""
-
-    id: int
-    operation_id: int
-    item_id: int
-    sku: str
-    occurred_at: datetime
-    later_moves: int
-    status: str
-    error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    later_cost_before: Decimal | None = None
-    later_cost_after: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class ItemCosting:
-    """What valuing an item needs of it: its ids, its unit cost (for stock that arrived
-    without a cost), and its own costing method (None: the company's default)."""
-
-    id: int
-    sku: str
-    category: str
-    unit_cost: Decimal
-    costing: CostingMethod | None
-
-
-@dataclass(frozen=True)
-class OpenSalesLine:
-    """A confirmed sales line with something still to ship, as backorder filling reads it."""
-
-    line_id: int
-    order_id: int
-    line_no: int
-    open_quantity: Decimal
-    ordered_at: datetime
-    requested_date: date | None
-
-
-class RetryableConflict(Exception):
-    """The database aborted the transaction (deadlock, serialization, busy): run it again."""
+from leanstock.services.records import (
+    ItemCosting as ItemCosting,
+)
+from leanstock.services.records import (
+    LineRef as LineRef,
+)
+from leanstock.services.records import (
+    OpenSalesLine as OpenSalesLine,
+)
+from leanstock.services.records import (
+    Page as Page,
+)
+from leanstock.services.records import (
+    RetryableConflict as RetryableConflict,
+)
+from leanstock.services.records import (
+    RevaluationJob as RevaluationJob,
+)
+from leanstock.services.records import (
+    Stored as Stored,
+)
+from leanstock.services.records import (
+    SupplierOffers as SupplierOffers,
+)
 
 
 class CatalogRepo(Protocol):
