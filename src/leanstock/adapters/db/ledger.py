@@ -1,29 +1,27 @@
-"""The stock ledger in the database: moves, balances, lots, reservations and stock reads."""
+"""The stock ledger in the database: moves, balances, lots and stock reads (reservations:
+`adapters/db/reservations.py`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, func, select, tuple_
+from sqlalchemy import Connection, and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.base import visible_locations
+from leanstock.adapters.db.reservations import ReservationRows, utc_now
 from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.catalog import PHYSICAL_KINDS
-from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import (
     KnownLot,
     LotStock,
     OperationRecord,
     Place,
     Posting,
-    Reservation,
-    ReservationStatus,
     StockLevel,
 )
 
@@ -32,10 +30,6 @@ K = TypeVar("K")
 # The balance upserts, built once per dialect and table (`LedgerRepository._upsert`).
 _UPSERTS: dict[tuple[str, str], Any] = {}
 PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # Balance changes by (item, location, lot) and by (item, location).
@@ -63,11 +57,7 @@ def _add(into: dict[K, Decimal], deltas: dict[K, Decimal]) -> None:
         into[key] = into.get(key, ZERO) + delta
 
 
-def _reservation(row: RowMapping) -> Reservation:
-    return Reservation(**{**row, "status": ReservationStatus(row["status"])})
-
-
-class LedgerRepository:
+class LedgerRepository(ReservationRows):
     def __init__(self, connection: Connection, visibility: Visibility = EVERYTHING) -> None:
         self.db = connection
         self.dialect = connection.dialect.name
@@ -241,7 +231,7 @@ class LedgerRepository:
     def add_lot(self, item_id: int, code: str, expires_on: date | None) -> None:
         self.db.execute(
             self._insert(t.lots)
-            .values(item_id=item_id, code=code, expires_on=expires_on, created_at=_now())
+            .values(item_id=item_id, code=code, expires_on=expires_on, created_at=utc_now())
             .on_conflict_do_nothing()
         )
 
@@ -262,7 +252,7 @@ class LedgerRepository:
         Balances are changed with atomic upserts (`quantity = quantity + delta`), in key order,
         so concurrent postings cannot lose an update or deadlock on each other's rows.
         """
-        recorded_at = _now()
+        recorded_at = utc_now()
         operation = t.operations.insert().values(
             kind=kind,
             reference=reference,
@@ -388,150 +378,6 @@ class LedgerRepository:
             )
         return _UPSERTS[key]
 
-    # Reservations: the rows and the stock row's `reserved` counter change together, here only.
-
-    def reserve(
-        self, item_id: int, location_id: int, reference: str, quantity: Decimal
-    ) -> Reservation:
-        """Promise `quantity` at an item-location to `reference`.
-
-        The caller holds the item-location's stock row lock and has checked that it is
-        available (`domain.ledger.available`).
-        """
-        now = _now()
-        new_id = self.db.execute(
-            t.reservations.insert().values(
-                item_id=item_id,
-                location_id=location_id,
-                reference=reference,
-                quantity=quantity,
-                open_quantity=quantity,
-                status=ReservationStatus.OPEN.value,
-                created_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key
-        assert new_id is not None
-        self._change_reserved({(item_id, location_id): quantity})
-        return Reservation(
-            int(new_id[0]),
-            item_id,
-            location_id,
-            reference,
-            quantity,
-            quantity,
-            ReservationStatus.OPEN,
-            now,
-            now,
-        )
-
-    def release(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
-        """Give back (reservation, quantity) pairs to available stock; returns them after."""
-        return self._settle(takes, ReservationStatus.RELEASED)
-
-    def consume(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
-        """Use up (reservation, quantity) pairs: the stock they held is being moved out."""
-        return self._settle(takes, ReservationStatus.CONSUMED)
-
-    def _settle(
-        self, takes: Sequence[tuple[Reservation, Decimal]], closing: ReservationStatus
-    ) -> list[Reservation]:
-        after = [(r.less(q, closing), q) for r, q in takes if q > 0]
-        if not after:
-            return []
-        now = _now()
-        self.db.execute(
-            t.reservations.update()
-            .where(t.reservations.c.id == bindparam("reservation_id"))
-            .values(
-                open_quantity=bindparam("open_quantity"),
-                status=bindparam("new_status"),
-                updated_at=now,
-            ),
-            [
-                {
-                    "reservation_id": r.id,
-                    "open_quantity": r.open_quantity,
-                    "new_status": r.status.value,
-                }
-                for r, _ in after
-            ],
-        )
-        deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-        for r, q in after:
-            deltas[(r.item_id, r.location_id)] -= q
-        self._change_reserved(deltas)
-        return [r for r, _ in after]
-
-    def _change_reserved(self, deltas: dict[tuple[int, int], Decimal]) -> None:
-        for (item_id, location_id), delta in sorted(deltas.items()):
-            self.db.execute(
-                t.stock.update()
-                .where(t.stock.c.item_id == item_id, t.stock.c.location_id == location_id)
-                .values(reserved=t.stock.c.reserved + delta)
-            )
-
-    def reservation(self, reservation_id: int, lock: bool = False) -> Reservation:
-        query = select(t.reservations).where(t.reservations.c.id == reservation_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.db.execute(query).mappings().first()
-        if row is None:
-            raise NotFound("reservation", reservation_id, "reservation")
-        return _reservation(row)
-
-    def open_reservations(self, reference: str) -> list[Reservation]:
-        """The open reservations made for `reference`, oldest first."""
-        rows = self.db.execute(
-            select(t.reservations)
-            .where(
-                t.reservations.c.reference == reference,
-                t.reservations.c.status == ReservationStatus.OPEN.value,
-            )
-            .order_by(t.reservations.c.id)
-        ).mappings()
-        return [_reservation(r) for r in rows]
-
-    def reservations(
-        self,
-        reference: str | None = None,
-        item_id: int | None = None,
-        location_id: int | None = None,
-        status: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[Reservation], int]:
-        query = select(t.reservations)
-        for column, value in (
-            (t.reservations.c.reference, reference),
-            (t.reservations.c.item_id, item_id),
-            (t.reservations.c.location_id, location_id),
-            (t.reservations.c.status, status),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if (visible := visible_locations(self.visibility)) is not None:
-            query = query.where(t.reservations.c.location_id.in_(visible))
-        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.db.execute(
-            query.order_by(t.reservations.c.id).limit(limit).offset(offset)
-        ).mappings()
-        return [_reservation(r) for r in rows], int(total)
-
-    def reserved_for(self, references: Sequence[str]) -> dict[str, Decimal]:
-        """Open reserved quantity per reservation reference."""
-        if not references:
-            return {}
-        rows = self.db.execute(
-            select(t.reservations.c.reference, func.sum(t.reservations.c.open_quantity))
-            .where(
-                t.reservations.c.reference.in_(references),
-                t.reservations.c.status == ReservationStatus.OPEN.value,
-            )
-            .group_by(t.reservations.c.reference)
-        ).all()
-        return {r[0]: r[1] for r in rows}
-
     def free_stock(self, item_id: int, location_id: int | None = None) -> Decimal:
         """on hand − reserved, without a lock, at one location or summed over warehouses and
         stores: a quote's estimate, which a confirmation re-checks under the lock."""
@@ -633,7 +479,7 @@ class LedgerRepository:
         """Register many lots in one statement: (item id, code, expiry); known ones stay."""
         if not lots:
             return
-        now = _now()
+        now = utc_now()
         self.db.execute(
             self._insert(t.lots).on_conflict_do_nothing(),
             [
@@ -652,7 +498,7 @@ class LedgerRepository:
         """
         if not operations:
             return []
-        recorded_at = _now()
+        recorded_at = utc_now()
         ids = (
             self.db.execute(
                 t.operations.insert().returning(t.operations.c.id, sort_by_parameter_order=True),
