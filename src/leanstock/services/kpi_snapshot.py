@@ -17,7 +17,8 @@ The current month needs no refresh as time passes: a report extends the open row
 from `through` to now at its closing value, which holds until the next move.
 
 The whole snapshot is rebuilt from every move (`force`, or when the cache cannot be extended):
-- a new move sorts before the last one replayed (backdated: later values change);
+- a new move sorts before the last one replayed (backdated: later values change), or falls in
+  a month before the one the snapshot was rolled to (recorded on 2 April as of 31 March);
 - a move committed late, with an id below the watermark (fewer moves had such ids before);
 - an item's unit cost or costing method, or the company's method, changed;
 - the clock is before the month the snapshot was rolled to.
@@ -270,6 +271,8 @@ def _extend(uow: UnitOfWork, state: dict[str, Any], now: datetime, items_mark: s
     batch.sort(key=_position)
     position = tuple(state["position"]) if state["position"] else None
     if batch and position is not None and _position(batch[0]) < position:
+        return False
+    if batch and batch[0].occurred_at < at(date.fromisoformat(state["month"])):
         return False
     kinds, methods, fallbacks = _inputs(uow)
     touched = {
