@@ -230,7 +230,7 @@ def test_the_kpis_page_draws_its_charts_with_no_serious_accessibility_violations
     sync_api.expect(page.locator('.kpi-months[data-ready="1"]')).to_have_count(2)
     sync_api.expect(page.locator(".kpi-months canvas")).to_have_count(2)
     problems = {"/kpis": serious_violations(page)}
-    page.get_by_label("Per").select_option("item")
+    page.get_by_label("Group by", exact=True).select_option("item")
     sync_api.expect(page.locator("#groups")).to_contain_text("MILK")
     sync_api.expect(page.locator('.kpi-months[data-ready="1"]')).to_have_count(2)
     assert page.url.endswith("group_by=item") or "group_by=item" in page.url

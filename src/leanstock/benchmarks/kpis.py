@@ -47,7 +47,11 @@ def _measure(url: str, figures: dict[str, object]) -> None:
     figures["snapshot_s"] = round(time.perf_counter() - started, 3)
     with uow:
         figures["moves"] = uow.kpis.moves_mark()[1]
-        skus = [str(r["sku"]) for r in uow.kpis.items()]
+        skus = [
+            str(r["sku"])
+            for r in uow.kpis.items()
+            if not uow.catalog.item(str(r["sku"])).value.lot_tracked
+        ]
         warehouse = next(
             str(r["code"])
             for r in uow.kpis.locations()
