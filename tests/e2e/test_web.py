@@ -369,6 +369,26 @@ def test_the_kpis_page_shows_the_window_the_months_and_the_groups_by_role(
     assert browser("supplier").get("/kpis").status_code == 403
 
 
+def test_the_items_list_shows_each_items_classes_as_the_api_does(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("manager")
+    plain = web.get("/items")
+    assert 'name="classes"' in plain.text
+    assert ">ABC</th>" not in plain.text
+    classed = web.get("/items", params={"classes": "1"}, headers={"HX-Request": "true"})
+    assert classed.status_code == 200
+    assert ">ABC</th>" in classed.text
+    api = web.get("/api/v1/classification").json()["items"]
+    for sku in ("MILK", "SUGAR"):
+        (row,) = [r for r in api if r["sku"] == sku]
+        cells = classed.text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
+        assert f'data-label="ABC">{row["abc_class"]}<' in cells
+        assert f'data-label="Demand">{row["demand_class"]}<' in cells
+        assert (row["stock_status"] or "no stock") in cells
+    assert browser("supplier").get("/items", params={"classes": "1"}).status_code == 403
+
+
 def test_searching_items_answers_the_matching_rows_as_a_partial(
     shop: dict[str, str], browser: Callable[[str | None], TestClient]
 ) -> None:

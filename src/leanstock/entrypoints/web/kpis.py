@@ -77,16 +77,21 @@ def kpis_page(
         actor.require_location(where)
     span = _number(months, "months", 1, kpis.MAX_MONTHS)
     start = _number(offset or "0", "offset", 0, 1_000_000)
-    filters = {
-        "sku": sku.strip() or None,
-        "category": category.strip() or None,
-        "location": where,
-    }
-    total: KpiReport = kpis.kpis(uow, group_by="company", months=span, **filters)
+    chosen_sku, chosen_category = sku.strip() or None, category.strip() or None
+    total: KpiReport = kpis.kpis(
+        uow, months=span, sku=chosen_sku, category=chosen_category, location=where
+    )
     groups: KpiReport | None = None
     if group_by != "company":
         groups = kpis.kpis(
-            uow, group_by=group_by, months=span, limit=PAGE, offset=start, **filters
+            uow,
+            group_by=group_by,
+            months=span,
+            sku=chosen_sku,
+            category=chosen_category,
+            location=where,
+            limit=PAGE,
+            offset=start,
         )
     locations = [
         loc.code
