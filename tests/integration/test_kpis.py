@@ -23,6 +23,7 @@ and 2 for the week of 9 Feb (5 asked): WAPE (1 + 3) / 8 = 0.5, bias (6 − 8) / 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, LocationKind, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput, NotFound
@@ -310,4 +312,32 @@ def test_a_move_committed_under_an_older_id_rebuilds_the_snapshot(shop: UnitOfWo
         shop.kpis.put_snapshot_state(state | {"count": state["count"] - 1})
         shop.commit()
     assert refresh_snapshot(shop, NOW) == "rebuilt"
+    assert refresh_snapshot(shop, NOW) == "fresh"
+
+
+def test_reports_at_once_after_a_move_extend_the_snapshot_once(
+    shop: UnitOfWork, db_url: str
+) -> None:
+    """Four reports at once after a move (the receipt of the first test): each waits for the
+    one refresh that holds the snapshot's lock, then finds it fresh; all answer 32."""
+    kpis.kpis(shop, months=3, now=NOW)
+    stock.receive(shop, "TEA", "STORE", D(5), unit_cost=D(2), occurred_at=_at(3, 1, 3))
+    engine = make_engine(db_url)
+    values: list[Decimal] = []
+    failures: list[BaseException] = []
+
+    def report() -> None:
+        try:
+            values.append(kpis.kpis(UnitOfWork(engine), months=3, now=NOW).window[0].stock_value)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=report) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    assert failures == []
+    assert values == [D("32.00")] * 4
     assert refresh_snapshot(shop, NOW) == "fresh"
