@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from leanstock.domain.catalog import PHYSICAL_KINDS, LocationKind
 from leanstock.domain.errors import InvalidInput
@@ -99,10 +100,12 @@ class KpiReport:
     total: int
 
 
+@cache
 def _month(day: date) -> date:
     return day.replace(day=1)
 
 
+@cache
 def _next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -111,6 +114,7 @@ def _ratio(part: Decimal, whole: Decimal, places: str = "0.0001") -> Decimal | N
     return (part / whole).quantize(Decimal(places)) if whole else None
 
 
+@cache
 def _label(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
