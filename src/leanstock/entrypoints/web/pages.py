@@ -140,8 +140,9 @@ def today(
 def today_kpis(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("plan:read")]
 ) -> Response:
-    """Today's KPI tiles and monthly chart (loaded after the page: the first look of a day
-    rebuilds the cost snapshot, `services/kpis.py`)."""
+    """Today's KPI tiles and monthly chart (loaded after the page: a report first brings the
+    cost snapshot up to date, and a backdated move makes that a rebuild,
+    `services/kpi_snapshot.py`)."""
     location = own_location(actor, None)
     report = kpis.kpis(uow, months=12, location=location)
     window = report.window[0] if report.window else None
