@@ -86,7 +86,7 @@ def users(
 async def add_user(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("user:write")]
 ) -> Response:
-    """Add a user with a first password (they change it from their account)."""
+    """Add a user with a first password, which the owner hands over."""
     form = await read_form(request)
     try:
         user = accounts.create_user(
