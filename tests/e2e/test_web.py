@@ -221,12 +221,15 @@ def test_every_page_answers_each_role_as_its_permissions_say(
     assert new_order.status_code == (200 if role in ("owner", "manager") else 403)
 
 
+SUPPLY = ["/production-orders", "/transfer-orders"]
+
+
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("owner", PAGES[:2] + PAGES[3:]),
-        ("viewer", PAGES[:2] + PAGES[3:]),
-        ("warehouse", PAGES[:2] + PAGES[3:]),
+        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/settings/users"]),
+        ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
+        ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
     ],
 )
 def test_the_navigation_shows_the_pages_the_role_may_read(

@@ -19,6 +19,8 @@ def install(app: FastAPI) -> None:
         kpis,
         orders,
         pages,
+        production,
+        settings,
         stockmoves,
         suppliers,
         transfers,
@@ -28,6 +30,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(stockmoves.router)
     app.include_router(transfers.router)
+    app.include_router(production.router)
+    app.include_router(settings.router)
     app.include_router(orders.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)

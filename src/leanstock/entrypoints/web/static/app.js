@@ -116,6 +116,15 @@
     scope.querySelectorAll(".kpi-months[data-kpi-series]").forEach(drawMonths);
   }
 
+  // A form marked data-once posts once: a second click while the page is on its way is
+  // ignored (the API-token form, whose answer holds a secret no idempotency key may keep).
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-once]")) return;
+    if (form.dataset.sent) { e.preventDefault(); return; }
+    form.dataset.sent = "1";
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
 })();
