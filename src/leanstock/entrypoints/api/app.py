@@ -41,6 +41,7 @@ from leanstock.entrypoints.api.routes import (
     quarantine,
     scorecards,
     stock,
+    stocktakes,
     valuation,
     webhooks,
 )
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(valuation.router, prefix=PREFIX)
     app.include_router(quarantine.router, prefix=PREFIX)
+    app.include_router(stocktakes.router, prefix=PREFIX)
     app.include_router(lots.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)
