@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
         orders,
         pages,
         stockmoves,
+        stocktakes,
         suppliers,
         transfers,
     )
@@ -26,6 +27,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(pages.router)
     app.include_router(stockmoves.router)
+    app.include_router(stocktakes.router)
     app.include_router(transfers.router)
     app.include_router(orders.router)
     app.include_router(suppliers.router)
