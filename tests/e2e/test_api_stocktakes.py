@@ -179,8 +179,9 @@ def test_bad_count_lines_are_refused_by_name_and_change_nothing(
         assert words in problem["detail"], problem
     assert refused(api, "PUT", path, {"lines": []}, 422)["status"] == 422
     assert call(api, "GET", f"/stocktakes/{number}") == before
-    missing = refused(api, "GET", "/stocktakes/ST-999999", None, 404)
-    assert "ST-999999" in missing["detail"]
+    for unknown in ("ST-999999", "ST-99999999999999999999999", "MO-000001", "ST-"):
+        missing = refused(api, "GET", f"/stocktakes/{unknown}", None, 404)
+        assert unknown in missing["detail"]
     assert refused(api, "POST", "/stocktakes", {"location": "NOWHERE"}, 422)["status"] == 422
     virtual = refused(api, "POST", "/stocktakes", {"location": "adjustment"}, 422)
     assert "virtual" in virtual["detail"]

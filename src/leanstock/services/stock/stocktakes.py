@@ -85,9 +85,14 @@ class StocktakeView:
     lines: list[CountLineView] = field(default_factory=list)
 
 
+# The largest id a stocktake number may carry (what the API's ids allow).
+LAST_ID = 2**53 - 1
+
+
 def stocktake_id(value: str) -> int:
+    """The id behind a stocktake number (ST-000042), or NotFound."""
     prefix, _, digits = value.upper().partition("-")
-    if prefix != PREFIX or not digits.isdigit():
+    if prefix != PREFIX or not digits.isascii() or not digits.isdigit() or int(digits) > LAST_ID:
         raise NotFound("stocktake", value, "stocktake")
     return int(digits)
 
