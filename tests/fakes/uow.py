@@ -1174,17 +1174,35 @@ class FakeStocktakes:
                 rows.append((item_id, item.sku, lot or None, quantity))
         return sorted(rows, key=lambda r: (r[1], r[2] or ""))
 
-    def add_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
-        for line in lines:
-            self.put_line(stocktake_id, line)
+    def books_at(
+        self, location_id: int, lines: Sequence[tuple[int, str | None, datetime]]
+    ) -> list[tuple[Decimal, Decimal]]:
+        found = []
+        for item_id, lot, at in lines:
+            then = FakeValuation(self.s).balance_path(item_id, location_id, lot, at)[0]
+            held = sum(
+                (
+                    s.quantity
+                    for s in FakeLedger(self.s).lot_stock(item_id, location_id)
+                    if lot is None or s.lot == lot
+                ),
+                ZERO,
+            )
+            found.append((then, held))
+        return found
 
-    def put_line(self, stocktake_id: int, line: CountLine) -> None:
+    def add_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        self.put_lines(stocktake_id, lines)
+
+    def put_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
         stocktake = self.s.stocktakes[stocktake_id][0]
-        if line.id is None:
-            line.id = self.s.next_id("stocktake_line")
-            stocktake.lines.append(copy.deepcopy(line))
-            return
-        stocktake.lines = [copy.deepcopy(line) if x.id == line.id else x for x in stocktake.lines]
+        for line in lines:
+            if line.id is None:
+                line.id = self.s.next_id("stocktake_line")
+                stocktake.lines.append(copy.deepcopy(line))
+                continue
+            kept = copy.deepcopy(line)
+            stocktake.lines = [kept if x.id == line.id else x for x in stocktake.lines]
 
     def get(self, stocktake_id: int, lock: bool = False) -> Stocktake:
         if stocktake_id not in self.s.stocktakes:

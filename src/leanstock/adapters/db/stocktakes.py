@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, or_, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
@@ -75,25 +75,86 @@ class StocktakesRepository(Repository):
             query = query.where(i.category == category)
         return [(int(r[0]), str(r[1]), r[2] or None, Decimal(r[3])) for r in self.db.execute(query)]
 
+    def books_at(
+        self, location_id: int, lines: Sequence[tuple[int, str | None, datetime]]
+    ) -> list[tuple[Decimal, Decimal]]:
+        """Per (item id, lot, moment): what the location held of it then, and now, in two
+        queries for the whole count. Then = now less the moves after the moment (as
+        `ValuationRepository.balance_path` reads one); lot None is the item's whole balance.
+        Read under the stock rows' locks."""
+        if not lines:
+            return []
+        item_ids = sorted({item_id for item_id, _, _ in lines})
+        since = min(at for _, _, at in lines)
+        b, m = t.balances.c, t.moves.c
+        now: dict[tuple[int, str], Decimal] = {}
+        for item_id, lot, quantity in self.db.execute(
+            select(b.item_id, b.lot, b.quantity).where(
+                b.location_id == location_id, b.item_id.in_(item_ids)
+            )
+        ):
+            now[(int(item_id), lot)] = Decimal(quantity)
+        delta = case((m.target_id == location_id, m.quantity), else_=-m.quantity)
+        later: dict[int, list[tuple[str | None, datetime, Decimal]]] = {}
+        for item_id, lot, at, change in self.db.execute(
+            select(m.item_id, m.lot, m.occurred_at, delta).where(
+                m.item_id.in_(item_ids),
+                or_(m.source_id == location_id, m.target_id == location_id),
+                m.occurred_at > since,
+            )
+        ):
+            later.setdefault(int(item_id), []).append(
+                (lot or None, _utc(at) or at, Decimal(change))
+            )
+        found = []
+        for item_id, lot, at in lines:
+            if lot is None:
+                held = sum((q for (i, _), q in now.items() if i == item_id), Decimal(0))
+            else:
+                held = now.get((item_id, lot), Decimal(0))
+            moved = sum(
+                (
+                    change
+                    for moved_lot, when, change in later.get(item_id, [])
+                    if when > at and (lot is None or moved_lot == lot)
+                ),
+                Decimal(0),
+            )
+            found.append((held - moved, held))
+        return found
+
     def add_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
         rows = [self._line_row(stocktake_id, line) for line in lines]
         if rows:
             self.db.execute(o.stocktake_lines.insert(), rows)
 
-    def put_line(self, stocktake_id: int, line: CountLine) -> None:
-        """Insert the line, or write its count over the one there."""
-        if line.id is None:
-            line.id = self._add(o.stocktake_lines, **self._line_row(stocktake_id, line))
-            return
-        self.db.execute(
-            o.stocktake_lines.update()
-            .where(o.stocktake_lines.c.id == line.id)
-            .values(
-                counted=line.counted,
-                counted_at=line.counted_at,
-                counted_by=line.counted_by,
+    def put_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        """Insert the new lines, and write the counts over those there, a statement each."""
+        new = [x for x in lines if x.id is None]
+        old = [x for x in lines if x.id is not None]
+        ids = self._add_many(o.stocktake_lines, [self._line_row(stocktake_id, x) for x in new])
+        for line, line_id in zip(new, ids, strict=True):
+            line.id = line_id
+        kept = [
+            {
+                "line_id": x.id,
+                "counted": x.counted,
+                "counted_at": x.counted_at,
+                "counted_by": x.counted_by,
+            }
+            for x in old
+        ]
+        if kept:
+            self.db.execute(
+                o.stocktake_lines.update()
+                .where(o.stocktake_lines.c.id == bindparam("line_id"))
+                .values(
+                    counted=bindparam("counted"),
+                    counted_at=bindparam("counted_at"),
+                    counted_by=bindparam("counted_by"),
+                ),
+                kept,
             )
-        )
 
     def get(self, stocktake_id: int, lock: bool = False) -> Stocktake:
         query = self._select().where(o.stocktakes.c.id == stocktake_id)
@@ -138,12 +199,17 @@ class StocktakesRepository(Repository):
                 operation_id=stocktake.operation_id,
             )
         )
-        settled = [x for x in stocktake.lines if x.id is not None and x.book is not None]
-        for line in settled:
+        settled = [
+            {"line_id": x.id, "book": x.book, "difference": x.difference}
+            for x in stocktake.lines
+            if x.id is not None and x.book is not None
+        ]
+        if settled:
             self.db.execute(
                 o.stocktake_lines.update()
-                .where(o.stocktake_lines.c.id == line.id)
-                .values(book=line.book, difference=line.difference)
+                .where(o.stocktake_lines.c.id == bindparam("line_id"))
+                .values(book=bindparam("book"), difference=bindparam("difference")),
+                settled,
             )
 
     def page(

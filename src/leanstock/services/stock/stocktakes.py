@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from leanstock.domain import catalog
+from leanstock.domain.catalog import Item
 from leanstock.domain.errors import Conflict, InvalidInput, LotRequired, NotFound
 from leanstock.domain.events import Changed
 from leanstock.domain.ledger import MoveKind, Place, Posting
@@ -26,7 +27,7 @@ from leanstock.domain.stocktake import (
 )
 from leanstock.services.backorders import fill_backorders_at
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import UnitOfWork
+from leanstock.services.ports import Stored, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,
@@ -229,24 +230,34 @@ def enter_counts(
                 f"({stocktake.started_at.isoformat()}); a count is taken during the stocktake.",
                 "counted_at",
             )
-        seen: set[tuple[str, str | None]] = set()
-        entered = []
+        found = uow.catalog.items_and_locations(
+            sorted({e.sku for e in entries}), [stocktake.location]
+        )
+        items = found[0] if found is not None else {}
+        sheet = {(x.sku, x.lot): x for x in stocktake.lines}
+        lines: dict[tuple[str, str | None], CountLine] = {}
         for index, entry in enumerate(entries):
             with line_errors(index, many):
-                line = _counted_line(uow, stocktake, entry, seen)
+                item = items.get(entry.sku) or uow.catalog.item(entry.sku)
+                line = _counted_line(uow, stocktake, item, entry, sheet, lines)
                 line.counted_at, line.counted_by = at, actor
-                uow.stocktakes.put_line(stocktake.id or 0, line)
-                entered.append([line.sku, line.lot, line.counted])
+        uow.stocktakes.put_lines(stocktake.id or 0, list(lines.values()))
+        entered = [[x.sku, x.lot, x.counted] for x in lines.values()]
         _audit(uow, stocktake, "stocktake_count", lines=entered, counted_at=at)
         uow.commit()
     return view(stocktake, show_expected)
 
 
 def _counted_line(
-    uow: UnitOfWork, stocktake: Stocktake, entry: CountEntry, seen: set[tuple[str, str | None]]
+    uow: UnitOfWork,
+    stocktake: Stocktake,
+    item: Stored[Item],
+    entry: CountEntry,
+    sheet: dict[tuple[str, str | None], CountLine],
+    lines: dict[tuple[str, str | None], CountLine],
 ) -> CountLine:
+    """The stocktake's line for `entry`, counted (`lines`: those counted in this request)."""
     counted = non_negative(entry.counted, "counted")
-    item = uow.catalog.item(entry.sku)
     if stocktake.category is not None and item.value.category != stocktake.category:
         raise InvalidInput(
             f"{entry.sku} is in category {item.value.category}; {stocktake.number} counts "
@@ -262,18 +273,19 @@ def _counted_line(
             raise InvalidInput(f"Item {entry.sku} is not lot-tracked: leave the lot out.", "lot")
         if uow.ledger.lot(item.id, lot) is None:
             raise NotFound("lot", f"{lot} of {entry.sku}", "lot")
-    if (entry.sku, lot) in seen:
+    if (entry.sku, lot) in lines:
         where = f" lot {lot}" if lot else ""
         raise InvalidInput(f"{entry.sku}{where} is on two lines; put it on one.", "sku")
-    seen.add((entry.sku, lot))
     counted = stock_quantity(uow, item, counted, entry.unit, "counted")
-    line = stocktake.line(entry.sku, lot)
+    line = sheet.get((entry.sku, lot))
     if line is None:
         # Not on a frozen count's sheet: the books held none of it when the count started.
         expected = Decimal(0) if stocktake.freeze else None
         line = CountLine(entry.sku, lot, expected=expected, item_id=item.id)
         stocktake.lines.append(line)
+        sheet[(entry.sku, lot)] = line
     line.counted = counted
+    lines[(entry.sku, lot)] = line
     return line
 
 
@@ -291,22 +303,28 @@ def post_stocktake(uow: UnitOfWork, number: str, *, actor: str = "system") -> St
         stocktake = uow.stocktakes.get(stocktake_id(number), lock=True)
         stocktake.check_open("posted")
         place = physical_place(uow, stocktake.location, "location")
-        counted = [x for x in stocktake.lines if x.counted is not None]
+        counted = sorted(
+            (x for x in stocktake.lines if x.counted is not None),
+            key=lambda x: (x.item_id, x.lot or ""),
+        )
         lock_rows(uow, {(x.item_id, place.id): place for x in counted})
+        books = uow.stocktakes.books_at(
+            place.id, [(x.item_id, x.lot, x.counted_at or stocktake.started_at) for x in counted]
+        )
         adjustment = uow.virtual_place(catalog.ADJUSTMENT)
         postings: list[tuple[str, Posting]] = []
         gains: set[tuple[int, Place]] = set()
-        for x in sorted(counted, key=lambda x: (x.item_id, x.lot or "")):
-            at = x.counted_at or stocktake.started_at
-            book = uow.valuation.balance_path(x.item_id, place.id, x.lot, at)[0]
+        costs = _unit_costs(uow, stocktake.location, [x.sku for x in counted])
+        for x, (book, held) in zip(counted, books, strict=True):
             difference = x.settle(book)
             if difference > 0:
-                cost = uow.catalog.item(x.sku).value.unit_cost
-                gain = Posting(x.item_id, adjustment, place, difference, x.lot, unit_cost=cost)
+                gain = Posting(
+                    x.item_id, adjustment, place, difference, x.lot, unit_cost=costs[x.sku]
+                )
                 postings.append((x.sku, gain))
                 gains.add((x.item_id, place))
             elif difference < 0:
-                _check_loss(uow, x, place, -difference)
+                _check_loss(x, place, -difference, held)
                 postings.append((x.sku, Posting(x.item_id, place, adjustment, -difference, x.lot)))
         operation = post_lines(
             uow,
@@ -333,13 +351,21 @@ def post_stocktake(uow: UnitOfWork, number: str, *, actor: str = "system") -> St
     return view(stocktake)
 
 
-def _check_loss(uow: UnitOfWork, line: CountLine, place: Place, loss: Decimal) -> None:
+def _unit_costs(uow: UnitOfWork, location: str, skus: list[str]) -> dict[str, Decimal]:
+    """The items' unit costs (what a count gain is valued at), in one read."""
+    if not skus:
+        return {}
+    found = uow.catalog.items_and_locations(sorted(set(skus)), [location])
+    if found is None:
+        return {sku: uow.catalog.item(sku).value.unit_cost for sku in set(skus)}
+    return {sku: stored.value.unit_cost for sku, stored in found[0].items()}
+
+
+def _check_loss(line: CountLine, place: Place, loss: Decimal, held: Decimal) -> None:
+    """A loss may not take a location that may not go negative below zero: `held` is what it
+    holds of the line's item and lot now."""
     if place.may_go_negative:
         return
-    held = sum(
-        (s.quantity for s in uow.ledger.lot_stock(line.item_id, place.id) if s.lot == line.lot),
-        Decimal(0),
-    )
     if held < loss:
         where = f" lot {line.lot}" if line.lot else ""
         raise Conflict(
