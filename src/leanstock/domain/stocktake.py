@@ -93,9 +93,6 @@ class Stocktake:
         if self.status is not StocktakeStatus.OPEN:
             raise refused(f"Stocktake {self.number}", self.status.value, verb)
 
-    def line(self, sku: str, lot: str | None) -> CountLine | None:
-        return next((x for x in self.lines if x.sku == sku and x.lot == lot), None)
-
     def post(self, at: datetime, operation_id: int | None) -> None:
         self.check_open("posted")
         if not any(x.counted is not None for x in self.lines):
