@@ -221,3 +221,19 @@ def test_the_cli_runs_a_stocktake(client: TestClient, db_url: str) -> None:
     assert number in cli("list")
     other = next(w for w in cli("start", "STORE").split() if w.startswith("ST-"))
     assert "cancelled" in cli("cancel", other)
+
+
+def test_a_retried_start_with_its_idempotency_key_gets_the_same_count(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    _shop(api)
+    body = {"location": "WH", "freeze": True}
+    headers = {"Idempotency-Key": "start-wh-1"}
+    first = api.post(f"{API}/stocktakes", json=body, headers=headers)
+    again = api.post(f"{API}/stocktakes", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json() == again.json()
+    # Without the key, a second start is a second count, refused while the first is open.
+    assert refused(api, "POST", "/stocktakes", body, 409)["status"] == 409
+    assert call(api, "GET", "/stocktakes")["total"] == 1
