@@ -139,6 +139,12 @@ def test_a_location_under_an_open_count_refuses_a_second_count_of_the_same_items
     one_off = {"sku": "CUP", "location": "WH", "counted": 3}
     problem = refused(api, "POST", "/stock/counts", one_off, 409)
     assert number in problem["detail"]
+    batch = call(
+        api, "POST", "/stock/operations:batch", {"documents": [one_off | {"kind": "count"}]}
+    )
+    (result,) = batch["results"]
+    assert result["status"] == 409
+    assert number in result["problem"]["detail"]
     assert _on_hand(api, "CUP", "WH") == {None: "10"}
     # Other items, and other locations, may be counted meanwhile.
     call(api, "POST", "/stocktakes", {"location": "WH", "category": "baking"}, 201)
