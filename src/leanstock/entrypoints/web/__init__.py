@@ -22,6 +22,7 @@ def install(app: FastAPI) -> None:
         production,
         settings,
         stockmoves,
+        stocktakes,
         suppliers,
         transfers,
     )
@@ -29,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(pages.router)
     app.include_router(stockmoves.router)
+    app.include_router(stocktakes.router)
     app.include_router(transfers.router)
     app.include_router(production.router)
     app.include_router(settings.router)
