@@ -306,7 +306,14 @@ def _extend(uow: UnitOfWork, state: dict[str, Any], now: datetime, items_mark: s
             r["scrapped"] = dict(r["scrapped"])
             snapshot.rows.setdefault((r["month"], int(r["item_id"]), int(r["location_id"])), r)
         snapshot.roll(month)
-    uow.kpis.put_snapshot(snapshot.months_out(), snapshot.tracks_out(layers, last), replace=False)
+    months = snapshot.months_out()
+    kept = {(r["month"], r["item_id"], r["location_id"]) for r in months}
+    uow.kpis.put_snapshot(
+        months,
+        snapshot.tracks_out(layers, last),
+        replace=False,
+        dropped=[key for key in snapshot.rows if key not in kept],  # emptied: none is kept
+    )
     if batch:
         state["moves"] = max(m.id for m in batch)
         state["count"] += len(batch)

@@ -553,7 +553,12 @@ class KpiRepo(Protocol):
         self, state: dict[str, Any], costs: dict[str, str] | None = None
     ) -> None: ...
     def put_snapshot(
-        self, months: list[dict[str, Any]], tracks: list[dict[str, Any]], *, replace: bool
+        self,
+        months: list[dict[str, Any]],
+        tracks: list[dict[str, Any]],
+        *,
+        replace: bool,
+        dropped: Iterable[tuple[date, int, int]] = (),
     ) -> None: ...
 
 

@@ -359,15 +359,17 @@ class KpiRepository:
         tracks: list[dict[str, Any]],
         *,
         replace: bool,
+        dropped: Iterable[tuple[date, int, int]] = (),
     ) -> None:
-        """Write snapshot rows and tracks over the ones with the same keys (`replace`: over
-        the whole snapshot)."""
+        """Write snapshot rows and tracks over the ones with the same keys, and delete the
+        rows `dropped` (`replace`: over the whole snapshot)."""
         k, c = t.kpi_months.c, t.kpi_tracks.c
         if replace:
             self.db.execute(delete(t.kpi_months))
             self.db.execute(delete(t.kpi_tracks))
         else:
             month_keys = [(r["month"], r["item_id"], r["location_id"]) for r in months]
+            month_keys += list(dropped)
             track_keys = [(r["item_id"], r["location_id"]) for r in tracks]
             for start in range(0, len(month_keys), 500):
                 self.db.execute(
