@@ -39,7 +39,9 @@ def update_item(uow: UnitOfWork, sku: str, changes: dict[str, Any]) -> Item:
     with uow:
         stored = uow.catalog.item(sku)
         current = stored.value
-        for field in ("lot_tracked", "unit", "costing"):
+        if changes.get("serial_tracked") and "divisible" not in changes:
+            changes = {**changes, "divisible": False}  # one serial per whole unit
+        for field in ("lot_tracked", "serial_tracked", "unit", "costing"):
             changed = field in changes and changes[field] != getattr(current, field)
             if changed and uow.ledger.has_moves(stored.id):
                 raise InvalidInput(

@@ -43,6 +43,7 @@ from leanstock.domain.ledger import (
     received_lot,
 )
 from leanstock.domain.quantities import non_negative
+from leanstock.domain.serials import SerialMove
 from leanstock.services.ports import Stored, UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -85,6 +86,8 @@ class StockLine:
     expires_on: date | None = None
     # Per `unit` (a receipt's price, an opening balance's cost); None: the item's unit cost.
     unit_cost: Decimal | None = None
+    # One per unit of a serial-tracked item (`domain.serials`); none for any other.
+    serials: tuple[str, ...] = ()
 
 
 def checked_time(occurred_at: datetime | None) -> datetime:
@@ -262,10 +265,11 @@ def post(
     partner: str | None = None,
     reason: str | None = None,
     note: str | None = None,
+    serials: Sequence[SerialMove] = (),
 ) -> Operation:
     """Post one item's moves (see `post_lines`)."""
     named = [(item.value.sku, p) for p in postings]
-    return post_lines(uow, kind, named, when, reference, partner, reason, note)
+    return post_lines(uow, kind, named, when, reference, partner, reason, note, serials)
 
 
 @contextmanager
@@ -301,8 +305,10 @@ def post_lines(
     partner: str | None = None,
     reason: str | None = None,
     note: str | None = None,
+    serials: Sequence[SerialMove] = (),
 ) -> Operation:
     """Record an operation's moves (SKU, posting); with nothing to move, record nothing.
+    `serials`: the serials the moves carry (checked by the caller, `services.serials`).
 
     A move dated in the past is checked first against history (`check_history`).
     """
@@ -328,6 +334,8 @@ def post_lines(
         if moves
         else None
     )
+    if op_id is not None and serials:
+        uow.serials.move(op_id, serials)
     if op_id is not None:
         after = later_cost(uow, inline, when) if inline else {}
         for item_id in inline:
