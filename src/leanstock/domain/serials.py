@@ -101,6 +101,14 @@ class SerialsNotSupported(InvalidInput):
         )
 
 
+# What to do instead, for a flow that does not carry serials.
+BY_STOCK_OPERATIONS = (
+    "move it with the stock operations instead (POST /api/v1/stock/receipts, shipments, "
+    "transfers or scraps; `leanstock receive`, `ship`, `transfer`, `scrap`), naming its "
+    "serials."
+)
+
+
 def named(item: Item, quantity: Decimal, serials: Sequence[str]) -> tuple[str, ...]:
     """The serials a line names, checked against its item and quantity: none for an item
     that is not serial-tracked; one per unit, each a valid code, none twice, for one that is."""

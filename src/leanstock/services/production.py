@@ -30,6 +30,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, Stored, UnitOfWork
@@ -273,6 +274,7 @@ def start_production_order(
             reservations = uow.ledger.open_reservations(demand.reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = take(uow, item, ref.place, amount, day, own_reserved=min(held, amount))
             uow.ledger.consume([(r, r.open_quantity) for r in reservations])
             postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
@@ -318,6 +320,7 @@ def produce(
             if used <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = take(uow, item, wip, used, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
@@ -326,6 +329,7 @@ def produce(
                 if known is not None and known.expires_on is not None:
                     expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
+        refuse(finished.value, "production", "receive its serials as a stock receipt.")
         if lot is not None:
             # A lot named by the caller: checked against what is known of it, or registered
             # with the expiry given, else the batch's own (`domain.ledger.batch_expiry`).
@@ -382,6 +386,7 @@ def close_production(
             if left <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = take(uow, item, wip, left, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
             post(uow, MoveKind.TRANSFER, item, postings, when, order.number)

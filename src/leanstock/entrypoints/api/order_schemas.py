@@ -44,8 +44,16 @@ class LineQuantityIn(In):
     quantity: Quantity
 
 
+class ShipLineIn(LineQuantityIn):
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials shipped, one per unit (required).",
+    )
+
+
 class ShipmentLinesIn(In):
-    lines: list[LineQuantityIn] | None = Field(
+    lines: list[ShipLineIn] | None = Field(
         default=None, description="Which lines and how much; leave out for all that is reserved."
     )
 
@@ -99,6 +107,11 @@ class CustomerReturnIn(In):
     reason: ScrapReason | None = Field(default=None, description="Why, when scrapped.")
     note: str | None = Field(default=None, max_length=1000)
     occurred_at: datetime | None = None
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials that came back, one per unit.",
+    )
 
 
 class SalesOrderOut(Out):
@@ -177,6 +190,16 @@ class ReceiptLineIn(In):
     rejected_to: RejectTo = RejectTo.QUARANTINE
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity and rejected (a purchase unit, e.g. a sack); the "
+        "item's stock unit when not given.",
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: one serial per accepted unit (required).",
+    )
 
 
 class PurchaseReceiptIn(In):

@@ -446,6 +446,7 @@ def stock_document(raw: Any) -> batch.Document:
                 found.note,
                 found.reference,
                 found.occurred_at,
+                tuple(found.serials or ()),
             )
 
 

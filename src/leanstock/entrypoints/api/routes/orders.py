@@ -120,9 +120,12 @@ def ship_sales_order(
     body: ShipmentLinesIn | None = None,
 ) -> SalesOrderOut:
     """Ship reserved stock: the lines named, or everything reserved for the order."""
-    lines = {ln.line: ln.quantity for ln in body.lines} if body is not None and body.lines else None
+    named = body.lines if body is not None and body.lines else None
+    lines = {ln.line: ln.quantity for ln in named} if named else None
+    serials = {ln.line: ln.serials for ln in named if ln.serials} if named else None
     access.check_sales_shipment(uow, actor, number, lines)
-    return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor.name))
+    shipped = orders.ship_order(uow, number, lines, actor=actor.name, serials=serials)
+    return SalesOrderOut.model_validate(shipped)
 
 
 @router.post("/sales-orders/{number}/returns", status_code=201, tags=["sales orders"])
@@ -147,6 +150,7 @@ def return_sales_goods(
             note=body.note,
             actor=actor.name,
             occurred_at=body.occurred_at,
+            serials=body.serials or (),
         )
     )
 
@@ -272,7 +276,14 @@ def receive_purchase_order(
     A supplier posts only the deliveries of its own drop-ship orders."""
     lines = [
         purchasing.ReceiptLine(
-            ln.line, ln.quantity, ln.rejected, ln.rejected_to, ln.lot, ln.expires_on
+            ln.line,
+            ln.quantity,
+            ln.rejected,
+            ln.rejected_to,
+            ln.lot,
+            ln.expires_on,
+            ln.unit,
+            tuple(ln.serials or ()),
         )
         for ln in body.lines
     ]
