@@ -4,6 +4,7 @@ takes it from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -68,11 +69,12 @@ def serials_match_balances(uow: UnitOfWork) -> None:
         assert D(counts.get(key, 0)) == levels.get(key, D(0)), key
 
 
-def refused(error: type[DomainError], serial: str, call: object) -> DomainError:
+def refused(error: type[DomainError], serial: str, call: Callable[[], object]) -> DomainError:
     with pytest.raises(error) as raised:
-        call()  # type: ignore[operator]
+        call()
     assert serial in raised.value.detail
-    assert raised.value.field is not None and raised.value.field.endswith("serials")
+    assert raised.value.field is not None
+    assert raised.value.field.endswith("serials")
     return raised.value
 
 
