@@ -36,7 +36,14 @@ from leanstock.planning.periods import PERIODS
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
-from leanstock.services.posting import checked_time, current_day, line_errors, post, take
+from leanstock.services.posting import (
+    checked_time,
+    current_day,
+    line_errors,
+    post,
+    stock_quantity,
+    take,
+)
 from leanstock.services.pull import (
     Demand,
     PegView,
@@ -60,6 +67,8 @@ class NewLine:
     quantity: Decimal
     location: str | None = None
     requested_date: date | None = None
+    # The unit `quantity` is in (a sales unit: a dozen); None: the stock unit.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +238,8 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
-        quantity = catalog.whole(stored.value, positive(new.quantity))
+        with line_errors(n - 1, len(lines) > 1):
+            quantity = stock_quantity(uow, stored, positive(new.quantity), new.unit, "quantity")
         order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 

@@ -158,6 +158,14 @@ def stock_quantity(
     return units.to_stock_unit(item.value, quantity, unit, factors, field)
 
 
+def stock_price(uow: UnitOfWork, item: Stored[Item], price: Decimal, unit: str | None) -> Decimal:
+    """A price per `unit` as a price per stock unit (`domain.units.cost_per_stock_unit`)."""
+    if unit is None or unit == item.value.unit:
+        return price
+    factors = uow.catalog.unit_factors(item.id)
+    return units.cost_per_stock_unit(item.value, price, unit, factors)
+
+
 def physical_place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
     """A location as the ledger posts to it; a warehouse or store (not a virtual location)
     unless `physical` is False. `field` names the input at fault when it is not."""

@@ -40,6 +40,7 @@ from leanstock.services.posting import (
     physical_place,
     post,
     receive_lot,
+    stock_price,
     stock_quantity,
 )
 from leanstock.services.pull import reserve_on_receipt, settle_pegs
@@ -57,6 +58,8 @@ class NewPurchaseLine:
     location: str
     price: Decimal | None = None
     expected_date: date | None = None
+    # The unit `quantity` and `price` are in (a purchase unit: a sack); None: the stock unit.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,12 +217,13 @@ def draft_lines(
             price, lead = terms.price, terms.lead_time_days
         except NotFound:
             price, lead = ZERO, 0
+        given = None if new.price is None else non_negative(new.price, "price")
         line = PurchaseLine(
             n,
             new.sku,
             new.location,
-            catalog.whole(item.value, positive(new.quantity)),
-            non_negative(new.price, "price") if new.price is not None else price,
+            stock_quantity(uow, item, positive(new.quantity), new.unit, "quantity"),
+            price if given is None else stock_price(uow, item, given, new.unit),
             new.expected_date or day + timedelta(days=lead),
         )
         uow.purchasing.add_line(order.id or 0, line, item.id, place)

@@ -25,6 +25,11 @@ class SalesLineIn(In):
         default=None, min_length=1, max_length=64, description="Defaults to the order's."
     )
     requested_date: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity (a sales unit with a conversion, e.g. a dozen); the "
+        "line is kept in the stock unit. Default: the stock unit.",
+    )
 
 
 class SalesOrderIn(In):
@@ -161,6 +166,11 @@ class PurchaseLineIn(In):
     location: str = Code
     price: Quantity | None = None
     expected_date: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity and price (a purchase unit with a conversion, e.g. a "
+        "sack); the line is kept in the stock unit. Default: the stock unit.",
+    )
 
 
 class PurchaseOrderIn(In):

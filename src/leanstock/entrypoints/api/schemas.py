@@ -194,11 +194,16 @@ class SupplierItemIn(In):
     priority: Positive = Field(default=1, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
     price_breaks: list[PriceBreakIn] = Field(default_factory=list, max_length=50)
+    unit: str | None = Field(
+        default=None,
+        description="The unit price, MOQ, pack size and price breaks are in (a purchase unit "
+        "with a conversion, e.g. a sack); stored in the stock unit. Default: the stock unit.",
+    )
 
     def terms(self, supplier: str) -> SupplierItem:
         return SupplierItem(
             supplier=supplier,
-            **self.model_dump(exclude={"price_breaks"}),
+            **self.model_dump(exclude={"price_breaks", "unit"}),
             price_breaks=tuple(PriceBreak(b.min_quantity, b.price) for b in self.price_breaks),
         )
 
@@ -211,9 +216,13 @@ class SupplierItemPatch(In):
     priority: Positive | None = Field(default=None, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
     price_breaks: list[PriceBreakIn] | None = Field(default=None, max_length=50)
+    unit: str | None = Field(
+        default=None, description="The unit the changed price and quantities are in."
+    )
 
     def changes(self) -> dict[str, Any]:
         found = super().changes()
+        found.pop("unit", None)
         if "price_breaks" in found:
             found["price_breaks"] = tuple(
                 PriceBreak(b.min_quantity, b.price) for b in self.price_breaks or []

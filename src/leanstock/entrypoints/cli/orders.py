@@ -247,13 +247,18 @@ def place_order(
         date | None,
         typer.Option(parser=iso_date, help="When the customer wants it, YYYY-MM-DD (every line)."),
     ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(help="The unit of the quantities (a sales unit: dozen); every line."),
+    ] = None,
 ) -> None:
     """Record a customer order (and confirm it with --confirm)."""
     from leanstock.services import orders
 
     with handled():
         new = [
-            orders.NewLine(sku, q, requested_date=requested) for sku, q in _quantities(lines, "sku")
+            orders.NewLine(sku, q, requested_date=requested, unit=unit)
+            for sku, q in _quantities(lines, "sku")
         ]
         view = orders.place_order(
             _uow(), customer, new, location=location, confirm=confirm, actor="cli"

@@ -64,7 +64,10 @@ def place_order(
     view = orders.place_order(
         uow,
         body.customer,
-        [orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date) for ln in body.lines],
+        [
+            orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date, ln.unit)
+            for ln in body.lines
+        ],
         location=body.location,
         confirm=body.confirm,
         ordered_at=body.ordered_at,
@@ -199,7 +202,9 @@ def add_purchase_lines(
 ) -> PurchaseOrderOut:
     """Add lines to the supplier's open draft order (one draft per supplier)."""
     lines = [
-        purchasing.NewPurchaseLine(ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date)
+        purchasing.NewPurchaseLine(
+            ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date, ln.unit
+        )
         for ln in body.lines
     ]
     return PurchaseOrderOut.model_validate(
