@@ -17,7 +17,7 @@ from leanstock.domain.catalog import Item, PriceBreak, text
 from leanstock.domain.catalog import whole as catalog_whole
 from leanstock.domain.errors import InvalidInput, WrongUnit
 from leanstock.domain.events import DomainEvent
-from leanstock.domain.quantities import QUANTUM, exact, non_negative, positive
+from leanstock.domain.quantities import QUANTUM, exact, non_negative, positive, tidy
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def to_stock_unit(
 ) -> Decimal:
     """`quantity` given in `unit`, in the item's stock unit (exact, six places at most)."""
     converted = quantity * factor_of(item, unit, factors)
-    return whole(item, exact(converted, field), field)
+    return tidy(whole(item, exact(converted, field), field))
 
 
 def cost_per_stock_unit(
@@ -94,9 +94,8 @@ def terms_in_stock_unit(
     factor_of(item, unit, factors)  # an unknown unit is refused before anything converts
     found = dict(terms)
     if found.get("price") is not None:
-        found["price"] = cost_per_stock_unit(
-            item, non_negative(found["price"], "price"), unit, factors
-        )
+        price = non_negative(found["price"], "price")
+        found["price"] = tidy(cost_per_stock_unit(item, price, unit, factors))
     for field in ("moq", "pack_size"):
         if found.get(field) is not None:
             found[field] = to_stock_unit(item, found[field], unit, factors, field)
@@ -104,7 +103,7 @@ def terms_in_stock_unit(
         found["price_breaks"] = tuple(
             PriceBreak(
                 to_stock_unit(item, b.min_quantity, unit, factors, "price_breaks"),
-                cost_per_stock_unit(item, b.price, unit, factors),
+                tidy(cost_per_stock_unit(item, b.price, unit, factors)),
             )
             for b in found["price_breaks"]
         )

@@ -42,7 +42,7 @@ from leanstock.domain.ledger import (
     pick_fefo,
     received_lot,
 )
-from leanstock.domain.quantities import non_negative
+from leanstock.domain.quantities import non_negative, tidy
 from leanstock.domain.serials import SerialMove
 from leanstock.services.ports import Stored, UnitOfWork
 
@@ -163,7 +163,7 @@ def stock_price(uow: UnitOfWork, item: Stored[Item], price: Decimal, unit: str |
     if unit is None or unit == item.value.unit:
         return price
     factors = uow.catalog.unit_factors(item.id)
-    return units.cost_per_stock_unit(item.value, price, unit, factors)
+    return tidy(units.cost_per_stock_unit(item.value, price, unit, factors))
 
 
 def physical_place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
