@@ -5,10 +5,11 @@ takes it from."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
@@ -229,3 +230,27 @@ def test_a_serial_tracked_item_is_counted_in_whole_units() -> None:
         Item("TV", "TV", serial_tracked=True, divisible=True)
     assert raised.value.field == "divisible"
     assert Item("TV", "TV", unit="kg", serial_tracked=True).divisible is False
+
+
+@pytest.mark.slow
+def test_eight_clients_shipping_one_serial_at_once_ship_it_once(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
+    catalog.add_location(uow, Location("WH", "Warehouse"))
+    catalog.add_item(uow, Item("LAPTOP", "Laptop", serial_tracked=True))
+    stock.receive(uow, "LAPTOP", "WH", D(2), serials=["ONE", "TWO"])
+
+    def ship(client: int) -> str:
+        try:
+            stock.ship(UnitOfWork(engine), "LAPTOP", "WH", D(1), serials=["ONE"])
+        except SerialElsewhere as refused:
+            return refused.detail
+        return "shipped"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(ship, range(8)))
+    assert outcomes.count("shipped") == 1
+    refusals = [o for o in outcomes if o != "shipped"]
+    assert len(refusals) == 7
+    assert all("Serial ONE of LAPTOP" in o for o in refusals)
+    assert where(uow) == {"ONE": "customer", "TWO": "WH"}
+    assert on_hand(uow, "LAPTOP", "WH") == 1
