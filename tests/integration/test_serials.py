@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,7 +26,7 @@ from leanstock.domain.serials import (
     UnknownSerial,
 )
 from leanstock.services import catalog, orders, purchasing, queries, returns, serials, stock
-from leanstock.services.stock import StockLine
+from leanstock.services.stock import StockLine, expiry
 
 D = Decimal
 
@@ -254,3 +255,14 @@ def test_eight_clients_shipping_one_serial_at_once_ship_it_once(engine: Engine) 
     assert all("Serial ONE of LAPTOP" in o for o in refusals)
     assert where(uow) == {"ONE": "customer", "TWO": "WH"}
     assert on_hand(uow, "LAPTOP", "WH") == 1
+
+
+def test_the_expiry_sweep_scraps_an_expired_lot_with_its_serials(shop: UnitOfWork) -> None:
+    catalog.add_item(shop, Item("KIT", "Test kit", lot_tracked=True, serial_tracked=True))
+    past = date.today() - timedelta(days=3)
+    stock.receive(shop, "KIT", "WH", D(2), lot="OLD", expires_on=past, serials=["K1", "K2"])
+    stock.receive(shop, "KIT", "WH", D(1), lot="NEW", serials=["K3"])
+    swept = expiry.expire(shop)
+    assert [(m.lot, m.quantity) for m in swept.lines] == [("OLD", D(2))]
+    assert where(shop, "KIT") == {"K1": "scrap", "K2": "scrap", "K3": "WH"}
+    serials_match_balances(shop)
