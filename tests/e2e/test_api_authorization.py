@@ -372,6 +372,18 @@ TABLE = [
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
+    # Serials: read like stock. CUP is not serial-tracked (422); a location not granted is
+    # not found before that.
+    r(
+        "GET",
+        "/items/{sku}/serials",
+        STAFF,
+        422,
+        params={"sku": "CUP"},
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r("GET", "/items/{sku}/serials/{serial}", STAFF, 422, params={"sku": "CUP", "serial": "S1"}),
     # Valuation: money tied up is read like stock; the company's costing method is the owner's.
     r(
         "GET",

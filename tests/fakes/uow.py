@@ -67,6 +67,7 @@ from leanstock.domain.orders import (
     TransferOrder,
     number,
 )
+from leanstock.domain.serials import SerialAt, SerialMove
 from leanstock.domain.sourcing import SupplierRecord
 from leanstock.domain.stocktake import CountLine, Stocktake, StocktakeStatus
 from leanstock.services.ports import (
@@ -144,6 +145,9 @@ class State:
     revaluations: list[tuple[int, int, datetime, Decimal, Decimal]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
     stocktakes: dict[int, tuple[Stocktake, int]] = field(default_factory=dict)
+    # (item id, serial) → (lot, location id); and (operation, item, serial, source, target).
+    serials: dict[tuple[int, str], tuple[str | None, int]] = field(default_factory=dict)
+    serial_moves: list[tuple[int, int, str, int, int]] = field(default_factory=list)
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -1462,6 +1466,59 @@ class FakeReports:
         _not_covered("move history reports")
 
 
+class FakeSerials:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def _at(self, item_id: int, serial: str) -> SerialAt:
+        lot, location_id = self.s.serials[(item_id, serial)]
+        return SerialAt(serial, lot, self.s.location_by_id(location_id).value.code)
+
+    def where(self, item_id: int, serials: Sequence[str]) -> dict[str, SerialAt]:
+        return {s: self._at(item_id, s) for s in serials if (item_id, s) in self.s.serials}
+
+    def move(self, operation_id: int, moves: Sequence[SerialMove]) -> None:
+        for m in moves:
+            found = self.s.serials.get((m.item_id, m.serial))
+            if found is not None and found[1] != m.source.id:
+                raise Conflict(f"Serial {m.serial} moved while this operation ran.", "serials")
+            self.s.serials[(m.item_id, m.serial)] = (m.lot, m.target.id)
+            self.s.serial_moves.append(
+                (operation_id, m.item_id, m.serial, m.source.id, m.target.id)
+            )
+
+    def at(self, item_id: int, location_id: int, lot: str | None = None) -> list[SerialAt]:
+        return [
+            self._at(i, s)
+            for (i, s), (found_lot, where) in sorted(self.s.serials.items())
+            if i == item_id and where == location_id and (lot is None or found_lot == lot)
+        ]
+
+    def of_item(
+        self, item_id: int, location: str | None, limit: int, offset: int
+    ) -> tuple[list[SerialAt], int]:
+        rows = [
+            self._at(i, s)
+            for i, s in sorted(self.s.serials)
+            if i == item_id and location in (None, self._at(i, s).location)
+        ]
+        return rows[offset : offset + limit], len(rows)
+
+    def history(self, item_id: int, serial: str) -> list[dict[str, Any]]:
+        _not_covered("serial traces")
+
+    def moved_by(
+        self, operation_ids: Sequence[int], item_id: int, lot: str | None = None
+    ) -> dict[int, list[str]]:
+        _not_covered("lot traces")
+
+    def count_by_place(self) -> dict[tuple[int, int], int]:
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for (item_id, _), (_, location_id) in self.s.serials.items():
+            counts[(item_id, location_id)] += 1
+        return dict(counts)
+
+
 class FakePlanning:
     """Forecast and plan runs are not covered: every method says so."""
 
@@ -1555,6 +1612,10 @@ class InMemoryUnitOfWork:
     @property
     def kpis(self) -> Any:
         return FakeKpis()
+
+    @property
+    def serials(self) -> FakeSerials:
+        return FakeSerials(self.state)
 
     @property
     def webhooks(self) -> Any:

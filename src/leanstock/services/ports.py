@@ -71,6 +71,7 @@ from leanstock.services.records import (
 from leanstock.services.records import (
     SupplierOffers as SupplierOffers,
 )
+from leanstock.services.serial_ports import SerialsRepo
 
 
 class CatalogRepo(Protocol):
@@ -606,6 +607,8 @@ class UnitOfWork(Protocol):
     def valuation(self) -> ValuationRepo: ...
     @property
     def webhooks(self) -> WebhooksRepo: ...
+    @property
+    def serials(self) -> SerialsRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

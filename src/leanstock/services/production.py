@@ -36,6 +36,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, Stored, UnitOfWork
@@ -292,6 +293,7 @@ def start_production_order(
             reservations = uow.ledger.open_reservations(demand.reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = _take_component(
                 uow,
                 item,
@@ -348,6 +350,7 @@ def produce(
             if used <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = _take_component(
                 uow,
                 item,
@@ -364,6 +367,7 @@ def produce(
                 if known is not None and known.expires_on is not None:
                     expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
+        refuse(finished.value, "production", "receive its serials as a stock receipt.")
         if lot is not None:
             # A lot named by the caller: checked against what is known of it, or registered
             # with the expiry given, else the batch's own (`domain.ledger.batch_expiry`).
@@ -508,6 +512,7 @@ def close_production(
             if left <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = take(uow, item, wip, left, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
             post(uow, MoveKind.TRANSFER, item, postings, when, order.number)

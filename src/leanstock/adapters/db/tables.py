@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 
@@ -41,6 +42,8 @@ items = Table(
     # fifo or moving_average; NULL: the company's default (settings.costing_method).
     Column("costing", String(16), nullable=True),
     Column("divisible", Boolean, nullable=False, server_default=true()),
+    # Every unit carries a serial (`serials`), named whenever it moves.
+    Column("serial_tracked", Boolean, nullable=False, server_default=false()),
 )
 
 # Units an item may be bought, sold or counted in besides its stock unit: 1 `unit` = `factor`
@@ -146,6 +149,33 @@ moves = Table(
     CheckConstraint("quantity > 0", name="positive"),
     CheckConstraint("source_id <> target_id", name="two_locations"),
     Index(None, "item_id", "occurred_at"),
+)
+
+# One row per serial of a serial-tracked item: where it is now (its last move's target), so a
+# serial is in one place at a time by construction (one row per item and serial).
+serials = Table(
+    "serials",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("serial", String(64), nullable=False),
+    Column("lot", String(64), nullable=True),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("item_id", "serial"),
+    Index("ix_serials_item_id_location_id", "item_id", "location_id"),
+)
+
+# Which serials each operation moved, from where to where: a serial's history (append-only,
+# like the moves it goes with).
+serial_moves = Table(
+    "serial_moves",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("serial_id", Id, ForeignKey("serials.id"), nullable=False, index=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("source_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("target_id", Id, ForeignKey("locations.id"), nullable=False),
 )
 
 # The trace of a backdated operation: what the outflows after its date were valued at before it

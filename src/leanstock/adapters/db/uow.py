@@ -25,6 +25,7 @@ from leanstock.adapters.db.planning import PlanningRepository
 from leanstock.adapters.db.production import ProductionRepository
 from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
+from leanstock.adapters.db.serials import SerialsRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.stocktakes import StocktakesRepository
 from leanstock.adapters.db.transfers import TransfersRepository
@@ -159,6 +160,7 @@ class UnitOfWork:
         sees = self.visibility
         self.catalog = CatalogRepository(self._connection, sees)
         self.ledger = LedgerRepository(self._connection, sees)
+        self.serials = SerialsRepository(self._connection, sees)
         self._seen = []
         self._recorded = []
         self.sales = SalesRepository(self._connection, self._seen, sees)

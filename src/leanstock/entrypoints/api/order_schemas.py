@@ -26,6 +26,11 @@ class SalesLineIn(In):
         default=None, min_length=1, max_length=64, description="Defaults to the order's."
     )
     requested_date: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity (a sales unit with a conversion, e.g. a dozen); the "
+        "line is kept in the stock unit. Default: the stock unit.",
+    )
 
 
 class SalesOrderIn(In):
@@ -45,8 +50,16 @@ class LineQuantityIn(In):
     quantity: Quantity
 
 
+class ShipLineIn(LineQuantityIn):
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials shipped, one per unit (required).",
+    )
+
+
 class ShipmentLinesIn(In):
-    lines: list[LineQuantityIn] | None = Field(
+    lines: list[ShipLineIn] | None = Field(
         default=None, description="Which lines and how much; leave out for all that is reserved."
     )
 
@@ -100,6 +113,11 @@ class CustomerReturnIn(In):
     reason: ScrapReason | None = Field(default=None, description="Why, when scrapped.")
     note: str | None = Field(default=None, max_length=1000)
     occurred_at: datetime | None = None
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials that came back, one per unit.",
+    )
 
 
 class SalesOrderOut(Out):
@@ -149,6 +167,11 @@ class PurchaseLineIn(In):
     location: str = Code
     price: Quantity | None = None
     expected_date: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity and price (a purchase unit with a conversion, e.g. a "
+        "sack); the line is kept in the stock unit. Default: the stock unit.",
+    )
 
 
 class PurchaseOrderIn(In):
@@ -178,6 +201,16 @@ class ReceiptLineIn(In):
     rejected_to: RejectTo = RejectTo.QUARANTINE
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity and rejected (a purchase unit, e.g. a sack); the "
+        "item's stock unit when not given.",
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: one serial per accepted unit (required).",
+    )
 
 
 class PurchaseReceiptIn(In):

@@ -56,18 +56,24 @@ def add_supplier_item(
         1
     ),
     priority: Annotated[int, typer.Option(help="1 is bought first; 2 is the backup.")] = 1,
+    unit: Annotated[
+        str | None,
+        typer.Option(help="The unit of price, MOQ and pack size (a purchase unit: sack)."),
+    ] = None,
 ) -> None:
-    """Add the terms on which a supplier sells an item."""
+    """Add the terms on which a supplier sells an item (kept in the item's stock unit)."""
     from leanstock.domain.catalog import SupplierItem
     from leanstock.services import catalog
 
     with handled():
-        catalog.add_supplier_item(
-            _uow(), SupplierItem(supplier, sku, price, lead_time, moq, pack_size, priority)
+        terms = catalog.add_supplier_item(
+            _uow(),
+            SupplierItem(supplier, sku, price, lead_time, moq, pack_size, priority),
+            unit=unit,
         )
     console.print(
-        f"[green]{supplier} sells {sku}[/] at {price}, {lead_time} days, MOQ {moq}, "
-        f"packs of {pack_size}, priority {priority}."
+        f"[green]{supplier} sells {sku}[/] at {terms.price}, {lead_time} days, MOQ {terms.moq}, "
+        f"packs of {terms.pack_size}, priority {priority} (per stock unit)."
     )
 
 

@@ -18,6 +18,7 @@ from leanstock.domain.errors import Conflict, InvalidInput, LotRequired, NotFoun
 from leanstock.domain.events import Changed
 from leanstock.domain.ledger import MoveKind, Place, Posting
 from leanstock.domain.quantities import non_negative
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.domain.stocktake import (
     CountLine,
     Stocktake,
@@ -258,6 +259,7 @@ def _counted_line(
 ) -> CountLine:
     """The stocktake's line for `entry`, counted (`lines`: those counted in this request)."""
     counted = non_negative(entry.counted, "counted")
+    refuse(item.value, "stocktakes", BY_STOCK_OPERATIONS)  # a count names no serials yet
     if stocktake.category is not None and item.value.category != stocktake.category:
         raise InvalidInput(
             f"{entry.sku} is in category {item.value.category}; {stocktake.number} counts "

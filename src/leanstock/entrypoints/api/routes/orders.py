@@ -65,7 +65,10 @@ def place_order(
     view = orders.place_order(
         uow,
         body.customer,
-        [orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date) for ln in body.lines],
+        [
+            orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date, ln.unit)
+            for ln in body.lines
+        ],
         location=body.location,
         confirm=body.confirm,
         ordered_at=body.ordered_at,
@@ -121,9 +124,12 @@ def ship_sales_order(
     body: ShipmentLinesIn | None = None,
 ) -> SalesOrderOut:
     """Ship reserved stock: the lines named, or everything reserved for the order."""
-    lines = {ln.line: ln.quantity for ln in body.lines} if body is not None and body.lines else None
+    named = body.lines if body is not None and body.lines else None
+    lines = {ln.line: ln.quantity for ln in named} if named else None
+    serials = {ln.line: ln.serials for ln in named if ln.serials} if named else None
     access.check_sales_shipment(uow, actor, number, lines)
-    return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor.name))
+    shipped = orders.ship_order(uow, number, lines, actor=actor.name, serials=serials)
+    return SalesOrderOut.model_validate(shipped)
 
 
 @router.post("/sales-orders/{number}/returns", status_code=201, tags=["sales orders"])
@@ -148,6 +154,7 @@ def return_sales_goods(
             note=body.note,
             actor=actor.name,
             occurred_at=body.occurred_at,
+            serials=body.serials or (),
         )
     )
 
@@ -196,7 +203,9 @@ def add_purchase_lines(
 ) -> PurchaseOrderOut:
     """Add lines to the supplier's open draft order (one draft per supplier)."""
     lines = [
-        purchasing.NewPurchaseLine(ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date)
+        purchasing.NewPurchaseLine(
+            ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date, ln.unit
+        )
         for ln in body.lines
     ]
     return PurchaseOrderOut.model_validate(
@@ -273,7 +282,14 @@ def receive_purchase_order(
     A supplier posts only the deliveries of its own drop-ship orders."""
     lines = [
         purchasing.ReceiptLine(
-            ln.line, ln.quantity, ln.rejected, ln.rejected_to, ln.lot, ln.expires_on
+            ln.line,
+            ln.quantity,
+            ln.rejected,
+            ln.rejected_to,
+            ln.lot,
+            ln.expires_on,
+            ln.unit,
+            tuple(ln.serials or ()),
         )
         for ln in body.lines
     ]
