@@ -166,10 +166,7 @@ def start_stocktake(
     with uow.acting(actor):
         place = physical_place(uow, location, "location")
         uow.stocktakes.lock_location(place.id)
-        clashing = [s for s in uow.stocktakes.open_at(place.id) if covers(s.category, category)]
-        if clashing:
-            scope = ", ".join(s.scope for s in clashing)
-            raise under_count(location, [s.number for s in clashing], scope, "location")
+        refuse_if_under_count(uow, place, category)
         stocktake = Stocktake(
             location=place.code,
             category=category,
@@ -412,9 +409,10 @@ def list_stocktakes(
     return Page([view(s, show_expected=False) for s in rows], total, limit, offset)
 
 
-def refuse_if_under_count(uow: UnitOfWork, place: Place, category: str) -> None:
-    """A one-off count of an item at a location where an open stocktake covers it is refused
-    (409): the stocktake counts it."""
+def refuse_if_under_count(uow: UnitOfWork, place: Place, category: str | None) -> None:
+    """A count of `category` (None: every item) at a location where an open stocktake covers
+    any of the same items is refused (409), naming it: a second stocktake, or a one-off count
+    of an item (`category` its category), which the stocktake counts."""
     clashing = [s for s in uow.stocktakes.open_at(place.id) if covers(s.category, category)]
     if clashing:
         scope = ", ".join(s.scope for s in clashing)
