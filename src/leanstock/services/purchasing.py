@@ -202,15 +202,16 @@ def draft_lines(
     added: list[PurchaseLine] = []
     for n, new in enumerate(lines, next_no):
         item = known_item(uow, new.sku, None, None)
+        sku = item.value.sku  # `new.sku` may be a barcode
         place = physical_place(uow, new.location, "location")
         try:
-            terms = uow.catalog.supplier_item(supplier, new.sku)
+            terms = uow.catalog.supplier_item(supplier, sku)
             price, lead = terms.price, terms.lead_time_days
         except NotFound:
             price, lead = ZERO, 0
         line = PurchaseLine(
             n,
-            new.sku,
+            sku,
             new.location,
             catalog.whole(item.value, positive(new.quantity)),
             non_negative(new.price, "price") if new.price is not None else price,

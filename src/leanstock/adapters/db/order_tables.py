@@ -29,6 +29,8 @@ sales_orders = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("customer", String(200), nullable=False, index=True),
+    # The customer record the order is for; NULL: a walk-in sale, named by `customer` only.
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=True, index=True),
     Column("status", String(32), nullable=False, index=True),
     Column("ordered_at", Timestamp, nullable=False, index=True),
     Column("created_at", Timestamp, nullable=False),

@@ -28,13 +28,18 @@ class SalesOrderPlaced(DomainEvent):
     name: ClassVar[str | None] = "sales_order.placed"
     action: ClassVar[str | None] = "place"
     customer: str
+    customer_code: str | None = None
     lines: Lines
 
     def payload(self) -> dict[str, Any]:
-        return {"customer": self.customer}
+        return {"customer": self.customer, "customer_code": self.customer_code}
 
     def changes(self) -> dict[str, Any]:
-        return {"customer": self.customer, "lines": _lines(self.lines)}
+        return {
+            "customer": self.customer,
+            "customer_code": self.customer_code,
+            "lines": _lines(self.lines),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +48,7 @@ class SalesOrderConfirmed(DomainEvent):
 
     name: ClassVar[str | None] = "sales_order.confirmed"
     customer: str
+    customer_code: str | None = None
     lines: Lines | None = None
 
     @property
@@ -50,12 +56,16 @@ class SalesOrderConfirmed(DomainEvent):
         return "confirm" if self.lines is None else "place_and_confirm"
 
     def payload(self) -> dict[str, Any]:
-        return {"customer": self.customer}
+        return {"customer": self.customer, "customer_code": self.customer_code}
 
     def changes(self) -> dict[str, Any]:
         if self.lines is None:
             return {}
-        return {"customer": self.customer, "lines": _lines(self.lines)}
+        return {
+            "customer": self.customer,
+            "customer_code": self.customer_code,
+            "lines": _lines(self.lines),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
