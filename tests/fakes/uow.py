@@ -235,11 +235,12 @@ class FakeCatalog:
             return None
         return items, {c: self.s.locations[c] for c in codes}
 
-    def barcodes(self, item_ids: Sequence[int]) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = {}
+    def barcodes(self, skus: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
         for code, item_id in sorted(self.s.barcodes.items()):
-            if item_id in item_ids:
-                found.setdefault(item_id, []).append(code)
+            sku = self.s.item_by_id(item_id).value.sku
+            if sku in skus:
+                found.setdefault(sku, []).append(code)
         return found
 
     def barcode_owner(self, barcode: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from leanstock.domain.barcodes import barcode, scanned
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
-from leanstock.domain.errors import AlreadyExists, InvalidInput, NotFound
+from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from leanstock.domain.events import Changed, created, diff, facts
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import Stored, UnitOfWork
@@ -57,10 +57,13 @@ def _add_barcode(uow: UnitOfWork, item: Stored[Item], code: str, field: str = "b
     """Give `item` the (checked) barcode `code`: refused when another item has it, or it is
     another item's SKU."""
     owner = uow.catalog.barcode_owner(code)
+    if owner == item.value.sku:
+        raise AlreadyExists("barcode", f"{code} of item {owner}", field)
     if owner is not None:
-        where = "this item already" if owner == item.value.sku else f"item {owner}"
-        raise AlreadyExists(
-            "barcode", f"{code} (used by {where}; a barcode belongs to one item)", field
+        raise Conflict(
+            f"Barcode {code} is already used by item {owner}; a barcode belongs to one item. "
+            f"Take it off {owner} first, or check the number.",
+            field,
         )
     if uow.catalog.sku_taken(code):
         raise InvalidInput(
@@ -79,7 +82,7 @@ def add_barcode(uow: UnitOfWork, sku: str, code: str) -> list[str]:
     with uow:
         item = uow.catalog.item(sku)
         _add_barcode(uow, item, checked, "barcode")
-        found = uow.catalog.barcodes([item.id]).get(item.id, [])
+        found = uow.catalog.barcodes([item.value.sku]).get(item.value.sku, [])
         uow.commit()
     return found
 
@@ -98,17 +101,16 @@ def remove_barcode(uow: UnitOfWork, sku: str, code: str) -> list[str]:
                 values={"barcode": scanned(code)},
             )
         )
-        found = uow.catalog.barcodes([item.id]).get(item.id, [])
+        found = uow.catalog.barcodes([item.value.sku]).get(item.value.sku, [])
         uow.commit()
     return found
 
 
 def barcodes_of(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, list[str]]:
-    """The barcodes of some items (by SKU or barcode), by their SKU."""
+    """The barcodes of the items with these SKUs, by SKU (none: an empty list)."""
     with uow:
-        items = [uow.catalog.item(sku) for sku in dict.fromkeys(skus)]
-        found = uow.catalog.barcodes([i.id for i in items])
-    return {i.value.sku: found.get(i.id, []) for i in items}
+        found = uow.catalog.barcodes(skus)
+    return {sku: found.get(sku, []) for sku in skus}
 
 
 def sku_of(uow: UnitOfWork, ref: str, field: str = "sku") -> str:

@@ -154,18 +154,20 @@ class CatalogRepository:
 
     # Barcodes
 
-    def barcodes(self, item_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Each item's barcodes, in order, in one query."""
-        found: dict[int, list[str]] = {}
-        if not item_ids:
+    def barcodes(self, skus: Sequence[str]) -> dict[str, list[str]]:
+        """The barcodes of the items with these SKUs, in order, by SKU, in one query (an item
+        with none is left out)."""
+        found: dict[str, list[str]] = {}
+        if not skus:
             return found
         rows = self.db.execute(
-            select(t.item_barcodes.c.item_id, t.item_barcodes.c.barcode)
-            .where(t.item_barcodes.c.item_id.in_(sorted(set(item_ids))))
+            select(t.items.c.sku, t.item_barcodes.c.barcode)
+            .join(t.item_barcodes, t.item_barcodes.c.item_id == t.items.c.id)
+            .where(t.items.c.sku.in_(sorted(set(skus))))
             .order_by(t.item_barcodes.c.barcode)
         )
         for row in rows:
-            found.setdefault(int(row.item_id), []).append(row.barcode)
+            found.setdefault(row.sku, []).append(row.barcode)
         return found
 
     def barcode_owner(self, barcode: str) -> str | None:

@@ -32,6 +32,7 @@ from leanstock.entrypoints.api.routes import (
     accounts,
     audit,
     catalog,
+    customers,
     data,
     forecasts,
     insight,
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(accounts.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
+    app.include_router(customers.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(valuation.router, prefix=PREFIX)
     app.include_router(quarantine.router, prefix=PREFIX)

@@ -28,7 +28,16 @@ class SalesLineIn(In):
 
 
 class SalesOrderIn(In):
-    customer: str = Field(min_length=1, max_length=200)
+    customer: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The customer's name: free text for a walk-in sale; for a customer record "
+        "(customer_code), its name when left out.",
+    )
+    customer_code: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The code of a customer record."
+    )
     location: str | None = Field(default=None, min_length=1, max_length=64)
     lines: list[SalesLineIn] = Field(min_length=1, max_length=MAX_LINES)
     confirm: bool = Field(
@@ -104,6 +113,7 @@ class CustomerReturnIn(In):
 class SalesOrderOut(Out):
     number: str
     customer: str
+    customer_code: str | None = Field(description="The customer record; null: a walk-in sale.")
     status: str
     ordered_at: datetime
     lines: list[SalesLineOut]
@@ -112,6 +122,7 @@ class SalesOrderOut(Out):
 class SalesOrderRowOut(Out):
     number: str
     customer: str
+    customer_code: str | None
     status: str
     ordered_at: datetime
     lines: int

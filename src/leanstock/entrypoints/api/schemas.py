@@ -99,6 +99,12 @@ class ItemIn(In):
         description="False: whole stock units only. Unset: false for a unit of whole things "
         "(each, box, pack, ...), else true.",
     )
+    barcodes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="GTINs (EAN-8, UPC-A, EAN-13, GTIN-14) the item is scanned by; each "
+        "belongs to one item. Wherever an item is named, a barcode may stand for its SKU.",
+    )
 
 
 class ItemPatch(In):
@@ -128,6 +134,11 @@ class ItemOut(Out):
     active: bool
     costing: CostingMethod | None
     divisible: bool
+    barcodes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: Any, barcodes: Sequence[str]) -> ItemOut:
+        return cls.model_validate(item).model_copy(update={"barcodes": list(barcodes)})
 
 
 class LocationIn(In):
