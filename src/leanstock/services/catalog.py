@@ -273,5 +273,5 @@ def list_supplier_items(
         if filters.get("supplier") is not None:
             uow.catalog.supplier(filters["supplier"])
         if filters.get("sku") is not None:
-            uow.catalog.item(filters["sku"])
+            filters["sku"] = uow.catalog.item(filters["sku"]).value.sku
         return uow.catalog.supplier_items(limit, offset, **filters)
