@@ -200,3 +200,24 @@ def test_a_wrong_check_digit_or_a_barcode_of_another_item_is_refused(shop: TestC
     problem(api.post(f"{API}/items", json={"sku": EAN, "name": "Clash"}), 422, "sku")
     assert ok(api.get(f"{API}/items/CUP/barcodes"))["barcodes"] == []
     assert ok(api.get(f"{API}/items/MUG/barcodes"))["barcodes"] == [EAN]
+
+
+def test_a_drop_ship_for_a_customer_tells_the_supplier_where_to_deliver(
+    shop: TestClient,
+) -> None:
+    api = shop
+    ok(api.post(f"{API}/items", json={"sku": "TV", "name": "TV", "policy": "drop_ship"}), 201)
+    ok(api.post(f"{API}/suppliers", json={"code": "ELEKTRO", "name": "Elektro"}), 201)
+    terms = {"sku": "TV", "price": 300, "lead_time_days": 4}
+    ok(api.post(f"{API}/suppliers/ELEKTRO/items", json=terms), 201)
+    customer(api, "JO", name="Jo Li", billing_address="1 Main St", shipping_address="Flat 2")
+    order = sell(api, "TV", 1, customer_code="JO")
+    po = order["lines"][0]["pegs"][0]["supply"].split("/")[0]
+    purchase = ok(api.get(f"{API}/purchase-orders/{po}"))
+    assert (purchase["drop_ship_customer"], purchase["drop_ship_customer_code"]) == ("Jo Li", "JO")
+    assert purchase["drop_ship_to"] == "Flat 2"
+    walk_in = sell(api, "TV", 1, customer="Sam")
+    po = walk_in["lines"][0]["pegs"][0]["supply"].split("/")[0]
+    purchase = ok(api.get(f"{API}/purchase-orders/{po}"))
+    assert (purchase["drop_ship_customer"], purchase["drop_ship_customer_code"]) == ("Sam", None)
+    assert purchase["drop_ship_to"] is None

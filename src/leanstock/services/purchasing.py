@@ -96,6 +96,8 @@ class PurchaseOrderView:
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineView]
+    drop_ship_customer_code: str | None = None
+    drop_ship_to: str | None = None
 
 
 def purchase_id(value: str) -> int:
@@ -139,6 +141,8 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
             )
             for ln in order.lines
         ],
+        order.drop_ship_customer_code,
+        order.drop_ship_to,
     )
 
 

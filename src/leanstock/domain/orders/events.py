@@ -35,11 +35,8 @@ class SalesOrderPlaced(DomainEvent):
         return {"customer": self.customer, "customer_code": self.customer_code}
 
     def changes(self) -> dict[str, Any]:
-        return {
-            "customer": self.customer,
-            "customer_code": self.customer_code,
-            "lines": _lines(self.lines),
-        }
+        code = {"customer_code": self.customer_code} if self.customer_code else {}
+        return {"customer": self.customer, **code, "lines": _lines(self.lines)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,11 +58,8 @@ class SalesOrderConfirmed(DomainEvent):
     def changes(self) -> dict[str, Any]:
         if self.lines is None:
             return {}
-        return {
-            "customer": self.customer,
-            "customer_code": self.customer_code,
-            "lines": _lines(self.lines),
-        }
+        code = {"customer_code": self.customer_code} if self.customer_code else {}
+        return {"customer": self.customer, **code, "lines": _lines(self.lines)}
 
 
 @dataclass(frozen=True, kw_only=True)

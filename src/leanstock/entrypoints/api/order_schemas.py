@@ -223,6 +223,12 @@ class PurchaseOrderOut(Out):
     supplier: str
     status: str
     drop_ship_customer: str | None
+    drop_ship_customer_code: str | None = Field(
+        default=None, description="The customer record a drop-ship goes to (null: walk-in)."
+    )
+    drop_ship_to: str | None = Field(
+        default=None, description="Where the supplier delivers a drop-ship: the customer's address."
+    )
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineOut]
