@@ -101,6 +101,17 @@ WALK = [
     # Catalog and supplier terms
     Write("POST", "/items", {"sku": "NEW", "name": "New"}, "item_create", const("item:NEW")),
     Write("PATCH", "/items/NEW", {"name": "Newer"}, "item_update", const("item:NEW")),
+    Write("POST", "/items/NEW/barcodes", {"barcode": "96385074"}, "barcode_add", const("item:NEW")),
+    Write("DELETE", "/items/NEW/barcodes/96385074", None, "barcode_remove", const("item:NEW")),
+    # Customers
+    Write(
+        "POST", "/customers", {"code": "C1", "name": "One"}, "customer_create", const("customer:C1")
+    ),
+    Write("PATCH", "/customers/C1", {"priority": 2}, "customer_update", const("customer:C1")),
+    Write(
+        "POST", "/customers", {"code": "C2", "name": "Two"}, "customer_create", const("customer:C2")
+    ),
+    Write("DELETE", "/customers/C2", None, "customer_delete", const("customer:C2")),
     Write(
         "POST",
         "/imports/items",
@@ -593,6 +604,10 @@ def _template(path: str) -> str:
     known = {
         "/imports/items": "/imports/{kind}",
         "/items/NEW": "/items/{sku}",
+        "/items/NEW/barcodes": "/items/{sku}/barcodes",
+        "/items/NEW/barcodes/96385074": "/items/{sku}/barcodes/{barcode}",
+        "/customers/C1": "/customers/{code}",
+        "/customers/C2": "/customers/{code}",
         "/locations/L2": "/locations/{code}",
         "/suppliers/S2": "/suppliers/{code}",
         "/suppliers/S2/items": "/suppliers/{code}/items",
