@@ -8,17 +8,20 @@ possible (a plan is approved before it is released). A write route missing from 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 from small_business import cafe_with_history
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from conftest import OWNER, PASSWORD, make_token
+from leanstock.adapters.db import order_tables as o
 from leanstock.config import Settings, get_settings
 from leanstock.domain.access import Role
 from leanstock.entrypoints.api.app import create_app
@@ -635,3 +638,43 @@ def _template(path: str) -> str:
     ):
         path = path.replace(name, route)
     return path
+
+
+@pytest.mark.slow
+def test_every_event_the_walk_publishes_validates_against_its_schema(
+    walked: tuple[list[Walked], TestClient], engine: Engine
+) -> None:
+    """The walk makes one of each write; every outbox row it leaves is checked against the
+    schema its type serves at GET /events/schemas (the one a receiver would check it with)."""
+    _, api = walked
+    served = api.get(f"{API}/events/schemas").json()
+    with engine.connect() as connection:
+        rows = connection.execute(select(o.outbox.c.event, o.outbox.c.payload)).all()
+    wrong = []
+    for event, payload in rows:
+        validator = jsonschema_rs.validator_for(served[event])
+        data = json.loads(payload)
+        wrong += [(event, data, e.message) for e in validator.iter_errors(data)]
+    assert wrong == []
+    published = {event for event, _ in rows}
+    # The events this change added are among them: catalog, customers, stock, plans.
+    assert {
+        "item.created",
+        "item.updated",
+        "item.barcode_added",
+        "item.barcode_removed",
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "stock.received",
+        "stock.shipped",
+        "stock.transferred",
+        "stock.counted",
+        "stock.scrapped",
+        "reservation.created",
+        "reservation.released",
+        "plan.created",
+        "plan.approved",
+        "plan.released",
+    } <= published
+    assert len(published) >= 40

@@ -640,6 +640,8 @@ TABLE = [
         body={"url": "http://127.0.0.1/hook", "events": ["*"]},
     ),
     r("GET", "/webhooks", OWNER, 200),
+    r("GET", "/events/schemas", OWNER, 200),
+    r("GET", "/events/schemas/{event}", OWNER, 200, params={"event": "stock.shipped"}),
     r("GET", "/webhooks/{webhook_id}/deliveries", OWNER, 404, params={"webhook_id": "999"}),
     r("POST", "/webhooks/{webhook_id}/replay", OWNER, 404, params={"webhook_id": "999"}),
 ]

@@ -1334,9 +1334,9 @@ class FakeOutbox:
     def write(self, events: Sequence[DomainEvent], actor: str) -> None:
         at = datetime.now(UTC)
         for e in events:
-            if e.name is not None:
+            if e.event_name is not None:
                 self.s.outbox.append(
-                    {"event": e.name, "subject": e.subject, "payload": e.payload(), "at": at}
+                    {"event": e.event_name, "subject": e.subject, "payload": e.payload(), "at": at}
                 )
             if e.audit_action is not None:
                 self.s.audit.append(

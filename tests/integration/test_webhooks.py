@@ -109,6 +109,7 @@ def test_a_delivery_is_signed_so_the_receiver_can_check_it(
     event = json.loads(body)
     assert (event["type"], event["id"]) == ("sales_order.placed", headers[EVENT_ID_HEADER])
     assert event["subject"] == "SO-000001"
+    assert event["dataschema"] == "urn:leanstock:event:sales_order.placed:v1"
     with shop:
         published = shop.connection.execute(
             select(func.count()).where(o.outbox.c.published_at.is_(None))

@@ -236,6 +236,7 @@ class PurchaseChangeRequested(DomainEvent):
 class BomReplaced(DomainEvent):
     """A made item's bill of materials was set; the subject is its SKU."""
 
+    name: ClassVar[str | None] = "bom.replaced"
     action: ClassVar[str | None] = "put_bom"
     lines: tuple[tuple[str, Decimal, Decimal], ...]
 
