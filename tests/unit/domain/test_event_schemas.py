@@ -38,3 +38,11 @@ def test_a_schema_refuses_a_payload_of_the_wrong_shape() -> None:
     assert not shipped.is_valid({**good, "moves": [["MUG", "WH", "customer", 2.5, None]]})
     assert not shipped.is_valid({**good, "surprise": 1})
     assert not shipped.is_valid({"reference": "R1"})
+
+
+def test_docs_events_md_lists_every_event_type_with_its_version() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[3] / "docs" / "events.md").read_text()
+    for name, (version, _, _) in event_schemas.EVENTS.items():
+        assert f"| `{name}` | {version} |" in text, name
