@@ -73,7 +73,7 @@ class CustomerRepository(Repository):
         """How many sales orders refer to the customer."""
         return int(
             self.db.execute(
-                select(func.count()).where(o.sales_orders.c.customer_id == customer_id)
+                select(func.count()).where(o.sales_order_customers.c.customer_id == customer_id)
             ).scalar_one()
         )
 

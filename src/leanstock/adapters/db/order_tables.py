@@ -29,8 +29,6 @@ sales_orders = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("customer", String(200), nullable=False, index=True),
-    # The customer record the order is for; NULL: a walk-in sale, named by `customer` only.
-    Column("customer_id", Id, ForeignKey("customers.id"), nullable=True, index=True),
     Column("status", String(32), nullable=False, index=True),
     Column("ordered_at", Timestamp, nullable=False, index=True),
     Column("created_at", Timestamp, nullable=False),
@@ -39,6 +37,15 @@ sales_orders = Table(
     # re-import of the same file updates the order instead of adding it again.
     Column("import_ref", String(100), nullable=True),
     Index("uq_sales_orders_import_ref", "import_ref", unique=True),
+)
+
+# The customer record an order is for (a walk-in sale, named by `customer` only, has none).
+# A table of its own rather than a column, so adding it left `sales_orders` as it was.
+sales_order_customers = Table(
+    "sales_order_customers",
+    metadata,
+    Column("order_id", Id, ForeignKey("sales_orders.id"), primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
 )
 
 # `ordered_quantity` is the demand when the order was confirmed (what forecasts read, however the

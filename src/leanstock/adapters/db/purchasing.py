@@ -236,7 +236,11 @@ class PurchasingRepository(Repository):
                 (o.sales_orders.c.id == o.purchase_orders.c.sales_order_id)
                 & o.purchase_orders.c.drop_ship_customer.is_not(None),
             )
-            .outerjoin(t.customers, t.customers.c.id == o.sales_orders.c.customer_id)
+            .outerjoin(
+                o.sales_order_customers,
+                o.sales_order_customers.c.order_id == o.sales_orders.c.id,
+            )
+            .outerjoin(t.customers, t.customers.c.id == o.sales_order_customers.c.customer_id)
             .where(o.purchase_orders.c.id == order_id)
         )
         if lock:

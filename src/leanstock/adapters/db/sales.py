@@ -33,6 +33,10 @@ _ITEMS_AND_PLACE = (
     .outerjoin(_PLACE, _PLACE.c.code == bindparam("code"))
     .where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
 )
+# An order with its customer record, if it has one.
+_WITH_CUSTOMER = o.sales_orders.outerjoin(
+    o.sales_order_customers, o.sales_order_customers.c.order_id == o.sales_orders.c.id
+).outerjoin(t.customers, t.customers.c.id == o.sales_order_customers.c.customer_id)
 _PLACE_BY_CODE = select(t.locations.c.id, t.locations.c.kind, t.locations.c.allow_negative).where(
     t.locations.c.code == bindparam("code")
 )
@@ -79,7 +83,6 @@ class SalesRepository(Repository):
         order.id = self._add(
             o.sales_orders,
             customer=order.customer,
-            customer_id=customer_id,
             status=order.status.value,
             ordered_at=order.ordered_at or now,
             created_at=now,
@@ -106,6 +109,10 @@ class SalesRepository(Repository):
         )
         for line, line_id in zip(order.lines, ids, strict=True):
             line.id = line_id
+        if customer_id is not None:
+            self.db.execute(
+                o.sales_order_customers.insert().values(order_id=order.id, customer_id=customer_id)
+            )
         self._track(order)
         return ids
 
@@ -113,7 +120,7 @@ class SalesRepository(Repository):
         """The order with its lines, and each line's ids by line number. `lock`: FOR UPDATE."""
         query = (
             select(o.sales_orders, t.customers.c.code.label("customer_code"))
-            .outerjoin(t.customers, t.customers.c.id == o.sales_orders.c.customer_id)
+            .select_from(_WITH_CUSTOMER)
             .where(o.sales_orders.c.id == order_id)
         )
         if lock:
@@ -226,7 +233,7 @@ class SalesRepository(Repository):
             t.customers.c.code.label("customer_code"),
             o.sales_orders.c.status,
             o.sales_orders.c.ordered_at,
-        ).outerjoin(t.customers, t.customers.c.id == o.sales_orders.c.customer_id)
+        ).select_from(_WITH_CUSTOMER)
         if status is not None:
             query = query.where(o.sales_orders.c.status == status)
         if customer is not None:
@@ -351,7 +358,11 @@ class SalesRepository(Repository):
                 func.coalesce(t.customers.c.priority, WALK_IN_PRIORITY).label("priority"),
             )
             .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
-            .outerjoin(t.customers, t.customers.c.id == o.sales_orders.c.customer_id)
+            .outerjoin(
+                o.sales_order_customers,
+                o.sales_order_customers.c.order_id == o.sales_orders.c.id,
+            )
+            .outerjoin(t.customers, t.customers.c.id == o.sales_order_customers.c.customer_id)
             .where(
                 o.sales_lines.c.item_id == item_id,
                 o.sales_lines.c.location_id == location_id,

@@ -64,8 +64,8 @@ item_barcodes = Table(
     Column("created_at", Timestamp, nullable=False),
 )
 
-# Who sales orders go to. Orders refer to a record by id (sales_orders.customer_id) and keep
-# the customer's name as ordered; a walk-in sale has a name and no record.
+# Who sales orders go to. Orders refer to a record (order_tables.sales_order_customers) and
+# keep the customer's name as ordered; a walk-in sale has a name and no record.
 customers = Table(
     "customers",
     metadata,

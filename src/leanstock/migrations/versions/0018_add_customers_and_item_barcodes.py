@@ -5,8 +5,8 @@ Revises: 0017
 Create Date: 2026-12-01 02:50:00.000000
 
 Existing orders are carried forward as they were: each keeps the customer's name it was
-placed with, and no record (customer_id NULL), as a walk-in sale has. Customers created later
-are referred to by new orders; nothing is guessed from the old names.
+placed with, and no record (no sales_order_customers row), as a walk-in sale has.
+Customers created later are referred to by new orders; nothing is guessed from the old names.
 """
 
 from collections.abc import Sequence
@@ -52,19 +52,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("barcode", name=op.f("pk_item_barcodes")),
     )
     op.create_index(op.f("ix_item_barcodes_item_id"), "item_barcodes", ["item_id"], unique=False)
-    with op.batch_alter_table("sales_orders") as batch:
-        batch.add_column(sa.Column("customer_id", Id, nullable=True))
-        batch.create_index(batch.f("ix_sales_orders_customer_id"), ["customer_id"], unique=False)
-        batch.create_foreign_key(
-            batch.f("fk_sales_orders_customer_id_customers"), "customers", ["customer_id"], ["id"]
-        )
+    # A table of its own: altering sales_orders would copy it on SQLite (batch mode), which the
+    # foreign keys of its lines and purchase orders refuse while the copy is made.
+    op.create_table(
+        "sales_order_customers",
+        sa.Column("order_id", Id, nullable=False),
+        sa.Column("customer_id", Id, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["sales_orders.id"],
+            name=op.f("fk_sales_order_customers_order_id_sales_orders"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_sales_order_customers_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_sales_order_customers")),
+    )
+    op.create_index(
+        op.f("ix_sales_order_customers_customer_id"),
+        "sales_order_customers",
+        ["customer_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sales_orders") as batch:
-        batch.drop_constraint(batch.f("fk_sales_orders_customer_id_customers"), type_="foreignkey")
-        batch.drop_index(batch.f("ix_sales_orders_customer_id"))
-        batch.drop_column("customer_id")
+    op.drop_index(op.f("ix_sales_order_customers_customer_id"), table_name="sales_order_customers")
+    op.drop_table("sales_order_customers")
     op.drop_index(op.f("ix_item_barcodes_item_id"), table_name="item_barcodes")
     op.drop_table("item_barcodes")
     op.drop_table("customers")

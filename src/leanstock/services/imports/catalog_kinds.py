@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from leanstock.domain.barcodes import barcode
 from leanstock.domain.catalog import (
     Item,
     ItemKind,
@@ -23,7 +24,6 @@ from leanstock.domain.catalog import (
     Supplier,
     SupplierItem,
 )
-from leanstock.domain.barcodes import barcode
 from leanstock.domain.customers import Customer
 from leanstock.domain.errors import AlreadyExists, InvalidInput, NotFound, WrongUnit
 from leanstock.services import catalog, customers, production
@@ -347,7 +347,9 @@ CUSTOMERS = RowKind(
             aliases=("ship_to", "delivery_address"),
             example="Dock 4, Harbour Rd",
         ),
-        Field("priority", as_int, example="5", help="1 is served first when stock is short, 9 last"),
+        Field(
+            "priority", as_int, example="5", help="1 is served first when stock is short, 9 last"
+        ),
         Field("active", as_bool, example="true"),
     ),
     ("code",),
