@@ -88,7 +88,7 @@ def _boms(uow: UnitOfWork) -> Sheet:
 
 def _barcodes(uow: UnitOfWork) -> Sheet:
     """Every barcode with its item's SKU, by SKU and barcode."""
-    rows = []
+    rows: list[list[str | None]] = []
     skus = [i.sku for i in _all(lambda n, o: uow.catalog.items(n, o))]
     for start in range(0, len(skus), MAX_PAGE):
         found = uow.catalog.barcodes(skus[start : start + MAX_PAGE])
