@@ -223,7 +223,7 @@ def test_every_page_answers_each_role_as_its_permissions_say(
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("owner", PAGES[:2] + PAGES[3:]),
+        ("owner", [*PAGES[:2], *PAGES[3:], "/imports"]),
         ("viewer", PAGES[:2] + PAGES[3:]),
         ("warehouse", PAGES[:2] + PAGES[3:]),
     ],

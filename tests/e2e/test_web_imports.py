@@ -36,7 +36,7 @@ def post(web: TestClient, kind: str, data: bytes, action: str, name: str = "c.cs
         headers={"HX-Request": "true", "X-CSRF-Token": csrf},
     )
     assert response.status_code == 200, response.text
-    return response.text
+    return str(response.text)
 
 
 def cells(html: str) -> list[tuple[str, str]]:
