@@ -46,6 +46,7 @@ from leanstock.domain.orders import (
     TransferOrder,
 )
 from leanstock.domain.sourcing import SupplierRecord
+from leanstock.services.channel_ports import SupplierChannelRepo
 from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
@@ -559,6 +560,8 @@ class UnitOfWork(Protocol):
     def valuation(self) -> ValuationRepo: ...
     @property
     def webhooks(self) -> WebhooksRepo: ...
+    @property
+    def supplier_channel(self) -> SupplierChannelRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
