@@ -18,10 +18,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from typer.testing import CliRunner
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import Conflict, InvalidInput
+from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, invoices, pull, purchasing, scorecards, supplier_standard
 from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
 
@@ -181,3 +183,24 @@ def test_price_variance_is_invoiced_against_ordered(slow: UnitOfWork) -> None:
             slow, view.number, "bad number", [invoices.InvoiceLine(1, D(1), D(1))]
         )
     assert scorecards.scorecard(slow, "SLOW").invoiced_lines == 2
+
+
+def test_an_owner_sets_the_standard_from_the_cli_and_the_scorecard_shows_the_reasons(
+    slow: UnitOfWork, db_url: str
+) -> None:
+    runner = CliRunner()
+    shown = runner.invoke(app, ["--database", db_url, "supplier-standard"])
+    assert shown.exit_code == 0, shown.output
+    assert "not judged" in shown.output  # the spread, by default
+    changed = runner.invoke(
+        app, ["--database", db_url, "supplier-standard", "--lead-time-sd-days", "3"]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "3 days" in changed.output
+    assert supplier_standard.get_standard(slow).lead_time_sd_days == 3.0
+    card = runner.invoke(app, ["--database", db_url, "supplier-scorecard", "SLOW"])
+    assert "Below the standard:" in card.output
+    assert "lead time spread 4.4 days" in card.output
+    refused = runner.invoke(app, ["--database", db_url, "supplier-standard", "--otif", "2"])
+    assert refused.exit_code == 2
+    assert supplier_standard.get_standard(slow).otif == 0.85
