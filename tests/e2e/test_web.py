@@ -182,8 +182,8 @@ def test_a_supplier_lands_on_its_purchase_orders(
     web = browser("supplier")
     page = web.get("/purchase-orders")
     assert shop["po"] in page.text
-    assert nav(page) == ["/purchase-orders", "/suppliers/MILL"]
-    assert web.get("/", follow_redirects=False).headers["location"] == "/purchase-orders"
+    assert nav(page) == ["/portal", "/purchase-orders", "/suppliers/MILL"]
+    assert web.get("/", follow_redirects=False).headers["location"] == "/portal"
 
 
 # Pages by role
