@@ -7,6 +7,7 @@ from leanstock.adapters.db import (
     edi_tables,
     order_tables,
     planning_tables,
+    supplier_tables,
     tables,
     webhook_tables,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "metadata",
     "order_tables",
     "planning_tables",
+    "supplier_tables",
     "tables",
     "webhook_tables",
 ]
