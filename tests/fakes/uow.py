@@ -1469,6 +1469,14 @@ class InMemoryUnitOfWork:
     def webhooks(self) -> Any:
         _not_covered("webhooks (they run on SQLite and PostgreSQL)")
 
+    @property
+    def edi(self) -> Any:
+        _not_covered("EDI (it runs on SQLite and PostgreSQL)")
+
+    @property
+    def invoices(self) -> Any:
+        _not_covered("supplier invoices (they run on SQLite and PostgreSQL)")
+
     def __enter__(self) -> Self:
         self._state = copy.deepcopy(self.committed)
         self._seen = []

@@ -61,6 +61,7 @@ _BUYER = frozenset(
         "forecast:write",
         "plan:run",
         "plan:edit",
+        "edi:send",
     }
 )
 _WAREHOUSE = frozenset(
@@ -105,6 +106,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "purchase:ship_notice",
             "purchase:deliver",
             "scorecard:read",
+            # Its own EDI interchanges (sent from its trading-partner ids): send, read.
+            "edi:send",
         }
     ),
 }

@@ -89,8 +89,7 @@ class TradingPartner:
             raise InvalidInput(f"The ISA qualifier must be one of {known}.", "qualifier")
         if not _PARTNER_ID.match(self.interchange_id.strip()):
             raise InvalidInput(
-                "The interchange id (ISA06) must be 1-15 letters, digits, spaces, '.', '_' "
-                "or '-'.",
+                "The interchange id (ISA06) must be 1-15 letters, digits, spaces, '.', '_' or '-'.",
                 "interchange_id",
             )
         if not _GROUP_ID.match(self.group_id.strip()):

@@ -8,6 +8,7 @@ milliseconds). The records that cross between the two sides are in `services/rec
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -22,6 +23,7 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.costing import CostedMove
+from leanstock.domain.edi import TradingPartner
 from leanstock.domain.events import DomainEvent
 from leanstock.domain.ledger import (
     KnownLot,
@@ -46,6 +48,9 @@ from leanstock.domain.orders import (
     TransferOrder,
 )
 from leanstock.domain.sourcing import SupplierRecord
+from leanstock.services.records import (
+    InvoicedLine as InvoicedLine,
+)
 from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
@@ -517,6 +522,54 @@ class KpiRepo(Protocol):
     def replace_months(self, rows: Iterable[dict[str, Any]]) -> None: ...
 
 
+class EdiRepo(Protocol):
+    """Trading partners, the interchange log, the purchase orders sent (`adapters/db/edi.py`)."""
+
+    def partner_from(
+        self, qualifier: str, interchange_id: str
+    ) -> tuple[int, TradingPartner] | None: ...
+    def partner(self, supplier_id: int) -> TradingPartner | None: ...
+    def partners(self) -> list[tuple[int, TradingPartner]]: ...
+    def put_partner(self, supplier_id: int, partner: TradingPartner) -> None: ...
+    def remove_partner(self, supplier_id: int) -> bool: ...
+    def next_control(self) -> int: ...
+    def applied(self, supplier_id: int, control: str) -> dict[str, Any] | None: ...
+    def add_interchange(
+        self,
+        direction: str,
+        supplier_id: int | None,
+        control: str,
+        status: str,
+        digest: str,
+        document: str,
+        acknowledgement: str | None,
+        reasons: Sequence[str],
+        documents: Sequence[str],
+        created_by: str,
+    ) -> int: ...
+    def interchanges(
+        self,
+        supplier: str | None,
+        direction: str | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    def interchange(self, interchange_id: int) -> dict[str, Any] | None: ...
+    def unsent_orders(self, supplier_id: int) -> list[int]: ...
+    def mark_sent(self, order_ids: Sequence[int], interchange_id: int) -> None: ...
+
+
+class InvoicesRepo(Protocol):
+    """Supplier invoices and what the three-way match reads (`adapters/db/invoices.py`)."""
+
+    def recorded(self, order_id: int, invoice_number: str) -> bool: ...
+    def add(self, lines: Sequence[InvoicedLine], source: str, created_by: str) -> None: ...
+    def match_rows(
+        self, supplier: str | None, order_id: int | None, since: date | None
+    ) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it.
 
@@ -559,6 +612,10 @@ class UnitOfWork(Protocol):
     def valuation(self) -> ValuationRepo: ...
     @property
     def webhooks(self) -> WebhooksRepo: ...
+    @property
+    def edi(self) -> EdiRepo: ...
+    @property
+    def invoices(self) -> InvoicesRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -597,3 +654,6 @@ class BatchUnitOfWork(UnitOfWork, Protocol):
 
     def open(self) -> Self: ...
     def close(self, keep: bool) -> None: ...
+    def all_or_nothing(self) -> AbstractContextManager[None]:
+        """Inside the block, the use cases run are kept together or not at all."""
+        ...

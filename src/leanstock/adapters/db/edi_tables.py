@@ -11,7 +11,6 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
-    Integer,
     String,
     Table,
     Text,
@@ -21,8 +20,8 @@ from sqlalchemy import (
 
 from leanstock.adapters.db.metadata import Id, Timestamp, metadata
 
-# A supplier trading by EDI: the ids it sends from (ISA05/ISA06, GS02), and the last control
-# number of the interchanges we sent it (ISA13 and GS06 of the next one are this plus one).
+# A supplier trading by EDI: the ids it sends from (ISA05/ISA06, GS02). The control number of
+# the interchanges we send (ISA13, GS06) is counted in `settings` ("edi.last_control").
 edi_partners = Table(
     "edi_partners",
     metadata,
@@ -30,7 +29,6 @@ edi_partners = Table(
     Column("qualifier", String(2), nullable=False),
     Column("interchange_id", String(15), nullable=False),
     Column("group_id", String(15), nullable=False),
-    Column("last_control", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("qualifier", "interchange_id"),

@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 from leanstock.adapters.edi.x12 import EnvelopeError, Interchange, Segment, TransactionSet, segment
 from leanstock.domain.edi import (
-    Acknowledgement,
     AckLine,
+    Acknowledgement,
     DocumentError,
     Invoice,
     InvoiceLine,
@@ -30,8 +30,33 @@ from leanstock.domain.orders import order_id
 
 # Segments that carry nothing Leanstock records: read past, in any set.
 INFORMATIONAL = frozenset(
-    {"REF", "PER", "DTM", "N1", "N2", "N3", "N4", "CUR", "FOB", "ITD", "PID", "MSG", "NTE",
-     "TD1", "TD3", "TD4", "TD5", "MEA", "PKG", "PO4", "SAC", "AMT", "CAD", "ISS", "TXI"}
+    {
+        "REF",
+        "PER",
+        "DTM",
+        "N1",
+        "N2",
+        "N3",
+        "N4",
+        "CUR",
+        "FOB",
+        "ITD",
+        "PID",
+        "MSG",
+        "NTE",
+        "TD1",
+        "TD3",
+        "TD4",
+        "TD5",
+        "MEA",
+        "PKG",
+        "PO4",
+        "SAC",
+        "AMT",
+        "CAD",
+        "ISS",
+        "TXI",
+    }
 )
 INBOUND = {"855": "PR", "856": "SH", "810": "IN"}
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
@@ -55,12 +80,18 @@ def _decimal(seg: Segment, n: int, what: str, *, implied: int = 0) -> Decimal:
     value = _element(seg, n, what)
     if not _NUMBER.match(value) or len(value) > 18:
         raise DocumentError(
-            f"{seg.id}{n:02d} ({what}) must be a number, not {value!r}.", seg.id, seg.position, n, "6"
+            f"{seg.id}{n:02d} ({what}) must be a number, not {value!r}.",
+            seg.id,
+            seg.position,
+            n,
+            "6",
         )
     try:
         number = Decimal(value).scaleb(-implied)
     except InvalidOperation as error:  # pragma: no cover - the pattern admits only numbers
-        raise DocumentError(f"{seg.id}{n:02d} is not a number.", seg.id, seg.position, n, "6") from error
+        raise DocumentError(
+            f"{seg.id}{n:02d} is not a number.", seg.id, seg.position, n, "6"
+        ) from error
     if number.as_tuple().exponent < -6:  # type: ignore[operator]
         raise DocumentError(
             f"{seg.id}{n:02d} ({what}) has more than 6 decimals: {value!r}.",
@@ -165,12 +196,16 @@ def _count(seg: Segment, counted: int, what: str) -> None:
     stated = _element(seg, 1, f"the number of {what}")
     if not _INTEGER.match(stated) or int(stated) != counted:
         raise DocumentError(
-            f"CTT01 says {stated!r} {what}; the document has {counted}.", "CTT", seg.position, 1, "7"
+            f"CTT01 says {stated!r} {what}; the document has {counted}.",
+            "CTT",
+            seg.position,
+            1,
+            "7",
         )
 
 
 def _first(ts: TransactionSet, seg_id: str) -> Segment:
-    body = [s for s in ts.segments]
+    body = ts.segments
     if not body or body[0].id != seg_id:
         raise DocumentError(
             f"A {ts.code} begins with {seg_id}.", seg_id, body[0].position if body else 2, None, "3"
@@ -297,7 +332,9 @@ def ship_notice(ts: TransactionSet) -> ShipNotice:
         expires = item.get("expires")
         assert expires is None or isinstance(expires, date)
         orders[parent][2].append(
-            ShippedLot(_line_no(lin, 1), _sku(lin, 2), quantity, _lot(lin, 2), expires, lin.position)
+            ShippedLot(
+                _line_no(lin, 1), _sku(lin, 2), quantity, _lot(lin, 2), expires, lin.position
+            )
         )
         item = None
 
@@ -359,7 +396,11 @@ def ship_notice(ts: TransactionSet) -> ShipNotice:
             item["quantity"] = _quantity(seg, 2, "quantity shipped")
             if item["quantity"] == 0:
                 raise DocumentError(
-                    "SN102 (quantity shipped) must be greater than zero.", "SN1", seg.position, 2, "7"
+                    "SN102 (quantity shipped) must be greater than zero.",
+                    "SN1",
+                    seg.position,
+                    2,
+                    "7",
                 )
         elif seg.id == "DTM" and item is not None and seg.get(1) == "036":
             item["expires"] = _date(seg, 2, "expiry date")
@@ -389,7 +430,11 @@ def ship_notice(ts: TransactionSet) -> ShipNotice:
     close_item()
     if not orders:
         raise DocumentError(
-            "An 856 needs an order level (HL03 O) with PRF naming our order.", "HL", bsn.position, None, "3"
+            "An 856 needs an order level (HL03 O) with PRF naming our order.",
+            "HL",
+            bsn.position,
+            None,
+            "3",
         )
     shipped: list[ShippedOrder] = []
     for number, position, lots in orders:
@@ -420,7 +465,9 @@ def invoice(ts: TransactionSet) -> Invoice:
     invoiced_on = _date(big, 1, "invoice date")
     number = _element(big, 2, "invoice number")
     if len(number) > 64:
-        raise DocumentError("BIG02 (invoice number) is over 64 characters.", "BIG", big.position, 2, "5")
+        raise DocumentError(
+            "BIG02 (invoice number) is over 64 characters.", "BIG", big.position, 2, "5"
+        )
     order = _order(big, 4)
     lines: list[InvoiceLine] = []
     total: Decimal | None = None
@@ -429,10 +476,14 @@ def invoice(ts: TransactionSet) -> Invoice:
         if seg.id == "IT1":
             line_no = _line_no(seg, 1)
             if any(ln.line_no == line_no for ln in lines):
-                raise DocumentError(f"Line {line_no} is invoiced twice.", "IT1", seg.position, 1, "7")
+                raise DocumentError(
+                    f"Line {line_no} is invoiced twice.", "IT1", seg.position, 1, "7"
+                )
             quantity = _quantity(seg, 2, "quantity invoiced")
             if quantity == 0:
-                raise DocumentError("IT102 (quantity invoiced) must be over zero.", "IT1", seg.position, 2, "7")
+                raise DocumentError(
+                    "IT102 (quantity invoiced) must be over zero.", "IT1", seg.position, 2, "7"
+                )
             price = _quantity(seg, 4, "unit price")
             lines.append(InvoiceLine(line_no, _sku(seg, 6), quantity, price, seg.position))
         elif seg.id == "TDS":
@@ -440,7 +491,9 @@ def invoice(ts: TransactionSet) -> Invoice:
         elif seg.id == "SAC":
             amount = _decimal(seg, 5, "allowance or charge amount, in cents", implied=2)
             if seg.get(1) not in ("A", "C"):
-                raise DocumentError("SAC01 must be A (allowance) or C (charge).", "SAC", seg.position, 1, "7")
+                raise DocumentError(
+                    "SAC01 must be A (allowance) or C (charge).", "SAC", seg.position, 1, "7"
+                )
             charges += amount if seg.get(1) == "C" else -amount
         elif seg.id == "CTT":
             _count(seg, len(lines), "IT1 lines")
@@ -513,7 +566,13 @@ def purchase_order(order: OrderOut) -> list[str]:
             ids += ["VP", line.supplier_sku]
         body.append(
             segment(
-                "PO1", str(line.line_no), _amount(line.quantity), line.unit, _amount(line.price), "", *ids
+                "PO1",
+                str(line.line_no),
+                _amount(line.quantity),
+                line.unit,
+                _amount(line.price),
+                "",
+                *ids,
             )
         )
         body.append(segment("PID", "F", "", "", "", line.name[:80]))
@@ -558,7 +617,7 @@ class GroupResult:
 
 
 def _ak5_codes(result: SetResult) -> list[str]:
-    codes = [e.code for e in result.errors if e.segment is None]
+    codes = [e.code for e in result.errors if e.segment is None and e.code]
     if any(e.segment is not None for e in result.errors):
         codes.append("5")
     return list(dict.fromkeys(codes))[:5]
@@ -598,7 +657,7 @@ def functional_acknowledgement(groups: Sequence[GroupResult]) -> list[tuple[str,
                 str(group.stated if group.stated is not None else len(group.sets)),
                 str(len(group.sets)),
                 str(accepted),
-                *list(dict.fromkeys(e.code for e in group.errors))[:5],
+                *list(dict.fromkeys(e.code for e in group.errors if e.code))[:5],
             )
         )
         sets.append(("997", body))

@@ -154,9 +154,7 @@ def _isa_fields(interchange: Interchange, raw: Sequence[str]) -> None:
             EnvelopeError("018", "ISA13, the interchange control number, must be 9 digits.")
         )
     if interchange.usage not in ("P", "T"):
-        interchange.errors.append(
-            EnvelopeError("020", "ISA15 must be P (production) or T (test).")
-        )
+        interchange.errors.append(EnvelopeError("020", "ISA15 must be P (production) or T (test)."))
     if not interchange.sender or not interchange.receiver:
         interchange.errors.append(
             EnvelopeError("006", "ISA06 (sender) and ISA08 (receiver) must not be blank.")
@@ -192,15 +190,15 @@ def read(text: str) -> Interchange:
         for seg in reader:
             count += 1
             seg_id = seg.get_seg_id()
-            values = tuple(
-                seg.get_value(f"{seg_id}{n:02d}") or "" for n in range(1, len(seg) + 1)
-            )
+            values = tuple(seg.get_value(f"{seg_id}{n:02d}") or "" for n in range(1, len(seg) + 1))
             if closed:
                 interchange.errors.append(
                     EnvelopeError("024", f"Segment {seg_id} (number {count}) follows the IEA.")
                 )
             if seg_id == "ISA":
-                _isa_fields(interchange, text[:ISA_LENGTH - 1].split(interchange.element_separator)[1:])
+                _isa_fields(
+                    interchange, text[: ISA_LENGTH - 1].split(interchange.element_separator)[1:]
+                )
             elif seg_id == "GS":
                 if group is not None or current is not None:
                     interchange.errors.append(
@@ -220,9 +218,7 @@ def read(text: str) -> Interchange:
                     )
                 elif group.version != GROUP_VERSION:
                     group.errors.append(
-                        EnvelopeError(
-                            "2", f"GS08 must be {GROUP_VERSION}, not {group.version!r}."
-                        )
+                        EnvelopeError("2", f"GS08 must be {GROUP_VERSION}, not {group.version!r}.")
                     )
             elif seg_id == "ST":
                 if group is None or current is not None:
@@ -230,12 +226,16 @@ def read(text: str) -> Interchange:
                         EnvelopeError("024", f"ST (segment {count}) is outside a GS ... GE group.")
                     )
                 position = 1
-                current = TransactionSet(values[0] if values else "", values[1] if len(values) > 1 else "")
+                current = TransactionSet(
+                    values[0] if values else "", values[1] if len(values) > 1 else ""
+                )
                 if group is not None:
                     group.sets.append(current)
                 if len(values) < 2 or not current.code or not current.control:
                     current.errors.append(
-                        EnvelopeError("7", "ST needs ST01 (the set's code) and ST02 (its control number).")
+                        EnvelopeError(
+                            "7", "ST needs ST01 (the set's code) and ST02 (its control number)."
+                        )
                     )
             elif seg_id == "SE":
                 if current is None:
@@ -246,7 +246,9 @@ def read(text: str) -> Interchange:
             elif seg_id == "GE":
                 if group is None or current is not None:
                     interchange.errors.append(
-                        EnvelopeError("024", f"GE (segment {count}) closes no group, or an open set.")
+                        EnvelopeError(
+                            "024", f"GE (segment {count}) closes no group, or an open set."
+                        )
                     )
                 group = None
             elif seg_id == "IEA":
@@ -268,7 +270,9 @@ def read(text: str) -> Interchange:
         # pyx12 indexes its open envelopes without checking there is one: a trailer without
         # its header ends the reading there.
         interchange.errors.append(
-            EnvelopeError("024", f"The envelopes cannot be read past segment {count + 1} ({error}).")
+            EnvelopeError(
+                "024", f"The envelopes cannot be read past segment {count + 1} ({error})."
+            )
         )
     reader.cleanup()
     for kind, code, message, _value, _line in reader.pop_errors():

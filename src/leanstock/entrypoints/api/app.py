@@ -33,6 +33,7 @@ from leanstock.entrypoints.api.routes import (
     audit,
     catalog,
     data,
+    edi,
     forecasts,
     insight,
     kpis,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(kpis.router, prefix=PREFIX)
     app.include_router(data.router, prefix=PREFIX)
     app.include_router(webhooks.router, prefix=PREFIX)
+    app.include_router(edi.router, prefix=PREFIX)
     web.install(app)
 
     return app

@@ -1,7 +1,7 @@
 """Add EDI trading partners, the interchange log, and the purchase orders sent by EDI
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-01 02:46:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -36,7 +36,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=320), nullable=False),
         sa.Column("created_at", Moment, nullable=False),
         sa.ForeignKeyConstraint(
-            ["supplier_id"], ["suppliers.id"], name=op.f("fk_edi_interchanges_supplier_id_suppliers")
+            ["supplier_id"],
+            ["suppliers.id"],
+            name=op.f("fk_edi_interchanges_supplier_id_suppliers"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_edi_interchanges")),
     )
@@ -60,7 +62,6 @@ def upgrade() -> None:
         sa.Column("qualifier", sa.String(length=2), nullable=False),
         sa.Column("interchange_id", sa.String(length=15), nullable=False),
         sa.Column("group_id", sa.String(length=15), nullable=False),
-        sa.Column("last_control", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", Moment, nullable=False),
         sa.Column("updated_at", Moment, nullable=False),
         sa.ForeignKeyConstraint(
@@ -87,9 +88,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_edi_sent_orders")),
     )
+    # The control number of the last interchange we sent (ISA13, GS06): the next is one more.
+    # A row from the start, so that it can be locked while it is counted.
+    op.execute(
+        sa.text(
+            "INSERT INTO settings (key, value, updated_at) "
+            "VALUES ('edi.last_control', '0', CURRENT_TIMESTAMP)"
+        )
+    )
 
 
 def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM settings WHERE key = 'edi.last_control'"))
     op.drop_table("edi_sent_orders")
     op.drop_table("edi_partners")
     op.drop_index("uq_edi_interchanges_applied", table_name="edi_interchanges")
