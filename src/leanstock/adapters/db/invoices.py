@@ -62,9 +62,10 @@ class InvoicesRepository(Repository):
         quantity and price, the line's ordered price and quantity, what it received
         (accepted) and all invoiced against it so far; oldest invoice first. Narrowed to the
         principal's supplier when it is bound."""
+        every = s.supplier_invoices.alias("every")
         invoiced = (
-            select(func.sum(s.supplier_invoices.c.quantity))
-            .where(s.supplier_invoices.c.purchase_line_id == o.purchase_lines.c.id)
+            select(func.sum(every.c.quantity))
+            .where(every.c.purchase_line_id == o.purchase_lines.c.id)
             .scalar_subquery()
         )
         query: Select[Any] = (
