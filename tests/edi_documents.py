@@ -32,7 +32,9 @@ def interchange(
     return "~\n".join(lines) + "~\n"
 
 
-def acknowledgement(order: str, lines: Sequence[tuple[int, str, str, str]]) -> tuple[str, str, list[str]]:
+def acknowledgement(
+    order: str, lines: Sequence[tuple[int, str, str, str]]
+) -> tuple[str, str, list[str]]:
     """855 accepting (or changing) lines: (line, sku, quantity, delivery CCYYMMDD) each."""
     body = [f"BAK*00*AC*{order}*20261201"]
     for line, sku, quantity, delivery in lines:

@@ -175,6 +175,11 @@ def read(text: str) -> Interchange:
             f"(the first at character {next(i for i, c in enumerate(text) if not c.isascii())}).",
             "body",
         )
+    if "\x00" in text:
+        raise NotAnInterchange(
+            f"An X12 interchange has no NUL characters; this one has one at {text.index(chr(0))}.",
+            "body",
+        )
     text = text.lstrip("\r\n")
     interchange = _isa(text)
     try:
