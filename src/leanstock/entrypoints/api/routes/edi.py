@@ -23,7 +23,7 @@ from leanstock.services import edi, invoices
 
 router = APIRouter(tags=["edi"])
 X12 = "application/edi-x12"
-Reader = Annotated[Actor, permit("purchase:read")]
+Reader = Annotated[Actor, permit("edi:read")]
 
 
 class PartnerIn(In):
@@ -168,7 +168,7 @@ def delete_partner(
 @router.get("/invoice-variances")
 def list_variances(
     uow: UowDep,
-    actor: Reader,
+    actor: Annotated[Actor, permit("invoice:read")],
     supplier: str | None = None,
     order: str | None = None,
     since: Annotated[Day | None, Query(description="First invoice date (YYYY-MM-DD).")] = None,
