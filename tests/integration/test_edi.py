@@ -22,7 +22,7 @@ from leanstock.adapters.edi import x12
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.edi import InterchangeStatus
 from leanstock.domain.errors import NotFound
-from leanstock.services import catalog, edi, invoices, purchasing
+from leanstock.services import catalog, edi, matching, purchasing, supplier_portal
 
 D = Decimal
 
@@ -98,6 +98,12 @@ def test_a_purchase_order_goes_round_850_855_856_receipt_810(uow: UnitOfWork) ->
     ]
     assert view.lines[1].first_confirmed_date == date(2026, 12, 6)  # the record stays
     assert "MILK lot L7" in result.documents[0]
+    [notice] = supplier_portal.channel(uow, number).ship_notices
+    assert (notice.carrier, notice.tracking) == ("ACMF", "TRACK-123")
+    assert [(ln["line"], ln["lot"], str(ln["expires_on"])) for ln in notice.lines] == [
+        (1, None, "None"),
+        (2, "L7", "2026-12-20"),
+    ]
 
     receipts = [
         purchasing.ReceiptLine(1, D(8)),
@@ -109,14 +115,14 @@ def test_a_purchase_order_goes_round_850_855_856_receipt_810(uow: UnitOfWork) ->
     bill = invoice(number, "INV-77", [(1, "CUP", "10", "1.60"), (2, "MILK", "18", "0.9")], 3220)
     result = edi.receive(uow, interchange([bill], 3))
     assert result.status is InterchangeStatus.ACCEPTED, result.reasons
-    found = invoices.variances(uow, supplier="ACME").items
+    found = matching.variances(uow, supplier="ACME").items
     assert [(v.kind, v.line_no, v.difference, v.amount) for v in found] == [
         ("price", 1, D("0.1"), D("1")),  # (1.60 - 1.50) x 10
         ("quantity", 1, D(2), D("3")),  # (10 invoiced - 8 received) x 1.50
     ]
-    assert invoices.variances(uow, supplier="ACME", price_tolerance=D("0.1")).total == 1
+    assert matching.variances(uow, supplier="ACME", price_tolerance=D("0.1")).total == 1
     purchasing.receive(uow, number, [purchasing.ReceiptLine(1, D(2))])
-    assert [v.kind for v in invoices.variances(uow).items] == ["price"]  # the rest came
+    assert [v.kind for v in matching.variances(uow).items] == ["price"]  # the rest came
 
     log = edi.interchanges(uow, supplier="ACME")
     assert [r["status"] for r in log.items] == ["accepted", "accepted", "accepted", "sent"]

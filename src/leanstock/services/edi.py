@@ -26,17 +26,18 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from leanstock.adapters.edi import sets as x12sets
 from leanstock.adapters.edi import x12
+from leanstock.domain.catalog import Item
 from leanstock.domain.edi import (
     Acknowledgement,
     DocumentError,
     InterchangeStatus,
     Invoice,
     ShipNotice,
+    ShippedLot,
     TradingPartner,
     unit_code,
 )
@@ -44,7 +45,8 @@ from leanstock.domain.errors import DomainError, InvalidInput, NotFound
 from leanstock.domain.events import Changed, created, diff
 from leanstock.domain.orders import PurchaseOrder
 from leanstock.domain.orders import number as order_number
-from leanstock.services import invoices, purchasing
+from leanstock.domain.orders.ship_notices import NoticeLine
+from leanstock.services import invoices, matching, purchasing, supplier_portal
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import BatchUnitOfWork, UnitOfWork
 from leanstock.services.purchasing import purchase_id
@@ -513,44 +515,56 @@ def _acknowledge(
 
 def _ship(uow: BatchUnitOfWork, partner: TradingPartner, notice: ShipNotice, actor: str) -> str:
     for shipped in notice.orders:
-        quantities: dict[int, Decimal] = {}
         with uow:
             order = _order_of(uow, partner, shipped.order)
             for lot in shipped.lots:
                 _check_line(order, lot.line_no, lot.sku, "LIN", lot.position)
-                item = uow.catalog.item(lot.sku).value
-                if item.lot_tracked and lot.lot is None:
-                    raise DocumentError(
-                        f"{lot.sku} is lot-tracked: give its lot in LIN (LT, then the lot) and "
-                        "its expiry in DTM*036.",
-                        "LIN",
-                        lot.position,
-                        None,
-                        "3",
-                    )
-                if not item.lot_tracked and lot.lot is not None:
-                    raise DocumentError(
-                        f"{lot.sku} is not lot-tracked: leave the lot (LT) out.",
-                        "LIN",
-                        lot.position,
-                        None,
-                        "2",
-                    )
-                if item.shelf_life_days is not None and lot.expires_on is None:
-                    raise DocumentError(
-                        f"{lot.sku} is perishable: give the lot's expiry in DTM*036.",
-                        "DTM",
-                        lot.position,
-                        None,
-                        "3",
-                    )
-                quantities[lot.line_no] = quantities.get(lot.line_no, Decimal(0)) + lot.quantity
-            for line in order.lines:
-                quantities.setdefault(line.line_no, Decimal(0))
-        purchasing.ship_notice(uow, shipped.order, quantities, notice.expected, actor=actor)
+                _check_lot(uow.catalog.item(lot.sku).value, lot)
+        supplier_portal.post_ship_notice(
+            uow,
+            shipped.order,
+            [
+                NoticeLine(lot.line_no, lot.quantity, lot.lot, lot.expires_on)
+                for lot in shipped.lots
+            ],
+            expected_date=notice.expected,
+            shipped_on=notice.shipped_on,
+            carrier=notice.carrier,
+            tracking=notice.tracking,
+            actor=actor,
+        )
     orders = ", ".join(s.order for s in notice.orders)
     lots = [f"{lot.sku} lot {lot.lot}" for s in notice.orders for lot in s.lots if lot.lot]
     return f"856 {notice.shipment} for {orders}" + (f" ({'; '.join(lots)})" if lots else "")
+
+
+def _check_lot(item: Item, lot: ShippedLot) -> None:
+    """The lot rules, said where the 856 breaks them (LIN, DTM)."""
+    if item.lot_tracked and lot.lot is None:
+        raise DocumentError(
+            f"{item.sku} is lot-tracked: give its lot in LIN (LT, then the lot) and its expiry "
+            "in DTM*036.",
+            "LIN",
+            lot.position,
+            None,
+            "3",
+        )
+    if not item.lot_tracked and lot.lot is not None:
+        raise DocumentError(
+            f"{item.sku} is not lot-tracked: leave the lot (LT) out.",
+            "LIN",
+            lot.position,
+            None,
+            "2",
+        )
+    if item.shelf_life_days is not None and lot.expires_on is None:
+        raise DocumentError(
+            f"{item.sku} is perishable: give the lot's expiry in DTM*036.",
+            "DTM",
+            lot.position,
+            None,
+            "3",
+        )
 
 
 def _invoice(uow: BatchUnitOfWork, partner: TradingPartner, invoice: Invoice, actor: str) -> str:
@@ -558,16 +572,17 @@ def _invoice(uow: BatchUnitOfWork, partner: TradingPartner, invoice: Invoice, ac
         order = _order_of(uow, partner, invoice.order)
         for line in invoice.lines:
             _check_line(order, line.line_no, line.sku, "IT1", line.position)
-    found = invoices.record_invoice(
+    invoices.record_invoice(
         uow,
         invoice.order,
         invoice.number,
-        invoice.invoiced_on,
-        [invoices.InvoiceLineIn(ln.line_no, ln.quantity, ln.price, ln.sku) for ln in invoice.lines],
+        [invoices.InvoiceLine(ln.line_no, ln.quantity, ln.price) for ln in invoice.lines],
+        invoiced_on=invoice.invoiced_on,
         source="edi",
         actor=actor,
     )
-    flagged = f"; {len(found)} variance(s) for review" if found else ""
+    found = matching.variances(uow, order=invoice.order, limit=500).total
+    flagged = f"; {found} variance(s) for review" if found else ""
     return f"810 {invoice.number} for {invoice.order}{flagged}"
 
 

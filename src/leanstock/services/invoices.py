@@ -1,15 +1,10 @@
-"""Supplier invoices, and the three-way match of each against its order and receipts.
+"""Supplier invoices, per purchase line: what the supplier billed against what we ordered.
 
-An invoice is recorded per purchase line (from an EDI 810, or any other channel that calls
-`record_invoice`), keeping the price the line was ordered at. The match is computed when read,
-so a delivery received after the invoice clears the quantity variance it caused:
-
-- price variance, per invoice line: (invoiced price − ordered price) × invoiced quantity,
-  flagged when the price differs by more than `price_tolerance` (a fraction of the ordered
-  price; 0 by default: any difference is for review);
-- quantity variance, per purchase line: everything invoiced against the line − what was
-  received and accepted (rejects are not owed), valued at the ordered price; flagged when
-  over `quantity_tolerance` units (0 by default). Positive: billed for goods not (yet) here.
+`record_invoice` is the one way an invoice gets in, from the API or from an EDI 810
+(`source="edi"`): each invoiced line keeps its price beside the line's ordered price, and the
+supplier scorecard's price variance reads them (`scorecards.price_variance`). An invoice
+number is recorded once per order: the same number again is refused and changes nothing, so
+a re-sent interchange is applied once.
 """
 
 from __future__ import annotations
@@ -18,186 +13,101 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from leanstock.domain.errors import AlreadyExists, InvalidInput, NotFound
+from leanstock.domain import catalog
+from leanstock.domain.errors import Conflict, InvalidInput, NotFound
 from leanstock.domain.events import Changed
 from leanstock.domain.orders import PurchaseStatus
-from leanstock.domain.orders import number as order_number
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import InvoicedLine, UnitOfWork
-from leanstock.services.purchasing import purchase_id
+from leanstock.services import purchasing
+from leanstock.services.ports import UnitOfWork
+from leanstock.services.posting import current_day
 from leanstock.services.retry import retrying
 
-ZERO = Decimal(0)
-# Invoices are for orders sent to the supplier: not a draft, not a cancelled one.
-INVOICEABLE = frozenset(PurchaseStatus) - {PurchaseStatus.DRAFT, PurchaseStatus.CANCELLED}
+SOURCES = ("api", "edi")
 
 
 @dataclass(frozen=True)
-class InvoiceLineIn:
+class InvoiceLine:
+    """One invoiced purchase line: the quantity billed and the unit price."""
+
     line_no: int
     quantity: Decimal
     price: Decimal
-    sku: str | None = None  # when given, must be the line's: a check against a wrong line
 
 
 @dataclass(frozen=True)
-class Variance:
-    """One finding of the three-way match, for review."""
-
-    kind: str  # "price" or "quantity"
+class InvoiceView:
     order: str
     supplier: str
-    line_no: int
-    sku: str
-    invoice: str
+    invoice_number: str
     invoiced_on: date
-    ordered_price: Decimal
-    invoiced_price: Decimal
-    ordered: Decimal
-    received: Decimal
-    invoiced: Decimal
-    difference: Decimal  # per unit (price) or in units (quantity)
-    amount: Decimal  # in money, positive when we are billed more than the match supports
+    lines: list[dict[str, Any]]
+    """Per line: quantity, price, ordered price, received (accepted so far) and the flags a
+    reviewer needs: `price_variance` (per unit, invoiced − ordered) and `over_received`."""
 
 
 @retrying
 def record_invoice(
     uow: UnitOfWork,
-    order: str,
-    invoice: str,
-    invoiced_on: date,
-    lines: Sequence[InvoiceLineIn],
+    number: str,
+    invoice_number: str,
+    lines: Sequence[InvoiceLine],
     *,
+    invoiced_on: date | None = None,
     source: str = "api",
     actor: str = "system",
-) -> list[Variance]:
-    """Record a supplier's invoice against a purchase order, line by line; the variances the
-    three-way match then finds on that order. An invoice number is recorded once per order."""
-    number = invoice.strip()
-    if not number or len(number) > 64:
-        raise InvalidInput("An invoice number is 1-64 characters.", "invoice")
+) -> InvoiceView:
+    """Record a supplier's invoice for lines of a released purchase order (audited)."""
+    reference = catalog.code(invoice_number.strip(), "invoice_number")
+    if source not in SOURCES:
+        raise InvalidInput(f"Unknown source {source!r}: use one of {', '.join(SOURCES)}.", "source")
     if not lines:
         raise InvalidInput("An invoice needs at least one line.", "lines")
+    numbers = [ln.line_no for ln in lines]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("Each purchase line appears once on an invoice.", "lines")
+    day = invoiced_on or current_day(None)
     with uow.acting(actor):
-        purchase, refs = uow.purchasing.get(purchase_id(order), lock=True)
-        if not uow.visibility.sees_supplier(purchase.supplier):
-            raise NotFound("purchase order", purchase.number, "order")
-        if purchase.status not in INVOICEABLE:
-            raise InvalidInput(
-                f"{purchase.number} is {purchase.status.value}; only an order sent to the "
-                "supplier is invoiced.",
-                "order",
+        order, refs = uow.purchasing.get(purchasing.purchase_id(number), lock=True)
+        if not uow.visibility.sees_supplier(order.supplier):
+            raise NotFound("purchase order", order.number, "order")
+        if order.status in (PurchaseStatus.DRAFT, PurchaseStatus.CANCELLED):
+            raise Conflict(
+                f"{order.number} is {order.status.value}; only an order sent to the supplier "
+                "is invoiced."
             )
-        if uow.invoices.recorded(purchase.id or 0, number):
-            raise AlreadyExists("invoice", f"{number} for {purchase.number}", "invoice")
-        seen: set[int] = set()
-        recorded: list[InvoicedLine] = []
-        for line in lines:
-            if line.line_no in seen:
-                raise InvalidInput(f"Line {line.line_no} is invoiced twice.", "lines")
-            seen.add(line.line_no)
-            ordered = purchase.line(line.line_no)
-            if line.sku is not None and line.sku != ordered.sku:
-                raise InvalidInput(
-                    f"Line {line.line_no} of {purchase.number} is {ordered.sku}, not {line.sku}.",
-                    "lines",
-                )
-            recorded.append(
-                InvoicedLine(
-                    refs[line.line_no].id,
-                    number,
-                    invoiced_on,
-                    positive(line.quantity),
-                    non_negative(line.price, "price"),
-                    ordered.price,
-                )
+        if uow.supplier_channel.invoice_exists(order.id or 0, reference):
+            raise Conflict(
+                f"Invoice {reference} on {order.number} is recorded already; nothing was changed."
             )
-        uow.invoices.add(recorded, source, actor)
+        shown: list[dict[str, Any]] = []
+        for new in lines:
+            line = order.line(new.line_no)
+            quantity = positive(new.quantity, "quantity")
+            price = non_negative(new.price, "price")
+            uow.supplier_channel.add_invoice_line(
+                refs[new.line_no].id, reference, day, quantity, price, line.price, source, actor
+            )
+            shown.append(
+                {
+                    "line": new.line_no,
+                    "sku": line.sku,
+                    "quantity": quantity,
+                    "price": price,
+                    "ordered_price": line.price,
+                    "received": line.received,
+                    "price_variance": price - line.price,
+                    "over_received": quantity > line.received,
+                }
+            )
         uow.record(
             Changed(
-                subject=purchase.number,
-                verb="invoice",
-                values={
-                    "invoice": number,
-                    "invoiced_on": invoiced_on,
-                    "source": source,
-                    "lines": [
-                        {"line": ln.line_no, "quantity": ln.quantity, "price": ln.price}
-                        for ln in lines
-                    ],
-                },
+                subject=order.number,
+                verb="record_invoice",
+                values={"invoice": reference, "source": source, "on": day, "lines": shown},
             )
         )
         uow.commit()
-    return variances(uow, order=purchase.number, limit=500).items
-
-
-def variances(
-    uow: UnitOfWork,
-    *,
-    supplier: str | None = None,
-    order: str | None = None,
-    since: date | None = None,
-    price_tolerance: Decimal = ZERO,
-    quantity_tolerance: Decimal = ZERO,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[Variance]:
-    """The three-way match's findings (module docstring), oldest invoice first: the price
-    variances of each invoice line, and each purchase line's quantity variance (on its latest
-    invoice)."""
-    limit, offset = page_bounds(limit, offset)
-    if price_tolerance < 0 or quantity_tolerance < 0:
-        raise InvalidInput("A tolerance must not be negative.", "tolerance")
-    with uow:
-        rows = uow.invoices.match_rows(
-            supplier, purchase_id(order) if order is not None else None, since
-        )
-    found: list[Variance] = []
-    last_of_line: dict[tuple[int, int], dict[str, object]] = {}
-    for row in rows:
-        number = order_number("purchase", row["order_id"])
-        ordered_price: Decimal = row["ordered_price"]
-        price: Decimal = row["price"]
-        if abs(price - ordered_price) > price_tolerance * ordered_price:
-            found.append(_variance("price", number, row, price - ordered_price, row["quantity"]))
-        last_of_line[(row["order_id"], row["line_no"])] = row
-    for row in last_of_line.values():
-        number = order_number("purchase", int(str(row["order_id"])))
-        invoiced = Decimal(str(row["invoiced"]))
-        received = Decimal(str(row["received"]))
-        if abs(invoiced - received) > quantity_tolerance:
-            found.append(_variance("quantity", number, row, invoiced - received, ONE))
-    found.sort(key=lambda v: (v.invoiced_on, v.order, v.line_no, v.kind))
-    return Page(found[offset : offset + limit], len(found), limit, offset)
-
-
-ONE = Decimal(1)
-
-
-def _variance(
-    kind: str, order: str, row: dict[str, object], difference: Decimal, units: Decimal
-) -> Variance:
-    ordered_price = Decimal(str(row["ordered_price"]))
-    price = Decimal(str(row["price"]))
-    amount = difference * units if kind == "price" else difference * ordered_price
-    invoiced_on = row["invoiced_on"]
-    assert isinstance(invoiced_on, date)
-    return Variance(
-        kind,
-        order,
-        str(row["supplier"]),
-        int(str(row["line_no"])),
-        str(row["sku"]),
-        str(row["invoice_number"]),
-        invoiced_on,
-        ordered_price,
-        price,
-        Decimal(str(row["ordered"])),
-        Decimal(str(row["received"])),
-        Decimal(str(row["invoiced"])),
-        difference,
-        amount,
-    )
+    return InvoiceView(order.number, order.supplier, reference, day, shown)

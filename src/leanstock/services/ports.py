@@ -48,9 +48,7 @@ from leanstock.domain.orders import (
     TransferOrder,
 )
 from leanstock.domain.sourcing import SupplierRecord
-from leanstock.services.records import (
-    InvoicedLine as InvoicedLine,
-)
+from leanstock.services.channel_ports import SupplierChannelRepo
 from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
@@ -561,10 +559,8 @@ class EdiRepo(Protocol):
 
 
 class InvoicesRepo(Protocol):
-    """Supplier invoices and what the three-way match reads (`adapters/db/invoices.py`)."""
+    """What the three-way match reads of supplier invoices (`adapters/db/invoices.py`)."""
 
-    def recorded(self, order_id: int, invoice_number: str) -> bool: ...
-    def add(self, lines: Sequence[InvoicedLine], source: str, created_by: str) -> None: ...
     def match_rows(
         self, supplier: str | None, order_id: int | None, since: date | None
     ) -> list[dict[str, Any]]: ...
@@ -616,6 +612,8 @@ class UnitOfWork(Protocol):
     def edi(self) -> EdiRepo: ...
     @property
     def invoices(self) -> InvoicesRepo: ...
+    @property
+    def supplier_channel(self) -> SupplierChannelRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

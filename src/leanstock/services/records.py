@@ -99,16 +99,3 @@ class OpenSalesLine:
 
 class RetryableConflict(Exception):
     """The database aborted the transaction (deadlock, serialization, busy): run it again."""
-
-
-@dataclass(frozen=True)
-class InvoicedLine:
-    """One line of a supplier invoice, against one purchase line (`purchase_line_id`), with
-    the price ordered at (kept with it: the price variance is against this)."""
-
-    purchase_line_id: int
-    invoice: str
-    invoiced_on: date
-    quantity: Decimal
-    price: Decimal
-    ordered_price: Decimal

@@ -1,9 +1,8 @@
-"""Supplier invoices per purchase line, and what the three-way match reads: each invoiced line
-with its order's price and quantity and what was received against it."""
+"""What the three-way match reads: each supplier invoice line (recorded by
+`services/invoices.py`) with its order's price and quantity and what was received against it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -12,49 +11,10 @@ from sqlalchemy import Select, func, select
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import supplier_tables as s
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.base import Repository, utc_now
-from leanstock.services.records import InvoicedLine
+from leanstock.adapters.db.base import Repository
 
 
 class InvoicesRepository(Repository):
-    def recorded(self, order_id: int, invoice_number: str) -> bool:
-        """Whether an invoice of this number is recorded against the order."""
-        return (
-            self.db.execute(
-                select(s.supplier_invoices.c.id)
-                .join(
-                    o.purchase_lines,
-                    o.purchase_lines.c.id == s.supplier_invoices.c.purchase_line_id,
-                )
-                .where(
-                    o.purchase_lines.c.order_id == order_id,
-                    s.supplier_invoices.c.invoice_number == invoice_number,
-                )
-                .limit(1)
-            ).first()
-            is not None
-        )
-
-    def add(self, lines: Sequence[InvoicedLine], source: str, created_by: str) -> None:
-        now = utc_now()
-        self.db.execute(
-            s.supplier_invoices.insert(),
-            [
-                {
-                    "purchase_line_id": ln.purchase_line_id,
-                    "invoice_number": ln.invoice,
-                    "invoiced_on": ln.invoiced_on,
-                    "quantity": ln.quantity,
-                    "price": ln.price,
-                    "ordered_price": ln.ordered_price,
-                    "source": source,
-                    "created_by": created_by,
-                    "created_at": now,
-                }
-                for ln in lines
-            ],
-        )
-
     def match_rows(
         self, supplier: str | None, order_id: int | None, since: date | None
     ) -> list[dict[str, Any]]:

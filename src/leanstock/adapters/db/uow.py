@@ -28,6 +28,7 @@ from leanstock.adapters.db.production import ProductionRepository
 from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
+from leanstock.adapters.db.supplier_channel import SupplierChannelRepository
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.adapters.db.webhooks import WebhooksRepository
@@ -179,6 +180,7 @@ class UnitOfWork:
         self.webhooks = WebhooksRepository(self._connection)
         self.edi = EdiRepository(self._connection, visibility=sees)
         self.invoices = InvoicesRepository(self._connection, visibility=sees)
+        self.supplier_channel = SupplierChannelRepository(self._connection, self._seen, sees)
         return self
 
     def __exit__(

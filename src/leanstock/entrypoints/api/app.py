@@ -42,6 +42,7 @@ from leanstock.entrypoints.api.routes import (
     quarantine,
     scorecards,
     stock,
+    supplier_portal,
     valuation,
     webhooks,
 )
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)
     app.include_router(scorecards.router, prefix=PREFIX)
+    app.include_router(supplier_portal.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
     app.include_router(kpis.router, prefix=PREFIX)
     app.include_router(data.router, prefix=PREFIX)

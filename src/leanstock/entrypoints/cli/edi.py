@@ -143,10 +143,10 @@ def variances(
     ] = None,
 ) -> None:
     """The three-way match (order, receipts, invoices): price and quantity variances to review."""
-    from leanstock.services import invoices
+    from leanstock.services import matching
 
     with handled():
-        page = invoices.variances(_uow(), supplier=supplier, since=since, limit=500)
+        page = matching.variances(_uow(), supplier=supplier, since=since, limit=500)
     if not page.items:
         console.print("No variance: every invoice matches its order and receipts.")
         return

@@ -19,7 +19,7 @@ from leanstock.entrypoints.api.bounds import Day
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import In, Out, PageOut
-from leanstock.services import edi, invoices
+from leanstock.services import edi, matching
 
 router = APIRouter(tags=["edi"])
 X12 = "application/edi-x12"
@@ -181,7 +181,7 @@ def list_variances(
 ) -> PageOut[VarianceOut]:
     """The three-way match (purchase order, receipts, supplier invoices): price and quantity
     variances for review, oldest invoice first."""
-    page = invoices.variances(
+    page = matching.variances(
         uow,
         supplier=supplier,
         order=order,
