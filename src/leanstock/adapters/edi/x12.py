@@ -263,6 +263,8 @@ def read(text: str) -> Interchange:
             elif current is not None:
                 position += 1
                 current.segments.append(Segment(seg_id, values, position))
+            elif seg_id == "TA1" and group is None and not closed:
+                pass  # an interchange acknowledgement: between the ISA and the groups
             else:
                 interchange.errors.append(
                     EnvelopeError(
