@@ -118,5 +118,5 @@ def test_a_standard_out_of_range_is_refused_naming_the_field() -> None:
         ({"price_variance": math.nan}, "price_variance"),
     ):
         with pytest.raises(InvalidInput) as refused:
-            SupplierStandard(**bad)  # type: ignore[arg-type]
+            SupplierStandard(**bad)
         assert refused.value.field == field
