@@ -169,9 +169,16 @@ def remove_partner(uow: UnitOfWork, supplier: str, *, actor: str = "system") -> 
     """The supplier no longer trades by EDI (its log stays)."""
     with uow.acting(actor):
         stored = uow.catalog.supplier(supplier, "supplier")
-        if not uow.edi.remove_partner(stored.id):
+        before = uow.edi.partner(stored.id)
+        if before is None or not uow.edi.remove_partner(stored.id):
             raise NotFound("trading partner", supplier, "supplier")
-        uow.record(Changed(subject=f"supplier:{supplier}", verb="edi_partner_remove", values={}))
+        uow.record(
+            Changed(
+                subject=f"supplier:{supplier}",
+                verb="edi_partner_remove",
+                values={k: [v, None] for k, v in _facts(before).items()},
+            )
+        )
         uow.commit()
 
 
@@ -300,6 +307,18 @@ def _receive(
             run.documents,
             actor,
         )
+        uow.record(
+            Changed(
+                subject=_subject(interchange),
+                verb="edi_receive",
+                values={
+                    "status": status.value,
+                    "log": logged,
+                    "documents": run.documents,
+                    "reasons": run.reasons,
+                },
+            )
+        )
         uow.commit()
     return Inbound(
         status,
@@ -310,6 +329,11 @@ def _receive(
         interchange.control,
         logged,
     )
+
+
+def _subject(interchange: x12.Interchange) -> str:
+    """How the audit trail names an interchange received: its sender and control number."""
+    return f"edi:{interchange.sender_qualifier}:{interchange.sender}/{interchange.control}"
 
 
 def _log_duplicate(
@@ -338,6 +362,13 @@ def _log_duplicate(
             [reason],
             [],
             actor,
+        )
+        uow.record(
+            Changed(
+                subject=_subject(run.interchange),
+                verb="edi_receive",
+                values={"status": InterchangeStatus.DUPLICATE.value, "log": logged},
+            )
         )
         uow.commit()
     return Inbound(
