@@ -273,3 +273,11 @@ def test_the_interchange_log_keeps_the_text_and_the_acknowledgement(uow: UnitOfW
     with uow:
         count = uow.connection.execute(select(func.count()).select_from(e.edi_sent_orders))
         assert count.scalar() == 0
+
+
+def test_an_order_rejected_whole_is_confirmed_at_nothing(uow: UnitOfWork) -> None:
+    number = _business(uow)
+    refused = ("PR", "855", [f"BAK*00*RJ*{number}*20261201"])
+    assert edi.receive(uow, interchange([refused], 12)).status is InterchangeStatus.ACCEPTED
+    view = purchasing.get_purchase_order(uow, number)
+    assert [ln.confirmed_quantity for ln in view.lines] == [D(0), D(0)]

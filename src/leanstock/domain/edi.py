@@ -144,9 +144,13 @@ class AckLine:
 
 @dataclass(frozen=True)
 class Acknowledgement:
+    """`rejected`: the supplier refuses the whole order (BAK02 RJ): every line it does not
+    detail is confirmed at 0."""
+
     order: str
     lines: tuple[AckLine, ...]
     position: int  # of BAK
+    rejected: bool = False
 
 
 @dataclass(frozen=True)

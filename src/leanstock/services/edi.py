@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from leanstock.adapters.edi import sets as x12sets
@@ -535,11 +536,12 @@ def _acknowledge(
         order = _order_of(uow, partner, ack.order)
         for line in ack.lines:
             _check_line(order, line.line_no, line.sku, "PO1", line.position)
-        lines = (
-            {ln.line_no: (ln.quantity, ln.delivery) for ln in ack.lines}
-            if ack.lines
-            else {ln.line_no: (None, None) for ln in order.lines}
-        )
+        # Lines not detailed: all of them as asked (AK), or none of them (RJ).
+        lines: dict[int, tuple[Decimal | None, date | None]] = {
+            ln.line_no: (Decimal(0) if ack.rejected else None, None) for ln in order.lines
+        }
+        if ack.lines:
+            lines = {ln.line_no: (ln.quantity, ln.delivery) for ln in ack.lines}
     purchasing.acknowledge(uow, ack.order, lines, actor=actor, at=moment)
     return f"855 {ack.order}: {len(lines)} line(s) acknowledged"
 

@@ -162,3 +162,10 @@ def test_an_850_and_a_997_written_read_back_sound() -> None:
     read_ack = x12.read(ack)
     assert read_ack.sound
     assert [s.id for s in read_ack.groups[0].sets[0].segments] == ["AK1", "AK2", "AK5", "AK9"]
+
+
+def test_an_855_rejecting_the_order_without_detail_confirms_nothing() -> None:
+    rejected = ("PR", "855", ["BAK*00*RJ*PO-000007*20261201"])
+    [ts] = x12.read(interchange([rejected])).groups[0].sets
+    ack = sets.acknowledgement(ts)
+    assert (ack.order, ack.lines, ack.rejected) == ("PO-000007", (), True)

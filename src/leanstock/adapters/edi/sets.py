@@ -292,7 +292,7 @@ def acknowledgement(ts: TransactionSet) -> Acknowledgement:
             2,
             "7",
         )
-    return Acknowledgement(number, tuple(lines), bak.position)
+    return Acknowledgement(number, tuple(lines), bak.position, kind == "RJ")
 
 
 def ship_notice(ts: TransactionSet) -> ShipNotice:
