@@ -339,3 +339,17 @@ def test_another_suppliers_orders_proposals_and_notices_answer_as_missing_ones(
     assert api.get(f"{API}/suppliers/ACME/scorecard", headers=h["rival"]).status_code == 404
     assert api.get(f"{API}/audit", headers=h["rival"]).status_code == 403
     assert ok(api.get(f"{API}/purchase-orders/{acme}")) == before
+
+
+def test_a_warehouse_user_of_another_location_lists_no_proposal_of_orders_elsewhere(
+    world: dict[str, Any], token_for: Callable[..., str]
+) -> None:
+    api, h, acme = world["api"], world["h"], world["orders"]["ACME"]
+    ok(api.post(f"{API}/locations", json={"code": "STORE", "name": "Store"}), 201)
+    body = {"lines": [{"line": 1, "quantity": 9}]}
+    ok(api.post(f"{API}/purchase-orders/{acme}/proposals", json=body, headers=h["acme"]), 201)
+    there = token_for("store@example.com", Role.WAREHOUSE, locations=["STORE"])
+    listed = api.get(f"{API}/purchase-proposals", headers={"Authorization": f"Bearer {there}"})
+    assert ok(listed)["total"] == 0
+    assert acme not in listed.text
+    assert ok(api.get(f"{API}/purchase-proposals", headers=h["floor"]))["total"] == 1

@@ -8,15 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.accounts import aware
 from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
+from leanstock.adapters.db.days import LeadDays
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Place
 from leanstock.domain.orders import (
@@ -31,26 +30,6 @@ from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services.ports import LineRef, SupplierOffers
 
 ZERO = Decimal(0)
-
-
-class _LeadDays(FunctionElement[float]):
-    """Days from an order's release (its UTC date) to a receipt's date, in either database."""
-
-    type = Float()
-    inherit_cache = True
-    name = "lead_days"
-
-
-@compiles(_LeadDays)
-def _lead_days_sqlite(element: _LeadDays, compiler: Any, **kw: Any) -> str:
-    received, ordered = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(julianday({received}) - julianday(date({ordered})))"
-
-
-@compiles(_LeadDays, "postgresql")
-def _lead_days_postgresql(element: _LeadDays, compiler: Any, **kw: Any) -> str:
-    received, ordered = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST({received} - CAST(({ordered} AT TIME ZONE 'UTC') AS DATE) AS FLOAT)"
 
 
 def _delivery_records(*where: Any) -> Select[Any]:
@@ -69,7 +48,7 @@ def _delivery_records(*where: Any) -> Select[Any]:
     )
     hit = case((and_(accepted >= ordered, arrived <= promised), 1), else_=0)
     miss = case((or_(accepted < ordered, arrived > promised), 1), else_=0)
-    lead = _LeadDays(arrived, o.purchase_orders.c.ordered_at)
+    lead = LeadDays(arrived, o.purchase_orders.c.ordered_at)
     return (
         select(
             o.purchase_orders.c.supplier_id,

@@ -25,9 +25,20 @@ from leanstock.domain.orders.ship_notices import NoticeLine, NoticeStatus, ShipN
 
 class SupplierChannelRepository(Repository):
     def _own(self, query: Select[Any]) -> Select[Any]:
-        """`query` over purchase orders narrowed to the principal's supplier, if bound."""
+        """`query` over purchase orders (joined to their supplier) narrowed to the orders the
+        principal may read: its supplier's, if bound; with a line at a location it may see,
+        if limited to some."""
         if self.visibility.supplier is not None:
             query = query.where(t.suppliers.c.code == self.visibility.supplier)
+        if (visible := self._visible_locations()) is not None:
+            query = query.where(
+                select(o.purchase_lines.c.id)
+                .where(
+                    o.purchase_lines.c.order_id == o.purchase_orders.c.id,
+                    o.purchase_lines.c.location_id.in_(visible),
+                )
+                .exists()
+            )
         return query
 
     # Proposals

@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
         forecasts,
         orders,
         pages,
+        portal,
         stockmoves,
         suppliers,
         transfers,
@@ -28,5 +29,6 @@ def install(app: FastAPI) -> None:
     app.include_router(stockmoves.router)
     app.include_router(transfers.router)
     app.include_router(orders.router)
+    app.include_router(portal.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)
