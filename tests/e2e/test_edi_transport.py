@@ -121,3 +121,18 @@ def test_outbound_writes_each_released_order_once(
     again = runner.invoke(app, ["--database", db_url, "edi", "outbound", str(tmp_path)])
     assert "No released purchase order" in again.output
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_our_ids_are_shown_and_set(db_url: str) -> None:
+    shown = runner.invoke(app, ["--database", db_url, "edi", "ids"])
+    assert "We trade by EDI as ZZ:LEANSTOCK (group LEANSTOCK)." in shown.output
+    changed = runner.invoke(
+        app, ["--database", db_url, "edi", "ids", "--id", "bakery01", "--qualifier", "01"]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "01:BAKERY01 (group BAKERY01)" in changed.output
+    refused = runner.invoke(
+        app, ["--database", db_url, "edi", "ids", "--id", "x", "--qualifier", "99"]
+    )
+    assert refused.exit_code == 2
+    assert "ISA qualifier must be one of" in refused.output

@@ -135,6 +135,33 @@ def partner(
     console.print(f"{escape(found.supplier)} trades by EDI as {escape(ids)}.")
 
 
+@edi_app.command("ids")
+def ids(
+    interchange_id: Annotated[
+        str | None, typer.Option("--id", help="ISA06/ISA08: the id we send from.")
+    ] = None,
+    group_id: Annotated[
+        str | None, typer.Option("--group", help="GS02/GS03 (default: --id).")
+    ] = None,
+    qualifier: Annotated[str, typer.Option(help="ISA05/ISA07, e.g. ZZ, 01 (DUNS).")] = "ZZ",
+) -> None:
+    """Show our own EDI ids, or set them with --id (partners address their interchanges to
+    them; ours go out under them)."""
+    from leanstock.services import edi
+
+    with handled():
+        if interchange_id is None:
+            uow = _uow()
+            with uow:
+                found = edi.our_ids(uow)
+        else:
+            found = edi.set_our_ids(
+                _uow(), qualifier, interchange_id, group_id or interchange_id, actor=_actor()
+            )
+    shown = f"{found.qualifier}:{found.interchange_id} (group {found.group_id})"
+    console.print(f"We trade by EDI as {escape(shown)}.")
+
+
 @edi_app.command("variances")
 def variances(
     supplier: Annotated[str | None, typer.Option(help="Only this supplier's.")] = None,
