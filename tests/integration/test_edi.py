@@ -3,6 +3,7 @@ interchange acknowledged, applied once; malformed ones rejected and nothing chan
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -281,3 +282,22 @@ def test_an_order_rejected_whole_is_confirmed_at_nothing(uow: UnitOfWork) -> Non
     assert edi.receive(uow, interchange([refused], 12)).status is InterchangeStatus.ACCEPTED
     view = purchasing.get_purchase_order(uow, number)
     assert [ln.confirmed_quantity for ln in view.lines] == [D(0), D(0)]
+
+
+def test_the_same_interchange_sent_four_times_at_once_is_applied_once(
+    uow: UnitOfWork, engine: Engine
+) -> None:
+    number = _business(uow)
+    text = interchange([acknowledgement(number, [(1, "CUP", "6", "20261205")])], 21)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: edi.receive(UnitOfWork(engine), text), range(4)))
+    statuses = sorted(r.status.value for r in results)
+    assert statuses == ["accepted", "duplicate", "duplicate", "duplicate"]
+    assert len({r.acknowledgement for r in results}) == 1
+    with engine.connect() as db:
+        acknowledged = db.execute(
+            select(func.count())
+            .select_from(o.outbox)
+            .where(o.outbox.c.subject == number, o.outbox.c.event == "purchase_order.acknowledged")
+        ).scalar()
+    assert acknowledged == 1
