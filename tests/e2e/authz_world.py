@@ -151,6 +151,10 @@ def build(engine: Engine) -> World:
         answer = client.post(f"{API}/edi/inbound", content=text.encode(), headers=owner)
         assert answer.status_code == 200, answer.text
         ids[f"interchange_{key}"] = answer.headers["Leanstock-EDI-Interchange"]
+    for location, key in (("WH", "st_own"), ("STORE", "st_foreign")):
+        number = post("/stocktakes", {"location": location, "freeze": True})["number"]
+        post(f"/stocktakes/{number}/cancel", None, 200)
+        ids[key] = number
 
     for role in ROLES:
         if role == "owner":
@@ -193,6 +197,7 @@ def foreign_marks(world: World) -> dict[str, list[str]]:
             ids["mo_foreign"],
             ids["to_foreign"],
             ids["po_foreign"],
+            ids["st_foreign"],
             "R-res_foreign",
             '"location":"STORE"',
             '"code":"STORE"',

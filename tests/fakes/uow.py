@@ -68,6 +68,7 @@ from leanstock.domain.orders import (
     number,
 )
 from leanstock.domain.sourcing import SupplierRecord
+from leanstock.domain.stocktake import CountLine, Stocktake, StocktakeStatus
 from leanstock.services.ports import (
     ItemCosting,
     LineRef,
@@ -142,6 +143,7 @@ class State:
     units: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     revaluations: list[tuple[int, int, datetime, Decimal, Decimal]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
+    stocktakes: dict[int, tuple[Stocktake, int]] = field(default_factory=dict)
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -1143,6 +1145,91 @@ class FakeTransfers:
         return _rows(rows, limit, offset)
 
 
+class FakeStocktakes:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def add(self, stocktake: Stocktake, location_id: int) -> int:
+        stocktake.id = self.s.next_id("stocktake")
+        self.s.stocktakes[stocktake.id] = (copy.deepcopy(stocktake), location_id)
+        return stocktake.id
+
+    def lock_location(self, location_id: int) -> None:
+        return None
+
+    def open_at(self, location_id: int) -> list[Stocktake]:
+        return [
+            copy.deepcopy(st)
+            for st, at in self.s.stocktakes.values()
+            if at == location_id and st.status is StocktakeStatus.OPEN
+        ]
+
+    def book(
+        self, location_id: int, category: str | None
+    ) -> list[tuple[int, str, str | None, Decimal]]:
+        rows = []
+        for (item_id, at, lot), quantity in self.s.balances.items():
+            item = self.s.item_by_id(item_id).value
+            if at == location_id and quantity != 0 and category in (None, item.category):
+                rows.append((item_id, item.sku, lot or None, quantity))
+        return sorted(rows, key=lambda r: (r[1], r[2] or ""))
+
+    def books_at(
+        self, location_id: int, lines: Sequence[tuple[int, str | None, datetime]]
+    ) -> list[tuple[Decimal, Decimal]]:
+        found = []
+        for item_id, lot, at in lines:
+            then = FakeValuation(self.s).balance_path(item_id, location_id, lot, at)[0]
+            held = sum(
+                (
+                    s.quantity
+                    for s in FakeLedger(self.s).lot_stock(item_id, location_id)
+                    if lot is None or s.lot == lot
+                ),
+                ZERO,
+            )
+            found.append((then, held))
+        return found
+
+    def add_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        self.put_lines(stocktake_id, lines)
+
+    def put_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        stocktake = self.s.stocktakes[stocktake_id][0]
+        for line in lines:
+            if line.id is None:
+                line.id = self.s.next_id("stocktake_line")
+                stocktake.lines.append(copy.deepcopy(line))
+                continue
+            kept = copy.deepcopy(line)
+            stocktake.lines = [kept if x.id == line.id else x for x in stocktake.lines]
+
+    def get(self, stocktake_id: int, lock: bool = False) -> Stocktake:
+        if stocktake_id not in self.s.stocktakes:
+            raise NotFound("stocktake", f"ST-{stocktake_id:06d}", "stocktake")
+        stocktake = copy.deepcopy(self.s.stocktakes[stocktake_id][0])
+        stocktake.lines.sort(key=lambda x: (x.sku, x.lot or ""))
+        return stocktake
+
+    def save(self, stocktake: Stocktake) -> None:
+        location_id = self.s.stocktakes[stocktake.id or 0][1]
+        self.s.stocktakes[stocktake.id or 0] = (copy.deepcopy(stocktake), location_id)
+
+    def page(
+        self,
+        status: str | None = None,
+        location: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Stocktake], int]:
+        found = [
+            copy.deepcopy(st)
+            for st, _ in sorted(self.s.stocktakes.values(), key=lambda x: -(x[0].id or 0))
+            if (status is None or st.status == status) and location in (None, st.location)
+        ]
+        return found[offset : offset + limit], len(found)
+
+
 class FakeBoms:
     def __init__(self, state: State) -> None:
         self.s = state
@@ -1432,6 +1519,10 @@ class InMemoryUnitOfWork:
     @property
     def transfers(self) -> FakeTransfers:
         return FakeTransfers(self.state, self._seen)
+
+    @property
+    def stocktakes(self) -> FakeStocktakes:
+        return FakeStocktakes(self.state)
 
     @property
     def boms(self) -> FakeBoms:

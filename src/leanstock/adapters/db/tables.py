@@ -182,9 +182,10 @@ revaluation_jobs = Table(
 )
 
 # The KPIs' cost snapshot: per month, item and location, what the costing replay found
-# (closing stock and value, the time-weighted average value held, cost of goods sold and
-# scrap by reason). A cache of the replay, rebuilt whenever the ledger has changed since
-# (`services/kpis.py`); nothing else reads it.
+# (closing stock and value as of `through`, the value held × days from the month's start to
+# `through`, its time-weighted average then, cost of goods sold and scrap by reason). A cache
+# of the replay, brought up to date with the moves recorded since (`services/kpi_snapshot.py`);
+# nothing else reads it.
 kpi_months = Table(
     "kpi_months",
     metadata,
@@ -196,6 +197,35 @@ kpi_months = Table(
     Column("average_value", Exact(), nullable=False),
     Column("sold_value", Exact(), nullable=False),
     Column("scrapped", JSON, nullable=False),
+    Column("value_days", Exact(), nullable=False),
+    Column("through", Timestamp, nullable=False),
+)
+
+# Where the snapshot's replay stopped, per item and holding location: the cost layers held
+# (FIFO layers, or one moving-average layer) and the last arrival, as [quantity, value] text,
+# and the open month's row as of `since`. The next refresh replays only later moves from it.
+kpi_tracks = Table(
+    "kpi_tracks",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("month", Date, nullable=False),
+    Column("since", Timestamp, nullable=False),
+    Column("quantity", Exact(), nullable=False),
+    Column("value", Exact(), nullable=False),
+    Column("layers", JSON, nullable=False),
+    Column("last_arrival", JSON, nullable=True),
+)
+
+# The snapshot's one row: the ledger's watermark, the month it was rolled to and the value
+# production orders consumed (`state`), and the item costs and methods it was replayed with
+# (`costs`). Locked while a refresh writes the snapshot.
+kpi_snapshot = Table(
+    "kpi_snapshot",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("state", JSON, nullable=True),
+    Column("costs", JSON, nullable=True),
 )
 
 # Per item, location and lot ('' for untracked stock): the sum of the moves, kept in step with

@@ -28,6 +28,7 @@ from leanstock.adapters.db.production import ProductionRepository
 from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.stock_reports import StockReports
+from leanstock.adapters.db.stocktakes import StocktakesRepository
 from leanstock.adapters.db.supplier_channel import SupplierChannelRepository
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
@@ -167,6 +168,7 @@ class UnitOfWork:
         self.purchasing = PurchasingRepository(self._connection, self._seen, sees)
         self.production = ProductionRepository(self._connection, self._seen, sees)
         self.transfers = TransfersRepository(self._connection, self._seen, sees)
+        self.stocktakes = StocktakesRepository(self._connection, visibility=sees)
         self.boms = BomsRepository(self._connection)
         self.pegs = PegsRepository(self._connection)
         self.outbox = OutboxRepository(self._connection)

@@ -12,6 +12,7 @@ from leanstock.domain.ledger import ScrapReason
 from leanstock.domain.orders import RejectTo
 from leanstock.entrypoints.api.bounds import Days, LineNo, Quantity
 from leanstock.entrypoints.api.schemas import Code, In, Out
+from leanstock.services.production import ComponentLot
 from leanstock.services.returns import ReturnTo
 
 MAX_LINES = 500
@@ -405,8 +406,36 @@ class ProductionOrderIn(In):
     due_date: date | None = None
 
 
+class ComponentLotIn(In):
+    """A component lot named for production instead of first-expired-first-out."""
+
+    sku: str = Code
+    lot: str = Code
+    quantity: Quantity | None = Field(
+        default=None,
+        description="How much of the component this lot gives (leave out when it gives all).",
+    )
+
+    def named(self) -> ComponentLot:
+        return ComponentLot(self.sku, self.lot, self.quantity)
+
+
+class StartProductionIn(In):
+    lots: list[ComponentLotIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Component lots to issue (default: first-expired-first-out).",
+    )
+
+
 class ProduceIn(In):
     quantity: Quantity
+    lots: list[ComponentLotIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Component lots this output consumes from work in progress (default: "
+        "first-expired-first-out).",
+    )
     conversion_cost: Quantity | None = Field(
         default=None,
         description="Cost this output adds to its components' (labour, energy), in total.",

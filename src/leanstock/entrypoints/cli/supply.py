@@ -17,7 +17,7 @@ from leanstock.entrypoints.cli.orders import _table, show_purchase_order
 
 if TYPE_CHECKING:
     from leanstock.adapters.db.uow import UnitOfWork
-    from leanstock.services.production import ProductionOrderView
+    from leanstock.services.production import ComponentLot, ProductionOrderView
     from leanstock.services.transfers import TransferOrderView
 
 
@@ -198,13 +198,43 @@ def release_production(number: str) -> None:
         _production(production.release_production(_uow(), number))
 
 
+ComponentLots = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--component-lot",
+        help="A component lot to use instead of first-expired-first-out: SKU=LOT, or "
+        "SKU=LOT:QUANTITY when several lots give one component. Repeat it.",
+    ),
+]
+
+
+def _component_lots(values: list[str] | None) -> list[ComponentLot]:
+    from leanstock.services.production import ComponentLot
+
+    found = []
+    for index, value in enumerate(values or []):
+        sku, equals, rest = value.partition("=")
+        lot, colon, quantity = rest.partition(":")
+        if not equals or not sku or not lot or (colon and not quantity):
+            raise InvalidInput(
+                f"--component-lot {value!r} must be SKU=LOT or SKU=LOT:QUANTITY.",
+                f"lots[{index}]",
+            )
+        found.append(
+            ComponentLot(sku, lot, exact(quantity, f"lots[{index}].quantity") if colon else None)
+        )
+    return found
+
+
 @app.command("start-production")
-def start_production(number: str) -> None:
-    """Issue the components to work in progress (refused while any is short)."""
+def start_production(number: str, component_lot: ComponentLots = None) -> None:
+    """Issue the components to work in progress (refused while any is short), lots
+    first-expired-first-out or the ones named."""
     from leanstock.services import production
 
     with handled():
-        _production(production.start_production_order(_uow(), number))
+        lots = _component_lots(component_lot)
+        _production(production.start_production_order(_uow(), number, lots=lots))
 
 
 @app.command("produce")
@@ -231,8 +261,10 @@ def produce(
             help="Cost the output adds to its components' (labour, energy), in total.",
         ),
     ] = None,
+    component_lot: ComponentLots = None,
 ) -> None:
-    """Report finished goods of a started production order (partly, too)."""
+    """Report finished goods of a started production order (partly, too); the components come
+    out of work in progress first-expired-first-out, or from the lots named."""
     from leanstock.services import production
 
     with handled():
@@ -243,6 +275,7 @@ def produce(
                 quantity,
                 lot=lot,
                 expires_on=expires_on,
+                lots=_component_lots(component_lot),
                 conversion_cost=conversion_cost,
             )
         )

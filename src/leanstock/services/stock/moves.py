@@ -42,6 +42,7 @@ from leanstock.services.posting import (
     take,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.stock.stocktakes import refuse_if_under_count
 
 
 def _checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
@@ -310,7 +311,8 @@ def count(
     More counted than recorded: adjustment → location, valued at `unit_cost` per `unit` (an
     opening balance's cost; the item's unit cost when not given); less: location →
     adjustment, at the cost the stock is held at. A count that matches posts nothing.
-    Lot-tracked items are counted lot by lot.
+    Lot-tracked items are counted lot by lot. Refused (409) where an open stocktake covers the
+    item (`stocktakes.refuse_if_under_count`): that count is entered there.
     """
     counted = non_negative(counted, "counted")
     cost = None if unit_cost is None else non_negative(unit_cost, "unit_cost")
@@ -324,6 +326,7 @@ def count(
         if item.value.lot_tracked and lot is None:
             raise LotRequired(sku)
         place = physical_place(uow, location, "location")
+        refuse_if_under_count(uow, place, item.value.category)
         uow.ledger.lock_stock(item.id, place)
         if lot is not None and uow.ledger.lot(item.id, lot) is None:
             uow.ledger.add_lot(item.id, lot, expires_on)

@@ -39,6 +39,7 @@ from leanstock.entrypoints.api.order_schemas import (
     SalesOrderRowOut,
     ShipmentLinesIn,
     ShipNoticeIn,
+    StartProductionIn,
     TransferOrderIn,
     TransferOrderOut,
     TransferOrderRowOut,
@@ -377,12 +378,17 @@ def release_production_order(
 
 @router.post("/production-orders/{number}/start", tags=["production"])
 def start_production_order(
-    number: str, uow: UowDep, actor: Annotated[Actor, permit("production:execute")]
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("production:execute")],
+    body: StartProductionIn | None = None,
 ) -> ProductionOrderOut:
-    """Issue the components to work in progress (409 while any is short)."""
+    """Issue the components to work in progress (409 while any is short), lots
+    first-expired-first-out or the ones named in `lots`."""
     access.check_production(uow, actor, number)
+    lots = [n.named() for n in body.lots] if body is not None else []
     return ProductionOrderOut.model_validate(
-        production.start_production_order(uow, number, actor=actor.name)
+        production.start_production_order(uow, number, lots=lots, actor=actor.name)
     )
 
 
@@ -399,6 +405,7 @@ def produce(
             body.quantity,
             lot=body.lot,
             expires_on=body.expires_on,
+            lots=[n.named() for n in body.lots],
             actor=actor.name,
             conversion_cost=body.conversion_cost,
         )

@@ -1,8 +1,8 @@
 """Add supplier proposals, ship notices with lots, supplier invoices; receipts keep their
 ship notice, carrier and tracking
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-01 02:45:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from leanstock.adapters.db.types import Exact
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
