@@ -169,3 +169,10 @@ def test_an_855_rejecting_the_order_without_detail_confirms_nothing() -> None:
     [ts] = x12.read(interchange([rejected])).groups[0].sets
     ack = sets.acknowledgement(ts)
     assert (ack.order, ack.lines, ack.rejected) == ("PO-000007", (), True)
+
+
+@pytest.mark.parametrize("bad", ["A*1", "a1*2", "ABCD*1", "1AB"])
+def test_a_segment_id_that_is_no_segment_id_is_refused_by_its_number(bad: str) -> None:
+    read = x12.read(interchange([ACK]).replace("CTT*2", bad))
+    assert [e.code for e in read.errors] == ["024"]
+    assert "Segment 9 has the id" in read.errors[0].message

@@ -28,6 +28,7 @@ from leanstock.domain.errors import InvalidInput
 ISA_LENGTH = 106
 VERSION = "00401"
 GROUP_VERSION = "004010"
+_SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
@@ -195,6 +196,16 @@ def read(text: str) -> Interchange:
         for seg in reader:
             count += 1
             seg_id = seg.get_seg_id()
+            if not _SEGMENT_ID.match(seg_id):
+                interchange.errors.append(
+                    EnvelopeError(
+                        "024",
+                        f"Segment {count} has the id {seg_id[:10]!r}; a segment id is 2 or 3 "
+                        "capital letters and digits.",
+                    )
+                )
+                reader.pop_errors()
+                continue
             values = tuple(seg.get_value(f"{seg_id}{n:02d}") or "" for n in range(1, len(seg) + 1))
             if closed:
                 interchange.errors.append(
@@ -273,7 +284,15 @@ def read(text: str) -> Interchange:
                 )
             for kind, code, message, _value, _line in reader.pop_errors():
                 _place(interchange, group, current, kind, code, message, seg_id)
-    except (IndexError, KeyError, TypeError, ValueError, pyx12.errors.X12Error) as error:
+    except (
+        IndexError,
+        KeyError,
+        TypeError,
+        ValueError,
+        pyx12.errors.X12Error,
+        pyx12.errors.EngineError,
+        pyx12.errors.X12PathError,
+    ) as error:
         # pyx12 indexes its open envelopes without checking there is one: a trailer without
         # its header ends the reading there.
         interchange.errors.append(
