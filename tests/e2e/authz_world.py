@@ -16,6 +16,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from edi_documents import acknowledgement as edi_acknowledgement
+from edi_documents import interchange as edi_interchange
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Role, Scope
 from leanstock.domain.errors import NotFound
@@ -135,6 +137,21 @@ def build(engine: Engine) -> World:
         post(f"/transfer-orders/{number}/cancel", None, 200)
         ids[key] = number
 
+    # EDI: ACME and RIVAL trade by it; an interchange of each about its cancelled order (so
+    # it is rejected, and changes nothing however often it is sent), and its log entry.
+    for supplier, key in (("ACME", "own"), ("RIVAL", "foreign")):
+        partner = f"{supplier}EDI"
+        body = {"qualifier": "ZZ", "interchange_id": partner, "group_id": partner}
+        _ok(client.put(f"{API}/suppliers/{supplier}/edi", json=body, headers=owner))
+        text = edi_interchange(
+            [edi_acknowledgement(ids[f"po_{key}"], [(1, "CUP", "5", "20261205")])],
+            sender=partner,
+            group_sender=partner,
+        )
+        ids[f"edi_{key}"] = text
+        answer = client.post(f"{API}/edi/inbound", content=text.encode(), headers=owner)
+        assert answer.status_code == 200, answer.text
+        ids[f"interchange_{key}"] = answer.headers["Leanstock-EDI-Interchange"]
     for location, key in (("WH", "st_own"), ("STORE", "st_foreign")):
         number = post("/stocktakes", {"location": location, "freeze": True})["number"]
         post(f"/stocktakes/{number}/cancel", None, 200)

@@ -21,6 +21,7 @@ from small_business import cafe_with_history
 from sqlalchemy import Engine, select
 
 from conftest import OWNER, PASSWORD, make_token
+from edi_documents import acknowledgement, interchange
 from leanstock.adapters.db import order_tables as o
 from leanstock.config import Settings, get_settings
 from leanstock.domain.access import Role
@@ -56,6 +57,13 @@ def field(template: str) -> Subject:
 def saved(template: str) -> Subject:
     return lambda _answer, values: template.format(**values)
 
+
+EDI_INTERCHANGE = interchange(
+    [acknowledgement("PO-999999", [(1, "NEW", "1", "20261205")])],
+    77,
+    sender="S2EDI",
+    group_sender="S2EDI",
+)
 
 WALK = [
     # Signing in, and what only a web session may do
@@ -565,6 +573,23 @@ WALK = [
         "set_holding_rate",
         const("settings:holding_rate"),
     ),
+    # EDI: a partner, an interchange from it (about no order of ours: rejected, and audited),
+    # the partner removed.
+    Write(
+        "PUT",
+        "/suppliers/S2/edi",
+        {"interchange_id": "S2EDI", "group_id": "S2EDI"},
+        "edi_partner",
+        const("supplier:S2"),
+    ),
+    Write(
+        "POST",
+        "/edi/inbound",
+        EDI_INTERCHANGE,
+        "edi_receive",
+        const("edi:ZZ:S2EDI/000000077"),
+    ),
+    Write("DELETE", "/suppliers/S2/edi", None, "edi_partner_remove", const("supplier:S2")),
     Write(
         "PUT",
         "/settings/supplier-standard",
@@ -630,9 +655,12 @@ def walked(
             if write.upload is not None:
                 files = {"file": ("walk.csv", write.upload)}
                 response = client.request(write.method, url, files=files, headers=headers)
+            elif isinstance(write.body, str):  # an EDI interchange, sent as it is
+                response = client.request(write.method, url, content=write.body, headers=headers)
             else:
                 response = client.request(write.method, url, json=write.body, headers=headers)
-            answer = response.json() if response.content else {}
+            json_answer = response.headers.get("content-type", "").startswith("application/json")
+            answer = response.json() if response.content and json_answer else {}
             assert response.status_code < 300, (write.method, write.path, response.text)
             if write.save is not None:
                 values |= write.save(answer)
@@ -735,6 +763,7 @@ def _template(path: str) -> str:
         "/suppliers/S2": "/suppliers/{code}",
         "/suppliers/S2/items": "/suppliers/{code}/items",
         "/suppliers/S2/items/NEW": "/suppliers/{code}/items/{sku}",
+        "/suppliers/S2/edi": "/suppliers/{code}/edi",
         "/items/NEW/units/box": "/items/{sku}/units/{unit}",
     }
     if path in known:

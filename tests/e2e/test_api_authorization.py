@@ -46,6 +46,8 @@ MANAGE = frozenset({"owner", "manager"})
 BUY = MANAGE | {"buyer"}
 FLOOR = MANAGE | {"warehouse"}
 OWNER = frozenset({"owner"})
+# The EDI log and invoice variances: not the warehouse (its users may be limited to locations).
+EDI_READ = BUY | {"viewer", "supplier"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,13 @@ class Route:
     foreign: dict[str, Any] | None = None
     foreign_status: dict[str, int] = field(default_factory=dict)
     public: bool = False
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body sent as it is (an EDI interchange), not as JSON."""
+
+    text: str
 
 
 def r(method: str, path: str, allowed: frozenset[str], ok: int, **kw: Any) -> Route:
@@ -768,6 +777,38 @@ TABLE = [
     r("GET", "/events/schemas/{event}", OWNER, 200, params={"event": "stock.shipped"}),
     r("GET", "/webhooks/{webhook_id}/deliveries", OWNER, 404, params={"webhook_id": "999"}),
     r("POST", "/webhooks/{webhook_id}/replay", OWNER, 404, params={"webhook_id": "999"}),
+    # EDI: an interchange about a cancelled order is acknowledged (200, rejected: nothing
+    # changes); a supplier user sends only its own partner's, and reads only its own log.
+    r(
+        "POST",
+        "/edi/inbound",
+        BUY | {"supplier"},
+        200,
+        body=RawBody("{edi_own}"),
+        foreign={"body": RawBody("{edi_foreign}")},
+        foreign_status={"supplier": 422},  # a partner named in the body: as a missing one
+    ),
+    r("GET", "/edi/interchanges", EDI_READ, 200, foreign={"query": {"supplier": "RIVAL"}}),
+    r(
+        "GET",
+        "/edi/interchanges/{interchange_id}",
+        EDI_READ,
+        200,
+        params={"interchange_id": "{interchange_own}"},
+        foreign={"params": {"interchange_id": "{interchange_foreign}"}},
+        foreign_status={"supplier": 404},
+    ),
+    r(
+        "PUT",
+        "/suppliers/{code}/edi",
+        BUY,
+        200,
+        params={"code": "P-{tag}"},
+        body={"interchange_id": "E-{tag}", "group_id": "E-{tag}"},
+    ),
+    r("GET", "/suppliers/{code}/edi", STAFF, 200, params={"code": "ACME"}),
+    r("DELETE", "/suppliers/{code}/edi", BUY, 404, params={"code": "NOBODY"}),
+    r("GET", "/invoice-variances", EDI_READ, 200, foreign={"query": {"supplier": "RIVAL"}}),
 ]
 
 
@@ -815,6 +856,14 @@ def call(world: World, route: Route, principal: str, foreign: bool) -> Any:
     path = route.path
     for name, value in _fill(params, world, principal).items():
         path = path.replace(f"{{{name}}}", value)
+    if isinstance(body, RawBody):
+        return world.client.request(
+            route.method,
+            f"{API}{path}",
+            content=_fill(body.text, world, principal).encode(),
+            params=_fill(query, world, principal),
+            headers=world.headers(principal),
+        )
     return world.client.request(
         route.method,
         f"{API}{path}",

@@ -170,6 +170,13 @@ def test_the_demo_prints_the_database_option_that_the_other_commands_need(
     result = runner.invoke(app, ["--database", option, "stock", "--sku", "BAK-001"])
     assert result.exit_code == 0, result.output
     assert "BAK-001" in result.output
+    # Valley Dairy trades by EDI: its sample 855, 856 and 810 were received and applied, and
+    # the invoice (0.10 over the price, goods not yet received) is flagged two ways.
+    for sample in ("855", "856", "810"):
+        assert f"EDI {sample}.x12: accepted" in demo.stdout, demo.stdout
+    variances = runner.invoke(app, ["--database", option, "edi", "variances"])
+    assert variances.exit_code == 0, variances.output
+    assert "2 variance(s) for review" in variances.output
 
 
 def _free_port() -> int:

@@ -1722,6 +1722,14 @@ class InMemoryUnitOfWork:
         _not_covered("webhooks (they run on SQLite and PostgreSQL)")
 
     @property
+    def edi(self) -> Any:
+        _not_covered("EDI (it runs on SQLite and PostgreSQL)")
+
+    @property
+    def invoices(self) -> Any:
+        _not_covered("supplier invoices (they run on SQLite and PostgreSQL)")
+
+    @property
     def supplier_channel(self) -> Any:
         _not_covered("the supplier channel (it runs on SQLite and PostgreSQL)")
 

@@ -62,6 +62,9 @@ _BUYER = frozenset(
         "forecast:write",
         "plan:run",
         "plan:edit",
+        "edi:send",
+        "edi:read",
+        "invoice:read",
     }
 )
 _WAREHOUSE = frozenset(
@@ -98,7 +101,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.MANAGER: _SELF | _READ_BUSINESS | _BUYER | _WAREHOUSE | _MANAGER,
     Role.BUYER: _SELF | _READ_BUSINESS | _BUYER,
     Role.WAREHOUSE: _SELF | _READ_BUSINESS | _WAREHOUSE,
-    Role.VIEWER: _SELF | _READ_BUSINESS,
+    # The EDI log and the invoices' variances are not narrowed by location: not for the
+    # warehouse, whose users may be limited to some.
+    Role.VIEWER: _SELF | _READ_BUSINESS | {"edi:read", "invoice:read"},
     # Only its own purchase orders: read them, acknowledge, announce and deliver drop-ships;
     # and its own scorecard.
     Role.SUPPLIER: _SELF
@@ -109,6 +114,10 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
             "purchase:ship_notice",
             "purchase:deliver",
             "scorecard:read",
+            # Its own EDI interchanges (sent from its trading-partner ids): send, read.
+            "edi:send",
+            "edi:read",
+            "invoice:read",
         }
     ),
 }

@@ -8,6 +8,7 @@ milliseconds). The records that cross between the two sides are in `services/rec
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -23,6 +24,7 @@ from leanstock.domain.catalog import (
 )
 from leanstock.domain.costing import CostedMove
 from leanstock.domain.customers import Customer
+from leanstock.domain.edi import TradingPartner
 from leanstock.domain.events import DomainEvent
 from leanstock.domain.ledger import (
     KnownLot,
@@ -593,6 +595,52 @@ class KpiRepo(Protocol):
     ) -> None: ...
 
 
+class EdiRepo(Protocol):
+    """Trading partners, the interchange log, the purchase orders sent (`adapters/db/edi.py`)."""
+
+    def partner_from(
+        self, qualifier: str, interchange_id: str
+    ) -> tuple[int, TradingPartner] | None: ...
+    def partner(self, supplier_id: int) -> TradingPartner | None: ...
+    def partners(self) -> list[tuple[int, TradingPartner]]: ...
+    def put_partner(self, supplier_id: int, partner: TradingPartner) -> None: ...
+    def remove_partner(self, supplier_id: int) -> bool: ...
+    def next_control(self) -> int: ...
+    def applied(self, supplier_id: int, control: str) -> dict[str, Any] | None: ...
+    def add_interchange(
+        self,
+        direction: str,
+        supplier_id: int | None,
+        control: str,
+        status: str,
+        digest: str,
+        document: str,
+        acknowledgement: str | None,
+        reasons: Sequence[str],
+        documents: Sequence[str],
+        created_by: str,
+    ) -> int: ...
+    def interchanges(
+        self,
+        supplier: str | None,
+        direction: str | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    def interchange(self, interchange_id: int) -> dict[str, Any] | None: ...
+    def unsent_orders(self, supplier_id: int) -> list[int]: ...
+    def mark_sent(self, order_ids: Sequence[int], interchange_id: int) -> None: ...
+
+
+class InvoicesRepo(Protocol):
+    """What the three-way match reads of supplier invoices (`adapters/db/invoices.py`)."""
+
+    def match_rows(
+        self, supplier: str | None, order_id: int | None, since: date | None
+    ) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it.
 
@@ -642,6 +690,10 @@ class UnitOfWork(Protocol):
     @property
     def serials(self) -> SerialsRepo: ...
     @property
+    def edi(self) -> EdiRepo: ...
+    @property
+    def invoices(self) -> InvoicesRepo: ...
+    @property
     def supplier_channel(self) -> SupplierChannelRepo: ...
 
     def __enter__(self) -> Self: ...
@@ -681,3 +733,6 @@ class BatchUnitOfWork(UnitOfWork, Protocol):
 
     def open(self) -> Self: ...
     def close(self, keep: bool) -> None: ...
+    def all_or_nothing(self) -> AbstractContextManager[None]:
+        """Inside the block, the use cases run are kept together or not at all."""
+        ...

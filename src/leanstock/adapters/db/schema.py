@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from leanstock.adapters.db import (
     account_tables,
+    edi_tables,
     order_tables,
     planning_tables,
     supplier_tables,
@@ -14,6 +15,7 @@ from leanstock.adapters.db.metadata import metadata
 
 __all__ = [
     "account_tables",
+    "edi_tables",
     "metadata",
     "order_tables",
     "planning_tables",

@@ -17,7 +17,9 @@ from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
 from leanstock.adapters.db.customers import CustomerRepository
+from leanstock.adapters.db.edi import EdiRepository
 from leanstock.adapters.db.history import HistoryRepository
+from leanstock.adapters.db.invoices import InvoicesRepository
 from leanstock.adapters.db.kpis import KpiRepository
 from leanstock.adapters.db.ledger import LedgerRepository
 from leanstock.adapters.db.outbox import OutboxRepository
@@ -182,6 +184,8 @@ class UnitOfWork:
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
         self.webhooks = WebhooksRepository(self._connection)
+        self.edi = EdiRepository(self._connection, visibility=sees)
+        self.invoices = InvoicesRepository(self._connection, visibility=sees)
         self.supplier_channel = SupplierChannelRepository(self._connection, self._seen, sees)
         return self
 
@@ -282,6 +286,21 @@ class BatchUnitOfWork(UnitOfWork):
         finally:
             self._events = []
             super().__exit__(None, None, None)
+
+    @contextmanager
+    def all_or_nothing(self) -> Iterator[None]:
+        """Inside the block, the use cases run (each in its own SAVEPOINT) are kept together
+        or not at all: one SAVEPOINT around theirs, rolled back if the block raises. An EDI
+        document that moves several orders applies whole or not at all."""
+        savepoint = self.connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        if savepoint.is_active:
+            savepoint.commit()
 
     def acting(self, actor: str) -> Self:
         if actor != SYSTEM:

@@ -36,6 +36,7 @@ from leanstock.entrypoints.api.routes import (
     catalog,
     customers,
     data,
+    edi,
     forecasts,
     insight,
     kpis,
@@ -172,6 +173,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(kpis.router, prefix=PREFIX)
     app.include_router(data.router, prefix=PREFIX)
     app.include_router(webhooks.router, prefix=PREFIX)
+    app.include_router(edi.router, prefix=PREFIX)
     web.install(app)
 
 

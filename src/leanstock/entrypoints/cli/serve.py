@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -110,9 +111,10 @@ def demo(
     two years of history) in a SQLite file, then serve the API on it."""
     from leanstock.adapters.db.uow import UnitOfWork
     from leanstock.config import get_settings
-    from leanstock.demo.generate import generate
+    from leanstock.demo.generate import WAREHOUSE, generate
     from leanstock.services import catalog
     from leanstock.services.demo import demo_logins, load_demo
+    from leanstock.services.demo_edi import demo_edi
 
     if fresh:
         for suffix in ("", "-wal", "-shm"):
@@ -128,12 +130,16 @@ def demo(
                 business = generate(seed)
             with console.status("Writing two years of history to the database..."):
                 summary = load_demo(uow, business)
+            with console.status("Trading by EDI with Valley Dairy (the sample interchanges)..."):
+                traded = demo_edi(uow, date.today(), WAREHOUSE)
             table = Table(title=f"Demo business in {path}")
             table.add_column("what")
             table.add_column("how many", justify="right")
             for name, value in vars(summary).items():
                 table.add_row(name.replace("_", " "), str(value))
             console.print(table)
+            for note in traded:
+                console.print(f"EDI {escape(note)}", highlight=False)
         else:
             console.print(f"Using the demo business already in {path} (--fresh starts over).")
         if samples is not None:

@@ -1,7 +1,7 @@
 """Add stocktakes and their count lines
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-01 02:50:00.000000
 """
 

@@ -1,7 +1,7 @@
 """Add serial numbers: the items' serial_tracked flag, where each serial is, and its moves
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-01 03:00:00.000000
 
 Existing items are not serial-tracked and keep their stock as it is. `serial_moves` is

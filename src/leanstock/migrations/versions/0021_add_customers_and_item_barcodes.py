@@ -1,7 +1,7 @@
 """Add customers (sales orders refer to them) and item barcodes
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-01 02:50:00.000000
 
 Existing orders are carried forward as they were: each keeps the customer's name it was

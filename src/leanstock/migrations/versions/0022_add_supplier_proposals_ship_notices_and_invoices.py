@@ -1,8 +1,8 @@
 """Add supplier proposals, ship notices with lots, supplier invoices; receipts keep their
 ship notice, carrier and tracking
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-01 02:45:00.000000
 """
 
