@@ -135,6 +135,11 @@ def build(engine: Engine) -> World:
         post(f"/transfer-orders/{number}/cancel", None, 200)
         ids[key] = number
 
+    for location, key in (("WH", "st_own"), ("STORE", "st_foreign")):
+        number = post("/stocktakes", {"location": location, "freeze": True})["number"]
+        post(f"/stocktakes/{number}/cancel", None, 200)
+        ids[key] = number
+
     for role in ROLES:
         if role == "owner":
             continue
@@ -176,6 +181,7 @@ def foreign_marks(world: World) -> dict[str, list[str]]:
             ids["mo_foreign"],
             ids["to_foreign"],
             ids["po_foreign"],
+            ids["st_foreign"],
             "R-res_foreign",
             '"location":"STORE"',
             '"code":"STORE"',

@@ -251,6 +251,62 @@ TABLE = [
         foreign={"body": {"sku": "CUP", "location": "STORE", "quantity": 1, "reason": "damage"}},
         foreign_status={"warehouse": 422},
     ),
+    # Stocktakes: the stock count's rules. Each principal opens its own count at WH, of a
+    # category of its own (so no two clash); the rest act on a cancelled one (409).
+    r(
+        "POST",
+        "/stocktakes",
+        FLOOR,
+        201,
+        body={"location": "WH", "category": "{tag}"},
+        foreign={"body": {"location": "STORE", "category": "{tag}"}},
+        foreign_status={"warehouse": 422},
+    ),
+    r(
+        "GET",
+        "/stocktakes",
+        STAFF,
+        200,
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "GET",
+        "/stocktakes/{number}",
+        STAFF,
+        200,
+        params={"number": "{st_own}"},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "PUT",
+        "/stocktakes/{number}/lines",
+        FLOOR,
+        409,
+        params={"number": "{st_own}"},
+        body={"lines": [{"sku": "CUP", "counted": 1}]},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/stocktakes/{number}/post",
+        FLOOR,
+        409,
+        params={"number": "{st_own}"},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/stocktakes/{number}/cancel",
+        FLOOR,
+        409,
+        params={"number": "{st_own}"},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
     # A batch answers 200 with a result per document; a document at a location not granted
     # is refused in its result (tests/e2e/test_api_stock_batch.py).
     r(
@@ -338,6 +394,18 @@ TABLE = [
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
+    # Serials: read like stock. CUP is not serial-tracked (422); a location not granted is
+    # not found before that.
+    r(
+        "GET",
+        "/items/{sku}/serials",
+        STAFF,
+        422,
+        params={"sku": "CUP"},
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r("GET", "/items/{sku}/serials/{serial}", STAFF, 422, params={"sku": "CUP", "serial": "S1"}),
     # Valuation: money tied up is read like stock; the company's costing method is the owner's.
     r(
         "GET",
@@ -777,6 +845,7 @@ def test_every_route_but_the_public_ones_declares_a_permission(world: World) -> 
         ("/transfer-orders", ["{to_from_own}", "{to_to_own}"]),
         ("/purchase-orders", ["{po_own}"]),
         ("/reservations", ["R-res_own"]),
+        ("/stocktakes", ["{st_own}"]),
         ("/stock", ['"location":"WH"']),
         ("/items/CUP/lots", ['"location":"WH"']),
         ("/items/CUP/moves", ['"target":"WH"']),

@@ -29,7 +29,8 @@ def test_a_business_moves_in_from_files_and_out_again(tmp_path: Path) -> None:
     code, out = leanstock(db, "export", "items")
     assert (
         out.strip()
-        == "sku,name,unit,kind,category,unit_cost,lot_tracked,shelf_life_days,policy,active"
+        == "sku,name,unit,kind,category,unit_cost,lot_tracked,shelf_life_days,policy,active,"
+        "serial_tracked"
     )
     assert leanstock(db, "import", "items", str(template))[0] == 0
     exported = tmp_path / "out.csv"

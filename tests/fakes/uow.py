@@ -69,7 +69,9 @@ from leanstock.domain.orders import (
     TransferOrder,
     number,
 )
+from leanstock.domain.serials import SerialAt, SerialMove
 from leanstock.domain.sourcing import SupplierRecord
+from leanstock.domain.stocktake import CountLine, Stocktake, StocktakeStatus
 from leanstock.services.ports import (
     ItemCosting,
     LineRef,
@@ -144,10 +146,17 @@ class State:
     units: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     revaluations: list[tuple[int, int, datetime, Decimal, Decimal]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
+<<<<<<< HEAD
     barcodes: dict[str, int] = field(default_factory=dict)
     customers: dict[str, Stored[Customer]] = field(default_factory=dict)
     # Sales order id → the id of its customer record.
     order_customers: dict[int, int] = field(default_factory=dict)
+=======
+    stocktakes: dict[int, tuple[Stocktake, int]] = field(default_factory=dict)
+    # (item id, serial) → (lot, location id); and (operation, item, serial, source, target).
+    serials: dict[tuple[int, str], tuple[str | None, int]] = field(default_factory=dict)
+    serial_moves: list[tuple[int, int, str, int, int]] = field(default_factory=list)
+>>>>>>> main
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -1239,6 +1248,91 @@ class FakeTransfers:
         return _rows(rows, limit, offset)
 
 
+class FakeStocktakes:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def add(self, stocktake: Stocktake, location_id: int) -> int:
+        stocktake.id = self.s.next_id("stocktake")
+        self.s.stocktakes[stocktake.id] = (copy.deepcopy(stocktake), location_id)
+        return stocktake.id
+
+    def lock_location(self, location_id: int) -> None:
+        return None
+
+    def open_at(self, location_id: int) -> list[Stocktake]:
+        return [
+            copy.deepcopy(st)
+            for st, at in self.s.stocktakes.values()
+            if at == location_id and st.status is StocktakeStatus.OPEN
+        ]
+
+    def book(
+        self, location_id: int, category: str | None
+    ) -> list[tuple[int, str, str | None, Decimal]]:
+        rows = []
+        for (item_id, at, lot), quantity in self.s.balances.items():
+            item = self.s.item_by_id(item_id).value
+            if at == location_id and quantity != 0 and category in (None, item.category):
+                rows.append((item_id, item.sku, lot or None, quantity))
+        return sorted(rows, key=lambda r: (r[1], r[2] or ""))
+
+    def books_at(
+        self, location_id: int, lines: Sequence[tuple[int, str | None, datetime]]
+    ) -> list[tuple[Decimal, Decimal]]:
+        found = []
+        for item_id, lot, at in lines:
+            then = FakeValuation(self.s).balance_path(item_id, location_id, lot, at)[0]
+            held = sum(
+                (
+                    s.quantity
+                    for s in FakeLedger(self.s).lot_stock(item_id, location_id)
+                    if lot is None or s.lot == lot
+                ),
+                ZERO,
+            )
+            found.append((then, held))
+        return found
+
+    def add_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        self.put_lines(stocktake_id, lines)
+
+    def put_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        stocktake = self.s.stocktakes[stocktake_id][0]
+        for line in lines:
+            if line.id is None:
+                line.id = self.s.next_id("stocktake_line")
+                stocktake.lines.append(copy.deepcopy(line))
+                continue
+            kept = copy.deepcopy(line)
+            stocktake.lines = [kept if x.id == line.id else x for x in stocktake.lines]
+
+    def get(self, stocktake_id: int, lock: bool = False) -> Stocktake:
+        if stocktake_id not in self.s.stocktakes:
+            raise NotFound("stocktake", f"ST-{stocktake_id:06d}", "stocktake")
+        stocktake = copy.deepcopy(self.s.stocktakes[stocktake_id][0])
+        stocktake.lines.sort(key=lambda x: (x.sku, x.lot or ""))
+        return stocktake
+
+    def save(self, stocktake: Stocktake) -> None:
+        location_id = self.s.stocktakes[stocktake.id or 0][1]
+        self.s.stocktakes[stocktake.id or 0] = (copy.deepcopy(stocktake), location_id)
+
+    def page(
+        self,
+        status: str | None = None,
+        location: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Stocktake], int]:
+        found = [
+            copy.deepcopy(st)
+            for st, _ in sorted(self.s.stocktakes.values(), key=lambda x: -(x[0].id or 0))
+            if (status is None or st.status == status) and location in (None, st.location)
+        ]
+        return found[offset : offset + limit], len(found)
+
+
 class FakeBoms:
     def __init__(self, state: State) -> None:
         self.s = state
@@ -1471,6 +1565,59 @@ class FakeReports:
         _not_covered("move history reports")
 
 
+class FakeSerials:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def _at(self, item_id: int, serial: str) -> SerialAt:
+        lot, location_id = self.s.serials[(item_id, serial)]
+        return SerialAt(serial, lot, self.s.location_by_id(location_id).value.code)
+
+    def where(self, item_id: int, serials: Sequence[str]) -> dict[str, SerialAt]:
+        return {s: self._at(item_id, s) for s in serials if (item_id, s) in self.s.serials}
+
+    def move(self, operation_id: int, moves: Sequence[SerialMove]) -> None:
+        for m in moves:
+            found = self.s.serials.get((m.item_id, m.serial))
+            if found is not None and found[1] != m.source.id:
+                raise Conflict(f"Serial {m.serial} moved while this operation ran.", "serials")
+            self.s.serials[(m.item_id, m.serial)] = (m.lot, m.target.id)
+            self.s.serial_moves.append(
+                (operation_id, m.item_id, m.serial, m.source.id, m.target.id)
+            )
+
+    def at(self, item_id: int, location_id: int, lot: str | None = None) -> list[SerialAt]:
+        return [
+            self._at(i, s)
+            for (i, s), (found_lot, where) in sorted(self.s.serials.items())
+            if i == item_id and where == location_id and (lot is None or found_lot == lot)
+        ]
+
+    def of_item(
+        self, item_id: int, location: str | None, limit: int, offset: int
+    ) -> tuple[list[SerialAt], int]:
+        rows = [
+            self._at(i, s)
+            for i, s in sorted(self.s.serials)
+            if i == item_id and location in (None, self._at(i, s).location)
+        ]
+        return rows[offset : offset + limit], len(rows)
+
+    def history(self, item_id: int, serial: str) -> list[dict[str, Any]]:
+        _not_covered("serial traces")
+
+    def moved_by(
+        self, operation_ids: Sequence[int], item_id: int, lot: str | None = None
+    ) -> dict[int, list[str]]:
+        _not_covered("lot traces")
+
+    def count_by_place(self) -> dict[tuple[int, int], int]:
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for (item_id, _), (_, location_id) in self.s.serials.items():
+            counts[(item_id, location_id)] += 1
+        return dict(counts)
+
+
 class FakePlanning:
     """Forecast and plan runs are not covered: every method says so."""
 
@@ -1534,6 +1681,10 @@ class InMemoryUnitOfWork:
         return FakeTransfers(self.state, self._seen)
 
     @property
+    def stocktakes(self) -> FakeStocktakes:
+        return FakeStocktakes(self.state)
+
+    @property
     def boms(self) -> FakeBoms:
         return FakeBoms(self.state)
 
@@ -1564,6 +1715,10 @@ class InMemoryUnitOfWork:
     @property
     def kpis(self) -> Any:
         return FakeKpis()
+
+    @property
+    def serials(self) -> FakeSerials:
+        return FakeSerials(self.state)
 
     @property
     def webhooks(self) -> Any:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+<<<<<<< HEAD
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from leanstock.domain.barcodes import barcode, scanned
+=======
+from dataclasses import fields, replace
+from typing import Any
+
+from leanstock.domain import units
+>>>>>>> main
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from leanstock.domain.events import Changed, created, diff, facts
@@ -127,7 +134,9 @@ def update_item(uow: UnitOfWork, sku: str, changes: dict[str, Any]) -> Item:
     with uow:
         stored = uow.catalog.item(sku)
         current = stored.value
-        for field in ("lot_tracked", "unit", "costing"):
+        if changes.get("serial_tracked") and "divisible" not in changes:
+            changes = {**changes, "divisible": False}  # one serial per whole unit
+        for field in ("lot_tracked", "serial_tracked", "unit", "costing"):
             changed = field in changes and changes[field] != getattr(current, field)
             if changed and uow.ledger.has_moves(stored.id):
                 raise InvalidInput(
@@ -242,9 +251,27 @@ def list_suppliers(
         return uow.catalog.suppliers(limit, offset, **filters)
 
 
+def _in_stock_unit(
+    uow: UnitOfWork, sku: str, terms: dict[str, Any], unit: str | None
+) -> dict[str, Any]:
+    """Terms (or changes to them) given in `unit` (a purchase unit: a sack), in the item's
+    stock unit (`domain.units.terms_in_stock_unit`)."""
+    if unit is None:
+        return terms
+    item = uow.catalog.item(sku)
+    return units.terms_in_stock_unit(item.value, terms, unit, uow.catalog.unit_factors(item.id))
+
+
 @retrying
-def add_supplier_item(uow: UnitOfWork, terms: SupplierItem) -> SupplierItem:
+def add_supplier_item(
+    uow: UnitOfWork, terms: SupplierItem, *, unit: str | None = None
+) -> SupplierItem:
+    """Record the terms one supplier sells one item on; `unit`: the unit its price, MOQ, pack
+    size and price breaks are given in (stored in the stock unit)."""
     with uow:
+        if unit is not None:
+            given = {f.name: getattr(terms, f.name) for f in fields(terms)}
+            terms = SupplierItem(**_in_stock_unit(uow, terms.sku, given, unit))
         uow.catalog.put_supplier_item(terms, create=True)
         subject = f"supplier_item:{terms.supplier}/{terms.sku}"
         uow.record(Changed(subject=subject, verb="terms_create", values=created(facts(terms))))
@@ -254,10 +281,13 @@ def add_supplier_item(uow: UnitOfWork, terms: SupplierItem) -> SupplierItem:
 
 @retrying
 def update_supplier_item(
-    uow: UnitOfWork, supplier: str, sku: str, changes: dict[str, Any]
+    uow: UnitOfWork, supplier: str, sku: str, changes: dict[str, Any], *, unit: str | None = None
 ) -> SupplierItem:
+    """Change some of a supplier's terms; `unit`: the unit the changed price, MOQ, pack size
+    and price breaks are given in."""
     with uow:
         current = uow.catalog.supplier_item(supplier, sku)
+        changes = _in_stock_unit(uow, sku, changes, unit)
         updated = replace(current, **changes)
         uow.catalog.put_supplier_item(updated, create=False)
         _changed(uow, f"supplier_item:{supplier}/{sku}", "terms_update", current, updated)

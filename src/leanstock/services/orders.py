@@ -36,7 +36,14 @@ from leanstock.planning.periods import PERIODS
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
-from leanstock.services.posting import checked_time, current_day, post, take
+from leanstock.services.posting import (
+    checked_time,
+    current_day,
+    line_errors,
+    post,
+    stock_quantity,
+    take,
+)
 from leanstock.services.pull import (
     Demand,
     PegView,
@@ -49,6 +56,7 @@ from leanstock.services.pull import (
     reserve_from_stock,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 
 ZERO = Decimal(0)
 
@@ -59,6 +67,8 @@ class NewLine:
     quantity: Decimal
     location: str | None = None
     requested_date: date | None = None
+    # The unit `quantity` is in (a sales unit: a dozen); None: the stock unit.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,8 +240,14 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
+<<<<<<< HEAD
         quantity = catalog.whole(stored.value, positive(new.quantity))
         order_lines.append(SalesLine(n, sku, code, quantity, new.requested_date))
+=======
+        with line_errors(n - 1, len(lines) > 1):
+            quantity = stock_quantity(uow, stored, positive(new.quantity), new.unit, "quantity")
+        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
+>>>>>>> main
     return order_lines, refs, items
 
 
@@ -343,11 +359,14 @@ def ship_order(
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Mapping[int, Sequence[str]] | None = None,
 ) -> SalesOrderView:
     """Ship reserved stock of some lines (`line_no → quantity`), or all that is reserved.
 
     A line ships only what is reserved for it: what is still coming ships when it arrives.
-    Drop-shipped lines ship when the supplier's delivery to the customer is received.
+    Drop-shipped lines ship when the supplier's delivery to the customer is received. A line
+    of a serial-tracked item names the serials it ships (`line_no → serials`), so the
+    customer's serials are known.
     """
     when = checked_time(occurred_at)
     day = current_day(today)
@@ -383,10 +402,29 @@ def ship_order(
         for line_no, (amount, reservations) in shipping.items():
             ref = refs[line_no]
             item = uow.catalog.item(order.line(line_no).sku)
-            picks = take(uow, item, ref.place, amount, day, own_reserved=amount)
+            if item.value.serial_tracked:
+                uow.ledger.lock_stock(ref.item_id, ref.place)  # the stock row, then serials
+            with line_errors(line_no - 1, True):
+                moved, lots = departures(
+                    uow, item, amount, (serials or {}).get(line_no, ()), ref.place, customer_place
+                )
+            picks = [
+                pick
+                for lot, quantity in (lots.items() if moved else [(None, amount)])
+                for pick in take(uow, item, ref.place, quantity, day, lot, own_reserved=amount)
+            ]
             uow.ledger.consume(draw(reservations, amount))
             postings = [Posting(ref.item_id, ref.place, customer_place, q, lt) for lt, q in picks]
-            post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)
+            post(
+                uow,
+                MoveKind.SHIPMENT,
+                item,
+                postings,
+                when,
+                order.number,
+                order.customer,
+                serials=moved,
+            )
         uow.sales.save(order)
         uow.commit()
     return get_order(uow, number, today=day)

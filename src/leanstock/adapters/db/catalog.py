@@ -50,6 +50,7 @@ def item_from_row(row: RowMapping) -> Item:
         active=row["active"],
         costing=CostingMethod(row["costing"]) if row["costing"] else None,
         divisible=row["divisible"],
+        serial_tracked=row["serial_tracked"],
     )
 
 
@@ -96,6 +97,7 @@ def _item_values(item: Item) -> dict[str, Any]:
         "active": item.active,
         "costing": item.costing.value if item.costing else None,
         "divisible": item.divisible,
+        "serial_tracked": item.serial_tracked,
     }
 
 

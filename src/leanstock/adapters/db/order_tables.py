@@ -250,3 +250,39 @@ audit_log = Table(
     Column("request_id", String(64), nullable=True, index=True),
     Column("address", String(64), nullable=True),
 )
+
+# Stocktakes: a count document per location (optionally one category), its lines per item
+# and lot (lot '' for untracked stock). `expected` is the snapshot of a frozen count; `book`
+# and `difference` are written when it is posted (domain/stocktake.py).
+stocktakes = Table(
+    "stocktakes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("category", String(64), nullable=True),
+    Column("freeze", Boolean, nullable=False),
+    Column("blind", Boolean, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("reference", String(200), nullable=True),
+    Column("started_at", Timestamp, nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("posted_at", Timestamp, nullable=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=True),
+)
+
+stocktake_lines = Table(
+    "stocktake_lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("stocktake_id", Id, ForeignKey("stocktakes.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("expected", Exact(), nullable=True),
+    Column("counted", Exact(), nullable=True),
+    Column("counted_at", Timestamp, nullable=True),
+    Column("counted_by", String(200), nullable=True),
+    Column("book", Exact(), nullable=True),
+    Column("difference", Exact(), nullable=True),
+    UniqueConstraint("stocktake_id", "item_id", "lot"),
+    CheckConstraint("counted >= 0", name="counted_non_negative"),
+)

@@ -44,6 +44,7 @@ from leanstock.entrypoints.api.routes import (
     quarantine,
     scorecards,
     stock,
+    stocktakes,
     valuation,
     webhooks,
 )
@@ -159,6 +160,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(valuation.router, prefix=PREFIX)
     app.include_router(quarantine.router, prefix=PREFIX)
+    app.include_router(stocktakes.router, prefix=PREFIX)
     app.include_router(lots.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)

@@ -16,6 +16,7 @@ from leanstock.entrypoints.cli import scorecards as scorecards
 from leanstock.entrypoints.cli import serve as serve
 from leanstock.entrypoints.cli import simulate as simulate
 from leanstock.entrypoints.cli import stock as stock
+from leanstock.entrypoints.cli import stocktake as stocktake
 from leanstock.entrypoints.cli import supply as supply
 from leanstock.entrypoints.cli import trace as trace
 from leanstock.entrypoints.cli import valuation as valuation

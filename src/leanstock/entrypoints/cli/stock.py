@@ -177,9 +177,15 @@ def add_item(
     lot_tracked: bool = False,
     shelf_life_days: int | None = None,
     policy: Policy = Policy.REORDER_POINT,
+<<<<<<< HEAD
     barcode: Annotated[
         list[str] | None, typer.Option("--barcode", help="A GTIN it is scanned by; repeatable.")
     ] = None,
+=======
+    serial_tracked: Annotated[
+        bool, typer.Option(help="Every unit carries a serial, named whenever it moves.")
+    ] = False,
+>>>>>>> main
 ) -> None:
     """Add an item to the catalog."""
     from leanstock.services import catalog
@@ -187,8 +193,23 @@ def add_item(
     with handled():
         catalog.add_item(
             _uow(),
+<<<<<<< HEAD
             Item(sku, name, unit, kind, category, unit_cost, lot_tracked, shelf_life_days, policy),
             barcode or [],
+=======
+            Item(
+                sku,
+                name,
+                unit,
+                kind,
+                category,
+                unit_cost,
+                lot_tracked,
+                shelf_life_days,
+                policy,
+                serial_tracked=serial_tracked,
+            ),
+>>>>>>> main
         )
     console.print(f"[green]Added item {sku}.[/]")
 
@@ -346,6 +367,10 @@ def _moved(operation: stock.Operation) -> None:
 
 
 Lot = Annotated[str | None, typer.Option(help="Lot code (lot-tracked items).")]
+Serials = Annotated[
+    list[str] | None,
+    typer.Option("--serial", help="A serial (serial-tracked items): once per unit."),
+]
 
 
 @app.command()
@@ -363,6 +388,7 @@ def receive(
         Decimal | None, typer.Option(help="Cost per unit (default: the item's unit cost).")
     ] = None,
     unit: Annotated[str | None, typer.Option(help="The unit of QUANTITY (a sack).")] = None,
+    serials: Serials = None,
 ) -> None:
     """Receive goods from a supplier into a location."""
     from leanstock.services import stock
@@ -380,6 +406,7 @@ def receive(
                 reference=reference,
                 unit_cost=unit_cost,
                 unit=unit,
+                serials=serials or (),
             )
         )
 
@@ -395,13 +422,24 @@ def ship(
         ShipmentReason | None,
         typer.Option(help="sale: a counter sale, counted as demand for the forecasts."),
     ] = None,
+    serials: Serials = None,
 ) -> None:
-    """Ship to a customer, first-expired-first-out unless a lot is named."""
+    """Ship to a customer, first-expired-first-out unless a lot is named (a serial-tracked
+    item: the serials named)."""
     from leanstock.services import stock
 
     with handled():
         _moved(
-            stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference, reason=reason)
+            stock.ship(
+                _uow(),
+                sku,
+                location,
+                quantity,
+                lot=lot,
+                reference=reference,
+                reason=reason,
+                serials=serials or (),
+            )
         )
 
 
@@ -413,12 +451,24 @@ def transfer(
     quantity: Decimal,
     lot: Lot = None,
     reference: str | None = None,
+    serials: Serials = None,
 ) -> None:
     """Move stock between two locations."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.transfer(_uow(), sku, source, target, quantity, lot=lot, reference=reference))
+        _moved(
+            stock.transfer(
+                _uow(),
+                sku,
+                source,
+                target,
+                quantity,
+                lot=lot,
+                reference=reference,
+                serials=serials or (),
+            )
+        )
 
 
 @app.command()
@@ -447,12 +497,17 @@ def scrap(
     reason: ScrapReason,
     lot: Lot = None,
     note: str | None = None,
+    serials: Serials = None,
 ) -> None:
     """Write stock off to scrap with a reason."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.scrap(_uow(), sku, location, quantity, reason, lot=lot, note=note))
+        _moved(
+            stock.scrap(
+                _uow(), sku, location, quantity, reason, lot=lot, note=note, serials=serials or ()
+            )
+        )
 
 
 @app.command()

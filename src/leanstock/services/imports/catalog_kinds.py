@@ -217,6 +217,13 @@ ITEMS = RowKind(
         Field("shelf_life_days", as_int, aliases=("shelf_life",), example="180"),
         Field("policy", one_of(Policy), aliases=("replenishment",), example="reorder_point"),
         Field("active", as_bool, example="true"),
+        Field(
+            "serial_tracked",
+            as_bool,
+            aliases=("serials", "serial_control"),
+            example="false",
+            help="every unit carries a serial",
+        ),
     ),
     ("sku",),
     apply_item,

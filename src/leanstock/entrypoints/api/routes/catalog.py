@@ -180,8 +180,10 @@ def update_supplier(code: str, body: SupplierPatch, uow: UowDep) -> SupplierOut:
     dependencies=[permit("supplier:write")],
 )
 def create_supplier_item(code: str, body: SupplierItemIn, uow: UowDep) -> SupplierItemOut:
-    """The terms on which this supplier sells an item: price, MOQ, pack size, lead time."""
-    return SupplierItemOut.model_validate(catalog.add_supplier_item(uow, body.terms(code)))
+    """The terms on which this supplier sells an item: price, MOQ, pack size, lead time. They
+    may be given in a purchase unit (`unit`, e.g. a sack); they are kept in the stock unit."""
+    terms = catalog.add_supplier_item(uow, body.terms(code), unit=body.unit)
+    return SupplierItemOut.model_validate(terms)
 
 
 @router.get("/suppliers/{code}/items", tags=["suppliers"], dependencies=[permit("supplier:read")])
@@ -199,7 +201,7 @@ def update_supplier_item(
     code: str, sku: str, body: SupplierItemPatch, uow: UowDep
 ) -> SupplierItemOut:
     return SupplierItemOut.model_validate(
-        catalog.update_supplier_item(uow, code, sku, body.changes())
+        catalog.update_supplier_item(uow, code, sku, body.changes(), unit=body.unit)
     )
 
 
