@@ -227,15 +227,9 @@ SUPPLY = ["/production-orders", "/transfer-orders"]
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-<<<<<<< HEAD
-        ("owner", [*PAGES[:2], *PAGES[3:], "/imports"]),
-        ("viewer", PAGES[:2] + PAGES[3:]),
-        ("warehouse", PAGES[:2] + PAGES[3:]),
-=======
-        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/settings/users"]),
+        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/imports", "/settings/users"]),
         ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
         ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
->>>>>>> main
     ],
 )
 def test_the_navigation_shows_the_pages_the_role_may_read(

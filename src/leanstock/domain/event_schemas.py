@@ -72,6 +72,7 @@ ITEM = {
     "active": BOOL,
     "costing": {"enum": ["fifo", "moving_average"]},
     "divisible": BOOL,
+    "serial_tracked": BOOL,
 }
 LOCATION = {"code": STR, "name": STR, "kind": STR, "allow_negative": BOOL}
 SUPPLIER = {"code": STR, "name": STR, "email": STR, "active": BOOL}

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-<<<<<<< HEAD
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
-
-from leanstock.domain.barcodes import barcode, scanned
-=======
 from dataclasses import fields, replace
 from typing import Any
 
 from leanstock.domain import units
->>>>>>> main
+from leanstock.domain.barcodes import barcode, scanned
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from leanstock.domain.events import Changed, created, diff, facts

@@ -240,14 +240,9 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
-<<<<<<< HEAD
-        quantity = catalog.whole(stored.value, positive(new.quantity))
-        order_lines.append(SalesLine(n, sku, code, quantity, new.requested_date))
-=======
         with line_errors(n - 1, len(lines) > 1):
             quantity = stock_quantity(uow, stored, positive(new.quantity), new.unit, "quantity")
-        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
->>>>>>> main
+        order_lines.append(SalesLine(n, sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 
 

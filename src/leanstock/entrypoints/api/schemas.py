@@ -138,15 +138,12 @@ class ItemOut(Out):
     active: bool
     costing: CostingMethod | None
     divisible: bool
-<<<<<<< HEAD
+    serial_tracked: bool
     barcodes: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, item: Any, barcodes: Sequence[str]) -> ItemOut:
         return cls.model_validate(item).model_copy(update={"barcodes": list(barcodes)})
-=======
-    serial_tracked: bool
->>>>>>> main
 
 
 class LocationIn(In):

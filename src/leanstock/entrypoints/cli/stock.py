@@ -177,15 +177,12 @@ def add_item(
     lot_tracked: bool = False,
     shelf_life_days: int | None = None,
     policy: Policy = Policy.REORDER_POINT,
-<<<<<<< HEAD
     barcode: Annotated[
         list[str] | None, typer.Option("--barcode", help="A GTIN it is scanned by; repeatable.")
     ] = None,
-=======
     serial_tracked: Annotated[
         bool, typer.Option(help="Every unit carries a serial, named whenever it moves.")
     ] = False,
->>>>>>> main
 ) -> None:
     """Add an item to the catalog."""
     from leanstock.services import catalog
@@ -193,10 +190,6 @@ def add_item(
     with handled():
         catalog.add_item(
             _uow(),
-<<<<<<< HEAD
-            Item(sku, name, unit, kind, category, unit_cost, lot_tracked, shelf_life_days, policy),
-            barcode or [],
-=======
             Item(
                 sku,
                 name,
@@ -209,7 +202,7 @@ def add_item(
                 policy,
                 serial_tracked=serial_tracked,
             ),
->>>>>>> main
+            barcode or [],
         )
     console.print(f"[green]Added item {sku}.[/]")
 

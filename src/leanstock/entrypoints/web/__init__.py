@@ -16,11 +16,8 @@ def install(app: FastAPI) -> None:
     """Mount the static files and add the pages."""
     from leanstock.entrypoints.web import (
         forecasts,
-<<<<<<< HEAD
         imports,
-=======
         kpis,
->>>>>>> main
         orders,
         pages,
         production,
@@ -41,8 +38,5 @@ def install(app: FastAPI) -> None:
     app.include_router(orders.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)
-<<<<<<< HEAD
-    app.include_router(imports.router)
-=======
     app.include_router(kpis.router)
->>>>>>> main
+    app.include_router(imports.router)
