@@ -146,14 +146,14 @@ class State:
     units: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     revaluations: list[tuple[int, int, datetime, Decimal, Decimal]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
-    barcodes: dict[str, int] = field(default_factory=dict)
-    customers: dict[str, Stored[Customer]] = field(default_factory=dict)
-    # Sales order id → the id of its customer record.
-    order_customers: dict[int, int] = field(default_factory=dict)
     stocktakes: dict[int, tuple[Stocktake, int]] = field(default_factory=dict)
     # (item id, serial) → (lot, location id); and (operation, item, serial, source, target).
     serials: dict[tuple[int, str], tuple[str | None, int]] = field(default_factory=dict)
     serial_moves: list[tuple[int, int, str, int, int]] = field(default_factory=list)
+    barcodes: dict[str, int] = field(default_factory=dict)
+    customers: dict[str, Stored[Customer]] = field(default_factory=dict)
+    # Sales order id → the id of its customer record.
+    order_customers: dict[int, int] = field(default_factory=dict)
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -1720,6 +1720,10 @@ class InMemoryUnitOfWork:
     @property
     def webhooks(self) -> Any:
         _not_covered("webhooks (they run on SQLite and PostgreSQL)")
+
+    @property
+    def supplier_channel(self) -> Any:
+        _not_covered("the supplier channel (it runs on SQLite and PostgreSQL)")
 
     def __enter__(self) -> Self:
         self._state = copy.deepcopy(self.committed)

@@ -177,12 +177,12 @@ def add_item(
     lot_tracked: bool = False,
     shelf_life_days: int | None = None,
     policy: Policy = Policy.REORDER_POINT,
-    barcode: Annotated[
-        list[str] | None, typer.Option("--barcode", help="A GTIN it is scanned by; repeatable.")
-    ] = None,
     serial_tracked: Annotated[
         bool, typer.Option(help="Every unit carries a serial, named whenever it moves.")
     ] = False,
+    barcode: Annotated[
+        list[str] | None, typer.Option("--barcode", help="A GTIN it is scanned by; repeatable.")
+    ] = None,
 ) -> None:
     """Add an item to the catalog."""
     from leanstock.services import catalog
