@@ -221,3 +221,17 @@ def test_a_drop_ship_for_a_customer_tells_the_supplier_where_to_deliver(
     purchase = ok(api.get(f"{API}/purchase-orders/{po}"))
     assert (purchase["drop_ship_customer"], purchase["drop_ship_customer_code"]) == ("Sam", None)
     assert purchase["drop_ship_to"] is None
+
+
+def test_reports_and_reservations_named_by_barcode_answer_for_the_item(shop: TestClient) -> None:
+    api = shop
+    ok(api.post(f"{API}/items/MUG/barcodes", json={"barcode": EAN}), 201)
+    receipt = {"sku": EAN, "location": "WH", "quantity": 4, "unit_cost": "2.5"}
+    ok(api.post(f"{API}/stock/receipts", json=receipt), 201)
+    reservation = {"sku": EAN, "location": "WH", "quantity": 1, "reference": "R1"}
+    held = ok(api.post(f"{API}/reservations", json=reservation), 201)
+    assert held["sku"] == "MUG"
+    value = ok(api.get(f"{API}/stock/value", params={"sku": EAN}))
+    assert [(line["sku"], line["value"]) for line in value["lines"]] == [("MUG", "10")]
+    suppliers = ok(api.get(f"{API}/items/{EAN}/suppliers"))
+    assert suppliers["total"] == 0

@@ -72,6 +72,7 @@ ITEM = {
     "active": BOOL,
     "costing": {"enum": ["fifo", "moving_average"]},
     "divisible": BOOL,
+    "serial_tracked": BOOL,
 }
 LOCATION = {"code": STR, "name": STR, "kind": STR, "allow_negative": BOOL}
 SUPPLIER = {"code": STR, "name": STR, "email": STR, "active": BOOL}
@@ -182,8 +183,9 @@ EVENTS: dict[str, tuple[int, str, Schema]] = {
     ),
     "purchase_order.shipped": (
         1,
-        "The supplier announced a shipment (a ship notice).",
-        obj({"expected_date": null(DATE)}),
+        "The supplier announced a shipment (a ship notice): its id, carrier, tracking and "
+        "lines with their lots in `notice` (empty when none was recorded).",
+        obj({"expected_date": null(DATE)}, {"notice": {"type": "object"}}),
     ),
     "purchase_order.closed": (
         1,
@@ -199,6 +201,16 @@ EVENTS: dict[str, tuple[int, str, Schema]] = {
         1,
         "A released line should shrink: the demand that pulled it was withdrawn.",
         obj({"line": INT, "sku": STR, "reduce_by": DEC}),
+    ),
+    "purchase_order.change_proposed": (
+        1,
+        "The supplier proposed other quantities or dates: per line number, what it proposes.",
+        obj({"proposal": INT, "lines": mapping(mapping({})), "note": null(STR)}),
+    ),
+    "purchase_order.proposal_decided": (
+        1,
+        "The buyer accepted or rejected a supplier's proposal (`status`), with the reason.",
+        obj({"proposal": INT, "status": STR, "reason": null(STR)}),
     ),
     "purchase_order.goods_returned": (
         1,

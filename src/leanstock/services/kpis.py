@@ -225,7 +225,7 @@ def kpis(
         item_rows = {int(r["id"]): r for r in uow.kpis.items()}
         locations = {int(r["id"]): r for r in uow.kpis.locations()}
         if sku is not None:
-            uow.catalog.item(sku)
+            sku = uow.catalog.item(sku).value.sku  # the SKU of a scanned barcode
         if location is not None:
             uow.catalog.location(location)
         if category is not None and not any(r["category"] == category for r in item_rows.values()):

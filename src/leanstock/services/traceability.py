@@ -89,6 +89,7 @@ def trace(uow: UnitOfWork, sku: str, lot: str) -> LotTrace:
     it or of anything made from it."""
     with uow:
         item = uow.catalog.item(sku)
+        sku = item.value.sku  # the SKU of a scanned barcode
         known = uow.ledger.lot(item.id, lot)
         if known is None:
             raise NotFound("lot", f"{lot} of {sku}", "lot")

@@ -98,7 +98,7 @@ def _replay(
     """The items asked for with their methods, and a replay of every item's moves: a product's
     value comes from its components', whichever items they are (`domain.costing.replay`)."""
     if sku is not None:
-        uow.catalog.item(sku)
+        sku = uow.catalog.item(sku).value.sku  # the SKU of a scanned barcode
     default = company_method(uow)
     every = uow.valuation.items()
     methods = {i.id: i.costing or default for i in every}
@@ -261,6 +261,7 @@ def put_unit(
     """Define (or change) one of an item's units: 1 `unit` = `factor` stock units."""
     with uow.acting(actor):
         item = uow.catalog.item(sku)
+        sku = item.value.sku  # the SKU of a scanned barcode
         conversion = UnitConversion(sku, unit, factor)
         if conversion.unit == item.value.unit:
             raise InvalidInput(
@@ -278,7 +279,7 @@ def units(uow: UnitOfWork, sku: str) -> list[UnitConversion]:
     with uow:
         item = uow.catalog.item(sku)
         return [
-            UnitConversion(sku, unit, factor)
+            UnitConversion(item.value.sku, unit, factor)
             for unit, factor in sorted(uow.catalog.unit_factors(item.id).items())
         ]
 

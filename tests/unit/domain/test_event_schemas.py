@@ -10,12 +10,16 @@ import pytest
 from leanstock.domain import event_schemas
 from leanstock.domain.events import PUBLISHED, DomainEvent
 from leanstock.domain.orders import events as order_events
+from leanstock.domain.orders import proposals
 from leanstock.domain.units import UnitDefined
 
 
 def published_names() -> set[str]:
     classes = [
-        c for c in vars(order_events).values() if inspect.isclass(c) and issubclass(c, DomainEvent)
+        c
+        for module in (order_events, proposals)
+        for c in vars(module).values()
+        if inspect.isclass(c) and issubclass(c, DomainEvent)
     ] + [UnitDefined]
     return {c.name for c in classes if c.name is not None} | set(PUBLISHED.values())
 

@@ -108,6 +108,7 @@ def reserve(
         raise InvalidInput("A reservation needs a reference (what it is for).", "reference")
     with uow:
         item, places = resolve(uow, sku, unit, None, {"location": location})
+        sku = item.value.sku  # the SKU of a scanned barcode
         place = places["location"]
         level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
         free = available(lots, level.reserved, current_day(today))
