@@ -230,3 +230,22 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     sync_api.expect(page.locator("#reason-error")).to_contain_text("Choose why")
     problems["/stock/move (refused)"] = serious_violations(page)
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+def test_the_kpis_page_draws_its_charts_with_no_serious_accessibility_violations(
+    page: Any, shop: dict[str, str]
+) -> None:
+    sign_in(page, "owner")
+    page.get_by_role("link", name="KPIs").click()
+    page.wait_for_url("**/kpis")
+    sync_api.expect(page.locator('.kpi-months[data-ready="1"]')).to_have_count(2)
+    sync_api.expect(page.locator(".kpi-months canvas")).to_have_count(2)
+    problems = {"/kpis": serious_violations(page)}
+    page.get_by_label("Group by", exact=True).select_option("item")
+    sync_api.expect(page.locator("#groups")).to_contain_text("MILK")
+    sync_api.expect(page.locator('.kpi-months[data-ready="1"]')).to_have_count(2)
+    assert page.url.endswith("group_by=item") or "group_by=item" in page.url
+    problems["/kpis?group_by=item"] = serious_violations(page)
+    screenshot(page, "kpis.png")
+    assert {path: found for path, found in problems.items() if found} == {}
+    assert page.errors == []

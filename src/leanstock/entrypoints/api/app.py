@@ -34,6 +34,7 @@ from leanstock.entrypoints.api.routes import (
     accounts,
     audit,
     catalog,
+    customers,
     data,
     forecasts,
     insight,
@@ -43,6 +44,7 @@ from leanstock.entrypoints.api.routes import (
     quarantine,
     scorecards,
     stock,
+    stocktakes,
     valuation,
     webhooks,
 )
@@ -154,9 +156,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
+    app.include_router(customers.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(valuation.router, prefix=PREFIX)
     app.include_router(quarantine.router, prefix=PREFIX)
+    app.include_router(stocktakes.router, prefix=PREFIX)
     app.include_router(lots.router, prefix=PREFIX)
     app.include_router(order_routes.router, prefix=PREFIX)
     app.include_router(forecasts.router, prefix=PREFIX)

@@ -95,6 +95,7 @@ class Scrap:
     note: str | None = None
     reference: str | None = None
     occurred_at: datetime | None = None
+    serials: tuple[str, ...] = ()
 
 
 Document = Receipt | Shipment | Transfer | Count | Scrap
@@ -210,6 +211,7 @@ def post_document(uow: UnitOfWork, document: Document) -> Operation:
                 note=document.note,
                 reference=document.reference,
                 occurred_at=document.occurred_at,
+                serials=document.serials,
             )
 
 
