@@ -20,12 +20,14 @@ from leanstock.domain.ledger import (
     Posting,
     ScrapReason,
     ShipmentReason,
+    StockLevel,
 )
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.backorders import fill_backorders, fill_backorders_at
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
+    Resolved,
     StockLine,
     audit_operation,
     checked_time,
@@ -44,7 +46,7 @@ from leanstock.services.posting import (
 from leanstock.services.retry import retrying
 
 
-def _checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
+def checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
     if not lines:
         raise InvalidInput("Name at least one line.", "lines")
     seen: set[tuple[str, str | None]] = set()
@@ -74,9 +76,8 @@ def receive_lines(
 ) -> Operation:
     """Receive a delivery from a supplier into a location: supplier → location, per line, each
     at its `unit_cost` (the item's unit cost when not given)."""
-    checked = _checked_lines(lines)
+    checked = checked_lines(lines)
     when = checked_time(occurred_at)
-    many = len(checked) > 1
     with uow:
         if supplier is not None:
             uow.catalog.supplier(supplier)
@@ -86,21 +87,31 @@ def receive_lines(
             uow,
             {(item.id, places["location"].id): places["location"] for *_, item, places in resolved},
         )
-        postings: list[tuple[str, Posting]] = []
-        for index, line, item, places in resolved:
-            with line_errors(index, many):
-                receive_lot(uow, item, line.lot, line.expires_on, when.date())
-                cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
-                posting = Posting(
-                    item.id, source, places["location"], line.quantity, line.lot, unit_cost=cost
-                )
-                postings.append((line.sku, posting))
+        postings = receipt_postings(uow, resolved, source, when)
         operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
         audit_operation(uow, "receive", operation, supplier=supplier)
         arrivals = sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids)
         fill_backorders_at(uow, arrivals, current_day(None), reference or "receipt")
         uow.commit()
     return operation
+
+
+def receipt_postings(
+    uow: UnitOfWork, resolved: Sequence[Resolved], source: Place, when: datetime
+) -> list[tuple[str, Posting]]:
+    """A receipt's moves, each line's lot checked (and registered when new) and its cost per
+    stock unit (the item's unit cost when not given)."""
+    many = len(resolved) > 1
+    postings: list[tuple[str, Posting]] = []
+    for index, line, item, places in resolved:
+        with line_errors(index, many):
+            receive_lot(uow, item, line.lot, line.expires_on, when.date())
+            cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
+            posting = Posting(
+                item.id, source, places["location"], line.quantity, line.lot, unit_cost=cost
+            )
+            postings.append((line.sku, posting))
+    return postings
 
 
 def receive(
@@ -139,7 +150,6 @@ def _take_lines(
     the lots of its sources read at once; each line then takes from what the lines before it
     left.
     """
-    many = len(lines) > 1
     names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
     resolved = resolve_lines(uow, lines, names)
     levels = lock_rows(
@@ -151,6 +161,23 @@ def _take_lines(
         },
     )
     held = uow.ledger.lots_of([(item.id, places[field].id) for _, _, item, places in resolved])
+    return pick_lines(uow, resolved, field, destination, levels, held, day)
+
+
+def pick_lines(
+    uow: UnitOfWork,
+    resolved: Sequence[Resolved],
+    field: str,
+    destination: Place | str,
+    levels: dict[tuple[int, int], StockLevel],
+    held: dict[tuple[int, int], list[LotStock]],
+    day: date,
+) -> list[tuple[str, Posting]]:
+    """Pick every resolved line from its `field` location, given the locked rows' levels and
+    lots (`take`: availability, expiry, FEFO); each line takes from what the lines before it
+    left, and `held` is left as the lines left it. A batch plans its documents with it too
+    (`services.stock.planned`), so the rules are written once."""
+    many = len(resolved) > 1
     postings: list[tuple[str, Posting]] = []
     for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
         with line_errors(index, many):
@@ -194,7 +221,7 @@ def ship_lines(
     """Ship to a customer from unreserved, unexpired stock, first-expired-first-out.
 
     With reason `sale` (a counter sale) the shipment is demand the forecasts read."""
-    checked = _checked_lines(lines)
+    checked = checked_lines(lines)
     when = checked_time(occurred_at)
     with uow:
         customer_place = uow.virtual_place(catalog.CUSTOMER)
@@ -254,7 +281,7 @@ def transfer_lines(
     today: date | None = None,
 ) -> Operation:
     """Move stock between two physical locations, lots first-expired-first-out."""
-    checked = _checked_lines(lines)
+    checked = checked_lines(lines)
     when = checked_time(occurred_at)
     if source == target:
         raise InvalidInput(f"Source and target are both {source}; a transfer needs two.", "target")
