@@ -21,6 +21,7 @@ from leanstock.adapters.db.kpis import KpiRepository
 from leanstock.adapters.db.ledger import LedgerRepository
 from leanstock.adapters.db.outbox import OutboxRepository
 from leanstock.adapters.db.pegs import PegsRepository
+from leanstock.adapters.db.pipeline import pipelined
 from leanstock.adapters.db.planning import PlanningRepository
 from leanstock.adapters.db.production import ProductionRepository
 from leanstock.adapters.db.purchasing import PurchasingRepository
@@ -215,12 +216,14 @@ class UnitOfWork:
         """Write the events recorded in this transaction (`OutboxRepository.write`); keep it."""
         events = collect(self._seen, self._recorded)
         self._recorded.clear()
-        if events:
-            # A use case that names no actor acts for the request's principal.
-            actor = self.actor if self.actor != SYSTEM else current().actor_name
-            self.outbox.write(events, actor)
         try:
-            self._keep()
+            # The outbox and audit rows and the COMMIT in one round trip (PostgreSQL).
+            with pipelined(self.connection):
+                if events:
+                    # A use case that names no actor acts for the request's principal.
+                    actor = self.actor if self.actor != SYSTEM else current().actor_name
+                    self.outbox.write(events, actor)
+                self._keep()
         except DBAPIError as error:
             if is_retryable(error):
                 raise RetryableConflict(str(error.orig)) from error

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from leanstock.domain import catalog
 from leanstock.domain.errors import DomainError, InvalidInput
-from leanstock.domain.ledger import MoveKind, Place, ScrapReason, ShipmentReason
+from leanstock.domain.ledger import MoveKind, Place, ScrapReason, ShipmentReason, StockLevel
 from leanstock.services.ports import BatchUnitOfWork, UnitOfWork
 from leanstock.services.posting import Operation, StockLine, checked_time
 from leanstock.services.retry import retrying
@@ -147,6 +147,7 @@ class _Named:
     items: dict[str, int]
     places: dict[str, Place]
     rows: dict[tuple[int, int], Place]
+    levels: dict[tuple[int, int], StockLevel]
 
 
 def _lock_all(uow: BatchUnitOfWork, documents: Sequence[Document | DomainError]) -> _Named:
@@ -160,11 +161,14 @@ def _lock_all(uow: BatchUnitOfWork, documents: Sequence[Document | DomainError])
         for sku, code in pairs
         if sku in items and code in places
     }
-    if rows:
+    levels = (
         uow.ledger.lock_stocks(
             [(item_id, place) for (item_id, _), place in sorted(rows.items())], create_first=True
         )
-    return _Named(items, places, rows)
+        if rows
+        else {}
+    )
+    return _Named(items, places, rows, levels)
 
 
 def _plain(
@@ -328,7 +332,7 @@ def post_batch(uow: UnitOfWork, documents: Sequence[Document | DomainError]) -> 
             named = _lock_all(batch, documents)
             plain = _plain(batch, documents, named)
             batch.commit()
-        planner = Planner(batch, named.rows)
+        planner = Planner(batch, named.rows, named.levels)
         waiting: list[int] = []  # planned documents not yet written, by index
         for index, document in enumerate(documents):
             if isinstance(document, DomainError):

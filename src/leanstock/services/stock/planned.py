@@ -59,30 +59,36 @@ class Planner:
     """The locked rows of a batch as planned documents leave them, and the plans not yet
     written."""
 
-    def __init__(self, uow: BatchUnitOfWork, rows: dict[Key, Place]) -> None:
+    def __init__(
+        self, uow: BatchUnitOfWork, rows: dict[Key, Place], levels: dict[Key, StockLevel]
+    ) -> None:
         self.uow = uow
         self.rows = rows
-        self.levels: dict[Key, StockLevel] = {}
+        # The rows as the batch locked them; their lots are read when first needed.
+        self.levels: dict[Key, StockLevel] | None = levels
         self.lots: dict[Key, list[LotStock]] = {}
         self.pending: list[Planned] = []
         self._read = False
         self._suppliers: set[str] = set()
 
-    def _read_rows(self) -> None:
-        """The rows (locked by this transaction already) and their lots, two queries."""
-        if self._read:
-            return
+    def _read_rows(self) -> dict[Key, StockLevel]:
+        """The rows (locked by this transaction already) and their lots: one query, two
+        after a document posted by its use case."""
         keys = sorted(self.rows)
-        self.levels = self.uow.ledger.lock_stocks(
-            [(item, self.rows[(item, loc)]) for item, loc in keys]
-        )
-        self.lots = self.uow.ledger.lots_of(keys)
-        self._read = True
+        if self.levels is None:
+            self.levels = self.uow.ledger.lock_stocks(
+                [(item, self.rows[(item, loc)]) for item, loc in keys]
+            )
+        if not self._read:
+            self.lots = self.uow.ledger.lots_of(keys)
+            self._read = True
+        return self.levels
 
     def forget(self) -> None:
         """A document posted by its use case changed the rows: read them again when next
         needed."""
         self._read = False
+        self.levels = None
 
     def receipt(
         self,
@@ -135,11 +141,11 @@ class Planner:
             )
         names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
         resolved = resolve_lines(self.uow, checked, names)
-        self._read_rows()
+        levels = self._read_rows()
         keys = {(item.id, places[field].id) for _, _, item, places in resolved}
         held = {key: self.lots[key] for key in keys}
         postings = pick_lines(
-            self.uow, resolved, field, destination, self.levels, held, current_day(None)
+            self.uow, resolved, field, destination, levels, held, current_day(None)
         )
         self._keep(postings, held)
         verb, audit = (
