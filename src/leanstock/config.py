@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # Never in production.
     test_hooks: bool = False
 
+    # The Dask scheduler `POST /what-if` with engine "dask" runs on (tcp://host:8786); unset,
+    # a local cluster in the API process. Requests never name one.
+    dask_scheduler: str | None = None
+
     # Observability (docs/deploy.md, "Logs, health and metrics"). Logs go to stderr, one JSON
     # object a line ("json") or plain lines ("text"), each with the request's id.
     log_format: Literal["json", "text"] = "json"

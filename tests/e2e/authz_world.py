@@ -85,7 +85,8 @@ def build(engine: Engine) -> World:
     post("/locations", {"code": "STORE", "name": "Store", "kind": "store"})
     post("/locations", {"code": "BACK", "name": "Back room"})
     post("/locations", {"code": "FAR", "name": "Far store", "kind": "store"})
-    post("/items", {"sku": "CUP", "name": "Cup"})
+    post("/items", {"sku": "CUP", "name": "Cup", "barcodes": ["4006381333931"]})
+    post("/customers", {"code": "BISTRO", "name": "Bistro"})
     post("/items", {"sku": "FLOUR", "name": "Flour", "unit": "kg"})
     post("/items", {"sku": "CAKE", "name": "Cake", "kind": "made", "policy": "make_to_order"})
     post("/suppliers", {"code": "ACME", "name": "Acme Cups"})
@@ -134,6 +135,11 @@ def build(engine: Engine) -> World:
         post(f"/transfer-orders/{number}/cancel", None, 200)
         ids[key] = number
 
+    for location, key in (("WH", "st_own"), ("STORE", "st_foreign")):
+        number = post("/stocktakes", {"location": location, "freeze": True})["number"]
+        post(f"/stocktakes/{number}/cancel", None, 200)
+        ids[key] = number
+
     for role in ROLES:
         if role == "owner":
             continue
@@ -175,6 +181,7 @@ def foreign_marks(world: World) -> dict[str, list[str]]:
             ids["mo_foreign"],
             ids["to_foreign"],
             ids["po_foreign"],
+            ids["st_foreign"],
             "R-res_foreign",
             '"location":"STORE"',
             '"code":"STORE"',

@@ -132,6 +132,28 @@ TABLE = [
     r("GET", "/items", STAFF, 200),
     r("GET", "/items/{sku}", STAFF, 200, params={"sku": "CUP"}),
     r("PATCH", "/items/{sku}", MANAGE, 200, params={"sku": "CUP"}, body={"name": "Cup"}),
+    r("GET", "/items/{sku}/barcodes", STAFF, 200, params={"sku": "CUP"}),
+    r(
+        "POST",
+        "/items/{sku}/barcodes",
+        MANAGE,
+        422,
+        params={"sku": "CUP"},
+        body={"barcode": "4006381333932"},  # a wrong check digit
+    ),
+    r(
+        "DELETE",
+        "/items/{sku}/barcodes/{barcode}",
+        MANAGE,
+        404,
+        params={"sku": "CUP", "barcode": "96385074"},  # not one of its barcodes
+    ),
+    # Customers
+    r("POST", "/customers", MANAGE, 201, body={"code": "C-{tag}", "name": "New"}),
+    r("GET", "/customers", STAFF, 200),
+    r("GET", "/customers/{code}", STAFF, 200, params={"code": "BISTRO"}),
+    r("PATCH", "/customers/{code}", MANAGE, 200, params={"code": "BISTRO"}, body={"name": "B"}),
+    r("DELETE", "/customers/{code}", MANAGE, 404, params={"code": "NOBODY"}),
     r("POST", "/locations", MANAGE, 201, body={"code": "L-{tag}", "name": "New"}),
     r("GET", "/locations", STAFF, 200),
     r(
@@ -229,6 +251,62 @@ TABLE = [
         foreign={"body": {"sku": "CUP", "location": "STORE", "quantity": 1, "reason": "damage"}},
         foreign_status={"warehouse": 422},
     ),
+    # Stocktakes: the stock count's rules. Each principal opens its own count at WH, of a
+    # category of its own (so no two clash); the rest act on a cancelled one (409).
+    r(
+        "POST",
+        "/stocktakes",
+        FLOOR,
+        201,
+        body={"location": "WH", "category": "{tag}"},
+        foreign={"body": {"location": "STORE", "category": "{tag}"}},
+        foreign_status={"warehouse": 422},
+    ),
+    r(
+        "GET",
+        "/stocktakes",
+        STAFF,
+        200,
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "GET",
+        "/stocktakes/{number}",
+        STAFF,
+        200,
+        params={"number": "{st_own}"},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "PUT",
+        "/stocktakes/{number}/lines",
+        FLOOR,
+        409,
+        params={"number": "{st_own}"},
+        body={"lines": [{"sku": "CUP", "counted": 1}]},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/stocktakes/{number}/post",
+        FLOOR,
+        409,
+        params={"number": "{st_own}"},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/stocktakes/{number}/cancel",
+        FLOOR,
+        409,
+        params={"number": "{st_own}"},
+        foreign={"params": {"number": "{st_foreign}"}},
+        foreign_status={"warehouse": 404},
+    ),
     # A batch answers 200 with a result per document; a document at a location not granted
     # is refused in its result (tests/e2e/test_api_stock_batch.py).
     r(
@@ -316,6 +394,18 @@ TABLE = [
         foreign={"query": {"location": "STORE"}},
         foreign_status={"warehouse": 404},
     ),
+    # Serials: read like stock. CUP is not serial-tracked (422); a location not granted is
+    # not found before that.
+    r(
+        "GET",
+        "/items/{sku}/serials",
+        STAFF,
+        422,
+        params={"sku": "CUP"},
+        foreign={"query": {"location": "STORE"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r("GET", "/items/{sku}/serials/{serial}", STAFF, 422, params={"sku": "CUP", "serial": "S1"}),
     # Valuation: money tied up is read like stock; the company's costing method is the owner's.
     r(
         "GET",
@@ -618,6 +708,8 @@ TABLE = [
         body={"url": "http://127.0.0.1/hook", "events": ["*"]},
     ),
     r("GET", "/webhooks", OWNER, 200),
+    r("GET", "/events/schemas", OWNER, 200),
+    r("GET", "/events/schemas/{event}", OWNER, 200, params={"event": "stock.shipped"}),
     r("GET", "/webhooks/{webhook_id}/deliveries", OWNER, 404, params={"webhook_id": "999"}),
     r("POST", "/webhooks/{webhook_id}/replay", OWNER, 404, params={"webhook_id": "999"}),
 ]
@@ -753,6 +845,7 @@ def test_every_route_but_the_public_ones_declares_a_permission(world: World) -> 
         ("/transfer-orders", ["{to_from_own}", "{to_to_own}"]),
         ("/purchase-orders", ["{po_own}"]),
         ("/reservations", ["R-res_own"]),
+        ("/stocktakes", ["{st_own}"]),
         ("/stock", ['"location":"WH"']),
         ("/items/CUP/lots", ['"location":"WH"']),
         ("/items/CUP/moves", ['"target":"WH"']),

@@ -15,7 +15,9 @@ def test_the_kpi_bench_reports_each_grouping() -> None:
     assert figures["database"] == "sqlite"
     assert int(str(figures["moves"])) > 0
     for group in GROUPS:
-        assert isinstance(figures[f"{group}_median_s"], float)
+        for case in ("fresh", "after_move"):
+            assert isinstance(figures[f"{group}_{case}_median_s"], float)
+            assert isinstance(figures[f"{group}_{case}_cpu_median_s"], float)
         assert int(str(figures[f"{group}_groups"])) >= 1
     assert figures["location_groups"] == 3  # the warehouse and two stores
     assert "meets_bar" in figures

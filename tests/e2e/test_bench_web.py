@@ -29,5 +29,6 @@ def test_the_generated_catalogue_has_what_the_pages_show_and_every_page_is_timed
         figures = web.time_pages(client, signed_engine, 2)
     assert set(figures) == set(web.pages(engine))
     assert {"today", "stock", "suppliers", "purchase_order", "sales_order"} <= set(figures)
+    assert {"production_order", "transfer_order", "settings_users"} <= set(figures)
     for page in figures.values():
         assert 0 < page["p50_ms"] <= page["p95_ms"]

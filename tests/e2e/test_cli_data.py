@@ -29,7 +29,8 @@ def test_a_business_moves_in_from_files_and_out_again(tmp_path: Path) -> None:
     code, out = leanstock(db, "export", "items")
     assert (
         out.strip()
-        == "sku,name,unit,kind,category,unit_cost,lot_tracked,shelf_life_days,policy,active"
+        == "sku,name,unit,kind,category,unit_cost,lot_tracked,shelf_life_days,policy,active,"
+        "serial_tracked"
     )
     assert leanstock(db, "import", "items", str(template))[0] == 0
     exported = tmp_path / "out.csv"
@@ -76,7 +77,7 @@ def test_the_worker_publishes_the_outbox_once(tmp_path: Path) -> None:
     engine.dispose()
     code, out = leanstock(db, "worker", "--once")
     assert code == 0, out
-    assert out.startswith("1 events published")
+    assert out.startswith("3 events published")  # the location, the item and the order
     code, out = leanstock(db, "publish", "--once")
     assert out.startswith("0 events published")
 

@@ -196,6 +196,7 @@ PAGES = [
     "/sales-orders",
     "/purchase-orders",
     "/suppliers",
+    "/kpis",
     "/plans",
     "/forecasts",
 ]
@@ -220,12 +221,15 @@ def test_every_page_answers_each_role_as_its_permissions_say(
     assert new_order.status_code == (200 if role in ("owner", "manager") else 403)
 
 
+SUPPLY = ["/production-orders", "/transfer-orders"]
+
+
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("owner", PAGES[:2] + PAGES[3:]),
-        ("viewer", PAGES[:2] + PAGES[3:]),
-        ("warehouse", PAGES[:2] + PAGES[3:]),
+        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/imports", "/settings/users"]),
+        ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
+        ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
     ],
 )
 def test_the_navigation_shows_the_pages_the_role_may_read(
@@ -325,6 +329,67 @@ def test_today_loads_the_kpi_tiles_and_chart_as_a_partial(
     # SUGAR's 5 went out to a customer with nothing left short: the fill rate is shown.
     assert "stock-out item-days" in partial.text
     assert browser("supplier").get("/today/kpis").status_code == 403
+
+
+def test_the_kpis_page_shows_the_window_the_months_and_the_groups_by_role(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("manager")
+    page = web.get("/kpis")
+    assert page.status_code == 200
+    assert "stock value now" in page.text
+    assert 'aria-current="page">KPIs' in page.text
+    charts = re.findall(r'data-kpi-series="([^"]+)"', page.text)
+    assert len(charts) == 2
+    data = json.loads(html.unescape(charts[0]))
+    assert len(data["months"]) == 12
+    assert data["months"][-1] == f"{TODAY.year:04d}-{TODAY.month:02d}"
+    assert len(data["fill_rate"]) == len(data["tied_up"]) == 12
+    # The same figures as the API's, for the same filter.
+    api = web.get("/api/v1/kpis", params={"months": 12}).json()
+    tied_up = [float(f["money_tied_up"]) for f in api["history"]]
+    assert data["tied_up"] == tied_up
+    hx = {"HX-Request": "true"}
+    items = web.get("/kpis", params={"group_by": "item", "months": 3}, headers=hx)
+    assert items.status_code == 200
+    assert "<html" not in items.text
+    rows = items.text.split('id="groups"', 1)[1]
+    assert 'href="/items/MILK"' in rows  # 12 on hand, at no cost given
+    only = web.get("/kpis", params={"group_by": "item", "sku": "SUGAR"}).text
+    assert "items/MILK" not in only
+    for bad, named in (({"months": "0"}, "months"), ({"group_by": "colour"}, "colour")):
+        refused = web.get("/kpis", params=bad)
+        assert refused.status_code == 422
+        assert named in refused.text
+        assert "Traceback" not in refused.text
+    assert web.get("/kpis", params={"sku": "NOPE"}).status_code == 404
+    # A warehouse user reads its own location, and another one is not found.
+    own = browser("warehouse").get("/kpis")
+    assert own.status_code == 200
+    assert '<option value="WH" selected>WH</option>' in own.text
+    assert '<option value="STORE"' not in own.text
+    assert browser("warehouse").get("/kpis", params={"location": "STORE"}).status_code == 404
+    assert browser("supplier").get("/kpis").status_code == 403
+
+
+def test_the_items_list_shows_each_items_classes_as_the_api_does(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient]
+) -> None:
+    web = browser("manager")
+    plain = web.get("/items")
+    assert 'name="classes"' in plain.text
+    assert ">ABC</th>" not in plain.text
+    classed = web.get("/items", params={"classes": "1"}, headers={"HX-Request": "true"})
+    assert classed.status_code == 200
+    assert ">ABC</th>" in classed.text
+    api = web.get("/api/v1/classification").json()["items"]
+    for sku in ("MILK", "SUGAR"):
+        (row,) = [r for r in api if r["sku"] == sku]
+        cells = classed.text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
+        assert f'data-label="ABC">{row["abc_class"]}<' in cells
+        assert f'data-label="Demand">{row["demand_class"]}<' in cells
+        assert (row["stock_status"] or "no stock") in cells
+    assert browser("supplier").get("/items", params={"classes": "1"}).status_code == 403
 
 
 def test_searching_items_answers_the_matching_rows_as_a_partial(

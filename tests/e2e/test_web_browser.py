@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,9 +39,9 @@ if not os.path.exists(CHROMIUM):
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture
-def server(engine: Engine, shop: dict[str, str]) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1 for the test's length; its base URL."""
+@contextmanager
+def serving(engine: Engine) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1 while the block runs; its base URL."""
     app = create_app(Settings(cookie_secure=False), engine=engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     running = uvicorn.Server(config)
@@ -54,9 +55,18 @@ def server(engine: Engine, shop: dict[str, str]) -> Iterator[str]:
         started.wait(0.05)
     assert running.started, "the server started"
     port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(engine: Engine, shop: dict[str, str]) -> Iterator[str]:
+    """The app serving the shop for the test's length; its base URL."""
+    with serving(engine) as url:
+        yield url
 
 
 @pytest.fixture
@@ -106,6 +116,7 @@ def test_receiving_at_the_back_door_with_a_lot_after_finding_the_item(
     sign_in(page, "warehouse")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
     expect(page.locator("#late")).to_contain_text(shop["po"])
+    expect(page.locator("#kpis")).not_to_contain_text("Loading")  # the picture shows them
     screenshot(page, "today.png")
 
     page.get_by_role("link", name="Items").click()
@@ -219,3 +230,22 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     sync_api.expect(page.locator("#reason-error")).to_contain_text("Choose why")
     problems["/stock/move (refused)"] = serious_violations(page)
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+def test_the_kpis_page_draws_its_charts_with_no_serious_accessibility_violations(
+    page: Any, shop: dict[str, str]
+) -> None:
+    sign_in(page, "owner")
+    page.get_by_role("link", name="KPIs").click()
+    page.wait_for_url("**/kpis")
+    sync_api.expect(page.locator('.kpi-months[data-ready="1"]')).to_have_count(2)
+    sync_api.expect(page.locator(".kpi-months canvas")).to_have_count(2)
+    problems = {"/kpis": serious_violations(page)}
+    page.get_by_label("Group by", exact=True).select_option("item")
+    sync_api.expect(page.locator("#groups")).to_contain_text("MILK")
+    sync_api.expect(page.locator('.kpi-months[data-ready="1"]')).to_have_count(2)
+    assert page.url.endswith("group_by=item") or "group_by=item" in page.url
+    problems["/kpis?group_by=item"] = serious_violations(page)
+    screenshot(page, "kpis.png")
+    assert {path: found for path, found in problems.items() if found} == {}
+    assert page.errors == []

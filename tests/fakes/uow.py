@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
 from leanstock.domain.access import EVERYTHING
+from leanstock.domain.barcodes import scanned
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     VIRTUAL_LOCATIONS,
@@ -38,6 +39,7 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.costing import CostedMove
+from leanstock.domain.customers import WALK_IN_PRIORITY, Customer
 from leanstock.domain.errors import AlreadyExists, Conflict, NotFound
 from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import (
@@ -67,7 +69,9 @@ from leanstock.domain.orders import (
     TransferOrder,
     number,
 )
+from leanstock.domain.serials import SerialAt, SerialMove
 from leanstock.domain.sourcing import SupplierRecord
+from leanstock.domain.stocktake import CountLine, Stocktake, StocktakeStatus
 from leanstock.services.ports import (
     ItemCosting,
     LineRef,
@@ -142,6 +146,14 @@ class State:
     units: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     revaluations: list[tuple[int, int, datetime, Decimal, Decimal]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=lambda: {"costing_method": "fifo"})
+    stocktakes: dict[int, tuple[Stocktake, int]] = field(default_factory=dict)
+    # (item id, serial) → (lot, location id); and (operation, item, serial, source, target).
+    serials: dict[tuple[int, str], tuple[str | None, int]] = field(default_factory=dict)
+    serial_moves: list[tuple[int, int, str, int, int]] = field(default_factory=list)
+    barcodes: dict[str, int] = field(default_factory=dict)
+    customers: dict[str, Stored[Customer]] = field(default_factory=dict)
+    # Sales order id → the id of its customer record.
+    order_customers: dict[int, int] = field(default_factory=dict)
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -158,23 +170,102 @@ class State:
         return Place(stored.id, code, stored.value.may_go_negative)
 
 
+def _by_barcode(state: State, ref: str) -> Stored[Item] | None:
+    item_id = state.barcodes.get(scanned(ref))
+    return None if item_id is None else state.item_by_id(item_id)
+
+
+class FakeCustomers:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def get(self, code: str, field: str = "customer_code") -> Stored[Customer]:
+        if code not in self.s.customers:
+            raise NotFound("customer", code, field)
+        return self.s.customers[code]
+
+    def add(self, customer: Customer) -> Stored[Customer]:
+        if customer.code in self.s.customers:
+            raise AlreadyExists("customer", customer.code, "code")
+        self.s.customers[customer.code] = Stored(self.s.next_id("customer"), customer)
+        return self.s.customers[customer.code]
+
+    def update(self, customer: Customer) -> None:
+        self.s.customers[customer.code] = Stored(self.s.customers[customer.code].id, customer)
+
+    def orders_of(self, customer_id: int) -> int:
+        return sum(1 for c in self.s.order_customers.values() if c == customer_id)
+
+    def delete(self, customer_id: int) -> None:
+        code = next(k for k, v in self.s.customers.items() if v.id == customer_id)
+        del self.s.customers[code]
+
+    def page(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        active: bool | None = None,
+    ) -> Page[Customer]:
+        found = [
+            s.value
+            for _, s in sorted(self.s.customers.items())
+            if (search is None or search.lower() in (s.value.code + s.value.name).lower())
+            and (active is None or s.value.active == active)
+        ]
+        return _page(found, limit, offset)
+
+    def priority_of_order(self, order_id: int) -> int:
+        customer_id = self.s.order_customers.get(order_id)
+        for stored in self.s.customers.values():
+            if stored.id == customer_id:
+                return stored.value.priority
+        return WALK_IN_PRIORITY
+
+
 class FakeCatalog:
     def __init__(self, state: State) -> None:
         self.s = state
 
     def item(self, sku: str, field: str = "sku") -> Stored[Item]:
-        if sku not in self.s.items:
+        found = self.s.items.get(sku) or _by_barcode(self.s, sku)
+        if found is None:
             raise NotFound("item", sku, field)
-        return self.s.items[sku]
+        return found
 
     def items_and_locations(
         self, skus: Sequence[str], codes: Sequence[str]
     ) -> tuple[dict[str, Stored[Item]], dict[str, Stored[Location]]] | None:
-        if any(s not in self.s.items for s in skus) or any(
-            c not in self.s.locations for c in codes
-        ):
+        items = {s: found for s in skus if (found := self.s.items.get(s) or _by_barcode(self.s, s))}
+        if len(items) < len(set(skus)) or any(c not in self.s.locations for c in codes):
             return None
-        return {s: self.s.items[s] for s in skus}, {c: self.s.locations[c] for c in codes}
+        return items, {c: self.s.locations[c] for c in codes}
+
+    def barcodes(self, skus: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for code, item_id in sorted(self.s.barcodes.items()):
+            sku = self.s.item_by_id(item_id).value.sku
+            if sku in skus:
+                found.setdefault(sku, []).append(code)
+        return found
+
+    def barcode_owner(self, barcode: str) -> str | None:
+        item_id = self.s.barcodes.get(barcode)
+        return None if item_id is None else self.s.item_by_id(item_id).value.sku
+
+    def sku_taken(self, sku: str) -> bool:
+        return sku in self.s.items
+
+    def add_barcode(self, item_id: int, barcode: str) -> None:
+        if barcode in self.s.barcodes:
+            raise Conflict("barcode taken (the primary key)")
+        self.s.barcodes[barcode] = item_id
+
+    def remove_barcode(self, item_id: int, barcode: str) -> bool:
+        if self.s.barcodes.get(barcode) != item_id:
+            return False
+        del self.s.barcodes[barcode]
+        return True
 
     def add_item(self, item: Item) -> Stored[Item]:
         if item.sku in self.s.items:
@@ -682,14 +773,21 @@ class FakeSales:
     def items_and_place(
         self, skus: Sequence[str], location: str | None = None
     ) -> tuple[dict[str, Stored[Item]], tuple[Place, bool] | None]:
-        found = {s: self.s.items[s] for s in skus if s in self.s.items}
+        found = {s: hit for s in skus if (hit := self.s.items.get(s) or _by_barcode(self.s, s))}
         place = None
         if found and location is not None and location in self.s.locations:
             place = self.place(location, "location")
         return found, place
 
-    def add(self, order: SalesOrder, refs: Sequence[tuple[int, Place]]) -> list[int]:
+    def add(
+        self,
+        order: SalesOrder,
+        refs: Sequence[tuple[int, Place]],
+        customer_id: int | None = None,
+    ) -> list[int]:
         order.id = self.s.next_id("sales_order")
+        if customer_id is not None:
+            self.s.order_customers[order.id] = customer_id
         order.ordered_at = order.ordered_at or datetime.now(UTC)
         line_refs = {}
         for line, (item_id, place) in zip(order.lines, refs, strict=True):
@@ -735,11 +833,13 @@ class FakeSales:
         customer: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        customer_code: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         rows = [
             {
                 "id": order.id,
                 "customer": order.customer,
+                "customer_code": order.customer_code,
                 "status": order.status.value,
                 "ordered_at": order.ordered_at,
                 "lines": len(order.lines),
@@ -749,6 +849,7 @@ class FakeSales:
             for order, _ in sorted(self.s.sales.values(), key=lambda x: -(x[0].id or 0))
             if (status is None or order.status == status)
             and (customer is None or order.customer == customer)
+            and (customer_code is None or order.customer_code == customer_code)
         ]
         return _rows(rows, limit, offset)
 
@@ -794,6 +895,7 @@ class FakeSales:
                 line.open_quantity,
                 order.ordered_at or datetime.now(UTC),
                 line.requested_date,
+                FakeCustomers(self.s).priority_of_order(order.id or 0),
             )
             for order, refs in self.s.sales.values()
             if order.status in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED)
@@ -1143,6 +1245,91 @@ class FakeTransfers:
         return _rows(rows, limit, offset)
 
 
+class FakeStocktakes:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def add(self, stocktake: Stocktake, location_id: int) -> int:
+        stocktake.id = self.s.next_id("stocktake")
+        self.s.stocktakes[stocktake.id] = (copy.deepcopy(stocktake), location_id)
+        return stocktake.id
+
+    def lock_location(self, location_id: int) -> None:
+        return None
+
+    def open_at(self, location_id: int) -> list[Stocktake]:
+        return [
+            copy.deepcopy(st)
+            for st, at in self.s.stocktakes.values()
+            if at == location_id and st.status is StocktakeStatus.OPEN
+        ]
+
+    def book(
+        self, location_id: int, category: str | None
+    ) -> list[tuple[int, str, str | None, Decimal]]:
+        rows = []
+        for (item_id, at, lot), quantity in self.s.balances.items():
+            item = self.s.item_by_id(item_id).value
+            if at == location_id and quantity != 0 and category in (None, item.category):
+                rows.append((item_id, item.sku, lot or None, quantity))
+        return sorted(rows, key=lambda r: (r[1], r[2] or ""))
+
+    def books_at(
+        self, location_id: int, lines: Sequence[tuple[int, str | None, datetime]]
+    ) -> list[tuple[Decimal, Decimal]]:
+        found = []
+        for item_id, lot, at in lines:
+            then = FakeValuation(self.s).balance_path(item_id, location_id, lot, at)[0]
+            held = sum(
+                (
+                    s.quantity
+                    for s in FakeLedger(self.s).lot_stock(item_id, location_id)
+                    if lot is None or s.lot == lot
+                ),
+                ZERO,
+            )
+            found.append((then, held))
+        return found
+
+    def add_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        self.put_lines(stocktake_id, lines)
+
+    def put_lines(self, stocktake_id: int, lines: Sequence[CountLine]) -> None:
+        stocktake = self.s.stocktakes[stocktake_id][0]
+        for line in lines:
+            if line.id is None:
+                line.id = self.s.next_id("stocktake_line")
+                stocktake.lines.append(copy.deepcopy(line))
+                continue
+            kept = copy.deepcopy(line)
+            stocktake.lines = [kept if x.id == line.id else x for x in stocktake.lines]
+
+    def get(self, stocktake_id: int, lock: bool = False) -> Stocktake:
+        if stocktake_id not in self.s.stocktakes:
+            raise NotFound("stocktake", f"ST-{stocktake_id:06d}", "stocktake")
+        stocktake = copy.deepcopy(self.s.stocktakes[stocktake_id][0])
+        stocktake.lines.sort(key=lambda x: (x.sku, x.lot or ""))
+        return stocktake
+
+    def save(self, stocktake: Stocktake) -> None:
+        location_id = self.s.stocktakes[stocktake.id or 0][1]
+        self.s.stocktakes[stocktake.id or 0] = (copy.deepcopy(stocktake), location_id)
+
+    def page(
+        self,
+        status: str | None = None,
+        location: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Stocktake], int]:
+        found = [
+            copy.deepcopy(st)
+            for st, _ in sorted(self.s.stocktakes.values(), key=lambda x: -(x[0].id or 0))
+            if (status is None or st.status == status) and location in (None, st.location)
+        ]
+        return found[offset : offset + limit], len(found)
+
+
 class FakeBoms:
     def __init__(self, state: State) -> None:
         self.s = state
@@ -1238,9 +1425,9 @@ class FakeOutbox:
     def write(self, events: Sequence[DomainEvent], actor: str) -> None:
         at = datetime.now(UTC)
         for e in events:
-            if e.name is not None:
+            if e.event_name is not None:
                 self.s.outbox.append(
-                    {"event": e.name, "subject": e.subject, "payload": e.payload(), "at": at}
+                    {"event": e.event_name, "subject": e.subject, "payload": e.payload(), "at": at}
                 )
             if e.audit_action is not None:
                 self.s.audit.append(
@@ -1375,6 +1562,59 @@ class FakeReports:
         _not_covered("move history reports")
 
 
+class FakeSerials:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def _at(self, item_id: int, serial: str) -> SerialAt:
+        lot, location_id = self.s.serials[(item_id, serial)]
+        return SerialAt(serial, lot, self.s.location_by_id(location_id).value.code)
+
+    def where(self, item_id: int, serials: Sequence[str]) -> dict[str, SerialAt]:
+        return {s: self._at(item_id, s) for s in serials if (item_id, s) in self.s.serials}
+
+    def move(self, operation_id: int, moves: Sequence[SerialMove]) -> None:
+        for m in moves:
+            found = self.s.serials.get((m.item_id, m.serial))
+            if found is not None and found[1] != m.source.id:
+                raise Conflict(f"Serial {m.serial} moved while this operation ran.", "serials")
+            self.s.serials[(m.item_id, m.serial)] = (m.lot, m.target.id)
+            self.s.serial_moves.append(
+                (operation_id, m.item_id, m.serial, m.source.id, m.target.id)
+            )
+
+    def at(self, item_id: int, location_id: int, lot: str | None = None) -> list[SerialAt]:
+        return [
+            self._at(i, s)
+            for (i, s), (found_lot, where) in sorted(self.s.serials.items())
+            if i == item_id and where == location_id and (lot is None or found_lot == lot)
+        ]
+
+    def of_item(
+        self, item_id: int, location: str | None, limit: int, offset: int
+    ) -> tuple[list[SerialAt], int]:
+        rows = [
+            self._at(i, s)
+            for i, s in sorted(self.s.serials)
+            if i == item_id and location in (None, self._at(i, s).location)
+        ]
+        return rows[offset : offset + limit], len(rows)
+
+    def history(self, item_id: int, serial: str) -> list[dict[str, Any]]:
+        _not_covered("serial traces")
+
+    def moved_by(
+        self, operation_ids: Sequence[int], item_id: int, lot: str | None = None
+    ) -> dict[int, list[str]]:
+        _not_covered("lot traces")
+
+    def count_by_place(self) -> dict[tuple[int, int], int]:
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for (item_id, _), (_, location_id) in self.s.serials.items():
+            counts[(item_id, location_id)] += 1
+        return dict(counts)
+
+
 class FakePlanning:
     """Forecast and plan runs are not covered: every method says so."""
 
@@ -1414,6 +1654,10 @@ class InMemoryUnitOfWork:
         return FakeCatalog(self.state)
 
     @property
+    def customers(self) -> FakeCustomers:
+        return FakeCustomers(self.state)
+
+    @property
     def ledger(self) -> FakeLedger:
         return FakeLedger(self.state)
 
@@ -1432,6 +1676,10 @@ class InMemoryUnitOfWork:
     @property
     def transfers(self) -> FakeTransfers:
         return FakeTransfers(self.state, self._seen)
+
+    @property
+    def stocktakes(self) -> FakeStocktakes:
+        return FakeStocktakes(self.state)
 
     @property
     def boms(self) -> FakeBoms:
@@ -1464,6 +1712,10 @@ class InMemoryUnitOfWork:
     @property
     def kpis(self) -> Any:
         return FakeKpis()
+
+    @property
+    def serials(self) -> FakeSerials:
+        return FakeSerials(self.state)
 
     @property
     def webhooks(self) -> Any:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from conftest import POSTGRES_URL, Templates, _create_database
+from conftest import COPYING, POSTGRES_URL, Templates, _create_database
 from leanstock.adapters.db import backup as backups
 from leanstock.adapters.db.engine import make_engine, normalise_url
 from leanstock.adapters.db.uow import UnitOfWork
@@ -57,7 +57,9 @@ def new_database(db_kind: str, templates: Templates, tmp_path: Path) -> Iterator
         if not POSTGRES_URL:
             pytest.skip("LEANSTOCK_TEST_POSTGRES_URL is not set")
         name = f"backup_{uuid.uuid4().hex[:12]}"
-        _create_database(name, templates._postgres_template("migrated", None) if migrated else None)
+        template = templates._postgres_template("migrated", None) if migrated else None
+        with COPYING:  # the spare copies are made from the same template (tests/conftest.py)
+            _create_database(name, template)
         made.append(name)
         url = make_url(normalise_url(POSTGRES_URL)).set(database=name)
         return url.render_as_string(hide_password=False)

@@ -6,6 +6,7 @@ The `engine` fixture (tests/conftest.py) runs each test on SQLite and on Postgre
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -13,8 +14,10 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, Table, func, select, union_all
 
+from conftest import Templates
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.demo import DemoBusiness, generate
 from leanstock.domain.catalog import ItemKind, Policy
@@ -26,6 +29,21 @@ from leanstock.services.demo import load_demo
 @pytest.fixture(scope="module")
 def business() -> DemoBusiness:
     return generate(seed=11, days=30, end=date(2026, 6, 30))
+
+
+@pytest.fixture
+def loaded(db_kind: str, templates: Templates, business: DemoBusiness) -> Iterator[Engine]:
+    """A database of this test's own holding the loaded demo: loaded once per session into a
+    template (tests/conftest.py) and copied per test, so a test may change it. The test of
+    loading itself (`test_loading_writes_what_the_summary_counts`) loads into an empty one."""
+
+    def load(engine: Engine) -> None:
+        load_demo(UnitOfWork(engine), business)
+
+    with templates.copy(db_kind, "demo_load_11_30", load) as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def count(engine: Engine, table: Table) -> int:
@@ -51,9 +69,9 @@ def test_loading_writes_what_the_summary_counts(engine: Engine, business: DemoBu
 
 
 def test_balances_sum_to_zero_per_item_and_no_physical_one_is_negative(
-    engine: Engine, business: DemoBusiness
+    loaded: Engine, business: DemoBusiness
 ) -> None:
-    load_demo(UnitOfWork(engine), business)
+    engine = loaded
     with engine.connect() as db:
         totals = db.execute(
             select(t.balances.c.item_id, func.sum(t.balances.c.quantity)).group_by(
@@ -77,8 +95,8 @@ def test_balances_sum_to_zero_per_item_and_no_physical_one_is_negative(
     assert physical[1] >= 0
 
 
-def test_stock_on_hand_is_the_sum_of_the_moves(engine: Engine, business: DemoBusiness) -> None:
-    load_demo(UnitOfWork(engine), business)
+def test_stock_on_hand_is_the_sum_of_the_moves(loaded: Engine, business: DemoBusiness) -> None:
+    engine = loaded
     legs = union_all(
         select(t.moves.c.item_id, t.moves.c.target_id.label("loc"), t.moves.c.quantity),
         select(t.moves.c.item_id, t.moves.c.source_id.label("loc"), -t.moves.c.quantity),
@@ -123,8 +141,8 @@ def test_stock_on_hand_is_the_sum_of_the_moves(engine: Engine, business: DemoBus
     assert {sku: q for sku, _, q in on_hand} == {sku: Decimal(q) for sku, q in expected.iter_rows()}
 
 
-def test_a_database_with_items_is_refused(engine: Engine, business: DemoBusiness) -> None:
-    load_demo(UnitOfWork(engine), business)
+def test_a_database_with_items_is_refused(loaded: Engine, business: DemoBusiness) -> None:
+    engine = loaded
     moves = count(engine, t.moves)
     with pytest.raises(InvalidInput, match="already has items"):
         load_demo(UnitOfWork(engine), business)
@@ -145,11 +163,10 @@ def test_a_history_that_runs_short_is_refused_and_nothing_is_written(
     assert count(engine, t.items) == 0
 
 
-def test_the_demo_bakery_bakes_from_its_recipes(engine: Engine, business: DemoBusiness) -> None:
-    summary = load_demo(UnitOfWork(engine), business)
+def test_the_demo_bakery_bakes_from_its_recipes(loaded: Engine, business: DemoBusiness) -> None:
     made = [item for item in business.items if item.kind is ItemKind.MADE]
-    assert summary.boms == len(made) > 0
-    uow = UnitOfWork(engine)
+    assert count(loaded, o.boms) == len(made) > 0
+    uow = UnitOfWork(loaded)
     sourdough = next(item for item in made if item.name == "Sourdough loaf")
     bom = production.get_bom(uow, sourdough.sku)
     assert bom.lead_time_days == 1
@@ -163,9 +180,9 @@ def test_the_demo_bakery_bakes_from_its_recipes(engine: Engine, business: DemoBu
 
 
 def test_a_cake_ordered_online_pulls_a_bake_from_the_kitchen_s_ingredients(
-    engine: Engine, business: DemoBusiness
+    loaded: Engine, business: DemoBusiness
 ) -> None:
-    load_demo(UnitOfWork(engine), business)
+    engine = loaded
     uow = UnitOfWork(engine)
     cake = next(i for i in business.items if i.policy is Policy.MAKE_TO_ORDER)
     placed = orders.place_order(
@@ -187,9 +204,9 @@ def test_a_cake_ordered_online_pulls_a_bake_from_the_kitchen_s_ingredients(
 
 
 def test_coffee_equipment_sold_online_is_drop_shipped_in_the_history_and_when_ordered(
-    engine: Engine, business: DemoBusiness
+    loaded: Engine, business: DemoBusiness
 ) -> None:
-    load_demo(UnitOfWork(engine), business)
+    engine = loaded
     with engine.connect() as db:
         linked = db.execute(
             select(o.purchase_orders.c.drop_ship_customer, o.sales_lines.c.fulfilment)

@@ -23,6 +23,7 @@ and 2 for the week of 9 Feb (5 asked): WAPE (1 + 3) / 8 = 0.5, bias (6 − 8) / 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -30,12 +31,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, LocationKind, Supplier, SupplierItem
 from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.ledger import ScrapReason
 from leanstock.entrypoints.cli import app
 from leanstock.services import catalog, kpis, purchasing, stock
+from leanstock.services.kpi_snapshot import refresh_snapshot
 from leanstock.services.orders import NewLine, place_order
 from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
 
@@ -209,3 +212,132 @@ def test_the_cli_prints_kpis_and_sets_holding_rates(shop: UnitOfWork, db_url: st
     bad = runner.invoke(app, ["--database", db_url, "kpis", "--sku", "NOPE"])
     assert bad.exit_code != 0
     assert "NOPE" in bad.output
+
+
+def _figures(report: kpis.KpiReport) -> list[kpis.Figures]:
+    return report.window + report.history
+
+
+def _as_rebuilt(uow: UnitOfWork, now: datetime, group_by: str = "item") -> list[kpis.Figures]:
+    assert refresh_snapshot(uow, now, force=True) == "rebuilt"
+    return _figures(kpis.kpis(uow, group_by=group_by, months=3, now=now))
+
+
+def test_a_move_after_the_snapshot_extends_it(shop: UnitOfWork) -> None:
+    """TEA at STORE takes 5 more at 2 on 1 Mar 03:00 (now is 12:00): March holds 10 for 3 hours
+    then 20 for 9, 17.5 on average. The window's money tied up: (2065 − 10 + 17.5) / 60 =
+    34.54; its stock value 12 + 20 = 32."""
+    assert refresh_snapshot(shop, NOW) == "rebuilt"
+    assert refresh_snapshot(shop, NOW) == "fresh"
+    stock.receive(shop, "TEA", "STORE", D(5), unit_cost=D(2), occurred_at=_at(3, 1, 3))
+    assert refresh_snapshot(shop, NOW) == "extended"
+    report = kpis.kpis(shop, months=3, now=NOW)
+    (window,) = report.window
+    assert (window.stock_value, window.money_tied_up) == (D("32.00"), D("34.54"))
+    mar = kpis.kpis(shop, group_by="item", sku="TEA", months=3, now=NOW).history[2]
+    assert (mar.money_tied_up, mar.stock_value) == (D("17.50"), D("20.00"))
+    extended = _figures(kpis.kpis(shop, group_by="item", months=3, now=NOW))
+    assert extended == _as_rebuilt(shop, NOW)
+
+
+def test_a_move_this_month_counts_to_now(shop: UnitOfWork) -> None:
+    """2 CUP scrapped as damaged at WH on 1 Mar 06:00 (now is 12:00): 12 held for 6 hours,
+    then 2 × 3 = 6 for 6: March's average 9, scrap 6; the window's stock value 6 + 10 = 16."""
+    kpis.kpis(shop, months=3, now=NOW)
+    stock.scrap(shop, "CUP", "WH", D(2), ScrapReason.DAMAGE, occurred_at=_at(3, 1, 6))
+    assert refresh_snapshot(shop, NOW) == "extended"
+    report = kpis.kpis(shop, group_by="item", sku="CUP", months=3, now=NOW)
+    mar = report.history[2]
+    assert (mar.money_tied_up, mar.scrap_by_reason, mar.stock_value) == (
+        D("9.00"),
+        {"damage": D("6.00")},
+        D("6.00"),
+    )
+    assert report.window[0].scrap_by_reason == {"damage": D("6.00"), "spoilage": D("3.00")}
+    assert kpis.kpis(shop, months=3, now=NOW).window[0].stock_value == D("16.00")
+    later = datetime(2026, 3, 1, 18, tzinfo=UTC)  # 6 more hours at 6: (12 × 6 + 6 × 12) / 18
+    march = kpis.kpis(shop, group_by="item", sku="CUP", months=1, now=later).window[0]
+    assert march.money_tied_up == D("8.00")
+    assert refresh_snapshot(shop, later) == "fresh"
+
+
+def test_a_new_month_rolls_the_snapshot_over(shop: UnitOfWork) -> None:
+    """Built on 1 March; asked again on 15 April after a receipt of 5 TEA at 1 on 10 April:
+    March closes at CUP 12 and TEA 10 all month; April holds 10 TEA for 9 days, then 15."""
+    kpis.kpis(shop, months=3, now=NOW)
+    april = datetime(2026, 4, 15, tzinfo=UTC)
+    stock.receive(shop, "TEA", "STORE", D(5), unit_cost=D(1), occurred_at=_at(4, 10))
+    assert refresh_snapshot(shop, april) == "extended"
+    report = kpis.kpis(shop, group_by="item", months=2, now=april)
+    assert [f.period for f in report.history[:2]] == ["2026-03", "2026-04"]
+    by = {(f.group, f.period): f for f in report.history}
+    assert by[("CUP", "2026-03")].money_tied_up == D("12.00")
+    assert by[("TEA", "2026-03")].money_tied_up == D("10.00")
+    # 10 × 9 days + 15 × 5 days over the 14 days to now
+    assert by[("TEA", "2026-04")].money_tied_up == D("11.79")
+    assert _figures(kpis.kpis(shop, group_by="item", months=3, now=april)) == _as_rebuilt(
+        shop, april
+    )
+
+
+def test_a_backdated_move_rebuilds_the_snapshot(shop: UnitOfWork) -> None:
+    """A receipt of 10 CUP at 1 on 10 Jan sorts before later moves: FIFO then ships it on 1
+    Feb, so February's cost of goods sold changes (10 × 2 + 5 × 1 = 25): only a replay from
+    the start knows."""
+    kpis.kpis(shop, months=3, now=NOW)
+    stock.receive(shop, "CUP", "WH", D(10), unit_cost=D(1), occurred_at=_at(1, 10))
+    assert refresh_snapshot(shop, NOW) == "rebuilt"
+    feb = kpis.kpis(shop, group_by="item", sku="CUP", months=3, now=NOW).history[1]
+    assert feb.cost_of_goods_sold == D("25.00")
+
+
+def test_a_move_in_a_month_already_rolled_over_rebuilds_the_snapshot(shop: UnitOfWork) -> None:
+    """TEA takes 5 more at 2 on 20 Feb, after the last move (15 Feb) but in February, which the
+    snapshot closed on 1 March: 10 for 19 days and 20 for 9, (190 + 180) / 28 = 13.21; the
+    window's money tied up (2065 + 10 × 9 + 10 × 1) / 60 = 36.08."""
+    kpis.kpis(shop, months=3, now=NOW)
+    stock.receive(shop, "TEA", "STORE", D(5), unit_cost=D(2), occurred_at=_at(2, 20))
+    assert refresh_snapshot(shop, NOW) == "rebuilt"
+    feb = kpis.kpis(shop, group_by="item", sku="TEA", months=3, now=NOW).history[1]
+    assert feb.money_tied_up == D("13.21")
+    assert kpis.kpis(shop, months=3, now=NOW).window[0].money_tied_up == D("36.08")
+
+
+def test_a_move_committed_under_an_older_id_rebuilds_the_snapshot(shop: UnitOfWork) -> None:
+    """Seen as the watermark counting fewer moves up to its id than there are."""
+    kpis.kpis(shop, months=3, now=NOW)
+    with shop:
+        state = shop.kpis.snapshot_state(lock=True)
+        assert state is not None
+        shop.kpis.put_snapshot_state(state | {"count": state["count"] - 1})
+        shop.commit()
+    assert refresh_snapshot(shop, NOW) == "rebuilt"
+    assert refresh_snapshot(shop, NOW) == "fresh"
+
+
+def test_reports_at_once_after_a_move_extend_the_snapshot_once(
+    shop: UnitOfWork, db_url: str
+) -> None:
+    """Four reports at once after a move (the receipt of the first test): each waits for the
+    one refresh that holds the snapshot's lock, then finds it fresh; all answer 32."""
+    kpis.kpis(shop, months=3, now=NOW)
+    stock.receive(shop, "TEA", "STORE", D(5), unit_cost=D(2), occurred_at=_at(3, 1, 3))
+    engine = make_engine(db_url)
+    values: list[Decimal] = []
+    failures: list[BaseException] = []
+
+    def report() -> None:
+        try:
+            values.append(kpis.kpis(UnitOfWork(engine), months=3, now=NOW).window[0].stock_value)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=report) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    assert failures == []
+    assert values == [D("32.00")] * 4
+    assert refresh_snapshot(shop, NOW) == "fresh"

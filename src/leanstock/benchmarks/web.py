@@ -9,7 +9,8 @@ temp SQLite file or a new PostgreSQL schema (`--database`):
   `--quick`: a quarter of a year);
 - `generated`: 10,000 items (`--quick`: 1,000) in a warehouse and two stores, 20 suppliers,
   lot-tracked items with lots expired, expiring this week and later, a month of sales with
-  some items sold out, 40 purchase orders (half of them late) and 40 confirmed sales orders.
+  some items sold out, 40 purchase orders (half of them late), 40 confirmed sales orders,
+  10 made items with bills of materials and a production order each, and 40 transfers.
 
 Per page also the median CPU time of this process (the app and, on SQLite, the database),
 which a busy machine inflates less than the wall time. The bar of issue #13: every page
@@ -42,13 +43,22 @@ from leanstock.domain.catalog import (
     CUSTOMER,
     SUPPLIER,
     Item,
+    ItemKind,
     Location,
     LocationKind,
     Supplier,
     SupplierItem,
 )
 from leanstock.domain.ledger import OperationRecord, Place, Posting
-from leanstock.services import accounts, catalog, orders, purchasing, stock
+from leanstock.services import (
+    accounts,
+    catalog,
+    orders,
+    production,
+    purchasing,
+    stock,
+    transfers,
+)
 
 BAR_MS = 300.0
 EMAIL = "web-bench@leanstock.example"
@@ -59,6 +69,7 @@ LOCATIONS = (
 )
 SUPPLIERS = 20
 ORDERS = 40
+MADE = 10
 
 
 def pages(engine: Engine) -> dict[str, str]:
@@ -78,6 +89,14 @@ def pages(engine: Engine) -> dict[str, str]:
         "sales_orders": "/sales-orders",
         "plans": "/plans",
         "suppliers": "/suppliers",
+        "forecasts": "/forecasts",
+        "production_orders": "/production-orders",
+        "production_new": "/production-orders/new",
+        "transfer_orders": "/transfer-orders",
+        "transfer_new": "/transfer-orders/new",
+        "settings_users": "/settings/users",
+        "settings_tokens": "/settings/tokens",
+        "settings_locations": "/settings/locations",
     }
     purchase = purchasing.list_purchase_orders(uow, limit=1).items
     if purchase:
@@ -88,6 +107,12 @@ def pages(engine: Engine) -> dict[str, str]:
     sales = orders.list_orders(uow, limit=1).items
     if sales:
         found["sales_order"] = f"/sales-orders/{sales[0]['number']}"
+    made = production.list_production_orders(uow, limit=1).items
+    if made:
+        found["production_order"] = f"/production-orders/{made[0]['number']}"
+    moved = transfers.list_transfer_orders(uow, limit=1).items
+    if moved:
+        found["transfer_order"] = f"/transfer-orders/{moved[0]['number']}"
     return found
 
 
@@ -202,6 +227,18 @@ def load_generated(engine: Engine, items: int, seed: int = 0) -> None:
         wanted = [orders.NewLine(s, Decimal(1), "STORE-1") for s in chosen if s not in lot_tracked]
         if wanted:
             orders.place_order(uow, f"customer-{n}", wanted, confirm=True)
+    # Made items, each from three bought ones, with production orders at the warehouse; and
+    # transfers from the warehouse to the first store.
+    bought = [s for s in skus if s not in lot_tracked]
+    for n in range(MADE):
+        sku = f"MADE-{n:03d}"
+        catalog.add_item(uow, Item(sku, f"Made item {n}", kind=ItemKind.MADE))
+        parts = [bought[(n * 7 + k * 13) % len(bought)] for k in range(3)]
+        production.put_bom(uow, sku, [(c, Decimal(1), Decimal(0)) for c in parts])
+        production.create_production_order(uow, sku, Decimal(2), "WH")
+    for n in range(ORDERS):
+        sku = bought[(n * 53) % len(bought)]
+        transfers.create_transfer_order(uow, sku, "WH", "STORE-1", Decimal(1))
 
 
 @contextmanager

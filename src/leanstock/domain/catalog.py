@@ -124,13 +124,23 @@ class Item:
     # False: only whole stock units may move (a chair, a crate). None (not said): whether a
     # fraction of the stock unit exists; a kg does, an "each", "box" or "pack" does not.
     divisible: bool | None = None
+    # True: every unit carries a serial number, named whenever it arrives or leaves
+    # (`domain.serials`); such an item moves in whole units only.
+    serial_tracked: bool = False
 
     def __post_init__(self) -> None:
         code(self.sku, "sku")
         object.__setattr__(self, "name", text(self.name, "name"))
         object.__setattr__(self, "unit", text(self.unit, "unit", 16))
         if self.divisible is None:
-            object.__setattr__(self, "divisible", divisible_unit(self.unit))
+            whole_only = self.serial_tracked or not divisible_unit(self.unit)
+            object.__setattr__(self, "divisible", not whole_only)
+        if self.serial_tracked and self.divisible:
+            raise InvalidInput(
+                "A serial-tracked item has one serial per unit, so it is counted in whole "
+                "units: leave divisible out or set it to false.",
+                "divisible",
+            )
         object.__setattr__(self, "category", text(self.category, "category", 64))
         object.__setattr__(self, "unit_cost", non_negative(self.unit_cost, "unit_cost"))
         if self.shelf_life_days is not None and self.shelf_life_days <= 0:

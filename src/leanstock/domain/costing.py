@@ -126,10 +126,14 @@ Key = tuple[int, int]  # (item id, location id)
 
 @dataclass
 class Valuation:
-    """A replay: the layers each item-location holds at the end, and every flow."""
+    """A replay: the layers each item-location holds at the end, and every flow; with where
+    it stopped (each item-location's last arrival, the value production orders consumed and
+    have not yet put into output), so a later replay of later moves can go on from it."""
 
     layers: dict[Key, list[Layer]] = field(default_factory=dict)
     events: list[FlowEvent] = field(default_factory=list)
+    last_arrival: dict[Key, Layer] = field(default_factory=dict)
+    pools: dict[str | None, Decimal] = field(default_factory=dict)
 
     def on_hand(self, location_id: int, item_id: int = 0) -> Decimal:
         return sum((x.quantity for x in self.layers.get((item_id, location_id), [])), ZERO)
@@ -222,6 +226,7 @@ def replay(
     method: CostingMethod | Mapping[int, CostingMethod],
     fallback_cost: Decimal | Mapping[int, Decimal],
     until: datetime | None = None,
+    start: Valuation | None = None,
 ) -> Valuation:
     """Replay moves (in any order; sorted here) into layers and flows per item-location.
 
@@ -231,8 +236,16 @@ def replay(
     left out. A production output takes the value its order (the operations' `reference`)
     consumed since its last output, whichever items that was: so the moves of every item a
     product is made of belong in the same replay.
+
+    `start` goes on from an earlier replay's end (its layers, last arrivals and production
+    pools; events are not carried over): given every move after the earlier replay's last,
+    the flows are those a replay of all moves would find for them.
     """
     state = _Replay(kinds, _by_item(method), _by_item(fallback_cost))
+    if start is not None:
+        state.layers.update((k, list(v)) for k, v in start.layers.items())
+        state.last_arrival.update(start.last_arrival)
+        state.pools.update(start.pools)
     ordered = sorted(moves, key=lambda m: (m.occurred_at, m.operation_id, m.id))
     with localcontext() as context:
         context.prec = 60
@@ -247,6 +260,8 @@ def replay(
                 break
             state.operation(group)
     state.result.layers = {k: v for k, v in state.layers.items() if v}
+    state.result.last_arrival = state.last_arrival
+    state.result.pools = {k: v for k, v in state.pools.items() if v}
     return state.result
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from leanstock.domain.catalog import Item, text
+from leanstock.domain.catalog import Item, PriceBreak, text
 from leanstock.domain.catalog import whole as catalog_whole
 from leanstock.domain.errors import InvalidInput, WrongUnit
 from leanstock.domain.events import DomainEvent
-from leanstock.domain.quantities import QUANTUM, exact, positive
+from leanstock.domain.quantities import QUANTUM, exact, non_negative, positive, tidy
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def to_stock_unit(
 ) -> Decimal:
     """`quantity` given in `unit`, in the item's stock unit (exact, six places at most)."""
     converted = quantity * factor_of(item, unit, factors)
-    return whole(item, exact(converted, field), field)
+    return tidy(whole(item, exact(converted, field), field))
 
 
 def cost_per_stock_unit(
@@ -81,10 +81,40 @@ def cost_per_stock_unit(
     return (cost / factor_of(item, unit, factors)).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
+def terms_in_stock_unit(
+    item: Item, terms: Mapping[str, Any], unit: str | None, factors: Mapping[str, Decimal]
+) -> dict[str, Any]:
+    """Supplier terms (all of them, or the fields a change names) given in `unit` (a sack:
+    price per sack, MOQ and pack size in sacks), in the item's stock unit, as planning and the
+    ledger use them: quantities × factor (exact), prices ÷ factor (exact when the factor
+    divides the price to six places, else rounded half-even there). A sack of 25 kg at 20 with
+    a MOQ of 4 sacks is 0.8 per kg, a MOQ of 100 kg and a pack of 25 kg."""
+    if unit is None or unit == item.unit:
+        return dict(terms)
+    factor_of(item, unit, factors)  # an unknown unit is refused before anything converts
+    found = dict(terms)
+    if found.get("price") is not None:
+        price = non_negative(found["price"], "price")
+        found["price"] = tidy(cost_per_stock_unit(item, price, unit, factors))
+    for field in ("moq", "pack_size"):
+        if found.get(field) is not None:
+            found[field] = to_stock_unit(item, found[field], unit, factors, field)
+    if found.get("price_breaks") is not None:
+        found["price_breaks"] = tuple(
+            PriceBreak(
+                to_stock_unit(item, b.min_quantity, unit, factors, "price_breaks"),
+                tidy(cost_per_stock_unit(item, b.price, unit, factors)),
+            )
+            for b in found["price_breaks"]
+        )
+    return found
+
+
 @dataclass(frozen=True, kw_only=True)
 class UnitDefined(DomainEvent):
     """A unit of an item was defined or its factor changed (audited)."""
 
+    name: ClassVar[str | None] = "item.unit_defined"
     action: ClassVar[str | None] = "define_unit"
     unit: str
     factor: Decimal

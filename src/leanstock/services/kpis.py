@@ -21,10 +21,9 @@ or for the company.
   then asked for: WAPE (Σ|forecast − actual| ÷ Σ actual) and bias (Σ(forecast − actual) ÷
   Σ actual).
 
-Values come from replaying every move (`domain.costing.replay`), which takes seconds on a
-business with years of history; the replay's monthly results are kept in `kpi_months` and
-rebuilt whenever the ledger, an item's cost or the costing method has changed since, and once
-a day (`refresh_snapshot`).
+Values come from replaying the moves through the costing rules (`domain.costing.replay`); the
+replay's monthly results are kept in `kpi_months` and brought up to date with the moves
+recorded since, before each report (`services/kpi_snapshot.py`).
 """
 
 from __future__ import annotations
@@ -35,13 +34,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import cache
 
 from leanstock.domain.catalog import PHYSICAL_KINDS, LocationKind
-from leanstock.domain.costing import HOLDING_KINDS, Flow
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.events import Changed
 from leanstock.domain.quantities import tidy
+from leanstock.services.kpi_snapshot import at as _at
+from leanstock.services.kpi_snapshot import average, refresh_snapshot
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
 
@@ -51,7 +51,6 @@ GROUPS = ("company", "category", "location", "item")
 MAX_MONTHS = 36
 HOLDING_RATE = "holding_rate"
 DEFAULT_HOLDING_RATE = Decimal("0.25")
-SNAPSHOT_MARK = "kpi_snapshot_mark"
 WINDOW = "window"
 
 
@@ -101,10 +100,12 @@ class KpiReport:
     total: int
 
 
+@cache
 def _month(day: date) -> date:
     return day.replace(day=1)
 
 
+@cache
 def _next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -113,117 +114,9 @@ def _ratio(part: Decimal, whole: Decimal, places: str = "0.0001") -> Decimal | N
     return (part / whole).quantize(Decimal(places)) if whole else None
 
 
+@cache
 def _label(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
-
-
-# The snapshot
-
-
-def _at(moment: date | datetime) -> datetime:
-    if isinstance(moment, datetime):
-        return moment
-    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-
-
-def snapshot_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
-    """Per month, item and holding location: closing quantity and value, the time-weighted
-    average value held, the cost of goods sold and scrap by reason, from one replay of every
-    move up to `now` (inside an open unit of work)."""
-    from leanstock.services.valuation import _replay
-
-    _, valuation = _replay(uow, None, None, now)
-    kinds = {int(r["id"]): LocationKind(r["kind"]) for r in uow.kpis.locations()}
-    reasons = uow.kpis.scrap_reasons()
-    # Per key: [quantity, value, integrated since, month]; per (month, key): the month's row.
-    tracks: dict[tuple[int, int], list[Any]] = {}
-    rows: dict[tuple[date, int, int], dict[str, Any]] = {}
-
-    def row(month: date, key: tuple[int, int]) -> dict[str, Any]:
-        found = rows.get((month, *key))
-        if found is None:
-            found = rows[(month, *key)] = {
-                "month": month,
-                "item_id": key[0],
-                "location_id": key[1],
-                "closing_quantity": ZERO,
-                "closing_value": ZERO,
-                "integral": ZERO,
-                "sold_value": ZERO,
-                "scrapped": defaultdict(Decimal),
-            }
-        return found
-
-    def advance(key: tuple[int, int], track: list[Any], until: datetime) -> None:
-        quantity, value, since, month = track
-        while True:
-            boundary = _at(_next_month(month))
-            current = row(month, key)
-            if until < boundary:
-                current["integral"] += value * Decimal((until - since).total_seconds())
-                track[2] = until
-                return
-            current["integral"] += value * Decimal((boundary - since).total_seconds())
-            current["closing_quantity"], current["closing_value"] = quantity, value
-            since, month = boundary, _next_month(month)
-            track[2], track[3] = since, month
-
-    for e in valuation.events:
-        if kinds.get(e.location_id) not in HOLDING_KINDS:
-            continue
-        key = (e.item_id, e.location_id)
-        track = tracks.get(key)
-        if track is None:
-            track = tracks[key] = [ZERO, ZERO, e.occurred_at, _month(e.occurred_at.date())]
-        advance(key, track, e.occurred_at)
-        track[0] += e.quantity
-        track[1] += e.value
-        month_row = row(track[3], key)
-        if e.flow is Flow.SOLD:
-            month_row["sold_value"] -= e.value
-        elif e.flow is Flow.SCRAPPED:
-            month_row["scrapped"][reasons.get(e.move_id, "other")] -= e.value
-    for key, track in tracks.items():
-        advance(key, track, now)
-        last = row(track[3], key)
-        last["closing_quantity"], last["closing_value"] = track[0], track[1]
-    current_month = _month(now.date())
-    out = []
-    for (month, _, _), r in rows.items():
-        end = now if month == current_month else _at(_next_month(month))
-        seconds = Decimal((end - _at(month)).total_seconds())
-        integral = r.pop("integral")
-        average = integral / seconds if seconds else r["closing_value"]
-        r["average_value"] = tidy(average.quantize(Decimal("0.000001")))
-        r["closing_value"] = tidy(r["closing_value"])
-        r["closing_quantity"] = tidy(r["closing_quantity"])
-        r["sold_value"] = tidy(r["sold_value"])
-        r["scrapped"] = {k: str(tidy(v)) for k, v in sorted(r["scrapped"].items()) if v}
-        if (
-            (r["closing_quantity"] or r["closing_value"] or r["average_value"])
-            or r["sold_value"]
-            or r["scrapped"]
-        ):
-            out.append(r)
-    return out
-
-
-@retrying
-def refresh_snapshot(uow: UnitOfWork, now: datetime | None = None, force: bool = False) -> bool:
-    """Rebuild the monthly cost snapshot if the ledger, an item's cost or the costing method
-    changed since it was built, or on a new day (or `force`). True when it was rebuilt."""
-    now = now or datetime.now(UTC)
-    with uow:
-        mark = f"{now.date().isoformat()}|{uow.kpis.ledger_mark()}"
-        if not force and uow.valuation.setting(SNAPSHOT_MARK) == mark:
-            return False
-        stored = uow.valuation.setting(SNAPSHOT_MARK, lock=True)
-        if not force and stored == mark:
-            return False
-        uow.kpis.replace_months(snapshot_rows(uow, now))
-        uow.valuation.put_setting(SNAPSHOT_MARK, mark)
-        uow.commit()
-    return True
 
 
 # Holding rates
@@ -338,7 +231,6 @@ def kpis(
         if category is not None and not any(r["category"] == category for r in item_rows.values()):
             raise InvalidInput(f"No item is in category {category!r}.", "category")
         company_rate, item_rates = holding_rates(uow)
-        mark = uow.valuation.setting(SNAPSHOT_MARK) or ""
         snapshot = uow.kpis.months(first)
         demand = uow.kpis.demand_months(_at(first))
         deliveries = uow.kpis.deliveries(first)
@@ -383,10 +275,11 @@ def kpis(
         month = r["month"]
         days = ((today + timedelta(days=1)) if month == labels[-1] else _next_month(month)) - month
         rate = item_rates.get(item_id, company_rate)
-        carrying = r["average_value"] * rate * days.days / 365
+        held = average(r, now if month == labels[-1] else _at(_next_month(month)))
+        carrying = held * rate * days.days / 365
         physical = LocationKind(locations[location_id]["kind"]) in PHYSICAL_KINDS
         for f in both(item_id, location_id, month):
-            f.money_tied_up += r["average_value"] * (days.days if f.period == WINDOW else 1)
+            f.money_tied_up += held * (days.days if f.period == WINDOW else 1)
             f.carrying_cost += carrying
             f.cost_of_goods_sold += r["sold_value"]
             if physical and (f.period != WINDOW or _label(month) == last_label):
@@ -473,7 +366,7 @@ def kpis(
         since=first,
         until=today,
         holding_rate=company_rate,
-        snapshot_at=mark.split("|", 1)[0],
+        snapshot_at=now.isoformat(timespec="seconds"),
         window=[figures[(g, WINDOW)] for g in page],
         history=history,
         total=len(groups),

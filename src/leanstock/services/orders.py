@@ -36,7 +36,14 @@ from leanstock.planning.periods import PERIODS
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
-from leanstock.services.posting import checked_time, current_day, post, take
+from leanstock.services.posting import (
+    checked_time,
+    current_day,
+    line_errors,
+    post,
+    stock_quantity,
+    take,
+)
 from leanstock.services.pull import (
     Demand,
     PegView,
@@ -49,6 +56,7 @@ from leanstock.services.pull import (
     reserve_from_stock,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 
 ZERO = Decimal(0)
 
@@ -59,6 +67,8 @@ class NewLine:
     quantity: Decimal
     location: str | None = None
     requested_date: date | None = None
+    # The unit `quantity` is in (a sales unit: a dozen); None: the stock unit.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class SalesOrderView:
     status: str
     ordered_at: datetime
     lines: list[SalesLineView]
+    customer_code: str | None = None
 
 
 def sales_id(value: str) -> int:
@@ -218,9 +229,10 @@ def _resolve(
         stored = known.get(new.sku)
         if stored is None:
             raise NotFound("item", new.sku, "sku")
+        sku = stored.value.sku  # `new.sku` may be a barcode
         if not stored.value.active:
-            raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
-        items[new.sku] = stored.value
+            raise InvalidInput(f"Item {sku} is not active; it cannot be sold.", "sku")
+        items[sku] = stored.value
         if code not in places:
             places[code], physical = uow.sales.place(code, "location")
             if not physical:
@@ -228,15 +240,16 @@ def _resolve(
                     f"{code} is a virtual location; name a warehouse or store.", "location"
                 )
         refs.append((stored.id, places[code]))
-        quantity = catalog.whole(stored.value, positive(new.quantity))
-        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
+        with line_errors(n - 1, len(lines) > 1):
+            quantity = stock_quantity(uow, stored, positive(new.quantity), new.unit, "quantity")
+        order_lines.append(SalesLine(n, sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 
 
 @retrying
 def place_order(
     uow: UnitOfWork,
-    customer: str,
+    customer: str | None,
     lines: Sequence[NewLine],
     *,
     location: str | None = None,
@@ -244,18 +257,41 @@ def place_order(
     ordered_at: datetime | None = None,
     actor: str = "system",
     today: date | None = None,
+    customer_code: str | None = None,
 ) -> SalesOrderView:
-    """Record a customer's order; with `confirm`, confirm it in the same transaction."""
-    customer = catalog.text(customer, "customer")
+    """Record a customer's order; with `confirm`, confirm it in the same transaction.
+
+    `customer_code` refers to a customer record (its name is the order's `customer` unless
+    one is given); `customer` alone is a walk-in sale, named by free text."""
+    if customer is None and customer_code is None:
+        raise InvalidInput(
+            "Name the customer: a customer_code of a customer record, or a customer name "
+            "for a walk-in sale.",
+            "customer",
+        )
+    if customer is not None:
+        customer = catalog.text(customer, "customer")
     if not lines:
         raise InvalidInput("An order needs at least one line.", "lines")
     when = checked_time(ordered_at)
     day = current_day(today)
     with uow.acting(actor):
+        customer_id = None
+        if customer_code is not None:
+            record = uow.customers.get(customer_code)
+            if not record.value.active:
+                raise InvalidInput(
+                    f"Customer {customer_code} is not active; activate it first or order as "
+                    "a walk-in sale.",
+                    "customer_code",
+                )
+            customer_id = record.id
+            customer = customer or record.value.name
+        assert customer is not None
         order_lines, refs, items = _resolve(uow, lines, location)
-        order = SalesOrder(customer, order_lines, ordered_at=when)
+        order = SalesOrder(customer, order_lines, ordered_at=when, customer_code=customer_code)
         order.place(confirm)
-        ids = uow.sales.add(order, refs)
+        ids = uow.sales.add(order, refs, customer_id)
         line_refs = {
             line.line_no: LineRef(line_id, item_id, place)
             for line, line_id, (item_id, place) in zip(order_lines, ids, refs, strict=True)
@@ -289,6 +325,7 @@ def place_order(
         order.status.value,
         when,
         [views[ln.line_no] for ln in order_lines],
+        order.customer_code,
     )
 
 
@@ -317,11 +354,14 @@ def ship_order(
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Mapping[int, Sequence[str]] | None = None,
 ) -> SalesOrderView:
     """Ship reserved stock of some lines (`line_no → quantity`), or all that is reserved.
 
     A line ships only what is reserved for it: what is still coming ships when it arrives.
-    Drop-shipped lines ship when the supplier's delivery to the customer is received.
+    Drop-shipped lines ship when the supplier's delivery to the customer is received. A line
+    of a serial-tracked item names the serials it ships (`line_no → serials`), so the
+    customer's serials are known.
     """
     when = checked_time(occurred_at)
     day = current_day(today)
@@ -357,10 +397,29 @@ def ship_order(
         for line_no, (amount, reservations) in shipping.items():
             ref = refs[line_no]
             item = uow.catalog.item(order.line(line_no).sku)
-            picks = take(uow, item, ref.place, amount, day, own_reserved=amount)
+            if item.value.serial_tracked:
+                uow.ledger.lock_stock(ref.item_id, ref.place)  # the stock row, then serials
+            with line_errors(line_no - 1, True):
+                moved, lots = departures(
+                    uow, item, amount, (serials or {}).get(line_no, ()), ref.place, customer_place
+                )
+            picks = [
+                pick
+                for lot, quantity in (lots.items() if moved else [(None, amount)])
+                for pick in take(uow, item, ref.place, quantity, day, lot, own_reserved=amount)
+            ]
             uow.ledger.consume(draw(reservations, amount))
             postings = [Posting(ref.item_id, ref.place, customer_place, q, lt) for lt, q in picks]
-            post(uow, MoveKind.SHIPMENT, item, postings, when, order.number, order.customer)
+            post(
+                uow,
+                MoveKind.SHIPMENT,
+                item,
+                postings,
+                when,
+                order.number,
+                order.customer,
+                serials=moved,
+            )
         uow.sales.save(order)
         uow.commit()
     return get_order(uow, number, today=day)
@@ -477,6 +536,7 @@ def _view(
             )
             for ln in order.lines
         ],
+        order.customer_code,
     )
 
 
@@ -500,12 +560,17 @@ def list_orders(
     customer: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    customer_code: str | None = None,
 ) -> Page[dict[str, Any]]:
+    """Sales orders, newest first; `customer` matches the name as ordered, `customer_code`
+    the customer record."""
     limit, offset = page_bounds(limit, offset)
     if status is not None and status not in {s.value for s in SalesStatus}:
         raise InvalidInput(f"Unknown status {status!r}.", "status")
     with uow:
-        rows, total = uow.sales.page(status, customer, limit, offset)
+        if customer_code is not None:
+            uow.customers.get(customer_code)
+        rows, total = uow.sales.page(status, customer, limit, offset, customer_code)
     for row in rows:
         row["number"] = order_number("sales", row.pop("id"))
     return Page(rows, total, limit, offset)

@@ -42,7 +42,8 @@ from leanstock.domain.ledger import (
     pick_fefo,
     received_lot,
 )
-from leanstock.domain.quantities import non_negative
+from leanstock.domain.quantities import non_negative, tidy
+from leanstock.domain.serials import SerialMove
 from leanstock.services.ports import Stored, UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -85,6 +86,8 @@ class StockLine:
     expires_on: date | None = None
     # Per `unit` (a receipt's price, an opening balance's cost); None: the item's unit cost.
     unit_cost: Decimal | None = None
+    # One per unit of a serial-tracked item (`domain.serials`); none for any other.
+    serials: tuple[str, ...] = ()
 
 
 def checked_time(occurred_at: datetime | None) -> datetime:
@@ -155,6 +158,14 @@ def stock_quantity(
     return units.to_stock_unit(item.value, quantity, unit, factors, field)
 
 
+def stock_price(uow: UnitOfWork, item: Stored[Item], price: Decimal, unit: str | None) -> Decimal:
+    """A price per `unit` as a price per stock unit (`domain.units.cost_per_stock_unit`)."""
+    if unit is None or unit == item.value.unit:
+        return price
+    factors = uow.catalog.unit_factors(item.id)
+    return tidy(units.cost_per_stock_unit(item.value, price, unit, factors))
+
+
 def physical_place(uow: UnitOfWork, code: str, field: str, physical: bool = True) -> Place:
     """A location as the ledger posts to it; a warehouse or store (not a virtual location)
     unless `physical` is False. `field` names the input at fault when it is not."""
@@ -182,14 +193,14 @@ def resolve_lines(
         with line_errors(index, many):
             if found is None:
                 item = uow.catalog.item(line.sku)
-                line = in_stock_unit(uow, item, line)
+                line = in_stock_unit(uow, item, replace(line, sku=item.value.sku))
                 check_item(item, line.unit, line.lot)
                 named = {name: physical_place(uow, code, name) for name, code in places.items()}
                 resolved.append((index, line, item, named))
                 continue
             items, locations = found
             item = items[line.sku]
-            line = in_stock_unit(uow, item, line)
+            line = in_stock_unit(uow, item, replace(line, sku=item.value.sku))
             check_item(item, line.unit, line.lot)
             named = {}
             for name, code in places.items():
@@ -262,10 +273,11 @@ def post(
     partner: str | None = None,
     reason: str | None = None,
     note: str | None = None,
+    serials: Sequence[SerialMove] = (),
 ) -> Operation:
     """Post one item's moves (see `post_lines`)."""
     named = [(item.value.sku, p) for p in postings]
-    return post_lines(uow, kind, named, when, reference, partner, reason, note)
+    return post_lines(uow, kind, named, when, reference, partner, reason, note, serials)
 
 
 @contextmanager
@@ -301,8 +313,10 @@ def post_lines(
     partner: str | None = None,
     reason: str | None = None,
     note: str | None = None,
+    serials: Sequence[SerialMove] = (),
 ) -> Operation:
     """Record an operation's moves (SKU, posting); with nothing to move, record nothing.
+    `serials`: the serials the moves carry (checked by the caller, `services.serials`).
 
     A move dated in the past is checked first against history (`check_history`).
     """
@@ -328,6 +342,8 @@ def post_lines(
         if moves
         else None
     )
+    if op_id is not None and serials:
+        uow.serials.move(op_id, serials)
     if op_id is not None:
         after = later_cost(uow, inline, when) if inline else {}
         for item_id in inline:

@@ -16,8 +16,14 @@ from typing import Any
 
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, ItemKind
-from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.ledger import MoveKind, Place, Posting, batch_expiry
+from leanstock.domain.errors import (
+    InvalidInput,
+    LotExpired,
+    LotNotTracked,
+    NotFound,
+    OutOfStock,
+)
+from leanstock.domain.ledger import MoveKind, Place, Posting, available, batch_expiry, pick_fefo
 from leanstock.domain.orders import (
     BomLine,
     PegStatus,
@@ -30,6 +36,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, Stored, UnitOfWork
@@ -71,6 +78,16 @@ class ComponentView:
 
 
 @dataclass(frozen=True)
+class ComponentLot:
+    """A component lot named for production: `quantity` of component `sku` taken from `lot`
+    (None: all the component needs at this step, from that one lot)."""
+
+    sku: str
+    lot: str
+    quantity: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class ProductionOrderView:
     number: str
     sku: str
@@ -107,14 +124,16 @@ def put_bom(
         raise InvalidInput("A bill of materials needs at least one component.", "lines")
     with uow.acting(actor):
         parent = uow.catalog.item(sku)
+        sku = parent.value.sku  # the SKU of a scanned barcode
         if parent.value.kind is not ItemKind.MADE:
             raise InvalidInput(
                 f"Item {sku} is bought, not made; it has no bill of materials.", "sku"
             )
-        bom_lines = [BomLine(sku, c, positive(q), s) for c, q, s in lines]
+        parts = [(uow.catalog.item(c, "component"), q, s) for c, q, s in lines]
+        bom_lines = [BomLine(sku, p.value.sku, positive(q), s) for p, q, s in parts]
         if len({b.component for b in bom_lines}) != len(bom_lines):
             raise InvalidInput("Each component appears once in a bill of materials.", "lines")
-        components = [(uow.catalog.item(b.component, "component").id, b) for b in bom_lines]
+        components = [(p.id, b) for (p, _, _), b in zip(parts, bom_lines, strict=True)]
         boms = uow.boms.all()
         boms[sku] = bom_lines
         explode(sku, Decimal(1), boms)
@@ -130,7 +149,9 @@ def put_bom(
 
 def get_bom(uow: UnitOfWork, sku: str) -> BomView:
     with uow:
-        found = uow.boms.get(uow.catalog.item(sku).id)
+        item = uow.catalog.item(sku)
+        sku = item.value.sku
+        found = uow.boms.get(item.id)
     if found is None:
         raise NotFound("bill of materials for", sku, "sku")
     return BomView(sku, found[0], [line for _, line in found[1]])
@@ -140,7 +161,7 @@ def explosion(uow: UnitOfWork, sku: str, quantity: Decimal) -> list[Requirement]
     """Every component at every level that `quantity` of `sku` needs, gross of scrap."""
     quantity = positive(quantity)
     with uow:
-        uow.catalog.item(sku)
+        sku = uow.catalog.item(sku).value.sku
         boms = uow.boms.all()
     if sku not in boms:
         raise NotFound("bill of materials for", sku, "sku")
@@ -217,6 +238,7 @@ def plan_production(
     """`create_production_order` inside the caller's transaction."""
     quantity = positive(quantity)
     item = uow.catalog.item(sku)
+    sku = item.value.sku  # the SKU of a scanned barcode
     if item.value.kind is not ItemKind.MADE:
         raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
     catalog.whole(item.value, quantity)
@@ -251,11 +273,13 @@ def start_production_order(
     uow: UnitOfWork,
     number: str,
     *,
+    lots: Sequence[ComponentLot] = (),
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
 ) -> ProductionOrderView:
-    """Issue every component to work in progress: its reservation first, then free stock.
+    """Issue every component to work in progress: its reservation first, then free stock;
+    lots first-expired-first-out, or the `lots` named for a component (`_take_component`).
 
     Refused (409, nothing moved) while any component is short.
     """
@@ -263,6 +287,7 @@ def start_production_order(
     day = current_day(today)
     with uow.acting(actor):
         order, ref, item_ids = uow.production.get(production_id(number), lock=True)
+        named = _named_lots(lots, [c.sku for c in order.components])
         order.start()
         wip = _wip(uow)
         for component in sorted(order.components, key=lambda c: item_ids[c.sku]):
@@ -273,7 +298,16 @@ def start_production_order(
             reservations = uow.ledger.open_reservations(demand.reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
             item = known_item(uow, component.sku, None, None)
-            picks = take(uow, item, ref.place, amount, day, own_reserved=min(held, amount))
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
+            picks = _take_component(
+                uow,
+                item,
+                ref.place,
+                amount,
+                day,
+                named.get(component.sku, []),
+                own_reserved=min(held, amount),
+            )
             uow.ledger.consume([(r, r.open_quantity) for r in reservations])
             postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
             post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
@@ -291,6 +325,7 @@ def produce(
     *,
     lot: str | None = None,
     expires_on: date | None = None,
+    lots: Sequence[ComponentLot] = (),
     actor: str = "system",
     occurred_at: datetime | None = None,
     conversion_cost: Decimal | None = None,
@@ -301,7 +336,8 @@ def produce(
     The goods are valued at the cost of the components they used plus `conversion_cost` (in
     total), by `domain.costing`. A lot-tracked item arrives in `lot` (default: the batch's own
     lot, named after the order), expiring on `expires_on` (default: the sooner of the day + its
-    shelf life and the earliest expiry of the component lots used).
+    shelf life and the earliest expiry of the component lots used). The components are taken
+    from work in progress first-expired-first-out, or from the `lots` named for them.
     """
     quantity = positive(quantity)
     added = None if conversion_cost is None else non_negative(conversion_cost, "conversion_cost")
@@ -309,6 +345,7 @@ def produce(
     with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
         before = order.produced
+        named = _named_lots(lots, [c.sku for c in order.components])
         order.produce(quantity)
         wip = _wip(uow)
         production = uow.virtual_place(catalog.PRODUCTION)
@@ -318,7 +355,16 @@ def produce(
             if used <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
-            picks = take(uow, item, wip, used, current_day(None), respect_reservations=False)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
+            picks = _take_component(
+                uow,
+                item,
+                wip,
+                used,
+                current_day(None),
+                named.get(component.sku, []),
+                respect_reservations=False,
+            )
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
             post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
             for used_lot, _ in picks:
@@ -326,6 +372,7 @@ def produce(
                 if known is not None and known.expires_on is not None:
                     expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
+        refuse(finished.value, "production", "receive its serials as a stock receipt.")
         if lot is not None:
             # A lot named by the caller: checked against what is known of it, or registered
             # with the expiry given, else the batch's own (`domain.ledger.batch_expiry`).
@@ -349,6 +396,94 @@ def produce(
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def _named_lots(
+    lots: Sequence[ComponentLot], components: Sequence[str]
+) -> dict[str, list[tuple[int, ComponentLot]]]:
+    """The named lots by component, each with its position in the request (for the field an
+    error names), checked for what needs no stock: a component of the order, a lot named once,
+    a positive quantity, and one lot without a quantity only when it is the component's one."""
+    found: dict[str, list[tuple[int, ComponentLot]]] = {}
+    for index, named in enumerate(lots):
+        where = f"lots[{index}]"
+        if named.sku not in components:
+            raise InvalidInput(
+                f"{named.sku} is not a component of this order; its components are "
+                f"{', '.join(components)}.",
+                f"{where}.sku",
+            )
+        catalog.code(named.lot, f"{where}.lot")
+        if named.quantity is not None:
+            positive(named.quantity, f"{where}.quantity")
+        same = found.setdefault(named.sku, [])
+        if any(other.lot == named.lot for _, other in same):
+            raise InvalidInput(
+                f"Lot {named.lot} of {named.sku} is named twice; name it once.", f"{where}.lot"
+            )
+        same.append((index, named))
+    for sku, same in found.items():
+        if len(same) > 1 and any(n.quantity is None for _, n in same):
+            index = next(i for i, n in same if n.quantity is None)
+            raise InvalidInput(
+                f"Several lots are named for {sku}: give each its quantity.",
+                f"lots[{index}].quantity",
+            )
+    return found
+
+
+def _take_component(
+    uow: UnitOfWork,
+    item: Stored[Item],
+    place: Place,
+    amount: Decimal,
+    day: date,
+    named: list[tuple[int, ComponentLot]],
+    *,
+    own_reserved: Decimal = ZERO,
+    respect_reservations: bool = True,
+) -> list[tuple[str | None, Decimal]]:
+    """The lots `amount` of a component is taken in: first-expired-first-out (`take`), or the
+    named ones, which must add up to `amount`, be known, unexpired and hold enough."""
+    if not named:
+        return take(
+            uow,
+            item,
+            place,
+            amount,
+            day,
+            own_reserved=own_reserved,
+            respect_reservations=respect_reservations,
+        )
+    sku = item.value.sku
+    if not item.value.lot_tracked:
+        error = LotNotTracked(sku)
+        error.field = f"lots[{named[0][0]}].lot"
+        raise error
+    for index, component_lot in named:
+        if uow.ledger.lot(item.id, component_lot.lot) is None:
+            raise NotFound("lot", f"{component_lot.lot} of {sku}", f"lots[{index}].lot")
+    wanted = [(i, n.lot, amount if n.quantity is None else n.quantity) for i, n in named]
+    total = sum((q for _, _, q in wanted), ZERO)
+    if total != amount:
+        raise InvalidInput(
+            f"The lots named for {sku} add up to {total}, but this step takes {amount}; name "
+            f"quantities that add up to {amount}.",
+            f"lots[{named[0][0]}].quantity",
+        )
+    level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
+    if respect_reservations and not place.may_go_negative:
+        free = available(lots, level.reserved, day) + own_reserved
+        if amount > free:
+            raise OutOfStock(sku, place.code, amount, max(free, ZERO))
+    picks: list[tuple[str | None, Decimal]] = []
+    for index, lot, quantity in wanted:
+        try:
+            picks += pick_fefo(sku, place.code, lots, quantity, day, lot=lot)
+        except (OutOfStock, LotExpired) as error:
+            error.field = f"lots[{index}].{error.field}"
+            raise
+    return picks
 
 
 def _batch_lot(
@@ -382,6 +517,7 @@ def close_production(
             if left <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
+            refuse(item.value, "production", BY_STOCK_OPERATIONS)
             picks = take(uow, item, wip, left, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
             post(uow, MoveKind.TRANSFER, item, postings, when, order.number)

@@ -40,9 +40,12 @@ from leanstock.services.posting import (
     physical_place,
     post,
     receive_lot,
+    stock_price,
+    stock_quantity,
 )
 from leanstock.services.pull import reserve_on_receipt, settle_pegs
 from leanstock.services.retry import retrying
+from leanstock.services.serials import arrivals
 
 ZERO = Decimal(0)
 QUARANTINE = "QUARANTINE"
@@ -55,6 +58,8 @@ class NewPurchaseLine:
     location: str
     price: Decimal | None = None
     expected_date: date | None = None
+    # The unit `quantity` and `price` are in (a purchase unit: a sack); None: the stock unit.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,10 @@ class ReceiptLine:
     rejected_to: RejectTo = RejectTo.QUARANTINE
     lot: str | None = None
     expires_on: date | None = None
+    # The unit `quantity` and `rejected` are in (a purchase unit: a sack); None: the stock unit.
+    unit: str | None = None
+    # A serial-tracked item: one serial per accepted unit.
+    serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,8 @@ class PurchaseOrderView:
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineView]
+    drop_ship_customer_code: str | None = None
+    drop_ship_to: str | None = None
 
 
 def purchase_id(value: str) -> int:
@@ -139,6 +150,8 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
             )
             for ln in order.lines
         ],
+        order.drop_ship_customer_code,
+        order.drop_ship_to,
     )
 
 
@@ -202,18 +215,20 @@ def draft_lines(
     added: list[PurchaseLine] = []
     for n, new in enumerate(lines, next_no):
         item = known_item(uow, new.sku, None, None)
+        sku = item.value.sku  # `new.sku` may be a barcode
         place = physical_place(uow, new.location, "location")
         try:
-            terms = uow.catalog.supplier_item(supplier, new.sku)
+            terms = uow.catalog.supplier_item(supplier, sku)
             price, lead = terms.price, terms.lead_time_days
         except NotFound:
             price, lead = ZERO, 0
+        given = None if new.price is None else non_negative(new.price, "price")
         line = PurchaseLine(
             n,
-            new.sku,
+            sku,
             new.location,
-            catalog.whole(item.value, positive(new.quantity)),
-            non_negative(new.price, "price") if new.price is not None else price,
+            stock_quantity(uow, item, positive(new.quantity), new.unit, "quantity"),
+            price if given is None else stock_price(uow, item, given, new.unit),
             new.expected_date or day + timedelta(days=lead),
         )
         uow.purchasing.add_line(order.id or 0, line, item.id, place)
@@ -338,23 +353,40 @@ def receive(
     with uow.acting(actor):
         order, refs = uow.purchasing.get(purchase_id(number), lock=True)
         supplier_place = uow.virtual_place(catalog.SUPPLIER)
+        items = [known_item(uow, order.line(r.line_no).sku, None, r.lot) for r in lines]
         arrived = [
-            (r.line_no, non_negative(r.quantity), non_negative(r.rejected, "rejected"))
-            for r in lines
+            (
+                r.line_no,
+                stock_quantity(uow, item, non_negative(r.quantity), r.unit, "quantity"),
+                stock_quantity(uow, item, non_negative(r.rejected, "rejected"), r.unit, "rejected"),
+            )
+            for r, item in zip(lines, items, strict=True)
         ]
         order.post_receipt(arrived, day)
-        for receipt, (_, accepted, rejected) in zip(lines, arrived, strict=True):
+        for receipt, item, (_, accepted, rejected) in zip(lines, items, arrived, strict=True):
             line = order.line(receipt.line_no)
             promised = line.promised_date
             ref = refs[receipt.line_no]
-            item = known_item(uow, line.sku, None, receipt.lot)
             receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
             drop_ship = order.drop_ship_customer is not None
             target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
+            to_quarantine = rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE
+            if item.value.serial_tracked and to_quarantine and not drop_ship:
+                raise InvalidInput(
+                    f"{line.sku} is serial-tracked: send rejected units back to the supplier "
+                    "(rejected_to supplier), or accept them and transfer their serials to the "
+                    "quarantine.",
+                    "rejected_to",
+                )
+            if not drop_ship:
+                uow.ledger.lock_stock(ref.item_id, ref.place)  # the stock row, then serials
+            serials = (
+                arrivals(uow, item, accepted, receipt.serials, receipt.lot, supplier_place, target)
+                if accepted > 0 or receipt.serials
+                else []
+            )
             postings: list[Posting] = []
             if accepted > 0:
-                if not drop_ship:
-                    uow.ledger.lock_stock(ref.item_id, ref.place)
                 postings.append(
                     Posting(
                         ref.item_id,
@@ -388,6 +420,7 @@ def receive(
                 f"{order.number}/{line.line_no}",
                 order.supplier,
                 "quality" if rejected > 0 else None,
+                serials=serials,
             )
             uow.purchasing.add_receipt(
                 ref.id,

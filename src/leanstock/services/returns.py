@@ -6,6 +6,7 @@ The line records what came back, and the demand history nets it out (`demand_his
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +20,7 @@ from leanstock.services.orders import SalesOrderView, get_order, sales_id
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import checked_time, current_day, known_item, post
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 from leanstock.services.stock.quarantine import QUARANTINE
 
 
@@ -42,9 +44,11 @@ def return_goods(
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Sequence[str] = (),
 ) -> SalesOrderView:
     """Receive goods a customer sent back against line `line_no` of order `number`:
-    customer → the line's location, the quarantine, or scrap (with a reason)."""
+    customer → the line's location, the quarantine, or scrap (with a reason). A serial-tracked
+    item names the serials that came back; each must be one a customer received."""
     quantity = positive(quantity)
     when = checked_time(occurred_at)
     day = current_day(today)
@@ -54,7 +58,7 @@ def return_goods(
         order, refs = uow.sales.get(sales_id(number), lock=True)
         line = order.line(line_no)
         item = known_item(uow, line.sku, None, lot)
-        if item.value.lot_tracked and lot is None:
+        if item.value.lot_tracked and lot is None and not serials:
             raise InvalidInput(f"{line.sku} is lot-tracked: name the lot that came back.", "lot")
         order.record_return(line_no, quantity, to.value)
         ref = refs[line_no]
@@ -71,17 +75,22 @@ def return_goods(
         if to is not ReturnTo.SCRAP:
             uow.ledger.lock_stock(item.id, target)
         customer = uow.virtual_place(catalog.CUSTOMER)
+        moved, lots = departures(uow, item, quantity, serials, customer, target, lot)
+        cost = item.value.unit_cost  # back at the item's unit cost (docs/costing.md)
         post(
             uow,
             MoveKind.CUSTOMER_RETURN,
             item,
-            # back at the item's unit cost (docs/costing.md: customer returns)
-            [Posting(item.id, customer, target, quantity, lot, unit_cost=item.value.unit_cost)],
+            [
+                Posting(item.id, customer, target, q, came, unit_cost=cost)
+                for came, q in (lots.items() if moved else [(lot, quantity)])
+            ],
             when,
             f"{order.number}/{line_no}",
             order.customer,
             reason.value if reason is not None else "returned",
             note,
+            serials=moved,
         )
         uow.sales.save(order)
         if to is ReturnTo.STOCK:

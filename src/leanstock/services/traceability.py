@@ -46,6 +46,8 @@ class Delivery:
     location: str
     quantity: Decimal
     occurred_at: datetime
+    # The serials of a serial-tracked item the customer received (a recall by serial).
+    serials: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ def trace(uow: UnitOfWork, sku: str, lot: str) -> LotTrace:
             ref, trail = queue.pop(0)
             for m in trail:
                 if m["target"] == catalog.CUSTOMER:
+                    operation = int(m["operation_id"])
+                    got = uow.serials.moved_by([operation], ids[ref.sku], ref.lot)
                     result.customers.append(
                         Delivery(
                             ref.sku,
@@ -150,6 +154,7 @@ def trace(uow: UnitOfWork, sku: str, lot: str) -> LotTrace:
                             m["source"],
                             m["quantity"],
                             m["occurred_at"],
+                            got.get(operation, []),
                         )
                     )
                 if m["kind"] == "consumption" and m["reference"]:

@@ -24,6 +24,7 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
@@ -122,6 +123,7 @@ def plan_transfer(
     """`create_transfer_order` inside the caller's transaction."""
     quantity = positive(quantity)
     item = known_item(uow, sku, None, None)
+    sku = item.value.sku  # the SKU of a scanned barcode
     origin = physical_place(uow, source, "source")
     destination = physical_place(uow, target, "target")
     order = TransferOrder.plan(
@@ -167,6 +169,7 @@ def ship_transfer(
         order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
         order.ship()
         item = known_item(uow, order.sku, None, None)
+        refuse(item.value, "a transfer order", BY_STOCK_OPERATIONS)
         reservations = uow.ledger.open_reservations(order.number)
         held = sum((r.open_quantity for r in reservations), ZERO)
         picks = take(uow, item, source, order.quantity, current_day(today), own_reserved=held)
@@ -197,6 +200,7 @@ def receive_transfer(
             raise InvalidInput("Say how much arrived (more than zero).", "quantity")
         order.receive(arrived)
         item = known_item(uow, order.sku, None, None)
+        refuse(item.value, "a transfer order", BY_STOCK_OPERATIONS)
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         uow.ledger.lock_stock(item_id, target)
         carried = uow.ledger.moved(order.number, item_id, source.id, transit.id) or [

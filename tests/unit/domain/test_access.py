@@ -60,6 +60,8 @@ def test_an_owner_may_do_everything_and_every_other_role_less() -> None:
         (Role.MANAGER, "user:write", False),
         (Role.MANAGER, "audit:read", True),
         (Role.BUYER, "audit:read", False),
+        (Role.MANAGER, "blind_count:read", True),
+        (Role.WAREHOUSE, "blind_count:read", False),
     ],
 )
 def test_each_role_may_do_what_its_row_says(role: Role, permission: str, allowed: bool) -> None:

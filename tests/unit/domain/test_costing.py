@@ -273,3 +273,39 @@ def test_fifo_layers_are_the_latest_arrivals_at_their_own_cost(moves: list[Coste
         (q, (c or D(0)).quantize(D("0.000001"))) for q, c in expected
     ]
     assert set(INFLOWS) >= {Flow.RECEIVED}
+
+
+def test_a_replay_goes_on_from_where_an_earlier_one_stopped_across_a_production_order() -> None:
+    """The KPI snapshot replays only the moves since its last refresh (`start`): cut the
+    production example between the components' consumption and the output, and the output is
+    still valued at what its order consumed (the pool carries over)."""
+    flour, sugar, bread = 1, 2, 3
+    moves = [
+        move(1, 1, SUPPLIER, WH, "50", "0.80", item=flour),
+        move(2, 1, SUPPLIER, WH, "10", "2.00", item=sugar),
+        move(3, 2, WH, PRODUCTION, "5", op=3, reference="MO-1", item=flour),  # 4.00
+        move(4, 2, WH, PRODUCTION, "1", op=3, reference="MO-1", item=sugar),  # 2.00
+        move(5, 3, PRODUCTION, WH, "10", op=5, conversion="1.00", reference="MO-1", item=bread),
+        move(6, 4, WH, CUSTOMER, "4", item=bread),
+    ]
+    whole = replay(moves, KINDS, FIFO, D(0))
+    first = replay(moves[:4], KINDS, FIFO, D(0))
+    assert first.pools == {"MO-1": D("6.00")}
+    rest = replay(moves[4:], KINDS, FIFO, D(0), start=first)
+    assert rest.layers == whole.layers
+    assert rest.events == whole.events[-len(rest.events) :]
+    assert [e.value for e in rest.events] == [D("7.00"), D("-2.80")]
+    assert rest.pools == {}
+
+
+@settings(max_examples=100, deadline=None)
+@given(histories(), st.sampled_from([FIFO, AVERAGE]), st.integers(0, 40))
+def test_a_replay_in_two_parts_finds_what_one_replay_finds(
+    moves: list[CostedMove], method: CostingMethod, cut: int
+) -> None:
+    whole = replay(moves, KINDS, method, D(0))
+    first = replay(moves[:cut], KINDS, method, D(0))
+    rest = replay(moves[cut:], KINDS, method, D(0), start=first)
+    assert rest.layers == whole.layers
+    assert first.events + rest.events == whole.events
+    assert rest.last_arrival == whole.last_arrival

@@ -16,15 +16,19 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    tuple_,
     type_coerce,
     union_all,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.types import Exact
 from leanstock.domain.catalog import LocationKind
+from leanstock.domain.costing import CostedMove
 from leanstock.domain.ledger import MoveKind, ShipmentReason
 from leanstock.domain.orders import SalesStatus
 
@@ -39,17 +43,63 @@ class KpiRepository:
     def __init__(self, connection: Connection) -> None:
         self.db = connection
 
-    def ledger_mark(self) -> str:
-        """Changes whenever anything a stock value depends on changes: a move (the ledger is
-        append-only, so its newest id and its count), an item's cost or costing method, the
-        company's costing method."""
-        moves = self.db.execute(select(func.max(t.moves.c.id), func.count(t.moves.c.id))).one()
+    def moves_mark(self) -> tuple[int, int]:
+        """The newest move's id and the number of moves: the ledger is append-only, so
+        together they change whenever a move is recorded."""
+        row = self.db.execute(select(func.max(t.moves.c.id), func.count(t.moves.c.id))).one()
+        return int(row[0] or 0), int(row[1])
+
+    def moves_up_to(self, move_id: int) -> int:
+        """How many moves have an id up to `move_id` (one committed late, with an id below a
+        newer one's, raises it)."""
+        query = select(func.count(t.moves.c.id)).where(t.moves.c.id <= move_id)
+        return int(self.db.execute(query).scalar_one())
+
+    def items_mark(self) -> str:
+        """Changes whenever an item is added or changed, or the company's costing method."""
         items = self.db.execute(select(func.max(t.items.c.updated_at), func.count())).one()
         method = self.db.execute(
             select(t.settings.c.value).where(t.settings.c.key == "costing_method")
         ).scalar_one_or_none()
         changed = _utc(items[0]).isoformat() if items[0] is not None else "-"
-        return f"{moves[0] or 0}:{moves[1]}:{changed}:{items[1]}:{method or '-'}"
+        return f"{changed}:{items[1]}:{method or '-'}"
+
+    def moves_after(self, move_id: int) -> list[CostedMove]:
+        """Every move with an id above `move_id`, with its cost fields and its operation's
+        reference, in the order of their ids."""
+        m = t.moves.c
+        query = (
+            select(
+                m.id,
+                m.item_id,
+                m.operation_id,
+                m.occurred_at,
+                m.source_id,
+                m.target_id,
+                m.quantity,
+                m.unit_cost,
+                m.conversion_cost,
+                t.operations.c.reference,
+            )
+            .join(t.operations, t.operations.c.id == m.operation_id)
+            .where(m.id > move_id)
+            .order_by(m.id)
+        )
+        return [
+            CostedMove(
+                int(r.id),
+                int(r.operation_id),
+                _utc(r.occurred_at),
+                int(r.source_id),
+                int(r.target_id),
+                r.quantity,
+                r.unit_cost,
+                r.conversion_cost,
+                r.reference,
+                int(r.item_id),
+            )
+            for r in self.db.execute(query)
+        ]
 
     def items(self) -> list[dict[str, Any]]:
         query = select(t.items.c.id, t.items.c.sku, t.items.c.category).order_by(t.items.c.sku)
@@ -141,13 +191,14 @@ class KpiRepository:
             (int(r[0]), int(r[1]), date.fromisoformat(r[2]), r[3]) for r in self.db.execute(query)
         ]
 
-    def scrap_reasons(self) -> dict[int, str]:
-        """The reason of every move into a scrap location, by move id."""
+    def scrap_reasons(self, after: int = 0) -> dict[int, str]:
+        """The reason of every move into a scrap location (with an id above `after`), by move
+        id."""
         scrap = select(t.locations.c.id).where(t.locations.c.kind == LocationKind.SCRAP.value)
         query = (
             select(t.moves.c.id, t.operations.c.reason)
             .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
-            .where(t.moves.c.target_id.in_(scrap.scalar_subquery()))
+            .where(t.moves.c.target_id.in_(scrap.scalar_subquery()), t.moves.c.id > after)
         )
         return {int(r.id): r.reason or "other" for r in self.db.execute(query)}
 
@@ -220,6 +271,8 @@ class KpiRepository:
             k.average_value,
             k.sold_value,
             k.scrapped,
+            k.value_days,
+            k.through,
         ).where(k.month >= since)
         return [
             {
@@ -230,20 +283,108 @@ class KpiRepository:
                 "average_value": r[4],
                 "sold_value": r[5],
                 "scrapped": r[6],
+                "value_days": r[7],
+                "through": _utc(r[8]),
             }
             for r in self.db.execute(query)
         ]
 
-    def replace_months(self, rows: Iterable[dict[str, Any]]) -> None:
-        self.db.execute(delete(t.kpi_months))
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == 5000:
-                self.db.execute(insert(t.kpi_months), batch)
-                batch = []
-        if batch:
-            self.db.execute(insert(t.kpi_months), batch)
+    def month_rows(self, keys: Iterable[tuple[date, int, int]]) -> list[dict[str, Any]]:
+        """The snapshot's rows of these (month, item id, location id)."""
+        k = t.kpi_months.c
+        found: list[dict[str, Any]] = []
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = select(t.kpi_months).where(tuple_(k.month, k.item_id, k.location_id).in_(chunk))
+            for r in self.db.execute(query).mappings():
+                row = dict(r)
+                row["through"] = _utc(row["through"])
+                found.append(row)
+        return found
 
-    def has_months(self) -> bool:
-        return self.db.execute(select(t.kpi_months.c.month).limit(1)).first() is not None
+    def tracks(
+        self, keys: Iterable[tuple[int, int]] | None = None, before: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Where the replay stopped for these (item id, location id), or for every one whose
+        open month is before `before`."""
+        c = t.kpi_tracks.c
+        queries = []
+        if keys is not None:
+            wanted = list(keys)
+            queries += [
+                select(t.kpi_tracks).where(
+                    tuple_(c.item_id, c.location_id).in_(wanted[start : start + 500])
+                )
+                for start in range(0, len(wanted), 500)
+            ]
+        if before is not None:
+            queries.append(select(t.kpi_tracks).where(c.month < before))
+        found: list[dict[str, Any]] = []
+        for query in queries:
+            for r in self.db.execute(query).mappings():
+                row = dict(r)
+                row["since"] = _utc(row["since"])
+                found.append(row)
+        return found
+
+    def snapshot_state(self, lock: bool = False) -> dict[str, Any] | None:
+        """The snapshot's watermark (`services/kpi_snapshot.py`); `lock`: created if missing
+        and held until the transaction ends, so one refresh at a time writes the snapshot."""
+        k = t.kpi_snapshot.c
+        if lock:
+            dialect = postgresql if self.db.dialect.name == "postgresql" else sqlite
+            self.db.execute(dialect.insert(t.kpi_snapshot).values(id=1).on_conflict_do_nothing())
+        query = select(k.state).where(k.id == 1)
+        if lock:
+            query = query.with_for_update()
+        state = self.db.execute(query).scalar_one_or_none()
+        return dict(state) if state else None
+
+    def snapshot_costs(self) -> dict[str, str]:
+        query = select(t.kpi_snapshot.c.costs).where(t.kpi_snapshot.c.id == 1)
+        return dict(self.db.execute(query).scalar_one_or_none() or {})
+
+    def put_snapshot_state(
+        self, state: dict[str, Any], costs: dict[str, str] | None = None
+    ) -> None:
+        values: dict[str, Any] = {"state": state}
+        if costs is not None:
+            values["costs"] = costs
+        self.db.execute(update(t.kpi_snapshot).where(t.kpi_snapshot.c.id == 1).values(**values))
+
+    def put_snapshot(
+        self,
+        months: list[dict[str, Any]],
+        tracks: list[dict[str, Any]],
+        *,
+        replace: bool,
+        dropped: Iterable[tuple[date, int, int]] = (),
+    ) -> None:
+        """Write snapshot rows and tracks over the ones with the same keys, and delete the
+        rows `dropped` (`replace`: over the whole snapshot)."""
+        k, c = t.kpi_months.c, t.kpi_tracks.c
+        if replace:
+            self.db.execute(delete(t.kpi_months))
+            self.db.execute(delete(t.kpi_tracks))
+        else:
+            month_keys = [(r["month"], r["item_id"], r["location_id"]) for r in months]
+            month_keys += list(dropped)
+            track_keys = [(r["item_id"], r["location_id"]) for r in tracks]
+            for start in range(0, len(month_keys), 500):
+                self.db.execute(
+                    delete(t.kpi_months).where(
+                        tuple_(k.month, k.item_id, k.location_id).in_(
+                            month_keys[start : start + 500]
+                        )
+                    )
+                )
+            for start in range(0, len(track_keys), 500):
+                self.db.execute(
+                    delete(t.kpi_tracks).where(
+                        tuple_(c.item_id, c.location_id).in_(track_keys[start : start + 500])
+                    )
+                )
+        for table, rows in ((t.kpi_months, months), (t.kpi_tracks, tracks)):
+            for start in range(0, len(rows), 5000):
+                self.db.execute(insert(table), rows[start : start + 5000])

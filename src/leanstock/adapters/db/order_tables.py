@@ -39,6 +39,15 @@ sales_orders = Table(
     Index("uq_sales_orders_import_ref", "import_ref", unique=True),
 )
 
+# The customer record an order is for (a walk-in sale, named by `customer` only, has none).
+# A table of its own rather than a column, so adding it left `sales_orders` as it was.
+sales_order_customers = Table(
+    "sales_order_customers",
+    metadata,
+    Column("order_id", Id, ForeignKey("sales_orders.id"), primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
+)
+
 # `ordered_quantity` is the demand when the order was confirmed (what forecasts read, however the
 # line changes later); `short_at_order` is how much of it stock could not serve then.
 sales_lines = Table(
@@ -240,4 +249,40 @@ audit_log = Table(
     Column("credential", String(64), nullable=True),
     Column("request_id", String(64), nullable=True, index=True),
     Column("address", String(64), nullable=True),
+)
+
+# Stocktakes: a count document per location (optionally one category), its lines per item
+# and lot (lot '' for untracked stock). `expected` is the snapshot of a frozen count; `book`
+# and `difference` are written when it is posted (domain/stocktake.py).
+stocktakes = Table(
+    "stocktakes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("category", String(64), nullable=True),
+    Column("freeze", Boolean, nullable=False),
+    Column("blind", Boolean, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("reference", String(200), nullable=True),
+    Column("started_at", Timestamp, nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("posted_at", Timestamp, nullable=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=True),
+)
+
+stocktake_lines = Table(
+    "stocktake_lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("stocktake_id", Id, ForeignKey("stocktakes.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("expected", Exact(), nullable=True),
+    Column("counted", Exact(), nullable=True),
+    Column("counted_at", Timestamp, nullable=True),
+    Column("counted_by", String(200), nullable=True),
+    Column("book", Exact(), nullable=True),
+    Column("difference", Exact(), nullable=True),
+    UniqueConstraint("stocktake_id", "item_id", "lot"),
+    CheckConstraint("counted >= 0", name="counted_non_negative"),
 )

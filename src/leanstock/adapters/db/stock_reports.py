@@ -299,6 +299,7 @@ class StockReports(Repository):
         return (
             select(
                 t.moves.c.id,
+                t.moves.c.operation_id,
                 t.items.c.sku,
                 t.moves.c.lot,
                 t.moves.c.kind,

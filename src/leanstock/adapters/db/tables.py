@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 
@@ -41,6 +42,8 @@ items = Table(
     # fifo or moving_average; NULL: the company's default (settings.costing_method).
     Column("costing", String(16), nullable=True),
     Column("divisible", Boolean, nullable=False, server_default=true()),
+    # Every unit carries a serial (`serials`), named whenever it moves.
+    Column("serial_tracked", Boolean, nullable=False, server_default=false()),
 )
 
 # Units an item may be bought, sold or counted in besides its stock unit: 1 `unit` = `factor`
@@ -52,6 +55,35 @@ item_units = Table(
     Column("unit", String(16), primary_key=True),
     Column("factor", Exact(), nullable=False),
     CheckConstraint("factor > 0", name="positive_factor"),
+)
+
+# The barcodes (GTINs) an item is known by besides its SKU; one item may have several (a
+# single bottle and its case), a barcode belongs to one item only.
+item_barcodes = Table(
+    "item_barcodes",
+    metadata,
+    Column("barcode", String(14), primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False, index=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+# Who sales orders go to. Orders refer to a record (order_tables.sales_order_customers) and
+# keep the customer's name as ordered; a walk-in sale has a name and no record.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(200), nullable=True),
+    Column("phone", String(200), nullable=True),
+    Column("billing_address", Text, nullable=True),
+    Column("shipping_address", Text, nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    CheckConstraint("priority BETWEEN 1 AND 9", name="priority_range"),
 )
 
 # Company-wide settings, one row per key (costing_method, closed_through, ...).
@@ -148,6 +180,33 @@ moves = Table(
     Index(None, "item_id", "occurred_at"),
 )
 
+# One row per serial of a serial-tracked item: where it is now (its last move's target), so a
+# serial is in one place at a time by construction (one row per item and serial).
+serials = Table(
+    "serials",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("serial", String(64), nullable=False),
+    Column("lot", String(64), nullable=True),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("item_id", "serial"),
+    Index("ix_serials_item_id_location_id", "item_id", "location_id"),
+)
+
+# Which serials each operation moved, from where to where: a serial's history (append-only,
+# like the moves it goes with).
+serial_moves = Table(
+    "serial_moves",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("serial_id", Id, ForeignKey("serials.id"), nullable=False, index=True),
+    Column("operation_id", Id, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("source_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("target_id", Id, ForeignKey("locations.id"), nullable=False),
+)
+
 # The trace of a backdated operation: what the outflows after its date were valued at before it
 # was posted, and after. Values are replayed from the moves (domain.costing), so nothing stored
 # is edited; this records that, and by how much, a late move re-valued later ones.
@@ -182,9 +241,10 @@ revaluation_jobs = Table(
 )
 
 # The KPIs' cost snapshot: per month, item and location, what the costing replay found
-# (closing stock and value, the time-weighted average value held, cost of goods sold and
-# scrap by reason). A cache of the replay, rebuilt whenever the ledger has changed since
-# (`services/kpis.py`); nothing else reads it.
+# (closing stock and value as of `through`, the value held × days from the month's start to
+# `through`, its time-weighted average then, cost of goods sold and scrap by reason). A cache
+# of the replay, brought up to date with the moves recorded since (`services/kpi_snapshot.py`);
+# nothing else reads it.
 kpi_months = Table(
     "kpi_months",
     metadata,
@@ -196,6 +256,35 @@ kpi_months = Table(
     Column("average_value", Exact(), nullable=False),
     Column("sold_value", Exact(), nullable=False),
     Column("scrapped", JSON, nullable=False),
+    Column("value_days", Exact(), nullable=False),
+    Column("through", Timestamp, nullable=False),
+)
+
+# Where the snapshot's replay stopped, per item and holding location: the cost layers held
+# (FIFO layers, or one moving-average layer) and the last arrival, as [quantity, value] text,
+# and the open month's row as of `since`. The next refresh replays only later moves from it.
+kpi_tracks = Table(
+    "kpi_tracks",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("month", Date, nullable=False),
+    Column("since", Timestamp, nullable=False),
+    Column("quantity", Exact(), nullable=False),
+    Column("value", Exact(), nullable=False),
+    Column("layers", JSON, nullable=False),
+    Column("last_arrival", JSON, nullable=True),
+)
+
+# The snapshot's one row: the ledger's watermark, the month it was rolled to and the value
+# production orders consumed (`state`), and the item costs and methods it was replayed with
+# (`costs`). Locked while a refresh writes the snapshot.
+kpi_snapshot = Table(
+    "kpi_snapshot",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("state", JSON, nullable=True),
+    Column("costs", JSON, nullable=True),
 )
 
 # Per item, location and lot ('' for untracked stock): the sum of the moves, kept in step with

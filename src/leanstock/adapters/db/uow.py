@@ -16,6 +16,7 @@ from leanstock.adapters.db.accounts import AccountsRepository
 from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
+from leanstock.adapters.db.customers import CustomerRepository
 from leanstock.adapters.db.history import HistoryRepository
 from leanstock.adapters.db.kpis import KpiRepository
 from leanstock.adapters.db.ledger import LedgerRepository
@@ -26,7 +27,9 @@ from leanstock.adapters.db.planning import PlanningRepository
 from leanstock.adapters.db.production import ProductionRepository
 from leanstock.adapters.db.purchasing import PurchasingRepository
 from leanstock.adapters.db.sales import SalesRepository
+from leanstock.adapters.db.serials import SerialsRepository
 from leanstock.adapters.db.stock_reports import StockReports
+from leanstock.adapters.db.stocktakes import StocktakesRepository
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.adapters.db.webhooks import WebhooksRepository
@@ -166,13 +169,16 @@ class UnitOfWork:
         self._connection = self._open()
         sees = self.visibility
         self.catalog = CatalogRepository(self._connection, sees)
+        self.customers = CustomerRepository(self._connection)
         self.ledger = LedgerRepository(self._connection, sees)
+        self.serials = SerialsRepository(self._connection, sees)
         self._seen = []
         self._recorded = []
         self.sales = SalesRepository(self._connection, self._seen, sees)
         self.purchasing = PurchasingRepository(self._connection, self._seen, sees)
         self.production = ProductionRepository(self._connection, self._seen, sees)
         self.transfers = TransfersRepository(self._connection, self._seen, sees)
+        self.stocktakes = StocktakesRepository(self._connection, visibility=sees)
         self.boms = BomsRepository(self._connection)
         self.pegs = PegsRepository(self._connection)
         self.outbox = OutboxRepository(self._connection)

@@ -11,6 +11,7 @@ from leanstock.domain.ledger import ScrapReason
 from leanstock.domain.orders import RejectTo
 from leanstock.entrypoints.api.bounds import Days, LineNo, Quantity
 from leanstock.entrypoints.api.schemas import Code, In, Out
+from leanstock.services.production import ComponentLot
 from leanstock.services.returns import ReturnTo
 
 MAX_LINES = 500
@@ -25,10 +26,24 @@ class SalesLineIn(In):
         default=None, min_length=1, max_length=64, description="Defaults to the order's."
     )
     requested_date: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity (a sales unit with a conversion, e.g. a dozen); the "
+        "line is kept in the stock unit. Default: the stock unit.",
+    )
 
 
 class SalesOrderIn(In):
-    customer: str = Field(min_length=1, max_length=200)
+    customer: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The customer's name: free text for a walk-in sale; for a customer record "
+        "(customer_code), its name when left out.",
+    )
+    customer_code: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The code of a customer record."
+    )
     location: str | None = Field(default=None, min_length=1, max_length=64)
     lines: list[SalesLineIn] = Field(min_length=1, max_length=MAX_LINES)
     confirm: bool = Field(
@@ -44,8 +59,16 @@ class LineQuantityIn(In):
     quantity: Quantity
 
 
+class ShipLineIn(LineQuantityIn):
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials shipped, one per unit (required).",
+    )
+
+
 class ShipmentLinesIn(In):
-    lines: list[LineQuantityIn] | None = Field(
+    lines: list[ShipLineIn] | None = Field(
         default=None, description="Which lines and how much; leave out for all that is reserved."
     )
 
@@ -99,11 +122,17 @@ class CustomerReturnIn(In):
     reason: ScrapReason | None = Field(default=None, description="Why, when scrapped.")
     note: str | None = Field(default=None, max_length=1000)
     occurred_at: datetime | None = None
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials that came back, one per unit.",
+    )
 
 
 class SalesOrderOut(Out):
     number: str
     customer: str
+    customer_code: str | None = Field(description="The customer record; null: a walk-in sale.")
     status: str
     ordered_at: datetime
     lines: list[SalesLineOut]
@@ -112,6 +141,7 @@ class SalesOrderOut(Out):
 class SalesOrderRowOut(Out):
     number: str
     customer: str
+    customer_code: str | None
     status: str
     ordered_at: datetime
     lines: int
@@ -148,6 +178,11 @@ class PurchaseLineIn(In):
     location: str = Code
     price: Quantity | None = None
     expected_date: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity and price (a purchase unit with a conversion, e.g. a "
+        "sack); the line is kept in the stock unit. Default: the stock unit.",
+    )
 
 
 class PurchaseOrderIn(In):
@@ -177,6 +212,16 @@ class ReceiptLineIn(In):
     rejected_to: RejectTo = RejectTo.QUARANTINE
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of quantity and rejected (a purchase unit, e.g. a sack); the "
+        "item's stock unit when not given.",
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: one serial per accepted unit (required).",
+    )
 
 
 class PurchaseReceiptIn(In):
@@ -212,6 +257,12 @@ class PurchaseOrderOut(Out):
     supplier: str
     status: str
     drop_ship_customer: str | None
+    drop_ship_customer_code: str | None = Field(
+        default=None, description="The customer record a drop-ship goes to (null: walk-in)."
+    )
+    drop_ship_to: str | None = Field(
+        default=None, description="Where the supplier delivers a drop-ship: the customer's address."
+    )
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineOut]
@@ -271,8 +322,36 @@ class ProductionOrderIn(In):
     due_date: date | None = None
 
 
+class ComponentLotIn(In):
+    """A component lot named for production instead of first-expired-first-out."""
+
+    sku: str = Code
+    lot: str = Code
+    quantity: Quantity | None = Field(
+        default=None,
+        description="How much of the component this lot gives (leave out when it gives all).",
+    )
+
+    def named(self) -> ComponentLot:
+        return ComponentLot(self.sku, self.lot, self.quantity)
+
+
+class StartProductionIn(In):
+    lots: list[ComponentLotIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Component lots to issue (default: first-expired-first-out).",
+    )
+
+
 class ProduceIn(In):
     quantity: Quantity
+    lots: list[ComponentLotIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Component lots this output consumes from work in progress (default: "
+        "first-expired-first-out).",
+    )
     conversion_cost: Quantity | None = Field(
         default=None,
         description="Cost this output adds to its components' (labour, energy), in total.",

@@ -97,7 +97,16 @@ class ItemIn(In):
     divisible: bool | None = Field(
         default=None,
         description="False: whole stock units only. Unset: false for a unit of whole things "
-        "(each, box, pack, ...), else true.",
+        "(each, box, pack, ...) or a serial-tracked item, else true.",
+    )
+    serial_tracked: bool = Field(
+        default=False, description="Every unit carries a serial, named whenever it moves."
+    )
+    barcodes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="GTINs (EAN-8, UPC-A, EAN-13, GTIN-14) the item is scanned by; each "
+        "belongs to one item. Wherever an item is named, a barcode may stand for its SKU.",
     )
 
 
@@ -113,6 +122,7 @@ class ItemPatch(In):
     active: bool | None = None
     costing: CostingMethod | None = None
     divisible: bool | None = None
+    serial_tracked: bool | None = None
 
 
 class ItemOut(Out):
@@ -128,6 +138,12 @@ class ItemOut(Out):
     active: bool
     costing: CostingMethod | None
     divisible: bool
+    serial_tracked: bool
+    barcodes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: Any, barcodes: Sequence[str]) -> ItemOut:
+        return cls.model_validate(item).model_copy(update={"barcodes": list(barcodes)})
 
 
 class LocationIn(In):
@@ -189,11 +205,16 @@ class SupplierItemIn(In):
     priority: Positive = Field(default=1, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
     price_breaks: list[PriceBreakIn] = Field(default_factory=list, max_length=50)
+    unit: str | None = Field(
+        default=None,
+        description="The unit price, MOQ, pack size and price breaks are in (a purchase unit "
+        "with a conversion, e.g. a sack); stored in the stock unit. Default: the stock unit.",
+    )
 
     def terms(self, supplier: str) -> SupplierItem:
         return SupplierItem(
             supplier=supplier,
-            **self.model_dump(exclude={"price_breaks"}),
+            **self.model_dump(exclude={"price_breaks", "unit"}),
             price_breaks=tuple(PriceBreak(b.min_quantity, b.price) for b in self.price_breaks),
         )
 
@@ -206,9 +227,13 @@ class SupplierItemPatch(In):
     priority: Positive | None = Field(default=None, ge=1)
     supplier_sku: str | None = Field(default=None, max_length=64)
     price_breaks: list[PriceBreakIn] | None = Field(default=None, max_length=50)
+    unit: str | None = Field(
+        default=None, description="The unit the changed price and quantities are in."
+    )
 
     def changes(self) -> dict[str, Any]:
         found = super().changes()
+        found.pop("unit", None)
         if "price_breaks" in found:
             found["price_breaks"] = tuple(
                 PriceBreak(b.min_quantity, b.price) for b in self.price_breaks or []
@@ -231,11 +256,20 @@ class SupplierItemOut(Out):
 # Stock operations
 
 
+Serials = Field(
+    default=None,
+    max_length=10000,
+    description="A serial-tracked item: one serial per unit moved (required for it, refused "
+    "for any other item).",
+)
+
+
 class StockOperationIn(In):
     sku: str = Code
     quantity: Quantity
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
+    serials: list[str] | None = Serials
     reference: str | None = Field(default=None, max_length=200)
     occurred_at: datetime | None = None
 
@@ -245,6 +279,7 @@ class StockLineIn(In):
     quantity: Quantity
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
+    serials: list[str] | None = Serials
 
 
 class ReceiptLineIn(StockLineIn):
@@ -261,23 +296,35 @@ class DocumentIn(In):
     quantity: Quantity | None = None
     unit: str | None = None
     lot: str | None = Field(default=None, min_length=1, max_length=64)
+    serials: list[str] | None = Serials
     lines: list[StockLineIn] | None = Field(default=None, max_length=500)
     reference: str | None = Field(default=None, max_length=200)
     occurred_at: datetime | None = None
 
     def stock_lines(self, expires_on: date | None = None) -> list[StockLine]:
         if self.lines is not None:
-            if self.sku is not None or self.quantity is not None or self.lot is not None:
+            one = (self.sku, self.quantity, self.lot, self.serials)
+            if any(value is not None for value in one):
                 raise InvalidInput("Give either sku and quantity, or lines, not both.", "lines")
             return [
-                StockLine(x.sku, x.quantity, x.unit, x.lot, getattr(x, "expires_on", None))
+                StockLine(
+                    x.sku,
+                    x.quantity,
+                    x.unit,
+                    x.lot,
+                    getattr(x, "expires_on", None),
+                    serials=tuple(x.serials or ()),
+                )
                 for x in self.lines
             ]
         if self.sku is None:
             raise InvalidInput("sku is required (or several lines).", "sku")
         if self.quantity is None:
             raise InvalidInput("quantity is required.", "quantity")
-        return [StockLine(self.sku, self.quantity, self.unit, self.lot, expires_on)]
+        serials = tuple(self.serials or ())
+        return [
+            StockLine(self.sku, self.quantity, self.unit, self.lot, expires_on, serials=serials)
+        ]
 
 
 class ReceiptIn(DocumentIn):
@@ -419,6 +466,7 @@ def stock_document(raw: Any) -> batch.Document:
                 found.note,
                 found.reference,
                 found.occurred_at,
+                tuple(found.serials or ()),
             )
 
 

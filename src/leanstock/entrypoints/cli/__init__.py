@@ -3,6 +3,7 @@
 from leanstock.entrypoints.cli import accounts as accounts
 from leanstock.entrypoints.cli import backup as backup
 from leanstock.entrypoints.cli import bench as bench
+from leanstock.entrypoints.cli import customers as customers
 from leanstock.entrypoints.cli import data as data
 from leanstock.entrypoints.cli import forecast as forecast
 from leanstock.entrypoints.cli import insight as insight
@@ -15,6 +16,7 @@ from leanstock.entrypoints.cli import scorecards as scorecards
 from leanstock.entrypoints.cli import serve as serve
 from leanstock.entrypoints.cli import simulate as simulate
 from leanstock.entrypoints.cli import stock as stock
+from leanstock.entrypoints.cli import stocktake as stocktake
 from leanstock.entrypoints.cli import supply as supply
 from leanstock.entrypoints.cli import trace as trace
 from leanstock.entrypoints.cli import valuation as valuation

@@ -42,7 +42,8 @@ def _table(
 @app.command("orders")
 def list_sales_orders(
     status: Annotated[str | None, typer.Option(help="draft, confirmed, shipped, ...")] = None,
-    customer: str | None = None,
+    customer: Annotated[str | None, typer.Option(help="The name as ordered.")] = None,
+    customer_code: Annotated[str | None, typer.Option(help="A customer record's code.")] = None,
     limit: int = 50,
     offset: int = 0,
 ) -> None:
@@ -50,14 +51,15 @@ def list_sales_orders(
     from leanstock.services import orders
 
     with handled():
-        page = orders.list_orders(_uow(), status, customer, limit, offset)
+        page = orders.list_orders(_uow(), status, customer, limit, offset, customer_code)
     _table(
         "Sales orders",
-        ["number", "customer", "status", "ordered at", "lines", "quantity", "shipped"],
+        ["number", "customer", "code", "status", "ordered at", "lines", "quantity", "shipped"],
         (
             [
                 r["number"],
                 r["customer"],
+                r["customer_code"],
                 r["status"],
                 f"{r['ordered_at']:%Y-%m-%d %H:%M}",
                 r["lines"],
@@ -77,9 +79,9 @@ def show_sales_order(number: Annotated[str, typer.Argument(help="SO-000001")]) -
 
     with handled():
         view = orders.get_order(_uow(), number)
+    who = f"{view.customer} ({view.customer_code})" if view.customer_code else view.customer
     console.print(
-        f"[bold]{view.number}[/] for {view.customer}: {view.status}, "
-        f"ordered {view.ordered_at:%Y-%m-%d %H:%M}"
+        f"[bold]{view.number}[/] for {who}: {view.status}, ordered {view.ordered_at:%Y-%m-%d %H:%M}"
     )
     _table(
         "Lines",
@@ -239,7 +241,14 @@ def _line_numbers(pairs: list[str]) -> dict[int, Decimal]:
 
 @app.command("place-order")
 def place_order(
-    customer: str,
+    customer: Annotated[
+        str | None,
+        typer.Argument(help="The customer's name (a walk-in sale, or a record's other name)."),
+    ] = None,
+    *,
+    customer_code: Annotated[
+        str | None, typer.Option("--customer-code", "-c", help="A customer record's code.")
+    ] = None,
     lines: Annotated[list[str], typer.Option("--line", "-l", help="SKU:QUANTITY, repeatable.")],
     location: Annotated[str, typer.Option(help="Where the order ships from.")],
     confirm: Annotated[bool, typer.Option(help="Reserve stock and pull supply now.")] = False,
@@ -247,16 +256,27 @@ def place_order(
         date | None,
         typer.Option(parser=iso_date, help="When the customer wants it, YYYY-MM-DD (every line)."),
     ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(help="The unit of the quantities (a sales unit: dozen); every line."),
+    ] = None,
 ) -> None:
     """Record a customer order (and confirm it with --confirm)."""
     from leanstock.services import orders
 
     with handled():
         new = [
-            orders.NewLine(sku, q, requested_date=requested) for sku, q in _quantities(lines, "sku")
+            orders.NewLine(sku, q, requested_date=requested, unit=unit)
+            for sku, q in _quantities(lines, "sku")
         ]
         view = orders.place_order(
-            _uow(), customer, new, location=location, confirm=confirm, actor="cli"
+            _uow(),
+            customer,
+            new,
+            location=location,
+            confirm=confirm,
+            actor="cli",
+            customer_code=customer_code,
         )
     console.print(f"[green]{view.number}[/] {view.status}")
     show_sales_order(view.number)
@@ -279,12 +299,21 @@ def ship_order(
         list[str] | None,
         typer.Option("--line", "-l", help="LINE:QUANTITY; leave out for all reserved."),
     ] = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--serial",
+            help="A serial shipped (serial-tracked items), LINE=SERIAL; once per unit.",
+        ),
+    ] = None,
 ) -> None:
     """Ship what is reserved for an order, all of it or the lines named."""
     from leanstock.services import orders
 
     with handled():
-        orders.ship_order(_uow(), number, _line_numbers(lines) if lines else None, actor="cli")
+        quantities = _line_numbers(lines) if lines else None
+        named = _serials_per_line(serials or [], quantities)
+        orders.ship_order(_uow(), number, quantities, actor="cli", serials=named or None)
     show_sales_order(number)
 
 
@@ -299,6 +328,10 @@ def return_order(
         str | None, typer.Option(help="Why, when scrapped: damage, spoilage, quality, ...")
     ] = None,
     note: str | None = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option("--serial", help="A serial that came back (serial-tracked items)."),
+    ] = None,
 ) -> None:
     """Receive goods a customer sent back against a shipped line."""
     from leanstock.domain.errors import InvalidInput
@@ -320,6 +353,7 @@ def return_order(
             reason=ScrapReason(reason) if reason else None,
             note=note,
             actor="cli",
+            serials=serials or (),
         )
     show_sales_order(number)
 
@@ -363,6 +397,21 @@ def receive_purchase_order(
             "(default: today + the item's shelf life).",
         ),
     ] = None,
+    units: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unit",
+            help="The unit of the quantities (a purchase unit, e.g. sack): UNIT for every line "
+            "or LINE=UNIT for one (default: the stock unit).",
+        ),
+    ] = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--serial",
+            help="A serial received (serial-tracked items): SERIAL, or LINE=SERIAL; once per unit.",
+        ),
+    ] = None,
 ) -> None:
     """Receive a delivery against a purchase order; pegged orders get it first."""
     from leanstock.services import purchasing
@@ -371,8 +420,17 @@ def receive_purchase_order(
         quantities = _line_numbers(lines)
         lot_of = _per_line(lots or [], quantities, "lot", str)
         expiry_of = _per_line(expires or [], quantities, "expires-on", _date)
+        unit_of = _per_line(units or [], quantities, "unit", str)
+        serials_of = _serials_per_line(serials or [], quantities)
         receipt = [
-            purchasing.ReceiptLine(n, q, lot=lot_of.get(n), expires_on=expiry_of.get(n))
+            purchasing.ReceiptLine(
+                n,
+                q,
+                lot=lot_of.get(n),
+                expires_on=expiry_of.get(n),
+                unit=unit_of.get(n),
+                serials=tuple(serials_of.get(n, [])),
+            )
             for n, q in quantities.items()
         ]
         purchasing.receive(_uow(), number, receipt, actor="cli")
@@ -406,4 +464,24 @@ def _per_line(
                 what,
             )
         found[int(key)] = parse(rest)
+    return found
+
+
+def _serials_per_line(values: list[str], lines: dict[int, Decimal] | None) -> dict[int, list[str]]:
+    """`LINE=SERIAL` per serial (a plain `SERIAL` when one line is named), gathered by line."""
+    found: dict[int, list[str]] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep:
+            if lines is None or len(lines) != 1:
+                raise InvalidInput(
+                    f"--serial {value!r}: say which line it is on (LINE=SERIAL).", "serial"
+                )
+            found.setdefault(next(iter(lines)), []).append(value)
+            continue
+        if not key.isdigit() or (lines is not None and int(key) not in lines):
+            raise InvalidInput(
+                f"--serial {value!r}: {key!r} is not a line named; write LINE=SERIAL.", "serial"
+            )
+        found.setdefault(int(key), []).append(rest)
     return found

@@ -125,10 +125,12 @@ def show_item(sku: str) -> None:
 
     uow = _uow()
     with handled():
-        item = catalog.get_item(uow, sku)
-        offers = catalog.list_supplier_items(uow, sku=sku).items
-        levels = queries.stock(uow, sku=sku).items
-    _table("Item", ["field", "value"], ([k, v] for k, v in vars(item).items()))
+        item = catalog.get_item(uow, sku)  # by SKU or barcode
+        offers = catalog.list_supplier_items(uow, sku=item.sku).items
+        levels = queries.stock(uow, sku=item.sku).items
+        barcodes = catalog.barcodes_of(uow, [item.sku])[item.sku]
+    fields = [*vars(item).items(), ("barcodes", ", ".join(barcodes))]
+    _table("Item", ["field", "value"], ([k, v] for k, v in fields))
     _table(
         "Suppliers",
         ["supplier", "price", "lead time (days)", "moq", "pack", "priority"],
@@ -175,6 +177,12 @@ def add_item(
     lot_tracked: bool = False,
     shelf_life_days: int | None = None,
     policy: Policy = Policy.REORDER_POINT,
+    serial_tracked: Annotated[
+        bool, typer.Option(help="Every unit carries a serial, named whenever it moves.")
+    ] = False,
+    barcode: Annotated[
+        list[str] | None, typer.Option("--barcode", help="A GTIN it is scanned by; repeatable.")
+    ] = None,
 ) -> None:
     """Add an item to the catalog."""
     from leanstock.services import catalog
@@ -182,9 +190,42 @@ def add_item(
     with handled():
         catalog.add_item(
             _uow(),
-            Item(sku, name, unit, kind, category, unit_cost, lot_tracked, shelf_life_days, policy),
+            Item(
+                sku,
+                name,
+                unit,
+                kind,
+                category,
+                unit_cost,
+                lot_tracked,
+                shelf_life_days,
+                policy,
+                serial_tracked=serial_tracked,
+            ),
+            barcode or [],
         )
     console.print(f"[green]Added item {sku}.[/]")
+
+
+@app.command("add-barcode")
+def add_barcode(sku: str, barcode: str) -> None:
+    """Give an item a barcode (a GTIN: EAN-8, UPC-A, EAN-13 or GTIN-14, check digit checked);
+    wherever a command names an item, the barcode then stands for its SKU."""
+    from leanstock.services import catalog
+
+    with handled():
+        codes = catalog.add_barcode(_uow(), sku, barcode)
+    console.print(f"[green]{sku}[/] is scanned by {', '.join(codes)}.")
+
+
+@app.command("remove-barcode")
+def remove_barcode(sku: str, barcode: str) -> None:
+    """Take a barcode off an item."""
+    from leanstock.services import catalog
+
+    with handled():
+        codes = catalog.remove_barcode(_uow(), sku, barcode)
+    console.print(f"[green]Removed {barcode}[/] from {sku}; it keeps {', '.join(codes) or 'none'}.")
 
 
 @app.command("suppliers")
@@ -319,6 +360,10 @@ def _moved(operation: stock.Operation) -> None:
 
 
 Lot = Annotated[str | None, typer.Option(help="Lot code (lot-tracked items).")]
+Serials = Annotated[
+    list[str] | None,
+    typer.Option("--serial", help="A serial (serial-tracked items): once per unit."),
+]
 
 
 @app.command()
@@ -336,6 +381,7 @@ def receive(
         Decimal | None, typer.Option(help="Cost per unit (default: the item's unit cost).")
     ] = None,
     unit: Annotated[str | None, typer.Option(help="The unit of QUANTITY (a sack).")] = None,
+    serials: Serials = None,
 ) -> None:
     """Receive goods from a supplier into a location."""
     from leanstock.services import stock
@@ -353,6 +399,7 @@ def receive(
                 reference=reference,
                 unit_cost=unit_cost,
                 unit=unit,
+                serials=serials or (),
             )
         )
 
@@ -368,13 +415,24 @@ def ship(
         ShipmentReason | None,
         typer.Option(help="sale: a counter sale, counted as demand for the forecasts."),
     ] = None,
+    serials: Serials = None,
 ) -> None:
-    """Ship to a customer, first-expired-first-out unless a lot is named."""
+    """Ship to a customer, first-expired-first-out unless a lot is named (a serial-tracked
+    item: the serials named)."""
     from leanstock.services import stock
 
     with handled():
         _moved(
-            stock.ship(_uow(), sku, location, quantity, lot=lot, reference=reference, reason=reason)
+            stock.ship(
+                _uow(),
+                sku,
+                location,
+                quantity,
+                lot=lot,
+                reference=reference,
+                reason=reason,
+                serials=serials or (),
+            )
         )
 
 
@@ -386,12 +444,24 @@ def transfer(
     quantity: Decimal,
     lot: Lot = None,
     reference: str | None = None,
+    serials: Serials = None,
 ) -> None:
     """Move stock between two locations."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.transfer(_uow(), sku, source, target, quantity, lot=lot, reference=reference))
+        _moved(
+            stock.transfer(
+                _uow(),
+                sku,
+                source,
+                target,
+                quantity,
+                lot=lot,
+                reference=reference,
+                serials=serials or (),
+            )
+        )
 
 
 @app.command()
@@ -420,12 +490,17 @@ def scrap(
     reason: ScrapReason,
     lot: Lot = None,
     note: str | None = None,
+    serials: Serials = None,
 ) -> None:
     """Write stock off to scrap with a reason."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.scrap(_uow(), sku, location, quantity, reason, lot=lot, note=note))
+        _moved(
+            stock.scrap(
+                _uow(), sku, location, quantity, reason, lot=lot, note=note, serials=serials or ()
+            )
+        )
 
 
 @app.command()

@@ -17,7 +17,7 @@ from leanstock.entrypoints.cli.orders import _table, show_purchase_order
 
 if TYPE_CHECKING:
     from leanstock.adapters.db.uow import UnitOfWork
-    from leanstock.services.production import ProductionOrderView
+    from leanstock.services.production import ComponentLot, ProductionOrderView
     from leanstock.services.transfers import TransferOrderView
 
 
@@ -56,18 +56,24 @@ def add_supplier_item(
         1
     ),
     priority: Annotated[int, typer.Option(help="1 is bought first; 2 is the backup.")] = 1,
+    unit: Annotated[
+        str | None,
+        typer.Option(help="The unit of price, MOQ and pack size (a purchase unit: sack)."),
+    ] = None,
 ) -> None:
-    """Add the terms on which a supplier sells an item."""
+    """Add the terms on which a supplier sells an item (kept in the item's stock unit)."""
     from leanstock.domain.catalog import SupplierItem
     from leanstock.services import catalog
 
     with handled():
-        catalog.add_supplier_item(
-            _uow(), SupplierItem(supplier, sku, price, lead_time, moq, pack_size, priority)
+        terms = catalog.add_supplier_item(
+            _uow(),
+            SupplierItem(supplier, sku, price, lead_time, moq, pack_size, priority),
+            unit=unit,
         )
     console.print(
-        f"[green]{supplier} sells {sku}[/] at {price}, {lead_time} days, MOQ {moq}, "
-        f"packs of {pack_size}, priority {priority}."
+        f"[green]{supplier} sells {sku}[/] at {terms.price}, {lead_time} days, MOQ {terms.moq}, "
+        f"packs of {terms.pack_size}, priority {priority} (per stock unit)."
     )
 
 
@@ -198,13 +204,43 @@ def release_production(number: str) -> None:
         _production(production.release_production(_uow(), number))
 
 
+ComponentLots = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--component-lot",
+        help="A component lot to use instead of first-expired-first-out: SKU=LOT, or "
+        "SKU=LOT:QUANTITY when several lots give one component. Repeat it.",
+    ),
+]
+
+
+def _component_lots(values: list[str] | None) -> list[ComponentLot]:
+    from leanstock.services.production import ComponentLot
+
+    found = []
+    for index, value in enumerate(values or []):
+        sku, equals, rest = value.partition("=")
+        lot, colon, quantity = rest.partition(":")
+        if not equals or not sku or not lot or (colon and not quantity):
+            raise InvalidInput(
+                f"--component-lot {value!r} must be SKU=LOT or SKU=LOT:QUANTITY.",
+                f"lots[{index}]",
+            )
+        found.append(
+            ComponentLot(sku, lot, exact(quantity, f"lots[{index}].quantity") if colon else None)
+        )
+    return found
+
+
 @app.command("start-production")
-def start_production(number: str) -> None:
-    """Issue the components to work in progress (refused while any is short)."""
+def start_production(number: str, component_lot: ComponentLots = None) -> None:
+    """Issue the components to work in progress (refused while any is short), lots
+    first-expired-first-out or the ones named."""
     from leanstock.services import production
 
     with handled():
-        _production(production.start_production_order(_uow(), number))
+        lots = _component_lots(component_lot)
+        _production(production.start_production_order(_uow(), number, lots=lots))
 
 
 @app.command("produce")
@@ -231,8 +267,10 @@ def produce(
             help="Cost the output adds to its components' (labour, energy), in total.",
         ),
     ] = None,
+    component_lot: ComponentLots = None,
 ) -> None:
-    """Report finished goods of a started production order (partly, too)."""
+    """Report finished goods of a started production order (partly, too); the components come
+    out of work in progress first-expired-first-out, or from the lots named."""
     from leanstock.services import production
 
     with handled():
@@ -243,6 +281,7 @@ def produce(
                 quantity,
                 lot=lot,
                 expires_on=expires_on,
+                lots=_component_lots(component_lot),
                 conversion_cost=conversion_cost,
             )
         )

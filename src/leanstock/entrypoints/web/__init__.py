@@ -16,9 +16,14 @@ def install(app: FastAPI) -> None:
     """Mount the static files and add the pages."""
     from leanstock.entrypoints.web import (
         forecasts,
+        imports,
+        kpis,
         orders,
         pages,
+        production,
+        settings,
         stockmoves,
+        stocktakes,
         suppliers,
         transfers,
     )
@@ -26,7 +31,12 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(pages.router)
     app.include_router(stockmoves.router)
+    app.include_router(stocktakes.router)
     app.include_router(transfers.router)
+    app.include_router(production.router)
+    app.include_router(settings.router)
     app.include_router(orders.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)
+    app.include_router(kpis.router)
+    app.include_router(imports.router)

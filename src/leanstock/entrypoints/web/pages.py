@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -23,7 +23,16 @@ from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.security import client_address, cookie_name, forget_cookie
 from leanstock.entrypoints.web.forms import read_form
 from leanstock.entrypoints.web.render import htmx, render
-from leanstock.services import attention, catalog, forecasting, kpis, queries, signin, stock
+from leanstock.services import (
+    attention,
+    catalog,
+    forecasting,
+    insight,
+    kpis,
+    queries,
+    signin,
+    stock,
+)
 from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(include_in_schema=False)
@@ -131,8 +140,9 @@ def today(
 def today_kpis(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("plan:read")]
 ) -> Response:
-    """Today's KPI tiles and monthly chart (loaded after the page: the first look of a day
-    rebuilds the cost snapshot, `services/kpis.py`)."""
+    """Today's KPI tiles and monthly chart (loaded after the page: a report first brings the
+    cost snapshot up to date, and a backdated move makes that a rebuild,
+    `services/kpi_snapshot.py`)."""
     location = own_location(actor, None)
     report = kpis.kpis(uow, months=12, location=location)
     window = report.window[0] if report.window else None
@@ -159,8 +169,12 @@ def items(
     q: str = "",
     category: str = "",
     kind: str = "",
+    classes: str = "",
     offset: int = 0,
 ) -> Response:
+    """The items, searched and filtered; with `classes` (for a role that reads plans, as
+    `GET /api/v1/classification`), each item's ABC and XYZ class, demand class and stock
+    health with its suggested action (`services/insight.classify_items`)."""
     kinds = [k.value for k in ItemKind]
     chosen = ItemKind(kind) if kind in kinds else None
     page = catalog.list_items(
@@ -171,13 +185,21 @@ def items(
         category=category.strip() or None,
         kind=chosen,
     )
-    query = urlencode({"q": q, "category": category, "kind": kind})
+    classed: dict[str, dict[str, Any]] | None = None
+    if classes and actor.can("plan:read"):
+        frame = insight.classify_items(uow, datetime.now(UTC).date())
+        classed = {str(r["sku"]): r for r in frame.iter_rows(named=True)}
+    query = urlencode(
+        {"q": q, "category": category, "kind": kind} | ({"classes": 1} if classes else {})
+    )
     context = {
         "page": page,
         "q": q,
         "category": category,
         "kind": kind,
         "kinds": kinds,
+        "classes": classes,
+        "classed": classed,
         "query": query,
     }
     template = "items/_results.html" if htmx(request) else "items/index.html"

@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from leanstock import __version__
 from leanstock.domain.access import Actor
+from leanstock.domain.errors import AlreadyExists, Conflict, DomainError
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -150,3 +151,9 @@ def error_page(request: Request, status: int, detail: str) -> Response:
             {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"},
         )
     return render(request, "error.html", context, status)
+
+
+def refused(error: DomainError) -> int:
+    """The status of a form drawn again with the service's refusal beside its field: 409 when
+    the state of things forbids it (a duplicate, an order in the wrong state), else 422."""
+    return 409 if isinstance(error, AlreadyExists | Conflict) else 422

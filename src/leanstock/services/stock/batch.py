@@ -97,6 +97,7 @@ class Scrap:
     note: str | None = None
     reference: str | None = None
     occurred_at: datetime | None = None
+    serials: tuple[str, ...] = ()
 
 
 Document = Receipt | Shipment | Transfer | Count | Scrap
@@ -175,9 +176,11 @@ def _plain(
     uow: BatchUnitOfWork, documents: Sequence[Document | DomainError], named: _Named
 ) -> set[int]:
     """The documents the batch may plan in memory (`services.stock.planned`): receipts,
-    shipments and transfers dated now, whose receipts name no lot and arrive where no sales
-    line waits (a receipt fills backorders), and whose shipments and transfers take items no
-    move is dated after now (which the history check would have to trace). Two queries."""
+    shipments and transfers dated now that name no serials (a serial's place is read from the
+    database, where a plan has not written it yet), whose receipts name no lot and arrive
+    where no sales line waits (a receipt fills backorders), and whose shipments and transfers
+    take items no move is dated after now (which the history check would have to trace).
+    Two queries."""
     found = {
         index: d
         for index, d in enumerate(documents)
@@ -186,7 +189,8 @@ def _plain(
     found = {
         index: d
         for index, d in found.items()
-        if not (isinstance(d, Receipt) and any(line.lot is not None for line in d.lines))
+        if not any(line.serials for line in d.lines)
+        and not (isinstance(d, Receipt) and any(line.lot is not None for line in d.lines))
     }
     arrivals: dict[tuple[int, int], set[int]] = {}
     for index, d in found.items():
@@ -298,6 +302,7 @@ def post_document(uow: UnitOfWork, document: Document) -> Operation:
                 note=document.note,
                 reference=document.reference,
                 occurred_at=document.occurred_at,
+                serials=document.serials,
             )
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import MoveKind, Place, Posting, ScrapReason
+from leanstock.domain.serials import SerialMove
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     MoveLine,
@@ -23,6 +24,7 @@ from leanstock.services.posting import (
     post_lines,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import all_at
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ def expire(
         scrap = uow.virtual_place(catalog.SCRAP)
         places: dict[int, Place] = {}
         postings: list[tuple[str, Posting]] = []
+        serials: list[SerialMove] = []
         if found:
             rows = []
             for item_id, location_id, _, _ in found:
@@ -81,7 +84,10 @@ def expire(
                 if (item_id, location_id) not in keys:
                     continue  # expired since the first read; the next sweep takes it
                 sku, _ = uow.ledger.names(item_id, location_id)
-                postings.append((sku, Posting(item_id, places[location_id], scrap, quantity, lot)))
+                place = places[location_id]
+                postings.append((sku, Posting(item_id, place, scrap, quantity, lot)))
+                # a serial-tracked lot goes with all its serials there
+                serials += all_at(uow, item_id, place, scrap, lot)
         operation = post_lines(
             uow,
             MoveKind.SCRAP,
@@ -89,6 +95,7 @@ def expire(
             when,
             f"expiry sweep {day.isoformat()}",
             reason=ScrapReason.EXPIRY.value,
+            serials=serials,
         )
         audit_operation(
             uow,

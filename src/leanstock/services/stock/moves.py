@@ -23,6 +23,7 @@ from leanstock.domain.ledger import (
     StockLevel,
 )
 from leanstock.domain.quantities import non_negative, positive
+from leanstock.domain.serials import SerialMove, refuse
 from leanstock.services.backorders import fill_backorders, fill_backorders_at
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -44,6 +45,8 @@ from leanstock.services.posting import (
     take,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import arrivals, departures
+from leanstock.services.stock.stocktakes import refuse_if_under_count
 
 
 def checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
@@ -87,31 +90,34 @@ def receive_lines(
             uow,
             {(item.id, places["location"].id): places["location"] for *_, item, places in resolved},
         )
-        postings = receipt_postings(uow, resolved, source, when)
-        operation = post_lines(uow, MoveKind.RECEIPT, postings, when, reference, supplier)
+        postings, serials = receipt_postings(uow, resolved, source, when)
+        operation = post_lines(
+            uow, MoveKind.RECEIPT, postings, when, reference, supplier, serials=serials
+        )
         audit_operation(uow, "receive", operation, supplier=supplier)
-        arrivals = sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids)
-        fill_backorders_at(uow, arrivals, current_day(None), reference or "receipt")
+        arrived = sorted({(p.item_id, p.target) for _, p in postings}, key=_by_ids)
+        fill_backorders_at(uow, arrived, current_day(None), reference or "receipt")
         uow.commit()
     return operation
 
 
 def receipt_postings(
     uow: UnitOfWork, resolved: Sequence[Resolved], source: Place, when: datetime
-) -> list[tuple[str, Posting]]:
-    """A receipt's moves, each line's lot checked (and registered when new) and its cost per
-    stock unit (the item's unit cost when not given)."""
+) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
+    """A receipt's moves and serials, each line's lot checked (and registered when new) and
+    its cost per stock unit (the item's unit cost when not given)."""
     many = len(resolved) > 1
     postings: list[tuple[str, Posting]] = []
+    serials: list[SerialMove] = []
     for index, line, item, places in resolved:
         with line_errors(index, many):
             receive_lot(uow, item, line.lot, line.expires_on, when.date())
             cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
-            posting = Posting(
-                item.id, source, places["location"], line.quantity, line.lot, unit_cost=cost
-            )
+            target = places["location"]
+            serials += arrivals(uow, item, line.quantity, line.serials, line.lot, source, target)
+            posting = Posting(item.id, source, target, line.quantity, line.lot, unit_cost=cost)
             postings.append((line.sku, posting))
-    return postings
+    return postings, serials
 
 
 def receive(
@@ -127,10 +133,11 @@ def receive(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     unit_cost: Decimal | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
     """Receive one item from a supplier into a location: supplier → location, at `unit_cost`
     per `unit` (the item's unit cost when not given)."""
-    line = StockLine(sku, quantity, unit, lot, expires_on, unit_cost)
+    line = StockLine(sku, quantity, unit, lot, expires_on, unit_cost, tuple(serials))
     return receive_lines(
         uow, location, [line], supplier=supplier, reference=reference, occurred_at=occurred_at
     )
@@ -143,12 +150,12 @@ def _take_lines(
     field: str,
     destination: Place | str,
     day: date,
-) -> list[tuple[str, Posting]]:
-    """Pick every line from `origin` and move it to `destination`.
+) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
+    """Pick every line from `origin` and move it to `destination`, with its serials.
 
     All the document's stock rows are locked first in one global order (`lock_rows`), then
     the lots of its sources read at once; each line then takes from what the lines before it
-    left.
+    left. A serial-tracked line takes the lots its named serials are in.
     """
     names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
     resolved = resolve_lines(uow, lines, names)
@@ -172,25 +179,29 @@ def pick_lines(
     levels: dict[tuple[int, int], StockLevel],
     held: dict[tuple[int, int], list[LotStock]],
     day: date,
-) -> list[tuple[str, Posting]]:
+) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
     """Pick every resolved line from its `field` location, given the locked rows' levels and
     lots (`take`: availability, expiry, FEFO); each line takes from what the lines before it
     left, and `held` is left as the lines left it. A batch plans its documents with it too
     (`services.stock.planned`), so the rules are written once."""
     many = len(resolved) > 1
     postings: list[tuple[str, Posting]] = []
+    serials: list[SerialMove] = []
     for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
         with line_errors(index, many):
             source = places[field]
             target = places["target"] if isinstance(destination, str) else destination
             key = (item.id, source.id)
-            picks = take(
-                uow, item, source, line.quantity, day, line.lot, locked=(levels[key], held[key])
+            moved, lots = departures(
+                uow, item, line.quantity, line.serials, source, target, line.lot
             )
-            for lot, q in picks:
-                postings.append((line.sku, Posting(item.id, source, target, q, lot)))
-            held[key] = _less(held[key], picks)
-    return postings
+            serials += moved
+            for lot, quantity in lots.items() if moved else [(line.lot, line.quantity)]:
+                picks = take(uow, item, source, quantity, day, lot, locked=(levels[key], held[key]))
+                for picked, q in picks:
+                    postings.append((line.sku, Posting(item.id, source, target, q, picked)))
+                held[key] = _less(held[key], picks)
+    return postings, serials
 
 
 def _by_ids(key: tuple[int, Place]) -> tuple[int, int]:
@@ -225,7 +236,7 @@ def ship_lines(
     when = checked_time(occurred_at)
     with uow:
         customer_place = uow.virtual_place(catalog.CUSTOMER)
-        postings = _take_lines(
+        postings, serials = _take_lines(
             uow, checked, location, "location", customer_place, current_day(today)
         )
         operation = post_lines(
@@ -236,6 +247,7 @@ def ship_lines(
             reference,
             customer,
             reason.value if reason is not None else None,
+            serials=serials,
         )
         audit_operation(uow, "ship", operation, customer=customer)
         uow.commit()
@@ -255,12 +267,14 @@ def ship(
     occurred_at: datetime | None = None,
     today: date | None = None,
     reason: ShipmentReason | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
-    """Ship one item to a customer from unreserved, unexpired stock."""
+    """Ship one item to a customer from unreserved, unexpired stock (a serial-tracked item:
+    the serials named)."""
     return ship_lines(
         uow,
         location,
-        [StockLine(sku, quantity, unit, lot)],
+        [StockLine(sku, quantity, unit, lot, serials=tuple(serials))],
         customer=customer,
         reference=reference,
         occurred_at=occurred_at,
@@ -286,8 +300,8 @@ def transfer_lines(
     if source == target:
         raise InvalidInput(f"Source and target are both {source}; a transfer needs two.", "target")
     with uow:
-        postings = _take_lines(uow, checked, source, "source", target, current_day(today))
-        operation = post_lines(uow, MoveKind.TRANSFER, postings, when, reference)
+        postings, serials = _take_lines(uow, checked, source, "source", target, current_day(today))
+        operation = post_lines(uow, MoveKind.TRANSFER, postings, when, reference, serials=serials)
         audit_operation(uow, "transfer", operation)
         uow.commit()
     return operation
@@ -305,13 +319,15 @@ def transfer(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
-    """Move one item between two physical locations."""
+    """Move one item between two physical locations (a serial-tracked item: the serials
+    named)."""
     return transfer_lines(
         uow,
         source,
         target,
-        [StockLine(sku, quantity, unit, lot)],
+        [StockLine(sku, quantity, unit, lot, serials=tuple(serials))],
         reference=reference,
         occurred_at=occurred_at,
         today=today,
@@ -337,13 +353,20 @@ def count(
     More counted than recorded: adjustment → location, valued at `unit_cost` per `unit` (an
     opening balance's cost; the item's unit cost when not given); less: location →
     adjustment, at the cost the stock is held at. A count that matches posts nothing.
-    Lot-tracked items are counted lot by lot.
+    Lot-tracked items are counted lot by lot. Refused (409) where an open stocktake covers the
+    item (`stocktakes.refuse_if_under_count`): that count is entered there.
     """
     counted = non_negative(counted, "counted")
     cost = None if unit_cost is None else non_negative(unit_cost, "unit_cost")
     when = checked_time(occurred_at)
     with uow:
         item = known_item(uow, sku, None, lot)
+        refuse(
+            item.value,
+            "a count",
+            "book what the count found by its serials: receive the serials found, scrap "
+            "those missing.",
+        )
         counted = stock_quantity(uow, item, counted, unit, "counted")
         if cost is not None and unit is not None and unit != item.value.unit:
             factors = uow.catalog.unit_factors(item.id)
@@ -351,6 +374,7 @@ def count(
         if item.value.lot_tracked and lot is None:
             raise LotRequired(sku)
         place = physical_place(uow, location, "location")
+        refuse_if_under_count(uow, place, item.value.category)
         uow.ledger.lock_stock(item.id, place)
         if lot is not None and uow.ledger.lot(item.id, lot) is None:
             uow.ledger.add_lot(item.id, lot, expires_on)
@@ -403,10 +427,12 @@ def scrap(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
     """Write stock off to `scrap` with a reason, so spoilage and damage show in the KPIs.
 
-    A named lot may be scrapped even when expired (that is what expiry scrapping is).
+    A named lot may be scrapped even when expired (that is what expiry scrapping is). A
+    serial-tracked item scraps the serials named.
     """
     quantity = positive(quantity)
     when = checked_time(occurred_at)
@@ -414,20 +440,33 @@ def scrap(
         item = known_item(uow, sku, None, lot)
         quantity = stock_quantity(uow, item, quantity, unit, "quantity")
         place = physical_place(uow, location, "location")
-        picks = take(
-            uow,
-            item,
-            place,
-            quantity,
-            current_day(today),
-            lot,
-            respect_reservations=False,
-            allow_expired=True,
-        )
         scrap_place = uow.virtual_place(catalog.SCRAP)
-        postings = [Posting(item.id, place, scrap_place, q, lt) for lt, q in picks]
+        if item.value.serial_tracked:
+            uow.ledger.lock_stock(item.id, place)  # the stock row first, then the serials
+        moved, lots = departures(uow, item, quantity, serials, place, scrap_place, lot)
+        postings: list[Posting] = []
+        for picked_lot, q in lots.items() if moved else [(lot, quantity)]:
+            picks = take(
+                uow,
+                item,
+                place,
+                q,
+                current_day(today),
+                picked_lot,
+                respect_reservations=False,
+                allow_expired=True,
+            )
+            postings += [Posting(item.id, place, scrap_place, p, lt) for lt, p in picks]
         operation = post(
-            uow, MoveKind.SCRAP, item, postings, when, reference, reason=reason.value, note=note
+            uow,
+            MoveKind.SCRAP,
+            item,
+            postings,
+            when,
+            reference,
+            reason=reason.value,
+            note=note,
+            serials=moved,
         )
         audit_operation(uow, "scrap", operation, reason=reason.value, note=note)
         uow.commit()

@@ -7,8 +7,8 @@ row its documents change before the first one (`batch._lock_all`), so for the do
 need nothing else from the database the rules can run on what was read, and the moves of a
 whole run of documents can be written in a few statements.
 
-Plain documents are receipts, shipments and transfers dated now, in their items' stock units,
-whose receipts name no lot and fill no backorder (`Planner.plain`). Each is checked by the
+Plain documents are receipts, shipments and transfers dated now that name no serials, whose
+receipts name no lot and fill no backorder (`batch._plain`). Each is checked by the
 functions a single request runs (`moves.checked_lines`, `posting.resolve_lines`,
 `moves.receipt_postings`, `moves.pick_lines`: availability, expiry, first-expired-first-out),
 against the locked rows as the documents before it left them; a refused one leaves them as
@@ -26,6 +26,7 @@ from typing import Any
 from leanstock.domain import catalog
 from leanstock.domain.errors import InvalidInput
 from leanstock.domain.ledger import LotStock, MoveKind, OperationRecord, Place, Posting, StockLevel
+from leanstock.domain.serials import SerialMove
 from leanstock.services.ports import BatchUnitOfWork
 from leanstock.services.posting import (
     MoveLine,
@@ -104,7 +105,8 @@ class Planner:
             self._suppliers.add(supplier)
         source = self.uow.virtual_place(catalog.SUPPLIER)
         resolved = resolve_lines(self.uow, checked, {"location": location})
-        postings = receipt_postings(self.uow, resolved, source, when)
+        postings, serials = receipt_postings(self.uow, resolved, source, when)
+        _no_serials(serials)
         self._read_rows()
         self._keep(postings, {})
         self.pending.append(
@@ -144,9 +146,10 @@ class Planner:
         levels = self._read_rows()
         keys = {(item.id, places[field].id) for _, _, item, places in resolved}
         held = {key: self.lots[key] for key in keys}
-        postings = pick_lines(
+        postings, serials = pick_lines(
             self.uow, resolved, field, destination, levels, held, current_day(None)
         )
+        _no_serials(serials)
         self._keep(postings, held)
         verb, audit = (
             ("ship", {"customer": partner}) if kind is MoveKind.SHIPMENT else ("transfer", {})
@@ -202,3 +205,10 @@ class Planner:
                 operations.append(operation)
             self.uow.commit()
         return operations
+
+
+def _no_serials(serials: Sequence[SerialMove]) -> None:
+    """A batch plans no document that names serials (`batch._plain`), and an item that is
+    serial-tracked is refused without them, so a plan moves none."""
+    if serials:
+        raise RuntimeError("A planned document moved serials; it should have run its use case.")

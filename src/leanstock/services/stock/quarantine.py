@@ -18,6 +18,7 @@ from leanstock.domain.ledger import MoveKind, Place, Posting, ScrapReason
 from leanstock.domain.orders import order_id
 from leanstock.domain.orders.events import GoodsReturnedToSupplier
 from leanstock.domain.quantities import positive
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -67,6 +68,7 @@ def release(
     day = current_day(today)
     with uow.acting(actor):
         item = known_item(uow, sku, None, lot)
+        refuse(item.value, "the quarantine's release, return and scrap", BY_STOCK_OPERATIONS)
         held = _quarantine(uow, quarantine)
         target = physical_place(uow, location, "location")
         if uow.catalog.location(location).value.kind not in (
@@ -107,6 +109,7 @@ def return_to_supplier(
     when = checked_time(occurred_at)
     with uow.acting(actor):
         item = known_item(uow, sku, None, lot)
+        refuse(item.value, "the quarantine's release, return and scrap", BY_STOCK_OPERATIONS)
         held = _quarantine(uow, quarantine)
         partner = supplier
         if purchase_order is not None:

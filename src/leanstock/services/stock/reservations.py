@@ -17,6 +17,7 @@ from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
 from leanstock.domain.events import Changed, diff
 from leanstock.domain.ledger import MoveKind, Posting, Reservation, available
 from leanstock.domain.quantities import positive
+from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -152,6 +153,7 @@ def consume(
         amount = row.portion(quantity)
         sku, location = uow.ledger.names(row.item_id, row.location_id)
         item = known_item(uow, sku, None, lot)
+        refuse(item.value, "shipping a reservation", BY_STOCK_OPERATIONS)
         place = physical_place(uow, location, "location")
         picks = take(uow, item, place, amount, current_day(today), lot, own_reserved=amount)
         customer_place = uow.virtual_place(catalog.CUSTOMER)

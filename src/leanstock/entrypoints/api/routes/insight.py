@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from leanstock.config import get_settings
 from leanstock.domain.access import Actor
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
@@ -197,6 +198,11 @@ ScenarioIn = Annotated[
 class WhatIfIn(In):
     scenarios: list[ScenarioIn] = Field(min_length=1, max_length=20)
     top: int = Field(default=20, ge=1, le=500, description="Items to list, worst hit first.")
+    engine: Literal["local", "dask"] = Field(
+        default="local",
+        description="local, or dask: items in chunks over the Dask cluster the server is "
+        "configured with (LEANSTOCK_DASK_SCHEDULER; unset: a local one in the process).",
+    )
 
 
 class WhatIfOut(Out):
@@ -214,6 +220,15 @@ def what_if(body: WhatIfIn, uow: UowDep, actor: Planner) -> WhatIfOut:
     """A what-if or disruption drill: the sales history replayed under the planner's policy
     as it was and under the scenarios (combined), compared per item and overall: fill rate,
     average stock value, orders, stock-out weeks, items left without supply and what the
-    backup suppliers cost more. Nothing is stored or changed."""
-    report = drills.what_if(uow, [s.scenario() for s in body.scenarios], _today(), top=body.top)
+    backup suppliers cost more. Nothing is stored or changed. The Dask engine runs on the
+    server's configured cluster: a request never names a scheduler (it would make the server
+    connect wherever it was told)."""
+    report = drills.what_if(
+        uow,
+        [s.scenario() for s in body.scenarios],
+        _today(),
+        top=body.top,
+        engine=body.engine,
+        scheduler=get_settings().dask_scheduler if body.engine == "dask" else None,
+    )
     return WhatIfOut.model_validate(report, from_attributes=True)

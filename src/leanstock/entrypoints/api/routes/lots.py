@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from leanstock.entrypoints.api.deps import UowDep, permit
-from leanstock.entrypoints.api.schemas import Out
-from leanstock.services import traceability
+from leanstock.entrypoints.api.paging import Limit, Offset
+from leanstock.entrypoints.api.schemas import Out, PageOut
+from leanstock.services import serials, traceability
 
 router = APIRouter()
 
@@ -49,6 +50,7 @@ class DeliveryOut(Out):
     location: str
     quantity: Decimal
     occurred_at: datetime
+    serials: list[str]
 
 
 class TraceMoveOut(Out):
@@ -99,3 +101,46 @@ def lot_trace(sku: str, lot: str, uow: UowDep) -> LotTraceOut:
             "customers": [d.__dict__ for d in found.customers],
         }
     )
+
+
+class SerialOut(Out):
+    serial: str
+    lot: str | None
+    location: str
+
+
+class SerialStepOut(Out):
+    kind: str
+    source: str
+    target: str
+    occurred_at: datetime
+    reference: str | None
+    partner: str | None
+
+
+class SerialTraceOut(Out):
+    sku: str
+    serial: str
+    lot: str | None
+    location: str
+    supplier: str | None
+    customer: str | None
+    moves: list[SerialStepOut]
+
+
+@router.get("/items/{sku}/serials", tags=["stock"], dependencies=[permit("stock:read")])
+def list_serials(
+    sku: str, uow: UowDep, location: str | None = None, limit: Limit = 50, offset: Offset = 0
+) -> PageOut[SerialOut]:
+    """The serials of a serial-tracked item and where each is now (at one location, when
+    named), by serial."""
+    return PageOut[SerialOut].model_validate(
+        serials.list_serials(uow, sku, location, limit, offset)
+    )
+
+
+@router.get("/items/{sku}/serials/{serial}", tags=["stock"], dependencies=[permit("stock:read")])
+def serial_trace(sku: str, serial: str, uow: UowDep) -> SerialTraceOut:
+    """Trace one serial: where it is now, its lot, the supplier it came from, the customer who
+    has it (a recall by serial) and every move it made."""
+    return SerialTraceOut.model_validate(serials.trace(uow, sku, serial))

@@ -38,6 +38,7 @@ from leanstock.entrypoints.api.order_schemas import (
     SalesOrderRowOut,
     ShipmentLinesIn,
     ShipNoticeIn,
+    StartProductionIn,
     TransferOrderIn,
     TransferOrderOut,
     TransferOrderRowOut,
@@ -64,11 +65,15 @@ def place_order(
     view = orders.place_order(
         uow,
         body.customer,
-        [orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date) for ln in body.lines],
+        [
+            orders.NewLine(ln.sku, ln.quantity, ln.location, ln.requested_date, ln.unit)
+            for ln in body.lines
+        ],
         location=body.location,
         confirm=body.confirm,
         ordered_at=body.ordered_at,
         actor=actor.name,
+        customer_code=body.customer_code,
     )
     return Response(
         SalesOrderOut.model_validate(view).model_dump_json(),
@@ -81,12 +86,13 @@ def place_order(
 def list_sales_orders(
     uow: UowDep,
     status: str | None = None,
-    customer: str | None = None,
+    customer: Annotated[str | None, Query(description="The customer's name as ordered.")] = None,
+    customer_code: Annotated[str | None, Query(description="A customer record's code.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[SalesOrderRowOut]:
     return PageOut[SalesOrderRowOut].model_validate(
-        orders.list_orders(uow, status, customer, limit, offset)
+        orders.list_orders(uow, status, customer, limit, offset, customer_code)
     )
 
 
@@ -120,9 +126,12 @@ def ship_sales_order(
     body: ShipmentLinesIn | None = None,
 ) -> SalesOrderOut:
     """Ship reserved stock: the lines named, or everything reserved for the order."""
-    lines = {ln.line: ln.quantity for ln in body.lines} if body is not None and body.lines else None
+    named = body.lines if body is not None and body.lines else None
+    lines = {ln.line: ln.quantity for ln in named} if named else None
+    serials = {ln.line: ln.serials for ln in named if ln.serials} if named else None
     access.check_sales_shipment(uow, actor, number, lines)
-    return SalesOrderOut.model_validate(orders.ship_order(uow, number, lines, actor=actor.name))
+    shipped = orders.ship_order(uow, number, lines, actor=actor.name, serials=serials)
+    return SalesOrderOut.model_validate(shipped)
 
 
 @router.post("/sales-orders/{number}/returns", status_code=201, tags=["sales orders"])
@@ -147,6 +156,7 @@ def return_sales_goods(
             note=body.note,
             actor=actor.name,
             occurred_at=body.occurred_at,
+            serials=body.serials or (),
         )
     )
 
@@ -195,7 +205,9 @@ def add_purchase_lines(
 ) -> PurchaseOrderOut:
     """Add lines to the supplier's open draft order (one draft per supplier)."""
     lines = [
-        purchasing.NewPurchaseLine(ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date)
+        purchasing.NewPurchaseLine(
+            ln.sku, ln.quantity, ln.location, ln.price, ln.expected_date, ln.unit
+        )
         for ln in body.lines
     ]
     return PurchaseOrderOut.model_validate(
@@ -272,7 +284,14 @@ def receive_purchase_order(
     A supplier posts only the deliveries of its own drop-ship orders."""
     lines = [
         purchasing.ReceiptLine(
-            ln.line, ln.quantity, ln.rejected, ln.rejected_to, ln.lot, ln.expires_on
+            ln.line,
+            ln.quantity,
+            ln.rejected,
+            ln.rejected_to,
+            ln.lot,
+            ln.expires_on,
+            ln.unit,
+            tuple(ln.serials or ()),
         )
         for ln in body.lines
     ]
@@ -365,12 +384,17 @@ def release_production_order(
 
 @router.post("/production-orders/{number}/start", tags=["production"])
 def start_production_order(
-    number: str, uow: UowDep, actor: Annotated[Actor, permit("production:execute")]
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("production:execute")],
+    body: StartProductionIn | None = None,
 ) -> ProductionOrderOut:
-    """Issue the components to work in progress (409 while any is short)."""
+    """Issue the components to work in progress (409 while any is short), lots
+    first-expired-first-out or the ones named in `lots`."""
     access.check_production(uow, actor, number)
+    lots = [n.named() for n in body.lots] if body is not None else []
     return ProductionOrderOut.model_validate(
-        production.start_production_order(uow, number, actor=actor.name)
+        production.start_production_order(uow, number, lots=lots, actor=actor.name)
     )
 
 
@@ -387,6 +411,7 @@ def produce(
             body.quantity,
             lot=body.lot,
             expires_on=body.expires_on,
+            lots=[n.named() for n in body.lots],
             actor=actor.name,
             conversion_cost=body.conversion_cost,
         )

@@ -136,6 +136,7 @@ def scrap(body: ScrapIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         note=body.note,
         reference=body.reference,
         occurred_at=body.occurred_at,
+        serials=body.serials or (),
     )
     return OperationOut.model_validate(operation)
 

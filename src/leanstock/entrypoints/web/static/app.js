@@ -1,5 +1,5 @@
-// Leanstock's own script: the item chart (uPlot), drawn from /items/<sku>/chart.json, and
-// Today's KPI chart.
+// Leanstock's own script: the item chart (uPlot), drawn from /items/<sku>/chart.json, Today's
+// KPI chart and the KPIs page's monthly charts.
 // No inline scripts anywhere (the pages' CSP allows scripts from this site only).
 (function () {
   "use strict";
@@ -69,11 +69,61 @@
     el.dataset.ready = "1";
   }
 
+  // The KPIs page's monthly charts, from the data-kpi-series attribute the server rendered:
+  // "money" (money tied up as bars; stock value, carrying and scrap cost as lines) or
+  // "service" (fill rate, lines in full and forecast error, in %).
+  function drawMonths(el) {
+    if (!window.uPlot || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    var data = JSON.parse(el.dataset.kpiSeries);
+    var months = data.months.map(function (m) { return Date.parse(m + "-01") / 1000; });
+    var pct = function (xs) { return xs.map(function (v) { return v === null ? null : v * 100; }); };
+    var money = el.dataset.kind === "money";
+    var series = money ? [
+      {},
+      { label: "Money tied up", stroke: "#1f5f8b", fill: "rgba(31,95,139,0.25)",
+        paths: uPlot.paths.bars({ size: [0.6, 60] }) },
+      { label: "Stock value", stroke: "#14532d", width: 2 },
+      { label: "Carrying cost", stroke: "#b4530a", width: 2 },
+      { label: "Scrap", stroke: "#7a1f1f", width: 2, dash: [6, 4] }
+    ] : [
+      {},
+      { label: "Fill rate %", stroke: "#1f5f8b", width: 2 },
+      { label: "Lines in full %", stroke: "#14532d", width: 2, dash: [6, 4] },
+      { label: "Forecast error %", stroke: "#b4530a", width: 2 }
+    ];
+    var values = money
+      ? [months, data.tied_up, data.stock_value, data.carrying_cost, data.scrap_cost]
+      : [months, pct(data.fill_rate), pct(data.cycle_service), pct(data.wape)];
+    var width = Math.max(280, el.clientWidth || 600);
+    var opts = {
+      width: width, height: 240,
+      scales: { x: { time: true } },
+      series: series,
+      axes: [{}, { label: money ? "money" : "%" }]
+    };
+    var plot = new uPlot(opts, values, el);
+    window.addEventListener("resize", function () {
+      plot.setSize({ width: Math.max(280, el.clientWidth), height: 240 });
+    });
+    el.dataset.ready = "1";
+  }
+
   function init(root) {
     var scope = root.querySelectorAll ? root : document;
     scope.querySelectorAll("#chart[data-src]").forEach(drawChart);
     scope.querySelectorAll("#kpi-chart[data-series]").forEach(drawKpis);
+    scope.querySelectorAll(".kpi-months[data-kpi-series]").forEach(drawMonths);
   }
+
+  // A form marked data-once posts once: a second click while the page is on its way is
+  // ignored (the API-token form, whose answer holds a secret no idempotency key may keep).
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-once]")) return;
+    if (form.dataset.sent) { e.preventDefault(); return; }
+    form.dataset.sent = "1";
+  });
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });

@@ -1,0 +1,23 @@
+"""The port for serial numbers (`ports.UnitOfWork.serials`): where each serial is, and its
+history. `adapters/db/serials.py` implements it; `tests/fakes` in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from leanstock.domain.serials import SerialAt, SerialMove
+
+
+class SerialsRepo(Protocol):
+    def where(self, item_id: int, serials: Sequence[str]) -> dict[str, SerialAt]: ...
+    def move(self, operation_id: int, moves: Sequence[SerialMove]) -> None: ...
+    def at(self, item_id: int, location_id: int, lot: str | None = None) -> list[SerialAt]: ...
+    def of_item(
+        self, item_id: int, location: str | None, limit: int, offset: int
+    ) -> tuple[list[SerialAt], int]: ...
+    def history(self, item_id: int, serial: str) -> list[dict[str, Any]]: ...
+    def moved_by(
+        self, operation_ids: Sequence[int], item_id: int, lot: str | None = None
+    ) -> dict[int, list[str]]: ...
+    def count_by_place(self) -> dict[tuple[int, int], int]: ...

@@ -1,0 +1,89 @@
+"""Serial numbers through the HTTP API and the CLI (SQLite and PostgreSQL): received one per
+unit, shipped by name, refused with a problem naming the serial, and traced for a recall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from leanstock.entrypoints.cli import app
+
+API = "/api/v1"
+
+
+def call(api: TestClient, method: str, path: str, body: Any = None, status: int = 200) -> Any:
+    response = api.request(method, f"{API}{path}", json=body)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def where(api: TestClient) -> dict[str, str]:
+    page = call(api, "GET", "/items/ESPRESSO/serials")
+    return {s["serial"]: s["location"] for s in page["items"]}
+
+
+def test_a_serial_is_received_shipped_refused_twice_and_traced_to_its_customer(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    item = call(api, "POST", "/items", machine | {"lot_tracked": True}, 201)
+    assert (item["serial_tracked"], item["divisible"]) == (True, False)
+    call(api, "POST", "/suppliers", {"code": "ROMA", "name": "Roma"}, 201)
+    receipt = {"sku": "ESPRESSO", "location": "WH", "quantity": 3, "lot": "B7", "supplier": "ROMA"}
+    call(api, "POST", "/stock/receipts", receipt | {"serials": ["E1", "E2", "E3"]}, 201)
+
+    again = api.post(f"{API}/stock/receipts", json=receipt | {"serials": ["E4", "E5", "E2"]})
+    assert again.status_code == 409, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert "E2" in again.json()["detail"]
+    short = api.post(f"{API}/stock/receipts", json=receipt | {"serials": ["E4"]})
+    assert short.status_code == 422
+    assert "serials" in short.json()["detail"]
+
+    sale = {"customer": "Cafe Nero", "location": "WH", "confirm": True}
+    sale["lines"] = [{"sku": "ESPRESSO", "quantity": 1}]
+    order = call(api, "POST", "/sales-orders", sale, 201)["number"]
+    unnamed = api.post(f"{API}/sales-orders/{order}/shipments", json={})
+    assert unnamed.status_code == 422
+    assert "serial" in unnamed.json()["detail"]
+    lines = {"lines": [{"line": 1, "quantity": 1, "serials": ["E2"]}]}
+    call(api, "POST", f"/sales-orders/{order}/shipments", lines, 201)
+
+    twice = api.post(
+        f"{API}/stock/shipments",
+        json={"sku": "ESPRESSO", "location": "WH", "quantity": 1, "serials": ["E2"]},
+    )
+    assert twice.status_code == 409
+    assert "E2" in twice.json()["detail"]
+    unknown = api.post(
+        f"{API}/stock/shipments",
+        json={"sku": "ESPRESSO", "location": "WH", "quantity": 1, "serials": ["E9"]},
+    )
+    assert unknown.status_code == 422
+    assert "E9" in unknown.json()["detail"]
+    assert where(api) == {"E1": "WH", "E2": "customer", "E3": "WH"}
+
+    trace = call(api, "GET", "/items/ESPRESSO/serials/E2")
+    assert (trace["supplier"], trace["customer"], trace["lot"]) == ("ROMA", "Cafe Nero", "B7")
+    assert [(m["kind"], m["source"], m["target"]) for m in trace["moves"]] == [
+        ("receipt", "supplier", "WH"),
+        ("shipment", "WH", "customer"),
+    ]
+    recall = call(api, "GET", "/lots/ESPRESSO/B7/trace")["customers"]
+    assert [(c["customer"], c["serials"]) for c in recall] == [("Cafe Nero", ["E2"])]
+    assert api.get(f"{API}/items/ESPRESSO/serials/NOPE").status_code == 404
+
+    cli = CliRunner()
+    db = ["--database", db_url]
+    moved = cli.invoke(app, [*db, "transfer", "ESPRESSO", "WH", "SHOP", "1", "--serial", "E1"])
+    assert moved.exit_code == 2  # no location SHOP: refused, nothing moved
+    scrapped = cli.invoke(app, [*db, "scrap", "ESPRESSO", "WH", "1", "damage", "--serial", "E3"])
+    assert scrapped.exit_code == 0, scrapped.output
+    shown = cli.invoke(app, [*db, "serial", "ESPRESSO", "E3"])
+    assert shown.exit_code == 0, shown.output
+    assert "scrap" in shown.output
+    assert where(api) == {"E1": "WH", "E2": "customer", "E3": "scrap"}
