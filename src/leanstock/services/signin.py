@@ -252,12 +252,12 @@ def token(uow: UnitOfWork, secret: str, now: datetime | None = None) -> Actor:
         raise NotAuthenticated(INVALID_TOKEN)
     moment = _now(now)
     with uow:
-        row = uow.accounts.token_by_prefix(prefix)
-        if row is None or not same(row.token_hash, digest(secret)):
+        found = uow.accounts.token_and_user(prefix)
+        if found is None or not same(found[0].token_hash, digest(secret)):
             raise NotAuthenticated(INVALID_TOKEN)
+        row, user = found
         if row.revoked_at is not None or moment >= row.expires_at:
             raise NotAuthenticated(INVALID_TOKEN)
-        user = uow.accounts.user(row.user_id)
         if not user.active:
             raise NotAuthenticated(INVALID_TOKEN)
         if row.last_used_at is None or moment - row.last_used_at > TOUCH_EVERY:

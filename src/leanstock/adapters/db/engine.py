@@ -55,7 +55,10 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # An AUTOCOMMIT connection (one read, `UnitOfWork(autocommit=True)`) runs each
+            # statement on its own and takes no write lock for a read.
+            if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.pipeline import pipelined
 from leanstock.adapters.db.reservations import ReservationRows, utc_now
 from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.catalog import PHYSICAL_KINDS
@@ -281,9 +282,11 @@ class LedgerRepository(ReservationRows):
             for p in postings
         ]
         # One statement compiled once (executemany: a multi-row VALUES or a pipeline, one
-        # round trip); a `.values(rows)` statement would be compiled anew per row count.
-        self.db.execute(t.moves.insert(), rows)
-        self.apply(postings)
+        # round trip); a `.values(rows)` statement would be compiled anew per row count. The
+        # moves and the balance changes go out together (one round trip on PostgreSQL).
+        with pipelined(self.db):
+            self.db.execute(t.moves.insert().inline(), rows)
+            self.apply(postings)
         return op_id
 
     def apply(self, postings: Iterable[Posting]) -> None:
@@ -372,7 +375,7 @@ class LedgerRepository(ReservationRows):
         key = (self.dialect, table.name)
         if key not in _UPSERTS:
             insert = self._insert(table)
-            _UPSERTS[key] = insert.on_conflict_do_update(
+            _UPSERTS[key] = insert.inline().on_conflict_do_update(
                 index_elements=keys,
                 set_={column_name: table.c[column_name] + insert.excluded[column_name]},
             )

@@ -13,8 +13,9 @@ from leanstock.adapters.db.audit import stamp
 from leanstock.adapters.db.base import Repository, to_json, utc_now
 from leanstock.domain.events import DomainEvent
 
-_INSERT_EVENT = o.outbox.insert()
-_INSERT_AUDIT = o.audit_log.insert()
+# `inline`: no id read back, so the rows can be sent in a pipeline (`adapters.db.pipeline`).
+_INSERT_EVENT = o.outbox.insert().inline()
+_INSERT_AUDIT = o.audit_log.insert().inline()
 _BOTH: dict[tuple[int, int], Any] = {}
 
 

@@ -227,7 +227,9 @@ class AuthenticationMiddleware:
             scheme, _, secret = authorization.partition(" ")
             if scheme.lower() != "bearer" or not secret.strip():
                 raise NotAuthenticated("Send the API token as `Authorization: Bearer <token>`.")
-            return await run_in_threadpool(signin.token, uow, secret.strip()), None
+            # One query (and, once a minute, the last-use stamp): no transaction around it.
+            reading = UnitOfWork(request.app.state.engine, autocommit=True)
+            return await run_in_threadpool(signin.token, reading, secret.strip()), None
         session_id = request.cookies.get(self.cookie)
         if session_id:
             found = await run_in_threadpool(signin.session, uow, session_id, self.idle)

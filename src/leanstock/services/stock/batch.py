@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from leanstock.domain import catalog
 from leanstock.domain.errors import DomainError, InvalidInput
-from leanstock.domain.ledger import ScrapReason, ShipmentReason
+from leanstock.domain.ledger import MoveKind, Place, ScrapReason, ShipmentReason, StockLevel
 from leanstock.services.ports import BatchUnitOfWork, UnitOfWork
-from leanstock.services.posting import Operation, StockLine
+from leanstock.services.posting import Operation, StockLine, checked_time
 from leanstock.services.retry import retrying
 from leanstock.services.stock.moves import count, receive_lines, scrap, ship_lines, transfer_lines
+from leanstock.services.stock.planned import Planner
 
 # Documents in one batch, at most: a day of a busy till; larger files go in several batches.
 MAX_DOCUMENTS = 1000
@@ -138,7 +140,18 @@ def places(document: Document) -> list[tuple[str, str]]:
     return [(document.location, "location")]
 
 
-def _lock_all(uow: BatchUnitOfWork, documents: Sequence[Document | DomainError]) -> None:
+@dataclass(frozen=True)
+class _Named:
+    """What the batch's documents name that exists: item ids by SKU, physical locations by
+    code, and the stock rows (item id, location id) it locked."""
+
+    items: dict[str, int]
+    places: dict[str, Place]
+    rows: dict[tuple[int, int], Place]
+    levels: dict[tuple[int, int], StockLevel]
+
+
+def _lock_all(uow: BatchUnitOfWork, documents: Sequence[Document | DomainError]) -> _Named:
     """Lock every physical stock row the batch names, up front, in one global order."""
     pairs = {pair for d in documents if not isinstance(d, DomainError) for pair in _names(d)}
     items, places = uow.catalog.known(
@@ -149,10 +162,88 @@ def _lock_all(uow: BatchUnitOfWork, documents: Sequence[Document | DomainError])
         for sku, code in pairs
         if sku in items and code in places
     }
-    if rows:
+    levels = (
         uow.ledger.lock_stocks(
             [(item_id, place) for (item_id, _), place in sorted(rows.items())], create_first=True
         )
+        if rows
+        else {}
+    )
+    return _Named(items, places, rows, levels)
+
+
+def _plain(
+    uow: BatchUnitOfWork, documents: Sequence[Document | DomainError], named: _Named
+) -> set[int]:
+    """The documents the batch may plan in memory (`services.stock.planned`): receipts,
+    shipments and transfers dated now that name no serials (a serial's place is read from the
+    database, where a plan has not written it yet), whose receipts name no lot and arrive
+    where no sales line waits (a receipt fills backorders), and whose shipments and transfers
+    take items no move is dated after now (which the history check would have to trace).
+    Two queries."""
+    found = {
+        index: d
+        for index, d in enumerate(documents)
+        if isinstance(d, Receipt | Shipment | Transfer) and d.occurred_at is None
+    }
+    found = {
+        index: d
+        for index, d in found.items()
+        if not any(line.serials for line in d.lines)
+        and not (isinstance(d, Receipt) and any(line.lot is not None for line in d.lines))
+    }
+    arrivals: dict[tuple[int, int], set[int]] = {}
+    for index, d in found.items():
+        if isinstance(d, Receipt) and d.location in named.places:
+            for line in d.lines:
+                if line.sku in named.items:
+                    key = (named.items[line.sku], named.places[d.location].id)
+                    arrivals.setdefault(key, set()).add(index)
+    for key in uow.sales.backordered(sorted(arrivals)):
+        for index in arrivals[key]:
+            found.pop(index, None)
+    taking = sorted(
+        {
+            named.items[line.sku]
+            for d in found.values()
+            if isinstance(d, Shipment | Transfer)
+            for line in d.lines
+            if line.sku in named.items
+        }
+    )
+    if taking and uow.valuation.moved_after(taking, checked_time(None)):
+        found = {i: d for i, d in found.items() if isinstance(d, Receipt)}
+    return set(found)
+
+
+def _plan(planner: Planner, document: Document) -> None:
+    match document:
+        case Receipt():
+            planner.receipt(
+                document.location, document.lines, document.supplier, document.reference
+            )
+        case Shipment():
+            planner.take(
+                MoveKind.SHIPMENT,
+                document.lines,
+                document.location,
+                "location",
+                planner.uow.virtual_place(catalog.CUSTOMER),
+                document.reference,
+                document.customer,
+                document.reason.value if document.reason is not None else None,
+            )
+        case Transfer():
+            planner.take(
+                MoveKind.TRANSFER,
+                document.lines,
+                document.source,
+                "source",
+                document.target,
+                document.reference,
+            )
+        case _:
+            raise TypeError(f"{type(document).__name__} is not planned in memory.")
 
 
 def post_document(uow: UnitOfWork, document: Document) -> Operation:
@@ -239,22 +330,45 @@ def post_batch(uow: UnitOfWork, documents: Sequence[Document | DomainError]) -> 
             f"The batch has {lines} lines; send at most {MAX_LINES} lines per batch (split it).",
             "documents",
         )
-    result = BatchResult()
+    outcomes: list[Operation | DomainError | None] = []
     batch = uow.batch(virtual_last=True).open()
     try:
         with batch:  # a deadlock here surfaces as RetryableConflict: the batch runs again
-            _lock_all(batch, documents)
+            named = _lock_all(batch, documents)
+            plain = _plain(batch, documents, named)
             batch.commit()
-        for document in documents:
+        planner = Planner(batch, named.rows, named.levels)
+        waiting: list[int] = []  # planned documents not yet written, by index
+        for index, document in enumerate(documents):
             if isinstance(document, DomainError):
-                result.outcomes.append(document)
+                outcomes.append(document)
                 continue
+            if index in plain:
+                outcomes.append(None)
+                try:
+                    _plan(planner, document)
+                    waiting.append(index)
+                except DomainError as error:
+                    outcomes[index] = error
+                continue
+            _write(planner, waiting, outcomes)
             try:
-                result.outcomes.append(post_document(batch, document))
+                outcomes.append(post_document(batch, document))
             except DomainError as error:
-                result.outcomes.append(error)
+                outcomes.append(error)
+            planner.forget()
+        _write(planner, waiting, outcomes)
     except BaseException:
         batch.close(keep=False)
         raise
     batch.close(keep=True)
-    return result
+    return BatchResult([o for o in outcomes if o is not None])
+
+
+def _write(
+    planner: Planner, waiting: list[int], outcomes: list[Operation | DomainError | None]
+) -> None:
+    """Write the documents planned so far; each gets its operation in its place."""
+    for index, operation in zip(waiting, planner.write(), strict=True):
+        outcomes[index] = operation
+    waiting.clear()

@@ -20,6 +20,7 @@ from leanstock.domain.ledger import (
     Posting,
     ScrapReason,
     ShipmentReason,
+    StockLevel,
 )
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.domain.serials import SerialMove, refuse
@@ -27,6 +28,7 @@ from leanstock.services.backorders import fill_backorders, fill_backorders_at
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
     Operation,
+    Resolved,
     StockLine,
     audit_operation,
     checked_time,
@@ -47,7 +49,7 @@ from leanstock.services.serials import arrivals, departures
 from leanstock.services.stock.stocktakes import refuse_if_under_count
 
 
-def _checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
+def checked_lines(lines: Sequence[StockLine]) -> list[StockLine]:
     if not lines:
         raise InvalidInput("Name at least one line.", "lines")
     seen: set[tuple[str, str | None]] = set()
@@ -77,9 +79,8 @@ def receive_lines(
 ) -> Operation:
     """Receive a delivery from a supplier into a location: supplier → location, per line, each
     at its `unit_cost` (the item's unit cost when not given)."""
-    checked = _checked_lines(lines)
+    checked = checked_lines(lines)
     when = checked_time(occurred_at)
-    many = len(checked) > 1
     with uow:
         if supplier is not None:
             uow.catalog.supplier(supplier)
@@ -89,18 +90,7 @@ def receive_lines(
             uow,
             {(item.id, places["location"].id): places["location"] for *_, item, places in resolved},
         )
-        postings: list[tuple[str, Posting]] = []
-        serials: list[SerialMove] = []
-        for index, line, item, places in resolved:
-            with line_errors(index, many):
-                receive_lot(uow, item, line.lot, line.expires_on, when.date())
-                cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
-                target = places["location"]
-                serials += arrivals(
-                    uow, item, line.quantity, line.serials, line.lot, source, target
-                )
-                posting = Posting(item.id, source, target, line.quantity, line.lot, unit_cost=cost)
-                postings.append((line.sku, posting))
+        postings, serials = receipt_postings(uow, resolved, source, when)
         operation = post_lines(
             uow, MoveKind.RECEIPT, postings, when, reference, supplier, serials=serials
         )
@@ -109,6 +99,25 @@ def receive_lines(
         fill_backorders_at(uow, arrived, current_day(None), reference or "receipt")
         uow.commit()
     return operation
+
+
+def receipt_postings(
+    uow: UnitOfWork, resolved: Sequence[Resolved], source: Place, when: datetime
+) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
+    """A receipt's moves and serials, each line's lot checked (and registered when new) and
+    its cost per stock unit (the item's unit cost when not given)."""
+    many = len(resolved) > 1
+    postings: list[tuple[str, Posting]] = []
+    serials: list[SerialMove] = []
+    for index, line, item, places in resolved:
+        with line_errors(index, many):
+            receive_lot(uow, item, line.lot, line.expires_on, when.date())
+            cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
+            target = places["location"]
+            serials += arrivals(uow, item, line.quantity, line.serials, line.lot, source, target)
+            posting = Posting(item.id, source, target, line.quantity, line.lot, unit_cost=cost)
+            postings.append((line.sku, posting))
+    return postings, serials
 
 
 def receive(
@@ -148,7 +157,6 @@ def _take_lines(
     the lots of its sources read at once; each line then takes from what the lines before it
     left. A serial-tracked line takes the lots its named serials are in.
     """
-    many = len(lines) > 1
     names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
     resolved = resolve_lines(uow, lines, names)
     levels = lock_rows(
@@ -160,6 +168,23 @@ def _take_lines(
         },
     )
     held = uow.ledger.lots_of([(item.id, places[field].id) for _, _, item, places in resolved])
+    return pick_lines(uow, resolved, field, destination, levels, held, day)
+
+
+def pick_lines(
+    uow: UnitOfWork,
+    resolved: Sequence[Resolved],
+    field: str,
+    destination: Place | str,
+    levels: dict[tuple[int, int], StockLevel],
+    held: dict[tuple[int, int], list[LotStock]],
+    day: date,
+) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
+    """Pick every resolved line from its `field` location, given the locked rows' levels and
+    lots (`take`: availability, expiry, FEFO); each line takes from what the lines before it
+    left, and `held` is left as the lines left it. A batch plans its documents with it too
+    (`services.stock.planned`), so the rules are written once."""
+    many = len(resolved) > 1
     postings: list[tuple[str, Posting]] = []
     serials: list[SerialMove] = []
     for index, line, item, places in sorted(resolved, key=lambda r: r[2].id):
@@ -207,7 +232,7 @@ def ship_lines(
     """Ship to a customer from unreserved, unexpired stock, first-expired-first-out.
 
     With reason `sale` (a counter sale) the shipment is demand the forecasts read."""
-    checked = _checked_lines(lines)
+    checked = checked_lines(lines)
     when = checked_time(occurred_at)
     with uow:
         customer_place = uow.virtual_place(catalog.CUSTOMER)
@@ -270,7 +295,7 @@ def transfer_lines(
     today: date | None = None,
 ) -> Operation:
     """Move stock between two physical locations, lots first-expired-first-out."""
-    checked = _checked_lines(lines)
+    checked = checked_lines(lines)
     when = checked_time(occurred_at)
     if source == target:
         raise InvalidInput(f"Source and target are both {source}; a transfer needs two.", "target")
