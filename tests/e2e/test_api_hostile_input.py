@@ -317,3 +317,18 @@ def test_an_undeclared_method_is_a_405_naming_every_method_the_path_takes(
     assert refused.status_code == 405
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["allow"] == "GET, POST"
+
+
+def test_the_longest_codes_are_accepted_with_their_events(api: TestClient) -> None:
+    """A code may have 64 characters; the event it publishes names it with a prefix
+    (`customer:` + 64), which must fit the outbox as well (PostgreSQL refused it once)."""
+    longest = "C" * 64
+    made = [
+        api.post(f"{API}/items", json={"sku": longest, "name": "Long"}),
+        api.post(f"{API}/suppliers", json={"code": longest, "name": "Long"}),
+        api.post(f"{API}/locations", json={"code": longest, "name": "Long"}),
+        api.post(f"{API}/customers", json={"code": longest, "name": "Long"}),
+    ]
+    assert [response.status_code for response in made] == [201] * 4, [r.text for r in made]
+    assert api.get(f"{API}/customers/{longest}").json()["code"] == longest
+    assert api.get(f"{API}/items/{longest}").json()["sku"] == longest

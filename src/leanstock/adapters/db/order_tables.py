@@ -234,7 +234,7 @@ outbox = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("event", String(64), nullable=False),
-    Column("subject", String(64), nullable=False, index=True),
+    Column("subject", String(300), nullable=False, index=True),
     Column("payload", Text, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("published_at", Timestamp, nullable=True, index=True),
