@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,8 +25,17 @@ from leanstock.domain.serials import (
     SerialsRequired,
     UnknownSerial,
 )
-from leanstock.services import catalog, orders, purchasing, queries, returns, serials, stock
-from leanstock.services.stock import StockLine, expiry
+from leanstock.services import (
+    catalog,
+    orders,
+    purchasing,
+    queries,
+    returns,
+    serials,
+    stock,
+    transfers,
+)
+from leanstock.services.stock import StockLine, expiry, quarantine
 
 D = Decimal
 
@@ -208,6 +217,108 @@ def test_a_purchase_receipt_and_a_sales_shipment_carry_serials_and_a_return_brin
     )
     returns.return_goods(shop, sale.number, 1, D(1), returns.ReturnTo.STOCK, serials=["P2"])
     assert where(shop) == {"P1": "WH", "P2": "WH"}
+    serials_match_balances(shop)
+
+
+def test_a_transfer_order_ships_named_serials_into_transit_and_receives_them_at_the_target(
+    shop: UnitOfWork,
+) -> None:
+    catalog.add_item(shop, Item("KEG", "Keg", lot_tracked=True, serial_tracked=True))
+    stock.receive(shop, "KEG", "WH", D(2), supplier="ACME", lot="L1", serials=["S1", "S2"])
+    stock.receive(shop, "KEG", "WH", D(2), supplier="ACME", lot="L2", serials=["S3", "S4"])
+    order = transfers.create_transfer_order(shop, "KEG", "WH", "STORE", D(3))
+    with pytest.raises(SerialsRequired):
+        transfers.ship_transfer(shop, order.number)
+    with pytest.raises(SerialCountMismatch):
+        transfers.ship_transfer(shop, order.number, serials=["S1"])
+    refused(
+        UnknownSerial,
+        "S9",
+        lambda: transfers.ship_transfer(shop, order.number, serials=["S1", "S2", "S9"]),
+    )
+    assert transfers.get_transfer_order(shop, order.number).status == "draft"
+    transfers.ship_transfer(shop, order.number, serials=["S1", "S3", "S4"])
+    moving = {"S1": "in_transit", "S3": "in_transit", "S4": "in_transit"}
+    assert where(shop, "KEG") == moving | {"S2": "WH"}
+    assert on_hand(shop, "KEG", "WH") == 1
+    serials_match_balances(shop)
+
+    other = transfers.create_transfer_order(shop, "KEG", "WH", "STORE", D(1))
+    refused(
+        SerialElsewhere,
+        "S3",
+        lambda: transfers.ship_transfer(shop, other.number, serials=["S3"]),
+    )
+    transfers.ship_transfer(shop, other.number, serials=["S2"])
+    # S2 is in transit, but with the other order
+    refused(
+        InvalidInput,
+        "S2",
+        lambda: transfers.receive_transfer(shop, order.number, serials=["S1", "S2"]),
+    )
+    with pytest.raises(SerialsRequired):
+        transfers.receive_transfer(shop, order.number, D(2))
+    assert transfers.get_transfer_order(shop, order.number).status == "in_transit"
+
+    done = transfers.receive_transfer(shop, order.number, serials=["S1", "S4"])
+    assert (done.received, done.status) == (D(2), "received")
+    arrived = {"S1": "STORE", "S4": "STORE"}
+    assert where(shop, "KEG") == arrived | {"S2": "in_transit", "S3": "adjustment"}
+    assert on_hand(shop, "KEG", "STORE") == 2
+    at_store = queries.stock_as_of(shop, datetime.now(UTC), "KEG", "STORE")
+    lots = {r["lot"]: r["on_hand"] for r in at_store}
+    assert lots == {"L1": D(1), "L2": D(1)}
+    transfers.receive_transfer(shop, other.number)
+    assert where(shop, "KEG")["S2"] == "STORE"
+    assert [s.kind for s in serials.trace(shop, "KEG", "S4").moves] == [
+        "receipt",
+        "transfer",
+        "transfer",
+    ]
+    serials_match_balances(shop)
+
+
+def test_rejects_go_to_quarantine_with_their_serials_and_are_released_returned_or_scrapped(
+    shop: UnitOfWork,
+) -> None:
+    new = purchasing.NewPurchaseLine("LAPTOP", D(5), "WH", D(450))
+    po = purchasing.add_to_draft(shop, "ACME", [new])
+    purchasing.release(shop, po.number)
+    with pytest.raises(SerialsRequired):
+        purchasing.receive(
+            shop, po.number, [purchasing.ReceiptLine(1, D(2), D(3), serials=("A1", "A2"))]
+        )
+    line = purchasing.ReceiptLine(1, D(1), D(1), serials=("A1",), rejected_serials=("A1",))
+    with pytest.raises(InvalidInput) as both:
+        purchasing.receive(shop, po.number, [line])
+    assert "A1" in both.value.detail
+    assert where(shop) == {}
+    rejects = ("Q1", "Q2", "Q3")
+    line = purchasing.ReceiptLine(1, D(2), D(3), serials=("A1", "A2"), rejected_serials=rejects)
+    purchasing.receive(shop, po.number, [line])
+    assert where(shop) == {"A1": "WH", "A2": "WH", "Q1": "QUARANTINE", "Q2": "QUARANTINE"} | {
+        "Q3": "QUARANTINE"
+    }
+    refused(
+        SerialElsewhere,
+        "A1",
+        lambda: quarantine.release(shop, "LAPTOP", D(1), "STORE", serials=["A1"]),
+    )
+    with pytest.raises(SerialsRequired):
+        quarantine.release(shop, "LAPTOP", D(1), "STORE")
+    assert on_hand(shop, "LAPTOP", "STORE") == 0
+    quarantine.release(shop, "LAPTOP", D(1), "STORE", serials=["Q1"])
+    quarantine.return_to_supplier(shop, "LAPTOP", D(1), purchase_order=po.number, serials=["Q2"])
+    quarantine.scrap(shop, "LAPTOP", D(1), ScrapReason.QUALITY, serials=["Q3"])
+    refused(
+        SerialElsewhere,
+        "Q3",
+        lambda: quarantine.scrap(shop, "LAPTOP", D(1), ScrapReason.QUALITY, serials=["Q3"]),
+    )
+    assert where(shop) == {"A1": "WH", "A2": "WH", "Q1": "STORE", "Q2": "supplier"} | {
+        "Q3": "scrap"
+    }
+    assert on_hand(shop, "LAPTOP", "STORE") == 1
     serials_match_balances(shop)
 
 

@@ -211,6 +211,12 @@ class ReceiptLineIn(In):
         max_length=10000,
         description="A serial-tracked item: one serial per accepted unit (required).",
     )
+    rejected_serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: one serial per unit rejected to the quarantine "
+        "(required for it).",
+    )
 
 
 class PurchaseReceiptIn(In):
@@ -390,8 +396,22 @@ class TransferOrderIn(In):
     expected_date: date | None = None
 
 
+class TransferShipIn(In):
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials sent, one per unit (required).",
+    )
+
+
 class TransferReceiptIn(In):
     quantity: Quantity | None = Field(default=None, description="Leave out when all arrived.")
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials that arrived (leave out when all "
+        "that were sent arrived); the others are written off.",
+    )
 
 
 class TransferOrderOut(Out):

@@ -340,12 +340,18 @@ def list_transfer_orders(
 
 
 @app.command("ship-transfer")
-def ship_transfer(number: str) -> None:
+def ship_transfer(
+    number: str,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option("--serial", help="A serial sent (serial-tracked items); once per unit."),
+    ] = None,
+) -> None:
     """Send a transfer: its stock leaves the source for in transit."""
     from leanstock.services import transfers
 
     with handled():
-        _transfer(transfers.ship_transfer(_uow(), number))
+        _transfer(transfers.ship_transfer(_uow(), number, serials=serials or ()))
 
 
 @app.command("receive-transfer")
@@ -354,12 +360,18 @@ def receive_transfer(
     quantity: Annotated[
         Decimal | None, typer.Option(help="What arrived, if less than was shipped.")
     ] = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--serial", help="A serial that arrived (serial-tracked items, if not all did)."
+        ),
+    ] = None,
 ) -> None:
     """Receive a transfer at its target (the rest, if less arrived, is written off)."""
     from leanstock.services import transfers
 
     with handled():
-        _transfer(transfers.receive_transfer(_uow(), number, quantity))
+        _transfer(transfers.receive_transfer(_uow(), number, quantity, serials=serials or ()))
 
 
 # Purchase orders

@@ -43,6 +43,7 @@ from leanstock.entrypoints.api.order_schemas import (
     TransferOrderOut,
     TransferOrderRowOut,
     TransferReceiptIn,
+    TransferShipIn,
 )
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
@@ -290,6 +291,7 @@ def receive_purchase_order(
             ln.expires_on,
             ln.unit,
             tuple(ln.serials or ()),
+            tuple(ln.rejected_serials or ()),
         )
         for ln in body.lines
     ]
@@ -476,11 +478,18 @@ def get_transfer_order(number: str, uow: UowDep) -> TransferOrderOut:
 
 @router.post("/transfer-orders/{number}/ship", tags=["transfer orders"])
 def ship_transfer_order(
-    number: str, uow: UowDep, actor: Annotated[Actor, permit("transfer:execute")]
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("transfer:execute")],
+    body: TransferShipIn | None = None,
 ) -> TransferOrderOut:
-    """Send the goods on their way (source → in transit)."""
+    """Send the goods on their way (source → in transit), naming a serial-tracked item's
+    serials."""
+    serials = tuple(body.serials or ()) if body is not None else ()
     access.check_transfer(uow, actor, number, "source")
-    return TransferOrderOut.model_validate(transfers.ship_transfer(uow, number, actor=actor.name))
+    return TransferOrderOut.model_validate(
+        transfers.ship_transfer(uow, number, actor=actor.name, serials=serials)
+    )
 
 
 @router.post("/transfer-orders/{number}/receive", tags=["transfer orders"])
@@ -491,9 +500,10 @@ def receive_transfer_order(
     body: TransferReceiptIn | None = None,
 ) -> TransferOrderOut:
     quantity = body.quantity if body is not None else None
+    serials = tuple(body.serials or ()) if body is not None else ()
     access.check_transfer(uow, actor, number, "target")
     return TransferOrderOut.model_validate(
-        transfers.receive_transfer(uow, number, quantity, actor=actor.name)
+        transfers.receive_transfer(uow, number, quantity, actor=actor.name, serials=serials)
     )
 
 
