@@ -14,12 +14,13 @@ from sqlalchemy import Engine, func, select
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.domain.catalog import Item, Location, LocationKind, Supplier
+from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Supplier
 from leanstock.domain.errors import DomainError, InvalidInput
 from leanstock.domain.ledger import ScrapReason
 from leanstock.domain.serials import (
     SerialCountMismatch,
     SerialElsewhere,
+    SerialExists,
     SerialsNotSupported,
     SerialsNotTracked,
     SerialsRequired,
@@ -28,6 +29,7 @@ from leanstock.domain.serials import (
 from leanstock.services import (
     catalog,
     orders,
+    production,
     purchasing,
     queries,
     returns,
@@ -62,7 +64,8 @@ def on_hand(uow: UnitOfWork, sku: str, location: str) -> Decimal:
 
 def serials_match_balances(uow: UnitOfWork) -> None:
     """For every serial-tracked item, the serials at each location are its balance there (at
-    every location but the supplier's side, whose balance is minus what came from it)."""
+    every location but the supplier's side, whose balance is minus what came from it, and
+    production's for the items made there)."""
     with uow:
         counts = uow.serials.count_by_place()
         tracked = select(t.items.c.id).where(t.items.c.serial_tracked)
@@ -74,9 +77,19 @@ def serials_match_balances(uow: UnitOfWork) -> None:
         )
         levels = {(int(i), int(loc)): q for i, loc, q in uow.connection.execute(query)}
         supplier_ids = {int(i) for (i,) in uow.connection.execute(sources)}
+        made_at = {
+            int(i)
+            for (i,) in uow.connection.execute(
+                select(t.locations.c.id).where(t.locations.c.code == "production")
+            )
+        }
     counts = {k: n for k, n in counts.items() if k[1] not in supplier_ids}
     assert counts, "no serials to compare"
     for key in set(counts) | set(levels):
+        if key[1] in made_at and levels.get(key, D(0)) < 0:
+            # the units made came from production (minus there), their serials new
+            assert counts.get(key, 0) == 0, key
+            continue
         assert D(counts.get(key, 0)) == levels.get(key, D(0)), key
 
 
@@ -319,6 +332,51 @@ def test_rejects_go_to_quarantine_with_their_serials_and_are_released_returned_o
         "Q3": "scrap"
     }
     assert on_hand(shop, "LAPTOP", "STORE") == 1
+    serials_match_balances(shop)
+
+
+def test_production_issues_and_consumes_component_serials_and_names_its_output_serials(
+    shop: UnitOfWork,
+) -> None:
+    kit = Item("KIT", "Laptop kit", kind=ItemKind.MADE, serial_tracked=True)
+    catalog.add_item(shop, kit)
+    production.put_bom(shop, "KIT", [("LAPTOP", D(1), D(0)), ("CUP", D(2), D(0))])
+    stock.receive(shop, "LAPTOP", "WH", D(3), serials=["S1", "S2", "S3"])
+    stock.receive(shop, "CUP", "WH", D(10))
+    order = production.create_production_order(shop, "KIT", D(2), "WH")
+    production.release_production(shop, order.number)
+    with pytest.raises(SerialsRequired):
+        production.start_production_order(shop, order.number)
+    with pytest.raises(SerialsNotTracked):
+        production.start_production_order(
+            shop, order.number, serials={"LAPTOP": ["S1", "S2"], "CUP": ["C1"]}
+        )
+    refused(
+        UnknownSerial,
+        "S9",
+        lambda: production.start_production_order(
+            shop, order.number, serials={"LAPTOP": ["S1", "S9"]}
+        ),
+    )
+    assert on_hand(shop, "CUP", "WH") == 10
+    production.start_production_order(shop, order.number, serials={"LAPTOP": ["S1", "S3"]})
+    assert where(shop) == {"S1": "WIP", "S2": "WH", "S3": "WIP"}
+
+    with pytest.raises(SerialsRequired):
+        production.produce(shop, order.number, D(1))
+    stock.receive(shop, "KIT", "WH", D(1), serials=["K9"])
+    refused(
+        SerialExists, "K9", lambda: production.produce(shop, order.number, D(1), serials=["K9"])
+    )
+    assert where(shop) == {"S1": "WIP", "S2": "WH", "S3": "WIP"}
+    production.produce(shop, order.number, D(1), serials=["K1"])
+    assert where(shop) == {"S1": "production", "S2": "WH", "S3": "WIP"}
+    assert where(shop, "KIT") == {"K1": "WH", "K9": "WH"}
+    assert on_hand(shop, "KIT", "WH") == 2
+    production.close_production(shop, order.number)
+    assert where(shop) == {"S1": "production", "S2": "WH", "S3": "WH"}
+    assert on_hand(shop, "LAPTOP", "WH") == 2
+    assert [s.kind for s in serials.trace(shop, "KIT", "K1").moves] == ["production"]
     serials_match_balances(shop)
 
 

@@ -91,6 +91,21 @@ class SerialElsewhere(Conflict):
         self.location = at
 
 
+class SerialExists(Conflict):
+    """A serial named for new units (a batch's output) that is known already."""
+
+    title = "Serial exists"
+
+    def __init__(self, item: str, serial: str, at: str) -> None:
+        super().__init__(
+            f"Serial {serial} of {item} exists already (it is at {at}); the units made get new "
+            "serials: name others.",
+            "serials",
+        )
+        self.serial = serial
+        self.location = at
+
+
 class SerialsNotSupported(InvalidInput):
     """A flow that does not carry serials, asked to move a serial-tracked item."""
 

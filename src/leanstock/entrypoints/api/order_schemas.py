@@ -331,6 +331,12 @@ class StartProductionIn(In):
         max_length=1000,
         description="Component lots to issue (default: first-expired-first-out).",
     )
+    serials: dict[str, list[str]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Serial-tracked components: SKU → the serials issued, one per unit "
+        "(required for them).",
+    )
 
 
 class ProduceIn(In):
@@ -352,6 +358,12 @@ class ProduceIn(In):
     )
     expires_on: date | None = Field(
         default=None, description="The lot's expiry (default: today + the shelf life)."
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the new serials of the units made, one per unit "
+        "(required for it).",
     )
 
 

@@ -233,14 +233,31 @@ def _component_lots(values: list[str] | None) -> list[ComponentLot]:
 
 
 @app.command("start-production")
-def start_production(number: str, component_lot: ComponentLots = None) -> None:
+def start_production(
+    number: str,
+    component_lot: ComponentLots = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--serial",
+            help="A serial-tracked component's serial issued, SKU=SERIAL; once per unit.",
+        ),
+    ] = None,
+) -> None:
     """Issue the components to work in progress (refused while any is short), lots
     first-expired-first-out or the ones named."""
+    from leanstock.domain.errors import InvalidInput
     from leanstock.services import production
 
     with handled():
         lots = _component_lots(component_lot)
-        _production(production.start_production_order(_uow(), number, lots=lots))
+        by_sku: dict[str, list[str]] = {}
+        for value in serials or []:
+            sku, sep, serial = value.partition("=")
+            if not sep or not sku or not serial:
+                raise InvalidInput(f"--serial {value!r}: write SKU=SERIAL.", "serial")
+            by_sku.setdefault(sku, []).append(serial)
+        _production(production.start_production_order(_uow(), number, lots=lots, serials=by_sku))
 
 
 @app.command("produce")
@@ -268,6 +285,10 @@ def produce(
         ),
     ] = None,
     component_lot: ComponentLots = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option("--serial", help="A new serial made (serial-tracked items); once per unit."),
+    ] = None,
 ) -> None:
     """Report finished goods of a started production order (partly, too); the components come
     out of work in progress first-expired-first-out, or from the lots named."""
@@ -283,6 +304,7 @@ def produce(
                 expires_on=expires_on,
                 lots=_component_lots(component_lot),
                 conversion_cost=conversion_cost,
+                serials=serials or (),
             )
         )
 

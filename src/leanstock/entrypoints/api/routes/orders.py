@@ -393,8 +393,9 @@ def start_production_order(
     first-expired-first-out or the ones named in `lots`."""
     access.check_production(uow, actor, number)
     lots = [n.named() for n in body.lots] if body is not None else []
+    serials = (body.serials or {}) if body is not None else {}
     return ProductionOrderOut.model_validate(
-        production.start_production_order(uow, number, lots=lots, actor=actor.name)
+        production.start_production_order(uow, number, lots=lots, actor=actor.name, serials=serials)
     )
 
 
@@ -414,6 +415,7 @@ def produce(
             lots=[n.named() for n in body.lots],
             actor=actor.name,
             conversion_cost=body.conversion_cost,
+            serials=tuple(body.serials or ()),
         )
     )
 
