@@ -152,3 +152,48 @@ def test_a_transfer_order_and_the_quarantine_carry_serials_through_the_api_and_t
         "Q1": "SHOP",
         "Q2": "supplier",
     }
+
+
+def test_production_carries_component_and_output_serials_through_the_api_and_the_cli(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    call(api, "POST", "/items", {"sku": "BOILER", "name": "Boiler", "serial_tracked": True}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine | {"kind": "made"}, 201)
+    receipt = {"sku": "BOILER", "location": "WH", "quantity": 2, "serials": ["B1", "B2"]}
+    call(api, "POST", "/stock/receipts", receipt, 201)
+    call(
+        api, "POST", "/boms", {"sku": "ESPRESSO", "lines": [{"sku": "BOILER", "quantity": 1}]}, 201
+    )
+    order = {"sku": "ESPRESSO", "quantity": 1, "location": "WH"}
+    first = call(api, "POST", "/production-orders", order, 201)["number"]
+    call(api, "POST", f"/production-orders/{first}/release")
+    unnamed = api.post(f"{API}/production-orders/{first}/start", json={})
+    assert unnamed.status_code == 422
+    assert "BOILER" in unnamed.json()["detail"]
+    call(api, "POST", f"/production-orders/{first}/start", {"serials": {"BOILER": ["B2"]}})
+    made = call(
+        api, "POST", f"/production-orders/{first}/produce", {"quantity": 1, "serials": ["M1"]}
+    )
+    assert made["produced"] == "1"
+    assert where(api) == {"M1": "WH"}
+
+    cli = CliRunner()
+    db = ["--database", db_url]
+    second = call(api, "POST", "/production-orders", order, 201)["number"]
+    call(api, "POST", f"/production-orders/{second}/release")
+    started = cli.invoke(app, [*db, "start-production", second, "--serial", "BOILER=B1"])
+    assert started.exit_code == 0, started.output
+    twice = cli.invoke(app, [*db, "produce", second, "1", "--serial", "M1"])
+    assert twice.exit_code != 0
+    assert "M1" in twice.output
+    produced = cli.invoke(app, [*db, "produce", second, "1", "--serial", "M2"])
+    assert produced.exit_code == 0, produced.output
+    assert where(api) == {"M1": "WH", "M2": "WH"}
+    boilers = call(api, "GET", "/items/BOILER/serials")
+    assert {s["serial"]: s["location"] for s in boilers["items"]} == {
+        "B1": "production",
+        "B2": "production",
+    }
