@@ -8,17 +8,20 @@ possible (a plan is approved before it is released). A write route missing from 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 from small_business import cafe_with_history
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from conftest import OWNER, PASSWORD, make_token
+from leanstock.adapters.db import order_tables as o
 from leanstock.config import Settings, get_settings
 from leanstock.domain.access import Role
 from leanstock.entrypoints.api.app import create_app
@@ -101,6 +104,17 @@ WALK = [
     # Catalog and supplier terms
     Write("POST", "/items", {"sku": "NEW", "name": "New"}, "item_create", const("item:NEW")),
     Write("PATCH", "/items/NEW", {"name": "Newer"}, "item_update", const("item:NEW")),
+    Write("POST", "/items/NEW/barcodes", {"barcode": "96385074"}, "barcode_add", const("item:NEW")),
+    Write("DELETE", "/items/NEW/barcodes/96385074", None, "barcode_remove", const("item:NEW")),
+    # Customers
+    Write(
+        "POST", "/customers", {"code": "C1", "name": "One"}, "customer_create", const("customer:C1")
+    ),
+    Write("PATCH", "/customers/C1", {"priority": 2}, "customer_update", const("customer:C1")),
+    Write(
+        "POST", "/customers", {"code": "C2", "name": "Two"}, "customer_create", const("customer:C2")
+    ),
+    Write("DELETE", "/customers/C2", None, "customer_delete", const("customer:C2")),
     Write(
         "POST",
         "/imports/items",
@@ -619,6 +633,10 @@ def _template(path: str) -> str:
     known = {
         "/imports/items": "/imports/{kind}",
         "/items/NEW": "/items/{sku}",
+        "/items/NEW/barcodes": "/items/{sku}/barcodes",
+        "/items/NEW/barcodes/96385074": "/items/{sku}/barcodes/{barcode}",
+        "/customers/C1": "/customers/{code}",
+        "/customers/C2": "/customers/{code}",
         "/locations/L2": "/locations/{code}",
         "/suppliers/S2": "/suppliers/{code}",
         "/suppliers/S2/items": "/suppliers/{code}/items",
@@ -648,3 +666,43 @@ def _template(path: str) -> str:
     ):
         path = path.replace(name, route)
     return path
+
+
+@pytest.mark.slow
+def test_every_event_the_walk_publishes_validates_against_its_schema(
+    walked: tuple[list[Walked], TestClient], engine: Engine
+) -> None:
+    """The walk makes one of each write; every outbox row it leaves is checked against the
+    schema its type serves at GET /events/schemas (the one a receiver would check it with)."""
+    _, api = walked
+    served = api.get(f"{API}/events/schemas").json()
+    with engine.connect() as connection:
+        rows = connection.execute(select(o.outbox.c.event, o.outbox.c.payload)).all()
+    wrong = []
+    for event, payload in rows:
+        validator = jsonschema_rs.validator_for(served[event])
+        data = json.loads(payload)
+        wrong += [(event, data, e.message) for e in validator.iter_errors(data)]
+    assert wrong == []
+    published = {event for event, _ in rows}
+    # The events this change added are among them: catalog, customers, stock, plans.
+    assert {
+        "item.created",
+        "item.updated",
+        "item.barcode_added",
+        "item.barcode_removed",
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "stock.received",
+        "stock.shipped",
+        "stock.transferred",
+        "stock.counted",
+        "stock.scrapped",
+        "reservation.created",
+        "reservation.released",
+        "plan.created",
+        "plan.approved",
+        "plan.released",
+    } <= published
+    assert len(published) >= 40

@@ -132,6 +132,28 @@ TABLE = [
     r("GET", "/items", STAFF, 200),
     r("GET", "/items/{sku}", STAFF, 200, params={"sku": "CUP"}),
     r("PATCH", "/items/{sku}", MANAGE, 200, params={"sku": "CUP"}, body={"name": "Cup"}),
+    r("GET", "/items/{sku}/barcodes", STAFF, 200, params={"sku": "CUP"}),
+    r(
+        "POST",
+        "/items/{sku}/barcodes",
+        MANAGE,
+        422,
+        params={"sku": "CUP"},
+        body={"barcode": "4006381333932"},  # a wrong check digit
+    ),
+    r(
+        "DELETE",
+        "/items/{sku}/barcodes/{barcode}",
+        MANAGE,
+        404,
+        params={"sku": "CUP", "barcode": "96385074"},  # not one of its barcodes
+    ),
+    # Customers
+    r("POST", "/customers", MANAGE, 201, body={"code": "C-{tag}", "name": "New"}),
+    r("GET", "/customers", STAFF, 200),
+    r("GET", "/customers/{code}", STAFF, 200, params={"code": "BISTRO"}),
+    r("PATCH", "/customers/{code}", MANAGE, 200, params={"code": "BISTRO"}, body={"name": "B"}),
+    r("DELETE", "/customers/{code}", MANAGE, 404, params={"code": "NOBODY"}),
     r("POST", "/locations", MANAGE, 201, body={"code": "L-{tag}", "name": "New"}),
     r("GET", "/locations", STAFF, 200),
     r(
@@ -686,6 +708,8 @@ TABLE = [
         body={"url": "http://127.0.0.1/hook", "events": ["*"]},
     ),
     r("GET", "/webhooks", OWNER, 200),
+    r("GET", "/events/schemas", OWNER, 200),
+    r("GET", "/events/schemas/{event}", OWNER, 200, params={"event": "stock.shipped"}),
     r("GET", "/webhooks/{webhook_id}/deliveries", OWNER, 404, params={"webhook_id": "999"}),
     r("POST", "/webhooks/{webhook_id}/replay", OWNER, 404, params={"webhook_id": "999"}),
 ]

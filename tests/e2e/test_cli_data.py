@@ -77,7 +77,7 @@ def test_the_worker_publishes_the_outbox_once(tmp_path: Path) -> None:
     engine.dispose()
     code, out = leanstock(db, "worker", "--once")
     assert code == 0, out
-    assert out.startswith("1 events published")
+    assert out.startswith("3 events published")  # the location, the item and the order
     code, out = leanstock(db, "publish", "--once")
     assert out.startswith("0 events published")
 

@@ -227,7 +227,7 @@ SUPPLY = ["/production-orders", "/transfer-orders"]
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/settings/users"]),
+        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/imports", "/settings/users"]),
         ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
         ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
     ],

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
 from leanstock.domain.access import EVERYTHING
+from leanstock.domain.barcodes import scanned
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     VIRTUAL_LOCATIONS,
@@ -38,6 +39,7 @@ from leanstock.domain.catalog import (
     SupplierItem,
 )
 from leanstock.domain.costing import CostedMove
+from leanstock.domain.customers import WALK_IN_PRIORITY, Customer
 from leanstock.domain.errors import AlreadyExists, Conflict, NotFound
 from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import (
@@ -148,6 +150,10 @@ class State:
     # (item id, serial) → (lot, location id); and (operation, item, serial, source, target).
     serials: dict[tuple[int, str], tuple[str | None, int]] = field(default_factory=dict)
     serial_moves: list[tuple[int, int, str, int, int]] = field(default_factory=list)
+    barcodes: dict[str, int] = field(default_factory=dict)
+    customers: dict[str, Stored[Customer]] = field(default_factory=dict)
+    # Sales order id → the id of its customer record.
+    order_customers: dict[int, int] = field(default_factory=dict)
 
     def next_id(self, kind: str) -> int:
         self.ids[kind] += 1
@@ -164,23 +170,102 @@ class State:
         return Place(stored.id, code, stored.value.may_go_negative)
 
 
+def _by_barcode(state: State, ref: str) -> Stored[Item] | None:
+    item_id = state.barcodes.get(scanned(ref))
+    return None if item_id is None else state.item_by_id(item_id)
+
+
+class FakeCustomers:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def get(self, code: str, field: str = "customer_code") -> Stored[Customer]:
+        if code not in self.s.customers:
+            raise NotFound("customer", code, field)
+        return self.s.customers[code]
+
+    def add(self, customer: Customer) -> Stored[Customer]:
+        if customer.code in self.s.customers:
+            raise AlreadyExists("customer", customer.code, "code")
+        self.s.customers[customer.code] = Stored(self.s.next_id("customer"), customer)
+        return self.s.customers[customer.code]
+
+    def update(self, customer: Customer) -> None:
+        self.s.customers[customer.code] = Stored(self.s.customers[customer.code].id, customer)
+
+    def orders_of(self, customer_id: int) -> int:
+        return sum(1 for c in self.s.order_customers.values() if c == customer_id)
+
+    def delete(self, customer_id: int) -> None:
+        code = next(k for k, v in self.s.customers.items() if v.id == customer_id)
+        del self.s.customers[code]
+
+    def page(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        search: str | None = None,
+        active: bool | None = None,
+    ) -> Page[Customer]:
+        found = [
+            s.value
+            for _, s in sorted(self.s.customers.items())
+            if (search is None or search.lower() in (s.value.code + s.value.name).lower())
+            and (active is None or s.value.active == active)
+        ]
+        return _page(found, limit, offset)
+
+    def priority_of_order(self, order_id: int) -> int:
+        customer_id = self.s.order_customers.get(order_id)
+        for stored in self.s.customers.values():
+            if stored.id == customer_id:
+                return stored.value.priority
+        return WALK_IN_PRIORITY
+
+
 class FakeCatalog:
     def __init__(self, state: State) -> None:
         self.s = state
 
     def item(self, sku: str, field: str = "sku") -> Stored[Item]:
-        if sku not in self.s.items:
+        found = self.s.items.get(sku) or _by_barcode(self.s, sku)
+        if found is None:
             raise NotFound("item", sku, field)
-        return self.s.items[sku]
+        return found
 
     def items_and_locations(
         self, skus: Sequence[str], codes: Sequence[str]
     ) -> tuple[dict[str, Stored[Item]], dict[str, Stored[Location]]] | None:
-        if any(s not in self.s.items for s in skus) or any(
-            c not in self.s.locations for c in codes
-        ):
+        items = {s: found for s in skus if (found := self.s.items.get(s) or _by_barcode(self.s, s))}
+        if len(items) < len(set(skus)) or any(c not in self.s.locations for c in codes):
             return None
-        return {s: self.s.items[s] for s in skus}, {c: self.s.locations[c] for c in codes}
+        return items, {c: self.s.locations[c] for c in codes}
+
+    def barcodes(self, skus: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for code, item_id in sorted(self.s.barcodes.items()):
+            sku = self.s.item_by_id(item_id).value.sku
+            if sku in skus:
+                found.setdefault(sku, []).append(code)
+        return found
+
+    def barcode_owner(self, barcode: str) -> str | None:
+        item_id = self.s.barcodes.get(barcode)
+        return None if item_id is None else self.s.item_by_id(item_id).value.sku
+
+    def sku_taken(self, sku: str) -> bool:
+        return sku in self.s.items
+
+    def add_barcode(self, item_id: int, barcode: str) -> None:
+        if barcode in self.s.barcodes:
+            raise Conflict("barcode taken (the primary key)")
+        self.s.barcodes[barcode] = item_id
+
+    def remove_barcode(self, item_id: int, barcode: str) -> bool:
+        if self.s.barcodes.get(barcode) != item_id:
+            return False
+        del self.s.barcodes[barcode]
+        return True
 
     def add_item(self, item: Item) -> Stored[Item]:
         if item.sku in self.s.items:
@@ -688,14 +773,21 @@ class FakeSales:
     def items_and_place(
         self, skus: Sequence[str], location: str | None = None
     ) -> tuple[dict[str, Stored[Item]], tuple[Place, bool] | None]:
-        found = {s: self.s.items[s] for s in skus if s in self.s.items}
+        found = {s: hit for s in skus if (hit := self.s.items.get(s) or _by_barcode(self.s, s))}
         place = None
         if found and location is not None and location in self.s.locations:
             place = self.place(location, "location")
         return found, place
 
-    def add(self, order: SalesOrder, refs: Sequence[tuple[int, Place]]) -> list[int]:
+    def add(
+        self,
+        order: SalesOrder,
+        refs: Sequence[tuple[int, Place]],
+        customer_id: int | None = None,
+    ) -> list[int]:
         order.id = self.s.next_id("sales_order")
+        if customer_id is not None:
+            self.s.order_customers[order.id] = customer_id
         order.ordered_at = order.ordered_at or datetime.now(UTC)
         line_refs = {}
         for line, (item_id, place) in zip(order.lines, refs, strict=True):
@@ -741,11 +833,13 @@ class FakeSales:
         customer: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        customer_code: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         rows = [
             {
                 "id": order.id,
                 "customer": order.customer,
+                "customer_code": order.customer_code,
                 "status": order.status.value,
                 "ordered_at": order.ordered_at,
                 "lines": len(order.lines),
@@ -755,6 +849,7 @@ class FakeSales:
             for order, _ in sorted(self.s.sales.values(), key=lambda x: -(x[0].id or 0))
             if (status is None or order.status == status)
             and (customer is None or order.customer == customer)
+            and (customer_code is None or order.customer_code == customer_code)
         ]
         return _rows(rows, limit, offset)
 
@@ -800,6 +895,7 @@ class FakeSales:
                 line.open_quantity,
                 order.ordered_at or datetime.now(UTC),
                 line.requested_date,
+                FakeCustomers(self.s).priority_of_order(order.id or 0),
             )
             for order, refs in self.s.sales.values()
             if order.status in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED)
@@ -1329,9 +1425,9 @@ class FakeOutbox:
     def write(self, events: Sequence[DomainEvent], actor: str) -> None:
         at = datetime.now(UTC)
         for e in events:
-            if e.name is not None:
+            if e.event_name is not None:
                 self.s.outbox.append(
-                    {"event": e.name, "subject": e.subject, "payload": e.payload(), "at": at}
+                    {"event": e.event_name, "subject": e.subject, "payload": e.payload(), "at": at}
                 )
             if e.audit_action is not None:
                 self.s.audit.append(
@@ -1559,6 +1655,10 @@ class InMemoryUnitOfWork:
     @property
     def catalog(self) -> FakeCatalog:
         return FakeCatalog(self.state)
+
+    @property
+    def customers(self) -> FakeCustomers:
+        return FakeCustomers(self.state)
 
     @property
     def ledger(self) -> FakeLedger:

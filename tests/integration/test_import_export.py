@@ -12,7 +12,7 @@ from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.adapters.files.spreadsheets import read_sheet, write_sheet
-from leanstock.services import catalog, exports, imports, queries
+from leanstock.services import catalog, customers, exports, imports, queries, valuation
 from leanstock.services.imports.fields import Sheet
 from leanstock.services.orders import demand_history
 
@@ -27,6 +27,12 @@ FILES = {
         "MILK,Milk 1l,l,bought,fresh,0.90,true,10,kanban\n"
         "LOAF,Sourdough loaf,each,made,bread,1.20,false,,make_to_order\n"
     ),
+    "customers": (
+        "Customer Code,name,email,phone,address,ship_to,priority,active\n"
+        'BISTRO,Bistro Bella,orders@bistro.example,,"1 Main St, Springfield",Dock 4,2,true\n'
+        "DELI,The Deli,,+44 20 7946 0000,,,,\n"
+    ),
+    "barcodes": "sku,EAN\nFLOUR,4006381333931\nMILK,96385074\nMILK,036000291452\n",
     "supplier-terms": (
         "supplier,sku,price,lead_time,moq,pack_size,priority,supplier_sku,price_breaks\n"
         "MILL,FLOUR,18.40,3,10,5,1,M-FL25,50:17.90; 200:17.20\n"
@@ -175,6 +181,28 @@ def test_a_dry_run_names_every_problem_by_row_and_column_and_changes_nothing(
                 (6, "sku", "No item GHOST exists"),
             ],
         ),
+        "customers": (
+            "code,name,priority,email\nC1,One,0,\nC1,Again,,\nC2,,3,\nC3,Three,x,\n"
+            "C4,Four,,not-an-address\n",
+            [
+                (2, "priority", "priority 0 is out of range"),
+                (3, "code", "C1 is on row 2 already"),
+                (4, "name", "needs a name"),
+                (5, "priority", "is not a number"),
+                (6, "email", "is not an e-mail address"),
+            ],
+        ),
+        "barcodes": (
+            "sku,barcode\nFLOUR,4006381333932\nFLOUR,12345\nGHOST,96385074\n"
+            "FLOUR,036000291452\nMILK,036000291452\n",
+            [
+                (2, "barcode", "wrong check digit"),
+                (3, "barcode", "is not a GTIN"),
+                (4, "sku", "No item GHOST exists"),
+                (6, "barcode", "036000291452 is on row 5 already"),
+                (6, "barcode", "already used by item FLOUR"),  # the dry run tried row 5
+            ],
+        ),
         "sales-history": (
             "date,sku,location,qty\n2026-13-01,LOAF,STORE,1\n2026-10-01,LOAF,ATTIC,1\n"
             "2026-10-01,LOAF,STORE,-2\n",
@@ -198,12 +226,14 @@ def test_a_dry_run_names_every_problem_by_row_and_column_and_changes_nothing(
 def test_one_bad_row_imports_nothing_of_the_file(uow: UnitOfWork) -> None:
     load(uow, "locations")
     before = counts(uow)
+    with uow:
+        events = uow.outbox.events()  # the locations'
     text = "sku,name\nA,Apple\nB,Banana\nbad sku,Cherry\n"
     report = imports.run_import(uow, "items", sheet(text))
     assert [(p.row, p.column) for p in report.problems] == [(4, "sku")]
     assert counts(uow) == before
     with uow:
-        assert uow.outbox.events() == []
+        assert uow.outbox.events() == events
 
 
 def test_a_dry_run_of_a_good_file_reports_what_it_would_do_and_changes_nothing(
@@ -295,3 +325,35 @@ def test_a_catalog_file_too_long_to_import_row_by_row_is_refused_whole(
     assert [(p.row, p.column) for p in report.problems] == [(None, None)]
     assert "split it" in report.problems[0].message
     assert catalog.list_locations(uow, physical=True).total == 0
+
+
+def test_customers_and_barcodes_import_and_a_barcode_of_another_item_is_refused(
+    uow: UnitOfWork,
+) -> None:
+    load(uow, "locations", "items", "customers", "barcodes")
+    bistro = customers.get_customer(uow, "BISTRO")
+    assert (bistro.billing_address, bistro.ship_to, bistro.priority) == (
+        "1 Main St, Springfield",
+        "Dock 4",
+        2,
+    )
+    assert customers.get_customer(uow, "DELI").priority == 5
+    assert catalog.get_item(uow, "036000291452").sku == "MILK"
+    before = counts(uow)
+    report = imports.run_import(uow, "barcodes", sheet("sku,barcode\nLOAF,96385074\n"))
+    assert [(p.row, p.column) for p in report.problems] == [(2, "barcode")]
+    assert "already used by item MILK" in report.problems[0].message
+    assert counts(uow) == before
+    assert catalog.barcodes_of(uow, ["LOAF"]) == {"LOAF": []}
+
+
+def test_opening_stock_keeps_the_cost_each_row_gives(uow: UnitOfWork) -> None:
+    load(uow, "locations", "items")
+    text = "sku,location,qty,lot,expiry,unit_cost\nMILK,WH,10,M-1,2030-01-31,0.75\nFLOUR,WH,2,,,\n"
+    report = imports.run_import(uow, "opening-stock", sheet(text))
+    assert report.problems == []
+    assert report.notes == []
+    value = valuation.stock_value(uow)
+    lines = {(v.sku, v.location): (v.quantity, v.value) for v in value.lines}
+    assert lines[("MILK", "WH")] == (D(10), D("7.5"))  # the file's cost, not the item's 0.90
+    assert lines[("FLOUR", "WH")] == (D(2), D("36.8"))  # no cost given: the item's 18.40

@@ -38,6 +38,7 @@ _SELF = frozenset({"account:read", "account:self", "token:read", "token:write"})
 _READ_BUSINESS = frozenset(
     {
         "catalog:read",
+        "customer:read",
         "stock:read",
         "sales:read",
         "purchase:read",
@@ -75,6 +76,7 @@ _WAREHOUSE = frozenset(
 _MANAGER = frozenset(
     {
         "catalog:write",
+        "customer:write",
         "reservation:write",
         "sales:write",
         "purchase:release",

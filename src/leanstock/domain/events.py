@@ -47,13 +47,55 @@ class DomainEvent:
     def audit_action(self) -> str | None:
         return self.action
 
+    @property
+    def event_name(self) -> str | None:
+        """The outbox event type this is published as (None: audited only)."""
+        return self.name
+
+
+# The audit verbs of `Changed` that are published too (outbox, webhooks), by event type: the
+# catalog, customers, stock operations, reservations and plans. Their payload is the audit
+# row's changes; each has a versioned JSON Schema (`domain.event_schemas`, docs/events.md).
+PUBLISHED: dict[str, str] = {
+    "item_create": "item.created",
+    "item_update": "item.updated",
+    "barcode_add": "item.barcode_added",
+    "barcode_remove": "item.barcode_removed",
+    "location_create": "location.created",
+    "location_update": "location.updated",
+    "supplier_create": "supplier.created",
+    "supplier_update": "supplier.updated",
+    "terms_create": "supplier_item.created",
+    "terms_update": "supplier_item.updated",
+    "customer_create": "customer.created",
+    "customer_update": "customer.updated",
+    "customer_delete": "customer.deleted",
+    "receive": "stock.received",
+    "ship": "stock.shipped",
+    "transfer": "stock.transferred",
+    "count": "stock.counted",
+    "scrap": "stock.scrapped",
+    "expire": "stock.expired",
+    "quarantine_release": "stock.quarantine_released",
+    "supplier_return": "stock.returned_to_supplier",
+    "reserve": "reservation.created",
+    "release": "reservation.released",
+    "consume": "reservation.consumed",
+    "plan_run": "plan.created",
+    "plan_line_edit": "plan.line_changed",
+    "plan_line_drop": "plan.line_dropped",
+    "plan_approve": "plan.approved",
+    "plan_release": "plan.released",
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Changed(DomainEvent):
-    """A change the audit trail records and no webhook publishes: catalog and supplier terms,
-    stock operations, reservations, forecasts, the event calendar, plan reviews. `verb` is the
-    audit action; `values` its changes, `[before, after]` where a value changed (`created`,
-    `diff`), or what was done (an operation's lines)."""
+    """A change the audit trail records: catalog and supplier terms, customers, stock
+    operations, reservations, forecasts, the event calendar, plans. `verb` is the audit
+    action; `values` its changes, `[before, after]` where a value changed (`created`,
+    `diff`), or what was done (an operation's lines). The verbs in `PUBLISHED` are published
+    as outbox events too."""
 
     verb: str
     values: dict[str, Any]
@@ -61,6 +103,10 @@ class Changed(DomainEvent):
     @property
     def audit_action(self) -> str:
         return self.verb
+
+    @property
+    def event_name(self) -> str | None:
+        return PUBLISHED.get(self.verb)
 
     def payload(self) -> dict[str, Any]:
         return self.values

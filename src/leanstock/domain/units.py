@@ -114,6 +114,7 @@ def terms_in_stock_unit(
 class UnitDefined(DomainEvent):
     """A unit of an item was defined or its factor changed (audited)."""
 
+    name: ClassVar[str | None] = "item.unit_defined"
     action: ClassVar[str | None] = "define_unit"
     unit: str
     factor: Decimal

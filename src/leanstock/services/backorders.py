@@ -46,6 +46,7 @@ def backorders(uow: UnitOfWork, item_id: int, place: Place) -> list[Backorder]:
             ),
             ln.ordered_at,
             ln.requested_date,
+            ln.priority,
         )
         for ln in lines
     ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields, replace
 from typing import Any
 
 from leanstock.domain import units
+from leanstock.domain.barcodes import barcode, scanned
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
-from leanstock.domain.errors import InvalidInput
+from leanstock.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from leanstock.domain.events import Changed, created, diff, facts
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import UnitOfWork
+from leanstock.services.ports import Stored, UnitOfWork
 from leanstock.services.retry import retrying
 
 
@@ -22,14 +24,100 @@ def _changed(uow: UnitOfWork, subject: str, verb: str, before: Any, after: Any) 
 
 
 @retrying
-def add_item(uow: UnitOfWork, item: Item) -> Item:
+def add_item(uow: UnitOfWork, item: Item, barcodes: Sequence[str] = ()) -> Item:
+    """Add an item, with the barcodes it is known by (each checked, and used by no other)."""
+    codes = _checked(barcodes)
     with uow:
-        uow.catalog.add_item(item)
+        owner = uow.catalog.barcode_owner(scanned(item.sku))
+        if owner is not None:
+            raise InvalidInput(
+                f"SKU {item.sku} is a barcode of item {owner}; a scan of it would be "
+                "ambiguous. Choose another SKU.",
+                "sku",
+            )
+        stored = uow.catalog.add_item(item)
         uow.record(
             Changed(subject=f"item:{item.sku}", verb="item_create", values=created(facts(item)))
         )
+        for code in codes:
+            _add_barcode(uow, stored, code)
         uow.commit()
     return item
+
+
+def _checked(barcodes: Sequence[str], field: str = "barcodes") -> list[str]:
+    """Each barcode checked (`domain.barcodes`), in its plain digits; a repeat is refused."""
+    codes = [barcode(b, field) for b in barcodes]
+    if len(set(codes)) != len(codes):
+        twice = next(c for c in codes if codes.count(c) > 1)
+        raise InvalidInput(f"Barcode {twice} is given twice; give each once.", field)
+    return codes
+
+
+def _add_barcode(uow: UnitOfWork, item: Stored[Item], code: str, field: str = "barcodes") -> None:
+    """Give `item` the (checked) barcode `code`: refused when another item has it, or it is
+    another item's SKU."""
+    owner = uow.catalog.barcode_owner(code)
+    if owner == item.value.sku:
+        raise AlreadyExists("barcode", f"{code} of item {owner}", field)
+    if owner is not None:
+        raise Conflict(
+            f"Barcode {code} is already used by item {owner}; a barcode belongs to one item. "
+            f"Take it off {owner} first, or check the number.",
+            field,
+        )
+    if uow.catalog.sku_taken(code):
+        raise InvalidInput(
+            f"Barcode {code} is the SKU of another item; a scan of it would be ambiguous.", field
+        )
+    uow.catalog.add_barcode(item.id, code)
+    uow.record(
+        Changed(subject=f"item:{item.value.sku}", verb="barcode_add", values={"barcode": code})
+    )
+
+
+@retrying
+def add_barcode(uow: UnitOfWork, sku: str, code: str) -> list[str]:
+    """Give an item one more barcode; returns all of its barcodes."""
+    checked = barcode(code)
+    with uow:
+        item = uow.catalog.item(sku)
+        _add_barcode(uow, item, checked, "barcode")
+        found = uow.catalog.barcodes([item.value.sku]).get(item.value.sku, [])
+        uow.commit()
+    return found
+
+
+@retrying
+def remove_barcode(uow: UnitOfWork, sku: str, code: str) -> list[str]:
+    """Take a barcode off an item; returns the barcodes it keeps."""
+    with uow:
+        item = uow.catalog.item(sku)
+        if not uow.catalog.remove_barcode(item.id, scanned(code)):
+            raise NotFound(f"barcode of item {item.value.sku}:", code, "barcode")
+        uow.record(
+            Changed(
+                subject=f"item:{item.value.sku}",
+                verb="barcode_remove",
+                values={"barcode": scanned(code)},
+            )
+        )
+        found = uow.catalog.barcodes([item.value.sku]).get(item.value.sku, [])
+        uow.commit()
+    return found
+
+
+def barcodes_of(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, list[str]]:
+    """The barcodes of the items with these SKUs, by SKU (none: an empty list)."""
+    with uow:
+        found = uow.catalog.barcodes(skus)
+    return {sku: found.get(sku, []) for sku in skus}
+
+
+def sku_of(uow: UnitOfWork, ref: str, field: str = "sku") -> str:
+    """The SKU of the item `ref` names: its SKU or one of its barcodes."""
+    with uow:
+        return uow.catalog.item(ref, field).value.sku
 
 
 @retrying
@@ -50,7 +138,7 @@ def update_item(uow: UnitOfWork, sku: str, changes: dict[str, Any]) -> Item:
                 )
         updated = replace(current, **changes)
         uow.catalog.update_item(updated)
-        _changed(uow, f"item:{sku}", "item_update", current, updated)
+        _changed(uow, f"item:{current.sku}", "item_update", current, updated)
         uow.commit()
     return updated
 
@@ -209,5 +297,5 @@ def list_supplier_items(
         if filters.get("supplier") is not None:
             uow.catalog.supplier(filters["supplier"])
         if filters.get("sku") is not None:
-            uow.catalog.item(filters["sku"])
+            filters["sku"] = uow.catalog.item(filters["sku"]).value.sku
         return uow.catalog.supplier_items(limit, offset, **filters)

@@ -86,6 +86,16 @@ def _boms(uow: UnitOfWork) -> Sheet:
     return Sheet(names, rows)
 
 
+def _barcodes(uow: UnitOfWork) -> Sheet:
+    """Every barcode with its item's SKU, by SKU and barcode."""
+    rows: list[list[str | None]] = []
+    skus = [i.sku for i in _all(lambda n, o: uow.catalog.items(n, o))]
+    for start in range(0, len(skus), MAX_PAGE):
+        found = uow.catalog.barcodes(skus[start : start + MAX_PAGE])
+        rows += [[sku, code] for sku in sorted(found) for code in found[sku]]
+    return Sheet(["sku", "barcode"], rows)
+
+
 def _physical(uow: UnitOfWork) -> set[str]:
     return {loc.code for loc in _all(lambda n, o: uow.catalog.locations(n, o, physical=True))}
 
@@ -248,6 +258,8 @@ EXPORTS = (
     "items",
     "locations",
     "suppliers",
+    "customers",
+    "barcodes",
     "supplier-terms",
     "boms",
     "opening-stock",
@@ -294,6 +306,10 @@ def _export(uow: UnitOfWork, kind: str, as_of: datetime | None) -> Sheet:
             return _objects(name, _all(lambda n, o: uow.catalog.locations(n, o, physical=True)))
         if name == "suppliers":
             return _objects(name, _all(lambda n, o: uow.catalog.suppliers(n, o)))
+        if name == "customers":
+            return _objects(name, _all(lambda n, o: uow.customers.page(n, o)))
+        if name == "barcodes":
+            return _barcodes(uow)
         if name == "supplier-terms":
             return _objects(name, _all(lambda n, o: uow.catalog.supplier_items(n, o)), _breaks)
         if name == "boms":

@@ -106,6 +106,7 @@ class SalesOrderView:
     status: str
     ordered_at: datetime
     lines: list[SalesLineView]
+    customer_code: str | None = None
 
 
 def sales_id(value: str) -> int:
@@ -228,9 +229,10 @@ def _resolve(
         stored = known.get(new.sku)
         if stored is None:
             raise NotFound("item", new.sku, "sku")
+        sku = stored.value.sku  # `new.sku` may be a barcode
         if not stored.value.active:
-            raise InvalidInput(f"Item {new.sku} is not active; it cannot be sold.", "sku")
-        items[new.sku] = stored.value
+            raise InvalidInput(f"Item {sku} is not active; it cannot be sold.", "sku")
+        items[sku] = stored.value
         if code not in places:
             places[code], physical = uow.sales.place(code, "location")
             if not physical:
@@ -240,14 +242,14 @@ def _resolve(
         refs.append((stored.id, places[code]))
         with line_errors(n - 1, len(lines) > 1):
             quantity = stock_quantity(uow, stored, positive(new.quantity), new.unit, "quantity")
-        order_lines.append(SalesLine(n, new.sku, code, quantity, new.requested_date))
+        order_lines.append(SalesLine(n, sku, code, quantity, new.requested_date))
     return order_lines, refs, items
 
 
 @retrying
 def place_order(
     uow: UnitOfWork,
-    customer: str,
+    customer: str | None,
     lines: Sequence[NewLine],
     *,
     location: str | None = None,
@@ -255,18 +257,41 @@ def place_order(
     ordered_at: datetime | None = None,
     actor: str = "system",
     today: date | None = None,
+    customer_code: str | None = None,
 ) -> SalesOrderView:
-    """Record a customer's order; with `confirm`, confirm it in the same transaction."""
-    customer = catalog.text(customer, "customer")
+    """Record a customer's order; with `confirm`, confirm it in the same transaction.
+
+    `customer_code` refers to a customer record (its name is the order's `customer` unless
+    one is given); `customer` alone is a walk-in sale, named by free text."""
+    if customer is None and customer_code is None:
+        raise InvalidInput(
+            "Name the customer: a customer_code of a customer record, or a customer name "
+            "for a walk-in sale.",
+            "customer",
+        )
+    if customer is not None:
+        customer = catalog.text(customer, "customer")
     if not lines:
         raise InvalidInput("An order needs at least one line.", "lines")
     when = checked_time(ordered_at)
     day = current_day(today)
     with uow.acting(actor):
+        customer_id = None
+        if customer_code is not None:
+            record = uow.customers.get(customer_code)
+            if not record.value.active:
+                raise InvalidInput(
+                    f"Customer {customer_code} is not active; activate it first or order as "
+                    "a walk-in sale.",
+                    "customer_code",
+                )
+            customer_id = record.id
+            customer = customer or record.value.name
+        assert customer is not None
         order_lines, refs, items = _resolve(uow, lines, location)
-        order = SalesOrder(customer, order_lines, ordered_at=when)
+        order = SalesOrder(customer, order_lines, ordered_at=when, customer_code=customer_code)
         order.place(confirm)
-        ids = uow.sales.add(order, refs)
+        ids = uow.sales.add(order, refs, customer_id)
         line_refs = {
             line.line_no: LineRef(line_id, item_id, place)
             for line, line_id, (item_id, place) in zip(order_lines, ids, refs, strict=True)
@@ -300,6 +325,7 @@ def place_order(
         order.status.value,
         when,
         [views[ln.line_no] for ln in order_lines],
+        order.customer_code,
     )
 
 
@@ -510,6 +536,7 @@ def _view(
             )
             for ln in order.lines
         ],
+        order.customer_code,
     )
 
 
@@ -533,12 +560,17 @@ def list_orders(
     customer: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    customer_code: str | None = None,
 ) -> Page[dict[str, Any]]:
+    """Sales orders, newest first; `customer` matches the name as ordered, `customer_code`
+    the customer record."""
     limit, offset = page_bounds(limit, offset)
     if status is not None and status not in {s.value for s in SalesStatus}:
         raise InvalidInput(f"Unknown status {status!r}.", "status")
     with uow:
-        rows, total = uow.sales.page(status, customer, limit, offset)
+        if customer_code is not None:
+            uow.customers.get(customer_code)
+        rows, total = uow.sales.page(status, customer, limit, offset, customer_code)
     for row in rows:
         row["number"] = order_number("sales", row.pop("id"))
     return Page(rows, total, limit, offset)

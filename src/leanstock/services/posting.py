@@ -193,14 +193,14 @@ def resolve_lines(
         with line_errors(index, many):
             if found is None:
                 item = uow.catalog.item(line.sku)
-                line = in_stock_unit(uow, item, line)
+                line = in_stock_unit(uow, item, replace(line, sku=item.value.sku))
                 check_item(item, line.unit, line.lot)
                 named = {name: physical_place(uow, code, name) for name, code in places.items()}
                 resolved.append((index, line, item, named))
                 continue
             items, locations = found
             item = items[line.sku]
-            line = in_stock_unit(uow, item, line)
+            line = in_stock_unit(uow, item, replace(line, sku=item.value.sku))
             check_item(item, line.unit, line.lot)
             named = {}
             for name, code in places.items():

@@ -133,14 +133,16 @@ def put_bom(
         raise InvalidInput("A bill of materials needs at least one component.", "lines")
     with uow.acting(actor):
         parent = uow.catalog.item(sku)
+        sku = parent.value.sku  # the SKU of a scanned barcode
         if parent.value.kind is not ItemKind.MADE:
             raise InvalidInput(
                 f"Item {sku} is bought, not made; it has no bill of materials.", "sku"
             )
-        bom_lines = [BomLine(sku, c, positive(q), s) for c, q, s in lines]
+        parts = [(uow.catalog.item(c, "component"), q, s) for c, q, s in lines]
+        bom_lines = [BomLine(sku, p.value.sku, positive(q), s) for p, q, s in parts]
         if len({b.component for b in bom_lines}) != len(bom_lines):
             raise InvalidInput("Each component appears once in a bill of materials.", "lines")
-        components = [(uow.catalog.item(b.component, "component").id, b) for b in bom_lines]
+        components = [(p.id, b) for (p, _, _), b in zip(parts, bom_lines, strict=True)]
         boms = uow.boms.all()
         boms[sku] = bom_lines
         explode(sku, Decimal(1), boms)
@@ -156,7 +158,9 @@ def put_bom(
 
 def get_bom(uow: UnitOfWork, sku: str) -> BomView:
     with uow:
-        found = uow.boms.get(uow.catalog.item(sku).id)
+        item = uow.catalog.item(sku)
+        sku = item.value.sku
+        found = uow.boms.get(item.id)
     if found is None:
         raise NotFound("bill of materials for", sku, "sku")
     return BomView(sku, found[0], [line for _, line in found[1]])
@@ -166,7 +170,7 @@ def explosion(uow: UnitOfWork, sku: str, quantity: Decimal) -> list[Requirement]
     """Every component at every level that `quantity` of `sku` needs, gross of scrap."""
     quantity = positive(quantity)
     with uow:
-        uow.catalog.item(sku)
+        sku = uow.catalog.item(sku).value.sku
         boms = uow.boms.all()
     if sku not in boms:
         raise NotFound("bill of materials for", sku, "sku")
@@ -243,6 +247,7 @@ def plan_production(
     """`create_production_order` inside the caller's transaction."""
     quantity = positive(quantity)
     item = uow.catalog.item(sku)
+    sku = item.value.sku  # the SKU of a scanned barcode
     if item.value.kind is not ItemKind.MADE:
         raise InvalidInput(f"Item {sku} is bought, not made; buy it instead.", "sku")
     catalog.whole(item.value, quantity)

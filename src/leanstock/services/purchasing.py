@@ -107,6 +107,8 @@ class PurchaseOrderView:
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineView]
+    drop_ship_customer_code: str | None = None
+    drop_ship_to: str | None = None
 
 
 def purchase_id(value: str) -> int:
@@ -150,6 +152,8 @@ def _view(uow: UnitOfWork, order: PurchaseOrder) -> PurchaseOrderView:
             )
             for ln in order.lines
         ],
+        order.drop_ship_customer_code,
+        order.drop_ship_to,
     )
 
 
@@ -213,16 +217,17 @@ def draft_lines(
     added: list[PurchaseLine] = []
     for n, new in enumerate(lines, next_no):
         item = known_item(uow, new.sku, None, None)
+        sku = item.value.sku  # `new.sku` may be a barcode
         place = physical_place(uow, new.location, "location")
         try:
-            terms = uow.catalog.supplier_item(supplier, new.sku)
+            terms = uow.catalog.supplier_item(supplier, sku)
             price, lead = terms.price, terms.lead_time_days
         except NotFound:
             price, lead = ZERO, 0
         given = None if new.price is None else non_negative(new.price, "price")
         line = PurchaseLine(
             n,
-            new.sku,
+            sku,
             new.location,
             stock_quantity(uow, item, positive(new.quantity), new.unit, "quantity"),
             price if given is None else stock_price(uow, item, given, new.unit),

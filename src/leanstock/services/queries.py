@@ -31,7 +31,7 @@ def stock(
     uow.visibility.require_location(location)
     with uow:
         if sku is not None:
-            uow.catalog.item(sku)
+            sku = uow.catalog.item(sku).value.sku  # the SKU of a scanned barcode
         if location is not None:
             uow.catalog.location(location)
         rows, total = uow.reports.stock_levels(

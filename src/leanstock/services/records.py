@@ -95,6 +95,8 @@ class OpenSalesLine:
     open_quantity: Decimal
     ordered_at: datetime
     requested_date: date | None
+    # The customer's priority (1 first, 9 last); a walk-in sale's is 5.
+    priority: int = 5
 
 
 class RetryableConflict(Exception):

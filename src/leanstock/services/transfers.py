@@ -133,6 +133,7 @@ def plan_transfer(
     """`create_transfer_order` inside the caller's transaction."""
     quantity = positive(quantity)
     item = known_item(uow, sku, None, None)
+    sku = item.value.sku  # the SKU of a scanned barcode
     origin = physical_place(uow, source, "source")
     destination = physical_place(uow, target, "target")
     order = TransferOrder.plan(

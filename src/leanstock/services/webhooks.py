@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leanstock.domain.event_schemas import version
 from leanstock.domain.events import Changed, created
 from leanstock.domain.webhooks import (
     EVENT_HEADER,
@@ -125,6 +126,8 @@ def _body(delivery: dict[str, Any]) -> bytes:
             "subject": delivery["subject"],
             "occurred_at": created.isoformat(),
             "data": json.loads(delivery["payload"]),
+            # The JSON Schema `data` follows (GET /api/v1/events/schemas/{type}).
+            "dataschema": f"urn:leanstock:event:{delivery['event']}:v{version(delivery['event'])}",
         },
         sort_keys=True,
     ).encode()

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from fakes import InMemoryUnitOfWork
 from leanstock.domain.catalog import Item, Location
+from leanstock.domain.customers import Customer
 from leanstock.domain.errors import DomainError
-from leanstock.services import catalog, orders, stock
+from leanstock.services import catalog, customers, orders, stock
 from leanstock.services.backorders import backorders
 
 D = Decimal
@@ -65,6 +66,27 @@ def test_a_line_wanted_later_waits_behind_one_wanted_sooner(uow: InMemoryUnitOfW
     stock.receive(uow, "MUG", "WH", D(2))
     assert orders.get_order(uow, sooner).lines[0].reserved == D(2)
     assert orders.get_order(uow, later).lines[0].reserved == 0
+
+
+def test_a_customer_of_higher_priority_goes_before_an_earlier_and_sooner_wanted_line(
+    uow: InMemoryUnitOfWork,
+) -> None:
+    customers.add_customer(uow, Customer("VIP", "Very Important", priority=1))
+    customers.add_customer(uow, Customer("LOW", "Low", priority=9))
+    walk_in = sell(uow, 2, requested_date=TODAY + timedelta(days=3))
+    low = orders.place_order(
+        uow, None, [orders.NewLine("MUG", D(2), "WH")], confirm=True, customer_code="LOW"
+    ).number
+    vip = orders.place_order(
+        uow,
+        None,
+        [orders.NewLine("MUG", D(2), "WH", TODAY + timedelta(days=30))],
+        confirm=True,
+        customer_code="VIP",
+    ).number
+    stock.receive(uow, "MUG", "WH", D(3))
+    reserved = {n: orders.get_order(uow, n).lines[0].reserved for n in (walk_in, low, vip)}
+    assert reserved == {vip: D(2), walk_in: D(1), low: 0}
 
 
 def test_a_count_gain_fills_a_backorder_and_a_cancelled_line_claims_nothing(

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
 from leanstock.domain.access import EVERYTHING, Visibility
+from leanstock.domain.barcodes import scanned
 from leanstock.domain.catalog import (
     PHYSICAL_KINDS,
     CostingMethod,
@@ -100,6 +101,22 @@ def _item_values(item: Item) -> dict[str, Any]:
     }
 
 
+def items_by_barcode(db: Connection, refs: Sequence[str]) -> dict[str, RowMapping]:
+    """The item rows of those `refs` that are barcodes, by the ref as given: every lookup of
+    an item by SKU falls back on it for what is not a SKU."""
+    codes = {scanned(ref): ref for ref in refs}
+    rows = (
+        db.execute(
+            select(t.items, t.item_barcodes.c.barcode)
+            .join(t.item_barcodes, t.item_barcodes.c.item_id == t.items.c.id)
+            .where(t.item_barcodes.c.barcode.in_(sorted(codes)))
+        )
+        .mappings()
+        .all()
+    )
+    return {codes[r["barcode"]]: r for r in rows}
+
+
 class CatalogRepository:
     def __init__(self, connection: Connection, visibility: Visibility = EVERYTHING) -> None:
         self.db = connection
@@ -118,10 +135,66 @@ class CatalogRepository:
     # Items
 
     def item(self, sku: str, field: str = "sku") -> Stored[Item]:
+        """The item with SKU `sku`, or else the one with barcode `sku` (a scanned code)."""
         row = self.db.execute(select(t.items).where(t.items.c.sku == sku)).mappings().first()
+        if row is None:
+            row = (
+                self.db.execute(
+                    select(t.items)
+                    .join(t.item_barcodes, t.item_barcodes.c.item_id == t.items.c.id)
+                    .where(t.item_barcodes.c.barcode == scanned(sku))
+                )
+                .mappings()
+                .first()
+            )
         if row is None:
             raise NotFound("item", sku, field)
         return Stored(row["id"], item_from_row(row))
+
+    def _by_barcode(self, refs: Sequence[str]) -> dict[str, RowMapping]:
+        return items_by_barcode(self.db, refs)
+
+    # Barcodes
+
+    def barcodes(self, skus: Sequence[str]) -> dict[str, list[str]]:
+        """The barcodes of the items with these SKUs, in order, by SKU, in one query (an item
+        with none is left out)."""
+        found: dict[str, list[str]] = {}
+        if not skus:
+            return found
+        rows = self.db.execute(
+            select(t.items.c.sku, t.item_barcodes.c.barcode)
+            .join(t.item_barcodes, t.item_barcodes.c.item_id == t.items.c.id)
+            .where(t.items.c.sku.in_(sorted(set(skus))))
+            .order_by(t.item_barcodes.c.barcode)
+        )
+        for row in rows:
+            found.setdefault(row.sku, []).append(row.barcode)
+        return found
+
+    def barcode_owner(self, barcode: str) -> str | None:
+        """The SKU of the item that has `barcode`, if any."""
+        return self.db.execute(
+            select(t.items.c.sku)
+            .join(t.item_barcodes, t.item_barcodes.c.item_id == t.items.c.id)
+            .where(t.item_barcodes.c.barcode == barcode)
+        ).scalar_one_or_none()
+
+    def sku_taken(self, sku: str) -> bool:
+        return self.db.execute(select(t.items.c.id).where(t.items.c.sku == sku)).first() is not None
+
+    def add_barcode(self, item_id: int, barcode: str) -> None:
+        self.db.execute(
+            t.item_barcodes.insert().values(barcode=barcode, item_id=item_id, created_at=_now())
+        )
+
+    def remove_barcode(self, item_id: int, barcode: str) -> bool:
+        deleted = self.db.execute(
+            t.item_barcodes.delete().where(
+                t.item_barcodes.c.item_id == item_id, t.item_barcodes.c.barcode == barcode
+            )
+        )
+        return bool(deleted.rowcount)
 
     def items_and_locations(
         self, skus: Sequence[str], codes: Sequence[str]
@@ -151,6 +224,9 @@ class CatalogRepository:
             .all()
         )
         items = {r["sku"]: Stored(r["id"], item_from_row(r)) for r in rows}
+        if missing := set(skus) - set(items):
+            for ref, row in self._by_barcode(sorted(missing)).items():
+                items[ref] = Stored(row["id"], item_from_row(row))
         locations = {
             r["location_code"]: Stored(
                 r["location_id"],
@@ -202,6 +278,11 @@ class CatalogRepository:
                 or_(
                     func.lower(t.items.c.sku).like(pattern),
                     func.lower(t.items.c.name).like(pattern),
+                    t.items.c.id.in_(
+                        select(t.item_barcodes.c.item_id).where(
+                            t.item_barcodes.c.barcode == scanned(search)
+                        )
+                    ),
                 )
             )
         for column, value in (
@@ -452,6 +533,9 @@ class CatalogRepository:
             select(t.items).where(t.items.c.sku.in_(sorted(set(skus))))
         ).mappings():
             self._known_items[row["sku"]] = Stored(row["id"], item_from_row(row))
+        if missing := set(skus) - self._known_items.keys():
+            for ref, row in self._by_barcode(sorted(missing)).items():
+                self._known_items[ref] = Stored(row["id"], item_from_row(row))
         for row in self.db.execute(
             select(t.locations).where(t.locations.c.code.in_(sorted(set(codes))))
         ).mappings():

@@ -39,6 +39,15 @@ sales_orders = Table(
     Index("uq_sales_orders_import_ref", "import_ref", unique=True),
 )
 
+# The customer record an order is for (a walk-in sale, named by `customer` only, has none).
+# A table of its own rather than a column, so adding it left `sales_orders` as it was.
+sales_order_customers = Table(
+    "sales_order_customers",
+    metadata,
+    Column("order_id", Id, ForeignKey("sales_orders.id"), primary_key=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False, index=True),
+)
+
 # `ordered_quantity` is the demand when the order was confirmed (what forecasts read, however the
 # line changes later); `short_at_order` is how much of it stock could not serve then.
 sales_lines = Table(

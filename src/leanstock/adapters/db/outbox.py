@@ -49,13 +49,13 @@ class OutboxRepository(Repository):
         at = utc_now()
         published = [
             {
-                "event": e.name,
+                "event": e.event_name,
                 "subject": e.subject,
                 "payload": to_json(e.payload()),
                 "created_at": at,
             }
             for e in events
-            if e.name is not None
+            if e.event_name is not None
         ]
         audited = [
             {

@@ -221,8 +221,26 @@ class PurchasingRepository(Repository):
 
     def get(self, order_id: int, lock: bool = False) -> tuple[PurchaseOrder, dict[int, LineRef]]:
         query = (
-            select(o.purchase_orders, t.suppliers.c.code.label("supplier"))
+            select(
+                o.purchase_orders,
+                t.suppliers.c.code.label("supplier"),
+                # A drop-ship goes to the sales order's customer record, if it has one.
+                t.customers.c.code.label("customer_code"),
+                func.coalesce(t.customers.c.shipping_address, t.customers.c.billing_address).label(
+                    "ship_to"
+                ),
+            )
             .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
+            .outerjoin(
+                o.sales_orders,
+                (o.sales_orders.c.id == o.purchase_orders.c.sales_order_id)
+                & o.purchase_orders.c.drop_ship_customer.is_not(None),
+            )
+            .outerjoin(
+                o.sales_order_customers,
+                o.sales_order_customers.c.order_id == o.sales_orders.c.id,
+            )
+            .outerjoin(t.customers, t.customers.c.id == o.sales_order_customers.c.customer_id)
             .where(o.purchase_orders.c.id == order_id)
         )
         if lock:
@@ -276,6 +294,8 @@ class PurchasingRepository(Repository):
             change_requested=head["change_requested"],
             ordered_at=head["ordered_at"],
             id=head["id"],
+            drop_ship_customer_code=head["customer_code"],
+            drop_ship_to=head["ship_to"],
         )
         self._track(order)
         return order, refs

@@ -12,8 +12,9 @@ from sqlalchemy import bindparam, case, false, func, select, tuple_
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import Repository, utc_now
-from leanstock.adapters.db.catalog import item_from_row
+from leanstock.adapters.db.catalog import item_from_row, items_by_barcode
 from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
+from leanstock.domain.customers import WALK_IN_PRIORITY
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import MoveKind, Place, ShipmentReason
 from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
@@ -32,6 +33,10 @@ _ITEMS_AND_PLACE = (
     .outerjoin(_PLACE, _PLACE.c.code == bindparam("code"))
     .where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
 )
+# An order with its customer record, if it has one.
+_WITH_CUSTOMER = o.sales_orders.outerjoin(
+    o.sales_order_customers, o.sales_order_customers.c.order_id == o.sales_orders.c.id
+).outerjoin(t.customers, t.customers.c.id == o.sales_order_customers.c.customer_id)
 _PLACE_BY_CODE = select(t.locations.c.id, t.locations.c.kind, t.locations.c.allow_negative).where(
     t.locations.c.code == bindparam("code")
 )
@@ -55,6 +60,9 @@ class SalesRepository(Repository):
         params = {"skus": sorted(set(skus)), "code": location or ""}
         rows = self.db.execute(_ITEMS_AND_PLACE, params).mappings().all()
         found = {r["sku"]: Stored(r["id"], item_from_row(r)) for r in rows}
+        if missing := set(skus) - set(found):
+            for ref, row in items_by_barcode(self.db, sorted(missing)).items():
+                found[ref] = Stored(row["id"], item_from_row(row))
         place = None
         if rows and rows[0]["place_id"] is not None and location is not None:
             kind = LocationKind(rows[0]["place_kind"])
@@ -63,8 +71,14 @@ class SalesRepository(Repository):
             place = (Place(int(rows[0]["place_id"]), location, negative), physical)
         return found, place
 
-    def add(self, order: SalesOrder, refs: Sequence[tuple[int, Place]]) -> list[int]:
-        """Insert the order and its lines; sets `order.id`, returns the line ids in order."""
+    def add(
+        self,
+        order: SalesOrder,
+        refs: Sequence[tuple[int, Place]],
+        customer_id: int | None = None,
+    ) -> list[int]:
+        """Insert the order and its lines; sets `order.id`, returns the line ids in order.
+        `customer_id`: the record of `order.customer_code`."""
         now = utc_now()
         order.id = self._add(
             o.sales_orders,
@@ -95,14 +109,22 @@ class SalesRepository(Repository):
         )
         for line, line_id in zip(order.lines, ids, strict=True):
             line.id = line_id
+        if customer_id is not None:
+            self.db.execute(
+                o.sales_order_customers.insert().values(order_id=order.id, customer_id=customer_id)
+            )
         self._track(order)
         return ids
 
     def get(self, order_id: int, lock: bool = False) -> tuple[SalesOrder, dict[int, LineRef]]:
         """The order with its lines, and each line's ids by line number. `lock`: FOR UPDATE."""
-        query = select(o.sales_orders).where(o.sales_orders.c.id == order_id)
+        query = (
+            select(o.sales_orders, t.customers.c.code.label("customer_code"))
+            .select_from(_WITH_CUSTOMER)
+            .where(o.sales_orders.c.id == order_id)
+        )
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(of=o.sales_orders)
         head = self.db.execute(query).mappings().first()
         if head is None:
             raise NotFound("sales order", number("sales", order_id), "order")
@@ -147,6 +169,7 @@ class SalesRepository(Repository):
             status=SalesStatus(head["status"]),
             ordered_at=head["ordered_at"],
             id=head["id"],
+            customer_code=head["customer_code"],
         )
         self._track(order)
         return order, refs
@@ -202,17 +225,21 @@ class SalesRepository(Repository):
         customer: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        customer_code: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         query = select(
             o.sales_orders.c.id,
             o.sales_orders.c.customer,
+            t.customers.c.code.label("customer_code"),
             o.sales_orders.c.status,
             o.sales_orders.c.ordered_at,
-        )
+        ).select_from(_WITH_CUSTOMER)
         if status is not None:
             query = query.where(o.sales_orders.c.status == status)
         if customer is not None:
             query = query.where(o.sales_orders.c.customer == customer)
+        if customer_code is not None:
+            query = query.where(t.customers.c.code == customer_code)
         if (visible := self._visible_locations()) is not None:
             query = query.where(
                 select(o.sales_lines.c.id)
@@ -328,8 +355,14 @@ class SalesRepository(Repository):
                 (o.sales_lines.c.quantity - o.sales_lines.c.shipped).label("open"),
                 o.sales_orders.c.ordered_at,
                 o.sales_lines.c.requested_date,
+                func.coalesce(t.customers.c.priority, WALK_IN_PRIORITY).label("priority"),
             )
             .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
+            .outerjoin(
+                o.sales_order_customers,
+                o.sales_order_customers.c.order_id == o.sales_orders.c.id,
+            )
+            .outerjoin(t.customers, t.customers.c.id == o.sales_order_customers.c.customer_id)
             .where(
                 o.sales_lines.c.item_id == item_id,
                 o.sales_lines.c.location_id == location_id,
@@ -343,6 +376,8 @@ class SalesRepository(Repository):
             .order_by(o.sales_lines.c.id)
         )
         return [
-            OpenSalesLine(r.id, r.order_id, r.line_no, r.open, r.ordered_at, r.requested_date)
+            OpenSalesLine(
+                r.id, r.order_id, r.line_no, r.open, r.ordered_at, r.requested_date, r.priority
+            )
             for r in self.db.execute(query)
         ]

@@ -57,6 +57,35 @@ item_units = Table(
     CheckConstraint("factor > 0", name="positive_factor"),
 )
 
+# The barcodes (GTINs) an item is known by besides its SKU; one item may have several (a
+# single bottle and its case), a barcode belongs to one item only.
+item_barcodes = Table(
+    "item_barcodes",
+    metadata,
+    Column("barcode", String(14), primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False, index=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+# Who sales orders go to. Orders refer to a record (order_tables.sales_order_customers) and
+# keep the customer's name as ordered; a walk-in sale has a name and no record.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(200), nullable=True),
+    Column("phone", String(200), nullable=True),
+    Column("billing_address", Text, nullable=True),
+    Column("shipping_address", Text, nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    CheckConstraint("priority BETWEEN 1 AND 9", name="priority_range"),
+)
+
 # Company-wide settings, one row per key (costing_method, closed_through, ...).
 settings = Table(
     "settings",

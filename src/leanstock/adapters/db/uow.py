@@ -16,6 +16,7 @@ from leanstock.adapters.db.accounts import AccountsRepository
 from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
+from leanstock.adapters.db.customers import CustomerRepository
 from leanstock.adapters.db.history import HistoryRepository
 from leanstock.adapters.db.kpis import KpiRepository
 from leanstock.adapters.db.ledger import LedgerRepository
@@ -159,6 +160,7 @@ class UnitOfWork:
         self._connection = self._open()
         sees = self.visibility
         self.catalog = CatalogRepository(self._connection, sees)
+        self.customers = CustomerRepository(self._connection)
         self.ledger = LedgerRepository(self._connection, sees)
         self.serials = SerialsRepository(self._connection, sees)
         self._seen = []

@@ -3,8 +3,8 @@
 A confirmed line's open quantity is covered by what is reserved for it and by supply pegged to
 it; the rest is backordered. When stock arrives at the line's item-location (a receipt, a
 transfer in, production output, a count gain, a return, a quarantine release) the free part is
-given to the waiting lines in a stated order (`fill_order`) and reserved for them, so the order
-ships it.
+given to the waiting lines in a stated order (`fill_order`: the customer's priority, the
+promise date, the order time) and reserved for them, so the order ships it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+
+from leanstock.domain.customers import WALK_IN_PRIORITY
 
 ZERO = Decimal(0)
 
@@ -28,6 +30,8 @@ class Backorder:
     waiting: Decimal
     ordered_at: datetime
     requested_date: date | None = None
+    # The customer's priority, 1 (first) to 9 (`domain.customers`); a walk-in's is 5.
+    priority: int = WALK_IN_PRIORITY
 
 
 def waiting(open_quantity: Decimal, reserved: Decimal, pegged: Decimal) -> Decimal:
@@ -36,7 +40,8 @@ def waiting(open_quantity: Decimal, reserved: Decimal, pegged: Decimal) -> Decim
 
 
 def fill_order(backorders: Sequence[Backorder], earliest: date | None) -> list[Backorder]:
-    """The order arriving stock goes to waiting lines: promise date first, then order time.
+    """The order arriving stock goes to waiting lines: the customer's priority first (1 before
+    9; a walk-in is 5), then the promise date, then order time.
 
     A backordered line is promised at max(requested date, earliest) where `earliest` is the day
     replenishment could bring it (today + lead time; None when unknown), so lines asked for
@@ -50,7 +55,7 @@ def fill_order(backorders: Sequence[Backorder], earliest: date | None) -> list[B
 
     return sorted(
         (b for b in backorders if b.waiting > 0),
-        key=lambda b: (promised(b), _naive(b.ordered_at), b.order_id, b.line_no),
+        key=lambda b: (b.priority, promised(b), _naive(b.ordered_at), b.order_id, b.line_no),
     )
 
 

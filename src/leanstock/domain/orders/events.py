@@ -28,13 +28,15 @@ class SalesOrderPlaced(DomainEvent):
     name: ClassVar[str | None] = "sales_order.placed"
     action: ClassVar[str | None] = "place"
     customer: str
+    customer_code: str | None = None
     lines: Lines
 
     def payload(self) -> dict[str, Any]:
-        return {"customer": self.customer}
+        return {"customer": self.customer, "customer_code": self.customer_code}
 
     def changes(self) -> dict[str, Any]:
-        return {"customer": self.customer, "lines": _lines(self.lines)}
+        code = {"customer_code": self.customer_code} if self.customer_code else {}
+        return {"customer": self.customer, **code, "lines": _lines(self.lines)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,7 @@ class SalesOrderConfirmed(DomainEvent):
 
     name: ClassVar[str | None] = "sales_order.confirmed"
     customer: str
+    customer_code: str | None = None
     lines: Lines | None = None
 
     @property
@@ -50,12 +53,13 @@ class SalesOrderConfirmed(DomainEvent):
         return "confirm" if self.lines is None else "place_and_confirm"
 
     def payload(self) -> dict[str, Any]:
-        return {"customer": self.customer}
+        return {"customer": self.customer, "customer_code": self.customer_code}
 
     def changes(self) -> dict[str, Any]:
         if self.lines is None:
             return {}
-        return {"customer": self.customer, "lines": _lines(self.lines)}
+        code = {"customer_code": self.customer_code} if self.customer_code else {}
+        return {"customer": self.customer, **code, "lines": _lines(self.lines)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,6 +236,7 @@ class PurchaseChangeRequested(DomainEvent):
 class BomReplaced(DomainEvent):
     """A made item's bill of materials was set; the subject is its SKU."""
 
+    name: ClassVar[str | None] = "bom.replaced"
     action: ClassVar[str | None] = "put_bom"
     lines: tuple[tuple[str, Decimal, Decimal], ...]
 

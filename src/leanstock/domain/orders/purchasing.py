@@ -120,6 +120,9 @@ class PurchaseOrder(Aggregate):
     change_requested: bool = False
     ordered_at: datetime | None = None
     id: int | None = None
+    # A drop-ship for a customer record: its code and where the supplier delivers.
+    drop_ship_customer_code: str | None = None
+    drop_ship_to: str | None = None
 
     @property
     def number(self) -> str:

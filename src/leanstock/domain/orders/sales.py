@@ -82,6 +82,8 @@ class SalesOrder(Aggregate):
     status: SalesStatus = SalesStatus.DRAFT
     ordered_at: datetime | None = None
     id: int | None = None
+    # The customer record the order is for (its code); None: a walk-in sale by name only.
+    customer_code: str | None = None
 
     @property
     def number(self) -> str:
@@ -100,15 +102,23 @@ class SalesOrder(Aggregate):
         lines = tuple((line.sku, line.quantity) for line in self.lines)
         if confirm:
             self.status = SalesStatus.CONFIRMED
-            self.record(SalesOrderConfirmed(customer=self.customer, lines=lines))
+            self.record(
+                SalesOrderConfirmed(
+                    customer=self.customer, customer_code=self.customer_code, lines=lines
+                )
+            )
         else:
-            self.record(SalesOrderPlaced(customer=self.customer, lines=lines))
+            self.record(
+                SalesOrderPlaced(
+                    customer=self.customer, customer_code=self.customer_code, lines=lines
+                )
+            )
 
     def confirm(self) -> None:
         if self.status is not SalesStatus.DRAFT:
             raise refused(self.number, self.status, "confirmed", "Only a draft order is confirmed.")
         self.status = SalesStatus.CONFIRMED
-        self.record(SalesOrderConfirmed(customer=self.customer))
+        self.record(SalesOrderConfirmed(customer=self.customer, customer_code=self.customer_code))
 
     def check_shippable(self) -> None:
         if self.status not in (SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_SHIPPED):

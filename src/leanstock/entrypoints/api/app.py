@@ -34,6 +34,7 @@ from leanstock.entrypoints.api.routes import (
     accounts,
     audit,
     catalog,
+    customers,
     data,
     forecasts,
     insight,
@@ -155,6 +156,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(catalog.router, prefix=PREFIX)
+    app.include_router(customers.router, prefix=PREFIX)
     app.include_router(stock.router, prefix=PREFIX)
     app.include_router(valuation.router, prefix=PREFIX)
     app.include_router(quarantine.router, prefix=PREFIX)

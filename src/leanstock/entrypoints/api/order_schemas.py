@@ -34,7 +34,16 @@ class SalesLineIn(In):
 
 
 class SalesOrderIn(In):
-    customer: str = Field(min_length=1, max_length=200)
+    customer: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The customer's name: free text for a walk-in sale; for a customer record "
+        "(customer_code), its name when left out.",
+    )
+    customer_code: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The code of a customer record."
+    )
     location: str | None = Field(default=None, min_length=1, max_length=64)
     lines: list[SalesLineIn] = Field(min_length=1, max_length=MAX_LINES)
     confirm: bool = Field(
@@ -123,6 +132,7 @@ class CustomerReturnIn(In):
 class SalesOrderOut(Out):
     number: str
     customer: str
+    customer_code: str | None = Field(description="The customer record; null: a walk-in sale.")
     status: str
     ordered_at: datetime
     lines: list[SalesLineOut]
@@ -131,6 +141,7 @@ class SalesOrderOut(Out):
 class SalesOrderRowOut(Out):
     number: str
     customer: str
+    customer_code: str | None
     status: str
     ordered_at: datetime
     lines: int
@@ -252,6 +263,12 @@ class PurchaseOrderOut(Out):
     supplier: str
     status: str
     drop_ship_customer: str | None
+    drop_ship_customer_code: str | None = Field(
+        default=None, description="The customer record a drop-ship goes to (null: walk-in)."
+    )
+    drop_ship_to: str | None = Field(
+        default=None, description="Where the supplier delivers a drop-ship: the customer's address."
+    )
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineOut]

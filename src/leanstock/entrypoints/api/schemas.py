@@ -102,6 +102,12 @@ class ItemIn(In):
     serial_tracked: bool = Field(
         default=False, description="Every unit carries a serial, named whenever it moves."
     )
+    barcodes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="GTINs (EAN-8, UPC-A, EAN-13, GTIN-14) the item is scanned by; each "
+        "belongs to one item. Wherever an item is named, a barcode may stand for its SKU.",
+    )
 
 
 class ItemPatch(In):
@@ -133,6 +139,11 @@ class ItemOut(Out):
     costing: CostingMethod | None
     divisible: bool
     serial_tracked: bool
+    barcodes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: Any, barcodes: Sequence[str]) -> ItemOut:
+        return cls.model_validate(item).model_copy(update={"barcodes": list(barcodes)})
 
 
 class LocationIn(In):

@@ -3,6 +3,7 @@
 from leanstock.entrypoints.cli import accounts as accounts
 from leanstock.entrypoints.cli import backup as backup
 from leanstock.entrypoints.cli import bench as bench
+from leanstock.entrypoints.cli import customers as customers
 from leanstock.entrypoints.cli import data as data
 from leanstock.entrypoints.cli import forecast as forecast
 from leanstock.entrypoints.cli import insight as insight

@@ -42,7 +42,8 @@ def _table(
 @app.command("orders")
 def list_sales_orders(
     status: Annotated[str | None, typer.Option(help="draft, confirmed, shipped, ...")] = None,
-    customer: str | None = None,
+    customer: Annotated[str | None, typer.Option(help="The name as ordered.")] = None,
+    customer_code: Annotated[str | None, typer.Option(help="A customer record's code.")] = None,
     limit: int = 50,
     offset: int = 0,
 ) -> None:
@@ -50,14 +51,15 @@ def list_sales_orders(
     from leanstock.services import orders
 
     with handled():
-        page = orders.list_orders(_uow(), status, customer, limit, offset)
+        page = orders.list_orders(_uow(), status, customer, limit, offset, customer_code)
     _table(
         "Sales orders",
-        ["number", "customer", "status", "ordered at", "lines", "quantity", "shipped"],
+        ["number", "customer", "code", "status", "ordered at", "lines", "quantity", "shipped"],
         (
             [
                 r["number"],
                 r["customer"],
+                r["customer_code"],
                 r["status"],
                 f"{r['ordered_at']:%Y-%m-%d %H:%M}",
                 r["lines"],
@@ -77,9 +79,9 @@ def show_sales_order(number: Annotated[str, typer.Argument(help="SO-000001")]) -
 
     with handled():
         view = orders.get_order(_uow(), number)
+    who = f"{view.customer} ({view.customer_code})" if view.customer_code else view.customer
     console.print(
-        f"[bold]{view.number}[/] for {view.customer}: {view.status}, "
-        f"ordered {view.ordered_at:%Y-%m-%d %H:%M}"
+        f"[bold]{view.number}[/] for {who}: {view.status}, ordered {view.ordered_at:%Y-%m-%d %H:%M}"
     )
     _table(
         "Lines",
@@ -239,7 +241,14 @@ def _line_numbers(pairs: list[str]) -> dict[int, Decimal]:
 
 @app.command("place-order")
 def place_order(
-    customer: str,
+    customer: Annotated[
+        str | None,
+        typer.Argument(help="The customer's name (a walk-in sale, or a record's other name)."),
+    ] = None,
+    *,
+    customer_code: Annotated[
+        str | None, typer.Option("--customer-code", "-c", help="A customer record's code.")
+    ] = None,
     lines: Annotated[list[str], typer.Option("--line", "-l", help="SKU:QUANTITY, repeatable.")],
     location: Annotated[str, typer.Option(help="Where the order ships from.")],
     confirm: Annotated[bool, typer.Option(help="Reserve stock and pull supply now.")] = False,
@@ -261,7 +270,13 @@ def place_order(
             for sku, q in _quantities(lines, "sku")
         ]
         view = orders.place_order(
-            _uow(), customer, new, location=location, confirm=confirm, actor="cli"
+            _uow(),
+            customer,
+            new,
+            location=location,
+            confirm=confirm,
+            actor="cli",
+            customer_code=customer_code,
         )
     console.print(f"[green]{view.number}[/] {view.status}")
     show_sales_order(view.number)

@@ -125,10 +125,12 @@ def show_item(sku: str) -> None:
 
     uow = _uow()
     with handled():
-        item = catalog.get_item(uow, sku)
-        offers = catalog.list_supplier_items(uow, sku=sku).items
-        levels = queries.stock(uow, sku=sku).items
-    _table("Item", ["field", "value"], ([k, v] for k, v in vars(item).items()))
+        item = catalog.get_item(uow, sku)  # by SKU or barcode
+        offers = catalog.list_supplier_items(uow, sku=item.sku).items
+        levels = queries.stock(uow, sku=item.sku).items
+        barcodes = catalog.barcodes_of(uow, [item.sku])[item.sku]
+    fields = [*vars(item).items(), ("barcodes", ", ".join(barcodes))]
+    _table("Item", ["field", "value"], ([k, v] for k, v in fields))
     _table(
         "Suppliers",
         ["supplier", "price", "lead time (days)", "moq", "pack", "priority"],
@@ -178,6 +180,9 @@ def add_item(
     serial_tracked: Annotated[
         bool, typer.Option(help="Every unit carries a serial, named whenever it moves.")
     ] = False,
+    barcode: Annotated[
+        list[str] | None, typer.Option("--barcode", help="A GTIN it is scanned by; repeatable.")
+    ] = None,
 ) -> None:
     """Add an item to the catalog."""
     from leanstock.services import catalog
@@ -197,8 +202,30 @@ def add_item(
                 policy,
                 serial_tracked=serial_tracked,
             ),
+            barcode or [],
         )
     console.print(f"[green]Added item {sku}.[/]")
+
+
+@app.command("add-barcode")
+def add_barcode(sku: str, barcode: str) -> None:
+    """Give an item a barcode (a GTIN: EAN-8, UPC-A, EAN-13 or GTIN-14, check digit checked);
+    wherever a command names an item, the barcode then stands for its SKU."""
+    from leanstock.services import catalog
+
+    with handled():
+        codes = catalog.add_barcode(_uow(), sku, barcode)
+    console.print(f"[green]{sku}[/] is scanned by {', '.join(codes)}.")
+
+
+@app.command("remove-barcode")
+def remove_barcode(sku: str, barcode: str) -> None:
+    """Take a barcode off an item."""
+    from leanstock.services import catalog
+
+    with handled():
+        codes = catalog.remove_barcode(_uow(), sku, barcode)
+    console.print(f"[green]Removed {barcode}[/] from {sku}; it keeps {', '.join(codes) or 'none'}.")
 
 
 @app.command("suppliers")

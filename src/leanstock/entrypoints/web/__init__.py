@@ -16,6 +16,7 @@ def install(app: FastAPI) -> None:
     """Mount the static files and add the pages."""
     from leanstock.entrypoints.web import (
         forecasts,
+        imports,
         kpis,
         orders,
         pages,
@@ -38,3 +39,4 @@ def install(app: FastAPI) -> None:
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)
     app.include_router(kpis.router)
+    app.include_router(imports.router)

@@ -175,11 +175,6 @@ def run_import(
     if isinstance(spec, RowKind):
         report.problems.extend(_duplicates(spec, parsed, columns))
     rows = [(number, values) for number, values, good in parsed if good]
-    if "unit_cost" in found and spec.name == "opening-stock":
-        report.notes.append(
-            "unit_cost was read but not kept: the ledger holds no cost per lot yet; set the "
-            "items' unit_cost with an items import."
-        )
     if len(report.problems) >= MAX_PROBLEMS:
         return report
     batch = uow.batch().open()

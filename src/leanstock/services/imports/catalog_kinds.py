@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from leanstock.domain.barcodes import barcode
 from leanstock.domain.catalog import (
     Item,
     ItemKind,
@@ -23,8 +24,9 @@ from leanstock.domain.catalog import (
     Supplier,
     SupplierItem,
 )
-from leanstock.domain.errors import InvalidInput, NotFound, WrongUnit
-from leanstock.services import catalog, production
+from leanstock.domain.customers import Customer
+from leanstock.domain.errors import AlreadyExists, InvalidInput, NotFound, WrongUnit
+from leanstock.services import catalog, customers, production
 from leanstock.services.imports.fields import (
     Field,
     as_bool,
@@ -125,6 +127,31 @@ def apply_terms(uow: UnitOfWork, rows: list[Values]) -> str:
     return "updated"
 
 
+def apply_customer(uow: UnitOfWork, rows: list[Values]) -> str:
+    values = rows[0]
+    try:
+        current = customers.get_customer(uow, values["code"])
+    except NotFound:
+        _require_name(values, "customer")
+        customers.add_customer(uow, Customer(**values))
+        return "created"
+    changes = _changes(current, values, ("code",))
+    if not changes:
+        return "unchanged"
+    customers.update_customer(uow, values["code"], changes)
+    return "updated"
+
+
+def apply_barcode(uow: UnitOfWork, rows: list[Values]) -> str:
+    """One barcode of one item: added when new; already the item's, unchanged."""
+    values = rows[0]
+    try:
+        catalog.add_barcode(uow, values["sku"], values["barcode"])
+    except AlreadyExists:
+        return "unchanged"  # this item has it already (another item's is a Conflict)
+    return "created"
+
+
 def apply_bom(uow: UnitOfWork, rows: list[Values]) -> str:
     parent = rows[0]["parent"]
     lead_times = {r["lead_time_days"] for r in rows if "lead_time_days" in r}
@@ -171,6 +198,7 @@ def _count(uow: UnitOfWork, values: Values, as_of: date | None) -> Operation:
         expires_on=values.get("expires_on"),
         reference="opening stock",
         occurred_at=datetime.combine(as_of, time(0), tzinfo=UTC) if as_of else None,
+        unit_cost=values.get("unit_cost"),
     )
 
 
@@ -304,4 +332,66 @@ OPENING_STOCK = RowKind(
     summary="Stock on hand per item, location and lot, booked as a count.",
 )
 
-ROW_KINDS = {k.name: k for k in (ITEMS, LOCATIONS, SUPPLIERS, SUPPLIER_TERMS, BOMS, OPENING_STOCK)}
+CUSTOMERS = RowKind(
+    "customers",
+    (
+        Field(
+            "code",
+            required=True,
+            aliases=("customer", "customer_code", "client", "account"),
+            example="BISTRO",
+        ),
+        Field("name", aliases=("customer_name", "company"), example="Bistro Bella"),
+        Field("email", aliases=("e_mail", "mail"), example="orders@bistro.example"),
+        Field("phone", aliases=("telephone", "tel"), example="+44 20 7946 0000"),
+        Field(
+            "billing_address",
+            aliases=("address", "bill_to", "invoice_address"),
+            example="1 Main St, Springfield",
+        ),
+        Field(
+            "shipping_address",
+            aliases=("ship_to", "delivery_address"),
+            example="Dock 4, Harbour Rd",
+        ),
+        Field(
+            "priority", as_int, example="5", help="1 is served first when stock is short, 9 last"
+        ),
+        Field("active", as_bool, example="true"),
+    ),
+    ("code",),
+    apply_customer,
+    summary="Customers, keyed by code: the records sales orders refer to.",
+)
+
+BARCODES = RowKind(
+    "barcodes",
+    (
+        Field("sku", required=True, aliases=SKU_ALIASES, example="FLOUR-25"),
+        Field(
+            "barcode",
+            barcode,
+            required=True,
+            aliases=("gtin", "ean", "upc", "ean13"),
+            example="4006381333931",
+            help="GTIN-8, -12, -13 or -14 with its check digit",
+        ),
+    ),
+    ("barcode",),
+    apply_barcode,
+    summary="Item barcodes, one row per barcode (an item may have several); keyed by barcode.",
+)
+
+ROW_KINDS = {
+    k.name: k
+    for k in (
+        ITEMS,
+        LOCATIONS,
+        SUPPLIERS,
+        SUPPLIER_TERMS,
+        BOMS,
+        OPENING_STOCK,
+        CUSTOMERS,
+        BARCODES,
+    )
+}

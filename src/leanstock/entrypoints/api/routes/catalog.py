@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leanstock.domain.catalog import Item, ItemKind, Location, LocationKind, Policy, Supplier
+from leanstock.entrypoints.api.customer_schemas import BarcodeIn, BarcodesOut
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import (
@@ -31,8 +32,9 @@ router = APIRouter()
 
 @router.post("/items", status_code=201, tags=["catalog"], dependencies=[permit("catalog:write")])
 def create_item(body: ItemIn, uow: UowDep) -> ItemOut:
-    """Add an item to the catalog."""
-    return ItemOut.model_validate(catalog.add_item(uow, Item(**body.model_dump())))
+    """Add an item to the catalog, with the barcodes it is scanned by."""
+    item = catalog.add_item(uow, Item(**body.model_dump(exclude={"barcodes"})), body.barcodes)
+    return ItemOut.of(item, catalog.barcodes_of(uow, [item.sku])[item.sku])
 
 
 @router.get("/items", tags=["catalog"], dependencies=[permit("catalog:read")])
@@ -65,18 +67,55 @@ def list_items(
         lot_tracked=lot_tracked,
         active=active,
     )
-    return PageOut[ItemOut].model_validate(page)
+    codes = catalog.barcodes_of(uow, [i.sku for i in page.items])
+    return PageOut[ItemOut](
+        items=[ItemOut.of(i, codes[i.sku]) for i in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/items/{sku}", tags=["catalog"], dependencies=[permit("catalog:read")])
 def get_item(sku: str, uow: UowDep) -> ItemOut:
-    return ItemOut.model_validate(catalog.get_item(uow, sku))
+    """An item, by SKU or by one of its barcodes."""
+    item = catalog.get_item(uow, sku)
+    return ItemOut.of(item, catalog.barcodes_of(uow, [item.sku])[item.sku])
 
 
 @router.patch("/items/{sku}", tags=["catalog"], dependencies=[permit("catalog:write")])
 def update_item(sku: str, body: ItemPatch, uow: UowDep) -> ItemOut:
-    """Change some fields of an item."""
-    return ItemOut.model_validate(catalog.update_item(uow, sku, body.changes()))
+    """Change some fields of an item (barcodes: `/items/{sku}/barcodes`)."""
+    item = catalog.update_item(uow, sku, body.changes())
+    return ItemOut.of(item, catalog.barcodes_of(uow, [item.sku])[item.sku])
+
+
+@router.get("/items/{sku}/barcodes", tags=["catalog"], dependencies=[permit("catalog:read")])
+def list_barcodes(sku: str, uow: UowDep) -> BarcodesOut:
+    """The barcodes an item is scanned by."""
+    real = catalog.sku_of(uow, sku)
+    return BarcodesOut(sku=real, barcodes=catalog.barcodes_of(uow, [real])[real])
+
+
+@router.post(
+    "/items/{sku}/barcodes",
+    status_code=201,
+    tags=["catalog"],
+    dependencies=[permit("catalog:write")],
+)
+def add_barcode(sku: str, body: BarcodeIn, uow: UowDep) -> BarcodesOut:
+    """Give an item one more barcode: a GTIN with a valid check digit, used by no other item."""
+    codes = catalog.add_barcode(uow, sku, body.barcode)
+    return BarcodesOut(sku=catalog.sku_of(uow, sku), barcodes=codes)
+
+
+@router.delete(
+    "/items/{sku}/barcodes/{barcode}", tags=["catalog"], dependencies=[permit("catalog:write")]
+)
+def remove_barcode(sku: str, barcode: str, uow: UowDep) -> BarcodesOut:
+    """Take a barcode off an item; answers the barcodes it keeps."""
+    real = catalog.sku_of(uow, sku)
+    return BarcodesOut(sku=real, barcodes=catalog.remove_barcode(uow, real, barcode))
 
 
 @router.post(

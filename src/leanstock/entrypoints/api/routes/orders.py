@@ -74,6 +74,7 @@ def place_order(
         confirm=body.confirm,
         ordered_at=body.ordered_at,
         actor=actor.name,
+        customer_code=body.customer_code,
     )
     return Response(
         SalesOrderOut.model_validate(view).model_dump_json(),
@@ -86,12 +87,13 @@ def place_order(
 def list_sales_orders(
     uow: UowDep,
     status: str | None = None,
-    customer: str | None = None,
+    customer: Annotated[str | None, Query(description="The customer's name as ordered.")] = None,
+    customer_code: Annotated[str | None, Query(description="A customer record's code.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[SalesOrderRowOut]:
     return PageOut[SalesOrderRowOut].model_validate(
-        orders.list_orders(uow, status, customer, limit, offset)
+        orders.list_orders(uow, status, customer, limit, offset, customer_code)
     )
 
 

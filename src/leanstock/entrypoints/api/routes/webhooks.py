@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leanstock.adapters.webhooks.sender import check_target
 from leanstock.config import get_settings
+from leanstock.domain import event_schemas as schemas
+from leanstock.domain.errors import NotFound
 from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
@@ -106,3 +108,18 @@ def replay_webhook(
 ) -> ReplayOut:
     """Enable the subscription again and send its dead deliveries once more."""
     return ReplayOut(queued=webhooks.replay(uow, webhook_id, since))
+
+
+@router.get("/events/schemas", dependencies=[permit("webhook:read")])
+def event_schemas() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of every event type's payload, the `data` of a
+    delivery, by type; each carries its version (`x-version`, also in its `$id`)."""
+    return schemas.schemas()
+
+
+@router.get("/events/schemas/{event}", dependencies=[permit("webhook:read")])
+def event_schema(event: str) -> dict[str, Any]:
+    """The JSON Schema of one event type's payload."""
+    if event not in schemas.EVENTS:
+        raise NotFound("event type", f"{event} (GET /events/schemas lists them)", "event")
+    return schemas.schema(event)
