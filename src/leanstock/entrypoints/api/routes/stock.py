@@ -117,6 +117,7 @@ def count(body: CountIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         expires_on=body.expires_on,
         reference=body.reference,
         occurred_at=body.occurred_at,
+        serials=tuple(body.serials or ()),
     )
     return OperationOut.model_validate(operation)
 
