@@ -197,3 +197,28 @@ def test_production_carries_component_and_output_serials_through_the_api_and_the
         "B1": "production",
         "B2": "production",
     }
+
+
+def test_a_count_names_the_serials_found_through_the_api_and_the_cli(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine, 201)
+    receipt = {"sku": "ESPRESSO", "location": "WH", "quantity": 2, "serials": ["E1", "E2"]}
+    call(api, "POST", "/stock/receipts", receipt, 201)
+    count = {"sku": "ESPRESSO", "location": "WH", "counted": 2}
+    unnamed = api.post(f"{API}/stock/counts", json=count)
+    assert unnamed.status_code == 422
+    assert "serials" in unnamed.json()["detail"]
+    call(api, "POST", "/stock/counts", count | {"serials": ["E1", "E3"]}, 201)
+    assert where(api) == {"E1": "WH", "E2": "adjustment", "E3": "WH"}
+
+    cli = CliRunner()
+    db = ["--database", db_url]
+    counted = cli.invoke(app, [*db, "count", "ESPRESSO", "WH", "1", "--serial", "E2"])
+    assert counted.exit_code == 0, counted.output
+    assert where(api) == {"E1": "adjustment", "E2": "WH", "E3": "adjustment"}
+    levels = call(api, "GET", "/stock?sku=ESPRESSO&location=WH")["items"]
+    assert [row["on_hand"] for row in levels] == ["1"]

@@ -37,7 +37,7 @@ from leanstock.services import (
     stock,
     transfers,
 )
-from leanstock.services.stock import StockLine, expiry, quarantine
+from leanstock.services.stock import StockLine, expiry, quarantine, stocktakes
 
 D = Decimal
 
@@ -64,12 +64,14 @@ def on_hand(uow: UnitOfWork, sku: str, location: str) -> Decimal:
 
 def serials_match_balances(uow: UnitOfWork) -> None:
     """For every serial-tracked item, the serials at each location are its balance there (at
-    every location but the supplier's side, whose balance is minus what came from it, and
-    production's for the items made there)."""
+    every location but the supplier's side, whose balance is minus what came from it, the
+    adjustment's (lost minus found), and production's for the items made there)."""
     with uow:
         counts = uow.serials.count_by_place()
         tracked = select(t.items.c.id).where(t.items.c.serial_tracked)
-        sources = select(t.locations.c.id).where(t.locations.c.kind == "supplier")
+        sources = select(t.locations.c.id).where(  # what stock comes from and goes to
+            (t.locations.c.kind == "supplier") | (t.locations.c.code == "adjustment")
+        )
         query = (
             select(t.balances.c.item_id, t.balances.c.location_id, func.sum(t.balances.c.quantity))
             .where(t.balances.c.item_id.in_(tracked), t.balances.c.location_id.not_in(sources))
@@ -382,10 +384,47 @@ def test_production_issues_and_consumes_component_serials_and_names_its_output_s
 
 def test_flows_without_serials_refuse_a_serial_tracked_item(shop: UnitOfWork) -> None:
     stock.receive(shop, "LAPTOP", "WH", D(1), serials=["S1"])
+    count = stocktakes.start_stocktake(shop, "WH")
     with pytest.raises(SerialsNotSupported) as raised:
-        stock.count(shop, "LAPTOP", "WH", D(3))
+        stocktakes.enter_counts(shop, count.number, [stocktakes.CountEntry("LAPTOP", D(3))])
     assert "LAPTOP" in raised.value.detail
+    assert "--serial" in raised.value.detail
     assert on_hand(shop, "LAPTOP", "WH") == 1
+
+
+def test_a_count_names_the_serials_found_and_books_the_missing_and_the_misplaced(
+    shop: UnitOfWork,
+) -> None:
+    stock.receive(shop, "LAPTOP", "WH", D(3), serials=["S1", "S2", "S3"])
+    stock.receive(shop, "LAPTOP", "STORE", D(1), serials=["S4"])
+    stock.ship(shop, "LAPTOP", "WH", D(1), serials=["S3"])
+    with pytest.raises(SerialsRequired):
+        stock.count(shop, "LAPTOP", "WH", D(2))
+    with pytest.raises(SerialCountMismatch):
+        stock.count(shop, "LAPTOP", "WH", D(2), serials=["S1"])
+    refused(
+        SerialElsewhere,
+        "S3",
+        lambda: stock.count(shop, "LAPTOP", "WH", D(2), serials=["S1", "S3"]),
+    )
+    assert where(shop) == {"S1": "WH", "S2": "WH", "S3": "customer", "S4": "STORE"}
+    # S2 is missing, S4 (booked at the store) and a new S5 are found at the warehouse
+    stock.count(shop, "LAPTOP", "WH", D(3), serials=["S1", "S4", "S5"])
+    assert where(shop) == {"S1": "WH", "S2": "adjustment", "S3": "customer"} | {
+        "S4": "WH",
+        "S5": "WH",
+    }
+    assert (on_hand(shop, "LAPTOP", "WH"), on_hand(shop, "LAPTOP", "STORE")) == (D(3), D(0))
+    serials_match_balances(shop)
+    # S2 turns up again: it comes back from the adjustment; a count of nothing loses the rest
+    stock.count(shop, "LAPTOP", "STORE", D(1), serials=["S2"])
+    stock.count(shop, "LAPTOP", "WH", D(0))
+    assert where(shop) == {"S1": "adjustment", "S2": "STORE", "S3": "customer"} | {
+        "S4": "adjustment",
+        "S5": "adjustment",
+    }
+    assert on_hand(shop, "LAPTOP", "WH") == 0
+    serials_match_balances(shop)
 
 
 def test_an_item_with_stock_cannot_become_serial_tracked(shop: UnitOfWork) -> None:
