@@ -222,3 +222,19 @@ def test_a_count_names_the_serials_found_through_the_api_and_the_cli(
     assert where(api) == {"E1": "adjustment", "E2": "WH", "E3": "adjustment"}
     levels = call(api, "GET", "/stock?sku=ESPRESSO&location=WH")["items"]
     assert [row["on_hand"] for row in levels] == ["1"]
+
+
+def test_shipping_a_reservation_names_its_serials_through_the_api(client: TestClient) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine, 201)
+    receipt = {"sku": "ESPRESSO", "location": "WH", "quantity": 2, "serials": ["E1", "E2"]}
+    call(api, "POST", "/stock/receipts", receipt, 201)
+    hold = {"sku": "ESPRESSO", "location": "WH", "quantity": 1, "reference": "TILL-1"}
+    held = call(api, "POST", "/reservations", hold, 201)["id"]
+    unnamed = api.post(f"{API}/reservations/{held}/consume", json={})
+    assert unnamed.status_code == 422
+    assert "serials" in unnamed.json()["detail"]
+    call(api, "POST", f"/reservations/{held}/consume", {"serials": ["E2"]}, 201)
+    assert where(api) == {"E1": "WH", "E2": "customer"}

@@ -392,6 +392,19 @@ def test_flows_without_serials_refuse_a_serial_tracked_item(shop: UnitOfWork) ->
     assert on_hand(shop, "LAPTOP", "WH") == 1
 
 
+def test_shipping_a_reservation_names_its_serials(shop: UnitOfWork) -> None:
+    stock.receive(shop, "LAPTOP", "WH", D(3), serials=["S1", "S2", "S3"])
+    held = stock.reserve(shop, "LAPTOP", "WH", D(2), "ORDER-7")
+    with pytest.raises(SerialsRequired):
+        stock.consume(shop, held.id, D(1))
+    refused(UnknownSerial, "S9", lambda: stock.consume(shop, held.id, D(1), serials=["S9"]))
+    stock.consume(shop, held.id, D(1), serials=["S2"])
+    refused(SerialElsewhere, "S2", lambda: stock.consume(shop, held.id, D(1), serials=["S2"]))
+    assert where(shop) == {"S1": "WH", "S2": "customer", "S3": "WH"}
+    assert on_hand(shop, "LAPTOP", "WH") == 2
+    serials_match_balances(shop)
+
+
 def test_a_count_names_the_serials_found_and_books_the_missing_and_the_misplaced(
     shop: UnitOfWork,
 ) -> None:

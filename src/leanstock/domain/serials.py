@@ -173,8 +173,8 @@ def by_lot(found: Sequence[SerialAt]) -> dict[str | None, Decimal]:
 
 
 def refuse(item: Item, flow: str, instead: str) -> None:
-    """Refuse a serial-tracked item in a flow that does not carry serials (stocktakes and
-    shipping a reservation; the stock operations and counts, purchase receipts, sales
-    shipments, customer returns, transfer orders, quarantine moves and production do)."""
+    """Refuse a serial-tracked item in a flow that does not carry serials (stocktakes; the
+    stock operations and counts, reservations shipped, purchase receipts, sales shipments,
+    customer returns, transfer orders, quarantine moves and production do)."""
     if item.serial_tracked:
         raise SerialsNotSupported(item.sku, flow, instead)

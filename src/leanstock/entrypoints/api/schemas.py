@@ -587,6 +587,10 @@ class ReservationChangeIn(In):
     occurred_at: datetime | None = None
 
 
+class ReservationConsumeIn(ReservationChangeIn):
+    serials: list[str] | None = Serials
+
+
 class ReleaseIn(In):
     quantity: Quantity | None = Field(
         default=None, description="How much; leave out for all that is still open."
