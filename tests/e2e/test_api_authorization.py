@@ -568,6 +568,60 @@ TABLE = [
     ),
     r("POST", "/purchase-orders/{number}/close", BUY, 409, params={"number": "{po_own}"}),
     r("POST", "/purchase-orders/{number}/cancel", BUY, 409, params={"number": "{po_own}"}),
+    # The supplier portal: proposals, ship-notice receipts, drop-ship deliveries, invoices.
+    r(
+        "POST",
+        "/purchase-orders/{number}/proposals",
+        BUY | {"supplier"},
+        409,  # a cancelled order takes no proposal
+        params={"number": "{po_own}"},
+        body={"lines": [{"line": 1, "quantity": 4}]},
+        foreign={"params": {"number": "{po_foreign}"}},
+        foreign_status={"supplier": 404},
+    ),
+    r("GET", "/purchase-proposals", ALL, 200),
+    r(
+        "POST",
+        "/purchase-orders/{number}/proposals/{proposal_id}/accept",
+        BUY,
+        404,  # no such proposal on the order
+        params={"number": "{po_own}", "proposal_id": "999"},
+    ),
+    r(
+        "POST",
+        "/purchase-orders/{number}/proposals/{proposal_id}/reject",
+        BUY,
+        404,
+        params={"number": "{po_own}", "proposal_id": "999"},
+        body={"reason": "No"},
+    ),
+    r(
+        "POST",
+        "/purchase-orders/{number}/ship-notices/{notice_id}/receipt",
+        FLOOR,
+        404,  # no such ship notice on the order
+        params={"number": "{po_own}", "notice_id": "999"},
+        foreign={"params": {"number": "{po_foreign}", "notice_id": "999"}},
+        foreign_status={"warehouse": 404},
+    ),
+    r(
+        "POST",
+        "/purchase-orders/{number}/drop-ship-deliveries",
+        MANAGE | {"supplier"},
+        403,  # not a drop-ship order: the warehouse receives it
+        params={"number": "{po_own}"},
+        body={"lines": [{"line": 1, "quantity": 1}], "carrier": "UPS", "tracking": "1Z"},
+        foreign={"params": {"number": "{po_foreign}"}},
+        foreign_status={"supplier": 404},
+    ),
+    r(
+        "POST",
+        "/purchase-orders/{number}/invoices",
+        BUY,
+        409,  # a cancelled order is not invoiced
+        params={"number": "{po_own}"},
+        body={"invoice_number": "INV-1", "lines": [{"line": 1, "quantity": 1, "price": "1"}]},
+    ),
     # Production
     r(
         "POST",
@@ -673,6 +727,8 @@ TABLE = [
     r("GET", "/readiness", STAFF, 200),
     r("GET", "/kpis", STAFF, 200),
     r("PUT", "/settings/holding-rate", OWNER, 200, body={"rate": "0.25"}),
+    r("GET", "/settings/supplier-standard", STAFF, 200),
+    r("PUT", "/settings/supplier-standard", OWNER, 200, body={"otif": 0.85}),
     r("POST", "/what-if", BUY, 422, body={"scenarios": []}),
     # Plans (none is run here: a plan needs a forecast; reaching the route is what counts)
     r("POST", "/plan-runs", BUY, 422, body={"service_level": 2}),

@@ -1724,6 +1724,10 @@ class InMemoryUnitOfWork:
     def webhooks(self) -> Any:
         _not_covered("webhooks (they run on SQLite and PostgreSQL)")
 
+    @property
+    def supplier_channel(self) -> Any:
+        _not_covered("the supplier channel (it runs on SQLite and PostgreSQL)")
+
     def __enter__(self) -> Self:
         self._state = copy.deepcopy(self.committed)
         self._seen = []

@@ -21,7 +21,6 @@ from leanstock.domain.catalog import (
 from leanstock.domain.errors import Conflict, InvalidInput, InvalidTransition, OutOfStock
 from leanstock.domain.ledger import ShipmentReason
 from leanstock.domain.orders import RejectTo
-from leanstock.domain.sourcing import SupplierRecord
 from leanstock.services import (
     catalog,
     orders,
@@ -321,7 +320,17 @@ def test_a_supplier_is_judged_on_its_deliveries_and_an_unreliable_one_gives_way(
         )
     with uow:
         records = uow.purchasing.supplier_records()
-    assert records == {"MILL": SupplierRecord(0.2, 5)}  # one on time in full, one short, 3 late
+    # One on time in full, one short, 3 late: OTIF 1/5, on time 2/5, nothing rejected; lead
+    # times (released today, received in the past) -12, -12, -5, -5, -5: spread √14.7.
+    (mill,) = records.values()
+    assert (mill.on_time_in_full, mill.deliveries, mill.on_time, mill.defect_rate) == (
+        0.2,
+        5,
+        0.4,
+        0.0,
+    )
+    assert mill.lead_time_sd_days == pytest.approx(14.7**0.5)
+    assert list(records) == ["MILL"]
     number = one_line(uow, "FLOUR", 4)
     drafts = purchasing.list_purchase_orders(uow, status="draft").items
     assert [po["supplier"] for po in drafts] == ["SLOW"]

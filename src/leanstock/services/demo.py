@@ -136,29 +136,43 @@ class DemoLogin:
     binding: str
 
 
+def _login(uow: UnitOfWork, email: str, role: Role, binding: dict[str, Any]) -> DemoLogin:
+    """The demo user `email` with a new password (created, or reset and re-bound)."""
+    password = new_password()
+    try:
+        user_id = accounts.user_id_of(uow, email)
+    except NotFound:
+        user_id = accounts.create_user(uow, email, password, role, **binding).id
+    else:
+        accounts.update_user(uow, user_id, {"role": role, "active": True, **binding})
+        accounts.reset_password(uow, user_id, password)
+    where = ", ".join(f"{k}: {v[0] if isinstance(v, list) else v}" for k, v in binding.items())
+    return DemoLogin(email, role, password, where)
+
+
+def supplier_email(code: str) -> str:
+    """The demo portal user of a supplier: `supplier@` for the first, `supplier-<code>@` for
+    the others."""
+    if code == SUPPLIERS[0].code:
+        return f"{Role.SUPPLIER.value}@leanstock.example"
+    return f"{Role.SUPPLIER.value}-{code.lower()}@leanstock.example"
+
+
 def demo_logins(uow: UnitOfWork) -> list[DemoLogin]:
-    """One demo user per role, each given a new random password on every call (only hashes
-    are stored, so the passwords can be shown only when they are set). The warehouse user
-    works at the central warehouse; the supplier user for the first supplier. The previous
-    demo tokens are revoked and the owner gets a new one: it is the `api` login."""
-    bindings: dict[Role, dict[str, Any]] = {
-        Role.WAREHOUSE: {"locations": [WAREHOUSE]},
-        Role.SUPPLIER: {"supplier": SUPPLIERS[0].code},
-    }
-    logins = []
-    for role in Role:
-        email = f"{role.value}@leanstock.example"
-        password = new_password()
-        binding = bindings.get(role, {})
-        try:
-            user_id = accounts.user_id_of(uow, email)
-        except NotFound:
-            user_id = accounts.create_user(uow, email, password, role, **binding).id
-        else:
-            accounts.update_user(uow, user_id, {"role": role, "active": True, **binding})
-            accounts.reset_password(uow, user_id, password)
-        where = ", ".join(f"{k}: {v[0] if isinstance(v, list) else v}" for k, v in binding.items())
-        logins.append(DemoLogin(email, role, password, where))
+    """One demo user per role, and a supplier-portal user per supplier, each given a new
+    random password on every call (only hashes are stored, so the passwords can be shown only
+    when they are set). The warehouse user works at the central warehouse; each supplier user
+    for its supplier. The previous demo tokens are revoked and the owner gets a new one: it
+    is the `api` login, last."""
+    bindings: dict[Role, dict[str, Any]] = {Role.WAREHOUSE: {"locations": [WAREHOUSE]}}
+    logins = [
+        _login(uow, f"{role.value}@leanstock.example", role, bindings.get(role, {}))
+        for role in Role
+        if role is not Role.SUPPLIER
+    ]
+    logins += [
+        _login(uow, supplier_email(s.code), Role.SUPPLIER, {"supplier": s.code}) for s in SUPPLIERS
+    ]
     owner = accounts.user_id_of(uow, f"{Role.OWNER.value}@leanstock.example")
     for old in tokens.list_tokens(uow, owner, limit=500).items:
         if old.name == "demo" and old.status == "active":

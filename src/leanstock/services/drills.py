@@ -44,6 +44,7 @@ from leanstock.planning.whatif import (
 )
 from leanstock.services import orders
 from leanstock.services.ports import UnitOfWork
+from leanstock.services.supplier_standard import company_standard
 
 MAX_WEEKS = 104
 MIN_WEEKS = 8
@@ -285,6 +286,7 @@ def _inputs(uow: UnitOfWork, today: date) -> tuple[np.ndarray, DrillCatalog, dat
         suppliers = uow.catalog.suppliers(limit=10_000_000).items
         offers = uow.catalog.supplier_items(limit=10_000_000).items
         records = uow.purchasing.supplier_records()
+        standard = company_standard(uow)
         make_days = uow.planning.production_lead_times()
     skus = sorted(set(weekly["item"].to_list()) & set(items))
     if not skus:
@@ -308,7 +310,9 @@ def _inputs(uow: UnitOfWork, today: date) -> tuple[np.ndarray, DrillCatalog, dat
         item = items[sku]
         cost[i] = float(item.unit_cost)
         per_week = float(matrix[i].mean())
-        chosen = choose_supplier(by_item.get(sku, []), active, records, demand_per_day=per_week / 7)
+        chosen = choose_supplier(
+            by_item.get(sku, []), active, records, standard, demand_per_day=per_week / 7
+        )
         if chosen is None:
             lead[i] = weeks(make_days.get(sku, 0))
             continue

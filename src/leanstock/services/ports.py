@@ -48,6 +48,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.sourcing import SupplierRecord
 from leanstock.domain.stocktake import CountLine, Stocktake
+from leanstock.services.channel_ports import SupplierChannelRepo
 from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
@@ -640,6 +641,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhooksRepo: ...
     @property
     def serials(self) -> SerialsRepo: ...
+    @property
+    def supplier_channel(self) -> SupplierChannelRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

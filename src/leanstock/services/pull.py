@@ -41,6 +41,7 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.sourcing import Sourcing, choose_supplier, replenishment_lead_time
 from leanstock.services.ports import UnitOfWork
+from leanstock.services.supplier_standard import company_standard
 
 ZERO = Decimal(0)
 
@@ -99,7 +100,7 @@ class PreferredSupplier:
 def preferred_supplier(uow: UnitOfWork, item_id: int) -> PreferredSupplier | None:
     """Whom to buy an item from: the same rule, and so the same supplier, as the planner's."""
     found = uow.purchasing.offers(item_id)
-    chosen = choose_supplier(found.offers, found.active, found.records)
+    chosen = choose_supplier(found.offers, found.active, found.records, company_standard(uow))
     return (
         None if chosen is None else PreferredSupplier(found.supplier_ids[chosen.supplier], chosen)
     )

@@ -32,7 +32,7 @@ from leanstock.domain.orders.events import PromiseDateChanged
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import UnitOfWork
+from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,
@@ -286,29 +286,42 @@ def acknowledge(
     """
     with uow.acting(actor):
         order, _ = uow.purchasing.get(purchase_id(number), lock=True)
-        before = {ln.line_no: ln.promised_date for ln in order.lines}
-        checked = {
-            n: (non_negative(q, "quantity") if q is not None else None, d)
-            for n, (q, d) in lines.items()
-        }
-        order.acknowledge(checked, checked_time(at) if at is not None else datetime.now(UTC))
-        _fit_pegs(uow, order)
-        uow.purchasing.save(order)
-        for line in order.lines:
-            old_date = before[line.line_no]
-            if line.line_no in lines and line.promised_date != old_date:
-                for peg in uow.pegs.of_supply(SupplyKind.PURCHASE, [line.id or 0]):
-                    if peg.open > 0:
-                        uow.record(
-                            PromiseDateChanged(
-                                subject=peg.reference.split("/")[0],
-                                line=peg.reference,
-                                supply=f"{order.number}/{line.line_no}",
-                                expected=(old_date, line.promised_date),
-                            )
-                        )
+        acknowledge_order(
+            uow, order, lines, checked_time(at) if at is not None else datetime.now(UTC)
+        )
         uow.commit()
     return get_purchase_order(uow, number)
+
+
+def acknowledge_order(
+    uow: UnitOfWork,
+    order: PurchaseOrder,
+    lines: Mapping[int, tuple[Decimal | None, date | None]],
+    at: datetime,
+) -> None:
+    """`acknowledge` inside the caller's transaction, on an order it has locked (an accepted
+    proposal acknowledges this way, timed when the supplier proposed)."""
+    before = {ln.line_no: ln.promised_date for ln in order.lines}
+    checked = {
+        n: (non_negative(q, "quantity") if q is not None else None, d)
+        for n, (q, d) in lines.items()
+    }
+    order.acknowledge(checked, at)
+    _fit_pegs(uow, order)
+    uow.purchasing.save(order)
+    for line in order.lines:
+        old_date = before[line.line_no]
+        if line.line_no in lines and line.promised_date != old_date:
+            for peg in uow.pegs.of_supply(SupplyKind.PURCHASE, [line.id or 0]):
+                if peg.open > 0:
+                    uow.record(
+                        PromiseDateChanged(
+                            subject=peg.reference.split("/")[0],
+                            line=peg.reference,
+                            supply=f"{order.number}/{line.line_no}",
+                            expected=(old_date, line.promised_date),
+                        )
+                    )
 
 
 @retrying
@@ -346,129 +359,148 @@ def receive(
     """
     if not lines:
         raise InvalidInput("A receipt needs at least one line.", "lines")
+    day, moment = receipt_day(received_on)
+    with uow.acting(actor):
+        order, refs = uow.purchasing.get(purchase_id(number), lock=True)
+        receive_order(uow, order, refs, lines, day, moment)
+        uow.commit()
+    return get_purchase_order(uow, number)
+
+
+def receipt_day(received_on: date | None) -> tuple[date, datetime]:
+    """The day a delivery is recorded on and the moment its moves happen (noon UTC of a
+    given day; now, for today)."""
     day = received_on or current_day(None)
     moment = (
         checked_time(None)
         if received_on is None
         else checked_time(datetime.combine(received_on, time(12), tzinfo=UTC))
     )
-    with uow.acting(actor):
-        order, refs = uow.purchasing.get(purchase_id(number), lock=True)
-        supplier_place = uow.virtual_place(catalog.SUPPLIER)
-        items = [known_item(uow, order.line(r.line_no).sku, None, r.lot) for r in lines]
-        arrived = [
-            (
-                r.line_no,
-                stock_quantity(uow, item, non_negative(r.quantity), r.unit, "quantity"),
-                stock_quantity(uow, item, non_negative(r.rejected, "rejected"), r.unit, "rejected"),
+    return day, moment
+
+
+def receive_order(
+    uow: UnitOfWork,
+    order: PurchaseOrder,
+    refs: Mapping[int, LineRef],
+    lines: Sequence[ReceiptLine],
+    day: date,
+    moment: datetime,
+) -> list[int]:
+    """`receive` inside the caller's transaction, on an order it has locked; the ids of the
+    receipt rows, one per line, in order."""
+    supplier_place = uow.virtual_place(catalog.SUPPLIER)
+    items = [known_item(uow, order.line(r.line_no).sku, None, r.lot) for r in lines]
+    arrived = [
+        (
+            r.line_no,
+            stock_quantity(uow, item, non_negative(r.quantity), r.unit, "quantity"),
+            stock_quantity(uow, item, non_negative(r.rejected, "rejected"), r.unit, "rejected"),
+        )
+        for r, item in zip(lines, items, strict=True)
+    ]
+    order.post_receipt(arrived, day)
+    made: list[int] = []
+    for receipt, item, (_, accepted, rejected) in zip(lines, items, arrived, strict=True):
+        line = order.line(receipt.line_no)
+        promised = line.promised_date
+        ref = refs[receipt.line_no]
+        receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
+        drop_ship = order.drop_ship_customer is not None
+        target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
+        to_quarantine = (
+            rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE and not drop_ship
+        )
+        quarantine = (
+            uow.catalog.ensure_location(
+                QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
             )
-            for r, item in zip(lines, items, strict=True)
-        ]
-        order.post_receipt(arrived, day)
-        for receipt, item, (_, accepted, rejected) in zip(lines, items, arrived, strict=True):
-            line = order.line(receipt.line_no)
-            promised = line.promised_date
-            ref = refs[receipt.line_no]
-            receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
-            drop_ship = order.drop_ship_customer is not None
-            target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
-            to_quarantine = (
-                rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE and not drop_ship
+            if to_quarantine
+            else None
+        )
+        if receipt.rejected_serials and quarantine is None:
+            raise InvalidInput(
+                "Rejected serials are named only for units rejected to the quarantine; "
+                "leave rejected_serials out.",
+                "rejected_serials",
             )
-            quarantine = (
-                uow.catalog.ensure_location(
-                    QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
-                )
-                if to_quarantine
-                else None
+        both = set(receipt.serials) & set(receipt.rejected_serials)
+        if both:
+            raise InvalidInput(
+                f"Serial {min(both)} of {line.sku} is named both accepted and rejected.",
+                "rejected_serials",
             )
-            if receipt.rejected_serials and quarantine is None:
-                raise InvalidInput(
-                    "Rejected serials are named only for units rejected to the quarantine; "
-                    "leave rejected_serials out.",
-                    "rejected_serials",
-                )
-            both = set(receipt.serials) & set(receipt.rejected_serials)
-            if both:
-                raise InvalidInput(
-                    f"Serial {min(both)} of {line.sku} is named both accepted and rejected.",
-                    "rejected_serials",
-                )
-            if not drop_ship:  # the stock rows, then the serials
-                held = [] if quarantine is None else [(ref.item_id, quarantine)]
-                uow.ledger.lock_stocks(
-                    sorted([(ref.item_id, ref.place), *held], key=lambda r: r[1].id)
-                )
-            serials = (
-                arrivals(uow, item, accepted, receipt.serials, receipt.lot, supplier_place, target)
-                if accepted > 0 or receipt.serials
-                else []
+        if not drop_ship:  # the stock rows, then the serials
+            held = [] if quarantine is None else [(ref.item_id, quarantine)]
+            uow.ledger.lock_stocks(sorted([(ref.item_id, ref.place), *held], key=lambda r: r[1].id))
+        serials = (
+            arrivals(uow, item, accepted, receipt.serials, receipt.lot, supplier_place, target)
+            if accepted > 0 or receipt.serials
+            else []
+        )
+        if quarantine is not None:
+            serials += arrivals(
+                uow,
+                item,
+                rejected,
+                receipt.rejected_serials,
+                receipt.lot,
+                supplier_place,
+                quarantine,
             )
-            if quarantine is not None:
-                serials += arrivals(
-                    uow,
-                    item,
-                    rejected,
-                    receipt.rejected_serials,
+        postings: list[Posting] = []
+        if accepted > 0:
+            postings.append(
+                Posting(
+                    ref.item_id,
+                    supplier_place,
+                    target,
+                    accepted,
                     receipt.lot,
+                    unit_cost=line.price,
+                )
+            )
+        if quarantine is not None:
+            postings.append(
+                Posting(
+                    ref.item_id,
                     supplier_place,
                     quarantine,
+                    rejected,
+                    receipt.lot,
+                    unit_cost=line.price,
                 )
-            postings: list[Posting] = []
-            if accepted > 0:
-                postings.append(
-                    Posting(
-                        ref.item_id,
-                        supplier_place,
-                        target,
-                        accepted,
-                        receipt.lot,
-                        unit_cost=line.price,
-                    )
-                )
-            if quarantine is not None:
-                postings.append(
-                    Posting(
-                        ref.item_id,
-                        supplier_place,
-                        quarantine,
-                        rejected,
-                        receipt.lot,
-                        unit_cost=line.price,
-                    )
-                )
-            operation = post(
-                uow,
-                MoveKind.RECEIPT,
-                item,
-                postings,
-                moment,
-                f"{order.number}/{line.line_no}",
-                order.supplier,
-                "quality" if rejected > 0 else None,
-                serials=serials,
             )
-            uow.purchasing.add_receipt(
-                ref.id,
-                day,
-                promised,
-                accepted,
-                rejected,
-                receipt.rejected_to.value if rejected > 0 else None,
-                operation.id,
+        operation = post(
+            uow,
+            MoveKind.RECEIPT,
+            item,
+            postings,
+            moment,
+            f"{order.number}/{line.line_no}",
+            order.supplier,
+            "quality" if rejected > 0 else None,
+            serials=serials,
+        )
+        receipt_id = uow.purchasing.add_receipt(
+            ref.id,
+            day,
+            promised,
+            accepted,
+            rejected,
+            receipt.rejected_to.value if rejected > 0 else None,
+            operation.id,
+        )
+        made.append(receipt_id)
+        if accepted > 0 and drop_ship:
+            _deliver_drop_ship(uow, ref.id, accepted)
+        elif accepted > 0:
+            reserve_on_receipt(uow, SupplyKind.PURCHASE, ref.id, ref.item_id, ref.place, accepted)
+            fill_backorders(
+                uow, ref.item_id, ref.place, current_day(None), f"{order.number}/{line.line_no}"
             )
-            if accepted > 0 and drop_ship:
-                _deliver_drop_ship(uow, ref.id, accepted)
-            elif accepted > 0:
-                reserve_on_receipt(
-                    uow, SupplyKind.PURCHASE, ref.id, ref.item_id, ref.place, accepted
-                )
-                fill_backorders(
-                    uow, ref.item_id, ref.place, current_day(None), f"{order.number}/{line.line_no}"
-                )
-        uow.purchasing.save(order)
-        uow.commit()
-    return get_purchase_order(uow, number)
+    uow.purchasing.save(order)
+    return made
 
 
 def _deliver_drop_ship(uow: UnitOfWork, purchase_line_id: int, arrived: Decimal) -> None:

@@ -16,11 +16,13 @@ Per supplier (and per supplier-item), over a window of receipt dates and month b
   **quantity fill** of acknowledgements (first confirmed ÷ ordered), over the lines ordered in
   the window;
 - **defect rate**: quality rejects ÷ received;
-- **price variance** (invoiced against ordered) needs invoices, which Leanstock does not
-  record yet: it is reported as not available.
+- **price variance**: invoiced against ordered, from the supplier invoices recorded per
+  purchase line (`services/invoices.py`, by API or EDI 810), by invoice date.
 
-A supplier is **below the standard** when its OTIF, defect rate or acknowledgement speed
-misses the company's thresholds (`Standard`), with each reason named.
+A supplier is **below the standard** when its deliveries miss the company's thresholds
+(`domain.sourcing.shortfalls`: OTIF, on time, defect rate, lead-time spread), with each
+reason named: the same judgement by which the sourcing rule passes it over. Slow
+acknowledgements and prices invoiced over the order are named as warnings.
 """
 
 from __future__ import annotations
@@ -28,37 +30,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from leanstock.domain.errors import InvalidInput
-from leanstock.domain.sourcing import MIN_RECEIPTS_TO_JUDGE, OTIF_STANDARD
+from leanstock.domain.sourcing import SupplierRecord, SupplierStandard, shortfalls
 from leanstock.services import purchasing
 from leanstock.services.ports import UnitOfWork
+from leanstock.services.supplier_standard import company_standard
 
-
-@dataclass(frozen=True)
-class Standard:
-    """What a company expects of its suppliers."""
-
-    otif: float = OTIF_STANDARD
-    defect_rate: float = 0.02
-    ack_hours: float = 48.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.otif <= 1:
-            raise InvalidInput(f"The OTIF standard {self.otif} is a share from 0 to 1.", "otif")
-        if not 0 <= self.defect_rate <= 1:
-            raise InvalidInput(
-                f"The defect-rate standard {self.defect_rate} is a share from 0 to 1.",
-                "defect_rate",
-            )
-        if self.ack_hours <= 0:
-            raise InvalidInput(
-                "The acknowledgement standard is a positive number of hours.", "ack_hours"
-            )
+# The company's standard (`domain.sourcing.SupplierStandard`, set in `supplier_standard`).
+Standard = SupplierStandard
 
 
 @dataclass(frozen=True)
@@ -89,6 +74,10 @@ class Scorecard:
     reasons: list[str]
     monthly: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the scorecard watches without moving the supply: slow acknowledgements, prices
+    invoiced over the ordered ones."""
+    invoiced_lines: int = 0
 
 
 def _share(hits: int, judged: int) -> float | None:
@@ -247,24 +236,50 @@ def _trend(monthly: list[dict[str, Any]]) -> float | None:
     return round(slope, 3) if math.isfinite(slope) else None
 
 
-def _reasons(figures: Figures, standard: Standard) -> list[str]:
-    reasons: list[str] = []
-    otif = figures.otif
-    if figures.deliveries >= MIN_RECEIPTS_TO_JUDGE and otif is not None and otif < standard.otif:
-        reasons.append(
-            f"on time in full {otif:.0%} of {figures.deliveries} deliveries, "
-            f"below the standard {standard.otif:.0%}"
-        )
-    if figures.defect_rate is not None and figures.defect_rate > standard.defect_rate:
-        reasons.append(
-            f"defect rate {figures.defect_rate:.1%}, above the standard {standard.defect_rate:.1%}"
-        )
+def _record(figures: Figures) -> SupplierRecord:
+    """The figures as the sourcing rule's record, so one judgement (`shortfalls`) flags the
+    scorecard and passes the supplier over."""
+    nan = math.nan
+
+    def known(value: float | None) -> float:
+        return nan if value is None else value
+
+    return SupplierRecord(
+        known(figures.otif),
+        figures.deliveries,
+        known(figures.on_time_confirmed),
+        known(figures.defect_rate),
+        known(figures.lead_time_sd_days),
+    )
+
+
+def _warnings(
+    figures: Figures, price_variance: float | None, standard: SupplierStandard
+) -> list[str]:
+    found: list[str] = []
     if figures.ack_hours_median is not None and figures.ack_hours_median > standard.ack_hours:
-        reasons.append(
+        found.append(
             f"acknowledges in {figures.ack_hours_median:.0f} hours (median), slower than "
             f"{standard.ack_hours:.0f}"
         )
-    return reasons
+    if price_variance is not None and price_variance > standard.price_variance:
+        found.append(
+            f"invoices {price_variance:.1%} over the ordered prices, above the standard "
+            f"{standard.price_variance:.1%}"
+        )
+    return found
+
+
+def price_variance(rows: list[dict[str, Any]]) -> float | None:
+    """Invoiced against ordered, as a share of the ordered value of what was invoiced:
+    Σ (invoiced price − ordered price) × invoiced quantity ÷ Σ ordered price × invoiced
+    quantity (exact decimals; positive: invoiced over the order). None without invoices
+    or with nothing of value ordered."""
+    ordered = sum((r["ordered_price"] * r["quantity"] for r in rows), Decimal(0))
+    if not rows or ordered == 0:
+        return None
+    over = sum(((r["price"] - r["ordered_price"]) * r["quantity"] for r in rows), Decimal(0))
+    return float(round(over / ordered, 4))
 
 
 def _month(d: dict[str, Any]) -> dict[str, Any]:
@@ -286,23 +301,41 @@ def _card(
     months: list[dict[str, Any]],
     since: date | None,
     until: date | None,
-    standard: Standard,
+    standard: SupplierStandard,
+    invoices: list[dict[str, Any]],
     items: list[dict[str, Any]] | None = None,
 ) -> Scorecard:
     monthly = [_month(m) for m in sorted(months, key=lambda m: m["month"])]
-    reasons = _reasons(figures, standard)
+    reasons = shortfalls(_record(figures), standard)
+    variance = price_variance(invoices)
     return Scorecard(
         supplier=code,
         since=since,
         until=until,
         figures=figures,
         lead_time_trend_days_per_month=_trend(monthly),
-        price_variance=None,
+        price_variance=variance,
         below_standard=bool(reasons),
         reasons=reasons,
         monthly=monthly if items is not None else [],
         items=items or [],
+        warnings=_warnings(figures, variance, standard),
+        invoiced_lines=len(invoices),
     )
+
+
+def _standard(uow: UnitOfWork, standard: SupplierStandard | None) -> SupplierStandard:
+    if standard is not None:
+        return standard
+    with uow:
+        return company_standard(uow)
+
+
+def _invoices(
+    uow: UnitOfWork, supplier: str | None, since: date | None, until: date | None
+) -> list[dict[str, Any]]:
+    with uow:
+        return uow.supplier_channel.invoice_rows(supplier, since, until)
 
 
 def scorecard(
@@ -310,10 +343,12 @@ def scorecard(
     code: str,
     since: date | None = None,
     until: date | None = None,
-    standard: Standard = Standard(),
+    standard: SupplierStandard | None = None,
 ) -> Scorecard:
-    """One supplier's scorecard over the window (receipt dates), month by month and per item."""
+    """One supplier's scorecard over the window (receipt dates; invoice dates for the price
+    variance), month by month and per item, judged by `standard` (default: the company's)."""
     _check_window(since, until)
+    standard = _standard(uow, standard)
     with uow:
         supplier = uow.catalog.supplier(code)  # NotFound names it
     code = supplier.value.code
@@ -324,22 +359,34 @@ def scorecard(
     months = list(_grouped(mine, ["month"], _DELIVERY_AGGS).values())
     by_item = _grouped(mine, ["item"], _DELIVERY_AGGS)
     acks_by_item = _grouped(my_acks, ["item"], _ACK_AGGS)
+    invoices = _invoices(uow, code, since, until)
+    invoiced: dict[str, list[dict[str, Any]]] = {}
+    for row in invoices:
+        invoiced.setdefault(row["item"], []).append(row)
     items = [
-        {"sku": sku, **_figures(by_item.get(sku), acks_by_item.get(sku)).__dict__}
-        for sku in sorted(set(by_item) | set(acks_by_item))
+        {
+            "sku": sku,
+            **_figures(by_item.get(sku), acks_by_item.get(sku)).__dict__,
+            "price_variance": price_variance(invoiced.get(sku, [])),
+        }
+        for sku in sorted(set(by_item) | set(acks_by_item) | set(invoiced))
     ]
-    return _card(code, _figures(d, a), months, since, until, standard, items)
+    return _card(code, _figures(d, a), months, since, until, standard, invoices, items)
 
 
 def ranking(
     uow: UnitOfWork,
     since: date | None = None,
     until: date | None = None,
-    standard: Standard = Standard(),
+    standard: SupplierStandard | None = None,
 ) -> list[Scorecard]:
     """Every supplier's scorecard (without months and items), best OTIF first; suppliers
     with nothing to judge last."""
     _check_window(since, until)
+    standard = _standard(uow, standard)
+    invoiced: dict[str, list[dict[str, Any]]] = {}
+    for row in _invoices(uow, None, since, until):
+        invoiced.setdefault(row["supplier"], []).append(row)
     with uow:
         codes = [s.code for s in uow.catalog.suppliers(limit=10_000_000).items]
     deliveries = _deliveries(uow, since, until)
@@ -356,6 +403,7 @@ def ranking(
             since,
             until,
             standard,
+            invoiced.get(c, []),
         )
         for c in codes
     ]

@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import pytest
+
 from leanstock.domain.catalog import PriceBreak, SupplierItem
+from leanstock.domain.errors import InvalidInput
 from leanstock.domain.sourcing import (
     Sourcing,
     SupplierRecord,
+    SupplierStandard,
     choose_supplier,
     landed_price,
     replenishment_lead_time,
+    shortfalls,
 )
 
 D = Decimal
@@ -50,7 +55,10 @@ def test_an_inactive_or_unreliable_supplier_gives_way_and_the_reason_says_why() 
     assert chosen.supplier == "C"
     assert chosen.lead_time_days == 8
     assert "A is marked unavailable" in chosen.reason
-    assert "B delivered on time in full 60% of 10 times, below 85%" in chosen.reason
+    assert (
+        "B is below the standard: on time in full 60% of 10 deliveries, below the standard 85%"
+        in chosen.reason
+    )
 
 
 def test_a_supplier_with_too_few_deliveries_is_not_judged_yet() -> None:
@@ -78,3 +86,37 @@ def test_the_lead_time_is_the_chosen_suppliers_else_the_bill_of_materials() -> N
     assert replenishment_lead_time(None, 1) == 1
     assert replenishment_lead_time(None, None) is None
     assert math.isnan(SupplierRecord(math.nan, 0).on_time_in_full)
+
+
+def test_the_companys_standard_judges_defects_on_time_and_lead_time_spread() -> None:
+    # A delivers in full on time 90%, but 6% of what it sends is rejected and its lead time
+    # wanders by 4.5 days; B is fine.
+    a = SupplierRecord(0.9, 20, on_time=0.95, defect_rate=0.06, lead_time_sd_days=4.5)
+    b = SupplierRecord(0.95, 20, on_time=0.97, defect_rate=0.0, lead_time_sd_days=1.0)
+    offers = [offer("A", "5", 2), offer("B", "5", 3, priority=2)]
+    lenient = SupplierStandard(defect_rate=0.1)
+    assert name(choose_supplier(offers, ACTIVE, {"A": a, "B": b}, lenient)) == "A"
+    strict = SupplierStandard(defect_rate=0.05, lead_time_sd_days=3.0, on_time=0.96)
+    assert shortfalls(a, strict) == [
+        "on time 95% of 20 deliveries, below the standard 96%",
+        "defect rate 6.0%, above the standard 5.0%",
+        "lead time spread 4.5 days, above the standard 3.0",
+    ]
+    chosen = choose_supplier(offers, ACTIVE, {"A": a, "B": b}, strict)
+    assert chosen is not None
+    assert chosen.supplier == "B"
+    assert "A is below the standard: on time 95%" in chosen.reason
+    assert "defect rate 6.0%" in chosen.reason
+
+
+def test_a_standard_out_of_range_is_refused_naming_the_field() -> None:
+    for bad, field in (
+        ({"otif": 1.5}, "otif"),
+        ({"defect_rate": -0.1}, "defect_rate"),
+        ({"lead_time_sd_days": -1.0}, "lead_time_sd_days"),
+        ({"ack_hours": 0.0}, "ack_hours"),
+        ({"price_variance": math.nan}, "price_variance"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            SupplierStandard(**bad)
+        assert refused.value.field == field

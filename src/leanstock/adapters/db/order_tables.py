@@ -135,6 +135,11 @@ receipts = Table(
     Column("rejected_to", String(16), nullable=True),
     Column("operation_id", Id, ForeignKey("operations.id"), nullable=True),
     Column("created_at", Timestamp, nullable=False),
+    # The ship notice it was received against, and (a drop-ship delivery the supplier
+    # confirms) the carrier and tracking number that took it to the customer.
+    Column("ship_notice_id", Id, nullable=True),
+    Column("carrier", String(100), nullable=True),
+    Column("tracking", String(100), nullable=True),
     CheckConstraint("quantity >= 0 AND rejected >= 0", name="quantities"),
 )
 

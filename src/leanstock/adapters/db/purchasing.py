@@ -15,6 +15,7 @@ from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.accounts import aware
 from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
+from leanstock.adapters.db.days import LeadDays
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Place
 from leanstock.domain.orders import (
@@ -47,12 +48,19 @@ def _delivery_records(*where: Any) -> Select[Any]:
     )
     hit = case((and_(accepted >= ordered, arrived <= promised), 1), else_=0)
     miss = case((or_(accepted < ordered, arrived > promised), 1), else_=0)
+    lead = LeadDays(arrived, o.purchase_orders.c.ordered_at)
     return (
         select(
             o.purchase_orders.c.supplier_id,
             func.sum(hit).label("hits"),
             func.sum(miss).label("misses"),
             func.count().label("deliveries"),
+            func.sum(case((arrived <= promised, 1), else_=0)).label("on_time"),
+            func.count(promised).label("judged"),
+            func.sum(accepted + o.receipts.c.rejected).label("received"),
+            func.sum(o.receipts.c.rejected).label("rejected"),
+            func.sum(lead).label("lead_sum"),
+            func.sum(lead * lead).label("lead_squares"),
         )
         .select_from(o.receipts)
         .join(o.purchase_lines, o.purchase_lines.c.id == o.receipts.c.purchase_line_id)
@@ -68,10 +76,23 @@ def _dicts(result: Any) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
-def _record(hits: Any, misses: Any, deliveries: Any) -> SupplierRecord:
-    judged = int(hits or 0) + int(misses or 0)
-    rate = int(hits or 0) / judged if judged else math.nan
-    return SupplierRecord(rate, int(deliveries or 0))
+def _record(r: Any) -> SupplierRecord:
+    """A supplier's record from its `_delivery_records` row (or an outer join's nulls).
+
+    Lead-time spread is the sample standard deviation from the sums:
+    s² = (Σx² − (Σx)²/n) / (n − 1).
+    """
+    judged = int(r.hits or 0) + int(r.misses or 0)
+    rate = int(r.hits or 0) / judged if judged else math.nan
+    n = int(r.deliveries or 0)
+    on_time = int(r.on_time or 0) / int(r.judged) if r.judged else math.nan
+    received = float(r.received or 0)
+    defects = float(r.rejected or 0) / received if received > 0 else math.nan
+    spread = math.nan
+    if n > 1 and r.lead_sum is not None:
+        total, squares = float(r.lead_sum), float(r.lead_squares)
+        spread = math.sqrt(max(0.0, (squares - total * total / n) / (n - 1)))
+    return SupplierRecord(rate, n, on_time, defects, spread)
 
 
 _ITEM_SUPPLIERS = select(t.supplier_items.c.supplier_id).where(
@@ -86,9 +107,7 @@ _OFFERS = (
         t.suppliers.c.code.label("supplier"),
         t.suppliers.c.active.label("supplier_active"),
         t.items.c.sku,
-        _ITEM_RECORDS.c.hits,
-        _ITEM_RECORDS.c.misses,
-        _ITEM_RECORDS.c.deliveries,
+        *(c for c in _ITEM_RECORDS.c if c.name != "supplier_id"),
     )
     .join(t.suppliers, t.suppliers.c.id == t.supplier_items.c.supplier_id)
     .join(t.items, t.items.c.id == t.supplier_items.c.item_id)
@@ -96,6 +115,16 @@ _OFFERS = (
     .where(t.supplier_items.c.item_id == bindparam("item_id"))
     .order_by(t.supplier_items.c.priority, t.suppliers.c.code)
 )
+
+
+class _Row:
+    """A mapping row read by attribute, as `_record` reads it."""
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return self._row[name]
 
 
 class PurchasingRepository(Repository):
@@ -558,7 +587,7 @@ class PurchasingRepository(Repository):
             offer = supplier_item_from_row(r)
             found.offers.append(offer)
             found.active[offer.supplier] = bool(r["supplier_active"])
-            found.records[offer.supplier] = _record(r["hits"], r["misses"], r["deliveries"])
+            found.records[offer.supplier] = _record(_Row(r))
             found.supplier_ids[offer.supplier] = int(r["supplier_id"])
         return found
 
@@ -566,8 +595,8 @@ class PurchasingRepository(Repository):
         """Every supplier's delivery record (`SupplierRecord`), by supplier code."""
         records = _delivery_records().subquery()
         rows = self.db.execute(
-            select(t.suppliers.c.code, records.c.hits, records.c.misses, records.c.deliveries).join(
+            select(t.suppliers.c.code, records).join(
                 records, records.c.supplier_id == t.suppliers.c.id
             )
         ).all()
-        return {r.code: _record(r.hits, r.misses, r.deliveries) for r in rows}
+        return {r.code: _record(r) for r in rows}

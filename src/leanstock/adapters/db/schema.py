@@ -6,6 +6,7 @@ from leanstock.adapters.db import (
     account_tables,
     order_tables,
     planning_tables,
+    supplier_tables,
     tables,
     webhook_tables,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "metadata",
     "order_tables",
     "planning_tables",
+    "supplier_tables",
     "tables",
     "webhook_tables",
 ]

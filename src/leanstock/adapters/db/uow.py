@@ -29,6 +29,7 @@ from leanstock.adapters.db.sales import SalesRepository
 from leanstock.adapters.db.serials import SerialsRepository
 from leanstock.adapters.db.stock_reports import StockReports
 from leanstock.adapters.db.stocktakes import StocktakesRepository
+from leanstock.adapters.db.supplier_channel import SupplierChannelRepository
 from leanstock.adapters.db.transfers import TransfersRepository
 from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.adapters.db.webhooks import WebhooksRepository
@@ -181,6 +182,7 @@ class UnitOfWork:
         self.accounts = AccountsRepository(self._connection)
         self.audit = AuditRepository(self._connection)
         self.webhooks = WebhooksRepository(self._connection)
+        self.supplier_channel = SupplierChannelRepository(self._connection, self._seen, sees)
         return self
 
     def __exit__(

@@ -6,7 +6,7 @@ otherwise. Quantities and dates stay exact; the writer renders them as strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -176,6 +176,8 @@ class PurchaseOrderShipped(DomainEvent):
     name: ClassVar[str | None] = "purchase_order.shipped"
     action: ClassVar[str | None] = "ship_notice"
     expected_date: date | None
+    notice: dict[str, Any] = field(default_factory=dict)
+    """The notice's id, carrier, tracking and lines with their lots (empty: none recorded)."""
 
 
 @dataclass(frozen=True, kw_only=True)

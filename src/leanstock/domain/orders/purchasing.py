@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
+from typing import Any
 
 from leanstock.domain.errors import InvalidInput, InvalidTransition
 from leanstock.domain.events import Aggregate
@@ -53,6 +54,15 @@ RECEIVABLE = (
 
 # Released but not yet received in full: a change is a request to the supplier.
 CHANGEABLE = (
+    PurchaseStatus.RELEASED,
+    PurchaseStatus.ACKNOWLEDGED,
+    PurchaseStatus.SHIPPED,
+    PurchaseStatus.PARTIALLY_RECEIVED,
+)
+
+
+# A ship notice may follow another until everything has arrived.
+SHIPPABLE = (
     PurchaseStatus.RELEASED,
     PurchaseStatus.ACKNOWLEDGED,
     PurchaseStatus.SHIPPED,
@@ -210,16 +220,52 @@ class PurchaseOrder(Aggregate):
             )
         )
 
-    def ship(self, quantities: Mapping[int, Decimal], expected: date | None) -> None:
-        """The advance ship notice: what is on its way, and when it should arrive."""
-        if self.status not in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
+    def ship(
+        self,
+        quantities: Mapping[int, Decimal],
+        expected: date | None,
+        notice: Mapping[str, Any] | None = None,
+    ) -> None:
+        """An advance ship notice: what is on its way, and when it should arrive.
+
+        Notices add up (a supplier may ship an order in several): the listed lines ship the
+        quantities given; a notice that lists none ships what each line still owes (due −
+        shipped). In all, a line ships at most due × (1 + OVER_RECEIPT_TOLERANCE). `notice`
+        (its id, carrier, tracking, lots) goes into the event, so the audit trail and the
+        webhooks carry it.
+        """
+        if self.status not in SHIPPABLE:
             raise refused(self.number, self.status, "marked shipped", "Release it first.")
-        for line in self.lines:
-            line.shipped_quantity = quantities.get(line.line_no, line.due)
-            if expected is not None:
-                line.confirmed_date = expected
-        self.status = PurchaseStatus.SHIPPED
-        self.record(PurchaseOrderShipped(expected_date=expected))
+        if quantities:
+            for line_no, quantity in quantities.items():
+                line = self.line(line_no)
+                if quantity <= 0:
+                    raise InvalidInput(
+                        f"Line {line_no} ships {quantity}: a ship notice line ships more "
+                        "than zero.",
+                        "lines",
+                    )
+                limit = line.due * (1 + OVER_RECEIPT_TOLERANCE)
+                if line.shipped_quantity + quantity > limit:
+                    raise InvalidTransition(
+                        f"Line {line_no} of {self.number} is due {line.due} and "
+                        f"{line.shipped_quantity} has shipped; {quantity} more is over the "
+                        f"{OVER_RECEIPT_TOLERANCE:.0%} tolerance."
+                    )
+                line.shipped_quantity += quantity
+                if expected is not None:
+                    line.confirmed_date = expected
+        else:
+            rest = [ln for ln in self.lines if ln.due > ln.shipped_quantity]
+            if not rest:
+                raise InvalidTransition(f"Every line of {self.number} has shipped in full.")
+            for line in rest:
+                line.shipped_quantity = line.due
+                if expected is not None:
+                    line.confirmed_date = expected
+        if self.status in (PurchaseStatus.RELEASED, PurchaseStatus.ACKNOWLEDGED):
+            self.status = PurchaseStatus.SHIPPED
+        self.record(PurchaseOrderShipped(expected_date=expected, notice=dict(notice or {})))
 
     def receive(self, line_no: int, quantity: Decimal, rejected: Decimal) -> None:
         """Record goods arriving (accepted plus rejected) against a line.

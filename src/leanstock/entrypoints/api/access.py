@@ -17,7 +17,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Actor, Role
 from leanstock.domain.errors import Forbidden
 from leanstock.entrypoints.api.order_schemas import PurchaseOrderOut
-from leanstock.services import orders, production, purchasing, transfers
+from leanstock.services import orders, production, purchasing, supplier_portal, transfers
 
 
 def _bound(actor: Actor) -> bool:
@@ -35,10 +35,15 @@ def check_purchase_order(uow: UnitOfWork, actor: Actor, number: str) -> None:
         purchase_order(uow, actor, number)
 
 
-def purchase_out(actor: Actor, view: purchasing.PurchaseOrderView) -> PurchaseOrderOut:
-    """The order as the actor may read it: a supplier does not see which of our customers'
-    orders its lines are pegged to."""
-    out = PurchaseOrderOut.model_validate(view)
+def purchase_out(
+    uow: UnitOfWork, actor: Actor, view: purchasing.PurchaseOrderView
+) -> PurchaseOrderOut:
+    """The order as the actor may read it, with what came from the supplier about it
+    (proposals, ship notices, deliveries, invoices): a supplier does not see which of our
+    customers' orders its lines are pegged to."""
+    out = PurchaseOrderOut.model_validate(
+        {**view.__dict__, **supplier_portal.channel(uow, view.number).__dict__},
+    )
     if actor.role is Role.SUPPLIER:
         for line in out.lines:
             line.pegged_to = []

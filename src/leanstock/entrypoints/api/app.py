@@ -45,6 +45,7 @@ from leanstock.entrypoints.api.routes import (
     scorecards,
     stock,
     stocktakes,
+    supplier_portal,
     valuation,
     webhooks,
 )
@@ -166,6 +167,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(forecasts.router, prefix=PREFIX)
     app.include_router(plans.router, prefix=PREFIX)
     app.include_router(scorecards.router, prefix=PREFIX)
+    app.include_router(supplier_portal.router, prefix=PREFIX)
     app.include_router(insight.router, prefix=PREFIX)
     app.include_router(kpis.router, prefix=PREFIX)
     app.include_router(data.router, prefix=PREFIX)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field
 
@@ -200,9 +201,23 @@ class AcknowledgementIn(In):
     lines: list[AcknowledgedLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 
+class ShipNoticeLineIn(In):
+    line: LineNo = Field(ge=1)
+    quantity: Quantity
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    expires_on: date | None = None
+
+
 class ShipNoticeIn(In):
-    lines: list[LineQuantityIn] | None = None
-    expected_date: date | None = None
+    lines: list[ShipNoticeLineIn] | None = Field(
+        default=None,
+        max_length=MAX_LINES,
+        description="Per line (and lot) what ships; leave out for everything still owed.",
+    )
+    expected_date: date | None = Field(default=None, description="When it should arrive.")
+    shipped_on: date | None = None
+    carrier: str | None = Field(default=None, min_length=1, max_length=100)
+    tracking: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class ReceiptLineIn(In):
@@ -258,6 +273,67 @@ class PurchaseLineOut(Out):
     acknowledged_at: datetime | None = Field(description="When it first acknowledged the line.")
 
 
+class ProposalLineOut(Out):
+    line: int
+    quantity: Decimal | None
+    delivery_date: date | None
+
+
+class ProposalOut(Out):
+    id: int
+    order: str
+    supplier: str
+    status: str
+    lines: list[ProposalLineOut]
+    note: str | None
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+class NoticeLineOut(Out):
+    line: int
+    quantity: Decimal
+    lot: str | None
+    expires_on: date | None
+
+
+class ShipNoticeOut(Out):
+    id: int
+    order: str
+    status: str
+    shipped_on: date | None
+    expected_date: date | None
+    carrier: str | None
+    tracking: str | None
+    lines: list[NoticeLineOut]
+    created_by: str
+    created_at: datetime
+    received_at: datetime | None
+
+
+class DeliveryOut(Out):
+    line: int
+    received_on: date
+    quantity: Decimal
+    rejected: Decimal
+    ship_notice: int | None
+    carrier: str | None
+    tracking: str | None
+
+
+class InvoiceLineOut(Out):
+    invoice_number: str
+    invoiced_on: date
+    line: int
+    quantity: Decimal
+    price: Decimal
+    ordered_price: Decimal
+    source: str
+
+
 class PurchaseOrderOut(Out):
     number: str
     supplier: str
@@ -272,6 +348,64 @@ class PurchaseOrderOut(Out):
     change_requested: bool
     ordered_at: datetime
     lines: list[PurchaseLineOut]
+    proposals: list[ProposalOut] = Field(
+        default_factory=list, description="The supplier's proposals and the buyer's answers."
+    )
+    ship_notices: list[ShipNoticeOut] = Field(default_factory=list)
+    deliveries: list[DeliveryOut] = Field(default_factory=list)
+    invoices: list[InvoiceLineOut] = Field(default_factory=list)
+
+
+class ProposedLineIn(In):
+    line: LineNo = Field(ge=1)
+    quantity: Quantity | None = Field(default=None, description="The quantity it can deliver.")
+    delivery_date: date | None = Field(default=None, description="The date it can deliver.")
+
+
+class ProposalIn(In):
+    lines: list[ProposedLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RejectionIn(In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NoticeRejectIn(In):
+    row: LineNo = Field(ge=1, description="The ship notice's row (1 is its first line).")
+    quantity: Quantity
+
+
+class NoticeReceiptIn(In):
+    received_on: date | None = None
+    rejected: list[NoticeRejectIn] = Field(default_factory=list, max_length=MAX_LINES)
+
+
+class DropShipDeliveryIn(In):
+    lines: list[LineQuantityIn] = Field(min_length=1, max_length=MAX_LINES)
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking: str = Field(min_length=1, max_length=100)
+    delivered_on: date | None = None
+
+
+class InvoiceLineIn(In):
+    line: LineNo = Field(ge=1)
+    quantity: Quantity
+    price: Quantity
+
+
+class InvoiceIn(In):
+    invoice_number: str = Code
+    invoiced_on: date | None = None
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class InvoiceOut(Out):
+    order: str
+    supplier: str
+    invoice_number: str
+    invoiced_on: date
+    lines: list[dict[str, Any]]
 
 
 class PurchaseOrderRowOut(Out):

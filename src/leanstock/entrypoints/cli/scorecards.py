@@ -65,7 +65,10 @@ def supplier_scorecard(code: str, since: Since = None, until: Until = None) -> N
         ("acknowledgement, median", _num(f.ack_hours_median, " hours")),
         ("acknowledged quantity fill", _pct(f.ack_quantity_fill)),
         ("defect rate", _pct(f.defect_rate)),
-        ("price variance", "no invoices recorded yet"),
+        (
+            "price variance (invoiced − ordered)",
+            _pct(card.price_variance) if card.invoiced_lines else "no invoices recorded",
+        ),
     ):
         table.add_row(label, value)
     console.print(table)
@@ -73,6 +76,8 @@ def supplier_scorecard(code: str, since: Since = None, until: Until = None) -> N
         console.print("[red]Below the standard:[/] " + escape("; ".join(card.reasons)))
     else:
         console.print("[green]Meets the standard.[/]")
+    for warning in card.warnings:
+        console.print("[yellow]Watch:[/] " + escape(warning))
     if card.monthly:
         months = Table(title="Month by month")
         for column in ("month", "deliveries", "on time", "in full", "OTIF", "lead time", "defects"):
@@ -108,6 +113,7 @@ def supplier_scorecards(since: Since = None, until: Until = None) -> None:
         "in full",
         "lead time",
         "defects",
+        "price var.",
         "flag",
     ):
         table.add_column(column, justify="left" if column in ("supplier", "flag") else "right")
@@ -122,9 +128,74 @@ def supplier_scorecards(since: Since = None, until: Until = None) -> None:
             _pct(f.in_full),
             _num(f.lead_time_mean_days),
             _pct(f.defect_rate),
+            _pct(card.price_variance),
             "[red]below[/]" if card.below_standard else "ok",
         )
     console.print(table)
     for card in cards:
         if card.below_standard:
             console.print(f"[red]{escape(card.supplier)}[/]: " + escape("; ".join(card.reasons)))
+
+
+@app.command("supplier-standard")
+def supplier_standard_command(
+    otif: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Least OTIF share, e.g. 0.85.")
+    ] = None,
+    on_time: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Least on-time share.")
+    ] = None,
+    defect_rate: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Most defects, e.g. 0.02.")
+    ] = None,
+    lead_time_sd_days: Annotated[
+        float | None, typer.Option(min=0.0, help="Most lead-time spread, days.")
+    ] = None,
+    no_spread: Annotated[
+        bool, typer.Option("--no-spread", help="Stop judging the lead-time spread.")
+    ] = False,
+    ack_hours: Annotated[
+        float | None, typer.Option(help="Slowest median acknowledgement, hours.")
+    ] = None,
+    price_variance: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Most invoiced over ordered.")
+    ] = None,
+) -> None:
+    """Show the company's supplier standard, or change some of its thresholds. A supplier
+    below it (from five deliveries) is flagged and passed over for its backup by the planner
+    and the order pull."""
+    from leanstock.services import supplier_standard
+
+    changes: dict[str, object] = {
+        k: v
+        for k, v in (
+            ("otif", otif),
+            ("on_time", on_time),
+            ("defect_rate", defect_rate),
+            ("lead_time_sd_days", lead_time_sd_days),
+            ("ack_hours", ack_hours),
+            ("price_variance", price_variance),
+        )
+        if v is not None
+    }
+    if no_spread:
+        changes["lead_time_sd_days"] = None
+    with handled():
+        if changes:
+            standard = supplier_standard.set_standard(_uow(), changes, actor="cli")
+        else:
+            standard = supplier_standard.get_standard(_uow())
+    table = Table(title="Supplier standard")
+    table.add_column("threshold")
+    table.add_column("value", justify="right")
+    spread = standard.lead_time_sd_days
+    for label, value in (
+        ("on time in full (OTIF), at least", _pct(standard.otif)),
+        ("on time, at least", _pct(standard.on_time)),
+        ("defect rate, at most", _pct(standard.defect_rate)),
+        ("lead-time spread, at most", "not judged" if spread is None else f"{spread:g} days"),
+        ("acknowledgement (median), within", f"{standard.ack_hours:g} hours"),
+        ("price variance, at most", _pct(standard.price_variance)),
+    ):
+        table.add_row(label, value)
+    console.print(table)

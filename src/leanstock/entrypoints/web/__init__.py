@@ -20,6 +20,7 @@ def install(app: FastAPI) -> None:
         kpis,
         orders,
         pages,
+        portal,
         production,
         settings,
         stockmoves,
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
     app.include_router(production.router)
     app.include_router(settings.router)
     app.include_router(orders.router)
+    app.include_router(portal.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)
     app.include_router(kpis.router)

@@ -66,8 +66,10 @@ def purchase_orders(
     return render(request, template, context)
 
 
-def _purchase_context(actor: Actor, view: purchasing.PurchaseOrderView) -> dict[str, Any]:
-    order = access.purchase_out(actor, view)
+def _purchase_context(
+    uow: UowDep, actor: Actor, view: purchasing.PurchaseOrderView
+) -> dict[str, Any]:
+    order = access.purchase_out(uow, actor, view)
     receivable = view.status in {s.value for s in RECEIVABLE} and any(
         ln.outstanding > 0 for ln in view.lines
     )
@@ -85,7 +87,7 @@ def purchase_order(
     number: str, request: Request, uow: UowDep, actor: Annotated[Actor, permit("purchase:read")]
 ) -> Response:
     view = access.purchase_order(uow, actor, number)
-    context = _purchase_context(actor, view)
+    context = _purchase_context(uow, actor, view)
     context.update(values={}, error=None, done=request.query_params.get("done", ""))
     return render(request, "purchase/show.html", context)
 
@@ -136,7 +138,7 @@ async def receive_purchase_order(
             uow, number, lines, received_on=form.day("received_on", "date"), actor=actor.name
         )
     except DomainError as error:
-        context = _purchase_context(actor, view)
+        context = _purchase_context(uow, actor, view)
         context.update(values=form.values, error=error, done="")
         status = 404 if isinstance(error, NotFound) else 422
         if htmx(request):

@@ -40,8 +40,8 @@ PAGE = 50
 
 
 def home_of(actor: Actor) -> str:
-    """Where a user lands: Today, or (a supplier) its purchase orders."""
-    return "/" if actor.can("stock:read") else "/purchase-orders"
+    """Where a user lands: Today, or (a supplier) its portal."""
+    return "/" if actor.can("stock:read") else "/portal"
 
 
 def own_location(actor: Actor, location: str | None) -> str | None:

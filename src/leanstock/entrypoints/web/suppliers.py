@@ -21,7 +21,7 @@ from leanstock.domain.access import Actor
 from leanstock.domain.errors import NotFound
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.render import render
-from leanstock.services import catalog, scorecards
+from leanstock.services import catalog, scorecards, supplier_standard
 from leanstock.services.paging import MAX_PAGE
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +56,7 @@ def suppliers(
     context = {
         "cards": cards,
         "names": names,
-        "standard": scorecards.Standard(),
+        "standard": supplier_standard.get_standard(uow),
         "months": chosen,
         "since": since,
         "windows": WINDOWS,
@@ -91,7 +91,7 @@ def supplier_page(
         "page": terms,
         "card": card,
         "by_item": {row["sku"]: row for row in card.items},
-        "standard": scorecards.Standard(),
+        "standard": supplier_standard.get_standard(uow),
         "query": "",
     }
     return render(request, "suppliers/show.html", context)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -27,7 +28,12 @@ from leanstock.domain.errors import InvalidInput, NotFound
 from leanstock.domain.events import Changed
 from leanstock.domain.orders import TRANSFER_DAYS, SupplyKind
 from leanstock.domain.plans import PlanLineStatus
-from leanstock.domain.sourcing import NO_RECORD, OTIF_STANDARD, SupplierRecord, choose_supplier
+from leanstock.domain.sourcing import (
+    NO_RECORD,
+    SupplierRecord,
+    SupplierStandard,
+    choose_supplier,
+)
 from leanstock.planning.periods import PERIODS
 from leanstock.planning.policy.catalog import catalog_targets
 from leanstock.planning.policy.echelon import echelon_positions, pass_up
@@ -45,6 +51,7 @@ from leanstock.services.planning.network import (
 from leanstock.services.planning.review import PlanRun, get_plan
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.retry import retrying
+from leanstock.services.supplier_standard import company_standard
 
 DEFAULT_PRODUCTION_DAYS = 1
 
@@ -109,8 +116,10 @@ def _inputs(uow: UnitOfWork, run_id: int | None, day: date) -> dict[str, Any]:
         backorders = uow.planning.backorders()
         make_days = uow.planning.production_lead_times()
         records = uow.purchasing.supplier_records()
+        standard = company_standard(uow)
     return {
         "records": records,
+        "standard": standard,
         "forecast_run": forecast_run,
         "values": values,
         "items": items,
@@ -131,7 +140,7 @@ def run_plan(
     service_level: float | None = None,
     fill_rate: bool = True,
     catalog_fill_rate: float | None = None,
-    otif_standard: float = OTIF_STANDARD,
+    otif_standard: float | None = None,
     order_cost: float = 0.0,
     holding_rate: float = 0.25,
     today: date | None = None,
@@ -168,7 +177,7 @@ def run_plan(
                 "without service_level and without cycle service.",
                 "catalog_fill_rate",
             )
-    if not 0 <= otif_standard <= 1:
+    if otif_standard is not None and not 0 <= otif_standard <= 1:
         raise InvalidInput("otif_standard is a share between 0 and 1.", "otif_standard")
     day = today or datetime.now(UTC).date()
     data = _inputs(uow, forecast_run_id, day)
@@ -176,6 +185,9 @@ def run_plan(
     period_days = PERIODS[run["freq"]].days
     receipts = purchasing.receipt_history(uow)
     scores = data["records"]
+    standard = data["standard"]
+    if otif_standard is not None:
+        standard = replace(standard, otif=otif_standard)
     active = {s.code: s.active for s in data["suppliers"]}
     offers_by_item: dict[str, list[SupplierItem]] = defaultdict(list)
     for offer in data["offers"]:
@@ -220,7 +232,7 @@ def run_plan(
             offers_by_item,
             active,
             scores,
-            otif_standard,
+            standard,
             data["make_days"],
             lead_stats,
             row["demand_mean"] / period_days,
@@ -325,7 +337,8 @@ def run_plan(
             "fill_rate": fill_rate,
             "catalog_fill_rate": catalog_fill_rate,
             **catalog,
-            "otif_standard": otif_standard,
+            "otif_standard": standard.otif,
+            "supplier_standard": asdict(standard),
             "order_cost": order_cost,
             "holding_rate": holding_rate,
             "today": day.isoformat(),
@@ -356,7 +369,7 @@ def _source(
     offers_by_item: dict[str, list[SupplierItem]],
     active: dict[str, bool],
     scores: dict[str, SupplierRecord],
-    standard: float,
+    standard: SupplierStandard,
     make_days: dict[str, int],
     lead_stats: dict[tuple[str, str], dict[str, Any]],
     demand_per_day: float,

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from leanstock.domain.access import Actor
+from leanstock.domain.orders.ship_notices import NoticeLine
 from leanstock.entrypoints.api import access
 from leanstock.entrypoints.api.bounds import LineNo, Quantity
 from leanstock.entrypoints.api.deps import UowDep, permit
@@ -47,7 +48,7 @@ from leanstock.entrypoints.api.order_schemas import (
 )
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
-from leanstock.services import orders, production, purchasing, returns, transfers
+from leanstock.services import orders, production, purchasing, returns, supplier_portal, transfers
 
 router = APIRouter()
 
@@ -211,8 +212,8 @@ def add_purchase_lines(
         )
         for ln in body.lines
     ]
-    return PurchaseOrderOut.model_validate(
-        purchasing.add_to_draft(uow, body.supplier, lines, actor=actor.name)
+    return access.purchase_out(
+        uow, actor, purchasing.add_to_draft(uow, body.supplier, lines, actor=actor.name)
     )
 
 
@@ -234,7 +235,7 @@ def list_purchase_orders(
 def get_purchase_order(
     number: str, uow: UowDep, actor: Annotated[Actor, permit("purchase:read")]
 ) -> PurchaseOrderOut:
-    return access.purchase_out(actor, access.purchase_order(uow, actor, number))
+    return access.purchase_out(uow, actor, access.purchase_order(uow, actor, number))
 
 
 @router.post("/purchase-orders/{number}/release", tags=["purchase orders"])
@@ -242,7 +243,7 @@ def release_purchase_order(
     number: str, uow: UowDep, actor: Annotated[Actor, permit("purchase:release")]
 ) -> PurchaseOrderOut:
     """Send the order to the supplier."""
-    return PurchaseOrderOut.model_validate(purchasing.release(uow, number, actor=actor.name))
+    return access.purchase_out(uow, actor, purchasing.release(uow, number, actor=actor.name))
 
 
 @router.post("/purchase-orders/{number}/acknowledgement", tags=["purchase orders"])
@@ -252,10 +253,11 @@ def acknowledge_purchase_order(
     uow: UowDep,
     actor: Annotated[Actor, permit("purchase:acknowledge")],
 ) -> PurchaseOrderOut:
-    """The supplier's confirmed quantities and dates; pegged sales lines' promises follow."""
+    """The supplier's confirmed quantities and dates; pegged sales lines' promises follow. A
+    proposal of the supplier's still waiting for the buyer is withdrawn: this replaces it."""
     lines = {ln.line: (ln.quantity, ln.delivery_date) for ln in body.lines}
-    access.check_purchase_order(uow, actor, number)
-    return access.purchase_out(actor, purchasing.acknowledge(uow, number, lines, actor=actor.name))
+    view = supplier_portal.acknowledge(uow, number, lines, actor=actor.name)
+    return access.purchase_out(uow, actor, view)
 
 
 @router.post("/purchase-orders/{number}/ship-notice", tags=["purchase orders"])
@@ -265,13 +267,22 @@ def ship_notice(
     actor: Annotated[Actor, permit("purchase:ship_notice")],
     body: ShipNoticeIn | None = None,
 ) -> PurchaseOrderOut:
-    """The supplier's advance ship notice."""
-    lines = {ln.line: ln.quantity for ln in body.lines} if body and body.lines else None
-    expected = body.expected_date if body else None
-    access.check_purchase_order(uow, actor, number)
-    return access.purchase_out(
-        actor, purchasing.ship_notice(uow, number, lines, expected, actor=actor.name)
+    """The supplier's advance ship notice: per line (and lot, with its expiry) what ships,
+    the carrier and tracking, when it shipped and should arrive; without lines, everything
+    still owed. Our warehouse then receives against it."""
+    body = body or ShipNoticeIn()
+    lines = [NoticeLine(ln.line, ln.quantity, ln.lot, ln.expires_on) for ln in body.lines or []]
+    view = supplier_portal.post_ship_notice(
+        uow,
+        number,
+        lines,
+        expected_date=body.expected_date,
+        shipped_on=body.shipped_on,
+        carrier=body.carrier,
+        tracking=body.tracking,
+        actor=actor.name,
     )
+    return access.purchase_out(uow, actor, view)
 
 
 @router.post("/purchase-orders/{number}/receipts", status_code=201, tags=["purchase orders"])
@@ -299,6 +310,7 @@ def receive_purchase_order(
     ]
     access.check_receipt(uow, actor, number, [ln.line_no for ln in lines])
     return access.purchase_out(
+        uow,
         actor,
         purchasing.receive(uow, number, lines, received_on=body.received_on, actor=actor.name),
     )
@@ -308,7 +320,7 @@ def receive_purchase_order(
 def close_purchase_order(
     number: str, uow: UowDep, actor: Annotated[Actor, permit("purchase:write")]
 ) -> PurchaseOrderOut:
-    return PurchaseOrderOut.model_validate(purchasing.close(uow, number, actor=actor.name))
+    return access.purchase_out(uow, actor, purchasing.close(uow, number, actor=actor.name))
 
 
 @router.post("/purchase-orders/{number}/cancel", tags=["purchase orders"])
@@ -319,8 +331,8 @@ def cancel_purchase_order(
     body: CancelIn | None = None,
 ) -> PurchaseOrderOut:
     reason = body.reason if body is not None else None
-    return PurchaseOrderOut.model_validate(
-        purchasing.cancel(uow, number, reason=reason, actor=actor.name)
+    return access.purchase_out(
+        uow, actor, purchasing.cancel(uow, number, reason=reason, actor=actor.name)
     )
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from leanstock.domain.access import Actor
-from leanstock.domain.sourcing import OTIF_STANDARD
 from leanstock.entrypoints.api.bounds import Id, Quantity
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
@@ -33,8 +32,11 @@ class PlanRunIn(In):
         description="One fill-rate target for the whole catalogue, allocated per item at the "
         "least stock value (instead of service_level).",
     )
-    otif_standard: float = Field(
-        default=OTIF_STANDARD, ge=0, le=1, description="Suppliers below it give way."
+    otif_standard: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Suppliers below it give way (default: the company's supplier standard).",
     )
     order_cost: float = Field(
         default=0.0, ge=0, description="Cost of one order line; > 0 turns on EOQ lot sizes."
