@@ -87,3 +87,154 @@ def test_a_serial_is_received_shipped_refused_twice_and_traced_to_its_customer(
     assert shown.exit_code == 0, shown.output
     assert "scrap" in shown.output
     assert where(api) == {"E1": "WH", "E2": "customer", "E3": "scrap"}
+
+
+def test_a_transfer_order_and_the_quarantine_carry_serials_through_the_api_and_the_cli(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    call(api, "POST", "/locations", {"code": "SHOP", "name": "Shop", "kind": "store"}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine, 201)
+    call(api, "POST", "/suppliers", {"code": "ROMA", "name": "Roma"}, 201)
+    receipt = {"sku": "ESPRESSO", "location": "WH", "quantity": 3, "supplier": "ROMA"}
+    call(api, "POST", "/stock/receipts", receipt | {"serials": ["E1", "E2", "E3"]}, 201)
+
+    order = {"sku": "ESPRESSO", "source": "WH", "target": "SHOP", "quantity": 2}
+    number = call(api, "POST", "/transfer-orders", order, 201)["number"]
+    unnamed = api.post(f"{API}/transfer-orders/{number}/ship", json={})
+    assert unnamed.status_code == 422
+    assert "serials" in unnamed.json()["detail"]
+    unknown = api.post(f"{API}/transfer-orders/{number}/ship", json={"serials": ["E1", "E9"]})
+    assert unknown.status_code == 422
+    assert "E9" in unknown.json()["detail"]
+    assert call(api, "GET", f"/transfer-orders/{number}")["status"] == "draft"
+    call(api, "POST", f"/transfer-orders/{number}/ship", {"serials": ["E1", "E2"]})
+    assert where(api) == {"E1": "in_transit", "E2": "in_transit", "E3": "WH"}
+    stray = api.post(f"{API}/transfer-orders/{number}/receive", json={"serials": ["E3"]})
+    assert stray.status_code == 409
+    assert "E3" in stray.json()["detail"]
+    got = call(api, "POST", f"/transfer-orders/{number}/receive", {"serials": ["E2"]})
+    assert (got["status"], got["received"]) == ("received", "1")
+    assert where(api) == {"E1": "adjustment", "E2": "SHOP", "E3": "WH"}
+
+    cli = CliRunner()
+    db = ["--database", db_url]
+    again = call(api, "POST", "/transfer-orders", order | {"quantity": 1}, 201)["number"]
+    shipped = cli.invoke(app, [*db, "ship-transfer", again, "--serial", "E3"])
+    assert shipped.exit_code == 0, shipped.output
+    received = cli.invoke(app, [*db, "receive-transfer", again])
+    assert received.exit_code == 0, received.output
+    assert where(api)["E3"] == "SHOP"
+
+    line = {"sku": "ESPRESSO", "quantity": 3, "location": "WH", "price": 300}
+    po = call(api, "POST", "/purchase-orders", {"supplier": "ROMA", "lines": [line]}, 201)
+    call(api, "POST", f"/purchase-orders/{po['number']}/release")
+    reject = {"line": 1, "quantity": 1, "rejected": 2, "serials": ["P1"]}
+    call(api, "POST", f"/purchase-orders/{po['number']}/receipts", {"lines": [reject]}, 422)
+    reject["rejected_serials"] = ["Q1", "Q2"]
+    call(api, "POST", f"/purchase-orders/{po['number']}/receipts", {"lines": [reject]}, 201)
+    assert {k: v for k, v in where(api).items() if k[0] in "PQ"} == {
+        "P1": "WH",
+        "Q1": "QUARANTINE",
+        "Q2": "QUARANTINE",
+    }
+    release = {"sku": "ESPRESSO", "quantity": 1, "location": "SHOP", "serials": ["P1"]}
+    elsewhere = api.post(f"{API}/stock/quarantine/releases", json=release)
+    assert elsewhere.status_code == 409
+    assert "P1" in elsewhere.json()["detail"]
+    call(api, "POST", "/stock/quarantine/releases", release | {"serials": ["Q1"]}, 201)
+    back = [*db, "quarantine", "return", "ESPRESSO", "1", "--supplier", "ROMA", "--serial", "Q2"]
+    returned = cli.invoke(app, back)
+    assert returned.exit_code == 0, returned.output
+    assert {k: v for k, v in where(api).items() if k[0] == "Q"} == {
+        "Q1": "SHOP",
+        "Q2": "supplier",
+    }
+
+
+def test_production_carries_component_and_output_serials_through_the_api_and_the_cli(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    call(api, "POST", "/items", {"sku": "BOILER", "name": "Boiler", "serial_tracked": True}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine | {"kind": "made"}, 201)
+    receipt = {"sku": "BOILER", "location": "WH", "quantity": 2, "serials": ["B1", "B2"]}
+    call(api, "POST", "/stock/receipts", receipt, 201)
+    call(
+        api, "POST", "/boms", {"sku": "ESPRESSO", "lines": [{"sku": "BOILER", "quantity": 1}]}, 201
+    )
+    order = {"sku": "ESPRESSO", "quantity": 1, "location": "WH"}
+    first = call(api, "POST", "/production-orders", order, 201)["number"]
+    call(api, "POST", f"/production-orders/{first}/release")
+    unnamed = api.post(f"{API}/production-orders/{first}/start", json={})
+    assert unnamed.status_code == 422
+    assert "BOILER" in unnamed.json()["detail"]
+    call(api, "POST", f"/production-orders/{first}/start", {"serials": {"BOILER": ["B2"]}})
+    made = call(
+        api, "POST", f"/production-orders/{first}/produce", {"quantity": 1, "serials": ["M1"]}
+    )
+    assert made["produced"] == "1"
+    assert where(api) == {"M1": "WH"}
+
+    cli = CliRunner()
+    db = ["--database", db_url]
+    second = call(api, "POST", "/production-orders", order, 201)["number"]
+    call(api, "POST", f"/production-orders/{second}/release")
+    started = cli.invoke(app, [*db, "start-production", second, "--serial", "BOILER=B1"])
+    assert started.exit_code == 0, started.output
+    twice = cli.invoke(app, [*db, "produce", second, "1", "--serial", "M1"])
+    assert twice.exit_code != 0
+    assert "M1" in twice.output
+    produced = cli.invoke(app, [*db, "produce", second, "1", "--serial", "M2"])
+    assert produced.exit_code == 0, produced.output
+    assert where(api) == {"M1": "WH", "M2": "WH"}
+    boilers = call(api, "GET", "/items/BOILER/serials")
+    assert {s["serial"]: s["location"] for s in boilers["items"]} == {
+        "B1": "production",
+        "B2": "production",
+    }
+
+
+def test_a_count_names_the_serials_found_through_the_api_and_the_cli(
+    client: TestClient, db_url: str
+) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine, 201)
+    receipt = {"sku": "ESPRESSO", "location": "WH", "quantity": 2, "serials": ["E1", "E2"]}
+    call(api, "POST", "/stock/receipts", receipt, 201)
+    count = {"sku": "ESPRESSO", "location": "WH", "counted": 2}
+    unnamed = api.post(f"{API}/stock/counts", json=count)
+    assert unnamed.status_code == 422
+    assert "serials" in unnamed.json()["detail"]
+    call(api, "POST", "/stock/counts", count | {"serials": ["E1", "E3"]}, 201)
+    assert where(api) == {"E1": "WH", "E2": "adjustment", "E3": "WH"}
+
+    cli = CliRunner()
+    db = ["--database", db_url]
+    counted = cli.invoke(app, [*db, "count", "ESPRESSO", "WH", "1", "--serial", "E2"])
+    assert counted.exit_code == 0, counted.output
+    assert where(api) == {"E1": "adjustment", "E2": "WH", "E3": "adjustment"}
+    levels = call(api, "GET", "/stock?sku=ESPRESSO&location=WH")["items"]
+    assert [row["on_hand"] for row in levels] == ["1"]
+
+
+def test_shipping_a_reservation_names_its_serials_through_the_api(client: TestClient) -> None:
+    api = client
+    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+    machine = {"sku": "ESPRESSO", "name": "Espresso machine", "serial_tracked": True}
+    call(api, "POST", "/items", machine, 201)
+    receipt = {"sku": "ESPRESSO", "location": "WH", "quantity": 2, "serials": ["E1", "E2"]}
+    call(api, "POST", "/stock/receipts", receipt, 201)
+    hold = {"sku": "ESPRESSO", "location": "WH", "quantity": 1, "reference": "TILL-1"}
+    held = call(api, "POST", "/reservations", hold, 201)["id"]
+    unnamed = api.post(f"{API}/reservations/{held}/consume", json={})
+    assert unnamed.status_code == 422
+    assert "serials" in unnamed.json()["detail"]
+    call(api, "POST", f"/reservations/{held}/consume", {"serials": ["E2"]}, 201)
+    assert where(api) == {"E1": "WH", "E2": "customer"}

@@ -27,6 +27,7 @@ from leanstock.services import (
     planning,
     purchasing,
     queries,
+    serials,
     stock,
     tokens,
     transfers,
@@ -701,6 +702,30 @@ def test_stock_forms_receive_transfer_scrap_and_ship(
         "Shipped." in web.post("/stock/move", data={**form, "kind": "ship", "quantity": "2"}).text
     )
     assert on_hand(engine, "SUGAR", "WH") == Decimal("2.5")
+
+
+def test_stock_forms_carry_serials_one_per_line(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    catalog.add_item(UnitOfWork(engine), Item("LAPTOP", "Laptop", serial_tracked=True))
+    web = browser("manager")
+    page = web.get("/stock/move?kind=receive")
+    assert '<textarea id="serials" name="serials"' in page.text
+    form = {"csrf_token": csrf(page), "kind": "receive", "sku": "LAPTOP", "location": "WH"}
+    unnamed = web.post("/stock/move", data={**form, "quantity": "2"})
+    assert unnamed.status_code == 422
+    assert 'id="serials-error">Item LAPTOP is serial-tracked' in unnamed.text
+    done = web.post("/stock/move", data={**form, "quantity": "2", "serials": "L1\r\n  L2 \n\n"})
+    assert "Received." in done.text
+    assert on_hand(engine, "LAPTOP", "WH") == Decimal(2)
+    moved = {**form, "kind": "transfer", "target": "STORE", "quantity": "1", "serials": "L2"}
+    assert "Transferred." in web.post("/stock/move", data=moved).text
+    again = web.post("/stock/move", data=moved)
+    assert again.status_code == 422
+    assert 'id="serials-error">Serial L2 of LAPTOP is not at WH' in again.text
+    assert ">L2</textarea>" in again.text
+    page = serials.list_serials(UnitOfWork(engine), "LAPTOP")
+    assert {s.serial: s.location for s in page.items} == {"L1": "WH", "L2": "STORE"}
 
 
 def test_stock_forms_follow_the_role_and_its_locations(

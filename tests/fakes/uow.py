@@ -1608,6 +1608,9 @@ class FakeSerials:
     ) -> dict[int, list[str]]:
         _not_covered("lot traces")
 
+    def carried(self, reference: str, item_id: int, source_id: int, target_id: int) -> list[str]:
+        _not_covered("serials carried by a transfer order")
+
     def count_by_place(self) -> dict[tuple[int, int], int]:
         counts: dict[tuple[int, int], int] = defaultdict(int)
         for (item_id, _), (_, location_id) in self.s.serials.items():

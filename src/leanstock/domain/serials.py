@@ -91,6 +91,21 @@ class SerialElsewhere(Conflict):
         self.location = at
 
 
+class SerialExists(Conflict):
+    """A serial named for new units (a batch's output) that is known already."""
+
+    title = "Serial exists"
+
+    def __init__(self, item: str, serial: str, at: str) -> None:
+        super().__init__(
+            f"Serial {serial} of {item} exists already (it is at {at}); the units made get new "
+            "serials: name others.",
+            "serials",
+        )
+        self.serial = serial
+        self.location = at
+
+
 class SerialsNotSupported(InvalidInput):
     """A flow that does not carry serials, asked to move a serial-tracked item."""
 
@@ -158,7 +173,8 @@ def by_lot(found: Sequence[SerialAt]) -> dict[str | None, Decimal]:
 
 
 def refuse(item: Item, flow: str, instead: str) -> None:
-    """Refuse a serial-tracked item in a flow that does not carry serials (the stock
-    operations, purchase receipts, sales shipments and customer returns do)."""
+    """Refuse a serial-tracked item in a flow that does not carry serials (stocktakes; the
+    stock operations and counts, reservations shipped, purchase receipts, sales shipments,
+    customer returns, transfer orders, quarantine moves and production do)."""
     if item.serial_tracked:
         raise SerialsNotSupported(item.sku, flow, instead)

@@ -8,7 +8,7 @@ for the demands pegged to the order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,7 +36,15 @@ from leanstock.domain.orders import (
 )
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
+from leanstock.domain.serials import (
+    SerialAt,
+    SerialExists,
+    SerialMove,
+    SerialsNotTracked,
+    by_lot,
+    check_departure,
+)
+from leanstock.domain.serials import named as named_serials
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, Stored, UnitOfWork
@@ -57,6 +65,7 @@ from leanstock.services.pull import (
     start_production,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 
 ZERO = Decimal(0)
 WIP = "WIP"
@@ -277,9 +286,12 @@ def start_production_order(
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Mapping[str, Sequence[str]] | None = None,
 ) -> ProductionOrderView:
     """Issue every component to work in progress: its reservation first, then free stock;
     lots first-expired-first-out, or the `lots` named for a component (`_take_component`).
+    A serial-tracked component names its serials (`serials`: SKU → serials), which go to
+    work in progress with the order and take the lots they are in.
 
     Refused (409, nothing moved) while any component is short.
     """
@@ -287,7 +299,15 @@ def start_production_order(
     day = current_day(today)
     with uow.acting(actor):
         order, ref, item_ids = uow.production.get(production_id(number), lock=True)
-        named = _named_lots(lots, [c.sku for c in order.components])
+        named_lots = _named_lots(lots, [c.sku for c in order.components])
+        given = dict(serials or {})
+        for sku in given:
+            if sku not in item_ids or sku == order.sku:
+                raise InvalidInput(
+                    f"{sku} is not a component of {order.number}; name serials only for its "
+                    "serial-tracked components.",
+                    "serials",
+                )
         order.start()
         wip = _wip(uow)
         for component in sorted(order.components, key=lambda c: item_ids[c.sku]):
@@ -298,19 +318,36 @@ def start_production_order(
             reservations = uow.ledger.open_reservations(demand.reference)
             held = sum((r.open_quantity for r in reservations), ZERO)
             item = known_item(uow, component.sku, None, None)
-            refuse(item.value, "production", BY_STOCK_OPERATIONS)
-            picks = _take_component(
-                uow,
-                item,
-                ref.place,
-                amount,
-                day,
-                named.get(component.sku, []),
-                own_reserved=min(held, amount),
-            )
+            moved: list[SerialMove] = []
+            if item.value.serial_tracked:
+                if named_lots.get(component.sku):
+                    raise InvalidInput(
+                        f"{component.sku} is serial-tracked: name its serials, not its lots "
+                        "(its serials take the lots they are in).",
+                        "lots",
+                    )
+                uow.ledger.lock_stock(item.id, ref.place)  # the stock row, then the serials
+                moved, by_lots = departures(
+                    uow, item, amount, given.get(component.sku, ()), ref.place, wip
+                )
+                picks = []
+                for lot, q in by_lots.items():
+                    picks += take(uow, item, ref.place, q, day, lot, own_reserved=min(held, q))
+            else:
+                if given.get(component.sku):
+                    raise SerialsNotTracked(component.sku)
+                picks = _take_component(
+                    uow,
+                    item,
+                    ref.place,
+                    amount,
+                    day,
+                    named_lots.get(component.sku, []),
+                    own_reserved=min(held, amount),
+                )
             uow.ledger.consume([(r, r.open_quantity) for r in reservations])
             postings = [Posting(item.id, ref.place, wip, q, lot) for lot, q in picks]
-            post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+            post(uow, MoveKind.TRANSFER, item, postings, when, order.number, serials=moved)
             component.consumed += amount
         uow.production.save(order)
         uow.commit()
@@ -329,6 +366,7 @@ def produce(
     actor: str = "system",
     occurred_at: datetime | None = None,
     conversion_cost: Decimal | None = None,
+    serials: Sequence[str] = (),
 ) -> ProductionOrderView:
     """Report finished goods: the components they used leave WIP for production, the goods
     arrive at the order's location and are reserved first for the demands pegged to it.
@@ -338,6 +376,10 @@ def produce(
     lot, named after the order), expiring on `expires_on` (default: the sooner of the day + its
     shelf life and the earliest expiry of the component lots used). The components are taken
     from work in progress first-expired-first-out, or from the `lots` named for them.
+
+    A serial-tracked item names the new serials of the units made (`serials`, one per unit);
+    a serial-tracked component's serials the order took to work in progress are consumed in
+    serial order.
     """
     quantity = positive(quantity)
     added = None if conversion_cost is None else non_negative(conversion_cost, "conversion_cost")
@@ -345,7 +387,7 @@ def produce(
     with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
         before = order.produced
-        named = _named_lots(lots, [c.sku for c in order.components])
+        named_lots = _named_lots(lots, [c.sku for c in order.components])
         order.produce(quantity)
         wip = _wip(uow)
         production = uow.virtual_place(catalog.PRODUCTION)
@@ -355,24 +397,32 @@ def produce(
             if used <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
-            refuse(item.value, "production", BY_STOCK_OPERATIONS)
-            picks = _take_component(
-                uow,
-                item,
-                wip,
-                used,
-                current_day(None),
-                named.get(component.sku, []),
-                respect_reservations=False,
-            )
+            consumed: list[SerialMove] = []
+            if item.value.serial_tracked:
+                consumed = _order_serials(uow, item, order.number, ref.place, wip, production, used)
+                picks = []
+                for lot, q in by_lot([_at(m, wip) for m in consumed]).items():
+                    picks += take(
+                        uow, item, wip, q, current_day(None), lot, respect_reservations=False
+                    )
+            else:
+                picks = _take_component(
+                    uow,
+                    item,
+                    wip,
+                    used,
+                    current_day(None),
+                    named_lots.get(component.sku, []),
+                    respect_reservations=False,
+                )
             postings = [Posting(item.id, wip, production, q, lot) for lot, q in picks]
-            post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number)
+            post(uow, MoveKind.CONSUMPTION, item, postings, when, order.number, serials=consumed)
             for used_lot, _ in picks:
                 known = uow.ledger.lot(item.id, used_lot) if used_lot is not None else None
                 if known is not None and known.expires_on is not None:
                     expiries.append(known.expires_on)
         finished = known_item(uow, order.sku, None, None)
-        refuse(finished.value, "production", "receive its serials as a stock receipt.")
+        made = named_serials(finished.value, quantity, serials)
         if lot is not None:
             # A lot named by the caller: checked against what is known of it, or registered
             # with the expiry given, else the batch's own (`domain.ledger.batch_expiry`).
@@ -382,7 +432,11 @@ def produce(
             batch: str | None = lot
         else:
             batch = _batch_lot(uow, finished, order.number, when.date(), expiries)
-        uow.ledger.lock_stock(ref.item_id, ref.place)
+        uow.ledger.lock_stock(ref.item_id, ref.place)  # the stock row, then the serials
+        exists = uow.serials.where(ref.item_id, made) if made else {}
+        for serial in made:
+            if serial in exists:
+                raise SerialExists(order.sku, serial, exists[serial].location)
         post(
             uow,
             MoveKind.PRODUCTION,
@@ -390,12 +444,51 @@ def produce(
             [Posting(ref.item_id, production, ref.place, quantity, batch, conversion_cost=added)],
             when,
             order.number,
+            serials=[SerialMove(ref.item_id, s, batch, production, ref.place) for s in made],
         )
         reserve_on_receipt(uow, SupplyKind.PRODUCTION, ref.id, ref.item_id, ref.place, quantity)
         fill_backorders(uow, ref.item_id, ref.place, current_day(None), order.number)
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)
+
+
+def _order_serials(
+    uow: UnitOfWork,
+    item: Stored[Item],
+    reference: str,
+    place: Place,
+    wip: Place,
+    target: Place,
+    amount: Decimal,
+) -> list[SerialMove]:
+    """`amount` of the serials of a component the order took to work in progress (those
+    still there, in serial order) moving on to `target`."""
+    if amount != amount.to_integral_value():
+        raise InvalidInput(
+            f"{item.value.sku} is serial-tracked and this step uses {amount} of it; produce a "
+            "quantity that uses whole units of it.",
+            "quantity",
+        )
+    uow.ledger.lock_stock(item.id, wip)  # the stock row, then the serials
+    taken = uow.serials.carried(reference, item.id, place.id, wip.id)
+    found = uow.serials.where(item.id, taken)
+    there = [s for s in taken if s in found and found[s].location == wip.code]
+    if Decimal(len(there)) < amount:
+        raise InvalidInput(
+            f"{reference} holds {len(there)} serials of {item.value.sku} in work in progress "
+            f"but uses {amount}; start it with the serials it needs.",
+            "serials",
+        )
+    chosen = there[: int(amount)]
+    for serial in chosen:
+        check_departure(item.value, serial, found[serial], wip.code)
+    return [SerialMove(item.id, s, found[s].lot, wip, target) for s in chosen]
+
+
+def _at(move: SerialMove, place: Place) -> SerialAt:
+    """A serial about to move, where it is now (for `by_lot`)."""
+    return SerialAt(move.serial, move.lot, place.code)
 
 
 def _named_lots(
@@ -517,10 +610,18 @@ def close_production(
             if left <= 0:
                 continue
             item = known_item(uow, component.sku, None, None)
-            refuse(item.value, "production", BY_STOCK_OPERATIONS)
-            picks = take(uow, item, wip, left, current_day(None), respect_reservations=False)
+            back: list[SerialMove] = []
+            if item.value.serial_tracked:
+                back = _order_serials(uow, item, order.number, ref.place, wip, ref.place, left)
+                picks = []
+                for lot, q in by_lot([_at(m, wip) for m in back]).items():
+                    picks += take(
+                        uow, item, wip, q, current_day(None), lot, respect_reservations=False
+                    )
+            else:
+                picks = take(uow, item, wip, left, current_day(None), respect_reservations=False)
             postings = [Posting(item.id, wip, ref.place, q, lot) for lot, q in picks]
-            post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+            post(uow, MoveKind.TRANSFER, item, postings, when, order.number, serials=back)
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)

@@ -74,6 +74,8 @@ class ReceiptLine:
     unit: str | None = None
     # A serial-tracked item: one serial per accepted unit.
     serials: tuple[str, ...] = ()
+    # A serial-tracked item: one serial per unit rejected to the quarantine.
+    rejected_serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -406,21 +408,46 @@ def receive_order(
         receive_lot(uow, item, receipt.lot, receipt.expires_on, day)
         drop_ship = order.drop_ship_customer is not None
         target = uow.virtual_place(catalog.CUSTOMER) if drop_ship else ref.place
-        to_quarantine = rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE
-        if item.value.serial_tracked and to_quarantine and not drop_ship:
-            raise InvalidInput(
-                f"{line.sku} is serial-tracked: send rejected units back to the supplier "
-                "(rejected_to supplier), or accept them and transfer their serials to the "
-                "quarantine.",
-                "rejected_to",
+        to_quarantine = (
+            rejected > 0 and receipt.rejected_to is RejectTo.QUARANTINE and not drop_ship
+        )
+        quarantine = (
+            uow.catalog.ensure_location(
+                QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
             )
-        if not drop_ship:
-            uow.ledger.lock_stock(ref.item_id, ref.place)  # the stock row, then serials
+            if to_quarantine
+            else None
+        )
+        if receipt.rejected_serials and quarantine is None:
+            raise InvalidInput(
+                "Rejected serials are named only for units rejected to the quarantine; "
+                "leave rejected_serials out.",
+                "rejected_serials",
+            )
+        both = set(receipt.serials) & set(receipt.rejected_serials)
+        if both:
+            raise InvalidInput(
+                f"Serial {min(both)} of {line.sku} is named both accepted and rejected.",
+                "rejected_serials",
+            )
+        if not drop_ship:  # the stock rows, then the serials
+            held = [] if quarantine is None else [(ref.item_id, quarantine)]
+            uow.ledger.lock_stocks(sorted([(ref.item_id, ref.place), *held], key=lambda r: r[1].id))
         serials = (
             arrivals(uow, item, accepted, receipt.serials, receipt.lot, supplier_place, target)
             if accepted > 0 or receipt.serials
             else []
         )
+        if quarantine is not None:
+            serials += arrivals(
+                uow,
+                item,
+                rejected,
+                receipt.rejected_serials,
+                receipt.lot,
+                supplier_place,
+                quarantine,
+            )
         postings: list[Posting] = []
         if accepted > 0:
             postings.append(
@@ -433,10 +460,7 @@ def receive_order(
                     unit_cost=line.price,
                 )
             )
-        if to_quarantine and not drop_ship:
-            quarantine = uow.catalog.ensure_location(
-                QUARANTINE, "Quarantine (rejected at receipt)", "quarantine"
-            )
+        if quarantine is not None:
             postings.append(
                 Posting(
                     ref.item_id,

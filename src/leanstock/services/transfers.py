@@ -7,14 +7,16 @@ reserved first for the demands pegged to the transfer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from leanstock.domain import catalog
+from leanstock.domain.catalog import Item
 from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
-from leanstock.domain.ledger import MoveKind, Posting, available
+from leanstock.domain.ledger import MoveKind, Place, Posting, available
 from leanstock.domain.orders import (
     TRANSFER_DAYS,
     PegStatus,
@@ -24,10 +26,17 @@ from leanstock.domain.orders import (
     order_id,
 )
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
+from leanstock.domain.serials import (
+    SerialMove,
+    SerialsNotTracked,
+    SerialsRequired,
+    by_lot,
+    check_departure,
+    named,
+)
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import UnitOfWork
+from leanstock.services.ports import Stored, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,
@@ -38,6 +47,7 @@ from leanstock.services.posting import (
 )
 from leanstock.services.pull import reserve_on_receipt, settle_pegs
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 
 ZERO = Decimal(0)
 
@@ -162,21 +172,28 @@ def ship_transfer(
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Sequence[str] = (),
 ) -> TransferOrderView:
-    """Send the goods: source → in_transit, out of what the order reserved."""
+    """Send the goods: source → in_transit, out of what the order reserved. A serial-tracked
+    item names the serials sent, one per unit; they travel in transit with the order."""
     when = checked_time(occurred_at)
     with uow.acting(actor):
         order, item_id, source, _ = uow.transfers.get(transfer_id(number), lock=True)
         order.ship()
         item = known_item(uow, order.sku, None, None)
-        refuse(item.value, "a transfer order", BY_STOCK_OPERATIONS)
         reservations = uow.ledger.open_reservations(order.number)
         held = sum((r.open_quantity for r in reservations), ZERO)
-        picks = take(uow, item, source, order.quantity, current_day(today), own_reserved=held)
-        uow.ledger.consume([(r, r.open_quantity) for r in reservations])
         transit = uow.virtual_place(catalog.IN_TRANSIT)
+        if item.value.serial_tracked:
+            uow.ledger.lock_stock(item_id, source)  # the stock row first, then the serials
+        moved, lots = departures(uow, item, order.quantity, serials, source, transit)
+        picks: list[tuple[str | None, Decimal]] = []
+        day = current_day(today)
+        for lot, q in lots.items() if moved else [(None, order.quantity)]:
+            picks += take(uow, item, source, q, day, lot, own_reserved=held)
+        uow.ledger.consume([(r, r.open_quantity) for r in reservations])
         postings = [Posting(item_id, source, transit, q, lot) for lot, q in picks]
-        post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        post(uow, MoveKind.TRANSFER, item, postings, when, order.number, serials=moved)
         uow.transfers.save(order)
         uow.commit()
     return get_transfer_order(uow, number)
@@ -190,31 +207,47 @@ def receive_transfer(
     *,
     actor: str = "system",
     occurred_at: datetime | None = None,
+    serials: Sequence[str] = (),
 ) -> TransferOrderView:
-    """Receive at the target (all that was shipped unless less arrived; the rest is written off)."""
+    """Receive at the target (all that was shipped unless less arrived; the rest is written off).
+
+    A serial-tracked item: `serials` names those that arrived (all that were shipped when
+    none are named and no smaller quantity is given); the others are written off with the rest.
+    """
     when = checked_time(occurred_at)
     with uow.acting(actor):
         order, item_id, source, target = uow.transfers.get(transfer_id(number), lock=True)
+        item = known_item(uow, order.sku, None, None)
         arrived = order.quantity if quantity is None else non_negative(quantity)
         if arrived <= 0 and quantity is not None:
             raise InvalidInput("Say how much arrived (more than zero).", "quantity")
+        if serials and not item.value.serial_tracked:
+            raise SerialsNotTracked(item.value.sku)
+        if item.value.serial_tracked and serials:
+            arrived = Decimal(len(serials)) if quantity is None else arrived
+        elif item.value.serial_tracked and arrived != order.quantity:
+            raise SerialsRequired(item.value.sku, arrived)
         order.receive(arrived)
-        item = known_item(uow, order.sku, None, None)
-        refuse(item.value, "a transfer order", BY_STOCK_OPERATIONS)
         transit = uow.virtual_place(catalog.IN_TRANSIT)
         uow.ledger.lock_stock(item_id, target)
-        carried = uow.ledger.moved(order.number, item_id, source.id, transit.id) or [
-            (None, order.quantity)
-        ]
         adjustment = uow.virtual_place(catalog.ADJUSTMENT)
         postings: list[Posting] = []
-        for lot, (came, gone) in arrival(carried, arrived).items():
-            if came > 0:
-                postings.append(Posting(item_id, transit, target, came, lot))
-            if gone > 0:
-                postings.append(Posting(item_id, transit, adjustment, gone, lot))
+        moved: list[SerialMove] = []
+        if item.value.serial_tracked:
+            postings, moved = _serials_arriving(
+                uow, order.number, item, arrived, serials, (source, transit, target, adjustment)
+            )
+        else:
+            carried = uow.ledger.moved(order.number, item_id, source.id, transit.id) or [
+                (None, order.quantity)
+            ]
+            for lot, (came, gone) in arrival(carried, arrived).items():
+                if came > 0:
+                    postings.append(Posting(item_id, transit, target, came, lot))
+                if gone > 0:
+                    postings.append(Posting(item_id, transit, adjustment, gone, lot))
         lost = order.quantity - arrived
-        post(uow, MoveKind.TRANSFER, item, postings, when, order.number)
+        post(uow, MoveKind.TRANSFER, item, postings, when, order.number, serials=moved)
         reserve_on_receipt(uow, SupplyKind.TRANSFER, order.id or 0, item_id, target, arrived)
         fill_backorders(uow, item_id, target, current_day(None), order.number)
         if lost > 0:
@@ -222,6 +255,45 @@ def receive_transfer(
         uow.transfers.save(order)
         uow.commit()
     return get_transfer_order(uow, number)
+
+
+def _serials_arriving(
+    uow: UnitOfWork,
+    reference: str,
+    item: Stored[Item],
+    arrived: Decimal,
+    serials: Sequence[str],
+    places: tuple[Place, Place, Place, Place],
+) -> tuple[list[Posting], list[SerialMove]]:
+    """A serial-tracked transfer's arrival: the serials named (all it carries, when none are)
+    go from in transit to the target, the rest it carries to the adjustment (lost), each lot
+    by its serials. A serial it did not carry is refused, naming it."""
+    source, transit, target, adjustment = places
+    carried = uow.serials.carried(reference, item.id, source.id, transit.id)
+    came = named(item.value, arrived, serials or carried)
+    found = uow.serials.where(item.id, carried + [s for s in came if s not in carried])
+    for serial in came:
+        if serial not in carried:
+            check_departure(item.value, serial, found.get(serial), transit.code)
+            raise InvalidInput(
+                f"Serial {serial} of {item.value.sku} did not travel with {reference}; it "
+                f"carries {', '.join(carried)}.",
+                "serials",
+            )
+    gone = [s for s in carried if s not in came]
+    for serial in [*came, *gone]:
+        check_departure(item.value, serial, found.get(serial), transit.code)
+    moves = [SerialMove(item.id, s, found[s].lot, transit, target) for s in came]
+    moves += [SerialMove(item.id, s, found[s].lot, transit, adjustment) for s in gone]
+    postings = [
+        Posting(item.id, transit, target, q, lot)
+        for lot, q in by_lot([found[s] for s in came]).items()
+    ]
+    postings += [
+        Posting(item.id, transit, adjustment, q, lot)
+        for lot, q in by_lot([found[s] for s in gone]).items()
+    ]
+    return postings, moves
 
 
 def arrival(

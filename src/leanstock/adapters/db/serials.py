@@ -163,6 +163,25 @@ class SerialsRepository:
             found.setdefault(int(operation_id), []).append(serial)
         return found
 
+    def carried(self, reference: str, item_id: int, source_id: int, target_id: int) -> list[str]:
+        """The serials of an item that operations under `reference` moved from one location
+        to another (a transfer order's serials into transit), by serial."""
+        query = (
+            select(t.serials.c.serial)
+            .distinct()
+            .select_from(t.serial_moves)
+            .join(t.serials, t.serials.c.id == t.serial_moves.c.serial_id)
+            .join(t.operations, t.operations.c.id == t.serial_moves.c.operation_id)
+            .where(
+                t.operations.c.reference == reference,
+                t.serials.c.item_id == item_id,
+                t.serial_moves.c.source_id == source_id,
+                t.serial_moves.c.target_id == target_id,
+            )
+            .order_by(t.serials.c.serial)
+        )
+        return [serial for (serial,) in self.db.execute(query)]
+
     def count_by_place(self) -> dict[tuple[int, int], int]:
         """How many serials of each item are at each location (the ledger check compares it
         with the balances)."""

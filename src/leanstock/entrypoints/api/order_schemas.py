@@ -237,6 +237,12 @@ class ReceiptLineIn(In):
         max_length=10000,
         description="A serial-tracked item: one serial per accepted unit (required).",
     )
+    rejected_serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: one serial per unit rejected to the quarantine "
+        "(required for it).",
+    )
 
 
 class PurchaseReceiptIn(In):
@@ -476,6 +482,12 @@ class StartProductionIn(In):
         max_length=1000,
         description="Component lots to issue (default: first-expired-first-out).",
     )
+    serials: dict[str, list[str]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Serial-tracked components: SKU → the serials issued, one per unit "
+        "(required for them).",
+    )
 
 
 class ProduceIn(In):
@@ -497,6 +509,12 @@ class ProduceIn(In):
     )
     expires_on: date | None = Field(
         default=None, description="The lot's expiry (default: today + the shelf life)."
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the new serials of the units made, one per unit "
+        "(required for it).",
     )
 
 
@@ -541,8 +559,22 @@ class TransferOrderIn(In):
     expected_date: date | None = None
 
 
+class TransferShipIn(In):
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials sent, one per unit (required).",
+    )
+
+
 class TransferReceiptIn(In):
     quantity: Quantity | None = Field(default=None, description="Leave out when all arrived.")
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials that arrived (leave out when all "
+        "that were sent arrived); the others are written off.",
+    )
 
 
 class TransferOrderOut(Out):

@@ -370,6 +370,12 @@ class CountIn(In):
     sku: str = Code
     location: str = Code
     counted: Quantity
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10000,
+        description="A serial-tracked item: the serials found, one per unit counted (those "
+        "booked here and not found become the difference).",
+    )
     unit_cost: Quantity | None = Field(
         default=None,
         description="Cost per `unit` of stock the count finds beyond the books (an opening "
@@ -454,6 +460,7 @@ def stock_document(raw: Any) -> batch.Document:
                 found.reference,
                 found.occurred_at,
                 found.unit_cost,
+                tuple(found.serials or ()),
             )
         case ScrapDocumentIn():
             return batch.Scrap(
@@ -578,6 +585,10 @@ class ReservationChangeIn(In):
     )
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     occurred_at: datetime | None = None
+
+
+class ReservationConsumeIn(ReservationChangeIn):
+    serials: list[str] | None = Serials
 
 
 class ReleaseIn(In):

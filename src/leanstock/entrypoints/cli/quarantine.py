@@ -10,7 +10,7 @@ import typer
 
 from leanstock.domain.ledger import ScrapReason
 from leanstock.entrypoints.cli.app import app, console, handled, iso_date
-from leanstock.entrypoints.cli.stock import Lot, _moved, _uow
+from leanstock.entrypoints.cli.stock import Lot, Serials, _moved, _uow
 
 quarantine_app = typer.Typer(help="Quarantined goods: release, return to the supplier, scrap.")
 app.add_typer(quarantine_app, name="quarantine")
@@ -27,6 +27,7 @@ def release(
     lot: Lot = None,
     quarantine: Held = "QUARANTINE",
     note: Note = None,
+    serials: Serials = None,
 ) -> None:
     """Release quarantined goods to a warehouse or store, where they become usable."""
     from leanstock.services.stock import quarantine as service
@@ -34,7 +35,14 @@ def release(
     with handled():
         _moved(
             service.release(
-                _uow(), sku, quantity, location, quarantine=quarantine, lot=lot, note=note
+                _uow(),
+                sku,
+                quantity,
+                location,
+                quarantine=quarantine,
+                lot=lot,
+                note=note,
+                serials=serials or (),
             )
         )
 
@@ -50,6 +58,7 @@ def return_to_supplier(
     lot: Lot = None,
     quarantine: Held = "QUARANTINE",
     note: Note = None,
+    serials: Serials = None,
 ) -> None:
     """Send quarantined goods back to the supplier."""
     from leanstock.services.stock import quarantine as service
@@ -65,6 +74,7 @@ def return_to_supplier(
                 quarantine=quarantine,
                 lot=lot,
                 note=note,
+                serials=serials or (),
             )
         )
 
@@ -77,13 +87,23 @@ def scrap(
     lot: Lot = None,
     quarantine: Held = "QUARANTINE",
     note: Note = None,
+    serials: Serials = None,
 ) -> None:
     """Scrap quarantined goods with a reason."""
     from leanstock.services.stock import quarantine as service
 
     with handled():
         _moved(
-            service.scrap(_uow(), sku, quantity, reason, quarantine=quarantine, lot=lot, note=note)
+            service.scrap(
+                _uow(),
+                sku,
+                quantity,
+                reason,
+                quarantine=quarantine,
+                lot=lot,
+                note=note,
+                serials=serials or (),
+            )
         )
 
 

@@ -474,12 +474,18 @@ def count(
         Decimal | None,
         typer.Option(help="Cost per unit of stock found beyond the books (an opening balance)."),
     ] = None,
+    serials: Serials = None,
 ) -> None:
-    """Record a stocktake; the difference becomes an adjustment."""
+    """Record a stocktake; the difference becomes an adjustment (a serial-tracked item: name
+    the serials found, --serial once per unit)."""
     from leanstock.services import stock
 
     with handled():
-        _moved(stock.count(_uow(), sku, location, counted, lot=lot, unit_cost=unit_cost))
+        _moved(
+            stock.count(
+                _uow(), sku, location, counted, lot=lot, unit_cost=unit_cost, serials=serials or ()
+            )
+        )
 
 
 @app.command()

@@ -233,14 +233,31 @@ def _component_lots(values: list[str] | None) -> list[ComponentLot]:
 
 
 @app.command("start-production")
-def start_production(number: str, component_lot: ComponentLots = None) -> None:
+def start_production(
+    number: str,
+    component_lot: ComponentLots = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--serial",
+            help="A serial-tracked component's serial issued, SKU=SERIAL; once per unit.",
+        ),
+    ] = None,
+) -> None:
     """Issue the components to work in progress (refused while any is short), lots
     first-expired-first-out or the ones named."""
+    from leanstock.domain.errors import InvalidInput
     from leanstock.services import production
 
     with handled():
         lots = _component_lots(component_lot)
-        _production(production.start_production_order(_uow(), number, lots=lots))
+        by_sku: dict[str, list[str]] = {}
+        for value in serials or []:
+            sku, sep, serial = value.partition("=")
+            if not sep or not sku or not serial:
+                raise InvalidInput(f"--serial {value!r}: write SKU=SERIAL.", "serial")
+            by_sku.setdefault(sku, []).append(serial)
+        _production(production.start_production_order(_uow(), number, lots=lots, serials=by_sku))
 
 
 @app.command("produce")
@@ -268,6 +285,10 @@ def produce(
         ),
     ] = None,
     component_lot: ComponentLots = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option("--serial", help="A new serial made (serial-tracked items); once per unit."),
+    ] = None,
 ) -> None:
     """Report finished goods of a started production order (partly, too); the components come
     out of work in progress first-expired-first-out, or from the lots named."""
@@ -283,6 +304,7 @@ def produce(
                 expires_on=expires_on,
                 lots=_component_lots(component_lot),
                 conversion_cost=conversion_cost,
+                serials=serials or (),
             )
         )
 
@@ -340,12 +362,18 @@ def list_transfer_orders(
 
 
 @app.command("ship-transfer")
-def ship_transfer(number: str) -> None:
+def ship_transfer(
+    number: str,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option("--serial", help="A serial sent (serial-tracked items); once per unit."),
+    ] = None,
+) -> None:
     """Send a transfer: its stock leaves the source for in transit."""
     from leanstock.services import transfers
 
     with handled():
-        _transfer(transfers.ship_transfer(_uow(), number))
+        _transfer(transfers.ship_transfer(_uow(), number, serials=serials or ()))
 
 
 @app.command("receive-transfer")
@@ -354,12 +382,18 @@ def receive_transfer(
     quantity: Annotated[
         Decimal | None, typer.Option(help="What arrived, if less than was shipped.")
     ] = None,
+    serials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--serial", help="A serial that arrived (serial-tracked items, if not all did)."
+        ),
+    ] = None,
 ) -> None:
     """Receive a transfer at its target (the rest, if less arrived, is written off)."""
     from leanstock.services import transfers
 
     with handled():
-        _transfer(transfers.receive_transfer(_uow(), number, quantity))
+        _transfer(transfers.receive_transfer(_uow(), number, quantity, serials=serials or ()))
 
 
 # Purchase orders

@@ -76,6 +76,7 @@ def _book(uow: UowDep, actor: Actor, kind: str, form: Form) -> None:
     quantity = form.decimal("quantity", "quantity")
     lot = form.optional("lot")
     reference = form.optional("reference")
+    serials = serial_lines(form.values.get("serials", ""))
     if kind == "receive":
         stock.receive(
             uow,
@@ -85,13 +86,16 @@ def _book(uow: UowDep, actor: Actor, kind: str, form: Form) -> None:
             lot=lot,
             expires_on=form.day("expires_on", "expiry date"),
             reference=reference,
+            serials=serials,
         )
     elif kind == "ship":
-        stock.ship(uow, sku, location, quantity, lot=lot, reference=reference)
+        stock.ship(uow, sku, location, quantity, lot=lot, reference=reference, serials=serials)
     elif kind == "transfer":
         target = form.text("target", "location to move it to")
         actor.require_location(target, "target")
-        stock.transfer(uow, sku, location, target, quantity, lot=lot, reference=reference)
+        stock.transfer(
+            uow, sku, location, target, quantity, lot=lot, reference=reference, serials=serials
+        )
     else:
         reason = form.values.get("reason", "")
         if reason not in {r.value for r in ScrapReason}:
@@ -108,7 +112,14 @@ def _book(uow: UowDep, actor: Actor, kind: str, form: Form) -> None:
             lot=lot,
             note=form.optional("note"),
             reference=reference,
+            serials=serials,
         )
+
+
+def serial_lines(text: str) -> list[str]:
+    """The serials typed in the form's box, one per line (blank lines and spaces around each
+    left out)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @router.post("/stock/move")

@@ -82,6 +82,7 @@ class Count:
     reference: str | None = None
     occurred_at: datetime | None = None
     unit_cost: Decimal | None = None
+    serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,7 @@ def post_document(uow: UnitOfWork, document: Document) -> Operation:
                 reference=document.reference,
                 occurred_at=document.occurred_at,
                 unit_cost=document.unit_cost,
+                serials=document.serials,
             )
         case Scrap():
             return scrap(

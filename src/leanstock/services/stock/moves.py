@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from leanstock.domain import catalog, units
+from leanstock.domain.catalog import Item
 from leanstock.domain.errors import InvalidInput, LotRequired
 from leanstock.domain.ledger import (
     LotStock,
@@ -23,9 +24,9 @@ from leanstock.domain.ledger import (
     StockLevel,
 )
 from leanstock.domain.quantities import non_negative, positive
-from leanstock.domain.serials import SerialMove, refuse
+from leanstock.domain.serials import SerialElsewhere, SerialMove, by_lot, named
 from leanstock.services.backorders import fill_backorders, fill_backorders_at
-from leanstock.services.ports import UnitOfWork
+from leanstock.services.ports import Stored, UnitOfWork
 from leanstock.services.posting import (
     Operation,
     Resolved,
@@ -347,8 +348,15 @@ def count(
     reference: str | None = None,
     occurred_at: datetime | None = None,
     unit_cost: Decimal | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
     """Stocktake: book the difference between the counted and the recorded quantity.
+
+    A serial-tracked item is counted by its serials (`serials`: those found, one per unit
+    counted): the serials booked here (in `lot`) and not found go to the adjustment; those
+    found and booked elsewhere come here (from another location, or from the adjustment a
+    missing one went to; a new serial from the adjustment too). A serial found that is booked
+    outside the business (shipped, scrapped, in transit) is refused, naming it.
 
     More counted than recorded: adjustment → location, valued at `unit_cost` per `unit` (an
     opening balance's cost; the item's unit cost when not given); less: location →
@@ -361,13 +369,11 @@ def count(
     when = checked_time(occurred_at)
     with uow:
         item = known_item(uow, sku, None, lot)
-        refuse(
-            item.value,
-            "a count",
-            "book what the count found by its serials: receive the serials found, scrap "
-            "those missing.",
-        )
         counted = stock_quantity(uow, item, counted, unit, "counted")
+        if serials and not item.value.serial_tracked:
+            named(item.value, counted, serials)  # refused: leave serials out
+        if item.value.serial_tracked and (counted > 0 or serials):
+            named(item.value, counted, serials)
         if cost is not None and unit is not None and unit != item.value.unit:
             factors = uow.catalog.unit_factors(item.id)
             cost = units.cost_per_stock_unit(item.value, cost, unit, factors)
@@ -389,7 +395,17 @@ def count(
         difference = counted - held
         adjustment = uow.virtual_place(catalog.ADJUSTMENT)
         postings: list[Posting] = []
-        if difference > 0:
+        moved: list[SerialMove] = []
+        if item.value.serial_tracked:
+            if when < checked_time(None) and uow.valuation.moved_after([item.id], when):
+                raise InvalidInput(
+                    f"{sku} is serial-tracked and has moved since then: count its serials as "
+                    "of now.",
+                    "occurred_at",
+                )
+            gain = item.value.unit_cost if cost is None else cost
+            postings, moved = _counted_serials(uow, item, place, lot, serials, gain)
+        elif difference > 0:
             gain_cost = item.value.unit_cost if cost is None else cost
             postings.append(
                 Posting(item.id, adjustment, place, difference, lot, unit_cost=gain_cost)
@@ -397,7 +413,14 @@ def count(
         elif difference < 0:
             postings.append(Posting(item.id, place, adjustment, -difference, lot))
         operation = post(
-            uow, MoveKind.ADJUSTMENT, item, postings, when, reference, note=f"counted {counted}"
+            uow,
+            MoveKind.ADJUSTMENT,
+            item,
+            postings,
+            when,
+            reference,
+            note=f"counted {counted}",
+            serials=moved,
         )
         audit_operation(
             uow,
@@ -407,10 +430,55 @@ def count(
             lot=lot,
             on_hand=[held, counted],
         )
-        if difference > 0:
+        if any(p.target == place for p in postings):
             fill_backorders(uow, item.id, place, current_day(None), reference or "count")
         uow.commit()
     return operation
+
+
+def _counted_serials(
+    uow: UnitOfWork,
+    item: Stored[Item],
+    place: Place,
+    lot: str | None,
+    serials: Sequence[str],
+    gain_cost: Decimal,
+) -> tuple[list[Posting], list[SerialMove]]:
+    """What a count of a serial-tracked item at `place` books: the serials booked there and
+    not found leave for the adjustment; those found come there (see `count`)."""
+    adjustment = uow.virtual_place(catalog.ADJUSTMENT)
+    booked = {s.serial: s for s in uow.serials.at(item.id, place.id, lot)}
+    found = uow.serials.where(item.id, list(serials))
+    postings: list[Posting] = []
+    moves: list[SerialMove] = []
+    missing = [booked[s] for s in sorted(booked) if s not in set(serials)]
+    for lost, q in by_lot(missing).items():
+        postings.append(Posting(item.id, place, adjustment, q, lost))
+    moves += [SerialMove(item.id, s.serial, s.lot, place, adjustment) for s in missing]
+    others: dict[str, Place] = {}
+    for serial in serials:
+        if serial in booked:
+            continue
+        at = found.get(serial)
+        if at is not None and at.lot != lot:
+            raise InvalidInput(
+                f"Serial {serial} of {item.value.sku} is in lot {at.lot}, not {lot}; count it "
+                "with its lot.",
+                "serials",
+            )
+        if at is None or at.location == catalog.ADJUSTMENT:
+            source = adjustment
+        elif at.location in catalog.VIRTUAL_LOCATIONS:
+            raise SerialElsewhere(item.value.sku, serial, at.location, place.code)
+        else:
+            if at.location not in others:
+                others[at.location] = physical_place(uow, at.location, "serials")
+            source = others[at.location]
+            uow.ledger.lock_stock(item.id, source)
+            postings.append(Posting(item.id, source, adjustment, Decimal(1), lot))
+        postings.append(Posting(item.id, adjustment, place, Decimal(1), lot, unit_cost=gain_cost))
+        moves.append(SerialMove(item.id, serial, lot, source, place))
+    return postings, moves
 
 
 @retrying

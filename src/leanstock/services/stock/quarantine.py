@@ -8,6 +8,7 @@ are filled from it (`services.backorders`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,7 +19,6 @@ from leanstock.domain.ledger import MoveKind, Place, Posting, ScrapReason
 from leanstock.domain.orders import order_id
 from leanstock.domain.orders.events import GoodsReturnedToSupplier
 from leanstock.domain.quantities import positive
-from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.backorders import fill_backorders
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -32,6 +32,7 @@ from leanstock.services.posting import (
     take,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 from leanstock.services.stock.moves import scrap as write_off
 
 QUARANTINE = "QUARANTINE"
@@ -61,14 +62,15 @@ def release(
     actor: str = "system",
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
-    """Release quarantined goods to a warehouse or store, where they become usable stock."""
+    """Release quarantined goods to a warehouse or store, where they become usable stock (a
+    serial-tracked item: the serials named, one per unit)."""
     quantity = positive(quantity)
     when = checked_time(occurred_at)
     day = current_day(today)
     with uow.acting(actor):
         item = known_item(uow, sku, None, lot)
-        refuse(item.value, "the quarantine's release, return and scrap", BY_STOCK_OPERATIONS)
         held = _quarantine(uow, quarantine)
         target = physical_place(uow, location, "location")
         if uow.catalog.location(location).value.kind not in (
@@ -80,9 +82,21 @@ def release(
             )
         rows = sorted([(item.id, held), (item.id, target)], key=lambda r: r[1].id)
         uow.ledger.lock_stocks(rows)
-        picks = take(uow, item, held, quantity, day, lot, respect_reservations=False)
-        postings = [Posting(item.id, held, target, q, lt) for lt, q in picks]
-        operation = post(uow, MoveKind.RELEASE, item, postings, when, reason="released", note=note)
+        moved, lots = departures(uow, item, quantity, serials, held, target, lot)
+        postings: list[Posting] = []
+        for picked, q in lots.items() if moved else [(lot, quantity)]:
+            picks = take(uow, item, held, q, day, picked, respect_reservations=False)
+            postings += [Posting(item.id, held, target, p, lt) for lt, p in picks]
+        operation = post(
+            uow,
+            MoveKind.RELEASE,
+            item,
+            postings,
+            when,
+            reason="released",
+            note=note,
+            serials=moved,
+        )
         audit_operation(uow, "quarantine_release", operation, note=note)
         fill_backorders(uow, item.id, target, day, f"release from {quarantine}")
         uow.commit()
@@ -102,14 +116,14 @@ def return_to_supplier(
     note: str | None = None,
     actor: str = "system",
     occurred_at: datetime | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
     """Send quarantined goods back to the supplier: quarantine → supplier, with an event on
-    the purchase order they came on (when named)."""
+    the purchase order they came on (when named); a serial-tracked item names its serials."""
     quantity = positive(quantity)
     when = checked_time(occurred_at)
     with uow.acting(actor):
         item = known_item(uow, sku, None, lot)
-        refuse(item.value, "the quarantine's release, return and scrap", BY_STOCK_OPERATIONS)
         held = _quarantine(uow, quarantine)
         partner = supplier
         if purchase_order is not None:
@@ -135,18 +149,21 @@ def return_to_supplier(
         elif supplier is not None:
             uow.catalog.supplier(supplier)
         uow.ledger.lock_stock(item.id, held)
-        picks = take(
-            uow,
-            item,
-            held,
-            quantity,
-            current_day(None),
-            lot,
-            respect_reservations=False,
-            allow_expired=True,
-        )
         back = uow.virtual_place(catalog.SUPPLIER)
-        postings = [Posting(item.id, held, back, q, lt) for lt, q in picks]
+        moved, lots = departures(uow, item, quantity, serials, held, back, lot)
+        postings: list[Posting] = []
+        for picked, q in lots.items() if moved else [(lot, quantity)]:
+            picks = take(
+                uow,
+                item,
+                held,
+                q,
+                current_day(None),
+                picked,
+                respect_reservations=False,
+                allow_expired=True,
+            )
+            postings += [Posting(item.id, held, back, p, lt) for lt, p in picks]
         operation = post(
             uow,
             MoveKind.SUPPLIER_RETURN,
@@ -157,6 +174,7 @@ def return_to_supplier(
             partner,
             "returned",
             note,
+            serials=moved,
         )
         audit_operation(uow, "supplier_return", operation, supplier=partner, note=note)
         uow.commit()
@@ -173,10 +191,20 @@ def scrap(
     lot: str | None = None,
     note: str | None = None,
     occurred_at: datetime | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
-    """Scrap quarantined goods with a reason (quarantine → scrap)."""
+    """Scrap quarantined goods with a reason (quarantine → scrap), naming a serial-tracked
+    item's serials."""
     with uow:
         _quarantine(uow, quarantine)
     return write_off(
-        uow, sku, quarantine, quantity, reason, lot=lot, note=note, occurred_at=occurred_at
+        uow,
+        sku,
+        quarantine,
+        quantity,
+        reason,
+        lot=lot,
+        note=note,
+        occurred_at=occurred_at,
+        serials=serials,
     )

@@ -7,6 +7,7 @@ the item-location's row lock, so concurrent clients can never promise more than 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +18,6 @@ from leanstock.domain.errors import InvalidInput, NotFound, OutOfStock
 from leanstock.domain.events import Changed, diff
 from leanstock.domain.ledger import MoveKind, Posting, Reservation, available
 from leanstock.domain.quantities import positive
-from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import UnitOfWork
 from leanstock.services.posting import (
@@ -31,6 +31,7 @@ from leanstock.services.posting import (
     take,
 )
 from leanstock.services.retry import retrying
+from leanstock.services.serials import departures
 
 
 @dataclass(frozen=True)
@@ -146,21 +147,27 @@ def consume(
     lot: str | None = None,
     occurred_at: datetime | None = None,
     today: date | None = None,
+    serials: Sequence[str] = (),
 ) -> Operation:
-    """Ship what a reservation holds (all, or `quantity`) to the customer."""
+    """Ship what a reservation holds (all, or `quantity`) to the customer; a serial-tracked
+    item names the serials shipped, one per unit."""
     when = checked_time(occurred_at)
     with uow:
         row = uow.ledger.reservation(reservation_id, lock=True)
         amount = row.portion(quantity)
         sku, location = uow.ledger.names(row.item_id, row.location_id)
         item = known_item(uow, sku, None, lot)
-        refuse(item.value, "shipping a reservation", BY_STOCK_OPERATIONS)
         place = physical_place(uow, location, "location")
-        picks = take(uow, item, place, amount, current_day(today), lot, own_reserved=amount)
         customer_place = uow.virtual_place(catalog.CUSTOMER)
+        if item.value.serial_tracked:
+            uow.ledger.lock_stock(item.id, place)  # the stock row, then the serials
+        moved, lots = departures(uow, item, amount, serials, place, customer_place, lot)
+        picks: list[tuple[str | None, Decimal]] = []
+        for picked, q in lots.items() if moved else [(lot, amount)]:
+            picks += take(uow, item, place, q, current_day(today), picked, own_reserved=amount)
         postings = [Posting(item.id, place, customer_place, q, lt) for lt, q in picks]
         (after,) = uow.ledger.consume([(row, amount)])
-        operation = post(uow, MoveKind.SHIPMENT, item, postings, when, row.reference)
+        operation = post(uow, MoveKind.SHIPMENT, item, postings, when, row.reference, serials=moved)
         _audit(uow, "consume", row, after, sku, location, operation=operation.id)
         uow.commit()
     return operation

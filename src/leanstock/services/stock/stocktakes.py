@@ -18,7 +18,7 @@ from leanstock.domain.errors import Conflict, InvalidInput, LotRequired, NotFoun
 from leanstock.domain.events import Changed
 from leanstock.domain.ledger import MoveKind, Place, Posting
 from leanstock.domain.quantities import non_negative
-from leanstock.domain.serials import BY_STOCK_OPERATIONS, refuse
+from leanstock.domain.serials import refuse
 from leanstock.domain.stocktake import (
     CountLine,
     Stocktake,
@@ -256,7 +256,12 @@ def _counted_line(
 ) -> CountLine:
     """The stocktake's line for `entry`, counted (`lines`: those counted in this request)."""
     counted = non_negative(entry.counted, "counted")
-    refuse(item.value, "stocktakes", BY_STOCK_OPERATIONS)  # a count names no serials yet
+    refuse(
+        item.value,
+        "a stocktake",
+        "count it by its serials after this stocktake is posted or cancelled (POST "
+        "/api/v1/stock/counts with serials, `leanstock count SKU LOCATION N --serial S`).",
+    )
     if stocktake.category is not None and item.value.category != stocktake.category:
         raise InvalidInput(
             f"{entry.sku} is in category {item.value.category}; {stocktake.number} counts "

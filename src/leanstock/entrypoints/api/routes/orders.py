@@ -44,6 +44,7 @@ from leanstock.entrypoints.api.order_schemas import (
     TransferOrderOut,
     TransferOrderRowOut,
     TransferReceiptIn,
+    TransferShipIn,
 )
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.schemas import PageOut
@@ -303,6 +304,7 @@ def receive_purchase_order(
             ln.expires_on,
             ln.unit,
             tuple(ln.serials or ()),
+            tuple(ln.rejected_serials or ()),
         )
         for ln in body.lines
     ]
@@ -405,8 +407,9 @@ def start_production_order(
     first-expired-first-out or the ones named in `lots`."""
     access.check_production(uow, actor, number)
     lots = [n.named() for n in body.lots] if body is not None else []
+    serials = (body.serials or {}) if body is not None else {}
     return ProductionOrderOut.model_validate(
-        production.start_production_order(uow, number, lots=lots, actor=actor.name)
+        production.start_production_order(uow, number, lots=lots, actor=actor.name, serials=serials)
     )
 
 
@@ -426,6 +429,7 @@ def produce(
             lots=[n.named() for n in body.lots],
             actor=actor.name,
             conversion_cost=body.conversion_cost,
+            serials=tuple(body.serials or ()),
         )
     )
 
@@ -490,11 +494,18 @@ def get_transfer_order(number: str, uow: UowDep) -> TransferOrderOut:
 
 @router.post("/transfer-orders/{number}/ship", tags=["transfer orders"])
 def ship_transfer_order(
-    number: str, uow: UowDep, actor: Annotated[Actor, permit("transfer:execute")]
+    number: str,
+    uow: UowDep,
+    actor: Annotated[Actor, permit("transfer:execute")],
+    body: TransferShipIn | None = None,
 ) -> TransferOrderOut:
-    """Send the goods on their way (source → in transit)."""
+    """Send the goods on their way (source → in transit), naming a serial-tracked item's
+    serials."""
+    serials = tuple(body.serials or ()) if body is not None else ()
     access.check_transfer(uow, actor, number, "source")
-    return TransferOrderOut.model_validate(transfers.ship_transfer(uow, number, actor=actor.name))
+    return TransferOrderOut.model_validate(
+        transfers.ship_transfer(uow, number, actor=actor.name, serials=serials)
+    )
 
 
 @router.post("/transfer-orders/{number}/receive", tags=["transfer orders"])
@@ -505,9 +516,10 @@ def receive_transfer_order(
     body: TransferReceiptIn | None = None,
 ) -> TransferOrderOut:
     quantity = body.quantity if body is not None else None
+    serials = tuple(body.serials or ()) if body is not None else ()
     access.check_transfer(uow, actor, number, "target")
     return TransferOrderOut.model_validate(
-        transfers.receive_transfer(uow, number, quantity, actor=actor.name)
+        transfers.receive_transfer(uow, number, quantity, actor=actor.name, serials=serials)
     )
 
 

@@ -38,6 +38,7 @@ def release(body: QuarantineReleaseIn, uow: UowDep, actor: StockWriter) -> Opera
         note=body.note,
         actor=actor.name,
         occurred_at=body.occurred_at,
+        serials=tuple(body.serials or ()),
     )
     return OperationOut.model_validate(operation)
 
@@ -58,6 +59,7 @@ def return_to_supplier(body: SupplierReturnIn, uow: UowDep, actor: StockWriter) 
         note=body.note,
         actor=actor.name,
         occurred_at=body.occurred_at,
+        serials=tuple(body.serials or ()),
     )
     return OperationOut.model_validate(operation)
 
@@ -75,6 +77,7 @@ def scrap(body: QuarantineScrapIn, uow: UowDep, actor: StockWriter) -> Operation
         lot=body.lot,
         note=body.note,
         occurred_at=body.occurred_at,
+        serials=tuple(body.serials or ()),
     )
     return OperationOut.model_validate(operation)
 

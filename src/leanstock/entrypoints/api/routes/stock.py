@@ -25,7 +25,7 @@ from leanstock.entrypoints.api.schemas import (
     ProblemOut,
     ReceiptIn,
     ReleaseIn,
-    ReservationChangeIn,
+    ReservationConsumeIn,
     ReservationIn,
     ReservationOut,
     ScrapIn,
@@ -117,6 +117,7 @@ def count(body: CountIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         expires_on=body.expires_on,
         reference=body.reference,
         occurred_at=body.occurred_at,
+        serials=tuple(body.serials or ()),
     )
     return OperationOut.model_validate(operation)
 
@@ -229,12 +230,18 @@ def release(reservation_id: Id, body: ReleaseIn, uow: UowDep) -> ReservationOut:
 
 @router.post("/reservations/{reservation_id}/consume", status_code=201, tags=["reservations"])
 def consume(
-    reservation_id: Id, body: ReservationChangeIn, uow: UowDep, actor: StockWriter
+    reservation_id: Id, body: ReservationConsumeIn, uow: UowDep, actor: StockWriter
 ) -> OperationOut:
-    """Ship reserved stock to the customer, all of it or `quantity`."""
+    """Ship reserved stock to the customer, all of it or `quantity` (a serial-tracked item:
+    the `serials` shipped, one per unit)."""
     _visible_reservation(uow, actor, reservation_id)
     operation = stock.consume(
-        uow, reservation_id, body.quantity, lot=body.lot, occurred_at=body.occurred_at
+        uow,
+        reservation_id,
+        body.quantity,
+        lot=body.lot,
+        occurred_at=body.occurred_at,
+        serials=tuple(body.serials or ()),
     )
     return OperationOut.model_validate(operation)
 
