@@ -7,7 +7,7 @@ milliseconds). The records that cross between the two sides are in `services/rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,13 +18,10 @@ from leanstock.domain.access import Visibility
 from leanstock.domain.catalog import (
     Item,
     Location,
-    LocationKind,
     Supplier,
     SupplierItem,
 )
-from leanstock.domain.costing import CostedMove
 from leanstock.domain.customers import Customer
-from leanstock.domain.edi import TradingPartner
 from leanstock.domain.events import DomainEvent
 from leanstock.domain.ledger import (
     KnownLot,
@@ -51,6 +48,7 @@ from leanstock.domain.orders import (
 from leanstock.domain.sourcing import SupplierRecord
 from leanstock.domain.stocktake import CountLine, Stocktake
 from leanstock.services.channel_ports import SupplierChannelRepo
+from leanstock.services.edi_ports import EdiRepo, InvoicesRepo
 from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
@@ -76,6 +74,8 @@ from leanstock.services.records import (
     SupplierOffers as SupplierOffers,
 )
 from leanstock.services.serial_ports import SerialsRepo
+from leanstock.services.value_ports import KpiRepo, ValuationRepo
+from leanstock.services.webhook_ports import WebhooksRepo
 
 
 class CatalogRepo(Protocol):
@@ -407,35 +407,6 @@ class HistoryRepo(Protocol):
         ...
 
 
-class WebhooksRepo(Protocol):
-    """Webhook subscriptions, and one delivery per outbox event and subscription."""
-
-    def add_subscription(self, url: str, secret: str, events: Sequence[str]) -> dict[str, Any]: ...
-    def subscriptions(self) -> list[dict[str, Any]]: ...
-    def subscription(self, subscription_id: int) -> dict[str, Any]: ...
-    def fan_out(self, now: datetime, give_up_at: datetime, limit: int) -> int: ...
-    def claim_due(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> list[dict[str, Any]]: ...
-    def record_attempt(
-        self,
-        delivery: dict[str, Any],
-        at: datetime,
-        status_code: int | None,
-        error: str | None,
-        milliseconds: int,
-        outcome: str,
-        next_attempt_at: datetime | None,
-        max_failures: int,
-    ) -> None: ...
-    def replay(
-        self, subscription_id: int, now: datetime, give_up_at: datetime, since: datetime | None
-    ) -> int: ...
-    def deliveries(
-        self, subscription_id: int, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]: ...
-
-
 class StockReportsRepo(Protocol):
     """Reads of the ledger for people and reports."""
 
@@ -510,135 +481,6 @@ class PlanningRepo(Protocol):
     def update_plan_line(self, line_id: int, **values: Any) -> None: ...
     def update_plan_run(self, run_id: int, **values: Any) -> None: ...
     def production_lead_times(self) -> dict[str, int]: ...
-
-
-class ValuationRepo(Protocol):
-    """What costing reads (items, their moves with costs, location kinds) and the company
-    settings."""
-
-    def items(self, sku: str | None = None, category: str | None = None) -> list[ItemCosting]: ...
-    def moves(self, item_ids: Sequence[int] | None = None) -> list[CostedMove]: ...
-    def location_kinds(self) -> dict[int, tuple[str, LocationKind]]: ...
-    def default_method_in_use(self) -> bool: ...
-    def balance_path(
-        self, item_id: int, location_id: int, lot: str | None, when: datetime
-    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
-    def moved_after(self, item_ids: Sequence[int], when: datetime) -> bool: ...
-    def reservation_path(
-        self, item_id: int, location_id: int, when: datetime
-    ) -> tuple[Decimal, list[tuple[datetime, Decimal]]]: ...
-    def later_moves(self, item_id: int, when: datetime) -> int: ...
-    def add_revaluation_job(
-        self, operation_id: int, item_id: int, occurred_at: datetime, later_moves: int
-    ) -> int: ...
-    def claim_revaluation_job(self, stale_before: datetime) -> RevaluationJob | None: ...
-    def finish_revaluation_job(self, job_id: int, status: str, error: str | None) -> None: ...
-    def revaluation_job(self, job_id: int) -> RevaluationJob | None: ...
-    def revaluation_jobs(
-        self, status: str | None, limit: int, offset: int
-    ) -> tuple[list[RevaluationJob], int]: ...
-    def costed_moves_until(
-        self, item_ids: Sequence[int], operation_id: int
-    ) -> list[CostedMove]: ...
-    def add_revaluation(
-        self,
-        operation_id: int,
-        item_id: int,
-        occurred_at: datetime,
-        before: Decimal,
-        after: Decimal,
-    ) -> None: ...
-    def backdated(
-        self, item_id: int | None, location_id: int | None, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]: ...
-    def setting(self, key: str, lock: bool = False) -> str | None: ...
-    def put_setting(self, key: str, value: str) -> None: ...
-
-
-class KpiRepo(Protocol):
-    """What the KPIs read (`adapters/db/kpis.py`) and their monthly cost snapshot."""
-
-    def moves_mark(self) -> tuple[int, int]: ...
-    def moves_up_to(self, move_id: int) -> int: ...
-    def items_mark(self) -> str: ...
-    def moves_after(self, move_id: int) -> list[CostedMove]: ...
-    def items(self) -> list[dict[str, Any]]: ...
-    def locations(self) -> list[dict[str, Any]]: ...
-    def demand_months(
-        self, since: datetime
-    ) -> list[tuple[int, int, date, Any, Any, int, int, int]]: ...
-    def demand_days(self, since: datetime) -> list[tuple[int, int, date, Decimal]]: ...
-    def scrap_reasons(self, after: int = 0) -> dict[int, str]: ...
-    def deliveries(self, since: date) -> list[tuple[int, int, str, date, date | None]]: ...
-    def forecasts(
-        self, since: date, before: date
-    ) -> list[tuple[int, int, int, str, date, float]]: ...
-    def settings(self, prefix: str) -> dict[str, str]: ...
-    def delete_setting(self, key: str) -> None: ...
-    def months(self, since: date) -> list[dict[str, Any]]: ...
-    def month_rows(self, keys: Iterable[tuple[date, int, int]]) -> list[dict[str, Any]]: ...
-    def tracks(
-        self, keys: Iterable[tuple[int, int]] | None = None, before: date | None = None
-    ) -> list[dict[str, Any]]: ...
-    def snapshot_state(self, lock: bool = False) -> dict[str, Any] | None: ...
-    def snapshot_costs(self) -> dict[str, str]: ...
-    def put_snapshot_state(
-        self, state: dict[str, Any], costs: dict[str, str] | None = None
-    ) -> None: ...
-    def put_snapshot(
-        self,
-        months: list[dict[str, Any]],
-        tracks: list[dict[str, Any]],
-        *,
-        replace: bool,
-        dropped: Iterable[tuple[date, int, int]] = (),
-    ) -> None: ...
-
-
-class EdiRepo(Protocol):
-    """Trading partners, the interchange log, the purchase orders sent (`adapters/db/edi.py`)."""
-
-    def partner_from(
-        self, qualifier: str, interchange_id: str
-    ) -> tuple[int, TradingPartner] | None: ...
-    def partner(self, supplier_id: int) -> TradingPartner | None: ...
-    def partners(self) -> list[tuple[int, TradingPartner]]: ...
-    def put_partner(self, supplier_id: int, partner: TradingPartner) -> None: ...
-    def remove_partner(self, supplier_id: int) -> bool: ...
-    def next_control(self) -> int: ...
-    def applied(self, supplier_id: int, control: str) -> dict[str, Any] | None: ...
-    def add_interchange(
-        self,
-        direction: str,
-        supplier_id: int | None,
-        control: str,
-        status: str,
-        digest: str,
-        document: str,
-        acknowledgement: str | None,
-        reasons: Sequence[str],
-        documents: Sequence[str],
-        created_by: str,
-    ) -> int: ...
-    def interchanges(
-        self,
-        supplier: str | None,
-        direction: str | None,
-        status: str | None,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[dict[str, Any]], int]: ...
-    def interchange(self, interchange_id: int) -> dict[str, Any] | None: ...
-    def unsent_orders(self, supplier_id: int) -> list[int]: ...
-    def mark_sent(self, order_ids: Sequence[int], interchange_id: int) -> None: ...
-
-
-class InvoicesRepo(Protocol):
-    """What the three-way match reads of supplier invoices (`adapters/db/invoices.py`)."""
-
-    def match_rows(
-        self, supplier: str | None, order_id: int | None, since: date | None
-    ) -> list[dict[str, Any]]: ...
 
 
 class UnitOfWork(Protocol):
