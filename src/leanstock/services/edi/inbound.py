@@ -40,26 +40,19 @@ from leanstock.domain.edi import (
     ShipNotice,
     ShippedLot,
     TradingPartner,
-    unit_code,
 )
 from leanstock.domain.errors import DomainError, InvalidInput, NotFound
-from leanstock.domain.events import Changed, created, diff
+from leanstock.domain.events import Changed
 from leanstock.domain.orders import PurchaseOrder
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.ship_notices import NoticeLine
 from leanstock.services import invoices, matching, purchasing, supplier_portal
+from leanstock.services.edi.partners import our_ids
+from leanstock.services.edi.partners import stamp as _stamp
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import BatchUnitOfWork, UnitOfWork
 from leanstock.services.purchasing import purchase_id
 from leanstock.services.retry import retrying
-
-# Our ids, unless the settings say otherwise (`set_our_ids`).
-OUR_QUALIFIER, OUR_ID, OUR_GROUP = "ZZ", "LEANSTOCK", "LEANSTOCK"
-SETTING = {
-    "qualifier": "edi.qualifier",
-    "interchange_id": "edi.interchange_id",
-    "group_id": "edi.group_id",
-}
 
 
 @dataclass(frozen=True)
@@ -76,127 +69,6 @@ class Inbound:
     interchange_id: int
 
 
-@dataclass(frozen=True)
-class Outbound:
-    """An interchange to send: a file name, its text, and the orders in it."""
-
-    supplier: str
-    control: int
-    name: str
-    text: str
-    orders: list[str]
-
-
-def our_ids(uow: UnitOfWork) -> TradingPartner:
-    """Our own ids (ISA qualifier and id, GS id), as `set_our_ids` set them, else LEANSTOCK
-    under ZZ; call inside a unit of work."""
-    values = {k: uow.valuation.setting(key) for k, key in SETTING.items()}
-    return TradingPartner(
-        "",
-        values["qualifier"] or OUR_QUALIFIER,
-        values["interchange_id"] or OUR_ID,
-        values["group_id"] or OUR_GROUP,
-    )
-
-
-@retrying
-def set_our_ids(
-    uow: UnitOfWork, qualifier: str, interchange_id: str, group_id: str, *, actor: str = "system"
-) -> TradingPartner:
-    """The ids our interchanges go out under, and that partners address theirs to."""
-    ours = TradingPartner("", qualifier, interchange_id, group_id)
-    with uow.acting(actor):
-        before = our_ids(uow)
-        for name, key in SETTING.items():
-            uow.valuation.put_setting(key, str(getattr(ours, name)))
-        uow.record(
-            Changed(
-                subject="settings:edi",
-                verb="edi_ids",
-                values=diff(_facts(before), _facts(ours)),
-            )
-        )
-        uow.commit()
-    return ours
-
-
-def _facts(partner: TradingPartner) -> dict[str, Any]:
-    return {
-        "qualifier": partner.qualifier,
-        "interchange_id": partner.interchange_id,
-        "group_id": partner.group_id,
-    }
-
-
-@retrying
-def set_partner(
-    uow: UnitOfWork,
-    supplier: str,
-    qualifier: str,
-    interchange_id: str,
-    group_id: str,
-    *,
-    actor: str = "system",
-) -> TradingPartner:
-    """Make a supplier a trading partner (or change its ids): interchanges from these ids are
-    its, and its released purchase orders go out as 850s."""
-    partner = TradingPartner(supplier, qualifier, interchange_id, group_id)
-    with uow.acting(actor):
-        stored = uow.catalog.supplier(supplier, "supplier")
-        taken = uow.edi.partner_from(partner.qualifier, partner.interchange_id)
-        if taken is not None and taken[0] != stored.id:
-            raise InvalidInput(
-                f"{partner.qualifier}:{partner.interchange_id} is already the EDI id of "
-                f"supplier {taken[1].supplier}; each partner needs its own.",
-                "interchange_id",
-            )
-        before = uow.edi.partner(stored.id)
-        uow.edi.put_partner(stored.id, partner)
-        uow.record(
-            Changed(
-                subject=f"supplier:{supplier}",
-                verb="edi_partner",
-                values=diff(_facts(before), _facts(partner))
-                if before
-                else created(_facts(partner)),
-            )
-        )
-        uow.commit()
-    return partner
-
-
-@retrying
-def remove_partner(uow: UnitOfWork, supplier: str, *, actor: str = "system") -> None:
-    """The supplier no longer trades by EDI (its log stays)."""
-    with uow.acting(actor):
-        stored = uow.catalog.supplier(supplier, "supplier")
-        before = uow.edi.partner(stored.id)
-        if before is None or not uow.edi.remove_partner(stored.id):
-            raise NotFound("trading partner", supplier, "supplier")
-        uow.record(
-            Changed(
-                subject=f"supplier:{supplier}",
-                verb="edi_partner_remove",
-                values={k: [v, None] for k, v in _facts(before).items()},
-            )
-        )
-        uow.commit()
-
-
-def partners(uow: UnitOfWork) -> list[TradingPartner]:
-    with uow:
-        return [p for _, p in uow.edi.partners()]
-
-
-def partner_of(uow: UnitOfWork, supplier: str) -> TradingPartner:
-    with uow:
-        stored = uow.catalog.supplier(supplier, "supplier")
-        found = uow.edi.partner(stored.id)
-    if found is None:
-        raise NotFound("trading partner", supplier, "supplier")
-    return found
-
-
 # Inbound
 
 
@@ -211,10 +83,6 @@ class _Run:
 
     def refuse(self, code: str, reason: str) -> None:
         self.interchange.errors.append(x12.EnvelopeError(code, reason))
-
-
-def _stamp(now: datetime) -> str:
-    return now.astimezone(UTC).strftime("%Y%m%d%H%M")
 
 
 @retrying
@@ -642,98 +510,6 @@ def _acknowledgement(
     stamp = _stamp(moment)
     leading = [x12sets.interchange_acknowledgement(interchange, stamp)]
     return x12.write(envelope, "FA", x12sets.functional_acknowledgement(run.groups), stamp, leading)
-
-
-# Outbound
-
-
-@retrying
-def outbound(
-    uow: UnitOfWork, *, actor: str = "system", now: datetime | None = None
-) -> list[Outbound]:
-    """Every released purchase order of a trading partner not yet sent, as one interchange of
-    850s per partner; each order is marked sent with it (sent once)."""
-    moment = now or datetime.now(UTC)
-    written: list[Outbound] = []
-    with uow.acting(actor):
-        ours = our_ids(uow)
-        for supplier_id, partner in uow.edi.partners():
-            ids = uow.edi.unsent_orders(supplier_id)
-            if not ids:
-                continue
-            bodies: list[tuple[str, list[str]]] = []
-            numbers: list[str] = []
-            for order_id in ids:
-                order, _ = uow.purchasing.get(order_id)
-                bodies.append(
-                    ("850", x12sets.purchase_order(_order_out(uow, order, moment.date())))
-                )
-                numbers.append(order.number)
-            control = uow.edi.next_control()
-            envelope = x12.Envelope(
-                ours.qualifier,
-                ours.interchange_id,
-                partner.qualifier,
-                partner.interchange_id,
-                control,
-                ours.group_id,
-                partner.group_id,
-            )
-            text = x12.write(envelope, "PO", bodies, _stamp(moment))
-            logged = uow.edi.add_interchange(
-                "out",
-                supplier_id,
-                f"{control:09d}",
-                "sent",
-                hashlib.sha256(text.encode()).hexdigest(),
-                text,
-                None,
-                [],
-                [f"850 {n}" for n in numbers],
-                actor,
-            )
-            uow.edi.mark_sent(ids, logged)
-            for number in numbers:
-                uow.record(
-                    Changed(
-                        subject=number, verb="edi_send", values={"interchange": f"{control:09d}"}
-                    )
-                )
-            name = f"850_{partner.supplier}_{control:09d}.x12".replace("/", "_")
-            written.append(Outbound(partner.supplier, control, name, text, numbers))
-        uow.commit()
-    return written
-
-
-def _order_out(uow: UnitOfWork, order: PurchaseOrder, today: date) -> x12sets.OrderOut:
-    lines = []
-    for line in order.lines:
-        if line.quantity <= 0:
-            continue
-        item = uow.catalog.item(line.sku).value
-        try:
-            supplier_sku = uow.catalog.supplier_item(order.supplier, line.sku).supplier_sku
-        except NotFound:
-            supplier_sku = None
-        lines.append(
-            x12sets.OrderLineOut(
-                line.line_no,
-                line.sku,
-                item.name,
-                line.quantity,
-                unit_code(item.unit, line.sku),
-                line.price,
-                line.expected_date,
-                supplier_sku,
-            )
-        )
-    if order.drop_ship_customer is not None:
-        ship_to, name = "CUSTOMER", order.drop_ship_customer
-    else:
-        ship_to = order.lines[0].location
-        name = uow.catalog.location(ship_to).value.name
-    ordered = order.ordered_at.date() if order.ordered_at else today
-    return x12sets.OrderOut(order.number, ordered, ship_to, name, tuple(lines))
 
 
 # The log
