@@ -22,7 +22,7 @@ from leanstock.domain.errors import (
     NotFound,
     TooManyAttempts,
 )
-from leanstock.entrypoints.api.schemas import field_errors
+from leanstock.entrypoints.api.batch_schemas import field_errors
 from leanstock.entrypoints.web import render as web
 
 PROBLEM = "application/problem+json"

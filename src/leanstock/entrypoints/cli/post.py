@@ -100,7 +100,7 @@ def _document(key: str, rows: list[tuple[int, dict[str, str]]]) -> Any:
 
 def _parsed(found: list[tuple[int, Any]]) -> list[Document | DomainError]:
     from leanstock.domain.errors import DomainError, InvalidInput
-    from leanstock.entrypoints.api.schemas import stock_document
+    from leanstock.entrypoints.api.batch_schemas import stock_document
 
     documents: list[Document | DomainError] = []
     for _, raw in found:

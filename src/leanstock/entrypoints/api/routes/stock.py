@@ -9,20 +9,23 @@ from fastapi.responses import Response
 
 from leanstock.domain.access import Actor
 from leanstock.domain.errors import DomainError
+from leanstock.entrypoints.api.batch_schemas import (
+    BatchIn,
+    BatchOut,
+    DocumentResultOut,
+    ProblemOut,
+    stock_document,
+)
 from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.problems import body_problem
 from leanstock.entrypoints.api.schemas import (
-    BatchIn,
-    BatchOut,
     CountIn,
-    DocumentResultOut,
     LotLevelOut,
     MoveOut,
     OperationOut,
     PageOut,
-    ProblemOut,
     ReceiptIn,
     ReleaseIn,
     ReservationConsumeIn,
@@ -33,7 +36,6 @@ from leanstock.entrypoints.api.schemas import (
     StockAsOfOut,
     StockLevelOut,
     TransferIn,
-    stock_document,
 )
 from leanstock.services import queries, stock
 from leanstock.services.stock import batch
