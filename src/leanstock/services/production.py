@@ -15,15 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from leanstock.domain import catalog
-from leanstock.domain.catalog import Item, ItemKind
+from leanstock.domain.catalog import ItemKind
 from leanstock.domain.errors import (
     InvalidInput,
-    LotExpired,
-    LotNotTracked,
     NotFound,
-    OutOfStock,
 )
-from leanstock.domain.ledger import MoveKind, Place, Posting, available, batch_expiry, pick_fefo
+from leanstock.domain.ledger import MoveKind, Place, Posting, batch_expiry
 from leanstock.domain.orders import (
     BomLine,
     PegStatus,
@@ -37,17 +34,17 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders.events import BomReplaced
 from leanstock.domain.quantities import non_negative, positive
 from leanstock.domain.serials import (
-    SerialAt,
     SerialExists,
     SerialMove,
     SerialsNotTracked,
     by_lot,
-    check_departure,
 )
 from leanstock.domain.serials import named as named_serials
+from leanstock.services import components
 from leanstock.services.backorders import fill_backorders
+from leanstock.services.components import ComponentLot as ComponentLot
 from leanstock.services.paging import Page, page_bounds
-from leanstock.services.ports import LineRef, Stored, UnitOfWork
+from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
     checked_time,
     current_day,
@@ -84,16 +81,6 @@ class ComponentView:
     quantity: Decimal
     consumed: Decimal
     reserved: Decimal
-
-
-@dataclass(frozen=True)
-class ComponentLot:
-    """A component lot named for production: `quantity` of component `sku` taken from `lot`
-    (None: all the component needs at this step, from that one lot)."""
-
-    sku: str
-    lot: str
-    quantity: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -289,7 +276,7 @@ def start_production_order(
     serials: Mapping[str, Sequence[str]] | None = None,
 ) -> ProductionOrderView:
     """Issue every component to work in progress: its reservation first, then free stock;
-    lots first-expired-first-out, or the `lots` named for a component (`_take_component`).
+    lots first-expired-first-out, or the `lots` named for a component (`components.take_component`).
     A serial-tracked component names its serials (`serials`: SKU → serials), which go to
     work in progress with the order and take the lots they are in.
 
@@ -299,7 +286,7 @@ def start_production_order(
     day = current_day(today)
     with uow.acting(actor):
         order, ref, item_ids = uow.production.get(production_id(number), lock=True)
-        named_lots = _named_lots(lots, [c.sku for c in order.components])
+        named_lots = components.named_lots(lots, [c.sku for c in order.components])
         given = dict(serials or {})
         for sku in given:
             if sku not in item_ids or sku == order.sku:
@@ -336,7 +323,7 @@ def start_production_order(
             else:
                 if given.get(component.sku):
                     raise SerialsNotTracked(component.sku)
-                picks = _take_component(
+                picks = components.take_component(
                     uow,
                     item,
                     ref.place,
@@ -387,7 +374,7 @@ def produce(
     with uow.acting(actor):
         order, ref, _ = uow.production.get(production_id(number), lock=True)
         before = order.produced
-        named_lots = _named_lots(lots, [c.sku for c in order.components])
+        named_lots = components.named_lots(lots, [c.sku for c in order.components])
         order.produce(quantity)
         wip = _wip(uow)
         production = uow.virtual_place(catalog.PRODUCTION)
@@ -399,14 +386,16 @@ def produce(
             item = known_item(uow, component.sku, None, None)
             consumed: list[SerialMove] = []
             if item.value.serial_tracked:
-                consumed = _order_serials(uow, item, order.number, ref.place, wip, production, used)
+                consumed = components.order_serials(
+                    uow, item, order.number, ref.place, wip, production, used
+                )
                 picks = []
-                for lot, q in by_lot([_at(m, wip) for m in consumed]).items():
+                for lot, q in by_lot([components.serial_at(m, wip) for m in consumed]).items():
                     picks += take(
                         uow, item, wip, q, current_day(None), lot, respect_reservations=False
                     )
             else:
-                picks = _take_component(
+                picks = components.take_component(
                     uow,
                     item,
                     wip,
@@ -431,7 +420,7 @@ def produce(
             receive_lot(uow, finished, lot, expiry, made_on)
             batch: str | None = lot
         else:
-            batch = _batch_lot(uow, finished, order.number, when.date(), expiries)
+            batch = components.batch_lot(uow, finished, order.number, when.date(), expiries)
         uow.ledger.lock_stock(ref.item_id, ref.place)  # the stock row, then the serials
         exists = uow.serials.where(ref.item_id, made) if made else {}
         for serial in made:
@@ -451,145 +440,6 @@ def produce(
         uow.production.save(order)
         uow.commit()
     return get_production_order(uow, number)
-
-
-def _order_serials(
-    uow: UnitOfWork,
-    item: Stored[Item],
-    reference: str,
-    place: Place,
-    wip: Place,
-    target: Place,
-    amount: Decimal,
-) -> list[SerialMove]:
-    """`amount` of the serials of a component the order took to work in progress (those
-    still there, in serial order) moving on to `target`."""
-    if amount != amount.to_integral_value():
-        raise InvalidInput(
-            f"{item.value.sku} is serial-tracked and this step uses {amount} of it; produce a "
-            "quantity that uses whole units of it.",
-            "quantity",
-        )
-    uow.ledger.lock_stock(item.id, wip)  # the stock row, then the serials
-    taken = uow.serials.carried(reference, item.id, place.id, wip.id)
-    found = uow.serials.where(item.id, taken)
-    there = [s for s in taken if s in found and found[s].location == wip.code]
-    if Decimal(len(there)) < amount:
-        raise InvalidInput(
-            f"{reference} holds {len(there)} serials of {item.value.sku} in work in progress "
-            f"but uses {amount}; start it with the serials it needs.",
-            "serials",
-        )
-    chosen = there[: int(amount)]
-    for serial in chosen:
-        check_departure(item.value, serial, found[serial], wip.code)
-    return [SerialMove(item.id, s, found[s].lot, wip, target) for s in chosen]
-
-
-def _at(move: SerialMove, place: Place) -> SerialAt:
-    """A serial about to move, where it is now (for `by_lot`)."""
-    return SerialAt(move.serial, move.lot, place.code)
-
-
-def _named_lots(
-    lots: Sequence[ComponentLot], components: Sequence[str]
-) -> dict[str, list[tuple[int, ComponentLot]]]:
-    """The named lots by component, each with its position in the request (for the field an
-    error names), checked for what needs no stock: a component of the order, a lot named once,
-    a positive quantity, and one lot without a quantity only when it is the component's one."""
-    found: dict[str, list[tuple[int, ComponentLot]]] = {}
-    for index, named in enumerate(lots):
-        where = f"lots[{index}]"
-        if named.sku not in components:
-            raise InvalidInput(
-                f"{named.sku} is not a component of this order; its components are "
-                f"{', '.join(components)}.",
-                f"{where}.sku",
-            )
-        catalog.code(named.lot, f"{where}.lot")
-        if named.quantity is not None:
-            positive(named.quantity, f"{where}.quantity")
-        same = found.setdefault(named.sku, [])
-        if any(other.lot == named.lot for _, other in same):
-            raise InvalidInput(
-                f"Lot {named.lot} of {named.sku} is named twice; name it once.", f"{where}.lot"
-            )
-        same.append((index, named))
-    for sku, same in found.items():
-        if len(same) > 1 and any(n.quantity is None for _, n in same):
-            index = next(i for i, n in same if n.quantity is None)
-            raise InvalidInput(
-                f"Several lots are named for {sku}: give each its quantity.",
-                f"lots[{index}].quantity",
-            )
-    return found
-
-
-def _take_component(
-    uow: UnitOfWork,
-    item: Stored[Item],
-    place: Place,
-    amount: Decimal,
-    day: date,
-    named: list[tuple[int, ComponentLot]],
-    *,
-    own_reserved: Decimal = ZERO,
-    respect_reservations: bool = True,
-) -> list[tuple[str | None, Decimal]]:
-    """The lots `amount` of a component is taken in: first-expired-first-out (`take`), or the
-    named ones, which must add up to `amount`, be known, unexpired and hold enough."""
-    if not named:
-        return take(
-            uow,
-            item,
-            place,
-            amount,
-            day,
-            own_reserved=own_reserved,
-            respect_reservations=respect_reservations,
-        )
-    sku = item.value.sku
-    if not item.value.lot_tracked:
-        error = LotNotTracked(sku)
-        error.field = f"lots[{named[0][0]}].lot"
-        raise error
-    for index, component_lot in named:
-        if uow.ledger.lot(item.id, component_lot.lot) is None:
-            raise NotFound("lot", f"{component_lot.lot} of {sku}", f"lots[{index}].lot")
-    wanted = [(i, n.lot, amount if n.quantity is None else n.quantity) for i, n in named]
-    total = sum((q for _, _, q in wanted), ZERO)
-    if total != amount:
-        raise InvalidInput(
-            f"The lots named for {sku} add up to {total}, but this step takes {amount}; name "
-            f"quantities that add up to {amount}.",
-            f"lots[{named[0][0]}].quantity",
-        )
-    level, lots = uow.ledger.lock_stock_and_lots(item.id, place)
-    if respect_reservations and not place.may_go_negative:
-        free = available(lots, level.reserved, day) + own_reserved
-        if amount > free:
-            raise OutOfStock(sku, place.code, amount, max(free, ZERO))
-    picks: list[tuple[str | None, Decimal]] = []
-    for index, lot, quantity in wanted:
-        try:
-            picks += pick_fefo(sku, place.code, lots, quantity, day, lot=lot)
-        except (OutOfStock, LotExpired) as error:
-            error.field = f"lots[{index}].{error.field}"
-            raise
-    return picks
-
-
-def _batch_lot(
-    uow: UnitOfWork, item: Stored[Item], number: str, made_on: date, expiries: list[date]
-) -> str | None:
-    """The lot of a lot-tracked product's batch: the production order's number, registered on
-    its first output with expiry = the sooner of made_on + shelf life and the earliest expiry
-    of the component lots it used (`domain.ledger.batch_expiry`)."""
-    if not item.value.lot_tracked:
-        return None
-    if uow.ledger.lot(item.id, number) is None:
-        uow.ledger.add_lot(item.id, number, batch_expiry(item.value, made_on, expiries))
-    return number
 
 
 @retrying
@@ -612,9 +462,11 @@ def close_production(
             item = known_item(uow, component.sku, None, None)
             back: list[SerialMove] = []
             if item.value.serial_tracked:
-                back = _order_serials(uow, item, order.number, ref.place, wip, ref.place, left)
+                back = components.order_serials(
+                    uow, item, order.number, ref.place, wip, ref.place, left
+                )
                 picks = []
-                for lot, q in by_lot([_at(m, wip) for m in back]).items():
+                for lot, q in by_lot([components.serial_at(m, wip) for m in back]).items():
                     picks += take(
                         uow, item, wip, q, current_day(None), lot, respect_reservations=False
                     )
