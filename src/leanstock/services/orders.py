@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import polars as pl
-
 from leanstock.domain import catalog
 from leanstock.domain.catalog import Item, Policy
 from leanstock.domain.errors import InvalidInput, InvalidTransition, NotFound
@@ -32,8 +30,8 @@ from leanstock.domain.orders import (
 from leanstock.domain.orders import number as order_number
 from leanstock.domain.orders.events import RequestedDateMissed
 from leanstock.domain.quantities import positive
-from leanstock.planning.periods import PERIODS
 from leanstock.services.backorders import fill_backorders
+from leanstock.services.demand import demand_history as demand_history
 from leanstock.services.paging import Page, page_bounds
 from leanstock.services.ports import LineRef, UnitOfWork
 from leanstock.services.posting import (
@@ -585,57 +583,8 @@ def order_events(uow: UnitOfWork, number: str) -> tuple[list[dict[str, Any]], li
         return uow.outbox.events(number.upper()), uow.outbox.audit_trail(number.upper())
 
 
-DEMAND_SCHEMA = {
-    "item": pl.String,
-    "location": pl.String,
-    "ds": pl.Date,
-    "qty": pl.Float64,
-    "stockout": pl.Boolean,
-}
-
-
-def demand_history(uow: UnitOfWork, freq: str = "D", since: date | None = None) -> pl.DataFrame:
-    """Demand per item, location and period, as ordered: what the forecasts read.
-
-    Columns item, location, ds (period start: the day, the Monday, the 1st of the month), qty
-    (quantity ordered at confirmation, including what stock could not serve) and stockout
-    (some line of the period could not be fully reserved when it was confirmed: an
-    approximation of "the item-location had nothing available at some point").
-    """
-    code = freq.strip().upper()
-    if code not in PERIODS:
-        raise InvalidInput(f"Unknown frequency {freq!r}: use D, W or M.", "freq")
-    start = datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None
-    with uow:
-        rows = uow.sales.demand_rows(start)
-    if not rows:
-        return pl.DataFrame(schema=DEMAND_SCHEMA)
-    frame = pl.DataFrame(
-        {
-            "item": [r["item"] for r in rows],
-            "location": [r["location"] for r in rows],
-            "ds": [_day(r["ordered_at"]) for r in rows],
-            "qty": [float(r["qty"]) for r in rows],
-            "stockout": [bool(r["stockout"]) for r in rows],
-        },
-        schema=DEMAND_SCHEMA,
-    )
-    return (
-        frame.with_columns(pl.col("ds").dt.truncate(PERIODS[code].interval))
-        .group_by("item", "location", "ds")
-        .agg(pl.col("qty").sum(), pl.col("stockout").any())
-        .sort("item", "location", "ds")
-    )
-
-
 def _utc(moment: datetime | None) -> datetime:
     """SQLite hands timestamps back without their zone; they were written in UTC."""
     if moment is None:
         return datetime.now(UTC)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _day(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).date()
