@@ -30,7 +30,7 @@ MENUS = {
     "buyer": ["Today", "Items", "Stock", "Sales orders", "Purchase orders", "Production"],
     "warehouse": ["Today", "Items", "Stock", "Sales orders", "Purchase orders", "Production"],
     "viewer": ["Today", "Items", "Stock", "Sales orders", "Purchase orders", "Production"],
-    "supplier": ["Purchase orders", "Scorecard"],
+    "supplier": ["Portal", "Purchase orders", "Scorecard"],
 }
 
 
@@ -60,7 +60,7 @@ def test_each_role_signs_in_sees_its_own_menu_and_signs_out(
         assert links[: len(first)] == first, (role, links)
         assert ("Settings" in links) is (role == "owner"), role
         if role == "supplier":
-            assert page.url.endswith("/purchase-orders")
+            assert page.url.endswith("/portal")  # a supplier lands on its portal
         else:
             expect()(page.get_by_role("heading", level=1)).to_contain_text("Today")
         page.get_by_role("button", name="Sign out").click()
