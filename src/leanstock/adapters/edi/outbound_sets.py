@@ -5,48 +5,12 @@ every interchange received (`sets.py` reads the inbound ones).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from leanstock.adapters.edi.x12 import EnvelopeError, Interchange, segment
-
-# Segments that carry nothing Leanstock records: read past, in any set.
-INFORMATIONAL = frozenset(
-    {
-        "REF",
-        "PER",
-        "DTM",
-        "N1",
-        "N2",
-        "N3",
-        "N4",
-        "CUR",
-        "FOB",
-        "ITD",
-        "PID",
-        "MSG",
-        "NTE",
-        "TD1",
-        "TD3",
-        "TD4",
-        "TD5",
-        "MEA",
-        "PKG",
-        "PO4",
-        "SAC",
-        "AMT",
-        "CAD",
-        "ISS",
-        "TXI",
-    }
-)
-INBOUND = {"855": "PR", "856": "SH", "810": "IN"}
-_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
-_INTEGER = re.compile(r"^\d{1,9}$")
-
 
 # The 850
 
