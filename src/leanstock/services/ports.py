@@ -53,6 +53,12 @@ from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
 from leanstock.services.records import (
+    ItemFigures as ItemFigures,
+)
+from leanstock.services.records import (
+    ItemOrder as ItemOrder,
+)
+from leanstock.services.records import (
     LineRef as LineRef,
 )
 from leanstock.services.records import (
@@ -97,7 +103,11 @@ class CatalogRepo(Protocol):
         policy: str | None = None,
         lot_tracked: bool | None = None,
         active: bool | None = None,
-    ) -> Page[Item]: ...
+        order: ItemOrder | None = None,
+    ) -> Page[Item]:
+        """Items matching the filters, a page of them in `order` (by SKU when None)."""
+        ...
+
     def location(self, code: str, field: str = "location") -> Stored[Location]: ...
     def add_location(self, location: Location) -> Stored[Location]: ...
     def update_location(self, location: Location) -> None: ...
@@ -439,6 +449,17 @@ class StockReportsRepo(Protocol):
         offset: int = 0,
         newest: bool = False,
     ) -> tuple[list[dict[str, Any]], int]: ...
+    def item_figures(
+        self, item_skus: Sequence[str], demand_since: datetime
+    ) -> dict[str, ItemFigures]:
+        """The stock and recent demand of these items (one page of a list), in a fixed number
+        of queries whatever the page's size; every SKU asked for has an entry."""
+        ...
+
+    def usage_values(self, since: datetime) -> dict[str, float]:
+        """Per active item (all of them, over every location, as `GET /classification`),
+        its usage value: demand since `since` × unit cost. The input of the ABC classes."""
+        ...
 
 
 class PlanningRepo(Protocol):
