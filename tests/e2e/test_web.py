@@ -19,6 +19,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
+from leanstock.domain.ledger import ShipmentReason
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import (
     accounts,
@@ -379,15 +380,16 @@ def test_the_items_list_shows_each_items_classes_as_the_api_does(
     web = browser("manager")
     plain = web.get("/items")
     assert 'name="classes"' in plain.text
-    assert ">ABC</th>" not in plain.text
+    assert 'data-label="Class">' in plain.text  # the ABC class: always, for who reads plans
+    assert ">XYZ</th>" not in plain.text
     classed = web.get("/items", params={"classes": "1"}, headers={"HX-Request": "true"})
     assert classed.status_code == 200
-    assert ">ABC</th>" in classed.text
+    assert ">XYZ</th>" in classed.text
     api = web.get("/api/v1/classification").json()["items"]
     for sku in ("MILK", "SUGAR"):
         (row,) = [r for r in api if r["sku"] == sku]
         cells = classed.text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
-        assert f'data-label="ABC">{row["abc_class"]}<' in cells
+        assert f'data-label="Class">{row["abc_class"]}<' in cells
         assert f'data-label="Demand">{row["demand_class"]}<' in cells
         assert (row["stock_status"] or "no stock") in cells
     assert browser("supplier").get("/items", params={"classes": "1"}).status_code == 403
@@ -409,10 +411,68 @@ def test_searching_items_answers_the_matching_rows_as_a_partial(
     exported = web.get("/items.csv", params={"q": "flo"})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = exported.text.splitlines()
-    assert rows[0].startswith("sku,name,category,kind,policy")
+    assert rows[0].startswith("sku,name,barcode,category,abc_class,stock,available,days_of_cover")
     assert [r.split(",")[0] for r in rows[1:]] == ["FLOUR"]
     none = web.get("/items", params={"q": "zzz"}, headers={"HX-Request": "true"})
     assert "No item matches" in none.text
+
+
+def _cells(text: str, sku: str) -> str:
+    return text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_items_list_shows_stock_available_and_cover_and_sorts_by_them(
+    shop: dict[str, str], engine: Engine, browser: Callable[[str | None], TestClient]
+) -> None:
+    """MILK: 12 at WH and a lot of 4 that expired yesterday; no demand. SUGAR: 40 in at STORE,
+    28 sold there 3 days ago (half a day over 8 weeks), 2 reserved: 12 on hand, 10 available,
+    20 days of cover. FLOUR: nothing."""
+    uow = UnitOfWork(engine)
+    gone = TODAY - timedelta(1)
+    earlier = datetime.now(UTC) - timedelta(days=20)
+    stock.receive(uow, "MILK", "WH", Decimal(4), lot="L-GONE", expires_on=gone, occurred_at=earlier)
+    catalog.add_barcode(uow, "MILK", "4006381333931")
+    stock.receive(uow, "SUGAR", "STORE", Decimal(40), occurred_at=earlier)
+    sale = ShipmentReason.SALE
+    three_days = datetime.now(UTC) - timedelta(days=3)
+    stock.ship(uow, "SUGAR", "STORE", Decimal(28), reason=sale, occurred_at=three_days)
+    stock.reserve(uow, "SUGAR", "STORE", Decimal(2), "SO-9")
+    web = browser("manager")
+    page = web.get("/items", params={"sort": "available", "dir": "desc", "q": ""})
+    assert page.status_code == 200
+    text = page.text
+    assert text.index('href="/items/MILK"') < text.index('href="/items/SUGAR"')
+    assert text.index('href="/items/SUGAR"') < text.index('href="/items/FLOUR"')
+    milk, sugar = _cells(text, "MILK"), _cells(text, "SUGAR")
+    assert 'data-label="Barcode">4006381333931<' in milk
+    assert 'data-label="Stock" class="num">16<' in milk
+    assert 'data-label="Available" class="num">12<' in milk  # the expired lot left out
+    assert 'data-label="Days of cover" class="num">—<' in milk
+    assert 'data-label="Stock" class="num">12<' in sugar
+    assert 'data-label="Available" class="num">10<' in sugar
+    assert 'data-label="Days of cover" class="num">20.0<' in sugar
+    # The sorted header says so, and its link turns the order round, keeping the filters.
+    header = text.split('aria-sort="descending"', 1)[1].split("</th>", 1)[0]
+    assert "Available" in header
+    assert 'href="/items?q=&amp;category=&amp;kind=&amp;sort=available&amp;dir=asc"' in header
+    assert text.count("aria-sort=") == 1
+    assert 'href="/items?q=&amp;category=&amp;kind=&amp;sort=cover&amp;dir=asc"' in text
+    by_cover = web.get("/items", params={"sort": "cover"}, headers={"HX-Request": "true"})
+    order = re.findall(r'href="/items/([A-Z]+)"', by_cover.text)
+    assert order == ["SUGAR", "FLOUR", "MILK"]  # no demand: last, by SKU
+    exported = web.get("/items.csv", params={"sort": "stock", "dir": "desc"}).text.splitlines()
+    assert [r.split(",")[:8] for r in exported[1:]] == [
+        ["MILK", "Whole milk", "4006381333931", "general", "C", "16", "12", ""],
+        ["SUGAR", "Cane sugar", "", "general", "C", "12", "10", "20.0"],  # costs nothing
+        ["FLOUR", "Wheat flour", "", "general", "C", "0", "0", ""],
+    ]
+    # A user of WH only sees WH's stock (and WH's demand: none).
+    own = browser("warehouse").get("/items", params={"sort": "stock", "dir": "desc"}).text
+    assert 'data-label="Stock" class="num">0<' in _cells(own, "SUGAR")
+    assert 'data-label="Days of cover" class="num">—<' in _cells(own, "SUGAR")
+    wrong = web.get("/items", params={"sort": "price"})
+    assert wrong.status_code == 422
+    assert "sort by one of sku, name" in html.unescape(wrong.text)
 
 
 def test_the_item_page_shows_stock_per_lot_and_moves_and_feeds_its_chart(
