@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,9 +16,7 @@ from leanstock.domain.orders import SalesStatus
 ZERO = Decimal(0)
 
 
-def demand_lines(
-    since: datetime | None = None, item_ids: Sequence[int] | None = None
-) -> CompoundSelect[Any]:
+def demand_lines(since: datetime | None = None) -> CompoundSelect[Any]:
     """What customers asked for, one row per item id, location id and moment: confirmed sales
     lines as ordered, less what came back, and counter sales (shipments with reason `sale`).
     The one definition of demand in SQL: the forecasts' history and the items list's days
@@ -68,7 +65,4 @@ def demand_lines(
     if since is not None:
         query = query.where(o.sales_orders.c.ordered_at >= since)
         counter = counter.where(t.moves.c.occurred_at >= since)
-    if item_ids is not None:
-        query = query.where(o.sales_lines.c.item_id.in_(sorted(item_ids)))
-        counter = counter.where(t.moves.c.item_id.in_(sorted(item_ids)))
     return query.union_all(counter)

@@ -20,7 +20,6 @@ NULLs come last either way, and ties are broken by SKU.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -64,12 +63,9 @@ def usable_lots(today: date, visible: Select[Any] | None) -> Select[Any]:
     )
 
 
-def demand_per_item(
-    since: datetime, visible: Select[Any] | None, item_ids: Sequence[int] | None = None
-) -> Select[Any]:
-    """Demand per item (of `item_ids`, or all) since `since` at the locations the reader may
-    see."""
-    lines = demand_lines(since, item_ids).subquery()
+def demand_per_item(since: datetime, visible: Select[Any] | None) -> Select[Any]:
+    """Demand per item since `since` at the locations the reader may see."""
+    lines = demand_lines(since).subquery()
     query = select(lines.c.item_id, func.sum(lines.c.qty).label("demand")).group_by(lines.c.item_id)
     if visible is not None:
         query = query.where(lines.c.location_id.in_(visible))

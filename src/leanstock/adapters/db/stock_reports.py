@@ -360,8 +360,11 @@ class StockReports(Repository):
         )
         for p in promised:
             reserved[ids[p.item_id]][p.code] = p.reserved
-        wanted = demand_per_item(demand_since, visible, sorted(ids))
-        demand = {ids[r.item_id]: r.demand for r in self.db.execute(wanted)}
+        # Every item's demand, then the page's: narrowed to the page's items in SQL, SQLite
+        # walks each item's whole history by its index instead of the window's orders by date
+        # (130 ms instead of 20 on the demo's two years).
+        wanted = demand_per_item(demand_since, visible)
+        demand = {ids[r.item_id]: r.demand for r in self.db.execute(wanted) if r.item_id in ids}
         return {sku: ItemFigures(lots[sku], reserved[sku], demand.get(sku) or ZERO) for sku in skus}
 
     def usage_values(self, since: datetime) -> dict[str, float]:
