@@ -24,6 +24,7 @@ from leanstock.entrypoints.api.app import create_app
 from leanstock.services import (
     accounts,
     catalog,
+    customers,
     forecasting,
     planning,
     purchasing,
@@ -229,9 +230,20 @@ SUPPLY = ["/production-orders", "/transfer-orders"]
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/imports", "/settings/users"]),
-        ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
-        ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
+        (
+            "owner",
+            [
+                *PAGES[:2],
+                *PAGES[3:6],
+                *SUPPLY,
+                *PAGES[6:],
+                "/customers",
+                "/imports",
+                "/settings/users",
+            ],
+        ),
+        ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/customers"]),
+        ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/customers"]),
     ],
 )
 def test_the_navigation_shows_the_pages_the_role_may_read(
@@ -712,7 +724,71 @@ def test_a_sales_order_with_an_unknown_item_shows_the_problem_and_keeps_the_form
     assert 'value="Café Rosa"' in page.text
     missing = web.post("/sales-orders/new", data={**form, "customer": ""})
     assert missing.status_code == 422
-    assert "Enter the customer." in missing.text
+    assert "Name the customer: pick a customer record" in missing.text
+
+
+def test_customers_are_listed_added_changed_and_deleted_through_the_pages(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    web = browser("manager")
+    token = csrf(web.get("/customers"))
+    fields = {"csrf_token": token, "code": "ROSA", "name": "Café Rosa", "priority": "2"}
+    added = web.post("/customers", data={**fields, "active": "1"}, follow_redirects=False)
+    assert added.status_code == 303
+    assert added.headers["location"] == "/customers/ROSA?done=added"
+    assert customers.get_customer(UnitOfWork(engine), "ROSA").priority == 2
+    listed = web.get("/customers", params={"q": "rosa"}, headers={"HX-Request": "true"})
+    assert 'href="/customers/ROSA"' in listed.text
+    assert "<html" not in listed.text
+    # A bad field is shown beside it and the form keeps what was typed; nothing is added.
+    bad = web.post("/customers", data={**fields, "code": "BAD", "priority": "12"})
+    assert bad.status_code == 422
+    assert 'id="priority-error"' in bad.text
+    assert "out of range" in bad.text
+    assert 'value="BAD"' in bad.text
+    assert customers.list_customers(UnitOfWork(engine), search="BAD").total == 0
+    twice = web.post("/customers", data={**fields, "active": "1"})
+    assert twice.status_code == 409
+    changed = web.post(
+        "/customers/ROSA",
+        data={"csrf_token": token, "name": "Café Rosa", "email": "rosa@example.com", "active": "1"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert customers.get_customer(UnitOfWork(engine), "ROSA").email == "rosa@example.com"
+    # The sales order form offers the record and places an order for it.
+    options = web.get("/customers/options", params={"customer_code": "ros"})
+    assert '<option value="ROSA">Café Rosa</option>' in options.text
+    form = web.get("/sales-orders/new")
+    assert 'id="customer_code"' in form.text
+    placed = web.post(
+        "/sales-orders/new",
+        data={
+            "csrf_token": csrf(form),
+            "customer_code": "ROSA",
+            "location": "WH",
+            "sku_1": "SUGAR",
+            "qty_1": "1",
+        },
+        follow_redirects=False,
+    )
+    assert placed.status_code == 303
+    (order,) = list_orders(UnitOfWork(engine), customer_code="ROSA").items
+    assert order["customer"] == "Café Rosa"
+    # With an order, the customer cannot be deleted: the page says to deactivate it.
+    refused = web.post("/customers/ROSA/delete", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "cannot be deleted" in html.unescape(refused.text)
+    web.post("/customers", data={**fields, "code": "GONE", "active": "1"})
+    gone = web.post("/customers/GONE/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert gone.status_code == 303
+    assert customers.list_customers(UnitOfWork(engine), search="GONE").total == 0
+    # A viewer reads the list and a record, and may change none.
+    viewer = browser("viewer")
+    assert "Add a customer" not in viewer.get("/customers").text
+    assert viewer.get("/customers/ROSA").status_code == 200
+    vtoken = csrf(viewer.get("/customers"))
+    assert viewer.post("/customers", data={**fields, "csrf_token": vtoken}).status_code == 403
 
 
 def on_hand(engine: Engine, sku: str, location: str) -> Decimal:

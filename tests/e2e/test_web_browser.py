@@ -220,6 +220,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
         "/suppliers",
         "/suppliers/MILL",
         "/forecasts",
+        "/customers",
     ):
         page.goto(path)
         problems[path] = serious_violations(page)
