@@ -126,13 +126,12 @@ class DraftRows(Repository):
     def next_line_nos(self, order_ids: Sequence[int]) -> dict[int, int]:
         """The number the next line of each order gets, in one query."""
         lines = o.purchase_lines.c
-        last = dict(
-            self.db.execute(
-                select(lines.order_id, func.max(lines.line_no))
-                .where(lines.order_id.in_(sorted(set(order_ids))))
-                .group_by(lines.order_id)
-            ).tuples().all()
-        )
+        rows = self.db.execute(
+            select(lines.order_id, func.max(lines.line_no))
+            .where(lines.order_id.in_(sorted(set(order_ids))))
+            .group_by(lines.order_id)
+        ).all()
+        last = {int(order_id): top for order_id, top in rows}
         return {order_id: int(last.get(order_id) or 0) + 1 for order_id in order_ids}
 
     def resize_line(self, line_id: int, quantity: Decimal, expected_date: date) -> None:
