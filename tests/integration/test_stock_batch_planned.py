@@ -238,10 +238,10 @@ EXPECTED = [
     "shipment",
 ]
 # On PostgreSQL, what the one-step posting said to each document it was given (True: posted,
-# False: declined, and the rules in Python answered): every plain document the rules post, it
-# posts; every one they refuse for want of stock, it declines, as it does where another rule
-# must run. Documents refused before it (unknown names, units, quantities), with a lot on a
-# receipt or run by their own use case (a count) never reach it.
+# False: declined, and the rules in Python answered): it posts every plain document the rules
+# post, except where another rule must run (P-DATED's history check, an unknown supplier),
+# and declines every one they refuse for want of stock. Documents refused before it (unknown
+# names, units, quantities), a receipt naming a lot and a count never reach it.
 EXPECTED_STEPS: list[list[bool]] = [
     *[[False], [True], [False], [True], [False], []],
     *[[], [], [], [], [], []],

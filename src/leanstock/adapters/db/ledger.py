@@ -292,8 +292,10 @@ class LedgerRepository(ReservationRows):
         return op_id
 
     def posts_in_one_step(self) -> bool:
-        """Whether `post_document` can post a document in one round trip (PostgreSQL)."""
-        return self.dialect == "postgresql"
+        """Whether `post_document` can post a document in one round trip: on PostgreSQL, and
+        not inside a batch that defers the virtual locations' balances (`defer`), which the
+        function would write at once."""
+        return self.dialect == "postgresql" and not self._deferred_places
 
     def post_document(self, document: OneStepDocument) -> Posted | None:
         """Lock, check, pick and post a document in one call (`adapters.db.one_step`); None

@@ -13,8 +13,8 @@ history check of an item moved after now, the backorders a receipt fills, an unk
 supplier), it declines, writes nothing, and the use case goes on in Python in the same
 transaction, which names the problem (the same 409, word for word) or posts. Documents with
 serials, lot-carrying receipts and dated documents never go to the step.
-`tests/integration/test_stock_one_step.py` holds the step to the Python rules on one case
-table run on both databases.
+`tests/integration/test_stock_batch_planned.py` holds the step to the Python rules on one
+case table run on both databases.
 """
 
 from __future__ import annotations
