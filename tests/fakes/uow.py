@@ -45,6 +45,7 @@ from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import (
     KnownLot,
     LotStock,
+    OneStepDocument,
     OperationRecord,
     Place,
     Posting,
@@ -759,6 +760,14 @@ class FakeLedger:
     def add_lots(self, lots: Sequence[tuple[int, str, date | None]]) -> None:
         for item_id, code, expires_on in lots:
             self.add_lot(item_id, code, expires_on)
+
+    def posts_in_one_step(self) -> bool:
+        return False  # the rules in Python, as on SQLite
+
+    def post_document(
+        self, document: OneStepDocument
+    ) -> tuple[int, list[tuple[int, str | None, Decimal]]] | None:
+        return None
 
     def post_history(self, operations: Sequence[OperationRecord]) -> list[int]:
         _not_covered("bulk history loads")

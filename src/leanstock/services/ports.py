@@ -26,6 +26,7 @@ from leanstock.domain.events import DomainEvent
 from leanstock.domain.ledger import (
     KnownLot,
     LotStock,
+    OneStepDocument,
     OperationRecord,
     Place,
     Posting,
@@ -205,6 +206,10 @@ class LedgerRepo(Protocol):
     def set_may_go_negative(self, location_id: int, value: bool) -> None: ...
     def add_lots(self, lots: Sequence[tuple[int, str, date | None]]) -> None: ...
     def post_history(self, operations: Sequence[OperationRecord]) -> list[int]: ...
+    def posts_in_one_step(self) -> bool: ...
+    def post_document(
+        self, document: OneStepDocument
+    ) -> tuple[int, list[tuple[int, str | None, Decimal]]] | None: ...
 
 
 class SalesRepo(Protocol):
