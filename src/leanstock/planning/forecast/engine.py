@@ -9,8 +9,10 @@
    errors scaled per series (MASE, RMSSE). The full pool (damped ETS, Dynamic Optimized
    Theta, CES, ARIMA) serves the most valuable smooth and erratic series within a budget
    that grows with the catalog; the cheap pool serves the rest (`plans.full_pool`).
-3. Per group, the forecast is the combination with the best backtest score: the mean of
-   the best k models or the median of the full pool (`selection`).
+3. Per group, the forecast is the combination with the best backtest score, the mean of
+   the best k models; where the full pool holds ETS, the median of its members without a
+   choice (`selection`). The full pool fits first and its backtest refits the ETS form
+   each series' final fit chose (`runner.backtest_with_ets_forms`).
 4. The combination is recalibrated per group by the Mincer–Zarnowitz slope through the
    origin, b = Σ ŷy/s² / Σ ŷ²/s² over the backtest (s the series' RMSSE scale), so a
    forecast that has been systematically too high (obsolescent parts) or too low
