@@ -10,6 +10,9 @@ are forecast from its `train` part (model choice sees only that) and scored by s
 the M-competitions), MASE (scaled by the training seasonal naive error, as in M4), the
 scaled pinball loss and coverage, with the wall time.
 
+`--data m1-validation`, `--data carparts-validation`: the same on the training part alone,
+its last 18 (12) months held out: the windows settings are chosen on (docs/forecasting.md).
+
 Otherwise: a generated Walmart-like data set shaped as M5 (30,490 item-store daily series
 of 1,941 days; most intermittent; weekly and yearly seasonality, events, launches and
 stock-outs), forecast 28 days ahead; timed against statsforecast alone fitting the models

@@ -12,7 +12,9 @@
 3. Per group, the forecast is the combination with the best backtest score, the mean of
    the best k models; where the full pool holds ETS, the median of its members without a
    choice (`selection`). The full pool fits first and its backtest refits the ETS form
-   each series' final fit chose (`runner.backtest_with_ets_forms`).
+   each series' final fit chose (`runner.backtest_with_ets_forms`); on Dask the backtest
+   searches the forms again, so its full-pool quantiles and calibration differ slightly
+   from a local run's (the point forecasts before calibration are the same).
 4. The combination is recalibrated per group by the Mincer–Zarnowitz slope through the
    origin, b = Σ ŷy/s² / Σ ŷ²/s² over the backtest (s the series' RMSSE scale), so a
    forecast that has been systematically too high (obsolescent parts) or too low

@@ -1,7 +1,8 @@
 """Run statsforecast on the local machine or on a Dask cluster, with the same result.
 
 Time is an integer period index `t` (not a date), so both engines see exactly the same
-input whatever the calendar frequency.
+input whatever the calendar frequency. `fit_with_ets_forms` and `backtest_with_ets_forms` (the
+full pool's ETS forms) run locally only.
 """
 
 from __future__ import annotations
