@@ -45,6 +45,7 @@ from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import (
     KnownLot,
     LotStock,
+    OneStepDocument,
     OperationRecord,
     Place,
     Posting,
@@ -633,6 +634,10 @@ class FakeLedger:
         self.s.reserved[key] = self.s.reserved.get(key, ZERO) + quantity
         return row
 
+    def reserve_many(self, promises: Sequence[tuple[int, int, str, Decimal]]) -> None:
+        for promise in promises:
+            self.reserve(*promise)
+
     def release(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
         return self._settle(takes, ReservationStatus.RELEASED)
 
@@ -755,6 +760,14 @@ class FakeLedger:
     def add_lots(self, lots: Sequence[tuple[int, str, date | None]]) -> None:
         for item_id, code, expires_on in lots:
             self.add_lot(item_id, code, expires_on)
+
+    def posts_in_one_step(self) -> bool:
+        return False  # the rules in Python, as on SQLite
+
+    def post_document(
+        self, document: OneStepDocument
+    ) -> tuple[int, list[tuple[int, str | None, Decimal]]] | None:
+        return None
 
     def post_history(self, operations: Sequence[OperationRecord]) -> list[int]:
         _not_covered("bulk history loads")
@@ -925,6 +938,24 @@ class FakePurchasing:
                 return order_id
         code = next(s.value.code for s in self.s.suppliers.values() if s.id == supplier_id)
         return self.add(PurchaseOrder(code, ordered_at=datetime.now(UTC)), supplier_id)
+
+    def lock_drafts(self, supplier_ids: Sequence[int]) -> dict[int, int]:
+        return {s: self.lock_draft(s) for s in sorted(set(supplier_ids))}
+
+    def draft_lines(
+        self, keys: Sequence[tuple[int, int, int]]
+    ) -> dict[tuple[int, int, int], tuple[int, int, Decimal, Decimal]]:
+        return {k: found for k in keys if (found := self.draft_line(*k)) is not None}
+
+    def next_line_nos(self, order_ids: Sequence[int]) -> dict[int, int]:
+        return {order_id: self.next_line_no(order_id) for order_id in order_ids}
+
+    def resize_lines(self, sizes: Sequence[tuple[int, Decimal, date]]) -> None:
+        for size in sizes:
+            self.resize_line(*size)
+
+    def add_lines(self, lines: Sequence[tuple[int, PurchaseLine, int, Place]]) -> list[int]:
+        return [self.add_line(*line) for line in lines]
 
     def _line(self, line_id: int) -> tuple[PurchaseOrder, PurchaseLine]:
         for order, *_ in self.s.purchases.values():
@@ -1104,6 +1135,9 @@ class FakePurchasing:
             )
             for line in order.lines
         ]
+
+    def offers_of(self, item_ids: Sequence[int]) -> dict[int, SupplierOffers]:
+        return {item_id: self.offers(item_id) for item_id in item_ids}
 
     def offers(self, item_id: int) -> SupplierOffers:
         sku = self.s.item_by_id(item_id).value.sku
@@ -1375,6 +1409,12 @@ class FakePegs:
             quantity,
         )
         return peg_id
+
+    def add_many(
+        self, pegs: Sequence[tuple[DemandKind, int, SupplyKind, int, str, Decimal]]
+    ) -> None:
+        for peg in pegs:
+            self.add(*peg)
 
     def of_demand(self, kind: DemandKind, ids: Sequence[int]) -> list[Peg]:
         return [p for p in self.s.pegs.values() if p.demand_kind == kind and p.demand_id in ids]

@@ -86,6 +86,26 @@ class Posting:
 
 
 @dataclass(frozen=True)
+class OneStepDocument:
+    """A receipt, shipment or transfer dated now, for the database to lock, check and post in
+    one step (`LedgerRepo.post_document`).
+
+    `lines` are postings before picking: a shipment's or transfer's line names its lot only
+    when the request did (its lots are picked first-expired-first-out by the step), in the
+    order they are picked (by item). `rows` are the physical item-locations it changes.
+    """
+
+    kind: MoveKind
+    lines: Sequence[Posting]
+    rows: Sequence[tuple[int, Place]]
+    occurred_at: datetime
+    today: date
+    reference: str | None = None
+    partner: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class StockLevel:
     on_hand: Decimal
     reserved: Decimal

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from leanstock.domain import catalog
-from leanstock.domain.catalog import Item, Policy
+from leanstock.domain.catalog import Item
 from leanstock.domain.errors import InvalidInput, InvalidTransition, NotFound
 from leanstock.domain.ledger import MoveKind, Place, Posting, Reservation, draw
 from leanstock.domain.orders import (
@@ -45,16 +45,14 @@ from leanstock.services.posting import (
 from leanstock.services.pull import (
     Demand,
     PegView,
-    Pulled,
     drop,
-    lead_time,
+    lead_times,
     promises,
-    pull,
     quote,
-    reserve_from_stock,
 )
 from leanstock.services.retry import retrying
 from leanstock.services.serials import departures
+from leanstock.services.serving import Wanted, serve_all
 
 ZERO = Decimal(0)
 
@@ -159,31 +157,39 @@ def _serve(
 ) -> dict[int, SalesLineView]:
     """Reserve what stock can give each line and pull the rest; record the shortfall.
 
-    Lines are served in item-location order, so two orders locking the same stock rows take
-    them in the same order.
+    The whole order at once (`services.serving`): its stock rows locked together in
+    item-location order, so two orders locking the same rows take them in the same order.
     """
+    lines = [ln for ln in order.lines if ln.line_no in wanted]
+    demands = [_demand(order, line, refs[line.line_no]) for line in lines]
+    served = serve_all(
+        uow,
+        [
+            Wanted(demand, items[line.sku], wanted[line.line_no])
+            for line, demand in zip(lines, demands, strict=True)
+        ],
+        today,
+    )
+    uncovered = [
+        demand.item_id
+        for line, demand, (reserved, pulled) in zip(lines, demands, served, strict=True)
+        if reserved + sum((s.quantity for s in pulled.supplies), ZERO) < wanted[line.line_no]
+    ]
+    leads = lead_times(uow, uncovered) if uncovered else {}
     views: dict[int, SalesLineView] = {}
-    for line in sorted(
-        (ln for ln in order.lines if ln.line_no in wanted),
-        key=lambda ln: (refs[ln.line_no].item_id, refs[ln.line_no].place.id),
-    ):
+    for line, demand, (reserved, pulled) in zip(lines, demands, served, strict=True):
         quantity = wanted[line.line_no]
-        item = items[line.sku]
-        demand = _demand(order, line, refs[line.line_no])
-        reserved = (
-            ZERO
-            if item.policy is Policy.DROP_SHIP
-            else reserve_from_stock(uow, demand, quantity, today, item.lot_tracked)
-        )
         short = quantity - reserved
-        pulled = pull(uow, demand, item, short, today) if short > 0 else Pulled(Fulfilment.STOCK)
         line.short_at_order += short
         if short > 0:
             line.fulfilment = pulled.fulfilment
-        covered = reserved + sum((s.quantity for s in pulled.supplies), ZERO)
-        lead = lead_time(uow, demand.item_id) if covered < quantity else None
         promised = promise_date(
-            today, quantity, reserved, pulled.supplies, lead, line.requested_date
+            today,
+            quantity,
+            reserved,
+            pulled.supplies,
+            leads.get(demand.item_id),
+            line.requested_date,
         )
         missed = missed_request(line.requested_date, promised, quantity)
         if missed is not None and line.requested_date is not None:
@@ -201,7 +207,9 @@ def _serve(
 
 
 def _items(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, Item]:
-    return {sku: uow.catalog.item(sku).value for sku in set(skus)}
+    """The items of some SKUs, read in one query."""
+    known, _ = uow.sales.items_and_place(sorted(set(skus)))
+    return {sku: (known.get(sku) or uow.catalog.item(sku)).value for sku in set(skus)}
 
 
 def _resolve(

@@ -9,14 +9,14 @@ arrives, is reserved for its pegs first. Everything here runs inside the caller'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from leanstock.domain.catalog import Item, Policy, SupplierItem
 from leanstock.domain.errors import Conflict
-from leanstock.domain.ledger import LotStock, Place, available, draw
+from leanstock.domain.ledger import LotStock, Place, StockLevel, available, draw
 from leanstock.domain.orders import (
     CHANGEABLE,
     TRANSFER_DAYS,
@@ -39,8 +39,13 @@ from leanstock.domain.orders import (
     order_quantity,
     promise_date,
 )
-from leanstock.domain.sourcing import Sourcing, choose_supplier, replenishment_lead_time
-from leanstock.services.ports import UnitOfWork
+from leanstock.domain.sourcing import (
+    Sourcing,
+    SupplierStandard,
+    choose_supplier,
+    replenishment_lead_time,
+)
+from leanstock.services.ports import SupplierOffers, UnitOfWork
 from leanstock.services.supplier_standard import company_standard
 
 ZERO = Decimal(0)
@@ -97,21 +102,52 @@ class PreferredSupplier:
         return self.sourcing.offer
 
 
-def preferred_supplier(uow: UnitOfWork, item_id: int) -> PreferredSupplier | None:
-    """Whom to buy an item from: the same rule, and so the same supplier, as the planner's."""
-    found = uow.purchasing.offers(item_id)
-    chosen = choose_supplier(found.offers, found.active, found.records, company_standard(uow))
+def _preferred(found: SupplierOffers, standard: SupplierStandard) -> PreferredSupplier | None:
+    chosen = choose_supplier(found.offers, found.active, found.records, standard)
     return (
         None if chosen is None else PreferredSupplier(found.supplier_ids[chosen.supplier], chosen)
     )
 
 
+def preferred_supplier(uow: UnitOfWork, item_id: int) -> PreferredSupplier | None:
+    """Whom to buy an item from: the same rule, and so the same supplier, as the planner's."""
+    return _preferred(uow.purchasing.offers(item_id), company_standard(uow))
+
+
+def preferred_suppliers(
+    uow: UnitOfWork, item_ids: Sequence[int]
+) -> dict[int, PreferredSupplier | None]:
+    """`preferred_supplier` of many items, their offers read in one query."""
+    if not item_ids:
+        return {}
+    offers = uow.purchasing.offers_of(item_ids)
+    standard = company_standard(uow)
+    return {item_id: _preferred(offers[item_id], standard) for item_id in set(item_ids)}
+
+
 def lead_time(uow: UnitOfWork, item_id: int) -> int | None:
     """Days to replenish an item: its preferred supplier's lead time, else its BOM's."""
-    preferred = preferred_supplier(uow, item_id)
-    if preferred is not None:
-        return replenishment_lead_time(preferred.sourcing, None)
-    return replenishment_lead_time(None, uow.boms.lead_time(item_id))
+    return lead_times(uow, [item_id])[item_id]
+
+
+def lead_times(
+    uow: UnitOfWork,
+    item_ids: Sequence[int],
+    preferred: Mapping[int, PreferredSupplier | None] | None = None,
+) -> dict[int, int | None]:
+    """`lead_time` of many items (`preferred`: their preferred suppliers, when already read)."""
+    chosen = dict(preferred or {})
+    if unknown := sorted(set(item_ids) - set(chosen)):
+        chosen.update(preferred_suppliers(uow, unknown))
+    days: dict[int, int | None] = {}
+    for item_id in set(item_ids):
+        found = chosen[item_id]
+        days[item_id] = (
+            replenishment_lead_time(found.sourcing, None)
+            if found is not None
+            else replenishment_lead_time(None, uow.boms.lead_time(item_id))
+        )
+    return days
 
 
 def reserve_from_stock(
@@ -126,12 +162,22 @@ def reserve_from_stock(
     if lot_tracked:
         level, lots = uow.ledger.lock_stock_and_lots(demand.item_id, demand.place)
     else:
-        level = uow.ledger.lock_stock(demand.item_id, demand.place)
-        lots = [LotStock(None, level.on_hand)]
-    take = min(max(available(lots, level.reserved, today), ZERO), wanted)
+        level, lots = uow.ledger.lock_stock(demand.item_id, demand.place), None
+    take = reservable(level, lots, wanted, today)
     if take > 0:
         uow.ledger.reserve(demand.item_id, demand.place.id, demand.reference, take)
     return take
+
+
+def reservable(
+    level: StockLevel, lots: Sequence[LotStock] | None, wanted: Decimal, today: date
+) -> Decimal:
+    """How much of `wanted` a locked stock row can promise: available, at most `wanted`.
+
+    `lots` None: an item that is not lot-tracked, whose usable on hand is the row's on hand.
+    """
+    found = list(lots) if lots is not None else [LotStock(None, level.on_hand)]
+    return min(max(available(found, level.reserved, today), ZERO), wanted)
 
 
 def pull(uow: UnitOfWork, demand: Demand, item: Item, quantity: Decimal, today: date) -> Pulled:
@@ -451,6 +497,7 @@ def promises(
         )
     promised: dict[int, date | None] = {}
     held: dict[int, Decimal] = {}
+    covering: list[tuple[Demand, Decimal, date | None, Decimal, list[Supply], bool]] = []
     for demand, open_quantity, requested in demands:
         mine = reserved.get(demand.reference, ZERO)
         held[demand.id] = mine
@@ -460,7 +507,10 @@ def promises(
             if v.status == PegStatus.OPEN
         ]
         covered = mine + sum((s.quantity for s in supplies), ZERO)
-        lead = lead_time(uow, demand.item_id) if covered < open_quantity else None
+        covering.append((demand, open_quantity, requested, mine, supplies, covered < open_quantity))
+    leads = lead_times(uow, [d.item_id for d, *_, short in covering if short])
+    for demand, open_quantity, requested, mine, supplies, short in covering:
+        lead = leads[demand.item_id] if short else None
         promised[demand.id] = promise_date(today, open_quantity, mine, supplies, lead, requested)
     return promised, held, views
 

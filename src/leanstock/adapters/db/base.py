@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
@@ -77,6 +77,27 @@ class Repository:
         if not rows:
             return []
         return [int(i) for i in self.db.execute(_returning(table, many=True), rows).scalars()]
+
+    def _add_lines(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+        """`_add_many` for an order's lines (unique by `order_id` and `line_no`).
+
+        On SQLite, ids returned in the rows' order cost one INSERT a row (the driver does not
+        promise RETURNING's order), so there the rows go in one executemany and their ids are
+        read back by key in one SELECT: two statements whatever the number of lines.
+        """
+        if self.dialect != "sqlite" or not rows:
+            return self._add_many(table, rows)
+        self.db.execute(table.insert().inline(), rows)
+        keys = [(row["order_id"], row["line_no"]) for row in rows]
+        found = {
+            (r.order_id, r.line_no): int(r.id)
+            for r in self.db.execute(
+                select(table.c.order_id, table.c.line_no, table.c.id).where(
+                    tuple_(table.c.order_id, table.c.line_no).in_(keys)
+                )
+            )
+        }
+        return [found[key] for key in keys]
 
     def _page(
         self, query: Select[Any], order: Any, limit: int, offset: int

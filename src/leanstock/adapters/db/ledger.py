@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.one_step import Posted, post_document
 from leanstock.adapters.db.pipeline import pipelined
 from leanstock.adapters.db.reservations import ReservationRows, utc_now
 from leanstock.domain.access import EVERYTHING, Visibility
@@ -20,6 +21,7 @@ from leanstock.domain.catalog import PHYSICAL_KINDS
 from leanstock.domain.ledger import (
     KnownLot,
     LotStock,
+    OneStepDocument,
     OperationRecord,
     Place,
     Posting,
@@ -288,6 +290,17 @@ class LedgerRepository(ReservationRows):
             self.db.execute(t.moves.insert().inline(), rows)
             self.apply(postings)
         return op_id
+
+    def posts_in_one_step(self) -> bool:
+        """Whether `post_document` can post a document in one round trip: on PostgreSQL, and
+        not inside a batch that defers the virtual locations' balances (`defer`), which the
+        function would write at once."""
+        return self.dialect == "postgresql" and not self._deferred_places
+
+    def post_document(self, document: OneStepDocument) -> Posted | None:
+        """Lock, check, pick and post a document in one call (`adapters.db.one_step`); None
+        when the database declined it, having written nothing, or cannot (SQLite)."""
+        return post_document(self.db, document) if self.posts_in_one_step() else None
 
     def apply(self, postings: Iterable[Posting]) -> None:
         """Add the postings' quantities to the per-lot balances and the per-location stock

@@ -39,6 +39,32 @@ class PegsRepository(Repository):
             created_at=utc_now(),
         )
 
+    def add_many(
+        self, pegs: Sequence[tuple[DemandKind, int, SupplyKind, int, str, Decimal]]
+    ) -> None:
+        """`add` many (demand kind, demand id, supply kind, supply id, reference, quantity) in
+        one statement; their ids are not read."""
+        if not pegs:
+            return
+        now = utc_now()
+        self.db.execute(
+            o.pegs.insert().inline(),
+            [
+                {
+                    "demand_kind": demand_kind.value,
+                    "demand_id": demand_id,
+                    "supply_kind": supply_kind.value,
+                    "supply_id": supply_id,
+                    "reference": reference,
+                    "quantity": quantity,
+                    "received": ZERO,
+                    "status": PegStatus.OPEN.value,
+                    "created_at": now,
+                }
+                for demand_kind, demand_id, supply_kind, supply_id, reference, quantity in pegs
+            ],
+        )
+
     def _pegs(self, *where: Any) -> list[Peg]:
         rows = self.db.execute(
             select(

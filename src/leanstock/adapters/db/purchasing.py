@@ -13,17 +13,16 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.accounts import aware
-from leanstock.adapters.db.base import Repository, utc_now
+from leanstock.adapters.db.base import utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
 from leanstock.adapters.db.days import LeadDays
+from leanstock.adapters.db.drafts import DraftRows
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Place
 from leanstock.domain.orders import (
-    PegStatus,
     PurchaseLine,
     PurchaseOrder,
     PurchaseStatus,
-    SupplyKind,
     number,
 )
 from leanstock.domain.sourcing import SupplierRecord
@@ -96,7 +95,7 @@ def _record(r: Any) -> SupplierRecord:
 
 
 _ITEM_SUPPLIERS = select(t.supplier_items.c.supplier_id).where(
-    t.supplier_items.c.item_id == bindparam("item_id")
+    t.supplier_items.c.item_id.in_(bindparam("item_ids", expanding=True))
 )
 _ITEM_RECORDS = _delivery_records(
     o.purchase_orders.c.supplier_id.in_(_ITEM_SUPPLIERS.scalar_subquery())
@@ -112,7 +111,7 @@ _OFFERS = (
     .join(t.suppliers, t.suppliers.c.id == t.supplier_items.c.supplier_id)
     .join(t.items, t.items.c.id == t.supplier_items.c.item_id)
     .outerjoin(_ITEM_RECORDS, _ITEM_RECORDS.c.supplier_id == t.suppliers.c.id)
-    .where(t.supplier_items.c.item_id == bindparam("item_id"))
+    .where(t.supplier_items.c.item_id.in_(bindparam("item_ids", expanding=True)))
     .order_by(t.supplier_items.c.priority, t.suppliers.c.code)
 )
 
@@ -127,88 +126,10 @@ class _Row:
         return self._row[name]
 
 
-class PurchasingRepository(Repository):
+class PurchasingRepository(DraftRows):
     def open_draft(self, supplier_id: int, supplier: str) -> PurchaseOrder:
         """The supplier's one open stock draft with its lines, locked (see `lock_draft`)."""
         return self.get(self.lock_draft(supplier_id))[0]
-
-    def lock_draft(self, supplier_id: int) -> int:
-        """The id of the supplier's one open stock draft, locked; created when there is none.
-
-        A unique partial index allows one draft per supplier, so of two transactions that both
-        find none, one inserts and the other, waiting on that insert, then finds and locks it.
-        """
-        query = (
-            select(o.purchase_orders.c.id)
-            .where(
-                o.purchase_orders.c.supplier_id == supplier_id,
-                o.purchase_orders.c.status == PurchaseStatus.DRAFT.value,
-                o.purchase_orders.c.drop_ship_customer.is_(None),
-            )
-            .with_for_update()
-        )
-        found = self.db.execute(query).scalar()
-        if found is None:
-            now = utc_now()
-            self.db.execute(
-                self._insert(o.purchase_orders)
-                .values(
-                    supplier_id=supplier_id,
-                    status=PurchaseStatus.DRAFT.value,
-                    change_requested=False,
-                    ordered_at=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing()
-            )
-            found = self.db.execute(query).scalar_one()
-        return int(found)
-
-    def draft_line(
-        self, order_id: int, item_id: int, location_id: int
-    ) -> tuple[int, int, Decimal, Decimal] | None:
-        """(id, line number, quantity, open pegged quantity) of the order's line for an item and
-        location, or None; one query, for pulls adding to a draft."""
-        pegged = (
-            select(func.coalesce(func.sum(o.pegs.c.quantity - o.pegs.c.received), ZERO))
-            .where(
-                o.pegs.c.supply_kind == SupplyKind.PURCHASE.value,
-                o.pegs.c.supply_id == o.purchase_lines.c.id,
-                o.pegs.c.status == PegStatus.OPEN.value,
-            )
-            .scalar_subquery()
-        )
-        row = self.db.execute(
-            select(
-                o.purchase_lines.c.id,
-                o.purchase_lines.c.line_no,
-                o.purchase_lines.c.quantity,
-                pegged.label("pegged"),
-            ).where(
-                o.purchase_lines.c.order_id == order_id,
-                o.purchase_lines.c.item_id == item_id,
-                o.purchase_lines.c.location_id == location_id,
-            )
-        ).first()
-        if row is None:
-            return None
-        return int(row.id), int(row.line_no), row.quantity, Decimal(row.pegged)
-
-    def next_line_no(self, order_id: int) -> int:
-        last = self.db.execute(
-            select(func.max(o.purchase_lines.c.line_no)).where(
-                o.purchase_lines.c.order_id == order_id
-            )
-        ).scalar()
-        return int(last or 0) + 1
-
-    def resize_line(self, line_id: int, quantity: Decimal, expected_date: date) -> None:
-        self.db.execute(
-            o.purchase_lines.update()
-            .where(o.purchase_lines.c.id == line_id)
-            .values(quantity=quantity, expected_date=expected_date)
-        )
 
     def add(self, order: PurchaseOrder, supplier_id: int, sales_order_id: int | None = None) -> int:
         now = utc_now()
@@ -226,27 +147,6 @@ class PurchasingRepository(Repository):
         )
         self._track(order)
         return order.id
-
-    def add_line(self, order_id: int, line: PurchaseLine, item_id: int, place: Place) -> int:
-        line.id = self._add(
-            o.purchase_lines,
-            order_id=order_id,
-            line_no=line.line_no,
-            item_id=item_id,
-            location_id=place.id,
-            quantity=line.quantity,
-            price=line.price,
-            expected_date=line.expected_date,
-            confirmed_quantity=line.confirmed_quantity,
-            confirmed_date=line.confirmed_date,
-            first_confirmed_quantity=line.first_confirmed_quantity,
-            first_confirmed_date=line.first_confirmed_date,
-            acknowledged_at=line.acknowledged_at,
-            shipped_quantity=line.shipped_quantity,
-            received=line.received,
-            rejected=line.rejected,
-        )
-        return line.id
 
     def get(self, order_id: int, lock: bool = False) -> tuple[PurchaseOrder, dict[int, LineRef]]:
         query = (
@@ -582,13 +482,19 @@ class PurchasingRepository(Repository):
     def offers(self, item_id: int) -> SupplierOffers:
         """Who sells an item, on what terms, and how each of them has delivered: what
         `domain.sourcing.choose_supplier` chooses from. One query."""
-        found = SupplierOffers([], {}, {}, {})
-        for r in self.db.execute(_OFFERS, {"item_id": item_id}).mappings():
+        return self.offers_of([item_id])[item_id]
+
+    def offers_of(self, item_ids: Sequence[int]) -> dict[int, SupplierOffers]:
+        """`offers` of many items, in one query."""
+        found = {item_id: SupplierOffers([], {}, {}, {}) for item_id in item_ids}
+        rows = self.db.execute(_OFFERS, {"item_ids": sorted(set(item_ids))}).mappings()
+        for r in rows:
             offer = supplier_item_from_row(r)
-            found.offers.append(offer)
-            found.active[offer.supplier] = bool(r["supplier_active"])
-            found.records[offer.supplier] = _record(_Row(r))
-            found.supplier_ids[offer.supplier] = int(r["supplier_id"])
+            into = found[int(r["item_id"])]
+            into.offers.append(offer)
+            into.active[offer.supplier] = bool(r["supplier_active"])
+            into.records[offer.supplier] = _record(_Row(r))
+            into.supplier_ids[offer.supplier] = int(r["supplier_id"])
         return found
 
     def supplier_records(self) -> dict[str, SupplierRecord]:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import visible_locations
+from leanstock.adapters.db.pipeline import pipelined
 from leanstock.domain.access import Visibility
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Reservation, ReservationStatus
@@ -69,6 +70,37 @@ class ReservationRows:
             now,
         )
 
+    def reserve_many(self, promises: Sequence[tuple[int, int, str, Decimal]]) -> None:
+        """`reserve` many (item id, location id, reference, quantity) at once: the rows in one
+        multi-row INSERT, the counters in one UPDATE, sent together on PostgreSQL.
+
+        The caller holds the stock rows' locks and has checked each quantity is available,
+        counting the promises before it in `promises` (`services.serving`)."""
+        if not promises:
+            return
+        now = utc_now()
+        deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        for item_id, location_id, _, quantity in promises:
+            deltas[(item_id, location_id)] += quantity
+        with pipelined(self.db):
+            self.db.execute(
+                t.reservations.insert().inline(),
+                [
+                    {
+                        "item_id": item_id,
+                        "location_id": location_id,
+                        "reference": reference,
+                        "quantity": quantity,
+                        "open_quantity": quantity,
+                        "status": ReservationStatus.OPEN.value,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for item_id, location_id, reference, quantity in promises
+                ],
+            )
+            self._change_reserved(deltas)
+
     def release(self, takes: Sequence[tuple[Reservation, Decimal]]) -> list[Reservation]:
         """Give back (reservation, quantity) pairs to available stock; returns them after."""
         return self._settle(takes, ReservationStatus.RELEASED)
@@ -108,12 +140,24 @@ class ReservationRows:
         return [r for r, _ in after]
 
     def _change_reserved(self, deltas: dict[tuple[int, int], Decimal]) -> None:
-        for (item_id, location_id), delta in sorted(deltas.items()):
-            self.db.execute(
-                t.stock.update()
-                .where(t.stock.c.item_id == item_id, t.stock.c.location_id == location_id)
-                .values(reserved=t.stock.c.reserved + delta)
+        """Add each delta to its stock row's `reserved`, in (item, location) order, in one
+        statement (executed once per row by the driver)."""
+        if not deltas:
+            return
+        self.db.execute(
+            t.stock.update()
+            .where(
+                t.stock.c.item_id == bindparam("key_item"),
+                t.stock.c.location_id == bindparam("key_location"),
             )
+            .values(
+                reserved=t.stock.c.reserved + bindparam("delta", type_=t.stock.c.reserved.type)
+            ),
+            [
+                {"key_item": item_id, "key_location": location_id, "delta": delta}
+                for (item_id, location_id), delta in sorted(deltas.items())
+            ],
+        )
 
     def reservation(self, reservation_id: int, lock: bool = False) -> Reservation:
         query = select(t.reservations).where(t.reservations.c.id == reservation_id)

@@ -88,7 +88,7 @@ class SalesRepository(Repository):
             created_at=now,
             updated_at=now,
         )
-        ids = self._add_many(
+        ids = self._add_lines(
             o.sales_lines,
             [
                 {

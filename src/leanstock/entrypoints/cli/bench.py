@@ -28,7 +28,11 @@ def bench(
     name: Annotated[str, typer.Argument(help="Benchmark to run (ledger, orders, forecast, ...).")],
     quick: Annotated[bool, typer.Option(help="Small data, for CI.")] = False,
     data: Annotated[
-        str | None, typer.Option(help="A real data set instead of generated data (carparts, m1).")
+        str | None,
+        typer.Option(
+            help="A real data set instead of generated data (carparts, m1; carparts-validation "
+            "and m1-validation: their training part only, its last months held out)."
+        ),
     ] = None,
     database: Annotated[
         str | None,

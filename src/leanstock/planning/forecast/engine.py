@@ -9,8 +9,12 @@
    errors scaled per series (MASE, RMSSE). The full pool (damped ETS, Dynamic Optimized
    Theta, CES, ARIMA) serves the most valuable smooth and erratic series within a budget
    that grows with the catalog; the cheap pool serves the rest (`plans.full_pool`).
-3. Per group, the forecast is the combination with the best backtest score: the mean of
-   the best k models or the median of the full pool (`selection`).
+3. Per group, the forecast is the combination with the best backtest score, the mean of
+   the best k models; where the full pool holds ETS, the median of its members without a
+   choice (`selection`). The full pool fits first and its backtest refits the ETS form
+   each series' final fit chose (`runner.backtest_with_ets_forms`); on Dask the backtest
+   searches the forms again, so its full-pool quantiles and calibration differ slightly
+   from a local run's (the point forecasts before calibration are the same).
 4. The combination is recalibrated per group by the Mincer–Zarnowitz slope through the
    origin, b = Σ ŷy/s² / Σ ŷ²/s² over the backtest (s the series' RMSSE scale), so a
    forecast that has been systematically too high (obsolescent parts) or too low
@@ -47,6 +51,8 @@ from leanstock.planning.forecast.classify import classify
 from leanstock.planning.forecast.events import apply_uplifts, check_calendar, remove_uplifts
 from leanstock.planning.forecast.models import candidates
 from leanstock.planning.forecast.plans import (
+    MIN_LIKELIHOOD_TRAIN,
+    MIN_NEW_LENGTH,
     backtest_plan,
     full_pool,
     length_bands,
@@ -61,7 +67,12 @@ from leanstock.planning.forecast.prepare import (
 )
 from leanstock.planning.forecast.quantiles import DEFAULT_QUANTILES
 from leanstock.planning.forecast.reconcile import Hierarchy, add_aggregates, reconcile, sum_up
-from leanstock.planning.forecast.runner import ENGINES, dask_client, require_dask
+from leanstock.planning.forecast.runner import (
+    ENGINES,
+    dask_client,
+    fit_with_ets_forms,
+    require_dask,
+)
 from leanstock.planning.forecast.selection import (
     GroupResult,
     backtest_group,
@@ -199,10 +210,20 @@ def forecast(
             label = f"{row['demand_class']}{' seasonal' if row['seasonal'] else ''}"
             full = row["pool"] == "full"
             models = candidates(row["demand_class"], code, m, row["seasonal"], full, thorough)
-            group_plan = short_plan(plan, row["band"])
+            group_plan = short_plan(
+                plan, row["band"], MIN_LIKELIHOOD_TRAIN if full else MIN_NEW_LENGTH
+            )
             if full:
                 group_plan = replace(group_plan, windows=min(group_plan.windows, FULL_POOL_WINDOWS))
             try:
+                tick = time.perf_counter()
+                fitted, forms = None, None
+                if full and engine == "local" and any(repr(x) == "AutoETS" for x in models):
+                    # the final fit first: the backtest refits the ETS forms it chose
+                    fitted, forms = fit_with_ets_forms(
+                        part.select("sid", "t", "qty"), models, horizon=horizon, n_jobs=n_jobs
+                    )
+                timings["fit"] = timings.get("fit", 0.0) + time.perf_counter() - tick
                 tick = time.perf_counter()
                 result = backtest_group(
                     part,
@@ -215,12 +236,16 @@ def forecast(
                     n_jobs,
                     timings,
                     season=season,
+                    fixed=full,
+                    ets_forms=forms,
                 )
                 timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
                 done += 1
                 report(f"backtest {label}", done, total)
                 tick = time.perf_counter()
-                result = forecast_group(part, result, horizon, engine, client, n_jobs, models)
+                result = forecast_group(
+                    part, result, horizon, engine, client, n_jobs, models, fitted=fitted
+                )
                 timings["fit"] = timings.get("fit", 0.0) + time.perf_counter() - tick
             except Exception as exc:
                 done += 1

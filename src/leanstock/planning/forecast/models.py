@@ -12,6 +12,7 @@ stepwise search costs about ten times an ETS fit (measured on M1: 0.4 s a series
 0.03 s on a quiet core), which a default run cannot afford; the median of the other three
 stands in for the four-model median. On daily data ETS is left out too unless `thorough`:
 its cost grows with the history, years of days, while Theta and CES stay cheap.
+Where ETS is in, the full pool is its SCUM members only and their median is the forecast.
 
 Which series get the full pool is the engine's budget (`plans.full_pool`); `thorough`
 gives it to every smooth and erratic series.
@@ -90,12 +91,24 @@ def candidates(
 
 
 def _full(demand_class: str, freq: str, season: int, seasonal: bool, thorough: bool) -> list[Any]:
-    """The trend and season families, and two cheap anchors to fall back on."""
-    m = season if seasonal else 1
-    models: list[Any] = [] if freq == "D" and not thorough else [AutoETS(season_length=m)]
+    """The trend and season families, each given the season to use if its history allows.
+
+    The models are handed the season whatever the backtest rule (`seasonal`) says: each
+    family decides on the history it fits, AutoETS by AICc among forms it can fit, Theta by
+    its seasonality test, CES by its information criterion (a 30-month M1 history with an
+    18-month horizon has no two seasons before a backtest origin, yet its final fit has
+    them). With ETS (all but the default daily pool), the forecast is the members' median
+    (`selection.backtest_group`, `fixed`); without it, two cheap anchors join and the
+    backtest chooses, as for the cheap pool.
+    """
+    m = season
+    with_ets = freq != "D" or thorough
+    models: list[Any] = [AutoETS(season_length=m)] if with_ets else []
     models += [DynamicOptimizedTheta(season_length=m), AutoCES(season_length=m)]
     if thorough:
         models.append(AutoARIMA(season_length=m))
+    if with_ets:
+        return models
     models.append(SimpleExponentialSmoothingOptimized())
     if seasonal:
         models.append(SeasonalNaive(season_length=season))

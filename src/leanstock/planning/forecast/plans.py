@@ -23,6 +23,10 @@ import polars as pl
 
 MIN_NEW_LENGTH = 4
 BAND_RATIO = 1.5
+MIN_LIKELIHOOD_TRAIN = 8
+"""The shortest backtest fit of the full pool: statsforecast's ETS, CES and Theta refuse a
+history of n ≤ p + 4 periods (p their parameters: 2 for simple smoothing), and a group whose
+fit fails falls back entirely to the short-history models."""
 
 
 @dataclass(frozen=True)
@@ -74,15 +78,18 @@ def new_length(horizon: int, season: int) -> int:
     return max(MIN_NEW_LENGTH, min(2 * horizon, season))
 
 
-def short_plan(plan: BacktestPlan, shortest: int) -> BacktestPlan:
+def short_plan(
+    plan: BacktestPlan, shortest: int, least_train: int = MIN_NEW_LENGTH
+) -> BacktestPlan:
     """The standard plan shrunk to fit a history of `shortest` periods.
 
-    At least half the history (and at least 4 periods, at most the standard minimum)
-    trains; the rest is backtested, with as many of the standard origins as fit.
+    At least half the history (and at least `least_train` periods, at most the standard
+    minimum) trains; the rest is backtested, with as many of the standard origins as fit.
+    The full pool passes MIN_LIKELIHOOD_TRAIN, the shortest fit its models accept.
     """
     if shortest >= plan.min_length:
         return plan
-    floor = max(MIN_NEW_LENGTH, min(plan.min_train, shortest // 2))
+    floor = max(least_train, min(plan.min_train, shortest // 2))
     available = max(1, shortest - floor)
     h = max(1, min(plan.horizon, available))
     step = max(1, h // 2)
@@ -112,8 +119,9 @@ def full_pool(classes: pl.DataFrame, thorough: bool) -> pl.Expr:
     44,000 periods), the largest sixty of 30,000 daily ones of five years. An ETS fit costs
     about 0.7 ms a period on a quiet core of this 2-core machine (three fits a series:
     two backtest origins and the final one), so the budget buys about 40 s of fitting plus
-    0.1 % of the catalog. Series are taken in order of value until the budget is spent.
-    `thorough` gives the full pool to every eligible series.
+    0.1 % of the catalog; since the backtest refits the final fit's ETS form (a sixth of
+    the search), M1's whole catalog costs about 48 CPU-s in all. Series are taken in order
+    of value until the budget is spent. `thorough` gives the full pool to every eligible series.
     """
     eligible = pl.col("demand_class").is_in(list(_FULL_POOL_CLASSES))
     if thorough:

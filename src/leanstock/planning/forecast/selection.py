@@ -8,7 +8,10 @@ per series (MASE, RMSSE). The candidate forecasts are then:
 - where the full pool ran, the median of ETS, CES, ARIMA and Dynamic Optimized Theta
   ("SCUM", Petropoulos & Svetunkov, 2020), robust to one member going astray;
 
-and the group takes the one with the best backtest score. With `selection="series"`,
+and the group takes the one with the best backtest score. Where the full pool holds ETS
+(`fixed`), the median of its members is taken without a choice: on the M1 validation
+windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it.
+With `selection="series"`,
 each series takes its own best single model instead. The chosen forecast is recalibrated
 by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`).
 """
@@ -26,7 +29,7 @@ import polars as pl
 from leanstock.planning.forecast.accuracy import naive_scales, quantile_column, series_scores
 from leanstock.planning.forecast.models import SCUM, short_history_models
 from leanstock.planning.forecast.plans import BacktestPlan
-from leanstock.planning.forecast.runner import run_statsforecast
+from leanstock.planning.forecast.runner import backtest_with_ets_forms, run_statsforecast
 from leanstock.planning.forecast.yearly import YearlySeason
 
 MIN_SERIES_TO_CALIBRATE = 30
@@ -78,27 +81,43 @@ def backtest_group(
     n_jobs: int,
     timings: dict[str, float],
     season: YearlySeason | None = None,
+    fixed: bool = False,
+    ets_forms: pl.DataFrame | None = None,
 ) -> GroupResult:
     """Backtest `models` on `part` (sid, t, qty, stockout) and choose the group's forecast.
 
     `season`, if given, multiplies back the yearly season divided out of `part`, so errors
-    are scored on the scale of the demand itself.
+    are scored on the scale of the demand itself. `fixed`: the full pool, whose forecast is
+    the median of its SCUM members whatever the backtest says (the backtest still gives
+    the quantiles and the calibration). `ets_forms` (sid, form): refit AutoETS in these
+    forms in the backtest instead of searching again (`runner.backtest_with_ets_forms`).
     """
     tick = time.perf_counter()
     data = part
     if plan.train_window is not None:
         keep = plan.train_window + plan.span
         data = part.filter(pl.Series(tail_mask(part["sid"].to_numpy(), keep)))
-    cv = run_statsforecast(
-        data.select("sid", "t", "qty"),
-        models,
-        horizon=plan.horizon,
-        engine=engine,
-        client=client,
-        n_jobs=n_jobs,
-        n_windows=plan.windows,
-        step_size=plan.step,
-    )
+    if ets_forms is not None and engine == "local" and any(repr(m) == "AutoETS" for m in models):
+        cv = backtest_with_ets_forms(
+            data.select("sid", "t", "qty"),
+            models,
+            ets_forms,
+            horizon=plan.horizon,
+            n_jobs=n_jobs,
+            n_windows=plan.windows,
+            step_size=plan.step,
+        )
+    else:
+        cv = run_statsforecast(
+            data.select("sid", "t", "qty"),
+            models,
+            horizon=plan.horizon,
+            engine=engine,
+            client=client,
+            n_jobs=n_jobs,
+            n_windows=plan.windows,
+            step_size=plan.step,
+        )
     timings["backtest_statsforecast"] = (
         timings.get("backtest_statsforecast", 0.0) + time.perf_counter() - tick
     )
@@ -135,7 +154,10 @@ def backtest_group(
         .sort("score", "model")
     )
     ranked = ranking["model"].to_list() or names[:1]
-    group_members, how = _choose(cv, ranked)
+    if fixed and len([m for m in SCUM if m in names]) > 2:
+        group_members, how = [m for m in SCUM if m in names], "median"
+    else:
+        group_members, how = _choose(cv, ranked)
     sids = part.select(pl.col("sid").unique())
     if selection == "series":
         own = (
@@ -251,17 +273,23 @@ def forecast_group(
     client: Any,
     n_jobs: int,
     models: list[Any],
+    fitted: pl.DataFrame | None = None,
 ) -> GroupResult:
-    """Fit the chosen models on the whole history of `part` and combine them as chosen."""
+    """Fit the chosen models on the whole history of `part` and combine them as chosen.
+
+    `fitted` (sid, t, one column per model): forecasts already made, used as they are.
+    """
     wanted = set(result.selection.select(pl.col("members").explode()).to_series().to_list())
-    fc = run_statsforecast(
-        part.select("sid", "t", "qty"),
-        [m for m in models if repr(m) in wanted],
-        horizon=horizon,
-        engine=engine,
-        client=client,
-        n_jobs=n_jobs,
-    )
+    fc = fitted
+    if fc is None:
+        fc = run_statsforecast(
+            part.select("sid", "t", "qty"),
+            [m for m in models if repr(m) in wanted],
+            horizon=horizon,
+            engine=engine,
+            client=client,
+            n_jobs=n_jobs,
+        )
     names = [c for c in fc.columns if c not in ("sid", "t")]
     chosen = result.selection.select("sid", "members", "combine", "calibration").explode("members")
     value = pl.col("forecast").fill_nan(0.0)

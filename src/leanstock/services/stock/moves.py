@@ -47,6 +47,11 @@ from leanstock.services.posting import (
 )
 from leanstock.services.retry import retrying
 from leanstock.services.serials import arrivals, departures
+from leanstock.services.stock.direct import (
+    can_post_in_one_step,
+    receipt_in_one_step,
+    take_in_one_step,
+)
 from leanstock.services.stock.stocktakes import refuse_if_under_count
 
 
@@ -83,9 +88,19 @@ def receive_lines(
     checked = checked_lines(lines)
     when = checked_time(occurred_at)
     with uow:
+        direct = can_post_in_one_step(uow, checked, occurred_at)
+        source = uow.virtual_place(catalog.SUPPLIER)
+        operation = (
+            receipt_in_one_step(uow, checked, location, source, when, reference, supplier)
+            if direct
+            else None
+        )
+        if operation is not None:
+            audit_operation(uow, "receive", operation, supplier=supplier)
+            uow.commit()
+            return operation
         if supplier is not None:
             uow.catalog.supplier(supplier)
-        source = uow.virtual_place(catalog.SUPPLIER)
         resolved = resolve_lines(uow, checked, {"location": location})
         lock_rows(
             uow,
@@ -146,20 +161,32 @@ def receive(
 
 def _take_lines(
     uow: UnitOfWork,
+    kind: MoveKind,
     lines: list[StockLine],
     origin: str,
     field: str,
     destination: Place | str,
+    when: datetime,
     day: date,
-) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
-    """Pick every line from `origin` and move it to `destination`, with its serials.
+    occurred_at: datetime | None,
+    reference: str | None,
+    partner: str | None = None,
+    reason: str | None = None,
+) -> Operation:
+    """Pick every line from `origin` and post it to `destination`, with its serials.
 
     All the document's stock rows are locked first in one global order (`lock_rows`), then
     the lots of its sources read at once; each line then takes from what the lines before it
-    left. A serial-tracked line takes the lots its named serials are in.
+    left. A serial-tracked line takes the lots its named serials are in. On PostgreSQL a
+    plain document is posted in one step (`direct.take_in_one_step`) unless it declines.
     """
     names = {field: origin} | ({"target": destination} if isinstance(destination, str) else {})
     resolved = resolve_lines(uow, lines, names)
+    if can_post_in_one_step(uow, lines, occurred_at):
+        args = (kind, resolved, field, destination, when, day, reference, partner, reason)
+        operation = take_in_one_step(uow, *args)
+        if operation is not None:
+            return operation
     levels = lock_rows(
         uow,
         {
@@ -169,7 +196,8 @@ def _take_lines(
         },
     )
     held = uow.ledger.lots_of([(item.id, places[field].id) for _, _, item, places in resolved])
-    return pick_lines(uow, resolved, field, destination, levels, held, day)
+    postings, serials = pick_lines(uow, resolved, field, destination, levels, held, day)
+    return post_lines(uow, kind, postings, when, reference, partner, reason, serials=serials)
 
 
 def pick_lines(
@@ -237,18 +265,19 @@ def ship_lines(
     when = checked_time(occurred_at)
     with uow:
         customer_place = uow.virtual_place(catalog.CUSTOMER)
-        postings, serials = _take_lines(
-            uow, checked, location, "location", customer_place, current_day(today)
-        )
-        operation = post_lines(
+        operation = _take_lines(
             uow,
             MoveKind.SHIPMENT,
-            postings,
+            checked,
+            location,
+            "location",
+            customer_place,
             when,
+            current_day(today),
+            occurred_at,
             reference,
             customer,
             reason.value if reason is not None else None,
-            serials=serials,
         )
         audit_operation(uow, "ship", operation, customer=customer)
         uow.commit()
@@ -301,8 +330,18 @@ def transfer_lines(
     if source == target:
         raise InvalidInput(f"Source and target are both {source}; a transfer needs two.", "target")
     with uow:
-        postings, serials = _take_lines(uow, checked, source, "source", target, current_day(today))
-        operation = post_lines(uow, MoveKind.TRANSFER, postings, when, reference, serials=serials)
+        operation = _take_lines(
+            uow,
+            MoveKind.TRANSFER,
+            checked,
+            source,
+            "source",
+            target,
+            when,
+            current_day(today),
+            occurred_at,
+            reference,
+        )
         audit_operation(uow, "transfer", operation)
         uow.commit()
     return operation

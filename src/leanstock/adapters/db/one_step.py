@@ -1,0 +1,63 @@
+"""A stock document posted in one round trip on PostgreSQL: `leanstock_post_document`.
+
+The function (migration 0025, which says what it does and when it declines) locks the
+document's stock rows, checks and picks, and writes the operation, its moves and its balance
+changes, in one call with the whole document as JSON. SQLite runs in the process, where a
+round trip costs nothing: there, and wherever the function declines, the caller posts the
+document by the rules in Python (`services.stock.direct`).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from leanstock.adapters.db.reservations import utc_now
+from leanstock.domain.ledger import MoveKind, OneStepDocument
+
+_CALL = text("SELECT leanstock_post_document(CAST(:doc AS jsonb))")
+
+# What the step posted: the operation's id and its moves as (line, lot, quantity).
+Posted = tuple[int, list[tuple[int, str | None, Decimal]]]
+
+
+def _number(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
+    """Post the document in one call; None when the function declined it (nothing written)."""
+    doc: dict[str, Any] = {
+        "kind": document.kind.value,
+        "occurred_at": document.occurred_at.isoformat(),
+        "recorded_at": utc_now().isoformat(),
+        "today": document.today.isoformat(),
+        "reference": document.reference,
+        "partner": document.partner,
+        "reason": document.reason,
+        "rows": [
+            {"item": item_id, "location": place.id, "negative": place.may_go_negative}
+            for item_id, place in document.rows
+        ],
+        "lines": [
+            {
+                "item": p.item_id,
+                "source": p.source.id,
+                "source_negative": p.source.may_go_negative,
+                "target": p.target.id,
+                "target_negative": p.target.may_go_negative,
+                "quantity": str(p.quantity),
+                "lot": p.lot,
+                "unit_cost": _number(p.unit_cost) if document.kind is MoveKind.RECEIPT else None,
+            }
+            for p in document.lines
+        ],
+    }
+    answer = db.execute(_CALL, {"doc": json.dumps(doc)}).scalar_one()
+    if answer is None:
+        return None
+    moves = [(int(line), lot, Decimal(quantity)) for line, lot, quantity in answer["moves"]]
+    return int(answer["operation"]), moves

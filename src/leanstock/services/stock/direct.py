@@ -1,0 +1,136 @@
+"""A receipt, shipment or transfer posted in one step by the database (PostgreSQL).
+
+A stock document dated now costs a round trip per statement when posted by the rules in
+Python: lock its rows, read their lots, write the operation, its moves and the balances.
+Where the ledger can (`LedgerRepo.posts_in_one_step`), the document's names are resolved here
+as always (`posting.resolve_lines`: unknown names, units, virtual locations are refused as
+before), and the rest (lock, availability, expiry, first-expired-first-out, the writes) is
+one call (`LedgerRepo.post_document`, the function of migration 0025).
+
+The rules then live twice, in SQL and in Python, so the step decides only what it can say
+yes to: whenever the Python rules would refuse the document, or another rule must run (the
+history check of an item moved after now, the backorders a receipt fills, an unknown
+supplier), it declines, writes nothing, and the use case goes on in Python in the same
+transaction, which names the problem (the same 409, word for word) or posts. Documents with
+serials, lot-carrying receipts and dated documents never go to the step.
+`tests/integration/test_stock_batch_planned.py` holds the step to the Python rules on one
+case table run on both databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from leanstock.domain.errors import DomainError
+from leanstock.domain.ledger import MoveKind, OneStepDocument, Place, Posting
+from leanstock.services.ports import UnitOfWork
+from leanstock.services.posting import MoveLine, Operation, Resolved, StockLine, resolve_lines
+
+
+def can_post_in_one_step(
+    uow: UnitOfWork, lines: Sequence[StockLine], occurred_at: datetime | None
+) -> bool:
+    """Whether to try the step: a document dated now, naming no serials, on a ledger that
+    has it."""
+    return (
+        occurred_at is None
+        and not any(line.serials for line in lines)
+        and uow.ledger.posts_in_one_step()
+    )
+
+
+def receipt_in_one_step(
+    uow: UnitOfWork,
+    lines: Sequence[StockLine],
+    location: str,
+    source: Place,
+    when: datetime,
+    reference: str | None,
+    supplier: str | None,
+) -> Operation | None:
+    """A receipt of lines naming no lot, posted in one step; None when it must be posted by
+    the use case (the lines name a lot or a serial-tracked item, or the step declined).
+
+    The supplier is checked by the step; when a line is refused here, it is checked first,
+    so the problem is the one `receive_lines` gives (it checks the supplier first)."""
+    from leanstock.services.stock.moves import receipt_postings
+
+    if any(line.lot is not None for line in lines):
+        return None
+    try:
+        resolved = resolve_lines(uow, lines, {"location": location})
+        if any(item.value.serial_tracked for _, _, item, _ in resolved):
+            return None
+        postings, _ = receipt_postings(uow, resolved, source, when)
+    except DomainError:
+        if supplier is not None:
+            uow.catalog.supplier(supplier)
+        raise
+    rows = {(p.item_id, p.target.id): p.target for _, p in postings}
+    document = OneStepDocument(
+        MoveKind.RECEIPT,
+        [p for _, p in postings],
+        [(item_id, place) for (item_id, _), place in sorted(rows.items())],
+        when,
+        when.date(),
+        reference,
+        supplier,
+    )
+    return _posted(uow, document, [sku for sku, _ in postings], reference)
+
+
+def take_in_one_step(
+    uow: UnitOfWork,
+    kind: MoveKind,
+    resolved: Sequence[Resolved],
+    field: str,
+    destination: Place | str,
+    when: datetime,
+    day: date,
+    reference: str | None,
+    partner: str | None = None,
+    reason: str | None = None,
+) -> Operation | None:
+    """A shipment (to `destination`, the customer) or a transfer (to the location named
+    `destination`) from each line's `field` location, picked and posted in one step; None
+    when the use case must go on (a serial-tracked item, or the step declined)."""
+    if any(item.value.serial_tracked for _, _, item, _ in resolved):
+        return None
+    lines: list[Posting] = []
+    skus: list[str] = []
+    rows: dict[tuple[int, int], Place] = {}
+    # The order `moves.pick_lines` picks in: by item, stably.
+    for _, line, item, places in sorted(resolved, key=lambda r: r[2].id):
+        source = places[field]
+        target = places["target"] if isinstance(destination, str) else destination
+        lines.append(Posting(item.id, source, target, line.quantity, line.lot))
+        skus.append(line.sku)
+        for place in places.values():
+            rows[(item.id, place.id)] = place
+    document = OneStepDocument(
+        kind,
+        lines,
+        [(item_id, place) for (item_id, _), place in sorted(rows.items())],
+        when,
+        day,
+        reference,
+        partner,
+        reason,
+    )
+    return _posted(uow, document, skus, reference)
+
+
+def _posted(
+    uow: UnitOfWork, document: OneStepDocument, skus: list[str], reference: str | None
+) -> Operation | None:
+    """The operation the step posted, as `posting.post_lines` returns it; None if declined."""
+    posted = uow.ledger.post_document(document)
+    if posted is None:
+        return None
+    op_id, moves = posted
+    lines = []
+    for number, lot, quantity in moves:
+        p = document.lines[number]
+        lines.append(MoveLine(skus[number], p.source.code, p.target.code, quantity, lot))
+    return Operation(op_id, document.kind.value, document.occurred_at, reference, lines)
