@@ -26,16 +26,22 @@ import os
 import queue
 import shutil
 import sqlite3
+import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set (as on the shared machine): else
+# every pytest process (each xdist worker) compiles Leanstock's modules and rewrites every test
+# module's asserts again, about 6 CPU-seconds a process. The files go to __pycache__/ (ignored).
+sys.dont_write_bytecode = False
 
 os.environ.setdefault("LEANSTOCK_PASSWORD_TIME_COST", "1")
 os.environ.setdefault("LEANSTOCK_PASSWORD_MEMORY_KIB", "64")
@@ -312,7 +318,7 @@ class Templates:
 
     @contextmanager
     def for_test(
-        self, request: pytest.FixtureRequest, kind: str, seeds: dict[str, tuple[str, Seed]]
+        self, request: pytest.FixtureRequest, kind: str, seeds: Mapping[str, tuple[str, Seed]]
     ) -> Iterator[str]:
         """A database for this test: a copy of the seeded template `seeds[fixture]` if the test
         asks for that fixture, else of the migrated one. A module whose fixture builds data
@@ -452,3 +458,18 @@ def client(engine: Engine, owner_token: str) -> Iterator[TestClient]:
         headers={"Authorization": f"Bearer {owner_token}"},
     ) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright, started once per session and xdist worker
+    (starting one takes about a second); each browser test opens a context of its own in it
+    (cookies, storage and cache), so no test sees another's (tests/e2e/test_web_browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from conftest import Templates
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.domain.access import Role
@@ -46,10 +47,29 @@ def email(role: str) -> str:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """This test's database: a copy of the shop for the tests that ask for `shop`, of the planned
+    business for those that ask for `planned` (each built once per session and worker: a user
+    per role is a password hash each, a plan is a forecast), else an empty one. A module that
+    imports `shop` or `planned` imports this too."""
+    seeds = {"shop": ("web_shop", open_the_shop), "planned": ("web_planned", plan_the_beans)}
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@pytest.fixture
 def shop(engine: Engine) -> dict[str, str]:
     """A warehouse and a store; milk (lot-tracked, one lot expiring in 3 days), flour bought to
     order from a mill; a released purchase order for flour promised yesterday (late); a user
-    per role (the warehouse user limited to WH, the supplier user to MILL)."""
+    per role (the warehouse user limited to WH, the supplier user to MILL). The test's database
+    is a copy of the template `open_the_shop` built (see `db_url`)."""
+    orders = purchasing.list_purchase_orders(UnitOfWork(engine), supplier="MILL")
+    assert orders.items, "no shop in this database: import `db_url` from test_web with `shop`"
+    return {"po": orders.items[0]["number"]}
+
+
+def open_the_shop(engine: Engine) -> None:
+    """The shop of the `shop` fixture, written into the session's template once."""
     uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_location(uow, Location("STORE", "Store", LocationKind.STORE))
@@ -80,7 +100,6 @@ def shop(engine: Engine) -> dict[str, str]:
         if role is Role.SUPPLIER:
             bindings["supplier"] = "MILL"
         accounts.create_user(uow, email(role.value), PASSWORD, role, **bindings)
-    return {"po": po.number}
 
 
 @pytest.fixture
@@ -988,7 +1007,15 @@ def test_errors_are_pages_with_the_fix_never_a_stack_trace(
 @pytest.fixture
 def planned(engine: Engine) -> int:
     """Coffee beans bought from a roaster, 12 weeks of sales, little left, a forecast: a plan
-    that suggests buying beans."""
+    that suggests buying beans (its id). The database is a copy of the template `plan_the_beans`
+    built (see `db_url`)."""
+    plans = planning.list_plans(UnitOfWork(engine))
+    assert plans.items, "no plan in this database: import `db_url` from test_web with `planned`"
+    return plans.items[0].id
+
+
+def plan_the_beans(engine: Engine) -> None:
+    """The business and the plan of the `planned` fixture, written into a template once."""
     uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_item(uow, Item("BEANS", "Coffee beans", unit="kg", unit_cost=Decimal(12)))
@@ -1012,7 +1039,7 @@ def planned(engine: Engine) -> int:
     forecasting.run_forecast(uow, 4, "W")
     for role in (Role.OWNER, Role.MANAGER, Role.BUYER, Role.VIEWER):
         accounts.create_user(uow, email(role.value), PASSWORD, role)
-    return planning.run_plan(uow).id
+    planning.run_plan(uow)
 
 
 def test_a_plan_is_reviewed_approved_and_released_as_orders_by_role(

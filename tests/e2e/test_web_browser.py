@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy import Engine
-from test_web import PASSWORD, TODAY, email, shop
+from test_web import PASSWORD, TODAY, db_url, email, shop
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
@@ -28,7 +28,7 @@ from leanstock.services import purchasing, queries
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.slow
-__all__ = ["shop"]  # the business the HTTP tests use
+__all__ = ["db_url", "shop"]  # the business the HTTP tests use
 
 
 if not os.path.exists(CHROMIUM):
@@ -70,26 +70,26 @@ def server(engine: Engine, shop: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(server: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser page; its console errors (a CSP violation is one) are collected in
-    `page.errors`. On failure, a screenshot is left in the test's tmp_path."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
-        opened = context.new_page()
-        opened.set_default_timeout(15_000)
-        errors: list[str] = []
-        opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        opened.on("pageerror", lambda e: errors.append(str(e)))
-        opened.errors = errors
-        yield opened
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            shot = tmp_path / "failure.png"
-            opened.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failed page: {shot}")
-        context.close()
-        browser.close()
+def page(
+    chromium: Any, server: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """A fresh browser page in a new context of the session's `chromium` (tests/conftest.py);
+    its console errors (a CSP violation is one) are collected in `page.errors`. On failure, a
+    screenshot is left in the test's tmp_path."""
+    context = chromium.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    opened.errors = errors
+    yield opened
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shot = tmp_path / "failure.png"
+        opened.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failed page: {shot}")
+    context.close()
 
 
 def screenshot(page: Any, name: str) -> None:

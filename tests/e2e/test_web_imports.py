@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from test_web import browser, shop
+from test_web import browser, db_url, shop
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.errors import NotFound
 from leanstock.services import catalog, customers
 
-__all__ = ["browser", "shop"]
+__all__ = ["browser", "db_url", "shop"]
 
 BAD = b"code,name,priority\nBISTRO,Bistro,2\nDELI,,3\nCAFE,Cafe,12\n"
 GOOD = b"code,name,priority\nBISTRO,Bistro,2\nDELI,The Deli,3\n"

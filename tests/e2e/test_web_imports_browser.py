@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_web_browser import page, serious_violations, server, shop, sign_in, sync_api
+from test_web_browser import db_url, page, serious_violations, server, shop, sign_in, sync_api
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.services import customers
 
 pytestmark = pytest.mark.slow
-__all__ = ["page", "server", "shop"]
+__all__ = ["db_url", "page", "server", "shop"]
 
 
 def test_a_manager_checks_a_file_fixes_it_and_imports_it(

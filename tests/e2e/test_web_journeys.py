@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_web import TODAY, shop
+from test_web import TODAY, db_url, shop
 from test_web_browser import page, serious_violations, server, sign_in, sync_api
 from test_web_production import bakery
 
@@ -22,7 +22,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.services import accounts, orders, production, purchasing, queries, transfers
 
 pytestmark = pytest.mark.slow
-__all__ = ["bakery", "page", "server", "shop"]  # fixtures of the modules above
+__all__ = ["bakery", "db_url", "page", "server", "shop"]  # fixtures of the modules above
 
 MENUS = {
     "owner": ["Today", "Items", "Stock", "Sales orders", "Purchase orders", "Production"],

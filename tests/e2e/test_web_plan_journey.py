@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_web import planned
+from test_web import db_url, planned
 from test_web_browser import page, serious_violations, serving, sign_in, sync_api
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.services import purchasing
 
 pytestmark = pytest.mark.slow
-__all__ = ["page", "planned"]  # fixtures of the modules above
+__all__ = ["db_url", "page", "planned"]  # fixtures of the modules above
 
 
 @pytest.fixture

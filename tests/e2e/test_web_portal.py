@@ -11,14 +11,14 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from test_web import TODAY, browser, csrf, nav, shop
+from test_web import TODAY, browser, csrf, db_url, nav, shop
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Supplier
 from leanstock.services import accounts, catalog, purchasing, queries
 
-__all__ = ["browser", "shop"]  # the fixtures, shared with test_web
+__all__ = ["browser", "db_url", "shop"]  # the fixtures, shared with test_web
 PASSWORD = "correct horse battery staple"
 Browser = Callable[[str | None], TestClient]
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_web import TODAY, shop
+from test_web import TODAY, db_url, shop
 from test_web_browser import page, serious_violations, server, sign_in, sync_api
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.services import purchasing
 
 pytestmark = pytest.mark.slow
-__all__ = ["page", "server", "shop"]  # the fixtures, shared with the other browser tests
+__all__ = ["db_url", "page", "server", "shop"]  # the fixtures, shared with the other browser tests
 
 
 def sign_out(page: Any) -> None:

@@ -11,13 +11,13 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from test_web import browser, csrf, form_key, post_actions, shop
+from test_web import browser, csrf, db_url, form_key, post_actions, shop
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, ItemKind
 from leanstock.services import catalog, production, queries, stock, transfers
 
-__all__ = ["browser", "shop"]  # the business and the signed-in clients of test_web
+__all__ = ["browser", "db_url", "shop"]  # the business and the signed-in clients of test_web
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from test_web import browser, csrf, email, form_key, nav, shop
+from test_web import browser, csrf, db_url, email, form_key, nav, shop
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.services import accounts, catalog, transfers
 
-__all__ = ["browser", "shop"]  # the business and the signed-in clients of test_web
+__all__ = ["browser", "db_url", "shop"]  # the business and the signed-in clients of test_web
 
 SETTINGS = ["/settings/users", "/settings/tokens", "/settings/locations"]
 

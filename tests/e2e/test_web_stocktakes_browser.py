@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_web import shop
+from test_web import db_url, shop
 from test_web_browser import page, screenshot, server, sign_in, sync_api
 
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.services import queries, stock
 
 pytestmark = pytest.mark.slow
-__all__ = ["page", "server", "shop"]  # the fixtures this module uses
+__all__ = ["db_url", "page", "server", "shop"]  # the fixtures this module uses
 
 
 def test_a_blind_count_is_counted_and_posted_from_the_stocktake_page(

@@ -12,12 +12,14 @@ from polars.testing import assert_frame_equal
 
 from leanstock.planning.forecast import forecast
 
-distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
+    # Imported here, not at the top: Dask's import costs every xdist worker most of a second
+    # while collecting, and the one test that needs it is slow (left out by default).
+    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as local:
