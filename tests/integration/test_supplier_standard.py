@@ -24,7 +24,15 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import Conflict, InvalidInput
 from leanstock.entrypoints.cli import app
-from leanstock.services import catalog, invoices, pull, purchasing, scorecards, supplier_standard
+from leanstock.services import (
+    catalog,
+    insight,
+    invoices,
+    pull,
+    purchasing,
+    scorecards,
+    supplier_standard,
+)
 from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
 
 D = Decimal
@@ -204,3 +212,27 @@ def test_an_owner_sets_the_standard_from_the_cli_and_the_scorecard_shows_the_rea
     refused = runner.invoke(app, ["--database", db_url, "supplier-standard", "--otif", "2"])
     assert refused.exit_code == 2
     assert supplier_standard.get_standard(slow).otif == 0.85
+
+
+def test_the_readiness_report_judges_suppliers_by_the_companys_standard(slow: UnitOfWork) -> None:
+    # A sixth order arrives on day 20, after the day 12 it was asked for: OTIF 5 of 6 (83%).
+    view = purchasing.add_to_draft(
+        slow, "SLOW", [NewPurchaseLine("CUP", D(10), "WH", expected_date=_day(12))]
+    )
+    purchasing.release(slow, view.number, at=SENT)
+    purchasing.receive(slow, view.number, [ReceiptLine(1, D(10))], received_on=_day(20))
+
+    def reliability() -> tuple[str, bool]:
+        report = insight.readiness(slow, datetime.now(UTC).date())
+        found = {f.question: f for f in report.findings}["How reliable are the suppliers?"]
+        row = {r["supplier"]: r for r in found.details}["SLOW"]
+        assert row["on_time_in_full"] == pytest.approx(5 / 6, abs=1e-4)
+        return found.figure, row["reliable"]
+
+    figure, reliable = reliability()  # the default standard: 85%
+    assert not reliable
+    assert "at least 85% of the time: below it SLOW 83%" in figure
+    supplier_standard.set_standard(slow, {"otif": 0.8})
+    figure, reliable = reliability()
+    assert reliable
+    assert "1 of 1 suppliers deliver on time in full at least 80% of the time" in figure

@@ -27,12 +27,13 @@ from typing import Any
 import polars as pl
 
 from leanstock.domain.errors import InvalidInput, NotFound
-from leanstock.domain.sourcing import MIN_RECEIPTS_TO_JUDGE, OTIF_STANDARD
+from leanstock.domain.sourcing import MIN_RECEIPTS_TO_JUDGE
 from leanstock.planning.forecast.classify import classify
 from leanstock.planning.segments import AbcThresholds, XyzThresholds, abc_classes, xyz_classes
 from leanstock.planning.stock_health import SlowStockRules, slow_stock
 from leanstock.services import orders, purchasing
 from leanstock.services.ports import UnitOfWork
+from leanstock.services.supplier_standard import company_standard
 
 USAGE_DAYS = 365
 """Usage value (ABC) and the demand series (XYZ, demand class) cover the last year."""
@@ -338,6 +339,7 @@ class _SupplierFigures:
     otif: float
     lead_time_mean: float
     lead_time_sd: float
+    standard: float  # the company's on-time-in-full standard (`supplier_standard`)
 
     @property
     def judged(self) -> bool:
@@ -345,7 +347,7 @@ class _SupplierFigures:
 
     @property
     def reliable(self) -> bool:
-        return not self.judged or self.otif >= OTIF_STANDARD
+        return not self.judged or self.otif >= self.standard
 
     @property
     def lead_time_cv(self) -> float:
@@ -357,6 +359,7 @@ def _supplier_figures(uow: UnitOfWork, rules: InsightRules) -> dict[str, _Suppli
     with uow:
         records = uow.purchasing.supplier_records()
         suppliers = uow.catalog.suppliers(limit=10_000_000).items
+        standard = company_standard(uow).otif
     lead = (
         receipts.with_columns(
             (pl.col("received_date").cast(pl.Date) - pl.col("ordered_at").dt.date())
@@ -378,6 +381,7 @@ def _supplier_figures(uow: UnitOfWork, rules: InsightRules) -> dict[str, _Suppli
             record.on_time_in_full if record else math.nan,
             math.nan if mean is None else float(mean),
             0.0 if sd is None or math.isnan(sd) else float(sd),
+            standard,
         )
     return out
 
@@ -409,7 +413,7 @@ def _supplier_reliability(suppliers: dict[str, _SupplierFigures]) -> Finding:
     share = len(late) / len(judged)
     figure = (
         f"{len(judged) - len(late)} of {len(judged)} suppliers deliver on time in full at "
-        f"least {OTIF_STANDARD:.0%} of the time"
+        f"least {judged[0].standard:.0%} of the time"
     )
     if late:
         figure += ": below it " + ", ".join(f"{s.code} {s.otif:.0%}" for s in late)
