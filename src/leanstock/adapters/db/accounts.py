@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import account_tables as a
@@ -78,6 +78,30 @@ _USERS: Select[Any] = select(*_USER_COLUMNS).outerjoin(
 )
 _TOKENS: Select[Any] = select(a.api_tokens, a.users.c.email).join(
     a.users, a.users.c.id == a.api_tokens.c.user_id
+)
+
+
+# The token check every API request makes, built once: building a select of four joins and
+# working out its cache key cost about a tenth of a millisecond of CPU on each request
+# (docs/performance.md, "Since 145b9bf").
+_TOKEN_AND_USER = (
+    select(
+        a.api_tokens,
+        a.users.c.email,
+        a.users.c.display_name,
+        a.users.c.role,
+        a.users.c.active,
+        a.users.c.created_at.label("user_created_at"),
+        a.users.c.password_changed_at,
+        t.suppliers.c.code.label("supplier"),
+        t.locations.c.code.label("granted"),
+    )
+    .select_from(a.api_tokens)
+    .join(a.users, a.users.c.id == a.api_tokens.c.user_id)
+    .outerjoin(t.suppliers, t.suppliers.c.id == a.users.c.supplier_id)
+    .outerjoin(a.user_locations, a.user_locations.c.user_id == a.users.c.id)
+    .outerjoin(t.locations, t.locations.c.id == a.user_locations.c.location_id)
+    .where(a.api_tokens.c.prefix == bindparam("prefix"))
 )
 
 
@@ -257,25 +281,7 @@ class AccountsRepository:
     def token_and_user(self, prefix: str) -> tuple[TokenRow, User] | None:
         """The token with `prefix` and its user (with the locations a warehouse user is granted)
         in one query: every API request asks it, so it is one round trip, not three."""
-        rows = self.db.execute(
-            select(
-                a.api_tokens,
-                a.users.c.email,
-                a.users.c.display_name,
-                a.users.c.role,
-                a.users.c.active,
-                a.users.c.created_at.label("user_created_at"),
-                a.users.c.password_changed_at,
-                t.suppliers.c.code.label("supplier"),
-                t.locations.c.code.label("granted"),
-            )
-            .select_from(a.api_tokens)
-            .join(a.users, a.users.c.id == a.api_tokens.c.user_id)
-            .outerjoin(t.suppliers, t.suppliers.c.id == a.users.c.supplier_id)
-            .outerjoin(a.user_locations, a.user_locations.c.user_id == a.users.c.id)
-            .outerjoin(t.locations, t.locations.c.id == a.user_locations.c.location_id)
-            .where(a.api_tokens.c.prefix == prefix)
-        ).all()
+        rows = self.db.execute(_TOKEN_AND_USER, {"prefix": prefix}).all()
         if not rows:
             return None
         r = rows[0]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, RowMapping, Select, func, or_, select
+from sqlalchemy import Connection, RowMapping, Select, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
@@ -119,6 +119,24 @@ def items_by_barcode(db: Connection, refs: Sequence[str]) -> dict[str, RowMappin
     return {codes[r["barcode"]]: r for r in rows}
 
 
+_LOCATION = t.locations.alias("location")
+# Items and locations by SKU and code, built once: every stock document asks it, and building
+# the select and its cache key anew cost about a tenth of a millisecond of CPU each time
+# (docs/performance.md, "Since 145b9bf").
+_ITEMS_AND_LOCATIONS = (
+    select(
+        t.items,
+        _LOCATION.c.id.label("location_id"),
+        _LOCATION.c.code.label("location_code"),
+        _LOCATION.c.name.label("location_name"),
+        _LOCATION.c.kind.label("location_kind"),
+        _LOCATION.c.allow_negative.label("location_allow_negative"),
+    )
+    .join(_LOCATION, _LOCATION.c.code.in_(bindparam("codes", expanding=True)))
+    .where(t.items.c.sku.in_(bindparam("skus", expanding=True)))
+)
+
+
 class CatalogRepository:
     def __init__(self, connection: Connection, visibility: Visibility = EVERYTHING) -> None:
         self.db = connection
@@ -208,19 +226,9 @@ class CatalogRepository:
                 {sku: self._known_items[sku] for sku in skus},
                 {code: self._known_locations[code] for code in codes},
             )
-        location = t.locations.alias("location")
         rows = (
             self.db.execute(
-                select(
-                    t.items,
-                    location.c.id.label("location_id"),
-                    location.c.code.label("location_code"),
-                    location.c.name.label("location_name"),
-                    location.c.kind.label("location_kind"),
-                    location.c.allow_negative.label("location_allow_negative"),
-                )
-                .join(location, location.c.code.in_(sorted(set(codes))))
-                .where(t.items.c.sku.in_(sorted(set(skus))))
+                _ITEMS_AND_LOCATIONS, {"skus": sorted(set(skus)), "codes": sorted(set(codes))}
             )
             .mappings()
             .all()
