@@ -1,6 +1,6 @@
-"""Server CPU and statements per stock document for the `bench ledger` mix, at any commit.
+"""Server CPU and statements per stock document (`bench ledger`) or order (`bench orders`).
 
-    PYTHONPATH=<checkout>/src python scripts/cpu_per_request.py ITEMS DOCUMENTS ROUNDS
+    PYTHONPATH=<checkout>/src python scripts/cpu_per_request.py ITEMS DOCUMENTS ROUNDS [MIX]
 
 e.g. `300 400 2`: a fresh PostgreSQL schema (LEANSTOCK_BENCH_POSTGRES_URL, as `leanstock bench`),
 300 items seeded, then twice 400 documents of the bench's mix sent one after another (a
@@ -8,6 +8,10 @@ reservation and its release count as one document of two requests). It prints, p
 server's CPU milliseconds per document, the CPU of the PostgreSQL backends serving it, and the
 statements sent per document (`before_cursor_execute`; psycopg's own BEGIN and the COMMIT are
 not counted), as JSON; with SHOW_SQL=1 also the statements of the last round by count.
+
+MIX `orders` sends `bench orders`' mix instead (`benchmarks/orders.py`): a fifth of the items
+bought to order from 10 suppliers, the rest stocked, and confirmed sales orders of one to
+three lines; the figures are then per confirmed order (`orders` in the output).
 CPU per document is far less sensitive to a busy machine than the benchmark's throughput
 (docs/performance.md, "Since 145b9bf"). It uses only what every commit since 145b9bf has
 (`benchmarks._http.fresh_database`, `create_app`/`serve_app`), so it can bisect.
@@ -118,17 +122,44 @@ async def step(
     return s, len(a["moves"]) if s == 201 else 0
 
 
-async def client_main(port: int, token: str | None, items: int, n: int, worker: int) -> None:
+SUPPLIERS = 10
+PULLED_SHARE = 0.2
+
+
+async def order_step(
+    items: int, http: Conn, worker: int, n: int, kinds: dict[str, int]
+) -> tuple[int, int]:
+    """As `benchmarks.orders._step`: one confirmed sales order of one to three lines."""
+    rng = random.Random(worker * 1_000_003 + n)
+    skus = rng.sample(range(items), rng.randint(1, 3))
+    body: dict[str, Any] = {
+        "customer": f"customer-{rng.randrange(1000)}",
+        "location": "WH",
+        "confirm": True,
+        "lines": [{"sku": f"SKU-{i:05d}", "quantity": rng.randint(1, 4)} for i in skus],
+    }
+    s, a = await http.request("POST", "/api/v1/sales-orders", body)
+    if s == 201:
+        kinds["order"] += 1
+        for line in a["lines"]:
+            kinds[line["fulfilment"]] = kinds.get(line["fulfilment"], 0) + 1
+    return s, 0
+
+
+async def client_main(
+    port: int, token: str | None, items: int, n: int, worker: int, mix: str
+) -> None:
     statuses: dict[int, int] = {}
-    kinds = {"receipt": 0, "transfer": 0, "shipment": 0, "reservation": 0}
+    kinds = {"receipt": 0, "transfer": 0, "shipment": 0, "reservation": 0, "order": 0}
     moves = 0
+    one = order_step if mix == "orders" else step
     clients = int(os.environ.get("CLIENTS", "1"))
 
     async def loop(c: int) -> None:
         nonlocal moves
         http = Conn(port, token)
         for i in range(c, n, clients):
-            s, m = await step(items, http, worker, i, kinds)
+            s, m = await one(items, http, worker, i, kinds)
             statuses[s] = statuses.get(s, 0) + 1
             moves += m
 
@@ -157,6 +188,30 @@ def seed(port: int, token: str | None, items: int) -> None:
             ).raise_for_status()
 
 
+def seed_orders(port: int, token: str | None, items: int) -> None:
+    """As `benchmarks.orders._seed`."""
+    import httpx
+
+    h = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=60, headers=h) as api:
+        api.post("/locations", json={"code": "WH", "name": "Warehouse"}).raise_for_status()
+        for s in range(SUPPLIERS):
+            api.post("/suppliers", json={"code": f"SUP-{s}", "name": f"Supplier {s}"})
+        for i in range(items):
+            sku = f"SKU-{i:05d}"
+            pulled = i < items * PULLED_SHARE
+            policy = "buy_to_order" if pulled else "reorder_point"
+            api.post(
+                "/items", json={"sku": sku, "name": f"Item {i}", "policy": policy}
+            ).raise_for_status()
+            if pulled:
+                terms = {"sku": sku, "price": 5, "lead_time_days": 3 + i % 5, "pack_size": 6}
+                api.post(f"/suppliers/SUP-{i % SUPPLIERS}/items", json=terms).raise_for_status()
+            else:
+                receipt = {"sku": sku, "location": "WH", "quantity": 1_000_000}
+                api.post("/stock/receipts", json=receipt).raise_for_status()
+
+
 # ---------------------------------------------------------------- server (this process)
 def proc_cpu(pid: int) -> float:
     try:
@@ -167,7 +222,7 @@ def proc_cpu(pid: int) -> float:
         return 0.0
 
 
-def server_main(items: int, n: int, rounds: int) -> None:
+def server_main(items: int, n: int, rounds: int, mix: str) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
     from sqlalchemy.pool import Pool
@@ -177,6 +232,7 @@ def server_main(items: int, n: int, rounds: int) -> None:
 
     counts = {"stmts": 0, "tx": 0}
     by_sql: dict[str, int] = {}
+    uncached: dict[str, int] = {}  # compiled anew (SQLAlchemy's statement cache missed)
     backends: set[int] = set()
 
     @event.listens_for(Engine, "before_cursor_execute")
@@ -184,6 +240,9 @@ def server_main(items: int, n: int, rounds: int) -> None:
         counts["stmts"] += 1
         key = " ".join(statement.split())[:90]
         by_sql[key] = by_sql.get(key, 0) + 1
+        hit = getattr(context, "cache_hit", None)
+        if hit is not None and "CACHE_HIT" not in str(hit):
+            uncached[key] = uncached.get(key, 0) + 1
 
     @event.listens_for(Engine, "commit")
     def _commit(conn):  # type: ignore[no-untyped-def]
@@ -221,12 +280,13 @@ def server_main(items: int, n: int, rounds: int) -> None:
         th.start()
         while not server.started:
             time.sleep(0.05)
-        seed(port, token, items)
+        (seed_orders if mix == "orders" else seed)(port, token, items)
         results = []
         for r in range(rounds):
             st0 = counts["stmts"]
             tx0 = counts["tx"]
             by_sql.clear()
+            uncached.clear()
             cpu0 = time.process_time()
             pg0 = {p: proc_cpu(p) for p in backends}
             out = subprocess.run(
@@ -239,6 +299,7 @@ def server_main(items: int, n: int, rounds: int) -> None:
                     str(items),
                     str(n),
                     str(r + 1),
+                    mix,
                 ],
                 capture_output=True,
                 text=True,
@@ -247,6 +308,25 @@ def server_main(items: int, n: int, rounds: int) -> None:
             cpu = time.process_time() - cpu0
             pg = sum(proc_cpu(p) - pg0.get(p, 0.0) for p in backends)
             c = json.loads(out.stdout)
+            if mix == "orders":
+                per = max(c["kinds"]["order"], 1)
+                results.append(
+                    {
+                        "cpu_ms_per_order": round(1000 * cpu / per, 2),
+                        "pg_ms_per_order": round(1000 * pg / per, 2),
+                        "stmts_per_order": round((counts["stmts"] - st0) / per, 2),
+                        "tx_per_order": round((counts["tx"] - tx0) / per, 2),
+                        "orders": c["kinds"]["order"],
+                        "lines": {
+                            k: v
+                            for k, v in c["kinds"].items()
+                            if k not in {"receipt", "transfer", "shipment", "reservation", "order"}
+                        },
+                        "statuses": c["statuses"],
+                        "wall_ms_per_order": round(1000 * c["wall"] / per, 1),
+                    }
+                )
+                continue
             reqs = (
                 sum(c["statuses"].values()) + c["kinds"]["reservation"]
             )  # release is a 2nd request
@@ -273,12 +353,19 @@ def server_main(items: int, n: int, rounds: int) -> None:
     )
     if os.environ.get("SHOW_SQL"):
         for k, v in top:
-            print(f"{v / n:6.2f} {k}")
+            print(f"{v / n:6.2f} {k}")  # per document, or per order sent
+        for k, v in sorted(uncached.items(), key=lambda kv: -kv[1]):
+            print(f"{v / n:6.2f} compiled anew: {k}")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "client":
-        _, _, port, token, items, n, worker = sys.argv
-        asyncio.run(client_main(int(port), token or None, int(items), int(n), int(worker)))
+        _, _, port, token, items, n, worker, mix = sys.argv
+        asyncio.run(client_main(int(port), token or None, int(items), int(n), int(worker), mix))
     else:
-        server_main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+        server_main(
+            int(sys.argv[1]),
+            int(sys.argv[2]),
+            int(sys.argv[3]),
+            sys.argv[4] if len(sys.argv) > 4 else "ledger",
+        )

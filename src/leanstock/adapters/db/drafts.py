@@ -40,19 +40,43 @@ def _pegged() -> Any:
     )
 
 
-class DraftRows(Repository):
-    def _drafts_of(self, supplier_ids: Sequence[int]) -> Any:
-        return (
-            select(o.purchase_orders.c.id, o.purchase_orders.c.supplier_id)
-            .where(
-                o.purchase_orders.c.supplier_id.in_(supplier_ids),
-                o.purchase_orders.c.status == PurchaseStatus.DRAFT.value,
-                o.purchase_orders.c.drop_ship_customer.is_(None),
-            )
-            .order_by(o.purchase_orders.c.supplier_id)
-            .with_for_update()
-        )
+_LINES = o.purchase_lines.c
 
+# `draft_lines`' select, built once: each order with a bought line sends it, and building it
+# (a correlated subquery and a tuple IN) and its cache key cost about 0.3 ms of CPU a call
+# (docs/performance.md, "Since 145b9bf").
+_DRAFT_LINES = (
+    select(
+        _LINES.id,
+        _LINES.order_id,
+        _LINES.item_id,
+        _LINES.location_id,
+        _LINES.line_no,
+        _LINES.quantity,
+        _pegged().label("pegged"),
+    )
+    .where(
+        tuple_(_LINES.order_id, _LINES.item_id, _LINES.location_id).in_(
+            bindparam("keys", expanding=True)
+        )
+    )
+    .order_by(_LINES.order_id, _LINES.line_no)
+)
+
+# The suppliers' stock drafts, locked in supplier order (`lock_drafts`), built once likewise.
+_DRAFTS_OF = (
+    select(o.purchase_orders.c.id, o.purchase_orders.c.supplier_id)
+    .where(
+        o.purchase_orders.c.supplier_id.in_(bindparam("supplier_ids", expanding=True)),
+        o.purchase_orders.c.status == PurchaseStatus.DRAFT.value,
+        o.purchase_orders.c.drop_ship_customer.is_(None),
+    )
+    .order_by(o.purchase_orders.c.supplier_id)
+    .with_for_update()
+)
+
+
+class DraftRows(Repository):
     def lock_draft(self, supplier_id: int) -> int:
         """The id of the supplier's one open stock draft, locked; created when there is none.
 
@@ -65,8 +89,8 @@ class DraftRows(Repository):
         """`lock_draft` of many suppliers: their drafts locked in supplier order in one
         statement; the missing ones created after (in supplier order), and locked then."""
         wanted = sorted(set(supplier_ids))
-        query = self._drafts_of(wanted)
-        found = {int(r.supplier_id): int(r.id) for r in self.db.execute(query)}
+        ask = {"supplier_ids": wanted}
+        found = {int(r.supplier_id): int(r.id) for r in self.db.execute(_DRAFTS_OF, ask)}
         if missing := [s for s in wanted if s not in found]:
             now = utc_now()
             self.db.execute(
@@ -86,7 +110,7 @@ class DraftRows(Repository):
                 )
                 .on_conflict_do_nothing()
             )
-            found = {int(r.supplier_id): int(r.id) for r in self.db.execute(query)}
+            found = {int(r.supplier_id): int(r.id) for r in self.db.execute(_DRAFTS_OF, ask)}
         return found
 
     def draft_line(self, order_id: int, item_id: int, location_id: int) -> DraftLine | None:
@@ -100,20 +124,7 @@ class DraftRows(Repository):
         out."""
         if not keys:
             return {}
-        lines = o.purchase_lines.c
-        rows = self.db.execute(
-            select(
-                lines.id,
-                lines.order_id,
-                lines.item_id,
-                lines.location_id,
-                lines.line_no,
-                lines.quantity,
-                _pegged().label("pegged"),
-            )
-            .where(tuple_(lines.order_id, lines.item_id, lines.location_id).in_(sorted(set(keys))))
-            .order_by(lines.order_id, lines.line_no)
-        )
+        rows = self.db.execute(_DRAFT_LINES, {"keys": sorted(set(keys))})
         found: dict[DraftKey, DraftLine] = {}
         for r in rows:
             key = (int(r.order_id), int(r.item_id), int(r.location_id))

@@ -29,6 +29,17 @@ def _reservation(row: RowMapping) -> Reservation:
     return Reservation(**{**row, "status": ReservationStatus(row["status"])})
 
 
+# `_change_reserved`'s update, built once (it runs on every reservation and order confirmation).
+_CHANGE_RESERVED = (
+    t.stock.update()
+    .where(
+        t.stock.c.item_id == bindparam("key_item"),
+        t.stock.c.location_id == bindparam("key_location"),
+    )
+    .values(reserved=t.stock.c.reserved + bindparam("delta", type_=t.stock.c.reserved.type))
+)
+
+
 class ReservationRows:
     db: Connection
     visibility: Visibility
@@ -145,14 +156,7 @@ class ReservationRows:
         if not deltas:
             return
         self.db.execute(
-            t.stock.update()
-            .where(
-                t.stock.c.item_id == bindparam("key_item"),
-                t.stock.c.location_id == bindparam("key_location"),
-            )
-            .values(
-                reserved=t.stock.c.reserved + bindparam("delta", type_=t.stock.c.reserved.type)
-            ),
+            _CHANGE_RESERVED,
             [
                 {"key_item": item_id, "key_location": location_id, "delta": delta}
                 for (item_id, location_id), delta in sorted(deltas.items())
