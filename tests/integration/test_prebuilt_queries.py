@@ -3,16 +3,21 @@ same answers, whatever the request's values and however many there are."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from leanstock.adapters.auth.credentials import token_prefix
+from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Role
-from leanstock.domain.catalog import Item, Location, LocationKind, Supplier
+from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.domain.errors import NotAuthenticated
-from leanstock.services import accounts, catalog, signin, tokens
+from leanstock.domain.ledger import StockLevel
+from leanstock.services import accounts, catalog, orders, signin, stock, tokens
 
+D = Decimal
 PASSWORD = "correct horse battery staple"
 
 
@@ -79,3 +84,51 @@ def test_items_and_locations_answer_for_any_number_of_each(engine: Engine) -> No
         assert uow.catalog.items_and_locations(["A", "NOPE"], ["WH"]) is None
     with UnitOfWork(engine) as uow:
         assert uow.catalog.items_and_locations(["A"], ["WH", "NOPE"]) is None
+
+
+def test_the_order_paths_locks_and_draft_lines_answer_for_any_number_of_keys(
+    engine: Engine,
+) -> None:
+    """`lock_stocks`, `lock_drafts` and `draft_lines`, built once with expanding parameters,
+    find what they found when built per call: one key or several, missing ones included."""
+    uow = UnitOfWork(engine)
+    _catalog(engine)
+    catalog.add_supplier(uow, Supplier("MILL", "Mill"))
+    for n, sku in enumerate(("P0", "P1")):
+        catalog.add_item(uow, Item(sku, sku, policy=Policy.BUY_TO_ORDER))
+        supplier = ("MILL", "ACME")[n]
+        catalog.add_supplier_item(uow, SupplierItem(supplier, sku, D(2), 3, pack_size=D(6)))
+    stock.receive(uow, "A", "WH", D(5))
+    stock.receive(uow, "B", "STORE", D(7))
+    orders.place_order(
+        uow,
+        "Ann",
+        [orders.NewLine("P0", D(2), "WH"), orders.NewLine("P1", D(1), "WH")],
+        confirm=True,
+    )
+    with UnitOfWork(engine) as u:
+        items, found = u.sales.items_and_place(["A", "B", "C", "P0", "P1"], "WH")
+        _, in_store = u.sales.items_and_place(["B"], "STORE")
+        assert found is not None
+        assert in_store is not None
+        wh, store = found[0], in_store[0]
+        a, b, c, p0, p1 = (items[s].id for s in ("A", "B", "C", "P0", "P1"))
+        suppliers = dict(u.connection.execute(select(t.suppliers.c.code, t.suppliers.c.id)).all())
+        mill, acme = suppliers["MILL"], suppliers["ACME"]
+        for _ in range(2):  # the second round runs the statements from SQLAlchemy's cache
+            assert u.ledger.lock_stocks([(a, wh)]) == {(a, wh.id): StockLevel(D(5), D(0))}
+            assert u.ledger.lock_stocks([(b, store), (c, wh), (a, wh)]) == {
+                (a, wh.id): StockLevel(D(5), D(0)),
+                (b, store.id): StockLevel(D(7), D(0)),
+                (c, wh.id): StockLevel(D(0), D(0)),  # created, then locked
+            }
+            drafts = u.purchasing.lock_drafts([acme, mill])
+            assert sorted(drafts) == [acme, mill]
+            assert u.purchasing.lock_drafts([mill]) == {mill: drafts[mill]}
+            one = u.purchasing.draft_lines([(drafts[mill], p0, wh.id)])
+            assert [(q, pegged) for _, _, q, pegged in one.values()] == [(D(6), D(2))]
+            several = u.purchasing.draft_lines(
+                [(drafts[acme], p1, wh.id), (drafts[mill], p0, wh.id), (drafts[mill], p1, wh.id)]
+            )
+            assert sorted(several) == sorted([(drafts[acme], p1, wh.id), (drafts[mill], p0, wh.id)])
+            assert several[(drafts[acme], p1, wh.id)][2:] == (D(6), D(1))
