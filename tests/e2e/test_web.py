@@ -810,6 +810,28 @@ def test_customers_are_listed_added_changed_and_deleted_through_the_pages(
     assert viewer.post("/customers", data={**fields, "csrf_token": vtoken}).status_code == 403
 
 
+def test_bad_customer_fields_and_offsets_past_the_databases_are_refused_not_failed(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """A priority of digits that are not ASCII ("²", which `str.isdigit` accepts) and an
+    offset past a 64-bit integer are a 422 naming the field, not a 500; nothing is added."""
+    web = browser("manager")
+    token = csrf(web.get("/customers"))
+    fields = {"csrf_token": token, "code": "SQ", "name": "Squared", "active": "1"}
+    bad = web.post("/customers", data={**fields, "priority": "²"})
+    assert bad.status_code == 422, bad.text[:300]
+    assert 'id="priority-error"' in bad.text
+    assert "whole number from 1 to 9" in bad.text
+    assert customers.list_customers(UnitOfWork(engine), search="SQ").total == 0
+    huge = str(2**63)
+    for path in ("/customers", "/items"):
+        far = web.get(path, params={"offset": huge})
+        assert far.status_code == 422, (path, far.text[:300])
+        assert "offset must be at most" in far.text
+    # The largest offset the databases take is an empty page.
+    assert "No customer matches" in web.get("/customers", params={"offset": str(2**63 - 1)}).text
+
+
 def on_hand(engine: Engine, sku: str, location: str) -> Decimal:
     rows = {r["location"]: r for r in queries.stock(UnitOfWork(engine), sku).items}
     return Decimal(rows[location]["on_hand"]) if location in rows else Decimal(0)
