@@ -387,8 +387,16 @@ def _assemble(
     step = pl.col("t") - pl.col("t_last")
     bt = pl.col("backtest_horizon")
     growth = pl.when(step > bt).then((step / bt).sqrt()).otherwise(1.0).fill_null(1.0)
+    at_step = pl.col("step_factors").list.get(
+        (pl.min_horizontal(step, bt) - 1).clip(lower_bound=0), null_on_oob=True
+    )
+    growth = growth * at_step.fill_null(1.0)
+    if "step_factors" not in offsets.columns:
+        offsets = offsets.with_columns(step_factors=pl.lit(None, dtype=pl.List(pl.Float64)))
     rest = (
-        rest.join(offsets.select("sid", "backtest_horizon", *qcols), on="sid", how="left")
+        rest.join(
+            offsets.select("sid", "backtest_horizon", "step_factors", *qcols), on="sid", how="left"
+        )
         .join(last.select("sid", "t_last"), on="sid", how="left")
         .with_columns(
             [
