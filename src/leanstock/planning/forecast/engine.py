@@ -29,7 +29,8 @@
    conformal is not used: with count data full of zeros it over-covers (carparts:
    95.5 % at a nominal 90 %). Beyond the backtest horizon H the offsets grow as √(k/H)
    at step k, as the error of a random walk does (Hyndman & Athanasopoulos, FPP3 §5.5),
-   rather than staying at the width of step H. New items, too short to backtest, get
+   rather than staying at the width of step H (`selection.STEP_PROFILE`, off by default,
+   also scales steps 1 … H by the group's error growth). New items, too short to backtest, get
    Poisson quantiles around their mean.
 """
 

@@ -10,10 +10,12 @@ per series (MASE, RMSSE). The candidate forecasts are then:
 
 and the group takes the one with the best backtest score. Where the full pool holds ETS
 (`fixed`), the median of its members is taken without a choice: on the M1 validation
-windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it.
+windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it, and
+so did per-series weights of its members by inverse backtest MSE (`FULL_POOL_COMBINE`).
 With `selection="series"`,
 each series takes its own best single model instead. The chosen forecast is recalibrated
-by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`).
+by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`); with
+`STEP_PROFILE` on, their offsets follow the group's error growth per step (`step_profile`).
 """
 
 from __future__ import annotations
