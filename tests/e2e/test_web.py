@@ -19,10 +19,12 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
+from leanstock.domain.ledger import ShipmentReason
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import (
     accounts,
     catalog,
+    customers,
     forecasting,
     planning,
     purchasing,
@@ -228,9 +230,20 @@ SUPPLY = ["/production-orders", "/transfer-orders"]
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("owner", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/imports", "/settings/users"]),
-        ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
-        ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:]]),
+        (
+            "owner",
+            [
+                *PAGES[:2],
+                *PAGES[3:6],
+                *SUPPLY,
+                *PAGES[6:],
+                "/customers",
+                "/imports",
+                "/settings/users",
+            ],
+        ),
+        ("viewer", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/customers"]),
+        ("warehouse", [*PAGES[:2], *PAGES[3:6], *SUPPLY, *PAGES[6:], "/customers"]),
     ],
 )
 def test_the_navigation_shows_the_pages_the_role_may_read(
@@ -379,15 +392,16 @@ def test_the_items_list_shows_each_items_classes_as_the_api_does(
     web = browser("manager")
     plain = web.get("/items")
     assert 'name="classes"' in plain.text
-    assert ">ABC</th>" not in plain.text
+    assert 'data-label="Class">' in plain.text  # the ABC class: always, for who reads plans
+    assert ">XYZ</th>" not in plain.text
     classed = web.get("/items", params={"classes": "1"}, headers={"HX-Request": "true"})
     assert classed.status_code == 200
-    assert ">ABC</th>" in classed.text
+    assert ">XYZ</th>" in classed.text
     api = web.get("/api/v1/classification").json()["items"]
     for sku in ("MILK", "SUGAR"):
         (row,) = [r for r in api if r["sku"] == sku]
         cells = classed.text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
-        assert f'data-label="ABC">{row["abc_class"]}<' in cells
+        assert f'data-label="Class">{row["abc_class"]}<' in cells
         assert f'data-label="Demand">{row["demand_class"]}<' in cells
         assert (row["stock_status"] or "no stock") in cells
     assert browser("supplier").get("/items", params={"classes": "1"}).status_code == 403
@@ -409,10 +423,68 @@ def test_searching_items_answers_the_matching_rows_as_a_partial(
     exported = web.get("/items.csv", params={"q": "flo"})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = exported.text.splitlines()
-    assert rows[0].startswith("sku,name,category,kind,policy")
+    assert rows[0].startswith("sku,name,barcode,category,abc_class,stock,available,days_of_cover")
     assert [r.split(",")[0] for r in rows[1:]] == ["FLOUR"]
     none = web.get("/items", params={"q": "zzz"}, headers={"HX-Request": "true"})
     assert "No item matches" in none.text
+
+
+def _cells(text: str, sku: str) -> str:
+    return text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_items_list_shows_stock_available_and_cover_and_sorts_by_them(
+    shop: dict[str, str], engine: Engine, browser: Callable[[str | None], TestClient]
+) -> None:
+    """MILK: 12 at WH and a lot of 4 that expired yesterday; no demand. SUGAR: 40 in at STORE,
+    28 sold there 3 days ago (half a day over 8 weeks), 2 reserved: 12 on hand, 10 available,
+    20 days of cover. FLOUR: nothing."""
+    uow = UnitOfWork(engine)
+    gone = TODAY - timedelta(1)
+    earlier = datetime.now(UTC) - timedelta(days=20)
+    stock.receive(uow, "MILK", "WH", Decimal(4), lot="L-GONE", expires_on=gone, occurred_at=earlier)
+    catalog.add_barcode(uow, "MILK", "4006381333931")
+    stock.receive(uow, "SUGAR", "STORE", Decimal(40), occurred_at=earlier)
+    sale = ShipmentReason.SALE
+    three_days = datetime.now(UTC) - timedelta(days=3)
+    stock.ship(uow, "SUGAR", "STORE", Decimal(28), reason=sale, occurred_at=three_days)
+    stock.reserve(uow, "SUGAR", "STORE", Decimal(2), "SO-9")
+    web = browser("manager")
+    page = web.get("/items", params={"sort": "available", "dir": "desc", "q": ""})
+    assert page.status_code == 200
+    text = page.text
+    assert text.index('href="/items/MILK"') < text.index('href="/items/SUGAR"')
+    assert text.index('href="/items/SUGAR"') < text.index('href="/items/FLOUR"')
+    milk, sugar = _cells(text, "MILK"), _cells(text, "SUGAR")
+    assert 'data-label="Barcode">4006381333931<' in milk
+    assert 'data-label="Stock" class="num">16<' in milk
+    assert 'data-label="Available" class="num">12<' in milk  # the expired lot left out
+    assert 'data-label="Days of cover" class="num">—<' in milk
+    assert 'data-label="Stock" class="num">12<' in sugar
+    assert 'data-label="Available" class="num">10<' in sugar
+    assert 'data-label="Days of cover" class="num">20.0<' in sugar
+    # The sorted header says so, and its link turns the order round, keeping the filters.
+    header = text.split('aria-sort="descending"', 1)[1].split("</th>", 1)[0]
+    assert "Available" in header
+    assert 'href="/items?q=&amp;category=&amp;kind=&amp;sort=available&amp;dir=asc"' in header
+    assert text.count("aria-sort=") == 1
+    assert 'href="/items?q=&amp;category=&amp;kind=&amp;sort=cover&amp;dir=asc"' in text
+    by_cover = web.get("/items", params={"sort": "cover"}, headers={"HX-Request": "true"})
+    order = re.findall(r'href="/items/([A-Z]+)"', by_cover.text)
+    assert order == ["SUGAR", "FLOUR", "MILK"]  # no demand: last, by SKU
+    exported = web.get("/items.csv", params={"sort": "stock", "dir": "desc"}).text.splitlines()
+    assert [r.split(",")[:8] for r in exported[1:]] == [
+        ["MILK", "Whole milk", "4006381333931", "general", "C", "16", "12", ""],
+        ["SUGAR", "Cane sugar", "", "general", "C", "12", "10", "20.0"],  # costs nothing
+        ["FLOUR", "Wheat flour", "", "general", "C", "0", "0", ""],
+    ]
+    # A user of WH only sees WH's stock (and WH's demand: none).
+    own = browser("warehouse").get("/items", params={"sort": "stock", "dir": "desc"}).text
+    assert 'data-label="Stock" class="num">0<' in _cells(own, "SUGAR")
+    assert 'data-label="Days of cover" class="num">—<' in _cells(own, "SUGAR")
+    wrong = web.get("/items", params={"sort": "price"})
+    assert wrong.status_code == 422
+    assert "sort by one of sku, name" in html.unescape(wrong.text)
 
 
 def test_the_item_page_shows_stock_per_lot_and_moves_and_feeds_its_chart(
@@ -652,7 +724,71 @@ def test_a_sales_order_with_an_unknown_item_shows_the_problem_and_keeps_the_form
     assert 'value="Café Rosa"' in page.text
     missing = web.post("/sales-orders/new", data={**form, "customer": ""})
     assert missing.status_code == 422
-    assert "Enter the customer." in missing.text
+    assert "Name the customer: pick a customer record" in missing.text
+
+
+def test_customers_are_listed_added_changed_and_deleted_through_the_pages(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    web = browser("manager")
+    token = csrf(web.get("/customers"))
+    fields = {"csrf_token": token, "code": "ROSA", "name": "Café Rosa", "priority": "2"}
+    added = web.post("/customers", data={**fields, "active": "1"}, follow_redirects=False)
+    assert added.status_code == 303
+    assert added.headers["location"] == "/customers/ROSA?done=added"
+    assert customers.get_customer(UnitOfWork(engine), "ROSA").priority == 2
+    listed = web.get("/customers", params={"q": "rosa"}, headers={"HX-Request": "true"})
+    assert 'href="/customers/ROSA"' in listed.text
+    assert "<html" not in listed.text
+    # A bad field is shown beside it and the form keeps what was typed; nothing is added.
+    bad = web.post("/customers", data={**fields, "code": "BAD", "priority": "12"})
+    assert bad.status_code == 422
+    assert 'id="priority-error"' in bad.text
+    assert "out of range" in bad.text
+    assert 'value="BAD"' in bad.text
+    assert customers.list_customers(UnitOfWork(engine), search="BAD").total == 0
+    twice = web.post("/customers", data={**fields, "active": "1"})
+    assert twice.status_code == 409
+    changed = web.post(
+        "/customers/ROSA",
+        data={"csrf_token": token, "name": "Café Rosa", "email": "rosa@example.com", "active": "1"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert customers.get_customer(UnitOfWork(engine), "ROSA").email == "rosa@example.com"
+    # The sales order form offers the record and places an order for it.
+    options = web.get("/customers/options", params={"customer_code": "ros"})
+    assert '<option value="ROSA">Café Rosa</option>' in options.text
+    form = web.get("/sales-orders/new")
+    assert 'id="customer_code"' in form.text
+    placed = web.post(
+        "/sales-orders/new",
+        data={
+            "csrf_token": csrf(form),
+            "customer_code": "ROSA",
+            "location": "WH",
+            "sku_1": "SUGAR",
+            "qty_1": "1",
+        },
+        follow_redirects=False,
+    )
+    assert placed.status_code == 303
+    (order,) = list_orders(UnitOfWork(engine), customer_code="ROSA").items
+    assert order["customer"] == "Café Rosa"
+    # With an order, the customer cannot be deleted: the page says to deactivate it.
+    refused = web.post("/customers/ROSA/delete", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "cannot be deleted" in html.unescape(refused.text)
+    web.post("/customers", data={**fields, "code": "GONE", "active": "1"})
+    gone = web.post("/customers/GONE/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert gone.status_code == 303
+    assert customers.list_customers(UnitOfWork(engine), search="GONE").total == 0
+    # A viewer reads the list and a record, and may change none.
+    viewer = browser("viewer")
+    assert "Add a customer" not in viewer.get("/customers").text
+    assert viewer.get("/customers/ROSA").status_code == 200
+    vtoken = csrf(viewer.get("/customers"))
+    assert viewer.post("/customers", data={**fields, "csrf_token": vtoken}).status_code == 403
 
 
 def on_hand(engine: Engine, sku: str, location: str) -> Decimal:

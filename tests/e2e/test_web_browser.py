@@ -220,6 +220,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
         "/suppliers",
         "/suppliers/MILL",
         "/forecasts",
+        "/customers",
     ):
         page.goto(path)
         problems[path] = serious_violations(page)
@@ -230,6 +231,35 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     sync_api.expect(page.locator("#reason-error")).to_contain_text("Choose why")
     problems["/stock/move (refused)"] = serious_violations(page)
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+def test_the_items_list_sorts_by_keyboard_and_by_its_sort_control(
+    page: Any, shop: dict[str, str]
+) -> None:
+    """Tab to a column's header link and press Enter: the list comes back sorted by it, the
+    header says so (aria-sort), and sorting again turns the order round; on a phone, where
+    the headers are hidden, the sort control in the filters does the same."""
+    sign_in(page, "viewer")
+    page.goto("/items?q=u")  # FLOUR and SUGAR
+    header = page.get_by_role("link", name="Stock (sort ascending)", exact=True)
+    header.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**sort=stock&dir=asc")
+    sorted_by = page.locator('th[aria-sort="ascending"]')
+    sync_api.expect(sorted_by).to_contain_text("Stock")
+    assert page.get_by_label("Search").input_value() == "u"  # the search is kept
+    page.get_by_role("link", name="Stock (sorted ascending; sort descending)", exact=True).press(
+        "Enter"
+    )
+    page.wait_for_url("**sort=stock&dir=desc")
+    sync_api.expect(page.locator('th[aria-sort="descending"]')).to_contain_text("Stock")
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Sort by").select_option("name")
+    page.get_by_label("Order").select_option("asc")
+    sync_api.expect(page.locator("#results tbody tr").first).to_contain_text("SUGAR")  # Cane
+    sync_api.expect(page.locator('th[aria-sort="ascending"]')).to_contain_text("Name")
+    assert page.errors == []
 
 
 def test_the_kpis_page_draws_its_charts_with_no_serious_accessibility_violations(

@@ -74,7 +74,7 @@ def test_an_order_that_pulls_supply_is_placed_confirmed_and_shipped(
     sign_in(page, "manager")
     page.get_by_role("link", name="Sales orders", exact=True).click()
     page.get_by_role("link", name="New sales order").click()
-    page.get_by_label("Customer").fill("Café Rosa")
+    page.get_by_label("Customer name").fill("Café Rosa")
     page.get_by_label("Ship from", exact=True).select_option("WH")
     page.locator("#sku_1").fill("FLOUR")  # bought to order: confirming pulls a purchase
     page.locator("#qty_1").fill("5")

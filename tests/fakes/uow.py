@@ -52,6 +52,7 @@ from leanstock.domain.ledger import (
     Reservation,
     ReservationStatus,
     StockLevel,
+    available,
 )
 from leanstock.domain.orders import (
     BomLine,
@@ -75,6 +76,8 @@ from leanstock.domain.sourcing import SupplierRecord
 from leanstock.domain.stocktake import CountLine, Stocktake, StocktakeStatus
 from leanstock.services.ports import (
     ItemCosting,
+    ItemFigures,
+    ItemOrder,
     LineRef,
     OpenSalesLine,
     Page,
@@ -94,6 +97,68 @@ def _page(rows: list[T], limit: int, offset: int) -> Page[T]:
 
 def _rows(rows: list[dict[str, Any]], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     return rows[offset : offset + limit], len(rows)
+
+
+def _figures(state: State, sku: str, demand_since: datetime) -> ItemFigures:
+    """What `StockReports.item_figures` reads of one item (every location is visible here)."""
+    item_id = state.items[sku].id
+    lots: dict[str, list[LotStock]] = {}
+    reserved: dict[str, Decimal] = {}
+    for i, location_id in sorted(state.on_hand):
+        place = state.location_by_id(location_id).value
+        if i != item_id or place.kind not in PHYSICAL_KINDS:
+            continue
+        held = [s for s in FakeLedger(state).lot_stock(i, location_id) if s.quantity != 0]
+        if held:
+            lots[place.code] = held
+        if state.reserved.get((i, location_id), ZERO) != 0:
+            reserved[place.code] = state.reserved[(i, location_id)]
+    return ItemFigures(lots, reserved, _demand(state, sku, demand_since))
+
+
+def _demand(state: State, sku: str, since: datetime) -> Decimal:
+    return sum(
+        (r["qty"] for r in FakeSales(state, []).demand_rows(since) if r["item"] == sku), ZERO
+    )
+
+
+def _ordered(state: State, order: ItemOrder | None) -> list[Stored[Item]]:
+    """The items in `order`, as `adapters/db/item_keys.py` sorts them: by SKU within a key,
+    items without a key (no demand, inactive) last."""
+    by_sku = sorted(state.items.values(), key=lambda s: s.value.sku)
+    if order is None:
+        return by_sku
+    today = order.today or datetime.now(UTC).date()
+    since = order.demand_since or datetime.combine(today, datetime.min.time(), UTC)
+
+    def key(stored: Stored[Item]) -> Any:
+        item = stored.value
+        if order.key in ("sku", "name", "category"):
+            return getattr(item, order.key)
+        if order.key == "class":
+            usage = order.usage_since or since
+            value = max(float(_demand(state, item.sku, usage)) * float(item.unit_cost), 0.0)
+            return -value if item.active else None
+        found = _figures(state, item.sku, since)
+        if order.key == "stock":
+            return sum((s.quantity for held in found.lots.values() for s in held), ZERO)
+        places = found.lots.keys() | found.reserved.keys()
+        free = sum(
+            (available(found.lots.get(p, []), found.reserved.get(p, ZERO), today) for p in places),
+            ZERO,
+        )
+        if order.key == "available":
+            return free
+        return max(free, ZERO) / found.demand if found.demand > 0 else None
+
+    keyed = [(key(s), s) for s in by_sku]
+    # A stable sort: ties stay in SKU order, ascending or descending.
+    present = sorted(
+        ((k, s) for k, s in keyed if k is not None),
+        key=lambda pair: pair[0],
+        reverse=order.descending,
+    )
+    return [s for _, s in present] + [s for k, s in keyed if k is None]
 
 
 def _not_covered(what: str) -> NoReturn:
@@ -287,10 +352,11 @@ class FakeCatalog:
         policy: str | None = None,
         lot_tracked: bool | None = None,
         active: bool | None = None,
+        order: ItemOrder | None = None,
     ) -> Page[Item]:
         found = [
             s.value
-            for s in sorted(self.s.items.values(), key=lambda s: s.value.sku)
+            for s in _ordered(self.s, order)
             if (search is None or search.lower() in (s.value.sku + s.value.name).lower())
             and (category is None or s.value.category == category)
             and (kind is None or s.value.kind == kind)
@@ -1569,6 +1635,18 @@ class FakeReports:
             rows = [r for r in rows if r["available"] <= ZERO]
         rows.sort(key=lambda r: (r["sku"], r["location"]))
         return _rows(rows, limit, offset)
+
+    def item_figures(
+        self, item_skus: Sequence[str], demand_since: datetime
+    ) -> dict[str, ItemFigures]:
+        return {sku: _figures(self.s, sku, demand_since) for sku in sorted(set(item_skus))}
+
+    def usage_values(self, since: datetime) -> dict[str, float]:
+        return {
+            sku: float(_demand(self.s, sku, since)) * float(s.value.unit_cost)
+            for sku, s in self.s.items.items()
+            if s.value.active
+        }
 
     def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]:
         _not_covered("lot reports")

@@ -83,6 +83,9 @@ def pages(engine: Engine) -> dict[str, str]:
         "today": "/",
         "items": "/items",
         "items_search": "/items?q=1",
+        # Sorted by a computed column: the whole catalogue ranked in SQL, every request.
+        "items_by_cover": "/items?sort=cover&dir=desc",
+        "items_by_class": "/items?sort=class",
         "item": f"/items/{sku}",
         "item_chart": f"/items/{sku}/chart.json",
         "stock": "/stock",

@@ -54,6 +54,12 @@ from leanstock.services.records import (
     ItemCosting as ItemCosting,
 )
 from leanstock.services.records import (
+    ItemFigures as ItemFigures,
+)
+from leanstock.services.records import (
+    ItemOrder as ItemOrder,
+)
+from leanstock.services.records import (
     LineRef as LineRef,
 )
 from leanstock.services.records import (
@@ -74,6 +80,7 @@ from leanstock.services.records import (
 from leanstock.services.records import (
     SupplierOffers as SupplierOffers,
 )
+from leanstock.services.report_ports import StockReportsRepo as StockReportsRepo
 from leanstock.services.serial_ports import SerialsRepo
 from leanstock.services.value_ports import KpiRepo, ValuationRepo
 from leanstock.services.webhook_ports import WebhooksRepo
@@ -98,7 +105,11 @@ class CatalogRepo(Protocol):
         policy: str | None = None,
         lot_tracked: bool | None = None,
         active: bool | None = None,
-    ) -> Page[Item]: ...
+        order: ItemOrder | None = None,
+    ) -> Page[Item]:
+        """Items matching the filters, a page of them in `order` (by SKU when None)."""
+        ...
+
     def location(self, code: str, field: str = "location") -> Stored[Location]: ...
     def add_location(self, location: Location) -> Stored[Location]: ...
     def update_location(self, location: Location) -> None: ...
@@ -422,40 +433,6 @@ class HistoryRepo(Protocol):
         """Past orders of `kind` (sales or purchase) but drafts, one row per line (and per
         receipt), with codes in place of ids: what an export of history writes."""
         ...
-
-
-class StockReportsRepo(Protocol):
-    """Reads of the ledger for people and reports."""
-
-    def stock_levels(
-        self,
-        today: date,
-        sku: str | None = None,
-        location: str | None = None,
-        physical_only: bool = True,
-        limit: int = 100,
-        offset: int = 0,
-        short_only: bool = False,
-    ) -> tuple[list[dict[str, Any]], int]: ...
-    def lot_levels(self, item_id: int, location_id: int | None = None) -> list[dict[str, Any]]: ...
-    def expiring_lots(
-        self, today: date, until: date, location: str | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]: ...
-    def lot_moves(self, item_id: int, lot: str) -> list[dict[str, Any]]: ...
-    def batch_moves(self, reference: str) -> list[dict[str, Any]]: ...
-    def on_hand_as_of(
-        self, at: datetime, item_id: int | None = None, location_id: int | None = None
-    ) -> list[dict[str, Any]]: ...
-    def moves(
-        self,
-        item_id: int,
-        location_id: int | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-        offset: int = 0,
-        newest: bool = False,
-    ) -> tuple[list[dict[str, Any]], int]: ...
 
 
 class PlanningRepo(Protocol):

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from leanstock.domain.catalog import CostingMethod, SupplierItem
-from leanstock.domain.ledger import Place
+from leanstock.domain.ledger import LotStock, Place
 from leanstock.domain.sourcing import SupplierRecord
 
 T = TypeVar("T")
@@ -101,3 +101,39 @@ class OpenSalesLine:
 
 class RetryableConflict(Exception):
     """The database aborted the transaction (deadlock, serialization, busy): run it again."""
+
+
+ITEM_SORTS = ("sku", "name", "category", "class", "stock", "available", "cover")
+
+
+@dataclass(frozen=True)
+class ItemOrder:
+    """How a list of items is sorted: by `key` (one of `ITEM_SORTS`), then by SKU.
+
+    The computed keys sort the whole filtered list, not one page: `stock` (on hand) and
+    `available` over the physical locations the reader may see, as of `today`; `cover`
+    (days of cover: available ÷ mean daily demand since `demand_since`, over
+    `demand_days`; items without demand last); `class` (ABC: by usage value, demand since
+    `usage_since` × unit cost, largest first, so A before B before C; inactive items last).
+    """
+
+    key: str = "sku"
+    descending: bool = False
+    today: date | None = None
+    demand_since: datetime | None = None
+    demand_days: int = 56
+    usage_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    """What the items list shows of one item's stock, read for one page at a time.
+
+    `lots`: per physical location the reader may see, its balances by lot (the input of
+    `domain.ledger.available`); `reserved` per such location; `demand`: what customers asked
+    for at those locations over the demand window.
+    """
+
+    lots: dict[str, list[LotStock]]
+    reserved: dict[str, Decimal]
+    demand: Decimal

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, RowMapping, Select, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.base import visible_locations
+from leanstock.adapters.db.item_keys import ordered
 from leanstock.domain.access import EVERYTHING, Visibility
 from leanstock.domain.barcodes import scanned
 from leanstock.domain.catalog import (
@@ -27,7 +29,7 @@ from leanstock.domain.catalog import (
 )
 from leanstock.domain.errors import AlreadyExists, NotFound
 from leanstock.domain.ledger import Place
-from leanstock.services.ports import Page, Stored
+from leanstock.services.ports import ItemOrder, Page, Stored
 
 T = TypeVar("T")
 
@@ -270,6 +272,7 @@ class CatalogRepository:
         policy: str | None = None,
         lot_tracked: bool | None = None,
         active: bool | None = None,
+        order: ItemOrder | None = None,
     ) -> Page[Item]:
         query = select(t.items)
         if search:
@@ -294,8 +297,13 @@ class CatalogRepository:
         ):
             if value is not None:
                 query = query.where(column == value)
-        rows, total = self._page(query, (t.items.c.sku,), limit, offset)
-        return Page([item_from_row(r) for r in rows], total, limit, offset)
+        if order is None or (order.key == "sku" and not order.descending):
+            rows, total = self._page(query, (t.items.c.sku,), limit, offset)
+            return Page([item_from_row(r) for r in rows], total, limit, offset)
+        total = self.db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        sorted_query = ordered(query, order, visible_locations(self.visibility))
+        found = self.db.execute(sorted_query.limit(limit).offset(offset)).mappings().all()
+        return Page([item_from_row(r) for r in found], int(total), limit, offset)
 
     # Locations
 

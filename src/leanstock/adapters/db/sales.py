@@ -7,16 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, false, func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import Repository, utc_now
 from leanstock.adapters.db.catalog import item_from_row, items_by_barcode
+from leanstock.adapters.db.demand import demand_lines
 from leanstock.domain.catalog import PHYSICAL_KINDS, Item, LocationKind
 from leanstock.domain.customers import WALK_IN_PRIORITY
 from leanstock.domain.errors import NotFound
-from leanstock.domain.ledger import MoveKind, Place, ShipmentReason
+from leanstock.domain.ledger import Place
 from leanstock.domain.orders import Fulfilment, SalesLine, SalesOrder, SalesStatus, number
 from leanstock.services.ports import LineRef, OpenSalesLine, Stored
 
@@ -272,57 +273,20 @@ class SalesRepository(Repository):
         return rows, total
 
     def demand_rows(self, since: datetime | None) -> list[dict[str, Any]]:
-        """What customers asked for: confirmed sales lines as ordered, less what came back,
-        and counter sales (shipments with reason `sale`).
-
-        A cancelled line counts only what stock could not serve when it was ordered (a lost
-        sale: `short_at_order`); what the customer withdrew while it was served leaves the
-        history."""
+        """What customers asked for (`demand_lines`), with codes in place of ids."""
+        lines = demand_lines(since).subquery()
         query = (
             select(
                 t.items.c.sku.label("item"),
                 t.locations.c.code.label("location"),
-                o.sales_orders.c.ordered_at,
-                (
-                    case(
-                        (o.sales_lines.c.cancelled, o.sales_lines.c.short_at_order),
-                        else_=o.sales_lines.c.ordered_quantity,
-                    )
-                    - o.sales_lines.c.returned
-                ).label("qty"),
-                (o.sales_lines.c.short_at_order > ZERO).label("stockout"),
+                lines.c.ordered_at,
+                lines.c.qty,
+                lines.c.stockout,
             )
-            .select_from(o.sales_lines)
-            .join(o.sales_orders, o.sales_orders.c.id == o.sales_lines.c.order_id)
-            .join(t.items, t.items.c.id == o.sales_lines.c.item_id)
-            .join(t.locations, t.locations.c.id == o.sales_lines.c.location_id)
-            .where(
-                o.sales_orders.c.status != SalesStatus.DRAFT.value,
-                ~(o.sales_lines.c.cancelled & (o.sales_lines.c.short_at_order <= ZERO)),
-            )
+            .join(t.items, t.items.c.id == lines.c.item_id)
+            .join(t.locations, t.locations.c.id == lines.c.location_id)
         )
-        counter = (
-            select(
-                t.items.c.sku.label("item"),
-                t.locations.c.code.label("location"),
-                t.moves.c.occurred_at.label("ordered_at"),
-                t.moves.c.quantity.label("qty"),
-                false().label("stockout"),
-            )
-            .select_from(t.moves)
-            .join(t.operations, t.operations.c.id == t.moves.c.operation_id)
-            .join(t.items, t.items.c.id == t.moves.c.item_id)
-            .join(t.locations, t.locations.c.id == t.moves.c.source_id)
-            .where(
-                t.operations.c.kind == MoveKind.SHIPMENT.value,
-                t.operations.c.reason == ShipmentReason.SALE.value,
-            )
-        )
-        if since is not None:
-            query = query.where(o.sales_orders.c.ordered_at >= since)
-            counter = counter.where(t.moves.c.occurred_at >= since)
-        rows = [dict(r) for r in self.db.execute(query).mappings()]
-        return rows + [dict(r) for r in self.db.execute(counter).mappings()]
+        return [dict(r) for r in self.db.execute(query).mappings()]
 
     def backordered(self, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these item-locations have lines `open_lines` would list, in one query."""

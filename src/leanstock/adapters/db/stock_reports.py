@@ -5,6 +5,7 @@ Nothing here locks or writes; the figures are what was committed when the query 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,10 @@ from sqlalchemy import Select, and_, func, literal, select
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import Repository
+from leanstock.adapters.db.item_keys import demand_per_item, seen_here
 from leanstock.domain.catalog import PHYSICAL_KINDS
+from leanstock.domain.ledger import LotStock
+from leanstock.services.records import ItemFigures
 
 ZERO = Decimal(0)
 PHYSICAL = sorted(kind.value for kind in PHYSICAL_KINDS)
@@ -303,6 +307,75 @@ class StockReports(Repository):
             .offset(offset)
         ).mappings()
         return [dict(r) for r in rows], int(total)
+
+    def item_figures(
+        self, item_skus: Sequence[str], demand_since: datetime
+    ) -> dict[str, ItemFigures]:
+        """Four queries for a page of items: their ids, their lot balances and their
+        reservations at the physical locations the reader may see, and their demand there since
+        `demand_since`. The lots come with their expiry dates: the caller judges them."""
+        skus = sorted(set(item_skus))
+        if not skus:
+            return {}
+        visible = self._visible_locations()
+        ids = {
+            int(r.id): r.sku
+            for r in self.db.execute(
+                select(t.items.c.id, t.items.c.sku).where(t.items.c.sku.in_(skus))
+            )
+        }
+        lots: dict[str, dict[str, list[LotStock]]] = {sku: {} for sku in skus}
+        reserved: dict[str, dict[str, Decimal]] = {sku: {} for sku in skus}
+        balances = self.db.execute(
+            select(
+                t.balances.c.item_id,
+                t.locations.c.code,
+                t.balances.c.lot,
+                t.balances.c.quantity,
+                t.lots.c.expires_on,
+            )
+            .join(t.locations, t.locations.c.id == t.balances.c.location_id)
+            .outerjoin(
+                t.lots,
+                and_(t.lots.c.item_id == t.balances.c.item_id, t.lots.c.code == t.balances.c.lot),
+            )
+            .where(
+                t.balances.c.item_id.in_(sorted(ids)),
+                t.balances.c.quantity != ZERO,
+                seen_here(t.balances.c.location_id, visible),
+            )
+            .order_by(t.balances.c.item_id, t.locations.c.code, t.balances.c.lot)
+        )
+        for r in balances:
+            held = lots[ids[r.item_id]].setdefault(r.code, [])
+            held.append(LotStock(r.lot or None, r.quantity, r.expires_on))
+        promised = self.db.execute(
+            select(t.stock.c.item_id, t.locations.c.code, t.stock.c.reserved)
+            .join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .where(
+                t.stock.c.item_id.in_(sorted(ids)),
+                t.stock.c.reserved != ZERO,
+                seen_here(t.stock.c.location_id, visible),
+            )
+        )
+        for p in promised:
+            reserved[ids[p.item_id]][p.code] = p.reserved
+        # Every item's demand, then the page's: narrowed to the page's items in SQL, SQLite
+        # walks each item's whole history by its index instead of the window's orders by date
+        # (130 ms instead of 20 on the demo's two years).
+        wanted = demand_per_item(demand_since, visible)
+        demand = {ids[r.item_id]: r.demand for r in self.db.execute(wanted) if r.item_id in ids}
+        return {sku: ItemFigures(lots[sku], reserved[sku], demand.get(sku) or ZERO) for sku in skus}
+
+    def usage_values(self, since: datetime) -> dict[str, float]:
+        """One grouped pass over the demand since `since`, joined to every active item."""
+        used = demand_per_item(since, None).subquery()
+        rows = self.db.execute(
+            select(t.items.c.sku, t.items.c.unit_cost, used.c.demand)
+            .outerjoin(used, used.c.item_id == t.items.c.id)
+            .where(t.items.c.active)
+        )
+        return {r.sku: float(r.demand or ZERO) * float(r.unit_cost) for r in rows}
 
     def _trail(self) -> Any:
         source = t.locations.alias("source")

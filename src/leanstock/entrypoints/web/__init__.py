@@ -15,6 +15,7 @@ from leanstock.entrypoints.web.render import STATIC
 def install(app: FastAPI) -> None:
     """Mount the static files and add the pages."""
     from leanstock.entrypoints.web import (
+        customers,
         forecasts,
         imports,
         kpis,
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
     app.include_router(production.router)
     app.include_router(settings.router)
     app.include_router(orders.router)
+    app.include_router(customers.router)
     app.include_router(portal.router)
     app.include_router(suppliers.router)
     app.include_router(forecasts.router)

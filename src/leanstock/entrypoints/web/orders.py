@@ -216,7 +216,12 @@ async def place_sales_order(
     """Place an order from the form (optionally confirming it at once)."""
     form = await read_form(request)
     try:
-        customer = form.text("customer", "customer")
+        customer, customer_code = form.optional("customer"), form.optional("customer_code")
+        if customer is None and customer_code is None:
+            raise InvalidInput(
+                "Name the customer: pick a customer record, or type a name for a walk-in sale.",
+                "customer",
+            )
         lines = []
         for n in range(1, NEW_LINES + 1):
             sku = form.optional(f"sku_{n}")
@@ -239,6 +244,7 @@ async def place_sales_order(
             location=form.optional("location"),
             confirm=form.values.get("confirm") == "1",
             actor=actor.name,
+            customer_code=customer_code,
         )
     except DomainError as error:
         context = _new_order_context(uow, form.values, error)

@@ -28,6 +28,7 @@ from leanstock.services import (
     catalog,
     forecasting,
     insight,
+    item_list,
     kpis,
     queries,
     signin,
@@ -170,40 +171,55 @@ def items(
     category: str = "",
     kind: str = "",
     classes: str = "",
+    sort: str = "sku",
+    dir: str = "asc",
     offset: int = 0,
 ) -> Response:
-    """The items, searched and filtered; with `classes` (for a role that reads plans, as
-    `GET /api/v1/classification`), each item's ABC and XYZ class, demand class and stock
-    health with its suggested action (`services/insight.classify_items`)."""
-    kinds = [k.value for k in ItemKind]
-    chosen = ItemKind(kind) if kind in kinds else None
-    page = catalog.list_items(
+    """The items, searched, filtered and sorted (`services/item_list.py`), each with its
+    barcode, stock, available and days of cover, and, for a role that reads plans, its ABC
+    class; with `classes`, also its XYZ class, demand class and stock health with a suggested
+    action (`services/insight.classify_items`, as `GET /api/v1/classification`)."""
+    plans = actor.can("plan:read")
+    filters = _item_filters(q, category, kind)
+    page = item_list.item_rows(
         uow,
         PAGE,
         max(offset, 0),
-        search=q.strip() or None,
-        category=category.strip() or None,
-        kind=chosen,
+        sort=sort,
+        descending=dir == "desc",
+        classes=plans,
+        **filters,
     )
     classed: dict[str, dict[str, Any]] | None = None
-    if classes and actor.can("plan:read"):
+    if classes and plans:
         frame = insight.classify_items(uow, datetime.now(UTC).date())
         classed = {str(r["sku"]): r for r in frame.iter_rows(named=True)}
-    query = urlencode(
-        {"q": q, "category": category, "kind": kind} | ({"classes": 1} if classes else {})
-    )
+    shown = {"q": q, "category": category, "kind": kind} | ({"classes": 1} if classes else {})
+    ordering = {} if (sort, dir) == ("sku", "asc") else {"sort": sort, "dir": dir}
     context = {
         "page": page,
         "q": q,
         "category": category,
         "kind": kind,
-        "kinds": kinds,
+        "kinds": [k.value for k in ItemKind],
         "classes": classes,
         "classed": classed,
-        "query": query,
+        "plans": plans,
+        "sort": sort,
+        "dir": "desc" if dir == "desc" else "asc",
+        "filters": urlencode(shown),
+        "query": urlencode(shown | ordering),
     }
     template = "items/_results.html" if htmx(request) else "items/index.html"
     return render(request, template, context)
+
+
+def _item_filters(q: str, category: str, kind: str) -> dict[str, Any]:
+    chosen = ItemKind(kind) if kind in {k.value for k in ItemKind} else None
+    return {"search": q.strip() or None, "category": category.strip() or None, "kind": chosen}
+
+
+ITEM_COLUMNS = ["sku", "name", "barcode", "category", "abc_class", "stock", "available"]
 
 
 @router.get("/items.csv")
@@ -213,29 +229,39 @@ def items_csv(
     q: str = "",
     category: str = "",
     kind: str = "",
+    sort: str = "sku",
+    dir: str = "asc",
 ) -> Response:
-    """The items the list shows (same search and filters), all pages, as CSV."""
-    chosen = ItemKind(kind) if kind in {k.value for k in ItemKind} else None
+    """The items the list shows (same search, filters and order), all pages, as CSV, with the
+    list's figures (the ABC class for a role that reads plans)."""
+    plans = actor.can("plan:read")
     out = io.StringIO()
     writer = csv.writer(out)
-    columns = ["sku", "name", "category", "kind", "policy", "unit", "unit_cost", "lot_tracked"]
-    writer.writerow([*columns, "shelf_life_days", "active"])
+    columns = [*ITEM_COLUMNS, "days_of_cover", "kind", "policy", "unit", "unit_cost"]
+    writer.writerow([*columns, "lot_tracked", "shelf_life_days", "active"])
     offset = 0
     while True:
-        page = catalog.list_items(
+        page = item_list.item_rows(
             uow,
             MAX_PAGE,
             offset,
-            search=q.strip() or None,
-            category=category.strip() or None,
-            kind=chosen,
+            sort=sort,
+            descending=dir == "desc",
+            classes=plans,
+            **_item_filters(q, category, kind),
         )
-        for item in page.items:
+        for row in page.items:
+            item = row.item
             writer.writerow(
                 [
                     item.sku,
                     item.name,
+                    row.barcode or "",
                     item.category,
+                    row.abc_class or "",
+                    row.stock,
+                    row.available,
+                    "" if row.days_of_cover is None else row.days_of_cover,
                     item.kind.value,
                     item.policy.value,
                     item.unit,
