@@ -29,7 +29,8 @@
    conformal is not used: with count data full of zeros it over-covers (carparts:
    95.5 % at a nominal 90 %). Beyond the backtest horizon H the offsets grow as √(k/H)
    at step k, as the error of a random walk does (Hyndman & Athanasopoulos, FPP3 §5.5),
-   rather than staying at the width of step H. New items, too short to backtest, get
+   rather than staying at the width of step H (`selection.STEP_PROFILE`, off by default,
+   also scales steps 1 … H by the group's error growth). New items, too short to backtest, get
    Poisson quantiles around their mean.
 """
 
@@ -387,8 +388,16 @@ def _assemble(
     step = pl.col("t") - pl.col("t_last")
     bt = pl.col("backtest_horizon")
     growth = pl.when(step > bt).then((step / bt).sqrt()).otherwise(1.0).fill_null(1.0)
+    at_step = pl.col("step_factors").list.get(
+        (pl.min_horizontal(step, bt) - 1).clip(lower_bound=0), null_on_oob=True
+    )
+    growth = growth * at_step.fill_null(1.0)
+    if "step_factors" not in offsets.columns:
+        offsets = offsets.with_columns(step_factors=pl.lit(None, dtype=pl.List(pl.Float64)))
     rest = (
-        rest.join(offsets.select("sid", "backtest_horizon", *qcols), on="sid", how="left")
+        rest.join(
+            offsets.select("sid", "backtest_horizon", "step_factors", *qcols), on="sid", how="left"
+        )
         .join(last.select("sid", "t_last"), on="sid", how="left")
         .with_columns(
             [

@@ -10,10 +10,12 @@ per series (MASE, RMSSE). The candidate forecasts are then:
 
 and the group takes the one with the best backtest score. Where the full pool holds ETS
 (`fixed`), the median of its members is taken without a choice: on the M1 validation
-windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it.
+windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it, and
+so did per-series weights of its members by inverse backtest MSE (`FULL_POOL_COMBINE`).
 With `selection="series"`,
 each series takes its own best single model instead. The chosen forecast is recalibrated
-by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`).
+by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`); with
+`STEP_PROFILE` on, their offsets follow the group's error growth per step (`step_profile`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from leanstock.planning.forecast.yearly import YearlySeason
 
 MIN_SERIES_TO_CALIBRATE = 30
 MAX_COMBINED = 4
+FULL_POOL_COMBINE = "median"
+"""How the full pool's members combine: "median", or "weighted" (per series, weights
+inversely proportional to each member's mean squared backtest error; Bates & Granger, 1969)."""
 SCORE = (pl.col("mase") + pl.col("rmsse")) / 2
+STEP_PROFILE = "off"
+"""Quantile offsets per step ahead (`step_profile`): "off" (one pooled offset for every
+step), "full" (the step's factor) or "widen" (the step's factor, never below 1)."""
 
 
 @dataclass
@@ -45,6 +53,7 @@ class GroupResult:
     residuals: pl.DataFrame  # sid, mse: mean squared backtest error of the chosen forecast
     points: pl.DataFrame | None = None  # sid, t, forecast (calibrated)
     poisson: bool = False
+    weights: pl.DataFrame | None = None  # sid, model, weight: per-series member weights
 
 
 def _combine(how: str, columns: list[str]) -> pl.Expr:
@@ -155,7 +164,7 @@ def backtest_group(
     )
     ranked = ranking["model"].to_list() or names[:1]
     if fixed and len([m for m in SCUM if m in names]) > 2:
-        group_members, how = [m for m in SCUM if m in names], "median"
+        group_members, how = [m for m in SCUM if m in names], FULL_POOL_COMBINE
     else:
         group_members, how = _choose(cv, ranked)
     sids = part.select(pl.col("sid").unique())
@@ -179,13 +188,13 @@ def backtest_group(
             members=pl.lit(group_members, dtype=pl.List(pl.String)), combine=pl.lit(how)
         )
     chosen = members.explode("members").rename({"members": "model"})
+    weights = inverse_mse_weights(long) if how == "weighted" else None
+    chosen = _with_weights(chosen, weights)
     combined = (
         long.join(chosen, on=["sid", "model"])
         .group_by("sid", "cutoff", "t")
         .agg(
-            pl.when(pl.col("combine").first() == "median")
-            .then(pl.col("forecast").median())
-            .otherwise(pl.col("forecast").mean()),
+            _combined(pl.col("forecast")),
             pl.col("actual").first(),
             pl.col("scale_mae").first(),
             pl.col("scale_rmse").first(),
@@ -194,21 +203,36 @@ def backtest_group(
     calibration = _calibration(combined)
     combined = combined.with_columns(pl.col("forecast") * calibration)
     n = plan.windows * plan.horizon
+    profile = step_profile(combined, plan.horizon)
+    if STEP_PROFILE == "off":
+        profile = [1.0] * len(profile)
+    elif STEP_PROFILE == "widen":
+        profile = [max(1.0, f) for f in profile]
+    combined = combined.with_columns(
+        step_factor=pl.col("t")
+        .sub(pl.col("cutoff"))
+        .clip(1, plan.horizon)
+        .sub(1)
+        .replace_strict(list(range(plan.horizon)), profile, return_dtype=pl.Float64)
+    )
     offsets = combined.group_by("sid").agg(
         [
-            (pl.col("actual") - pl.col("forecast"))
+            ((pl.col("actual") - pl.col("forecast")) / pl.col("step_factor"))
             .quantile(_plotting_position(p, n), "linear")
             .alias(quantile_column(p))
             for p in qs
         ]
     )
-    offsets = offsets.with_columns(backtest_horizon=pl.lit(plan.horizon, dtype=pl.Int64))
+    offsets = offsets.with_columns(
+        backtest_horizon=pl.lit(plan.horizon, dtype=pl.Int64),
+        step_factors=pl.lit(profile, dtype=pl.List(pl.Float64)),
+    )
     residuals = combined.group_by("sid").agg(
         mse=((pl.col("actual") - pl.col("forecast")) ** 2).mean()
     )
-    with_q = combined.join(offsets.drop("backtest_horizon"), on="sid").with_columns(
+    with_q = combined.join(offsets.drop("backtest_horizon", "step_factors"), on="sid").with_columns(
         [
-            (pl.col("forecast") + pl.col(quantile_column(p)))
+            (pl.col("forecast") + pl.col(quantile_column(p)) * pl.col("step_factor"))
             .clip(lower_bound=0.0)
             .alias(quantile_column(p))
             for p in qs
@@ -223,7 +247,88 @@ def backtest_group(
         calibration=pl.lit(calibration),
         note=pl.lit(None, dtype=pl.String),
     )
-    return GroupResult(selection=label, scores=scores, offsets=offsets, residuals=residuals)
+    return GroupResult(
+        selection=label, scores=scores, offsets=offsets, residuals=residuals, weights=weights
+    )
+
+
+def inverse_mse_weights(long: pl.DataFrame) -> pl.DataFrame:
+    """Per series and model (sid, model, weight): 1 / mean squared backtest error.
+
+    A member with no scored error gets its series' mean weight; a perfect member (error
+    zero) is floored at 1e-9 of the series' largest error so the weights stay finite.
+    """
+    mse = long.group_by("sid", "model").agg(
+        mse=((pl.col("actual") - pl.col("forecast")) ** 2).mean()
+    )
+    floor = (pl.col("mse").max().over("sid") * 1e-9).fill_null(1e-12).clip(lower_bound=1e-12)
+    return mse.with_columns(weight=1.0 / pl.max_horizontal(pl.col("mse"), floor)).select(
+        "sid",
+        "model",
+        pl.col("weight").fill_null(pl.col("weight").mean().over("sid")).fill_null(1.0),
+    )
+
+
+def _with_weights(chosen: pl.DataFrame, weights: pl.DataFrame | None) -> pl.DataFrame:
+    """`chosen` (sid, model, combine, ...) with a weight per row, 1 where none is given."""
+    if weights is None:
+        return chosen.with_columns(weight=pl.lit(1.0))
+    return chosen.join(weights, on=["sid", "model"], how="left").with_columns(
+        pl.col("weight").fill_null(1.0)
+    )
+
+
+def combine_members(frame: pl.DataFrame, weights: pl.DataFrame | None) -> pl.DataFrame:
+    """Member forecasts (sid, t, model, forecast, combine) combined per sid and t."""
+    return (
+        _with_weights(frame, weights)
+        .group_by("sid", "t")
+        .agg(_combined(pl.col("forecast")))
+        .sort("sid", "t")
+    )
+
+
+def _combined(value: pl.Expr) -> pl.Expr:
+    """Within a group of rows (one series and period): their median, or weighted mean."""
+    weight = pl.col("weight")
+    return (
+        pl.when(pl.col("combine").first() == "median")
+        .then(value.median())
+        .otherwise((value * weight).sum() / weight.sum())
+    )
+
+
+def step_profile(combined: pl.DataFrame, horizon: int) -> list[float]:
+    """How the backtest error grows with the step ahead: one factor per step 1 … horizon.
+
+    The factor at step k is the root mean square of the scaled errors (y − ŷ)/RMSSE-scale at
+    step k over that of all steps, pooled over the group's series, made non-decreasing
+    (a running maximum: an error does not shrink with the horizon). Offsets are conformal
+    quantiles of the residuals divided by their step's factor, multiplied back by the
+    factor of the step forecast (Stankeviciute et al., 2021, and Hyndman & Athanasopoulos,
+    FPP3 §5.5: the spread of errors widens with the horizon, one pooled quantile is too
+    wide near and too narrow far). Groups of fewer than MIN_SERIES_TO_CALIBRATE series,
+    or steps without scored errors, keep the factor 1 (or the previous step's).
+    """
+    usable = combined.filter(pl.col("scale_rmse") > 0)
+    if horizon < 2 or usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
+        return [1.0] * max(1, horizon)
+    z2 = ((pl.col("actual") - pl.col("forecast")) / pl.col("scale_rmse")) ** 2
+    overall = usable.select(z2.mean()).item()
+    if overall is None or not overall > 0:
+        return [1.0] * horizon
+    per_step = dict(
+        usable.group_by(step=pl.col("t") - pl.col("cutoff")).agg(ms=z2.mean()).iter_rows()
+    )
+    factors: list[float] = []
+    for k in range(1, horizon + 1):
+        ms = per_step.get(k)
+        factor = math.sqrt(ms / overall) if ms is not None and ms > 0 else None
+        previous = factors[-1] if factors else None
+        if factor is None:
+            factor = previous if previous is not None else 1.0
+        factors.append(max(factor, previous) if previous is not None else factor)
+    return factors
 
 
 def _plotting_position(p: float, n: int) -> float:
@@ -291,19 +396,18 @@ def forecast_group(
             n_jobs=n_jobs,
         )
     names = [c for c in fc.columns if c not in ("sid", "t")]
-    chosen = result.selection.select("sid", "members", "combine", "calibration").explode("members")
+    chosen = _with_weights(
+        result.selection.select("sid", "members", "combine", "calibration")
+        .explode("members")
+        .rename({"members": "model"}),
+        result.weights,
+    )
     value = pl.col("forecast").fill_nan(0.0)
     points = (
-        fc.unpivot(index=["sid", "t"], on=names, variable_name="members", value_name="forecast")
-        .join(chosen, on=["sid", "members"])
+        fc.unpivot(index=["sid", "t"], on=names, variable_name="model", value_name="forecast")
+        .join(chosen, on=["sid", "model"])
         .group_by("sid", "t")
-        .agg(
-            pl.when(pl.col("combine").first() == "median")
-            .then(value.median())
-            .otherwise(value.mean())
-            .clip(lower_bound=0.0)
-            * pl.col("calibration").first()
-        )
+        .agg(_combined(value).clip(lower_bound=0.0) * pl.col("calibration").first())
     )
     result.points = points
     return result
