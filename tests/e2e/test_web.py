@@ -20,6 +20,7 @@ from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.config import Settings
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
+from leanstock.domain.customers import Customer
 from leanstock.domain.ledger import ShipmentReason
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import (
@@ -808,6 +809,51 @@ def test_customers_are_listed_added_changed_and_deleted_through_the_pages(
     assert viewer.get("/customers/ROSA").status_code == 200
     vtoken = csrf(viewer.get("/customers"))
     assert viewer.post("/customers", data={**fields, "csrf_token": vtoken}).status_code == 403
+
+
+def test_bad_customer_fields_and_offsets_past_the_databases_are_refused_not_failed(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """A priority of digits that are not ASCII ("²", which `str.isdigit` accepts) and an
+    offset past a 64-bit integer are a 422 naming the field, not a 500; nothing is added."""
+    web = browser("manager")
+    token = csrf(web.get("/customers"))
+    fields = {"csrf_token": token, "code": "SQ", "name": "Squared", "active": "1"}
+    bad = web.post("/customers", data={**fields, "priority": "²"})
+    assert bad.status_code == 422, bad.text[:300]
+    assert 'id="priority-error"' in bad.text
+    assert "whole number from 1 to 9" in bad.text
+    assert customers.list_customers(UnitOfWork(engine), search="SQ").total == 0
+    huge = str(2**63)
+    for path in ("/customers", "/items"):
+        far = web.get(path, params={"offset": huge})
+        assert far.status_code == 422, (path, far.text[:300])
+        assert "offset must be at most" in far.text
+    # The largest offset the databases take is an empty page.
+    assert "No customer matches" in web.get("/customers", params={"offset": str(2**63 - 1)}).text
+
+
+def test_a_customer_page_links_to_its_records_orders_not_to_orders_of_the_same_name(
+    shop: dict[str, str], browser: Callable[[str | None], TestClient], engine: Engine
+) -> None:
+    """The record's orders, whatever name they were placed under; not a walk-in sale that
+    happens to carry the record's name."""
+    uow = UnitOfWork(engine)
+    customers.add_customer(uow, Customer("ROSA", "Café Rosa"))
+    line = [NewLine("SUGAR", Decimal(1), "WH")]
+    own = place_order(uow, "Rosa's party", line, customer_code="ROSA")
+    walk_in = place_order(uow, "Café Rosa", line)
+    web = browser("viewer")
+    page = web.get("/customers/ROSA")
+    link = re.search(r'href="(/sales-orders\?[^"]+)"', page.text)
+    assert link is not None
+    listed = web.get(html.unescape(link.group(1)))
+    assert listed.status_code == 200
+    assert f"/sales-orders/{own.number}" in listed.text
+    assert f"/sales-orders/{walk_in.number}" not in listed.text
+    assert "The orders of customer record" in listed.text
+    unknown = web.get("/sales-orders", params={"customer_code": "NOPE"})
+    assert unknown.status_code == 404
 
 
 def on_hand(engine: Engine, sku: str, location: str) -> Decimal:

@@ -41,7 +41,8 @@ def _priority(form: Form) -> int:
     raw = form.values.get("priority", "").strip()
     if not raw:
         return WALK_IN_PRIORITY
-    if not raw.isdigit():
+    # ASCII digits only: `str.isdigit` also says yes to "²", which `int` refuses.
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput("Enter the priority as a whole number from 1 to 9.", "priority")
     return int(raw)
 

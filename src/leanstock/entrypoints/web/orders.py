@@ -168,8 +168,11 @@ def sales_orders(
     actor: Annotated[Actor, permit("sales:read")],
     status: str = "",
     customer: str = "",
+    customer_code: str = "",
     offset: int = 0,
 ) -> Response:
+    """The sales orders; `customer` matches the name as ordered, `customer_code` the
+    customer record's orders (the customer page links here with it)."""
     statuses = [s.value for s in SalesStatus]
     page = orders.list_orders(
         uow,
@@ -177,13 +180,16 @@ def sales_orders(
         customer.strip() or None,
         PAGE,
         max(offset, 0),
+        customer_code.strip() or None,
     )
+    shown = {"status": status, "customer": customer}
     context = {
         "page": page,
         "status": status,
         "customer": customer,
+        "customer_code": customer_code.strip(),
         "statuses": statuses,
-        "query": urlencode({"status": status, "customer": customer}),
+        "query": urlencode(shown | ({"customer_code": customer_code} if customer_code else {})),
     }
     template = "sales/_results.html" if htmx(request) else "sales/index.html"
     return render(request, template, context)
