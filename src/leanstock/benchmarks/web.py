@@ -103,6 +103,15 @@ def pages(engine: Engine) -> dict[str, str]:
         "settings_users": "/settings/users",
         "settings_tokens": "/settings/tokens",
         "settings_locations": "/settings/locations",
+        "sales_new": "/sales-orders/new",
+        "item_options": "/items/options?q=1",
+        "stock_move": "/stock/move",
+        "kpis": "/kpis",
+        "today_kpis": "/today/kpis",
+        "stocktakes": "/stocktakes",
+        "imports": "/imports",
+        "customers": "/customers",
+        "customer_options": "/customers/options?customer_code=a",
     }
     purchase = purchasing.list_purchase_orders(uow, limit=1).items
     if purchase:

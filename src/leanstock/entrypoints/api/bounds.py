@@ -138,7 +138,7 @@ def document(schema: dict[str, Any]) -> None:
         document(sub)
 
 
-def refuse_bad_parameters(request: Request) -> None:
+async def refuse_bad_parameters(request: Request) -> None:
     """422 naming each path or query parameter that holds control characters, on every route
     (the API's and the web app's), before any of it reaches a database."""
     errors = []

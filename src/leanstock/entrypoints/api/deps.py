@@ -18,7 +18,7 @@ from leanstock.domain.access import ALL_PERMISSIONS, Actor
 from leanstock.domain.errors import NotAuthenticated
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+async def unit_of_work(request: Request) -> UnitOfWork:
     """A unit of work that reads only what the principal may see: its repositories narrow
     every list to the principal's bindings (`Actor.visibility`), so a route cannot forget to."""
     actor = request.scope.get("state", {}).get("actor")

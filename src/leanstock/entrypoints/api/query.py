@@ -33,7 +33,7 @@ def _names(dependant: Dependant) -> list[str]:
 API = "/api/"
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """422 naming each query parameter an API route does not take, and those it does. (The
     web pages are for people and read some parameters themselves; they are left alone.)"""
     route = request.scope.get("route")
