@@ -27,6 +27,23 @@ DraftKey = tuple[int, int, int]  # order id, item id, location id
 DraftLine = tuple[int, int, Decimal, Decimal]  # line id, line number, quantity, open pegged
 
 
+def line_state(line: PurchaseLine) -> dict[str, Any]:
+    """A purchase line's columns that change over its life (the insert and the update of an
+    order's lines both write them)."""
+    return {
+        "quantity": line.quantity,
+        "expected_date": line.expected_date,
+        "confirmed_quantity": line.confirmed_quantity,
+        "confirmed_date": line.confirmed_date,
+        "first_confirmed_quantity": line.first_confirmed_quantity,
+        "first_confirmed_date": line.first_confirmed_date,
+        "acknowledged_at": line.acknowledged_at,
+        "shipped_quantity": line.shipped_quantity,
+        "received": line.received,
+        "rejected": line.rejected,
+    }
+
+
 def _pegged() -> Any:
     """A line's open pegged quantity, as a scalar subquery of its row."""
     return (
@@ -176,17 +193,8 @@ class DraftRows(Repository):
                     "line_no": line.line_no,
                     "item_id": item_id,
                     "location_id": place.id,
-                    "quantity": line.quantity,
                     "price": line.price,
-                    "expected_date": line.expected_date,
-                    "confirmed_quantity": line.confirmed_quantity,
-                    "confirmed_date": line.confirmed_date,
-                    "first_confirmed_quantity": line.first_confirmed_quantity,
-                    "first_confirmed_date": line.first_confirmed_date,
-                    "acknowledged_at": line.acknowledged_at,
-                    "shipped_quantity": line.shipped_quantity,
-                    "received": line.received,
-                    "rejected": line.rejected,
+                    **line_state(line),
                 }
                 for order_id, line, item_id, place in lines
             ],

@@ -16,7 +16,7 @@ from leanstock.adapters.db.accounts import aware
 from leanstock.adapters.db.base import utc_now
 from leanstock.adapters.db.catalog import supplier_item_from_row
 from leanstock.adapters.db.days import LeadDays
-from leanstock.adapters.db.drafts import DraftRows
+from leanstock.adapters.db.drafts import DraftRows, line_state
 from leanstock.domain.errors import NotFound
 from leanstock.domain.ledger import Place
 from leanstock.domain.orders import (
@@ -266,22 +266,7 @@ class PurchasingRepository(DraftRows):
                 received=bindparam("received"),
                 rejected=bindparam("rejected"),
             ),
-            [
-                {
-                    "line_id": line.id,
-                    "quantity": line.quantity,
-                    "expected_date": line.expected_date,
-                    "confirmed_quantity": line.confirmed_quantity,
-                    "confirmed_date": line.confirmed_date,
-                    "first_confirmed_quantity": line.first_confirmed_quantity,
-                    "first_confirmed_date": line.first_confirmed_date,
-                    "acknowledged_at": line.acknowledged_at,
-                    "shipped_quantity": line.shipped_quantity,
-                    "received": line.received,
-                    "rejected": line.rejected,
-                }
-                for line in order.lines
-            ],
+            [{"line_id": line.id, **line_state(line)} for line in order.lines],
         )
 
     def page(
