@@ -449,6 +449,25 @@ def test_searching_items_answers_the_matching_rows_as_a_partial(
     assert "No item matches" in none.text
 
 
+def test_a_search_takes_percent_and_underscore_literally_and_the_csv_keeps_formulas_as_text(
+    shop: dict[str, str], engine: Engine, browser: Callable[[str | None], TestClient]
+) -> None:
+    """An attacker names an item like a spreadsheet formula; whoever exports the list and opens
+    it in a spreadsheet gets the text, not a live formula. And `%` or `_` typed in the search
+    box match those characters, not any text (they are LIKE's wildcards)."""
+    uow = UnitOfWork(engine)
+    catalog.add_item(uow, Item("X_1", '=HYPERLINK("http://evil.example","click")', unit="pc"))
+    catalog.add_item(uow, Item("PCT", "Discount 50% off", unit="pc"))
+    web = browser("viewer")
+    for typed, found in (("%", ["PCT"]), ("_", ["X_1"]), ("50%", ["PCT"]), ("%off", [])):
+        page = web.get("/items", params={"q": typed}, headers={"HX-Request": "true"})
+        shown = sorted(s for s in ("FLOUR", "MILK", "SUGAR", "X_1", "PCT") if f">{s}<" in page.text)
+        assert shown == found, typed
+    exported = web.get("/items.csv", params={"q": "evil"}).text.splitlines()
+    assert exported[1].startswith("X_1,\"'=HYPERLINK(")
+    assert "\n=HYPERLINK" not in "\n".join(exported)
+
+
 def _cells(text: str, sku: str) -> str:
     return text.split(f'href="/items/{sku}"', 1)[1].split("</tr>", 1)[0]
 

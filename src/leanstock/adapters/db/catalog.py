@@ -284,11 +284,11 @@ class CatalogRepository:
     ) -> Page[Item]:
         query = select(t.items)
         if search:
-            pattern = f"%{search.lower()}%"
+            needle = search.lower()
             query = query.where(
                 or_(
-                    func.lower(t.items.c.sku).like(pattern),
-                    func.lower(t.items.c.name).like(pattern),
+                    func.lower(t.items.c.sku).contains(needle, autoescape=True),
+                    func.lower(t.items.c.name).contains(needle, autoescape=True),
                     t.items.c.id.in_(
                         select(t.item_barcodes.c.item_id).where(
                             t.item_barcodes.c.barcode == scanned(search)

@@ -89,12 +89,12 @@ class CustomerRepository(Repository):
     ) -> Page[Customer]:
         query = select(t.customers)
         if search:
-            pattern = f"%{search.lower()}%"
+            needle = search.lower()
             query = query.where(
                 or_(
-                    func.lower(t.customers.c.code).like(pattern),
-                    func.lower(t.customers.c.name).like(pattern),
-                    func.lower(t.customers.c.email).like(pattern),
+                    func.lower(t.customers.c.code).contains(needle, autoescape=True),
+                    func.lower(t.customers.c.name).contains(needle, autoescape=True),
+                    func.lower(t.customers.c.email).contains(needle, autoescape=True),
                 )
             )
         if active is not None:

@@ -219,6 +219,13 @@ def _item_filters(q: str, category: str, kind: str) -> dict[str, Any]:
     return {"search": q.strip() or None, "category": category.strip() or None, "kind": chosen}
 
 
+def _as_text(value: str) -> str:
+    """A text cell a spreadsheet will not run: one starting with =, +, -, @, a tab or a carriage
+    return gets a leading apostrophe (OWASP's advice for CSV files opened in Excel or Calc), so an
+    item named "=HYPERLINK(...)" shows as text instead of becoming a live formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 ITEM_COLUMNS = ["sku", "name", "barcode", "category", "abc_class", "stock", "available"]
 
 
@@ -254,10 +261,10 @@ def items_csv(
             item = row.item
             writer.writerow(
                 [
-                    item.sku,
-                    item.name,
-                    row.barcode or "",
-                    item.category,
+                    _as_text(item.sku),
+                    _as_text(item.name),
+                    _as_text(row.barcode or ""),
+                    _as_text(item.category),
                     row.abc_class or "",
                     row.stock,
                     row.available,
