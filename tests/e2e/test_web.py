@@ -687,6 +687,14 @@ def test_a_manager_places_confirms_and_ships_a_sales_order(
     assert "Order confirmed." in confirmed.text
     shipped = web.post(f"/sales-orders/{number}/ship", data={"csrf_token": token})
     assert "Order shipped." in shipped.text
+    crafted = "cancelled. Your card was declined: call +1 555 0100 to pay"
+    spoofed = web.get(f"/sales-orders/{number}", params={"done": crafted})
+    assert spoofed.status_code == 200
+    assert "555 0100" not in spoofed.text
+    assert 'class="alert ok"' not in spoofed.text
+    assert "Order cancelled." in web.get(f"/sales-orders/{number}?done=cancelled").text
+    deleted = web.get("/customers", params={"done": "C-7 deleted"})
+    assert "Customer C-7 deleted." in deleted.text
     assert ">shipped<" in shipped.text
     rows = {r["location"]: r for r in queries.stock(UnitOfWork(engine), "MILK").items}
     assert rows["WH"]["on_hand"] == Decimal(8)

@@ -20,7 +20,7 @@ from leanstock.domain.errors import DomainError, InvalidInput
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import Form, read_form
 from leanstock.entrypoints.web.orders import _done
-from leanstock.entrypoints.web.render import htmx, refused, render
+from leanstock.entrypoints.web.render import done_banner, htmx, refused, render
 from leanstock.services import customers
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +85,7 @@ def customer_list(
     context = _list_context(
         uow, q, offset, {"priority": str(WALK_IN_PRIORITY), "active": "1"}, None
     )
-    context["done"] = request.query_params.get("done", "")
+    context["done"] = done_banner(request)
     template = "customers/_results.html" if htmx(request) else "customers/index.html"
     return render(request, template, context)
 
@@ -141,7 +141,7 @@ def _customer_page(
         "customer": customer,
         "values": shown,
         "error": error,
-        "done": request.query_params.get("done", "") if error is None else "",
+        "done": done_banner(request) if error is None else "",
         # The code is not a field here: a problem naming it (a refused deletion) is the page's.
         "fields": FIELDS[1:],
     }

@@ -21,7 +21,7 @@ from leanstock.domain.orders.purchasing import RECEIVABLE, RejectTo
 from leanstock.entrypoints.api import access
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import Form, read_form
-from leanstock.entrypoints.web.render import htmx, render
+from leanstock.entrypoints.web.render import done_banner, htmx, render
 from leanstock.services import catalog, orders, planning, purchasing
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +88,7 @@ def purchase_order(
 ) -> Response:
     view = access.purchase_order(uow, actor, number)
     context = _purchase_context(uow, actor, view)
-    context.update(values={}, error=None, done=request.query_params.get("done", ""))
+    context.update(values={}, error=None, done=done_banner(request))
     return render(request, "purchase/show.html", context)
 
 
@@ -265,7 +265,7 @@ def sales_order(
     view = orders.get_order(uow, number)
     context = {
         "order": view,
-        "done": request.query_params.get("done", ""),
+        "done": done_banner(request),
         "can_confirm": view.status == SalesStatus.DRAFT.value and actor.can("sales:write"),
         "can_ship": any(ln.reserved > 0 for ln in view.lines) and actor.can("sales:ship"),
         "can_cancel": view.status
@@ -359,7 +359,7 @@ def plan(
     context = {
         "run": run,
         "groups": sorted(groups.items()),
-        "done": request.query_params.get("done", ""),
+        "done": done_banner(request),
         "can_edit": run.status == "draft" and actor.can("plan:edit"),
         "can_approve": run.status == "draft" and actor.can("plan:approve"),
         "can_release": run.status == "approved" and actor.can("plan:release"),

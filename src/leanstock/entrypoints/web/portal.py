@@ -24,7 +24,7 @@ from leanstock.domain.orders.ship_notices import NoticeLine
 from leanstock.entrypoints.api import access
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import Form, read_form
-from leanstock.entrypoints.web.render import htmx, render
+from leanstock.entrypoints.web.render import done_banner, htmx, render
 from leanstock.services import purchasing, supplier_portal
 
 router = APIRouter(include_in_schema=False)
@@ -84,7 +84,7 @@ def _order_context(
 @router.get("/portal/orders/{number}")
 def portal_order(number: str, request: Request, uow: UowDep, actor: Supplier) -> Response:
     context = _order_context(uow, actor, number)
-    context["done"] = request.query_params.get("done", "")
+    context["done"] = done_banner(request)
     return render(request, "portal/order.html", context)
 
 

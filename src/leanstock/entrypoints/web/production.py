@@ -18,7 +18,7 @@ from leanstock.entrypoints.api import access
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import Form, read_form
 from leanstock.entrypoints.web.orders import _done
-from leanstock.entrypoints.web.render import htmx, refused, render
+from leanstock.entrypoints.web.render import done_banner, htmx, refused, render
 from leanstock.services import catalog, production
 
 router = APIRouter(include_in_schema=False)
@@ -111,7 +111,7 @@ def _page(
     context = {
         "order": view,
         "bom": bom,
-        "done": request.query_params.get("done", "") if error is None else "",
+        "done": done_banner(request) if error is None else "",
         "values": values,
         "error": error,
         "can_release": state is ProductionStatus.DRAFT and actor.can("production:release"),

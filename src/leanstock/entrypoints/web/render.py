@@ -7,6 +7,7 @@ the `X-CSRF-Token` header and by every form as the `csrf_token` field).
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 from decimal import Decimal
@@ -157,3 +158,50 @@ def refused(error: DomainError) -> int:
     """The status of a form drawn again with the service's refusal beside its field: 409 when
     the state of things forbids it (a duplicate, an order in the wrong state), else 422."""
     return 409 if isinstance(error, AlreadyExists | Conflict) else 422
+
+
+# What a page's "done" banner may say after a redirect (`?done=...`): the outcomes the web app's
+# own redirects name, optionally after the code of what was changed ("C-7 deleted"), or that code
+# alone (a location's "Location WH-2 added."). Anything else in the link shows no banner, so a
+# crafted link cannot make a page announce a text of an attacker's choosing.
+OUTCOMES = frozenset(
+    {
+        "added",
+        "approved",
+        "cancelled",
+        "changed",
+        "closed",
+        "confirmed",
+        "counted",
+        "created",
+        "deleted",
+        "disabled",
+        "edited",
+        "enabled",
+        "given a new password",
+        "placed",
+        "posted",
+        "received",
+        "released",
+        "reported",
+        "revoked",
+        "shipped",
+        "started",
+        "updated: proposal accepted",
+        "updated: proposal rejected",
+        "acknowledged",
+        "updated",
+        "proposed",
+        "delivered",
+    }
+)
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+
+
+def done_banner(request: Request) -> str:
+    """The `done` query parameter if it is one of the app's own outcomes (see OUTCOMES), else ""."""
+    text = request.query_params.get("done", "")
+    if text in OUTCOMES or _CODE.fullmatch(text):
+        return text
+    code, _, outcome = text.partition(" ")
+    return text if _CODE.fullmatch(code) and outcome in OUTCOMES else ""

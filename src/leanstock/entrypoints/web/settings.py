@@ -27,7 +27,7 @@ from leanstock.domain.errors import DomainError, InvalidInput
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import Form, read_form
 from leanstock.entrypoints.web.orders import _done
-from leanstock.entrypoints.web.render import refused, render
+from leanstock.entrypoints.web.render import done_banner, refused, render
 from leanstock.services import accounts, catalog, tokens
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +78,7 @@ def users(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("user:read")], offset: int = 0
 ) -> Response:
     context = _users_context(uow, {"role": Role.VIEWER.value}, None, offset)
-    context["done"] = request.query_params.get("done", "")
+    context["done"] = done_banner(request)
     return render(request, "settings/users.html", context)
 
 
@@ -125,7 +125,7 @@ def _user_page(
         "roles": ROLES,
         "values": shown,
         "error": error,
-        "done": request.query_params.get("done", "") if error is None else "",
+        "done": done_banner(request) if error is None else "",
         "fields": ("display_name", "role", "locations", "supplier", "password"),
     }
     return render(request, "settings/user.html", context, status)
@@ -208,7 +208,7 @@ def token_list(
 ) -> Response:
     """Everyone's tokens, newest first (never their secrets)."""
     context = _tokens_context(uow, {"scope": "read", "expires_in_days": "90"}, None, offset)
-    context["done"] = request.query_params.get("done", "")
+    context["done"] = done_banner(request)
     return render(request, "settings/tokens.html", context)
 
 
@@ -278,7 +278,7 @@ def locations(
     request: Request, uow: UowDep, actor: Annotated[Actor, permit("user:read")], offset: int = 0
 ) -> Response:
     context = _locations_context(uow, {"kind": LocationKind.WAREHOUSE.value}, None, offset)
-    context["done"] = request.query_params.get("done", "")
+    context["done"] = done_banner(request)
     return render(request, "settings/locations.html", context)
 
 

@@ -20,7 +20,7 @@ from leanstock.domain.stocktake import StocktakeStatus
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import read_form
 from leanstock.entrypoints.web.orders import _done
-from leanstock.entrypoints.web.render import render
+from leanstock.entrypoints.web.render import done_banner, render
 from leanstock.services import catalog
 from leanstock.services.stock import stocktakes
 from leanstock.services.stock.stocktakes import CountEntry
@@ -106,7 +106,7 @@ def _page(
     open_here = view.status == StocktakeStatus.OPEN.value and actor.sees_location(view.location)
     context = {
         "st": view,
-        "done": request.query_params.get("done", "") if error is None else "",
+        "done": done_banner(request) if error is None else "",
         "values": values,
         "error": error,
         "can_count": open_here and actor.can("stock:write"),

@@ -17,7 +17,7 @@ from leanstock.entrypoints.api import access
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.web.forms import read_form
 from leanstock.entrypoints.web.orders import _done
-from leanstock.entrypoints.web.render import htmx, refused, render
+from leanstock.entrypoints.web.render import done_banner, htmx, refused, render
 from leanstock.services import catalog, transfers
 
 router = APIRouter(include_in_schema=False)
@@ -115,7 +115,7 @@ def _page(
 ) -> Response:
     context = {
         "order": view,
-        "done": request.query_params.get("done", "") if error is None else "",
+        "done": done_banner(request) if error is None else "",
         "values": values,
         "error": error,
         "can_ship": view.status in UNSHIPPED
