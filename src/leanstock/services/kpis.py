@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from leanstock.domain.catalog import PHYSICAL_KINDS, LocationKind
 from leanstock.domain.errors import InvalidInput
@@ -231,7 +232,9 @@ def kpis(
         if category is not None and not any(r["category"] == category for r in item_rows.values()):
             raise InvalidInput(f"No item is in category {category!r}.", "category")
         company_rate, item_rates = holding_rates(uow)
-        snapshot = uow.kpis.months(first)
+        chosen = {"sku": sku, "category": category, "location": location}
+        costs = uow.kpis.month_sums(first, group_by, own_rates=item_rates, **chosen)
+        scrap = uow.kpis.month_scrap(first, group_by, **chosen)
         demand = uow.kpis.demand_months(_at(first))
         deliveries = uow.kpis.deliveries(first)
         forecasts = uow.kpis.forecasts(first, today)
@@ -268,25 +271,7 @@ def kpis(
         return of(group, _label(_month(day))), of(group, WINDOW)
 
     last_label = _label(labels[-1])
-    for r in snapshot:
-        item_id, location_id = int(r["item_id"]), int(r["location_id"])
-        if not keep(item_id, location_id):
-            continue
-        month = r["month"]
-        days = ((today + timedelta(days=1)) if month == labels[-1] else _next_month(month)) - month
-        rate = item_rates.get(item_id, company_rate)
-        held = average(r, now if month == labels[-1] else _at(_next_month(month)))
-        carrying = held * rate * days.days / 365
-        physical = LocationKind(locations[location_id]["kind"]) in PHYSICAL_KINDS
-        for f in both(item_id, location_id, month):
-            f.money_tied_up += held * (days.days if f.period == WINDOW else 1)
-            f.carrying_cost += carrying
-            f.cost_of_goods_sold += r["sold_value"]
-            if physical and (f.period != WINDOW or _label(month) == last_label):
-                f.stock_value += r["closing_value"]
-            for reason, value in r["scrapped"].items():
-                f.scrap_by_reason[reason] = f.scrap_by_reason.get(reason, ZERO) + Decimal(value)
-                f.scrap_cost += Decimal(value)
+    _add_costs(of, costs, scrap, labels, now, company_rate, item_rates)
 
     for item_id, location_id, month, asked, served, lines, in_full, short_days in demand:
         if not keep(item_id, location_id):
@@ -371,6 +356,41 @@ def kpis(
         history=history,
         total=len(groups),
     )
+
+
+def _add_costs(
+    of: Callable[[str, str], Figures],
+    sums: Iterable[dict[str, Any]],
+    scrap: Iterable[tuple[Any, date, dict[str, str]]],
+    labels: list[date],
+    now: datetime,
+    company_rate: Decimal,
+    item_rates: dict[int, Decimal],
+) -> None:
+    """Add the snapshot's rows to their group's month and window: money tied up, carrying
+    cost, cost of goods sold, stock value and scrap. Each of `sums` is one snapshot row or the
+    sum of rows of one group, month, moment seen to (`through`), location kind and rate
+    (`KpiRepo.month_sums`): every figure here is linear in a row's closing value, value-days
+    and cost of goods sold for those, so a sum gives what its rows would one by one."""
+    today, current = now.date(), labels[-1]
+    for r in sums:
+        group, month = str(r["group"]), r["month"]
+        days = ((today + timedelta(days=1)) if month == current else _next_month(month)) - month
+        rate = company_rate if r["rate_item"] is None else item_rates[r["rate_item"]]
+        held = average(r, now if month == current else _at(_next_month(month)))
+        carrying = held * rate * days.days / 365
+        physical = LocationKind(r["kind"]) in PHYSICAL_KINDS
+        for f in (of(group, _label(month)), of(group, WINDOW)):
+            f.money_tied_up += held * (days.days if f.period == WINDOW else 1)
+            f.carrying_cost += carrying
+            f.cost_of_goods_sold += r["sold_value"]
+            if physical and (f.period != WINDOW or month == current):
+                f.stock_value += r["closing_value"]
+    for group, month, scrapped in scrap:
+        for f in (of(str(group), _label(month)), of(str(group), WINDOW)):
+            for reason, value in scrapped.items():
+                f.scrap_by_reason[reason] = f.scrap_by_reason.get(reason, ZERO) + Decimal(value)
+                f.scrap_cost += Decimal(value)
 
 
 def _finish(f: Figures) -> Figures:

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -26,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.metadata import Id
 from leanstock.adapters.db.types import Exact
 from leanstock.domain.catalog import LocationKind
 from leanstock.domain.costing import CostedMove
@@ -288,6 +291,116 @@ class KpiRepository:
             }
             for r in self.db.execute(query)
         ]
+
+    def _month_filter(
+        self,
+        query: Any,
+        since: date,
+        sku: str | None,
+        category: str | None,
+        location: str | None,
+    ) -> Any:
+        k = t.kpi_months.c
+        query = (
+            query.select_from(t.kpi_months)
+            .join(t.items, t.items.c.id == k.item_id)
+            .join(t.locations, t.locations.c.id == k.location_id)
+            .where(k.month >= since)
+        )
+        if sku is not None:
+            query = query.where(t.items.c.sku == sku)
+        if category is not None:
+            query = query.where(t.items.c.category == category)
+        if location is not None:
+            query = query.where(t.locations.c.code == location)
+        return query
+
+    @staticmethod
+    def _group(group_by: str) -> Any:
+        """The group a row falls in: `company`, or its item's SKU or category, or its
+        location's code."""
+        return {
+            "item": t.items.c.sku,
+            "category": t.items.c.category,
+            "location": t.locations.c.code,
+        }.get(group_by, literal("company"))
+
+    def month_sums(
+        self,
+        since: date,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+        own_rates: Iterable[int] = (),
+    ) -> list[dict[str, Any]]:
+        """The snapshot's rows from `since` (of the item `sku`, the `category`, the location
+        `location`) summed in the database per group (`_group`), month, moment each row has
+        seen to (`through`), location kind and holding rate (`rate_item`: the item's id for
+        the items in `own_rates`, else None): closing value, value-days and cost of goods
+        sold. A KPI is linear in these for a given month, moment, kind and rate, so it can be
+        worked out on the sums as on each row (`services/kpis.py`)."""
+        k = t.kpi_months.c
+        rated = list(own_rates)
+        rate_item = (
+            case((t.items.c.id.in_(rated), t.items.c.id), else_=None)
+            if rated
+            else literal(None, Id)
+        )
+        keys = (
+            self._group(group_by).label("group"),
+            k.month.label("month"),
+            k.through.label("through"),
+            t.locations.c.kind.label("kind"),
+            rate_item.label("rate_item"),
+        )
+        query = self._month_filter(
+            select(
+                *keys,
+                func.sum(k.closing_value, type_=Exact()).label("closing_value"),
+                func.sum(k.value_days, type_=Exact()).label("value_days"),
+                func.sum(k.sold_value, type_=Exact()).label("sold_value"),
+            ),
+            since,
+            sku,
+            category,
+            location,
+        ).group_by(*keys)
+        return [
+            {
+                "group": r.group,
+                "month": r.month,
+                "through": _utc(r.through),
+                "kind": r.kind,
+                "rate_item": None if r.rate_item is None else int(r.rate_item),
+                "closing_value": r.closing_value,
+                "value_days": r.value_days,
+                "sold_value": r.sold_value,
+            }
+            for r in self.db.execute(query)
+        ]
+
+    def month_scrap(
+        self,
+        since: date,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, date, dict[str, str]]]:
+        """(group, month, scrap value by reason) of each snapshot row from `since` with scrap
+        (filtered and grouped as `month_sums`)."""
+        k = t.kpi_months.c
+        query = self._month_filter(
+            select(self._group(group_by), k.month, k.scrapped),
+            since,
+            sku,
+            category,
+            location,
+        ).where(cast(k.scrapped, String) != "{}")
+        return [(r[0], r[1], r[2]) for r in self.db.execute(query) if r[2]]
 
     def month_rows(self, keys: Iterable[tuple[date, int, int]]) -> list[dict[str, Any]]:
         """The snapshot's rows of these (month, item id, location id)."""
