@@ -8,14 +8,19 @@ Now is 15 March 2026, 12:00 UTC; three months are asked for (January 31 days, Fe
 March 15 so far: 74). Moves fall at odd minutes and seconds, so March's open rows have seen
 to different moments:
 
-- FLOUR (`dry`, 2 each) at WH: 100 received 5 Jan 08:30:15; 30 shipped 20 Jan 14:00;
+- FLOUR (`dry`, 2 each) at WH: 100 received from ACME 5 Jan 12:00 (promised 3 Jan: late);
+  30 shipped 20 Jan 14:00;
   5 scrapped as spoiled 10 Feb 09:00; 2 as damaged 3 Mar 10:20:30; 10 sent to STORE-1 on
   10 Mar 12:00, still in transit (money tied up, not stock value): 53 left, 106.
-- SUGAR (`dry`, its own holding rate 40%, 3 each) at STORE-1: 150 received 10 Jan 00:00;
-  10 shipped 12 Feb 17:45; 1 scrapped as expired 5 Mar 06:00: 139 left, 417.
+- SUGAR (`dry`, its own holding rate 40%, 3 each) at STORE-1: 150 received from ACME
+  10 Jan 12:00 (promised then: on time); 10 shipped 12 Feb 17:45; 1 scrapped as expired
+  5 Mar 06:00: 139 left, 417.
 - MILK (`cold`, 1.5 each) at STORE-2: 40 received 1 Feb 07:00; 20 shipped 2 Mar 11:11:11;
   4 scrapped for quality 14 Mar 22:00: 16 left, 24.
 - SALT (`general`, 0.5 each): 20 received at WH 15 Jan 00:00; 10 at STORE-1 1 Mar 00:00.
+
+Orders, placed at the end: 3 FLOUR at WH (25 Jan), 5 SUGAR at STORE-1 (20 Feb), 30 MILK at
+STORE-2 (5 Mar; 16 on hand, so 14 short).
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ import pytest
 
 from leanstock.adapters.db.kpis import KpiRepository
 from leanstock.adapters.db.uow import UnitOfWork
-from leanstock.domain.catalog import Item, Location, LocationKind
+from leanstock.domain.catalog import Item, Location, LocationKind, Supplier, SupplierItem
 from leanstock.domain.ledger import ScrapReason
-from leanstock.services import catalog, kpis, stock, transfers
+from leanstock.services import catalog, kpis, purchasing, stock, transfers
+from leanstock.services.orders import NewLine, place_order
+from leanstock.services.purchasing import NewPurchaseLine, ReceiptLine
 
 D = Decimal
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
@@ -54,8 +61,16 @@ def bakery(uow: UnitOfWork) -> UnitOfWork:
     ):
         catalog.add_item(uow, Item(sku, sku.title(), unit_cost=cost, category=category))
     kpis.set_holding_rate(uow, "40%", "SUGAR")
-    stock.receive(uow, "FLOUR", "WH", D(100), unit_cost=D(2), occurred_at=_at(1, 5, 8, 30, 15))
-    stock.receive(uow, "SUGAR", "STORE-1", D(150), unit_cost=D(3), occurred_at=_at(1, 10))
+    catalog.add_supplier(uow, Supplier("ACME", "Acme"))
+    for sku, quantity, price, location, promised, received in (
+        ("FLOUR", D(100), D(2), "WH", date(2026, 1, 3), date(2026, 1, 5)),
+        ("SUGAR", D(150), D(3), "STORE-1", date(2026, 1, 10), date(2026, 1, 10)),
+    ):
+        catalog.add_supplier_item(uow, SupplierItem("ACME", sku, price, 5))
+        line = NewPurchaseLine(sku, quantity, location, price, expected_date=promised)
+        view = purchasing.add_to_draft(uow, "ACME", [line])
+        purchasing.release(uow, view.number, at=_at(1, 1))
+        purchasing.receive(uow, view.number, [ReceiptLine(1, quantity)], received_on=received)
     stock.receive(uow, "SALT", "WH", D(20), unit_cost=D("0.5"), occurred_at=_at(1, 15))
     stock.ship(uow, "FLOUR", "WH", D(30), occurred_at=_at(1, 20, 14))
     stock.receive(uow, "MILK", "STORE-2", D(40), unit_cost=D("1.5"), occurred_at=_at(2, 1, 7))
@@ -69,21 +84,28 @@ def bakery(uow: UnitOfWork) -> UnitOfWork:
     transfers.release_transfer(uow, order.number)
     transfers.ship_transfer(uow, order.number, occurred_at=_at(3, 10, 12))
     stock.scrap(uow, "MILK", "STORE-2", D(4), ScrapReason.QUALITY, occurred_at=_at(3, 14, 22))
+    for customer, sku, quantity, location, ordered in (
+        ("Ann", "FLOUR", D(3), "WH", _at(1, 25, 9)),
+        ("Cy", "SUGAR", D(5), "STORE-1", _at(2, 20, 10)),
+        ("Bob", "MILK", D(30), "STORE-2", _at(3, 5, 9)),
+    ):
+        wanted = NewLine(sku, quantity, location)
+        place_order(uow, customer, [wanted], confirm=True, ordered_at=ordered)
     return uow
 
 
-def _rows(
+def _each(
     repo: KpiRepository,
-    since: date,
+    rows: list[dict[str, Any]],
     group_by: str,
     sku: str | None,
     category: str | None,
     location: str | None,
-) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
-    """Each snapshot row from `since` alone, with its group and location, filtered in Python."""
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each row alone, filtered in Python, with its group."""
     items = {int(r["id"]): r for r in repo.items()}
     places = {int(r["id"]): r for r in repo.locations()}
-    for row in repo.months(since):
+    for row in rows:
         item, place = items[int(row["item_id"])], places[int(row["location_id"])]
         if sku is not None and item["sku"] != sku:
             continue
@@ -92,11 +114,12 @@ def _rows(
         if location is not None and place["code"] != location:
             continue
         groups = {"item": item["sku"], "category": item["category"], "location": place["code"]}
-        yield row, groups.get(group_by, "company"), place
+        yield row, groups.get(group_by, "company")
 
 
 def _row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the repository hand the report every snapshot row alone, not their sums."""
+    """Make the repository hand the report every snapshot row, demand row (per item-location
+    and month) and delivery alone, grouped and filtered in Python, not their sums."""
 
     def month_sums(
         self: KpiRepository,
@@ -113,13 +136,28 @@ def _row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
             row
             | {
                 "group": group,
-                "kind": place["kind"],
                 "rate_item": row["item_id"] if row["item_id"] in rated else None,
+                "scrap": [row["scrapped"]] if row["scrapped"] else [],
             }
-            for row, group, place in _rows(self, since, group_by, sku, category, location)
+            for row, group in _each(self, self.months(since), group_by, sku, category, location)
         ]
 
-    def month_scrap(
+    def demand_sums(
+        self: KpiRepository,
+        since: datetime,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        rows = [{"item_id": r[0], "location_id": r[1], "row": r} for r in self.demand_months(since)]
+        return [
+            (group, *row["row"][2:])
+            for row, group in _each(self, rows, group_by, sku, category, location)
+        ]
+
+    def delivery_sums(
         self: KpiRepository,
         since: date,
         group_by: str,
@@ -127,15 +165,20 @@ def _row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
         sku: str | None = None,
         category: str | None = None,
         location: str | None = None,
-    ) -> list[tuple[Any, date, dict[str, str]]]:
+    ) -> list[tuple[Any, date, int, int]]:
+        rows = [
+            {"item_id": r[0], "location_id": r[1], "row": r}
+            for r in self.deliveries(since)
+            if r[4] is not None
+        ]
         return [
-            (group, row["month"], row["scrapped"])
-            for row, group, _ in _rows(self, since, group_by, sku, category, location)
-            if row["scrapped"]
+            (group, row["row"][3].replace(day=1), 1, int(row["row"][3] > row["row"][4]))
+            for row, group in _each(self, rows, group_by, sku, category, location)
         ]
 
     monkeypatch.setattr(KpiRepository, "month_sums", month_sums)
-    monkeypatch.setattr(KpiRepository, "month_scrap", month_scrap)
+    monkeypatch.setattr(KpiRepository, "demand_sums", demand_sums)
+    monkeypatch.setattr(KpiRepository, "delivery_sums", delivery_sums)
 
 
 ASKED: list[dict[str, Any]] = [
@@ -169,6 +212,11 @@ def test_the_sums_in_sql_show_what_each_row_would(
     by_item = summed[5]
     assert {f.group for f in by_item.window} == {"FLOUR", "SUGAR", "MILK", "SALT"}
     assert sum(1 for f in by_item.history if f.money_tied_up) == 11  # MILK from February
+    assert [(f.group, f.demand, f.deliveries) for f in by_item.window if f.demand] == [
+        ("SUGAR", D(5), 1),
+        ("FLOUR", D(3), 1),
+        ("MILK", D(30), 0),
+    ]
 
 
 def test_the_summed_figures_match_the_hand_worked_business(bakery: UnitOfWork) -> None:
@@ -184,7 +232,15 @@ def test_the_summed_figures_match_the_hand_worked_business(bakery: UnitOfWork) -
         "spoilage": D("10.00"),
     }
     assert window.scrap_cost == D("23.00")
+    assert (window.demand, window.filled, window.lines, window.lines_in_full) == (
+        D(38),
+        D(24),
+        3,
+        2,
+    )
+    assert (window.stockout_days, window.deliveries, window.late_deliveries) == (1, 2, 1)
     jan, feb, mar = company.history
+    assert [(m.demand, m.deliveries) for m in company.history] == [(D(3), 2), (D(5), 0), (D(30), 0)]
     assert (jan.cost_of_goods_sold, feb.cost_of_goods_sold, mar.cost_of_goods_sold) == (
         D(60),
         D(30),
@@ -215,8 +271,8 @@ def test_the_summed_figures_match_the_hand_worked_business(bakery: UnitOfWork) -
     assert figures["general"].money_tied_up == D("9.12")
     assert figures["general"].stock_value == D(15)
     sugar = kpis.kpis(bakery, group_by="item", sku="SUGAR", months=3, now=NOW).history[0]
-    # 150 × 3 = 450 held 22 of January's 31 days, at its own 40% a year: 450 × 22 × 0.4 / 365
-    assert sugar.carrying_cost == D("10.85")
+    # 150 × 3 = 450 held 21.5 of January's 31 days, at its own 40% a year: 450 × 21.5 × 0.4 / 365
+    assert sugar.carrying_cost == D("10.60")
     flour_wh = kpis.kpis(bakery, sku="FLOUR", location="WH", months=1, now=NOW).window[0]
     # 130 to 3 Mar 10:20:30, 126 to 10 Mar 12:00, then 106 to now, over 14.5 days, × 15 / 15
     held = (D(130) * (2 * 86400 + 37230) + D(126) * (7 * 86400 + 5970) + D(106) * (5 * 86400)) / (

@@ -88,7 +88,16 @@ class KpiRepo(Protocol):
         location: str | None = None,
         own_rates: Iterable[int] = (),
     ) -> list[dict[str, Any]]: ...
-    def month_scrap(
+    def demand_sums(
+        self,
+        since: datetime,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, date, Any, Any, int, int, int]]: ...
+    def delivery_sums(
         self,
         since: date,
         group_by: str,
@@ -96,7 +105,7 @@ class KpiRepo(Protocol):
         sku: str | None = None,
         category: str | None = None,
         location: str | None = None,
-    ) -> list[tuple[Any, date, dict[str, str]]]: ...
+    ) -> list[tuple[Any, date, int, int]]: ...
     def month_rows(self, keys: Iterable[tuple[date, int, int]]) -> list[dict[str, Any]]: ...
     def tracks(
         self, keys: Iterable[tuple[int, int]] | None = None, before: date | None = None
