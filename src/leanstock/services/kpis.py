@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from leanstock.domain.catalog import PHYSICAL_KINDS, LocationKind
 from leanstock.domain.errors import InvalidInput
@@ -222,19 +223,22 @@ def kpis(
         labels.append(m)
         m = _next_month(m)
     with uow:
-        item_rows = {int(r["id"]): r for r in uow.kpis.items()}
         locations = {int(r["id"]): r for r in uow.kpis.locations()}
         if sku is not None:
             sku = uow.catalog.item(sku).value.sku  # the SKU of a scanned barcode
         if location is not None:
             uow.catalog.location(location)
+        forecasts = uow.kpis.forecasts(first, today)
+        # Every item, only where needed: a category to check, forecasts to group in Python.
+        every = category is not None or bool(forecasts)
+        item_rows = {int(r["id"]): r for r in uow.kpis.items()} if every else {}
         if category is not None and not any(r["category"] == category for r in item_rows.values()):
             raise InvalidInput(f"No item is in category {category!r}.", "category")
         company_rate, item_rates = holding_rates(uow)
-        snapshot = uow.kpis.months(first)
-        demand = uow.kpis.demand_months(_at(first))
-        deliveries = uow.kpis.deliveries(first)
-        forecasts = uow.kpis.forecasts(first, today)
+        chosen = {"sku": sku, "category": category, "location": location}
+        costs = uow.kpis.month_sums(first, group_by, own_rates=item_rates, **chosen)
+        demand = uow.kpis.demand_sums(_at(first), group_by, **chosen)
+        deliveries = uow.kpis.delivery_sums(first, group_by, **chosen)
         daily = uow.kpis.demand_days(_at(first)) if forecasts else []
 
     def keep(item_id: int, location_id: int) -> bool:
@@ -268,42 +272,24 @@ def kpis(
         return of(group, _label(_month(day))), of(group, WINDOW)
 
     last_label = _label(labels[-1])
-    for r in snapshot:
-        item_id, location_id = int(r["item_id"]), int(r["location_id"])
-        if not keep(item_id, location_id):
-            continue
-        month = r["month"]
-        days = ((today + timedelta(days=1)) if month == labels[-1] else _next_month(month)) - month
-        rate = item_rates.get(item_id, company_rate)
-        held = average(r, now if month == labels[-1] else _at(_next_month(month)))
-        carrying = held * rate * days.days / 365
-        physical = LocationKind(locations[location_id]["kind"]) in PHYSICAL_KINDS
-        for f in both(item_id, location_id, month):
-            f.money_tied_up += held * (days.days if f.period == WINDOW else 1)
-            f.carrying_cost += carrying
-            f.cost_of_goods_sold += r["sold_value"]
-            if physical and (f.period != WINDOW or _label(month) == last_label):
-                f.stock_value += r["closing_value"]
-            for reason, value in r["scrapped"].items():
-                f.scrap_by_reason[reason] = f.scrap_by_reason.get(reason, ZERO) + Decimal(value)
-                f.scrap_cost += Decimal(value)
+    # The snapshot's rows, demand and deliveries come summed per group and month (the
+    # repository's `*_sums`; tests/integration/test_kpi_sums.py holds them to the same
+    # figures as each row alone); forecasts are matched to demand here, per item-location.
+    kinds = {k: LocationKind(r["kind"]) for k, r in locations.items()}
+    _add_costs(of, costs, labels, now, kinds, company_rate, item_rates)
 
-    for item_id, location_id, month, asked, served, lines, in_full, short_days in demand:
-        if not keep(item_id, location_id):
-            continue
-        for f in both(item_id, location_id, month):
+    for group, month, asked, served, lines, in_full, short_days in demand:
+        for f in (of(str(group), _label(month)), of(str(group), WINDOW)):
             f.demand += asked
             f.filled += served
             f.lines += lines
             f.lines_in_full += in_full
             f.stockout_days += short_days
 
-    for item_id, location_id, _, received, promised in deliveries:
-        if promised is None or not keep(item_id, location_id):
-            continue
-        for f in both(item_id, location_id, received):
-            f.deliveries += 1
-            f.late_deliveries += 1 if received > promised else 0
+    for group, month, delivered, late in deliveries:
+        for f in (of(str(group), _label(month)), of(str(group), WINDOW)):
+            f.deliveries += delivered
+            f.late_deliveries += late
 
     by_day: dict[tuple[int, int], dict[date, Decimal]] = defaultdict(dict)
     for item_id, location_id, day, asked in daily:
@@ -371,6 +357,41 @@ def kpis(
         history=history,
         total=len(groups),
     )
+
+
+def _add_costs(
+    of: Callable[[str, str], Figures],
+    sums: Iterable[dict[str, Any]],
+    labels: list[date],
+    now: datetime,
+    kinds: dict[int, LocationKind],
+    company_rate: Decimal,
+    item_rates: dict[int, Decimal],
+) -> None:
+    """Add the snapshot's rows to their group's month and window: money tied up, carrying
+    cost, cost of goods sold, stock value and scrap. Each of `sums` is one snapshot row or the
+    sum of rows of one group, month, location, moment seen to (`through`) and rate
+    (`KpiRepo.month_sums`), with the scrap of each (`scrap`): every figure here is linear in
+    a row's closing value, value-days and cost of goods sold for those, so a sum gives what
+    its rows would one by one."""
+    today, current = now.date(), labels[-1]
+    for r in sums:
+        group, month = str(r["group"]), r["month"]
+        days = ((today + timedelta(days=1)) if month == current else _next_month(month)) - month
+        rate = company_rate if r["rate_item"] is None else item_rates[r["rate_item"]]
+        held = average(r, now if month == current else _at(_next_month(month)))
+        carrying = held * rate * days.days / 365
+        physical = kinds[r["location_id"]] in PHYSICAL_KINDS
+        for f in (of(group, _label(month)), of(group, WINDOW)):
+            f.money_tied_up += held * (days.days if f.period == WINDOW else 1)
+            f.carrying_cost += carrying
+            f.cost_of_goods_sold += r["sold_value"]
+            if physical and (f.period != WINDOW or month == current):
+                f.stock_value += r["closing_value"]
+            for scrapped in r["scrap"]:
+                for reason, value in scrapped.items():
+                    f.scrap_by_reason[reason] = f.scrap_by_reason.get(reason, ZERO) + Decimal(value)
+                    f.scrap_cost += Decimal(value)
 
 
 def _finish(f: Figures) -> Figures:

@@ -78,6 +78,34 @@ class KpiRepo(Protocol):
     def settings(self, prefix: str) -> dict[str, str]: ...
     def delete_setting(self, key: str) -> None: ...
     def months(self, since: date) -> list[dict[str, Any]]: ...
+    def month_sums(
+        self,
+        since: date,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+        own_rates: Iterable[int] = (),
+    ) -> list[dict[str, Any]]: ...
+    def demand_sums(
+        self,
+        since: datetime,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, date, Any, Any, int, int, int]]: ...
+    def delivery_sums(
+        self,
+        since: date,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, date, int, int]]: ...
     def month_rows(self, keys: Iterable[tuple[date, int, int]]) -> list[dict[str, Any]]: ...
     def tracks(
         self, keys: Iterable[tuple[int, int]] | None = None, before: date | None = None

@@ -3,6 +3,7 @@ deliveries against their promise, stored forecasts, and the monthly cost snapsho
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,11 +11,14 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     case,
+    cast,
     delete,
     func,
     insert,
     literal,
+    literal_column,
     select,
     tuple_,
     type_coerce,
@@ -26,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import planning_tables as p
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.metadata import Id
 from leanstock.adapters.db.types import Exact
 from leanstock.domain.catalog import LocationKind
 from leanstock.domain.costing import CostedMove
@@ -156,28 +161,32 @@ class KpiRepository:
             )
         return func.strftime("%Y-%m" if pattern == "month" else "%Y-%m-%d", moment)
 
+    def _demand_months(self, since: datetime) -> Any:
+        d = self._demand(since).c
+        month = self._text(d.at, "month")
+        served = case((d.short >= d.asked, ZERO), else_=d.asked - d.short)
+        return select(
+            d.item_id,
+            d.location_id,
+            month.label("month"),
+            func.sum(d.asked, type_=Exact()).label("asked"),
+            func.sum(served, type_=Exact()).label("served"),
+            func.count().label("lines"),
+            func.sum(case((d.short <= ZERO, 1), else_=0)).label("in_full"),
+            func.count(func.distinct(case((d.short > ZERO, self._text(d.at, "day"))))).label(
+                "short_days"
+            ),
+        ).group_by(d.item_id, d.location_id, month)
+
     def demand_months(
         self, since: datetime
     ) -> list[tuple[int, int, date, Any, Any, int, int, int]]:
         """Per item, location and month from `since`: (item id, location id, month, quantity
         asked, quantity served when asked, lines, lines served in full, days with a line stock
         could not fully serve)."""
-        d = self._demand(since).c
-        month = self._text(d.at, "month")
-        served = case((d.short >= d.asked, ZERO), else_=d.asked - d.short)
-        query = select(
-            d.item_id,
-            d.location_id,
-            month.label("month"),
-            func.sum(d.asked, type_=Exact()),
-            func.sum(served, type_=Exact()),
-            func.count(),
-            func.sum(case((d.short <= ZERO, 1), else_=0)),
-            func.count(func.distinct(case((d.short > ZERO, self._text(d.at, "day"))))),
-        ).group_by(d.item_id, d.location_id, month)
         return [
             (int(r[0]), int(r[1]), date.fromisoformat(r[2] + "-01"), r[3], r[4], r[5], r[6], r[7])
-            for r in self.db.execute(query)
+            for r in self.db.execute(self._demand_months(since))
         ]
 
     def demand_days(self, since: datetime) -> list[tuple[int, int, date, Decimal]]:
@@ -202,14 +211,12 @@ class KpiRepository:
         )
         return {int(r.id): r.reason or "other" for r in self.db.execute(query)}
 
-    def deliveries(self, since: date) -> list[tuple[int, int, str, date, date | None]]:
-        """(item id, location id, supplier, received on, promised): every delivery since,
-        judged by the date first confirmed, else the date asked for (as the scorecards)."""
+    def _deliveries(self, since: date) -> Any:
         lines = o.purchase_lines.c
         promised = func.coalesce(
             lines.first_confirmed_date, lines.expected_date, o.receipts.c.promised_date
         )
-        query = (
+        return (
             select(
                 lines.item_id,
                 lines.location_id,
@@ -223,9 +230,13 @@ class KpiRepository:
             .join(t.suppliers, t.suppliers.c.id == o.purchase_orders.c.supplier_id)
             .where(o.receipts.c.received_on >= since)
         )
+
+    def deliveries(self, since: date) -> list[tuple[int, int, str, date, date | None]]:
+        """(item id, location id, supplier, received on, promised): every delivery since,
+        judged by the date first confirmed, else the date asked for (as the scorecards)."""
         return [
             (int(r.item_id), int(r.location_id), r.code, r.received_on, r.promised)
-            for r in self.db.execute(query)
+            for r in self.db.execute(self._deliveries(since))
         ]
 
     def forecasts(self, since: date, before: date) -> list[tuple[int, int, int, str, date, float]]:
@@ -286,6 +297,166 @@ class KpiRepository:
                 "value_days": r[7],
                 "through": _utc(r[8]),
             }
+            for r in self.db.execute(query)
+        ]
+
+    def _grouped(
+        self,
+        query: Any,
+        item_id: Any,
+        location_id: Any,
+        group_by: str,
+        sku: str | None,
+        category: str | None,
+        location: str | None,
+    ) -> tuple[Any, Any]:
+        """`query` joined to the items and locations its rows need (by `item_id` and
+        `location_id`), filtered to the item `sku`, the `category` and the location
+        `location`; and the group a row falls in: `company`, or its item's SKU or category,
+        or its location's code."""
+        if group_by in ("item", "category") or sku is not None or category is not None:
+            query = query.join(t.items, t.items.c.id == item_id)
+            if sku is not None:
+                query = query.where(t.items.c.sku == sku)
+            if category is not None:
+                query = query.where(t.items.c.category == category)
+        if group_by == "location" or location is not None:
+            query = query.join(t.locations, t.locations.c.id == location_id)
+        if location is not None:
+            query = query.where(t.locations.c.code == location)
+        group: Any = {
+            "item": t.items.c.sku,
+            "category": t.items.c.category,
+            "location": t.locations.c.code,
+        }.get(group_by, literal_column("'company'"))
+        return query, group
+
+    @staticmethod
+    def _by(group_by: str, group: Any) -> list[Any]:
+        """The group as a GROUP BY term: none for the company's constant."""
+        return [] if group_by == "company" else [group]
+
+    def month_sums(
+        self,
+        since: date,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+        own_rates: Iterable[int] = (),
+    ) -> list[dict[str, Any]]:
+        """The snapshot's rows from `since` (of the item `sku`, the `category`, the location
+        `location`) summed in the database per group (`_grouped`), month, location, moment
+        each row has seen to (`through`) and holding rate (`rate_item`: the item's id for the
+        items in `own_rates`, else None): closing value, value-days and cost of goods sold;
+        with each row's scrap by reason (`scrap`, a list: JSON can only be summed exactly in
+        Python). Every KPI of `services/kpis._add_costs` is linear in these for a given month,
+        location, moment and rate, so it comes out of the sums as out of each row. Grouped in
+        the order of the index `ix_kpi_months_sums`, which holds every column read (on
+        SQLite; PostgreSQL reads the table)."""
+        k = t.kpi_months.c
+        rated = list(own_rates)
+        scrapped = cast(k.scrapped, String)
+        query, group = self._grouped(
+            select().select_from(t.kpi_months).where(k.month >= since),
+            k.item_id,
+            k.location_id,
+            group_by,
+            sku,
+            category,
+            location,
+        )
+        keys = [k.month, k.location_id, k.through, *self._by(group_by, group)]
+        rate_item: Any = literal(None, Id)
+        if rated:
+            rate_item = case((k.item_id.in_(rated), k.item_id), else_=None)
+            keys.append(rate_item)
+        query = query.add_columns(
+            group.label("group"),
+            k.month.label("month"),
+            k.location_id.label("location_id"),
+            k.through.label("through"),
+            rate_item.label("rate_item"),
+            func.sum(k.closing_value, type_=Exact()).label("closing_value"),
+            func.sum(k.value_days, type_=Exact()).label("value_days"),
+            func.sum(k.sold_value, type_=Exact()).label("sold_value"),
+            func.aggregate_strings(case((scrapped != "{}", scrapped)), ",").label("scrap"),
+        ).group_by(*keys)
+        return [
+            {
+                "group": r.group,
+                "month": r.month,
+                "location_id": int(r.location_id),
+                "through": _utc(r.through),
+                "rate_item": None if r.rate_item is None else int(r.rate_item),
+                "closing_value": r.closing_value,
+                "value_days": r.value_days,
+                "sold_value": r.sold_value,
+                "scrap": json.loads(f"[{r.scrap}]") if r.scrap else [],
+            }
+            for r in self.db.execute(query)
+        ]
+
+    def demand_sums(
+        self,
+        since: datetime,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, date, Any, Any, int, int, int]]:
+        """`demand_months` summed in the database per group (`_grouped`) and month: (group,
+        month, quantity asked, quantity served when asked, lines, lines served in full,
+        item-location days with a line stock could not fully serve)."""
+        d = self._demand_months(since).subquery()
+        query, group = self._grouped(
+            select().select_from(d), d.c.item_id, d.c.location_id, group_by, sku, category, location
+        )
+        query = query.add_columns(
+            group,
+            d.c.month,
+            func.sum(d.c.asked, type_=Exact()),
+            func.sum(d.c.served, type_=Exact()),
+            func.sum(d.c.lines),
+            func.sum(d.c.in_full),
+            func.sum(d.c.short_days),
+        ).group_by(d.c.month, *self._by(group_by, group))
+        return [
+            (r[0], date.fromisoformat(r[1] + "-01"), r[2], r[3], int(r[4]), int(r[5]), int(r[6]))
+            for r in self.db.execute(query)
+        ]
+
+    def delivery_sums(
+        self,
+        since: date,
+        group_by: str,
+        *,
+        sku: str | None = None,
+        category: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, date, int, int]]:
+        """`deliveries` with a promised date, counted in the database per group (`_grouped`)
+        and month received: (group, month, deliveries, received after the date promised)."""
+        d = self._deliveries(since).subquery()
+        year, month = func.extract("year", d.c.received_on), func.extract("month", d.c.received_on)
+        query, group = self._grouped(
+            select().select_from(d), d.c.item_id, d.c.location_id, group_by, sku, category, location
+        )
+        query = (
+            query.add_columns(
+                group,
+                year,
+                month,
+                func.count(),
+                func.sum(case((d.c.received_on > d.c.promised, 1), else_=0)),
+            )
+            .where(d.c.promised.is_not(None))
+            .group_by(year, month, *self._by(group_by, group))
+        )
+        return [
+            (r[0], date(int(r[1]), int(r[2]), 1), int(r[3]), int(r[4]))
             for r in self.db.execute(query)
         ]
 
