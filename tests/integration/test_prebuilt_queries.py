@@ -6,10 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Integer, bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 from leanstock.adapters.auth.credentials import token_prefix
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.accounts import token_and_user_alone
+from leanstock.adapters.db.driver import read_once
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
@@ -61,6 +64,47 @@ def test_each_token_answers_for_its_own_user_and_bindings(engine: Engine) -> Non
         assert uow.accounts.token_and_user("ls_nosuch1") is None
     with pytest.raises(NotAuthenticated):
         signin.token(UnitOfWork(engine, autocommit=True), owner[:-1] + "x")
+
+
+def test_the_token_check_sent_alone_answers_as_the_repository(engine: Engine) -> None:
+    """On PostgreSQL the token check goes straight to psycopg (`adapters/db/driver.py`): the
+    same token and user, for each kind of user and for an unknown prefix, as the query through
+    SQLAlchemy; and the pooled connection is handed back as it was found (no transaction open,
+    not in autocommit), so the next unit of work is not changed by it."""
+    _catalog(engine)
+    owner = _token(engine, "owner@example.com", Role.OWNER)
+    keeper = _token(engine, "wh@example.com", Role.WAREHOUSE, locations=["WH", "DOCK"])
+    vendor = _token(engine, "acme@example.com", Role.SUPPLIER, supplier="ACME")
+    for _ in range(6):  # psycopg prepares a statement on its fifth run
+        for prefix in [*(token_prefix(s) for s in (owner, keeper, vendor)), "ls_nosuch1"]:
+            assert prefix is not None
+            with UnitOfWork(engine, autocommit=True) as uow:
+                expected = uow.accounts.token_and_user(prefix)
+            assert token_and_user_alone(engine, prefix) == expected
+            assert UnitOfWork(engine, autocommit=True).token_and_user(prefix) == expected
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            assert connection.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+        assert connection.execute(select(1)).scalar_one() == 1
+        connection.rollback()
+    # The last use is stamped at most once a minute: the first check of a token writes it.
+    fresh = _token(engine, "fresh@example.com", Role.OWNER)
+    assert signin.token(UnitOfWork(engine, autocommit=True), fresh).name == "fresh@example.com"
+    found = token_and_user_alone(engine, token_prefix(fresh) or "")
+    assert found is not None
+    assert found[0].last_used_at is not None
+
+
+def test_a_database_error_of_the_token_check_is_sqlalchemys(engine: Engine) -> None:
+    """Sent straight to psycopg or not, a failing token check raises SQLAlchemy's DBAPIError
+    (as any other statement), and the pool's connections still work afterwards."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the driver path is PostgreSQL's")
+    broken = select(t.items.c.id).where(t.items.c.sku == bindparam("prefix").cast(Integer))
+    with pytest.raises(DBAPIError):
+        read_once(engine, broken, {"prefix": "not a number"})
+    _catalog(engine)
+    assert token_and_user_alone(engine, "ls_nosuch1") is None
 
 
 def test_items_and_locations_answer_for_any_number_of_each(engine: Engine) -> None:

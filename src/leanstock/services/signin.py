@@ -251,16 +251,16 @@ def token(uow: UnitOfWork, secret: str, now: datetime | None = None) -> Actor:
     if prefix is None:
         raise NotAuthenticated(INVALID_TOKEN)
     moment = _now(now)
-    with uow:
-        found = uow.accounts.token_and_user(prefix)
-        if found is None or not same(found[0].token_hash, digest(secret)):
-            raise NotAuthenticated(INVALID_TOKEN)
-        row, user = found
-        if row.revoked_at is not None or moment >= row.expires_at:
-            raise NotAuthenticated(INVALID_TOKEN)
-        if not user.active:
-            raise NotAuthenticated(INVALID_TOKEN)
-        if row.last_used_at is None or moment - row.last_used_at > TOUCH_EVERY:
+    found = uow.token_and_user(prefix)
+    if found is None or not same(found[0].token_hash, digest(secret)):
+        raise NotAuthenticated(INVALID_TOKEN)
+    row, user = found
+    if row.revoked_at is not None or moment >= row.expires_at:
+        raise NotAuthenticated(INVALID_TOKEN)
+    if not user.active:
+        raise NotAuthenticated(INVALID_TOKEN)
+    if row.last_used_at is None or moment - row.last_used_at > TOUCH_EVERY:
+        with uow:
             uow.accounts.touch_token(row.id, moment)
             uow.commit()
     return actor_of(user, f"token:{row.prefix}", row.scope)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import account_tables as a
 from leanstock.adapters.db import tables as t
+from leanstock.adapters.db.driver import read_once
 from leanstock.domain.access import Role, Scope
 from leanstock.domain.accounts import User
 from leanstock.domain.errors import NotFound
@@ -281,23 +282,7 @@ class AccountsRepository:
     def token_and_user(self, prefix: str) -> tuple[TokenRow, User] | None:
         """The token with `prefix` and its user (with the locations a warehouse user is granted)
         in one query: every API request asks it, so it is one round trip, not three."""
-        rows = self.db.execute(_TOKEN_AND_USER, {"prefix": prefix}).all()
-        if not rows:
-            return None
-        r = rows[0]
-        granted = frozenset(x.granted for x in rows if x.granted is not None)
-        user = User(
-            int(r.user_id),
-            r.email,
-            r.display_name,
-            Role(r.role),
-            bool(r.active),
-            granted or None if r.role == Role.WAREHOUSE.value else None,
-            r.supplier,
-            aware(r.user_created_at),
-            aware(r.password_changed_at),
-        )
-        return self._token(r), user
+        return _token_and_user(self.db.execute(_TOKEN_AND_USER, {"prefix": prefix}).all())
 
     def token(self, token_id: int) -> TokenRow | None:
         row = self.db.execute(_TOKENS.where(a.api_tokens.c.id == token_id)).first()
@@ -436,3 +421,33 @@ class AccountsRepository:
                 locked_until=row.locked_until,
             )
         )
+
+
+def _token_and_user(rows: Sequence[Any]) -> tuple[TokenRow, User] | None:
+    if not rows:
+        return None
+    r = rows[0]
+    granted = frozenset(x.granted for x in rows if x.granted is not None)
+    user = User(
+        int(r.user_id),
+        r.email,
+        r.display_name,
+        Role(r.role),
+        bool(r.active),
+        granted or None if r.role == Role.WAREHOUSE.value else None,
+        r.supplier,
+        aware(r.user_created_at),
+        aware(r.password_changed_at),
+    )
+    return AccountsRepository._token(r), user
+
+
+def token_and_user_alone(engine: Engine, prefix: str) -> tuple[TokenRow, User] | None:
+    """`AccountsRepository.token_and_user` as one statement on its own, outside any unit of
+    work: on PostgreSQL the prebuilt query goes straight to psycopg (`driver.read_once`),
+    without SQLAlchemy's per-execution work or a unit of work's set-up, as the token check
+    of every API request."""
+    if engine.dialect.name == "postgresql":
+        return _token_and_user(read_once(engine, _TOKEN_AND_USER, {"prefix": prefix}))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return AccountsRepository(connection).token_and_user(prefix)

@@ -12,7 +12,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from leanstock.adapters.db.accounts import AccountsRepository
+from leanstock.adapters.db.accounts import AccountsRepository, TokenRow, token_and_user_alone
 from leanstock.adapters.db.audit import AuditRepository
 from leanstock.adapters.db.boms import BomsRepository
 from leanstock.adapters.db.catalog import CatalogRepository
@@ -38,6 +38,7 @@ from leanstock.adapters.db.valuation import ValuationRepository
 from leanstock.adapters.db.webhooks import WebhooksRepository
 from leanstock.domain import catalog
 from leanstock.domain.access import EVERYTHING, Visibility, current
+from leanstock.domain.accounts import User
 from leanstock.domain.errors import Conflict
 from leanstock.domain.events import Aggregate, DomainEvent, collect
 from leanstock.domain.ledger import Place
@@ -121,6 +122,22 @@ class UnitOfWork:
         """An event no aggregate loaded here records itself (a BOM set, a promise date moved
         by a supplier's acknowledgement); written on commit with the aggregates' events."""
         self._recorded.append(event)
+
+    def token_and_user(self, prefix: str) -> tuple[TokenRow, User] | None:
+        """The token check's one read (`AccountsRepository.token_and_user`). An autocommit unit
+        on PostgreSQL outside `one_transaction` sends it on its own, straight to the driver
+        (`accounts.token_and_user_alone`: every API request asks it); otherwise it is read in
+        this unit's own transaction."""
+        shared = _shared.get()
+        if (
+            self.autocommit
+            and self._connection is None
+            and self.dialect == "postgresql"
+            and (shared is None or shared.engine is not self.engine)
+        ):
+            return token_and_user_alone(self.engine, prefix)
+        with self:
+            return self.accounts.token_and_user(prefix)
 
     @property
     def connection(self) -> Connection:

@@ -20,6 +20,7 @@ from leanstock.entrypoints.api.bounds import Id, Moment
 from leanstock.entrypoints.api.deps import UowDep, permit
 from leanstock.entrypoints.api.paging import Limit, Offset
 from leanstock.entrypoints.api.problems import body_problem
+from leanstock.entrypoints.api.responses import answer
 from leanstock.entrypoints.api.schemas import (
     CountIn,
     LotLevelOut,
@@ -54,8 +55,8 @@ def _visible_reservation(uow: UowDep, actor: Actor, reservation_id: Id) -> None:
         stock.get_reservation(uow, reservation_id)
 
 
-@router.post("/stock/receipts", status_code=201, tags=["stock"])
-def receive(body: ReceiptIn, uow: UowDep, actor: StockWriter) -> OperationOut:
+@router.post("/stock/receipts", status_code=201, tags=["stock"], response_model=OperationOut)
+def receive(body: ReceiptIn, uow: UowDep, actor: StockWriter) -> Response:
     """Receive goods from a supplier into a location (supplier → location): one item, or a
     whole delivery as `lines`."""
     actor.require_location(body.location)
@@ -67,11 +68,11 @@ def receive(body: ReceiptIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         reference=body.reference,
         occurred_at=body.occurred_at,
     )
-    return OperationOut.model_validate(operation)
+    return answer(OperationOut.model_validate(operation), 201)
 
 
-@router.post("/stock/shipments", status_code=201, tags=["stock"])
-def ship(body: ShipmentIn, uow: UowDep, actor: StockWriter) -> OperationOut:
+@router.post("/stock/shipments", status_code=201, tags=["stock"], response_model=OperationOut)
+def ship(body: ShipmentIn, uow: UowDep, actor: StockWriter) -> Response:
     """Ship unreserved stock to a customer, first-expired-first-out unless a lot is named;
     one item, or several as `lines`."""
     actor.require_location(body.location)
@@ -84,11 +85,11 @@ def ship(body: ShipmentIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         occurred_at=body.occurred_at,
         reason=body.reason,
     )
-    return OperationOut.model_validate(operation)
+    return answer(OperationOut.model_validate(operation), 201)
 
 
-@router.post("/stock/transfers", status_code=201, tags=["stock"])
-def transfer(body: TransferIn, uow: UowDep, actor: StockWriter) -> OperationOut:
+@router.post("/stock/transfers", status_code=201, tags=["stock"], response_model=OperationOut)
+def transfer(body: TransferIn, uow: UowDep, actor: StockWriter) -> Response:
     """Move stock between two physical locations: one item, or several as `lines` (a
     warehouse user limited to some locations needs both ends granted)."""
     actor.require_location(body.source, "source")
@@ -101,7 +102,7 @@ def transfer(body: TransferIn, uow: UowDep, actor: StockWriter) -> OperationOut:
         reference=body.reference,
         occurred_at=body.occurred_at,
     )
-    return OperationOut.model_validate(operation)
+    return answer(OperationOut.model_validate(operation), 201)
 
 
 @router.post("/stock/counts", status_code=201, tags=["stock"])
@@ -191,13 +192,14 @@ def post_batch(body: BatchIn, uow: UowDep, actor: StockWriter) -> Response:
     status_code=201,
     tags=["reservations"],
     dependencies=[permit("reservation:write")],
+    response_model=ReservationOut,
 )
-def reserve(body: ReservationIn, uow: UowDep) -> ReservationOut:
+def reserve(body: ReservationIn, uow: UowDep) -> Response:
     """Promise available stock to a reference; 409 when not enough is available."""
     reservation = stock.reserve(
         uow, body.sku, body.location, body.quantity, body.reference, unit=body.unit
     )
-    return ReservationOut.model_validate(reservation)
+    return answer(ReservationOut.model_validate(reservation), 201)
 
 
 @router.get("/reservations", tags=["reservations"])
@@ -224,10 +226,11 @@ def get_reservation(reservation_id: Id, uow: UowDep, actor: StockReader) -> Rese
     "/reservations/{reservation_id}/release",
     tags=["reservations"],
     dependencies=[permit("reservation:write")],
+    response_model=ReservationOut,
 )
-def release(reservation_id: Id, body: ReleaseIn, uow: UowDep) -> ReservationOut:
+def release(reservation_id: Id, body: ReleaseIn, uow: UowDep) -> Response:
     """Give reserved stock back to available, all of it or `quantity`."""
-    return ReservationOut.model_validate(stock.release(uow, reservation_id, body.quantity))
+    return answer(ReservationOut.model_validate(stock.release(uow, reservation_id, body.quantity)))
 
 
 @router.post("/reservations/{reservation_id}/consume", status_code=201, tags=["reservations"])
