@@ -29,9 +29,13 @@
    conformal is not used: with count data full of zeros it over-covers (carparts:
    95.5 % at a nominal 90 %). Beyond the backtest horizon H the offsets grow as √(k/H)
    at step k, as the error of a random walk does (Hyndman & Athanasopoulos, FPP3 §5.5),
-   rather than staying at the width of step H (`selection.STEP_PROFILE`, off by default,
-   also scales steps 1 … H by the group's error growth). New items, too short to backtest, get
-   Poisson quantiles around their mean.
+   rather than staying at the width of step H. Offsets are held per step 1 … H
+   (`selection.step_offsets`). Smooth and erratic groups (`selection.CONFORMAL`,
+   `POOLED_CLASSES`) take them from the group's residuals at that step, each divided by its
+   series' RMSSE scale, and multiply back by the series' scale (`selection.pooled_offsets`:
+   a series' two or three origins say little about its own tail); intermittent and lumpy
+   groups, each series' own residuals over all steps. New items, too short to backtest,
+   get Poisson quantiles around their mean.
 """
 
 from __future__ import annotations
@@ -239,6 +243,7 @@ def forecast(
                     season=season,
                     fixed=full,
                     ets_forms=forms,
+                    demand_class=row["demand_class"],
                 )
                 timings["backtest"] = timings.get("backtest", 0.0) + time.perf_counter() - tick
                 done += 1
@@ -371,7 +376,7 @@ def _assemble(
         or [
             pl.DataFrame(
                 schema={"sid": pl.UInt32, "backtest_horizon": pl.Int64}
-                | dict.fromkeys(qcols, pl.Float64)
+                | dict.fromkeys(qcols, pl.List(pl.Float64))
             )
         ],
         how="diagonal",
@@ -385,23 +390,20 @@ def _assemble(
             for c, p in zip(qcols, qs, strict=True)
         ]
     )
+    # offsets hold one value per backtest step 1 … H; beyond H, step H's grows as √(k/H)
     step = pl.col("t") - pl.col("t_last")
     bt = pl.col("backtest_horizon")
     growth = pl.when(step > bt).then((step / bt).sqrt()).otherwise(1.0).fill_null(1.0)
-    at_step = pl.col("step_factors").list.get(
-        (pl.min_horizontal(step, bt) - 1).clip(lower_bound=0), null_on_oob=True
-    )
-    growth = growth * at_step.fill_null(1.0)
-    if "step_factors" not in offsets.columns:
-        offsets = offsets.with_columns(step_factors=pl.lit(None, dtype=pl.List(pl.Float64)))
+    index = (pl.min_horizontal(step, bt) - 1).clip(lower_bound=0)
     rest = (
-        rest.join(
-            offsets.select("sid", "backtest_horizon", "step_factors", *qcols), on="sid", how="left"
-        )
+        rest.join(offsets.select("sid", "backtest_horizon", *qcols), on="sid", how="left")
         .join(last.select("sid", "t_last"), on="sid", how="left")
         .with_columns(
             [
-                (pl.col("forecast") + pl.col(c).fill_null(0.0) * growth)
+                (
+                    pl.col("forecast")
+                    + pl.col(c).list.get(index, null_on_oob=True).fill_null(0.0) * growth
+                )
                 .clip(lower_bound=0.0)
                 .alias(c)
                 for c in qcols

@@ -43,6 +43,14 @@ SCORE = (pl.col("mase") + pl.col("rmsse")) / 2
 STEP_PROFILE = "off"
 """Quantile offsets per step ahead (`step_profile`): "off" (one pooled offset for every
 step), "full" (the step's factor) or "widen" (the step's factor, never below 1)."""
+CONFORMAL = "pooled"
+"""Whose residuals give a series' quantile offsets (`step_offsets`): "series" (its own),
+"pooled" (the group's, scaled and per step ahead: `pooled_offsets`) for groups of a class
+in POOLED_CLASSES."""
+POOLED_CLASSES = ("smooth", "erratic")
+POOLED_SCALE = "naive"
+"""The scale of `pooled_offsets`: "naive" (the RMSSE scale), "backtest" (the series' own
+backtest RMS error), "blend" (their geometric mean)."""
 
 
 @dataclass
@@ -92,6 +100,7 @@ def backtest_group(
     season: YearlySeason | None = None,
     fixed: bool = False,
     ets_forms: pl.DataFrame | None = None,
+    demand_class: str | None = None,
 ) -> GroupResult:
     """Backtest `models` on `part` (sid, t, qty, stockout) and choose the group's forecast.
 
@@ -100,6 +109,8 @@ def backtest_group(
     the median of its SCUM members whatever the backtest says (the backtest still gives
     the quantiles and the calibration). `ets_forms` (sid, form): refit AutoETS in these
     forms in the backtest instead of searching again (`runner.backtest_with_ets_forms`).
+    `demand_class`: the group's class, which decides how its quantiles are calibrated
+    (`step_offsets`).
     """
     tick = time.perf_counter()
     data = part
@@ -202,37 +213,15 @@ def backtest_group(
     )
     calibration = _calibration(combined)
     combined = combined.with_columns(pl.col("forecast") * calibration)
-    n = plan.windows * plan.horizon
-    profile = step_profile(combined, plan.horizon)
-    if STEP_PROFILE == "off":
-        profile = [1.0] * len(profile)
-    elif STEP_PROFILE == "widen":
-        profile = [max(1.0, f) for f in profile]
-    combined = combined.with_columns(
-        step_factor=pl.col("t")
-        .sub(pl.col("cutoff"))
-        .clip(1, plan.horizon)
-        .sub(1)
-        .replace_strict(list(range(plan.horizon)), profile, return_dtype=pl.Float64)
-    )
-    offsets = combined.group_by("sid").agg(
-        [
-            ((pl.col("actual") - pl.col("forecast")) / pl.col("step_factor"))
-            .quantile(_plotting_position(p, n), "linear")
-            .alias(quantile_column(p))
-            for p in qs
-        ]
-    )
-    offsets = offsets.with_columns(
-        backtest_horizon=pl.lit(plan.horizon, dtype=pl.Int64),
-        step_factors=pl.lit(profile, dtype=pl.List(pl.Float64)),
-    )
+    pooled = CONFORMAL == "pooled" and demand_class in POOLED_CLASSES
+    offsets, combined = step_offsets(combined, part, qs, plan, pooled)
     residuals = combined.group_by("sid").agg(
         mse=((pl.col("actual") - pl.col("forecast")) ** 2).mean()
     )
-    with_q = combined.join(offsets.drop("backtest_horizon", "step_factors"), on="sid").with_columns(
+    step_index = pl.col("t").sub(pl.col("cutoff")).clip(1, plan.horizon).sub(1)
+    with_q = combined.join(offsets.drop("backtest_horizon"), on="sid").with_columns(
         [
-            (pl.col("forecast") + pl.col(quantile_column(p)) * pl.col("step_factor"))
+            (pl.col("forecast") + pl.col(quantile_column(p)).list.get(step_index))
             .clip(lower_bound=0.0)
             .alias(quantile_column(p))
             for p in qs
@@ -250,6 +239,136 @@ def backtest_group(
     return GroupResult(
         selection=label, scores=scores, offsets=offsets, residuals=residuals, weights=weights
     )
+
+
+def step_offsets(
+    combined: pl.DataFrame,
+    part: pl.DataFrame,
+    qs: tuple[float, ...],
+    plan: BacktestPlan,
+    pooled: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per series, the offset to add to the forecast at each step 1 … H, per quantile.
+
+    Returns (sid, one list of H offsets per quantile column, backtest_horizon) and
+    `combined` with a `step_factor` column (the profile, for the "off"/"full"/"widen"
+    settings). Each series' own residuals, pooled over the steps (times the group's
+    profile, `STEP_PROFILE`); with `pooled`, the group's scaled residuals per step
+    (`pooled_offsets`).
+    """
+    n = plan.windows * plan.horizon
+    profile = step_profile(combined, plan.horizon)
+    if STEP_PROFILE == "off":
+        profile = [1.0] * len(profile)
+    elif STEP_PROFILE == "widen":
+        profile = [max(1.0, f) for f in profile]
+    combined = combined.with_columns(
+        step_factor=pl.col("t")
+        .sub(pl.col("cutoff"))
+        .clip(1, plan.horizon)
+        .sub(1)
+        .replace_strict(list(range(plan.horizon)), profile, return_dtype=pl.Float64)
+    )
+    own = combined.group_by("sid").agg(
+        [
+            ((pl.col("actual") - pl.col("forecast")) / pl.col("step_factor"))
+            .quantile(_plotting_position(p, n), "linear")
+            .alias(quantile_column(p))
+            for p in qs
+        ]
+    )
+    own = own.with_columns(
+        [
+            pl.concat_list([pl.col(quantile_column(p)) * f for f in profile]).alias(
+                quantile_column(p)
+            )
+            for p in qs
+        ]
+    )
+    offsets = pooled_offsets(combined, part, qs, plan.horizon, own) if pooled else own
+    return (
+        offsets.with_columns(backtest_horizon=pl.lit(plan.horizon, dtype=pl.Int64)),
+        combined,
+    )
+
+
+def pooled_offsets(
+    combined: pl.DataFrame,
+    part: pl.DataFrame,
+    qs: tuple[float, ...],
+    horizon: int,
+    own: pl.DataFrame,
+) -> pl.DataFrame:
+    """Conformal offsets per step ahead, pooled over the group's series and origins.
+
+    Each backtest residual is divided by its series' scale σ (`POOLED_SCALE`: the
+    one-step naive RMS error of the history before the first origin, the RMSSE scale);
+    at step k the p-quantile of these scaled residuals over every series and origin of
+    the group (rank (n_k + 1)p, Hyndman & Fan type 6) is q_k, made non-decreasing in k for
+    p ≥ 0.5 (an error does not shrink with the horizon), and series i's offset at step k is
+    σ_i' q_k, σ_i' the same scale over its whole history (normalised or locally weighted
+    conformal prediction: Papadopoulos et al., 2008; Lei et al., 2018, §5.2). One series'
+    few, strongly correlated residuals (two or three origins) say little about its tail;
+    hundreds of series at one step say much. Series without a scale (a constant history),
+    and groups of fewer than MIN_SERIES_TO_CALIBRATE series, keep their own offsets.
+    """
+    final = naive_scales(part.select("sid", "t", "qty")).select("sid", sigma="scale_rmse")
+    if POOLED_SCALE == "backtest":
+        spread = combined.group_by("sid").agg(
+            sigma_bt=((pl.col("actual") - pl.col("forecast")) ** 2).mean().sqrt()
+        )
+        combined = combined.join(spread, on="sid", how="left").with_columns(
+            scale_rmse=pl.col("sigma_bt")
+        )
+        final = spread.select("sid", sigma="sigma_bt")
+    elif POOLED_SCALE == "blend":
+        spread = combined.group_by("sid").agg(
+            sigma_bt=((pl.col("actual") - pl.col("forecast")) ** 2).mean().sqrt()
+        )
+        combined = combined.join(spread, on="sid", how="left").with_columns(
+            scale_rmse=(pl.col("sigma_bt") * pl.col("scale_rmse")).sqrt()
+        )
+        final = final.join(spread, on="sid", how="left").select(
+            "sid", sigma=(pl.col("sigma") * pl.col("sigma_bt")).sqrt()
+        )
+    usable = combined.filter(pl.col("scale_rmse") > 0)
+    if usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
+        return own
+    steps = (
+        usable.with_columns(
+            step=pl.col("t").sub(pl.col("cutoff")).clip(1, horizon),
+            z=(pl.col("actual") - pl.col("forecast")) / pl.col("scale_rmse"),
+        )
+        .group_by("step")
+        .agg(pl.col("z"))
+        .sort("step")
+    )
+    by_step = {int(k): np.asarray(z, dtype=np.float64) for k, z in steps.iter_rows()}
+    table: dict[str, list[float]] = {}
+    for p in qs:
+        values: list[float] = []
+        for k in range(1, horizon + 1):
+            z = by_step.get(k)
+            if z is None or z.size == 0:
+                q = values[-1] if values else 0.0
+            else:
+                q = float(np.quantile(z, _plotting_position(p, z.size)))
+            if values and p >= 0.5:
+                q = max(q, values[-1])
+            values.append(q)
+        table[quantile_column(p)] = values
+    scaled = final.filter(pl.col("sigma") > 0)
+    pooled = scaled.select(
+        "sid",
+        *[
+            pl.concat_list([pl.col("sigma") * v for v in table[quantile_column(p)]]).alias(
+                quantile_column(p)
+            )
+            for p in qs
+        ],
+    )
+    rest = own.join(scaled.select("sid"), on="sid", how="anti")
+    return pl.concat([pooled, rest.select(pooled.columns)])
 
 
 def inverse_mse_weights(long: pl.DataFrame) -> pl.DataFrame:
