@@ -104,8 +104,10 @@ def random_walks(series: int, months: int, seed: int = 17) -> pl.DataFrame:
     )
 
 
-def test_pooled_intervals_widen_with_the_step_and_cover_a_holdout() -> None:
-    assert selection.CONFORMAL == "pooled"  # the default
+def test_pooled_intervals_widen_with_the_step_and_cover_a_holdout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(selection, "CONFORMAL", "pooled")
     walks = random_walks(60, 66)
     n = pl.int_range(pl.len()).over("item")
     history, held = walks.filter(n < 60), walks.filter(n >= 60)

@@ -30,12 +30,9 @@
    95.5 % at a nominal 90 %). Beyond the backtest horizon H the offsets grow as √(k/H)
    at step k, as the error of a random walk does (Hyndman & Athanasopoulos, FPP3 §5.5),
    rather than staying at the width of step H. Offsets are held per step 1 … H
-   (`selection.step_offsets`). Smooth and erratic groups (`selection.CONFORMAL`,
-   `POOLED_CLASSES`) take them from the group's residuals at that step, each divided by its
-   series' RMSSE scale, and multiply back by the series' scale (`selection.pooled_offsets`:
-   a series' two or three origins say little about its own tail); intermittent and lumpy
-   groups, each series' own residuals over all steps. New items, too short to backtest,
-   get Poisson quantiles around their mean.
+   (`selection.step_offsets`): each series' own residuals pooled over the steps, or
+   (`selection.CONFORMAL = "pooled"`) the group's scaled residuals per step. New items, too
+   short to backtest, get Poisson quantiles around their mean.
 """
 
 from __future__ import annotations

@@ -22,11 +22,6 @@ import numpy as np
 import polars as pl
 
 MIN_NEW_LENGTH = 4
-MONTHLY_BACKTEST_HORIZON = 18
-"""The longest monthly backtest horizon: 18 months, the M1 and M3 horizon. With 12 the
-steps 13 … 18 of an 18-month forecast had no backtest errors and their quantiles were
-extrapolated; on the M1 validation windows covering them lifted 90 % coverage from 84.3 to
-87.6 % (docs/forecasting.md, fourth pass)."""
 BAND_RATIO = 1.5
 MIN_LIKELIHOOD_TRAIN = 8
 """The shortest backtest fit of the full pool: statsforecast's ETS, CES and Theta refuse a
@@ -60,16 +55,14 @@ class BacktestPlan:
 def backtest_plan(freq: str, horizon: int, thorough: bool) -> BacktestPlan:
     """Backtest windows per frequency, sized to the forecast horizon (capped).
 
-    Monthly: three origins h/2 months apart, h = the horizon up to 18 months ahead
-    (`MONTHLY_BACKTEST_HORIZON`), so every step the quantiles are asked for has backtest
-    errors of its own (M1's 18 months: 54 residuals per series, 36 in the full pool);
+    Monthly: three origins six months apart, 12 months ahead (36 residuals per series);
     weekly: three origins, 13 weeks ahead. Daily: one origin, the last 28 days, each fit
     seeing only the 26 weeks before it: on 30,490 × 1,941 days this keeps the backtest
     near the cost of the final fit; `thorough` uses two origins and the full history.
     Horizons beyond the backtest horizon reuse its residuals for their quantiles.
     """
     if freq == "M":
-        h = min(horizon, MONTHLY_BACKTEST_HORIZON)
+        h = min(horizon, 12)
         return BacktestPlan(h, 3, max(1, h // 2), 12, None)
     if freq == "W":
         h = min(horizon, 13)

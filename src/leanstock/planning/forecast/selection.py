@@ -43,7 +43,7 @@ SCORE = (pl.col("mase") + pl.col("rmsse")) / 2
 STEP_PROFILE = "off"
 """Quantile offsets per step ahead (`step_profile`): "off" (one pooled offset for every
 step), "full" (the step's factor) or "widen" (the step's factor, never below 1)."""
-CONFORMAL = "pooled"
+CONFORMAL = "series"
 """Whose residuals give a series' quantile offsets (`step_offsets`): "series" (its own),
 "pooled" (the group's, scaled and per step ahead: `pooled_offsets`) for groups of a class
 in POOLED_CLASSES."""
