@@ -12,6 +12,13 @@ not counted), as JSON; with SHOW_SQL=1 also the statements of the last round by 
 MIX `orders` sends `bench orders`' mix instead (`benchmarks/orders.py`): a fifth of the items
 bought to order from 10 suppliers, the rest stocked, and confirmed sales orders of one to
 three lines; the figures are then per confirmed order (`orders` in the output).
+LEANSTOCK_BENCH_DATABASE=sqlite runs the server over a temp SQLite file instead (WAL, as
+`leanstock bench ... --database sqlite`); SQLite's work is then in the server's own CPU and
+the PostgreSQL column is 0. PUBLISHER=1 also runs the webhook publisher's thread in this
+process, as `leanstock serve` does with one worker (SQLite); CLIENTS=8 sends from 8
+connections at once, as the benchmarks do. PYSPY_OUT=FILE records the rounds with
+`py-spy record --gil -r 200 -f raw` (py-spy on PATH), all but the first round (in which
+FastAPI builds its routers' routes the first time each is matched).
 CPU per document is far less sensitive to a busy machine than the benchmark's throughput
 (docs/performance.md, "Since 145b9bf"). It uses only what every commit since 145b9bf has
 (`benchmarks._http.fresh_database`, `create_app`/`serve_app`), so it can bisect.
@@ -222,6 +229,19 @@ def proc_cpu(pid: int) -> float:
         return 0.0
 
 
+def _lock_figures(lock: dict[str, float], before: dict[str, float], per: int) -> dict[str, float]:
+    """SQLite's write lock per document: milliseconds BEGIN IMMEDIATE waited, held, and the
+    holding thread's CPU while it held it."""
+    if lock["n"] == before["n"]:
+        return {}
+    return {
+        "lock_wait_ms": round(1000 * (lock["wait"] - before["wait"]) / per, 2),
+        "lock_held_ms": round(1000 * (lock["held"] - before["held"]) / per, 2),
+        "lock_cpu_ms": round(1000 * (lock["cpu"] - before["cpu"]) / per, 2),
+        "locks": round((lock["n"] - before["n"]) / per, 2),
+    }
+
+
 def server_main(items: int, n: int, rounds: int, mix: str) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -244,6 +264,49 @@ def server_main(items: int, n: int, rounds: int, mix: str) -> None:
         if hit is not None and "CACHE_HIT" not in str(hit):
             uncached[key] = uncached.get(key, 0) + 1
 
+    # SQLite's write lock: how long BEGIN IMMEDIATE waited for it, and how long it was held
+    # (from BEGIN IMMEDIATE's return to the end of the commit or rollback) in seconds, in all
+    # and of the holding thread's CPU.
+    lock = {"wait": 0.0, "held": 0.0, "cpu": 0.0, "n": 0}
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def _began(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement == "BEGIN IMMEDIATE":
+            now = time.perf_counter()
+            lock["wait"] += now - conn.info.pop("_asked", now)
+            held[id(conn.connection)] = now  # the pool's proxy, as do_commit gets it
+            held_cpu[id(conn.connection)] = time.thread_time()
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _ask(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement == "BEGIN IMMEDIATE":
+            conn.info["_asked"] = time.perf_counter()
+
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+    def _released(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+        began = held.pop(id(dbapi_conn), None)
+        if began is not None:
+            lock["held"] += time.perf_counter() - began
+            lock["cpu"] += time.thread_time() - held_cpu.pop(id(dbapi_conn))
+            lock["n"] += 1
+
+    held: dict[int, float] = {}
+    held_cpu: dict[int, float] = {}
+    plain_commit = SQLiteDialect_pysqlite.do_commit
+    plain_rollback = SQLiteDialect_pysqlite.do_rollback
+
+    def _do_commit(self, dbapi_conn):  # type: ignore[no-untyped-def]
+        plain_commit(self, dbapi_conn)
+        _released(dbapi_conn)
+
+    def _do_rollback(self, dbapi_conn):  # type: ignore[no-untyped-def]
+        plain_rollback(self, dbapi_conn)
+        _released(dbapi_conn)
+
+    SQLiteDialect_pysqlite.do_commit = _do_commit  # type: ignore[method-assign]
+    SQLiteDialect_pysqlite.do_rollback = _do_rollback  # type: ignore[method-assign]
+
     @event.listens_for(Engine, "commit")
     def _commit(conn):  # type: ignore[no-untyped-def]
         counts["tx"] += 1
@@ -258,7 +321,7 @@ def server_main(items: int, n: int, rounds: int, mix: str) -> None:
         if pid:
             backends.add(int(pid))
 
-    with _http.fresh_database("postgres") as got:
+    with _http.fresh_database(os.environ.get("LEANSTOCK_BENCH_DATABASE", "postgres")) as got:
         url = got[1]
         token = got[2] if len(got) > 2 else None
         os.environ["LEANSTOCK_DATABASE_URL"] = url
@@ -278,11 +341,40 @@ def server_main(items: int, n: int, rounds: int, mix: str) -> None:
         )
         th = threading.Thread(target=server.run, daemon=True)
         th.start()
+        stop_publisher = None
+        if os.environ.get("PUBLISHER"):
+            # As `leanstock serve` runs it (in the server's process when it has one worker).
+            from leanstock.adapters.db.engine import make_engine
+            from leanstock.entrypoints.cli.worker import start_publisher
+
+            stop_publisher = start_publisher(
+                make_engine(url), config.get_settings().publisher_interval
+            )
         while not server.started:
             time.sleep(0.05)
         (seed_orders if mix == "orders" else seed)(port, token, items)
         results = []
+        spy = None
+
+        def start_spy() -> subprocess.Popen[bytes] | None:
+            if not os.environ.get("PYSPY_OUT"):
+                return None
+            # Samples of the rounds only (not the seed): py-spy attached to this process.
+            started = subprocess.Popen(
+                [
+                    *("py-spy", "record", "--pid", str(os.getpid()), "--gil", "--nonblocking"),
+                    *("-r", "200", "-f", "raw", "-o", os.environ["PYSPY_OUT"]),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(1)
+            return started
+
         for r in range(rounds):
+            if r == min(1, rounds - 1):  # the first round warms up (FastAPI builds its routes)
+                spy = start_spy()
+            lk0 = dict(lock)
             st0 = counts["stmts"]
             tx0 = counts["tx"]
             by_sql.clear()
@@ -324,6 +416,7 @@ def server_main(items: int, n: int, rounds: int, mix: str) -> None:
                         },
                         "statuses": c["statuses"],
                         "wall_ms_per_order": round(1000 * c["wall"] / per, 1),
+                        **_lock_figures(lock, lk0, per),
                     }
                 )
                 continue
@@ -340,9 +433,17 @@ def server_main(items: int, n: int, rounds: int, mix: str) -> None:
                     "moves": c["moves"],
                     "statuses": c["statuses"],
                     "wall_ms_per_doc": round(1000 * c["wall"] / n, 1),
+                    **_lock_figures(lock, lk0, n),
                 }
             )
+        if spy is not None:
+            import signal
+
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         top = sorted(by_sql.items(), key=lambda kv: -kv[1])[:25]
+        if stop_publisher is not None:
+            stop_publisher.set()
         server.should_exit = True
         th.join(10)
     print(

@@ -37,7 +37,18 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         memory = parsed.database in (None, "", ":memory:")
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        # The driver's own transaction handling is off (`isolation_level = None` below: we
+        # send BEGIN IMMEDIATE ourselves), so the connections are in SQLAlchemy's AUTOCOMMIT
+        # level from the start. A unit of work that asks for AUTOCOMMIT (the token check of
+        # every API request) then changes nothing on its connection: at the default level,
+        # SQLAlchemy set the connection back to it when returned to the pool, with a
+        # `PRAGMA read_uncommitted = 0` and the driver's own implicit transactions turned on
+        # again, on every request. SQLAlchemy still calls the driver's commit and rollback,
+        # which end the BEGIN IMMEDIATE transaction.
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": 30},
+            "isolation_level": "AUTOCOMMIT",
+        }
         if memory:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, echo=echo, **kwargs)
