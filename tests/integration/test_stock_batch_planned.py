@@ -374,7 +374,8 @@ def test_a_batch_decided_in_one_call_answers_as_the_rules_in_python_do(
         assert calls == []
     elif dated:
         # The call decided the documents before the first P-DATED shipment, then gave way.
-        assert len(calls) == 1 and calls[0][1] < calls[0][0]
+        assert len(calls) == 1
+        assert calls[0][1] < calls[0][0]
     else:
         # Every document that passed the checks in Python went to the one call.
         assert calls == [(25, 25)]

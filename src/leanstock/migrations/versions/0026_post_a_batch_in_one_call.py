@@ -50,18 +50,26 @@ DECLARE
     occurred timestamptz := (batch->>'occurred_at')::timestamptz;
     wanted int := jsonb_array_length(batch->'rows');
     locked int;
-    physical jsonb;     -- 'item:location' -> true, the physical rows of the batch
-    reserved_of jsonb;  -- 'item:location' -> reserved
-    state jsonb;        -- 'item:location' -> [[lot, quantity, expires_on], ...] ('' = no lot)
-    saved jsonb;
+    -- The batch's physical rows by slot (their place in `rows`): 'item:location' -> slot;
+    -- each row's lots as the documents so far left them, [[lot, quantity, expires_on], ...]
+    -- ('' = no lot) kept in first-expired-first-out order; each row's reserved quantity.
+    slot_of jsonb;
+    row_lots jsonb[];
+    row_res numeric[];
+    -- The rows a document changed, as they were before it (restored when it is refused).
+    undo_slot int[];
+    undo_lots jsonb[];
+    s int;
+    t int;
+    n int;
+    q numeric;
+    resort boolean;
     stop_at int;
     results jsonb := '[]';
     refusal jsonb;
     d record;
     line record;
-    lot_row record;
     lots jsonb;
-    k text;
     kind text;
     posted int := 0;
     mark int;
@@ -135,25 +143,23 @@ BEGIN
                      AND m.occurred_at > occurred)
            END;
 
-    -- Read after the locks, in statements of their own: they see what committed before.
-    SELECT coalesce(jsonb_object_agg(r.item || ':' || r.location, true), '{}')
-      INTO physical
-      FROM jsonb_to_recordset(batch->'rows') AS r(item bigint, location bigint);
-    SELECT coalesce(jsonb_object_agg(s.item_id || ':' || s.location_id, trim_scale(s.reserved)),
-                    '{}')
-      INTO reserved_of
-      FROM stock s
-      JOIN jsonb_to_recordset(batch->'rows') AS r(item bigint, location bigint)
-        ON s.item_id = r.item AND s.location_id = r.location;
-    SELECT coalesce(jsonb_object_agg(g.k, g.lots), '{}') INTO state FROM (
-        SELECT b.item_id || ':' || b.location_id AS k,
-               jsonb_agg(jsonb_build_array(b.lot, trim_scale(b.quantity), lt.expires_on)) AS lots
-          FROM balances b
-          LEFT JOIN lots lt ON lt.item_id = b.item_id AND lt.code = b.lot
-          JOIN jsonb_to_recordset(batch->'rows') AS r(item bigint, location bigint)
-            ON b.item_id = r.item AND b.location_id = r.location
-         GROUP BY b.item_id, b.location_id
-    ) AS g;
+    -- Read after the locks, in a statement of its own: it sees what committed before.
+    SELECT jsonb_object_agg((r.v->>'item') || ':' || (r.v->>'location'), r.ord),
+           array_agg(coalesce(g.lots, '[]'::jsonb) ORDER BY r.ord),
+           array_agg(coalesce(trim_scale(st.reserved), 0) ORDER BY r.ord)
+      INTO slot_of, row_lots, row_res
+      FROM jsonb_array_elements(batch->'rows') WITH ORDINALITY AS r(v, ord)
+      LEFT JOIN stock st
+        ON st.item_id = (r.v->>'item')::bigint AND st.location_id = (r.v->>'location')::bigint
+      LEFT JOIN LATERAL (
+          SELECT jsonb_agg(jsonb_build_array(b.lot, trim_scale(b.quantity), lt.expires_on)
+                           ORDER BY lt.expires_on IS NULL, lt.expires_on, b.lot COLLATE "C")
+                 AS lots
+            FROM balances b
+            LEFT JOIN lots lt ON lt.item_id = b.item_id AND lt.code = b.lot
+           WHERE b.item_id = (r.v->>'item')::bigint
+             AND b.location_id = (r.v->>'location')::bigint
+      ) AS g ON true;
 
     FOR d IN
         SELECT x.v, x.ord::int - 1 AS i
@@ -162,7 +168,8 @@ BEGIN
     LOOP
         EXIT WHEN stop_at IS NOT NULL AND d.i >= stop_at;
         kind := d.v->>'kind';
-        saved := state;
+        undo_slot := '{}';
+        undo_lots := '{}';
         mark := cardinality(m_qty);
         refusal := NULL;
         -- The lines come in the order Python picks them (receipts as sent; shipments and
@@ -181,12 +188,20 @@ BEGIN
                 m_lot := m_lot || coalesce(line.lot, '');
                 m_qty := m_qty || line.quantity;
             ELSE
-                k := line.item || ':' || line.source;
-                lots := coalesce(state->k, '[]');
+                s := (slot_of->>(line.item || ':' || line.source))::int;
+                lots := row_lots[s];
+                n := jsonb_array_length(lots);
                 -- A named lot that has expired is refused (posting.take).
                 IF line.lot IS NOT NULL THEN
-                    SELECT (e->>2)::date INTO lot_exp FROM jsonb_array_elements(lots) AS e
-                     WHERE e->>0 = line.lot;
+                    lot_exp := NULL;
+                    held := 0;
+                    FOR j IN 0 .. n - 1 LOOP
+                        IF lots->j->>0 = line.lot THEN
+                            lot_exp := (lots->j->>2)::date;
+                            held := (lots->j->>1)::numeric;
+                            EXIT;
+                        END IF;
+                    END LOOP;
                     IF lot_exp < today THEN
                         refusal := jsonb_build_object('refused', 'expired', 'line', line.number,
                                                       'lot', line.lot, 'expires_on', lot_exp);
@@ -194,12 +209,16 @@ BEGIN
                     END IF;
                 END IF;
                 IF NOT line.negative THEN
-                    -- available = usable on hand - reserved (domain.ledger.available).
-                    SELECT coalesce(sum((e->>1)::numeric), 0) INTO usable
-                      FROM jsonb_array_elements(lots) AS e
-                     WHERE (e->>1)::numeric > 0
-                       AND NOT coalesce((e->>2)::date < today, false);
-                    free := usable - coalesce((reserved_of->>k)::numeric, 0);
+                    -- available = usable on hand - reserved (domain.ledger.available): positive
+                    -- balances of unexpired lots.
+                    usable := 0;
+                    FOR j IN 0 .. n - 1 LOOP
+                        q := (lots->j->>1)::numeric;
+                        IF q > 0 AND NOT coalesce((lots->j->>2)::date < today, false) THEN
+                            usable := usable + q;
+                        END IF;
+                    END LOOP;
+                    free := usable - row_res[s];
                     IF line.quantity > free THEN
                         refusal := jsonb_build_object('refused', 'stock', 'line', line.number,
                             'available', (CASE WHEN free < 0 THEN 0 ELSE free END)::text);
@@ -208,8 +227,6 @@ BEGIN
                 END IF;
                 -- domain.ledger.pick_fefo
                 IF line.lot IS NOT NULL THEN
-                    SELECT coalesce(max((e->>1)::numeric), 0) INTO held
-                      FROM jsonb_array_elements(lots) AS e WHERE e->>0 = line.lot;
                     IF held < line.quantity AND NOT line.negative THEN
                         refusal := jsonb_build_object('refused', 'lot', 'line', line.number,
                             'lot', line.lot,
@@ -219,18 +236,17 @@ BEGIN
                     m_lot := m_lot || line.lot;
                     m_qty := m_qty || line.quantity;
                 ELSE
+                    -- The row's lots are kept in first-expired-first-out order.
                     remaining := line.quantity;
-                    FOR lot_row IN
-                        SELECT e->>0 AS lot, (e->>1)::numeric AS qty, (e->>2)::date AS exp
-                        FROM jsonb_array_elements(lots) AS e
-                        WHERE (e->>1)::numeric > 0 AND NOT coalesce((e->>2)::date < today, false)
-                        ORDER BY (e->>2) IS NULL, (e->>2)::date, (e->>0) COLLATE "C"
-                    LOOP
+                    FOR j IN 0 .. n - 1 LOOP
                         EXIT WHEN remaining <= 0;
-                        took := least(lot_row.qty, remaining);
-                        m_lot := m_lot || lot_row.lot;
-                        m_qty := m_qty || took;
-                        remaining := remaining - took;
+                        q := (lots->j->>1)::numeric;
+                        IF q > 0 AND NOT coalesce((lots->j->>2)::date < today, false) THEN
+                            took := least(q, remaining);
+                            m_lot := m_lot || (lots->j->>0);
+                            m_qty := m_qty || took;
+                            remaining := remaining - took;
+                        END IF;
                     END LOOP;
                     IF remaining > 0 THEN
                         IF NOT line.negative THEN
@@ -250,6 +266,7 @@ BEGIN
                     END IF;
                 END IF;
                 -- The source's lots as this line left them (services.stock.moves._less).
+                resort := false;
                 FOR i IN first_move .. cardinality(m_qty) LOOP
                     found_at := NULL;
                     FOR j IN 0 .. jsonb_array_length(lots) - 1 LOOP
@@ -261,19 +278,28 @@ BEGIN
                     IF found_at IS NULL THEN
                         lots := lots || jsonb_build_array(
                             jsonb_build_array(m_lot[i], 0 - m_qty[i], NULL));
+                        resort := true;
                     ELSE
                         lots := jsonb_set(lots, ARRAY[found_at::text, '1'],
                             to_jsonb((lots->found_at->>1)::numeric - m_qty[i]));
                     END IF;
                 END LOOP;
-                state := jsonb_set(state, ARRAY[k], lots);
+                IF resort THEN
+                    SELECT jsonb_agg(e ORDER BY (e->>2) IS NULL, (e->>2)::date,
+                                     (e->>0) COLLATE "C")
+                      INTO lots FROM jsonb_array_elements(lots) AS e;
+                END IF;
+                undo_slot := undo_slot || s;
+                undo_lots := undo_lots || row_lots[s];
+                row_lots[s] := lots;
             END IF;
             -- What arrives at a physical target (services.stock.planned.Planner._keep): an
             -- existing lot grows, a new one keeps the source's expiry.
-            k := line.item || ':' || line.target;
-            IF physical ? k THEN
+            t := (slot_of->>(line.item || ':' || line.target))::int;
+            IF t IS NOT NULL THEN
+                lots := row_lots[t];
+                resort := false;
                 FOR i IN first_move .. cardinality(m_qty) LOOP
-                    lots := coalesce(state->k, '[]');
                     found_at := NULL;
                     FOR j IN 0 .. jsonb_array_length(lots) - 1 LOOP
                         IF lots->j->>0 = m_lot[i] THEN
@@ -284,19 +310,29 @@ BEGIN
                     IF found_at IS NULL THEN
                         lot_exp := NULL;
                         IF kind <> 'receipt' THEN
-                            SELECT (e->>2)::date INTO lot_exp
-                              FROM jsonb_array_elements(
-                                  state->(line.item || ':' || line.source)) AS e
-                             WHERE e->>0 = m_lot[i];
+                            FOR j IN 0 .. jsonb_array_length(row_lots[s]) - 1 LOOP
+                                IF row_lots[s]->j->>0 = m_lot[i] THEN
+                                    lot_exp := (row_lots[s]->j->>2)::date;
+                                    EXIT;
+                                END IF;
+                            END LOOP;
                         END IF;
                         lots := lots || jsonb_build_array(
                             jsonb_build_array(m_lot[i], m_qty[i], lot_exp));
+                        resort := true;
                     ELSE
                         lots := jsonb_set(lots, ARRAY[found_at::text, '1'],
                             to_jsonb((lots->found_at->>1)::numeric + m_qty[i]));
                     END IF;
-                    state := jsonb_set(state, ARRAY[k], lots);
                 END LOOP;
+                IF resort THEN
+                    SELECT jsonb_agg(e ORDER BY (e->>2) IS NULL, (e->>2)::date,
+                                     (e->>0) COLLATE "C")
+                      INTO lots FROM jsonb_array_elements(lots) AS e;
+                END IF;
+                undo_slot := undo_slot || t;
+                undo_lots := undo_lots || row_lots[t];
+                row_lots[t] := lots;
             END IF;
             FOR i IN first_move .. cardinality(m_qty) LOOP
                 m_op := m_op || (posted + 1);
@@ -312,7 +348,9 @@ BEGIN
         END LOOP;
         IF refusal IS NOT NULL THEN
             -- Nothing of a refused document is kept.
-            state := saved;
+            FOR u IN REVERSE cardinality(undo_slot) .. 1 LOOP
+                row_lots[undo_slot[u]] := undo_lots[u];
+            END LOOP;
             m_op := m_op[1:mark];
             m_line := m_line[1:mark];
             m_item := m_item[1:mark];
@@ -333,8 +371,8 @@ BEGIN
     END LOOP;
 
     IF posted > 0 THEN
-        SELECT array_agg(nextval(id_sequence) ORDER BY n)
-          INTO op_ids FROM generate_series(1, posted) AS n;
+        SELECT array_agg(nextval(id_sequence) ORDER BY g.x)
+          INTO op_ids FROM generate_series(1, posted) AS g(x);
         INSERT INTO operations (id, kind, reference, partner, reason, note, occurred_at,
                                 recorded_at)
         SELECT op_ids[p.ord], x->>'kind', x->>'reference', x->>'partner', x->>'reason', NULL,
