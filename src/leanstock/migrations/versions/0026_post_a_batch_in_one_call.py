@@ -10,9 +10,10 @@ transfers dated now in one call (issue #18; `LedgerRepository.post_batch`,
 left. Python resolves the names, units and quantities first (on unlocked reads: they do not
 change under a batch) and hands over ids; the function then:
 
-- locks every physical stock row of the batch in (item, location) order, creating missing ones
-  after the existing ones are locked, as `LedgerRepository.lock_stocks` does, so the rows are
-  held only for the length of this call;
+- creates the batch's missing physical stock rows, then locks them all in (item, location)
+  order, as `LedgerRepository.lock_stocks(create_first=True)` does for a batch (a row created
+  after a larger one was locked could close a circle with another batch), so the rows are
+  held only for the length of this call and the commit;
 - declines the whole call (returns how many documents it decided before the first it cannot
   decide, having written nothing that Python keeps: the caller rolls back to its savepoint)
   where another rule must run: a receipt from an unknown supplier or arriving where a sales
@@ -99,8 +100,14 @@ DECLARE
     id_sequence text := pg_get_serial_sequence('operations', 'id');
     answer jsonb;
 BEGIN
-    -- Lock the physical stock rows in (item, location) order; missing ones are created after
-    -- and the set locked again (LedgerRepository.lock_stocks).
+    -- Create the missing physical stock rows first, then lock them all in (item, location)
+    -- order (LedgerRepository.lock_stocks with create_first): a batch holds many rows, and
+    -- a row created after a larger one was locked could close a circle with another batch.
+    INSERT INTO stock (item_id, location_id, on_hand, reserved, may_go_negative)
+    SELECT r.item, r.location, 0, 0, r.negative
+    FROM jsonb_to_recordset(batch->'rows') AS r(item bigint, location bigint, negative boolean)
+    ORDER BY r.item, r.location
+    ON CONFLICT DO NOTHING;
     SELECT count(*) INTO locked FROM (
         SELECT 1 FROM stock s
         JOIN jsonb_to_recordset(batch->'rows') AS r(item bigint, location bigint, negative boolean)
