@@ -307,3 +307,75 @@ def test_the_one_step_posting_answers_as_the_rules_in_python_do(
     # NEG: PLAIN 1 in, 2 out (below zero), 2 in; FEW 3 out of nothing, 4 in; LOTS 2 out of
     # nothing, untracked.
     assert [balances[(sku, "NEG", "")] for sku in ("P-PLAIN", "P-FEW", "P-LOTS")] == [1, 1, -2]
+
+
+def _plain(p: str, dated: bool) -> list[Document]:
+    """The table's receipts (naming no lot), shipments and transfers: what a batch on
+    PostgreSQL decides in one call (`leanstock_post_batch`); with `dated`, the P-DATED
+    documents too, whose history check the call leaves to the rules in Python."""
+    return [
+        d
+        for d in _cases(p) + _more_cases(p)
+        if isinstance(d, Shipment | Transfer)
+        or (isinstance(d, Receipt) and not any(line.lot for line in d.lines))
+        if dated or not any(line.sku.endswith("-DATED") for line in d.lines)
+    ]
+
+
+# What each document of `_plain(p, False)` gives, on both databases (without the count of
+# `_cases`, P-FEW's shipments at STORE find 6 there).
+EXPECTED_PLAIN = [
+    *["OutOfStock", "shipment", "OutOfStock", "receipt", "NotFound", "LotRequired"],
+    *["InvalidInput", "InvalidQuantity", "InvalidInput", "NotFound", "NotFound", "NoConversion"],
+    *["shipment", "transfer", "LotExpired", "OutOfStock", "shipment", "OutOfStock"],
+    *["InvalidInput", "OutOfStock", "transfer", "shipment", "OutOfStock", "OutOfStock"],
+    *["shipment", "OutOfStock", "OutOfStock", "OutOfStock", "LotExpired", "transfer", "shipment"],
+    *["transfer", "receipt", "NotFound", "NotFound", "shipment"],
+]
+
+
+@pytest.mark.parametrize("dated", [False, True], ids=["one-call", "left-to-python"])
+def test_a_batch_decided_in_one_call_answers_as_the_rules_in_python_do(
+    uow: UnitOfWork, engine: Engine, monkeypatch: pytest.MonkeyPatch, dated: bool
+) -> None:
+    """The case table's plain documents posted one by one (the single requests' path) and as
+    one batch: on PostgreSQL the batch is decided by one call of `leanstock_post_batch`, the
+    rules in SQL; the answers (quantities as written), the problems and the balances per lot
+    must be the same as the rules in Python give. With a document the call cannot decide (a
+    move dated after now), the call is rolled back and the batch goes the use cases' way."""
+    _shop(uow)
+    catalog.add_location(uow, Location("NEG", "Pop-up", LocationKind.STORE, allow_negative=True))
+    for prefix in ("ONE", "BAT"):
+        _set_up(uow, prefix)
+        _set_up_more(uow, prefix)
+    one_by_one = []
+    for document in _plain("ONE", dated):
+        try:
+            one_by_one.append(_answer(post_document(uow, document), "ONE"))
+        except DomainError as error:
+            one_by_one.append(_answer(error, "ONE"))
+    calls: list[tuple[int, int]] = []
+    step = LedgerRepository.post_batch
+
+    def told(self: LedgerRepository, documents: Any, *args: Any) -> Any:
+        answers = step(self, documents, *args)
+        if answers is not None:
+            calls.append((len(documents), len(answers)))
+        return answers
+
+    monkeypatch.setattr(LedgerRepository, "post_batch", told)
+    batched = [_answer(o, "BAT") for o in post_batch(uow, _plain("BAT", dated)).outcomes]
+
+    assert batched == one_by_one
+    assert _balances(engine, "BAT") == _balances(engine, "ONE")
+    if not dated:
+        assert [answer[0] for answer in batched] == EXPECTED_PLAIN
+    if engine.dialect.name != "postgresql":
+        assert calls == []
+    elif dated:
+        # The call decided the documents before the first P-DATED shipment, then gave way.
+        assert len(calls) == 1
+        assert calls[0][1] < calls[0][0]
+    else:
+        # Every document that passed the checks in Python went to the one call.
+        assert calls == [(25, 25)]
