@@ -30,7 +30,7 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-USERS: tuple[tuple[str, Role, dict[str, str]], ...] = (
+USERS: tuple[tuple[str, Role, dict[str, Any]], ...] = (
     ("acme", Role.SUPPLIER, {"supplier": "ACME"}),
     ("rival", Role.SUPPLIER, {"supplier": "RIVAL"}),
     ("floor", Role.WAREHOUSE, {}),
