@@ -28,6 +28,7 @@ import shutil
 import sqlite3
 import sys
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -153,7 +154,7 @@ class _Dropper:
         self._queue: queue.Queue[tuple[Engine, str] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
-        self._at_end: list[str] = []
+        self._at_end: dict[str, None] = {}  # the names, in order
         self._before_finish: list[Callable[[], None]] = []
 
     def at_finish(self, run: Callable[[], None]) -> None:
@@ -164,10 +165,13 @@ class _Dropper:
         self._put(admin, f'DROP SCHEMA "{schema}" CASCADE')
 
     def drop_database(self, name: str) -> None:
+        self._at_end.pop(name, None)
         self._put(_shared_admin(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def drop_database_at_end(self, name: str) -> None:
-        self._at_end.append(name)
+        """Drop `name` when the session ends, with the others: concurrent drops share the
+        checkpoint each one forces."""
+        self._at_end[name] = None
 
     def _put(self, admin: Engine, statement: str) -> None:
         if not self._threads:
@@ -190,9 +194,8 @@ class _Dropper:
         for run in self._before_finish:
             run()
         self._before_finish.clear()
-        for name in self._at_end:
+        for name in list(self._at_end):
             self.drop_database(name)
-        self._at_end.clear()
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
@@ -283,6 +286,173 @@ class _Spares:
         self._made.clear()
 
 
+# What a database's schema is made of, as one hash: tables, columns, defaults, constraints,
+# indexes, triggers (and whether they are enabled), functions, enum labels, schemas and settings.
+# A test that changed any of it (a downgrade, a dropped trigger) leaves a hash that differs from
+# the template's, and its database is dropped instead of reused.
+_SCHEMA_HASH = """
+SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+  SELECT 'c' || n.nspname || '.' || c.relname || ':' || c.relkind::text || c.relnatts::text AS x
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+     AND n.nspname NOT LIKE 'pg\\_%'
+  UNION ALL
+  SELECT 'a' || a.attrelid::regclass::text || '.' || a.attname || ':' || a.atttypid::text
+         || a.attnotnull::text || a.attisdropped::text
+         || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE n.nspname = 'public' AND a.attnum > 0
+  UNION ALL
+  SELECT 'k' || conrelid::regclass::text || '.' || conname || ':' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT 'i' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL
+  SELECT 't' || tgname || tgenabled::text || pg_get_triggerdef(oid)
+    FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL
+  SELECT 'p' || oid::regprocedure::text || md5(prosrc)
+    FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT 'e' || enumtypid::regtype::text || enumlabel FROM pg_enum
+  UNION ALL
+  SELECT 'v' || coalesce(array_to_string(setconfig, ','), '') FROM pg_db_role_setting
+) AS parts
+"""
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _Snapshot:
+    """What a template database holds, to put a used copy of it back as it was: the schema's
+    hash, every table's rows (as `COPY` text) and every sequence's state."""
+
+    def __init__(self, connection: Any) -> None:
+        self.schema: str = _value(connection, _SCHEMA_HASH)
+        self.tables: list[str] = [
+            _quoted(table)
+            for (table,) in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+            )
+        ]
+        self.rows: dict[str, bytes] = {}
+        for table in self.tables:
+            with connection.cursor().copy(f"COPY {table} TO STDOUT") as copy:
+                rows = b"".join(bytes(block) for block in copy)
+            if rows:
+                self.rows[table] = rows
+        sequences = [
+            _quoted(sequence)
+            for (sequence,) in connection.execute(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            )
+        ]
+        self.sequences: list[tuple[str, int, bool]] = []
+        for sequence in sequences:
+            last_value, is_called = connection.execute(
+                f"SELECT last_value, is_called FROM public.{sequence}"
+            ).fetchone()
+            self.sequences.append((sequence, last_value, is_called))
+
+
+class _Reused:
+    """The PostgreSQL databases of one template that this worker's tests have used, put back
+    as the template has them and handed to the next test, rather than dropped and copied again.
+
+    A `DROP DATABASE` forces a checkpoint on PostgreSQL 15 (a flush of every dirty buffer of
+    the whole server), and a copy writes the template's files again; putting a used database
+    back is a `DELETE` of each table's rows (with the triggers off, `session_replication_role
+    = replica`, so the append-only ledger's and the foreign keys' triggers do not fire), the
+    template's rows copied in and every sequence set as the template has it: tens of
+    milliseconds. Connections a test left open are ended first (as `DROP ... WITH (FORCE)`
+    did). A database whose schema a test changed (a downgrade, a dropped trigger: its hash
+    differs from the template's) is dropped instead; so is one that fails to reset."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._snapshot: _Snapshot | None = None
+        self._used: list[str] = []
+
+    def take(self) -> str | None:
+        """A used database put back as the template has it, or None (then make a copy)."""
+        while self._used:
+            name = self._used.pop()
+            try:
+                if self._reset(name):
+                    return name
+            except Exception:  # dropped below, and the test gets a fresh copy
+                pass
+            DROPPER.drop_database(name)
+        return None
+
+    def give_back(self, name: str) -> None:
+        """`name` is free again: reset when a test next asks (a template used once is never
+        reset), dropped with the others when the session ends."""
+        self._used.append(name)
+        DROPPER.drop_database_at_end(name)
+
+    def _reset(self, name: str) -> bool:
+        with _connect(name) as connection:
+            _end_other_connections(connection)
+            if self._snapshot is None:
+                with COPYING, _connect(self._template) as template:
+                    self._snapshot = _Snapshot(template)
+            snapshot = self._snapshot
+            if _value(connection, _SCHEMA_HASH) != snapshot.schema:
+                return False
+            with connection.transaction():
+                connection.execute("SET LOCAL session_replication_role = replica")
+                connection.execute("; ".join(f"DELETE FROM {t}" for t in snapshot.tables))
+                for table, rows in snapshot.rows.items():
+                    with connection.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                        copy.write(rows)
+                if snapshot.sequences:
+                    connection.execute(
+                        "SELECT "
+                        + ", ".join(
+                            f"setval('public.{s}', {value}, {called})"
+                            for s, value, called in snapshot.sequences
+                        )
+                    )
+        return True
+
+
+def _connect(database: str) -> Any:
+    """A psycopg connection (autocommit) to the test server's database `database`."""
+    import psycopg
+
+    url = make_url(_database_url(database)).set(drivername="postgresql")
+    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+
+
+def _value(connection: Any, query: str) -> Any:
+    return connection.execute(query).fetchone()[0]
+
+
+def _end_other_connections(connection: Any) -> None:
+    """End every other connection to this database (ones a test's engine left open), and wait
+    until they are gone, so none holds a lock or sees the reset half done."""
+    connection.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    for _ in range(500):
+        left = _value(
+            connection,
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        if not left:
+            return
+        time.sleep(0.01)
+    raise RuntimeError("connections to a used test database did not end")
+
+
 class Templates:
     """Migrated (and optionally seeded) databases made once per session, copied per test."""
 
@@ -291,6 +461,7 @@ class Templates:
         self._sqlite: dict[str, Path] = {}
         self._databases: dict[str, str] = {}
         self._spares = _Spares()
+        self._pools: dict[str, _Reused] = {}
 
     @contextmanager
     def copy(self, kind: str, name: str = "migrated", seed: Seed | None = None) -> Iterator[str]:
@@ -305,16 +476,19 @@ class Templates:
         if not POSTGRES_URL:
             pytest.skip("LEANSTOCK_TEST_POSTGRES_URL is not set")
         source = self._postgres_template(name, seed)
-        if name == "migrated":
-            copy = self._spares.take(source)
-        else:
-            copy = _new_copy_name()
-            with COPYING:
-                _create_database(copy, source)
+        pool = self._pools.setdefault(name, _Reused(source))
+        copy = pool.take()
+        if copy is None:
+            if name == "migrated":
+                copy = self._spares.take(source)
+            else:
+                copy = _new_copy_name()
+                with COPYING:
+                    _create_database(copy, source)
         try:
             yield _database_url(copy)
         finally:
-            DROPPER.drop_database(copy)
+            pool.give_back(copy)
 
     @contextmanager
     def for_test(

@@ -20,9 +20,10 @@ from fastapi.testclient import TestClient
 from small_business import cafe_with_history
 from sqlalchemy import Engine, select
 
-from conftest import OWNER, PASSWORD, make_token
+from conftest import DATABASES, OWNER, PASSWORD, Templates, make_token
 from edi_documents import acknowledgement, interchange
 from leanstock.adapters.db import order_tables as o
+from leanstock.adapters.db.engine import make_engine
 from leanstock.config import Settings, get_settings
 from leanstock.domain.access import Role
 from leanstock.entrypoints.api.app import create_app
@@ -629,12 +630,27 @@ class Walked:
     subject: str
 
 
-@pytest.fixture
-def walked(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[list[Walked], TestClient]]:
-    monkeypatch.setenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE", "true")  # the walk's receiver
+@pytest.fixture(scope="module", params=DATABASES)
+def walk_engine(request: pytest.FixtureRequest, templates: Templates) -> Iterator[Engine]:
+    """The database the walk runs on: one per module and database kind, as the walk's tests
+    only read what it wrote (the walk takes seconds: months of a café's history, then every
+    write route)."""
+    with templates.copy(request.param) as url:
+        engine = make_engine(url, pool_size=40)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def walked(walk_engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE", "true")  # the walk's receiver
+        get_settings.cache_clear()
+        yield from _walk(walk_engine)
     get_settings.cache_clear()
+
+
+def _walk(engine: Engine) -> Iterator[tuple[list[Walked], TestClient]]:
     cafe_with_history(engine)
     token = make_token(engine, OWNER, Role.OWNER)
     app = create_app(Settings(), engine=engine)
@@ -667,8 +683,6 @@ def walked(
             subject = write.subject(answer if isinstance(answer, dict) else {}, values)
             done.append(Walked(write, request_id, response.status_code, answer, subject))
         yield done, api
-    monkeypatch.delenv("LEANSTOCK_WEBHOOKS_ALLOW_PRIVATE")
-    get_settings.cache_clear()
 
 
 @pytest.mark.slow
@@ -797,13 +811,13 @@ def _template(path: str) -> str:
 
 @pytest.mark.slow
 def test_every_event_the_walk_publishes_validates_against_its_schema(
-    walked: tuple[list[Walked], TestClient], engine: Engine
+    walked: tuple[list[Walked], TestClient], walk_engine: Engine
 ) -> None:
     """The walk makes one of each write; every outbox row it leaves is checked against the
     schema its type serves at GET /events/schemas (the one a receiver would check it with)."""
     _, api = walked
     served = api.get(f"{API}/events/schemas").json()
-    with engine.connect() as connection:
+    with walk_engine.connect() as connection:
         rows = connection.execute(select(o.outbox.c.event, o.outbox.c.payload)).all()
     wrong = []
     for event, payload in rows:

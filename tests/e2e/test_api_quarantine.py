@@ -3,6 +3,7 @@ released, returned to the supplier against their order, or scrapped; the expiry 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,7 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from conftest import OWNER, Templates, make_token
 from leanstock.adapters.db.uow import UnitOfWork
+from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
 
 API = "/api/v1"
 TODAY = date.today()
@@ -28,21 +32,38 @@ def level(api: TestClient, sku: str, location: str) -> tuple[str, str]:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `deliver_milk` wrote (once per session and worker) for the
+    tests that ask for `dairy`."""
+    with templates.for_test(request, db_kind, {"dairy": ("quarantine_dairy", deliver_milk)}) as url:
+        yield url
+
+
+def deliver_milk(engine: Engine) -> None:
+    """Milk from a farm: 6 delivered on PO, 4 accepted, 2 rejected to quarantine (lot L1),
+    through the API as an owner."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as api:
+        call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
+        quarantine = {"code": "QUARANTINE", "name": "Q", "kind": "quarantine"}
+        call(api, "POST", "/locations", quarantine, 201)
+        item = {"sku": "MILK", "name": "Milk", "lot_tracked": True, "shelf_life_days": 10}
+        call(api, "POST", "/items", item, 201)
+        call(api, "POST", "/suppliers", {"code": "FARM", "name": "Farm"}, 201)
+        line = {"sku": "MILK", "quantity": 6, "location": "WH", "price": 1}
+        po = call(api, "POST", "/purchase-orders", {"supplier": "FARM", "lines": [line]}, 201)
+        number = po["number"]
+        call(api, "POST", f"/purchase-orders/{number}/release")
+        receipt = {"lines": [{"line": 1, "quantity": 4, "rejected": 2, "lot": "L1"}]}
+        call(api, "POST", f"/purchase-orders/{number}/receipts", receipt, 201)
+
+
+@pytest.fixture
 def dairy(client: TestClient) -> tuple[TestClient, str]:
-    """Milk from a farm: 6 delivered on PO, 4 accepted, 2 rejected to quarantine (lot L1)."""
-    api = client
-    call(api, "POST", "/locations", {"code": "WH", "name": "Warehouse"}, 201)
-    call(api, "POST", "/locations", {"code": "QUARANTINE", "name": "Q", "kind": "quarantine"}, 201)
-    item = {"sku": "MILK", "name": "Milk", "lot_tracked": True, "shelf_life_days": 10}
-    call(api, "POST", "/items", item, 201)
-    call(api, "POST", "/suppliers", {"code": "FARM", "name": "Farm"}, 201)
-    line = {"sku": "MILK", "quantity": 6, "location": "WH", "price": 1}
-    po = call(api, "POST", "/purchase-orders", {"supplier": "FARM", "lines": [line]}, 201)
-    number = po["number"]
-    call(api, "POST", f"/purchase-orders/{number}/release")
-    receipt = {"lines": [{"line": 1, "quantity": 4, "rejected": 2, "lot": "L1"}]}
-    call(api, "POST", f"/purchase-orders/{number}/receipts", receipt, 201)
-    return api, number
+    """The farm's milk `deliver_milk` wrote, in this test's copy of the template: the owner's
+    client and the purchase order's number."""
+    (po,) = call(client, "GET", "/purchase-orders?supplier=FARM")["items"]
+    return client, po["number"]
 
 
 def test_a_quarantine_release_makes_goods_usable_and_fills_a_backorder(

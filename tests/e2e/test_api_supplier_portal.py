@@ -7,14 +7,19 @@ proposals and ship notices finds nothing and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from conftest import OWNER, Templates, make_token
+from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
+from leanstock.services import purchasing
 
 API = "/api/v1"
 Headers = dict[str, str]
@@ -25,40 +30,61 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
+USERS: tuple[tuple[str, Role, dict[str, Any]], ...] = (
+    ("acme", Role.SUPPLIER, {"supplier": "ACME"}),
+    ("rival", Role.SUPPLIER, {"supplier": "RIVAL"}),
+    ("floor", Role.WAREHOUSE, {}),
+    ("buyer", Role.BUYER, {}),
+)
+
+
 @pytest.fixture
-def world(client: TestClient, token_for: Callable[..., str]) -> dict[str, Any]:
-    """WH; CUP and MILK (by lot); ACME and RIVAL sell both; one released order each; a user
-    for each supplier and a warehouse user."""
-    api = client
-    ok(api.post(f"{API}/locations", json={"code": "WH", "name": "Warehouse"}), 201)
-    ok(api.post(f"{API}/items", json={"sku": "CUP", "name": "Cup"}), 201)
-    milk = {"sku": "MILK", "name": "Milk", "lot_tracked": True, "shelf_life_days": 10}
-    ok(api.post(f"{API}/items", json=milk), 201)
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `build_world` wrote (once per session and worker) for the tests
+    that ask for `world`."""
+    with templates.for_test(request, db_kind, {"world": ("portal_world", build_world)}) as url:
+        yield url
+
+
+def build_world(engine: Engine) -> None:
+    """WH; CUP and MILK (by lot); ACME and RIVAL sell both; one released order each (through
+    the API, as an owner); a user for each supplier, a warehouse user and a buyer."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as api:
+        ok(api.post(f"{API}/locations", json={"code": "WH", "name": "Warehouse"}), 201)
+        ok(api.post(f"{API}/items", json={"sku": "CUP", "name": "Cup"}), 201)
+        milk = {"sku": "MILK", "name": "Milk", "lot_tracked": True, "shelf_life_days": 10}
+        ok(api.post(f"{API}/items", json=milk), 201)
+        for code in ("ACME", "RIVAL"):
+            ok(api.post(f"{API}/suppliers", json={"code": code, "name": code.title()}), 201)
+            for sku in ("CUP", "MILK"):
+                terms = {"sku": sku, "price": "2", "lead_time_days": 5}
+                ok(api.post(f"{API}/suppliers/{code}/items", json=terms), 201)
+            lines = [
+                {"sku": "CUP", "quantity": 10, "location": "WH"},
+                {"sku": "MILK", "quantity": 8, "location": "WH"},
+            ]
+            number = ok(
+                api.post(f"{API}/purchase-orders", json={"supplier": code, "lines": lines}), 201
+            )["number"]
+            ok(api.post(f"{API}/purchase-orders/{number}/release"))
+    for name, role, bind in USERS:
+        make_token(engine, f"{name}@example.com", role, **bind)
+
+
+@pytest.fixture
+def world(client: TestClient, token_for: Callable[..., str], engine: Engine) -> dict[str, Any]:
+    """The world `build_world` wrote, in this test's copy of the template: the owner's client,
+    each supplier's released order, and a fresh token for each of its users."""
     orders = {}
     for code in ("ACME", "RIVAL"):
-        ok(api.post(f"{API}/suppliers", json={"code": code, "name": code.title()}), 201)
-        for sku in ("CUP", "MILK"):
-            terms = {"sku": sku, "price": "2", "lead_time_days": 5}
-            ok(api.post(f"{API}/suppliers/{code}/items", json=terms), 201)
-        lines = [
-            {"sku": "CUP", "quantity": 10, "location": "WH"},
-            {"sku": "MILK", "quantity": 8, "location": "WH"},
-        ]
-        number = ok(
-            api.post(f"{API}/purchase-orders", json={"supplier": code, "lines": lines}), 201
-        )["number"]
-        ok(api.post(f"{API}/purchase-orders/{number}/release"))
-        orders[code] = number
+        (order,) = purchasing.list_purchase_orders(UnitOfWork(engine), supplier=code).items
+        orders[code] = order["number"]
     heads = {
         name: {"Authorization": f"Bearer {token_for(f'{name}@example.com', role, **bind)}"}
-        for name, role, bind in (
-            ("acme", Role.SUPPLIER, {"supplier": "ACME"}),
-            ("rival", Role.SUPPLIER, {"supplier": "RIVAL"}),
-            ("floor", Role.WAREHOUSE, {}),
-            ("buyer", Role.BUYER, {}),
-        )
+        for name, role, bind in USERS
     }
-    return {"api": api, "orders": orders, "h": heads}
+    return {"api": client, "orders": orders, "h": heads}
 
 
 def audit(api: TestClient, subject: str) -> list[tuple[str, str]]:

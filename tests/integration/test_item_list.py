@@ -16,10 +16,12 @@ its demand. ABC by the year's usage value (BREAD 312, MILK 28, SALT 0): A, B, C.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
+from conftest import Templates
 from item_shop import TODAY, open_item_shop
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Visibility
@@ -29,8 +31,17 @@ from leanstock.services.item_list import ItemRow, item_rows
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the shop's template (`open_item_shop`, written once per session and worker)
+    for the tests that ask for `shop`."""
+    seeds = {"shop": ("item_list_shop", lambda engine: open_item_shop(UnitOfWork(engine)))}
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@pytest.fixture
 def shop(uow: UnitOfWork) -> UnitOfWork:
-    open_item_shop(uow)
+    """The shop of the module's docstring, in this test's copy of the template."""
     return uow
 
 

@@ -19,7 +19,7 @@ order 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -27,6 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from conftest import Templates
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
@@ -52,7 +53,21 @@ def _order(uow: UnitOfWork) -> str:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `deliver` wrote (once per session and worker) for the tests that
+    ask for `deliveries`."""
+    seeds = {"deliveries": ("scorecards_deliveries", lambda engine: deliver(UnitOfWork(engine)))}
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@pytest.fixture
 def deliveries(uow: UnitOfWork) -> UnitOfWork:
+    """ROAST's three deliveries worked out by hand, in this test's copy of the template."""
+    return uow
+
+
+def deliver(uow: UnitOfWork) -> None:
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_item(uow, Item("CUP", "Cup", unit_cost=Decimal(1)))
     for code in ("ROAST", "IDLE"):
@@ -69,7 +84,6 @@ def deliveries(uow: UnitOfWork) -> UnitOfWork:
     purchasing.receive(
         uow, third, [ReceiptLine(1, Decimal(8), rejected=Decimal(2))], received_on=_day(6)
     )
-    return uow
 
 
 def test_the_scorecard_judges_by_the_date_first_confirmed(deliveries: UnitOfWork) -> None:

@@ -14,12 +14,14 @@ SLOW (priority 1) and FAST (priority 2) both sell CUP. SLOW made five deliveries
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from typer.testing import CliRunner
 
+from conftest import Templates
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, Supplier, SupplierItem
 from leanstock.domain.errors import Conflict, InvalidInput
@@ -45,7 +47,21 @@ def _day(n: int) -> date:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `deliver` wrote (once per session and worker) for the tests that
+    ask for `slow`: five releases and receipts a test would otherwise make again."""
+    seeds = {"slow": ("supplier_standard_slow", lambda engine: deliver(UnitOfWork(engine)))}
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@pytest.fixture
 def slow(uow: UnitOfWork) -> UnitOfWork:
+    """SLOW's five deliveries (the module's docstring), in this test's copy of the template."""
+    return uow
+
+
+def deliver(uow: UnitOfWork) -> None:
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_item(uow, Item("CUP", "Cup", unit_cost=D(2)))
     catalog.add_item(uow, Item("LID", "Lid", unit_cost=D(5)))
@@ -66,7 +82,6 @@ def slow(uow: UnitOfWork) -> UnitOfWork:
             [ReceiptLine(1, D(10), rejected=rejected)],
             received_on=_day(received),
         )
-    return uow
 
 
 def _preferred(uow: UnitOfWork) -> tuple[str, str]:
