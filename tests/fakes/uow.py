@@ -835,14 +835,6 @@ class FakeLedger:
     ) -> tuple[int, list[tuple[int, str | None, Decimal]]] | None:
         return None
 
-    def posts_batches_in_one_step(self) -> bool:
-        return False  # a batch goes document by document in Python, as on SQLite
-
-    def post_batch(
-        self, documents: Sequence[OneStepDocument], occurred_at: datetime, today: date
-    ) -> list[tuple[int, list[tuple[int, str | None, Decimal]]] | dict[str, Any]] | None:
-        return None
-
     def post_history(self, operations: Sequence[OperationRecord]) -> list[int]:
         _not_covered("bulk history loads")
 

@@ -93,7 +93,6 @@ class OneStepDocument:
     `lines` are postings before picking: a shipment's or transfer's line names its lot only
     when the request did (its lots are picked first-expired-first-out by the step), in the
     order they are picked (by item). `rows` are the physical item-locations it changes.
-    `numbers`: each line's place in the document as sent (by default, the order of `lines`).
     """
 
     kind: MoveKind
@@ -104,7 +103,6 @@ class OneStepDocument:
     reference: str | None = None
     partner: str | None = None
     reason: str | None = None
-    numbers: Sequence[int] = ()
 
 
 @dataclass(frozen=True)

@@ -221,10 +221,6 @@ class LedgerRepo(Protocol):
     def post_document(
         self, document: OneStepDocument
     ) -> tuple[int, list[tuple[int, str | None, Decimal]]] | None: ...
-    def posts_batches_in_one_step(self) -> bool: ...
-    def post_batch(
-        self, documents: Sequence[OneStepDocument], occurred_at: datetime, today: date
-    ) -> list[tuple[int, list[tuple[int, str | None, Decimal]]] | dict[str, Any]] | None: ...
 
 
 class SalesRepo(Protocol):

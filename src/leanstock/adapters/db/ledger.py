@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leanstock.adapters.db import tables as t
-from leanstock.adapters.db.one_step import Decided, Posted, post_batch, post_document
+from leanstock.adapters.db.one_step import Posted, post_document
 from leanstock.adapters.db.pipeline import pipelined
 from leanstock.adapters.db.reservations import ReservationRows, utc_now
 from leanstock.domain.access import EVERYTHING, Visibility
@@ -309,19 +309,6 @@ class LedgerRepository(ReservationRows):
         """Lock, check, pick and post a document in one call (`adapters.db.one_step`); None
         when the database declined it, having written nothing, or cannot (SQLite)."""
         return post_document(self.db, document) if self.posts_in_one_step() else None
-
-    def posts_batches_in_one_step(self) -> bool:
-        """Whether `post_batch` can decide and post a run of documents in one call."""
-        return self.dialect == "postgresql"
-
-    def post_batch(
-        self, documents: Sequence[OneStepDocument], occurred_at: datetime, today: date
-    ) -> list[Decided] | None:
-        """Lock, check, pick and post a run of documents in one call
-        (`adapters.db.one_step.post_batch`); None where the ledger cannot (SQLite)."""
-        if not self.posts_batches_in_one_step():
-            return None
-        return post_batch(self.db, documents, occurred_at, today)
 
     def apply(self, postings: Iterable[Posting]) -> None:
         """Add the postings' quantities to the per-lot balances and the per-location stock

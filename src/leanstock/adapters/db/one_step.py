@@ -10,8 +10,6 @@ document by the rules in Python (`services.stock.direct`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +19,6 @@ from leanstock.adapters.db.reservations import utc_now
 from leanstock.domain.ledger import MoveKind, OneStepDocument
 
 _CALL = text("SELECT leanstock_post_document(CAST(:doc AS jsonb))")
-_BATCH = text("SELECT leanstock_post_batch(CAST(:batch AS jsonb))")
 
 # What the step posted: the operation's id and its moves as (line, lot, quantity).
 Posted = tuple[int, list[tuple[int, str | None, Decimal]]]
@@ -29,70 +26,6 @@ Posted = tuple[int, list[tuple[int, str | None, Decimal]]]
 
 def _number(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
-
-
-def _lines(document: OneStepDocument) -> list[dict[str, Any]]:
-    numbers = document.numbers or range(len(document.lines))
-    return [
-        {
-            "number": number,
-            "item": p.item_id,
-            "source": p.source.id,
-            "source_negative": p.source.may_go_negative,
-            "target": p.target.id,
-            "target_negative": p.target.may_go_negative,
-            "quantity": str(p.quantity),
-            "lot": p.lot,
-            "unit_cost": _number(p.unit_cost) if document.kind is MoveKind.RECEIPT else None,
-        }
-        for number, p in zip(numbers, document.lines, strict=True)
-    ]
-
-
-# What the batch call decided for a document: (operation id, moves as in `Posted`), or the
-# refusal as the function reported it ({"refused": "stock" | "lot" | "expired", "line": n,
-# "available": quantity as text, "lot": code, "expires_on": ISO date}).
-Decided = Posted | dict[str, Any]
-
-
-def post_batch(
-    db: Connection, documents: Sequence[OneStepDocument], occurred_at: datetime, today: date
-) -> list[Decided]:
-    """Decide and post a run of documents in one call (`leanstock_post_batch`, migration
-    0026), in order: one answer per document, as many as the function decided before the
-    first one Python must decide (its writes must then be rolled back by the caller)."""
-    rows: dict[tuple[int, int], bool] = {}
-    for document in documents:
-        for item_id, place in document.rows:
-            rows[(item_id, place.id)] = place.may_go_negative
-    batch = {
-        "occurred_at": occurred_at.isoformat(),
-        "recorded_at": utc_now().isoformat(),
-        "today": today.isoformat(),
-        "rows": [
-            {"item": item, "location": location, "negative": negative}
-            for (item, location), negative in sorted(rows.items())
-        ],
-        "docs": [
-            {
-                "kind": d.kind.value,
-                "reference": d.reference,
-                "partner": d.partner,
-                "reason": d.reason,
-                "lines": _lines(d),
-            }
-            for d in documents
-        ],
-    }
-    answer = db.execute(_BATCH, {"batch": json.dumps(batch)}).scalar_one()
-    decided: list[Decided] = []
-    for result in answer["results"]:
-        if "operation" in result:
-            moves = [(int(n), lot, Decimal(q)) for n, lot, q in result["moves"]]
-            decided.append((int(result["operation"]), moves))
-        else:
-            decided.append(result)
-    return decided
 
 
 def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
@@ -109,7 +42,19 @@ def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
             {"item": item_id, "location": place.id, "negative": place.may_go_negative}
             for item_id, place in document.rows
         ],
-        "lines": _lines(document),
+        "lines": [
+            {
+                "item": p.item_id,
+                "source": p.source.id,
+                "source_negative": p.source.may_go_negative,
+                "target": p.target.id,
+                "target_negative": p.target.may_go_negative,
+                "quantity": str(p.quantity),
+                "lot": p.lot,
+                "unit_cost": _number(p.unit_cost) if document.kind is MoveKind.RECEIPT else None,
+            }
+            for p in document.lines
+        ],
     }
     answer = db.execute(_CALL, {"doc": json.dumps(doc)}).scalar_one()
     if answer is None:

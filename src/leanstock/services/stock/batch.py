@@ -19,40 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from leanstock.domain import catalog
-from leanstock.domain.errors import DomainError, InvalidInput, LotExpired, OutOfStock
-from leanstock.domain.ledger import (
-    MoveKind,
-    OneStepDocument,
-    Place,
-    Posting,
-    ScrapReason,
-    ShipmentReason,
-    StockLevel,
-)
+from leanstock.domain.errors import DomainError, InvalidInput
+from leanstock.domain.ledger import MoveKind, Place, ScrapReason, ShipmentReason, StockLevel
 from leanstock.services.ports import BatchUnitOfWork, UnitOfWork
-from leanstock.services.posting import (
-    MoveLine,
-    Operation,
-    StockLine,
-    audit_operation,
-    checked_time,
-    current_day,
-    line_errors,
-    resolve_lines,
-)
+from leanstock.services.posting import Operation, StockLine, checked_time
 from leanstock.services.retry import retrying
-from leanstock.services.stock.moves import (
-    checked_lines,
-    count,
-    receipt_postings,
-    receive_lines,
-    scrap,
-    ship_lines,
-    transfer_lines,
-)
+from leanstock.services.stock.moves import count, receive_lines, scrap, ship_lines, transfer_lines
 from leanstock.services.stock.planned import Planner
 
 # Documents in one batch, at most: a day of a busy till; larger files go in several batches.
@@ -361,10 +335,6 @@ def post_batch(uow: UnitOfWork, documents: Sequence[Document | DomainError]) -> 
     outcomes: list[Operation | DomainError | None] = []
     batch = uow.batch(virtual_last=True).open()
     try:
-        decided = _in_one_call(batch, documents)
-        if decided is not None:
-            batch.close(keep=True)
-            return BatchResult(decided)
         with batch:  # a deadlock here surfaces as RetryableConflict: the batch runs again
             named = _lock_all(batch, documents)
             plain = _plain(batch, documents, named)
@@ -404,191 +374,3 @@ def _write(
     for index, operation in zip(waiting, planner.write(), strict=True):
         outcomes[index] = operation
     waiting.clear()
-
-
-@dataclass(frozen=True)
-class _Sent:
-    """A document as the batch call gets it, and what its answer needs."""
-
-    document: OneStepDocument
-    skus: list[str]  # by line of `document`
-    many: bool  # several lines: problems name the line
-    verb: str
-    audit: dict[str, Any]
-
-
-def _eligible(document: Document | DomainError) -> bool:
-    """A document the batch call can decide: a receipt, shipment or transfer dated now that
-    names no serials (a receipt: no lot)."""
-    if isinstance(document, DomainError):
-        return True
-    if not isinstance(document, Receipt | Shipment | Transfer) or document.occurred_at:
-        return False
-    if any(line.serials for line in document.lines):
-        return False
-    return not (isinstance(document, Receipt) and any(line.lot for line in document.lines))
-
-
-def _prepared(
-    uow: BatchUnitOfWork,
-    document: Receipt | Shipment | Transfer,
-    when: datetime,
-    day: date,
-    suppliers: set[str],
-) -> _Sent | None:
-    """Check and resolve a document as `Planner.receipt` and `Planner.take` do (the same
-    functions, in the same order, so a bad document gets the same problem); None when it
-    moves a serial-tracked item (the use case must run)."""
-    checked = checked_lines(document.lines)
-    if isinstance(document, Receipt):
-        if document.supplier is not None and document.supplier not in suppliers:
-            uow.catalog.supplier(document.supplier)
-            suppliers.add(document.supplier)
-        resolved = resolve_lines(uow, checked, {"location": document.location})
-        if any(item.value.serial_tracked for _, _, item, _ in resolved):
-            return None
-        source = uow.virtual_place(catalog.SUPPLIER)
-        postings, serials = receipt_postings(uow, resolved, source, when)
-        if serials:
-            return None
-        rows = {(p.item_id, p.target.id): p.target for _, p in postings}
-        step = OneStepDocument(
-            MoveKind.RECEIPT,
-            [p for _, p in postings],
-            sorted(((item, place) for (item, _), place in rows.items()), key=_by_ids),
-            when,
-            day,
-            document.reference,
-            document.supplier,
-            numbers=[index for index, _, _, _ in resolved],
-        )
-        return _Sent(
-            step,
-            [sku for sku, _ in postings],
-            len(resolved) > 1,
-            "receive",
-            {"supplier": document.supplier},
-        )
-    if isinstance(document, Transfer):
-        if document.target == document.source:
-            raise InvalidInput(
-                f"Source and target are both {document.source}; a transfer needs two.", "target"
-            )
-        field, names = "source", {"source": document.source, "target": document.target}
-        kind, partner, reason = MoveKind.TRANSFER, None, None
-        verb, audit = "transfer", {}
-        destination: Place | None = None
-    else:
-        field, names = "location", {"location": document.location}
-        kind, partner = MoveKind.SHIPMENT, document.customer
-        reason = document.reason.value if document.reason is not None else None
-        verb, audit = "ship", {"customer": document.customer}
-        destination = uow.virtual_place(catalog.CUSTOMER)
-    resolved = resolve_lines(uow, checked, names)
-    if any(item.value.serial_tracked for _, _, item, _ in resolved):
-        return None
-    lines: list[Posting] = []
-    skus: list[str] = []
-    numbers: list[int] = []
-    places: dict[tuple[int, int], Place] = {}
-    # The order `moves.pick_lines` picks in: by item, stably.
-    for index, line, item, named in sorted(resolved, key=lambda r: r[2].id):
-        source = named[field]
-        target = named["target"] if destination is None else destination
-        lines.append(Posting(item.id, source, target, line.quantity, line.lot))
-        skus.append(line.sku)
-        numbers.append(index)
-        for place in named.values():
-            places[(item.id, place.id)] = place
-    step = OneStepDocument(
-        kind,
-        lines,
-        sorted(((item, place) for (item, _), place in places.items()), key=_by_ids),
-        when,
-        day,
-        document.reference,
-        partner,
-        reason,
-        numbers=numbers,
-    )
-    return _Sent(step, skus, len(resolved) > 1, verb, audit)
-
-
-def _by_ids(row: tuple[int, Place]) -> tuple[int, int]:
-    return row[0], row[1].id
-
-
-def _refusal(sent: _Sent, answer: dict[str, Any]) -> DomainError:
-    """The problem the rules in Python give for what the batch call refused
-    (`posting.take`, `domain.ledger.pick_fefo`), on the line it names."""
-    at = list(sent.document.numbers).index(int(answer["line"]))
-    line, sku = sent.document.lines[at], sent.skus[at]
-    try:
-        with line_errors(int(answer["line"]), sent.many):
-            if answer["refused"] == "expired":
-                raise LotExpired(sku, answer["lot"], date.fromisoformat(answer["expires_on"]))
-            lot = answer["lot"] if answer["refused"] == "lot" else None
-            raise OutOfStock(
-                sku, line.source.code, line.quantity, Decimal(answer["available"]), lot
-            )
-    except DomainError as error:
-        return error
-
-
-def _in_one_call(
-    uow: BatchUnitOfWork, documents: Sequence[Document | DomainError]
-) -> list[Operation | DomainError] | None:
-    """On PostgreSQL, a batch of receipts, shipments and transfers dated now decided and
-    posted by one call of `leanstock_post_batch` (migration 0026), which locks the batch's
-    stock rows only for its own length; Python checks and resolves each document first, on
-    the catalog read once. None, with nothing kept, where the batch must go the way of the
-    use cases: on SQLite, a document of another kind (or dated, or naming serials or a
-    received lot, or moving a serial-tracked item), or one the call leaves to the rules in
-    Python (a backorder filled, an item moved after now)."""
-    if not uow.ledger.posts_batches_in_one_step() or not all(map(_eligible, documents)):
-        return None
-    named = [d for d in documents if not isinstance(d, DomainError)]
-    uow.catalog.known(
-        sorted({sku for d in named for sku, _ in _names(d)}),
-        sorted({code for d in named for code, _ in places(d)}),
-    )
-    when, day = checked_time(None), current_day(None)
-    outcomes: list[Operation | DomainError | None] = []
-    sent: list[tuple[int, _Sent]] = []
-    suppliers: set[str] = set()
-    for index, document in enumerate(documents):
-        if isinstance(document, DomainError):
-            outcomes.append(document)
-            continue
-        assert isinstance(document, Receipt | Shipment | Transfer)
-        try:
-            prepared = _prepared(uow, document, when, day, suppliers)
-        except DomainError as error:
-            outcomes.append(error)
-            continue
-        if prepared is None:
-            return None
-        outcomes.append(None)
-        sent.append((index, prepared))
-    if sent:
-        with uow:
-            answers = uow.ledger.post_batch([s.document for _, s in sent], when, day)
-            if answers is None or len(answers) < len(sent):
-                return None  # leaving without commit: nothing of the call is kept
-            for (index, s), answer in zip(sent, answers, strict=True):
-                if isinstance(answer, dict):
-                    outcomes[index] = _refusal(s, answer)
-                    continue
-                op_id, moves = answer
-                lines = []
-                for number, lot, quantity in moves:
-                    at = list(s.document.numbers).index(number)
-                    p = s.document.lines[at]
-                    lines.append(MoveLine(s.skus[at], p.source.code, p.target.code, quantity, lot))
-                operation = Operation(
-                    op_id, s.document.kind.value, when, s.document.reference, lines
-                )
-                audit_operation(uow, s.verb, operation, **s.audit)
-                outcomes[index] = operation
-            uow.commit()
-    return [o for o in outcomes if o is not None]
