@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select
 
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.base import Repository
@@ -101,7 +101,13 @@ class StockReports(Repository):
             )
             .scalar_subquery()
         )
-        expired_qty = func.coalesce(expired_here, literal(ZERO, t.stock.c.on_hand.type))
+        # Only a lot-tracked item has lots to expire (`services/pull.py` relies on it too; an
+        # item's lot tracking cannot change once it has moves), so the probe runs for those
+        # rows only: CASE evaluates its branch only when the condition holds.
+        no_expired = literal(ZERO, t.stock.c.on_hand.type)
+        expired_qty = case(
+            (t.items.c.lot_tracked, func.coalesce(expired_here, no_expired)), else_=no_expired
+        )
         query = self._levels(
             select(
                 *columns,
