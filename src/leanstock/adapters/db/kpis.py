@@ -183,7 +183,9 @@ class KpiRepository:
     ) -> list[tuple[int, int, date, Any, Any, int, int, int]]:
         """Per item, location and month from `since`: (item id, location id, month, quantity
         asked, quantity served when asked, lines, lines served in full, days with a line stock
-        could not fully serve)."""
+        could not fully serve).
+        (Row by row: the report reads `demand_sums`; tests/integration/test_kpi_sums.py holds
+        those sums to these rows.)"""
         return [
             (int(r[0]), int(r[1]), date.fromisoformat(r[2] + "-01"), r[3], r[4], r[5], r[6], r[7])
             for r in self.db.execute(self._demand_months(since))
@@ -233,7 +235,8 @@ class KpiRepository:
 
     def deliveries(self, since: date) -> list[tuple[int, int, str, date, date | None]]:
         """(item id, location id, supplier, received on, promised): every delivery since,
-        judged by the date first confirmed, else the date asked for (as the scorecards)."""
+        judged by the date first confirmed, else the date asked for (as the scorecards).
+        (Row by row: the report reads `delivery_sums`; test_kpi_sums.py holds them to these.)"""
         return [
             (int(r.item_id), int(r.location_id), r.code, r.received_on, r.promised)
             for r in self.db.execute(self._deliveries(since))
@@ -273,6 +276,8 @@ class KpiRepository:
     # The monthly cost snapshot
 
     def months(self, since: date) -> list[dict[str, Any]]:
+        """The snapshot's rows from `since`, one by one. The report reads `month_sums`;
+        tests/integration/test_kpi_sums.py holds those sums to these rows."""
         k = t.kpi_months.c
         query = select(
             k.month,
