@@ -13,7 +13,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from leanstock.adapters.db.engine import make_engine
+from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.entrypoints.cli import app
+from leanstock.services.kpi_snapshot import refresh_snapshot
 
 runner = CliRunner()
 
@@ -177,6 +180,12 @@ def test_the_demo_prints_the_database_option_that_the_other_commands_need(
     variances = runner.invoke(app, ["--database", option, "edi", "variances"])
     assert variances.exit_code == 0, variances.output
     assert "2 variance(s) for review" in variances.output
+    # The KPI snapshot was built by the demo, so the first KPI page opens at once.
+    engine = make_engine(option)
+    try:
+        assert refresh_snapshot(UnitOfWork(engine)) == "fresh"
+    finally:
+        engine.dispose()
 
 
 def _free_port() -> int:

@@ -115,6 +115,7 @@ def demo(
     from leanstock.services import catalog
     from leanstock.services.demo import demo_logins, load_demo
     from leanstock.services.demo_edi import demo_edi
+    from leanstock.services.kpi_snapshot import refresh_snapshot
 
     if fresh:
         for suffix in ("", "-wal", "-shm"):
@@ -142,6 +143,10 @@ def demo(
                 console.print(f"EDI {escape(note)}", highlight=False)
         else:
             console.print(f"Using the demo business already in {path} (--fresh starts over).")
+        # The KPI pages (and the Today page's KPI tiles) read the monthly cost snapshot; built
+        # here from two years of moves, not on the first page a user opens (about 10 s).
+        with console.status("Working out the monthly KPI figures..."):
+            refresh_snapshot(uow)
         if samples is not None:
             _write_samples(uow, samples)
         logins = demo_logins(uow)
