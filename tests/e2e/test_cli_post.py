@@ -101,3 +101,63 @@ def test_a_line_that_is_not_json_is_refused_alone(
     assert code == 1
     assert "is not JSON" in out
     assert on_hand(shop, "CUP", "WH") == 8
+
+
+def test_the_same_file_posted_twice_is_posted_once_unless_asked_again(
+    shop: UnitOfWork, db_url: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "till-7.csv"
+    file.write_text(
+        "kind,location,sku,quantity\nshipment,WH,CUP,2\nshipment,WH,CUP,100\n", encoding="utf-8"
+    )
+
+    first = post(db_url, file)
+    second = post(db_url, file)  # the end-of-day job retried after a timeout
+
+    assert first[0] == second[0] == 1  # one document refused, both times
+    assert "2 document(s) read: 1 posted (1 moves), 1 refused." in first[1]
+    assert "posted before with the same content" in second[1]
+    assert "nothing was posted again" in second[1]
+    assert "2 document(s) read: 1 posted (1 moves), 1 refused." in second[1]  # the first report
+    assert "Not enough stock" in second[1]
+    assert on_hand(shop, "CUP", "WH") == 8
+
+    again = runner.invoke(app, ["--database", db_url, "post", str(file), "--again"])
+    assert again.exit_code == 1, again.output
+    assert "1 posted" in again.output
+    assert on_hand(shop, "CUP", "WH") == 6
+
+    # The same content under another name is the same file; other content is not.
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(file.read_bytes())
+    assert "nothing was posted again" in post(db_url, copy)[1]
+    other = tmp_path / "till-8.csv"
+    other.write_text("kind,location,sku,quantity\nshipment,WH,CUP,1\n", encoding="utf-8")
+    assert post(db_url, other)[0] == 0
+    assert on_hand(shop, "CUP", "WH") == 5
+
+
+def test_a_key_names_one_file_and_bad_options_change_nothing(
+    shop: UnitOfWork, db_url: str, tmp_path: Path
+) -> None:
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    one.write_text('{"kind": "shipment", "location": "WH", "sku": "CUP", "quantity": 1}\n')
+    two.write_text('{"kind": "shipment", "location": "WH", "sku": "CUP", "quantity": 3}\n')
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["--database", db_url, "post", *args])
+        return result.exit_code, result.output
+
+    assert run(str(one), "--key", "2026-12-01 till 7")[0] == 0
+    code, out = run(str(two), "--key", "2026-12-01 till 7")
+    assert code == 2
+    assert "was used for another file or request" in out
+    assert "key of its own" in out  # the fix
+    assert run(str(two), "--key", "")[0] == 2
+    assert run(str(two), "--key", "k", "--again")[0] == 2
+    bad = tmp_path / "latin1.jsonl"
+    bad.write_bytes('{"kind": "shipment", "note": "caf\xe9"}\n'.encode("latin-1"))
+    code, out = run(str(bad))
+    assert code == 2
+    assert "not UTF-8" in out
+    assert on_hand(shop, "CUP", "WH") == 9

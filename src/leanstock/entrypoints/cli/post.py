@@ -7,7 +7,9 @@ document is kept or refused on its own (`services.stock.batch`).
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +20,8 @@ from rich.table import Table
 from leanstock.entrypoints.cli.app import app, console, err_console, handled, open_engine
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from leanstock.domain.errors import DomainError
     from leanstock.services.stock.batch import Document
 
@@ -114,6 +118,34 @@ def _parsed(found: list[tuple[int, Any]]) -> list[Document | DomainError]:
     return documents
 
 
+def _report(where: str, summary: dict[str, Any]) -> None:
+    """Print what a post did (or, replayed, what it did the first time)."""
+    refused = summary["refused"]
+    if refused:
+        table = Table(title=f"{len(refused)} document(s) refused; they changed nothing")
+        for column in (where, "problem", "field", "reason"):
+            table.add_column(column, overflow="fold")
+        for number, title, field, detail in refused:
+            table.add_row(str(number), title, field, escape(detail))
+        err_console.print(table)
+    console.print(
+        f"{summary['read']} document(s) read: {summary['posted']} posted "
+        f"({summary['moves']} moves), {len(refused)} refused.",
+        soft_wrap=True,
+    )
+
+
+def _post_all(engine: Engine, documents: list[Document | DomainError]) -> list[Any]:
+    from leanstock.adapters.db.uow import UnitOfWork
+    from leanstock.services.stock.batch import MAX_DOCUMENTS, post_batch
+
+    uow = UnitOfWork(engine)
+    outcomes: list[Any] = []
+    for start in range(0, len(documents), MAX_DOCUMENTS):
+        outcomes += post_batch(uow, documents[start : start + MAX_DOCUMENTS]).outcomes
+    return outcomes
+
+
 @app.command()
 def post(
     file: Annotated[
@@ -123,21 +155,50 @@ def post(
             "file (one row a line; rows with the same `document` make one document)."
         ),
     ],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="Idempotency key (1-200 characters): a second post with the same key posts "
+            "nothing and shows the first one's report. By default the file's content is the "
+            "key, so posting the same file twice posts it once.",
+        ),
+    ] = None,
+    again: Annotated[
+        bool,
+        typer.Option("--again", help="Post the file even if the same content was posted before."),
+    ] = False,
 ) -> None:
     """Post a file of stock documents (receipts, shipments, transfers, counts, scraps): each
-    is kept or refused on its own, in order; refused ones are listed with the reason."""
-    from leanstock.adapters.db.uow import UnitOfWork
-    from leanstock.services.stock.batch import MAX_DOCUMENTS, post_batch
+    is kept or refused on its own, in order; refused ones are listed with the reason.
+
+    Posting the same file again within the idempotency window
+    (`LEANSTOCK_IDEMPOTENCY_HOURS`, 24 by default) posts nothing: a rerun after a crash or a
+    retried end-of-day job cannot count a day's sales twice (`--again` posts it anyway)."""
+    from leanstock.adapters.db.idempotency import IdempotencyStore, Stored
+    from leanstock.adapters.db.uow import one_transaction
+    from leanstock.config import get_settings
 
     if not file.is_file():
         err_console.print(f"[red]No file {file}:[/] give the path of a .jsonl or .csv file.")
         raise typer.Exit(2)
+    if key is not None and not 1 <= len(key) <= 200:
+        err_console.print("[red]--key must be 1-200 characters.[/]")
+        raise typer.Exit(2)
+    if key is not None and again:
+        err_console.print("[red]--key and --again do not go together:[/] give one or the other.")
+        raise typer.Exit(2)
+    data = file.read_bytes()
+    where = "line" if file.suffix.lower() != ".csv" else "row"
     with handled():
         suffix = file.suffix.lower()
         if suffix in (".jsonl", ".ndjson", ".json"):
-            found = _from_jsonl(file.read_text(encoding="utf-8"))
+            try:
+                found = _from_jsonl(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                err_console.print(f"[red]{file} is not UTF-8 text:[/] save it as UTF-8.")
+                raise typer.Exit(2) from None
         elif suffix == ".csv":
-            found = _from_csv(file.read_bytes())
+            found = _from_csv(data)
         else:
             err_console.print(f"[red]Cannot tell the format of {file}:[/] name it .jsonl or .csv.")
             raise typer.Exit(2)
@@ -145,29 +206,53 @@ def post(
             err_console.print(f"[red]{file} holds no documents.[/]")
             raise typer.Exit(2)
         documents = _parsed(found)
-        uow = UnitOfWork(open_engine())
-        outcomes: list[Any] = []
-        for start in range(0, len(documents), MAX_DOCUMENTS):
-            outcomes += post_batch(uow, documents[start : start + MAX_DOCUMENTS]).outcomes
+        engine = open_engine()
+        if again:
+            outcomes = _post_all(engine, documents)
+            summary = _summary(found, outcomes)
+        else:
+            content = hashlib.sha256(data).hexdigest()
+            key = key or f"leanstock-post:{content}"
+            # What the key must come back with: this command and this content (64 characters).
+            print_ = hashlib.sha256(b"leanstock post\n" + data).hexdigest()
+            store = IdempotencyStore(engine, timedelta(hours=get_settings().idempotency_hours))
+            claimed = store.claim(key, print_)
+            if isinstance(claimed, Stored):
+                if claimed.fingerprint != print_ or claimed.body is None:
+                    err_console.print(
+                        f"[red]The key {escape(key)!r} was used for another file or request:[/] "
+                        "give this file a key of its own, or leave --key out."
+                    )
+                    raise typer.Exit(2)
+                console.print(
+                    f"{file} was posted before with the same content (key {escape(key)}): "
+                    "nothing was posted again. What the first post did:",
+                    soft_wrap=True,
+                )
+                summary = json.loads(claimed.body)
+            else:
+                with claimed:
+                    with one_transaction(claimed):
+                        outcomes = _post_all(engine, documents)
+                    summary = _summary(found, outcomes)
+                    body = json.dumps(summary).encode()
+                    store.complete(claimed, key, 200, "application/json", body)
+                    claimed.commit()
+    _report(where, summary)
+    if summary["refused"]:
+        raise typer.Exit(1)
+
+
+def _summary(found: list[tuple[int, Any]], outcomes: list[Any]) -> dict[str, Any]:
+    """The report of a post, as JSON-able data (stored under the key for a replay)."""
     refused = [
-        (number, outcome)
+        [number, outcome.title, outcome.field or "", outcome.detail]
         for (number, _), outcome in zip(found, outcomes, strict=True)
         if not hasattr(outcome, "moves")
     ]
-    posted = len(outcomes) - len(refused)
-    moves = sum(len(o.moves) for o in outcomes if hasattr(o, "moves"))
-    where = "line" if file.suffix.lower() != ".csv" else "row"
-    if refused:
-        table = Table(title=f"{len(refused)} document(s) refused; they changed nothing")
-        for column in (where, "problem", "field", "reason"):
-            table.add_column(column, overflow="fold")
-        for number, error in refused:
-            table.add_row(str(number), error.title, error.field or "", escape(error.detail))
-        err_console.print(table)
-    console.print(
-        f"{len(outcomes)} document(s) read: {posted} posted ({moves} moves), "
-        f"{len(refused)} refused.",
-        soft_wrap=True,
-    )
-    if refused:
-        raise typer.Exit(1)
+    return {
+        "read": len(outcomes),
+        "posted": len(outcomes) - len(refused),
+        "moves": sum(len(o.moves) for o in outcomes if hasattr(o, "moves")),
+        "refused": refused,
+    }
