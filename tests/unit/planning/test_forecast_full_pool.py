@@ -183,3 +183,21 @@ def test_the_early_validation_window_is_the_one_before_the_last_and_skips_short_
     assert held.rows() == [("long", n_long), ("long", n_long + 1)]
     assert fit["ds"].to_list() == list(range(n_long))
     assert set(fit["unique_id"]) == {"long"}
+
+
+def test_a_history_with_a_zero_gets_the_median_of_the_other_members() -> None:
+    rng = np.random.default_rng(11)
+    values = 40 + 0.5 * np.arange(40) + rng.normal(0, 3, 40)
+    values[5] = 0.0  # no logarithm: CESlog abstains
+    history = monthly("part", values)
+
+    result = forecast(history, horizon=6, freq="M", reconciled=False)
+
+    models = [m for m in candidates("smooth", "M", 12, True, full=True) if repr(m) != "CESlog"]
+    members = run_statsforecast(
+        frame({0: values}), models, horizon=6, engine="local", client=None, n_jobs=1
+    )
+    expected = np.median(members.select([repr(m) for m in models]).to_numpy(), axis=1)
+    assert result.classes["pool"].to_list() == ["full"]
+    assert result.selection["calibration"].to_list() == [1.0]
+    np.testing.assert_allclose(result.forecast.sort("ds")["forecast"].to_numpy(), expected)
