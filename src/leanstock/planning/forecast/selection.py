@@ -12,6 +12,8 @@ and the group takes the one with the best backtest score. Where the full pool ho
 (`fixed`), the median of its members is taken without a choice: on the M1 validation
 windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it, and
 so did per-series weights of its members by inverse backtest MSE (`FULL_POOL_COMBINE`).
+Its members are ETS, DOT, CES and CES on the logarithm (`models.LogCES`), which abstains
+(NaN) on a history with a zero and is then left out (`models.ABSTAINING`).
 With `selection="series"`,
 each series takes its own best single model instead. The chosen forecast is recalibrated
 by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`); with
