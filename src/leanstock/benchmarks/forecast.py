@@ -12,6 +12,9 @@ scaled pinball loss and coverage, with the wall time.
 
 `--data m1-validation`, `--data carparts-validation`: the same on the training part alone,
 its last 18 (12) months held out: the windows settings are chosen on (docs/forecasting.md).
+`--data m1-validation-early`: a second, earlier M1 window, the 18 months before those,
+forecast from the months before them (series with at least 24 such months), so that a
+choice rests on two samples.
 
 Otherwise: a generated Walmart-like data set shaped as M5 (30,490 item-store daily series
 of 1,941 days; most intermittent; weekly and yearly seasonality, events, launches and
@@ -38,7 +41,7 @@ CARPARTS_BARS = {"mase": 1.022, "rmsse": 0.692}
 M1_BARS = {"smape": 14.30, "wall_seconds": 60.0}
 COVERAGE_TOLERANCE = 0.02
 COVERED = (0.8, 0.9, 0.95)
-DATA_SETS = ("carparts", "m1", "carparts-validation", "m1-validation")
+DATA_SETS = ("carparts", "m1", "carparts-validation", "m1-validation", "m1-validation-early")
 """`-validation`: the training part only, its last 12 (carparts) or 18 (M1) months held out,
 the windows every setting is chosen on; the real holdout is never read."""
 
@@ -52,8 +55,12 @@ def run(options: BenchOptions) -> dict[str, object]:
         )
     if options.data in ("carparts", "carparts-validation"):
         return carparts(options, validation=options.data.endswith("-validation"))
-    if options.data in ("m1", "m1-validation"):
-        return m1(options, validation=options.data.endswith("-validation"))
+    if options.data in ("m1", "m1-validation", "m1-validation-early"):
+        return m1(
+            options,
+            validation=options.data != "m1",
+            early=options.data.endswith("-early"),
+        )
     return m5_shaped(options)
 
 
@@ -205,10 +212,26 @@ def split_tail(frame: pl.DataFrame, held: int) -> tuple[pl.DataFrame, pl.DataFra
     return frame.filter(i < n - held), frame.filter(i >= n - held)
 
 
-def m1(options: BenchOptions, validation: bool = False) -> dict[str, object]:
+EARLY_MIN_HISTORY = 24
+"""`m1-validation-early`: the series with at least two years before the early window."""
+
+
+def early_window(frame: pl.DataFrame, held: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The `held` periods before the last `held` of every series, and the history before
+    them, for the series with at least EARLY_MIN_HISTORY periods of such history."""
+    fit, _ = split_tail(frame, held)
+    fit, window = split_tail(fit, held)
+    long_enough = fit.group_by("unique_id").len().filter(pl.col("len") >= EARLY_MIN_HISTORY)
+    keep = pl.col("unique_id").is_in(long_enough["unique_id"].implode())
+    return fit.filter(keep), window.filter(keep)
+
+
+def m1(options: BenchOptions, validation: bool = False, early: bool = False) -> dict[str, object]:
     """M1 monthly: forecast the 18 held-out months of 617 series from their training part.
 
-    `validation`: the training part alone, its own last 18 months held out.
+    `validation`: the training part alone, its own last 18 months held out. `early` (with
+    `validation`): the 18 months before those, forecast from the months before them, for
+    the series with at least EARLY_MIN_HISTORY such months.
     """
     path = find_data("m1_monthly.csv.gz", "LEANSTOCK_M1")
     raw = pl.read_csv(path, try_parse_dates=True, schema_overrides={"unique_id": pl.String})
@@ -217,6 +240,8 @@ def m1(options: BenchOptions, validation: bool = False) -> dict[str, object]:
     test = raw.filter(pl.col("split") == "test").sort("unique_id", "ds")
     if validation:
         train, test = split_tail(train, 18)
+    if early:
+        train, test = early_window(train, 18)
     history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
     _say(f"M1 monthly: {train['unique_id'].n_unique()} series, forecasting 18 months")
     started, cpu = time.perf_counter(), _cpu_seconds()

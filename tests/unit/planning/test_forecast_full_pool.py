@@ -8,10 +8,11 @@ import numpy as np
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
+from statsforecast.models import AutoCES
 
-from leanstock.benchmarks.forecast import split_tail
+from leanstock.benchmarks.forecast import EARLY_MIN_HISTORY, early_window, split_tail
 from leanstock.planning.forecast import forecast
-from leanstock.planning.forecast.models import candidates
+from leanstock.planning.forecast.models import LogCES, candidates
 from leanstock.planning.forecast.plans import MIN_LIKELIHOOD_TRAIN, backtest_plan, short_plan
 from leanstock.planning.forecast.runner import (
     backtest_with_ets_forms,
@@ -19,7 +20,7 @@ from leanstock.planning.forecast.runner import (
     run_statsforecast,
 )
 
-SCUM_MEDIAN = "median(AutoETS,CES,DynamicOptimizedTheta)"
+SCUM_MEDIAN = "median(AutoETS,CES,DynamicOptimizedTheta,CESlog)"
 
 
 def monthly(item: str, values: np.ndarray) -> pl.DataFrame:
@@ -51,9 +52,10 @@ def test_the_full_pool_backtest_never_fits_fewer_periods_than_its_models_accept(
 
 def test_the_monthly_full_pool_is_the_scum_members_and_the_daily_one_keeps_its_anchors() -> None:
     monthly_pool = [repr(m) for m in candidates("smooth", "M", 12, False, full=True)]
-    assert monthly_pool == ["AutoETS", "DynamicOptimizedTheta", "CES"]
+    assert monthly_pool == ["AutoETS", "DynamicOptimizedTheta", "CES", "CESlog"]
     daily_pool = [repr(m) for m in candidates("smooth", "D", 7, True, full=True)]
     assert "AutoETS" not in daily_pool
+    assert "CESlog" not in daily_pool
     assert "SeasonalNaive" in daily_pool
 
 
@@ -101,7 +103,7 @@ def test_the_backtest_refits_the_ets_form_of_the_final_fit() -> None:
 
     assert forms.sort("sid")["sid"].to_list() == [0, 1, 2]
     assert all(len(f) == 4 and f[0] in "AM" for f in forms["form"])
-    assert set(fitted.columns) == {"sid", "t", "AutoETS", "DynamicOptimizedTheta", "CES"}
+    assert set(fitted.columns) == {"sid", "t", "AutoETS", "DynamicOptimizedTheta", "CES", "CESlog"}
     assert fitted.height == 18
     kwargs = {"horizon": 6, "n_jobs": 1, "n_windows": 2, "step_size": 3}
     cv = backtest_with_ets_forms(data, models, forms, **kwargs)
@@ -110,6 +112,38 @@ def test_the_backtest_refits_the_ets_form_of_the_final_fit() -> None:
     assert cv.select("sid", "cutoff", "t").equals(searched.select("sid", "cutoff", "t"))
     assert cv["AutoETS"].is_finite().all()
     np.testing.assert_allclose(cv["CES"].to_numpy(), searched["CES"].to_numpy())
+    np.testing.assert_allclose(cv["CESlog"].to_numpy(), searched["CESlog"].to_numpy())
+
+
+def _growing_season(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = 100 * np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    series: np.ndarray = level * np.exp(rng.normal(0, 0.03, n))
+    return series
+
+
+def test_log_ces_is_ces_on_the_logarithm_mapped_back() -> None:
+    y = _growing_season(60, 3)
+
+    logged = LogCES(season_length=12).forecast(y, 12)["mean"]
+    fitted = LogCES(season_length=12).fit(y).predict(12)["mean"]
+
+    expected = np.exp(AutoCES(season_length=12).forecast(np.log(y), 12)["mean"])
+    np.testing.assert_allclose(logged, expected, rtol=1e-9)
+    np.testing.assert_allclose(fitted, expected, rtol=1e-9)
+    plain = AutoCES(season_length=12).forecast(y, 12)["mean"]
+    assert not np.allclose(logged, plain, rtol=1e-3)  # the transform changes the forecast
+
+
+def test_log_ces_takes_counts_with_zeros_and_constant_histories() -> None:
+    counts = np.array([0, 1, 2, 0, 3, 1, 0, 2, 4, 1, 0, 2, 3, 1, 2, 0, 1, 2, 3, 1, 0, 2, 1, 3.0])
+
+    fc = LogCES(season_length=12).forecast(counts, 6)["mean"]
+    constant = LogCES(season_length=12).fit(np.full(30, 5.0)).predict(3)["mean"]
+
+    assert np.isnan(fc).all()  # abstains: a zero has no logarithm
+    np.testing.assert_allclose(constant, [5.0, 5.0, 5.0])
 
 
 def test_a_form_too_rich_for_a_backtest_window_falls_back_to_the_search() -> None:
@@ -133,3 +167,37 @@ def test_the_validation_split_holds_out_the_tail_of_the_training_part_only() -> 
 
     assert fit.rows() == [("a", 0), ("a", 1), ("a", 2), ("b", 0)]
     assert held.rows() == [("a", 3), ("a", 4), ("b", 1), ("b", 2)]
+
+
+def test_the_early_validation_window_is_the_one_before_the_last_and_skips_short_series() -> None:
+    n_long = EARLY_MIN_HISTORY + 4
+    train = pl.DataFrame(
+        {
+            "unique_id": ["long"] * (n_long + 4) + ["short"] * (EARLY_MIN_HISTORY + 3),
+            "ds": [*range(n_long + 4), *range(EARLY_MIN_HISTORY + 3)],
+        }
+    )
+
+    fit, held = early_window(train, 2)
+
+    assert held.rows() == [("long", n_long), ("long", n_long + 1)]
+    assert fit["ds"].to_list() == list(range(n_long))
+    assert set(fit["unique_id"]) == {"long"}
+
+
+def test_a_history_with_a_zero_gets_the_median_of_the_other_members() -> None:
+    rng = np.random.default_rng(11)
+    values = 40 + 0.5 * np.arange(40) + rng.normal(0, 3, 40)
+    values[5] = 0.0  # no logarithm: CESlog abstains
+    history = monthly("part", values)
+
+    result = forecast(history, horizon=6, freq="M", reconciled=False)
+
+    models = [m for m in candidates("smooth", "M", 12, True, full=True) if repr(m) != "CESlog"]
+    members = run_statsforecast(
+        frame({0: values}), models, horizon=6, engine="local", client=None, n_jobs=1
+    )
+    expected = np.median(members.select([repr(m) for m in models]).to_numpy(), axis=1)
+    assert result.classes["pool"].to_list() == ["full"]
+    assert result.selection["calibration"].to_list() == [1.0]
+    np.testing.assert_allclose(result.forecast.sort("ds")["forecast"].to_numpy(), expected)

@@ -7,8 +7,9 @@
 2. Series of one class, pool and history band form a group; every candidate model of the
    class is backtested on rolling origins over the group's own history (`BacktestPlan`),
    errors scaled per series (MASE, RMSSE). The full pool (damped ETS, Dynamic Optimized
-   Theta, CES, ARIMA) serves the most valuable smooth and erratic series within a budget
-   that grows with the catalog; the cheap pool serves the rest (`plans.full_pool`).
+   Theta, CES, CES on the logarithm, ARIMA with `thorough`) serves the most valuable
+   smooth and erratic series within a budget that grows with the catalog; the cheap pool
+   serves the rest (`plans.full_pool`).
 3. Per group, the forecast is the combination with the best backtest score, the mean of
    the best k models; where the full pool holds ETS, the median of its members without a
    choice (`selection`). The full pool fits first and its backtest refits the ETS form

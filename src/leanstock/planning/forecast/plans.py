@@ -120,8 +120,9 @@ def full_pool(classes: pl.DataFrame, thorough: bool) -> pl.Expr:
     about 0.7 ms a period on a quiet core of this 2-core machine (three fits a series:
     two backtest origins and the final one), so the budget buys about 40 s of fitting plus
     0.1 % of the catalog; since the backtest refits the final fit's ETS form (a sixth of
-    the search), M1's whole catalog costs about 48 CPU-s in all. Series are taken in order
-    of value until the budget is spent. `thorough` gives the full pool to every eligible series.
+    the search), M1's whole catalog costs about 48 CPU-s in all (about 15 % more with CES
+    on the logarithm as a fourth member, fifth pass). Series are taken in order of value
+    until the budget is spent. `thorough` gives the full pool to every eligible series.
     """
     eligible = pl.col("demand_class").is_in(list(_FULL_POOL_CLASSES))
     if thorough:

@@ -12,6 +12,8 @@ and the group takes the one with the best backtest score. Where the full pool ho
 (`fixed`), the median of its members is taken without a choice: on the M1 validation
 windows (docs/forecasting.md, tuning log) choosing per group by backtest lost to it, and
 so did per-series weights of its members by inverse backtest MSE (`FULL_POOL_COMBINE`).
+Its members are ETS, DOT, CES and CES on the logarithm (`models.LogCES`), which abstains
+(NaN) on a history with a zero and is then left out (`models.ABSTAINING`).
 With `selection="series"`,
 each series takes its own best single model instead. The chosen forecast is recalibrated
 by the Mincer–Zarnowitz slope and its quantiles are conformal (see `engine`); with
@@ -29,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from leanstock.planning.forecast.accuracy import naive_scales, quantile_column, series_scores
-from leanstock.planning.forecast.models import SCUM, short_history_models
+from leanstock.planning.forecast.models import ABSTAINING, SCUM, short_history_models
 from leanstock.planning.forecast.plans import BacktestPlan
 from leanstock.planning.forecast.runner import backtest_with_ets_forms, run_statsforecast
 from leanstock.planning.forecast.yearly import YearlySeason
@@ -150,7 +152,12 @@ def backtest_group(
         .filter(~pl.col("stockout").fill_null(False))
         .drop("stockout")
         .with_columns(
-            [pl.col(n).fill_nan(None).fill_null(0.0).clip(lower_bound=0.0) for n in names]
+            [
+                pl.col(n).fill_nan(None).clip(lower_bound=0.0)
+                if n in ABSTAINING
+                else pl.col(n).fill_nan(None).fill_null(0.0).clip(lower_bound=0.0)
+                for n in names
+            ]
         )
     )
     if season is not None:
@@ -165,7 +172,7 @@ def backtest_group(
         on=names,
         variable_name="model",
         value_name="forecast",
-    )
+    ).filter(pl.col("forecast").is_not_null())  # an abstaining member's series
     scores = series_scores(long, ["sid", "model"])
     ranking = (
         scores.filter(SCORE.is_not_null())
@@ -524,6 +531,9 @@ def forecast_group(
     value = pl.col("forecast").fill_nan(0.0)
     points = (
         fc.unpivot(index=["sid", "t"], on=names, variable_name="model", value_name="forecast")
+        .filter(
+            ~pl.col("model").is_in(ABSTAINING) | pl.col("forecast").fill_nan(None).is_not_null()
+        )
         .join(chosen, on=["sid", "model"])
         .group_by("sid", "t")
         .agg(_combined(value).clip(lower_bound=0.0) * pl.col("calibration").first())
