@@ -31,7 +31,8 @@ def bench(
         str | None,
         typer.Option(
             help="A real data set instead of generated data (carparts, m1; carparts-validation "
-            "and m1-validation: their training part only, its last months held out)."
+            "and m1-validation: their training part only, its last months held out; "
+            "-validation-early: the same one holdout length earlier)."
         ),
     ] = None,
     database: Annotated[
