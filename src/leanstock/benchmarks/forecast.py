@@ -229,6 +229,23 @@ def split_tail(frame: pl.DataFrame, held: int) -> tuple[pl.DataFrame, pl.DataFra
     return frame.filter(i < n - held), frame.filter(i >= n - held)
 
 
+def validation_split(
+    train: pl.DataFrame, test: pl.DataFrame, held: int, back: int, least: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The window `back` holdout lengths before the real holdout (0: train, test as given).
+
+    Each step back holds out the last `held` periods of what is left for training; from the
+    second step on, series with fewer than `least` periods left are dropped from both.
+    """
+    for _ in range(back):
+        train, test = split_tail(train, held)
+    if back > 1:
+        kept = train.group_by("unique_id").len().filter(pl.col("len") >= least)
+        train = train.join(kept.select("unique_id"), on="unique_id", how="semi")
+        test = test.join(kept.select("unique_id"), on="unique_id", how="semi")
+    return train, test
+
+
 def m1(options: BenchOptions, validation: int = 0) -> dict[str, object]:
     """M1 monthly: forecast the 18 held-out months of 617 series from their training part.
 
@@ -241,12 +258,7 @@ def m1(options: BenchOptions, validation: int = 0) -> dict[str, object]:
     raw = raw.with_columns(pl.col("ds").cast(pl.Date))
     train = raw.filter(pl.col("split") == "train").sort("unique_id", "ds")
     test = raw.filter(pl.col("split") == "test").sort("unique_id", "ds")
-    for _ in range(validation):
-        train, test = split_tail(train, 18)
-    if validation > 1:
-        long_enough = train.group_by("unique_id").len().filter(pl.col("len") >= MIN_EARLY_HISTORY)
-        train = train.join(long_enough.select("unique_id"), on="unique_id", how="semi")
-        test = test.join(long_enough.select("unique_id"), on="unique_id", how="semi")
+    train, test = validation_split(train, test, 18, validation, MIN_EARLY_HISTORY)
     history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
     _say(f"M1 monthly: {train['unique_id'].n_unique()} series, forecasting 18 months")
     started, cpu = time.perf_counter(), _cpu_seconds()
@@ -307,8 +319,7 @@ def carparts(options: BenchOptions, validation: int = 0) -> dict[str, object]:
     )
     train = data.filter(pl.col("period") < 39)
     test = data.filter(pl.col("period") >= 39)
-    for _ in range(validation):
-        train, test = split_tail(train, 12)
+    train, test = validation_split(train, test, 12, validation, 1)
     history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
     _say(f"carparts: {data['unique_id'].n_unique()} complete series, forecasting 12 months")
     started, cpu = time.perf_counter(), _cpu_seconds()

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leanstock.benchmarks.forecast import split_tail
+from leanstock.benchmarks.forecast import split_tail, validation_split
 from leanstock.planning.forecast import forecast
 from leanstock.planning.forecast.models import candidates
 from leanstock.planning.forecast.plans import MIN_LIKELIHOOD_TRAIN, backtest_plan, short_plan
@@ -133,3 +133,20 @@ def test_the_validation_split_holds_out_the_tail_of_the_training_part_only() -> 
 
     assert fit.rows() == [("a", 0), ("a", 1), ("a", 2), ("b", 0)]
     assert held.rows() == [("a", 3), ("a", 4), ("b", 1), ("b", 2)]
+
+
+def test_the_early_validation_window_lies_one_holdout_before_and_drops_short_series() -> None:
+    train = pl.DataFrame({"unique_id": ["a"] * 8 + ["b"] * 5, "ds": [*range(8), *range(5)]})
+    test = pl.DataFrame({"unique_id": ["a", "b"], "ds": [8, 5]})
+
+    same = validation_split(train, test, 2, 0, 3)
+    first_fit, first_held = validation_split(train, test, 2, 1, 3)
+    early_fit, early_held = validation_split(train, test, 2, 2, 3)
+
+    assert same[0].equals(train)
+    assert same[1].equals(test)
+    assert first_held.rows() == [("a", 6), ("a", 7), ("b", 3), ("b", 4)]
+    assert first_fit.height == 9
+    # "b" keeps one period before its early window: fewer than 3, dropped from both parts
+    assert early_fit.rows() == [("a", 0), ("a", 1), ("a", 2), ("a", 3)]
+    assert early_held.rows() == [("a", 4), ("a", 5)]
