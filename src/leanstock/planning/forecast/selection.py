@@ -397,14 +397,23 @@ def local_scales(
     """Per origin (sid, cutoff): the scale of the `window` periods up to and including it.
 
     `kind` "recent": the root mean square one-step naive error qty_t − qty_{t−1} over those
-    periods; "level": their mean absolute demand. Returns (sid, cutoff, local_scale).
+    periods; "level": their mean absolute demand; "mixed": the geometric mean of both.
+    Returns (sid, cutoff, local_scale).
     """
     if kind == "mixed":
         return _mixed(history, origins, window)
-    steps = history.sort("sid", "t").with_columns(
-        value=(pl.col("qty") - pl.col("qty").shift(1).over("sid")) ** 2
-        if kind == "recent"
-        else pl.col("qty").abs()
+    earliest = origins.group_by("sid").agg(first=pl.col("cutoff").min())
+    # the periods any window reads, and the one before them (the first naive step's base)
+    steps = (
+        history.join(earliest, on="sid")
+        .filter(pl.col("t") >= pl.col("first") - window)
+        .drop("first")
+        .sort("sid", "t")
+        .with_columns(
+            value=(pl.col("qty") - pl.col("qty").shift(1).over("sid")) ** 2
+            if kind == "recent"
+            else pl.col("qty").abs()
+        )
     )
     inside = (
         origins.join(steps, on="sid")
