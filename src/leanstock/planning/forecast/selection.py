@@ -55,7 +55,7 @@ backtest RMS error), "blend" (their geometric mean), "recent" (the one-step naiv
 of the last SCALE_WINDOW periods before each origin: `local_scales`), "level" (the mean
 absolute demand of those periods: errors of business series grow with their level, and
 the level of the last two years says more of the next months than the whole history's naive
-error does; "mixed" (the geometric mean of "recent" and "level"))."""
+error does), "mixed" (the geometric mean of "recent" and "level")."""
 SCALE_WINDOW = 24
 """Periods up to an origin that give its "recent", "level" or "mixed" scale."""
 
