@@ -12,9 +12,9 @@ scaled pinball loss and coverage, with the wall time.
 
 `--data m1-validation`, `--data carparts-validation`: the same on the training part alone,
 its last 18 (12) months held out: the windows settings are chosen on (docs/forecasting.md).
-`--data m1-validation-early`: a second, earlier M1 window, the 18 months before those,
-forecast from the months before them (series with at least 24 such months), so that a
-choice rests on two samples.
+`--data m1-validation-early`, `--data carparts-validation-early`: a second, earlier window,
+the validation window's training part with its own last 18 (12) months held out (M1: the
+series with at least MIN_EARLY_HISTORY months left), so a choice rests on two samples.
 
 Otherwise: a generated Walmart-like data set shaped as M5 (30,490 item-store daily series
 of 1,941 days; most intermittent; weekly and yearly seasonality, events, launches and
@@ -41,9 +41,20 @@ CARPARTS_BARS = {"mase": 1.022, "rmsse": 0.692}
 M1_BARS = {"smape": 14.30, "wall_seconds": 60.0}
 COVERAGE_TOLERANCE = 0.02
 COVERED = (0.8, 0.9, 0.95)
-DATA_SETS = ("carparts", "m1", "carparts-validation", "m1-validation", "m1-validation-early")
+DATA_SETS = (
+    "carparts",
+    "m1",
+    "carparts-validation",
+    "m1-validation",
+    "carparts-validation-early",
+    "m1-validation-early",
+)
 """`-validation`: the training part only, its last 12 (carparts) or 18 (M1) months held out,
-the windows every setting is chosen on; the real holdout is never read."""
+the windows every setting is chosen on; the real holdout is never read. `-validation-early`:
+the same again on the validation window's training part (one holdout length earlier)."""
+MIN_EARLY_HISTORY = 12
+"""M1's early window keeps the series with at least this many months before it (the
+shortest history of the first validation window)."""
 
 
 def run(options: BenchOptions) -> dict[str, object]:
@@ -53,15 +64,21 @@ def run(options: BenchOptions) -> dict[str, object]:
             + ", ".join(DATA_SETS)
             + "."
         )
-    if options.data in ("carparts", "carparts-validation"):
-        return carparts(options, validation=options.data.endswith("-validation"))
-    if options.data in ("m1", "m1-validation", "m1-validation-early"):
-        return m1(
-            options,
-            validation=options.data != "m1",
-            early=options.data.endswith("-early"),
-        )
+    back = _windows_back(options.data)
+    if options.data is not None and options.data.startswith("carparts"):
+        return carparts(options, validation=back)
+    if options.data is not None and options.data.startswith("m1"):
+        return m1(options, validation=back)
     return m5_shaped(options)
+
+
+def _windows_back(data: str | None) -> int:
+    """0 for a holdout, 1 for `-validation`, 2 for `-validation-early`."""
+    if data is None:
+        return 0
+    if data.endswith("-validation-early"):
+        return 2
+    return 1 if data.endswith("-validation") else 0
 
 
 def _say(message: str) -> None:
@@ -212,36 +229,36 @@ def split_tail(frame: pl.DataFrame, held: int) -> tuple[pl.DataFrame, pl.DataFra
     return frame.filter(i < n - held), frame.filter(i >= n - held)
 
 
-EARLY_MIN_HISTORY = 24
-"""`m1-validation-early`: the series with at least two years before the early window."""
+def validation_split(
+    train: pl.DataFrame, test: pl.DataFrame, held: int, back: int, least: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The window `back` holdout lengths before the real holdout (0: train, test as given).
+
+    Each step back holds out the last `held` periods of what is left for training; from the
+    second step on, series with fewer than `least` periods left are dropped from both.
+    """
+    for _ in range(back):
+        train, test = split_tail(train, held)
+    if back > 1:
+        kept = train.group_by("unique_id").len().filter(pl.col("len") >= least)
+        train = train.join(kept.select("unique_id"), on="unique_id", how="semi")
+        test = test.join(kept.select("unique_id"), on="unique_id", how="semi")
+    return train, test
 
 
-def early_window(frame: pl.DataFrame, held: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The `held` periods before the last `held` of every series, and the history before
-    them, for the series with at least EARLY_MIN_HISTORY periods of such history."""
-    fit, _ = split_tail(frame, held)
-    fit, window = split_tail(fit, held)
-    long_enough = fit.group_by("unique_id").len().filter(pl.col("len") >= EARLY_MIN_HISTORY)
-    keep = pl.col("unique_id").is_in(long_enough["unique_id"].implode())
-    return fit.filter(keep), window.filter(keep)
-
-
-def m1(options: BenchOptions, validation: bool = False, early: bool = False) -> dict[str, object]:
+def m1(options: BenchOptions, validation: int = 0) -> dict[str, object]:
     """M1 monthly: forecast the 18 held-out months of 617 series from their training part.
 
-    `validation`: the training part alone, its own last 18 months held out. `early` (with
-    `validation`): the 18 months before those, forecast from the months before them, for
-    the series with at least EARLY_MIN_HISTORY such months.
+    `validation` 1: the training part alone, its own last 18 months held out; 2: that
+    window's training part, its last 18 months held out (series with at least
+    MIN_EARLY_HISTORY months before them).
     """
     path = find_data("m1_monthly.csv.gz", "LEANSTOCK_M1")
     raw = pl.read_csv(path, try_parse_dates=True, schema_overrides={"unique_id": pl.String})
     raw = raw.with_columns(pl.col("ds").cast(pl.Date))
     train = raw.filter(pl.col("split") == "train").sort("unique_id", "ds")
     test = raw.filter(pl.col("split") == "test").sort("unique_id", "ds")
-    if validation:
-        train, test = split_tail(train, 18)
-    if early:
-        train, test = early_window(train, 18)
+    train, test = validation_split(train, test, 18, validation, MIN_EARLY_HISTORY)
     history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
     _say(f"M1 monthly: {train['unique_id'].n_unique()} series, forecasting 18 months")
     started, cpu = time.perf_counter(), _cpu_seconds()
@@ -287,9 +304,9 @@ def m1(options: BenchOptions, validation: bool = False, early: bool = False) -> 
     }
 
 
-def carparts(options: BenchOptions, validation: bool = False) -> dict[str, object]:
-    """Carparts: forecast the last 12 months from the first 39 (`validation`: the last 12 of
-    those 39 from the first 27)."""
+def carparts(options: BenchOptions, validation: int = 0) -> dict[str, object]:
+    """Carparts: forecast the last 12 months from the first 39 (`validation` 1: the last 12
+    of those 39 from the first 27; 2: the last 12 of those 27 from the first 15)."""
     path = find_data("carparts.csv.gz", "LEANSTOCK_CARPARTS")
     raw = pl.read_csv(path, try_parse_dates=True, schema_overrides={"unique_id": pl.String})
     incomplete = raw.filter(pl.col("y").is_null() | pl.col("y").is_nan())["unique_id"].unique()
@@ -302,8 +319,7 @@ def carparts(options: BenchOptions, validation: bool = False) -> dict[str, objec
     )
     train = data.filter(pl.col("period") < 39)
     test = data.filter(pl.col("period") >= 39)
-    if validation:
-        train, test = split_tail(train, 12)
+    train, test = validation_split(train, test, 12, validation, 1)
     history = train.select(pl.col("unique_id").alias("item"), "ds", pl.col("y").alias("qty"))
     _say(f"carparts: {data['unique_id'].n_unique()} complete series, forecasting 12 months")
     started, cpu = time.perf_counter(), _cpu_seconds()

@@ -144,6 +144,7 @@ def test_interval_widths_per_step_follow_the_setting(
     monkeypatch: pytest.MonkeyPatch, setting: str
 ) -> None:
     monkeypatch.setattr(selection, "STEP_PROFILE", setting)
+    monkeypatch.setattr(selection, "CONFORMAL", "series")  # the profile shapes own offsets
 
     result = forecast(random_walks(40, 48), horizon=6, freq="M")
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from statsforecast.models import AutoCES
 
-from leanstock.benchmarks.forecast import EARLY_MIN_HISTORY, early_window, split_tail
+from leanstock.benchmarks.forecast import split_tail, validation_split
 from leanstock.planning.forecast import forecast
 from leanstock.planning.forecast.models import LogCES, candidates
 from leanstock.planning.forecast.plans import MIN_LIKELIHOOD_TRAIN, backtest_plan, short_plan
@@ -169,22 +169,6 @@ def test_the_validation_split_holds_out_the_tail_of_the_training_part_only() -> 
     assert held.rows() == [("a", 3), ("a", 4), ("b", 1), ("b", 2)]
 
 
-def test_the_early_validation_window_is_the_one_before_the_last_and_skips_short_series() -> None:
-    n_long = EARLY_MIN_HISTORY + 4
-    train = pl.DataFrame(
-        {
-            "unique_id": ["long"] * (n_long + 4) + ["short"] * (EARLY_MIN_HISTORY + 3),
-            "ds": [*range(n_long + 4), *range(EARLY_MIN_HISTORY + 3)],
-        }
-    )
-
-    fit, held = early_window(train, 2)
-
-    assert held.rows() == [("long", n_long), ("long", n_long + 1)]
-    assert fit["ds"].to_list() == list(range(n_long))
-    assert set(fit["unique_id"]) == {"long"}
-
-
 def test_a_history_with_a_zero_gets_the_median_of_the_other_members() -> None:
     rng = np.random.default_rng(11)
     values = 40 + 0.5 * np.arange(40) + rng.normal(0, 3, 40)
@@ -201,3 +185,20 @@ def test_a_history_with_a_zero_gets_the_median_of_the_other_members() -> None:
     assert result.classes["pool"].to_list() == ["full"]
     assert result.selection["calibration"].to_list() == [1.0]
     np.testing.assert_allclose(result.forecast.sort("ds")["forecast"].to_numpy(), expected)
+
+
+def test_the_early_validation_window_lies_one_holdout_before_and_drops_short_series() -> None:
+    train = pl.DataFrame({"unique_id": ["a"] * 8 + ["b"] * 5, "ds": [*range(8), *range(5)]})
+    test = pl.DataFrame({"unique_id": ["a", "b"], "ds": [8, 5]})
+
+    same = validation_split(train, test, 2, 0, 3)
+    first_fit, first_held = validation_split(train, test, 2, 1, 3)
+    early_fit, early_held = validation_split(train, test, 2, 2, 3)
+
+    assert same[0].equals(train)
+    assert same[1].equals(test)
+    assert first_held.rows() == [("a", 6), ("a", 7), ("b", 3), ("b", 4)]
+    assert first_fit.height == 9
+    # "b" keeps one period before its early window: fewer than 3, dropped from both parts
+    assert early_fit.rows() == [("a", 0), ("a", 1), ("a", 2), ("a", 3)]
+    assert early_held.rows() == [("a", 4), ("a", 5)]

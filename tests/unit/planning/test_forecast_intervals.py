@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from leanstock.planning.forecast import forecast, selection
 from leanstock.planning.forecast.plans import BacktestPlan
-from leanstock.planning.forecast.selection import pooled_offsets, step_offsets
+from leanstock.planning.forecast.selection import local_scales, pooled_offsets, step_offsets
 
 QS = (0.5, 0.9)
 SPREAD = [1.0, 1.5, 2.0, 2.5]
@@ -53,6 +53,12 @@ def own_offsets(combined: pl.DataFrame) -> pl.DataFrame:
     return offsets.drop("backtest_horizon")
 
 
+@pytest.fixture
+def naive_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selection, "POOLED_SCALE", "naive")
+
+
+@pytest.mark.usefixtures("naive_scale")
 def test_pooled_offsets_follow_each_series_scale_and_the_steps_spread() -> None:
     combined, history, sigmas = group(400)
 
@@ -68,6 +74,7 @@ def test_pooled_offsets_follow_each_series_scale_and_the_steps_spread() -> None:
     assert np.abs(np.array(offsets["q50"].to_list())).max() < 0.5
 
 
+@pytest.mark.usefixtures("naive_scale")
 def test_a_constant_history_and_a_small_group_keep_their_own_offsets() -> None:
     combined, history, _ = group(40)
     flat = history.with_columns(
@@ -123,3 +130,56 @@ def test_pooled_intervals_widen_with_the_step_and_cover_a_holdout(
     assert scored.height == 360
     coverage = (scored["qty"] <= scored["q90"]).mean()
     assert 0.8 <= float(coverage) <= 0.98  # type: ignore[arg-type]
+
+
+def test_local_scales_read_only_the_window_up_to_each_origin() -> None:
+    history = pl.DataFrame(
+        {"sid": [1] * 6, "t": list(range(6)), "qty": [0.0, 10.0, 30.0, 60.0, 100.0, 150.0]},
+        schema_overrides={"sid": pl.UInt32},
+    )
+    origins = pl.DataFrame({"sid": [1, 1], "cutoff": [3, 5]}, schema_overrides={"sid": pl.UInt32})
+
+    level = local_scales(history, origins, 3, "level").sort("cutoff")
+    recent = local_scales(history, origins, 3, "recent").sort("cutoff")
+
+    assert level["local_scale"].to_list() == pytest.approx([100 / 3, 310 / 3])
+    # naive steps 10, 20, 30 up to t = 3; 30, 40, 50 up to t = 5
+    assert recent["local_scale"].to_list() == pytest.approx([np.sqrt(1400 / 3), np.sqrt(5000 / 3)])
+
+
+def test_level_scale_sizes_offsets_to_the_recent_level_not_the_naive_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Series of the same one-step noise at levels 100 … 400 whose forecast errors are 10 %
+    of their level: the "level" offsets follow the level, the "naive" ones cannot."""
+    rng = np.random.default_rng(11)
+    levels = [100.0 * (1 + i % 4) for i in range(200)]
+    history, errors = [], []
+    for sid, level in enumerate(levels):
+        noise = level + rng.normal(0.0, 1.0, 60)
+        history += [{"sid": sid, "t": t, "qty": float(q)} for t, q in enumerate(noise)]
+        for cutoff in (50, 54):
+            for k in range(1, 5):
+                errors.append(
+                    {
+                        "sid": sid,
+                        "cutoff": cutoff,
+                        "t": cutoff + k,
+                        "forecast": level,
+                        "actual": level + rng.normal(0.0, 0.1 * level),
+                        "scale_rmse": 1.4,
+                    }
+                )
+    combined = pl.DataFrame(errors, schema_overrides={"sid": pl.UInt32})
+    frame = pl.DataFrame(history, schema_overrides={"sid": pl.UInt32})
+    own = own_offsets(combined)
+
+    by_level = pooled_offsets(combined, frame, QS, 4, own).sort("sid")
+    monkeypatch.setattr(selection, "POOLED_SCALE", "naive")
+    by_naive = pooled_offsets(combined, frame, QS, 4, own).sort("sid")
+
+    expected = [0.1 * level * norm.ppf(0.9) for level in levels[:4]]
+    level_q90 = [float(np.mean(v)) for v in by_level["q90"].to_list()[:4]]
+    naive_q90 = [float(np.mean(v)) for v in by_naive["q90"].to_list()[:4]]
+    assert level_q90 == pytest.approx(expected, rel=0.15)
+    assert max(naive_q90) / min(naive_q90) < 1.5  # one width for levels 100 to 400

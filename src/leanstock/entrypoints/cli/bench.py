@@ -32,7 +32,7 @@ def bench(
         typer.Option(
             help="A real data set instead of generated data (carparts, m1; carparts-validation "
             "and m1-validation: their training part only, its last months held out; "
-            "m1-validation-early: the 18 months before m1-validation's)."
+            "-validation-early: the same one holdout length earlier)."
         ),
     ] = None,
     database: Annotated[

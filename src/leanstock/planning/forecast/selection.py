@@ -45,14 +45,21 @@ SCORE = (pl.col("mase") + pl.col("rmsse")) / 2
 STEP_PROFILE = "off"
 """Quantile offsets per step ahead (`step_profile`): "off" (one pooled offset for every
 step), "full" (the step's factor) or "widen" (the step's factor, never below 1)."""
-CONFORMAL = "series"
+CONFORMAL = "pooled"
 """Whose residuals give a series' quantile offsets (`step_offsets`): "series" (its own),
 "pooled" (the group's, scaled and per step ahead: `pooled_offsets`) for groups of a class
-in POOLED_CLASSES."""
+in POOLED_CLASSES. Pooled with the "level" scale since issue 17's fifth pass (chosen on two
+validation windows, docs/forecasting.md); "series" gives the earlier intervals back."""
 POOLED_CLASSES = ("smooth", "erratic")
-POOLED_SCALE = "naive"
+POOLED_SCALE = "level"
 """The scale of `pooled_offsets`: "naive" (the RMSSE scale), "backtest" (the series' own
-backtest RMS error), "blend" (their geometric mean)."""
+backtest RMS error), "blend" (their geometric mean), "recent" (the one-step naive RMS error
+of the last SCALE_WINDOW periods before each origin: `local_scales`), "level" (the mean
+absolute demand of those periods: errors of business series grow with their level, and
+the level of the last two years says more of the next months than the whole history's naive
+error does), "mixed" (the geometric mean of "recent" and "level")."""
+SCALE_WINDOW = 24
+"""Periods up to an origin that give its "recent", "level" or "mixed" scale."""
 
 
 @dataclass
@@ -308,13 +315,15 @@ def pooled_offsets(
 ) -> pl.DataFrame:
     """Conformal offsets per step ahead, pooled over the group's series and origins.
 
-    Each backtest residual is divided by its series' scale σ (`POOLED_SCALE`: the
-    one-step naive RMS error of the history before the first origin, the RMSSE scale);
+    Each backtest residual is divided by its series' scale σ (`POOLED_SCALE`: by default
+    the mean absolute demand of the SCALE_WINDOW periods up to the residual's origin;
+    "naive": the one-step naive RMS error of the history before the first origin);
     at step k the p-quantile of these scaled residuals over every series and origin of
     the group (rank (n_k + 1)p, Hyndman & Fan type 6) is q_k, made non-decreasing in k for
     p ≥ 0.5 (an error does not shrink with the horizon), and series i's offset at step k is
-    σ_i' q_k, σ_i' the same scale over its whole history (normalised or locally weighted
-    conformal prediction: Papadopoulos et al., 2008; Lei et al., 2018, §5.2). One series'
+    σ_i' q_k, σ_i' the same scale at the end of its history ("naive": over all of it;
+    normalised or locally weighted conformal prediction: Papadopoulos et al., 2008; Lei
+    et al., 2018, §5.2). One series'
     few, strongly correlated residuals (two or three origins) say little about its tail;
     hundreds of series at one step say much. Series without a scale (a constant history),
     and groups of fewer than MIN_SERIES_TO_CALIBRATE series, keep their own offsets.
@@ -337,6 +346,17 @@ def pooled_offsets(
         )
         final = final.join(spread, on="sid", how="left").select(
             "sid", sigma=(pl.col("sigma") * pl.col("sigma_bt")).sqrt()
+        )
+    elif POOLED_SCALE in ("recent", "level", "mixed"):
+        history = part.select("sid", "t", "qty")
+        origins = combined.select("sid", "cutoff").unique()
+        at_origin = local_scales(history, origins, SCALE_WINDOW, POOLED_SCALE)
+        combined = combined.join(at_origin, on=["sid", "cutoff"], how="left").with_columns(
+            scale_rmse=pl.col("local_scale").fill_null(0.0)
+        )
+        last = history.group_by("sid").agg(cutoff=pl.col("t").max())
+        final = local_scales(history, last, SCALE_WINDOW, POOLED_SCALE).select(
+            "sid", sigma="local_scale"
         )
     usable = combined.filter(pl.col("scale_rmse") > 0)
     if usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
@@ -376,6 +396,49 @@ def pooled_offsets(
     )
     rest = own.join(scaled.select("sid"), on="sid", how="anti")
     return pl.concat([pooled, rest.select(pooled.columns)])
+
+
+def local_scales(
+    history: pl.DataFrame, origins: pl.DataFrame, window: int, kind: str
+) -> pl.DataFrame:
+    """Per origin (sid, cutoff): the scale of the `window` periods up to and including it.
+
+    `kind` "recent": the root mean square one-step naive error qty_t − qty_{t−1} over those
+    periods; "level": their mean absolute demand; "mixed": the geometric mean of both.
+    Returns (sid, cutoff, local_scale).
+    """
+    if kind == "mixed":
+        return _mixed(history, origins, window)
+    earliest = origins.group_by("sid").agg(first=pl.col("cutoff").min())
+    # the periods any window reads, and the one before them (the first naive step's base)
+    steps = (
+        history.join(earliest, on="sid")
+        .filter(pl.col("t") >= pl.col("first") - window)
+        .drop("first")
+        .sort("sid", "t")
+        .with_columns(
+            value=(pl.col("qty") - pl.col("qty").shift(1).over("sid")) ** 2
+            if kind == "recent"
+            else pl.col("qty").abs()
+        )
+    )
+    inside = (
+        origins.join(steps, on="sid")
+        .filter((pl.col("t") <= pl.col("cutoff")) & (pl.col("t") > pl.col("cutoff") - window))
+        .group_by("sid", "cutoff")
+        .agg(local_scale=pl.col("value").mean())
+    )
+    if kind == "recent":
+        inside = inside.with_columns(pl.col("local_scale").sqrt())
+    return origins.join(inside, on=["sid", "cutoff"], how="left")
+
+
+def _mixed(history: pl.DataFrame, origins: pl.DataFrame, window: int) -> pl.DataFrame:
+    a = local_scales(history, origins, window, "recent")
+    b = local_scales(history, origins, window, "level").rename({"local_scale": "b"})
+    return a.join(b, on=["sid", "cutoff"]).select(
+        "sid", "cutoff", local_scale=(pl.col("local_scale") * pl.col("b")).sqrt()
+    )
 
 
 def inverse_mse_weights(long: pl.DataFrame) -> pl.DataFrame:
