@@ -49,6 +49,8 @@ os.environ.setdefault("LEANSTOCK_PASSWORD_MEMORY_KIB", "64")
 os.environ.setdefault("LEANSTOCK_PASSWORD_PARALLELISM", "1")
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+import typer.main
+import typer.testing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -68,6 +70,19 @@ PASSWORD = "correct horse battery staple"
 SESSION = f"{uuid.uuid4().hex[:8]}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 Seed = Callable[[Engine], None]
+
+
+@functools.cache
+def _click_command(app: typer.Typer) -> Any:
+    return typer.main.get_command(app)
+
+
+# Typer's CliRunner turns the Typer app into its click command again on every `invoke`: it reads
+# the signature and type hints of each of Leanstock's hundreds of commands, 0.3-0.5 CPU-s an
+# invocation, most of what a CLI test's call cost. The command is the same every time (the app is
+# built when `leanstock.entrypoints.cli` is imported), so it is made once per process here; the
+# invocation itself (parsing, the command's code, the exit code and output) is unchanged.
+typer.testing._get_command = _click_command  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(hookwrapper=True)
