@@ -85,6 +85,33 @@ def _click_command(app: typer.Typer) -> Any:
 typer.testing._get_command = _click_command  # type: ignore[attr-defined]
 
 
+# The modules that take longest (worker-seconds summed from `--durations=0` of the default run,
+# most first): with `--dist loadfile` a worker gets whole modules in collection order, so a long
+# module collected late can leave one worker running it while the other has nothing left. These
+# go first; every other module keeps its place after them.
+LONGEST_FIRST = (
+    "tests/integration/test_orders_history.py",
+    "tests/e2e/test_api_audit_trail.py",
+    "tests/e2e/test_web.py",
+    "tests/e2e/test_cli_supply.py",
+    "tests/integration/test_stock_batch_planned.py",
+    "tests/e2e/test_api_hostile_input.py",
+    "tests/e2e/test_cli_daily_work.py",
+    "tests/unit/planning/test_forecast_combine.py",
+    "tests/integration/test_webhooks.py",
+    "tests/e2e/test_api_production_lots.py",
+    "tests/e2e/test_api_stock.py",
+    "tests/e2e/test_api_orders.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    root = config.rootpath
+    items.sort(key=lambda item: rank.get(item.path.relative_to(root).as_posix(), len(rank)))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
