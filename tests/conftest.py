@@ -49,6 +49,8 @@ os.environ.setdefault("LEANSTOCK_PASSWORD_MEMORY_KIB", "64")
 os.environ.setdefault("LEANSTOCK_PASSWORD_PARALLELISM", "1")
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+import typer.main
+import typer.testing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -68,6 +70,46 @@ PASSWORD = "correct horse battery staple"
 SESSION = f"{uuid.uuid4().hex[:8]}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 Seed = Callable[[Engine], None]
+
+
+@functools.cache
+def _click_command(app: typer.Typer) -> Any:
+    return typer.main.get_command(app)
+
+
+# Typer's CliRunner turns the Typer app into its click command again on every `invoke`: it reads
+# the signature and type hints of each of Leanstock's hundreds of commands, 0.3-0.5 CPU-s an
+# invocation, most of what a CLI test's call cost. The command is the same every time (the app is
+# built when `leanstock.entrypoints.cli` is imported), so it is made once per process here; the
+# invocation itself (parsing, the command's code, the exit code and output) is unchanged.
+typer.testing._get_command = _click_command  # type: ignore[attr-defined]
+
+
+# The modules that take longest (worker-seconds summed from `--durations=0` of the default run,
+# most first): with `--dist loadfile` a worker gets whole modules in collection order, so a long
+# module collected late can leave one worker running it while the other has nothing left. These
+# go first; every other module keeps its place after them.
+LONGEST_FIRST = (
+    "tests/integration/test_orders_history.py",
+    "tests/e2e/test_api_audit_trail.py",
+    "tests/e2e/test_web.py",
+    "tests/e2e/test_cli_supply.py",
+    "tests/integration/test_stock_batch_planned.py",
+    "tests/e2e/test_api_hostile_input.py",
+    "tests/e2e/test_cli_daily_work.py",
+    "tests/unit/planning/test_forecast_combine.py",
+    "tests/integration/test_webhooks.py",
+    "tests/e2e/test_api_production_lots.py",
+    "tests/e2e/test_api_stock.py",
+    "tests/e2e/test_api_orders.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    root = config.rootpath
+    items.sort(key=lambda item: rank.get(item.path.relative_to(root).as_posix(), len(rank)))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import leanstock
+from leanstock.entrypoints.api import openapi
 from leanstock.entrypoints.api.app import create_app
 
 
@@ -58,3 +59,15 @@ def test_the_swagger_ui_does_not_send_the_spec_to_a_validator(browser: TestClien
 
 def test_the_openapi_document_carries_the_package_version(client: TestClient) -> None:
     assert client.get("/openapi.json").json()["info"]["version"] == leanstock.__version__
+
+
+def test_an_app_gets_its_own_copy_of_the_document_built_from_what_it_has() -> None:
+    first, second, renamed = create_app(), create_app(), create_app()
+    built = first.openapi()
+    served = second.openapi()  # a copy of the first app's, not built again
+    assert served == openapi._build(second)
+    served["info"]["title"] = "Changed by a reader"
+    assert first.openapi()["info"]["title"] == built["info"]["title"] != "Changed by a reader"
+    renamed.version = "0.0.0-other"
+    assert renamed.openapi()["info"]["version"] == "0.0.0-other"
+    assert renamed.openapi() == openapi._build(renamed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
 
 from leanstock.adapters.db.uow import UnitOfWork
@@ -32,6 +33,10 @@ def _race(engine: Engine, sku: str) -> list[orders.SalesOrderView]:
     return [view for batch in batches for view in batch]
 
 
+# Slow (seconds, 32 threads): the 16-client test of orders of many lines below covers the
+# same (no over-reservation of a scarce item, one draft per supplier that pegs every order)
+# in the default run; CI runs this one with `-m slow`.
+@pytest.mark.slow
 def test_32_clients_confirming_orders_for_a_scarce_item_never_over_reserve(engine: Engine) -> None:
     uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
@@ -54,6 +59,10 @@ def test_32_clients_confirming_orders_for_a_scarce_item_never_over_reserve(engin
     assert history["stockout"].to_list() == [True]
 
 
+# Slow (seconds, 32 threads): the 16-client test of orders of many lines below covers the
+# same (no over-reservation of a scarce item, one draft per supplier that pegs every order)
+# in the default run; CI runs this one with `-m slow`.
+@pytest.mark.slow
 def test_concurrent_pulls_share_one_draft_purchase_order_per_supplier(engine: Engine) -> None:
     uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))

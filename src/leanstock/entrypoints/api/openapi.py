@@ -21,10 +21,13 @@ path does not declare answers 405 with an `Allow` header (Starlette), as a probl
 
 from __future__ import annotations
 
+import copy
+import threading
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 from leanstock.entrypoints.api import bounds
 from leanstock.entrypoints.api.problems import PROBLEM
@@ -97,10 +100,34 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
+# The last document built: what it was built from, the routes (kept alive, so their ids stay
+# theirs) and the document (see `document`).
+_last: tuple[tuple[Any, ...], tuple[BaseRoute, ...], dict[str, Any]] | None = None
+_building = threading.Lock()
+
+
 def document(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document of `app`, with the errors every operation can answer."""
+    """The OpenAPI document of `app`, with the errors every operation can answer.
+
+    Building it takes about a CPU-second (pydantic's schemas of every model). It is built from
+    the app's title, version, summary and description and its routes in the schema, which are
+    the same route objects in every app of this process (`app._add_routes`): an app with the
+    same ones gets a copy of the document built last rather than building it again. A server
+    builds one app; the test suite builds hundreds, and a dozen of them serve the document.
+    """
+    global _last
     if app.openapi_schema is not None:
         return app.openapi_schema
+    routes = tuple(r for r in app.routes if getattr(r, "include_in_schema", False))
+    key = (app.title, app.version, app.summary, app.description, tuple(map(id, routes)))
+    with _building:
+        if _last is None or _last[0] != key:
+            _last = (key, routes, _build(app))
+        app.openapi_schema = copy.deepcopy(_last[2])
+    return app.openapi_schema
+
+
+def _build(app: FastAPI) -> dict[str, Any]:
     spec = get_openapi(
         title=app.title,
         version=app.version,
@@ -119,7 +146,6 @@ def document(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
                 responses[status] = _problem(status)
-    app.openapi_schema = spec
     return spec
 
 
