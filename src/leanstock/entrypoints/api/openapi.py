@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from leanstock.entrypoints.api import bounds
@@ -102,8 +104,23 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
 
 # The last document built: what it was built from, the routes (kept alive, so their ids stay
 # theirs) and the document (see `document`).
-_last: tuple[tuple[Any, ...], tuple[BaseRoute, ...], dict[str, Any]] | None = None
+_last: tuple[tuple[Any, ...], tuple[APIRoute, ...], dict[str, Any]] | None = None
 _building = threading.Lock()
+
+
+def api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """(full path, route) of every API route of `routes`, inside the routers they include:
+    FastAPI 0.165 keeps an included router's routes on that router (`original_router`), with
+    their paths under its prefix, not on the app's top-level list."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        else:
+            included = getattr(route, "original_router", None)
+            if included is not None:
+                context = getattr(route, "include_context", None)
+                inner = prefix + str(getattr(context, "prefix", "") or "")
+                yield from api_routes(included.routes, inner)
 
 
 def document(app: FastAPI) -> dict[str, Any]:
@@ -118,7 +135,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     global _last
     if app.openapi_schema is not None:
         return app.openapi_schema
-    routes = tuple(r for r in app.routes if getattr(r, "include_in_schema", False))
+    routes = tuple(r for _, r in api_routes(app.routes) if r.include_in_schema)
     key = (app.title, app.version, app.summary, app.description, tuple(map(id, routes)))
     with _building:
         if _last is None or _last[0] != key:
