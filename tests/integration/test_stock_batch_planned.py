@@ -7,7 +7,9 @@ costs the same number of statements whatever its length.
 The same table holds the one-step posting of PostgreSQL (`leanstock_post_document`, the rules
 in SQL, `services.stock.direct`) to the rules in Python: posted with it and without it, on
 each database, the answers, the problems and the balances must be the same, and the same
-literal table on both databases."""
+literal table on both databases. Receipts naming lots and scraps have cases of their own
+(migration 0026), with the lots registered and the operations' reasons and notes compared
+too."""
 
 from __future__ import annotations
 
@@ -23,12 +25,13 @@ from leanstock.adapters.db.ledger import LedgerRepository
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, LocationKind, Supplier
 from leanstock.domain.errors import DomainError
-from leanstock.domain.ledger import ShipmentReason
+from leanstock.domain.ledger import ScrapReason, ShipmentReason
 from leanstock.services import catalog, stock
 from leanstock.services.stock.batch import (
     Count,
     Document,
     Receipt,
+    Scrap,
     Shipment,
     Transfer,
     post_batch,
@@ -226,6 +229,50 @@ def _more_cases(p: str) -> list[Document]:
     ]
 
 
+def _set_up_lots(uow: UnitOfWork, prefix: str) -> None:
+    """P-FRESH: lot-tracked with a shelf life of 10 days, nothing in stock."""
+    catalog.add_item(uow, Item(f"{prefix}-FRESH", "Fresh", lot_tracked=True, shelf_life_days=10))
+
+
+def _lot_and_scrap_cases(p: str) -> list[Document]:
+    """After `_more_cases`: receipts naming lots (migration 0026's step registers a new lot and
+    checks a known one's expiry) and scraps (reservations not checked, a named lot taken even
+    expired, FEFO otherwise)."""
+    dropped = ScrapReason.DAMAGE
+    return [
+        Receipt("WH", [_line(f"{p}-LOTS", 3, lot="FRESH", expires_on=LATER)], supplier="ACME"),
+        Receipt("WH", [_line(f"{p}-LOTS", 2, lot="FRESH")]),  # known: keeps its expiry
+        Receipt("WH", [_line(f"{p}-LOTS", 1, lot="FRESH", expires_on=SOON)]),  # 422: LATER
+        Receipt("WH", [_line(f"{p}-LOTS", 1, lot="FRESH", expires_on=LATER)], reference="R-2"),
+        Receipt("WH", [_line(f"{p}-PLAIN", 1, expires_on=LATER)]),  # 422: the date needs a lot
+        # An expired lot may still arrive; a lot on an item that is not lot-tracked may not.
+        Receipt("WH", [_line(f"{p}-LOTS", 1, lot="OLD"), _line(f"{p}-FRESH", 2, lot="B0")]),
+        Receipt("WH", [_line(f"{p}-FEW", 2, lot="F1")]),
+        Receipt("WH", [_line(f"{p}-FRESH", 4, lot="B1")]),  # registered: today + 10 days
+        Receipt("STORE", [_line(f"{p}-FRESH", 2, lot="B2", expires_on=SOON)]),
+        # The second line is refused: the first line's new lot B9 is not registered either.
+        Receipt(
+            "WH",
+            [_line(f"{p}-FRESH", 1, lot="B9"), _line(f"{p}-LOTS", 1, lot="FRESH", expires_on=SOON)],
+        ),
+        Receipt("WH", [_line(f"{p}-FRESH", 1, lot="B3")], supplier="NOBODY"),  # 404
+        Receipt("WH", [_line(f"{p}-FRESH", 1)]),  # 422: a lot-tracked item needs its lot
+        Shipment("WH", [_line(f"{p}-LOTS", 5)]),  # FEFO over the lots received
+        # Scraps: reservations do not hold stock back from the scrap.
+        Scrap(f"{p}-PLAIN", "WH", Decimal(2), dropped, note="dropped", reference="S-1"),
+        Scrap(f"{p}-LOTS", "WH", Decimal(2), ScrapReason.EXPIRY, lot="OLD"),  # expired: allowed
+        Scrap(f"{p}-LOTS", "WH", Decimal(99), ScrapReason.EXPIRY, lot="OLD"),  # 409: 3 in OLD
+        Scrap(f"{p}-LOTS", "WH", Decimal(1), ScrapReason.QUALITY, lot="GONE"),  # 409: none
+        Scrap(f"{p}-LOTS", "WH", Decimal(3), ScrapReason.SPOILAGE),  # FEFO, not the expired
+        Scrap(f"{p}-FRESH", "WH", Decimal(50), ScrapReason.SPOILAGE),  # 409: 4 held
+        Scrap(f"{p}-FEW", "NEG", Decimal(5), dropped),  # a location allowed to go negative
+        Scrap(f"{p}-DATED", "WH", Decimal(1), dropped),  # a move dated after now: Python's
+        Scrap(f"{p}-GHOST", "WH", Decimal(1), dropped),  # 404
+        Scrap(f"{p}-BOX", "WH", Decimal(1), dropped, unit="each"),  # wrong unit
+        Scrap(f"{p}-BOX", "WH", Decimal(1), dropped, unit="case", note="crushed"),
+    ]
+
+
 # What every document of the table gives, on both databases: its kind or its problem.
 EXPECTED = [
     *["OutOfStock", "shipment", "OutOfStock", "receipt", "NotFound", "LotRequired"],
@@ -236,22 +283,59 @@ EXPECTED = [
     *["shipment", "shipment", "OutOfStock", "OutOfStock", "LotExpired", "transfer", "shipment"],
     *["transfer", "receipt", "shipment", "PastShortfall", "OutOfStock", "NotFound", "NotFound"],
     "shipment",
+    *["receipt", "receipt", "InvalidInput", "receipt", "InvalidInput", "receipt"],
+    *["LotNotTracked", "receipt", "receipt", "InvalidInput", "NotFound", "LotRequired"],
+    "shipment",
+    *["scrap", "scrap", "OutOfStock", "OutOfStock", "scrap", "OutOfStock", "scrap", "scrap"],
+    *["NotFound", "NoConversion", "scrap"],
 ]
 # On PostgreSQL, what the one-step posting said to each document it was given (True: posted,
 # False: declined, and the rules in Python answered): it posts every plain document the rules
 # post, except where another rule must run (P-DATED's history check, an unknown supplier),
-# and declines every one they refuse for want of stock. Documents refused before it (unknown
-# names, units, quantities), a receipt naming a lot and a count never reach it.
+# and declines every one they refuse for want of stock or for a known lot's other expiry date.
+# Documents refused before it (unknown names, units, quantities, a lot missing or not
+# allowed) and a count never reach it.
 EXPECTED_STEPS: list[list[bool]] = [
     *[[False], [True], [False], [True], [False], []],
     *[[], [], [], [], [], []],
     *[[True], [True], [False], [False], [True], [False]],
     *[[], [], [False], [True], [False], [True]],
-    *[[], [False]],
+    *[[True], [False]],
     *[[True], [True], [False], [False], [False], [True], [True]],
     *[[True], [True], [False], [False], [False], [False], []],
     [True],
+    *[[True], [True], [False], [True], [], [True]],
+    *[[], [True], [True], [False], [False], []],
+    [True],
+    *[[True], [True], [False], [False], [True], [False], [True], [False]],
+    *[[], [], [True]],
 ]
+
+
+def _lots(engine: Engine, prefix: str) -> dict[tuple[str, str], Any]:
+    """The lots registered, with their expiry dates."""
+    with engine.connect() as db:
+        rows = db.execute(
+            select(t.items.c.sku, t.lots.c.code, t.lots.c.expires_on)
+            .join(t.items, t.items.c.id == t.lots.c.item_id)
+            .where(t.items.c.sku.like(f"{prefix}-%"))
+        ).all()
+    return {(sku.replace(f"{prefix}-", "P-"), code): expires_on for sku, code, expires_on in rows}
+
+
+def _operations(engine: Engine, prefix: str) -> list[tuple[Any, ...]]:
+    """The operations that moved the items, in order, with their partner, reason and note."""
+    o = t.operations
+    with engine.connect() as db:
+        rows = db.execute(
+            select(o.c.id, o.c.kind, o.c.reference, o.c.partner, o.c.reason, o.c.note)
+            .distinct()
+            .join(t.moves, t.moves.c.operation_id == o.c.id)
+            .join(t.items, t.items.c.id == t.moves.c.item_id)
+            .where(t.items.c.sku.like(f"{prefix}-%"))
+            .order_by(o.c.id)
+        ).all()
+    return [tuple(row[1:]) for row in rows]
 
 
 def _answer(outcome: stock.Operation | DomainError, prefix: str) -> tuple[Any, ...]:
@@ -270,6 +354,7 @@ def test_the_one_step_posting_answers_as_the_rules_in_python_do(
     for prefix in ("SQL", "PY"):
         _set_up(uow, prefix)
         _set_up_more(uow, prefix)
+        _set_up_lots(uow, prefix)
     verdicts: list[bool] = []
     step = LedgerRepository.post_document
 
@@ -282,7 +367,7 @@ def test_the_one_step_posting_answers_as_the_rules_in_python_do(
 
     def run(prefix: str) -> tuple[list[tuple[Any, ...]], list[list[bool]]]:
         answers, steps = [], []
-        for document in _cases(prefix) + _more_cases(prefix):
+        for document in _cases(prefix) + _more_cases(prefix) + _lot_and_scrap_cases(prefix):
             verdicts.clear()
             try:
                 answers.append(_answer(post_document(uow, document), prefix))
@@ -297,6 +382,8 @@ def test_the_one_step_posting_answers_as_the_rules_in_python_do(
 
     assert one_step == in_python
     assert _balances(engine, "SQL") == _balances(engine, "PY")
+    assert _lots(engine, "SQL") == _lots(engine, "PY")
+    assert _operations(engine, "SQL") == _operations(engine, "PY")
     assert [answer[0] for answer in one_step] == EXPECTED
     assert not any(none)
     if engine.dialect.name == "postgresql":
@@ -304,6 +391,13 @@ def test_the_one_step_posting_answers_as_the_rules_in_python_do(
     else:
         assert not any(steps)  # SQLite has no one-step posting: the rules in Python
     balances = _balances(engine, "SQL")
-    # NEG: PLAIN 1 in, 2 out (below zero), 2 in; FEW 3 out of nothing, 4 in; LOTS 2 out of
-    # nothing, untracked.
-    assert [balances[(sku, "NEG", "")] for sku in ("P-PLAIN", "P-FEW", "P-LOTS")] == [1, 1, -2]
+    # NEG: PLAIN 1 in, 2 out (below zero), 2 in; FEW 3 out of nothing, 4 in, 5 scrapped; LOTS
+    # 2 out of nothing, untracked.
+    assert [balances[(sku, "NEG", "")] for sku in ("P-PLAIN", "P-FEW", "P-LOTS")] == [1, -4, -2]
+    lots = _lots(engine, "SQL")
+    # A new lot gets the date given, or today + its shelf life; a refused receipt's new lot
+    # (B9, on its first line) is not registered.
+    assert lots[("P-LOTS", "FRESH")] == LATER
+    assert lots[("P-FRESH", "B1")] == TODAY + timedelta(days=10)
+    assert ("P-FRESH", "B9") not in lots
+    assert ("scrap", "S-1", None, "damage", "dropped") in _operations(engine, "SQL")

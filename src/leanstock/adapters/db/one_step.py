@@ -1,15 +1,17 @@
 """A stock document posted in one round trip on PostgreSQL: `leanstock_post_document`.
 
-The function (migration 0025, which says what it does and when it declines) locks the
-document's stock rows, checks and picks, and writes the operation, its moves and its balance
-changes, in one call with the whole document as JSON. SQLite runs in the process, where a
-round trip costs nothing: there, and wherever the function declines, the caller posts the
-document by the rules in Python (`services.stock.direct`).
+The function (migration 0025, which says what it does and when it declines, and 0026, which
+adds lot receipts and scraps) locks the document's stock rows, checks and picks, and writes
+the operation, its moves and its balance changes, in one call with the whole document as
+JSON. SQLite runs in the process, where a round trip costs nothing: there, and wherever the
+function declines, the caller posts the document by the rules in Python
+(`services.stock.direct`).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +30,10 @@ def _number(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
     """Post the document in one call; None when the function declined it (nothing written)."""
     doc: dict[str, Any] = {
@@ -38,6 +44,13 @@ def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
         "reference": document.reference,
         "partner": document.partner,
         "reason": document.reason,
+        "note": document.note,
+        "respect_reservations": document.respect_reservations,
+        "allow_expired": document.allow_expired,
+        "lots": [
+            {"item": item_id, "code": code, "given": _day(given), "expiry": _day(expiry)}
+            for item_id, code, given, expiry in document.lots
+        ],
         "rows": [
             {"item": item_id, "location": place.id, "negative": place.may_go_negative}
             for item_id, place in document.rows
