@@ -1,4 +1,4 @@
-"""A receipt naming lots and a scrap cost fewer statements in one step (issue #18, migration 0026).
+"""Lot receipts, scraps and counts cost fewer statements in one step (issue #18, migration 0026).
 
 Counted with SQLAlchemy's `before_cursor_execute`, as docs/performance.md counts them, for the
 use case alone (the request's token check is not in it). On PostgreSQL the step sends one call
@@ -43,13 +43,14 @@ def _counted(engine: Engine, call: Callable[[], Any]) -> int:
 
 def _documents(uow: UnitOfWork, prefix: str) -> dict[str, Callable[[], Any]]:
     """A receipt of a known lot, a new one and an item without lots; scraps of a named lot and by
-    FEFO."""
+    FEFO; counts."""
     lots, plain = f"{prefix}-LOTS", f"{prefix}-PLAIN"
     catalog.add_item(uow, Item(lots, "Dated", lot_tracked=True, shelf_life_days=30))
     catalog.add_item(uow, Item(plain, "Plain"))
     stock.receive(uow, lots, "WH", D(10), lot="A", expires_on=LATER)
     stock.receive(uow, plain, "WH", D(10))
     stock.scrap(uow, plain, "WH", D(1), ScrapReason.DAMAGE)  # the scrap rows exist from here
+    stock.count(uow, plain, "WH", D(10))  # and the adjustment's
     return {
         "lot receipt": lambda: stock.receive_lines(
             uow,
@@ -65,11 +66,27 @@ def _documents(uow: UnitOfWork, prefix: str) -> dict[str, Callable[[], Any]]:
             uow, lots, "WH", D(1), ScrapReason.EXPIRY, lot="A", note="torn"
         ),
         "scrap by FEFO": lambda: stock.scrap(uow, lots, "WH", D(4), ScrapReason.SPOILAGE),
+        "count of a lot": lambda: stock.count(uow, lots, "WH", D(7), lot="A"),
+        "count of a new lot": lambda: stock.count(uow, lots, "WH", D(2), lot="N"),
+        "count that matches": lambda: stock.count(uow, plain, "WH", D(10)),
     }
 
 
-@pytest.mark.parametrize("kind", ["lot receipt", "scrap of a named lot", "scrap by FEFO"])
-def test_a_lot_receipt_or_a_scrap_costs_fewer_statements_in_one_step(
+# The most statements each sends in one step: the names it resolves (a scrap and a count also
+# their location, a count the open stocktakes), the call and the commit. The rules in Python
+# sent 12, 10, 10, 13, 16 and 7 when this was written.
+IN_ONE_STEP = {
+    "lot receipt": 3,
+    "scrap of a named lot": 4,
+    "scrap by FEFO": 4,
+    "count of a lot": 5,
+    "count of a new lot": 5,
+    "count that matches": 5,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(IN_ONE_STEP))
+def test_a_lot_receipt_a_scrap_or_a_count_costs_fewer_statements_in_one_step(
     uow: UnitOfWork, engine: Engine, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     catalog.add_location(uow, Location("WH", "Warehouse"))
@@ -79,6 +96,6 @@ def test_a_lot_receipt_or_a_scrap_costs_fewer_statements_in_one_step(
     in_python = _counted(engine, _documents(uow, "PY")[kind])
     if engine.dialect.name == "postgresql":
         assert in_one_step < in_python
-        assert in_one_step <= 4
+        assert in_one_step <= IN_ONE_STEP[kind]
     else:
         assert in_one_step == in_python

@@ -95,7 +95,10 @@ class OneStepDocument:
     in the order they are picked (by item). `rows` are the physical item-locations it changes.
     `lots` are the lots a receipt names, as (item id, code, the expiry the request gave, the
     expiry the lot is registered with if it is new: `received_lot`'s). `respect_reservations`
-    and `allow_expired` are `posting.take`'s flags (a scrap: off and on).
+    and `allow_expired` are `posting.take`'s flags (a scrap: off and on). A count gives
+    `counted` (in the stock unit) and one line, its gain (adjustment → location, at the gain's
+    cost), which the step turns round for a loss; its lot, if new, is in `lots` (with no date
+    given: a count does not check a known lot's date).
     """
 
     kind: MoveKind
@@ -110,6 +113,7 @@ class OneStepDocument:
     lots: Sequence[tuple[int, str, date | None, date | None]] = ()
     respect_reservations: bool = True
     allow_expired: bool = False
+    counted: Decimal | None = None
 
 
 @dataclass(frozen=True)

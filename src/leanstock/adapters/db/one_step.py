@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from leanstock.adapters.db.reservations import utc_now
-from leanstock.domain.ledger import MoveKind, OneStepDocument
+from leanstock.domain.ledger import OneStepDocument
 
 _CALL = text("SELECT leanstock_post_document(CAST(:doc AS jsonb))")
 
-# What the step posted: the operation's id and its moves as (line, lot, quantity).
-Posted = tuple[int, list[tuple[int, str | None, Decimal]]]
+# What the step posted: the operation's id (None: a count that matched), its moves as (line,
+# lot, quantity), and for a count the quantity the books held (None otherwise).
+Posted = tuple[int | None, list[tuple[int, str | None, Decimal]], Decimal | None]
 
 
 def _number(value: Decimal | None) -> str | None:
@@ -45,6 +46,7 @@ def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
         "partner": document.partner,
         "reason": document.reason,
         "note": document.note,
+        "counted": _number(document.counted),
         "respect_reservations": document.respect_reservations,
         "allow_expired": document.allow_expired,
         "lots": [
@@ -64,7 +66,7 @@ def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
                 "target_negative": p.target.may_go_negative,
                 "quantity": str(p.quantity),
                 "lot": p.lot,
-                "unit_cost": _number(p.unit_cost) if document.kind is MoveKind.RECEIPT else None,
+                "unit_cost": _number(p.unit_cost),
             }
             for p in document.lines
         ],
@@ -73,4 +75,10 @@ def post_document(db: Connection, document: OneStepDocument) -> Posted | None:
     if answer is None:
         return None
     moves = [(int(line), lot, Decimal(quantity)) for line, lot, quantity in answer["moves"]]
-    return int(answer["operation"]), moves
+    op_id = answer["operation"]
+    held = answer.get("held")
+    return (
+        None if op_id is None else int(op_id),
+        moves,
+        None if held is None else Decimal(held),
+    )

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
+from leanstock.domain import catalog
 from leanstock.domain.catalog import Item
 from leanstock.domain.errors import DomainError
 from leanstock.domain.ledger import MoveKind, OneStepDocument, Place, Posting, received_lot
@@ -166,6 +167,46 @@ def scrap_in_one_step(
     return _posted(uow, document, [item.value.sku], reference)
 
 
+def count_in_one_step(
+    uow: UnitOfWork,
+    item: Stored[Item],
+    place: Place,
+    lot: str | None,
+    expires_on: date | None,
+    counted: Decimal,
+    gain_cost: Decimal,
+    when: datetime,
+    reference: str | None,
+) -> tuple[Operation, Decimal] | None:
+    """A count of a non-serial item dated now, compared with the books and its difference
+    posted in one step: the operation (no moves when it matched) and what the books held;
+    None when the use case must go on (the step declined: a move dated after now, or a gain
+    where backorders wait)."""
+    adjustment = uow.virtual_place(catalog.ADJUSTMENT)
+    document = OneStepDocument(
+        MoveKind.ADJUSTMENT,
+        [Posting(item.id, adjustment, place, counted, lot, unit_cost=gain_cost)],
+        [(item.id, place)],
+        when,
+        when.date(),
+        reference,
+        note=f"counted {counted}",
+        lots=[] if lot is None else [(item.id, lot, None, expires_on)],
+        counted=counted,
+    )
+    posted = uow.ledger.post_document(document)
+    if posted is None:
+        return None
+    op_id, moves, held = posted
+    assert held is not None
+    lines = []
+    for _, picked, quantity in moves:
+        source, target = (adjustment, place) if counted > held else (place, adjustment)
+        lines.append(MoveLine(item.value.sku, source.code, target.code, quantity, picked))
+    operation = Operation(op_id, MoveKind.ADJUSTMENT.value, when, reference, lines)
+    return operation, held
+
+
 def _posted(
     uow: UnitOfWork, document: OneStepDocument, skus: list[str], reference: str | None
 ) -> Operation | None:
@@ -173,7 +214,7 @@ def _posted(
     posted = uow.ledger.post_document(document)
     if posted is None:
         return None
-    op_id, moves = posted
+    op_id, moves, _ = posted
     lines = []
     for number, lot, quantity in moves:
         p = document.lines[number]

@@ -49,6 +49,7 @@ from leanstock.services.retry import retrying
 from leanstock.services.serials import arrivals, departures
 from leanstock.services.stock.direct import (
     can_post_in_one_step,
+    count_in_one_step,
     receipt_in_one_step,
     scrap_in_one_step,
     take_in_one_step,
@@ -428,6 +429,24 @@ def count(
             raise LotRequired(sku)
         place = physical_place(uow, location, "location")
         refuse_if_under_count(uow, place, item.value.category)
+        if can_post_in_one_step(uow, [], occurred_at) and not (
+            serials or item.value.serial_tracked
+        ):
+            gain = item.value.unit_cost if cost is None else cost
+            args = (item, place, lot, expires_on, counted, gain, when, reference)
+            done = count_in_one_step(uow, *args)
+            if done is not None:
+                operation, books = done
+                audit_operation(
+                    uow,
+                    "count",
+                    operation,
+                    f"operation:{operation.id}" if operation.id else f"stock:{sku}@{location}",
+                    lot=lot,
+                    on_hand=[books, counted],
+                )
+                uow.commit()
+                return operation
         uow.ledger.lock_stock(item.id, place)
         if lot is not None and uow.ledger.lot(item.id, lot) is None:
             uow.ledger.add_lot(item.id, lot, expires_on)

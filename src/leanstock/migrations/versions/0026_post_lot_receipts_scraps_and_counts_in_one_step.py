@@ -1,11 +1,11 @@
-"""Post lot receipts and scraps in one server-side step on PostgreSQL too
+"""Post lot receipts, scraps and counts in one server-side step on PostgreSQL too
 
 Revision ID: 0026
 Revises: 0025
 Create Date: 2026-12-01 13:00:00.000000
 
 Replaces `leanstock_post_document(doc jsonb)` (migration 0025, which says what the function
-does) with one that also posts, dated now and outside batches (issue #18):
+does) with one that also posts, dated now, naming no serials and outside batches (issue #18):
 
 - a receipt naming lots: a lot already known keeps its expiry, so a line giving another date
   is declined (the rules in Python refuse it, `domain.ledger.received_lot`, word for word); a
@@ -15,7 +15,14 @@ does) with one that also posts, dated now and outside batches (issue #18):
   off and `allow_expired` on, as `services.stock.moves.scrap` calls it. The document says so
   (`respect_reservations`, `allow_expired`), so the function follows the caller's flags, not
   its kind: reservations are not checked, a named lot may be expired, first-expired-first-out
-  still never picks an expired lot it was not told to take.
+  still never picks an expired lot it was not told to take;
+- a count (`counted`, in the stock unit; `services.stock.moves.count`): the books are the
+  balance of the item, location and lot now, so an item with a move dated after now is
+  declined (Python reads the books of the count's moment), and so is a gain where a sales
+  line is backordered (Python fills it); a new lot is registered with the date given; the
+  difference is posted as the line handed over (adjustment -> location, at the gain's cost)
+  or turned round for a loss (at no cost: the stock's own), nothing when it matches. The
+  answer carries the books (`held`), which the count's audit record shows.
 
 Everything else is 0025's, and so is the principle: the function only ever says yes; where
 the rules in Python would refuse, or another rule must run, it writes nothing and returns
@@ -43,6 +50,11 @@ DECLARE
     -- posting.take's flags: a scrap ignores reservations and may name an expired lot.
     respect_reservations boolean := coalesce((doc->>'respect_reservations')::boolean, true);
     allow_expired boolean := coalesce((doc->>'allow_expired')::boolean, false);
+    -- A count: what was counted, in the stock unit; `lines` holds its gain (adjustment ->
+    -- location, at the gain's cost), turned round for a loss.
+    counted numeric := (doc->>'counted')::numeric;
+    books numeric;
+    difference numeric;
     wanted int := jsonb_array_length(doc->'rows');
     locked int;
     -- The source lots as the lines before the current one left them (lot '' = untracked).
@@ -130,6 +142,52 @@ BEGIN
                array_agg((l.value->>'quantity')::numeric ORDER BY l.ordinality)
           INTO m_line, m_lot, m_qty
           FROM jsonb_array_elements(doc->'lines') WITH ORDINALITY AS l(value, ordinality);
+    ELSIF counted IS NOT NULL THEN
+        -- A count (services.stock.moves.count) compares with the books of its moment: with
+        -- a move of the item dated after now, Python reads them (valuation.balance_path).
+        IF EXISTS (
+            SELECT 1 FROM moves m
+            WHERE m.item_id = (doc->'lines'->0->>'item')::bigint AND m.occurred_at > occurred
+        ) THEN
+            RETURN NULL;
+        END IF;
+        SELECT trim_scale(coalesce(sum(b.quantity), 0)) INTO books
+          FROM balances b
+         WHERE b.item_id = (doc->'lines'->0->>'item')::bigint
+           AND b.location_id = (doc->'lines'->0->>'target')::bigint
+           AND b.lot = coalesce(doc->'lines'->0->>'lot', '');
+        difference := counted - books;
+        -- A gain fills the backorders waiting there: Python does that (fill_backorders).
+        IF difference > 0 AND EXISTS (
+            SELECT 1 FROM sales_lines sl
+            JOIN sales_orders so ON so.id = sl.order_id
+            WHERE sl.item_id = (doc->'lines'->0->>'item')::bigint
+              AND sl.location_id = (doc->'lines'->0->>'target')::bigint
+              AND NOT sl.cancelled AND sl.quantity > sl.shipped
+              AND sl.fulfilment <> 'drop_ship'
+              AND so.status IN ('confirmed', 'partially_shipped')
+        ) THEN
+            RETURN NULL;
+        END IF;
+        -- A lot counted that is not known yet is registered, with the date given.
+        INSERT INTO lots (item_id, code, expires_on, created_at)
+        SELECT n.item, n.code, n.expiry, recorded
+        FROM jsonb_to_recordset(coalesce(doc->'lots', '[]'))
+            AS n(item bigint, code text, given date, expiry date)
+        ON CONFLICT DO NOTHING;
+        IF difference = 0 THEN
+            -- A count that matches posts nothing.
+            RETURN jsonb_build_object('operation', NULL, 'moves', '[]'::jsonb, 'held', books::text);
+        END IF;
+        IF difference < 0 THEN
+            doc := jsonb_set(doc, '{lines,0}', (doc->'lines'->0) || jsonb_build_object(
+                'source', doc->'lines'->0->'target', 'target', doc->'lines'->0->'source',
+                'source_negative', doc->'lines'->0->'target_negative',
+                'target_negative', doc->'lines'->0->'source_negative', 'unit_cost', NULL));
+        END IF;
+        m_line := ARRAY[0];
+        m_lot := ARRAY[coalesce(doc->'lines'->0->>'lot', '')];
+        m_qty := ARRAY[abs(difference)];
     ELSE
         -- A move dated after this one of an item it takes: the history check is Python's
         -- (posting.check_history).
@@ -289,7 +347,7 @@ BEGIN
     SELECT jsonb_agg(jsonb_build_array(m.number, nullif(m.lot, ''), m.qty::text) ORDER BY m.ord)
       INTO answer
       FROM unnest(m_line, m_lot, m_qty) WITH ORDINALITY AS m(number, lot, qty, ord);
-    RETURN jsonb_build_object('operation', op_id, 'moves', answer);
+    RETURN jsonb_build_object('operation', op_id, 'moves', answer, 'held', books::text);
 END
 $fn$
 """
