@@ -1,4 +1,5 @@
-"""A receipt, shipment, transfer or scrap posted in one step by the database (PostgreSQL).
+"""A receipt, shipment, transfer, scrap or count posted in one step by the database
+(PostgreSQL).
 
 A stock document dated now costs a round trip per statement when posted by the rules in
 Python: lock its rows, read their lots, write the operation, its moves and the balances.
@@ -14,8 +15,10 @@ supplier), it declines, writes nothing, and the use case goes on in Python in th
 transaction, which names the problem (the same 409, word for word) or posts. A receipt's
 lots are checked here by `domain.ledger.received_lot` as far as it needs no read (a
 lot-tracked item names its lot, an expiry belongs to a lot, a new lot's expiry); whether a
-lot is known, and a known one's expiry, the step checks, declining another date. Documents
-with serials, serial-tracked items, counts and dated documents never go to the step.
+lot is known, and a known one's expiry, the step checks, declining another date. A count
+reads the books and posts the difference in the step, unless the item moved after now or a
+gain would fill backorders. Documents with serials, serial-tracked items and dated documents
+never go to the step.
 `tests/integration/test_stock_batch_planned.py` holds the step to the Python rules on one
 case table run on both databases.
 """
