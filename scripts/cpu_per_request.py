@@ -11,7 +11,11 @@ not counted), as JSON; with SHOW_SQL=1 also the statements of the last round by 
 
 MIX `orders` sends `bench orders`' mix instead (`benchmarks/orders.py`): a fifth of the items
 bought to order from 10 suppliers, the rest stocked, and confirmed sales orders of one to
-three lines; the figures are then per confirmed order (`orders` in the output).
+three lines; the figures are then per confirmed order (`orders` in the output). MIX `lots`
+sends lot-tracked documents (what migration 0026 posts in one step): lot-tracked items with
+a lot L0 at WH, then receipts of one to four lines naming lots L0-L4 (each with its fixed
+expiry date), scraps (half naming L0, half first-expired-first-out) and shipments of one to
+three lines, 40/30/30; the figures are per document as for the ledger.
 LEANSTOCK_BENCH_DATABASE=sqlite runs the server over a temp SQLite file instead (WAL, as
 `leanstock bench ... --database sqlite`); SQLite's work is then in the server's own CPU and
 the PostgreSQL column is 0. PUBLISHER=1 also runs the webhook publisher's thread in this
@@ -131,6 +135,47 @@ async def step(
 
 SUPPLIERS = 10
 PULLED_SHARE = 0.2
+LOTS = 5
+
+
+def lot_expiry(k: int) -> str:
+    """Lot Lk's expiry date: fixed per code, so a known lot is always named with its own."""
+    import datetime
+
+    return (datetime.date.today() + datetime.timedelta(days=100 + 10 * k)).isoformat()
+
+
+async def lot_step(
+    items: int, http: Conn, worker: int, n: int, kinds: dict[str, int]
+) -> tuple[int, int]:
+    """MIX `lots`: a receipt naming lots, a scrap or a shipment of lot-tracked items."""
+    rng = random.Random(worker * 1_000_003 + n)
+    roll = rng.random()
+    if roll < 0.4:
+        kinds["receipt"] += 1
+        found = lines(rng, items, 4, 20)
+        for line in found:
+            k = rng.randrange(LOTS)
+            line["lot"] = f"L{k}"
+            line["expires_on"] = lot_expiry(k)
+        body: dict[str, Any] = {"location": rng.choice(LOC), "lines": found}
+        s, a = await http.request("POST", "/api/v1/stock/receipts", body)
+    elif roll < 0.7:
+        kinds["scrap"] = kinds.get("scrap", 0) + 1
+        body = {
+            "sku": f"SKU-{rng.randrange(items):05d}",
+            "location": "WH",
+            "quantity": rng.randint(1, 2),
+            "reason": "damage",
+        }
+        if rng.random() < 0.5:
+            body["lot"] = "L0"
+        s, a = await http.request("POST", "/api/v1/stock/scraps", body)
+    else:
+        kinds["shipment"] += 1
+        body = {"location": "WH", "lines": lines(rng, items, 3, 3)}
+        s, a = await http.request("POST", "/api/v1/stock/shipments", body)
+    return s, len(a["moves"]) if s == 201 else 0
 
 
 async def order_step(
@@ -159,7 +204,7 @@ async def client_main(
     statuses: dict[int, int] = {}
     kinds = {"receipt": 0, "transfer": 0, "shipment": 0, "reservation": 0, "order": 0}
     moves = 0
-    one = order_step if mix == "orders" else step
+    one = {"orders": order_step, "lots": lot_step}.get(mix, step)
     clients = int(os.environ.get("CLIENTS", "1"))
 
     async def loop(c: int) -> None:
@@ -193,6 +238,30 @@ def seed(port: int, token: str | None, items: int) -> None:
             api.post(
                 "/stock/receipts", json={"sku": f"SKU-{i:05d}", "location": "WH", "quantity": 1000}
             ).raise_for_status()
+
+
+def seed_lots(port: int, token: str | None, items: int) -> None:
+    """MIX `lots`: lot-tracked items with 1,000 in lot L0 at WH."""
+    import httpx
+
+    h = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=60, headers=h) as api:
+        for code, kind in (("WH", "warehouse"), ("STORE", "store")):
+            api.post(
+                "/locations", json={"code": code, "name": code, "kind": kind}
+            ).raise_for_status()
+        for i in range(items):
+            sku = f"SKU-{i:05d}"
+            item = {"sku": sku, "name": f"Item {i}", "lot_tracked": True}
+            api.post("/items", json=item).raise_for_status()
+            receipt = {
+                "sku": sku,
+                "location": "WH",
+                "quantity": 1000,
+                "lot": "L0",
+                "expires_on": lot_expiry(0),
+            }
+            api.post("/stock/receipts", json=receipt).raise_for_status()
 
 
 def seed_orders(port: int, token: str | None, items: int) -> None:
@@ -352,7 +421,7 @@ def server_main(items: int, n: int, rounds: int, mix: str) -> None:
             )
         while not server.started:
             time.sleep(0.05)
-        (seed_orders if mix == "orders" else seed)(port, token, items)
+        {"orders": seed_orders, "lots": seed_lots}.get(mix, seed)(port, token, items)
         results = []
         spy = None
 

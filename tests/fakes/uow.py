@@ -832,7 +832,7 @@ class FakeLedger:
 
     def post_document(
         self, document: OneStepDocument
-    ) -> tuple[int, list[tuple[int, str | None, Decimal]]] | None:
+    ) -> tuple[int | None, list[tuple[int, str | None, Decimal]], Decimal | None] | None:
         return None
 
     def post_history(self, operations: Sequence[OperationRecord]) -> list[int]:

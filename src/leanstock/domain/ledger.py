@@ -87,12 +87,18 @@ class Posting:
 
 @dataclass(frozen=True)
 class OneStepDocument:
-    """A receipt, shipment or transfer dated now, for the database to lock, check and post in
-    one step (`LedgerRepo.post_document`).
+    """A receipt, shipment, transfer or scrap dated now, for the database to lock, check and
+    post in one step (`LedgerRepo.post_document`).
 
-    `lines` are postings before picking: a shipment's or transfer's line names its lot only
-    when the request did (its lots are picked first-expired-first-out by the step), in the
-    order they are picked (by item). `rows` are the physical item-locations it changes.
+    `lines` are postings before picking: a shipment's, transfer's or scrap's line names its
+    lot only when the request did (its lots are picked first-expired-first-out by the step),
+    in the order they are picked (by item). `rows` are the physical item-locations it changes.
+    `lots` are the lots a receipt names, as (item id, code, the expiry the request gave, the
+    expiry the lot is registered with if it is new: `received_lot`'s). `respect_reservations`
+    and `allow_expired` are `posting.take`'s flags (a scrap: off and on). A count gives
+    `counted` (in the stock unit) and one line, its gain (adjustment → location, at the gain's
+    cost), which the step turns round for a loss; its lot, if new, is in `lots` (with no date
+    given: a count does not check a known lot's date).
     """
 
     kind: MoveKind
@@ -103,6 +109,11 @@ class OneStepDocument:
     reference: str | None = None
     partner: str | None = None
     reason: str | None = None
+    note: str | None = None
+    lots: Sequence[tuple[int, str, date | None, date | None]] = ()
+    respect_reservations: bool = True
+    allow_expired: bool = False
+    counted: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Each is one transaction that locks the stock rows it takes from, checks the ledg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,7 +49,9 @@ from leanstock.services.retry import retrying
 from leanstock.services.serials import arrivals, departures
 from leanstock.services.stock.direct import (
     can_post_in_one_step,
+    count_in_one_step,
     receipt_in_one_step,
+    scrap_in_one_step,
     take_in_one_step,
 )
 from leanstock.services.stock.stocktakes import refuse_if_under_count
@@ -118,16 +120,23 @@ def receive_lines(
 
 
 def receipt_postings(
-    uow: UnitOfWork, resolved: Sequence[Resolved], source: Place, when: datetime
+    uow: UnitOfWork,
+    resolved: Sequence[Resolved],
+    source: Place,
+    when: datetime,
+    lot_arrives: Callable[
+        [UnitOfWork, Stored[Item], str | None, date | None, date], None
+    ] = receive_lot,
 ) -> tuple[list[tuple[str, Posting]], list[SerialMove]]:
-    """A receipt's moves and serials, each line's lot checked (and registered when new) and
-    its cost per stock unit (the item's unit cost when not given)."""
+    """A receipt's moves and serials, each line's lot checked (and registered when new:
+    `lot_arrives`, which the one step replaces to hand the lots over) and its cost per stock
+    unit (the item's unit cost when not given)."""
     many = len(resolved) > 1
     postings: list[tuple[str, Posting]] = []
     serials: list[SerialMove] = []
     for index, line, item, places in resolved:
         with line_errors(index, many):
-            receive_lot(uow, item, line.lot, line.expires_on, when.date())
+            lot_arrives(uow, item, line.lot, line.expires_on, when.date())
             cost = item.value.unit_cost if line.unit_cost is None else line.unit_cost
             target = places["location"]
             serials += arrivals(uow, item, line.quantity, line.serials, line.lot, source, target)
@@ -420,6 +429,24 @@ def count(
             raise LotRequired(sku)
         place = physical_place(uow, location, "location")
         refuse_if_under_count(uow, place, item.value.category)
+        if can_post_in_one_step(uow, [], occurred_at) and not (
+            serials or item.value.serial_tracked
+        ):
+            gain = item.value.unit_cost if cost is None else cost
+            args = (item, place, lot, expires_on, counted, gain, when, reference)
+            done = count_in_one_step(uow, *args)
+            if done is not None:
+                operation, books = done
+                audit_operation(
+                    uow,
+                    "count",
+                    operation,
+                    f"operation:{operation.id}" if operation.id else f"stock:{sku}@{location}",
+                    lot=lot,
+                    on_hand=[books, counted],
+                )
+                uow.commit()
+                return operation
         uow.ledger.lock_stock(item.id, place)
         if lot is not None and uow.ledger.lot(item.id, lot) is None:
             uow.ledger.add_lot(item.id, lot, expires_on)
@@ -548,6 +575,15 @@ def scrap(
         quantity = stock_quantity(uow, item, quantity, unit, "quantity")
         place = physical_place(uow, location, "location")
         scrap_place = uow.virtual_place(catalog.SCRAP)
+        if can_post_in_one_step(uow, [], occurred_at) and not (
+            serials or item.value.serial_tracked
+        ):
+            args = (item, place, scrap_place, quantity, lot, when, current_day(today))
+            done = scrap_in_one_step(uow, *args, reference, reason.value, note)
+            if done is not None:
+                audit_operation(uow, "scrap", done, reason=reason.value, note=note)
+                uow.commit()
+                return done
         if item.value.serial_tracked:
             uow.ledger.lock_stock(item.id, place)  # the stock row first, then the serials
         moved, lots = departures(uow, item, quantity, serials, place, scrap_place, lot)
