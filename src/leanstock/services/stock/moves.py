@@ -429,22 +429,20 @@ def count(
             raise LotRequired(sku)
         place = physical_place(uow, location, "location")
         refuse_if_under_count(uow, place, item.value.category)
+        gain = item.value.unit_cost if cost is None else cost  # a gain's cost a unit
+
+        def audited(operation: Operation, held: Decimal) -> Operation:
+            target = f"operation:{operation.id}" if operation.id else f"stock:{sku}@{location}"
+            audit_operation(uow, "count", operation, target, lot=lot, on_hand=[held, counted])
+            return operation
+
         if can_post_in_one_step(uow, [], occurred_at) and not (
             serials or item.value.serial_tracked
         ):
-            gain = item.value.unit_cost if cost is None else cost
             args = (item, place, lot, expires_on, counted, gain, when, reference)
             done = count_in_one_step(uow, *args)
             if done is not None:
-                operation, books = done
-                audit_operation(
-                    uow,
-                    "count",
-                    operation,
-                    f"operation:{operation.id}" if operation.id else f"stock:{sku}@{location}",
-                    lot=lot,
-                    on_hand=[books, counted],
-                )
+                operation = audited(*done)
                 uow.commit()
                 return operation
         uow.ledger.lock_stock(item.id, place)
@@ -469,13 +467,9 @@ def count(
                     "of now.",
                     "occurred_at",
                 )
-            gain = item.value.unit_cost if cost is None else cost
             postings, moved = _counted_serials(uow, item, place, lot, serials, gain)
         elif difference > 0:
-            gain_cost = item.value.unit_cost if cost is None else cost
-            postings.append(
-                Posting(item.id, adjustment, place, difference, lot, unit_cost=gain_cost)
-            )
+            postings.append(Posting(item.id, adjustment, place, difference, lot, unit_cost=gain))
         elif difference < 0:
             postings.append(Posting(item.id, place, adjustment, -difference, lot))
         operation = post(
@@ -488,14 +482,7 @@ def count(
             note=f"counted {counted}",
             serials=moved,
         )
-        audit_operation(
-            uow,
-            "count",
-            operation,
-            f"operation:{operation.id}" if operation.id else f"stock:{sku}@{location}",
-            lot=lot,
-            on_hand=[held, counted],
-        )
+        audited(operation, held)
         if any(p.target == place for p in postings):
             fill_backorders(uow, item.id, place, current_day(None), reference or "count")
         uow.commit()
