@@ -60,7 +60,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Polled every 10 ms, not serve_forever's 0.5 s, which `shutdown` waited out per test.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self.thread.start()
 
     def ids(self) -> list[str]:
@@ -253,7 +256,9 @@ def test_a_redirect_is_not_followed(shop: UnitOfWork) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     try:
         sent: Sent = send(
             f"http://127.0.0.1:{server.server_address[1]}/", {}, b"{}", allow_private=True
