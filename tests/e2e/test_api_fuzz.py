@@ -16,16 +16,19 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
-import schemathesis
-from schemathesis.engine import events, from_schema
 from sqlalchemy import Engine
 
 from leanstock.entrypoints.api.app import create_app
 
-# An EDI interchange (`POST /edi/inbound`) is text: sent as the text/plain serializer sends it.
-schemathesis.serializer.alias("application/edi-x12", "text/plain")
+if TYPE_CHECKING:
+    from schemathesis.engine.recorder import ScenarioRecorder
+
+# Schemathesis is imported by `fuzz`, not here, and its pytest plugin is off (`-p
+# no:schemathesis` in pyproject.toml): every worker imports every test module, this slow one
+# too, and the import costs about a CPU-second a process.
 
 MAX_EXAMPLES = 2
 MAX_STEPS = 10
@@ -61,6 +64,11 @@ class Outcome:
 
 
 def fuzz(engine: Engine, token: str) -> Outcome:
+    import schemathesis
+    from schemathesis.engine import events, from_schema
+
+    # An EDI interchange (`POST /edi/inbound`) is text: sent as the text/plain serializer sends it.
+    schemathesis.serializer.alias("application/edi-x12", "text/plain")
     app = create_app(engine=engine)
     config = schemathesis.Config.from_dict(
         {
@@ -93,7 +101,7 @@ def fuzz(engine: Engine, token: str) -> Outcome:
     return outcome
 
 
-def _record(outcome: Outcome, recorder: schemathesis.engine.recorder.ScenarioRecorder) -> None:
+def _record(outcome: Outcome, recorder: ScenarioRecorder) -> None:
     outcome.cases += len(recorder.cases)
     for case_id, checks in recorder.checks.items():
         for check in checks:
