@@ -15,6 +15,7 @@ from datetime import timedelta
 from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.params import Depends as DependsParam
 from sqlalchemy import Engine
 from starlette.routing import BaseRoute
 
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
-        dependencies=[Depends(reject_unknown_query), Depends(bounds.refuse_bad_parameters)],
+        dependencies=_dependencies(),
     )
     app.state.settings = settings
     if engine is not None:
@@ -129,6 +130,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
+def _dependencies() -> list[DependsParam]:
+    """What every request is checked for before its route runs (unknown query parameters,
+    parameters past what the databases hold)."""
+    return [Depends(reject_unknown_query), Depends(bounds.refuse_bad_parameters)]
+
+
 # The routes every app of this process shares (see `_add_routes`).
 _ROUTES: list[BaseRoute] = []
 _ROUTES_MADE = threading.Lock()
@@ -143,13 +150,18 @@ def _add_routes(app: FastAPI) -> None:
     per request from `request.app.state`), so it is built once and shared: a server builds one
     app, but the test suite builds hundreds, and without this each paid about half a second of
     route building on its first request to a page.
+
+    The table is built on an app of its own that holds nothing else (no engine, no settings):
+    each included router keeps the app it was included in, and the first real app of the
+    process, kept that way, would never be freed (tests/e2e/test_app_lifecycle.py).
     """
     with _ROUTES_MADE:
         if not _ROUTES:
-            before = len(app.router.routes)
-            _include_routers(app)
-            _ROUTES.extend(app.router.routes[before:])
-            return
+            # The routes take the app's dependencies when included: the same ones as each app's.
+            builder = FastAPI(dependencies=_dependencies())
+            before = len(builder.router.routes)
+            _include_routers(builder)
+            _ROUTES.extend(builder.router.routes[before:])
     app.router.routes.extend(_ROUTES)
 
 

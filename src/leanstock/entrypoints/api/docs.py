@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -24,15 +24,19 @@ ASSETS_URL = "/docs/assets"
 
 def install(app: FastAPI) -> None:
     """Add /docs, /docs/oauth2-redirect, /redoc and their assets; create the app with
-    `docs_url=None, redoc_url=None` so FastAPI's CDN pages are not added too."""
+    `docs_url=None, redoc_url=None` so FastAPI's CDN pages are not added too.
+
+    The pages read the app from the request, not from this function's scope: FastAPI keeps
+    the endpoint functions it has seen in a module-level cache (4,096 of them), and a function
+    holding the app would keep every app made in a process alive, with its engine and pool."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
     title = f"{app.title} {app.version}"
     favicon = f"{ASSETS_URL}/swagger-ui/favicon-32x32.png"
 
     @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
+    def swagger_ui(request: Request) -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+            openapi_url=request.app.openapi_url or "/openapi.json",
             title=f"{title} — API docs",
             swagger_js_url=f"{ASSETS_URL}/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui/swagger-ui.css",
@@ -47,9 +51,9 @@ def install(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
+    def redoc(request: Request) -> HTMLResponse:
         return get_redoc_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+            openapi_url=request.app.openapi_url or "/openapi.json",
             title=f"{title} — API reference",
             redoc_js_url=f"{ASSETS_URL}/redoc/redoc.standalone.js",
             redoc_favicon_url=favicon,
