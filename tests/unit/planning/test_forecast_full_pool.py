@@ -6,14 +6,20 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from statsforecast.models import AutoCES
 
 from leanstock.benchmarks.forecast import split_tail, validation_split
-from leanstock.planning.forecast import forecast
+from leanstock.planning.forecast import forecast, plans
 from leanstock.planning.forecast.models import LogCES, candidates
-from leanstock.planning.forecast.plans import MIN_LIKELIHOOD_TRAIN, backtest_plan, short_plan
+from leanstock.planning.forecast.plans import (
+    MIN_LIKELIHOOD_TRAIN,
+    backtest_plan,
+    full_pool,
+    short_plan,
+)
 from leanstock.planning.forecast.runner import (
     backtest_with_ets_forms,
     fit_with_ets_forms,
@@ -169,7 +175,10 @@ def test_the_validation_split_holds_out_the_tail_of_the_training_part_only() -> 
     assert held.rows() == [("a", 3), ("a", 4), ("b", 1), ("b", 2)]
 
 
-def test_a_history_with_a_zero_gets_the_median_of_the_other_members() -> None:
+def test_a_history_with_a_zero_gets_the_median_of_the_other_members(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(plans, "FULL_POOL_WITH_ZEROS", True)
     rng = np.random.default_rng(11)
     values = 40 + 0.5 * np.arange(40) + rng.normal(0, 3, 40)
     values[5] = 0.0  # no logarithm: CESlog abstains
@@ -202,3 +211,35 @@ def test_the_early_validation_window_lies_one_holdout_before_and_drops_short_ser
     # "b" keeps one period before its early window: fewer than 3, dropped from both parts
     assert early_fit.rows() == [("a", 0), ("a", 1), ("a", 2), ("a", 3)]
     assert early_held.rows() == [("a", 4), ("a", 5)]
+
+
+def test_only_positive_histories_take_the_full_pool() -> None:
+    classes = pl.DataFrame(
+        {
+            "sid": pl.Series([0, 1, 2, 3], dtype=pl.UInt32),
+            "n": [40, 40, 40, 40],
+            "adi": [1.0, 40 / 39, 1.0, 2.0],
+            "demand_class": ["smooth", "smooth", "erratic", "lumpy"],
+            "value": [10.0, 50.0, 5.0, 99.0],
+        }
+    )
+
+    for thorough in (False, True):
+        pool = classes.select(full_pool(classes, thorough))
+        assert pool.to_series().to_list() == [True, False, True, False]
+
+
+def test_a_history_with_a_zero_takes_the_cheap_pool() -> None:
+    rng = np.random.default_rng(11)
+    values = 40 + 0.5 * np.arange(40) + rng.normal(0, 3, 40)
+    positive = monthly("positive", values)
+    values[5] = 0.0
+    with_zero = monthly("with_zero", values)
+
+    result = forecast(pl.concat([positive, with_zero]), horizon=6, freq="M", reconciled=False)
+
+    pools = dict(result.classes.select("item", "pool").iter_rows())
+    assert pools == {"positive": "full", "with_zero": "cheap"}
+    chosen = dict(result.selection.select("item", "model").iter_rows())
+    assert chosen["positive"] == SCUM_MEDIAN
+    assert "CESlog" not in chosen["with_zero"]

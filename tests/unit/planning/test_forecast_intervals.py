@@ -183,3 +183,113 @@ def test_level_scale_sizes_offsets_to_the_recent_level_not_the_naive_error(
     naive_q90 = [float(np.mean(v)) for v in by_naive["q90"].to_list()[:4]]
     assert level_q90 == pytest.approx(expected, rel=0.15)
     assert max(naive_q90) / min(naive_q90) < 1.5  # one width for levels 100 to 400
+
+
+def noisy_group(
+    levels: list[float], noises: list[float], error_factor: float, seed: int = 3
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Series at `levels` with one-step noise `noises` (sd); backtest errors of sd
+    error_factor × noise at two origins, four steps each."""
+    rng = np.random.default_rng(seed)
+    history, errors = [], []
+    for sid, (level, noise) in enumerate(zip(levels, noises, strict=True)):
+        values = level + rng.normal(0.0, noise, 60)
+        history += [{"sid": sid, "t": t, "qty": float(q)} for t, q in enumerate(values)]
+        for cutoff in (50, 54):
+            for k in range(1, 5):
+                errors.append(
+                    {
+                        "sid": sid,
+                        "cutoff": cutoff,
+                        "t": cutoff + k,
+                        "forecast": level,
+                        "actual": level + rng.normal(0.0, error_factor * noise),
+                        "scale_rmse": 1.0,
+                    }
+                )
+    schema = {"sid": pl.UInt32}
+    return (
+        pl.DataFrame(errors, schema_overrides=schema),
+        pl.DataFrame(history, schema_overrides=schema),
+    )
+
+
+def mean_q90(offsets: pl.DataFrame) -> list[float]:
+    return [float(np.mean(v)) for v in offsets.sort("sid")["q90"].to_list()]
+
+
+def test_volatility_bins_give_volatile_series_wider_offsets_at_the_same_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    noises = [1.0 if i % 2 else 10.0 for i in range(120)]
+    combined, history = noisy_group([100.0] * 120, noises, 2.0)
+    own = own_offsets(combined)
+
+    one_pool = mean_q90(pooled_offsets(combined, history, QS, 4, own))
+    monkeypatch.setattr(selection, "POOLED_BINS", "volatility")
+    monkeypatch.setattr(selection, "BIN_COUNT", 2)
+    binned = mean_q90(pooled_offsets(combined, history, QS, 4, own))
+
+    calm, volatile = np.mean(binned[1::2]), np.mean(binned[0::2])
+    assert volatile / calm == pytest.approx(10.0, rel=0.3)
+    assert max(one_pool) / min(one_pool) < 1.2  # one level, one width
+    assert calm == pytest.approx(2.0 * norm.ppf(0.9), rel=0.3)
+
+
+def test_the_fitted_scale_follows_the_volatility_where_the_level_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    levels = [100.0 if i % 2 else 400.0 for i in range(160)]
+    noises = [1.0 if (i // 2) % 2 else 4.0 for i in range(160)]
+    combined, history = noisy_group(levels, noises, 3.0)
+    own = own_offsets(combined)
+    monkeypatch.setattr(selection, "POOLED_SCALE", "fitted")
+
+    q90 = mean_q90(pooled_offsets(combined, history, QS, 4, own))
+
+    def mean_of(level: float, noise: float) -> float:
+        rows = zip(q90, levels, noises, strict=True)
+        picked = [q for q, a, b in rows if (a, b) == (level, noise)]
+        return float(np.mean(picked))
+
+    for level in (100.0, 400.0):  # offsets follow the noise, whatever the level
+        for noise in (1.0, 4.0):
+            assert mean_of(level, noise) == pytest.approx(3.0 * noise * norm.ppf(0.9), rel=0.2)
+
+
+def test_the_adaptive_level_rises_when_a_later_origin_is_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(8)
+    step = np.tile(np.arange(1, 5), 1000)
+    origin = np.repeat([0, 1], 2000)
+    z = np.concatenate([rng.normal(0, 1, 2000), rng.normal(0, 2, 2000)])
+
+    assert selection._adapted_level(0.9, step, z, origin, 4) == 0.9
+    monkeypatch.setattr(selection, "ADAPT_RATE", 0.5)
+    # origin 1 covered by origin 0's 90 % quantile about Φ(1.28 / 2) = 74 % of the time
+    assert selection._adapted_level(0.9, step, z, origin, 4) == pytest.approx(0.98, abs=0.02)
+    steady = np.concatenate([rng.normal(0, 1, 2000), rng.normal(0, 1, 2000)])
+    assert selection._adapted_level(0.9, step, steady, origin, 4) == pytest.approx(0.9, abs=0.02)
+
+
+def test_recent_origin_weights_lean_the_offsets_toward_the_later_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Errors of sd 4 at the first origin and 12 at the later one: with equal weights the
+    90 % offset is the mixture's (10.3), with the later origin counted twice 12.5, about a
+    fifth wider."""
+    combined, history = noisy_group([100.0] * 300, [2.0] * 300, 2.0)
+    later = pl.col("cutoff") == 54
+    combined = combined.with_columns(
+        actual=pl.when(later)
+        .then(pl.col("forecast") + 3 * (pl.col("actual") - pl.col("forecast")))
+        .otherwise(pl.col("actual"))
+    )
+    own = own_offsets(combined)
+
+    equal = np.mean(mean_q90(pooled_offsets(combined, history, QS, 4, own)))
+    monkeypatch.setattr(selection, "ORIGIN_WEIGHTS", "recent")
+    recent = np.mean(mean_q90(pooled_offsets(combined, history, QS, 4, own)))
+
+    assert recent / equal == pytest.approx(12.5 / 10.3, abs=0.1)

@@ -8,8 +8,8 @@
    class is backtested on rolling origins over the group's own history (`BacktestPlan`),
    errors scaled per series (MASE, RMSSE). The full pool (damped ETS, Dynamic Optimized
    Theta, CES, CES on the logarithm, ARIMA with `thorough`) serves the most valuable
-   smooth and erratic series within a budget that grows with the catalog; the cheap pool
-   serves the rest (`plans.full_pool`).
+   smooth and erratic series whose history holds no zero, within a budget that grows with
+   the catalog; the cheap pool serves the rest (`plans.full_pool`).
 3. Per group, the forecast is the combination with the best backtest score, the mean of
    the best k models; where the full pool holds ETS, the median of its members without a
    choice (`selection`). The full pool fits first and its backtest refits the ETS form

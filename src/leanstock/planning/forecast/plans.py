@@ -108,6 +108,12 @@ def length_bands(n: pl.Expr, plan: BacktestPlan, new: int) -> pl.Expr:
 FULL_POOL_POINTS = 60_000
 FULL_POOL_SHARE = 0.001
 _FULL_POOL_CLASSES = ("smooth", "erratic")
+FULL_POOL_WITH_ZEROS = False
+"""Whether a history holding a zero may take the full pool. False since issue 17's sixth
+pass: positive histories only, where the multiplicative ETS forms and CES on the logarithm
+(`models.LogCES`) can serve; a history with a zero takes the cheap pool, whose intermittent
+and count models suit it (chosen on the carparts and M1 validation windows,
+docs/forecasting.md)."""
 
 
 def full_pool(classes: pl.DataFrame, thorough: bool) -> pl.Expr:
@@ -122,14 +128,17 @@ def full_pool(classes: pl.DataFrame, thorough: bool) -> pl.Expr:
     0.1 % of the catalog; since the backtest refits the final fit's ETS form (a sixth of
     the search), M1's whole catalog costs about 48 CPU-s in all (about 15 % more with CES
     on the logarithm as a fourth member, fifth pass). Series are taken in order of value
-    until the budget is spent. `thorough` gives the full pool to every eligible series.
+    until the budget is spent. Only positive histories are eligible (`FULL_POOL_WITH_ZEROS`:
+    ADI 1, no period without demand). `thorough` gives the full pool to every eligible series.
     """
     eligible = pl.col("demand_class").is_in(list(_FULL_POOL_CLASSES))
+    if not FULL_POOL_WITH_ZEROS:
+        eligible = eligible & (pl.col("adi") <= 1.0)
     if thorough:
         return eligible
     budget = FULL_POOL_POINTS + FULL_POOL_SHARE * float(classes["n"].sum())
     ranked = (
-        classes.filter(pl.col("demand_class").is_in(list(_FULL_POOL_CLASSES)))
+        classes.filter(eligible)
         .sort(["value", "sid"], descending=[True, False])
         .with_columns(spent=pl.col("n").cum_sum())
         .filter(pl.col("spent") <= budget)

@@ -60,6 +60,16 @@ the level of the last two years says more of the next months than the whole hist
 error does), "mixed" (the geometric mean of "recent" and "level")."""
 SCALE_WINDOW = 24
 """Periods up to an origin that give its "recent", "level" or "mixed" scale."""
+ORIGIN_WEIGHTS = "equal"
+"""How the backtest origins weigh in `pooled_offsets`: "equal", or "recent" (each origin
+twice the one before it: conformal under drift with fixed weights, Barber et al., 2023)."""
+ADAPT_RATE = 0.0
+"""γ of the adaptive conformal update of the quantile level across origins (`_adapted_level`;
+Gibbs & Candès, 2021); 0: off."""
+POOLED_BINS = "none"
+"""Mondrian bins of the pooled offsets (`_bins`): "none", "history" (periods up to the
+origin) or "volatility" (recent naive error over level)."""
+BIN_COUNT = 3
 
 
 @dataclass
@@ -358,44 +368,199 @@ def pooled_offsets(
         final = local_scales(history, last, SCALE_WINDOW, POOLED_SCALE).select(
             "sid", sigma="local_scale"
         )
+    elif POOLED_SCALE == "fitted":
+        combined, final = _fitted_scales(combined, part)
     usable = combined.filter(pl.col("scale_rmse") > 0)
     if usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
         return own
-    steps = (
-        usable.with_columns(
-            step=pl.col("t").sub(pl.col("cutoff")).clip(1, horizon),
-            z=(pl.col("actual") - pl.col("forecast")) / pl.col("scale_rmse"),
-        )
-        .group_by("step")
-        .agg(pl.col("z"))
-        .sort("step")
+    usable = usable.with_columns(
+        step=pl.col("t").sub(pl.col("cutoff")).clip(1, horizon),
+        z=(pl.col("actual") - pl.col("forecast")) / pl.col("scale_rmse"),
+        origin=pl.col("cutoff").rank("dense").over("sid").cast(pl.Int64) - 1,
     )
-    by_step = {int(k): np.asarray(z, dtype=np.float64) for k, z in steps.iter_rows()}
-    table: dict[str, list[float]] = {}
-    for p in qs:
-        values: list[float] = []
-        for k in range(1, horizon + 1):
-            z = by_step.get(k)
-            if z is None or z.size == 0:
-                q = values[-1] if values else 0.0
-            else:
-                q = float(np.quantile(z, _plotting_position(p, z.size)))
-            if values and p >= 0.5:
-                q = max(q, values[-1])
-            values.append(q)
-        table[quantile_column(p)] = values
     scaled = final.filter(pl.col("sigma") > 0)
-    pooled = scaled.select(
-        "sid",
-        *[
-            pl.concat_list([pl.col("sigma") * v for v in table[quantile_column(p)]]).alias(
-                quantile_column(p)
+    if scaled.height == 0:
+        return own
+    bins, final_bins = _bins(usable, scaled, part)
+    step = usable["step"].to_numpy()
+    z = usable["z"].to_numpy()
+    origin = usable["origin"].to_numpy()
+    weight = 2**origin if ORIGIN_WEIGHTS == "recent" else np.ones_like(origin)
+    levels = {p: _adapted_level(p, step, z, origin, horizon) for p in qs}
+    tables = {
+        b: {
+            quantile_column(p): _step_quantiles(
+                step[bins == b], z[bins == b], weight[bins == b], levels[p], p, horizon
             )
             for p in qs
-        ],
+        }
+        for b in np.unique(final_bins)
+    }
+    pooled = pl.concat(
+        [
+            scaled.filter(pl.Series(final_bins == b)).select(
+                "sid",
+                *[
+                    pl.concat_list([pl.col("sigma") * v for v in table[quantile_column(p)]]).alias(
+                        quantile_column(p)
+                    )
+                    for p in qs
+                ],
+            )
+            for b, table in tables.items()
+        ]
     )
     rest = own.join(scaled.select("sid"), on="sid", how="anti")
     return pl.concat([pooled, rest.select(pooled.columns)])
+
+
+def _fitted_scales(combined: pl.DataFrame, part: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The "fitted" scale: level^b · recent^c · e^a, fitted to the group's own backtest.
+
+    log |y − ŷ| is regressed by least squares on the log level and the log recent naive
+    error of the SCALE_WINDOW periods up to each origin (`local_scales`), over the group's
+    residuals, so the backtest decides how much of the width follows the level and how much
+    the volatility (a fitted scale model: Lei et al., 2018, §5.2). Returns `combined` with
+    that scale as `scale_rmse`, and (sid, sigma) at the end of each history.
+    """
+    history = part.select("sid", "t", "qty")
+    origins = combined.select("sid", "cutoff").unique()
+    last = history.group_by("sid").agg(cutoff=pl.col("t").max())
+
+    def features(at: pl.DataFrame) -> pl.DataFrame:
+        level = local_scales(history, at, SCALE_WINDOW, "level").rename({"local_scale": "lv"})
+        recent = local_scales(history, at, SCALE_WINDOW, "recent").rename({"local_scale": "rc"})
+        return level.join(recent, on=["sid", "cutoff"]).with_columns(
+            x1=pl.col("lv").log(),
+            x2=pl.max_horizontal(pl.col("rc"), 1e-3 * pl.col("lv")).log(),
+        )
+
+    rows = combined.join(features(origins), on=["sid", "cutoff"], how="left")
+    error = (pl.col("actual") - pl.col("forecast")).abs()
+    fit = rows.filter((pl.col("lv") > 0) & (error > 0)).select("x1", "x2", y=error.log())
+    if fit.height < 10:
+        beta = np.array([0.0, 1.0, 0.0])
+    else:
+        x = np.column_stack([np.ones(fit.height), fit["x1"].to_numpy(), fit["x2"].to_numpy()])
+        beta = np.linalg.lstsq(x, fit["y"].to_numpy(), rcond=None)[0]
+
+    def scale() -> pl.Expr:
+        return (
+            pl.when(pl.col("lv") > 0)
+            .then((beta[0] + beta[1] * pl.col("x1") + beta[2] * pl.col("x2")).exp())
+            .otherwise(0.0)
+        )
+
+    combined = rows.with_columns(scale_rmse=scale().fill_null(0.0)).drop("lv", "rc", "x1", "x2")
+    final = features(last).select("sid", sigma=scale().fill_null(0.0))
+    return combined, final
+
+
+def _step_quantiles(
+    step: np.ndarray,
+    z: np.ndarray,
+    weight: np.ndarray,
+    level: float,
+    p: float,
+    horizon: int,
+) -> list[float]:
+    """Per step 1 … horizon, the `level` quantile of the scaled residuals `z` at that step.
+
+    Each residual counts `weight` times (integer weights: `ORIGIN_WEIGHTS`); rank (n + 1)
+    level (Hyndman & Fan type 6); non-decreasing in the step for p ≥ 0.5; a step without
+    residuals takes the previous step's value.
+    """
+    values: list[float] = []
+    for k in range(1, horizon + 1):
+        at = step == k
+        sample = np.repeat(z[at], weight[at])
+        if sample.size == 0:
+            q = values[-1] if values else 0.0
+        else:
+            q = float(np.quantile(sample, _plotting_position(level, sample.size)))
+        if values and p >= 0.5:
+            q = max(q, values[-1])
+        values.append(q)
+    return values
+
+
+def _adapted_level(
+    p: float, step: np.ndarray, z: np.ndarray, origin: np.ndarray, horizon: int
+) -> float:
+    """The quantile level after adaptive conformal updates across the backtest origins.
+
+    Gibbs & Candès (2021), in batches: the offsets from origins 0 … j − 1 at level p_j are
+    scored on origin j, and p_{j+1} = p_j + ADAPT_RATE (p − coverage_j), so a level that
+    covered the next origin too little (the errors drifting up) rises. Returns p when
+    ADAPT_RATE is 0 or there is one origin.
+    """
+    level = p
+    if ADAPT_RATE <= 0:
+        return level
+    for j in range(1, int(origin.max(initial=0)) + 1):
+        past, now = origin < j, origin == j
+        if not past.any() or not now.any():
+            continue
+        table = _step_quantiles(
+            step[past], z[past], np.ones(int(past.sum()), dtype=np.int64), level, p, horizon
+        )
+        covered = z[now] <= np.asarray(table)[step[now] - 1]
+        level = min(0.999, max(0.001, level + ADAPT_RATE * (p - float(covered.mean()))))
+    return level
+
+
+def _bins(
+    usable: pl.DataFrame, scaled: pl.DataFrame, part: pl.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mondrian bins (`POOLED_BINS`) of each residual's origin and of each series' end.
+
+    "history": the periods up to the origin (the end); "volatility": the one-step naive RMS
+    error of the SCALE_WINDOW periods up to it over their mean absolute demand. Edges at
+    the group's origins' quantiles (BIN_COUNT bins); one bin when off, or when a bin would
+    hold fewer than MIN_SERIES_TO_CALIBRATE series.
+    """
+    one = np.zeros(usable.height, dtype=np.int64), np.zeros(scaled.height, dtype=np.int64)
+    if POOLED_BINS == "none":
+        return one
+    history = part.select("sid", "t", "qty")
+    origins = usable.select("sid", "cutoff").unique()
+    last = history.group_by("sid").agg(cutoff=pl.col("t").max())
+    at_origin = _feature(history, origins)
+    at_end = _feature(history, last)
+    edges = np.nanquantile(
+        at_origin["feature"].to_numpy(), [i / BIN_COUNT for i in range(1, BIN_COUNT)]
+    )
+    rows = usable.select("sid", "cutoff").join(at_origin, on=["sid", "cutoff"], how="left")
+    bins = np.searchsorted(edges, rows["feature"].fill_null(0.0).to_numpy(), side="right")
+    ends = scaled.select("sid").join(at_end.drop("cutoff"), on="sid", how="left")
+    final_bins = np.searchsorted(edges, ends["feature"].fill_null(0.0).to_numpy(), side="right")
+    per_bin = (
+        usable.select("sid")
+        .with_columns(bin=pl.Series(bins))
+        .group_by("bin")
+        .agg(pl.col("sid").n_unique())
+    )
+    if per_bin.height < BIN_COUNT or per_bin["sid"].min() < MIN_SERIES_TO_CALIBRATE:  # type: ignore[operator]
+        return one
+    return bins, final_bins
+
+
+def _feature(history: pl.DataFrame, origins: pl.DataFrame) -> pl.DataFrame:
+    """(sid, cutoff, feature) of `POOLED_BINS` at each origin."""
+    if POOLED_BINS == "history":
+        first = history.group_by("sid").agg(first=pl.col("t").min())
+        return origins.join(first, on="sid").select(
+            "sid", "cutoff", feature=(pl.col("cutoff") - pl.col("first") + 1).cast(pl.Float64)
+        )
+    recent = local_scales(history, origins, SCALE_WINDOW, "recent")
+    level = local_scales(history, origins, SCALE_WINDOW, "level").rename({"local_scale": "level"})
+    return recent.join(level, on=["sid", "cutoff"]).select(
+        "sid",
+        "cutoff",
+        feature=pl.when(pl.col("level") > 0)
+        .then(pl.col("local_scale") / pl.col("level"))
+        .otherwise(None),
+    )
 
 
 def local_scales(
