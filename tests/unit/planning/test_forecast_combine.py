@@ -9,12 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from leanstock.planning.forecast import forecast, selection
-from leanstock.planning.forecast.selection import (
-    combine_members,
-    inverse_mse_weights,
-    step_profile,
-)
+from leanstock.planning.forecast import conformal, forecast
+from leanstock.planning.forecast.conformal import step_profile
+from leanstock.planning.forecast.selection import combine_members, inverse_mse_weights
 
 
 def backtest(errors: dict[str, list[float]], sid: int = 1) -> pl.DataFrame:
@@ -143,12 +140,12 @@ def random_walks(series: int, months: int, seed: int = 11) -> pl.DataFrame:
 def test_interval_widths_per_step_follow_the_setting(
     monkeypatch: pytest.MonkeyPatch, setting: str
 ) -> None:
-    monkeypatch.setattr(selection, "STEP_PROFILE", setting)
-    monkeypatch.setattr(selection, "CONFORMAL", "series")  # the profile shapes own offsets
+    monkeypatch.setattr(conformal, "STEP_PROFILE", setting)
+    monkeypatch.setattr(conformal, "CONFORMAL", "series")  # the profile shapes own offsets
 
     # Just enough series for the group's step profile to be calibrated (fewer keep it flat
     # whatever the setting), and three years each: the widths grow about 2.2-fold at step 6.
-    result = forecast(random_walks(selection.MIN_SERIES_TO_CALIBRATE + 2, 36), horizon=6, freq="M")
+    result = forecast(random_walks(conformal.MIN_SERIES_TO_CALIBRATE + 2, 36), horizon=6, freq="M")
 
     width = (
         result.forecast.sort("item", "ds")

@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 from scipy.stats import norm
 
-from leanstock.planning.forecast import forecast, selection
+from leanstock.planning.forecast import conformal, forecast
+from leanstock.planning.forecast.conformal import local_scales, pooled_offsets, step_offsets
 from leanstock.planning.forecast.plans import BacktestPlan
-from leanstock.planning.forecast.selection import local_scales, pooled_offsets, step_offsets
 
 QS = (0.5, 0.9)
 SPREAD = [1.0, 1.5, 2.0, 2.5]
@@ -55,7 +55,7 @@ def own_offsets(combined: pl.DataFrame) -> pl.DataFrame:
 
 @pytest.fixture
 def naive_scale(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(selection, "POOLED_SCALE", "naive")
+    monkeypatch.setattr(conformal, "POOLED_SCALE", "naive")
 
 
 @pytest.mark.usefixtures("naive_scale")
@@ -114,7 +114,7 @@ def random_walks(series: int, months: int, seed: int = 17) -> pl.DataFrame:
 def test_pooled_intervals_widen_with_the_step_and_cover_a_holdout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(selection, "CONFORMAL", "pooled")
+    monkeypatch.setattr(conformal, "CONFORMAL", "pooled")
     walks = random_walks(60, 66)
     n = pl.int_range(pl.len()).over("item")
     history, held = walks.filter(n < 60), walks.filter(n >= 60)
@@ -175,7 +175,7 @@ def test_level_scale_sizes_offsets_to_the_recent_level_not_the_naive_error(
     own = own_offsets(combined)
 
     by_level = pooled_offsets(combined, frame, QS, 4, own).sort("sid")
-    monkeypatch.setattr(selection, "POOLED_SCALE", "naive")
+    monkeypatch.setattr(conformal, "POOLED_SCALE", "naive")
     by_naive = pooled_offsets(combined, frame, QS, 4, own).sort("sid")
 
     expected = [0.1 * level * norm.ppf(0.9) for level in levels[:4]]
@@ -226,8 +226,8 @@ def test_volatility_bins_give_volatile_series_wider_offsets_at_the_same_level(
     own = own_offsets(combined)
 
     one_pool = mean_q90(pooled_offsets(combined, history, QS, 4, own))
-    monkeypatch.setattr(selection, "POOLED_BINS", "volatility")
-    monkeypatch.setattr(selection, "BIN_COUNT", 2)
+    monkeypatch.setattr(conformal, "POOLED_BINS", "volatility")
+    monkeypatch.setattr(conformal, "BIN_COUNT", 2)
     binned = mean_q90(pooled_offsets(combined, history, QS, 4, own))
 
     calm, volatile = np.mean(binned[1::2]), np.mean(binned[0::2])
@@ -243,7 +243,7 @@ def test_the_fitted_scale_follows_the_volatility_where_the_level_does_not(
     noises = [1.0 if (i // 2) % 2 else 4.0 for i in range(160)]
     combined, history = noisy_group(levels, noises, 3.0)
     own = own_offsets(combined)
-    monkeypatch.setattr(selection, "POOLED_SCALE", "fitted")
+    monkeypatch.setattr(conformal, "POOLED_SCALE", "fitted")
 
     q90 = mean_q90(pooled_offsets(combined, history, QS, 4, own))
 
@@ -265,12 +265,12 @@ def test_the_adaptive_level_rises_when_a_later_origin_is_missed(
     origin = np.repeat([0, 1], 2000)
     z = np.concatenate([rng.normal(0, 1, 2000), rng.normal(0, 2, 2000)])
 
-    assert selection._adapted_level(0.9, step, z, origin, 4) == 0.9
-    monkeypatch.setattr(selection, "ADAPT_RATE", 0.5)
+    assert conformal._adapted_level(0.9, step, z, origin, 4) == 0.9
+    monkeypatch.setattr(conformal, "ADAPT_RATE", 0.5)
     # origin 1 covered by origin 0's 90 % quantile about Φ(1.28 / 2) = 74 % of the time
-    assert selection._adapted_level(0.9, step, z, origin, 4) == pytest.approx(0.98, abs=0.02)
+    assert conformal._adapted_level(0.9, step, z, origin, 4) == pytest.approx(0.98, abs=0.02)
     steady = np.concatenate([rng.normal(0, 1, 2000), rng.normal(0, 1, 2000)])
-    assert selection._adapted_level(0.9, step, steady, origin, 4) == pytest.approx(0.9, abs=0.02)
+    assert conformal._adapted_level(0.9, step, steady, origin, 4) == pytest.approx(0.9, abs=0.02)
 
 
 def test_recent_origin_weights_lean_the_offsets_toward_the_later_origin(
@@ -289,7 +289,7 @@ def test_recent_origin_weights_lean_the_offsets_toward_the_later_origin(
     own = own_offsets(combined)
 
     equal = np.mean(mean_q90(pooled_offsets(combined, history, QS, 4, own)))
-    monkeypatch.setattr(selection, "ORIGIN_WEIGHTS", "recent")
+    monkeypatch.setattr(conformal, "ORIGIN_WEIGHTS", "recent")
     recent = np.mean(mean_q90(pooled_offsets(combined, history, QS, 4, own)))
 
     assert recent / equal == pytest.approx(12.5 / 10.3, abs=0.1)

@@ -31,9 +31,9 @@
    95.5 % at a nominal 90 %). Beyond the backtest horizon H the offsets grow as √(k/H)
    at step k, as the error of a random walk does (Hyndman & Athanasopoulos, FPP3 §5.5),
    rather than staying at the width of step H. Offsets are held per step 1 … H
-   (`selection.step_offsets`): for smooth and erratic groups of at least 30 series, the
+   (`conformal.step_offsets`): for smooth and erratic groups of at least 30 series, the
    group's residuals per step, each scaled by its series' recent level
-   (`selection.CONFORMAL = "pooled"`, `POOLED_SCALE = "level"`); otherwise each series' own
+   (`conformal.CONFORMAL = "pooled"`, `POOLED_SCALE = "level"`); otherwise each series' own
    residuals pooled over the steps. New items, too short to backtest, get Poisson
    quantiles around their mean.
 """
