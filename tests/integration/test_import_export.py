@@ -258,22 +258,26 @@ def test_columns_match_by_alias_or_by_an_explicit_mapping(uow: UnitOfWork) -> No
 
 
 def test_a_large_history_file_imports_in_one_transaction(uow: UnitOfWork) -> None:
+    """1,100 orders of four lines: the orders already known are looked up and their lines
+    replaced 500 at a time (the history repository's chunks): three chunks, the last one
+    part full. (It was 5,000 orders: five times the rows, the same paths.)"""
     load(uow, "locations", "suppliers", "items")
+    rows = 4_400
     lines = ["date,sku,location,qty,order"]
     start = date(2025, 1, 1).toordinal()
-    for n in range(20_000):
+    for n in range(rows):
         day = date.fromordinal(start + n // 40)
         sku = ("LOAF", "FLOUR", "MILK")[n % 3]
         lines.append(f"{day},{sku},{'STORE' if n % 2 else 'WH'},{1 + n % 7},S-{n // 4}")
     big = sheet("\n".join(lines) + "\n")
     report = imports.run_import(uow, "sales-history", big)
     assert report.problems == []
-    assert report.created == 5000
-    assert counts(uow)["sales_lines"] == 20_000
+    assert report.created == rows // 4 == 1_100
+    assert counts(uow)["sales_lines"] == rows
     again = imports.run_import(uow, "sales-history", big)
-    assert (again.created, again.updated) == (0, 5000)
-    assert counts(uow)["sales_lines"] == 20_000
-    total = sum(1 + n % 7 for n in range(20_000))
+    assert (again.created, again.updated) == (0, 1_100)
+    assert counts(uow)["sales_lines"] == rows
+    total = sum(1 + n % 7 for n in range(rows))
     assert demand_history(uow)["qty"].sum() == total
 
 
