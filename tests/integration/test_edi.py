@@ -3,6 +3,7 @@ interchange acknowledged, applied once; malformed ones rejected and nothing chan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from conftest import Templates
 from edi_documents import acknowledgement, interchange, invoice, ship_notice
 from leanstock.adapters.db import edi_tables as e
 from leanstock.adapters.db import order_tables as o
@@ -28,9 +30,25 @@ from leanstock.services import catalog, edi, matching, purchasing, supplier_port
 D = Decimal
 
 
-def _business(uow: UnitOfWork) -> str:
+@pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the business (made once per session) for the tests that ask for `business`,
+    else an empty database."""
+    with templates.for_test(request, db_kind, {"business": ("edi_business", _open)}) as url:
+        yield url
+
+
+@pytest.fixture
+def business(uow: UnitOfWork) -> str:
     """ACME (an EDI partner) and RIVAL (not one); a released order of ACME's for cups and
     milk (lot-tracked, perishable): its number."""
+    (order,) = purchasing.list_purchase_orders(uow).items
+    number: str = order["number"]
+    return number
+
+
+def _open(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_item(uow, Item("CUP", "Cup"))
     catalog.add_item(uow, Item("MILK", "Milk", unit="l", lot_tracked=True, shelf_life_days=10))
@@ -45,7 +63,6 @@ def _business(uow: UnitOfWork) -> str:
     ]
     order = purchasing.add_to_draft(uow, "ACME", lines)
     purchasing.release(uow, order.number)
-    return order.number
 
 
 def _state(engine: Engine) -> dict[str, Any]:
@@ -64,8 +81,10 @@ def _state(engine: Engine) -> dict[str, Any]:
         }
 
 
-def test_a_purchase_order_goes_round_850_855_856_receipt_810(uow: UnitOfWork) -> None:
-    number = _business(uow)
+def test_a_purchase_order_goes_round_850_855_856_receipt_810(
+    uow: UnitOfWork, business: str
+) -> None:
+    number = business
     [sent] = edi.outbound(uow)
     assert (sent.supplier, sent.orders) == ("ACME", [number])
     read = x12.read(sent.text)
@@ -130,9 +149,9 @@ def test_a_purchase_order_goes_round_850_855_856_receipt_810(uow: UnitOfWork) ->
 
 
 def test_an_interchange_sent_again_is_acknowledged_again_and_applied_once(
-    uow: UnitOfWork, engine: Engine
+    uow: UnitOfWork, business: str, engine: Engine
 ) -> None:
-    number = _business(uow)
+    number = business
     text = interchange([acknowledgement(number, [(1, "CUP", "6", "20261205")])], 9)
     first = edi.receive(uow, text)
     before = _state(engine)
@@ -162,9 +181,9 @@ def test_an_interchange_sent_again_is_acknowledged_again_and_applied_once(
     ],
 )
 def test_a_malformed_interchange_is_rejected_saying_why_and_changes_nothing(
-    uow: UnitOfWork, engine: Engine, change: tuple[str, str], reason: str
+    uow: UnitOfWork, business: str, engine: Engine, change: tuple[str, str], reason: str
 ) -> None:
-    number = _business(uow)
+    number = business
     text = interchange([acknowledgement(number, [(1, "CUP", "6", "20261205")])], 4)
     assert change[0] in text
     before = _state(engine)
@@ -176,8 +195,8 @@ def test_a_malformed_interchange_is_rejected_saying_why_and_changes_nothing(
     assert "AK9*A" not in result.acknowledgement
 
 
-def test_each_document_applies_whole_or_not_at_all(uow: UnitOfWork) -> None:
-    number = _business(uow)
+def test_each_document_applies_whole_or_not_at_all(uow: UnitOfWork, business: str) -> None:
+    number = business
     rival = purchasing.add_to_draft(uow, "RIVAL", [purchasing.NewPurchaseLine("CUP", D(3), "WH")])
     purchasing.release(uow, rival.number)
     good = acknowledgement(number, [(1, "CUP", "10", "20261205")])
@@ -195,16 +214,17 @@ def test_each_document_applies_whole_or_not_at_all(uow: UnitOfWork) -> None:
     assert purchasing.get_purchase_order(uow, number).status == "acknowledged"
 
 
-def test_a_supplier_user_sends_only_its_own_partners_interchanges(uow: UnitOfWork) -> None:
-    number = _business(uow)
+def test_a_supplier_user_sends_only_its_own_partners_interchanges(
+    uow: UnitOfWork, business: str
+) -> None:
+    number = business
     text = interchange([acknowledgement(number, [(1, "CUP", "10", "20261205")])], 7)
     with pytest.raises(NotFound, match="No trading partner ZZ:ACMEEDI exists"):
         edi.receive(uow, text, bound_supplier="RIVAL")
     assert edi.receive(uow, text, bound_supplier="ACME").status is InterchangeStatus.ACCEPTED
 
 
-def test_a_partner_id_belongs_to_one_supplier(uow: UnitOfWork) -> None:
-    _business(uow)
+def test_a_partner_id_belongs_to_one_supplier(uow: UnitOfWork, business: str) -> None:
     with pytest.raises(Exception, match="already the EDI id of supplier ACME"):
         edi.set_partner(uow, "RIVAL", "ZZ", "ACMEEDI", "RIVALEDI")
 
@@ -245,13 +265,9 @@ SEGMENTS = st.sampled_from(
 )
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_fuzzed_interchanges_never_fail_with_a_500_nor_change_anything(
-    engine: Engine, api: TestClient, pieces: list[str], cut: int
+    engine: Engine, business: str, api: TestClient, pieces: list[str], cut: int
 ) -> None:
-    uow = UnitOfWork(engine)
-    with uow:
-        known = uow.edi.partners()
-    number = purchasing.list_purchase_orders(uow).items[0]["number"] if known else _business(uow)
-    base = interchange([acknowledgement(number, [(1, "CUP", "6", "20261205")])], 11)
+    base = interchange([acknowledgement(business, [(1, "CUP", "6", "20261205")])], 11)
     head, body = base[: x12.ISA_LENGTH], base[x12.ISA_LENGTH :]
     fuzzed = head + body[:cut] + "~".join(pieces)
     before = _state(engine)
@@ -265,8 +281,10 @@ def test_fuzzed_interchanges_never_fail_with_a_500_nor_change_anything(
         assert _state(engine) == before
 
 
-def test_the_interchange_log_keeps_the_text_and_the_acknowledgement(uow: UnitOfWork) -> None:
-    number = _business(uow)
+def test_the_interchange_log_keeps_the_text_and_the_acknowledgement(
+    uow: UnitOfWork, business: str
+) -> None:
+    number = business
     text = interchange([acknowledgement(number, [(1, "CUP", "10", "20261205")])], 8)
     result = edi.receive(uow, text)
     row = edi.interchange(uow, result.interchange_id)
@@ -276,8 +294,8 @@ def test_the_interchange_log_keeps_the_text_and_the_acknowledgement(uow: UnitOfW
         assert count.scalar() == 0
 
 
-def test_an_order_rejected_whole_is_confirmed_at_nothing(uow: UnitOfWork) -> None:
-    number = _business(uow)
+def test_an_order_rejected_whole_is_confirmed_at_nothing(uow: UnitOfWork, business: str) -> None:
+    number = business
     refused = ("PR", "855", [f"BAK*00*RJ*{number}*20261201"])
     assert edi.receive(uow, interchange([refused], 12)).status is InterchangeStatus.ACCEPTED
     view = purchasing.get_purchase_order(uow, number)
@@ -285,9 +303,9 @@ def test_an_order_rejected_whole_is_confirmed_at_nothing(uow: UnitOfWork) -> Non
 
 
 def test_the_same_interchange_sent_four_times_at_once_is_applied_once(
-    uow: UnitOfWork, engine: Engine
+    uow: UnitOfWork, business: str, engine: Engine
 ) -> None:
-    number = _business(uow)
+    number = business
     text = interchange([acknowledgement(number, [(1, "CUP", "6", "20261205")])], 21)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: edi.receive(UnitOfWork(engine), text), range(4)))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from conftest import Templates
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location
 from leanstock.domain.errors import InvalidInput
@@ -21,8 +24,22 @@ WEEKS = 40
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the history (40 weeks of orders, made once per session) for the tests that
+    ask for `history`, else an empty database."""
+    seeds = {"history": ("forecasting_history", sell_for_forty_weeks)}
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@pytest.fixture
 def history(uow: UnitOfWork) -> UnitOfWork:
     """Two items sold for 40 weeks: a steady one (~20 a week) and a slow, lumpy one."""
+    return uow
+
+
+def sell_for_forty_weeks(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_item(uow, Item("STEADY", "Steady seller"))
     catalog.add_item(uow, Item("LUMPY", "Slow mover"))
@@ -37,7 +54,6 @@ def history(uow: UnitOfWork) -> UnitOfWork:
         if rng.random() < 0.25:
             lines.append(NewLine("LUMPY", Decimal(int(rng.integers(5, 15))), "WH"))
         place_order(uow, f"Customer {week}", lines, confirm=True, ordered_at=day)
-    return uow
 
 
 def test_a_forecast_run_is_stored_with_quantiles_and_accuracy(history: UnitOfWork) -> None:

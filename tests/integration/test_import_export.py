@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
+from conftest import Templates
 from leanstock.adapters.db import order_tables as o
 from leanstock.adapters.db import tables as t
 from leanstock.adapters.db.uow import UnitOfWork
@@ -75,6 +77,26 @@ def load(uow: UnitOfWork, *kinds: str) -> None:
         assert report.applied
 
 
+@pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the whole business imported from FILES (once per session) for the tests that
+    ask for `imported`, else an empty database. The test of importing it,
+    `test_a_whole_business_imports_through_the_use_cases`, imports into an empty one."""
+    seeds = {"imported": ("imported_business", import_the_files)}
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@pytest.fixture
+def imported(uow: UnitOfWork) -> UnitOfWork:
+    """Every kind of FILES imported, in ORDER."""
+    return uow
+
+
+def import_the_files(engine: Engine) -> None:
+    load(UnitOfWork(engine))
+
+
 def counts(uow: UnitOfWork) -> dict[str, int]:
     tables = (t.items, t.locations, t.suppliers, t.moves, o.sales_lines, o.purchase_lines)
     with uow:
@@ -98,50 +120,47 @@ def test_a_whole_business_imports_through_the_use_cases(uow: UnitOfWork) -> None
     assert lots[("WH", "M-1")] == date(2030, 1, 31)
 
 
-def test_imported_sales_history_is_the_demand_forecasts_read(uow: UnitOfWork) -> None:
-    load(uow)
-    demand = demand_history(uow).filter(item="LOAF").sort("ds")
+def test_imported_sales_history_is_the_demand_forecasts_read(imported: UnitOfWork) -> None:
+    demand = demand_history(imported).filter(item="LOAF").sort("ds")
     assert demand["qty"].to_list() == [12.0, 9.0]
-    unmet = demand_history(uow).filter(item="FLOUR")
+    unmet = demand_history(imported).filter(item="FLOUR")
     assert unmet["qty"].to_list() == [1.0]
     assert unmet["stockout"].to_list() == [True]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_every_kind_exports_and_imports_back_unchanged(uow: UnitOfWork, fmt: str) -> None:
-    load(uow)
-    before = counts(uow)
+def test_every_kind_exports_and_imports_back_unchanged(imported: UnitOfWork, fmt: str) -> None:
+    before = counts(imported)
     for kind in ORDER:
-        exported = exports.export(uow, kind)
+        exported = exports.export(imported, kind)
         assert exported.rows, kind
         again = read_sheet(write_sheet(exported, fmt), fmt)
-        report = imports.run_import(uow, kind, again)
+        report = imports.run_import(imported, kind, again)
         assert report.problems == [], (kind, report.problems)
         assert report.created == 0, kind
         if not kind.endswith("history"):
             assert report.updated == 0, kind
             assert report.unchanged == len(exported.rows) or kind == "boms", kind
-        assert exports.export(uow, kind) == exported, kind
-    assert counts(uow) == before
+        assert exports.export(imported, kind) == exported, kind
+    assert counts(imported) == before
 
 
-def test_re_importing_a_changed_file_updates_instead_of_duplicating(uow: UnitOfWork) -> None:
-    load(uow)
-    before = counts(uow)
+def test_re_importing_a_changed_file_updates_instead_of_duplicating(imported: UnitOfWork) -> None:
+    before = counts(imported)
     items = FILES["items"].replace("Flour 25 kg", '"Flour, 25 kg sack"')
-    report = imports.run_import(uow, "items", sheet(items))
+    report = imports.run_import(imported, "items", sheet(items))
     assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
-    assert catalog.get_item(uow, "FLOUR").name == "Flour, 25 kg sack"
+    assert catalog.get_item(imported, "FLOUR").name == "Flour, 25 kg sack"
     sales = FILES["sales-history"].replace(
         "2026-10-01,LOAF,STORE,12,12", "2026-10-01,LOAF,STORE,15,12"
     )
-    report = imports.run_import(uow, "sales-history", sheet(sales))
+    report = imports.run_import(imported, "sales-history", sheet(sales))
     assert (report.created, report.updated) == (0, 2)
-    assert demand_history(uow).filter(item="LOAF")["qty"].sum() == 24.0
+    assert demand_history(imported).filter(item="LOAF")["qty"].sum() == 24.0
     stock = FILES["opening-stock"].replace("FLOUR,WH,40", "FLOUR,WH,38")
-    report = imports.run_import(uow, "opening-stock", sheet(stock))
+    report = imports.run_import(imported, "opening-stock", sheet(stock))
     assert (report.updated, report.unchanged) == (1, 2)
-    after = counts(uow)
+    after = counts(imported)
     assert after["moves"] == before["moves"] + 1
     assert {k: v for k, v in after.items() if k != "moves"} == {
         k: v for k, v in before.items() if k != "moves"
@@ -258,22 +277,26 @@ def test_columns_match_by_alias_or_by_an_explicit_mapping(uow: UnitOfWork) -> No
 
 
 def test_a_large_history_file_imports_in_one_transaction(uow: UnitOfWork) -> None:
+    """1,100 orders of four lines: the orders already known are looked up and their lines
+    replaced 500 at a time (the history repository's chunks): three chunks, the last one
+    part full. (It was 5,000 orders: five times the rows, the same paths.)"""
     load(uow, "locations", "suppliers", "items")
+    rows = 4_400
     lines = ["date,sku,location,qty,order"]
     start = date(2025, 1, 1).toordinal()
-    for n in range(20_000):
+    for n in range(rows):
         day = date.fromordinal(start + n // 40)
         sku = ("LOAF", "FLOUR", "MILK")[n % 3]
         lines.append(f"{day},{sku},{'STORE' if n % 2 else 'WH'},{1 + n % 7},S-{n // 4}")
     big = sheet("\n".join(lines) + "\n")
     report = imports.run_import(uow, "sales-history", big)
     assert report.problems == []
-    assert report.created == 5000
-    assert counts(uow)["sales_lines"] == 20_000
+    assert report.created == rows // 4 == 1_100
+    assert counts(uow)["sales_lines"] == rows
     again = imports.run_import(uow, "sales-history", big)
-    assert (again.created, again.updated) == (0, 5000)
-    assert counts(uow)["sales_lines"] == 20_000
-    total = sum(1 + n % 7 for n in range(20_000))
+    assert (again.created, again.updated) == (0, 1_100)
+    assert counts(uow)["sales_lines"] == rows
+    total = sum(1 + n % 7 for n in range(rows))
     assert demand_history(uow)["qty"].sum() == total
 
 
@@ -291,9 +314,8 @@ def test_stock_exports_as_of_a_moment_with_its_value(uow: UnitOfWork) -> None:
     assert past.rows == []
 
 
-def test_moves_orders_and_plan_runs_export_too(uow: UnitOfWork) -> None:
-    load(uow)
-    moves = exports.export(uow, "moves")
+def test_moves_orders_and_plan_runs_export_too(imported: UnitOfWork) -> None:
+    moves = exports.export(imported, "moves")
     rows = [dict(zip(moves.columns, r, strict=True)) for r in moves.rows]
     assert {(r["sku"], r["target"], r["quantity"]) for r in rows} == {
         ("FLOUR", "WH", "40"),
@@ -301,18 +323,18 @@ def test_moves_orders_and_plan_runs_export_too(uow: UnitOfWork) -> None:
         ("MILK", "STORE", "6"),
     }
     assert {r["kind"] for r in rows} == {"adjustment"}
-    assert exports.export(uow, "moves", datetime(2000, 1, 1, tzinfo=UTC)).rows == []
-    sales = exports.export(uow, "sales-orders")
+    assert exports.export(imported, "moves", datetime(2000, 1, 1, tzinfo=UTC)).rows == []
+    sales = exports.export(imported, "sales-orders")
     assert [r[:3] for r in sales.rows] == [
         ["SO-000001", "walk-in", "shipped"],
         ["SO-000002", "imported", "shipped"],
     ]
-    purchases = exports.export(uow, "purchase-orders")
+    purchases = exports.export(imported, "purchase-orders")
     assert [r[:3] for r in purchases.rows] == [
         ["PO-000001", "MILL", "closed"],
         ["PO-000002", "DAIRY", "closed"],
     ]
-    assert exports.export(uow, "plan-runs").rows == []
+    assert exports.export(imported, "plan-runs").rows == []
 
 
 def test_a_catalog_file_too_long_to_import_row_by_row_is_refused_whole(

@@ -41,9 +41,11 @@ TODAY = datetime.now(UTC).date()
 
 @pytest.fixture
 def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A copy of the shop (70 days of orders, made once per session) for the tests that ask
-    for `shop`, else an empty database."""
-    with templates.for_test(request, db_kind, {"shop": ("insight_shop", open_the_shop)}) as url:
+    """A copy of the shop (70 days of orders) or of the bought items (20 weeks of orders),
+    each made once per session, for the tests that ask for `shop` or `bought`, else an
+    empty database."""
+    seeds = {"shop": ("insight_shop", open_the_shop), "bought": ("insight_bought", buy_them)}
+    with templates.for_test(request, db_kind, seeds) as url:
         yield url
 
 
@@ -179,6 +181,11 @@ def test_the_cli_prints_classes_and_readiness(shop: UnitOfWork, db_url: str) -> 
 def bought(uow: UnitOfWork) -> UnitOfWork:
     """Twenty weeks of 10 a week of three items: ONLY from S1 with no backup, BACKED from S1
     with S2 as its backup (dearer), OTHER from S2; each supplier a week away."""
+    return uow
+
+
+def buy_them(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     for sku in ("ONLY", "BACKED", "OTHER"):
         catalog.add_item(uow, Item(sku, sku.title(), unit_cost=Decimal(4)))
@@ -195,7 +202,6 @@ def bought(uow: UnitOfWork) -> UnitOfWork:
         lines = [NewLine(sku, Decimal(10), "WH") for sku in ("ONLY", "BACKED", "OTHER")]
         when = start + timedelta(weeks=week, days=2, hours=10)
         place_order(uow, f"Guest {week}", lines, confirm=True, ordered_at=when)
-    return uow
 
 
 def test_a_supplier_stop_leaves_items_without_a_backup_unsupplied(bought: UnitOfWork) -> None:

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from conftest import Templates
 from leanstock.adapters.db.engine import make_engine
 from leanstock.adapters.db.uow import UnitOfWork
 from leanstock.domain.catalog import Item, Location, LocationKind, Supplier, SupplierItem
@@ -51,7 +54,21 @@ def _at(month: int, day: int, hour: int = 0) -> datetime:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the business above (built once per session) for the tests that ask for
+    `shop`, else an empty database."""
+    with templates.for_test(request, db_kind, {"shop": ("kpi_shop", open_the_shop)}) as url:
+        yield url
+
+
+@pytest.fixture
 def shop(uow: UnitOfWork) -> UnitOfWork:
+    """The business of the module's docstring, no KPI snapshot built yet."""
+    return uow
+
+
+def open_the_shop(engine: Engine) -> None:
+    uow = UnitOfWork(engine)
     catalog.add_location(uow, Location("WH", "Warehouse"))
     catalog.add_location(uow, Location("STORE", "Store", LocationKind.STORE))
     catalog.add_item(uow, Item("CUP", "Cup", unit_cost=D(2), category="cups"))
@@ -96,7 +113,6 @@ def shop(uow: UnitOfWork) -> UnitOfWork:
             ]
         )
         uow.commit()
-    return uow
 
 
 def test_the_company_kpis_match_the_hand_computed_business(shop: UnitOfWork) -> None:
