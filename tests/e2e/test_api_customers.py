@@ -3,10 +3,16 @@ first when stock is short, and items named by a scanned barcode wherever a SKU i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from conftest import OWNER, Templates, make_token
+from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
 
 API = "/api/v1"
 EAN = "4006381333931"  # EAN-13, check digit 1
@@ -27,10 +33,25 @@ def problem(response: Any, status: int, field: str) -> str:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `open_the_shop` wrote (once per session and worker) for the
+    tests that ask for `shop`."""
+    with templates.for_test(request, db_kind, {"shop": ("customers_shop", open_the_shop)}) as url:
+        yield url
+
+
+def open_the_shop(engine: Engine) -> None:
+    """WH; MUG and CUP, no stock, no customers: made through the API, as an owner."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as client:
+        ok(client.post(f"{API}/locations", json={"code": "WH", "name": "Warehouse"}), 201)
+        for sku in ("MUG", "CUP"):
+            ok(client.post(f"{API}/items", json={"sku": sku, "name": sku.title()}), 201)
+
+
+@pytest.fixture
 def shop(client: TestClient) -> TestClient:
-    ok(client.post(f"{API}/locations", json={"code": "WH", "name": "Warehouse"}), 201)
-    for sku in ("MUG", "CUP"):
-        ok(client.post(f"{API}/items", json={"sku": sku, "name": sku.title()}), 201)
+    """The owner's client on this test's copy of the shop `open_the_shop` made."""
     return client
 
 

@@ -5,11 +5,16 @@ past what they store (issue #11, "Hostile input gives 500s")."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from conftest import OWNER, Templates, make_token
+from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
 from leanstock.entrypoints.api.bounds import MAX_DAYS, MAX_ID, MAX_INT
 
 API = "/api/v1"
@@ -17,12 +22,33 @@ HUGE = "9223372036854775808"  # 2**63: past every integer column
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `open_the_warehouse` wrote (once per session and worker) for the
+    tests that ask for `api`."""
+    with templates.for_test(
+        request, db_kind, {"api": ("hostile_warehouse", open_the_warehouse)}
+    ) as url:
+        yield url
+
+
+def open_the_warehouse(engine: Engine) -> None:
+    """WH; MILK (by lot, 9 days' shelf life) and CUP; the supplier ACME: made through the API,
+    as the owner the tests' `client` signs in as."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as client:
+        place = {"code": "WH", "name": "Warehouse"}
+        assert client.post(f"{API}/locations", json=place).status_code == 201
+        body = {"sku": "MILK", "name": "Milk", "unit": "l", "lot_tracked": True}
+        body["shelf_life_days"] = 9
+        assert client.post(f"{API}/items", json=body).status_code == 201
+        assert client.post(f"{API}/items", json={"sku": "CUP", "name": "Cup"}).status_code == 201
+        acme = {"code": "ACME", "name": "Acme"}
+        assert client.post(f"{API}/suppliers", json=acme).status_code == 201
+
+
+@pytest.fixture
 def api(client: TestClient) -> TestClient:
-    assert client.post(f"{API}/locations", json={"code": "WH", "name": "Warehouse"}).status_code
-    body = {"sku": "MILK", "name": "Milk", "unit": "l", "lot_tracked": True, "shelf_life_days": 9}
-    assert client.post(f"{API}/items", json=body).status_code == 201
-    assert client.post(f"{API}/items", json={"sku": "CUP", "name": "Cup"}).status_code == 201
-    assert client.post(f"{API}/suppliers", json={"code": "ACME", "name": "Acme"}).status_code
+    """The owner's client on this test's copy of the warehouse `open_the_warehouse` made."""
     return client
 
 

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from conftest import OWNER, Templates, make_token
 from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
 
 API = "/api/v1"
+
+
+@pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `open_the_bakery` or `open_the_shop` wrote (each once per session
+    and worker) for the tests that ask for `bakery` or `shop`, else an empty database."""
+    seeds = {
+        "bakery": ("orders_bakery", open_the_bakery),
+        "shop": ("orders_shop", open_the_shop),
+    }
+    with templates.for_test(request, db_kind, seeds) as url:
+        yield url
+
+
+@contextmanager
+def as_owner(engine: Engine) -> Iterator[TestClient]:
+    """A client of the template being seeded, as the owner the tests' `client` signs in as:
+    the template's businesses are made through the API, as the tests' fixtures made them."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as client:
+        yield client
 
 
 def day_of(order: dict[str, Any]) -> date:
@@ -76,20 +101,18 @@ def sell(
     return post(api, "/sales-orders", body, 201)
 
 
+def open_the_bakery(engine: Engine) -> None:
+    cake = {"sku": "CAKE", "name": "Custom cake", "kind": "made", "policy": "make_to_order"}
+    flour = {"sku": "FLOUR", "name": "Flour", "unit": "kg", "policy": "buy_to_order"}
+    terms = {"sku": "FLOUR", "price": "0.9", "lead_time_days": 3, "moq": 25, "pack_size": 25}
+    with as_owner(engine) as client:
+        setup(client, [cake, flour], {"MILL": [terms]})
+
+
 @pytest.fixture
 def bakery(client: TestClient) -> TestClient:
-    setup(
-        client,
-        [
-            {"sku": "CAKE", "name": "Custom cake", "kind": "made", "policy": "make_to_order"},
-            {"sku": "FLOUR", "name": "Flour", "unit": "kg", "policy": "buy_to_order"},
-        ],
-        {
-            "MILL": [
-                {"sku": "FLOUR", "price": "0.9", "lead_time_days": 3, "moq": 25, "pack_size": 25}
-            ]
-        },
-    )
+    """WH and STORE; CAKE made to order of FLOUR bought to order from MILL: this test's copy of
+    the bakery `open_the_bakery` made."""
     return client
 
 
@@ -220,23 +243,29 @@ def test_a_furniture_order_pulls_production_whose_components_pull_purchases(
     assert on_hand(api, "OAK", "WH") == ("0", "0")
 
 
+def open_the_shop(engine: Engine) -> None:
+    with as_owner(engine) as client:
+        setup(
+            client,
+            [
+                {"sku": "TV", "name": "Television", "policy": "drop_ship"},
+                {"sku": "CABLE", "name": "Cable", "policy": "buy_to_order"},
+                {"sku": "JACKET", "name": "Jacket", "policy": "transfer"},
+                {"sku": "MUG", "name": "Mug", "policy": "reorder_point"},
+            ],
+            {
+                "ELEKTRO": [
+                    {"sku": "TV", "price": 300, "lead_time_days": 4},
+                    {"sku": "CABLE", "price": 2, "lead_time_days": 5, "moq": 10, "pack_size": 5},
+                ],
+            },
+        )
+
+
 @pytest.fixture
 def shop(client: TestClient) -> TestClient:
-    setup(
-        client,
-        [
-            {"sku": "TV", "name": "Television", "policy": "drop_ship"},
-            {"sku": "CABLE", "name": "Cable", "policy": "buy_to_order"},
-            {"sku": "JACKET", "name": "Jacket", "policy": "transfer"},
-            {"sku": "MUG", "name": "Mug", "policy": "reorder_point"},
-        ],
-        {
-            "ELEKTRO": [
-                {"sku": "TV", "price": 300, "lead_time_days": 4},
-                {"sku": "CABLE", "price": 2, "lead_time_days": 5, "moq": 10, "pack_size": 5},
-            ],
-        },
-    )
+    """WH and STORE; TV (drop-shipped) and CABLE (bought to order) from ELEKTRO, JACKET
+    (transferred), MUG (reorder point): this test's copy of the shop `open_the_shop` made."""
     return client
 
 

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from conftest import OWNER, Templates, make_token
+from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
 
 API = "/api/v1"
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `open_the_cafe` wrote (once per session and worker) for the
+    tests that ask for `api`."""
+    with templates.for_test(request, db_kind, {"api": ("stock_cafe", open_the_cafe)}) as url:
+        yield url
+
+
+def open_the_cafe(engine: Engine) -> None:
+    """WH and STORE; CUP, BEANS and MILK (by lot); 10 CUP received at WH: made through the
+    API, as an owner."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as client:
+        stock_up(client)
+
+
+@pytest.fixture
 def api(client: TestClient) -> TestClient:
+    """The owner's client on this test's copy of the café `open_the_cafe` made."""
+    return client
+
+
+def stock_up(client: TestClient) -> None:
     locations: list[dict[str, object]] = [
         {"code": "WH", "name": "Warehouse"},
         {"code": "STORE", "name": "Store", "kind": "store"},
@@ -29,7 +56,6 @@ def api(client: TestClient) -> TestClient:
         assert client.post(f"{API}/items", json=body).status_code == 201
     receipt = {"sku": "CUP", "location": "WH", "quantity": "10"}
     assert client.post(f"{API}/stock/receipts", json=receipt).status_code == 201
-    return client
 
 
 def problem(response: Any, status: int, field: str) -> dict[str, Any]:

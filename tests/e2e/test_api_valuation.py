@@ -3,11 +3,17 @@ measure, and bad input that names its field and changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from conftest import OWNER, Templates, make_token
+from leanstock.domain.access import Role
+from leanstock.entrypoints.api.app import create_app
 
 API = "/api/v1"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -18,7 +24,28 @@ def ago(days: int) -> str:
 
 
 @pytest.fixture
+def db_url(db_kind: str, templates: Templates, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A copy of the template `open_the_shop` wrote (once per session and worker) for the
+    tests that ask for `api`."""
+    with templates.for_test(request, db_kind, {"api": ("valuation_shop", open_the_shop)}) as url:
+        yield url
+
+
+def open_the_shop(engine: Engine) -> None:
+    """WH and STORE; CUP (0.1 a cup), TEA (moving average), FLOUR and CHAIR (whole chairs),
+    no stock: made through the API, as an owner."""
+    owner = {"Authorization": f"Bearer {make_token(engine, OWNER, Role.OWNER)}"}
+    with TestClient(create_app(engine=engine), headers=owner) as client:
+        fit_out(client)
+
+
+@pytest.fixture
 def api(client: TestClient) -> TestClient:
+    """The owner's client on this test's copy of the shop `open_the_shop` made."""
+    return client
+
+
+def fit_out(client: TestClient) -> None:
     for place in (
         {"code": "WH", "name": "Warehouse"},
         {"code": "STORE", "name": "Store", "kind": "store"},
@@ -31,7 +58,6 @@ def api(client: TestClient) -> TestClient:
         {"sku": "CHAIR", "name": "Chair", "divisible": False},
     ):
         assert client.post(f"{API}/items", json=body).status_code == 201, body
-    return client
 
 
 def post(api: TestClient, path: str, body: dict[str, Any], status: int = 201) -> Any:
