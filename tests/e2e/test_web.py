@@ -22,6 +22,7 @@ from leanstock.domain.access import Role
 from leanstock.domain.catalog import Item, Location, LocationKind, Policy, Supplier, SupplierItem
 from leanstock.domain.customers import Customer
 from leanstock.domain.ledger import ShipmentReason
+from leanstock.domain.orders import number as order_number
 from leanstock.entrypoints.api.app import create_app
 from leanstock.services import (
     accounts,
@@ -64,9 +65,14 @@ def shop(engine: Engine) -> dict[str, str]:
     order from a mill; a released purchase order for flour promised yesterday (late); a user
     per role (the warehouse user limited to WH, the supplier user to MILL). The test's database
     is a copy of the template `open_the_shop` built (see `db_url`)."""
-    orders = purchasing.list_purchase_orders(UnitOfWork(engine), supplier="MILL")
-    assert orders.items, "no shop in this database: import `db_url` from test_web with `shop`"
-    return {"po": orders.items[0]["number"]}
+    with engine.connect() as connection:  # plain SQL: a guard, not a test of the listing
+        found = connection.exec_driver_sql(
+            "SELECT o.id FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id"
+            " WHERE s.code = 'MILL' ORDER BY o.id"
+        ).scalars()
+        orders = [order_number("purchase", int(i)) for i in found]
+    assert orders, "no shop in this database: import `db_url` from test_web with `shop`"
+    return {"po": orders[0]}
 
 
 def open_the_shop(engine: Engine) -> None:
@@ -116,10 +122,18 @@ def browser(engine: Engine) -> Iterator[Callable[[str | None], TestClient]]:
         client.__enter__()
         made.append(client)
         if role is not None:
+            # Signed in, not sent on to the page the form names: that page (Today, whose
+            # queries are most of a sign-in's cost) is the test's to ask for, and
+            # `test_signing_in_lands_on_today...` does.
             response = client.post(
-                "/login", data={"email": email(role), "password": PASSWORD, "next": "/"}
+                "/login",
+                data={"email": email(role), "password": PASSWORD, "next": "/"},
+                follow_redirects=False,
             )
-            assert response.status_code == 200, response.text
+            assert response.status_code == 303, response.text
+            home = "/portal" if role == Role.SUPPLIER.value else "/"
+            assert response.headers["location"] == home
+            assert client.cookies.get("leanstock_session")
         return client
 
     yield open_as
