@@ -91,18 +91,18 @@ typer.testing._get_command = _click_command  # type: ignore[attr-defined]
 # module collected late can leave one worker running it while the other has nothing left. These
 # go first; every other module keeps its place after them.
 LONGEST_FIRST = (
-    "tests/integration/test_orders_history.py",
-    "tests/e2e/test_api_audit_trail.py",
     "tests/e2e/test_web.py",
-    "tests/e2e/test_cli_supply.py",
-    "tests/integration/test_stock_batch_planned.py",
     "tests/e2e/test_api_hostile_input.py",
-    "tests/e2e/test_cli_daily_work.py",
-    "tests/unit/planning/test_forecast_combine.py",
-    "tests/integration/test_webhooks.py",
-    "tests/e2e/test_api_production_lots.py",
-    "tests/e2e/test_api_stock.py",
     "tests/e2e/test_api_orders.py",
+    "tests/integration/test_plan_service.py",
+    "tests/integration/test_orders_history.py",
+    "tests/e2e/test_api_stock.py",
+    "tests/integration/test_demo_load.py",
+    "tests/e2e/test_api_auth.py",
+    "tests/unit/planning/test_forecast_combine.py",
+    "tests/e2e/test_web_settings.py",
+    "tests/integration/test_edi.py",
+    "tests/e2e/test_api_supplier_portal.py",
 )
 
 
