@@ -157,26 +157,9 @@ def test_level_scale_sizes_offsets_to_the_recent_level_not_the_naive_error(
 ) -> None:
     """Series of the same one-step noise at levels 100 … 400 whose forecast errors are 10 %
     of their level: the "level" offsets follow the level, the "naive" ones cannot."""
-    rng = np.random.default_rng(11)
     levels = [100.0 * (1 + i % 4) for i in range(200)]
-    history, errors = [], []
-    for sid, level in enumerate(levels):
-        noise = level + rng.normal(0.0, 1.0, 60)
-        history += [{"sid": sid, "t": t, "qty": float(q)} for t, q in enumerate(noise)]
-        for cutoff in (50, 54):
-            for k in range(1, 5):
-                errors.append(
-                    {
-                        "sid": sid,
-                        "cutoff": cutoff,
-                        "t": cutoff + k,
-                        "forecast": level,
-                        "actual": level + rng.normal(0.0, 0.1 * level),
-                        "scale_rmse": 1.4,
-                    }
-                )
-    combined = pl.DataFrame(errors, schema_overrides={"sid": pl.UInt32})
-    frame = pl.DataFrame(history, schema_overrides={"sid": pl.UInt32})
+    errors = [0.1 * level for level in levels]
+    combined, frame = noisy_group(levels, [1.0] * 200, errors, seed=11, scale_rmse=1.4)
     own = own_offsets(combined)
 
     by_level = pooled_offsets(combined, frame, QS, 4, own).sort("sid")
@@ -191,13 +174,18 @@ def test_level_scale_sizes_offsets_to_the_recent_level_not_the_naive_error(
 
 
 def noisy_group(
-    levels: list[float], noises: list[float], error_factor: float, seed: int = 3
+    levels: list[float],
+    noises: list[float],
+    error: float | list[float],
+    seed: int = 3,
+    scale_rmse: float = 1.0,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Series at `levels` with one-step noise `noises` (sd); backtest errors of sd
-    error_factor × noise at two origins, four steps each."""
+    """Series at `levels` with one-step noise `noises` (sd); backtest errors at two origins,
+    four steps each, of sd `error` × noise (a number) or `error[i]` for series i (a list)."""
     rng = np.random.default_rng(seed)
     history, errors = [], []
-    for sid, (level, noise) in enumerate(zip(levels, noises, strict=True)):
+    sds = error if isinstance(error, list) else [error * noise for noise in noises]
+    for sid, (level, noise, sd) in enumerate(zip(levels, noises, sds, strict=True)):
         values = level + rng.normal(0.0, noise, 60)
         history += [{"sid": sid, "t": t, "qty": float(q)} for t, q in enumerate(values)]
         for cutoff in (50, 54):
@@ -208,8 +196,8 @@ def noisy_group(
                         "cutoff": cutoff,
                         "t": cutoff + k,
                         "forecast": level,
-                        "actual": level + rng.normal(0.0, error_factor * noise),
-                        "scale_rmse": 1.0,
+                        "actual": level + rng.normal(0.0, sd),
+                        "scale_rmse": scale_rmse,
                     }
                 )
     schema = {"sid": pl.UInt32}

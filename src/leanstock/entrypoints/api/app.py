@@ -158,10 +158,10 @@ def _add_routes(app: FastAPI) -> None:
     with _ROUTES_MADE:
         if not _ROUTES:
             # The routes take the app's dependencies when included: the same ones as each app's.
-            builder = FastAPI(dependencies=_dependencies())
-            before = len(builder.router.routes)
+            # No OpenAPI document, so no docs routes of its own: only what is included.
+            builder = FastAPI(dependencies=_dependencies(), openapi_url=None)
             _include_routers(builder)
-            _ROUTES.extend(builder.router.routes[before:])
+            _ROUTES.extend(builder.router.routes)
     app.router.routes.extend(_ROUTES)
 
 

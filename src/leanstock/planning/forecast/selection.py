@@ -38,7 +38,6 @@ from leanstock.planning.forecast.plans import BacktestPlan
 from leanstock.planning.forecast.runner import backtest_with_ets_forms, run_statsforecast
 from leanstock.planning.forecast.yearly import YearlySeason
 
-MIN_SERIES_TO_CALIBRATE = conformal.MIN_SERIES_TO_CALIBRATE
 MAX_COMBINED = 4
 FULL_POOL_COMBINE = "median"
 """How the full pool's members combine: "median", or "weighted" (per series, weights
@@ -301,7 +300,7 @@ def tail_mask(sid: np.ndarray, keep: int) -> np.ndarray:
 
 def _calibration(combined: pl.DataFrame) -> float:
     usable = combined.filter(pl.col("scale_rmse") > 0)
-    if usable["sid"].n_unique() < MIN_SERIES_TO_CALIBRATE:
+    if usable["sid"].n_unique() < conformal.MIN_SERIES_TO_CALIBRATE:
         return 1.0
     w = 1.0 / usable["scale_rmse"].to_numpy() ** 2
     f = usable["forecast"].to_numpy()
